@@ -36,6 +36,9 @@ pub enum Error {
     /// A tile or entry bundle does not have the shape its path says.
     #[error("tile {path}: {detail}")]
     Tile { path: String, detail: String },
+    /// A tile or entry bundle could not be fetched from its source.
+    #[error("could not fetch {path}: {source}")]
+    Fetch { path: String, source: Box<dyn std::error::Error + Send + Sync> },
     /// An entry is larger than an entry bundle can hold (65,535 bytes).
     #[error("entry is {len} bytes long, at most 65535 fit in an entry bundle")]
     EntryTooLarge { len: usize },

@@ -285,3 +285,76 @@ mod tests {
         assert!(decode_hash_tile(&hashes, &[0; 65]).unwrap_err().to_string().contains("oversized"));
     }
 }
+
+/// Where tiles come from: a directory, a web server, a database. The I/O
+/// lives in the implementation; this crate only asks for bytes.
+pub trait TileFetcher {
+    /// The bytes of `tile`, exactly as published.
+    fn fetch_tile(&self, tile: &TileId) -> Result<Vec<u8>, Error>;
+}
+
+/// A [`crate::tree::HashReader`] over the hash tiles of a tree of a given
+/// size: stored hashes at levels between tile levels are recomputed from
+/// the tile below, as tlog-tiles intends.
+#[derive(Debug)]
+pub struct TiledHashReader<'a, F: TileFetcher> {
+    fetcher: &'a F,
+    size: u64,
+}
+
+impl<'a, F: TileFetcher> TiledHashReader<'a, F> {
+    /// Reads tiles as published for a checkpoint of `size` leaves.
+    pub fn new(fetcher: &'a F, size: u64) -> Self {
+        TiledHashReader { fetcher, size }
+    }
+
+    /// The tile (full, or partial at this size) that holds `hash_index`
+    /// at tile level `level`.
+    fn tile_for(&self, level: u8, hash_index: u64) -> Option<TileId> {
+        let shift = u32::from(level) * u32::from(TILE_HEIGHT);
+        let hashes = if shift >= 64 { 0 } else { self.size >> shift };
+        if hash_index >= hashes {
+            return None;
+        }
+        let index = hash_index / TILE_WIDTH;
+        let width = if index < hashes / TILE_WIDTH { TILE_WIDTH } else { hashes % TILE_WIDTH };
+        Some(TileId { kind: TileKind::Hashes(level), index, width: width as u16 })
+    }
+}
+
+impl<F: TileFetcher> crate::tree::HashReader for TiledHashReader<'_, F> {
+    fn read_hashes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, Error> {
+        let mut cache: Vec<(TileId, Vec<Hash>)> = Vec::new();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let tile_level = id.level / TILE_HEIGHT;
+            let sublevel = u32::from(id.level % TILE_HEIGHT);
+            let first = id.index << sublevel;
+            let count = 1u64 << sublevel;
+            let tile = self.tile_for(tile_level, first + count - 1).ok_or_else(|| Error::Reader {
+                id: *id,
+                source: format!("not in a tree of size {}", self.size).into(),
+            })?;
+            let hashes = match cache.iter().position(|(t, _)| *t == tile) {
+                Some(at) => &cache[at].1,
+                None => {
+                    let bytes = self.fetcher.fetch_tile(&tile)?;
+                    cache.push((tile, decode_hash_tile(&tile, &bytes)?));
+                    &cache[cache.len() - 1].1
+                }
+            };
+            let start = (first % TILE_WIDTH) as usize;
+            out.push(subtree_root(&hashes[start..start + count as usize]));
+        }
+        Ok(out)
+    }
+}
+
+/// The root of a full, power-of-two-sized run of hashes.
+fn subtree_root(hashes: &[Hash]) -> Hash {
+    let mut level: Vec<Hash> = hashes.to_vec();
+    while level.len() > 1 {
+        level = level.chunks_exact(2).map(|p| crate::hash::node_hash(&p[0], &p[1])).collect();
+    }
+    level[0]
+}
