@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use oretrace_tlog::checkpoint::Checkpoint;
 use oretrace_tlog::hash::{Hash, leaf_hash};
-use oretrace_tlog::note::NoteSigner;
+use oretrace_tlog::note::{NoteSigner, NoteVerifier};
 use oretrace_tlog::proof::verify_consistency;
 use oretrace_tlog::receipt::Receipt;
 use oretrace_tlog::tile::{
@@ -234,6 +234,51 @@ impl TileLog {
         verify_consistency(old.size(), size, &proof, old.root(), root).map_err(|e| Error::Inconsistent {
             detail: format!("size {} to {size}: {e}", old.size()),
         })
+    }
+
+    /// A `tlog-proof` receipt for entry `index` against the current
+    /// checkpoint, with the entry itself in the `extra` line.
+    pub fn receipt(&self, index: u64) -> Result<Receipt, Error> {
+        self.reader().receipt(index)
+    }
+
+    /// The entry at `index`, read from its bundle.
+    pub fn entry(&self, index: u64) -> Result<Vec<u8>, Error> {
+        self.reader().entry(index)
+    }
+
+    fn reader(&self) -> LogReader {
+        LogReader {
+            fetcher: self.fetcher.clone(),
+            checkpoint: self.checkpoint.clone(),
+            checkpoint_note: self.checkpoint_note.clone(),
+        }
+    }
+}
+
+/// Read-only access to a log directory at its current checkpoint, opened
+/// with the log's public key alone.
+#[derive(Debug, Clone)]
+pub struct LogReader {
+    fetcher: DirFetcher,
+    checkpoint: Checkpoint,
+    checkpoint_note: Vec<u8>,
+}
+
+impl LogReader {
+    /// Opens `dir` and verifies its checkpoint with `log_key`.
+    pub fn open(dir: &Path, log_key: &NoteVerifier) -> Result<Self, Error> {
+        let note = fs::read(&dir.join("checkpoint"))?;
+        let (checkpoint, _) = Checkpoint::open(&note, log_key)?;
+        Ok(LogReader { fetcher: DirFetcher::new(dir), checkpoint, checkpoint_note: note })
+    }
+
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    pub fn size(&self) -> u64 {
+        self.checkpoint.size()
     }
 
     /// A `tlog-proof` receipt for entry `index` against the current

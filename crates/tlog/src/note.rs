@@ -126,9 +126,9 @@ impl NoteSigner {
 }
 
 fn split_key_parts<'a>(text: &'a str, what: &'static str) -> Result<(&'a str, u32, Vec<u8>), Error> {
-    let mut parts = text.split('+');
-    let (Some(name), Some(hex), Some(b64), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    // The key name holds no '+', but base64 may: split off two parts only.
+    let mut parts = text.splitn(3, '+');
+    let (Some(name), Some(hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(Error::malformed(what, "is not of the form name+hex(key id)+base64(type||key)"));
     };
     check_key_name(name)?;
@@ -409,6 +409,13 @@ mod tests {
             let err = SignedNote::parse(bytes).unwrap_err().to_string();
             assert!(err.contains(want), "{err:?} should mention {want:?}");
         }
+    }
+
+    #[test]
+    fn vkey_whose_base64_holds_a_plus_parses() {
+        // Regression: base64 key material may contain '+'.
+        let vkey = "oretrace.example/demo-log+85659ab7+AQXpMIK4jNGEDYO+Lo3Tw/awau3hgQoLZ5Gf0rv1JSJr";
+        assert_eq!(NoteVerifier::from_vkey(vkey).unwrap().to_vkey(), vkey);
     }
 
     #[test]

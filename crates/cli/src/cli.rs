@@ -1,0 +1,100 @@
+//! The command line grammar, as one clap struct per command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "oretrace", version, about = "A verifiable registry of critical-mineral value chains")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit a tlog-tiles log (folder or URL) without trusting its server, or check one receipt offline.
+    Verify(VerifyArgs),
+    /// Generate an Ed25519 signing key; print its verifier key (vkey).
+    Keygen(KeygenArgs),
+    /// Write a tlog-tiles log in a folder.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Write a demonstration log, issue a receipt and verify both.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Log location: a folder, or an http(s) URL prefix serving /checkpoint and /tile/...
+    #[arg(required_unless_present = "inclusion", conflicts_with = "inclusion")]
+    pub location: Option<String>,
+    /// The log's verifier key: name+hex(key id)+base64(0x01||public key).
+    #[arg(long, env = "ORETRACE_VKEY")]
+    pub vkey: String,
+    /// Check one tlog-proof receipt offline instead of a whole log.
+    #[arg(long, value_name = "RECEIPT")]
+    pub inclusion: Option<PathBuf>,
+    /// With --inclusion: the entry's bytes (default: the receipt's extra line).
+    #[arg(long, requires = "inclusion")]
+    pub entry: Option<PathBuf>,
+    /// Folder remembering the last verified checkpoint per origin
+    /// (default $XDG_STATE_HOME/oretrace/verify or ~/.local/state/oretrace/verify).
+    #[arg(long, env = "ORETRACE_VERIFY_STATE")]
+    pub state: Option<PathBuf>,
+    /// Do not read or update the remembered checkpoint.
+    #[arg(long, conflicts_with = "state")]
+    pub no_state: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Key name: for a log, its origin (a schema-less URL such as example.org/log).
+    #[arg(long)]
+    pub name: String,
+    /// Where to write the private key (created with mode 0600; never overwritten).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Create an empty log in DIR, signed by the key in --key.
+    Create {
+        dir: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Append entries: one per line of INPUT (or stdin), one checkpoint per batch.
+    Append {
+        dir: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+        /// A file of entries, one per line; `-` or absent for stdin.
+        input: Option<PathBuf>,
+        /// Entries per checkpoint.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+    },
+    /// Write a tlog-proof receipt for the entry at INDEX.
+    Receipt {
+        dir: PathBuf,
+        #[arg(long)]
+        index: u64,
+        #[arg(long, env = "ORETRACE_VKEY")]
+        vkey: String,
+        /// Output file (default stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the demo's log and key (default: ./oretrace-demo).
+    #[arg(long, default_value = "oretrace-demo")]
+    pub data: PathBuf,
+    /// Number of entries to write.
+    #[arg(long, default_value_t = 10_000)]
+    pub entries: u64,
+}

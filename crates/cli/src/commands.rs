@@ -1,0 +1,234 @@
+//! What each command does; binaries may use anyhow, libraries may not.
+
+use std::io::{BufRead as _, Write as _};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use oretrace_logdir::{LogReader, TileLog};
+use oretrace_tlog::note::{NoteSigner, NoteVerifier};
+use oretrace_verify::{Progress, StateStore, VerifyError};
+
+use crate::cli::{Cli, Command, DemoArgs, KeygenArgs, LogCommand, VerifyArgs};
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Verify(args) => verify(&args),
+        Command::Keygen(args) => keygen(&args),
+        Command::Log(cmd) => log(cmd),
+        Command::Demo(args) => demo(&args),
+    }
+}
+
+fn parse_vkey(vkey: &str) -> anyhow::Result<NoteVerifier> {
+    NoteVerifier::from_vkey(vkey).with_context(|| format!("--vkey {vkey:?}"))
+}
+
+/// A progress bar on stderr; hidden when stderr is not a terminal.
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, total: u64) {
+        self.0.set_length(total);
+    }
+    fn advance(&self, done: u64) {
+        self.0.set_position(done);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+fn progress_bar() -> Bar {
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} verifying {pos}/{len} entries {wide_bar} {per_sec} eta {eta}")
+    {
+        bar.set_style(style);
+    }
+    Bar(bar)
+}
+
+fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let log_key = parse_vkey(&args.vkey)?;
+    let outcome = if let Some(receipt_path) = &args.inclusion {
+        let receipt = std::fs::read(receipt_path).with_context(|| format!("reading {}", receipt_path.display()))?;
+        let entry = match &args.entry {
+            Some(p) => Some(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?),
+            None => None,
+        };
+        oretrace_verify::verify_receipt(&receipt, entry.as_deref(), &log_key).map(|r| {
+            println!(
+                "verified: entry {} (sha256 {}) is in {} at size {} with root {}",
+                r.index,
+                hex(&r.entry_sha256),
+                r.checkpoint.origin(),
+                r.checkpoint.size(),
+                r.checkpoint.root()
+            );
+        })
+    } else {
+        let location = args.location.as_deref().unwrap_or_default();
+        let state = if args.no_state {
+            None
+        } else {
+            let dir = args.state.clone().or_else(StateStore::default_dir).context("no --state folder and no $HOME")?;
+            Some(StateStore::new(&dir))
+        };
+        oretrace_verify::open_source(location).and_then(|source| {
+            let report = oretrace_verify::audit(source.as_ref(), &log_key, state.as_ref(), &progress_bar())?;
+            let cp = &report.checkpoint;
+            println!(
+                "verified: {} size {} root {} ({} entries, {} tiles checked)",
+                cp.origin(),
+                cp.size(),
+                cp.root(),
+                report.entries_checked,
+                report.tiles_checked
+            );
+            match &report.previous {
+                Some(prev) => println!("consistent with the checkpoint verified before: size {} root {}", prev.size(), prev.root()),
+                None if state.is_some() => println!("first checkpoint seen for this origin; remembered for next time"),
+                None => {}
+            }
+            Ok(())
+        })
+    };
+    match outcome {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(VerifyError::Failed { location, detail }) => {
+            eprintln!("FAILED: {location}: {detail}");
+            Ok(ExitCode::from(1))
+        }
+        Err(VerifyError::Operational(message)) => {
+            eprintln!("error: {message}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn keygen(args: &KeygenArgs) -> anyhow::Result<ExitCode> {
+    let signer = generate_key(&args.name)?;
+    write_secret(&args.out, signer.to_skey().as_bytes())?;
+    println!("{}", signer.verifier().to_vkey());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate_key(name: &str) -> anyhow::Result<NoteSigner> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(NoteSigner::from_seed(name, seed)?)
+}
+
+/// Creates `path` with mode 0600, refusing to overwrite a key.
+fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(bytes)?;
+    file.write_all(b"\n")?;
+    file.sync_all()?;
+    Ok(())
+}
+
+fn read_key(path: &Path) -> anyhow::Result<NoteSigner> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    NoteSigner::from_skey(text.trim()).with_context(|| format!("{} is not a signing key", path.display()))
+}
+
+fn log(cmd: LogCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        LogCommand::Create { dir, key } => {
+            let log = TileLog::create(&dir, read_key(&key)?)?;
+            println!("created {} ({})", dir.display(), log.checkpoint().origin());
+        }
+        LogCommand::Append { dir, key, input, batch } => {
+            if batch == 0 {
+                bail!("--batch must be at least 1");
+            }
+            let mut log = TileLog::open(&dir, read_key(&key)?)?;
+            let reader: Box<dyn std::io::BufRead> = match input.as_deref() {
+                None => Box::new(std::io::stdin().lock()),
+                Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),
+                Some(p) => Box::new(std::io::BufReader::new(
+                    std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?,
+                )),
+            };
+            let mut pending: Vec<Vec<u8>> = Vec::with_capacity(batch);
+            let start = log.size();
+            for line in reader.split(b'\n') {
+                pending.push(line?);
+                if pending.len() == batch {
+                    log.append(&pending)?;
+                    pending.clear();
+                }
+            }
+            log.append(&pending)?;
+            let cp = log.checkpoint();
+            println!("appended {} entries; size {} root {}", cp.size() - start, cp.size(), cp.root());
+        }
+        LogCommand::Receipt { dir, index, vkey, out } => {
+            let reader = LogReader::open(&dir, &parse_vkey(&vkey)?)?;
+            let receipt = reader.receipt(index)?.to_bytes();
+            match out {
+                Some(path) => std::fs::write(&path, receipt).with_context(|| format!("writing {}", path.display()))?,
+                None => std::io::stdout().write_all(&receipt)?,
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    let log_dir = args.data.join("log");
+    let key_path = args.data.join("log.key");
+    std::fs::create_dir_all(&args.data).with_context(|| format!("creating {}", args.data.display()))?;
+    let (mut log, signer_vkey) = if key_path.exists() {
+        let signer = read_key(&key_path)?;
+        let vkey = signer.verifier().to_vkey();
+        (TileLog::open(&log_dir, signer)?, vkey)
+    } else {
+        let signer = generate_key("oretrace.example/demo-log")?;
+        write_secret(&key_path, signer.to_skey().as_bytes())?;
+        let vkey = signer.verifier().to_vkey();
+        (TileLog::create(&log_dir, signer)?, vkey)
+    };
+    let start = log.size();
+    let entries: Vec<Vec<u8>> = (start..start + args.entries)
+        .map(|i| format!("oretrace demo entry {i} [illustrative]").into_bytes())
+        .collect();
+    for chunk in entries.chunks(1000) {
+        log.append(chunk)?;
+    }
+    let cp = log.checkpoint().clone();
+    println!("log:        {} (origin {}, size {}, root {})", log_dir.display(), cp.origin(), cp.size(), cp.root());
+    println!("vkey:       {signer_vkey}");
+    let receipt_path = args.data.join("receipt.tlog-proof");
+    if cp.size() > 0 {
+        std::fs::write(&receipt_path, log.receipt(cp.size() - 1)?.to_bytes())?;
+        println!("receipt:    {} (entry {})", receipt_path.display(), cp.size() - 1);
+    }
+    drop(log);
+
+    let state = StateStore::new(&args.data.join("verify-state"));
+    let source = oretrace_verify::FolderSource::new(&log_dir);
+    match oretrace_verify::audit(&source, &NoteVerifier::from_vkey(&signer_vkey)?, Some(&state), &progress_bar()) {
+        Ok(report) => println!("verified:   {} entries, {} tiles", report.entries_checked, report.tiles_checked),
+        Err(e) => {
+            eprintln!("demo log failed its own verification: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    println!();
+    println!("Check it yourself (the entries are illustrative placeholders, not scenario data):");
+    println!("  oretrace verify {} --vkey '{signer_vkey}'", log_dir.display());
+    println!("  oretrace verify --inclusion {} --vkey '{signer_vkey}'", receipt_path.display());
+    println!("Serve {} with any static web server and verify it by URL the same way.", log_dir.display());
+    Ok(ExitCode::SUCCESS)
+}

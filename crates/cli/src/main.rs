@@ -1,0 +1,21 @@
+//! `oretrace`: the command line entry point. `main` maps the outcome of
+//! [`run`] to an exit code: 0 verified or done, 1 verification failed,
+//! 2 operational error.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match commands::run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Audits a tlog-tiles log without trusting whoever serves it.
+//!
+//! [`audit`] fetches the checkpoint and every tile and entry bundle from a
+//! [`Source`] (a folder or a URL), checks the checkpoint signature against
+//! the vkey the user gave, recomputes the root from the entries, checks
+//! every stored hash at every tile level on the way, and checks the new
+//! checkpoint against the last one this verifier accepted for the origin
+//! (kept by a [`StateStore`]): a smaller tree is a rollback, a different
+//! root for a prefix is a fork. It uses public artefacts only.
+
+mod source;
+mod state;
+
+use oretrace_tlog::checkpoint::Checkpoint;
+use oretrace_tlog::hash::{Hash, leaf_hash};
+use oretrace_tlog::note::NoteVerifier;
+use oretrace_tlog::receipt::Receipt;
+use oretrace_tlog::tile::{
+    TILE_HEIGHT, TILE_WIDTH, TileId, decode_entry_bundle, decode_hash_tile, entry_bundles, hash_tiles_at_level,
+    tile_levels,
+};
+use oretrace_tlog::tree::{CompactRange, NodeId};
+
+pub use source::{FolderSource, HttpSource, Source, open_source};
+pub use state::StateStore;
+
+/// Why verification did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The log (or receipt) is wrong: bad signature, tampered tile, fork,
+    /// rollback. `location` names the file or resource.
+    #[error("verification failed at {location}: {detail}")]
+    Failed { location: String, detail: String },
+    /// The check could not be carried out: network, disk, bad arguments.
+    #[error("{0}")]
+    Operational(String),
+}
+
+impl VerifyError {
+    fn failed(location: impl Into<String>, detail: impl std::fmt::Display) -> Self {
+        VerifyError::Failed { location: location.into(), detail: detail.to_string() }
+    }
+}
+
+/// What an audit established.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    pub checkpoint: Checkpoint,
+    /// The checkpoint this verifier had accepted before, if any.
+    pub previous: Option<Checkpoint>,
+    pub entries_checked: u64,
+    pub tiles_checked: u64,
+}
+
+/// Progress of a long audit: entries checked so far out of the total.
+pub trait Progress {
+    fn start(&self, _total: u64) {}
+    fn advance(&self, _done: u64) {}
+    fn finish(&self) {}
+}
+
+/// A [`Progress`] that reports nothing.
+#[derive(Debug, Default)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+fn fetch_required(source: &dyn Source, path: &str) -> Result<Vec<u8>, VerifyError> {
+    source
+        .get(path)?
+        .ok_or_else(|| VerifyError::failed(source.locate(path), "missing, but the checkpoint requires it"))
+}
+
+/// Audits the whole log at `source` against `log_key`, and records the
+/// verified checkpoint in `state` on success.
+pub fn audit(
+    source: &dyn Source,
+    log_key: &NoteVerifier,
+    state: Option<&StateStore>,
+    progress: &dyn Progress,
+) -> Result<Report, VerifyError> {
+    let checkpoint_bytes = fetch_required(source, "checkpoint")?;
+    let (checkpoint, _) = Checkpoint::open(&checkpoint_bytes, log_key)
+        .map_err(|e| VerifyError::failed(source.locate("checkpoint"), e))?;
+    let previous = match state {
+        Some(state) => state.load(log_key)?,
+        None => None,
+    };
+    let size = checkpoint.size();
+    if let Some(prev) = &previous {
+        if prev.size() > size {
+            return Err(VerifyError::failed(
+                source.locate("checkpoint"),
+                format!(
+                    "rollback: the log now claims size {size}, but size {} with root {} was verified before",
+                    prev.size(),
+                    prev.root()
+                ),
+            ));
+        }
+    }
+
+    // Upper-level tiles are fetched as their first hash is needed.
+    let levels = tile_levels(size);
+    let mut upper: Vec<Option<(TileId, Vec<Hash>)>> = vec![None; usize::from(levels)];
+    let mut tiles_checked = 0u64;
+    let mut range = CompactRange::new();
+    let mut failure: Option<VerifyError> = None;
+    let prefix_size = previous.as_ref().map(|p| p.size()).filter(|s| *s > 0);
+    let mut prefix_root: Option<Hash> = None;
+
+    progress.start(size);
+    for (level0, bundle) in hash_tiles_at_level(size, 0).into_iter().zip(entry_bundles(size)) {
+        let tile_bytes = fetch_required(source, &level0.path())?;
+        let hashes = decode_hash_tile(&level0, &tile_bytes).map_err(|e| VerifyError::failed(source.locate(&level0.path()), e))?;
+        let bundle_bytes = fetch_required(source, &bundle.path())?;
+        let entries =
+            decode_entry_bundle(&bundle, &bundle_bytes).map_err(|e| VerifyError::failed(source.locate(&bundle.path()), e))?;
+        tiles_checked += 2;
+        for (i, (entry, hash)) in entries.iter().zip(&hashes).enumerate() {
+            let leaf = leaf_hash(entry);
+            if leaf != *hash {
+                return Err(VerifyError::failed(
+                    source.locate(&bundle.path()),
+                    format!("entry {i} hashes to {leaf}, but {} holds {hash}", level0.path()),
+                ));
+            }
+            range.append(leaf, |id, node| {
+                if failure.is_some() || id.level == 0 || id.level % TILE_HEIGHT != 0 {
+                    return;
+                }
+                if let Err(e) = check_upper(source, size, &mut upper, &mut tiles_checked, id, node) {
+                    failure = Some(e);
+                }
+            });
+            if let Some(e) = failure.take() {
+                return Err(e);
+            }
+            if Some(range.size()) == prefix_size {
+                prefix_root = Some(range.root());
+            }
+        }
+        progress.advance(range.size());
+    }
+    progress.finish();
+
+    let root = range.root();
+    if root != *checkpoint.root() {
+        return Err(VerifyError::failed(
+            source.locate("checkpoint"),
+            format!("the tiles give root {root} for size {size}, but the checkpoint says {}", checkpoint.root()),
+        ));
+    }
+    if let (Some(prev), Some(prefix_root)) = (&previous, prefix_root) {
+        if prefix_root != *prev.root() {
+            return Err(VerifyError::failed(
+                source.locate("checkpoint"),
+                format!(
+                    "fork: the first {} entries now have root {prefix_root}, but root {} was verified before",
+                    prev.size(),
+                    prev.root()
+                ),
+            ));
+        }
+    }
+    if let Some(state) = state {
+        state.save(&checkpoint_bytes, &checkpoint)?;
+    }
+    Ok(Report { checkpoint, previous, entries_checked: range.size(), tiles_checked })
+}
+
+/// Checks a completed subtree hash at a tile level against its tile.
+fn check_upper(
+    source: &dyn Source,
+    size: u64,
+    upper: &mut [Option<(TileId, Vec<Hash>)>],
+    tiles_checked: &mut u64,
+    id: NodeId,
+    node: &Hash,
+) -> Result<(), VerifyError> {
+    let tile_level = id.level / TILE_HEIGHT;
+    let tile_index = id.index / TILE_WIDTH;
+    let slot = &mut upper[usize::from(tile_level)];
+    if slot.as_ref().map(|(t, _)| t.index) != Some(tile_index) {
+        let tile = hash_tiles_at_level(size, tile_level)
+            .into_iter()
+            .nth(tile_index as usize)
+            .ok_or_else(|| VerifyError::failed(format!("tile level {tile_level}"), "tree shape is inconsistent"))?;
+        let bytes = fetch_required(source, &tile.path())?;
+        let hashes = decode_hash_tile(&tile, &bytes).map_err(|e| VerifyError::failed(source.locate(&tile.path()), e))?;
+        *tiles_checked += 1;
+        *slot = Some((tile, hashes));
+    }
+    let Some((tile, hashes)) = slot.as_ref() else {
+        return Ok(());
+    };
+    let stored = hashes[(id.index % TILE_WIDTH) as usize];
+    if stored != *node {
+        return Err(VerifyError::failed(
+            source.locate(&tile.path()),
+            format!("hash {} is {stored}, but the tiles below give {node}", id.index % TILE_WIDTH),
+        ));
+    }
+    Ok(())
+}
+
+/// What a verified receipt showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptReport {
+    pub checkpoint: Checkpoint,
+    pub index: u64,
+    pub entry_sha256: [u8; 32],
+}
+
+/// Checks a `tlog-proof` receipt offline. The entry comes from `entry` if
+/// given (the user's own copy), else from the receipt's `extra` line.
+pub fn verify_receipt(
+    receipt_bytes: &[u8],
+    entry: Option<&[u8]>,
+    log_key: &NoteVerifier,
+) -> Result<ReceiptReport, VerifyError> {
+    let receipt = Receipt::parse(receipt_bytes).map_err(|e| VerifyError::failed("receipt", e))?;
+    let entry: Vec<u8> = match (entry, &receipt.extra) {
+        (Some(entry), _) => entry.to_vec(),
+        (None, Some(extra)) => extra.clone(),
+        (None, None) => {
+            return Err(VerifyError::Operational(
+                "the receipt carries no entry: give the entry with --entry FILE".into(),
+            ));
+        }
+    };
+    let verified = receipt.verify(&leaf_hash(&entry), log_key).map_err(|e| VerifyError::failed("receipt", e))?;
+    Ok(ReceiptReport {
+        checkpoint: verified.checkpoint,
+        index: verified.index,
+        entry_sha256: oretrace_tlog::hash::sha256(&entry),
+    })
+}

@@ -1,0 +1,114 @@
+//! Where a log's public artefacts are read from: a folder or a URL.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::VerifyError;
+
+/// Largest resource fetched: a full entry bundle of 256 entries of
+/// 65,535 bytes each, with their length prefixes.
+pub const MAX_RESOURCE_BYTES: u64 = 256 * 65_537;
+
+/// A read-only view of a log's resources, named by their tlog-tiles paths.
+pub trait Source {
+    /// The bytes at `path`, or `None` if the source says it has none.
+    fn get(&self, path: &str) -> Result<Option<Vec<u8>>, VerifyError>;
+    /// A human-readable location of `path`, for messages.
+    fn locate(&self, path: &str) -> String;
+}
+
+/// Opens `location` as a URL (`http://`, `https://`) or a folder.
+pub fn open_source(location: &str) -> Result<Box<dyn Source>, VerifyError> {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        Ok(Box::new(HttpSource::new(location)?))
+    } else {
+        let path = Path::new(location);
+        if !path.is_dir() {
+            return Err(VerifyError::Operational(format!("{location} is not a folder or an http(s) URL")));
+        }
+        Ok(Box::new(FolderSource::new(path)))
+    }
+}
+
+/// A log published as files in a folder.
+#[derive(Debug, Clone)]
+pub struct FolderSource {
+    root: PathBuf,
+}
+
+impl FolderSource {
+    pub fn new(root: &Path) -> Self {
+        FolderSource { root: root.to_owned() }
+    }
+}
+
+impl Source for FolderSource {
+    fn get(&self, path: &str) -> Result<Option<Vec<u8>>, VerifyError> {
+        let full = self.root.join(path);
+        let file = match std::fs::File::open(&full) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(VerifyError::Operational(format!("{}: {e}", full.display()))),
+        };
+        read_bounded(file, &self.locate(path)).map(Some)
+    }
+
+    fn locate(&self, path: &str) -> String {
+        self.root.join(path).display().to_string()
+    }
+}
+
+fn read_bounded(reader: impl std::io::Read, location: &str) -> Result<Vec<u8>, VerifyError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_RESOURCE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| VerifyError::Operational(format!("{location}: {e}")))?;
+    if bytes.len() as u64 > MAX_RESOURCE_BYTES {
+        return Err(VerifyError::failed(location, format!("is larger than {MAX_RESOURCE_BYTES} bytes")));
+    }
+    Ok(bytes)
+}
+
+/// A log served over HTTP(S) under a URL prefix.
+#[derive(Debug)]
+pub struct HttpSource {
+    prefix: String,
+    client: reqwest::blocking::Client,
+}
+
+impl HttpSource {
+    pub fn new(prefix: &str) -> Result<Self, VerifyError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("oretrace-verify/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| VerifyError::Operational(format!("cannot build an HTTP client: {e}")))?;
+        Ok(HttpSource { prefix: prefix.trim_end_matches('/').to_owned(), client })
+    }
+}
+
+impl Source for HttpSource {
+    fn get(&self, path: &str) -> Result<Option<Vec<u8>>, VerifyError> {
+        let url = self.locate(path);
+        let response = self
+            .client
+            .get(&url)
+            .send()
+            .map_err(|e| VerifyError::Operational(format!("{url}: {e}")))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(VerifyError::Operational(format!("{url}: HTTP {status}")));
+        }
+        read_bounded(response, &url).map(Some)
+    }
+
+    fn locate(&self, path: &str) -> String {
+        format!("{}/{path}", self.prefix)
+    }
+}
