@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "oretrace", version, about = "A verifiable registry of critical-mineral value chains")]
+#[command(
+    name = "oretrace",
+    version,
+    about = "A verifiable registry of critical-mineral value chains"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

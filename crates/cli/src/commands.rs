@@ -41,9 +41,9 @@ impl Progress for Bar {
 
 fn progress_bar() -> Bar {
     let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{spinner} verifying {pos}/{len} entries {wide_bar} {per_sec} eta {eta}")
-    {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} verifying {pos}/{len} entries {wide_bar} {per_sec} eta {eta}",
+    ) {
         bar.set_style(style);
     }
     Bar(bar)
@@ -52,7 +52,8 @@ fn progress_bar() -> Bar {
 fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let log_key = parse_vkey(&args.vkey)?;
     let outcome = if let Some(receipt_path) = &args.inclusion {
-        let receipt = std::fs::read(receipt_path).with_context(|| format!("reading {}", receipt_path.display()))?;
+        let receipt = std::fs::read(receipt_path)
+            .with_context(|| format!("reading {}", receipt_path.display()))?;
         let entry = match &args.entry {
             Some(p) => Some(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?),
             None => None,
@@ -72,11 +73,16 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         let state = if args.no_state {
             None
         } else {
-            let dir = args.state.clone().or_else(StateStore::default_dir).context("no --state folder and no $HOME")?;
+            let dir = args
+                .state
+                .clone()
+                .or_else(StateStore::default_dir)
+                .context("no --state folder and no $HOME")?;
             Some(StateStore::new(&dir))
         };
         oretrace_verify::open_source(location).and_then(|source| {
-            let report = oretrace_verify::audit(source.as_ref(), &log_key, state.as_ref(), &progress_bar())?;
+            let report =
+                oretrace_verify::audit(source.as_ref(), &log_key, state.as_ref(), &progress_bar())?;
             let cp = &report.checkpoint;
             println!(
                 "verified: {} size {} root {} ({} entries, {} tiles checked)",
@@ -87,8 +93,14 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
                 report.tiles_checked
             );
             match &report.previous {
-                Some(prev) => println!("consistent with the checkpoint verified before: size {} root {}", prev.size(), prev.root()),
-                None if state.is_some() => println!("first checkpoint seen for this origin; remembered for next time"),
+                Some(prev) => println!(
+                    "consistent with the checkpoint verified before: size {} root {}",
+                    prev.size(),
+                    prev.root()
+                ),
+                None if state.is_some() => {
+                    println!("first checkpoint seen for this origin; remembered for next time")
+                }
                 None => {}
             }
             Ok(())
@@ -130,7 +142,9 @@ fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(bytes)?;
     file.write_all(b"\n")?;
     file.sync_all()?;
@@ -138,8 +152,10 @@ fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 fn read_key(path: &Path) -> anyhow::Result<NoteSigner> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    NoteSigner::from_skey(text.trim()).with_context(|| format!("{} is not a signing key", path.display()))
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    NoteSigner::from_skey(text.trim())
+        .with_context(|| format!("{} is not a signing key", path.display()))
 }
 
 fn log(cmd: LogCommand) -> anyhow::Result<ExitCode> {
@@ -148,7 +164,12 @@ fn log(cmd: LogCommand) -> anyhow::Result<ExitCode> {
             let log = TileLog::create(&dir, read_key(&key)?)?;
             println!("created {} ({})", dir.display(), log.checkpoint().origin());
         }
-        LogCommand::Append { dir, key, input, batch } => {
+        LogCommand::Append {
+            dir,
+            key,
+            input,
+            batch,
+        } => {
             if batch == 0 {
                 bail!("--batch must be at least 1");
             }
@@ -171,13 +192,24 @@ fn log(cmd: LogCommand) -> anyhow::Result<ExitCode> {
             }
             log.append(&pending)?;
             let cp = log.checkpoint();
-            println!("appended {} entries; size {} root {}", cp.size() - start, cp.size(), cp.root());
+            println!(
+                "appended {} entries; size {} root {}",
+                cp.size() - start,
+                cp.size(),
+                cp.root()
+            );
         }
-        LogCommand::Receipt { dir, index, vkey, out } => {
+        LogCommand::Receipt {
+            dir,
+            index,
+            vkey,
+            out,
+        } => {
             let reader = LogReader::open(&dir, &parse_vkey(&vkey)?)?;
             let receipt = reader.receipt(index)?.to_bytes();
             match out {
-                Some(path) => std::fs::write(&path, receipt).with_context(|| format!("writing {}", path.display()))?,
+                Some(path) => std::fs::write(&path, receipt)
+                    .with_context(|| format!("writing {}", path.display()))?,
                 None => std::io::stdout().write_all(&receipt)?,
             }
         }
@@ -188,7 +220,8 @@ fn log(cmd: LogCommand) -> anyhow::Result<ExitCode> {
 fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let log_dir = args.data.join("log");
     let key_path = args.data.join("log.key");
-    std::fs::create_dir_all(&args.data).with_context(|| format!("creating {}", args.data.display()))?;
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("creating {}", args.data.display()))?;
     let (mut log, signer_vkey) = if key_path.exists() {
         let signer = read_key(&key_path)?;
         let vkey = signer.verifier().to_vkey();
@@ -207,19 +240,37 @@ fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         log.append(chunk)?;
     }
     let cp = log.checkpoint().clone();
-    println!("log:        {} (origin {}, size {}, root {})", log_dir.display(), cp.origin(), cp.size(), cp.root());
+    println!(
+        "log:        {} (origin {}, size {}, root {})",
+        log_dir.display(),
+        cp.origin(),
+        cp.size(),
+        cp.root()
+    );
     println!("vkey:       {signer_vkey}");
     let receipt_path = args.data.join("receipt.tlog-proof");
     if cp.size() > 0 {
         std::fs::write(&receipt_path, log.receipt(cp.size() - 1)?.to_bytes())?;
-        println!("receipt:    {} (entry {})", receipt_path.display(), cp.size() - 1);
+        println!(
+            "receipt:    {} (entry {})",
+            receipt_path.display(),
+            cp.size() - 1
+        );
     }
     drop(log);
 
     let state = StateStore::new(&args.data.join("verify-state"));
     let source = oretrace_verify::FolderSource::new(&log_dir);
-    match oretrace_verify::audit(&source, &NoteVerifier::from_vkey(&signer_vkey)?, Some(&state), &progress_bar()) {
-        Ok(report) => println!("verified:   {} entries, {} tiles", report.entries_checked, report.tiles_checked),
+    match oretrace_verify::audit(
+        &source,
+        &NoteVerifier::from_vkey(&signer_vkey)?,
+        Some(&state),
+        &progress_bar(),
+    ) {
+        Ok(report) => println!(
+            "verified:   {} entries, {} tiles",
+            report.entries_checked, report.tiles_checked
+        ),
         Err(e) => {
             eprintln!("demo log failed its own verification: {e}");
             return Ok(ExitCode::from(1));
@@ -227,8 +278,17 @@ fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
     println!();
     println!("Check it yourself (the entries are illustrative placeholders, not scenario data):");
-    println!("  oretrace verify {} --vkey '{signer_vkey}'", log_dir.display());
-    println!("  oretrace verify --inclusion {} --vkey '{signer_vkey}'", receipt_path.display());
-    println!("Serve {} with any static web server and verify it by URL the same way.", log_dir.display());
+    println!(
+        "  oretrace verify {} --vkey '{signer_vkey}'",
+        log_dir.display()
+    );
+    println!(
+        "  oretrace verify --inclusion {} --vkey '{signer_vkey}'",
+        receipt_path.display()
+    );
+    println!(
+        "Serve {} with any static web server and verify it by URL the same way.",
+        log_dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

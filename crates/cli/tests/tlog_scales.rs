@@ -18,7 +18,11 @@ fn python() -> PathBuf {
         return PathBuf::from(p);
     }
     let venv = project_root().join(".venv/interop/bin/python");
-    assert!(venv.exists(), "no {}: run `bash .ci/run` (or .ci/interop-env) to install tlog-scales", venv.display());
+    assert!(
+        venv.exists(),
+        "no {}: run `bash .ci/run` (or .ci/interop-env) to install tlog-scales",
+        venv.display()
+    );
     venv
 }
 
@@ -27,8 +31,16 @@ fn script(name: &str) -> PathBuf {
 }
 
 fn tlog_scales_verify(location: &str, vkey: &str) -> (i32, String) {
-    let out = Command::new(python()).arg(script("tlog_scales_verify.py")).args([location, vkey]).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(python())
+        .arg(script("tlog_scales_verify.py"))
+        .args([location, vkey])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -64,7 +76,11 @@ fn oretrace_verifies_logs_written_by_tlog_scales() {
         .args([path(&dir), "70000", "333"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let their_vkey = String::from_utf8(out.stdout).unwrap().trim().to_owned();
 
     let run = oretrace(&["verify", path(&dir), "--vkey", &their_vkey, "--no-state"]);

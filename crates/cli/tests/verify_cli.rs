@@ -21,9 +21,17 @@ fn check_tampering(name: &str, tamper: impl FnOnce(&Path), expect: &[&str]) {
     write_log(&dir, 1, 600, "lot");
     tamper(&dir);
     let run = verify(&dir, &vkey(1));
-    assert_eq!(run.code, 1, "{name}: expected exit 1, got {}: {}{}", run.code, run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 1,
+        "{name}: expected exit 1, got {}: {}{}",
+        run.code, run.stdout, run.stderr
+    );
     for want in expect {
-        assert!(run.stderr.contains(want), "{name}: {:?} should mention {want:?}", run.stderr);
+        assert!(
+            run.stderr.contains(want),
+            "{name}: {:?} should mention {want:?}",
+            run.stderr
+        );
     }
 }
 
@@ -40,7 +48,12 @@ fn a_good_log_verifies_from_a_folder_and_over_http() {
     write_log(&dir, 1, 70_000, "lot");
     let run = verify(&dir, &vkey(1));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains(&format!("verified: {ORIGIN} size 70000")), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(&format!("verified: {ORIGIN} size 70000")),
+        "{}",
+        run.stdout
+    );
 
     let url = serve_folder(&dir);
     let run = oretrace(&["verify", &url, "--vkey", &vkey(1), "--no-state"]);
@@ -50,9 +63,21 @@ fn a_good_log_verifies_from_a_folder_and_over_http() {
 
 #[test]
 fn tampered_logs_fail_with_the_file_and_the_problem() {
-    check_tampering("flipped level-0 hash", |d| flip(&d.join("tile/0/000"), 100), &["tile/entries/000", "entry 3"]);
-    check_tampering("flipped partial level-1 hash", |d| flip(&d.join("tile/1/000.p/2"), 40), &["tile/1/000.p/2", "hash 1"]);
-    check_tampering("flipped entry", |d| flip(&d.join("tile/entries/001"), 10), &["tile/entries/001", "entry"]);
+    check_tampering(
+        "flipped level-0 hash",
+        |d| flip(&d.join("tile/0/000"), 100),
+        &["tile/entries/000", "entry 3"],
+    );
+    check_tampering(
+        "flipped partial level-1 hash",
+        |d| flip(&d.join("tile/1/000.p/2"), 40),
+        &["tile/1/000.p/2", "hash 1"],
+    );
+    check_tampering(
+        "flipped entry",
+        |d| flip(&d.join("tile/entries/001"), 10),
+        &["tile/entries/001", "entry"],
+    );
     check_tampering(
         "truncated tile",
         |d| {
@@ -82,7 +107,11 @@ fn tampered_logs_fail_with_the_file_and_the_problem() {
         },
         &["tile/entries/002.p/88", "trailing"],
     );
-    check_tampering("missing tile", |d| fs::remove_file(d.join("tile/0/001")).unwrap(), &["tile/0/001", "missing"]);
+    check_tampering(
+        "missing tile",
+        |d| fs::remove_file(d.join("tile/0/001")).unwrap(),
+        &["tile/0/001", "missing"],
+    );
     check_tampering(
         "checkpoint with a wrong signature",
         |d| {
@@ -96,7 +125,9 @@ fn tampered_logs_fail_with_the_file_and_the_problem() {
         "checkpoint with a forged size",
         |d| {
             let f = d.join("checkpoint");
-            let text = fs::read_to_string(&f).unwrap().replacen("\n600\n", "\n599\n", 1);
+            let text = fs::read_to_string(&f)
+                .unwrap()
+                .replacen("\n600\n", "\n599\n", 1);
             fs::write(&f, text).unwrap();
         },
         &["checkpoint", "invalid"],
@@ -136,7 +167,11 @@ fn an_unknown_key_fails_and_a_malformed_vkey_is_an_error() {
     write_log(&dir, 1, 10, "lot");
     let run = verify(&dir, &vkey(2));
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("no signature by a known key"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no signature by a known key"),
+        "{}",
+        run.stderr
+    );
 
     let run = verify(&dir, "not-a-vkey");
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -157,22 +192,48 @@ fn rollback_and_fork_are_caught_through_the_state_folder() {
     write_log(&big, 1, 800, "lot");
     write_log(&small, 1, 500, "lot");
     write_log(&forked, 1, 900, "other");
-    let with_state = |dir: &Path| oretrace(&["verify", path(dir), "--vkey", &vkey(1), "--state", path(&state)]);
+    let with_state = |dir: &Path| {
+        oretrace(&[
+            "verify",
+            path(dir),
+            "--vkey",
+            &vkey(1),
+            "--state",
+            path(&state),
+        ])
+    };
 
     let run = with_state(&small);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("first checkpoint seen"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("first checkpoint seen"),
+        "{}",
+        run.stdout
+    );
     let run = with_state(&big);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("consistent with the checkpoint verified before: size 500"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("consistent with the checkpoint verified before: size 500"),
+        "{}",
+        run.stdout
+    );
 
     let run = with_state(&small);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("rollback") && run.stderr.contains("size 800"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("rollback") && run.stderr.contains("size 800"),
+        "{}",
+        run.stderr
+    );
 
     let run = with_state(&forked);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("fork: the first 800 entries"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("fork: the first 800 entries"),
+        "{}",
+        run.stderr
+    );
 
     // The failures did not overwrite what was remembered.
     let run = with_state(&big);
@@ -185,7 +246,17 @@ fn receipts_verify_offline_and_tampering_is_caught() {
     let dir = tmp.path().join("log");
     write_log(&dir, 1, 300, "lot");
     let receipt = tmp.path().join("r.tlog-proof");
-    let run = oretrace(&["log", "receipt", path(&dir), "--index", "257", "--vkey", &vkey(1), "--out", path(&receipt)]);
+    let run = oretrace(&[
+        "log",
+        "receipt",
+        path(&dir),
+        "--index",
+        "257",
+        "--vkey",
+        &vkey(1),
+        "--out",
+        path(&receipt),
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = oretrace(&["verify", "--inclusion", path(&receipt), "--vkey", &vkey(1)]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -194,12 +265,32 @@ fn receipts_verify_offline_and_tampering_is_caught() {
     // The user's own copy of the entry must match.
     let entry = tmp.path().join("entry");
     fs::write(&entry, "lot 257").unwrap();
-    let run = oretrace(&["verify", "--inclusion", path(&receipt), "--vkey", &vkey(1), "--entry", path(&entry)]);
+    let run = oretrace(&[
+        "verify",
+        "--inclusion",
+        path(&receipt),
+        "--vkey",
+        &vkey(1),
+        "--entry",
+        path(&entry),
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     fs::write(&entry, "lot 258").unwrap();
-    let run = oretrace(&["verify", "--inclusion", path(&receipt), "--vkey", &vkey(1), "--entry", path(&entry)]);
+    let run = oretrace(&[
+        "verify",
+        "--inclusion",
+        path(&receipt),
+        "--vkey",
+        &vkey(1),
+        "--entry",
+        path(&entry),
+    ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("inclusion proof does not verify"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("inclusion proof does not verify"),
+        "{}",
+        run.stderr
+    );
 
     // A proof with one hash fewer has the wrong length.
     let text = fs::read_to_string(&receipt).unwrap();
@@ -208,7 +299,11 @@ fn receipts_verify_offline_and_tampering_is_caught() {
     fs::write(&receipt, lines.join("\n")).unwrap();
     let run = oretrace(&["verify", "--inclusion", path(&receipt), "--vkey", &vkey(1)]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("has 6 hashes, expected 7"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("has 6 hashes, expected 7"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -223,10 +318,28 @@ fn keygen_log_and_demo_work_from_the_command_line() {
     assert_eq!(again.code, 2, "a key must never be overwritten");
 
     let dir = tmp.path().join("log");
-    assert_eq!(oretrace(&["log", "create", path(&dir), "--key", path(&key)]).code, 0);
+    assert_eq!(
+        oretrace(&["log", "create", path(&dir), "--key", path(&key)]).code,
+        0
+    );
     let input = tmp.path().join("entries.txt");
-    fs::write(&input, (0..1234).map(|i| format!("record {i}\n")).collect::<String>()).unwrap();
-    let run = oretrace(&["log", "append", path(&dir), "--key", path(&key), path(&input), "--batch", "500"]);
+    fs::write(
+        &input,
+        (0..1234)
+            .map(|i| format!("record {i}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let run = oretrace(&[
+        "log",
+        "append",
+        path(&dir),
+        "--key",
+        path(&key),
+        path(&input),
+        "--batch",
+        "500",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("size 1234"), "{}", run.stdout);
     assert_eq!(verify(&dir, &vkey).code, 0);
@@ -234,6 +347,10 @@ fn keygen_log_and_demo_work_from_the_command_line() {
     let data = tmp.path().join("demo");
     let run = oretrace(&["demo", "--data", path(&data), "--entries", "3000"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("verified:   3000 entries"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("verified:   3000 entries"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("illustrative"), "{}", run.stdout);
 }

@@ -9,7 +9,10 @@ use oretrace_tlog::tile::{TileFetcher, TileId};
 use crate::Error;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io { path: path.to_owned(), source }
+    move |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// Creates `dir` and any missing parents, fsyncing each parent that gained
@@ -34,8 +37,16 @@ pub(crate) fn create_dir_all(dir: &Path) -> Result<(), Error> {
 /// returned file is open.
 pub(crate) fn lock_writer(dir: &Path) -> Result<File, Error> {
     let path = dir.join(".writer.lock");
-    let file = OpenOptions::new().write(true).create(true).truncate(false).open(&path).map_err(io(&path))?;
-    file.try_lock().map_err(|e| Error::Locked { path: path.clone(), detail: e.to_string() })?;
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io(&path))?;
+    file.try_lock().map_err(|e| Error::Locked {
+        path: path.clone(),
+        detail: e.to_string(),
+    })?;
     Ok(file)
 }
 
@@ -51,7 +62,12 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     create_dir_all(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let mut file = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp).map_err(io(&tmp))?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(io(&tmp))?;
     file.write_all(bytes).map_err(io(&tmp))?;
     file.sync_all().map_err(io(&tmp))?;
     drop(file);
@@ -71,13 +87,18 @@ pub struct DirFetcher {
 
 impl DirFetcher {
     pub fn new(root: &Path) -> Self {
-        DirFetcher { root: root.to_owned() }
+        DirFetcher {
+            root: root.to_owned(),
+        }
     }
 }
 
 impl TileFetcher for DirFetcher {
     fn fetch_tile(&self, tile: &TileId) -> Result<Vec<u8>, oretrace_tlog::Error> {
         let path = tile.path();
-        fs::read(self.root.join(&path)).map_err(|e| oretrace_tlog::Error::Fetch { path, source: Box::new(e) })
+        fs::read(self.root.join(&path)).map_err(|e| oretrace_tlog::Error::Fetch {
+            path,
+            source: Box::new(e),
+        })
     }
 }

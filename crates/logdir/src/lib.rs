@@ -21,7 +21,9 @@ use oretrace_tlog::tile::{
     TILE_HEIGHT, TILE_WIDTH, TileFetcher, TileId, TileKind, TiledHashReader, decode_entry_bundle,
     decode_hash_tile, partial_tiles, push_bundle_entry,
 };
-use oretrace_tlog::tree::{CompactRange, HashReader as _, prove_consistency, prove_inclusion, range_nodes, tree_hash};
+use oretrace_tlog::tree::{
+    CompactRange, HashReader as _, prove_consistency, prove_inclusion, range_nodes, tree_hash,
+};
 
 pub use fs::DirFetcher;
 
@@ -30,7 +32,10 @@ pub use fs::DirFetcher;
 #[non_exhaustive]
 pub enum Error {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Log(#[from] oretrace_tlog::Error),
     #[error("{path} already holds a log")]
@@ -40,7 +45,10 @@ pub enum Error {
     #[error("{path} is locked by another writer: {detail}")]
     Locked { path: PathBuf, detail: String },
     #[error("entry {index} of the batch: {source}")]
-    Entry { index: usize, source: oretrace_tlog::Error },
+    Entry {
+        index: usize,
+        source: oretrace_tlog::Error,
+    },
 }
 
 /// The right edge of the tree as tiles: what is needed to keep appending.
@@ -72,7 +80,9 @@ impl TileLog {
         fs::create_dir_all(dir)?;
         let checkpoint_path = dir.join("checkpoint");
         if checkpoint_path.exists() {
-            return Err(Error::AlreadyExists { path: dir.to_owned() });
+            return Err(Error::AlreadyExists {
+                path: dir.to_owned(),
+            });
         }
         let lock = fs::lock_writer(dir)?;
         let checkpoint = Checkpoint::new(signer.name(), 0, oretrace_tlog::hash::EMPTY_ROOT)?;
@@ -82,7 +92,11 @@ impl TileLog {
             fetcher: DirFetcher::new(dir),
             dir: dir.to_owned(),
             signer,
-            edge: Edge { range: CompactRange::new(), partial_hashes: Vec::new(), partial_entries: Vec::new() },
+            edge: Edge {
+                range: CompactRange::new(),
+                partial_hashes: Vec::new(),
+                partial_entries: Vec::new(),
+            },
             checkpoint,
             checkpoint_note: note,
             _lock: lock,
@@ -102,7 +116,11 @@ impl TileLog {
         let range = CompactRange::from_parts(size, nodes)?;
         if range.root() != *checkpoint.root() {
             return Err(Error::Inconsistent {
-                detail: format!("tiles give root {} but the checkpoint says {}", range.root(), checkpoint.root()),
+                detail: format!(
+                    "tiles give root {} but the checkpoint says {}",
+                    range.root(),
+                    checkpoint.root()
+                ),
             });
         }
         let mut partial_hashes = Vec::new();
@@ -126,7 +144,11 @@ impl TileLog {
             dir: dir.to_owned(),
             signer,
             fetcher,
-            edge: Edge { range, partial_hashes, partial_entries },
+            edge: Edge {
+                range,
+                partial_hashes,
+                partial_entries,
+            },
             checkpoint,
             checkpoint_note: note,
             _lock: lock,
@@ -158,7 +180,10 @@ impl TileLog {
         for (index, entry) in entries.iter().enumerate() {
             let len = entry.as_ref().len();
             if len > oretrace_tlog::tile::MAX_ENTRY_BYTES {
-                return Err(Error::Entry { index, source: oretrace_tlog::Error::EntryTooLarge { len } });
+                return Err(Error::Entry {
+                    index,
+                    source: oretrace_tlog::Error::EntryTooLarge { len },
+                });
             }
         }
         let first = self.size();
@@ -172,7 +197,11 @@ impl TileLog {
             let index = edge.range.size();
             push_bundle_entry(&mut edge.partial_entries, entry)?;
             if (index + 1) % TILE_WIDTH == 0 {
-                let tile = TileId { kind: TileKind::Entries, index: index / TILE_WIDTH, width: TILE_WIDTH as u16 };
+                let tile = TileId {
+                    kind: TileKind::Entries,
+                    index: index / TILE_WIDTH,
+                    width: TILE_WIDTH as u16,
+                };
                 fs::write_atomic(&self.dir.join(tile.path()), &edge.partial_entries)?;
                 edge.partial_entries.clear();
             }
@@ -184,7 +213,8 @@ impl TileLog {
             });
             for (id, hash) in &completed {
                 let level = usize::from(id.level / TILE_HEIGHT);
-                edge.partial_hashes.resize(edge.partial_hashes.len().max(level + 1), Vec::new());
+                edge.partial_hashes
+                    .resize(edge.partial_hashes.len().max(level + 1), Vec::new());
                 let tile_hashes = &mut edge.partial_hashes[level];
                 tile_hashes.push(*hash);
                 if tile_hashes.len() as u64 == TILE_WIDTH {
@@ -226,13 +256,17 @@ impl TileLog {
         if old.size() == 0 {
             let on_disk = tree_hash(size, &reader)?;
             if on_disk != *root {
-                return Err(Error::Inconsistent { detail: format!("root on disk {on_disk}, in memory {root}") });
+                return Err(Error::Inconsistent {
+                    detail: format!("root on disk {on_disk}, in memory {root}"),
+                });
             }
             return Ok(());
         }
         let proof = prove_consistency(old.size(), size, &reader)?;
-        verify_consistency(old.size(), size, &proof, old.root(), root).map_err(|e| Error::Inconsistent {
-            detail: format!("size {} to {size}: {e}", old.size()),
+        verify_consistency(old.size(), size, &proof, old.root(), root).map_err(|e| {
+            Error::Inconsistent {
+                detail: format!("size {} to {size}: {e}", old.size()),
+            }
         })
     }
 
@@ -270,7 +304,11 @@ impl LogReader {
     pub fn open(dir: &Path, log_key: &NoteVerifier) -> Result<Self, Error> {
         let note = fs::read(&dir.join("checkpoint"))?;
         let (checkpoint, _) = Checkpoint::open(&note, log_key)?;
-        Ok(LogReader { fetcher: DirFetcher::new(dir), checkpoint, checkpoint_note: note })
+        Ok(LogReader {
+            fetcher: DirFetcher::new(dir),
+            checkpoint,
+            checkpoint_note: note,
+        })
     }
 
     pub fn checkpoint(&self) -> &Checkpoint {
@@ -288,7 +326,12 @@ impl LogReader {
         let reader = TiledHashReader::new(&self.fetcher, size);
         let proof = prove_inclusion(index, size, &reader)?;
         let entry = self.entry(index)?;
-        Ok(Receipt { extra: Some(entry), index, proof, checkpoint: self.checkpoint_note.clone() })
+        Ok(Receipt {
+            extra: Some(entry),
+            index,
+            proof,
+            checkpoint: self.checkpoint_note.clone(),
+        })
     }
 
     /// The entry at `index`, read from its bundle.
@@ -303,8 +346,16 @@ impl LogReader {
         }
         let bundle = index / TILE_WIDTH;
         let full = size / TILE_WIDTH;
-        let width = if bundle < full { TILE_WIDTH } else { size % TILE_WIDTH };
-        let tile = TileId { kind: TileKind::Entries, index: bundle, width: width as u16 };
+        let width = if bundle < full {
+            TILE_WIDTH
+        } else {
+            size % TILE_WIDTH
+        };
+        let tile = TileId {
+            kind: TileKind::Entries,
+            index: bundle,
+            width: width as u16,
+        };
         let bytes = self.fetcher.fetch_tile(&tile)?;
         let entries = decode_entry_bundle(&tile, &bytes)?;
         Ok(entries[(index % TILE_WIDTH) as usize].to_vec())

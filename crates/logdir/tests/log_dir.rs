@@ -20,8 +20,14 @@ fn entry(i: u64) -> Vec<u8> {
 fn assert_tiles_match(dir: &Path, tree: &MemoryTree, size: u64) {
     for level in 0..tile_levels(size) {
         for tile in hash_tiles_at_level(size, level) {
-            let want: Vec<u8> = tree.read_hashes(&tile.nodes().collect::<Vec<_>>()).unwrap().iter().flat_map(|h| h.0).collect();
-            let got = std::fs::read(dir.join(tile.path())).unwrap_or_else(|e| panic!("{}: {e}", tile.path()));
+            let want: Vec<u8> = tree
+                .read_hashes(&tile.nodes().collect::<Vec<_>>())
+                .unwrap()
+                .iter()
+                .flat_map(|h| h.0)
+                .collect();
+            let got = std::fs::read(dir.join(tile.path()))
+                .unwrap_or_else(|e| panic!("{}: {e}", tile.path()));
             assert_eq!(got, want, "{} at size {size}", tile.path());
         }
     }
@@ -80,7 +86,10 @@ fn an_oversized_entry_writes_nothing() {
     let before = std::fs::read(tmp.path().join("checkpoint")).unwrap();
     let err = log.append(&[b"b".to_vec(), vec![0u8; 65_536]]).unwrap_err();
     assert!(matches!(err, Error::Entry { index: 1, .. }), "{err}");
-    assert_eq!(std::fs::read(tmp.path().join("checkpoint")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(tmp.path().join("checkpoint")).unwrap(),
+        before
+    );
     assert_eq!(log.size(), 1);
     assert!(!tmp.path().join("tile/entries/000.p/2").exists());
 }
@@ -97,7 +106,8 @@ fn a_second_writer_is_refused() {
 fn a_tampered_partial_tile_is_found_on_open() {
     let tmp = tempfile::tempdir().unwrap();
     let mut log = TileLog::create(tmp.path(), signer()).unwrap();
-    log.append(&(0..300).map(entry).collect::<Vec<_>>()).unwrap();
+    log.append(&(0..300).map(entry).collect::<Vec<_>>())
+        .unwrap();
     drop(log);
     let path = tmp.path().join("tile/0/001.p/44");
     let mut bytes = std::fs::read(&path).unwrap();
@@ -111,13 +121,15 @@ fn a_tampered_partial_tile_is_found_on_open() {
 fn tiles_left_by_a_crash_before_the_checkpoint_are_overwritten() {
     let tmp = tempfile::tempdir().unwrap();
     let mut log = TileLog::create(tmp.path(), signer()).unwrap();
-    log.append(&(0..100).map(entry).collect::<Vec<_>>()).unwrap();
+    log.append(&(0..100).map(entry).collect::<Vec<_>>())
+        .unwrap();
     drop(log);
     // A crash after writing a full tile but before the checkpoint.
     std::fs::write(tmp.path().join("tile/0/000"), vec![7u8; 8192]).unwrap();
     std::fs::write(tmp.path().join("tile/entries/000"), b"garbage").unwrap();
     let mut log = TileLog::open(tmp.path(), signer()).unwrap();
-    log.append(&(100..300).map(entry).collect::<Vec<_>>()).unwrap();
+    log.append(&(100..300).map(entry).collect::<Vec<_>>())
+        .unwrap();
     let mut tree = MemoryTree::new();
     (0..300).for_each(|i| tree.append(leaf_hash(&entry(i))));
     assert_eq!(*log.checkpoint().root(), tree.root());
@@ -130,5 +142,8 @@ fn a_checkpoint_signed_by_another_key_is_refused() {
     drop(TileLog::create(tmp.path(), signer()).unwrap());
     let other = NoteSigner::from_seed("oretrace.test/logdir", [1u8; 32]).unwrap();
     let err = TileLog::open(tmp.path(), other).unwrap_err();
-    assert!(err.to_string().contains("no signature by a known key"), "{err}");
+    assert!(
+        err.to_string().contains("no signature by a known key"),
+        "{err}"
+    );
 }

@@ -17,20 +17,34 @@ pub struct Checkpoint {
 /// Parses a decimal with no sign and no leading zeros (except `0` itself).
 pub fn parse_canonical_u64(text: &str, what: &'static str) -> Result<u64, Error> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::malformed(what, format!("{text:?} is not a decimal number")));
+        return Err(Error::malformed(
+            what,
+            format!("{text:?} is not a decimal number"),
+        ));
     }
     if text.len() > 1 && text.starts_with('0') {
-        return Err(Error::malformed(what, format!("{text:?} has leading zeros")));
+        return Err(Error::malformed(
+            what,
+            format!("{text:?} has leading zeros"),
+        ));
     }
-    text.parse().map_err(|_| Error::malformed(what, format!("{text:?} does not fit in 64 bits")))
+    text.parse()
+        .map_err(|_| Error::malformed(what, format!("{text:?} does not fit in 64 bits")))
 }
 
 impl Checkpoint {
     pub fn new(origin: &str, size: u64, root: Hash) -> Result<Self, Error> {
         if origin.is_empty() || origin.contains('\n') || origin.chars().any(char::is_control) {
-            return Err(Error::malformed("checkpoint", format!("origin {origin:?} is not a single non-empty line")));
+            return Err(Error::malformed(
+                "checkpoint",
+                format!("origin {origin:?} is not a single non-empty line"),
+            ));
         }
-        Ok(Checkpoint { origin: origin.to_owned(), size, root })
+        Ok(Checkpoint {
+            origin: origin.to_owned(),
+            size,
+            root,
+        })
     }
 
     pub fn origin(&self) -> &str {
@@ -47,7 +61,12 @@ impl Checkpoint {
 
     /// The note text: three lines, each ending in a newline.
     pub fn to_text(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64())
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        )
     }
 
     /// Parses the note text of a checkpoint.
@@ -57,16 +76,23 @@ impl Checkpoint {
             .ok_or_else(|| Error::malformed("checkpoint", "does not end in a newline"))?;
         let lines: Vec<&str> = body.split('\n').collect();
         if lines.len() < 3 {
-            return Err(Error::malformed("checkpoint", format!("has {} lines, expected 3", lines.len())));
+            return Err(Error::malformed(
+                "checkpoint",
+                format!("has {} lines, expected 3", lines.len()),
+            ));
         }
         if lines.len() > 3 {
             return Err(Error::malformed(
                 "checkpoint",
-                format!("has {} extension lines; this log's checkpoints carry none", lines.len() - 3),
+                format!(
+                    "has {} extension lines; this log's checkpoints carry none",
+                    lines.len() - 3
+                ),
             ));
         }
         let size = parse_canonical_u64(lines[1], "checkpoint tree size")?;
-        let root = Hash::from_base64(lines[2]).map_err(|e| Error::malformed("checkpoint root hash", e.to_string()))?;
+        let root = Hash::from_base64(lines[2])
+            .map_err(|e| Error::malformed("checkpoint root hash", e.to_string()))?;
         Checkpoint::new(lines[0], size, root)
     }
 
@@ -75,7 +101,11 @@ impl Checkpoint {
         if signer.name() != self.origin {
             return Err(Error::malformed(
                 "checkpoint",
-                format!("log key {} cannot sign for origin {}", signer.name(), self.origin),
+                format!(
+                    "log key {} cannot sign for origin {}",
+                    signer.name(),
+                    self.origin
+                ),
             ));
         }
         signer.sign(&self.to_text())
@@ -88,7 +118,11 @@ impl Checkpoint {
         if checkpoint.origin != log_key.name() {
             return Err(Error::malformed(
                 "checkpoint",
-                format!("origin {:?} is not the log key's name {:?}", checkpoint.origin, log_key.name()),
+                format!(
+                    "origin {:?} is not the log key's name {:?}",
+                    checkpoint.origin,
+                    log_key.name()
+                ),
             ));
         }
         note.verify(log_key)?;
@@ -112,7 +146,10 @@ mod tests {
             "oretrace.example/log\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n\
              \u{2014} oretrace.example/log sJu16ZRG4S8sqldNkwkzhgmOgxAuvtEuDhQzATzgEwJupVW0fweHFYTCtCBOIo8OiYacjJ2ylko4JCdUblPanTZ/tw0=\n"
         );
-        assert_eq!(signer.verifier().to_vkey(), "oretrace.example/log+b09bb5e9+AYqI4910CfGV/VLbLTy6XXLKZwm/HZQSG/N0iAG0D29c");
+        assert_eq!(
+            signer.verifier().to_vkey(),
+            "oretrace.example/log+b09bb5e9+AYqI4910CfGV/VLbLTy6XXLKZwm/HZQSG/N0iAG0D29c"
+        );
         let (opened, _) = Checkpoint::open(bytes.as_bytes(), &signer.verifier()).unwrap();
         assert_eq!(opened, cp);
     }
@@ -138,7 +175,10 @@ mod tests {
     fn wrong_key_and_wrong_signature_are_refused() {
         let signer = NoteSigner::from_seed("log.example", [2u8; 32]).unwrap();
         let other = NoteSigner::from_seed("log.example", [3u8; 32]).unwrap();
-        let note = Checkpoint::new("log.example", 5, EMPTY_ROOT).unwrap().sign(&signer).unwrap();
+        let note = Checkpoint::new("log.example", 5, EMPTY_ROOT)
+            .unwrap()
+            .sign(&signer)
+            .unwrap();
         let err = Checkpoint::open(&note.to_bytes(), &other.verifier()).unwrap_err();
         assert!(matches!(err, Error::UnknownKey { .. }), "{err}");
         let mut bytes = note.to_bytes();

@@ -28,7 +28,10 @@ impl Cosigner {
     pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Self, Error> {
         check_key_name(name)?;
         let key = SigningKey::from_bytes(&seed);
-        Ok(Cosigner { verifier: NoteVerifier::cosigner(name, key.verifying_key()), key })
+        Ok(Cosigner {
+            verifier: NoteVerifier::cosigner(name, key.verifying_key()),
+            key,
+        })
     }
 
     /// The witness's vkey (type 0x04).
@@ -39,12 +42,21 @@ impl Cosigner {
     /// Cosigns a checkpoint note at `timestamp` (POSIX seconds, < 2^63).
     pub fn cosign(&self, note: &SignedNote, timestamp: u64) -> Result<NoteSignature, Error> {
         if timestamp > i64::MAX as u64 {
-            return Err(Error::OutOfRange { what: "cosignature", detail: "timestamp exceeds 2^63-1".into() });
+            return Err(Error::OutOfRange {
+                what: "cosignature",
+                detail: "timestamp exceeds 2^63-1".into(),
+            });
         }
-        let signature = self.key.sign(signed_message(note.text(), timestamp).as_bytes());
+        let signature = self
+            .key
+            .sign(signed_message(note.text(), timestamp).as_bytes());
         let mut bytes = timestamp.to_be_bytes().to_vec();
         bytes.extend_from_slice(&signature.to_bytes());
-        Ok(NoteSignature { name: self.verifier.name().to_owned(), key_id: self.verifier.key_id(), bytes })
+        Ok(NoteSignature {
+            name: self.verifier.name().to_owned(),
+            key_id: self.verifier.key_id(),
+            bytes,
+        })
     }
 }
 
@@ -59,7 +71,10 @@ mod tests {
     fn cosigned_checkpoint_verifies_for_log_and_witness() {
         let log = NoteSigner::from_seed("log.example", [4u8; 32]).unwrap();
         let witness = Cosigner::from_seed("witness.example/w1", [5u8; 32]).unwrap();
-        let mut note = Checkpoint::new("log.example", 3, EMPTY_ROOT).unwrap().sign(&log).unwrap();
+        let mut note = Checkpoint::new("log.example", 3, EMPTY_ROOT)
+            .unwrap()
+            .sign(&log)
+            .unwrap();
         let cosig = witness.cosign(&note, 1_679_315_147).unwrap();
         note.push_signature(cosig);
         let parsed = SignedNote::parse(&note.to_bytes()).unwrap();

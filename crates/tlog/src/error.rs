@@ -17,13 +17,20 @@ pub enum Error {
     OutOfRange { what: &'static str, detail: String },
     /// A proof did not have the number of hashes its sizes require.
     #[error("{kind} proof has {got} hashes, expected {expected}")]
-    ProofLength { kind: &'static str, got: usize, expected: usize },
+    ProofLength {
+        kind: &'static str,
+        got: usize,
+        expected: usize,
+    },
     /// A proof has the right shape but does not lead to the expected root.
     #[error("{kind} proof does not verify: {detail}")]
     ProofMismatch { kind: &'static str, detail: String },
     /// A [`crate::tree::HashReader`] could not supply a stored hash.
     #[error("hash {id} could not be read: {source}")]
-    Reader { id: NodeId, source: Box<dyn std::error::Error + Send + Sync> },
+    Reader {
+        id: NodeId,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A signed note, checkpoint, receipt, vkey or key is malformed.
     #[error("malformed {what}: {detail}")]
     Malformed { what: &'static str, detail: String },
@@ -38,7 +45,10 @@ pub enum Error {
     Tile { path: String, detail: String },
     /// A tile or entry bundle could not be fetched from its source.
     #[error("could not fetch {path}: {source}")]
-    Fetch { path: String, source: Box<dyn std::error::Error + Send + Sync> },
+    Fetch {
+        path: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// An entry is larger than an entry bundle can hold (65,535 bytes).
     #[error("entry is {len} bytes long, at most 65535 fit in an entry bundle")]
     EntryTooLarge { len: usize },
@@ -46,6 +56,9 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn malformed(what: &'static str, detail: impl Into<String>) -> Self {
-        Error::Malformed { what, detail: detail.into() }
+        Error::Malformed {
+            what,
+            detail: detail.into(),
+        }
     }
 }

@@ -35,8 +35,14 @@ pub fn check_key_name(name: &str) -> Result<(), Error> {
     if name.is_empty() {
         return Err(Error::malformed("key name", "is empty"));
     }
-    if let Some(c) = name.chars().find(|c| c.is_whitespace() || *c == '+' || c.is_control()) {
-        return Err(Error::malformed("key name", format!("{name:?} contains {c:?}")));
+    if let Some(c) = name
+        .chars()
+        .find(|c| c.is_whitespace() || *c == '+' || c.is_control())
+    {
+        return Err(Error::malformed(
+            "key name",
+            format!("{name:?} contains {c:?}"),
+        ));
     }
     Ok(())
 }
@@ -60,7 +66,11 @@ impl NoteSigner {
         check_key_name(name)?;
         let key = SigningKey::from_bytes(&seed);
         let key_id = key_id(name, SIG_TYPE_ED25519, key.verifying_key().as_bytes());
-        Ok(NoteSigner { name: name.to_owned(), key_id, key })
+        Ok(NoteSigner {
+            name: name.to_owned(),
+            key_id,
+            key,
+        })
     }
 
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>`.
@@ -71,7 +81,10 @@ impl NoteSigner {
             .ok_or_else(|| Error::malformed("signing key", "does not start with PRIVATE+KEY+"))?;
         let (name, id, material) = split_key_parts(rest, "signing key")?;
         if material.len() != 33 || material[0] != SIG_TYPE_ED25519 {
-            return Err(Error::malformed("signing key", "is not a 32-byte Ed25519 seed of type 0x01"));
+            return Err(Error::malformed(
+                "signing key",
+                "is not a 32-byte Ed25519 seed of type 0x01",
+            ));
         }
         let mut seed = [0u8; 32];
         seed.copy_from_slice(&material[1..]);
@@ -79,7 +92,10 @@ impl NoteSigner {
         if signer.key_id != id {
             return Err(Error::malformed(
                 "signing key",
-                format!("key id {id:08x} does not match the key ({:08x})", signer.key_id),
+                format!(
+                    "key id {id:08x} does not match the key ({:08x})",
+                    signer.key_id
+                ),
             ));
         }
         Ok(signer)
@@ -89,7 +105,12 @@ impl NoteSigner {
     pub fn to_skey(&self) -> String {
         let mut material = vec![SIG_TYPE_ED25519];
         material.extend_from_slice(self.key.as_bytes());
-        format!("PRIVATE+KEY+{}+{:08x}+{}", self.name, self.key_id, STANDARD.encode(material))
+        format!(
+            "PRIVATE+KEY+{}+{:08x}+{}",
+            self.name,
+            self.key_id,
+            STANDARD.encode(material)
+        )
     }
 
     pub fn name(&self) -> &str {
@@ -125,18 +146,29 @@ impl NoteSigner {
     }
 }
 
-fn split_key_parts<'a>(text: &'a str, what: &'static str) -> Result<(&'a str, u32, Vec<u8>), Error> {
+fn split_key_parts<'a>(
+    text: &'a str,
+    what: &'static str,
+) -> Result<(&'a str, u32, Vec<u8>), Error> {
     // The key name holds no '+', but base64 may: split off two parts only.
     let mut parts = text.splitn(3, '+');
     let (Some(name), Some(hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(Error::malformed(what, "is not of the form name+hex(key id)+base64(type||key)"));
+        return Err(Error::malformed(
+            what,
+            "is not of the form name+hex(key id)+base64(type||key)",
+        ));
     };
     check_key_name(name)?;
     if hex.len() != 8 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::malformed(what, format!("key id {hex:?} is not 8 hex digits")));
+        return Err(Error::malformed(
+            what,
+            format!("key id {hex:?} is not 8 hex digits"),
+        ));
     }
     let id = u32::from_str_radix(hex, 16).map_err(|_| Error::malformed(what, "bad key id"))?;
-    let material = STANDARD.decode(b64).map_err(|_| Error::Base64 { what: "key material" })?;
+    let material = STANDARD.decode(b64).map_err(|_| Error::Base64 {
+        what: "key material",
+    })?;
     if material.is_empty() {
         return Err(Error::malformed(what, "has no key material"));
     }
@@ -179,7 +211,10 @@ impl NoteVerifier {
             ));
         }
         let public: [u8; 32] = material[1..].try_into().map_err(|_| {
-            Error::malformed("verifier key", format!("public key is {} bytes, expected 32", material.len() - 1))
+            Error::malformed(
+                "verifier key",
+                format!("public key is {} bytes, expected 32", material.len() - 1),
+            )
         })?;
         let key = VerifyingKey::from_bytes(&public)
             .map_err(|_| Error::malformed("verifier key", "is not a valid Ed25519 point"))?;
@@ -190,18 +225,33 @@ impl NoteVerifier {
                 format!("key id {id:08x} does not match the key ({expected:08x})"),
             ));
         }
-        Ok(NoteVerifier { name: name.to_owned(), key_id: id, sig_type, key })
+        Ok(NoteVerifier {
+            name: name.to_owned(),
+            key_id: id,
+            sig_type,
+            key,
+        })
     }
 
     pub(crate) fn cosigner(name: &str, key: VerifyingKey) -> Self {
         let key_id = key_id(name, SIG_TYPE_COSIGNATURE_V1, key.as_bytes());
-        NoteVerifier { name: name.to_owned(), key_id, sig_type: SIG_TYPE_COSIGNATURE_V1, key }
+        NoteVerifier {
+            name: name.to_owned(),
+            key_id,
+            sig_type: SIG_TYPE_COSIGNATURE_V1,
+            key,
+        }
     }
 
     pub fn to_vkey(&self) -> String {
         let mut material = vec![self.sig_type];
         material.extend_from_slice(self.key.as_bytes());
-        format!("{}+{:08x}+{}", self.name, self.key_id, STANDARD.encode(material))
+        format!(
+            "{}+{:08x}+{}",
+            self.name,
+            self.key_id,
+            STANDARD.encode(material)
+        )
     }
 
     pub fn name(&self) -> &str {
@@ -222,7 +272,10 @@ impl NoteVerifier {
             SIG_TYPE_ED25519 => {
                 let signature = Signature::from_slice(sig).ok()?;
                 self.key.verify(text.as_bytes(), &signature).ok()?;
-                Some(VerifiedSignature { key_id: self.key_id, timestamp: None })
+                Some(VerifiedSignature {
+                    key_id: self.key_id,
+                    timestamp: None,
+                })
             }
             SIG_TYPE_COSIGNATURE_V1 => {
                 if sig.len() != 72 {
@@ -235,7 +288,10 @@ impl NoteVerifier {
                 let signature = Signature::from_slice(&sig[8..]).ok()?;
                 let message = crate::cosignature::signed_message(text, timestamp);
                 self.key.verify(message.as_bytes(), &signature).ok()?;
-                Some(VerifiedSignature { key_id: self.key_id, timestamp: Some(timestamp) })
+                Some(VerifiedSignature {
+                    key_id: self.key_id,
+                    timestamp: Some(timestamp),
+                })
             }
             _ => None,
         }
@@ -270,7 +326,10 @@ fn check_text(text: &str) -> Result<(), Error> {
         return Err(Error::malformed("note", "text does not end in a newline"));
     }
     if let Some(c) = text.chars().find(|c| (*c as u32) < 0x20 && *c != '\n') {
-        return Err(Error::malformed("note", format!("contains control character {c:?}")));
+        return Err(Error::malformed(
+            "note",
+            format!("contains control character {c:?}"),
+        ));
     }
     Ok(())
 }
@@ -279,9 +338,13 @@ impl SignedNote {
     /// Parses a signed note without verifying any signature.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.len() > MAX_NOTE_BYTES {
-            return Err(Error::malformed("note", format!("is {} bytes, at most {MAX_NOTE_BYTES}", bytes.len())));
+            return Err(Error::malformed(
+                "note",
+                format!("is {} bytes, at most {MAX_NOTE_BYTES}", bytes.len()),
+            ));
         }
-        let all = std::str::from_utf8(bytes).map_err(|_| Error::malformed("note", "is not valid UTF-8"))?;
+        let all = std::str::from_utf8(bytes)
+            .map_err(|_| Error::malformed("note", "is not valid UTF-8"))?;
         check_text(all)?;
         let split = all
             .rfind("\n\n")
@@ -294,18 +357,29 @@ impl SignedNote {
         let mut signatures = Vec::new();
         for line in block.strip_suffix('\n').unwrap_or(block).split('\n') {
             if signatures.len() == MAX_SIGNATURES {
-                return Err(Error::malformed("note", format!("has more than {MAX_SIGNATURES} signatures")));
+                return Err(Error::malformed(
+                    "note",
+                    format!("has more than {MAX_SIGNATURES} signatures"),
+                ));
             }
-            let rest = line
-                .strip_prefix(SIGNATURE_PREFIX)
-                .ok_or_else(|| Error::malformed("note", format!("signature line {line:?} does not start with an em dash and a space")))?;
-            let (name, b64) = rest
-                .split_once(' ')
-                .ok_or_else(|| Error::malformed("note", format!("signature line {line:?} has no signature")))?;
+            let rest = line.strip_prefix(SIGNATURE_PREFIX).ok_or_else(|| {
+                Error::malformed(
+                    "note",
+                    format!("signature line {line:?} does not start with an em dash and a space"),
+                )
+            })?;
+            let (name, b64) = rest.split_once(' ').ok_or_else(|| {
+                Error::malformed("note", format!("signature line {line:?} has no signature"))
+            })?;
             check_key_name(name)?;
-            let raw = STANDARD.decode(b64).map_err(|_| Error::Base64 { what: "note signature" })?;
+            let raw = STANDARD.decode(b64).map_err(|_| Error::Base64 {
+                what: "note signature",
+            })?;
             if raw.len() < 5 {
-                return Err(Error::malformed("note", format!("signature by {name} is too short")));
+                return Err(Error::malformed(
+                    "note",
+                    format!("signature by {name} is too short"),
+                ));
             }
             signatures.push(NoteSignature {
                 name: name.to_owned(),
@@ -313,7 +387,10 @@ impl SignedNote {
                 bytes: raw[4..].to_vec(),
             });
         }
-        Ok(SignedNote { text: text.to_owned(), signatures })
+        Ok(SignedNote {
+            text: text.to_owned(),
+            signatures,
+        })
     }
 
     /// The note text, final newline included.
@@ -342,11 +419,17 @@ impl SignedNote {
             match verifier.verify(&self.text, &sig.bytes) {
                 Some(v) => verified = Some(v),
                 None => {
-                    return Err(Error::BadSignature { name: verifier.name.clone(), key_id: verifier.key_id });
+                    return Err(Error::BadSignature {
+                        name: verifier.name.clone(),
+                        key_id: verifier.key_id,
+                    });
                 }
             }
         }
-        verified.ok_or_else(|| Error::UnknownKey { name: verifier.name.clone(), key_id: verifier.key_id })
+        verified.ok_or_else(|| Error::UnknownKey {
+            name: verifier.name.clone(),
+            key_id: verifier.key_id,
+        })
     }
 
     /// The note's bytes: text, blank line, signature lines.
@@ -382,7 +465,10 @@ mod tests {
     fn tampered_text_is_a_bad_signature() {
         let verifier = NoteVerifier::from_vkey(SPEC_VKEY).unwrap();
         let tampered = SPEC_NOTE.replace("an example", "a forged");
-        let err = SignedNote::parse(tampered.as_bytes()).unwrap().verify(&verifier).unwrap_err();
+        let err = SignedNote::parse(tampered.as_bytes())
+            .unwrap()
+            .verify(&verifier)
+            .unwrap_err();
         assert!(matches!(err, Error::BadSignature { .. }), "{err}");
     }
 
@@ -393,7 +479,9 @@ mod tests {
         assert_eq!(again.verifier(), signer.verifier());
         let note = signer.sign("hello\n").unwrap();
         let parsed = SignedNote::parse(&note.to_bytes()).unwrap();
-        parsed.verify(&NoteVerifier::from_vkey(&signer.verifier().to_vkey()).unwrap()).unwrap();
+        parsed
+            .verify(&NoteVerifier::from_vkey(&signer.verifier().to_vkey()).unwrap())
+            .unwrap();
     }
 
     #[test]
@@ -414,7 +502,8 @@ mod tests {
     #[test]
     fn vkey_whose_base64_holds_a_plus_parses() {
         // Regression: base64 key material may contain '+'.
-        let vkey = "oretrace.example/demo-log+85659ab7+AQXpMIK4jNGEDYO+Lo3Tw/awau3hgQoLZ5Gf0rv1JSJr";
+        let vkey =
+            "oretrace.example/demo-log+85659ab7+AQXpMIK4jNGEDYO+Lo3Tw/awau3hgQoLZ5Gf0rv1JSJr";
         assert_eq!(NoteVerifier::from_vkey(vkey).unwrap().to_vkey(), vkey);
     }
 

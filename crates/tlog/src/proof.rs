@@ -15,13 +15,20 @@ pub fn root_from_inclusion_proof(
 ) -> Result<Hash, Error> {
     let expected = inclusion_ranges(index, size)?.len();
     if proof.len() != expected {
-        return Err(Error::ProofLength { kind: "inclusion", got: proof.len(), expected });
+        return Err(Error::ProofLength {
+            kind: "inclusion",
+            got: proof.len(),
+            expected,
+        });
     }
     let (mut fnode, mut snode) = (index, size - 1);
     let mut root = *leaf;
     for p in proof {
         if snode == 0 {
-            return Err(Error::ProofMismatch { kind: "inclusion", detail: "proof is too long".into() });
+            return Err(Error::ProofMismatch {
+                kind: "inclusion",
+                detail: "proof is too long".into(),
+            });
         }
         if fnode & 1 == 1 || fnode == snode {
             root = node_hash(p, &root);
@@ -38,7 +45,10 @@ pub fn root_from_inclusion_proof(
         snode >>= 1;
     }
     if snode != 0 {
-        return Err(Error::ProofMismatch { kind: "inclusion", detail: "proof is too short".into() });
+        return Err(Error::ProofMismatch {
+            kind: "inclusion",
+            detail: "proof is too short".into(),
+        });
     }
     Ok(root)
 }
@@ -88,7 +98,11 @@ pub fn verify_consistency(
     }
     if size1 == size2 {
         if !proof.is_empty() {
-            return Err(Error::ProofLength { kind: "consistency", got: proof.len(), expected: 0 });
+            return Err(Error::ProofLength {
+                kind: "consistency",
+                got: proof.len(),
+                expected: 0,
+            });
         }
         if root1 != root2 {
             return Err(Error::ProofMismatch {
@@ -100,7 +114,11 @@ pub fn verify_consistency(
     }
     let expected = consistency_ranges(size1, size2)?.len();
     if proof.len() != expected {
-        return Err(Error::ProofLength { kind: "consistency", got: proof.len(), expected });
+        return Err(Error::ProofLength {
+            kind: "consistency",
+            got: proof.len(),
+            expected,
+        });
     }
     let mut path: Vec<Hash> = Vec::with_capacity(proof.len() + 1);
     if size1.is_power_of_two() {
@@ -115,7 +133,10 @@ pub fn verify_consistency(
     let (mut fr, mut sr) = (path[0], path[0]);
     for c in &path[1..] {
         if snode == 0 {
-            return Err(Error::ProofMismatch { kind: "consistency", detail: "proof is too long".into() });
+            return Err(Error::ProofMismatch {
+                kind: "consistency",
+                detail: "proof is too long".into(),
+            });
         }
         if fnode & 1 == 1 || fnode == snode {
             fr = node_hash(c, &fr);
@@ -133,7 +154,10 @@ pub fn verify_consistency(
         snode >>= 1;
     }
     if snode != 0 {
-        return Err(Error::ProofMismatch { kind: "consistency", detail: "proof is too short".into() });
+        return Err(Error::ProofMismatch {
+            kind: "consistency",
+            detail: "proof is too short".into(),
+        });
     }
     if fr != *root1 {
         return Err(Error::ProofMismatch {

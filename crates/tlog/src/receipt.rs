@@ -55,25 +55,38 @@ impl Receipt {
 
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.len() > MAX_RECEIPT_BYTES {
-            return Err(Error::malformed("receipt", format!("is {} bytes, at most {MAX_RECEIPT_BYTES}", bytes.len())));
+            return Err(Error::malformed(
+                "receipt",
+                format!("is {} bytes, at most {MAX_RECEIPT_BYTES}", bytes.len()),
+            ));
         }
-        let text = std::str::from_utf8(bytes).map_err(|_| Error::malformed("receipt", "is not valid UTF-8"))?;
-        let (head, checkpoint) = text
-            .split_once("\n\n")
-            .ok_or_else(|| Error::malformed("receipt", "has no blank line before the checkpoint"))?;
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| Error::malformed("receipt", "is not valid UTF-8"))?;
+        let (head, checkpoint) = text.split_once("\n\n").ok_or_else(|| {
+            Error::malformed("receipt", "has no blank line before the checkpoint")
+        })?;
         let mut lines = head.split('\n');
         if lines.next() != Some(HEADER) {
-            return Err(Error::malformed("receipt", format!("first line is not {HEADER}")));
+            return Err(Error::malformed(
+                "receipt",
+                format!("first line is not {HEADER}"),
+            ));
         }
-        let mut line = lines.next().ok_or_else(|| Error::malformed("receipt", "has no index line"))?;
+        let mut line = lines
+            .next()
+            .ok_or_else(|| Error::malformed("receipt", "has no index line"))?;
         let mut extra = None;
         if let Some(b64) = line.strip_prefix("extra ") {
-            extra = Some(STANDARD.decode(b64).map_err(|_| Error::Base64 { what: "receipt extra" })?);
-            line = lines.next().ok_or_else(|| Error::malformed("receipt", "has no index line"))?;
+            extra = Some(STANDARD.decode(b64).map_err(|_| Error::Base64 {
+                what: "receipt extra",
+            })?);
+            line = lines
+                .next()
+                .ok_or_else(|| Error::malformed("receipt", "has no index line"))?;
         }
-        let index = line
-            .strip_prefix("index ")
-            .ok_or_else(|| Error::malformed("receipt", format!("expected an index line, found {line:?}")))?;
+        let index = line.strip_prefix("index ").ok_or_else(|| {
+            Error::malformed("receipt", format!("expected an index line, found {line:?}"))
+        })?;
         let index = parse_canonical_u64(index, "receipt index")?;
         let mut proof = Vec::new();
         for line in lines {
@@ -82,14 +95,29 @@ impl Receipt {
             }
             proof.push(Hash::from_base64(line)?);
         }
-        Ok(Receipt { extra, index, proof, checkpoint: checkpoint.as_bytes().to_vec() })
+        Ok(Receipt {
+            extra,
+            index,
+            proof,
+            checkpoint: checkpoint.as_bytes().to_vec(),
+        })
     }
 
     /// Verifies the checkpoint signature and that `leaf` is at `index`.
     pub fn verify(&self, leaf: &Hash, log_key: &NoteVerifier) -> Result<VerifiedReceipt, Error> {
         let (checkpoint, _) = Checkpoint::open(&self.checkpoint, log_key)?;
-        verify_inclusion(self.index, checkpoint.size(), leaf, &self.proof, checkpoint.root())?;
-        Ok(VerifiedReceipt { checkpoint, index: self.index, leaf: *leaf })
+        verify_inclusion(
+            self.index,
+            checkpoint.size(),
+            leaf,
+            &self.proof,
+            checkpoint.root(),
+        )?;
+        Ok(VerifiedReceipt {
+            checkpoint,
+            index: self.index,
+            leaf: *leaf,
+        })
     }
 
     /// Verifies a receipt whose `extra` carries the entry itself.
@@ -130,12 +158,19 @@ mod tests {
 
         let mut wrong = parsed.clone();
         wrong.extra = Some(vec![7]);
-        assert!(matches!(wrong.verify_embedded_entry(&signer.verifier()), Err(Error::ProofMismatch { .. })));
+        assert!(matches!(
+            wrong.verify_embedded_entry(&signer.verifier()),
+            Err(Error::ProofMismatch { .. })
+        ));
         let mut short = parsed;
         short.proof.pop();
         assert!(matches!(
             short.verify_embedded_entry(&signer.verifier()),
-            Err(Error::ProofLength { got: 3, expected: 4, .. })
+            Err(Error::ProofLength {
+                got: 3,
+                expected: 4,
+                ..
+            })
         ));
     }
 }

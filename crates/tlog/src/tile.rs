@@ -65,13 +65,19 @@ impl TileId {
 
     /// Parses a tile path, refusing anything not in canonical form.
     pub fn parse_path(path: &str) -> Result<Self, Error> {
-        let bad = |detail: &str| Error::Tile { path: path.to_owned(), detail: detail.to_owned() };
-        let rest = path.strip_prefix("tile/").ok_or_else(|| bad("does not start with tile/"))?;
+        let bad = |detail: &str| Error::Tile {
+            path: path.to_owned(),
+            detail: detail.to_owned(),
+        };
+        let rest = path
+            .strip_prefix("tile/")
+            .ok_or_else(|| bad("does not start with tile/"))?;
         let (level, rest) = rest.split_once('/').ok_or_else(|| bad("has no index"))?;
         let kind = if level == "entries" {
             TileKind::Entries
         } else {
-            let l = parse_canonical_u64(level, "tile level").map_err(|_| bad("level is not a canonical decimal"))?;
+            let l = parse_canonical_u64(level, "tile level")
+                .map_err(|_| bad("level is not a canonical decimal"))?;
             if l > 63 {
                 return Err(bad("level is above 63"));
             }
@@ -79,7 +85,8 @@ impl TileId {
         };
         let (index_part, width) = match rest.split_once(".p/") {
             Some((index_part, w)) => {
-                let w = parse_canonical_u64(w, "tile width").map_err(|_| bad("width is not a canonical decimal"))?;
+                let w = parse_canonical_u64(w, "tile width")
+                    .map_err(|_| bad("width is not a canonical decimal"))?;
                 if !(1..TILE_WIDTH).contains(&w) {
                     return Err(bad("partial width is not between 1 and 255"));
                 }
@@ -87,7 +94,8 @@ impl TileId {
             }
             None => (rest, TILE_WIDTH as u16),
         };
-        let index = decode_index(index_part).ok_or_else(|| bad("index is not in x001/x234/067 form"))?;
+        let index =
+            decode_index(index_part).ok_or_else(|| bad("index is not in x001/x234/067 form"))?;
         Ok(TileId { kind, index, width })
     }
 }
@@ -114,7 +122,9 @@ fn decode_index(text: &str) -> Option<u64> {
         if i == 0 && !last && digits == "000" {
             return None;
         }
-        n = n.checked_mul(1000)?.checked_add(digits.parse::<u64>().ok()?)?;
+        n = n
+            .checked_mul(1000)?
+            .checked_add(digits.parse::<u64>().ok()?)?;
     }
     Some(n)
 }
@@ -138,11 +148,20 @@ fn tiles_covering(size: u64, kind: TileKind) -> Vec<TileId> {
     let shift = u32::from(level) * u32::from(TILE_HEIGHT);
     let hashes = if shift >= 64 { 0 } else { size >> shift };
     let full = hashes / TILE_WIDTH;
-    let mut tiles: Vec<TileId> =
-        (0..full).map(|index| TileId { kind, index, width: TILE_WIDTH as u16 }).collect();
+    let mut tiles: Vec<TileId> = (0..full)
+        .map(|index| TileId {
+            kind,
+            index,
+            width: TILE_WIDTH as u16,
+        })
+        .collect();
     let rest = hashes % TILE_WIDTH;
     if rest > 0 {
-        tiles.push(TileId { kind, index: full, width: rest as u16 });
+        tiles.push(TileId {
+            kind,
+            index: full,
+            width: rest as u16,
+        });
     }
     tiles
 }
@@ -164,7 +183,10 @@ pub fn tile_levels(size: u64) -> u8 {
 pub fn partial_tiles(size: u64) -> Vec<TileId> {
     let mut out = Vec::new();
     for level in 0..tile_levels(size) {
-        if let Some(t) = hash_tiles_at_level(size, level).pop().filter(|t| !t.is_full()) {
+        if let Some(t) = hash_tiles_at_level(size, level)
+            .pop()
+            .filter(|t| !t.is_full())
+        {
             out.push(t);
         }
     }
@@ -184,11 +206,18 @@ pub fn decode_hash_tile(tile: &TileId, bytes: &[u8]) -> Result<Vec<Hash>, Error>
                 "is {} bytes, expected {expected} ({} hashes); the tile is {}",
                 bytes.len(),
                 tile.width,
-                if bytes.len() < expected { "truncated" } else { "oversized" }
+                if bytes.len() < expected {
+                    "truncated"
+                } else {
+                    "oversized"
+                }
             ),
         });
     }
-    Ok(bytes.chunks_exact(32).map(|c| Hash(c.try_into().unwrap_or([0; 32]))).collect())
+    Ok(bytes
+        .chunks_exact(32)
+        .map(|c| Hash(c.try_into().unwrap_or([0; 32])))
+        .collect())
 }
 
 /// Appends one entry to a bundle: big-endian u16 length, then the bytes.
@@ -202,25 +231,42 @@ pub fn push_bundle_entry(bundle: &mut Vec<u8>, entry: &[u8]) -> Result<(), Error
 /// Splits an entry bundle into its entries, checking it holds exactly
 /// `tile.width` of them and nothing after.
 pub fn decode_entry_bundle<'a>(tile: &TileId, bytes: &'a [u8]) -> Result<Vec<&'a [u8]>, Error> {
-    let bad = |detail: String| Error::Tile { path: tile.path(), detail };
+    let bad = |detail: String| Error::Tile {
+        path: tile.path(),
+        detail,
+    };
     let mut entries = Vec::with_capacity(usize::from(tile.width));
     let mut at = 0usize;
     while at < bytes.len() {
         if entries.len() == usize::from(tile.width) {
-            return Err(bad(format!("has {} trailing bytes after {} entries", bytes.len() - at, tile.width)));
+            return Err(bad(format!(
+                "has {} trailing bytes after {} entries",
+                bytes.len() - at,
+                tile.width
+            )));
         }
         let Some(len_bytes) = bytes.get(at..at + 2) else {
-            return Err(bad(format!("entry {} has a truncated length prefix", entries.len())));
+            return Err(bad(format!(
+                "entry {} has a truncated length prefix",
+                entries.len()
+            )));
         };
         let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
         let Some(entry) = bytes.get(at + 2..at + 2 + len) else {
-            return Err(bad(format!("entry {} is truncated: needs {len} bytes", entries.len())));
+            return Err(bad(format!(
+                "entry {} is truncated: needs {len} bytes",
+                entries.len()
+            )));
         };
         entries.push(entry);
         at += 2 + len;
     }
     if entries.len() != usize::from(tile.width) {
-        return Err(bad(format!("holds {} entries, expected {}", entries.len(), tile.width)));
+        return Err(bad(format!(
+            "holds {} entries, expected {}",
+            entries.len(),
+            tile.width
+        )));
     }
     Ok(entries)
 }
@@ -243,8 +289,17 @@ mod tests {
             assert_eq!(TileId::parse_path(path).unwrap(), tile);
         }
         for bad in [
-            "tile/0/1", "tile/00/000", "tile/0/x000/001", "tile/0/001.p/0", "tile/0/001.p/256",
-            "tile/0/001.p/07", "tile/64/000", "tile/0/x1/000", "tile/0/001/002", "tiles/0/000", "tile/0/001.p/",
+            "tile/0/1",
+            "tile/00/000",
+            "tile/0/x000/001",
+            "tile/0/001.p/0",
+            "tile/0/001.p/256",
+            "tile/0/001.p/07",
+            "tile/64/000",
+            "tile/0/x1/000",
+            "tile/0/001/002",
+            "tiles/0/000",
+            "tile/0/001.p/",
         ] {
             assert!(TileId::parse_path(bad).is_err(), "{bad} should be refused");
         }
@@ -259,30 +314,70 @@ mod tests {
         assert_eq!(l0.len(), 274);
         assert_eq!(l0.last().unwrap().width, 112);
         let l1 = hash_tiles_at_level(70_000, 1);
-        assert_eq!(l1.iter().map(|t| t.width).collect::<Vec<_>>(), vec![256, 17]);
+        assert_eq!(
+            l1.iter().map(|t| t.width).collect::<Vec<_>>(),
+            vec![256, 17]
+        );
         assert_eq!(hash_tiles_at_level(70_000, 2)[0].width, 1);
         assert_eq!(tile_levels(70_000), 3);
         assert_eq!(partial_tiles(70_000).len(), 4);
         // "a tree of size 256 will be represented by a full level 0 tile
         // and a partial level 1 tile of width 1."
-        assert_eq!(partial_tiles(256).iter().map(|t| t.path()).collect::<Vec<_>>(), vec!["tile/1/000.p/1"]);
+        assert_eq!(
+            partial_tiles(256)
+                .iter()
+                .map(|t| t.path())
+                .collect::<Vec<_>>(),
+            vec!["tile/1/000.p/1"]
+        );
     }
 
     #[test]
     fn bundles_are_checked() {
-        let tile = TileId { kind: TileKind::Entries, index: 0, width: 2 };
+        let tile = TileId {
+            kind: TileKind::Entries,
+            index: 0,
+            width: 2,
+        };
         let mut b = Vec::new();
         push_bundle_entry(&mut b, b"ab").unwrap();
         push_bundle_entry(&mut b, b"").unwrap();
-        assert_eq!(decode_entry_bundle(&tile, &b).unwrap(), vec![&b"ab"[..], &b""[..]]);
+        assert_eq!(
+            decode_entry_bundle(&tile, &b).unwrap(),
+            vec![&b"ab"[..], &b""[..]]
+        );
         let mut long = b.clone();
         long.push(0);
-        assert!(decode_entry_bundle(&tile, &long).unwrap_err().to_string().contains("trailing"));
-        assert!(decode_entry_bundle(&tile, &b[..3]).unwrap_err().to_string().contains("truncated"));
+        assert!(
+            decode_entry_bundle(&tile, &long)
+                .unwrap_err()
+                .to_string()
+                .contains("trailing")
+        );
+        assert!(
+            decode_entry_bundle(&tile, &b[..3])
+                .unwrap_err()
+                .to_string()
+                .contains("truncated")
+        );
         assert!(push_bundle_entry(&mut b, &vec![0; 65_536]).is_err());
-        let hashes = TileId { kind: TileKind::Hashes(0), index: 0, width: 2 };
-        assert!(decode_hash_tile(&hashes, &[0; 63]).unwrap_err().to_string().contains("truncated"));
-        assert!(decode_hash_tile(&hashes, &[0; 65]).unwrap_err().to_string().contains("oversized"));
+        let hashes = TileId {
+            kind: TileKind::Hashes(0),
+            index: 0,
+            width: 2,
+        };
+        assert!(
+            decode_hash_tile(&hashes, &[0; 63])
+                .unwrap_err()
+                .to_string()
+                .contains("truncated")
+        );
+        assert!(
+            decode_hash_tile(&hashes, &[0; 65])
+                .unwrap_err()
+                .to_string()
+                .contains("oversized")
+        );
     }
 }
 
@@ -317,8 +412,16 @@ impl<'a, F: TileFetcher> TiledHashReader<'a, F> {
             return None;
         }
         let index = hash_index / TILE_WIDTH;
-        let width = if index < hashes / TILE_WIDTH { TILE_WIDTH } else { hashes % TILE_WIDTH };
-        Some(TileId { kind: TileKind::Hashes(level), index, width: width as u16 })
+        let width = if index < hashes / TILE_WIDTH {
+            TILE_WIDTH
+        } else {
+            hashes % TILE_WIDTH
+        };
+        Some(TileId {
+            kind: TileKind::Hashes(level),
+            index,
+            width: width as u16,
+        })
     }
 }
 
@@ -331,10 +434,12 @@ impl<F: TileFetcher> crate::tree::HashReader for TiledHashReader<'_, F> {
             let sublevel = u32::from(id.level % TILE_HEIGHT);
             let first = id.index << sublevel;
             let count = 1u64 << sublevel;
-            let tile = self.tile_for(tile_level, first + count - 1).ok_or_else(|| Error::Reader {
-                id: *id,
-                source: format!("not in a tree of size {}", self.size).into(),
-            })?;
+            let tile = self
+                .tile_for(tile_level, first + count - 1)
+                .ok_or_else(|| Error::Reader {
+                    id: *id,
+                    source: format!("not in a tree of size {}", self.size).into(),
+                })?;
             let hashes = match cache.iter().position(|(t, _)| *t == tile) {
                 Some(at) => &cache[at].1,
                 None => {
@@ -354,7 +459,10 @@ impl<F: TileFetcher> crate::tree::HashReader for TiledHashReader<'_, F> {
 fn subtree_root(hashes: &[Hash]) -> Hash {
     let mut level: Vec<Hash> = hashes.to_vec();
     while level.len() > 1 {
-        level = level.chunks_exact(2).map(|p| crate::hash::node_hash(&p[0], &p[1])).collect();
+        level = level
+            .chunks_exact(2)
+            .map(|p| crate::hash::node_hash(&p[0], &p[1]))
+            .collect();
     }
     level[0]
 }

@@ -6,8 +6,8 @@
 //! holds leaf hashes; tiles are the levels that are multiples of 8. Any
 //! range hash, and so any root or proof, is a fold of such nodes.
 
-use crate::hash::{EMPTY_ROOT, Hash, node_hash};
 use crate::Error;
+use crate::hash::{EMPTY_ROOT, Hash, node_hash};
 
 /// The hash of the full subtree of `2^level` leaves starting at leaf
 /// `index << level`.
@@ -161,7 +161,11 @@ pub fn tree_hash(size: u64, reader: &impl HashReader) -> Result<Hash, Error> {
 }
 
 /// The inclusion proof of leaf `index` in the tree of `size` leaves.
-pub fn prove_inclusion(index: u64, size: u64, reader: &impl HashReader) -> Result<Vec<Hash>, Error> {
+pub fn prove_inclusion(
+    index: u64,
+    size: u64,
+    reader: &impl HashReader,
+) -> Result<Vec<Hash>, Error> {
     hash_ranges(&inclusion_ranges(index, size)?, reader)
 }
 
@@ -272,7 +276,10 @@ impl HashReader for MemoryTree {
                     .get(id.level as usize)
                     .and_then(|level| usize::try_from(id.index).ok().and_then(|i| level.get(i)))
                     .copied()
-                    .ok_or_else(|| Error::Reader { id: *id, source: "not stored".into() })
+                    .ok_or_else(|| Error::Reader {
+                        id: *id,
+                        source: "not stored".into(),
+                    })
             })
             .collect()
     }
@@ -298,8 +305,14 @@ mod tests {
     #[test]
     fn range_nodes_decomposes_into_aligned_subtrees() {
         assert_eq!(range_nodes(0, 0), vec![]);
-        assert_eq!(range_nodes(0, 5), vec![NodeId::new(2, 0), NodeId::new(0, 4)]);
-        assert_eq!(range_nodes(4, 7), vec![NodeId::new(1, 2), NodeId::new(0, 6)]);
+        assert_eq!(
+            range_nodes(0, 5),
+            vec![NodeId::new(2, 0), NodeId::new(0, 4)]
+        );
+        assert_eq!(
+            range_nodes(4, 7),
+            vec![NodeId::new(1, 2), NodeId::new(0, 6)]
+        );
         assert_eq!(range_nodes(8, 16), vec![NodeId::new(3, 1)]);
     }
 
@@ -315,7 +328,10 @@ mod tests {
             assert_eq!(tree.root(), reference_root(&leaves), "size {n}");
             assert_eq!(tree_hash(n, &tree).unwrap(), tree.root());
             for old in [1, n / 2 + 1, n] {
-                assert_eq!(tree_hash(old, &tree).unwrap(), reference_root(&leaves[..old as usize]));
+                assert_eq!(
+                    tree_hash(old, &tree).unwrap(),
+                    reference_root(&leaves[..old as usize])
+                );
             }
         }
     }

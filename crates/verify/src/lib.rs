@@ -16,8 +16,8 @@ use oretrace_tlog::hash::{Hash, leaf_hash};
 use oretrace_tlog::note::NoteVerifier;
 use oretrace_tlog::receipt::Receipt;
 use oretrace_tlog::tile::{
-    TILE_HEIGHT, TILE_WIDTH, TileId, decode_entry_bundle, decode_hash_tile, entry_bundles, hash_tiles_at_level,
-    tile_levels,
+    TILE_HEIGHT, TILE_WIDTH, TileId, decode_entry_bundle, decode_hash_tile, entry_bundles,
+    hash_tiles_at_level, tile_levels,
 };
 use oretrace_tlog::tree::{CompactRange, NodeId};
 
@@ -38,7 +38,10 @@ pub enum VerifyError {
 
 impl VerifyError {
     fn failed(location: impl Into<String>, detail: impl std::fmt::Display) -> Self {
-        VerifyError::Failed { location: location.into(), detail: detail.to_string() }
+        VerifyError::Failed {
+            location: location.into(),
+            detail: detail.to_string(),
+        }
     }
 }
 
@@ -65,9 +68,12 @@ pub struct NoProgress;
 impl Progress for NoProgress {}
 
 fn fetch_required(source: &dyn Source, path: &str) -> Result<Vec<u8>, VerifyError> {
-    source
-        .get(path)?
-        .ok_or_else(|| VerifyError::failed(source.locate(path), "missing, but the checkpoint requires it"))
+    source.get(path)?.ok_or_else(|| {
+        VerifyError::failed(
+            source.locate(path),
+            "missing, but the checkpoint requires it",
+        )
+    })
 }
 
 /// Audits the whole log at `source` against `log_key`, and records the
@@ -109,26 +115,34 @@ pub fn audit(
     let mut prefix_root: Option<Hash> = None;
 
     progress.start(size);
-    for (level0, bundle) in hash_tiles_at_level(size, 0).into_iter().zip(entry_bundles(size)) {
+    for (level0, bundle) in hash_tiles_at_level(size, 0)
+        .into_iter()
+        .zip(entry_bundles(size))
+    {
         let tile_bytes = fetch_required(source, &level0.path())?;
-        let hashes = decode_hash_tile(&level0, &tile_bytes).map_err(|e| VerifyError::failed(source.locate(&level0.path()), e))?;
+        let hashes = decode_hash_tile(&level0, &tile_bytes)
+            .map_err(|e| VerifyError::failed(source.locate(&level0.path()), e))?;
         let bundle_bytes = fetch_required(source, &bundle.path())?;
-        let entries =
-            decode_entry_bundle(&bundle, &bundle_bytes).map_err(|e| VerifyError::failed(source.locate(&bundle.path()), e))?;
+        let entries = decode_entry_bundle(&bundle, &bundle_bytes)
+            .map_err(|e| VerifyError::failed(source.locate(&bundle.path()), e))?;
         tiles_checked += 2;
         for (i, (entry, hash)) in entries.iter().zip(&hashes).enumerate() {
             let leaf = leaf_hash(entry);
             if leaf != *hash {
                 return Err(VerifyError::failed(
                     source.locate(&bundle.path()),
-                    format!("entry {i} hashes to {leaf}, but {} holds {hash}", level0.path()),
+                    format!(
+                        "entry {i} hashes to {leaf}, but {} holds {hash}",
+                        level0.path()
+                    ),
                 ));
             }
             range.append(leaf, |id, node| {
                 if failure.is_some() || id.level == 0 || id.level % TILE_HEIGHT != 0 {
                     return;
                 }
-                if let Err(e) = check_upper(source, size, &mut upper, &mut tiles_checked, id, node) {
+                if let Err(e) = check_upper(source, size, &mut upper, &mut tiles_checked, id, node)
+                {
                     failure = Some(e);
                 }
             });
@@ -147,7 +161,10 @@ pub fn audit(
     if root != *checkpoint.root() {
         return Err(VerifyError::failed(
             source.locate("checkpoint"),
-            format!("the tiles give root {root} for size {size}, but the checkpoint says {}", checkpoint.root()),
+            format!(
+                "the tiles give root {root} for size {size}, but the checkpoint says {}",
+                checkpoint.root()
+            ),
         ));
     }
     if let (Some(prev), Some(prefix_root)) = (&previous, prefix_root) {
@@ -165,7 +182,12 @@ pub fn audit(
     if let Some(state) = state {
         state.save(&checkpoint_bytes, &checkpoint)?;
     }
-    Ok(Report { checkpoint, previous, entries_checked: range.size(), tiles_checked })
+    Ok(Report {
+        checkpoint,
+        previous,
+        entries_checked: range.size(),
+        tiles_checked,
+    })
 }
 
 /// Checks a completed subtree hash at a tile level against its tile.
@@ -184,9 +206,15 @@ fn check_upper(
         let tile = hash_tiles_at_level(size, tile_level)
             .into_iter()
             .nth(tile_index as usize)
-            .ok_or_else(|| VerifyError::failed(format!("tile level {tile_level}"), "tree shape is inconsistent"))?;
+            .ok_or_else(|| {
+                VerifyError::failed(
+                    format!("tile level {tile_level}"),
+                    "tree shape is inconsistent",
+                )
+            })?;
         let bytes = fetch_required(source, &tile.path())?;
-        let hashes = decode_hash_tile(&tile, &bytes).map_err(|e| VerifyError::failed(source.locate(&tile.path()), e))?;
+        let hashes = decode_hash_tile(&tile, &bytes)
+            .map_err(|e| VerifyError::failed(source.locate(&tile.path()), e))?;
         *tiles_checked += 1;
         *slot = Some((tile, hashes));
     }
@@ -197,7 +225,10 @@ fn check_upper(
     if stored != *node {
         return Err(VerifyError::failed(
             source.locate(&tile.path()),
-            format!("hash {} is {stored}, but the tiles below give {node}", id.index % TILE_WIDTH),
+            format!(
+                "hash {} is {stored}, but the tiles below give {node}",
+                id.index % TILE_WIDTH
+            ),
         ));
     }
     Ok(())
@@ -228,7 +259,9 @@ pub fn verify_receipt(
             ));
         }
     };
-    let verified = receipt.verify(&leaf_hash(&entry), log_key).map_err(|e| VerifyError::failed("receipt", e))?;
+    let verified = receipt
+        .verify(&leaf_hash(&entry), log_key)
+        .map_err(|e| VerifyError::failed("receipt", e))?;
     Ok(ReceiptReport {
         checkpoint: verified.checkpoint,
         index: verified.index,

@@ -25,7 +25,9 @@ pub fn open_source(location: &str) -> Result<Box<dyn Source>, VerifyError> {
     } else {
         let path = Path::new(location);
         if !path.is_dir() {
-            return Err(VerifyError::Operational(format!("{location} is not a folder or an http(s) URL")));
+            return Err(VerifyError::Operational(format!(
+                "{location} is not a folder or an http(s) URL"
+            )));
         }
         Ok(Box::new(FolderSource::new(path)))
     }
@@ -39,7 +41,9 @@ pub struct FolderSource {
 
 impl FolderSource {
     pub fn new(root: &Path) -> Self {
-        FolderSource { root: root.to_owned() }
+        FolderSource {
+            root: root.to_owned(),
+        }
     }
 }
 
@@ -66,7 +70,10 @@ fn read_bounded(reader: impl std::io::Read, location: &str) -> Result<Vec<u8>, V
         .read_to_end(&mut bytes)
         .map_err(|e| VerifyError::Operational(format!("{location}: {e}")))?;
     if bytes.len() as u64 > MAX_RESOURCE_BYTES {
-        return Err(VerifyError::failed(location, format!("is larger than {MAX_RESOURCE_BYTES} bytes")));
+        return Err(VerifyError::failed(
+            location,
+            format!("is larger than {MAX_RESOURCE_BYTES} bytes"),
+        ));
     }
     Ok(bytes)
 }
@@ -86,7 +93,10 @@ impl HttpSource {
             .user_agent(concat!("oretrace-verify/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| VerifyError::Operational(format!("cannot build an HTTP client: {e}")))?;
-        Ok(HttpSource { prefix: prefix.trim_end_matches('/').to_owned(), client })
+        Ok(HttpSource {
+            prefix: prefix.trim_end_matches('/').to_owned(),
+            client,
+        })
     }
 }
 

@@ -18,7 +18,9 @@ pub struct StateStore {
 
 impl StateStore {
     pub fn new(dir: &Path) -> Self {
-        StateStore { dir: dir.to_owned() }
+        StateStore {
+            dir: dir.to_owned(),
+        }
     }
 
     /// The default folder: `$XDG_STATE_HOME/oretrace/verify`, else
@@ -33,10 +35,19 @@ impl StateStore {
     fn file_for(&self, origin: &str) -> PathBuf {
         let safe: String = origin
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let digest = oretrace_tlog::hash::sha256(origin.as_bytes());
-        self.dir.join(format!("{safe}-{:02x}{:02x}{:02x}{:02x}.checkpoint", digest[0], digest[1], digest[2], digest[3]))
+        self.dir.join(format!(
+            "{safe}-{:02x}{:02x}{:02x}{:02x}.checkpoint",
+            digest[0], digest[1], digest[2], digest[3]
+        ))
     }
 
     /// The last checkpoint accepted for the key's origin, re-verified.
@@ -58,7 +69,8 @@ impl StateStore {
 
     /// Remembers `note` (the checkpoint just verified) for its origin.
     pub fn save(&self, note: &[u8], checkpoint: &Checkpoint) -> Result<(), VerifyError> {
-        let op = |e: std::io::Error| VerifyError::Operational(format!("{}: {e}", self.dir.display()));
+        let op =
+            |e: std::io::Error| VerifyError::Operational(format!("{}: {e}", self.dir.display()));
         std::fs::create_dir_all(&self.dir).map_err(op)?;
         let path = self.file_for(checkpoint.origin());
         let tmp = path.with_extension("tmp");

@@ -24,7 +24,9 @@ pub fn vkey(seed: u8) -> String {
 /// Writes a log of `size` entries `prefix i` in batches of 100.
 pub fn write_log(dir: &Path, seed: u8, size: u64, prefix: &str) {
     let mut log = TileLog::create(dir, signer(seed)).unwrap();
-    let entries: Vec<Vec<u8>> = (0..size).map(|i| format!("{prefix} {i}").into_bytes()).collect();
+    let entries: Vec<Vec<u8>> = (0..size)
+        .map(|i| format!("{prefix} {i}").into_bytes())
+        .collect();
     for chunk in entries.chunks(100) {
         log.append(chunk).unwrap();
     }
@@ -56,7 +58,10 @@ pub fn path(p: &Path) -> &str {
 
 /// The project root (two levels above this crate).
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// Serves `root` as static files on 127.0.0.1 (GET only, 404 when absent)
@@ -80,11 +85,19 @@ pub fn serve_folder(root: &Path) -> String {
                     while reader.read_line(&mut line).unwrap_or(0) > 2 {
                         line.clear();
                     }
-                    let target = request.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/');
+                    let target = request
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or("/")
+                        .trim_start_matches('/');
                     let file = root.join(target);
                     let response = match (target.contains(".."), std::fs::read(&file)) {
                         (false, Ok(body)) if file.is_file() => {
-                            let mut r = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+                            let mut r = format!(
+                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+                                body.len()
+                            )
+                            .into_bytes();
                             r.extend_from_slice(&body);
                             r
                         }
