@@ -196,7 +196,7 @@ impl TileLog {
             let entry = entry.as_ref();
             let index = edge.range.size();
             push_bundle_entry(&mut edge.partial_entries, entry)?;
-            if (index + 1) % TILE_WIDTH == 0 {
+            if (index + 1).is_multiple_of(TILE_WIDTH) {
                 let tile = TileId {
                     kind: TileKind::Entries,
                     index: index / TILE_WIDTH,

@@ -92,17 +92,17 @@ pub fn audit(
         None => None,
     };
     let size = checkpoint.size();
-    if let Some(prev) = &previous {
-        if prev.size() > size {
-            return Err(VerifyError::failed(
-                source.locate("checkpoint"),
-                format!(
-                    "rollback: the log now claims size {size}, but size {} with root {} was verified before",
-                    prev.size(),
-                    prev.root()
-                ),
-            ));
-        }
+    if let Some(prev) = &previous
+        && prev.size() > size
+    {
+        return Err(VerifyError::failed(
+            source.locate("checkpoint"),
+            format!(
+                "rollback: the log now claims size {size}, but size {} with root {} was verified before",
+                prev.size(),
+                prev.root()
+            ),
+        ));
     }
 
     // Upper-level tiles are fetched as their first hash is needed.
@@ -167,17 +167,17 @@ pub fn audit(
             ),
         ));
     }
-    if let (Some(prev), Some(prefix_root)) = (&previous, prefix_root) {
-        if prefix_root != *prev.root() {
-            return Err(VerifyError::failed(
-                source.locate("checkpoint"),
-                format!(
-                    "fork: the first {} entries now have root {prefix_root}, but root {} was verified before",
-                    prev.size(),
-                    prev.root()
-                ),
-            ));
-        }
+    if let (Some(prev), Some(prefix_root)) = (&previous, prefix_root)
+        && prefix_root != *prev.root()
+    {
+        return Err(VerifyError::failed(
+            source.locate("checkpoint"),
+            format!(
+                "fork: the first {} entries now have root {prefix_root}, but root {} was verified before",
+                prev.size(),
+                prev.root()
+            ),
+        ));
     }
     if let Some(state) = state {
         state.save(&checkpoint_bytes, &checkpoint)?;
