@@ -1,0 +1,24 @@
+//! The registry's domain model.
+//!
+//! * [`values`]: validating scalar types (identifiers, countries, times,
+//!   decimals, masses, grades, coordinates). A value that exists is valid.
+//! * [`chemistry`]: elements, oxides and the exact element↔oxide factors.
+//! * [`record`]: the record kinds (party, site, lot, assay, shipment,
+//!   receipt, transformation) and their rules.
+//! * [`canonical`]: the hand-written, versioned canonical text encoding
+//!   (`oretrace.record/v1`) that is signed and logged.
+//! * [`envelope`]: signed records as C2SP signed notes, and the JSON
+//!   envelope clients post.
+//!
+//! No I/O, no storage, no HTTP.
+
+pub mod canonical;
+pub mod chemistry;
+pub mod envelope;
+mod error;
+pub mod record;
+pub mod values;
+pub mod wire;
+
+pub use error::Error;
+pub use record::Record;

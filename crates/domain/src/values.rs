@@ -1,0 +1,432 @@
+//! Validating scalar types. Each has a private field and a constructor
+//! that checks its invariant, and prints in its one canonical form.
+
+use std::fmt;
+use std::str::FromStr as _;
+
+use rust_decimal::Decimal;
+
+use crate::Error;
+
+fn check_token(value: &str, max: usize, extra: &[char], what: &str) -> Result<(), Error> {
+    if value.is_empty() || value.len() > max {
+        return Err(Error::invalid("", format!("{what} must be 1 to {max} characters")));
+    }
+    let first = value.chars().next().unwrap_or(' ');
+    if !first.is_ascii_lowercase() && !first.is_ascii_digit() {
+        return Err(Error::invalid("", format!("{what} must start with a lower-case letter or digit")));
+    }
+    if let Some(c) = value.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(c))) {
+        return Err(Error::invalid("", format!("{what} may not contain {c:?}")));
+    }
+    Ok(())
+}
+
+macro_rules! token_type {
+    ($(#[$doc:meta])* $name:ident, $max:expr, $extra:expr, $what:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(value: &str) -> Result<Self, Error> {
+                check_token(value, $max, $extra, $what)?;
+                Ok($name(value.to_owned()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+token_type!(
+    /// A party's identifier in this registry: `fwo`, `ussm`, `gov-pk`.
+    PartyId, 64, &['-', '.'], "a party id"
+);
+token_type!(
+    /// A site's identifier: `fwo-karachi-port`.
+    SiteId, 64, &['-', '.'], "a site id"
+);
+token_type!(
+    /// A lower-case word from a small vocabulary (`antimony`, `concentrate`).
+    Token, 40, &['-'], "a term"
+);
+
+/// A lot identifier: an EPC URN, a GS1 Digital Link or the project's own
+/// URI. A URI with a scheme, no spaces, at most 256 characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LotId(String);
+
+impl LotId {
+    pub fn parse(value: &str) -> Result<Self, Error> {
+        if value.is_empty() || value.len() > 256 {
+            return Err(Error::invalid("", "a lot id must be 1 to 256 characters"));
+        }
+        let Some((scheme, rest)) = value.split_once(':') else {
+            return Err(Error::invalid("", "a lot id must be a URI (urn:…, https://…)"));
+        };
+        let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+        if !scheme_ok || rest.is_empty() {
+            return Err(Error::invalid("", "a lot id must be a URI (urn:…, https://…)"));
+        }
+        if let Some(c) = value.chars().find(|c| c.is_whitespace() || c.is_control() || !c.is_ascii()) {
+            return Err(Error::invalid("", format!("a lot id may not contain {c:?}")));
+        }
+        Ok(LotId(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for LotId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Free text on one line: a name, a method, a note. No control
+/// characters, no leading or trailing spaces, at most 512 bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Text(String);
+
+impl Text {
+    pub fn parse(value: &str) -> Result<Self, Error> {
+        if value.is_empty() || value.len() > 512 {
+            return Err(Error::invalid("", "text must be 1 to 512 bytes"));
+        }
+        if value.trim() != value {
+            return Err(Error::invalid("", "text may not start or end with spaces"));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(Error::invalid("", "text may not contain control characters or line breaks"));
+        }
+        Ok(Text(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code, upper case: `PK`, `US`, `CN`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Country([u8; 2]);
+
+impl Country {
+    pub fn parse(value: &str) -> Result<Self, Error> {
+        match value.as_bytes() {
+            [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => Ok(Country([*a, *b])),
+            _ => Err(Error::invalid("", "a country is an ISO 3166-1 alpha-2 code such as PK or US")),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl fmt::Display for Country {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A UTC instant to the second, written `2025-09-08T10:00:00Z`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    seconds: i64,
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+impl Timestamp {
+    pub fn parse(value: &str) -> Result<Self, Error> {
+        let bad = || Error::invalid("", "a time is UTC to the second, as 2025-09-08T10:00:00Z");
+        let b = value.as_bytes();
+        if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+            return Err(bad());
+        }
+        let num = |r: std::ops::Range<usize>| -> Result<i64, Error> {
+            let s = &value[r];
+            if !s.bytes().all(|c| c.is_ascii_digit()) {
+                return Err(bad());
+            }
+            s.parse().map_err(|_| bad())
+        };
+        let (y, mo, d, h, mi, s) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+        if !(1900..=9999).contains(&y) || !(1..=12).contains(&mo) || h > 23 || mi > 59 || s > 59 {
+            return Err(bad());
+        }
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        if d < 1 || d > month_days[(mo - 1) as usize] {
+            return Err(bad());
+        }
+        Ok(Timestamp { seconds: days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s })
+    }
+
+    pub fn from_unix(seconds: i64) -> Self {
+        Timestamp { seconds }
+    }
+
+    pub fn unix(&self) -> i64 {
+        self.seconds
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.seconds.div_euclid(86_400);
+        let secs = self.seconds.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+    }
+}
+
+/// Parses a decimal in canonical form: optional `-`, digits, optional
+/// fraction without trailing zeros; no `+`, no exponent, no leading zeros.
+pub fn parse_decimal(value: &str) -> Result<Decimal, Error> {
+    let bad = |why: &str| Error::invalid("", format!("{value:?} is not a decimal number: {why}"));
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("use digits with an optional decimal point"));
+    }
+    if digits.contains('.') && frac.is_empty() {
+        return Err(bad("nothing after the decimal point"));
+    }
+    if frac.len() > 12 {
+        return Err(bad("at most 12 decimal places"));
+    }
+    let d = Decimal::from_str(value).map_err(|_| bad("out of range"))?;
+    Ok(d.normalize())
+}
+
+/// The canonical text of a decimal: no exponent, no trailing zeros, `0`
+/// for zero.
+pub fn format_decimal(value: &Decimal) -> String {
+    let n = value.normalize();
+    if n.is_zero() { "0".to_owned() } else { n.to_string() }
+}
+
+/// A mass unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MassUnit {
+    Kilogram,
+    Tonne,
+}
+
+impl MassUnit {
+    pub fn parse(value: &str) -> Result<Self, Error> {
+        match value {
+            "kg" => Ok(MassUnit::Kilogram),
+            "t" => Ok(MassUnit::Tonne),
+            _ => Err(Error::invalid("", format!("unit {value:?} is not a mass unit (kg or t)"))),
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MassUnit::Kilogram => "kg",
+            MassUnit::Tonne => "t",
+        }
+    }
+}
+
+/// A non-negative mass with its unit as recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Mass {
+    value: Decimal,
+    unit: MassUnit,
+}
+
+impl Mass {
+    pub fn new(value: Decimal, unit: MassUnit) -> Result<Self, Error> {
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(Error::invalid("value", "a mass may not be negative"));
+        }
+        Ok(Mass { value: value.normalize(), unit })
+    }
+
+    pub fn value(&self) -> Decimal {
+        self.value
+    }
+
+    pub fn unit(&self) -> MassUnit {
+        self.unit
+    }
+
+    /// The mass in kilograms.
+    pub fn kilograms(&self) -> Decimal {
+        match self.unit {
+            MassUnit::Kilogram => self.value,
+            MassUnit::Tonne => self.value * Decimal::from(1000),
+        }
+    }
+}
+
+impl fmt::Display for Mass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", format_decimal(&self.value), self.unit.as_str())
+    }
+}
+
+/// A share in percent, `0 <= p <= 100`; `below_hundred` excludes 100.
+pub fn percent(value: Decimal, below_hundred: bool) -> Result<Decimal, Error> {
+    let hundred = Decimal::from(100);
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err(Error::invalid("", "a percentage may not be negative"));
+    }
+    if value > hundred || (below_hundred && value == hundred) {
+        let bound = if below_hundred { "below 100" } else { "at most 100" };
+        return Err(Error::invalid("", format!("a percentage must be {bound}")));
+    }
+    Ok(value.normalize())
+}
+
+/// A point on the globe: latitude in [-90, 90], longitude in [-180, 180].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Coordinates {
+    lat: Decimal,
+    lon: Decimal,
+}
+
+impl Coordinates {
+    pub fn new(lat: Decimal, lon: Decimal) -> Result<Self, Error> {
+        if lat.abs() > Decimal::from(90) {
+            return Err(Error::invalid("lat", "latitude must be between -90 and 90"));
+        }
+        if lon.abs() > Decimal::from(180) {
+            return Err(Error::invalid("lon", "longitude must be between -180 and 180"));
+        }
+        Ok(Coordinates { lat: lat.normalize(), lon: lon.normalize() })
+    }
+
+    pub fn lat(&self) -> Decimal {
+        self.lat
+    }
+
+    pub fn lon(&self) -> Decimal {
+        self.lon
+    }
+}
+
+impl fmt::Display for Coordinates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", format_decimal(&self.lat), format_decimal(&self.lon))
+    }
+}
+
+/// A SHA-256 digest of a document, written as 64 lower-case hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Digest([u8; 32]);
+
+impl Digest {
+    pub fn parse(value: &str) -> Result<Self, Error> {
+        let bad = || Error::invalid("", "a digest is 64 lower-case hex digits (SHA-256)");
+        if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(bad());
+        }
+        let mut out = [0u8; 32];
+        for (i, chunk) in value.as_bytes().chunks(2).enumerate() {
+            let s = std::str::from_utf8(chunk).map_err(|_| bad())?;
+            out[i] = u8::from_str_radix(s, 16).map_err(|_| bad())?;
+        }
+        Ok(Digest(out))
+    }
+
+    pub fn of(bytes: &[u8]) -> Self {
+        Digest(oretrace_tlog::hash::sha256(bytes))
+    }
+
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip_and_refuse_nonsense() {
+        for t in ["2025-09-08T10:00:00Z", "2024-02-29T23:59:59Z", "1970-01-01T00:00:00Z", "2000-03-01T00:00:00Z"] {
+            assert_eq!(Timestamp::parse(t).unwrap().to_string(), t);
+        }
+        assert_eq!(Timestamp::parse("1970-01-02T00:00:01Z").unwrap().unix(), 86_401);
+        for bad in ["2025-02-29T00:00:00Z", "2025-09-08 10:00:00Z", "2025-09-08T10:00:00+05:00", "2025-13-01T00:00:00Z", "2025-09-08T24:00:00Z"] {
+            assert!(Timestamp::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_canonical() {
+        assert_eq!(format_decimal(&parse_decimal("12.50").unwrap()), "12.5");
+        assert_eq!(format_decimal(&parse_decimal("100").unwrap()), "100");
+        assert_eq!(format_decimal(&parse_decimal("-0.0").unwrap()), "0");
+        assert_eq!(format_decimal(&parse_decimal("0.000001").unwrap()), "0.000001");
+        for bad in ["1e3", "+1", ".5", "5.", "1,5", "", "-", "0x10", "1.0000000000001"] {
+            assert!(parse_decimal(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn values_check_their_rules() {
+        assert!(Mass::new(parse_decimal("-1").unwrap(), MassUnit::Kilogram).is_err());
+        assert_eq!(Mass::new(parse_decimal("1.25").unwrap(), MassUnit::Tonne).unwrap().kilograms(), parse_decimal("1250").unwrap());
+        assert!(percent(parse_decimal("100").unwrap(), true).is_err());
+        assert!(percent(parse_decimal("100").unwrap(), false).is_ok());
+        assert!(Coordinates::new(parse_decimal("91").unwrap(), Decimal::ZERO).is_err());
+        assert!(Coordinates::new(Decimal::ZERO, parse_decimal("-180.5").unwrap()).is_err());
+        assert!(Country::parse("pk").is_err());
+        assert!(LotId::parse("urn:epc:class:lgtin:4012345.012345.998877").is_ok());
+        assert!(LotId::parse("lot 1").is_err());
+        assert!(PartyId::parse("FWO").is_err());
+        assert!(Text::parse("two\nlines").is_err());
+        assert_eq!(Digest::of(b"").to_string(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+}

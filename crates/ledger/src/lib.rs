@@ -1,0 +1,13 @@
+//! The ledger: how a signed record becomes a durable, provable log entry
+//! (see `docs/design/append-lifecycle.md`), the projections derived from
+//! the log, and the storage contract every backend implements.
+//!
+//! No HTTP and no SQL: the server crate speaks HTTP, backend crates speak
+//! SQL, and the binary chooses the backend.
+
+pub mod conformance;
+pub mod memory;
+pub mod state;
+pub mod store;
+
+pub use store::{Batch, EntryRow, StateView, Store, StoreError, StoreResult};

@@ -1,0 +1,183 @@
+//! An in-memory [`Store`]: the reference backend for tests and the model
+//! the conformance suite holds others to. Not durable.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::RwLock;
+
+use oretrace_tlog::hash::Hash;
+use oretrace_tlog::tree::NodeId;
+
+use crate::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
+use crate::store::{Batch, StateView, Store, StoreError, StoreResult};
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: Vec<Vec<u8>>,
+    record_hashes: HashMap<[u8; 32], u64>,
+    hashes: HashMap<NodeId, Hash>,
+    checkpoint: Option<Vec<u8>>,
+    parties: BTreeMap<String, PartyState>,
+    keys: BTreeMap<(String, u32), KeyState>,
+    sites: BTreeMap<String, SiteState>,
+    lots: BTreeMap<String, LotState>,
+    shipments: BTreeMap<String, ShipmentState>,
+    lot_events: BTreeMap<String, Vec<u64>>,
+}
+
+impl Inner {
+    fn apply(&mut self, change: &Change) {
+        match change.clone() {
+            Change::PutParty(p) => {
+                self.parties.insert(p.id.clone(), p);
+            }
+            Change::PutKey(k) => {
+                self.keys.insert((k.name.clone(), k.key_id), k);
+            }
+            Change::RemoveKey { name, key_id } => {
+                self.keys.remove(&(name, key_id));
+            }
+            Change::PutSite(s) => {
+                self.sites.insert(s.id.clone(), s);
+            }
+            Change::PutLot(l) => {
+                self.lots.insert(l.id.clone(), l);
+            }
+            Change::PutShipment(s) => {
+                self.shipments.insert(s.id.clone(), s);
+            }
+            Change::LotEvent { lot, index } => self.lot_events.entry(lot).or_default().push(index),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: RwLock<Inner>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn read(&self) -> StoreResult<std::sync::RwLockReadGuard<'_, Inner>> {
+        self.inner.read().map_err(|_| StoreError("lock poisoned".into()))
+    }
+
+    fn write(&self) -> StoreResult<std::sync::RwLockWriteGuard<'_, Inner>> {
+        self.inner.write().map_err(|_| StoreError("lock poisoned".into()))
+    }
+}
+
+impl StateView for MemoryStore {
+    fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
+        Ok(self.read()?.parties.get(id).cloned())
+    }
+    fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
+        Ok(self.read()?.keys.get(&(name.to_owned(), key_id)).cloned())
+    }
+    fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
+        Ok(self.read()?.sites.get(id).cloned())
+    }
+    fn lot(&self, id: &str) -> StoreResult<Option<LotState>> {
+        Ok(self.read()?.lots.get(id).cloned())
+    }
+    fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
+        Ok(self.read()?.shipments.get(id).cloned())
+    }
+    fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
+        Ok(self.read()?.record_hashes.get(record_hash).copied())
+    }
+}
+
+impl Store for MemoryStore {
+    fn size(&self) -> StoreResult<u64> {
+        Ok(self.read()?.entries.len() as u64)
+    }
+
+    fn integrate(&self, batch: &Batch) -> StoreResult<()> {
+        let mut inner = self.write()?;
+        let size = inner.entries.len() as u64;
+        for (i, row) in batch.entries.iter().enumerate() {
+            if row.index != size + i as u64 {
+                return Err(StoreError(format!("entry index {} is not the next index {}", row.index, size + i as u64)));
+            }
+            if inner.record_hashes.contains_key(&row.record_hash) {
+                return Err(StoreError(format!("record of entry {} is already stored", row.index)));
+            }
+        }
+        for row in &batch.entries {
+            inner.entries.push(row.entry.clone());
+            inner.record_hashes.insert(row.record_hash, row.index);
+        }
+        for (id, hash) in &batch.hashes {
+            inner.hashes.insert(*id, *hash);
+        }
+        for change in &batch.changes {
+            inner.apply(change);
+        }
+        Ok(())
+    }
+
+    fn read_hashes(&self, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
+        let inner = self.read()?;
+        ids.iter()
+            .map(|id| inner.hashes.get(id).copied().ok_or_else(|| StoreError(format!("no stored hash at {id}"))))
+            .collect()
+    }
+
+    fn read_entries(&self, start: u64, count: u64) -> StoreResult<Vec<Vec<u8>>> {
+        let inner = self.read()?;
+        let end = start.checked_add(count).ok_or_else(|| StoreError("range overflows".into()))?;
+        if end > inner.entries.len() as u64 {
+            return Err(StoreError(format!("entries {start}..{end} are beyond the log size {}", inner.entries.len())));
+        }
+        Ok(inner.entries[start as usize..end as usize].to_vec())
+    }
+
+    fn checkpoint(&self) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.read()?.checkpoint.clone())
+    }
+
+    fn swap_checkpoint(&self, prev: Option<&[u8]>, next: &[u8]) -> StoreResult<bool> {
+        let mut inner = self.write()?;
+        if inner.checkpoint.as_deref() != prev {
+            return Ok(false);
+        }
+        inner.checkpoint = Some(next.to_vec());
+        Ok(true)
+    }
+
+    fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
+        Ok(self.read()?.lot_events.get(lot).cloned().unwrap_or_default())
+    }
+
+    fn parties(&self) -> StoreResult<Vec<PartyState>> {
+        Ok(self.read()?.parties.values().cloned().collect())
+    }
+
+    fn sites(&self) -> StoreResult<Vec<SiteState>> {
+        Ok(self.read()?.sites.values().cloned().collect())
+    }
+
+    fn lots(&self) -> StoreResult<Vec<LotState>> {
+        Ok(self.read()?.lots.values().cloned().collect())
+    }
+
+    fn clear_projections(&self) -> StoreResult<()> {
+        let mut inner = self.write()?;
+        inner.parties.clear();
+        inner.keys.clear();
+        inner.sites.clear();
+        inner.lots.clear();
+        inner.shipments.clear();
+        inner.lot_events.clear();
+        Ok(())
+    }
+
+    fn apply_changes(&self, changes: &[Change]) -> StoreResult<()> {
+        let mut inner = self.write()?;
+        changes.iter().for_each(|c| inner.apply(c));
+        Ok(())
+    }
+}

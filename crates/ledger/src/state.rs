@@ -1,0 +1,101 @@
+//! Projections: the registry's current state, derived from the log alone.
+//! Stored by every backend as JSON documents keyed by id, so that one
+//! contract fits SQLite and PostgreSQL alike.
+
+use serde::{Deserialize, Serialize};
+
+use oretrace_domain::wire::{MassJson, RecordJson};
+
+/// A registered party and where its current registration is in the log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartyState {
+    pub id: String,
+    /// The party record, as JSON.
+    pub record: RecordJson,
+    /// Log index of the record that made this state.
+    pub index: u64,
+}
+
+/// A signing key and the party it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyState {
+    pub name: String,
+    pub key_id: u32,
+    pub vkey: String,
+    pub party: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SiteState {
+    pub id: String,
+    pub operator: String,
+    pub country: String,
+    pub record: RecordJson,
+    pub index: u64,
+}
+
+/// Where a lot stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum LotStatus {
+    /// At a site, in someone's custody.
+    Held,
+    /// Shipped and not yet received.
+    InTransit { shipment: String },
+    /// Consumed by a transformation.
+    Consumed { transformation: String },
+}
+
+/// A lot: what it is, where it is, who holds it, where it came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LotState {
+    pub id: String,
+    pub commodity: String,
+    pub form: String,
+    /// The site where it was commissioned or produced.
+    pub origin_site: String,
+    /// The site where it is now (the destination while in transit).
+    pub site: String,
+    pub custodian: String,
+    #[serde(flatten)]
+    pub status: LotStatus,
+    pub wet_mass: MassJson,
+    pub moisture_percent: String,
+    /// Lots it was made from (transformations), for provenance.
+    pub inputs: Vec<String>,
+    /// Latest element grades (percent, dry or wet as assayed) by element.
+    pub element_percent: Vec<(String, String)>,
+    /// Mass as weighed on receipt, when received.
+    pub received_mass: Option<MassJson>,
+    pub figures: String,
+    /// Log index of the record that created it.
+    pub index: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentState {
+    pub id: String,
+    pub shipper: String,
+    pub receiver: String,
+    pub lots: Vec<String>,
+    pub from: String,
+    pub to: String,
+    pub record: RecordJson,
+    pub index: u64,
+    /// Log index of the receipt, once received.
+    pub received: Option<u64>,
+}
+
+/// One change to the projections, produced by the ledger's rules and
+/// applied by a store inside the transaction that appends the entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Change {
+    PutParty(PartyState),
+    PutKey(KeyState),
+    RemoveKey { name: String, key_id: u32 },
+    PutSite(SiteState),
+    PutLot(LotState),
+    PutShipment(ShipmentState),
+    /// Entry `index` concerns `lot` (for the lot's event history).
+    LotEvent { lot: String, index: u64 },
+}

@@ -1,0 +1,90 @@
+//! The storage contract, in domain words. One trait for every backend
+//! (embedded SQLite, PostgreSQL), one conformance suite
+//! ([`crate::conformance`]) that every backend passes. Backends own their
+//! schema and migrations; they share nothing but this contract.
+//!
+//! The contract is synchronous: the ledger calls writes from its one
+//! sequencer thread and reads from blocking tasks.
+
+use oretrace_tlog::hash::Hash;
+use oretrace_tlog::tree::NodeId;
+
+use crate::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
+
+/// A backend failure: the message is logged, never shown to clients.
+#[derive(Debug, thiserror::Error)]
+#[error("storage: {0}")]
+pub struct StoreError(pub String);
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One log entry to append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryRow {
+    pub index: u64,
+    /// The entry's bytes (a signed note).
+    pub entry: Vec<u8>,
+    /// SHA-256 of the record's canonical bytes, for replay detection.
+    pub record_hash: [u8; 32],
+    pub kind: String,
+}
+
+/// Everything one group commit writes, atomically and durably.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Batch {
+    pub entries: Vec<EntryRow>,
+    /// Every full subtree hash the new entries complete, at every level.
+    pub hashes: Vec<(NodeId, Hash)>,
+    pub changes: Vec<Change>,
+}
+
+/// Reads of the projections: what authorisation needs.
+pub trait StateView {
+    fn party(&self, id: &str) -> StoreResult<Option<PartyState>>;
+    fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>>;
+    fn site(&self, id: &str) -> StoreResult<Option<SiteState>>;
+    fn lot(&self, id: &str) -> StoreResult<Option<LotState>>;
+    fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>>;
+    /// The index of the entry whose record has this hash, if any.
+    fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>>;
+}
+
+/// The whole contract.
+pub trait Store: StateView + Send + Sync + 'static {
+    /// Number of entries stored (integrated, whether or not a checkpoint
+    /// covers them yet).
+    fn size(&self) -> StoreResult<u64>;
+
+    /// Appends a batch: entries at consecutive indexes starting at
+    /// `size()`, their hashes and projection changes, in one transaction
+    /// that is durable when this returns.
+    fn integrate(&self, batch: &Batch) -> StoreResult<()>;
+
+    /// Stored subtree hashes, in the order asked. Missing ones are errors.
+    fn read_hashes(&self, ids: &[NodeId]) -> StoreResult<Vec<Hash>>;
+
+    /// Entries `[start, start + count)`.
+    fn read_entries(&self, start: u64, count: u64) -> StoreResult<Vec<Vec<u8>>>;
+
+    /// The published checkpoint note, if any.
+    fn checkpoint(&self) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Replaces the published checkpoint with `next` only if it is still
+    /// `prev`. Returns false (and changes nothing) if another writer moved
+    /// it.
+    fn swap_checkpoint(&self, prev: Option<&[u8]>, next: &[u8]) -> StoreResult<bool>;
+
+    /// The entries concerning a lot, by index, oldest first.
+    fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>>;
+
+    fn parties(&self) -> StoreResult<Vec<PartyState>>;
+    fn sites(&self) -> StoreResult<Vec<SiteState>>;
+    fn lots(&self) -> StoreResult<Vec<LotState>>;
+
+    /// Drops every projection (not the log, hashes or checkpoint), for a
+    /// rebuild from the log.
+    fn clear_projections(&self) -> StoreResult<()>;
+
+    /// Applies projection changes outside an append (used by rebuild).
+    fn apply_changes(&self, changes: &[Change]) -> StoreResult<()>;
+}
