@@ -35,6 +35,23 @@ fn distinct_leaf(i: u64) -> Hash {
     leaf_hash(&i.to_be_bytes())
 }
 
+/// MTH(D[n]) exactly as RFC 6962 §2.1 defines it, recursively: the
+/// reference that shares no code with the crate's trees.
+fn reference_root(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => EMPTY_ROOT,
+        1 => leaves[0],
+        n => {
+            let k = 1 << (usize::BITS - 1 - (n - 1).leading_zeros());
+            node_hash(&reference_root(&leaves[..k]), &reference_root(&leaves[k..]))
+        }
+    }
+}
+
+fn distinct_leaves(size: u64) -> Vec<Hash> {
+    (0..size).map(distinct_leaf).collect()
+}
+
 fn memory_tree(size: u64) -> MemoryTree {
     let mut tree = MemoryTree::new();
     for i in 0..size {
@@ -433,10 +450,14 @@ proptest! {
     }
 
     /// The compact range's root, and its nodes, match what the stored
-    /// hashes give at every size on the way.
+    /// hashes give at every size on the way. A `MemoryTree` is itself built
+    /// by a `CompactRange`, so the hashes are also checked against a
+    /// `SparseTree` in which every leaf is distinct: that computes each node
+    /// from its children, sharing no code with `CompactRange`.
     #[test]
     fn compact_range_root_is_the_tree_hash_at_every_size(size in 0..=MAX_MEMORY_SIZE) {
         let tree = memory_tree(size);
+        let independent = SparseTree::new(size, 0..size);
         let mut range = CompactRange::new();
         prop_assert_eq!(range.root(), EMPTY_ROOT);
         prop_assert_eq!(tree_hash(0, &tree).expect("empty root"), EMPTY_ROOT);
@@ -446,6 +467,7 @@ proptest! {
             let n = i + 1;
             prop_assert_eq!(range.size(), n);
             prop_assert_eq!(range.root(), root_of(&tree, n), "size {}", n);
+            prop_assert_eq!(range.root(), root_of(&independent, n), "size {}", n);
             let nodes = tree.read_hashes(&range_nodes(0, n)).expect("stored nodes");
             prop_assert_eq!(range.nodes(), &nodes[..], "nodes at size {}", n);
             // Every completed subtree is reported, leaf first, and is what
@@ -455,8 +477,10 @@ proptest! {
             prop_assert_eq!(completed[0].0, NodeId::new(0, i));
             for (id, hash) in &completed {
                 prop_assert_eq!(tree.read_hashes(&[*id]).expect("stored node")[0], *hash);
+                prop_assert_eq!(independent.read_hashes(&[*id]).expect("node")[0], *hash);
             }
         }
+        prop_assert_eq!(range.root(), reference_root(&distinct_leaves(size)));
     }
 
     /// The root of the first `old` leaves of a bigger tree is the root of a
@@ -470,6 +494,7 @@ proptest! {
         let old = seed % (size + 1);
         let small = memory_tree(old);
         prop_assert_eq!(root_of(&tree, old), small.root());
+        prop_assert_eq!(small.root(), reference_root(&distinct_leaves(old)));
         prop_assert_eq!(root_of(&small, old), small.root());
         prop_assert_eq!(root_of(&tree, size), tree.root());
     }
@@ -509,6 +534,12 @@ fn sparse_tree_is_a_real_merkle_tree() {
             );
         }
         assert_eq!(root_of(&sparse, size), memory.root(), "size {size}");
+        let leaves: Vec<Hash> = (0..size).map(|i| sparse.leaf(i)).collect();
+        assert_eq!(
+            root_of(&sparse, size),
+            reference_root(&leaves),
+            "size {size}"
+        );
         // And it refuses what is not there, as a store would.
         assert!(sparse.read_hashes(&[NodeId::new(0, size)]).is_err());
     }

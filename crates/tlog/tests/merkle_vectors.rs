@@ -166,8 +166,12 @@ fn parse_proof(items: &[&str]) -> Result<Vec<Hash>, Error> {
 
 // ------------------------------------------------------------- running
 
+/// What oretrace made of a vector, and whether the vector wants an error;
+/// or why the vector file itself is malformed.
+type Run = Result<(Result<(), Error>, bool), String>;
+
 /// The outcome oretrace gives for an inclusion vector, and its `wantErr`.
-fn run_inclusion(v: &Vector) -> Result<(Result<(), Error>, bool), String> {
+fn run_inclusion(v: &Vector) -> Run {
     let index = field_u64(v, "leafIdx")?;
     let size = field_u64(v, "treeSize")?;
     let root = field_str(v, "root")?;
@@ -184,7 +188,7 @@ fn run_inclusion(v: &Vector) -> Result<(Result<(), Error>, bool), String> {
 }
 
 /// The outcome oretrace gives for a consistency vector, and its `wantErr`.
-fn run_consistency(v: &Vector) -> Result<(Result<(), Error>, bool), String> {
+fn run_consistency(v: &Vector) -> Run {
     let size1 = field_u64(v, "size1")?;
     let size2 = field_u64(v, "size2")?;
     let root1 = field_str(v, "root1")?;
@@ -213,14 +217,9 @@ fn describe(outcome: &Result<(), Error>) -> String {
     }
 }
 
-/// Runs every vector of `kind`, returning the number run and one line per
-/// vector that did not behave as expected (deviations included).
-fn check_all(
-    kind: &str,
-    vectors: &[Vector],
-    run: fn(&Vector) -> Result<(Result<(), Error>, bool), String>,
-    failures: &mut Vec<String>,
-) {
+/// Runs every vector of `kind`, adding to `failures` one line per vector
+/// that did not behave as expected (or as its deviation explains).
+fn check_all(kind: &str, vectors: &[Vector], run: fn(&Vector) -> Run, failures: &mut Vec<String>) {
     for v in vectors {
         let deviation = DEVIATIONS.iter().find(|(name, _)| *name == v.name);
         let (outcome, want_err) = match run(v) {
