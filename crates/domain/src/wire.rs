@@ -21,7 +21,15 @@ pub enum Number {
 impl Number {
     fn parse(&self, field: &str) -> Result<Decimal, Error> {
         let text = match self {
-            Number::Number(n) => n.to_string(),
+            // serde_json prints some floats with an exponent (0.000001 as
+            // `1e-6`); write those out in positional form first.
+            Number::Number(n) => {
+                let text = n.to_string();
+                match text.contains(['e', 'E']).then(|| Decimal::from_scientific(&text)) {
+                    Some(Ok(d)) => format_decimal(&d),
+                    _ => text,
+                }
+            }
             Number::Text(t) => t.clone(),
         };
         parse_decimal(&text).map_err(|e| e.within(field))
@@ -40,12 +48,18 @@ pub struct MassJson {
 }
 
 impl MassJson {
+    /// The mass this JSON describes.
+    pub fn to_mass(&self) -> Result<Mass, Error> {
+        self.parse("mass")
+    }
+
     fn parse(&self, field: &str) -> Result<Mass, Error> {
         let unit = MassUnit::parse(&self.unit).map_err(|e| e.within(&format!("{field}.unit")))?;
         Mass::new(self.value.parse(&format!("{field}.value"))?, unit).map_err(|e| e.within(field))
     }
 
-    fn of(m: &Mass) -> Self {
+    /// The JSON shape of a mass.
+    pub fn of(m: &Mass) -> Self {
         MassJson { value: Number::of(&m.value()), unit: m.unit().as_str().to_owned() }
     }
 }

@@ -7,6 +7,8 @@
 
 pub mod conformance;
 pub mod memory;
+pub mod ledger;
+pub mod rules;
 pub mod state;
 pub mod store;
 

@@ -1,0 +1,491 @@
+//! Stage 2 and 3 of the lifecycle: who may write what, and what each
+//! accepted record changes in the projections. Pure logic over a
+//! [`StateView`]; the sequencer supplies a view that includes the effects
+//! of earlier records in the same batch.
+
+use std::collections::{BTreeSet, HashMap};
+
+use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::record::{Record, Shipment, Transformation};
+use oretrace_domain::values::format_decimal;
+use oretrace_domain::wire::{MassJson, RecordJson};
+use oretrace_tlog::note::NoteVerifier;
+use rust_decimal::Decimal;
+
+use crate::state::{Change, KeyState, LotState, LotStatus, PartyState, ShipmentState, SiteState};
+use crate::store::{StateView, StoreError, StoreResult};
+
+/// Why a record was not accepted. Each variant maps to one HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The record itself is malformed or breaks a rule of its own (400).
+    #[error("{0}")]
+    Invalid(oretrace_domain::Error),
+    /// A signature is missing, unknown or does not verify (401).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The signers may not make this claim (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The record names a lot, site, party or shipment that does not exist,
+    /// or contradicts the registry's state (422).
+    #[error("{field}: {rule}")]
+    Unprocessable { field: String, rule: String },
+    /// The same record is already in the log (409).
+    #[error("the record is already in the log at index {index}")]
+    Replay { index: u64 },
+    /// The queue is full; try again later (503).
+    #[error("the ledger is busy; retry later")]
+    Overloaded,
+    /// Something failed inside the ledger (500). Details are logged.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        Refusal::Internal(e.0)
+    }
+}
+
+fn unprocessable(field: impl Into<String>, rule: impl Into<String>) -> Refusal {
+    Refusal::Unprocessable { field: field.into(), rule: rule.into() }
+}
+
+/// A [`StateView`] that sees the store plus the changes of the records
+/// accepted earlier in the same batch.
+#[allow(missing_debug_implementations)]
+pub struct Overlay<'a, V: StateView + ?Sized> {
+    base: &'a V,
+    parties: HashMap<String, PartyState>,
+    keys: HashMap<(String, u32), Option<KeyState>>,
+    sites: HashMap<String, SiteState>,
+    lots: HashMap<String, LotState>,
+    shipments: HashMap<String, ShipmentState>,
+    records: HashMap<[u8; 32], u64>,
+}
+
+impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
+    pub fn new(base: &'a V) -> Self {
+        Overlay {
+            base,
+            parties: HashMap::new(),
+            keys: HashMap::new(),
+            sites: HashMap::new(),
+            lots: HashMap::new(),
+            shipments: HashMap::new(),
+            records: HashMap::new(),
+        }
+    }
+
+    /// Makes an accepted record's effects visible to the next records.
+    pub fn accept(&mut self, record_hash: [u8; 32], index: u64, changes: &[Change]) {
+        self.records.insert(record_hash, index);
+        for change in changes {
+            match change.clone() {
+                Change::PutParty(p) => {
+                    self.parties.insert(p.id.clone(), p);
+                }
+                Change::PutKey(k) => {
+                    self.keys.insert((k.name.clone(), k.key_id), Some(k));
+                }
+                Change::RemoveKey { name, key_id } => {
+                    self.keys.insert((name, key_id), None);
+                }
+                Change::PutSite(s) => {
+                    self.sites.insert(s.id.clone(), s);
+                }
+                Change::PutLot(l) => {
+                    self.lots.insert(l.id.clone(), l);
+                }
+                Change::PutShipment(s) => {
+                    self.shipments.insert(s.id.clone(), s);
+                }
+                Change::LotEvent { .. } => {}
+            }
+        }
+    }
+}
+
+impl<V: StateView + ?Sized> StateView for Overlay<'_, V> {
+    fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
+        match self.parties.get(id) {
+            Some(p) => Ok(Some(p.clone())),
+            None => self.base.party(id),
+        }
+    }
+    fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
+        match self.keys.get(&(name.to_owned(), key_id)) {
+            Some(k) => Ok(k.clone()),
+            None => self.base.key(name, key_id),
+        }
+    }
+    fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
+        match self.sites.get(id) {
+            Some(s) => Ok(Some(s.clone())),
+            None => self.base.site(id),
+        }
+    }
+    fn lot(&self, id: &str) -> StoreResult<Option<LotState>> {
+        match self.lots.get(id) {
+            Some(l) => Ok(Some(l.clone())),
+            None => self.base.lot(id),
+        }
+    }
+    fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
+        match self.shipments.get(id) {
+            Some(s) => Ok(Some(s.clone())),
+            None => self.base.shipment(id),
+        }
+    }
+    fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
+        match self.records.get(record_hash) {
+            Some(i) => Ok(Some(*i)),
+            None => self.base.find_record(record_hash),
+        }
+    }
+}
+
+/// Who validly signed a record.
+struct Signers {
+    parties: BTreeSet<String>,
+    operator: bool,
+    /// Keys listed in a party record that signed it (proof of possession).
+    own_keys: bool,
+}
+
+fn check_signatures(view: &impl StateView, operator: &NoteVerifier, signed: &SignedRecord) -> Result<Signers, Refusal> {
+    let listed: Vec<NoteVerifier> = match signed.record() {
+        Record::Party(p) => p.keys.clone(),
+        _ => Vec::new(),
+    };
+    let mut signers = Signers { parties: BTreeSet::new(), operator: false, own_keys: false };
+    if signed.signatures().is_empty() {
+        return Err(Refusal::Unauthenticated("the record is not signed".into()));
+    }
+    for sig in signed.signatures() {
+        let bad = |e: oretrace_domain::Error| Refusal::Unauthenticated(e.to_string());
+        if sig.name == operator.name() && sig.key_id == operator.key_id() {
+            signed.signed_by(operator).map_err(bad)?;
+            signers.operator = true;
+            continue;
+        }
+        if let Some(key) = view.key(&sig.name, sig.key_id)? {
+            let verifier = NoteVerifier::from_vkey(&key.vkey).map_err(|e| Refusal::Internal(e.to_string()))?;
+            signed.signed_by(&verifier).map_err(bad)?;
+            signers.parties.insert(key.party);
+            continue;
+        }
+        if let Some(own) = listed.iter().find(|k| k.name() == sig.name && k.key_id() == sig.key_id) {
+            signed.signed_by(own).map_err(bad)?;
+            signers.own_keys = true;
+            continue;
+        }
+        return Err(Refusal::Unauthenticated(format!(
+            "key {}+{:08x} is not registered to any party",
+            sig.name, sig.key_id
+        )));
+    }
+    Ok(signers)
+}
+
+fn require_signer(signers: &Signers, party: &str, what: &str) -> Result<(), Refusal> {
+    if signers.parties.contains(party) {
+        return Ok(());
+    }
+    Err(Refusal::Forbidden(format!("{what} must be signed by {party}")))
+}
+
+fn held_lot(view: &impl StateView, id: &str, field: &str) -> Result<LotState, Refusal> {
+    let lot = view.lot(id)?.ok_or_else(|| unprocessable(field, format!("lot {id} does not exist")))?;
+    match &lot.status {
+        LotStatus::Held => Ok(lot),
+        LotStatus::InTransit { shipment } => {
+            Err(unprocessable(field, format!("lot {id} is in transit in shipment {shipment}")))
+        }
+        LotStatus::Consumed { transformation } => {
+            Err(unprocessable(field, format!("lot {id} was consumed by transformation {transformation}")))
+        }
+    }
+}
+
+fn existing_site(view: &impl StateView, id: &str, field: &str) -> Result<SiteState, Refusal> {
+    view.site(id)?.ok_or_else(|| unprocessable(field, format!("site {id} does not exist")))
+}
+
+fn existing_party(view: &impl StateView, id: &str, field: &str) -> Result<PartyState, Refusal> {
+    view.party(id)?.ok_or_else(|| unprocessable(field, format!("party {id} does not exist")))
+}
+
+/// Authorises a signed record against the registry's state and returns
+/// the projection changes it makes if appended at `index`.
+pub fn authorise(
+    view: &impl StateView,
+    operator: &NoteVerifier,
+    signed: &SignedRecord,
+    index: u64,
+) -> Result<Vec<Change>, Refusal> {
+    if let Some(original) = view.find_record(&signed.record_hash())? {
+        return Err(Refusal::Replay { index: original });
+    }
+    let signers = check_signatures(view, operator, signed)?;
+    let json = RecordJson::of(signed.record());
+    let mut changes = Vec::new();
+    match signed.record() {
+        Record::Party(p) => {
+            let id = p.id.as_str();
+            let existing = view.party(id)?;
+            match &existing {
+                None => {
+                    if !signers.own_keys {
+                        return Err(Refusal::Forbidden(format!(
+                            "a new party must be signed by one of the keys it lists (proof of possession)"
+                        )));
+                    }
+                    if !signers.operator {
+                        return Err(Refusal::Forbidden("a new party must be endorsed by the registry operator's key".into()));
+                    }
+                }
+                Some(_) => require_signer(&signers, id, &format!("an update of party {id}"))?,
+            }
+            for (i, o) in p.owners.iter().enumerate() {
+                existing_party(view, o.owner.as_str(), &format!("owners[{i}].owner"))?;
+            }
+            if let Some(RecordJson::Party { keys, .. }) = existing.as_ref().map(|e| &e.record) {
+                for vkey in keys {
+                    if let Ok(old) = NoteVerifier::from_vkey(vkey) {
+                        if !p.keys.contains(&old) {
+                            changes.push(Change::RemoveKey { name: old.name().to_owned(), key_id: old.key_id() });
+                        }
+                    }
+                }
+            }
+            for (i, key) in p.keys.iter().enumerate() {
+                if let Some(other) = view.key(key.name(), key.key_id())? {
+                    if other.party != id {
+                        return Err(unprocessable(format!("keys[{i}]"), format!("the key belongs to party {}", other.party)));
+                    }
+                }
+                changes.push(Change::PutKey(KeyState {
+                    name: key.name().to_owned(),
+                    key_id: key.key_id(),
+                    vkey: key.to_vkey(),
+                    party: id.to_owned(),
+                }));
+            }
+            changes.push(Change::PutParty(PartyState { id: id.to_owned(), record: json, index }));
+        }
+        Record::Site(s) => {
+            existing_party(view, s.operator.as_str(), "operator")?;
+            if let Some(old) = view.site(s.id.as_str())? {
+                require_signer(&signers, &old.operator, &format!("an update of site {}", s.id))?;
+            }
+            require_signer(&signers, s.operator.as_str(), &format!("site {}", s.id))?;
+            changes.push(Change::PutSite(SiteState {
+                id: s.id.to_string(),
+                operator: s.operator.to_string(),
+                country: s.country.to_string(),
+                record: json,
+                index,
+            }));
+        }
+        Record::Lot(l) => {
+            if view.lot(l.id.as_str())?.is_some() {
+                return Err(unprocessable("id", format!("lot {} already exists", l.id)));
+            }
+            let site = existing_site(view, l.site.as_str(), "site")?;
+            require_signer(&signers, &site.operator, &format!("a lot commissioned at {}", site.id))?;
+            changes.push(Change::PutLot(LotState {
+                id: l.id.to_string(),
+                commodity: l.commodity.to_string(),
+                form: l.form.to_string(),
+                origin_site: site.id.clone(),
+                site: site.id.clone(),
+                custodian: site.operator.clone(),
+                status: LotStatus::Held,
+                wet_mass: mass_json(&l.wet_mass),
+                moisture_percent: format_decimal(&l.moisture),
+                inputs: vec![],
+                element_percent: vec![],
+                received_mass: None,
+                figures: l.figures.as_str().into(),
+                index,
+            }));
+            changes.push(Change::LotEvent { lot: l.id.to_string(), index });
+        }
+        Record::Assay(a) => {
+            let mut lot = view
+                .lot(a.lot.as_str())?
+                .ok_or_else(|| unprocessable("lot", format!("lot {} does not exist", a.lot)))?;
+            existing_party(view, a.laboratory.as_str(), "laboratory")?;
+            if !signers.parties.contains(&lot.custodian) && !signers.parties.contains(a.laboratory.as_str()) {
+                return Err(Refusal::Forbidden(format!(
+                    "an assay of {} must be signed by its custodian {} or by the laboratory {}",
+                    a.lot, lot.custodian, a.laboratory
+                )));
+            }
+            let element = a.analyte.element().symbol().to_owned();
+            let grade = a.element_percent().round_dp(6);
+            lot.element_percent.retain(|(e, _)| *e != element);
+            lot.element_percent.push((element, format_decimal(&grade)));
+            lot.element_percent.sort();
+            let total: Decimal =
+                lot.element_percent.iter().filter_map(|(_, g)| oretrace_domain::values::parse_decimal(g).ok()).sum();
+            if total > Decimal::from(100) {
+                return Err(unprocessable(
+                    "value",
+                    format!("the assays of lot {} would put {} % of elements in it, more than the lot", a.lot, format_decimal(&total)),
+                ));
+            }
+            changes.push(Change::PutLot(lot));
+            changes.push(Change::LotEvent { lot: a.lot.to_string(), index });
+        }
+        Record::Shipment(s) => ship(view, &signers, s, json, index, &mut changes)?,
+        Record::Receipt(r) => {
+            let mut shipment = view
+                .shipment(r.shipment.as_str())?
+                .ok_or_else(|| unprocessable("shipment", format!("shipment {} does not exist", r.shipment)))?;
+            if let Some(at) = shipment.received {
+                return Err(unprocessable("shipment", format!("shipment {} was received at index {at}", r.shipment)));
+            }
+            require_signer(&signers, &shipment.receiver, &format!("the receipt of shipment {}", r.shipment))?;
+            if r.site.as_str() != shipment.to {
+                return Err(unprocessable("site", format!("shipment {} goes to {}", r.shipment, shipment.to)));
+            }
+            let listed: BTreeSet<&str> = r.lots.iter().map(|(l, _)| l.as_str()).collect();
+            let shipped: BTreeSet<&str> = shipment.lots.iter().map(String::as_str).collect();
+            if listed != shipped {
+                return Err(unprocessable("lots", format!("the receipt must list exactly the shipped lots: {}", shipment.lots.join(", "))));
+            }
+            for (i, (lot_id, mass)) in r.lots.iter().enumerate() {
+                let mut lot = view
+                    .lot(lot_id.as_str())?
+                    .ok_or_else(|| Refusal::Internal(format!("shipped lot {lot_id} vanished")))?;
+                if lot.status != (LotStatus::InTransit { shipment: shipment.id.clone() }) {
+                    return Err(unprocessable(format!("lots[{i}]"), format!("lot {lot_id} is not in transit in this shipment")));
+                }
+                lot.status = LotStatus::Held;
+                lot.custodian = shipment.receiver.clone();
+                lot.site = shipment.to.clone();
+                lot.received_mass = Some(mass_json(mass));
+                changes.push(Change::PutLot(lot));
+                changes.push(Change::LotEvent { lot: lot_id.to_string(), index });
+            }
+            shipment.received = Some(index);
+            changes.push(Change::PutShipment(shipment));
+        }
+        Record::Transformation(t) => transform(view, &signers, t, index, &mut changes)?,
+    }
+    Ok(changes)
+}
+
+fn mass_json(m: &oretrace_domain::values::Mass) -> MassJson {
+    MassJson::of(m)
+}
+
+fn ship(
+    view: &impl StateView,
+    signers: &Signers,
+    s: &Shipment,
+    json: RecordJson,
+    index: u64,
+    changes: &mut Vec<Change>,
+) -> Result<(), Refusal> {
+    if view.shipment(s.id.as_str())?.is_some() {
+        return Err(unprocessable("id", format!("shipment {} already exists", s.id)));
+    }
+    existing_site(view, s.from.as_str(), "from")?;
+    existing_site(view, s.to.as_str(), "to")?;
+    for (i, via) in s.via.iter().enumerate() {
+        existing_site(view, via.as_str(), &format!("via[{i}]"))?;
+    }
+    existing_party(view, s.receiver.as_str(), "receiver")?;
+    let mut shipper: Option<String> = None;
+    for (i, lot_id) in s.lots.iter().enumerate() {
+        let field = format!("lots[{i}]");
+        let mut lot = held_lot(view, lot_id.as_str(), &field)?;
+        if lot.site != s.from.as_str() {
+            return Err(unprocessable(field, format!("lot {lot_id} is at {}, not at {}", lot.site, s.from)));
+        }
+        require_signer(signers, &lot.custodian, &format!("a shipment of {lot_id} (only its custodian ships it)"))?;
+        match &shipper {
+            Some(p) if *p != lot.custodian => {
+                return Err(unprocessable(field, "all lots of a shipment have one custodian"));
+            }
+            _ => shipper = Some(lot.custodian.clone()),
+        }
+        lot.status = LotStatus::InTransit { shipment: s.id.to_string() };
+        changes.push(Change::PutLot(lot));
+        changes.push(Change::LotEvent { lot: lot_id.to_string(), index });
+    }
+    changes.push(Change::PutShipment(ShipmentState {
+        id: s.id.to_string(),
+        shipper: shipper.unwrap_or_default(),
+        receiver: s.receiver.to_string(),
+        lots: s.lots.iter().map(ToString::to_string).collect(),
+        from: s.from.to_string(),
+        to: s.to.to_string(),
+        record: json,
+        index,
+        received: None,
+    }));
+    Ok(())
+}
+
+fn transform(
+    view: &impl StateView,
+    signers: &Signers,
+    t: &Transformation,
+    index: u64,
+    changes: &mut Vec<Change>,
+) -> Result<(), Refusal> {
+    let site = existing_site(view, t.site.as_str(), "site")?;
+    let mut custodian: Option<String> = None;
+    for (i, (lot_id, consumed)) in t.inputs.iter().enumerate() {
+        let field = format!("inputs[{i}]");
+        let mut lot = held_lot(view, lot_id.as_str(), &field)?;
+        if lot.site != site.id {
+            return Err(unprocessable(field, format!("lot {lot_id} is at {}, not at {}", lot.site, site.id)));
+        }
+        require_signer(signers, &lot.custodian, &format!("processing {lot_id} (only its custodian transforms it)"))?;
+        let available_kg = mass_kg(&lot.wet_mass).ok_or_else(|| Refusal::Internal(format!("stored mass of {lot_id} is unreadable")))?;
+        if consumed.kilograms() > available_kg {
+            return Err(unprocessable(
+                format!("{field}.mass"),
+                format!("{lot_id} holds {} kg; {} kg cannot be consumed", format_decimal(&available_kg), format_decimal(&consumed.kilograms())),
+            ));
+        }
+        custodian = Some(lot.custodian.clone());
+        lot.status = LotStatus::Consumed { transformation: t.id.to_string() };
+        changes.push(Change::PutLot(lot));
+        changes.push(Change::LotEvent { lot: lot_id.to_string(), index });
+    }
+    let custodian = custodian.unwrap_or_default();
+    for (i, o) in t.outputs.iter().enumerate() {
+        if view.lot(o.id.as_str())?.is_some() {
+            return Err(unprocessable(format!("outputs[{i}].id"), format!("lot {} already exists", o.id)));
+        }
+        changes.push(Change::PutLot(LotState {
+            id: o.id.to_string(),
+            commodity: o.commodity.to_string(),
+            form: o.form.to_string(),
+            origin_site: site.id.clone(),
+            site: site.id.clone(),
+            custodian: custodian.clone(),
+            status: LotStatus::Held,
+            wet_mass: mass_json(&o.wet_mass),
+            moisture_percent: format_decimal(&o.moisture),
+            inputs: t.inputs.iter().map(|(l, _)| l.to_string()).collect(),
+            element_percent: vec![],
+            received_mass: None,
+            figures: t.figures.as_str().into(),
+            index,
+        }));
+        changes.push(Change::LotEvent { lot: o.id.to_string(), index });
+    }
+    Ok(())
+}
+
+fn mass_kg(m: &MassJson) -> Option<Decimal> {
+    m.to_mass().ok().map(|m| m.kilograms())
+}

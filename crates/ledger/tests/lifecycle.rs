@@ -1,0 +1,192 @@
+//! The append lifecycle end to end, in-process, on the memory store:
+//! accepted records get durable indexes and verifiable receipts; each kind
+//! of refusal is refused for the right reason and writes nothing.
+
+use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::wire::RecordJson;
+use oretrace_ledger::ledger::{Ledger, LedgerConfig};
+use oretrace_ledger::memory::MemoryStore;
+use oretrace_ledger::rules::Refusal;
+use oretrace_ledger::state::LotStatus;
+use oretrace_ledger::{StateView, Store};
+use oretrace_tlog::note::{NoteSigner, NoteVerifier};
+use serde_json::json;
+
+fn key(name: &str, seed: u8) -> NoteSigner {
+    NoteSigner::from_seed(name, [seed; 32]).unwrap()
+}
+
+struct World {
+    ledger: Ledger<MemoryStore>,
+    operator: NoteSigner,
+    fwo: NoteSigner,
+    ussm: NoteSigner,
+    lab: NoteSigner,
+}
+
+fn record(value: serde_json::Value) -> oretrace_domain::Record {
+    RecordJson::parse(value.to_string().as_bytes()).unwrap()
+}
+
+fn signed(value: serde_json::Value, signers: &[&NoteSigner]) -> SignedRecord {
+    SignedRecord::sign(record(value), signers).unwrap()
+}
+
+fn party(id: &str, key: &NoteSigner, country: &str) -> serde_json::Value {
+    json!({"kind": "party", "id": id, "name": format!("Party {id}"), "party_kind": "company", "country": country,
+           "keys": [key.verifier().to_vkey()], "time": "2025-09-01T00:00:00Z", "figures": "illustrative"})
+}
+
+fn site(id: &str, operator: &str, kind: &str) -> serde_json::Value {
+    json!({"kind": "site", "id": id, "name": format!("Site {id}"), "site_kind": kind, "operator": operator,
+           "country": "PK", "location": {"lat": "24.835", "lon": "66.982"}, "approximate": true,
+           "time": "2025-09-01T00:00:00Z", "figures": "illustrative"})
+}
+
+fn lot(id: &str, site: &str) -> serde_json::Value {
+    json!({"kind": "lot", "id": id, "commodity": "antimony", "form": "sample", "site": site,
+           "wet_mass": {"value": "25", "unit": "kg"}, "moisture_percent": "4",
+           "time": "2025-09-02T00:00:00Z", "figures": "illustrative"})
+}
+
+fn world() -> World {
+    let operator = key("registry/operator", 1);
+    let ledger = Ledger::start(
+        MemoryStore::new(),
+        key("oretrace.test/ledger", 2),
+        operator.verifier(),
+        LedgerConfig::default(),
+    )
+    .unwrap();
+    let (fwo, ussm, lab) = (key("fwo/k1", 3), key("ussm/k1", 4), key("lab/k1", 5));
+    let w = World { ledger, operator, fwo, ussm, lab };
+    for (id, k, c) in [("fwo", &w.fwo, "PK"), ("ussm", &w.ussm, "US"), ("lab", &w.lab, "PK")] {
+        w.ledger.submit_blocking(signed(party(id, k, c), &[k, &w.operator])).unwrap();
+    }
+    w.ledger.submit_blocking(signed(site("fwo-chitral", "fwo", "exploration-area"), &[&w.fwo])).unwrap();
+    w.ledger.submit_blocking(signed(site("karachi-port", "fwo", "port"), &[&w.fwo])).unwrap();
+    w.ledger.submit_blocking(signed(site("ussm-madison", "ussm", "receiving-plant"), &[&w.ussm])).unwrap();
+    w.ledger.submit_blocking(signed(lot("urn:oretrace:lot:sb-1", "fwo-chitral"), &[&w.fwo])).unwrap();
+    w
+}
+
+fn shipment(id: &str) -> serde_json::Value {
+    json!({"kind": "shipment", "id": id, "lots": ["urn:oretrace:lot:sb-1"], "from": "fwo-chitral",
+           "to": "ussm-madison", "via": ["karachi-port"], "receiver": "ussm",
+           "documents": [{"kind": "bol", "reference": "BL-0001"}],
+           "time": "2025-09-20T00:00:00Z", "figures": "illustrative"})
+}
+
+fn receipt(shipment: &str) -> serde_json::Value {
+    json!({"kind": "receipt", "shipment": shipment, "site": "ussm-madison",
+           "lots": [{"lot": "urn:oretrace:lot:sb-1", "mass": {"value": "24.8", "unit": "kg"}}],
+           "time": "2025-10-01T00:00:00Z", "figures": "illustrative"})
+}
+
+#[test]
+fn custody_moves_by_signed_shipment_and_receipt() {
+    let w = world();
+    let assay = json!({"kind": "assay", "lot": "urn:oretrace:lot:sb-1", "analyte": "Sb", "value": "55.2",
+        "unit": "%", "basis": "dry", "method": "XRF", "laboratory": "lab",
+        "certificate_sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "time": "2025-09-05T00:00:00Z", "figures": "illustrative"});
+    w.ledger.submit_blocking(signed(assay, &[&w.lab])).unwrap();
+    let ship_index = w.ledger.submit_blocking(signed(shipment("s-1"), &[&w.fwo])).unwrap();
+    let lot = w.ledger.store().lot("urn:oretrace:lot:sb-1").unwrap().unwrap();
+    assert_eq!(lot.status, LotStatus::InTransit { shipment: "s-1".into() });
+    let receipt_index = w.ledger.submit_blocking(signed(receipt("s-1"), &[&w.ussm])).unwrap();
+    assert_eq!(receipt_index, ship_index + 1);
+    let lot = w.ledger.store().lot("urn:oretrace:lot:sb-1").unwrap().unwrap();
+    assert_eq!((lot.custodian.as_str(), lot.site.as_str(), &lot.status), ("ussm", "ussm-madison", &LotStatus::Held));
+    assert_eq!(lot.element_percent, vec![("Sb".to_string(), "55.2".to_string())]);
+    assert_eq!(w.ledger.store().lot_events("urn:oretrace:lot:sb-1").unwrap().len(), 4);
+
+    // Every index is durable, covered by the checkpoint and provable.
+    let (checkpoint, _) = w.ledger.checkpoint().unwrap();
+    assert_eq!(checkpoint.size(), w.ledger.store().size().unwrap());
+    let log_key = NoteVerifier::from_vkey(&w.ledger.vkey()).unwrap();
+    for index in 0..checkpoint.size() {
+        let receipt = w.ledger.receipt(index).unwrap();
+        receipt.verify_embedded_entry(&log_key).unwrap();
+        let entry = SignedRecord::from_entry(receipt.extra.as_ref().unwrap()).unwrap();
+        assert!(!entry.signatures().is_empty());
+    }
+}
+
+/// Submits and expects a refusal; checks that nothing was written.
+fn refused(w: &World, record: SignedRecord) -> Refusal {
+    let before = w.ledger.store().size().unwrap();
+    let refusal = w.ledger.submit_blocking(record).unwrap_err();
+    assert_eq!(w.ledger.store().size().unwrap(), before, "a refused record writes nothing");
+    refusal
+}
+
+#[test]
+fn every_refusal_has_its_reason() {
+    let w = world();
+    // A key no party registered.
+    let stranger = key("fwo/stolen", 9);
+    let r = refused(&w, signed(shipment("s-1"), &[&stranger]));
+    assert!(matches!(&r, Refusal::Unauthenticated(m) if m.contains("fwo/stolen")), "{r:?}");
+
+    // A registered key name with a different key behind it (wrong key).
+    let impostor = key("fwo/k1", 10);
+    let r = refused(&w, signed(shipment("s-1"), &[&impostor]));
+    assert!(matches!(&r, Refusal::Unauthenticated(_)), "{r:?}");
+
+    // A signature line that does not verify (the record was altered).
+    let good = signed(shipment("s-1"), &[&w.fwo]);
+    let mut envelope = good.to_envelope();
+    if let RecordJson::Shipment { to, .. } = &mut envelope.record {
+        *to = "karachi-port".into();
+    }
+    let tampered = SignedRecord::from_envelope(&envelope).unwrap();
+    let r = refused(&w, tampered);
+    assert!(matches!(&r, Refusal::Unauthenticated(m) if m.contains("invalid")), "{r:?}");
+
+    // An envelope with no signature at all is not even a record.
+    envelope.signatures.clear();
+    assert!(SignedRecord::from_envelope(&envelope).is_err());
+
+    // Only the custodian ships.
+    let r = refused(&w, signed(shipment("s-1"), &[&w.ussm]));
+    assert!(matches!(&r, Refusal::Forbidden(m) if m.contains("custodian")), "{r:?}");
+
+    // A receipt by a third party.
+    w.ledger.submit_blocking(signed(shipment("s-1"), &[&w.fwo])).unwrap();
+    let r = refused(&w, signed(receipt("s-1"), &[&w.lab]));
+    assert!(matches!(&r, Refusal::Forbidden(m) if m.contains("ussm")), "{r:?}");
+
+    // A replay of an accepted record, even re-signed by another key.
+    let index = w.ledger.submit_blocking(signed(receipt("s-1"), &[&w.ussm])).unwrap();
+    let r = refused(&w, signed(receipt("s-1"), &[&w.ussm, &w.operator]));
+    assert_eq!(r, Refusal::Replay { index });
+
+    // An unknown lot.
+    let r = refused(&w, signed(lot("urn:oretrace:lot:sb-2", "nowhere"), &[&w.fwo]));
+    assert!(matches!(&r, Refusal::Unprocessable { field, .. } if field == "site"), "{r:?}");
+    let mut ship = shipment("s-2");
+    ship["lots"] = json!(["urn:oretrace:lot:ghost"]);
+    let r = refused(&w, signed(ship, &[&w.fwo]));
+    assert!(matches!(&r, Refusal::Unprocessable { field, rule } if field == "lots[0]" && rule.contains("does not exist")), "{r:?}");
+
+    // A new party without the operator's endorsement, or without proof of possession.
+    let eve = key("eve/k1", 11);
+    let r = refused(&w, signed(party("eve", &eve, "US"), &[&eve]));
+    assert!(matches!(&r, Refusal::Forbidden(m) if m.contains("operator")), "{r:?}");
+    let r = refused(&w, signed(party("eve", &eve, "US"), &[&w.operator]));
+    assert!(matches!(&r, Refusal::Forbidden(m) if m.contains("possession")), "{r:?}");
+}
+
+#[test]
+fn a_batch_is_judged_in_order() {
+    let w = world();
+    // Ship and receive submitted together: the receipt sees the shipment.
+    let results = w.ledger.submit_all_blocking(vec![
+        signed(shipment("s-1"), &[&w.fwo]),
+        signed(receipt("s-1"), &[&w.ussm]),
+        signed(receipt("s-1"), &[&w.ussm]),
+    ]);
+    assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
+    assert_eq!(results[2], Err(Refusal::Replay { index: *results[1].as_ref().unwrap() }));
+}
