@@ -8,6 +8,7 @@
 pub mod conformance;
 pub mod memory;
 pub mod ledger;
+pub mod rebuild;
 pub mod rules;
 pub mod state;
 pub mod store;

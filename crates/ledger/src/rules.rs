@@ -228,6 +228,17 @@ pub fn authorise(
     if let Some(original) = view.find_record(&signed.record_hash())? {
         return Err(Refusal::Replay { index: original });
     }
+    changes_of(view, operator, signed, index)
+}
+
+/// The authorisation and projection rules without the replay check: what
+/// a rebuild replays for entries already in the log.
+pub fn changes_of(
+    view: &impl StateView,
+    operator: &NoteVerifier,
+    signed: &SignedRecord,
+    index: u64,
+) -> Result<Vec<Change>, Refusal> {
     let signers = check_signatures(view, operator, signed)?;
     let json = RecordJson::of(signed.record());
     let mut changes = Vec::new();
