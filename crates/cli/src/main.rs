@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod scenario;
 
 use std::process::ExitCode;
 

@@ -14,7 +14,10 @@
 //! * `prove/{inclusion,consistency}/<size>`: proof generation over a
 //!   [`HashReader`] ([`MemoryTree`]) at random (fixed-seed) indices.
 //! * `bound/sha256_node_x<k>`: k raw SHA-256 digests of 65 bytes, the floor
-//!   for verifying a proof that costs k node hashes.
+//!   for verifying a proof that costs k node hashes (independent digests:
+//!   the throughput floor); `bound/sha256_node_chain_x<k>`: the same with
+//!   each input carrying the previous digest, as verification's fold does
+//!   (the latency floor). k is the rounded mean over the sampled proofs.
 //! * `verify/{inclusion,consistency}/<size>`: proof verification.
 //!
 //! After the groups, a ratio table is printed from a separate, interleaved
@@ -33,8 +36,8 @@ use oretrace_tlog::hash::{Hash, leaf_hash};
 use oretrace_tlog::proof::{verify_consistency, verify_inclusion};
 use oretrace_tlog::tile::{TILE_HEIGHT, TILE_WIDTH};
 use oretrace_tlog::tree::{
-    CompactRange, HashReader, MemoryTree, NodeId, consistency_ranges, inclusion_ranges, prove_consistency,
-    prove_inclusion, tree_hash,
+    CompactRange, HashReader, MemoryTree, NodeId, consistency_ranges, inclusion_ranges,
+    prove_consistency, prove_inclusion, tree_hash,
 };
 use sha2::{Digest, Sha256};
 
@@ -67,12 +70,22 @@ fn config() -> &'static Config {
     CONFIG.get_or_init(|| {
         let args: Vec<String> = std::env::args().collect();
         let has = |flag: &str| args.iter().any(|a| a == flag);
-        let env_quick = std::env::var("ORETRACE_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+        let env_quick =
+            std::env::var("ORETRACE_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
         // Criterion runs each benchmark once ("test mode") on `--test`, and
         // also when `--bench` is absent (`cargo test --benches`).
         let quick = env_quick || has("--test") || !has("--bench");
-        let (entries, entries_label) = if quick { (100_000, "100K") } else { (1_000_000, "1M") };
-        Config { quick, list: has("--list"), entries, entries_label }
+        let (entries, entries_label) = if quick {
+            (100_000, "100K")
+        } else {
+            (1_000_000, "1M")
+        };
+        Config {
+            quick,
+            list: has("--list"),
+            entries,
+            entries_label,
+        }
     })
 }
 
@@ -119,7 +132,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         // Mix the high half down: the low bits of an LCG are weak.
         self.0 ^ (self.0 >> 29)
     }
@@ -202,6 +218,19 @@ fn sha256_nodes(ring: &[[u8; 65]], start: usize, k: usize) -> u8 {
         acc ^= Sha256::digest(ring[(start + j) % NODE_RING])[0];
     }
     acc
+}
+
+/// `k` chained SHA-256 digests of 65-byte node inputs: each input carries the
+/// previous digest, as verification's `root = node_hash(p, root)` does, so
+/// this is the latency floor where [`sha256_nodes`] is the throughput floor.
+fn sha256_nodes_chained(ring: &[[u8; 65]], start: usize, k: usize) -> u8 {
+    let mut prev = [0u8; 32];
+    for j in 0..k {
+        let mut input = ring[(start + j) % NODE_RING];
+        input[1..33].copy_from_slice(&prev);
+        prev = Sha256::digest(input).into();
+    }
+    prev[0]
 }
 
 /// What a tile writer does: hash every entry, append it to the compact range,
@@ -292,7 +321,9 @@ fn consistency_hash_count(size1: u64, size2: u64) -> usize {
     if size1 == 0 || size1 >= size2 {
         return 0;
     }
-    let proof_len = consistency_ranges(size1, size2).map(|r| r.len()).unwrap_or(0);
+    let proof_len = consistency_ranges(size1, size2)
+        .map(|r| r.len())
+        .unwrap_or(0);
     let path_len = proof_len + usize::from(size1.is_power_of_two());
     let (mut fnode, mut snode) = (size1 - 1, size2 - 1);
     while fnode & 1 == 1 {
@@ -322,8 +353,14 @@ fn consistency_hash_count(size1: u64, size2: u64) -> usize {
 fn mean_hash_counts(key: SizeKey) -> (f64, f64) {
     let (indices, olds) = sample_params(key);
     let size = key.size();
-    let incl = indices.iter().map(|&i| inclusion_hash_count(i, size)).sum::<usize>();
-    let cons = olds.iter().map(|&o| consistency_hash_count(o, size)).sum::<usize>();
+    let incl = indices
+        .iter()
+        .map(|&i| inclusion_hash_count(i, size))
+        .sum::<usize>();
+    let cons = olds
+        .iter()
+        .map(|&o| consistency_hash_count(o, size))
+        .sum::<usize>();
     (incl as f64 / SAMPLES as f64, cons as f64 / SAMPLES as f64)
 }
 
@@ -373,13 +410,19 @@ fn build_fixture(key: SizeKey) -> Fixture {
     };
     let root = tree_hash(size, tree).expect("root of a stored tree");
     if size == tree.size() {
-        assert_eq!(root, tree.root(), "tree_hash disagrees with the compact range");
+        assert_eq!(
+            root,
+            tree.root(),
+            "tree_hash disagrees with the compact range"
+        );
     }
     let (indices, olds) = sample_params(key);
     let inclusion: Vec<InclusionCase> = indices
         .iter()
         .map(|&index| {
-            let leaf = tree.read_hashes(&[NodeId::new(0, index)]).expect("stored leaf")[0];
+            let leaf = tree
+                .read_hashes(&[NodeId::new(0, index)])
+                .expect("stored leaf")[0];
             let proof = prove_inclusion(index, size, tree).expect("inclusion proof");
             verify_inclusion(index, size, &leaf, &proof, &root).expect("inclusion proof verifies");
             assert_eq!(proof.len(), inclusion_hash_count(index, size));
@@ -391,11 +434,24 @@ fn build_fixture(key: SizeKey) -> Fixture {
         .map(|&old| {
             let old_root = tree_hash(old, tree).expect("old root");
             let proof = prove_consistency(old, size, tree).expect("consistency proof");
-            verify_consistency(old, size, &proof, &old_root, &root).expect("consistency proof verifies");
-            ConsistencyCase { old, old_root, proof }
+            verify_consistency(old, size, &proof, &old_root, &root)
+                .expect("consistency proof verifies");
+            ConsistencyCase {
+                old,
+                old_root,
+                proof,
+            }
         })
         .collect();
-    Fixture { size, tree, root, indices, olds, inclusion, consistency }
+    Fixture {
+        size,
+        tree,
+        root,
+        indices,
+        olds,
+        inclusion,
+        consistency,
+    }
 }
 
 /// Checks once that the tile writer's buffers hold the tree's tile-level
@@ -404,8 +460,15 @@ fn check_integrate_tiles() {
     let tree = small_tree();
     let (root, full) = integrate_tiles(entries(), |tile_level, index, bytes| {
         let level = tile_level * TILE_HEIGHT;
-        let ids: Vec<NodeId> = (0..TILE_WIDTH).map(|i| NodeId::new(level, index * TILE_WIDTH + i)).collect();
-        let want: Vec<u8> = tree.read_hashes(&ids).expect("tile hashes").iter().flat_map(|h| h.0).collect();
+        let ids: Vec<NodeId> = (0..TILE_WIDTH)
+            .map(|i| NodeId::new(level, index * TILE_WIDTH + i))
+            .collect();
+        let want: Vec<u8> = tree
+            .read_hashes(&ids)
+            .expect("tile hashes")
+            .iter()
+            .flat_map(|h| h.0)
+            .collect();
         assert_eq!(bytes, &want[..], "tile level {tile_level} index {index}");
     });
     assert_eq!(root, tree.root(), "tile writer root");
@@ -439,7 +502,7 @@ fn bench_integrate(c: &mut Criterion) {
     group.finish();
 
     let mut group = c.benchmark_group("integrate");
-    configure(&mut group, 10, 1.0, 5.0);
+    configure(&mut group, 10, 1.0, 7.0);
     group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements(n));
     group.bench_function(cfg.entries_label, |b| {
@@ -511,6 +574,14 @@ fn bench_verify(c: &mut Criterion) {
                 sha256_nodes(black_box(ring), at, k)
             });
         });
+        group.bench_function(format!("sha256_node_chain_x{k}"), |b| {
+            let ring = node_ring();
+            let mut at = 0usize;
+            b.iter(|| {
+                at = (at + k) % NODE_RING;
+                sha256_nodes_chained(black_box(ring), at, k)
+            });
+        });
     }
     group.finish();
 
@@ -524,8 +595,14 @@ fn bench_verify(c: &mut Criterion) {
             b.iter(|| {
                 let case = &f.inclusion[at % SAMPLES];
                 at += 1;
-                verify_inclusion(case.index, f.size, &case.leaf, black_box(&case.proof), &f.root)
-                    .expect("inclusion proof verifies")
+                verify_inclusion(
+                    case.index,
+                    f.size,
+                    &case.leaf,
+                    black_box(&case.proof),
+                    &f.root,
+                )
+                .expect("inclusion proof verifies")
             });
         });
         group.bench_function(format!("consistency/{}", key.label()), |b| {
@@ -534,8 +611,14 @@ fn bench_verify(c: &mut Criterion) {
             b.iter(|| {
                 let case = &f.consistency[at % SAMPLES];
                 at += 1;
-                verify_consistency(case.old, f.size, black_box(&case.proof), &case.old_root, &f.root)
-                    .expect("consistency proof verifies")
+                verify_consistency(
+                    case.old,
+                    f.size,
+                    black_box(&case.proof),
+                    &case.old_root,
+                    &f.root,
+                )
+                .expect("consistency proof verifies")
             });
         });
     }
@@ -554,7 +637,11 @@ fn time<T>(f: impl FnOnce() -> T) -> f64 {
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
-    if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
 }
 
 /// Runs each closure once per repetition, interleaved so that they share the
@@ -578,76 +665,167 @@ fn summary() {
     let label = cfg.entries_label;
 
     println!();
-    println!("== oretrace-tlog Merkle summary (median of {reps_big}/{reps_small} interleaved runs; ratio = bound time / time, 1.00 = at the raw SHA-256 bound) ==");
+    println!(
+        "== oretrace-tlog Merkle summary (median of {reps_big}/{reps_small} interleaved runs; ratio = bound time / time, 1.00 = at the raw SHA-256 bound) =="
+    );
 
     let [t_bound, t_tiles, t_mem] = interleaved(
         reps_big,
         [
             &|| time(|| sha256_raw(black_box(inputs), ring)),
-            &|| time(|| integrate_tiles(black_box(entries), |_, _, t| { black_box(t); })),
+            &|| {
+                time(|| {
+                    integrate_tiles(black_box(entries), |_, _, t| {
+                        black_box(t);
+                    })
+                })
+            },
             &|| time(|| integrate_memory_tree(black_box(entries))),
         ],
     );
     let melem = |t: f64| n / t / 1e6;
-    println!("{:<34} {:>10} {:>14} {:>8}", "benchmark", "Melem/s", "time", "ratio");
-    println!("{:<34} {:>10.3} {:>11.1} ms {:>8}", format!("bound/sha256_raw ({label})"), melem(t_bound), t_bound * 1e3, "1.00");
-    println!("{:<34} {:>10.3} {:>11.1} ms {:>8.2}", format!("integrate/{label} (tile levels)"), melem(t_tiles), t_tiles * 1e3, t_bound / t_tiles);
-    println!("{:<34} {:>10.3} {:>11.1} ms {:>8.2}", format!("integrate/{label}_memory_tree"), melem(t_mem), t_mem * 1e3, t_bound / t_mem);
+    println!(
+        "{:<34} {:>10} {:>14} {:>8}",
+        "benchmark", "Melem/s", "time", "ratio"
+    );
+    println!(
+        "{:<34} {:>10.3} {:>11.1} ms {:>8}",
+        format!("bound/sha256_raw ({label})"),
+        melem(t_bound),
+        t_bound * 1e3,
+        "1.00"
+    );
+    println!(
+        "{:<34} {:>10.3} {:>11.1} ms {:>8.2}",
+        format!("integrate/{label} (tile levels)"),
+        melem(t_tiles),
+        t_tiles * 1e3,
+        t_bound / t_tiles
+    );
+    println!(
+        "{:<34} {:>10.3} {:>11.1} ms {:>8.2}",
+        format!("integrate/{label}_memory_tree"),
+        melem(t_mem),
+        t_mem * 1e3,
+        t_bound / t_mem
+    );
 
-    // Per-node-digest bound: a batch of SAMPLES * 24 independent digests.
+    // Per-node-digest bounds: batches of SAMPLES * 24 digests, independent
+    // (throughput) and chained (latency).
     let node_batch = SAMPLES * 24;
-    let per_node = |t: f64| t / node_batch as f64;
+    let per_node_ns = |t: f64| t / node_batch as f64 * 1e9;
 
     println!();
-    println!("{:<34} {:>10} {:>14} {:>8} {:>10}", "benchmark", "hashes", "ns/proof", "ratio", "= digests");
+    println!(
+        "{:<30} {:>7} {:>10} {:>11} {:>11} {:>9}",
+        "benchmark", "hashes", "ns/proof", "ratio(ind)", "ratio(chn)", "=digests"
+    );
     for key in SizeKey::all() {
         let f = fixture(key);
         let (k_incl, k_cons) = mean_hash_counts(key);
-        let per_proof = |t: f64| t / SAMPLES as f64;
-        let [t_node, t_pi, t_pc, t_vi, t_vc] = interleaved(
+        let per_proof_ns = |t: f64| t / SAMPLES as f64 * 1e9;
+        let [t_node, t_chain, t_pi, t_pc, t_vi, t_vc] = interleaved(
             reps_small,
             [
                 &|| time(|| sha256_nodes(black_box(ring), 0, node_batch)),
-                &|| time(|| {
-                    for &i in &f.indices {
-                        black_box(prove_inclusion(black_box(i), f.size, f.tree).expect("inclusion proof"));
-                    }
-                }),
-                &|| time(|| {
-                    for &o in &f.olds {
-                        black_box(prove_consistency(black_box(o), f.size, f.tree).expect("consistency proof"));
-                    }
-                }),
-                &|| time(|| {
-                    for c in &f.inclusion {
-                        verify_inclusion(c.index, f.size, &c.leaf, black_box(&c.proof), &f.root).expect("verifies");
-                    }
-                }),
-                &|| time(|| {
-                    for c in &f.consistency {
-                        verify_consistency(c.old, f.size, black_box(&c.proof), &c.old_root, &f.root).expect("verifies");
-                    }
-                }),
+                &|| time(|| sha256_nodes_chained(black_box(ring), 0, node_batch)),
+                &|| {
+                    time(|| {
+                        for &i in &f.indices {
+                            black_box(
+                                prove_inclusion(black_box(i), f.size, f.tree)
+                                    .expect("inclusion proof"),
+                            );
+                        }
+                    })
+                },
+                &|| {
+                    time(|| {
+                        for &o in &f.olds {
+                            black_box(
+                                prove_consistency(black_box(o), f.size, f.tree)
+                                    .expect("consistency proof"),
+                            );
+                        }
+                    })
+                },
+                &|| {
+                    time(|| {
+                        for c in &f.inclusion {
+                            verify_inclusion(
+                                c.index,
+                                f.size,
+                                &c.leaf,
+                                black_box(&c.proof),
+                                &f.root,
+                            )
+                            .expect("verifies");
+                        }
+                    })
+                },
+                &|| {
+                    time(|| {
+                        for c in &f.consistency {
+                            verify_consistency(
+                                c.old,
+                                f.size,
+                                black_box(&c.proof),
+                                &c.old_root,
+                                &f.root,
+                            )
+                            .expect("verifies");
+                        }
+                    })
+                },
             ],
         );
-        let node_ns = per_node(t_node) * 1e9;
+        let (node_ns, chain_ns) = (per_node_ns(t_node), per_node_ns(t_chain));
         let l = key.label();
         let prove_row = |name: &str, t: f64| {
-            let ns = per_proof(t) * 1e9;
-            println!("{:<34} {:>10} {:>14.0} {:>8} {:>10.1}", format!("{name}/{l}"), "-", ns, "-", ns / node_ns);
+            let ns = per_proof_ns(t);
+            println!(
+                "{:<30} {:>7} {:>10.0} {:>11} {:>11} {:>9.1}",
+                format!("{name}/{l}"),
+                "-",
+                ns,
+                "-",
+                "-",
+                ns / node_ns
+            );
         };
         let verify_row = |name: &str, k: f64, t: f64| {
-            let ns = per_proof(t) * 1e9;
-            println!("{:<34} {:>10.1} {:>14.0} {:>8.2} {:>10.1}", format!("{name}/{l}"), k, ns, k * node_ns / ns, ns / node_ns);
+            let ns = per_proof_ns(t);
+            println!(
+                "{:<30} {:>7.1} {:>10.0} {:>11.2} {:>11.2} {:>9.1}",
+                format!("{name}/{l}"),
+                k,
+                ns,
+                k * node_ns / ns,
+                k * chain_ns / ns,
+                ns / node_ns
+            );
         };
-        println!("{:<34} {:>10} {:>14.1} {:>8} {:>10}", format!("bound/sha256_node (65 B, {l} run)"), 1, node_ns, "1.00", "1.0");
+        println!(
+            "{:<30} {:>7} {:>10.1} {:>11} {:>11.2} {:>9}",
+            format!("bound/sha256_node [{l}]"),
+            1,
+            node_ns,
+            "1.00",
+            node_ns / chain_ns,
+            "1.0"
+        );
         prove_row("prove/inclusion", t_pi);
         prove_row("prove/consistency", t_pc);
         verify_row("verify/inclusion", k_incl, t_vi);
         verify_row("verify/consistency", k_cons, t_vc);
     }
-    println!("(prove rows: ns per proof and its cost in 65-byte SHA-256 digests; target < 20 µs at 16M.");
-    println!(" verify rows: hashes = mean node hashes per verification; ratio = hashes x digest time / time.)");
+    println!(
+        "hashes: mean node hashes per verification; ratio(ind|chn) = hashes x (independent|chained) 65-byte"
+    );
+    println!(
+        "digest time / time per proof; =digests: time per proof in independent 65-byte digests."
+    );
+    println!("Target: prove < 20 µs per proof at 16M.");
 }
 
 fn main() {
@@ -670,6 +848,9 @@ fn main() {
     if !cfg.list && summary_on {
         let start = Instant::now();
         summary();
-        eprintln!("criterion groups took {criterion_time:.1?}, summary {:.1?}", start.elapsed());
+        eprintln!(
+            "criterion groups took {criterion_time:.1?}, summary {:.1?}",
+            start.elapsed()
+        );
     }
 }
