@@ -61,7 +61,10 @@ pub fn encode(record: &Record) -> Vec<u8> {
             }
             for o in &p.owners {
                 let how = if o.controls { "controls" } else { "holds" };
-                w.field("owner", format!("{} {} {how}", o.owner, format_decimal(&o.share)));
+                w.field(
+                    "owner",
+                    format!("{} {} {how}", o.owner, format_decimal(&o.share)),
+                );
             }
             w.end(p.figures, p.time)
         }
@@ -129,7 +132,14 @@ pub fn encode(record: &Record) -> Vec<u8> {
             for o in &t.outputs {
                 w.field(
                     "output",
-                    format!("{} {} {} {} {}", o.id, o.commodity, o.form, mass(&o.wet_mass), format_decimal(&o.moisture)),
+                    format!(
+                        "{} {} {} {} {}",
+                        o.id,
+                        o.commodity,
+                        o.form,
+                        mass(&o.wet_mass),
+                        format_decimal(&o.moisture)
+                    ),
                 );
             }
             w.end(t.figures, t.time)
@@ -146,11 +156,16 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn err(&self, line: usize, detail: impl Into<String>) -> Error {
-        Error::NotCanonical { line: line + 2, detail: detail.into() }
+        Error::NotCanonical {
+            line: line + 2,
+            detail: detail.into(),
+        }
     }
 
     fn peek_key(&self) -> Option<&'a str> {
-        self.lines.get(self.at).map(|l| l.split_once(' ').map_or(*l, |(k, _)| k))
+        self.lines
+            .get(self.at)
+            .map(|l| l.split_once(' ').map_or(*l, |(k, _)| k))
     }
 
     fn one(&mut self, key: &str) -> Result<(usize, &'a str), Error> {
@@ -175,15 +190,23 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
-    fn value<T>(&mut self, key: &str, parse: impl Fn(&str) -> Result<T, Error>) -> Result<T, Error> {
+    fn value<T>(
+        &mut self,
+        key: &str,
+        parse: impl Fn(&str) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let (line, v) = self.one(key)?;
-        parse(v).map_err(|e| self.err(line, format!("{key}: {e}")))
+        parse(v).map_err(|e| self.err(line, e.within(key).to_string()))
     }
 
-    fn values<T>(&mut self, key: &str, parse: impl Fn(&str) -> Result<T, Error>) -> Result<Vec<T>, Error> {
+    fn values<T>(
+        &mut self,
+        key: &str,
+        parse: impl Fn(&str) -> Result<T, Error>,
+    ) -> Result<Vec<T>, Error> {
         self.many(key)?
             .into_iter()
-            .map(|(line, v)| parse(v).map_err(|e| self.err(line, format!("{key}: {e}"))))
+            .map(|(line, v)| parse(v).map_err(|e| self.err(line, e.within(key).to_string())))
             .collect()
     }
 }
@@ -194,7 +217,9 @@ fn parse_mass(value: &str, unit: &str) -> Result<Mass, Error> {
 
 fn words<const N: usize>(text: &str) -> Result<[&str; N], Error> {
     let parts: Vec<&str> = text.splitn(N, ' ').collect();
-    parts.try_into().map_err(|_| Error::invalid("", format!("expected {N} space-separated values")))
+    parts
+        .try_into()
+        .map_err(|_| Error::invalid("", format!("expected {N} space-separated values")))
 }
 
 fn parse_bool(text: &str) -> Result<bool, Error> {
@@ -208,15 +233,25 @@ fn parse_bool(text: &str) -> Result<bool, Error> {
 /// Decodes canonical bytes into a record, checking its own rules, and
 /// refuses bytes that are not exactly the canonical encoding.
 pub fn decode(bytes: &[u8]) -> Result<Record, Error> {
-    let text = std::str::from_utf8(bytes).map_err(|_| Error::NotCanonical { line: 0, detail: "not UTF-8".into() })?;
-    let body = text
-        .strip_suffix('\n')
-        .ok_or_else(|| Error::NotCanonical { line: 0, detail: "does not end in a newline".into() })?;
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::NotCanonical {
+        line: 0,
+        detail: "not UTF-8".into(),
+    })?;
+    let body = text.strip_suffix('\n').ok_or_else(|| Error::NotCanonical {
+        line: 0,
+        detail: "does not end in a newline".into(),
+    })?;
     let mut lines = body.split('\n');
     if lines.next() != Some(HEADER) {
-        return Err(Error::NotCanonical { line: 1, detail: format!("first line is not {HEADER}") });
+        return Err(Error::NotCanonical {
+            line: 1,
+            detail: format!("first line is not {HEADER}"),
+        });
     }
-    let mut r = Reader { lines: lines.collect(), at: 0 };
+    let mut r = Reader {
+        lines: lines.collect(),
+        at: 0,
+    };
     // Line numbers in errors count the header as line 1.
     let (_, kind) = r.one("kind")?;
     let record = match kind {
@@ -226,7 +261,8 @@ pub fn decode(bytes: &[u8]) -> Result<Record, Error> {
             kind: r.value("party-kind", PartyKind::parse)?,
             country: r.value("country", Country::parse)?,
             keys: r.values("key", |v| {
-                oretrace_tlog::note::NoteVerifier::from_vkey(v).map_err(|e| Error::invalid("", e.to_string()))
+                oretrace_tlog::note::NoteVerifier::from_vkey(v)
+                    .map_err(|e| Error::invalid("", e.to_string()))
             })?,
             owners: r.values("owner", |v| {
                 let [owner, share, how] = words::<3>(v)?;
@@ -291,7 +327,10 @@ pub fn decode(bytes: &[u8]) -> Result<Record, Error> {
             receiver: r.value("receiver", PartyId::parse)?,
             documents: r.values("document", |v| {
                 let [kind, reference] = words::<2>(v)?;
-                Ok(Document { kind: DocumentKind::parse(kind)?, reference: Text::parse(reference)? })
+                Ok(Document {
+                    kind: DocumentKind::parse(kind)?,
+                    reference: Text::parse(reference)?,
+                })
             })?,
             time: r.value("time", Timestamp::parse)?,
             figures: r.value("figures", Figures::parse)?,
@@ -327,7 +366,12 @@ pub fn decode(bytes: &[u8]) -> Result<Record, Error> {
             time: r.value("time", Timestamp::parse)?,
             figures: r.value("figures", Figures::parse)?,
         }),
-        other => return Err(Error::NotCanonical { line: 2, detail: format!("unknown kind {other:?}") }),
+        other => {
+            return Err(Error::NotCanonical {
+                line: 2,
+                detail: format!("unknown kind {other:?}"),
+            });
+        }
     };
     if r.at != r.lines.len() {
         let line = r.at;
@@ -335,7 +379,10 @@ pub fn decode(bytes: &[u8]) -> Result<Record, Error> {
     }
     record.check()?;
     if encode(&record) != bytes {
-        return Err(Error::NotCanonical { line: 0, detail: "not in canonical form (re-encoding differs)".into() });
+        return Err(Error::NotCanonical {
+            line: 0,
+            detail: "not in canonical form (re-encoding differs)".into(),
+        });
     }
     Ok(record)
 }

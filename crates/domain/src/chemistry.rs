@@ -11,17 +11,58 @@ use crate::Error;
 
 /// (symbol, standard atomic weight) for the elements the registry assays.
 const ELEMENTS: &[(&str, &str)] = &[
-    ("Ag", "107.8682"), ("Al", "26.9815385"), ("Au", "196.966570"), ("Ba", "137.327"), ("Be", "9.0121831"),
-    ("Bi", "208.98040"), ("Ca", "40.078"), ("Ce", "140.116"), ("Co", "58.933194"), ("Cr", "51.9961"),
-    ("Cu", "63.546"), ("Dy", "162.500"), ("Er", "167.259"), ("Eu", "151.964"), ("Fe", "55.845"),
-    ("Ga", "69.723"), ("Gd", "157.25"), ("Ge", "72.630"), ("Hf", "178.49"), ("Ho", "164.93033"),
-    ("In", "114.818"), ("La", "138.90547"), ("Li", "6.94"), ("Lu", "174.9668"), ("Mg", "24.305"),
-    ("Mn", "54.938044"), ("Mo", "95.95"), ("Nb", "92.90637"), ("Nd", "144.242"), ("Ni", "58.6934"),
-    ("Pb", "207.2"), ("Pd", "106.42"), ("Pr", "140.90766"), ("Pt", "195.084"), ("S", "32.06"),
-    ("Sb", "121.760"), ("Sc", "44.955908"), ("Si", "28.085"), ("Sm", "150.36"), ("Sn", "118.710"),
-    ("Ta", "180.94788"), ("Tb", "158.92535"), ("Th", "232.0377"), ("Ti", "47.867"), ("Tm", "168.93422"),
-    ("U", "238.02891"), ("V", "50.9415"), ("W", "183.84"), ("Y", "88.90584"), ("Yb", "173.045"),
-    ("Zn", "65.38"), ("Zr", "91.224"),
+    ("Ag", "107.8682"),
+    ("Al", "26.9815385"),
+    ("Au", "196.966570"),
+    ("Ba", "137.327"),
+    ("Be", "9.0121831"),
+    ("Bi", "208.98040"),
+    ("Ca", "40.078"),
+    ("Ce", "140.116"),
+    ("Co", "58.933194"),
+    ("Cr", "51.9961"),
+    ("Cu", "63.546"),
+    ("Dy", "162.500"),
+    ("Er", "167.259"),
+    ("Eu", "151.964"),
+    ("Fe", "55.845"),
+    ("Ga", "69.723"),
+    ("Gd", "157.25"),
+    ("Ge", "72.630"),
+    ("Hf", "178.49"),
+    ("Ho", "164.93033"),
+    ("In", "114.818"),
+    ("La", "138.90547"),
+    ("Li", "6.94"),
+    ("Lu", "174.9668"),
+    ("Mg", "24.305"),
+    ("Mn", "54.938044"),
+    ("Mo", "95.95"),
+    ("Nb", "92.90637"),
+    ("Nd", "144.242"),
+    ("Ni", "58.6934"),
+    ("Pb", "207.2"),
+    ("Pd", "106.42"),
+    ("Pr", "140.90766"),
+    ("Pt", "195.084"),
+    ("S", "32.06"),
+    ("Sb", "121.760"),
+    ("Sc", "44.955908"),
+    ("Si", "28.085"),
+    ("Sm", "150.36"),
+    ("Sn", "118.710"),
+    ("Ta", "180.94788"),
+    ("Tb", "158.92535"),
+    ("Th", "232.0377"),
+    ("Ti", "47.867"),
+    ("Tm", "168.93422"),
+    ("U", "238.02891"),
+    ("V", "50.9415"),
+    ("W", "183.84"),
+    ("Y", "88.90584"),
+    ("Yb", "173.045"),
+    ("Zn", "65.38"),
+    ("Zr", "91.224"),
 ];
 const OXYGEN: &str = "15.999";
 
@@ -35,7 +76,12 @@ impl Element {
             .iter()
             .find(|(s, _)| *s == symbol)
             .map(|(s, _)| Element(s))
-            .ok_or_else(|| Error::invalid("", format!("{symbol:?} is not an element symbol this registry knows")))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "",
+                    format!("{symbol:?} is not an element symbol this registry knows"),
+                )
+            })
     }
 
     pub fn symbol(&self) -> &'static str {
@@ -43,7 +89,10 @@ impl Element {
     }
 
     pub fn atomic_weight(&self) -> Decimal {
-        let weight = ELEMENTS.iter().find(|(s, _)| *s == self.0).map_or("0", |(_, w)| w);
+        let weight = ELEMENTS
+            .iter()
+            .find(|(s, _)| *s == self.0)
+            .map_or("0", |(_, w)| w);
         Decimal::from_str(weight).unwrap_or_default()
     }
 }
@@ -65,7 +114,8 @@ impl Oxide {
     /// `(x·M(E) + y·M(O)) / (x·M(E))`.
     pub fn factor(&self) -> Decimal {
         let metal = self.element.atomic_weight() * Decimal::from(self.metal_atoms);
-        let oxygen = Decimal::from_str(OXYGEN).unwrap_or_default() * Decimal::from(self.oxygen_atoms);
+        let oxygen =
+            Decimal::from_str(OXYGEN).unwrap_or_default() * Decimal::from(self.oxygen_atoms);
         (metal + oxygen) / metal
     }
 }
@@ -106,7 +156,9 @@ fn split_symbol(text: &str) -> Option<(&str, &str)> {
 }
 
 fn split_count(text: &str) -> Option<(u8, &str)> {
-    let end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     if end == 0 {
         return Some((1, text));
     }
@@ -120,7 +172,12 @@ fn split_count(text: &str) -> Option<(u8, &str)> {
 impl Analyte {
     /// Parses `Nd` or `Nd2O3`, in canonical formula form (no `1` counts).
     pub fn parse(text: &str) -> Result<Self, Error> {
-        let bad = || Error::invalid("", format!("{text:?} is not an element (Nd) or oxide (Nd2O3) formula"));
+        let bad = || {
+            Error::invalid(
+                "",
+                format!("{text:?} is not an element (Nd) or oxide (Nd2O3) formula"),
+            )
+        };
         let (symbol, rest) = split_symbol(text).ok_or_else(bad)?;
         let element = Element::parse(symbol)?;
         if rest.is_empty() {
@@ -132,7 +189,11 @@ impl Analyte {
         if !rest.is_empty() {
             return Err(bad());
         }
-        Ok(Analyte::Oxide(Oxide { element, metal_atoms, oxygen_atoms }))
+        Ok(Analyte::Oxide(Oxide {
+            element,
+            metal_atoms,
+            oxygen_atoms,
+        }))
     }
 
     pub fn element(&self) -> Element {
@@ -174,7 +235,10 @@ impl GradeUnit {
             "%" => Ok(GradeUnit::Percent),
             "ppm" => Ok(GradeUnit::Ppm),
             "g/t" => Ok(GradeUnit::GramsPerTonne),
-            _ => Err(Error::invalid("", format!("unit {text:?} is not a grade unit (%, ppm or g/t)"))),
+            _ => Err(Error::invalid(
+                "",
+                format!("unit {text:?} is not a grade unit (%, ppm or g/t)"),
+            )),
         }
     }
 
@@ -203,11 +267,23 @@ mod tests {
     #[test]
     fn oxide_factors_match_the_published_values() {
         for (formula, factor) in [
-            ("Nd2O3", "1.1664"), ("Pr6O11", "1.2082"), ("La2O3", "1.1728"), ("CeO2", "1.2284"),
-            ("Dy2O3", "1.1477"), ("Tb4O7", "1.1762"), ("Y2O3", "1.2699"), ("Sb2O3", "1.1971"),
+            ("Nd2O3", "1.1664"),
+            ("Pr6O11", "1.2082"),
+            ("La2O3", "1.1728"),
+            ("CeO2", "1.2284"),
+            ("Dy2O3", "1.1477"),
+            ("Tb4O7", "1.1762"),
+            ("Y2O3", "1.2699"),
+            ("Sb2O3", "1.1971"),
         ] {
-            let Analyte::Oxide(oxide) = Analyte::parse(formula).unwrap() else { panic!("{formula} is an oxide") };
-            assert_eq!(oxide.factor().round_dp(4), Decimal::from_str(factor).unwrap(), "{formula}");
+            let Analyte::Oxide(oxide) = Analyte::parse(formula).unwrap() else {
+                panic!("{formula} is an oxide")
+            };
+            assert_eq!(
+                oxide.factor().round_dp(4),
+                Decimal::from_str(factor).unwrap(),
+                "{formula}"
+            );
             assert_eq!(oxide.to_string(), formula);
         }
     }
@@ -215,10 +291,15 @@ mod tests {
     #[test]
     fn conversion_round_trips() {
         let oxide = Analyte::parse("Nd2O3").unwrap();
-        let Analyte::Oxide(o) = oxide else { unreachable!() };
+        let Analyte::Oxide(o) = oxide else {
+            unreachable!()
+        };
         let element_grade = oxide.to_element_grade(Decimal::from(35));
         assert_eq!((element_grade * o.factor()).round_dp(20), Decimal::from(35));
-        assert_eq!(GradeUnit::Ppm.to_percent(Decimal::from(10_000)), Decimal::ONE);
+        assert_eq!(
+            GradeUnit::Ppm.to_percent(Decimal::from(10_000)),
+            Decimal::ONE
+        );
     }
 
     #[test]

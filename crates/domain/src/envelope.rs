@@ -43,16 +43,27 @@ impl SignedRecord {
     /// Signs a record's canonical bytes with each signer.
     pub fn sign(record: Record, signers: &[&NoteSigner]) -> Result<Self, Error> {
         record.check()?;
-        let text = String::from_utf8(canonical::encode(&record)).map_err(|_| Error::Signature("not UTF-8".into()))?;
+        let text = String::from_utf8(canonical::encode(&record))
+            .map_err(|_| Error::Signature("not UTF-8".into()))?;
+        // Values built in code may lie outside what the text form holds
+        // (more than 12 decimals, years outside 1900–9999): never sign
+        // bytes that `from_entry` would refuse.
+        canonical::decode(text.as_bytes())?;
         let mut note: Option<SignedNote> = None;
         for signer in signers {
-            let signed = signer.sign(&text).map_err(|e| Error::Signature(e.to_string()))?;
+            let signed = signer
+                .sign(&text)
+                .map_err(|e| Error::Signature(e.to_string()))?;
             match &mut note {
                 None => note = Some(signed),
-                Some(n) => signed.signatures().iter().for_each(|s| n.push_signature(s.clone())),
+                Some(n) => signed
+                    .signatures()
+                    .iter()
+                    .for_each(|s| n.push_signature(s.clone())),
             }
         }
-        let note = note.ok_or_else(|| Error::Signature("a record needs at least one signature".into()))?;
+        let note =
+            note.ok_or_else(|| Error::Signature("a record needs at least one signature".into()))?;
         let signed = SignedRecord { record, note };
         signed.check_size()?;
         Ok(signed)
@@ -61,7 +72,10 @@ impl SignedRecord {
     fn check_size(&self) -> Result<(), Error> {
         let len = self.note.to_bytes().len();
         if len > MAX_ENTRY_BYTES {
-            return Err(Error::invalid("record", format!("the signed record is {len} bytes, at most {MAX_ENTRY_BYTES}")));
+            return Err(Error::invalid(
+                "record",
+                format!("the signed record is {len} bytes, at most {MAX_ENTRY_BYTES}"),
+            ));
         }
         Ok(())
     }
@@ -70,7 +84,13 @@ impl SignedRecord {
     /// Signatures are parsed, not verified: that is the ledger's job.
     pub fn from_entry(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.len() > MAX_ENTRY_BYTES {
-            return Err(Error::invalid("record", format!("the entry is {} bytes, at most {MAX_ENTRY_BYTES}", bytes.len())));
+            return Err(Error::invalid(
+                "record",
+                format!(
+                    "the entry is {} bytes, at most {MAX_ENTRY_BYTES}",
+                    bytes.len()
+                ),
+            ));
         }
         let note = SignedNote::parse(bytes).map_err(|e| Error::Signature(e.to_string()))?;
         let record = canonical::decode(note.text().as_bytes())?;
@@ -80,33 +100,53 @@ impl SignedRecord {
     /// Builds a signed record from the JSON envelope.
     pub fn from_envelope(envelope: &EnvelopeJson) -> Result<Self, Error> {
         let record = envelope.record.to_record()?;
-        let text = String::from_utf8(canonical::encode(&record)).map_err(|_| Error::Signature("not UTF-8".into()))?;
+        let text = String::from_utf8(canonical::encode(&record))
+            .map_err(|_| Error::Signature("not UTF-8".into()))?;
         let mut lines = String::new();
         if envelope.signatures.is_empty() {
-            return Err(Error::invalid("signatures", "a record needs at least one signature"));
+            return Err(Error::invalid(
+                "signatures",
+                "a record needs at least one signature",
+            ));
         }
         for (i, sig) in envelope.signatures.iter().enumerate() {
             let field = format!("signatures[{i}]");
-            let (name, id) = sig
-                .key
-                .rsplit_once('+')
-                .ok_or_else(|| Error::invalid(format!("{field}.key"), "expected <key name>+<hex key id>"))?;
+            let (name, id) = sig.key.rsplit_once('+').ok_or_else(|| {
+                Error::invalid(format!("{field}.key"), "expected <key name>+<hex key id>")
+            })?;
+            // A name with a line break could smuggle lines into the signed text.
+            oretrace_tlog::note::check_key_name(name)
+                .map_err(|e| Error::invalid(format!("{field}.key"), e.to_string()))?;
             if id.len() != 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(Error::invalid(format!("{field}.key"), "the key id is 8 hex digits"));
+                return Err(Error::invalid(
+                    format!("{field}.key"),
+                    "the key id is 8 hex digits",
+                ));
             }
-            let key_id = u32::from_str_radix(id, 16).map_err(|_| Error::invalid(format!("{field}.key"), "bad key id"))?;
+            let key_id = u32::from_str_radix(id, 16)
+                .map_err(|_| Error::invalid(format!("{field}.key"), "bad key id"))?;
             let raw = STANDARD
                 .decode(&sig.signature)
                 .map_err(|_| Error::invalid(format!("{field}.signature"), "not base64"))?;
             if raw.len() != 64 {
-                return Err(Error::invalid(format!("{field}.signature"), "an Ed25519 signature is 64 bytes"));
+                return Err(Error::invalid(
+                    format!("{field}.signature"),
+                    "an Ed25519 signature is 64 bytes",
+                ));
             }
             let mut line = key_id.to_be_bytes().to_vec();
             line.extend_from_slice(&raw);
             lines.push_str(&format!("\u{2014} {name} {}\n", STANDARD.encode(line)));
         }
         let bytes = format!("{text}\n{lines}").into_bytes();
-        let note = SignedNote::parse(&bytes).map_err(|e| Error::invalid("signatures", e.to_string()))?;
+        let note =
+            SignedNote::parse(&bytes).map_err(|e| Error::invalid("signatures", e.to_string()))?;
+        if note.text() != text || note.signatures().len() != envelope.signatures.len() {
+            return Err(Error::invalid(
+                "signatures",
+                "the signature lines do not parse back as given",
+            ));
+        }
         let signed = SignedRecord { record, note };
         signed.check_size()?;
         Ok(signed)
@@ -120,7 +160,10 @@ impl SignedRecord {
                 .note
                 .signatures()
                 .iter()
-                .map(|s| SignatureJson { key: format!("{}+{:08x}", s.name, s.key_id), signature: STANDARD.encode(&s.bytes) })
+                .map(|s| SignatureJson {
+                    key: format!("{}+{:08x}", s.name, s.key_id),
+                    signature: STANDARD.encode(&s.bytes),
+                })
                 .collect(),
         }
     }
@@ -152,7 +195,12 @@ impl SignedRecord {
     /// Whether `key` signed this record validly. `Ok(false)` if it did not
     /// sign; an error if its signature line is there but invalid.
     pub fn signed_by(&self, key: &NoteVerifier) -> Result<bool, Error> {
-        if !self.note.signatures().iter().any(|s| s.name == key.name() && s.key_id == key.key_id()) {
+        if !self
+            .note
+            .signatures()
+            .iter()
+            .any(|s| s.name == key.name() && s.key_id == key.key_id())
+        {
             return Ok(false);
         }
         self.note

@@ -8,7 +8,9 @@ use oretrace_tlog::note::{NoteVerifier, SIG_TYPE_ED25519};
 
 use crate::Error;
 use crate::chemistry::{Analyte, GradeUnit};
-use crate::values::{Coordinates, Country, Digest, LotId, Mass, PartyId, SiteId, Text, Timestamp, Token, percent};
+use crate::values::{
+    Coordinates, Country, Digest, LotId, Mass, PartyId, SiteId, Text, Timestamp, Token, percent,
+};
 
 /// Most keys a party may list; most lots one shipment, receipt or
 /// transformation may name.
@@ -126,7 +128,10 @@ impl Figures {
         match text {
             "reported" => Ok(Figures::Reported),
             "illustrative" => Ok(Figures::Illustrative),
-            _ => Err(Error::invalid("", "figures are \"reported\" or \"illustrative\"")),
+            _ => Err(Error::invalid(
+                "",
+                "figures are \"reported\" or \"illustrative\"",
+            )),
         }
     }
 
@@ -165,31 +170,52 @@ pub struct Party {
 impl Party {
     pub fn check(&self) -> Result<(), Error> {
         if self.keys.is_empty() || self.keys.len() > MAX_KEYS {
-            return Err(Error::invalid("keys", format!("a party lists 1 to {MAX_KEYS} keys")));
+            return Err(Error::invalid(
+                "keys",
+                format!("a party lists 1 to {MAX_KEYS} keys"),
+            ));
         }
         let prefix = format!("{}/", self.id);
         for (i, key) in self.keys.iter().enumerate() {
             if key.sig_type() != SIG_TYPE_ED25519 {
-                return Err(Error::invalid(format!("keys[{i}]"), "party keys are Ed25519 note keys (type 0x01)"));
+                return Err(Error::invalid(
+                    format!("keys[{i}]"),
+                    "party keys are Ed25519 note keys (type 0x01)",
+                ));
             }
             if !key.name().starts_with(&prefix) {
-                return Err(Error::invalid(format!("keys[{i}]"), format!("the key name must start with {prefix}")));
+                return Err(Error::invalid(
+                    format!("keys[{i}]"),
+                    format!("the key name must start with {prefix}"),
+                ));
             }
-            if self.keys[..i].iter().any(|k| k.name() == key.name() && k.key_id() == key.key_id()) {
-                return Err(Error::invalid(format!("keys[{i}]"), "the same key is listed twice"));
+            if self.keys[..i]
+                .iter()
+                .any(|k| k.name() == key.name() && k.key_id() == key.key_id())
+            {
+                return Err(Error::invalid(
+                    format!("keys[{i}]"),
+                    "the same key is listed twice",
+                ));
             }
         }
         let mut total = Decimal::ZERO;
         for (i, o) in self.owners.iter().enumerate() {
             let field = format!("owners[{i}]");
-            percent(o.share, false).map_err(|e| e.within(&format!("{field}.share")))?;
+            percent(o.share, false).map_err(|e| e.within(&format!("{field}.share_percent")))?;
             if o.owner == self.id {
-                return Err(Error::invalid(format!("{field}.owner"), "a party cannot own itself"));
+                return Err(Error::invalid(
+                    format!("{field}.owner"),
+                    "a party cannot own itself",
+                ));
             }
             total += o.share;
         }
         if total > Decimal::from(100) {
-            return Err(Error::invalid("owners", "ownership shares add up to more than 100 %"));
+            return Err(Error::invalid(
+                "owners",
+                "ownership shares add up to more than 100 %",
+            ));
         }
         Ok(())
     }
@@ -226,7 +252,7 @@ pub struct Lot {
 
 impl Lot {
     pub fn check(&self) -> Result<(), Error> {
-        percent(self.moisture, true).map_err(|e| e.within("moisture"))?;
+        percent(self.moisture, true).map_err(|e| e.within("moisture_percent"))?;
         Ok(())
     }
 
@@ -265,7 +291,8 @@ impl Assay {
 
     /// The grade of the analyte's element, in percent.
     pub fn element_percent(&self) -> Decimal {
-        self.analyte.to_element_grade(self.unit.to_percent(self.value))
+        self.analyte
+            .to_element_grade(self.unit.to_percent(self.value))
     }
 }
 
@@ -337,7 +364,10 @@ pub enum Record {
 
 fn check_items<T>(items: &[T], field: &str, min: usize) -> Result<(), Error> {
     if items.len() < min || items.len() > MAX_ITEMS {
-        return Err(Error::invalid(field, format!("lists {min} to {MAX_ITEMS} items")));
+        return Err(Error::invalid(
+            field,
+            format!("lists {min} to {MAX_ITEMS} items"),
+        ));
     }
     Ok(())
 }
@@ -420,9 +450,13 @@ impl Record {
                 check_unique(&outputs, "outputs")?;
                 for (i, o) in t.outputs.iter().enumerate() {
                     if inputs.contains(&&o.id) {
-                        return Err(Error::invalid(format!("outputs[{i}].id"), "an output cannot be one of the inputs"));
+                        return Err(Error::invalid(
+                            format!("outputs[{i}].id"),
+                            "an output cannot be one of the inputs",
+                        ));
                     }
-                    percent(o.moisture, true).map_err(|e| e.within(&format!("outputs[{i}].moisture")))?;
+                    percent(o.moisture, true)
+                        .map_err(|e| e.within(&format!("outputs[{i}].moisture_percent")))?;
                 }
                 Ok(())
             }

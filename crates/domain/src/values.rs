@@ -10,13 +10,22 @@ use crate::Error;
 
 fn check_token(value: &str, max: usize, extra: &[char], what: &str) -> Result<(), Error> {
     if value.is_empty() || value.len() > max {
-        return Err(Error::invalid("", format!("{what} must be 1 to {max} characters")));
+        return Err(Error::invalid(
+            "",
+            format!("{what} must be 1 to {max} characters"),
+        ));
     }
     let first = value.chars().next().unwrap_or(' ');
     if !first.is_ascii_lowercase() && !first.is_ascii_digit() {
-        return Err(Error::invalid("", format!("{what} must start with a lower-case letter or digit")));
+        return Err(Error::invalid(
+            "",
+            format!("{what} must start with a lower-case letter or digit"),
+        ));
     }
-    if let Some(c) = value.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(c))) {
+    if let Some(c) = value
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(c)))
+    {
         return Err(Error::invalid("", format!("{what} may not contain {c:?}")));
     }
     Ok(())
@@ -71,15 +80,32 @@ impl LotId {
             return Err(Error::invalid("", "a lot id must be 1 to 256 characters"));
         }
         let Some((scheme, rest)) = value.split_once(':') else {
-            return Err(Error::invalid("", "a lot id must be a URI (urn:…, https://…)"));
+            return Err(Error::invalid(
+                "",
+                "a lot id must be a URI (urn:…, https://…)",
+            ));
         };
-        let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+        let scheme_ok = scheme
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
         if !scheme_ok || rest.is_empty() {
-            return Err(Error::invalid("", "a lot id must be a URI (urn:…, https://…)"));
+            return Err(Error::invalid(
+                "",
+                "a lot id must be a URI (urn:…, https://…)",
+            ));
         }
-        if let Some(c) = value.chars().find(|c| c.is_whitespace() || c.is_control() || !c.is_ascii()) {
-            return Err(Error::invalid("", format!("a lot id may not contain {c:?}")));
+        if let Some(c) = value
+            .chars()
+            .find(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+        {
+            return Err(Error::invalid(
+                "",
+                format!("a lot id may not contain {c:?}"),
+            ));
         }
         Ok(LotId(value.to_owned()))
     }
@@ -109,7 +135,10 @@ impl Text {
             return Err(Error::invalid("", "text may not start or end with spaces"));
         }
         if value.chars().any(char::is_control) {
-            return Err(Error::invalid("", "text may not contain control characters or line breaks"));
+            return Err(Error::invalid(
+                "",
+                "text may not contain control characters or line breaks",
+            ));
         }
         Ok(Text(value.to_owned()))
     }
@@ -133,7 +162,10 @@ impl Country {
     pub fn parse(value: &str) -> Result<Self, Error> {
         match value.as_bytes() {
             [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => Ok(Country([*a, *b])),
-            _ => Err(Error::invalid("", "a country is an ISO 3166-1 alpha-2 code such as PK or US")),
+            _ => Err(Error::invalid(
+                "",
+                "a country is an ISO 3166-1 alpha-2 code such as PK or US",
+            )),
         }
     }
 
@@ -181,7 +213,14 @@ impl Timestamp {
     pub fn parse(value: &str) -> Result<Self, Error> {
         let bad = || Error::invalid("", "a time is UTC to the second, as 2025-09-08T10:00:00Z");
         let b = value.as_bytes();
-        if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+        if b.len() != 20
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b'T'
+            || b[13] != b':'
+            || b[16] != b':'
+            || b[19] != b'Z'
+        {
             return Err(bad());
         }
         let num = |r: std::ops::Range<usize>| -> Result<i64, Error> {
@@ -191,16 +230,38 @@ impl Timestamp {
             }
             s.parse().map_err(|_| bad())
         };
-        let (y, mo, d, h, mi, s) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+        let (y, mo, d, h, mi, s) = (
+            num(0..4)?,
+            num(5..7)?,
+            num(8..10)?,
+            num(11..13)?,
+            num(14..16)?,
+            num(17..19)?,
+        );
         if !(1900..=9999).contains(&y) || !(1..=12).contains(&mo) || h > 23 || mi > 59 || s > 59 {
             return Err(bad());
         }
         let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let month_days = [
+            31,
+            if leap { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ];
         if d < 1 || d > month_days[(mo - 1) as usize] {
             return Err(bad());
         }
-        Ok(Timestamp { seconds: days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s })
+        Ok(Timestamp {
+            seconds: days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s,
+        })
     }
 
     pub fn from_unix(seconds: i64) -> Self {
@@ -217,7 +278,13 @@ impl fmt::Display for Timestamp {
         let days = self.seconds.div_euclid(86_400);
         let secs = self.seconds.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        )
     }
 }
 
@@ -227,7 +294,10 @@ pub fn parse_decimal(value: &str) -> Result<Decimal, Error> {
     let bad = |why: &str| Error::invalid("", format!("{value:?} is not a decimal number: {why}"));
     let digits = value.strip_prefix('-').unwrap_or(value);
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(bad("use digits with an optional decimal point"));
     }
     if digits.contains('.') && frac.is_empty() {
@@ -244,7 +314,11 @@ pub fn parse_decimal(value: &str) -> Result<Decimal, Error> {
 /// for zero.
 pub fn format_decimal(value: &Decimal) -> String {
     let n = value.normalize();
-    if n.is_zero() { "0".to_owned() } else { n.to_string() }
+    if n.is_zero() {
+        "0".to_owned()
+    } else {
+        n.to_string()
+    }
 }
 
 /// A mass unit.
@@ -259,7 +333,10 @@ impl MassUnit {
         match value {
             "kg" => Ok(MassUnit::Kilogram),
             "t" => Ok(MassUnit::Tonne),
-            _ => Err(Error::invalid("", format!("unit {value:?} is not a mass unit (kg or t)"))),
+            _ => Err(Error::invalid(
+                "",
+                format!("unit {value:?} is not a mass unit (kg or t)"),
+            )),
         }
     }
 
@@ -283,7 +360,10 @@ impl Mass {
         if value.is_sign_negative() && !value.is_zero() {
             return Err(Error::invalid("value", "a mass may not be negative"));
         }
-        Ok(Mass { value: value.normalize(), unit })
+        Ok(Mass {
+            value: value.normalize(),
+            unit,
+        })
     }
 
     pub fn value(&self) -> Decimal {
@@ -316,7 +396,11 @@ pub fn percent(value: Decimal, below_hundred: bool) -> Result<Decimal, Error> {
         return Err(Error::invalid("", "a percentage may not be negative"));
     }
     if value > hundred || (below_hundred && value == hundred) {
-        let bound = if below_hundred { "below 100" } else { "at most 100" };
+        let bound = if below_hundred {
+            "below 100"
+        } else {
+            "at most 100"
+        };
         return Err(Error::invalid("", format!("a percentage must be {bound}")));
     }
     Ok(value.normalize())
@@ -335,9 +419,15 @@ impl Coordinates {
             return Err(Error::invalid("lat", "latitude must be between -90 and 90"));
         }
         if lon.abs() > Decimal::from(180) {
-            return Err(Error::invalid("lon", "longitude must be between -180 and 180"));
+            return Err(Error::invalid(
+                "lon",
+                "longitude must be between -180 and 180",
+            ));
         }
-        Ok(Coordinates { lat: lat.normalize(), lon: lon.normalize() })
+        Ok(Coordinates {
+            lat: lat.normalize(),
+            lon: lon.normalize(),
+        })
     }
 
     pub fn lat(&self) -> Decimal {
@@ -351,7 +441,12 @@ impl Coordinates {
 
 impl fmt::Display for Coordinates {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", format_decimal(&self.lat), format_decimal(&self.lon))
+        write!(
+            f,
+            "{} {}",
+            format_decimal(&self.lat),
+            format_decimal(&self.lon)
+        )
     }
 }
 
@@ -362,7 +457,11 @@ pub struct Digest([u8; 32]);
 impl Digest {
     pub fn parse(value: &str) -> Result<Self, Error> {
         let bad = || Error::invalid("", "a digest is 64 lower-case hex digits (SHA-256)");
-        if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if value.len() != 64
+            || !value
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(bad());
         }
         let mut out = [0u8; 32];
@@ -394,11 +493,25 @@ mod tests {
 
     #[test]
     fn timestamps_round_trip_and_refuse_nonsense() {
-        for t in ["2025-09-08T10:00:00Z", "2024-02-29T23:59:59Z", "1970-01-01T00:00:00Z", "2000-03-01T00:00:00Z"] {
+        for t in [
+            "2025-09-08T10:00:00Z",
+            "2024-02-29T23:59:59Z",
+            "1970-01-01T00:00:00Z",
+            "2000-03-01T00:00:00Z",
+        ] {
             assert_eq!(Timestamp::parse(t).unwrap().to_string(), t);
         }
-        assert_eq!(Timestamp::parse("1970-01-02T00:00:01Z").unwrap().unix(), 86_401);
-        for bad in ["2025-02-29T00:00:00Z", "2025-09-08 10:00:00Z", "2025-09-08T10:00:00+05:00", "2025-13-01T00:00:00Z", "2025-09-08T24:00:00Z"] {
+        assert_eq!(
+            Timestamp::parse("1970-01-02T00:00:01Z").unwrap().unix(),
+            86_401
+        );
+        for bad in [
+            "2025-02-29T00:00:00Z",
+            "2025-09-08 10:00:00Z",
+            "2025-09-08T10:00:00+05:00",
+            "2025-13-01T00:00:00Z",
+            "2025-09-08T24:00:00Z",
+        ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
         }
     }
@@ -408,8 +521,21 @@ mod tests {
         assert_eq!(format_decimal(&parse_decimal("12.50").unwrap()), "12.5");
         assert_eq!(format_decimal(&parse_decimal("100").unwrap()), "100");
         assert_eq!(format_decimal(&parse_decimal("-0.0").unwrap()), "0");
-        assert_eq!(format_decimal(&parse_decimal("0.000001").unwrap()), "0.000001");
-        for bad in ["1e3", "+1", ".5", "5.", "1,5", "", "-", "0x10", "1.0000000000001"] {
+        assert_eq!(
+            format_decimal(&parse_decimal("0.000001").unwrap()),
+            "0.000001"
+        );
+        for bad in [
+            "1e3",
+            "+1",
+            ".5",
+            "5.",
+            "1,5",
+            "",
+            "-",
+            "0x10",
+            "1.0000000000001",
+        ] {
             assert!(parse_decimal(bad).is_err(), "{bad}");
         }
     }
@@ -417,7 +543,12 @@ mod tests {
     #[test]
     fn values_check_their_rules() {
         assert!(Mass::new(parse_decimal("-1").unwrap(), MassUnit::Kilogram).is_err());
-        assert_eq!(Mass::new(parse_decimal("1.25").unwrap(), MassUnit::Tonne).unwrap().kilograms(), parse_decimal("1250").unwrap());
+        assert_eq!(
+            Mass::new(parse_decimal("1.25").unwrap(), MassUnit::Tonne)
+                .unwrap()
+                .kilograms(),
+            parse_decimal("1250").unwrap()
+        );
         assert!(percent(parse_decimal("100").unwrap(), true).is_err());
         assert!(percent(parse_decimal("100").unwrap(), false).is_ok());
         assert!(Coordinates::new(parse_decimal("91").unwrap(), Decimal::ZERO).is_err());
@@ -427,6 +558,9 @@ mod tests {
         assert!(LotId::parse("lot 1").is_err());
         assert!(PartyId::parse("FWO").is_err());
         assert!(Text::parse("two\nlines").is_err());
-        assert_eq!(Digest::of(b"").to_string(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            Digest::of(b"").to_string(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }

@@ -25,7 +25,10 @@ impl Number {
             // `1e-6`); write those out in positional form first.
             Number::Number(n) => {
                 let text = n.to_string();
-                match text.contains(['e', 'E']).then(|| Decimal::from_scientific(&text)) {
+                match text
+                    .contains(['e', 'E'])
+                    .then(|| Decimal::from_scientific(&text))
+                {
                     Some(Ok(d)) => format_decimal(&d),
                     _ => text,
                 }
@@ -60,7 +63,10 @@ impl MassJson {
 
     /// The JSON shape of a mass.
     pub fn of(m: &Mass) -> Self {
-        MassJson { value: Number::of(&m.value()), unit: m.unit().as_str().to_owned() }
+        MassJson {
+            value: Number::of(&m.value()),
+            unit: m.unit().as_str().to_owned(),
+        }
     }
 }
 
@@ -104,10 +110,6 @@ pub struct OutputJson {
     pub moisture_percent: Number,
 }
 
-fn default_figures() -> String {
-    "reported".into()
-}
-
 /// A record as JSON, tagged by `kind`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -121,7 +123,6 @@ pub enum RecordJson {
         #[serde(default)]
         owners: Vec<OwnerJson>,
         time: String,
-        #[serde(default = "default_figures")]
         figures: String,
     },
     Site {
@@ -134,7 +135,6 @@ pub enum RecordJson {
         #[serde(default)]
         approximate: bool,
         time: String,
-        #[serde(default = "default_figures")]
         figures: String,
     },
     Lot {
@@ -145,7 +145,6 @@ pub enum RecordJson {
         wet_mass: MassJson,
         moisture_percent: Number,
         time: String,
-        #[serde(default = "default_figures")]
         figures: String,
     },
     Assay {
@@ -158,7 +157,6 @@ pub enum RecordJson {
         laboratory: String,
         certificate_sha256: String,
         time: String,
-        #[serde(default = "default_figures")]
         figures: String,
     },
     Shipment {
@@ -172,7 +170,6 @@ pub enum RecordJson {
         #[serde(default)]
         documents: Vec<DocumentJson>,
         time: String,
-        #[serde(default = "default_figures")]
         figures: String,
     },
     Receipt {
@@ -180,7 +177,6 @@ pub enum RecordJson {
         site: String,
         lots: Vec<LotMassJson>,
         time: String,
-        #[serde(default = "default_figures")]
         figures: String,
     },
     Transformation {
@@ -190,7 +186,6 @@ pub enum RecordJson {
         inputs: Vec<LotMassJson>,
         outputs: Vec<OutputJson>,
         time: String,
-        #[serde(default = "default_figures")]
         figures: String,
     },
 }
@@ -199,31 +194,52 @@ fn at<T>(field: &str, r: Result<T, Error>) -> Result<T, Error> {
     r.map_err(|e| e.within(field))
 }
 
-fn list<T, U>(field: &str, items: &[T], f: impl Fn(&T) -> Result<U, Error>) -> Result<Vec<U>, Error> {
-    items.iter().enumerate().map(|(i, t)| f(t).map_err(|e| e.within(&format!("{field}[{i}]")))).collect()
+fn list<T, U>(
+    field: &str,
+    items: &[T],
+    f: impl Fn(&T) -> Result<U, Error>,
+) -> Result<Vec<U>, Error> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, t)| f(t).map_err(|e| e.within(&format!("{field}[{i}]"))))
+        .collect()
 }
 
 fn lot_masses(field: &str, items: &[LotMassJson]) -> Result<Vec<(LotId, Mass)>, Error> {
-    list(field, items, |lm| Ok((at("lot", LotId::parse(&lm.lot))?, lm.mass.parse("mass")?)))
+    list(field, items, |lm| {
+        Ok((at("lot", LotId::parse(&lm.lot))?, lm.mass.parse("mass")?))
+    })
 }
 
 impl RecordJson {
     /// Parses JSON text into a record, naming the field of any error.
     pub fn parse(json: &[u8]) -> Result<Record, Error> {
-        let wire: RecordJson = serde_json::from_slice(json).map_err(|e| Error::invalid("record", e.to_string()))?;
+        let wire: RecordJson =
+            serde_json::from_slice(json).map_err(|e| Error::invalid("record", e.to_string()))?;
         wire.to_record()
     }
 
     /// Validates and converts into a record.
     pub fn to_record(&self) -> Result<Record, Error> {
         let record = match self {
-            RecordJson::Party { id, name, party_kind, country, keys, owners, time, figures } => Record::Party(Party {
+            RecordJson::Party {
+                id,
+                name,
+                party_kind,
+                country,
+                keys,
+                owners,
+                time,
+                figures,
+            } => Record::Party(Party {
                 id: at("id", PartyId::parse(id))?,
                 name: at("name", Text::parse(name))?,
                 kind: at("party_kind", PartyKind::parse(party_kind))?,
                 country: at("country", Country::parse(country))?,
                 keys: list("keys", keys, |k| {
-                    oretrace_tlog::note::NoteVerifier::from_vkey(k).map_err(|e| Error::invalid("", e.to_string()))
+                    oretrace_tlog::note::NoteVerifier::from_vkey(k)
+                        .map_err(|e| Error::invalid("", e.to_string()))
                 })?,
                 owners: list("owners", owners, |o| {
                     Ok(Ownership {
@@ -235,23 +251,43 @@ impl RecordJson {
                 time: at("time", Timestamp::parse(time))?,
                 figures: at("figures", Figures::parse(figures))?,
             }),
-            RecordJson::Site { id, name, site_kind, operator, country, location, approximate, time, figures } => {
-                Record::Site(Site {
-                    id: at("id", SiteId::parse(id))?,
-                    name: at("name", Text::parse(name))?,
-                    kind: at("site_kind", SiteKind::parse(site_kind))?,
-                    operator: at("operator", PartyId::parse(operator))?,
-                    country: at("country", Country::parse(country))?,
-                    location: at(
-                        "location",
-                        Coordinates::new(location.lat.parse("lat")?, location.lon.parse("lon")?),
-                    )?,
-                    approximate: *approximate,
-                    time: at("time", Timestamp::parse(time))?,
-                    figures: at("figures", Figures::parse(figures))?,
-                })
-            }
-            RecordJson::Lot { id, commodity, form, site, wet_mass, moisture_percent, time, figures } => Record::Lot(Lot {
+            RecordJson::Site {
+                id,
+                name,
+                site_kind,
+                operator,
+                country,
+                location,
+                approximate,
+                time,
+                figures,
+            } => Record::Site(Site {
+                id: at("id", SiteId::parse(id))?,
+                name: at("name", Text::parse(name))?,
+                kind: at("site_kind", SiteKind::parse(site_kind))?,
+                operator: at("operator", PartyId::parse(operator))?,
+                country: at("country", Country::parse(country))?,
+                location: at(
+                    "location",
+                    location
+                        .lat
+                        .parse("lat")
+                        .and_then(|lat| Coordinates::new(lat, location.lon.parse("lon")?)),
+                )?,
+                approximate: *approximate,
+                time: at("time", Timestamp::parse(time))?,
+                figures: at("figures", Figures::parse(figures))?,
+            }),
+            RecordJson::Lot {
+                id,
+                commodity,
+                form,
+                site,
+                wet_mass,
+                moisture_percent,
+                time,
+                figures,
+            } => Record::Lot(Lot {
                 id: at("id", LotId::parse(id))?,
                 commodity: at("commodity", Token::parse(commodity))?,
                 form: at("form", LotForm::parse(form))?,
@@ -284,50 +320,70 @@ impl RecordJson {
                 time: at("time", Timestamp::parse(time))?,
                 figures: at("figures", Figures::parse(figures))?,
             }),
-            RecordJson::Shipment { id, lots, from, to, via, receiver, documents, time, figures } => {
-                Record::Shipment(Shipment {
-                    id: at("id", Token::parse(id))?,
-                    lots: list("lots", lots, |l| LotId::parse(l))?,
-                    from: at("from", SiteId::parse(from))?,
-                    to: at("to", SiteId::parse(to))?,
-                    via: list("via", via, |v| SiteId::parse(v))?,
-                    receiver: at("receiver", PartyId::parse(receiver))?,
-                    documents: list("documents", documents, |d| {
-                        Ok(Document {
-                            kind: at("kind", DocumentKind::parse(&d.kind))?,
-                            reference: at("reference", Text::parse(&d.reference))?,
-                        })
-                    })?,
-                    time: at("time", Timestamp::parse(time))?,
-                    figures: at("figures", Figures::parse(figures))?,
-                })
-            }
-            RecordJson::Receipt { shipment, site, lots, time, figures } => Record::Receipt(Receipt {
+            RecordJson::Shipment {
+                id,
+                lots,
+                from,
+                to,
+                via,
+                receiver,
+                documents,
+                time,
+                figures,
+            } => Record::Shipment(Shipment {
+                id: at("id", Token::parse(id))?,
+                lots: list("lots", lots, |l| LotId::parse(l))?,
+                from: at("from", SiteId::parse(from))?,
+                to: at("to", SiteId::parse(to))?,
+                via: list("via", via, |v| SiteId::parse(v))?,
+                receiver: at("receiver", PartyId::parse(receiver))?,
+                documents: list("documents", documents, |d| {
+                    Ok(Document {
+                        kind: at("kind", DocumentKind::parse(&d.kind))?,
+                        reference: at("reference", Text::parse(&d.reference))?,
+                    })
+                })?,
+                time: at("time", Timestamp::parse(time))?,
+                figures: at("figures", Figures::parse(figures))?,
+            }),
+            RecordJson::Receipt {
+                shipment,
+                site,
+                lots,
+                time,
+                figures,
+            } => Record::Receipt(Receipt {
                 shipment: at("shipment", Token::parse(shipment))?,
                 site: at("site", SiteId::parse(site))?,
                 lots: lot_masses("lots", lots)?,
                 time: at("time", Timestamp::parse(time))?,
                 figures: at("figures", Figures::parse(figures))?,
             }),
-            RecordJson::Transformation { id, site, process, inputs, outputs, time, figures } => {
-                Record::Transformation(Transformation {
-                    id: at("id", Token::parse(id))?,
-                    site: at("site", SiteId::parse(site))?,
-                    process: at("process", Text::parse(process))?,
-                    inputs: lot_masses("inputs", inputs)?,
-                    outputs: list("outputs", outputs, |o| {
-                        Ok(OutputLot {
-                            id: at("id", LotId::parse(&o.id))?,
-                            commodity: at("commodity", Token::parse(&o.commodity))?,
-                            form: at("form", LotForm::parse(&o.form))?,
-                            wet_mass: o.wet_mass.parse("wet_mass")?,
-                            moisture: o.moisture_percent.parse("moisture_percent")?,
-                        })
-                    })?,
-                    time: at("time", Timestamp::parse(time))?,
-                    figures: at("figures", Figures::parse(figures))?,
-                })
-            }
+            RecordJson::Transformation {
+                id,
+                site,
+                process,
+                inputs,
+                outputs,
+                time,
+                figures,
+            } => Record::Transformation(Transformation {
+                id: at("id", Token::parse(id))?,
+                site: at("site", SiteId::parse(site))?,
+                process: at("process", Text::parse(process))?,
+                inputs: lot_masses("inputs", inputs)?,
+                outputs: list("outputs", outputs, |o| {
+                    Ok(OutputLot {
+                        id: at("id", LotId::parse(&o.id))?,
+                        commodity: at("commodity", Token::parse(&o.commodity))?,
+                        form: at("form", LotForm::parse(&o.form))?,
+                        wet_mass: o.wet_mass.parse("wet_mass")?,
+                        moisture: o.moisture_percent.parse("moisture_percent")?,
+                    })
+                })?,
+                time: at("time", Timestamp::parse(time))?,
+                figures: at("figures", Figures::parse(figures))?,
+            }),
         };
         record.check()?;
         Ok(record)
@@ -336,7 +392,13 @@ impl RecordJson {
     /// The JSON shape of a record.
     pub fn of(record: &Record) -> Self {
         let lm = |items: &[(LotId, Mass)]| -> Vec<LotMassJson> {
-            items.iter().map(|(l, m)| LotMassJson { lot: l.to_string(), mass: MassJson::of(m) }).collect()
+            items
+                .iter()
+                .map(|(l, m)| LotMassJson {
+                    lot: l.to_string(),
+                    mass: MassJson::of(m),
+                })
+                .collect()
         };
         match record {
             Record::Party(p) => RecordJson::Party {
@@ -348,7 +410,11 @@ impl RecordJson {
                 owners: p
                     .owners
                     .iter()
-                    .map(|o| OwnerJson { owner: o.owner.to_string(), share_percent: Number::of(&o.share), controls: o.controls })
+                    .map(|o| OwnerJson {
+                        owner: o.owner.to_string(),
+                        share_percent: Number::of(&o.share),
+                        controls: o.controls,
+                    })
                     .collect(),
                 time: p.time.to_string(),
                 figures: p.figures.as_str().into(),
@@ -359,7 +425,10 @@ impl RecordJson {
                 site_kind: s.kind.to_string(),
                 operator: s.operator.to_string(),
                 country: s.country.to_string(),
-                location: LocationJson { lat: Number::of(&s.location.lat()), lon: Number::of(&s.location.lon()) },
+                location: LocationJson {
+                    lat: Number::of(&s.location.lat()),
+                    lon: Number::of(&s.location.lon()),
+                },
                 approximate: s.approximate,
                 time: s.time.to_string(),
                 figures: s.figures.as_str().into(),
@@ -396,7 +465,10 @@ impl RecordJson {
                 documents: s
                     .documents
                     .iter()
-                    .map(|d| DocumentJson { kind: d.kind.to_string(), reference: d.reference.to_string() })
+                    .map(|d| DocumentJson {
+                        kind: d.kind.to_string(),
+                        reference: d.reference.to_string(),
+                    })
                     .collect(),
                 time: s.time.to_string(),
                 figures: s.figures.as_str().into(),

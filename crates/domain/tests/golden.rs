@@ -1,0 +1,666 @@
+//! Golden vectors for the canonical encoding `oretrace.record/v1`, the JSON
+//! wire shape and the signed-note log entry.
+//!
+//! `tests/golden/<name>.record` holds the exact canonical bytes of one
+//! example record, `<name>.json` its JSON (`serde_json::to_string_pretty`
+//! of `RecordJson::of`), and `party.entry` the signed note of the party
+//! record. The tests compare byte for byte. To regenerate the files
+//! deliberately (after an intended change of the encoding), run
+//!
+//! ```text
+//! ORETRACE_UPDATE_GOLDEN=1 cargo test -p oretrace-domain --test golden
+//! ```
+//!
+//! and review the diff: a change of a `.record` or `.entry` file is a change
+//! of the signed and logged format.
+//!
+//! The examples follow the reference scenario (the first FWO → USSM sample
+//! shipment). Masses, grades, keys, document references and the lab are
+//! invented and every such record is marked `figures illustrative`; only
+//! the Karachi Port site (gazetteer coordinates) is marked `reported`.
+
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rust_decimal::Decimal;
+
+use oretrace_domain::canonical::{decode, encode};
+use oretrace_domain::chemistry::{Analyte, GradeUnit};
+use oretrace_domain::envelope::{EnvelopeJson, SignedRecord};
+use oretrace_domain::record::*;
+use oretrace_domain::values::*;
+use oretrace_domain::wire::RecordJson;
+use oretrace_domain::{Error, Record};
+use oretrace_tlog::note::{NoteSigner, NoteVerifier};
+
+// ---------------------------------------------------------------- fixtures
+
+fn d(text: &str) -> Decimal {
+    parse_decimal(text).unwrap()
+}
+
+fn kg(text: &str) -> Mass {
+    Mass::new(d(text), MassUnit::Kilogram).unwrap()
+}
+
+fn t(text: &str) -> Timestamp {
+    Timestamp::parse(text).unwrap()
+}
+
+fn lot(id: &str) -> LotId {
+    LotId::parse(id).unwrap()
+}
+
+fn site(id: &str) -> SiteId {
+    SiteId::parse(id).unwrap()
+}
+
+fn party(id: &str) -> PartyId {
+    PartyId::parse(id).unwrap()
+}
+
+fn text(s: &str) -> Text {
+    Text::parse(s).unwrap()
+}
+
+fn token(s: &str) -> Token {
+    Token::parse(s).unwrap()
+}
+
+/// FWO's record-signing key (fixed seed, illustrative).
+fn fwo_records_key() -> NoteSigner {
+    NoteSigner::from_seed("fwo/records", [0x11; 32]).unwrap()
+}
+
+/// FWO's field-laboratory key (fixed seed, illustrative).
+fn fwo_field_key() -> NoteSigner {
+    NoteSigner::from_seed("fwo/field-lab", [0x12; 32]).unwrap()
+}
+
+/// The registry operator's key (fixed seed, illustrative).
+fn operator_key() -> NoteSigner {
+    NoteSigner::from_seed("oretrace/operator", [0x0f; 32]).unwrap()
+}
+
+/// A key that signs nothing here.
+fn unrelated_key() -> NoteSigner {
+    NoteSigner::from_seed("ussm/records", [0x22; 32]).unwrap()
+}
+
+fn party_record() -> Record {
+    Record::Party(Party {
+        id: party("fwo"),
+        name: text("Frontier Works Organisation (FWO)"),
+        kind: PartyKind::StateBody,
+        country: Country::parse("PK").unwrap(),
+        keys: vec![fwo_records_key().verifier(), fwo_field_key().verifier()],
+        // FWO is the Pakistan Army's engineering arm; the 100 % share is
+        // how the demo models that, not a reported figure.
+        owners: vec![Ownership {
+            owner: party("gov-pk"),
+            share: d("100"),
+            controls: true,
+        }],
+        time: t("2025-09-08T09:00:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+fn site_record() -> Record {
+    Record::Site(Site {
+        id: site("karachi-port"),
+        name: text("Karachi Port"),
+        kind: SiteKind::Port,
+        operator: party("kpt"),
+        country: Country::parse("PK").unwrap(),
+        location: Coordinates::new(d("24.835"), d("66.982")).unwrap(),
+        approximate: false,
+        time: t("2025-09-01T00:00:00Z"),
+        figures: Figures::Reported,
+    })
+}
+
+fn lot_record() -> Record {
+    Record::Lot(Lot {
+        id: lot("urn:oretrace:lot:fwo:sb-001"),
+        commodity: token("antimony"),
+        form: LotForm::Sample,
+        site: site("fwo-qila-abdullah"),
+        wet_mass: kg("12.5"),
+        moisture: d("3.2"),
+        time: t("2025-08-20T06:30:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+fn assay_nd2o3_record() -> Record {
+    Record::Assay(Assay {
+        lot: lot("urn:oretrace:lot:fwo:ree-001"),
+        analyte: Analyte::parse("Nd2O3").unwrap(),
+        value: d("4250"),
+        unit: GradeUnit::Ppm,
+        basis: Basis::Dry,
+        method: text("Sodium peroxide fusion, ICP-MS"),
+        laboratory: party("pk-geolab"),
+        certificate: Digest::of(b"illustrative assay certificate PKGL-2025-0412 (Nd2O3)"),
+        time: t("2025-08-28T11:15:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+fn assay_sb_record() -> Record {
+    Record::Assay(Assay {
+        lot: lot("urn:oretrace:lot:fwo:sb-con-001"),
+        analyte: Analyte::parse("Sb").unwrap(),
+        value: d("58.4"),
+        unit: GradeUnit::Percent,
+        basis: Basis::Dry,
+        method: text("HCl digestion, potassium bromate titration"),
+        laboratory: party("pk-geolab"),
+        certificate: Digest::of(b"illustrative assay certificate PKGL-2025-0415 (Sb)"),
+        time: t("2025-09-03T08:45:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+fn shipment_record() -> Record {
+    Record::Shipment(Shipment {
+        id: token("fwo-ussm-2025-001"),
+        lots: vec![
+            lot("urn:oretrace:lot:fwo:sb-con-001"),
+            lot("urn:oretrace:lot:fwo:cu-con-001"),
+            lot("urn:oretrace:lot:fwo:ree-001"),
+        ],
+        from: site("fwo-sample-prep"),
+        to: site("ussm-fredericktown"),
+        via: vec![site("karachi-port")],
+        receiver: party("ussm"),
+        documents: vec![
+            Document {
+                kind: DocumentKind::ExportPermit,
+                reference: text("EP-2025-0917"),
+            },
+            Document {
+                kind: DocumentKind::BillOfLading,
+                reference: text("KHI-2025-0917-001"),
+            },
+        ],
+        time: t("2025-09-17T04:00:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+fn receipt_record() -> Record {
+    Record::Receipt(Receipt {
+        shipment: token("fwo-ussm-2025-001"),
+        site: site("ussm-fredericktown"),
+        lots: vec![
+            (lot("urn:oretrace:lot:fwo:sb-con-001"), kg("6.18")),
+            (lot("urn:oretrace:lot:fwo:cu-con-001"), kg("4.95")),
+            (lot("urn:oretrace:lot:fwo:ree-001"), kg("2.4")),
+        ],
+        time: t("2025-10-02T15:30:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+fn transformation_record() -> Record {
+    Record::Transformation(Transformation {
+        id: token("fwo-prep-sb-001"),
+        site: site("fwo-sample-prep"),
+        process: text("Crushing, hand sorting and flotation"),
+        inputs: vec![
+            (lot("urn:oretrace:lot:fwo:sb-001"), kg("12.5")),
+            (lot("urn:oretrace:lot:fwo:sb-002"), kg("8.75")),
+        ],
+        outputs: vec![
+            OutputLot {
+                id: lot("urn:oretrace:lot:fwo:sb-con-001"),
+                commodity: token("antimony"),
+                form: LotForm::Concentrate,
+                wet_mass: kg("6.2"),
+                moisture: d("1.5"),
+            },
+            OutputLot {
+                id: lot("urn:oretrace:lot:fwo:sb-mid-001"),
+                commodity: token("antimony"),
+                form: LotForm::Ore,
+                wet_mass: kg("13.9"),
+                moisture: d("2.1"),
+            },
+        ],
+        time: t("2025-09-01T13:00:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+/// (file stem, record): one example per kind, two assays.
+fn examples() -> Vec<(&'static str, Record)> {
+    vec![
+        ("party", party_record()),
+        ("site", site_record()),
+        ("lot", lot_record()),
+        ("assay-nd2o3", assay_nd2o3_record()),
+        ("assay-sb", assay_sb_record()),
+        ("shipment", shipment_record()),
+        ("receipt", receipt_record()),
+        ("transformation", transformation_record()),
+    ]
+}
+
+fn signed_party() -> SignedRecord {
+    SignedRecord::sign(party_record(), &[&fwo_records_key(), &operator_key()]).unwrap()
+}
+
+// ------------------------------------------------------------ golden files
+
+fn golden_path(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(file)
+}
+
+/// Every golden file and its current content.
+fn golden_files() -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for (name, record) in examples() {
+        files.push((format!("{name}.record"), encode(&record)));
+        files.push((format!("{name}.json"), pretty_json(&record).into_bytes()));
+    }
+    files.push(("party.entry".to_owned(), signed_party().entry_bytes()));
+    files
+}
+
+static UPDATE: std::sync::Once = std::sync::Once::new();
+
+/// With `ORETRACE_UPDATE_GOLDEN=1`, (re)writes all golden files once,
+/// before any test reads one.
+fn update_if_asked() {
+    if std::env::var("ORETRACE_UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        UPDATE.call_once(|| {
+            for (file, bytes) in golden_files() {
+                let path = golden_path(&file);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, bytes).unwrap();
+            }
+        });
+    }
+}
+
+fn read_golden(file: &str) -> Vec<u8> {
+    update_if_asked();
+    let path = golden_path(file);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (generate with ORETRACE_UPDATE_GOLDEN=1)",
+            path.display()
+        )
+    })
+}
+
+/// Compares `actual` with the golden file byte for byte.
+fn check_golden(file: &str, actual: &[u8]) {
+    let expected = read_golden(file);
+    assert!(
+        expected == actual,
+        "{file} differs from the golden file\n--- golden\n{}\n--- actual\n{}",
+        String::from_utf8_lossy(&expected),
+        String::from_utf8_lossy(actual),
+    );
+}
+
+fn pretty_json(record: &Record) -> String {
+    serde_json::to_string_pretty(&RecordJson::of(record)).unwrap()
+}
+
+// ------------------------------------------------------------------ tests
+
+#[test]
+fn examples_are_valid_and_cover_every_kind() {
+    let examples = examples();
+    for (name, record) in &examples {
+        record.check().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            name.starts_with(record.kind()),
+            "{name} is a {}",
+            record.kind()
+        );
+    }
+    for kind in [
+        "party",
+        "site",
+        "lot",
+        "assay",
+        "shipment",
+        "receipt",
+        "transformation",
+    ] {
+        assert!(
+            examples.iter().any(|(_, r)| r.kind() == kind),
+            "no {kind} example"
+        );
+    }
+}
+
+#[test]
+fn canonical_bytes_match_the_golden_files() {
+    for (name, record) in examples() {
+        check_golden(&format!("{name}.record"), &encode(&record));
+    }
+}
+
+#[test]
+fn json_matches_the_golden_files() {
+    for (name, record) in examples() {
+        check_golden(&format!("{name}.json"), pretty_json(&record).as_bytes());
+    }
+}
+
+#[test]
+fn golden_canonical_bytes_decode_to_the_record() {
+    for (name, record) in examples() {
+        let golden = read_golden(&format!("{name}.record"));
+        assert_eq!(
+            decode(&golden).unwrap_or_else(|e| panic!("{name}: {e}")),
+            record,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn golden_json_converts_to_the_golden_canonical_bytes() {
+    for (name, record) in examples() {
+        let json = read_golden(&format!("{name}.json"));
+        let from_json = RecordJson::parse(&json).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(from_json, record, "{name}");
+        assert_eq!(
+            encode(&from_json),
+            read_golden(&format!("{name}.record")),
+            "{name}"
+        );
+        // And the other way: the wire shape of the decoded record is the golden JSON.
+        assert_eq!(
+            RecordJson::of(&from_json).to_record().unwrap(),
+            record,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn golden_files_are_canonical_text() {
+    for (name, _) in examples() {
+        let golden = String::from_utf8(read_golden(&format!("{name}.record"))).unwrap();
+        assert!(golden.starts_with("oretrace.record/v1\nkind "), "{name}");
+        assert!(
+            golden.ends_with('\n') && !golden.ends_with("\n\n"),
+            "{name}"
+        );
+        assert!(!golden.contains('\r') && !golden.contains('\t'), "{name}");
+        for line in golden.lines().skip(1) {
+            let (key, value) = line
+                .split_once(' ')
+                .unwrap_or_else(|| panic!("{name}: {line:?} has no value"));
+            assert!(
+                key.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{name}: key {key:?}"
+            );
+            assert!(
+                !value.is_empty() && value.trim() == value,
+                "{name}: value of {key}"
+            );
+        }
+        let tail: Vec<&str> = golden.lines().rev().take(2).collect();
+        assert!(
+            tail[1].starts_with("time ") && tail[0].starts_with("figures "),
+            "{name}: ends in time, figures"
+        );
+    }
+}
+
+/// A few exact lines, so that a reader of this file sees the format.
+#[test]
+fn golden_lot_reads_as_expected() {
+    let expected = "oretrace.record/v1\n\
+                    kind lot\n\
+                    id urn:oretrace:lot:fwo:sb-001\n\
+                    commodity antimony\n\
+                    form sample\n\
+                    site fwo-qila-abdullah\n\
+                    wet-mass 12.5 kg\n\
+                    moisture 3.2\n\
+                    time 2025-08-20T06:30:00Z\n\
+                    figures illustrative\n";
+    assert_eq!(String::from_utf8(encode(&lot_record())).unwrap(), expected);
+}
+
+// ------------------------------------------------------------ signed entry
+
+#[test]
+fn signed_entry_matches_the_golden_file() {
+    let signed = signed_party();
+    check_golden("party.entry", &signed.entry_bytes());
+    // The entry is the canonical text, a blank line and one line per signer.
+    let entry = String::from_utf8(signed.entry_bytes()).unwrap();
+    let canonical = String::from_utf8(encode(&party_record())).unwrap();
+    let signatures = entry
+        .strip_prefix(&canonical)
+        .and_then(|s| s.strip_prefix('\n'))
+        .unwrap();
+    let names: Vec<&str> = signatures
+        .lines()
+        .map(|l| l.split(' ').nth(1).unwrap())
+        .collect();
+    assert_eq!(names, ["fwo/records", "oretrace/operator"]);
+    assert!(signatures.lines().all(|l| l.starts_with("\u{2014} ")));
+}
+
+#[test]
+fn golden_entry_round_trips() {
+    let golden = read_golden("party.entry");
+    let signed = SignedRecord::from_entry(&golden).unwrap();
+    assert_eq!(signed, signed_party());
+    assert_eq!(signed.record(), &party_record());
+    assert_eq!(signed.entry_bytes(), golden);
+    assert_eq!(signed.canonical(), read_golden("party.record"));
+    assert_eq!(
+        signed.record_hash(),
+        *Digest::of(&read_golden("party.record")).bytes()
+    );
+    assert_eq!(signed.signatures().len(), 2);
+}
+
+#[test]
+fn golden_entry_is_signed_by_its_keys_only() {
+    let signed = SignedRecord::from_entry(&read_golden("party.entry")).unwrap();
+    assert_eq!(signed.signed_by(&fwo_records_key().verifier()), Ok(true));
+    assert_eq!(signed.signed_by(&operator_key().verifier()), Ok(true));
+    // Listed in the record but did not sign.
+    assert_eq!(signed.signed_by(&fwo_field_key().verifier()), Ok(false));
+    assert_eq!(signed.signed_by(&unrelated_key().verifier()), Ok(false));
+    // Same name, other key: not a signer either.
+    let impostor = NoteSigner::from_seed("fwo/records", [0x99; 32]).unwrap();
+    assert_eq!(signed.signed_by(&impostor.verifier()), Ok(false));
+}
+
+/// Flips one bit of the `index`-th signature in an entry.
+fn tamper_signature(entry: &[u8], index: usize) -> Vec<u8> {
+    let entry = String::from_utf8(entry.to_vec()).unwrap();
+    let (text, sigs) = entry.split_once("\n\n").unwrap();
+    let lines: Vec<String> = sigs
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i != index {
+                return line.to_owned();
+            }
+            let (head, b64) = line.rsplit_once(' ').unwrap();
+            let mut raw = STANDARD.decode(b64).unwrap();
+            raw[4 + 10] ^= 0x01; // past the 4-byte key id
+            format!("{head} {}", STANDARD.encode(raw))
+        })
+        .collect();
+    format!("{text}\n\n{}\n", lines.join("\n")).into_bytes()
+}
+
+#[test]
+fn a_tampered_signature_is_an_error() {
+    let golden = read_golden("party.entry");
+    let tampered = tamper_signature(&golden, 0);
+    assert_ne!(tampered, golden);
+    // Parsing does not verify; verifying against the key does.
+    let signed = SignedRecord::from_entry(&tampered).unwrap();
+    assert!(matches!(
+        signed.signed_by(&fwo_records_key().verifier()),
+        Err(Error::Signature(_))
+    ));
+    assert_eq!(signed.signed_by(&operator_key().verifier()), Ok(true));
+
+    let tampered = tamper_signature(&golden, 1);
+    let signed = SignedRecord::from_entry(&tampered).unwrap();
+    assert_eq!(signed.signed_by(&fwo_records_key().verifier()), Ok(true));
+    assert!(matches!(
+        signed.signed_by(&operator_key().verifier()),
+        Err(Error::Signature(_))
+    ));
+}
+
+#[test]
+fn a_tampered_record_text_breaks_every_signature() {
+    let golden = String::from_utf8(read_golden("party.entry")).unwrap();
+    // Still a valid, canonical party record; only the signatures no longer match.
+    let tampered = golden.replacen("owner gov-pk 100 controls", "owner gov-pk 49 holds", 1);
+    assert_ne!(tampered, golden);
+    let signed = SignedRecord::from_entry(tampered.as_bytes()).unwrap();
+    for key in [fwo_records_key(), operator_key()] {
+        assert!(
+            matches!(signed.signed_by(&key.verifier()), Err(Error::Signature(_))),
+            "{key:?}"
+        );
+    }
+}
+
+#[test]
+fn entries_must_hold_canonical_records() {
+    let golden = String::from_utf8(read_golden("party.entry")).unwrap();
+    let not_canonical = golden.replacen(
+        "owner gov-pk 100 controls",
+        "owner gov-pk 100.0 controls",
+        1,
+    );
+    assert!(matches!(
+        SignedRecord::from_entry(not_canonical.as_bytes()),
+        Err(Error::NotCanonical { .. })
+    ));
+    let unsigned = encode(&party_record());
+    assert!(matches!(
+        SignedRecord::from_entry(&unsigned),
+        Err(Error::Signature(_))
+    ));
+}
+
+#[test]
+fn signing_needs_a_signer_and_a_valid_record() {
+    assert!(matches!(
+        SignedRecord::sign(party_record(), &[]),
+        Err(Error::Signature(_))
+    ));
+    let Record::Lot(mut bad) = lot_record() else {
+        unreachable!()
+    };
+    bad.moisture = d("100");
+    let err = SignedRecord::sign(Record::Lot(bad), &[&fwo_records_key()]).unwrap_err();
+    assert_eq!(err.field(), Some("moisture_percent"));
+}
+
+#[test]
+fn signing_refuses_records_the_text_form_cannot_hold() {
+    let Record::Lot(mut lot) = lot_record() else {
+        unreachable!()
+    };
+    lot.moisture = Decimal::new(1, 13); // 13 decimals: valid as a value, not as text
+    let err = SignedRecord::sign(Record::Lot(lot), &[&fwo_records_key()]).unwrap_err();
+    assert!(
+        matches!(err, Error::NotCanonical { line: 8, .. }),
+        "{err:?}"
+    );
+    let Record::Lot(mut lot) = lot_record() else {
+        unreachable!()
+    };
+    lot.time = Timestamp::from_unix(-100_000_000_000); // the year -1199
+    let err = SignedRecord::sign(Record::Lot(lot), &[&fwo_records_key()]).unwrap_err();
+    assert!(
+        matches!(err, Error::NotCanonical { line: 9, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn the_envelope_round_trips() {
+    let signed = signed_party();
+    let envelope = signed.to_envelope();
+    assert_eq!(envelope.signatures.len(), 2);
+    assert!(envelope.signatures[0].key.starts_with("fwo/records+"));
+    let json = serde_json::to_string(&envelope).unwrap();
+    let back: EnvelopeJson = serde_json::from_str(&json).unwrap();
+    let from_envelope = SignedRecord::from_envelope(&back).unwrap();
+    assert_eq!(from_envelope, signed);
+    assert_eq!(from_envelope.entry_bytes(), read_golden("party.entry"));
+}
+
+#[test]
+fn envelope_key_names_cannot_smuggle_lines_into_the_signed_text() {
+    let mut envelope = signed_party().to_envelope();
+    // A key name with a blank line and a forged signature line in it.
+    let (name, id) = envelope.signatures[0].key.rsplit_once('+').unwrap();
+    envelope.signatures[0].key = format!("x\n\n\u{2014} {name}+{id}");
+    let err = SignedRecord::from_envelope(&envelope).unwrap_err();
+    assert_eq!(err.field(), Some("signatures[0].key"), "{err}");
+    // Spaces in a key name are refused as well.
+    let mut envelope = signed_party().to_envelope();
+    envelope.signatures[0].key = format!(
+        "fwo records+{}",
+        &envelope.signatures[0].key.rsplit_once('+').unwrap().1
+    );
+    let err = SignedRecord::from_envelope(&envelope).unwrap_err();
+    assert_eq!(err.field(), Some("signatures[0].key"), "{err}");
+}
+
+#[test]
+fn re_signing_keeps_the_record_hash() {
+    let a = SignedRecord::sign(party_record(), &[&fwo_records_key()]).unwrap();
+    let b = SignedRecord::sign(party_record(), &[&fwo_field_key(), &operator_key()]).unwrap();
+    assert_ne!(a.entry_bytes(), b.entry_bytes());
+    assert_eq!(a.record_hash(), b.record_hash());
+    let c = SignedRecord::sign(lot_record(), &[&fwo_records_key()]).unwrap();
+    assert_ne!(a.record_hash(), c.record_hash());
+}
+
+#[test]
+fn verifier_keys_in_the_golden_party_parse_back() {
+    let golden = String::from_utf8(read_golden("party.record")).unwrap();
+    let keys: Vec<NoteVerifier> = golden
+        .lines()
+        .filter_map(|l| l.strip_prefix("key "))
+        .map(|k| NoteVerifier::from_vkey(k).unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [fwo_records_key().verifier(), fwo_field_key().verifier()]
+    );
+}
+
+#[test]
+fn the_golden_directory_holds_exactly_the_golden_files() {
+    update_if_asked();
+    let mut expected: Vec<String> = golden_files().into_iter().map(|(f, _)| f).collect();
+    let mut found: Vec<String> = std::fs::read_dir(golden_path(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    expected.sort();
+    found.sort();
+    assert_eq!(found, expected);
+}
