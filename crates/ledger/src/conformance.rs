@@ -44,7 +44,10 @@ fn lot(id: &str, index: u64) -> LotState {
         site: "site-a".into(),
         custodian: "fwo".into(),
         status: LotStatus::Held,
-        wet_mass: MassJson { value: Number::Text("12.5".into()), unit: "kg".into() },
+        wet_mass: MassJson {
+            value: Number::Text("12.5".into()),
+            unit: "kg".into(),
+        },
         moisture_percent: "4".into(),
         inputs: vec![],
         element_percent: vec![("Sb".into(), "55".into())],
@@ -56,8 +59,15 @@ fn lot(id: &str, index: u64) -> LotState {
 
 fn batch(start: u64, count: u64) -> Batch {
     let entries: Vec<EntryRow> = (start..start + count).map(row).collect();
-    let hashes = entries.iter().map(|r| (NodeId::new(0, r.index), leaf_hash(&r.entry))).collect();
-    Batch { entries, hashes, changes: vec![] }
+    let hashes = entries
+        .iter()
+        .map(|r| (NodeId::new(0, r.index), leaf_hash(&r.entry)))
+        .collect();
+    Batch {
+        entries,
+        hashes,
+        changes: vec![],
+    }
 }
 
 /// Runs every conformance check, each on a fresh store from `fresh`.
@@ -74,8 +84,14 @@ pub fn empty_store<S: Store>(store: &S) {
     assert_eq!(store.checkpoint().unwrap(), None);
     assert_eq!(store.find_record(&[0; 32]).unwrap(), None);
     assert!(store.party("fwo").unwrap().is_none());
-    assert!(store.read_hashes(&[NodeId::new(0, 0)]).is_err(), "a missing hash is an error");
-    assert!(store.read_entries(0, 1).is_err(), "reading past the end is an error");
+    assert!(
+        store.read_hashes(&[NodeId::new(0, 0)]).is_err(),
+        "a missing hash is an error"
+    );
+    assert!(
+        store.read_entries(0, 1).is_err(),
+        "reading past the end is an error"
+    );
     assert_eq!(store.read_entries(0, 0).unwrap(), Vec::<Vec<u8>>::new());
 }
 
@@ -84,33 +100,67 @@ pub fn integrate_then_read<S: Store>(store: &S) {
     first.hashes.push((NodeId::new(1, 0), Hash([7; 32])));
     first.changes = vec![
         Change::PutParty(party("fwo", 0)),
-        Change::PutKey(KeyState { name: "fwo/k1".into(), key_id: 0xdead_beef, vkey: "v".into(), party: "fwo".into() }),
+        Change::PutKey(KeyState {
+            name: "fwo/k1".into(),
+            key_id: 0xdead_beef,
+            vkey: "v".into(),
+            party: "fwo".into(),
+        }),
         Change::PutLot(lot("urn:x:lot:1", 1)),
-        Change::LotEvent { lot: "urn:x:lot:1".into(), index: 1 },
+        Change::LotEvent {
+            lot: "urn:x:lot:1".into(),
+            index: 1,
+        },
     ];
     store.integrate(&first).unwrap();
     store.integrate(&batch(3, 2)).unwrap();
     assert_eq!(store.size().unwrap(), 5);
-    assert_eq!(store.read_entries(1, 3).unwrap(), vec![row(1).entry, row(2).entry, row(3).entry]);
+    assert_eq!(
+        store.read_entries(1, 3).unwrap(),
+        vec![row(1).entry, row(2).entry, row(3).entry]
+    );
     assert_eq!(store.find_record(&row(4).record_hash).unwrap(), Some(4));
-    let hashes = store.read_hashes(&[NodeId::new(0, 4), NodeId::new(1, 0), NodeId::new(0, 0)]).unwrap();
-    assert_eq!(hashes, vec![leaf_hash(&row(4).entry), Hash([7; 32]), leaf_hash(&row(0).entry)]);
+    let hashes = store
+        .read_hashes(&[NodeId::new(0, 4), NodeId::new(1, 0), NodeId::new(0, 0)])
+        .unwrap();
+    assert_eq!(
+        hashes,
+        vec![
+            leaf_hash(&row(4).entry),
+            Hash([7; 32]),
+            leaf_hash(&row(0).entry)
+        ]
+    );
     assert_eq!(store.party("fwo").unwrap(), Some(party("fwo", 0)));
-    assert_eq!(store.key("fwo/k1", 0xdead_beef).unwrap().map(|k| k.party), Some("fwo".into()));
+    assert_eq!(
+        store.key("fwo/k1", 0xdead_beef).unwrap().map(|k| k.party),
+        Some("fwo".into())
+    );
     assert_eq!(store.key("fwo/k1", 1).unwrap(), None);
-    assert_eq!(store.lot("urn:x:lot:1").unwrap(), Some(lot("urn:x:lot:1", 1)));
+    assert_eq!(
+        store.lot("urn:x:lot:1").unwrap(),
+        Some(lot("urn:x:lot:1", 1))
+    );
     assert_eq!(store.lot_events("urn:x:lot:1").unwrap(), vec![1]);
     assert_eq!(store.lots().unwrap().len(), 1);
     assert_eq!(store.parties().unwrap().len(), 1);
 
     // A later change replaces the state; keys can be removed.
     let mut moved = lot("urn:x:lot:1", 1);
-    moved.status = LotStatus::InTransit { shipment: "s1".into() };
+    moved.status = LotStatus::InTransit {
+        shipment: "s1".into(),
+    };
     let mut b = batch(5, 1);
     b.changes = vec![
         Change::PutLot(moved.clone()),
-        Change::RemoveKey { name: "fwo/k1".into(), key_id: 0xdead_beef },
-        Change::LotEvent { lot: "urn:x:lot:1".into(), index: 5 },
+        Change::RemoveKey {
+            name: "fwo/k1".into(),
+            key_id: 0xdead_beef,
+        },
+        Change::LotEvent {
+            lot: "urn:x:lot:1".into(),
+            index: 5,
+        },
     ];
     store.integrate(&b).unwrap();
     assert_eq!(store.lot("urn:x:lot:1").unwrap(), Some(moved));
@@ -126,7 +176,10 @@ pub fn gaps_and_replays_write_nothing<S: Store>(store: &S) {
     let mut replay = batch(2, 1);
     replay.entries[0].record_hash = row(1).record_hash;
     replay.changes = vec![Change::PutParty(party("replay", 2))];
-    assert!(store.integrate(&replay).is_err(), "a stored record hash is refused");
+    assert!(
+        store.integrate(&replay).is_err(),
+        "a stored record hash is refused"
+    );
     assert_eq!(store.size().unwrap(), 2);
     assert!(store.party("gap").unwrap().is_none() && store.party("replay").unwrap().is_none());
     assert!(store.read_hashes(&[NodeId::new(0, 2)]).is_err());
@@ -134,7 +187,10 @@ pub fn gaps_and_replays_write_nothing<S: Store>(store: &S) {
 
 pub fn checkpoint_swaps_only_from_the_expected_one<S: Store>(store: &S) {
     assert!(store.swap_checkpoint(None, b"one").unwrap());
-    assert!(!store.swap_checkpoint(None, b"two").unwrap(), "the checkpoint moved");
+    assert!(
+        !store.swap_checkpoint(None, b"two").unwrap(),
+        "the checkpoint moved"
+    );
     assert!(!store.swap_checkpoint(Some(b"zero"), b"two").unwrap());
     assert_eq!(store.checkpoint().unwrap().as_deref(), Some(&b"one"[..]));
     assert!(store.swap_checkpoint(Some(b"one"), b"two").unwrap());
@@ -143,7 +199,13 @@ pub fn checkpoint_swaps_only_from_the_expected_one<S: Store>(store: &S) {
 
 pub fn projections_clear_and_reapply<S: Store>(store: &S) {
     let mut b = batch(0, 1);
-    b.changes = vec![Change::PutParty(party("fwo", 0)), Change::LotEvent { lot: "l".into(), index: 0 }];
+    b.changes = vec![
+        Change::PutParty(party("fwo", 0)),
+        Change::LotEvent {
+            lot: "l".into(),
+            index: 0,
+        },
+    ];
     store.integrate(&b).unwrap();
     store.swap_checkpoint(None, b"cp").unwrap();
     store.clear_projections().unwrap();

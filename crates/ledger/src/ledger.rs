@@ -16,7 +16,9 @@ use oretrace_tlog::note::{NoteSigner, NoteVerifier};
 use oretrace_tlog::proof::verify_consistency;
 use oretrace_tlog::receipt::Receipt;
 use oretrace_tlog::tile::{TILE_HEIGHT, TILE_WIDTH, TileId, TileKind, push_bundle_entry};
-use oretrace_tlog::tree::{CompactRange, HashReader, NodeId, prove_consistency, prove_inclusion, range_nodes};
+use oretrace_tlog::tree::{
+    CompactRange, HashReader, NodeId, prove_consistency, prove_inclusion, range_nodes,
+};
 
 use crate::rules::{Overlay, Refusal, authorise};
 use crate::store::{Batch, EntryRow, Store};
@@ -33,7 +35,10 @@ pub struct LedgerConfig {
 
 impl Default for LedgerConfig {
     fn default() -> Self {
-        LedgerConfig { max_batch: 1000, queue: 20_000 }
+        LedgerConfig {
+            max_batch: 1000,
+            queue: 20_000,
+        }
     }
 }
 
@@ -43,10 +48,12 @@ pub struct StoreHashes<'a, S: Store>(pub &'a S);
 
 impl<S: Store> HashReader for StoreHashes<'_, S> {
     fn read_hashes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, oretrace_tlog::Error> {
-        self.0.read_hashes(ids).map_err(|e| oretrace_tlog::Error::Reader {
-            id: ids.first().copied().unwrap_or(NodeId::new(0, 0)),
-            source: Box::new(e),
-        })
+        self.0
+            .read_hashes(ids)
+            .map_err(|e| oretrace_tlog::Error::Reader {
+                id: ids.first().copied().unwrap_or(NodeId::new(0, 0)),
+                source: Box::new(e),
+            })
     }
 }
 
@@ -100,15 +107,30 @@ impl<S: Store> Sequencer<S> {
         let range = CompactRange::from_parts(size, nodes).map_err(internal)?;
         let note = store.checkpoint()?;
         let checkpoint = match &note {
-            Some(bytes) => Checkpoint::open(bytes, &shared.log_key.verifier()).map_err(|e| {
-                internal(format!("the stored checkpoint does not verify with this log key: {e}"))
-            })?.0,
+            Some(bytes) => {
+                Checkpoint::open(bytes, &shared.log_key.verifier())
+                    .map_err(|e| {
+                        internal(format!(
+                            "the stored checkpoint does not verify with this log key: {e}"
+                        ))
+                    })?
+                    .0
+            }
             None => Checkpoint::new(shared.log_key.name(), 0, EMPTY_ROOT).map_err(internal)?,
         };
         if checkpoint.size() > size {
-            return Err(internal(format!("the checkpoint covers {} entries but only {size} are stored", checkpoint.size())));
+            return Err(internal(format!(
+                "the checkpoint covers {} entries but only {size} are stored",
+                checkpoint.size()
+            )));
         }
-        let mut sequencer = Sequencer { shared, range, checkpoint, checkpoint_note: note, max_batch };
+        let mut sequencer = Sequencer {
+            shared,
+            range,
+            checkpoint,
+            checkpoint_note: note,
+            max_batch,
+        };
         if sequencer.checkpoint_note.is_none() || sequencer.checkpoint.size() < size {
             sequencer.publish(&sequencer.range.clone())?;
         }
@@ -122,12 +144,20 @@ impl<S: Store> Sequencer<S> {
         let old = &self.checkpoint;
         let (size, root) = (range.size(), range.root());
         if old.size() > 0 {
-            let proof = prove_consistency(old.size(), size, &StoreHashes(store)).map_err(internal)?;
-            verify_consistency(old.size(), size, &proof, old.root(), &root)
-                .map_err(|e| internal(format!("stored tree is not consistent with the last checkpoint: {e}")))?;
+            let proof =
+                prove_consistency(old.size(), size, &StoreHashes(store)).map_err(internal)?;
+            verify_consistency(old.size(), size, &proof, old.root(), &root).map_err(|e| {
+                internal(format!(
+                    "stored tree is not consistent with the last checkpoint: {e}"
+                ))
+            })?;
         }
-        let checkpoint = Checkpoint::new(self.shared.log_key.name(), size, root).map_err(internal)?;
-        let note = checkpoint.sign(&self.shared.log_key).map_err(internal)?.to_bytes();
+        let checkpoint =
+            Checkpoint::new(self.shared.log_key.name(), size, root).map_err(internal)?;
+        let note = checkpoint
+            .sign(&self.shared.log_key)
+            .map_err(internal)?
+            .to_bytes();
         if !store.swap_checkpoint(self.checkpoint_note.as_deref(), &note)? {
             return Err(internal("the checkpoint was moved by another writer"));
         }
@@ -181,9 +211,16 @@ impl<S: Store> Sequencer<S> {
         }
         let mut range = self.range.clone();
         for row in &batch.entries {
-            range.append(leaf_hash(&row.entry), |id, hash| batch.hashes.push((id, *hash)));
+            range.append(leaf_hash(&row.entry), |id, hash| {
+                batch.hashes.push((id, *hash))
+            });
         }
-        let outcome = self.shared.store.integrate(&batch).map_err(Refusal::from).and_then(|()| self.publish(&range));
+        let outcome = self
+            .shared
+            .store
+            .integrate(&batch)
+            .map_err(Refusal::from)
+            .and_then(|()| self.publish(&range));
         match outcome {
             Ok(()) => {
                 self.range = range;
@@ -194,11 +231,15 @@ impl<S: Store> Sequencer<S> {
             Err(refusal) => {
                 tracing::error!(error = %refusal_detail(&refusal), "batch failed; reloading the tree from the store");
                 for (reply, _) in accepted {
-                    let _ = reply.send(Err(Refusal::Internal("the batch could not be stored".into())));
+                    let _ = reply.send(Err(Refusal::Internal(
+                        "the batch could not be stored".into(),
+                    )));
                 }
                 match Sequencer::recover(self.shared.clone(), self.max_batch) {
                     Ok(fresh) => *self = fresh,
-                    Err(e) => tracing::error!(error = %refusal_detail(&e), "could not reload the tree"),
+                    Err(e) => {
+                        tracing::error!(error = %refusal_detail(&e), "could not reload the tree")
+                    }
                 }
             }
         }
@@ -216,20 +257,39 @@ impl<S: Store> Ledger<S> {
     /// Opens the ledger on `store`: recovers the tree, publishes a
     /// checkpoint for any entries a crash left uncovered, and starts the
     /// sequencer thread.
-    pub fn start(store: S, log_key: NoteSigner, operator: NoteVerifier, config: LedgerConfig) -> Result<Self, Refusal> {
-        let shared = Arc::new(Shared { store, log_key, operator });
+    pub fn start(
+        store: S,
+        log_key: NoteSigner,
+        operator: NoteVerifier,
+        config: LedgerConfig,
+    ) -> Result<Self, Refusal> {
+        let shared = Arc::new(Shared {
+            store,
+            log_key,
+            operator,
+        });
         let sequencer = Sequencer::recover(shared.clone(), config.max_batch.max(1))?;
         let (tx, rx) = sync_channel(config.queue.max(1));
         let handle = std::thread::Builder::new()
             .name("oretrace-sequencer".into())
             .spawn(move || sequencer.run(rx))
             .map_err(internal)?;
-        Ok(Ledger { shared, queue: Some(tx), sequencer: Some(handle) })
+        Ok(Ledger {
+            shared,
+            queue: Some(tx),
+            sequencer: Some(handle),
+        })
     }
 
-    fn enqueue(&self, record: SignedRecord) -> Result<tokio::sync::oneshot::Receiver<Result<u64, Refusal>>, Refusal> {
+    fn enqueue(
+        &self,
+        record: SignedRecord,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<u64, Refusal>>, Refusal> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        let queue = self.queue.as_ref().ok_or_else(|| internal("the ledger is shutting down"))?;
+        let queue = self
+            .queue
+            .as_ref()
+            .ok_or_else(|| internal("the ledger is shutting down"))?;
         match queue.try_send(Job { record, reply }) {
             Ok(()) => Ok(rx),
             Err(TrySendError::Full(_)) => Err(Refusal::Overloaded),
@@ -241,13 +301,15 @@ impl<S: Store> Ledger<S> {
     /// is durable and covered by a published checkpoint.
     pub async fn submit(&self, record: SignedRecord) -> Result<u64, Refusal> {
         let rx = self.enqueue(record)?;
-        rx.await.map_err(|_| internal("the sequencer dropped the record"))?
+        rx.await
+            .map_err(|_| internal("the sequencer dropped the record"))?
     }
 
     /// [`Ledger::submit`] for callers outside an async runtime.
     pub fn submit_blocking(&self, record: SignedRecord) -> Result<u64, Refusal> {
         let rx = self.enqueue(record)?;
-        rx.blocking_recv().map_err(|_| internal("the sequencer dropped the record"))?
+        rx.blocking_recv()
+            .map_err(|_| internal("the sequencer dropped the record"))?
     }
 
     /// Submits many records without waiting between them; returns each
@@ -256,7 +318,12 @@ impl<S: Store> Ledger<S> {
         let pending: Vec<_> = records.into_iter().map(|r| self.enqueue(r)).collect();
         pending
             .into_iter()
-            .map(|p| p.and_then(|rx| rx.blocking_recv().map_err(|_| internal("the sequencer dropped the record"))?))
+            .map(|p| {
+                p.and_then(|rx| {
+                    rx.blocking_recv()
+                        .map_err(|_| internal("the sequencer dropped the record"))?
+                })
+            })
             .collect()
     }
 
@@ -275,8 +342,13 @@ impl<S: Store> Ledger<S> {
 
     /// The published checkpoint note and its parsed form.
     pub fn checkpoint(&self) -> Result<(Checkpoint, Vec<u8>), Refusal> {
-        let note = self.shared.store.checkpoint()?.ok_or_else(|| internal("no checkpoint is published"))?;
-        let (checkpoint, _) = Checkpoint::open(&note, &self.shared.log_key.verifier()).map_err(internal)?;
+        let note = self
+            .shared
+            .store
+            .checkpoint()?
+            .ok_or_else(|| internal("no checkpoint is published"))?;
+        let (checkpoint, _) =
+            Checkpoint::open(&note, &self.shared.log_key.verifier()).map_err(internal)?;
         Ok((checkpoint, note))
     }
 
@@ -287,29 +359,57 @@ impl<S: Store> Ledger<S> {
         if index >= checkpoint.size() {
             return Err(Refusal::Unprocessable {
                 field: "index".into(),
-                rule: format!("no entry {index} in the published log of size {}", checkpoint.size()),
+                rule: format!(
+                    "no entry {index} in the published log of size {}",
+                    checkpoint.size()
+                ),
             });
         }
-        let proof = prove_inclusion(index, checkpoint.size(), &StoreHashes(&self.shared.store)).map_err(internal)?;
-        let entry = self.shared.store.read_entries(index, 1)?.pop().ok_or_else(|| internal("entry vanished"))?;
-        Ok(Receipt { extra: Some(entry), index, proof, checkpoint: note })
+        let proof = prove_inclusion(index, checkpoint.size(), &StoreHashes(&self.shared.store))
+            .map_err(internal)?;
+        let entry = self
+            .shared
+            .store
+            .read_entries(index, 1)?
+            .pop()
+            .ok_or_else(|| internal("entry vanished"))?;
+        Ok(Receipt {
+            extra: Some(entry),
+            index,
+            proof,
+            checkpoint: note,
+        })
     }
 
     /// The bytes of a tile or entry bundle, if the published checkpoint
     /// covers it.
     pub fn tile(&self, tile: &TileId) -> Result<Option<Vec<u8>>, Refusal> {
         let (checkpoint, _) = self.checkpoint()?;
+        // The last leaf the tile covers must be in the published tree;
+        // checked arithmetic so that absurd paths are simply absent.
         let level = u32::from(tile.hash_level()) * u32::from(TILE_HEIGHT);
-        let end = (tile.index * TILE_WIDTH + u64::from(tile.width)).checked_shl(level);
+        let end = tile
+            .index
+            .checked_mul(TILE_WIDTH)
+            .and_then(|first| first.checked_add(u64::from(tile.width)))
+            .and_then(|hashes| {
+                if level >= 64 {
+                    None
+                } else {
+                    hashes.checked_mul(1u64 << level)
+                }
+            });
         match end {
-            Some(end) if end <= checkpoint.size() && (level < 64) => {}
+            Some(end) if end <= checkpoint.size() => {}
             _ => return Ok(None),
         }
         let store = &self.shared.store;
         match tile.kind {
             TileKind::Hashes(_) => {
                 let ids: Vec<NodeId> = tile.nodes().collect();
-                Ok(Some(store.read_hashes(&ids)?.iter().flat_map(|h| h.0).collect()))
+                Ok(Some(
+                    store.read_hashes(&ids)?.iter().flat_map(|h| h.0).collect(),
+                ))
             }
             TileKind::Entries => {
                 let entries = store.read_entries(tile.index * TILE_WIDTH, u64::from(tile.width))?;

@@ -6,8 +6,8 @@
 //! SQL, and the binary chooses the backend.
 
 pub mod conformance;
-pub mod memory;
 pub mod ledger;
+pub mod memory;
 pub mod rebuild;
 pub mod rules;
 pub mod state;

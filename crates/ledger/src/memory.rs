@@ -61,11 +61,15 @@ impl MemoryStore {
     }
 
     fn read(&self) -> StoreResult<std::sync::RwLockReadGuard<'_, Inner>> {
-        self.inner.read().map_err(|_| StoreError("lock poisoned".into()))
+        self.inner
+            .read()
+            .map_err(|_| StoreError("lock poisoned".into()))
     }
 
     fn write(&self) -> StoreResult<std::sync::RwLockWriteGuard<'_, Inner>> {
-        self.inner.write().map_err(|_| StoreError("lock poisoned".into()))
+        self.inner
+            .write()
+            .map_err(|_| StoreError("lock poisoned".into()))
     }
 }
 
@@ -100,10 +104,17 @@ impl Store for MemoryStore {
         let size = inner.entries.len() as u64;
         for (i, row) in batch.entries.iter().enumerate() {
             if row.index != size + i as u64 {
-                return Err(StoreError(format!("entry index {} is not the next index {}", row.index, size + i as u64)));
+                return Err(StoreError(format!(
+                    "entry index {} is not the next index {}",
+                    row.index,
+                    size + i as u64
+                )));
             }
             if inner.record_hashes.contains_key(&row.record_hash) {
-                return Err(StoreError(format!("record of entry {} is already stored", row.index)));
+                return Err(StoreError(format!(
+                    "record of entry {} is already stored",
+                    row.index
+                )));
             }
         }
         for row in &batch.entries {
@@ -122,15 +133,26 @@ impl Store for MemoryStore {
     fn read_hashes(&self, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
         let inner = self.read()?;
         ids.iter()
-            .map(|id| inner.hashes.get(id).copied().ok_or_else(|| StoreError(format!("no stored hash at {id}"))))
+            .map(|id| {
+                inner
+                    .hashes
+                    .get(id)
+                    .copied()
+                    .ok_or_else(|| StoreError(format!("no stored hash at {id}")))
+            })
             .collect()
     }
 
     fn read_entries(&self, start: u64, count: u64) -> StoreResult<Vec<Vec<u8>>> {
         let inner = self.read()?;
-        let end = start.checked_add(count).ok_or_else(|| StoreError("range overflows".into()))?;
+        let end = start
+            .checked_add(count)
+            .ok_or_else(|| StoreError("range overflows".into()))?;
         if end > inner.entries.len() as u64 {
-            return Err(StoreError(format!("entries {start}..{end} are beyond the log size {}", inner.entries.len())));
+            return Err(StoreError(format!(
+                "entries {start}..{end} are beyond the log size {}",
+                inner.entries.len()
+            )));
         }
         Ok(inner.entries[start as usize..end as usize].to_vec())
     }
@@ -149,7 +171,12 @@ impl Store for MemoryStore {
     }
 
     fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
-        Ok(self.read()?.lot_events.get(lot).cloned().unwrap_or_default())
+        Ok(self
+            .read()?
+            .lot_events
+            .get(lot)
+            .cloned()
+            .unwrap_or_default())
     }
 
     fn parties(&self) -> StoreResult<Vec<PartyState>> {

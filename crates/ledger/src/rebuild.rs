@@ -21,11 +21,17 @@ pub struct RebuildReport {
 /// Drops every projection and replays every entry of the log through the
 /// same rules that accepted it; checks that the entries give the
 /// checkpoint's root. Any entry the rules now refuse is an error.
-pub fn rebuild<S: Store>(store: &S, log_key: &NoteVerifier, operator: &NoteVerifier) -> Result<RebuildReport, Refusal> {
+pub fn rebuild<S: Store>(
+    store: &S,
+    log_key: &NoteVerifier,
+    operator: &NoteVerifier,
+) -> Result<RebuildReport, Refusal> {
     let size = store.size()?;
-    let note = store.checkpoint()?.ok_or_else(|| Refusal::Internal("no checkpoint is published".into()))?;
-    let (checkpoint, _) =
-        Checkpoint::open(&note, log_key).map_err(|e| Refusal::Internal(format!("the checkpoint does not verify: {e}")))?;
+    let note = store
+        .checkpoint()?
+        .ok_or_else(|| Refusal::Internal("no checkpoint is published".into()))?;
+    let (checkpoint, _) = Checkpoint::open(&note, log_key)
+        .map_err(|e| Refusal::Internal(format!("the checkpoint does not verify: {e}")))?;
     store.clear_projections()?;
     let mut range = CompactRange::new();
     let mut index = 0u64;
@@ -36,10 +42,12 @@ pub fn rebuild<S: Store>(store: &S, log_key: &NoteVerifier, operator: &NoteVerif
         {
             let mut overlay = Overlay::new(store);
             for entry in &entries {
-                let signed = SignedRecord::from_entry(entry)
-                    .map_err(|e| Refusal::Internal(format!("entry {index} is not a record: {e}")))?;
-                let c = changes_of(&overlay, operator, &signed, index)
-                    .map_err(|e| Refusal::Internal(format!("entry {index} is refused on replay: {e}")))?;
+                let signed = SignedRecord::from_entry(entry).map_err(|e| {
+                    Refusal::Internal(format!("entry {index} is not a record: {e}"))
+                })?;
+                let c = changes_of(&overlay, operator, &signed, index).map_err(|e| {
+                    Refusal::Internal(format!("entry {index} is refused on replay: {e}"))
+                })?;
                 overlay.accept(signed.record_hash(), index, &c);
                 changes.extend(c);
                 range.append(leaf_hash(entry), |_, _| {});
@@ -56,5 +64,8 @@ pub fn rebuild<S: Store>(store: &S, log_key: &NoteVerifier, operator: &NoteVerif
         }
         store.apply_changes(&changes)?;
     }
-    Ok(RebuildReport { entries: size, root: range.root() })
+    Ok(RebuildReport {
+        entries: size,
+        root: range.root(),
+    })
 }

@@ -49,7 +49,10 @@ impl From<StoreError> for Refusal {
 }
 
 fn unprocessable(field: impl Into<String>, rule: impl Into<String>) -> Refusal {
-    Refusal::Unprocessable { field: field.into(), rule: rule.into() }
+    Refusal::Unprocessable {
+        field: field.into(),
+        rule: rule.into(),
+    }
 }
 
 /// A [`StateView`] that sees the store plus the changes of the records
@@ -154,12 +157,20 @@ struct Signers {
     own_keys: bool,
 }
 
-fn check_signatures(view: &impl StateView, operator: &NoteVerifier, signed: &SignedRecord) -> Result<Signers, Refusal> {
+fn check_signatures(
+    view: &impl StateView,
+    operator: &NoteVerifier,
+    signed: &SignedRecord,
+) -> Result<Signers, Refusal> {
     let listed: Vec<NoteVerifier> = match signed.record() {
         Record::Party(p) => p.keys.clone(),
         _ => Vec::new(),
     };
-    let mut signers = Signers { parties: BTreeSet::new(), operator: false, own_keys: false };
+    let mut signers = Signers {
+        parties: BTreeSet::new(),
+        operator: false,
+        own_keys: false,
+    };
     if signed.signatures().is_empty() {
         return Err(Refusal::Unauthenticated("the record is not signed".into()));
     }
@@ -171,12 +182,16 @@ fn check_signatures(view: &impl StateView, operator: &NoteVerifier, signed: &Sig
             continue;
         }
         if let Some(key) = view.key(&sig.name, sig.key_id)? {
-            let verifier = NoteVerifier::from_vkey(&key.vkey).map_err(|e| Refusal::Internal(e.to_string()))?;
+            let verifier =
+                NoteVerifier::from_vkey(&key.vkey).map_err(|e| Refusal::Internal(e.to_string()))?;
             signed.signed_by(&verifier).map_err(bad)?;
             signers.parties.insert(key.party);
             continue;
         }
-        if let Some(own) = listed.iter().find(|k| k.name() == sig.name && k.key_id() == sig.key_id) {
+        if let Some(own) = listed
+            .iter()
+            .find(|k| k.name() == sig.name && k.key_id() == sig.key_id)
+        {
             signed.signed_by(own).map_err(bad)?;
             signers.own_keys = true;
             continue;
@@ -193,28 +208,36 @@ fn require_signer(signers: &Signers, party: &str, what: &str) -> Result<(), Refu
     if signers.parties.contains(party) {
         return Ok(());
     }
-    Err(Refusal::Forbidden(format!("{what} must be signed by {party}")))
+    Err(Refusal::Forbidden(format!(
+        "{what} must be signed by {party}"
+    )))
 }
 
 fn held_lot(view: &impl StateView, id: &str, field: &str) -> Result<LotState, Refusal> {
-    let lot = view.lot(id)?.ok_or_else(|| unprocessable(field, format!("lot {id} does not exist")))?;
+    let lot = view
+        .lot(id)?
+        .ok_or_else(|| unprocessable(field, format!("lot {id} does not exist")))?;
     match &lot.status {
         LotStatus::Held => Ok(lot),
-        LotStatus::InTransit { shipment } => {
-            Err(unprocessable(field, format!("lot {id} is in transit in shipment {shipment}")))
-        }
-        LotStatus::Consumed { transformation } => {
-            Err(unprocessable(field, format!("lot {id} was consumed by transformation {transformation}")))
-        }
+        LotStatus::InTransit { shipment } => Err(unprocessable(
+            field,
+            format!("lot {id} is in transit in shipment {shipment}"),
+        )),
+        LotStatus::Consumed { transformation } => Err(unprocessable(
+            field,
+            format!("lot {id} was consumed by transformation {transformation}"),
+        )),
     }
 }
 
 fn existing_site(view: &impl StateView, id: &str, field: &str) -> Result<SiteState, Refusal> {
-    view.site(id)?.ok_or_else(|| unprocessable(field, format!("site {id} does not exist")))
+    view.site(id)?
+        .ok_or_else(|| unprocessable(field, format!("site {id} does not exist")))
 }
 
 fn existing_party(view: &impl StateView, id: &str, field: &str) -> Result<PartyState, Refusal> {
-    view.party(id)?.ok_or_else(|| unprocessable(field, format!("party {id} does not exist")))
+    view.party(id)?
+        .ok_or_else(|| unprocessable(field, format!("party {id} does not exist")))
 }
 
 /// Authorises a signed record against the registry's state and returns
@@ -249,12 +272,14 @@ pub fn changes_of(
             match &existing {
                 None => {
                     if !signers.own_keys {
-                        return Err(Refusal::Forbidden(format!(
-                            "a new party must be signed by one of the keys it lists (proof of possession)"
-                        )));
+                        return Err(Refusal::Forbidden(
+                            "a new party must be signed by one of the keys it lists (proof of possession)".into(),
+                        ));
                     }
                     if !signers.operator {
-                        return Err(Refusal::Forbidden("a new party must be endorsed by the registry operator's key".into()));
+                        return Err(Refusal::Forbidden(
+                            "a new party must be endorsed by the registry operator's key".into(),
+                        ));
                     }
                 }
                 Some(_) => require_signer(&signers, id, &format!("an update of party {id}"))?,
@@ -264,18 +289,24 @@ pub fn changes_of(
             }
             if let Some(RecordJson::Party { keys, .. }) = existing.as_ref().map(|e| &e.record) {
                 for vkey in keys {
-                    if let Ok(old) = NoteVerifier::from_vkey(vkey) {
-                        if !p.keys.contains(&old) {
-                            changes.push(Change::RemoveKey { name: old.name().to_owned(), key_id: old.key_id() });
-                        }
+                    if let Ok(old) = NoteVerifier::from_vkey(vkey)
+                        && !p.keys.contains(&old)
+                    {
+                        changes.push(Change::RemoveKey {
+                            name: old.name().to_owned(),
+                            key_id: old.key_id(),
+                        });
                     }
                 }
             }
             for (i, key) in p.keys.iter().enumerate() {
-                if let Some(other) = view.key(key.name(), key.key_id())? {
-                    if other.party != id {
-                        return Err(unprocessable(format!("keys[{i}]"), format!("the key belongs to party {}", other.party)));
-                    }
+                if let Some(other) = view.key(key.name(), key.key_id())?
+                    && other.party != id
+                {
+                    return Err(unprocessable(
+                        format!("keys[{i}]"),
+                        format!("the key belongs to party {}", other.party),
+                    ));
                 }
                 changes.push(Change::PutKey(KeyState {
                     name: key.name().to_owned(),
@@ -284,12 +315,20 @@ pub fn changes_of(
                     party: id.to_owned(),
                 }));
             }
-            changes.push(Change::PutParty(PartyState { id: id.to_owned(), record: json, index }));
+            changes.push(Change::PutParty(PartyState {
+                id: id.to_owned(),
+                record: json,
+                index,
+            }));
         }
         Record::Site(s) => {
             existing_party(view, s.operator.as_str(), "operator")?;
             if let Some(old) = view.site(s.id.as_str())? {
-                require_signer(&signers, &old.operator, &format!("an update of site {}", s.id))?;
+                require_signer(
+                    &signers,
+                    &old.operator,
+                    &format!("an update of site {}", s.id),
+                )?;
             }
             require_signer(&signers, s.operator.as_str(), &format!("site {}", s.id))?;
             changes.push(Change::PutSite(SiteState {
@@ -305,7 +344,11 @@ pub fn changes_of(
                 return Err(unprocessable("id", format!("lot {} already exists", l.id)));
             }
             let site = existing_site(view, l.site.as_str(), "site")?;
-            require_signer(&signers, &site.operator, &format!("a lot commissioned at {}", site.id))?;
+            require_signer(
+                &signers,
+                &site.operator,
+                &format!("a lot commissioned at {}", site.id),
+            )?;
             changes.push(Change::PutLot(LotState {
                 id: l.id.to_string(),
                 commodity: l.commodity.to_string(),
@@ -322,14 +365,19 @@ pub fn changes_of(
                 figures: l.figures.as_str().into(),
                 index,
             }));
-            changes.push(Change::LotEvent { lot: l.id.to_string(), index });
+            changes.push(Change::LotEvent {
+                lot: l.id.to_string(),
+                index,
+            });
         }
         Record::Assay(a) => {
             let mut lot = view
                 .lot(a.lot.as_str())?
                 .ok_or_else(|| unprocessable("lot", format!("lot {} does not exist", a.lot)))?;
             existing_party(view, a.laboratory.as_str(), "laboratory")?;
-            if !signers.parties.contains(&lot.custodian) && !signers.parties.contains(a.laboratory.as_str()) {
+            if !signers.parties.contains(&lot.custodian)
+                && !signers.parties.contains(a.laboratory.as_str())
+            {
                 return Err(Refusal::Forbidden(format!(
                     "an assay of {} must be signed by its custodian {} or by the laboratory {}",
                     a.lot, lot.custodian, a.laboratory
@@ -340,47 +388,86 @@ pub fn changes_of(
             lot.element_percent.retain(|(e, _)| *e != element);
             lot.element_percent.push((element, format_decimal(&grade)));
             lot.element_percent.sort();
-            let total: Decimal =
-                lot.element_percent.iter().filter_map(|(_, g)| oretrace_domain::values::parse_decimal(g).ok()).sum();
+            let total: Decimal = lot
+                .element_percent
+                .iter()
+                .filter_map(|(_, g)| oretrace_domain::values::parse_decimal(g).ok())
+                .sum();
             if total > Decimal::from(100) {
                 return Err(unprocessable(
                     "value",
-                    format!("the assays of lot {} would put {} % of elements in it, more than the lot", a.lot, format_decimal(&total)),
+                    format!(
+                        "the assays of lot {} would put {} % of elements in it, more than the lot",
+                        a.lot,
+                        format_decimal(&total)
+                    ),
                 ));
             }
             changes.push(Change::PutLot(lot));
-            changes.push(Change::LotEvent { lot: a.lot.to_string(), index });
+            changes.push(Change::LotEvent {
+                lot: a.lot.to_string(),
+                index,
+            });
         }
         Record::Shipment(s) => ship(view, &signers, s, json, index, &mut changes)?,
         Record::Receipt(r) => {
-            let mut shipment = view
-                .shipment(r.shipment.as_str())?
-                .ok_or_else(|| unprocessable("shipment", format!("shipment {} does not exist", r.shipment)))?;
+            let mut shipment = view.shipment(r.shipment.as_str())?.ok_or_else(|| {
+                unprocessable(
+                    "shipment",
+                    format!("shipment {} does not exist", r.shipment),
+                )
+            })?;
             if let Some(at) = shipment.received {
-                return Err(unprocessable("shipment", format!("shipment {} was received at index {at}", r.shipment)));
+                return Err(unprocessable(
+                    "shipment",
+                    format!("shipment {} was received at index {at}", r.shipment),
+                ));
             }
-            require_signer(&signers, &shipment.receiver, &format!("the receipt of shipment {}", r.shipment))?;
+            require_signer(
+                &signers,
+                &shipment.receiver,
+                &format!("the receipt of shipment {}", r.shipment),
+            )?;
             if r.site.as_str() != shipment.to {
-                return Err(unprocessable("site", format!("shipment {} goes to {}", r.shipment, shipment.to)));
+                return Err(unprocessable(
+                    "site",
+                    format!("shipment {} goes to {}", r.shipment, shipment.to),
+                ));
             }
             let listed: BTreeSet<&str> = r.lots.iter().map(|(l, _)| l.as_str()).collect();
             let shipped: BTreeSet<&str> = shipment.lots.iter().map(String::as_str).collect();
             if listed != shipped {
-                return Err(unprocessable("lots", format!("the receipt must list exactly the shipped lots: {}", shipment.lots.join(", "))));
+                return Err(unprocessable(
+                    "lots",
+                    format!(
+                        "the receipt must list exactly the shipped lots: {}",
+                        shipment.lots.join(", ")
+                    ),
+                ));
             }
             for (i, (lot_id, mass)) in r.lots.iter().enumerate() {
                 let mut lot = view
                     .lot(lot_id.as_str())?
                     .ok_or_else(|| Refusal::Internal(format!("shipped lot {lot_id} vanished")))?;
-                if lot.status != (LotStatus::InTransit { shipment: shipment.id.clone() }) {
-                    return Err(unprocessable(format!("lots[{i}]"), format!("lot {lot_id} is not in transit in this shipment")));
+                if lot.status
+                    != (LotStatus::InTransit {
+                        shipment: shipment.id.clone(),
+                    })
+                {
+                    return Err(unprocessable(
+                        format!("lots[{i}]"),
+                        format!("lot {lot_id} is not in transit in this shipment"),
+                    ));
                 }
                 lot.status = LotStatus::Held;
                 lot.custodian = shipment.receiver.clone();
                 lot.site = shipment.to.clone();
                 lot.received_mass = Some(mass_json(mass));
                 changes.push(Change::PutLot(lot));
-                changes.push(Change::LotEvent { lot: lot_id.to_string(), index });
+                changes.push(Change::LotEvent {
+                    lot: lot_id.to_string(),
+                    index,
+                });
             }
             shipment.received = Some(index);
             changes.push(Change::PutShipment(shipment));
@@ -403,7 +490,10 @@ fn ship(
     changes: &mut Vec<Change>,
 ) -> Result<(), Refusal> {
     if view.shipment(s.id.as_str())?.is_some() {
-        return Err(unprocessable("id", format!("shipment {} already exists", s.id)));
+        return Err(unprocessable(
+            "id",
+            format!("shipment {} already exists", s.id),
+        ));
     }
     existing_site(view, s.from.as_str(), "from")?;
     existing_site(view, s.to.as_str(), "to")?;
@@ -416,18 +506,33 @@ fn ship(
         let field = format!("lots[{i}]");
         let mut lot = held_lot(view, lot_id.as_str(), &field)?;
         if lot.site != s.from.as_str() {
-            return Err(unprocessable(field, format!("lot {lot_id} is at {}, not at {}", lot.site, s.from)));
+            return Err(unprocessable(
+                field,
+                format!("lot {lot_id} is at {}, not at {}", lot.site, s.from),
+            ));
         }
-        require_signer(signers, &lot.custodian, &format!("a shipment of {lot_id} (only its custodian ships it)"))?;
+        require_signer(
+            signers,
+            &lot.custodian,
+            &format!("a shipment of {lot_id} (only its custodian ships it)"),
+        )?;
         match &shipper {
             Some(p) if *p != lot.custodian => {
-                return Err(unprocessable(field, "all lots of a shipment have one custodian"));
+                return Err(unprocessable(
+                    field,
+                    "all lots of a shipment have one custodian",
+                ));
             }
             _ => shipper = Some(lot.custodian.clone()),
         }
-        lot.status = LotStatus::InTransit { shipment: s.id.to_string() };
+        lot.status = LotStatus::InTransit {
+            shipment: s.id.to_string(),
+        };
         changes.push(Change::PutLot(lot));
-        changes.push(Change::LotEvent { lot: lot_id.to_string(), index });
+        changes.push(Change::LotEvent {
+            lot: lot_id.to_string(),
+            index,
+        });
     }
     changes.push(Change::PutShipment(ShipmentState {
         id: s.id.to_string(),
@@ -456,25 +561,45 @@ fn transform(
         let field = format!("inputs[{i}]");
         let mut lot = held_lot(view, lot_id.as_str(), &field)?;
         if lot.site != site.id {
-            return Err(unprocessable(field, format!("lot {lot_id} is at {}, not at {}", lot.site, site.id)));
+            return Err(unprocessable(
+                field,
+                format!("lot {lot_id} is at {}, not at {}", lot.site, site.id),
+            ));
         }
-        require_signer(signers, &lot.custodian, &format!("processing {lot_id} (only its custodian transforms it)"))?;
-        let available_kg = mass_kg(&lot.wet_mass).ok_or_else(|| Refusal::Internal(format!("stored mass of {lot_id} is unreadable")))?;
+        require_signer(
+            signers,
+            &lot.custodian,
+            &format!("processing {lot_id} (only its custodian transforms it)"),
+        )?;
+        let available_kg = mass_kg(&lot.wet_mass)
+            .ok_or_else(|| Refusal::Internal(format!("stored mass of {lot_id} is unreadable")))?;
         if consumed.kilograms() > available_kg {
             return Err(unprocessable(
                 format!("{field}.mass"),
-                format!("{lot_id} holds {} kg; {} kg cannot be consumed", format_decimal(&available_kg), format_decimal(&consumed.kilograms())),
+                format!(
+                    "{lot_id} holds {} kg; {} kg cannot be consumed",
+                    format_decimal(&available_kg),
+                    format_decimal(&consumed.kilograms())
+                ),
             ));
         }
         custodian = Some(lot.custodian.clone());
-        lot.status = LotStatus::Consumed { transformation: t.id.to_string() };
+        lot.status = LotStatus::Consumed {
+            transformation: t.id.to_string(),
+        };
         changes.push(Change::PutLot(lot));
-        changes.push(Change::LotEvent { lot: lot_id.to_string(), index });
+        changes.push(Change::LotEvent {
+            lot: lot_id.to_string(),
+            index,
+        });
     }
     let custodian = custodian.unwrap_or_default();
     for (i, o) in t.outputs.iter().enumerate() {
         if view.lot(o.id.as_str())?.is_some() {
-            return Err(unprocessable(format!("outputs[{i}].id"), format!("lot {} already exists", o.id)));
+            return Err(unprocessable(
+                format!("outputs[{i}].id"),
+                format!("lot {} already exists", o.id),
+            ));
         }
         changes.push(Change::PutLot(LotState {
             id: o.id.to_string(),
@@ -492,7 +617,10 @@ fn transform(
             figures: t.figures.as_str().into(),
             index,
         }));
-        changes.push(Change::LotEvent { lot: o.id.to_string(), index });
+        changes.push(Change::LotEvent {
+            lot: o.id.to_string(),
+            index,
+        });
     }
     Ok(())
 }

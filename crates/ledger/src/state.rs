@@ -92,10 +92,16 @@ pub struct ShipmentState {
 pub enum Change {
     PutParty(PartyState),
     PutKey(KeyState),
-    RemoveKey { name: String, key_id: u32 },
+    RemoveKey {
+        name: String,
+        key_id: u32,
+    },
     PutSite(SiteState),
     PutLot(LotState),
     PutShipment(ShipmentState),
     /// Entry `index` concerns `lot` (for the lot's event history).
-    LotEvent { lot: String, index: u64 },
+    LotEvent {
+        lot: String,
+        index: u64,
+    },
 }

@@ -59,14 +59,43 @@ fn world() -> World {
     )
     .unwrap();
     let (fwo, ussm, lab) = (key("fwo/k1", 3), key("ussm/k1", 4), key("lab/k1", 5));
-    let w = World { ledger, operator, fwo, ussm, lab };
-    for (id, k, c) in [("fwo", &w.fwo, "PK"), ("ussm", &w.ussm, "US"), ("lab", &w.lab, "PK")] {
-        w.ledger.submit_blocking(signed(party(id, k, c), &[k, &w.operator])).unwrap();
+    let w = World {
+        ledger,
+        operator,
+        fwo,
+        ussm,
+        lab,
+    };
+    for (id, k, c) in [
+        ("fwo", &w.fwo, "PK"),
+        ("ussm", &w.ussm, "US"),
+        ("lab", &w.lab, "PK"),
+    ] {
+        w.ledger
+            .submit_blocking(signed(party(id, k, c), &[k, &w.operator]))
+            .unwrap();
     }
-    w.ledger.submit_blocking(signed(site("fwo-chitral", "fwo", "exploration-area"), &[&w.fwo])).unwrap();
-    w.ledger.submit_blocking(signed(site("karachi-port", "fwo", "port"), &[&w.fwo])).unwrap();
-    w.ledger.submit_blocking(signed(site("ussm-madison", "ussm", "receiving-plant"), &[&w.ussm])).unwrap();
-    w.ledger.submit_blocking(signed(lot("urn:oretrace:lot:sb-1", "fwo-chitral"), &[&w.fwo])).unwrap();
+    w.ledger
+        .submit_blocking(signed(
+            site("fwo-chitral", "fwo", "exploration-area"),
+            &[&w.fwo],
+        ))
+        .unwrap();
+    w.ledger
+        .submit_blocking(signed(site("karachi-port", "fwo", "port"), &[&w.fwo]))
+        .unwrap();
+    w.ledger
+        .submit_blocking(signed(
+            site("ussm-madison", "ussm", "receiving-plant"),
+            &[&w.ussm],
+        ))
+        .unwrap();
+    w.ledger
+        .submit_blocking(signed(
+            lot("urn:oretrace:lot:sb-1", "fwo-chitral"),
+            &[&w.fwo],
+        ))
+        .unwrap();
     w
 }
 
@@ -91,15 +120,49 @@ fn custody_moves_by_signed_shipment_and_receipt() {
         "certificate_sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         "time": "2025-09-05T00:00:00Z", "figures": "illustrative"});
     w.ledger.submit_blocking(signed(assay, &[&w.lab])).unwrap();
-    let ship_index = w.ledger.submit_blocking(signed(shipment("s-1"), &[&w.fwo])).unwrap();
-    let lot = w.ledger.store().lot("urn:oretrace:lot:sb-1").unwrap().unwrap();
-    assert_eq!(lot.status, LotStatus::InTransit { shipment: "s-1".into() });
-    let receipt_index = w.ledger.submit_blocking(signed(receipt("s-1"), &[&w.ussm])).unwrap();
+    let ship_index = w
+        .ledger
+        .submit_blocking(signed(shipment("s-1"), &[&w.fwo]))
+        .unwrap();
+    let lot = w
+        .ledger
+        .store()
+        .lot("urn:oretrace:lot:sb-1")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        lot.status,
+        LotStatus::InTransit {
+            shipment: "s-1".into()
+        }
+    );
+    let receipt_index = w
+        .ledger
+        .submit_blocking(signed(receipt("s-1"), &[&w.ussm]))
+        .unwrap();
     assert_eq!(receipt_index, ship_index + 1);
-    let lot = w.ledger.store().lot("urn:oretrace:lot:sb-1").unwrap().unwrap();
-    assert_eq!((lot.custodian.as_str(), lot.site.as_str(), &lot.status), ("ussm", "ussm-madison", &LotStatus::Held));
-    assert_eq!(lot.element_percent, vec![("Sb".to_string(), "55.2".to_string())]);
-    assert_eq!(w.ledger.store().lot_events("urn:oretrace:lot:sb-1").unwrap().len(), 4);
+    let lot = w
+        .ledger
+        .store()
+        .lot("urn:oretrace:lot:sb-1")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (lot.custodian.as_str(), lot.site.as_str(), &lot.status),
+        ("ussm", "ussm-madison", &LotStatus::Held)
+    );
+    assert_eq!(
+        lot.element_percent,
+        vec![("Sb".to_string(), "55.2".to_string())]
+    );
+    assert_eq!(
+        w.ledger
+            .store()
+            .lot_events("urn:oretrace:lot:sb-1")
+            .unwrap()
+            .len(),
+        4
+    );
 
     // Every index is durable, covered by the checkpoint and provable.
     let (checkpoint, _) = w.ledger.checkpoint().unwrap();
@@ -117,7 +180,11 @@ fn custody_moves_by_signed_shipment_and_receipt() {
 fn refused(w: &World, record: SignedRecord) -> Refusal {
     let before = w.ledger.store().size().unwrap();
     let refusal = w.ledger.submit_blocking(record).unwrap_err();
-    assert_eq!(w.ledger.store().size().unwrap(), before, "a refused record writes nothing");
+    assert_eq!(
+        w.ledger.store().size().unwrap(),
+        before,
+        "a refused record writes nothing"
+    );
     refusal
 }
 
@@ -127,7 +194,10 @@ fn every_refusal_has_its_reason() {
     // A key no party registered.
     let stranger = key("fwo/stolen", 9);
     let r = refused(&w, signed(shipment("s-1"), &[&stranger]));
-    assert!(matches!(&r, Refusal::Unauthenticated(m) if m.contains("fwo/stolen")), "{r:?}");
+    assert!(
+        matches!(&r, Refusal::Unauthenticated(m) if m.contains("fwo/stolen")),
+        "{r:?}"
+    );
 
     // A registered key name with a different key behind it (wrong key).
     let impostor = key("fwo/k1", 10);
@@ -142,7 +212,10 @@ fn every_refusal_has_its_reason() {
     }
     let tampered = SignedRecord::from_envelope(&envelope).unwrap();
     let r = refused(&w, tampered);
-    assert!(matches!(&r, Refusal::Unauthenticated(m) if m.contains("invalid")), "{r:?}");
+    assert!(
+        matches!(&r, Refusal::Unauthenticated(m) if m.contains("invalid")),
+        "{r:?}"
+    );
 
     // An envelope with no signature at all is not even a record.
     envelope.signatures.clear();
@@ -150,32 +223,58 @@ fn every_refusal_has_its_reason() {
 
     // Only the custodian ships.
     let r = refused(&w, signed(shipment("s-1"), &[&w.ussm]));
-    assert!(matches!(&r, Refusal::Forbidden(m) if m.contains("custodian")), "{r:?}");
+    assert!(
+        matches!(&r, Refusal::Forbidden(m) if m.contains("custodian")),
+        "{r:?}"
+    );
 
     // A receipt by a third party.
-    w.ledger.submit_blocking(signed(shipment("s-1"), &[&w.fwo])).unwrap();
+    w.ledger
+        .submit_blocking(signed(shipment("s-1"), &[&w.fwo]))
+        .unwrap();
     let r = refused(&w, signed(receipt("s-1"), &[&w.lab]));
-    assert!(matches!(&r, Refusal::Forbidden(m) if m.contains("ussm")), "{r:?}");
+    assert!(
+        matches!(&r, Refusal::Forbidden(m) if m.contains("ussm")),
+        "{r:?}"
+    );
 
     // A replay of an accepted record, even re-signed by another key.
-    let index = w.ledger.submit_blocking(signed(receipt("s-1"), &[&w.ussm])).unwrap();
+    let index = w
+        .ledger
+        .submit_blocking(signed(receipt("s-1"), &[&w.ussm]))
+        .unwrap();
     let r = refused(&w, signed(receipt("s-1"), &[&w.ussm, &w.operator]));
     assert_eq!(r, Refusal::Replay { index });
 
     // An unknown lot.
-    let r = refused(&w, signed(lot("urn:oretrace:lot:sb-2", "nowhere"), &[&w.fwo]));
-    assert!(matches!(&r, Refusal::Unprocessable { field, .. } if field == "site"), "{r:?}");
+    let r = refused(
+        &w,
+        signed(lot("urn:oretrace:lot:sb-2", "nowhere"), &[&w.fwo]),
+    );
+    assert!(
+        matches!(&r, Refusal::Unprocessable { field, .. } if field == "site"),
+        "{r:?}"
+    );
     let mut ship = shipment("s-2");
     ship["lots"] = json!(["urn:oretrace:lot:ghost"]);
     let r = refused(&w, signed(ship, &[&w.fwo]));
-    assert!(matches!(&r, Refusal::Unprocessable { field, rule } if field == "lots[0]" && rule.contains("does not exist")), "{r:?}");
+    assert!(
+        matches!(&r, Refusal::Unprocessable { field, rule } if field == "lots[0]" && rule.contains("does not exist")),
+        "{r:?}"
+    );
 
     // A new party without the operator's endorsement, or without proof of possession.
     let eve = key("eve/k1", 11);
     let r = refused(&w, signed(party("eve", &eve, "US"), &[&eve]));
-    assert!(matches!(&r, Refusal::Forbidden(m) if m.contains("operator")), "{r:?}");
+    assert!(
+        matches!(&r, Refusal::Forbidden(m) if m.contains("operator")),
+        "{r:?}"
+    );
     let r = refused(&w, signed(party("eve", &eve, "US"), &[&w.operator]));
-    assert!(matches!(&r, Refusal::Forbidden(m) if m.contains("possession")), "{r:?}");
+    assert!(
+        matches!(&r, Refusal::Forbidden(m) if m.contains("possession")),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -188,30 +287,55 @@ fn a_batch_is_judged_in_order() {
         signed(receipt("s-1"), &[&w.ussm]),
     ]);
     assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
-    assert_eq!(results[2], Err(Refusal::Replay { index: *results[1].as_ref().unwrap() }));
+    assert_eq!(
+        results[2],
+        Err(Refusal::Replay {
+            index: *results[1].as_ref().unwrap()
+        })
+    );
 }
 
 /// Every projection, as JSON, for byte-for-byte comparison.
 fn snapshot(store: &MemoryStore) -> String {
     let lots = store.lots().unwrap();
-    let events: Vec<Vec<u64>> = lots.iter().map(|l| store.lot_events(&l.id).unwrap()).collect();
-    let shipments: Vec<_> = ["s-1"].iter().map(|id| store.shipment(id).unwrap()).collect();
+    let events: Vec<Vec<u64>> = lots
+        .iter()
+        .map(|l| store.lot_events(&l.id).unwrap())
+        .collect();
+    let shipments: Vec<_> = ["s-1"]
+        .iter()
+        .map(|id| store.shipment(id).unwrap())
+        .collect();
     let keys: Vec<_> = [("fwo/k1", &3u8), ("ussm/k1", &4u8)]
         .iter()
         .map(|(name, seed)| store.key(name, key(name, **seed).key_id()).unwrap())
         .collect();
-    serde_json::to_string(&(store.parties().unwrap(), store.sites().unwrap(), lots, events, shipments, keys)).unwrap()
+    serde_json::to_string(&(
+        store.parties().unwrap(),
+        store.sites().unwrap(),
+        lots,
+        events,
+        shipments,
+        keys,
+    ))
+    .unwrap()
 }
 
 #[test]
 fn projections_rebuild_from_the_log_byte_for_byte() {
     let w = world();
-    w.ledger.submit_blocking(signed(shipment("s-1"), &[&w.fwo])).unwrap();
-    w.ledger.submit_blocking(signed(receipt("s-1"), &[&w.ussm])).unwrap();
+    w.ledger
+        .submit_blocking(signed(shipment("s-1"), &[&w.fwo]))
+        .unwrap();
+    w.ledger
+        .submit_blocking(signed(receipt("s-1"), &[&w.ussm]))
+        .unwrap();
     let before = snapshot(w.ledger.store());
     let (checkpoint, _) = w.ledger.checkpoint().unwrap();
     let log_key = NoteVerifier::from_vkey(&w.ledger.vkey()).unwrap();
-    let report = oretrace_ledger::rebuild::rebuild(w.ledger.store(), &log_key, &w.operator.verifier()).unwrap();
+    let report =
+        oretrace_ledger::rebuild::rebuild(w.ledger.store(), &log_key, &w.operator.verifier())
+            .unwrap();
     assert_eq!(report.entries, checkpoint.size());
     assert_eq!(report.root, *checkpoint.root());
     assert_eq!(snapshot(w.ledger.store()), before);

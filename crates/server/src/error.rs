@@ -1,0 +1,380 @@
+//! The API's one error type. Every refusal of the ledger, every parse
+//! error and every failure of the HTTP layer becomes an RFC 7807
+//! `application/problem+json` body, mapped to its status in one `match`
+//! ([`ApiError::problem`]). Internal details are logged, never sent.
+
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use oretrace_ledger::StoreError;
+use oretrace_ledger::rules::Refusal;
+use serde::Serialize;
+
+/// Where problem types live; a problem's `type` is this plus its slug.
+pub const PROBLEM_BASE: &str = "https://oretrace.example/problems/";
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Seconds a client should wait before retrying an overloaded server.
+const RETRY_AFTER_SECONDS: &str = "1";
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The ledger refused the record (or failed inside).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The body is not JSON at all.
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// A path parameter is not in the form the route expects.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No such resource, or no such route.
+    #[error("{0}")]
+    NotFound(String),
+    /// The route exists but not for this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The body is over the configured limit.
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// `POST /records` with a content type it does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The request did not complete within the server's time limit.
+    #[error("the request timed out")]
+    Timeout,
+    /// Any other error status produced below the handlers.
+    #[error("{0}")]
+    Status(StatusCode),
+}
+
+impl From<oretrace_domain::Error> for ApiError {
+    fn from(e: oretrace_domain::Error) -> Self {
+        ApiError::Refused(Refusal::Invalid(e))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Refused(Refusal::from(e))
+    }
+}
+
+impl ApiError {
+    /// A failure inside the server; `detail` is logged, not sent.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        ApiError::Refused(Refusal::Internal(detail.into()))
+    }
+
+    /// A request body that could not be read: too large (413) or broken (400).
+    pub fn from_body_rejection(rejection: BytesRejection, limit: usize) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge { limit }
+        } else {
+            ApiError::BadRequest(rejection.body_text())
+        }
+    }
+
+    /// A JSON body that does not parse: syntax errors are malformed JSON,
+    /// shape errors (unknown or missing fields, wrong types) are an invalid
+    /// record whose detail names the field.
+    pub fn from_json(e: serde_json::Error) -> Self {
+        match e.classify() {
+            serde_json::error::Category::Data => {
+                oretrace_domain::Error::invalid("record", e.to_string()).into()
+            }
+            _ => ApiError::MalformedJson(e.to_string()),
+        }
+    }
+
+    /// The problem document for this error: the one place where errors
+    /// meet statuses.
+    pub fn problem(&self) -> Problem {
+        let p = Problem::new;
+        match self {
+            ApiError::Refused(Refusal::Invalid(e)) => {
+                let (field, rule) = domain_field_rule(e);
+                Problem {
+                    field,
+                    rule,
+                    ..p(
+                        StatusCode::BAD_REQUEST,
+                        "invalid-record",
+                        "Invalid record",
+                        e.to_string(),
+                    )
+                }
+            }
+            ApiError::MalformedJson(m) => p(
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "Malformed JSON",
+                m.clone(),
+            ),
+            ApiError::BadRequest(m) => p(
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                "Bad request",
+                m.clone(),
+            ),
+            ApiError::Refused(Refusal::Unauthenticated(m)) => p(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Signature not accepted",
+                m.clone(),
+            ),
+            ApiError::Refused(Refusal::Forbidden(m)) => p(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Signers may not make this claim",
+                m.clone(),
+            ),
+            ApiError::NotFound(m) => p(StatusCode::NOT_FOUND, "not-found", "Not found", m.clone()),
+            ApiError::MethodNotAllowed => p(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "the route does not take this method; see the Allow header".into(),
+            ),
+            ApiError::Refused(r @ Refusal::Replay { index }) => Problem {
+                index: Some(*index),
+                ..p(
+                    StatusCode::CONFLICT,
+                    "replay",
+                    "Record already in the log",
+                    r.to_string(),
+                )
+            },
+            ApiError::PayloadTooLarge { .. } => p(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Request body too large",
+                self.to_string(),
+            ),
+            ApiError::UnsupportedMediaType(m) => p(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                m.clone(),
+            ),
+            ApiError::Refused(r @ Refusal::Unprocessable { field, rule }) => Problem {
+                field: Some(field.clone()),
+                rule: Some(rule.clone()),
+                ..p(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unprocessable",
+                    "Record contradicts the registry",
+                    r.to_string(),
+                )
+            },
+            ApiError::Refused(r @ Refusal::Overloaded) => p(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "Ledger busy",
+                r.to_string(),
+            ),
+            ApiError::Timeout => p(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "Request timed out",
+                "the request did not complete in time; retry later".into(),
+            ),
+            ApiError::Refused(Refusal::Internal(_)) => p(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "the server failed to complete the request; the cause was logged".into(),
+            ),
+            ApiError::Status(status) => {
+                let reason = status.canonical_reason().unwrap_or("Error");
+                p(
+                    *status,
+                    "http-error",
+                    reason,
+                    format!("{} {reason}", status.as_u16()),
+                )
+            }
+        }
+    }
+}
+
+/// The field and rule a domain error names, for the problem body.
+fn domain_field_rule(e: &oretrace_domain::Error) -> (Option<String>, Option<String>) {
+    match e {
+        oretrace_domain::Error::Invalid { field, rule } => {
+            (Some(field.clone()), Some(rule.clone()))
+        }
+        oretrace_domain::Error::NotCanonical { .. } => (Some("record".into()), Some(e.to_string())),
+        oretrace_domain::Error::Signature(detail) => {
+            (Some("signatures".into()), Some(detail.clone()))
+        }
+        _ => (None, None),
+    }
+}
+
+/// An RFC 7807 problem document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, slug: &str, title: &str, detail: String) -> Self {
+        Problem {
+            problem_type: format!("{PROBLEM_BASE}{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            field: None,
+            rule: None,
+            index: None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Refused(Refusal::Internal(detail)) => {
+                tracing::error!(%detail, "internal error")
+            }
+            other => tracing::debug!(error = %other, "request refused"),
+        }
+        let problem = self.problem();
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (
+            status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
+            body,
+        )
+            .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every refusal and its status, slug and extra members.
+    #[test]
+    fn each_refusal_maps_to_its_status() {
+        let invalid = oretrace_domain::Error::invalid("wet_mass.unit", "unknown unit");
+        let cases: Vec<(ApiError, u16, &str)> = vec![
+            (Refusal::Invalid(invalid).into(), 400, "invalid-record"),
+            (ApiError::MalformedJson("eof".into()), 400, "malformed-json"),
+            (
+                Refusal::Unauthenticated("unknown key".into()).into(),
+                401,
+                "unauthenticated",
+            ),
+            (
+                Refusal::Forbidden("not custodian".into()).into(),
+                403,
+                "forbidden",
+            ),
+            (ApiError::NotFound("no party x".into()), 404, "not-found"),
+            (ApiError::MethodNotAllowed, 405, "method-not-allowed"),
+            (Refusal::Replay { index: 7 }.into(), 409, "replay"),
+            (
+                ApiError::PayloadTooLarge { limit: 10 },
+                413,
+                "payload-too-large",
+            ),
+            (
+                ApiError::UnsupportedMediaType("xml".into()),
+                415,
+                "unsupported-media-type",
+            ),
+            (
+                Refusal::Unprocessable {
+                    field: "lot".into(),
+                    rule: "no lot".into(),
+                }
+                .into(),
+                422,
+                "unprocessable",
+            ),
+            (
+                Refusal::Internal("disk on fire".into()).into(),
+                500,
+                "internal",
+            ),
+            (Refusal::Overloaded.into(), 503, "overloaded"),
+            (ApiError::Timeout, 503, "timeout"),
+            (
+                ApiError::Status(StatusCode::URI_TOO_LONG),
+                414,
+                "http-error",
+            ),
+        ];
+        for (error, status, slug) in cases {
+            let problem = error.problem();
+            assert_eq!(
+                (problem.status, problem.problem_type.as_str()),
+                (status, format!("{PROBLEM_BASE}{slug}").as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn problem_members_carry_field_rule_and_index() {
+        let p = ApiError::from(oretrace_domain::Error::invalid(
+            "wet_mass.unit",
+            "unknown unit",
+        ))
+        .problem();
+        assert_eq!(
+            (p.field.as_deref(), p.rule.as_deref()),
+            (Some("wet_mass.unit"), Some("unknown unit"))
+        );
+        let p = ApiError::from(Refusal::Unprocessable {
+            field: "lots[0]".into(),
+            rule: "no such lot".into(),
+        })
+        .problem();
+        assert_eq!(
+            (p.field.as_deref(), p.rule.as_deref()),
+            (Some("lots[0]"), Some("no such lot"))
+        );
+        assert_eq!(
+            ApiError::from(Refusal::Replay { index: 7 }).problem().index,
+            Some(7)
+        );
+    }
+
+    #[test]
+    fn overload_says_when_to_retry() {
+        let response = ApiError::from(Refusal::Overloaded).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+
+    #[test]
+    fn internal_details_are_not_sent() {
+        let problem = ApiError::internal("password=hunter2 at /var/db").problem();
+        assert!(!problem.detail.contains("hunter2"), "{problem:?}");
+    }
+}

@@ -1,0 +1,250 @@
+//! The HTTP API over the ledger.
+//!
+//! * `POST /records` takes a signed record (JSON envelope or signed-note
+//!   entry) and answers once it is durable, with its index and a
+//!   `tlog-proof` receipt ([`records`]).
+//! * `GET /parties`, `/sites`, `/lots`, `/records/…` read the registry
+//!   ([`registry`], [`records`]).
+//! * `GET /checkpoint`, `/tile/…`, `/vkey` serve the log as C2SP
+//!   `tlog-tiles`, so any tlog-tiles auditor can check the live server
+//!   ([`log`]).
+//! * Every error is an RFC 7807 problem ([`error`]).
+//!
+//! The app is built by one function, [`router`], so tests drive it
+//! in-process; [`serve`] runs it on a listener. This is the only crate
+//! that knows HTTP; it knows no storage backend (the ledger is generic
+//! over [`Store`]).
+
+pub mod error;
+mod log;
+pub mod openapi;
+mod records;
+mod registry;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{MethodRouter, get, post};
+use oretrace_ledger::Store;
+use oretrace_ledger::ledger::Ledger;
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::{ApiError, Problem};
+
+/// How long one request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Settings of the HTTP layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Largest request body accepted; larger ones are answered 413.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_body_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// What every handler sees.
+#[derive(Debug)]
+struct AppState<S: Store> {
+    ledger: Arc<Ledger<S>>,
+    config: ServerConfig,
+}
+
+impl<S: Store> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        AppState {
+            ledger: self.ledger.clone(),
+            config: self.config,
+        }
+    }
+}
+
+/// Runs a synchronous ledger or store call on the blocking pool.
+async fn blocking<S: Store, T: Send + 'static>(
+    ledger: &Arc<Ledger<S>>,
+    read: impl FnOnce(&Ledger<S>) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let ledger = ledger.clone();
+    tokio::task::spawn_blocking(move || read(&ledger))
+        .await
+        .map_err(|e| ApiError::internal(format!("a blocking task failed: {e}")))?
+}
+
+/// The routes, built once with the table of what they are, so the table
+/// ([`routes`]) cannot drift from the router.
+struct Api<S: Store> {
+    router: Router<AppState<S>>,
+    table: Vec<(Method, &'static str)>,
+}
+
+impl<S: Store> Api<S> {
+    fn route(
+        mut self,
+        method: Method,
+        path: &'static str,
+        handler: MethodRouter<AppState<S>>,
+    ) -> Self {
+        self.table.push((method, path));
+        self.router = self.router.route(path, handler);
+        self
+    }
+
+    fn get<H: Handler<T, AppState<S>>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.route(Method::GET, path, get(handler))
+    }
+
+    fn post<H: Handler<T, AppState<S>>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.route(Method::POST, path, post(handler))
+    }
+}
+
+fn api<S: Store>() -> Api<S> {
+    Api {
+        router: Router::new(),
+        table: Vec::new(),
+    }
+    .post("/records", records::submit::<S>)
+    .get("/records/{index}", records::record::<S>)
+    .get("/records/{index}/receipt", records::receipt::<S>)
+    .get("/records/by-hash/{hash}", records::by_hash::<S>)
+    .get("/parties", registry::parties::<S>)
+    .get("/parties/{id}", registry::party::<S>)
+    .get("/sites", registry::sites::<S>)
+    .get("/sites/{id}", registry::site::<S>)
+    .get("/lots", registry::lots::<S>)
+    .get("/lots/{id}", registry::lot::<S>)
+    .get("/checkpoint", log::checkpoint::<S>)
+    .get("/tile/{*path}", log::tile::<S>)
+    .get("/vkey", log::vkey::<S>)
+    .get("/healthz", healthz::<S>)
+    .get("/openapi.json", openapi_json)
+}
+
+/// Every route the API serves, as (method, path in axum syntax).
+pub fn routes() -> Vec<(Method, &'static str)> {
+    api::<oretrace_ledger::memory::MemoryStore>().table
+}
+
+/// Builds the application: routes, fallback and the middleware stack
+/// (request id, tracing, problem bodies for layer errors, timeout, body
+/// limit).
+pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router {
+    let state = AppState { ledger, config };
+    // Each `Router::layer` wraps everything added before it; the request
+    // id and tracing layers are outermost, the body limit innermost.
+    api::<S>()
+        .router
+        .fallback(no_route)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(axum::middleware::map_response_with_state(
+            config,
+            problem_for_bare_error,
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then finishes
+/// the requests in flight.
+pub async fn serve<S: Store>(
+    ledger: Arc<Ledger<S>>,
+    config: ServerConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, origin = ledger.origin(), "serving the oretrace API");
+    }
+    axum::serve(listener, router(ledger, config))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+fn request_span(request: &Request) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id)
+}
+
+/// Turns error responses made below the handlers (405 from routing, 413
+/// from the body limit, 503 from the timeout, 400 from path extraction)
+/// into problem bodies, keeping their headers (such as `Allow`).
+async fn problem_for_bare_error(
+    State(config): State<ServerConfig>,
+    response: Response,
+) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(error::PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let error = match status {
+        StatusCode::NOT_FOUND => ApiError::NotFound("no such resource".into()),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge {
+            limit: config.max_body_bytes,
+        },
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::Timeout,
+        other => ApiError::Status(other),
+    };
+    let (parts, _) = response.into_parts();
+    let mut problem = error.into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            problem.headers_mut().insert(name, value.clone());
+        }
+    }
+    problem
+}
+
+async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no route for {method} {}", uri.path()))
+}
+
+async fn healthz<S: Store>(
+    State(state): State<AppState<S>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let size = blocking(&state.ledger, |ledger| Ok(ledger.checkpoint()?.0.size())).await?;
+    Ok(Json(serde_json::json!({"status": "ok", "size": size})))
+}
+
+async fn openapi_json() -> Response {
+    let mut response = Json(openapi::document()).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}

@@ -1,0 +1,265 @@
+//! The OpenAPI 3.1 description of the API, served at `GET /openapi.json`.
+//! Hand-written: the wire shapes are the domain crate's `wire` and
+//! `envelope` types, and a test checks that every route is described.
+
+use serde_json::{Value, json};
+
+fn problem_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    })
+}
+
+fn json_response(description: &str, schema: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
+    })
+}
+
+fn text_response(description: &str) -> Value {
+    json!({"description": description, "content": {"text/plain; charset=utf-8": {"schema": {"type": "string"}}}})
+}
+
+fn path_parameter(name: &str, description: &str, pattern: Option<&str>) -> Value {
+    let mut schema = json!({"type": "string"});
+    if let Some(pattern) = pattern {
+        schema["pattern"] = json!(pattern);
+    }
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
+}
+
+/// A `GET` operation answering `ok` or one of the problems listed.
+fn read(summary: &str, parameters: Vec<Value>, ok: Value, problems: &[(&str, &str)]) -> Value {
+    let mut responses = json!({"200": ok});
+    for (status, description) in problems {
+        responses[*status] = problem_response(description);
+    }
+    json!({"get": {"summary": summary, "parameters": parameters, "responses": responses}})
+}
+
+fn number() -> Value {
+    json!({"oneOf": [{"type": "string"}, {"type": "number"}], "description": "A decimal, as a JSON number or a string"})
+}
+
+fn mass() -> Value {
+    json!({"type": "object", "additionalProperties": false, "required": ["value", "unit"],
+           "properties": {"value": number(), "unit": {"type": "string", "examples": ["kg", "t"]}}})
+}
+
+fn lot_mass() -> Value {
+    json!({"type": "object", "additionalProperties": false, "required": ["lot", "mass"],
+           "properties": {"lot": {"type": "string"}, "mass": mass()}})
+}
+
+/// One record kind: its `kind` tag, required and optional fields.
+fn record_kind(kind: &str, required: &[&str], properties: Value) -> Value {
+    let mut properties = properties;
+    properties["kind"] = json!({"const": kind});
+    properties["time"] = json!({"type": "string", "format": "date-time"});
+    properties["figures"] = json!({"enum": ["illustrative", "reported"], "default": "reported",
+        "description": "Whether the figures are illustrative (demo data) or reported by the signer"});
+    let mut all = vec!["kind", "time"];
+    all.extend_from_slice(required);
+    json!({"type": "object", "additionalProperties": false, "required": all, "properties": properties})
+}
+
+fn record_schemas() -> Value {
+    let s = json!({"type": "string"});
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    json!({
+        "Party": record_kind("party", &["id", "name", "party_kind", "country", "keys"], json!({
+            "id": s, "name": s, "party_kind": s, "country": {"type": "string", "description": "ISO 3166-1 alpha-2"},
+            "keys": {"type": "array", "items": {"type": "string"}, "description": "C2SP vkeys of the party's signing keys"},
+            "owners": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+                "required": ["owner", "share_percent"],
+                "properties": {"owner": s, "share_percent": number(), "controls": {"type": "boolean"}}}}
+        })),
+        "Site": record_kind("site", &["id", "name", "site_kind", "operator", "country", "location"], json!({
+            "id": s, "name": s, "site_kind": s, "operator": s, "country": s,
+            "location": {"type": "object", "additionalProperties": false, "required": ["lat", "lon"],
+                "properties": {"lat": number(), "lon": number()}},
+            "approximate": {"type": "boolean"}
+        })),
+        "Lot": record_kind("lot", &["id", "commodity", "form", "site", "wet_mass", "moisture_percent"], json!({
+            "id": s, "commodity": s, "form": s, "site": s, "wet_mass": mass(), "moisture_percent": number()
+        })),
+        "Assay": record_kind("assay", &["lot", "analyte", "value", "unit", "basis", "method", "laboratory", "certificate_sha256"], json!({
+            "lot": s, "analyte": s, "value": number(), "unit": s, "basis": s, "method": s, "laboratory": s,
+            "certificate_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+        })),
+        "Shipment": record_kind("shipment", &["id", "lots", "from", "to", "receiver"], json!({
+            "id": s, "lots": strings, "from": s, "to": s, "via": strings, "receiver": s,
+            "documents": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+                "required": ["kind", "reference"], "properties": {"kind": s, "reference": s}}}
+        })),
+        "Receipt": record_kind("receipt", &["shipment", "site", "lots"], json!({
+            "shipment": s, "site": s, "lots": {"type": "array", "items": lot_mass()}
+        })),
+        "Transformation": record_kind("transformation", &["id", "site", "process", "inputs", "outputs"], json!({
+            "id": s, "site": s, "process": s, "inputs": {"type": "array", "items": lot_mass()},
+            "outputs": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+                "required": ["id", "commodity", "form", "wet_mass", "moisture_percent"],
+                "properties": {"id": s, "commodity": s, "form": s, "wet_mass": mass(), "moisture_percent": number()}}}
+        })),
+    })
+}
+
+fn schemas() -> Value {
+    let mut schemas = record_schemas();
+    let kinds = [
+        "Party",
+        "Site",
+        "Lot",
+        "Assay",
+        "Shipment",
+        "Receipt",
+        "Transformation",
+    ];
+    let one_of: Vec<Value> = kinds
+        .iter()
+        .map(|k| json!({"$ref": format!("#/components/schemas/{k}")}))
+        .collect();
+    let mapping: serde_json::Map<String, Value> = kinds
+        .iter()
+        .map(|k| (k.to_lowercase(), json!(format!("#/components/schemas/{k}"))))
+        .collect();
+    let extra = json!({
+        "Record": {"oneOf": one_of, "discriminator": {"propertyName": "kind", "mapping": mapping},
+            "description": "A record as JSON. Clients sign its canonical bytes (oretrace.record/v1), never the JSON."},
+        "Signature": {"type": "object", "additionalProperties": false, "required": ["key", "signature"], "properties": {
+            "key": {"type": "string", "pattern": "^.+\\+[0-9a-f]{8}$", "description": "<key name>+<hex key id>"},
+            "signature": {"type": "string", "contentEncoding": "base64", "description": "The 64-byte Ed25519 signature"}}},
+        "Envelope": {"type": "object", "additionalProperties": false, "required": ["record", "signatures"], "properties": {
+            "record": {"$ref": "#/components/schemas/Record"},
+            "signatures": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Signature"}}}},
+        "Problem": {"type": "object", "required": ["type", "title", "status", "detail"],
+            "description": "RFC 7807 problem details", "properties": {
+            "type": {"type": "string", "format": "uri", "examples": ["https://oretrace.example/problems/invalid-record"]},
+            "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
+            "field": {"type": "string", "description": "The JSON path of the field at fault", "examples": ["wet_mass.unit"]},
+            "rule": {"type": "string", "description": "The rule the field breaks"},
+            "index": {"type": "integer", "description": "For a replay: the index of the original entry"}}},
+        "Submitted": {"type": "object", "required": ["index", "record_hash", "receipt"], "properties": {
+            "index": {"type": "integer", "minimum": 0},
+            "record_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "receipt": {"type": "string", "description": "A c2sp.org/tlog-proof@v1 receipt whose extra line carries the entry"}}},
+        "RecordView": {"type": "object", "required": ["index", "kind", "record", "signatures", "entry", "record_hash"], "properties": {
+            "index": {"type": "integer"}, "kind": {"type": "string"},
+            "record": {"$ref": "#/components/schemas/Record"},
+            "signatures": {"type": "array", "items": {"$ref": "#/components/schemas/Signature"}},
+            "entry": {"type": "string", "description": "The log entry: a C2SP signed note"},
+            "record_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
+        "PartyState": {"type": "object", "required": ["id", "record", "index"], "properties": {
+            "id": {"type": "string"}, "record": {"$ref": "#/components/schemas/Party"}, "index": {"type": "integer"}}},
+        "SiteState": {"type": "object", "required": ["id", "operator", "country", "record", "index"], "properties": {
+            "id": {"type": "string"}, "operator": {"type": "string"}, "country": {"type": "string"},
+            "record": {"$ref": "#/components/schemas/Site"}, "index": {"type": "integer"}}},
+        "LotState": {"type": "object", "required": ["id", "commodity", "form", "origin_site", "site", "custodian", "status",
+            "wet_mass", "moisture_percent", "inputs", "element_percent", "figures", "index"], "properties": {
+            "id": {"type": "string"}, "commodity": {"type": "string"}, "form": {"type": "string"},
+            "origin_site": {"type": "string"}, "site": {"type": "string"}, "custodian": {"type": "string"},
+            "status": {"enum": ["held", "in-transit", "consumed"]},
+            "shipment": {"type": "string", "description": "While in transit"},
+            "transformation": {"type": "string", "description": "Once consumed"},
+            "wet_mass": mass(), "moisture_percent": {"type": "string"},
+            "inputs": {"type": "array", "items": {"type": "string"}},
+            "element_percent": {"type": "array", "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}]}},
+            "received_mass": {"oneOf": [mass(), {"type": "null"}]},
+            "figures": {"enum": ["illustrative", "reported"]}, "index": {"type": "integer"}}},
+        "LotView": {"allOf": [{"$ref": "#/components/schemas/LotState"}, {"type": "object", "required": ["events"], "properties": {
+            "events": {"type": "array", "items": {"type": "object", "required": ["index", "record"], "properties": {
+                "index": {"type": "integer"}, "record": {"$ref": "#/components/schemas/Record"}}}}}}]},
+        "Parties": {"type": "object", "required": ["parties"], "properties": {
+            "parties": {"type": "array", "items": {"$ref": "#/components/schemas/PartyState"}}}},
+        "Sites": {"type": "object", "required": ["sites"], "properties": {
+            "sites": {"type": "array", "items": {"$ref": "#/components/schemas/SiteState"}}}},
+        "Lots": {"type": "object", "required": ["lots"], "properties": {
+            "lots": {"type": "array", "items": {"$ref": "#/components/schemas/LotState"}}}},
+        "Health": {"type": "object", "required": ["status", "size"], "properties": {
+            "status": {"const": "ok"}, "size": {"type": "integer", "description": "Entries the published checkpoint covers"}}},
+    });
+    for (name, schema) in extra.as_object().into_iter().flatten() {
+        schemas[name] = schema.clone();
+    }
+    schemas
+}
+
+fn paths() -> Value {
+    let index = || {
+        path_parameter(
+            "index",
+            "The entry's index in the log",
+            Some("^(0|[1-9][0-9]*)$"),
+        )
+    };
+    let id = |what: &str| path_parameter("id", &format!("The {what}'s identifier"), None);
+    let bad_index = ("400", "The index is not a canonical decimal");
+    let unpublished = ("404", "No such entry in the published log");
+    json!({
+        "/records": {"post": {
+            "summary": "Submit a signed record; answers once it is durable and covered by a checkpoint",
+            "requestBody": {"required": true, "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}},
+                "text/plain": {"schema": {"type": "string"}, "description": "A log entry: a C2SP signed note over the record's canonical bytes"}}},
+            "responses": {
+                "201": {"description": "Accepted and durable",
+                    "headers": {"Location": {"schema": {"type": "string"}, "description": "/records/{index}"}},
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Submitted"}}}},
+                "400": problem_response("Malformed JSON, or a field breaks a rule (field and rule named)"),
+                "401": problem_response("A signature is missing, unknown or does not verify"),
+                "403": problem_response("The signers may not make this claim"),
+                "409": problem_response("The record is already in the log (index given)"),
+                "413": problem_response("The body is over the server's limit"),
+                "415": problem_response("Neither application/json nor text/plain"),
+                "422": problem_response("The record names something that does not exist or contradicts the registry"),
+                "500": problem_response("Internal error (details are logged, not sent)"),
+                "503": {"description": "The ledger is busy; retry after the Retry-After header",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}}},
+        "/records/{index}": read("A log entry, decoded", vec![index()], json_response("The entry", "RecordView"), &[bad_index, unpublished]),
+        "/records/{index}/receipt": read("A tlog-proof receipt for the entry against the published checkpoint", vec![index()],
+            text_response("A c2sp.org/tlog-proof@v1 receipt carrying the entry"), &[bad_index, unpublished]),
+        "/records/by-hash/{hash}": {"get": {"summary": "Find the entry holding a record by its hash",
+            "parameters": [path_parameter("hash", "SHA-256 of the record's canonical bytes", Some("^[0-9a-f]{64}$"))],
+            "responses": {"303": {"description": "See /records/{index}", "headers": {"Location": {"schema": {"type": "string"}}}},
+                "400": problem_response("Not 64 lower-case hex digits"), "404": problem_response("No such record")}}},
+        "/parties": read("Every registered party", vec![], json_response("The parties", "Parties"), &[]),
+        "/parties/{id}": read("A party", vec![id("party")], json_response("The party", "PartyState"), &[("404", "No such party")]),
+        "/sites": read("Every registered site", vec![], json_response("The sites", "Sites"), &[]),
+        "/sites/{id}": read("A site", vec![id("site")], json_response("The site", "SiteState"), &[("404", "No such site")]),
+        "/lots": read("Every lot", vec![], json_response("The lots", "Lots"), &[]),
+        "/lots/{id}": read("A lot and every entry concerning it, oldest first", vec![id("lot")],
+            json_response("The lot", "LotView"), &[("404", "No such lot")]),
+        "/checkpoint": read("The signed checkpoint (C2SP tlog-checkpoint)", vec![], text_response("The checkpoint note"), &[]),
+        "/tile/{path}": read("A hash tile or entry bundle (C2SP tlog-tiles)",
+            vec![path_parameter("path", "The tile path after tile/, such as 0/x001/234 or entries/000.p/5 (contains slashes)", None)],
+            json!({"description": "The tile's bytes", "content": {"application/octet-stream": {"schema": {"type": "string", "contentEncoding": "binary"}}}}),
+            &[("404", "No such tile, or not covered by the published checkpoint")]),
+        "/vkey": read("The log's verifier key (C2SP vkey)", vec![], text_response("One line"), &[]),
+        "/healthz": read("Liveness and the published log size", vec![], json_response("Serving", "Health"), &[]),
+        "/openapi.json": read("This document", vec![], json!({"description": "OpenAPI 3.1", "content": {"application/json": {}}}), &[]),
+    })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "oretrace registry API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "A verifiable registry of critical-mineral value chains on a public transparency log. \
+                Every error is an RFC 7807 problem (application/problem+json).",
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
+        },
+        "paths": paths(),
+        "components": {"schemas": schemas()},
+    })
+}
+
+/// The OpenAPI path of an axum route (`{*path}` becomes `{path}`).
+pub fn openapi_path(axum_path: &str) -> String {
+    axum_path.replace("{*", "{")
+}
