@@ -24,8 +24,62 @@ pub enum Command {
     /// Write a tlog-tiles log in a folder.
     #[command(subcommand)]
     Log(LogCommand),
-    /// Write a demonstration log, issue a receipt and verify both.
+    /// Serve the ledger: the JSON API, the tlog-tiles log and the OpenAPI document.
+    Serve(ServeArgs),
+    /// Load the reference scenario into an embedded store and serve it.
     Demo(DemoArgs),
+    /// Sign a record with party keys, or submit a signed record to a server.
+    #[command(subcommand)]
+    Record(RecordCommand),
+    /// Drop and rebuild every projection from the log; check the root.
+    Rebuild(RebuildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Data directory (created if absent): the SQLite database and the log key.
+    #[arg(long, env = "ORETRACE_DATA", default_value = "oretrace-data")]
+    pub data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "ORETRACE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The registry operator's vkey: the key that endorses new parties.
+    #[arg(long, env = "ORETRACE_OPERATOR_VKEY")]
+    pub operator_vkey: String,
+    /// The log's origin (key name), used when the data directory is new.
+    #[arg(long, default_value = "oretrace.example/log")]
+    pub origin: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    #[arg(long, env = "ORETRACE_DATA", default_value = "oretrace-data")]
+    pub data: PathBuf,
+    #[arg(long, env = "ORETRACE_OPERATOR_VKEY")]
+    pub operator_vkey: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordCommand {
+    /// Sign a record (JSON) with one or more keys; print the envelope to post.
+    Sign {
+        /// The record as JSON (see /openapi.json for the shapes).
+        record: PathBuf,
+        /// A signing key file (from `oretrace keygen`); repeat for co-signers.
+        #[arg(long = "key", required = true)]
+        keys: Vec<PathBuf>,
+    },
+    /// Post a signed envelope to a server; print the index and save the receipt.
+    Submit {
+        /// The envelope as JSON (from `oretrace record sign`).
+        envelope: PathBuf,
+        /// Server base URL.
+        #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Where to write the tlog-proof receipt.
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -95,10 +149,13 @@ pub enum LogCommand {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Folder for the demo's log and key (default: ./oretrace-demo).
+    /// Data directory for the demo (created and loaded if empty).
     #[arg(long, default_value = "oretrace-demo")]
     pub data: PathBuf,
-    /// Number of entries to write.
-    #[arg(long, default_value_t = 10_000)]
-    pub entries: u64,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Load the scenario, print where to look, and exit without serving.
+    #[arg(long)]
+    pub no_serve: bool,
 }

@@ -9,18 +9,21 @@ use oretrace_logdir::{LogReader, TileLog};
 use oretrace_tlog::note::{NoteSigner, NoteVerifier};
 use oretrace_verify::{Progress, StateStore, VerifyError};
 
-use crate::cli::{Cli, Command, DemoArgs, KeygenArgs, LogCommand, VerifyArgs};
+use crate::cli::{Cli, Command, KeygenArgs, LogCommand, VerifyArgs};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Verify(args) => verify(&args),
         Command::Keygen(args) => keygen(&args),
         Command::Log(cmd) => log(cmd),
-        Command::Demo(args) => demo(&args),
+        Command::Serve(args) => crate::ledger_cmds::serve(&args),
+        Command::Demo(args) => crate::ledger_cmds::demo(&args),
+        Command::Record(cmd) => crate::ledger_cmds::record(cmd),
+        Command::Rebuild(args) => crate::ledger_cmds::rebuild(&args),
     }
 }
 
-fn parse_vkey(vkey: &str) -> anyhow::Result<NoteVerifier> {
+pub(crate) fn parse_vkey(vkey: &str) -> anyhow::Result<NoteVerifier> {
     NoteVerifier::from_vkey(vkey).with_context(|| format!("--vkey {vkey:?}"))
 }
 
@@ -130,14 +133,14 @@ fn keygen(args: &KeygenArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn generate_key(name: &str) -> anyhow::Result<NoteSigner> {
+pub(crate) fn generate_key(name: &str) -> anyhow::Result<NoteSigner> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     Ok(NoteSigner::from_seed(name, seed)?)
 }
 
 /// Creates `path` with mode 0600, refusing to overwrite a key.
-fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -151,7 +154,7 @@ fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_key(path: &Path) -> anyhow::Result<NoteSigner> {
+pub(crate) fn read_key(path: &Path) -> anyhow::Result<NoteSigner> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     NoteSigner::from_skey(text.trim())
@@ -214,81 +217,5 @@ fn log(cmd: LogCommand) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
-    let log_dir = args.data.join("log");
-    let key_path = args.data.join("log.key");
-    std::fs::create_dir_all(&args.data)
-        .with_context(|| format!("creating {}", args.data.display()))?;
-    let (mut log, signer_vkey) = if key_path.exists() {
-        let signer = read_key(&key_path)?;
-        let vkey = signer.verifier().to_vkey();
-        (TileLog::open(&log_dir, signer)?, vkey)
-    } else {
-        let signer = generate_key("oretrace.example/demo-log")?;
-        write_secret(&key_path, signer.to_skey().as_bytes())?;
-        let vkey = signer.verifier().to_vkey();
-        (TileLog::create(&log_dir, signer)?, vkey)
-    };
-    let start = log.size();
-    let entries: Vec<Vec<u8>> = (start..start + args.entries)
-        .map(|i| format!("oretrace demo entry {i} [illustrative]").into_bytes())
-        .collect();
-    for chunk in entries.chunks(1000) {
-        log.append(chunk)?;
-    }
-    let cp = log.checkpoint().clone();
-    println!(
-        "log:        {} (origin {}, size {}, root {})",
-        log_dir.display(),
-        cp.origin(),
-        cp.size(),
-        cp.root()
-    );
-    println!("vkey:       {signer_vkey}");
-    let receipt_path = args.data.join("receipt.tlog-proof");
-    if cp.size() > 0 {
-        std::fs::write(&receipt_path, log.receipt(cp.size() - 1)?.to_bytes())?;
-        println!(
-            "receipt:    {} (entry {})",
-            receipt_path.display(),
-            cp.size() - 1
-        );
-    }
-    drop(log);
-
-    let state = StateStore::new(&args.data.join("verify-state"));
-    let source = oretrace_verify::FolderSource::new(&log_dir);
-    match oretrace_verify::audit(
-        &source,
-        &NoteVerifier::from_vkey(&signer_vkey)?,
-        Some(&state),
-        &progress_bar(),
-    ) {
-        Ok(report) => println!(
-            "verified:   {} entries, {} tiles",
-            report.entries_checked, report.tiles_checked
-        ),
-        Err(e) => {
-            eprintln!("demo log failed its own verification: {e}");
-            return Ok(ExitCode::from(1));
-        }
-    }
-    println!();
-    println!("Check it yourself (the entries are illustrative placeholders, not scenario data):");
-    println!(
-        "  oretrace verify {} --vkey '{signer_vkey}'",
-        log_dir.display()
-    );
-    println!(
-        "  oretrace verify --inclusion {} --vkey '{signer_vkey}'",
-        receipt_path.display()
-    );
-    println!(
-        "Serve {} with any static web server and verify it by URL the same way.",
-        log_dir.display()
-    );
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod ledger_cmds;
 mod scenario;
 
 use std::process::ExitCode;

@@ -12,19 +12,58 @@ use serde_json::{Value, json};
 
 /// The parties of the scenario: (id, name, kind, country, figures).
 pub const PARTIES: &[(&str, &str, &str, &str, &str)] = &[
-    ("gov-pk", "Government of Pakistan", "government", "PK", "reported"),
-    ("fwo", "Frontier Works Organisation", "state-body", "PK", "reported"),
+    (
+        "gov-pk",
+        "Government of Pakistan",
+        "government",
+        "PK",
+        "reported",
+    ),
+    (
+        "fwo",
+        "Frontier Works Organisation",
+        "state-body",
+        "PK",
+        "reported",
+    ),
     ("ussm", "US Strategic Metals", "company", "US", "reported"),
-    ("nlc", "National Logistics Corporation", "state-body", "PK", "reported"),
+    (
+        "nlc",
+        "National Logistics Corporation",
+        "state-body",
+        "PK",
+        "reported",
+    ),
     ("mota-engil", "Mota-Engil", "company", "PT", "reported"),
-    ("gov-cn", "Government of the People's Republic of China", "government", "CN", "reported"),
-    ("cophc", "China Overseas Ports Holding Company", "state-controlled-company", "CN", "reported"),
-    ("pk-assay-lab", "Demonstration assay laboratory (illustrative)", "laboratory", "PK", "illustrative"),
+    (
+        "gov-cn",
+        "Government of the People's Republic of China",
+        "government",
+        "CN",
+        "reported",
+    ),
+    (
+        "cophc",
+        "China Overseas Ports Holding Company",
+        "state-controlled-company",
+        "CN",
+        "reported",
+    ),
+    (
+        "pk-assay-lab",
+        "Demonstration assay laboratory (illustrative)",
+        "laboratory",
+        "PK",
+        "illustrative",
+    ),
 ];
 
 /// Who owns or controls whom: (party, owner, share %, controls).
-const OWNERS: &[(&str, &str, &str, bool)] =
-    &[("fwo", "gov-pk", "100", true), ("nlc", "gov-pk", "100", true), ("cophc", "gov-cn", "100", true)];
+const OWNERS: &[(&str, &str, &str, bool)] = &[
+    ("fwo", "gov-pk", "100", true),
+    ("nlc", "gov-pk", "100", true),
+    ("cophc", "gov-cn", "100", true),
+];
 
 /// Keys for the scenario: the registry operator and one key per party.
 pub struct ScenarioKeys {
@@ -39,19 +78,24 @@ impl std::fmt::Debug for ScenarioKeys {
 }
 
 impl ScenarioKeys {
-    /// Fresh keys from `seed(name)` for each key name.
-    pub fn generate(mut seed: impl FnMut(&str) -> anyhow::Result<[u8; 32]>) -> anyhow::Result<Self> {
-        let operator = NoteSigner::from_seed("registry/operator", seed("registry/operator")?)?;
+    /// The keys, each from `key(name)` (which loads or creates it).
+    pub fn generate(
+        mut key: impl FnMut(&str) -> anyhow::Result<NoteSigner>,
+    ) -> anyhow::Result<Self> {
+        let operator = key("registry/operator")?;
         let mut parties = Vec::new();
         for (id, ..) in PARTIES {
-            let name = format!("{id}/key-1");
-            parties.push(((*id).to_owned(), NoteSigner::from_seed(&name, seed(&name)?)?));
+            parties.push(((*id).to_owned(), key(&format!("{id}/key-1"))?));
         }
         Ok(ScenarioKeys { operator, parties })
     }
 
     pub fn party(&self, id: &str) -> anyhow::Result<&NoteSigner> {
-        self.parties.iter().find(|(p, _)| p == id).map(|(_, k)| k).ok_or_else(|| anyhow::anyhow!("no key for {id}"))
+        self.parties
+            .iter()
+            .find(|(p, _)| p == id)
+            .map(|(_, k)| k)
+            .ok_or_else(|| anyhow::anyhow!("no key for {id}"))
     }
 }
 
@@ -61,7 +105,18 @@ fn record(value: Value) -> anyhow::Result<Record> {
 
 const CERT: &str = "certificate (illustrative)";
 
-fn site(id: &str, name: &str, kind: &str, operator: &str, country: &str, lat: &str, lon: &str, approximate: bool, figures: &str) -> Value {
+#[allow(clippy::too_many_arguments)] // one row of the places table
+fn site(
+    id: &str,
+    name: &str,
+    kind: &str,
+    operator: &str,
+    country: &str,
+    lat: &str,
+    lon: &str,
+    approximate: bool,
+    figures: &str,
+) -> Value {
     json!({"kind": "site", "id": id, "name": name, "site_kind": kind, "operator": operator, "country": country,
            "location": {"lat": lat, "lon": lon}, "approximate": approximate,
            "time": "2025-09-01T00:00:00Z", "figures": figures})
@@ -73,7 +128,8 @@ fn lot(id: &str, commodity: &str, site: &str, kg: &str, moisture: &str, time: &s
 }
 
 fn assay(lot: &str, analyte: &str, value: &str, lab: &str, method: &str, time: &str) -> Value {
-    let certificate = oretrace_domain::values::Digest::of(format!("{CERT} {lot} {analyte} {time}").as_bytes());
+    let certificate =
+        oretrace_domain::values::Digest::of(format!("{CERT} {lot} {analyte} {time}").as_bytes());
     json!({"kind": "assay", "lot": lot, "analyte": analyte, "value": value, "unit": "%", "basis": "dry",
            "method": method, "laboratory": lab, "certificate_sha256": certificate.to_string(),
            "time": time, "figures": "illustrative"})
@@ -91,10 +147,21 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
         Ok(())
     };
     // Parties, owners first so that ownership links name registered parties.
-    let order = ["gov-pk", "gov-cn", "fwo", "ussm", "nlc", "mota-engil", "cophc", "pk-assay-lab"];
+    let order = [
+        "gov-pk",
+        "gov-cn",
+        "fwo",
+        "ussm",
+        "nlc",
+        "mota-engil",
+        "cophc",
+        "pk-assay-lab",
+    ];
     for id in order {
-        let (_, name, kind, country, figures) =
-            PARTIES.iter().find(|p| p.0 == id).ok_or_else(|| anyhow::anyhow!("unknown party {id}"))?;
+        let (_, name, kind, country, figures) = PARTIES
+            .iter()
+            .find(|p| p.0 == id)
+            .ok_or_else(|| anyhow::anyhow!("unknown party {id}"))?;
         let key = keys.party(id)?;
         let owners: Vec<Value> = OWNERS
             .iter()
@@ -108,35 +175,224 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
             &[key, &keys.operator],
         )?;
     }
-    let (fwo, ussm, lab, gov, cophc) =
-        (keys.party("fwo")?, keys.party("ussm")?, keys.party("pk-assay-lab")?, keys.party("gov-pk")?, keys.party("cophc")?);
+    let (fwo, ussm, lab, gov, cophc) = (
+        keys.party("fwo")?,
+        keys.party("ussm")?,
+        keys.party("pk-assay-lab")?,
+        keys.party("gov-pk")?,
+        keys.party("cophc")?,
+    );
 
     // Places: ports and the receiving facility from public gazetteers
     // (reported); sampling sites and the preparation plant approximate.
-    push(site("karachi-port", "Karachi Port", "port", "gov-pk", "PK", "24.835", "66.982", false, "reported"), &[gov])?;
-    push(site("port-qasim", "Port Qasim", "port", "gov-pk", "PK", "24.767", "67.333", false, "reported"), &[gov])?;
-    push(site("gwadar-port", "Gwadar Port", "port", "cophc", "PK", "25.12639", "62.3225", false, "reported"), &[cophc])?;
     push(
-        site("ussm-madison", "USSM Madison Mine, Fredericktown, Missouri", "receiving-plant", "ussm", "US", "37.56", "-90.29", true, "reported"),
+        site(
+            "karachi-port",
+            "Karachi Port",
+            "port",
+            "gov-pk",
+            "PK",
+            "24.835",
+            "66.982",
+            false,
+            "reported",
+        ),
+        &[gov],
+    )?;
+    push(
+        site(
+            "port-qasim",
+            "Port Qasim",
+            "port",
+            "gov-pk",
+            "PK",
+            "24.767",
+            "67.333",
+            false,
+            "reported",
+        ),
+        &[gov],
+    )?;
+    push(
+        site(
+            "gwadar-port",
+            "Gwadar Port",
+            "port",
+            "cophc",
+            "PK",
+            "25.12639",
+            "62.3225",
+            false,
+            "reported",
+        ),
+        &[cophc],
+    )?;
+    push(
+        site(
+            "ussm-madison",
+            "USSM Madison Mine, Fredericktown, Missouri",
+            "receiving-plant",
+            "ussm",
+            "US",
+            "37.56",
+            "-90.29",
+            true,
+            "reported",
+        ),
         &[ussm],
     )?;
-    push(site("fwo-qila-abdullah", "Antimony occurrence near Qila Abdullah (approximate)", "exploration-area", "fwo", "PK", "30.73", "66.66", true, "illustrative"), &[fwo])?;
-    push(site("fwo-chagai-copper", "Copper sampling area, Chagai (approximate)", "exploration-area", "fwo", "PK", "29.2", "61.7", true, "illustrative"), &[fwo])?;
-    push(site("fwo-loe-shilman", "Loe Shilman carbonatite (approximate)", "exploration-area", "fwo", "PK", "34.17", "71.1", true, "illustrative"), &[fwo])?;
-    push(site("fwo-prep-plant", "FWO sample preparation facility (illustrative)", "concentrator", "fwo", "PK", "24.9", "67.1", true, "illustrative"), &[fwo])?;
-    push(site("pk-assay-lab", "Demonstration assay laboratory (illustrative)", "laboratory", "pk-assay-lab", "PK", "24.92", "67.08", true, "illustrative"), &[lab])?;
+    push(
+        site(
+            "fwo-qila-abdullah",
+            "Antimony occurrence near Qila Abdullah (approximate)",
+            "exploration-area",
+            "fwo",
+            "PK",
+            "30.73",
+            "66.66",
+            true,
+            "illustrative",
+        ),
+        &[fwo],
+    )?;
+    push(
+        site(
+            "fwo-chagai-copper",
+            "Copper sampling area, Chagai (approximate)",
+            "exploration-area",
+            "fwo",
+            "PK",
+            "29.2",
+            "61.7",
+            true,
+            "illustrative",
+        ),
+        &[fwo],
+    )?;
+    push(
+        site(
+            "fwo-loe-shilman",
+            "Loe Shilman carbonatite (approximate)",
+            "exploration-area",
+            "fwo",
+            "PK",
+            "34.17",
+            "71.1",
+            true,
+            "illustrative",
+        ),
+        &[fwo],
+    )?;
+    push(
+        site(
+            "fwo-prep-plant",
+            "FWO sample preparation facility (illustrative)",
+            "concentrator",
+            "fwo",
+            "PK",
+            "24.9",
+            "67.1",
+            true,
+            "illustrative",
+        ),
+        &[fwo],
+    )?;
+    push(
+        site(
+            "pk-assay-lab",
+            "Demonstration assay laboratory (illustrative)",
+            "laboratory",
+            "pk-assay-lab",
+            "PK",
+            "24.92",
+            "67.08",
+            true,
+            "illustrative",
+        ),
+        &[lab],
+    )?;
 
     // 1. Exploration samples, each with an assay certificate.
     let sb = "urn:oretrace:lot:fwo:sb-sample-0001";
     let cu = "urn:oretrace:lot:fwo:cu-sample-0001";
     let ree = "urn:oretrace:lot:fwo:ree-sample-0001";
-    push(lot(sb, "antimony", "fwo-qila-abdullah", "60", "3", "2025-09-10T06:00:00Z"), &[fwo])?;
-    push(lot(cu, "copper", "fwo-chagai-copper", "90", "6", "2025-09-11T06:00:00Z"), &[fwo])?;
-    push(lot(ree, "rare-earths", "fwo-loe-shilman", "45", "2", "2025-09-12T06:00:00Z"), &[fwo])?;
-    push(assay(sb, "Sb", "38.5", "pk-assay-lab", "ICP-OES after digestion", "2025-09-14T10:00:00Z"), &[lab])?;
-    push(assay(cu, "Cu", "4.2", "pk-assay-lab", "ICP-OES after digestion", "2025-09-14T10:00:00Z"), &[lab])?;
-    push(assay(ree, "Nd2O3", "1.9", "pk-assay-lab", "ICP-MS after fusion", "2025-09-14T10:00:00Z"), &[lab])?;
-    push(assay(ree, "Pr6O11", "0.55", "pk-assay-lab", "ICP-MS after fusion", "2025-09-14T10:00:00Z"), &[lab])?;
+    push(
+        lot(
+            sb,
+            "antimony",
+            "fwo-qila-abdullah",
+            "60",
+            "3",
+            "2025-09-10T06:00:00Z",
+        ),
+        &[fwo],
+    )?;
+    push(
+        lot(
+            cu,
+            "copper",
+            "fwo-chagai-copper",
+            "90",
+            "6",
+            "2025-09-11T06:00:00Z",
+        ),
+        &[fwo],
+    )?;
+    push(
+        lot(
+            ree,
+            "rare-earths",
+            "fwo-loe-shilman",
+            "45",
+            "2",
+            "2025-09-12T06:00:00Z",
+        ),
+        &[fwo],
+    )?;
+    push(
+        assay(
+            sb,
+            "Sb",
+            "38.5",
+            "pk-assay-lab",
+            "ICP-OES after digestion",
+            "2025-09-14T10:00:00Z",
+        ),
+        &[lab],
+    )?;
+    push(
+        assay(
+            cu,
+            "Cu",
+            "4.2",
+            "pk-assay-lab",
+            "ICP-OES after digestion",
+            "2025-09-14T10:00:00Z",
+        ),
+        &[lab],
+    )?;
+    push(
+        assay(
+            ree,
+            "Nd2O3",
+            "1.9",
+            "pk-assay-lab",
+            "ICP-MS after fusion",
+            "2025-09-14T10:00:00Z",
+        ),
+        &[lab],
+    )?;
+    push(
+        assay(
+            ree,
+            "Pr6O11",
+            "0.55",
+            "pk-assay-lab",
+            "ICP-MS after fusion",
+            "2025-09-14T10:00:00Z",
+        ),
+        &[lab],
+    )?;
 
     // 2. To the preparation plant, and concentrated there.
     push(
@@ -154,7 +410,11 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
                "receiver": "fwo", "time": "2025-09-15T06:00:00Z", "figures": "illustrative"}),
         &[fwo],
     )?;
-    for (id, lot, kg) in [("fwo-transfer-0001", sb, "59.8"), ("fwo-transfer-0002", cu, "89.6"), ("fwo-transfer-0003", ree, "44.9")] {
+    for (id, lot, kg) in [
+        ("fwo-transfer-0001", sb, "59.8"),
+        ("fwo-transfer-0002", cu, "89.6"),
+        ("fwo-transfer-0003", ree, "44.9"),
+    ] {
         push(
             json!({"kind": "receipt", "shipment": id, "site": "fwo-prep-plant", "lots": [lm(lot, kg)],
                    "time": "2025-09-17T06:00:00Z", "figures": "illustrative"}),
@@ -165,9 +425,36 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
     let cu_c = "urn:oretrace:lot:fwo:cu-concentrate-0001";
     let ree_c = "urn:oretrace:lot:fwo:ree-concentrate-0001";
     for (id, input, kg_in, output, commodity, kg_out, moisture, process) in [
-        ("fwo-prep-sb-0001", sb, "59.8", sb_c, "antimony", "32", "1", "sorting and gravity concentration of stibnite"),
-        ("fwo-prep-cu-0001", cu, "89.6", cu_c, "copper", "12", "8", "froth flotation (bench scale)"),
-        ("fwo-prep-ree-0001", ree, "44.9", ree_c, "rare-earths", "4.5", "1", "magnetic and gravity separation"),
+        (
+            "fwo-prep-sb-0001",
+            sb,
+            "59.8",
+            sb_c,
+            "antimony",
+            "32",
+            "1",
+            "sorting and gravity concentration of stibnite",
+        ),
+        (
+            "fwo-prep-cu-0001",
+            cu,
+            "89.6",
+            cu_c,
+            "copper",
+            "12",
+            "8",
+            "froth flotation (bench scale)",
+        ),
+        (
+            "fwo-prep-ree-0001",
+            ree,
+            "44.9",
+            ree_c,
+            "rare-earths",
+            "4.5",
+            "1",
+            "magnetic and gravity separation",
+        ),
     ] {
         push(
             json!({"kind": "transformation", "id": id, "site": "fwo-prep-plant", "process": process,
@@ -178,10 +465,50 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
             &[fwo],
         )?;
     }
-    push(assay(sb_c, "Sb", "62.3", "pk-assay-lab", "ICP-OES after digestion", "2025-09-24T10:00:00Z"), &[lab])?;
-    push(assay(cu_c, "Cu", "27.4", "pk-assay-lab", "ICP-OES after digestion", "2025-09-24T10:00:00Z"), &[lab])?;
-    push(assay(ree_c, "Nd2O3", "16.8", "pk-assay-lab", "ICP-MS after fusion", "2025-09-24T10:00:00Z"), &[lab])?;
-    push(assay(ree_c, "Pr6O11", "4.7", "pk-assay-lab", "ICP-MS after fusion", "2025-09-24T10:00:00Z"), &[lab])?;
+    push(
+        assay(
+            sb_c,
+            "Sb",
+            "62.3",
+            "pk-assay-lab",
+            "ICP-OES after digestion",
+            "2025-09-24T10:00:00Z",
+        ),
+        &[lab],
+    )?;
+    push(
+        assay(
+            cu_c,
+            "Cu",
+            "27.4",
+            "pk-assay-lab",
+            "ICP-OES after digestion",
+            "2025-09-24T10:00:00Z",
+        ),
+        &[lab],
+    )?;
+    push(
+        assay(
+            ree_c,
+            "Nd2O3",
+            "16.8",
+            "pk-assay-lab",
+            "ICP-MS after fusion",
+            "2025-09-24T10:00:00Z",
+        ),
+        &[lab],
+    )?;
+    push(
+        assay(
+            ree_c,
+            "Pr6O11",
+            "4.7",
+            "pk-assay-lab",
+            "ICP-MS after fusion",
+            "2025-09-24T10:00:00Z",
+        ),
+        &[lab],
+    )?;
 
     // 3. Exported under the MoU, via Karachi (not Gwadar, whose operator
     // is controlled by a covered government under US rules).
@@ -201,9 +528,32 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
                "time": "2025-10-20T15:00:00Z", "figures": "illustrative"}),
         &[ussm],
     )?;
-    push(assay(sb_c, "Sb", "61.8", "ussm", "XRF, confirmed by fire assay", "2025-10-24T15:00:00Z"), &[ussm])?;
-    push(assay(cu_c, "Cu", "26.1", "ussm", "XRF", "2025-10-24T15:00:00Z"), &[ussm])?;
-    push(assay(ree_c, "Nd2O3", "16.5", "ussm", "ICP-MS after fusion", "2025-10-24T15:00:00Z"), &[ussm])?;
+    push(
+        assay(
+            sb_c,
+            "Sb",
+            "61.8",
+            "ussm",
+            "XRF, confirmed by fire assay",
+            "2025-10-24T15:00:00Z",
+        ),
+        &[ussm],
+    )?;
+    push(
+        assay(cu_c, "Cu", "26.1", "ussm", "XRF", "2025-10-24T15:00:00Z"),
+        &[ussm],
+    )?;
+    push(
+        assay(
+            ree_c,
+            "Nd2O3",
+            "16.5",
+            "ussm",
+            "ICP-MS after fusion",
+            "2025-10-24T15:00:00Z",
+        ),
+        &[ussm],
+    )?;
     Ok(out)
 }
 
@@ -218,9 +568,9 @@ mod tests {
     #[test]
     fn every_scenario_record_is_accepted_and_labelled() {
         let mut n = 0u8;
-        let keys = ScenarioKeys::generate(|_| {
+        let keys = ScenarioKeys::generate(|name| {
             n += 1;
-            Ok([n; 32])
+            Ok(NoteSigner::from_seed(name, [n; 32])?)
         })
         .unwrap();
         let ledger = Ledger::start(
@@ -236,8 +586,15 @@ mod tests {
             assert!(outcome.is_ok(), "record {i}: {outcome:?}");
         }
         assert_eq!(ledger.store().size().unwrap(), count);
-        let lot = ledger.store().lot("urn:oretrace:lot:fwo:sb-concentrate-0001").unwrap().unwrap();
-        assert_eq!((lot.custodian.as_str(), &lot.status), ("ussm", &LotStatus::Held));
+        let lot = ledger
+            .store()
+            .lot("urn:oretrace:lot:fwo:sb-concentrate-0001")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (lot.custodian.as_str(), &lot.status),
+            ("ussm", &LotStatus::Held)
+        );
         assert_eq!(lot.figures, "illustrative");
         assert!(lot.received_mass.is_some());
         // Every record with a quantity is labelled illustrative.

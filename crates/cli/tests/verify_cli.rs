@@ -345,12 +345,20 @@ fn keygen_log_and_demo_work_from_the_command_line() {
     assert_eq!(verify(&dir, &vkey).code, 0);
 
     let data = tmp.path().join("demo");
-    let run = oretrace(&["demo", "--data", path(&data), "--entries", "3000"]);
+    let run = oretrace(&["demo", "--data", path(&data), "--no-serve"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("verified:   3000 entries"),
+        run.stdout.contains("loaded 42 signed records"),
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("illustrative"), "{}", run.stdout);
+    assert!(run.stdout.contains("ILLUSTRATIVE"), "{}", run.stdout);
+    // A second run finds the data loaded and appends nothing.
+    let run = oretrace(&["demo", "--data", path(&data), "--no-serve"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("already loaded; log size 42"),
+        "{}",
+        run.stdout
+    );
 }

@@ -1,0 +1,246 @@
+//! The ledger commands: serve, demo, record sign/submit, rebuild. The
+//! binary chooses the storage backend here, once, at the top.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use oretrace_domain::envelope::{EnvelopeJson, SignedRecord};
+use oretrace_domain::wire::RecordJson;
+use oretrace_ledger::Store;
+use oretrace_ledger::ledger::{Ledger, LedgerConfig};
+use oretrace_store_sqlite::SqliteStore;
+use oretrace_tlog::note::{NoteSigner, NoteVerifier};
+
+use crate::cli::{DemoArgs, RebuildArgs, RecordCommand, ServeArgs};
+use crate::commands::{generate_key, parse_vkey, read_key, write_secret};
+use crate::scenario::{self, ScenarioKeys};
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The log key of a data directory: created on first use.
+fn log_key(data: &Path, origin: &str) -> anyhow::Result<NoteSigner> {
+    let path = data.join("log.key");
+    if path.exists() {
+        return read_key(&path);
+    }
+    let key = generate_key(origin)?;
+    write_secret(&path, key.to_skey().as_bytes())?;
+    Ok(key)
+}
+
+fn open_ledger(
+    data: &Path,
+    origin: &str,
+    operator: NoteVerifier,
+) -> anyhow::Result<Ledger<SqliteStore>> {
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    let key = log_key(data, origin)?;
+    let store = SqliteStore::open(data)
+        .with_context(|| format!("opening the store in {}", data.display()))?;
+    Ledger::start(store, key, operator, LedgerConfig::default())
+        .map_err(|e| anyhow::anyhow!("starting the ledger: {e:?}"))
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn run_server<S: Store>(
+    ledger: Ledger<S>,
+    listen: &str,
+    banner: impl FnOnce(&str),
+) -> anyhow::Result<ExitCode> {
+    let ledger = Arc::new(ledger);
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let url = format!("http://{}", listener.local_addr()?);
+        banner(&url);
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        oretrace_server::serve(
+            ledger,
+            oretrace_server::ServerConfig::default(),
+            listener,
+            shutdown,
+        )
+        .await?;
+        anyhow::Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let operator = parse_vkey(&args.operator_vkey)?;
+    let ledger = open_ledger(&args.data, &args.origin, operator)?;
+    let vkey = ledger.vkey();
+    run_server(ledger, &args.listen, |url| {
+        println!("oretrace serving {} at {url}", args.data.display());
+        println!("log vkey: {vkey}");
+    })
+}
+
+pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let keys_dir = args.data.join("keys");
+    std::fs::create_dir_all(&keys_dir)
+        .with_context(|| format!("creating {}", keys_dir.display()))?;
+    let keys = ScenarioKeys::generate(|name| {
+        let path = keys_dir.join(format!("{}.key", name.replace('/', "_")));
+        if path.exists() {
+            return read_key(&path);
+        }
+        let key = generate_key(name)?;
+        write_secret(&path, key.to_skey().as_bytes())?;
+        Ok(key)
+    })?;
+    let ledger = open_ledger(
+        &args.data,
+        "oretrace.example/demo",
+        keys.operator.verifier(),
+    )?;
+    let loaded = if ledger.store().size()? == 0 {
+        let records = scenario::records(&keys)?;
+        let count = records.len();
+        for (i, outcome) in ledger.submit_all_blocking(records).into_iter().enumerate() {
+            outcome.map_err(|e| anyhow::anyhow!("scenario record {i} was refused: {e}"))?;
+        }
+        count
+    } else {
+        0
+    };
+    let (checkpoint, _) = ledger.checkpoint().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let vkey = ledger.vkey();
+    let banner = |url: &str| {
+        println!("oretrace demo: Pakistan's first critical-mineral shipment to the United States");
+        println!(
+            "Parties, places and dates are as reported; every quantity, grade, laboratory and"
+        );
+        println!(
+            "document reference is ILLUSTRATIVE and labelled so in every record (\"figures\")."
+        );
+        println!();
+        if loaded > 0 {
+            println!(
+                "loaded {loaded} signed records; log size {} root {}",
+                checkpoint.size(),
+                checkpoint.root()
+            );
+        } else {
+            println!(
+                "data in {} already loaded; log size {}",
+                args.data.display(),
+                checkpoint.size()
+            );
+        }
+        println!("log vkey:  {vkey}");
+        println!(
+            "keys:      {} (one per party, and the registry operator)",
+            keys_dir.display()
+        );
+        println!();
+        println!("Look:      {url}/lots   {url}/parties   {url}/sites   {url}/openapi.json");
+        println!("           {url}/lots/urn:oretrace:lot:fwo:sb-concentrate-0001");
+        println!("Verify:    oretrace verify {url} --vkey '{vkey}'");
+        println!(
+            "Receipt:   curl -s {url}/records/0/receipt > r.tlog-proof && oretrace verify --inclusion r.tlog-proof --vkey '{vkey}'"
+        );
+    };
+    if args.no_serve {
+        banner("http://<address>");
+        return Ok(ExitCode::SUCCESS);
+    }
+    run_server(ledger, &args.listen, banner)
+}
+
+pub fn record(cmd: RecordCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        RecordCommand::Sign { record, keys } => {
+            let json =
+                std::fs::read(&record).with_context(|| format!("reading {}", record.display()))?;
+            let parsed = RecordJson::parse(&json)
+                .with_context(|| format!("{} is not a valid record", record.display()))?;
+            let signers: Vec<NoteSigner> = keys
+                .iter()
+                .map(|k| read_key(k))
+                .collect::<anyhow::Result<_>>()?;
+            let refs: Vec<&NoteSigner> = signers.iter().collect();
+            let signed = SignedRecord::sign(parsed, &refs)?;
+            println!("{}", serde_json::to_string_pretty(&signed.to_envelope())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        RecordCommand::Submit {
+            envelope,
+            server,
+            receipt,
+        } => submit(&envelope, &server, receipt.as_deref()),
+    }
+}
+
+fn submit(envelope: &Path, server: &str, receipt_out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let body =
+        std::fs::read(envelope).with_context(|| format!("reading {}", envelope.display()))?;
+    let _: EnvelopeJson = serde_json::from_slice(&body)
+        .with_context(|| format!("{} is not an envelope", envelope.display()))?;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::blocking::Client::new();
+    let url = format!("{}/records", server.trim_end_matches('/'));
+    let response = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .with_context(|| format!("posting to {url}"))?;
+    let status = response.status();
+    let text = response.text().unwrap_or_default();
+    if !status.is_success() {
+        eprintln!("refused ({status}): {text}");
+        return Ok(ExitCode::from(1));
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(&text).context("the server's answer is not JSON")?;
+    println!("accepted at index {}", value["index"]);
+    if let (Some(path), Some(receipt)) = (receipt_out, value["receipt"].as_str()) {
+        std::fs::File::create(path)
+            .and_then(|mut f| f.write_all(receipt.as_bytes()))
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("receipt written to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn rebuild(args: &RebuildArgs) -> anyhow::Result<ExitCode> {
+    let operator = parse_vkey(&args.operator_vkey)?;
+    let key_path: PathBuf = args.data.join("log.key");
+    if !key_path.exists() {
+        bail!(
+            "{} has no log.key: not an oretrace data directory",
+            args.data.display()
+        );
+    }
+    let log_key = read_key(&key_path)?.verifier();
+    let store = SqliteStore::open(&args.data)
+        .with_context(|| format!("opening the store in {}", args.data.display()))?;
+    let report = oretrace_ledger::rebuild::rebuild(&store, &log_key, &operator)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    println!(
+        "rebuilt the projections from {} entries; root {}",
+        report.entries, report.root
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,587 @@
+//! The embedded SQLite backend of the ledger's storage contract
+//! ([`oretrace_ledger::store::Store`]).
+//!
+//! One database file, `<data dir>/oretrace.db`, in WAL mode with
+//! `synchronous=FULL`: [`Store::integrate`] returns once its transaction
+//! is durable. One writer connection behind a mutex (the ledger has one
+//! sequencer thread) and a small pool of read-only connections, so reads
+//! never wait for a write in progress. The schema is versioned with
+//! `user_version` and migrated on open; a database from a newer build is
+//! refused, untouched.
+
+mod checkpointer;
+mod error;
+mod pool;
+mod schema;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{
+    CachedStatement, Connection, OptionalExtension as _, Transaction, TransactionBehavior, params,
+};
+use serde_json::{from_str, to_string};
+
+use oretrace_ledger::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
+use oretrace_ledger::store::{Batch, StateView, Store, StoreResult};
+use oretrace_tlog::hash::Hash;
+use oretrace_tlog::tree::NodeId;
+
+use crate::checkpointer::Checkpointer;
+use crate::error::{Context as _, Error, Result, from_sql_int, is_unique_violation, to_sql_int};
+use crate::pool::Readers;
+
+pub use crate::pool::MAX_READERS;
+
+/// The database's file name inside the data directory.
+pub const DB_FILE: &str = "oretrace.db";
+
+/// The schema version this build writes (and the newest it opens).
+pub const SCHEMA_VERSION: u32 = schema::MIGRATIONS.len() as u32;
+
+/// The ledger's store in one SQLite database.
+pub struct SqliteStore {
+    path: PathBuf,
+    // Dropped in this order: the writer closes last, and (as the last
+    // connection) checkpoints the whole WAL and removes it.
+    checkpointer: Checkpointer,
+    readers: Readers,
+    writer: Mutex<Connection>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .field("readers", &self.readers)
+            .finish()
+    }
+}
+
+/// The settings of the writer connection, as SQLite reports them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pragmas {
+    /// `wal`.
+    pub journal_mode: String,
+    /// 2 (`FULL`).
+    pub synchronous: i64,
+    pub foreign_keys: bool,
+    pub busy_timeout_ms: i64,
+    /// [`SCHEMA_VERSION`] once open.
+    pub user_version: i64,
+}
+
+impl SqliteStore {
+    /// Opens the store in `data_dir` (created if absent), creating and
+    /// migrating the database as needed.
+    pub fn open(data_dir: &Path) -> StoreResult<Self> {
+        Ok(Self::open_inner(data_dir)?)
+    }
+
+    fn open_inner(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .ctx(|| format!("creating the data directory {}", data_dir.display()))?;
+        let path = data_dir.join(DB_FILE);
+        let writer = schema::open_writer(&path)?;
+        let readers = Readers::new(path.clone());
+        // Open one reader now, so that a database readers cannot open fails
+        // here rather than at the first request.
+        drop(readers.get()?);
+        let checkpointer = Checkpointer::start(&path)?;
+        Ok(SqliteStore {
+            path,
+            checkpointer,
+            readers,
+            writer: Mutex::new(writer),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The durability settings in force on the writer connection.
+    pub fn pragmas(&self) -> StoreResult<Pragmas> {
+        let conn = self.writer();
+        let get = |name: &str| -> Result<i64> {
+            conn.pragma_query_value(None, name, |r| r.get(0))
+                .ctx(|| format!("reading PRAGMA {name}"))
+        };
+        let journal_mode = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .ctx(|| "reading PRAGMA journal_mode")?;
+        Ok(Pragmas {
+            journal_mode,
+            synchronous: get("synchronous")?,
+            foreign_keys: get("foreign_keys")? != 0,
+            busy_timeout_ms: get("busy_timeout")?,
+            user_version: get("user_version")?,
+        })
+    }
+
+    /// The writer connection. A panic while it was held unwound through
+    /// the transaction guard, which rolled back; if anything is still
+    /// open, roll it back here, so the connection is always usable.
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        let conn = self.writer.lock().unwrap_or_else(|poisoned| {
+            self.writer.clear_poison();
+            poisoned.into_inner()
+        });
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        conn
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction on the writer, committing
+    /// (durably) only if it succeeds.
+    fn write<T>(&self, what: &str, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(|| format!("{what}: starting the transaction"))?;
+        let t0 = std::time::Instant::now(); // XX
+        let value = f(&tx)?;
+        let t1 = std::time::Instant::now(); // XX
+        tx.commit().ctx(|| format!("{what}: committing"))?;
+        if std::env::var("XX_PHASES").is_ok() {
+            eprintln!(
+                "XX body {:.2} commit {:.2}",
+                (t1 - t0).as_secs_f64() * 1e3,
+                t1.elapsed().as_secs_f64() * 1e3
+            );
+        } // XX
+        Ok(value)
+    }
+
+    /// Runs `f` on a reader connection.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> StoreResult<T> {
+        let conn = self.readers.get()?;
+        Ok(f(&conn)?)
+    }
+
+    /// Runs `f` in one read transaction: every statement sees one snapshot.
+    fn read_snapshot<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&Connection) -> Result<T>,
+    ) -> StoreResult<T> {
+        self.read(|conn| {
+            let tx = conn
+                .unchecked_transaction()
+                .ctx(|| format!("{what}: starting a read transaction"))?;
+            let value = f(&tx)?;
+            tx.commit()
+                .ctx(|| format!("{what}: ending the read transaction"))?;
+            Ok(value)
+        })
+    }
+
+    /// Reads one JSON document by key and decodes it.
+    fn doc<T: Doc>(
+        &self,
+        what: &str,
+        sql: &str,
+        key: impl rusqlite::Params,
+        id: impl fmt::Display,
+    ) -> StoreResult<Option<T>> {
+        self.read(|conn| {
+            let doc: Option<String> = conn
+                .prepare_cached(sql)
+                .and_then(|mut s| s.query_row(key, |r| r.get(0)).optional())
+                .ctx(|| format!("reading {what} {id}"))?;
+            doc.map(|d| T::decode(&d).ctx(|| format!("decoding stored {what} {id}")))
+                .transpose()
+        })
+    }
+
+    /// Reads every JSON document of a table, by id.
+    fn docs<T: Doc>(&self, what: &str, sql: &str) -> StoreResult<Vec<T>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(sql).ctx(|| format!("listing {what}"))?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .ctx(|| format!("listing {what}"))?;
+            rows.map(|doc| {
+                let doc = doc.ctx(|| format!("listing {what}"))?;
+                T::decode(&doc).ctx(|| format!("decoding a stored {what} document"))
+            })
+            .collect()
+        })
+    }
+}
+
+/// A projection document: a state struct as JSON.
+trait Doc: Sized {
+    fn decode(json: &str) -> serde_json::Result<Self>;
+}
+
+macro_rules! doc {
+    ($($t:ty),*) => {$(
+        impl Doc for $t {
+            fn decode(json: &str) -> serde_json::Result<Self> {
+                from_str(json)
+            }
+        }
+    )*};
+}
+
+doc!(PartyState, KeyState, SiteState, LotState, ShipmentState);
+
+/// Log size: entries are consecutive from 0, so the highest index + 1
+/// (a lookup at the right edge of the rowid tree, not a count).
+fn size_of(conn: &Connection) -> Result<u64> {
+    let next: i64 = conn
+        .prepare_cached("SELECT coalesce(max(idx) + 1, 0) FROM entries")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .ctx(|| "reading the log size")?;
+    from_sql_int(next, "log size")
+}
+
+/// The statements that apply projection changes, prepared (from the cache)
+/// once per transaction.
+struct Appliers<'c> {
+    party: CachedStatement<'c>,
+    key: CachedStatement<'c>,
+    remove_key: CachedStatement<'c>,
+    site: CachedStatement<'c>,
+    lot: CachedStatement<'c>,
+    shipment: CachedStatement<'c>,
+    lot_event: CachedStatement<'c>,
+}
+
+impl<'c> Appliers<'c> {
+    fn new(conn: &'c Connection) -> Result<Self> {
+        let prep = |sql: &str| {
+            conn.prepare_cached(sql)
+                .ctx(|| "preparing the projection statements")
+        };
+        Ok(Appliers {
+            party: prep(
+                "INSERT INTO parties (id, doc) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+            )?,
+            key: prep(
+                "INSERT INTO keys (name, key_id, doc) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (name, key_id) DO UPDATE SET doc = excluded.doc",
+            )?,
+            remove_key: prep("DELETE FROM keys WHERE name = ?1 AND key_id = ?2")?,
+            site: prep(
+                "INSERT INTO sites (id, doc) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+            )?,
+            lot: prep(
+                "INSERT INTO lots (id, doc) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+            )?,
+            shipment: prep(
+                "INSERT INTO shipments (id, doc) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+            )?,
+            lot_event: prep(
+                "INSERT INTO lot_events (lot, idx) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            )?,
+        })
+    }
+
+    fn apply(&mut self, change: &Change) -> Result<()> {
+        match change {
+            Change::PutParty(p) => {
+                let doc = to_string(p).ctx(|| format!("encoding party {}", p.id))?;
+                self.party
+                    .execute(params![p.id, doc])
+                    .ctx(|| format!("storing party {}", p.id))?;
+            }
+            Change::PutKey(k) => {
+                let doc =
+                    to_string(k).ctx(|| format!("encoding key {}+{:08x}", k.name, k.key_id))?;
+                self.key
+                    .execute(params![k.name, k.key_id, doc])
+                    .ctx(|| format!("storing key {}+{:08x}", k.name, k.key_id))?;
+            }
+            Change::RemoveKey { name, key_id } => {
+                self.remove_key
+                    .execute(params![name, key_id])
+                    .ctx(|| format!("removing key {name}+{key_id:08x}"))?;
+            }
+            Change::PutSite(s) => {
+                let doc = to_string(s).ctx(|| format!("encoding site {}", s.id))?;
+                self.site
+                    .execute(params![s.id, doc])
+                    .ctx(|| format!("storing site {}", s.id))?;
+            }
+            Change::PutLot(l) => {
+                let doc = to_string(l).ctx(|| format!("encoding lot {}", l.id))?;
+                self.lot
+                    .execute(params![l.id, doc])
+                    .ctx(|| format!("storing lot {}", l.id))?;
+            }
+            Change::PutShipment(s) => {
+                let doc = to_string(s).ctx(|| format!("encoding shipment {}", s.id))?;
+                self.shipment
+                    .execute(params![s.id, doc])
+                    .ctx(|| format!("storing shipment {}", s.id))?;
+            }
+            Change::LotEvent { lot, index } => {
+                let idx = to_sql_int(*index, "log index")?;
+                self.lot_event.execute(params![lot, idx]).ctx(|| {
+                    format!("recording entry {index} as an event of lot {lot} (is the entry in the log?)")
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn apply_all(conn: &Connection, changes: &[Change]) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut appliers = Appliers::new(conn)?;
+    changes.iter().try_for_each(|c| appliers.apply(c))
+}
+
+impl StateView for SqliteStore {
+    fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
+        self.doc("party", "SELECT doc FROM parties WHERE id = ?1", [id], id)
+    }
+
+    fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
+        self.doc(
+            "key",
+            "SELECT doc FROM keys WHERE name = ?1 AND key_id = ?2",
+            params![name, key_id],
+            format_args!("{name}+{key_id:08x}"),
+        )
+    }
+
+    fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
+        self.doc("site", "SELECT doc FROM sites WHERE id = ?1", [id], id)
+    }
+
+    fn lot(&self, id: &str) -> StoreResult<Option<LotState>> {
+        self.doc("lot", "SELECT doc FROM lots WHERE id = ?1", [id], id)
+    }
+
+    fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
+        self.doc(
+            "shipment",
+            "SELECT doc FROM shipments WHERE id = ?1",
+            [id],
+            id,
+        )
+    }
+
+    fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
+        self.read(|conn| {
+            let idx: Option<i64> = conn
+                .prepare_cached("SELECT idx FROM entries WHERE record_hash = ?1")
+                .and_then(|mut s| s.query_row([&record_hash[..]], |r| r.get(0)).optional())
+                .ctx(|| "looking up a record hash")?;
+            idx.map(|i| from_sql_int(i, "log index")).transpose()
+        })
+    }
+}
+
+impl Store for SqliteStore {
+    fn size(&self) -> StoreResult<u64> {
+        self.read(size_of)
+    }
+
+    fn integrate(&self, batch: &Batch) -> StoreResult<()> {
+        // The shape of the batch first, before taking any lock.
+        for pair in batch.entries.windows(2) {
+            if pair[0].index.checked_add(1) != Some(pair[1].index) {
+                return Err(Error::Invalid(format!(
+                    "entry index {} does not follow entry index {} in the batch",
+                    pair[1].index, pair[0].index
+                ))
+                .into());
+            }
+        }
+        self.write("appending a batch", |tx| {
+            let size = size_of(tx)?;
+            if let Some(first) = batch.entries.first()
+                && first.index != size
+            {
+                return Err(Error::Invalid(format!(
+                    "entry index {} is not the next index {size}: nothing written",
+                    first.index
+                )));
+            }
+            {
+                let mut insert = tx
+                    .prepare_cached("INSERT INTO entries (idx, entry, record_hash, kind) VALUES (?1, ?2, ?3, ?4)")
+                    .ctx(|| "preparing the entry insert")?;
+                for row in &batch.entries {
+                    let idx = to_sql_int(row.index, "log index")?;
+                    insert.execute(params![idx, row.entry, &row.record_hash[..], row.kind]).map_err(|e| {
+                        if is_unique_violation(&e) {
+                            Error::Invalid(format!(
+                                "record of entry {} is already stored (or twice in the batch): nothing written",
+                                row.index
+                            ))
+                        } else {
+                            Error::Sqlite { context: format!("storing entry {}", row.index), source: e }
+                        }
+                    })?;
+                }
+            }
+            {
+                let mut insert = tx
+                    .prepare_cached("INSERT INTO hashes (level, idx, hash) VALUES (?1, ?2, ?3)")
+                    .ctx(|| "preparing the hash insert")?;
+                for (id, hash) in &batch.hashes {
+                    let idx = to_sql_int(id.index, "node index")?;
+                    insert.execute(params![id.level, idx, &hash.0[..]]).map_err(|e| {
+                        if is_unique_violation(&e) {
+                            Error::Invalid(format!("a hash is already stored at {id}: nothing written"))
+                        } else {
+                            Error::Sqlite { context: format!("storing the hash at {id}"), source: e }
+                        }
+                    })?;
+                }
+            }
+            let t = std::time::Instant::now(); // XX
+            let r = apply_all(tx, &batch.changes);
+            if std::env::var("XX_PHASES").is_ok() { eprintln!("XX changes {:.2}", t.elapsed().as_secs_f64()*1e3); } // XX
+            r
+        })?;
+        self.checkpointer.poke();
+        Ok(())
+    }
+
+    fn read_hashes(&self, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read_snapshot("reading hashes", |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT hash FROM hashes WHERE level = ?1 AND idx = ?2")
+                .ctx(|| "preparing the hash lookup")?;
+            ids.iter()
+                .map(|id| {
+                    let idx = to_sql_int(id.index, "node index")?;
+                    let hash = stmt
+                        .query_row(params![id.level, idx], |r| {
+                            let blob = r.get_ref(0)?.as_blob()?;
+                            Ok(<[u8; 32]>::try_from(blob).map_err(|_| blob.len()))
+                        })
+                        .optional()
+                        .ctx(|| format!("reading the hash at {id}"))?;
+                    match hash {
+                        Some(Ok(hash)) => Ok(Hash(hash)),
+                        Some(Err(len)) => Err(Error::Invalid(format!(
+                            "the stored hash at {id} is {len} bytes, not 32"
+                        ))),
+                        None => Err(Error::Invalid(format!("no stored hash at {id}"))),
+                    }
+                })
+                .collect()
+        })
+    }
+
+    fn read_entries(&self, start: u64, count: u64) -> StoreResult<Vec<Vec<u8>>> {
+        let end = start
+            .checked_add(count)
+            .ok_or_else(|| Error::Invalid("entry range overflows".into()))?;
+        let (lo, hi) = (
+            to_sql_int(start, "log index")?,
+            to_sql_int(end, "log index")?,
+        );
+        self.read_snapshot("reading entries", |conn| {
+            let size = size_of(conn)?;
+            if end > size {
+                return Err(Error::Invalid(format!(
+                    "entries {start}..{end} are beyond the log size {size}"
+                )));
+            }
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT entry FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+                )
+                .ctx(|| "preparing the entry read")?;
+            let rows = stmt
+                .query_map([lo, hi], |r| r.get(0))
+                .ctx(|| format!("reading entries {start}..{end}"))?;
+            let entries = rows
+                .collect::<rusqlite::Result<Vec<Vec<u8>>>>()
+                .ctx(|| format!("reading entries {start}..{end}"))?;
+            if entries.len() as u64 != count {
+                return Err(Error::Invalid(format!(
+                    "entries {start}..{end}: {} stored, the log has a gap",
+                    entries.len()
+                )));
+            }
+            Ok(entries)
+        })
+    }
+
+    fn checkpoint(&self) -> StoreResult<Option<Vec<u8>>> {
+        self.read(|conn| {
+            conn.prepare_cached("SELECT note FROM checkpoint WHERE id = 1")
+                .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+                .ctx(|| "reading the checkpoint")
+        })
+    }
+
+    fn swap_checkpoint(&self, prev: Option<&[u8]>, next: &[u8]) -> StoreResult<bool> {
+        Ok(self.write("swapping the checkpoint", |tx| {
+            let current: Option<Vec<u8>> = tx
+                .prepare_cached("SELECT note FROM checkpoint WHERE id = 1")
+                .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+                .ctx(|| "reading the checkpoint")?;
+            if current.as_deref() != prev {
+                return Ok(false); // Committing an unchanged transaction writes nothing.
+            }
+            tx.prepare_cached(
+                "INSERT INTO checkpoint (id, note) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET note = excluded.note",
+            )
+            .and_then(|mut s| s.execute([next]))
+            .ctx(|| "storing the checkpoint")?;
+            Ok(true)
+        })?)
+    }
+
+    fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT idx FROM lot_events WHERE lot = ?1 ORDER BY idx")
+                .ctx(|| format!("reading the events of lot {lot}"))?;
+            let rows = stmt
+                .query_map([lot], |r| r.get::<_, i64>(0))
+                .ctx(|| format!("reading the events of lot {lot}"))?;
+            rows.map(|idx| {
+                from_sql_int(
+                    idx.ctx(|| format!("reading the events of lot {lot}"))?,
+                    "log index",
+                )
+            })
+            .collect()
+        })
+    }
+
+    fn parties(&self) -> StoreResult<Vec<PartyState>> {
+        self.docs("party", "SELECT doc FROM parties ORDER BY id")
+    }
+
+    fn sites(&self) -> StoreResult<Vec<SiteState>> {
+        self.docs("site", "SELECT doc FROM sites ORDER BY id")
+    }
+
+    fn lots(&self) -> StoreResult<Vec<LotState>> {
+        self.docs("lot", "SELECT doc FROM lots ORDER BY id")
+    }
+
+    fn clear_projections(&self) -> StoreResult<()> {
+        Ok(self.write("clearing the projections", |tx| {
+            tx.execute_batch(
+                "DELETE FROM parties; DELETE FROM keys; DELETE FROM sites; \
+                 DELETE FROM lots; DELETE FROM shipments; DELETE FROM lot_events;",
+            )
+            .ctx(|| "clearing the projections")
+        })?)
+    }
+
+    fn apply_changes(&self, changes: &[Change]) -> StoreResult<()> {
+        Ok(self.write("applying projection changes", |tx| apply_all(tx, changes))?)
+    }
+}

@@ -1,0 +1,233 @@
+//! The schema, its migrations and the per-connection settings.
+//!
+//! The schema version is SQLite's `user_version`: the number of entries of
+//! [`MIGRATIONS`] applied. Each migration runs in its own IMMEDIATE
+//! transaction together with the bump of `user_version`, so a crash leaves
+//! the database at one version or the next, never between. A database at a
+//! version this build does not know is refused, untouched.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::error::{Context as _, Error, Result};
+
+/// `application_id` of an oretrace database: "ORET" in ASCII.
+pub(crate) const APPLICATION_ID: i64 = 0x4F52_4554;
+
+/// How long a connection waits for a lock held by another connection
+/// (another process, or a WAL checkpoint) before failing.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The writer checkpoints the WAL itself past this many pages (256 MiB
+/// at 4 KiB pages): only when the checkpoint thread falls far behind.
+pub(crate) const WAL_BACKSTOP_PAGES: i64 = 65_536;
+
+/// Page cache of the writer (negative: KiB), 64 MiB.
+const WRITER_CACHE_KIB: i64 = -64 * 1024;
+
+/// Page cache of each reader, 8 MiB.
+const READER_CACHE_KIB: i64 = -8 * 1024;
+
+/// The migrations, oldest first. Never edit one that has shipped: append.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: the log, its stored subtree hashes, the checkpoint, projections.
+    "
+    -- The log. idx is the rowid: appends go to the right edge of the tree.
+    CREATE TABLE entries (
+        idx         INTEGER PRIMARY KEY CHECK (idx >= 0),
+        entry       BLOB    NOT NULL,
+        record_hash BLOB    NOT NULL UNIQUE CHECK (length(record_hash) = 32),
+        kind        TEXT    NOT NULL
+    ) STRICT;
+
+    -- Every full subtree hash, by (level, index) as oretrace_tlog names it.
+    CREATE TABLE hashes (
+        level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 63),
+        idx   INTEGER NOT NULL CHECK (idx >= 0),
+        hash  BLOB    NOT NULL CHECK (length(hash) = 32),
+        PRIMARY KEY (level, idx)
+    ) STRICT, WITHOUT ROWID;
+
+    -- The published checkpoint note: one row at most.
+    CREATE TABLE checkpoint (
+        id   INTEGER PRIMARY KEY CHECK (id = 1),
+        note BLOB    NOT NULL
+    ) STRICT;
+
+    -- Projections: JSON documents of the ledger's state structs, by id.
+    CREATE TABLE parties   (id TEXT NOT NULL PRIMARY KEY, doc TEXT NOT NULL) STRICT;
+    CREATE TABLE sites     (id TEXT NOT NULL PRIMARY KEY, doc TEXT NOT NULL) STRICT;
+    CREATE TABLE lots      (id TEXT NOT NULL PRIMARY KEY, doc TEXT NOT NULL) STRICT;
+    CREATE TABLE shipments (id TEXT NOT NULL PRIMARY KEY, doc TEXT NOT NULL) STRICT;
+    CREATE TABLE keys (
+        name   TEXT    NOT NULL,
+        key_id INTEGER NOT NULL CHECK (key_id BETWEEN 0 AND 4294967295),
+        doc    TEXT    NOT NULL,
+        PRIMARY KEY (name, key_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE lot_events (
+        lot TEXT    NOT NULL,
+        idx INTEGER NOT NULL REFERENCES entries (idx),
+        PRIMARY KEY (lot, idx)
+    ) STRICT, WITHOUT ROWID;
+    ",
+];
+
+/// Opens (creating it if absent) the database as the one writer: WAL,
+/// `synchronous=FULL`, foreign keys, busy timeout; then migrates it.
+pub(crate) fn open_writer(path: &Path) -> Result<Connection> {
+    let ctx = || format!("opening {}", path.display());
+    let mut conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .ctx(ctx)?;
+    conn.busy_timeout(BUSY_TIMEOUT).ctx(ctx)?;
+    if let Ok(extra) = std::env::var("XX_PRE") {
+        conn.execute_batch(&extra).ctx(ctx)?;
+    } // XX TEMP
+    // Before anything writes: is this ours?
+    check_identity(&conn, path)?;
+
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .ctx(ctx)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Invalid(format!(
+            "{}: the database refused WAL mode (journal_mode is {mode}); is it on a network filesystem?",
+            path.display()
+        )));
+    }
+    // FULL: in WAL mode the WAL is fsynced at every commit, so a commit is
+    // durable when it returns.
+    conn.pragma_update(None, "synchronous", "FULL").ctx(ctx)?;
+    conn.pragma_update(None, "foreign_keys", true).ctx(ctx)?;
+    let fk: bool = conn
+        .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+        .ctx(ctx)?;
+    if !fk {
+        return Err(Error::Invalid(format!(
+            "{}: foreign keys could not be enabled",
+            path.display()
+        )));
+    }
+    // Checkpoints run on their own thread (see `checkpointer`); the
+    // writer checkpoints only if that thread falls far behind.
+    conn.pragma_update(None, "wal_autocheckpoint", WAL_BACKSTOP_PAGES)
+        .ctx(ctx)?;
+    // After a checkpoint, truncate a WAL left bigger than this.
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+        .ctx(ctx)?;
+    // A 1000-entry batch dirties ~1500 pages, mostly random index pages
+    // (record hashes, lots, lot events): keep the hot part of the indexes
+    // in memory and never spill mid-transaction.
+    conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)
+        .ctx(ctx)?;
+    conn.set_prepared_statement_cache_capacity(64);
+
+    migrate(&mut conn, path)?;
+    if let Ok(extra) = std::env::var("XX_PRAGMAS") {
+        conn.execute_batch(&extra).ctx(ctx)?;
+    } // XX TEMP
+    Ok(conn)
+}
+
+/// Opens a read-only connection to a database the writer has opened (and
+/// so created, put in WAL mode and migrated).
+pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
+    let ctx = || format!("opening a reader of {}", path.display());
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .ctx(ctx)?;
+    conn.busy_timeout(BUSY_TIMEOUT).ctx(ctx)?;
+    conn.pragma_update(None, "synchronous", "FULL").ctx(ctx)?;
+    conn.pragma_update(None, "foreign_keys", true).ctx(ctx)?;
+    conn.pragma_update(None, "cache_size", READER_CACHE_KIB)
+        .ctx(ctx)?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
+}
+
+/// Opens the connection that checkpoints the WAL into the database file,
+/// fsyncing both (`synchronous=FULL`).
+pub(crate) fn open_checkpointer(path: &Path) -> Result<Connection> {
+    let ctx = || format!("opening the checkpointer of {}", path.display());
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .ctx(ctx)?;
+    conn.busy_timeout(BUSY_TIMEOUT).ctx(ctx)?;
+    conn.pragma_update(None, "synchronous", "FULL").ctx(ctx)?;
+    // It writes no pages of its own: no autocheckpoint.
+    conn.pragma_update(None, "wal_autocheckpoint", 0).ctx(ctx)?;
+    Ok(conn)
+}
+
+/// Refuses a database that belongs to another application.
+fn check_identity(conn: &Connection, path: &Path) -> Result<()> {
+    let ctx = || format!("reading the header of {}", path.display());
+    let app: i64 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .ctx(ctx)?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .ctx(ctx)?;
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .ctx(ctx)?;
+    let fresh = app == 0 && version == 0 && tables == 0;
+    if app != APPLICATION_ID && !fresh {
+        return Err(Error::Invalid(format!(
+            "{} is not an oretrace database (application_id {app:#x}, user_version {version})",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Applies the migrations the database lacks, one transaction each.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let known = MIGRATIONS.len();
+    loop {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(|| format!("locking {} to migrate it", path.display()))?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .ctx(|| format!("reading the schema version of {}", path.display()))?;
+        let version = usize::try_from(version).map_err(|_| {
+            Error::Invalid(format!(
+                "{}: schema version {version} is not one oretrace writes",
+                path.display()
+            ))
+        })?;
+        if version > known {
+            return Err(Error::Invalid(format!(
+                "{}: the database schema is version {version}, newer than version {known}, the newest this \
+                 build of oretrace knows; run a newer oretrace (the database is left untouched)",
+                path.display()
+            )));
+        }
+        let Some(sql) = MIGRATIONS.get(version) else {
+            return Ok(()); // Up to date; the transaction rolls back, having written nothing.
+        };
+        let next = version + 1;
+        if version == 0 {
+            tx.pragma_update(None, "application_id", APPLICATION_ID)
+                .ctx(|| format!("marking {} as an oretrace database", path.display()))?;
+        }
+        tx.execute_batch(sql)
+            .ctx(|| format!("migrating {} to schema version {next}", path.display()))?;
+        tx.pragma_update(None, "user_version", next as i64)
+            .ctx(|| format!("recording schema version {next} in {}", path.display()))?;
+        tx.commit()
+            .ctx(|| format!("committing schema version {next} of {}", path.display()))?;
+    }
+}

@@ -1,0 +1,489 @@
+//! What the SQLite store promises beyond the shared contract: it survives a
+//! reopen, refuses databases it does not know, lets readers run while the
+//! writer writes, and commits durably.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use oretrace_domain::wire::{LocationJson, MassJson, Number, RecordJson};
+use oretrace_ledger::state::{
+    Change, KeyState, LotState, LotStatus, PartyState, ShipmentState, SiteState,
+};
+use oretrace_ledger::store::{Batch, EntryRow, StateView as _, Store};
+use oretrace_store_sqlite::{DB_FILE, MAX_READERS, SCHEMA_VERSION, SqliteStore};
+use oretrace_tlog::hash::{Hash, leaf_hash, node_hash, sha256};
+use oretrace_tlog::tree::NodeId;
+
+fn row(index: u64) -> EntryRow {
+    EntryRow {
+        index,
+        entry: format!("entry {index}").into_bytes(),
+        record_hash: sha256(format!("record {index}").as_bytes()),
+        kind: "lot".into(),
+    }
+}
+
+/// Entries `[start, start + count)` with their leaf hashes and the level-1
+/// hashes they complete.
+fn batch(start: u64, count: u64) -> Batch {
+    let entries: Vec<EntryRow> = (start..start + count).map(row).collect();
+    let mut hashes: Vec<(NodeId, Hash)> = entries
+        .iter()
+        .map(|r| (NodeId::new(0, r.index), leaf_hash(&r.entry)))
+        .collect();
+    for r in &entries {
+        if r.index % 2 == 1 {
+            let left = leaf_hash(&row(r.index - 1).entry);
+            hashes.push((
+                NodeId::new(1, r.index / 2),
+                node_hash(&left, &leaf_hash(&r.entry)),
+            ));
+        }
+    }
+    Batch {
+        entries,
+        hashes,
+        changes: vec![],
+    }
+}
+
+fn party(id: &str, index: u64) -> PartyState {
+    PartyState {
+        id: id.into(),
+        record: RecordJson::Party {
+            id: id.into(),
+            name: format!("Party {id}"),
+            party_kind: "company".into(),
+            country: "PK".into(),
+            keys: vec![format!("{id}/k1+deadbeef+AAAA")],
+            owners: vec![],
+            time: "2025-09-08T10:00:00Z".into(),
+            figures: "illustrative".into(),
+        },
+        index,
+    }
+}
+
+fn site(id: &str, index: u64) -> SiteState {
+    SiteState {
+        id: id.into(),
+        operator: "fwo".into(),
+        country: "PK".into(),
+        record: RecordJson::Site {
+            id: id.into(),
+            name: "Chitral antimony prospect".into(),
+            site_kind: "mine".into(),
+            operator: "fwo".into(),
+            country: "PK".into(),
+            location: LocationJson {
+                lat: Number::Number(serde_json::Number::from_f64(35.85).unwrap()),
+                lon: Number::Text("71.79".into()),
+            },
+            approximate: true,
+            time: "2025-09-08T10:00:00Z".into(),
+            figures: "illustrative".into(),
+        },
+        index,
+    }
+}
+
+fn lot(id: &str, index: u64) -> LotState {
+    LotState {
+        id: id.into(),
+        commodity: "antimony".into(),
+        form: "ore".into(),
+        origin_site: "site-a".into(),
+        site: "site-a".into(),
+        custodian: "fwo".into(),
+        status: LotStatus::Held,
+        wet_mass: MassJson {
+            value: Number::Text("12.5".into()),
+            unit: "t".into(),
+        },
+        moisture_percent: "4".into(),
+        inputs: vec!["urn:x:lot:0".into()],
+        element_percent: vec![("Sb".into(), "55".into()), ("As".into(), "0.2".into())],
+        received_mass: Some(MassJson {
+            value: Number::Number(12.into()),
+            unit: "t".into(),
+        }),
+        figures: "illustrative".into(),
+        index,
+    }
+}
+
+fn shipment(id: &str, index: u64) -> ShipmentState {
+    ShipmentState {
+        id: id.into(),
+        shipper: "fwo".into(),
+        receiver: "smelter".into(),
+        lots: vec!["urn:x:lot:1".into()],
+        from: "site-a".into(),
+        to: "site-b".into(),
+        record: RecordJson::Shipment {
+            id: id.into(),
+            lots: vec!["urn:x:lot:1".into()],
+            from: "site-a".into(),
+            to: "site-b".into(),
+            via: vec![],
+            receiver: "smelter".into(),
+            documents: vec![],
+            time: "2025-09-09T10:00:00Z".into(),
+            figures: "illustrative".into(),
+        },
+        index,
+        received: Some(index + 1),
+    }
+}
+
+fn key(name: &str) -> KeyState {
+    KeyState {
+        name: name.into(),
+        key_id: 0xdead_beef,
+        vkey: format!("{name}+deadbeef+AAAA"),
+        party: "fwo".into(),
+    }
+}
+
+/// One batch that touches every table.
+fn full_batch() -> Batch {
+    let mut b = batch(0, 4);
+    b.changes = vec![
+        Change::PutParty(party("fwo", 0)),
+        Change::PutKey(key("fwo/k1")),
+        Change::PutSite(site("site-a", 1)),
+        Change::PutLot(lot("urn:x:lot:1", 2)),
+        Change::LotEvent {
+            lot: "urn:x:lot:1".into(),
+            index: 2,
+        },
+        Change::PutShipment(shipment("urn:x:shipment:1", 3)),
+        Change::LotEvent {
+            lot: "urn:x:lot:1".into(),
+            index: 3,
+        },
+    ];
+    b
+}
+
+fn raw(store_dir: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(store_dir.join(DB_FILE)).unwrap()
+}
+
+#[test]
+fn the_store_is_send_sync_and_static() {
+    fn is_store<S: Store>() {}
+    is_store::<SqliteStore>();
+}
+
+#[test]
+fn a_reopened_store_has_the_same_data() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.integrate(&full_batch()).unwrap();
+        assert!(store.swap_checkpoint(None, b"checkpoint 4").unwrap());
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.size().unwrap(), 4);
+    assert_eq!(
+        store.read_entries(0, 4).unwrap(),
+        (0..4).map(|i| row(i).entry).collect::<Vec<_>>()
+    );
+    assert_eq!(store.find_record(&row(3).record_hash).unwrap(), Some(3));
+    let b = full_batch();
+    let ids: Vec<NodeId> = b.hashes.iter().map(|(id, _)| *id).rev().collect();
+    let want: Vec<Hash> = b.hashes.iter().map(|(_, h)| *h).rev().collect();
+    assert_eq!(store.read_hashes(&ids).unwrap(), want);
+    assert_eq!(
+        store.checkpoint().unwrap().as_deref(),
+        Some(&b"checkpoint 4"[..])
+    );
+    assert_eq!(store.party("fwo").unwrap(), Some(party("fwo", 0)));
+    assert_eq!(
+        store.key("fwo/k1", 0xdead_beef).unwrap(),
+        Some(key("fwo/k1"))
+    );
+    assert_eq!(store.site("site-a").unwrap(), Some(site("site-a", 1)));
+    assert_eq!(
+        store.lot("urn:x:lot:1").unwrap(),
+        Some(lot("urn:x:lot:1", 2))
+    );
+    assert_eq!(
+        store.shipment("urn:x:shipment:1").unwrap(),
+        Some(shipment("urn:x:shipment:1", 3))
+    );
+    assert_eq!(store.lot_events("urn:x:lot:1").unwrap(), vec![2, 3]);
+    assert_eq!(store.parties().unwrap(), vec![party("fwo", 0)]);
+    assert_eq!(store.sites().unwrap(), vec![site("site-a", 1)]);
+    assert_eq!(store.lots().unwrap(), vec![lot("urn:x:lot:1", 2)]);
+
+    // The log goes on where it stopped.
+    assert!(store.integrate(&batch(0, 1)).is_err());
+    store.integrate(&batch(4, 2)).unwrap();
+    assert_eq!(store.size().unwrap(), 6);
+}
+
+#[test]
+fn listings_are_ordered_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let mut b = batch(0, 1);
+    b.changes = ["zeta", "alpha", "Mu", "émile"]
+        .iter()
+        .map(|id| Change::PutParty(party(id, 0)))
+        .collect();
+    store.integrate(&b).unwrap();
+    let ids: Vec<String> = store.parties().unwrap().into_iter().map(|p| p.id).collect();
+    let mut sorted = ids.clone();
+    sorted.sort(); // What the memory store's BTreeMap gives.
+    assert_eq!(ids, sorted);
+}
+
+#[test]
+fn a_database_from_a_newer_build_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(dir.path()).unwrap());
+    let newer = i64::from(SCHEMA_VERSION) + 1;
+    raw(dir.path())
+        .pragma_update(None, "user_version", newer)
+        .unwrap();
+
+    let err = SqliteStore::open(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains(&format!("version {newer}")) && err.contains("newer"),
+        "{err}"
+    );
+    let version: i64 = raw(dir.path())
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, newer);
+}
+
+#[test]
+fn another_applications_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    raw(dir.path())
+        .execute_batch("CREATE TABLE notes (body TEXT);")
+        .unwrap();
+    let err = SqliteStore::open(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("not an oretrace database"), "{err}");
+}
+
+#[test]
+fn the_database_is_durable_and_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    store.integrate(&batch(0, 2)).unwrap();
+
+    let pragmas = store.pragmas().unwrap();
+    assert_eq!(pragmas.journal_mode, "wal");
+    assert_eq!(pragmas.synchronous, 2, "synchronous=FULL");
+    assert!(pragmas.foreign_keys);
+    assert!(pragmas.busy_timeout_ms >= 1000, "{pragmas:?}");
+    assert_eq!(pragmas.user_version, i64::from(SCHEMA_VERSION));
+
+    let db = dir.path().join(DB_FILE);
+    assert_eq!(store.path(), db);
+    let wal = dir.path().join(format!("{DB_FILE}-wal"));
+    assert!(
+        wal.metadata().unwrap().len() > 0,
+        "the commit went to the WAL"
+    );
+    // WAL mode is a property of the file: any connection sees it.
+    let mode: String = raw(dir.path())
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn a_failed_batch_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    store.integrate(&batch(0, 2)).unwrap();
+
+    let with_party = |mut b: Batch| {
+        b.changes
+            .insert(0, Change::PutParty(party("ghost", b.entries[0].index)));
+        b
+    };
+    // The same record twice in one batch.
+    let mut twice = batch(2, 2);
+    twice.entries[1].record_hash = twice.entries[0].record_hash;
+    let err = store.integrate(&with_party(twice)).unwrap_err().to_string();
+    assert!(err.contains("already stored"), "{err}");
+    // A hash already stored.
+    let mut rehash = batch(2, 2);
+    rehash.hashes.push((NodeId::new(0, 1), Hash([9; 32])));
+    let err = store
+        .integrate(&with_party(rehash))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("level 0 index 1"), "{err}");
+    // A lot event for an entry that is not in the log.
+    let mut dangling = batch(2, 2);
+    dangling.changes.push(Change::LotEvent {
+        lot: "l".into(),
+        index: 9,
+    });
+    assert!(store.integrate(&with_party(dangling)).is_err());
+    // Indexes that do not follow one another.
+    let mut shuffled = batch(2, 3);
+    shuffled.entries.swap(1, 2);
+    let err = store
+        .integrate(&with_party(shuffled))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("does not follow"), "{err}");
+
+    assert_eq!(store.size().unwrap(), 2);
+    assert!(store.party("ghost").unwrap().is_none());
+    assert!(
+        store
+            .read_hashes(&[NodeId::new(0, 2)])
+            .unwrap_err()
+            .to_string()
+            .contains("level 0 index 2")
+    );
+    assert!(store.find_record(&row(2).record_hash).unwrap().is_none());
+    // And the store still works.
+    store.integrate(&with_party(batch(2, 2))).unwrap();
+    assert_eq!(store.size().unwrap(), 4);
+}
+
+#[test]
+fn readers_run_while_the_writer_integrates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let done = Arc::new(AtomicBool::new(false));
+    const BATCHES: u64 = 40;
+    const PER_BATCH: u64 = 16;
+
+    // More readers than pooled connections: some wait for a lease.
+    let readers: Vec<_> = (0..2 * MAX_READERS)
+        .map(|_| {
+            let (store, done) = (Arc::clone(&store), Arc::clone(&done));
+            thread::spawn(move || {
+                let (mut last, mut reads) = (0, 0u64);
+                while !done.load(Ordering::Acquire) || reads == 0 {
+                    let size = store.size().unwrap();
+                    assert!(size >= last, "the log shrank from {last} to {size}");
+                    last = size;
+                    if size > 0 {
+                        let from = size.saturating_sub(4);
+                        let entries = store.read_entries(from, size - from).unwrap();
+                        assert_eq!(
+                            entries,
+                            (from..size).map(|i| row(i).entry).collect::<Vec<_>>()
+                        );
+                        let hashes = store
+                            .read_hashes(&[NodeId::new(0, size - 1), NodeId::new(0, 0)])
+                            .unwrap();
+                        assert_eq!(hashes[0], leaf_hash(&row(size - 1).entry));
+                        assert_eq!(
+                            store.find_record(&row(size - 1).record_hash).unwrap(),
+                            Some(size - 1)
+                        );
+                        assert!(store.lot("urn:x:lot:1").unwrap().is_some());
+                    }
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+
+    for i in 0..BATCHES {
+        let mut b = batch(i * PER_BATCH, PER_BATCH);
+        b.changes = vec![
+            Change::PutLot(lot("urn:x:lot:1", i * PER_BATCH)),
+            Change::LotEvent {
+                lot: "urn:x:lot:1".into(),
+                index: i * PER_BATCH,
+            },
+        ];
+        store.integrate(&b).unwrap();
+    }
+    done.store(true, Ordering::Release);
+    for reader in readers {
+        assert!(reader.join().unwrap() > 0);
+    }
+    assert_eq!(store.size().unwrap(), BATCHES * PER_BATCH);
+    assert_eq!(
+        store.lot_events("urn:x:lot:1").unwrap().len() as u64,
+        BATCHES
+    );
+}
+
+#[test]
+fn reads_do_not_wait_for_an_open_write_and_writes_wait_their_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    store.integrate(&batch(0, 2)).unwrap();
+
+    // Another process holds the write lock with an uncommitted append.
+    let other = raw(dir.path());
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    other
+        .execute(
+            "INSERT INTO entries (idx, entry, record_hash, kind) VALUES (2, x'00', ?1, 'lot')",
+            [&row(2).record_hash[..]],
+        )
+        .unwrap();
+
+    let started = Instant::now();
+    assert_eq!(
+        store.size().unwrap(),
+        2,
+        "the uncommitted entry is invisible"
+    );
+    assert_eq!(store.read_entries(0, 2).unwrap().len(), 2);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "reads waited {:?}",
+        started.elapsed()
+    );
+
+    // Our writer waits (busy_timeout) instead of failing at once.
+    let writer = {
+        let store = Arc::clone(&store);
+        thread::spawn(move || store.integrate(&batch(2, 1)))
+    };
+    thread::sleep(Duration::from_millis(200));
+    assert!(!writer.is_finished(), "the append waits for the lock");
+    other.execute_batch("ROLLBACK").unwrap();
+    writer.join().unwrap().unwrap();
+    assert_eq!(store.size().unwrap(), 3);
+    assert_eq!(store.read_entries(2, 1).unwrap(), vec![row(2).entry]);
+}
+
+#[test]
+fn projections_clear_but_the_log_and_hashes_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let b = full_batch();
+    store.integrate(&b).unwrap();
+    store.clear_projections().unwrap();
+    assert!(store.parties().unwrap().is_empty() && store.sites().unwrap().is_empty());
+    assert!(
+        store.lots().unwrap().is_empty() && store.shipment("urn:x:shipment:1").unwrap().is_none()
+    );
+    assert!(store.key("fwo/k1", 0xdead_beef).unwrap().is_none());
+    assert!(store.lot_events("urn:x:lot:1").unwrap().is_empty());
+    assert_eq!(
+        store.read_hashes(&[NodeId::new(1, 1)]).unwrap(),
+        vec![b.hashes[5].1]
+    );
+
+    // A rebuild applies the same changes, and applying twice is harmless.
+    store.apply_changes(&b.changes).unwrap();
+    store.apply_changes(&b.changes).unwrap();
+    assert_eq!(store.lot_events("urn:x:lot:1").unwrap(), vec![2, 3]);
+    assert_eq!(
+        store.shipment("urn:x:shipment:1").unwrap(),
+        Some(shipment("urn:x:shipment:1", 3))
+    );
+}
