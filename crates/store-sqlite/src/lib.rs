@@ -5,9 +5,10 @@
 //! `synchronous=FULL`: [`Store::integrate`] returns once its transaction
 //! is durable. One writer connection behind a mutex (the ledger has one
 //! sequencer thread) and a small pool of read-only connections, so reads
-//! never wait for a write in progress. The schema is versioned with
-//! `user_version` and migrated on open; a database from a newer build is
-//! refused, untouched.
+//! never wait for a write in progress. A background thread checkpoints the
+//! WAL into the database file, off the commit path. The schema is
+//! versioned with `user_version` and migrated on open; a database from a
+//! newer build (or another application) is refused, untouched.
 
 mod checkpointer;
 mod error;
@@ -55,6 +56,7 @@ impl fmt::Debug for SqliteStore {
         f.debug_struct("SqliteStore")
             .field("path", &self.path)
             .field("readers", &self.readers)
+            .field("checkpointer", &self.checkpointer)
             .finish()
     }
 }
@@ -68,6 +70,9 @@ pub struct Pragmas {
     pub synchronous: i64,
     pub foreign_keys: bool,
     pub busy_timeout_ms: i64,
+    /// Pages of WAL past which the writer checkpoints by itself (a
+    /// backstop: a background thread checkpoints after every append).
+    pub wal_autocheckpoint: i64,
     /// [`SCHEMA_VERSION`] once open.
     pub user_version: i64,
 }
@@ -117,6 +122,7 @@ impl SqliteStore {
             synchronous: get("synchronous")?,
             foreign_keys: get("foreign_keys")? != 0,
             busy_timeout_ms: get("busy_timeout")?,
+            wal_autocheckpoint: get("wal_autocheckpoint")?,
             user_version: get("user_version")?,
         })
     }
@@ -142,17 +148,8 @@ impl SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx(|| format!("{what}: starting the transaction"))?;
-        let t0 = std::time::Instant::now(); // XX
         let value = f(&tx)?;
-        let t1 = std::time::Instant::now(); // XX
         tx.commit().ctx(|| format!("{what}: committing"))?;
-        if std::env::var("XX_PHASES").is_ok() {
-            eprintln!(
-                "XX body {:.2} commit {:.2}",
-                (t1 - t0).as_secs_f64() * 1e3,
-                t1.elapsed().as_secs_f64() * 1e3
-            );
-        } // XX
         Ok(value)
     }
 
@@ -440,10 +437,7 @@ impl Store for SqliteStore {
                     })?;
                 }
             }
-            let t = std::time::Instant::now(); // XX
-            let r = apply_all(tx, &batch.changes);
-            if std::env::var("XX_PHASES").is_ok() { eprintln!("XX changes {:.2}", t.elapsed().as_secs_f64()*1e3); } // XX
-            r
+            apply_all(tx, &batch.changes)
         })?;
         self.checkpointer.poke();
         Ok(())

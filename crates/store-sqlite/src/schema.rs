@@ -87,9 +87,6 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection> {
     )
     .ctx(ctx)?;
     conn.busy_timeout(BUSY_TIMEOUT).ctx(ctx)?;
-    if let Ok(extra) = std::env::var("XX_PRE") {
-        conn.execute_batch(&extra).ctx(ctx)?;
-    } // XX TEMP
     // Before anything writes: is this ours?
     check_identity(&conn, path)?;
 
@@ -130,9 +127,6 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection> {
     conn.set_prepared_statement_cache_capacity(64);
 
     migrate(&mut conn, path)?;
-    if let Ok(extra) = std::env::var("XX_PRAGMAS") {
-        conn.execute_batch(&extra).ctx(ctx)?;
-    } // XX TEMP
     Ok(conn)
 }
 

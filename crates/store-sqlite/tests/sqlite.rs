@@ -283,6 +283,10 @@ fn the_database_is_durable_and_in_wal_mode() {
     assert_eq!(pragmas.synchronous, 2, "synchronous=FULL");
     assert!(pragmas.foreign_keys);
     assert!(pragmas.busy_timeout_ms >= 1000, "{pragmas:?}");
+    assert!(
+        pragmas.wal_autocheckpoint > 1000,
+        "the writer leaves checkpoints to the thread: {pragmas:?}"
+    );
     assert_eq!(pragmas.user_version, i64::from(SCHEMA_VERSION));
 
     let db = dir.path().join(DB_FILE);
@@ -485,5 +489,35 @@ fn projections_clear_but_the_log_and_hashes_stay() {
     assert_eq!(
         store.shipment("urn:x:shipment:1").unwrap(),
         Some(shipment("urn:x:shipment:1", 3))
+    );
+}
+
+#[test]
+fn the_wal_is_checkpointed_in_the_background_and_removed_on_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(DB_FILE);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let before = db.metadata().unwrap().len();
+    let mut b = batch(0, 500);
+    b.entries
+        .iter_mut()
+        .for_each(|r| r.entry.resize(2000, b'x'));
+    store.integrate(&b).unwrap();
+    // Only a checkpoint writes pages into the database file, and the
+    // writer itself would not checkpoint a WAL this small.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while db.metadata().unwrap().len() < before + 1_000_000 {
+        assert!(Instant::now() < deadline, "no checkpoint within 10 s");
+        thread::sleep(Duration::from_millis(10));
+    }
+    drop(store);
+    assert!(
+        !dir.path().join(format!("{DB_FILE}-wal")).exists(),
+        "a clean close leaves no WAL"
+    );
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(
+        store.read_entries(499, 1).unwrap(),
+        vec![b.entries[499].entry.clone()]
     );
 }
