@@ -165,7 +165,11 @@ pub fn integrate_then_read<S: Store>(store: &S) {
     store.integrate(&b).unwrap();
     assert_eq!(store.lot("urn:x:lot:1").unwrap(), Some(moved));
     assert_eq!(store.key("fwo/k1", 0xdead_beef).unwrap(), None);
-    assert_eq!(store.lot_events("urn:x:lot:1").unwrap(), vec![1, 5]);
+    assert_eq!(
+        store.lot_events("urn:x:lot:1").unwrap(),
+        vec![1, 5],
+        "sorted, without duplicates"
+    );
 }
 
 pub fn gaps_and_replays_write_nothing<S: Store>(store: &S) {
@@ -183,6 +187,23 @@ pub fn gaps_and_replays_write_nothing<S: Store>(store: &S) {
     assert_eq!(store.size().unwrap(), 2);
     assert!(store.party("gap").unwrap().is_none() && store.party("replay").unwrap().is_none());
     assert!(store.read_hashes(&[NodeId::new(0, 2)]).is_err());
+    let mut rehash = batch(2, 1);
+    rehash.hashes.push((NodeId::new(0, 0), Hash([9; 32])));
+    assert!(
+        store.integrate(&rehash).is_err(),
+        "a stored hash is never overwritten"
+    );
+    let mut twice = batch(2, 2);
+    twice.entries[1].record_hash = twice.entries[0].record_hash;
+    assert!(
+        store.integrate(&twice).is_err(),
+        "a record twice in one batch is refused"
+    );
+    assert_eq!(store.size().unwrap(), 2);
+    assert_eq!(
+        store.read_hashes(&[NodeId::new(0, 0)]).unwrap(),
+        vec![leaf_hash(&row(0).entry)]
+    );
 }
 
 pub fn checkpoint_swaps_only_from_the_expected_one<S: Store>(store: &S) {

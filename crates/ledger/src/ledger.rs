@@ -5,8 +5,10 @@
 //! checkpoint, signs and swaps in the new checkpoint, and only then answers
 //! each caller with its index.
 
-use std::sync::Arc;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use oretrace_domain::envelope::SignedRecord;
@@ -21,7 +23,8 @@ use oretrace_tlog::tree::{
 };
 
 use crate::rules::{Overlay, Refusal, authorise};
-use crate::store::{Batch, EntryRow, Store};
+use crate::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
+use crate::store::{Batch, EntryRow, StateView, Store, StoreResult};
 
 /// Tuning of the sequencer.
 #[derive(Clone, Copy, Debug)]
@@ -68,6 +71,18 @@ struct Shared<S: Store> {
     store: S,
     log_key: NoteSigner,
     operator: NoteVerifier,
+    /// The last checkpoint note known to verify with the log key (signed
+    /// by the sequencer, or verified once when read), so that reading the
+    /// same note again (every receipt does) skips the signature check.
+    /// Keyed by the note's exact bytes: any other note is verified.
+    verified: Mutex<Option<(Vec<u8>, Checkpoint)>>,
+}
+
+impl<S: Store> Shared<S> {
+    fn remember_verified(&self, note: &[u8], checkpoint: &Checkpoint) {
+        *self.verified.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((note.to_vec(), checkpoint.clone()));
+    }
 }
 
 /// The ledger: submit signed records, read receipts and tiles.
@@ -87,14 +102,124 @@ fn internal(e: impl std::fmt::Display) -> Refusal {
     Refusal::Internal(e.to_string())
 }
 
-/// The sequencer's own state: the right edge of the stored tree and the
-/// published checkpoint.
+/// Most entries of each kind the sequencer's [`Cache`] holds; past it that
+/// kind is emptied (and refilled from the store on demand).
+const CACHE_LIMIT: usize = 1 << 16;
+
+/// The projections the rules read for nearly every record (the signers'
+/// keys, the sites and parties records name), as stored after the last
+/// committed batch. The sequencer is the only writer of the projections,
+/// so an entry stays true until a batch of its own changes it: after each
+/// commit the entries the batch changed are dropped, and after any failure
+/// everything is. Lots, shipments and record hashes are read from the
+/// store every time (most records name a new one).
+#[derive(Default)]
+struct Cache {
+    keys: HashMap<(String, u32), KeyState>,
+    sites: HashMap<String, SiteState>,
+    parties: HashMap<String, PartyState>,
+}
+
+impl Cache {
+    /// Drops what a committed batch changed.
+    fn forget(&mut self, changes: &[Change]) {
+        for change in changes {
+            match change {
+                Change::PutKey(k) => {
+                    self.keys.remove(&(k.name.clone(), k.key_id));
+                }
+                Change::RemoveKey { name, key_id } => {
+                    self.keys.remove(&(name.clone(), *key_id));
+                }
+                Change::PutSite(s) => {
+                    self.sites.remove(&s.id);
+                }
+                Change::PutParty(p) => {
+                    self.parties.remove(&p.id);
+                }
+                Change::PutLot(_) | Change::PutShipment(_) | Change::LotEvent { .. } => {}
+            }
+        }
+    }
+}
+
+/// Keeps `value` in `map` under `key`, emptying the map first if it is full.
+fn keep<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V) {
+    if map.len() >= CACHE_LIMIT {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
+/// The store as the rules see it from the sequencer: keys, sites and
+/// parties through the [`Cache`] (only what exists is cached), the rest
+/// straight from the store.
+struct CachedView<'a, S: Store> {
+    store: &'a S,
+    cache: &'a RefCell<Cache>,
+}
+
+impl<S: Store> StateView for CachedView<'_, S> {
+    fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
+        if let Some(p) = self.cache.borrow().parties.get(id) {
+            return Ok(Some(p.clone()));
+        }
+        let found = self.store.party(id)?;
+        if let Some(p) = &found {
+            keep(
+                &mut self.cache.borrow_mut().parties,
+                id.to_owned(),
+                p.clone(),
+            );
+        }
+        Ok(found)
+    }
+
+    fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
+        let id = (name.to_owned(), key_id);
+        if let Some(k) = self.cache.borrow().keys.get(&id) {
+            return Ok(Some(k.clone()));
+        }
+        let found = self.store.key(name, key_id)?;
+        if let Some(k) = &found {
+            keep(&mut self.cache.borrow_mut().keys, id, k.clone());
+        }
+        Ok(found)
+    }
+
+    fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
+        if let Some(s) = self.cache.borrow().sites.get(id) {
+            return Ok(Some(s.clone()));
+        }
+        let found = self.store.site(id)?;
+        if let Some(s) = &found {
+            keep(&mut self.cache.borrow_mut().sites, id.to_owned(), s.clone());
+        }
+        Ok(found)
+    }
+
+    fn lot(&self, id: &str) -> StoreResult<Option<LotState>> {
+        self.store.lot(id)
+    }
+
+    fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
+        self.store.shipment(id)
+    }
+
+    fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
+        self.store.find_record(record_hash)
+    }
+}
+
+/// The sequencer's own state: the right edge of the stored tree, the
+/// published checkpoint and the cached projections.
 struct Sequencer<S: Store> {
     shared: Arc<Shared<S>>,
     range: CompactRange,
     checkpoint: Checkpoint,
     checkpoint_note: Option<Vec<u8>>,
     max_batch: usize,
+    cache: RefCell<Cache>,
 }
 
 impl<S: Store> Sequencer<S> {
@@ -130,6 +255,7 @@ impl<S: Store> Sequencer<S> {
             checkpoint,
             checkpoint_note: note,
             max_batch,
+            cache: RefCell::default(),
         };
         if sequencer.checkpoint_note.is_none() || sequencer.checkpoint.size() < size {
             sequencer.publish(&sequencer.range.clone())?;
@@ -161,6 +287,7 @@ impl<S: Store> Sequencer<S> {
         if !store.swap_checkpoint(self.checkpoint_note.as_deref(), &note)? {
             return Err(internal("the checkpoint was moved by another writer"));
         }
+        self.shared.remember_verified(&note, &checkpoint);
         self.checkpoint = checkpoint;
         self.checkpoint_note = Some(note);
         Ok(())
@@ -184,7 +311,11 @@ impl<S: Store> Sequencer<S> {
         let mut batch = Batch::default();
         let mut accepted: Vec<(Reply, u64)> = Vec::new();
         {
-            let mut overlay = Overlay::new(&self.shared.store);
+            let view = CachedView {
+                store: &self.shared.store,
+                cache: &self.cache,
+            };
+            let mut overlay = Overlay::new(&view);
             for job in jobs {
                 let index = start + batch.entries.len() as u64;
                 match authorise(&overlay, &self.shared.operator, &job.record, index) {
@@ -223,12 +354,16 @@ impl<S: Store> Sequencer<S> {
             .and_then(|()| self.publish(&range));
         match outcome {
             Ok(()) => {
+                self.cache.get_mut().forget(&batch.changes);
                 self.range = range;
                 for (reply, index) in accepted {
                     let _ = reply.send(Ok(index));
                 }
             }
             Err(refusal) => {
+                // The batch may be stored even so (a failed checkpoint
+                // swap): nothing cached can be trusted now.
+                *self.cache.get_mut() = Cache::default();
                 tracing::error!(error = %refusal_detail(&refusal), "batch failed; reloading the tree from the store");
                 for (reply, _) in accepted {
                     let _ = reply.send(Err(Refusal::Internal(
@@ -267,6 +402,7 @@ impl<S: Store> Ledger<S> {
             store,
             log_key,
             operator,
+            verified: Mutex::new(None),
         });
         let sequencer = Sequencer::recover(shared.clone(), config.max_batch.max(1))?;
         let (tx, rx) = sync_channel(config.queue.max(1));
@@ -340,15 +476,27 @@ impl<S: Store> Ledger<S> {
         self.shared.log_key.name()
     }
 
-    /// The published checkpoint note and its parsed form.
+    /// The published checkpoint note and its parsed form. The note is read
+    /// from the store every time; its signature is checked unless it is
+    /// byte for byte the note last signed or checked.
     pub fn checkpoint(&self) -> Result<(Checkpoint, Vec<u8>), Refusal> {
         let note = self
             .shared
             .store
             .checkpoint()?
             .ok_or_else(|| internal("no checkpoint is published"))?;
+        if let Some((known, checkpoint)) = &*self
+            .shared
+            .verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            && *known == note
+        {
+            return Ok((checkpoint.clone(), note));
+        }
         let (checkpoint, _) =
             Checkpoint::open(&note, &self.shared.log_key.verifier()).map_err(internal)?;
+        self.shared.remember_verified(&note, &checkpoint);
         Ok((checkpoint, note))
     }
 

@@ -45,7 +45,12 @@ impl Inner {
             Change::PutShipment(s) => {
                 self.shipments.insert(s.id.clone(), s);
             }
-            Change::LotEvent { lot, index } => self.lot_events.entry(lot).or_default().push(index),
+            Change::LotEvent { lot, index } => {
+                let events = self.lot_events.entry(lot).or_default();
+                if let Err(at) = events.binary_search(&index) {
+                    events.insert(at, index);
+                }
+            }
         }
     }
 }
@@ -110,12 +115,23 @@ impl Store for MemoryStore {
                     size + i as u64
                 )));
             }
-            if inner.record_hashes.contains_key(&row.record_hash) {
+            if inner.record_hashes.contains_key(&row.record_hash)
+                || batch.entries[..i]
+                    .iter()
+                    .any(|r| r.record_hash == row.record_hash)
+            {
                 return Err(StoreError(format!(
                     "record of entry {} is already stored",
                     row.index
                 )));
             }
+        }
+        if let Some((id, _)) = batch
+            .hashes
+            .iter()
+            .find(|(id, _)| inner.hashes.contains_key(id))
+        {
+            return Err(StoreError(format!("hash {id} is already stored")));
         }
         for row in &batch.entries {
             inner.entries.push(row.entry.clone());
