@@ -340,3 +340,40 @@ fn projections_rebuild_from_the_log_byte_for_byte() {
     assert_eq!(report.root, *checkpoint.root());
     assert_eq!(snapshot(w.ledger.store()), before);
 }
+
+#[test]
+fn a_dropped_key_or_a_moved_site_is_seen_by_the_next_batch() {
+    // The sequencer keeps keys, sites and parties between batches: each
+    // record here is its own batch, so what one changes must reach the next.
+    let w = world();
+    let lot_at = |id: &str, signer: &NoteSigner| {
+        w.ledger
+            .submit_blocking(signed(lot(id, "fwo-chitral"), &[signer]))
+    };
+    lot_at("urn:oretrace:lot:sb-2", &w.fwo).unwrap();
+
+    // FWO rotates its key: the old one is refused from the next batch on.
+    let fwo2 = key("fwo/k2", 12);
+    w.ledger
+        .submit_blocking(signed(party("fwo", &fwo2, "PK"), &[&w.fwo, &fwo2]))
+        .unwrap();
+    let r = lot_at("urn:oretrace:lot:sb-3", &w.fwo).unwrap_err();
+    assert!(
+        matches!(&r, Refusal::Unauthenticated(m) if m.contains("fwo/k1")),
+        "{r:?}"
+    );
+    lot_at("urn:oretrace:lot:sb-3", &fwo2).unwrap();
+
+    // The site changes operator: lots there are now USSM's to commission.
+    let mut moved = site("fwo-chitral", "ussm", "exploration-area");
+    moved["name"] = json!("Site fwo-chitral, now run by ussm");
+    w.ledger
+        .submit_blocking(signed(moved, &[&fwo2, &w.ussm]))
+        .unwrap();
+    let r = lot_at("urn:oretrace:lot:sb-4", &fwo2).unwrap_err();
+    assert!(
+        matches!(&r, Refusal::Forbidden(m) if m.contains("ussm")),
+        "{r:?}"
+    );
+    lot_at("urn:oretrace:lot:sb-4", &w.ussm).unwrap();
+}
