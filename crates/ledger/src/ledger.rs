@@ -22,7 +22,7 @@ use oretrace_tlog::tree::{
     CompactRange, HashReader, NodeId, prove_consistency, prove_inclusion, range_nodes,
 };
 
-use crate::rules::{Overlay, Refusal, authorise};
+use crate::rules::{Overlay, Preverified, Refusal, authorise, preverify};
 use crate::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
 use crate::store::{Batch, EntryRow, StateView, Store, StoreResult};
 
@@ -64,6 +64,8 @@ type Reply = tokio::sync::oneshot::Sender<Result<u64, Refusal>>;
 
 struct Job {
     record: SignedRecord,
+    /// Signature lines the caller's thread already verified.
+    pre: Preverified,
     reply: Reply,
 }
 
@@ -318,7 +320,13 @@ impl<S: Store> Sequencer<S> {
             let mut overlay = Overlay::new(&view);
             for job in jobs {
                 let index = start + batch.entries.len() as u64;
-                match authorise(&overlay, &self.shared.operator, &job.record, index) {
+                match authorise(
+                    &overlay,
+                    &self.shared.operator,
+                    &job.record,
+                    index,
+                    &job.pre,
+                ) {
                     Ok(changes) => {
                         let record_hash = job.record.record_hash();
                         overlay.accept(record_hash, index, &changes);
@@ -421,12 +429,15 @@ impl<S: Store> Ledger<S> {
         &self,
         record: SignedRecord,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<u64, Refusal>>, Refusal> {
+        // The cryptography runs here, on the caller's thread, so that the
+        // one sequencer thread only compares keys.
+        let pre = preverify(&self.shared.store, &self.shared.operator, &record);
         let (reply, rx) = tokio::sync::oneshot::channel();
         let queue = self
             .queue
             .as_ref()
             .ok_or_else(|| internal("the ledger is shutting down"))?;
-        match queue.try_send(Job { record, reply }) {
+        match queue.try_send(Job { record, pre, reply }) {
             Ok(()) => Ok(rx),
             Err(TrySendError::Full(_)) => Err(Refusal::Overloaded),
             Err(TrySendError::Disconnected(_)) => Err(internal("the sequencer has stopped")),

@@ -7,7 +7,7 @@ use oretrace_tlog::hash::leaf_hash;
 use oretrace_tlog::note::NoteVerifier;
 use oretrace_tlog::tree::CompactRange;
 
-use crate::rules::{Overlay, Refusal, changes_of};
+use crate::rules::{Overlay, Preverified, Refusal, changes_of};
 use crate::store::Store;
 
 /// What a rebuild found.
@@ -45,9 +45,10 @@ pub fn rebuild<S: Store>(
                 let signed = SignedRecord::from_entry(entry).map_err(|e| {
                     Refusal::Internal(format!("entry {index} is not a record: {e}"))
                 })?;
-                let c = changes_of(&overlay, operator, &signed, index).map_err(|e| {
-                    Refusal::Internal(format!("entry {index} is refused on replay: {e}"))
-                })?;
+                let c = changes_of(&overlay, operator, &signed, index, &Preverified::default())
+                    .map_err(|e| {
+                        Refusal::Internal(format!("entry {index} is refused on replay: {e}"))
+                    })?;
                 overlay.accept(signed.record_hash(), index, &c);
                 changes.extend(c);
                 range.append(leaf_hash(entry), |_, _| {});

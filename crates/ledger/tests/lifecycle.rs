@@ -377,3 +377,25 @@ fn a_dropped_key_or_a_moved_site_is_seen_by_the_next_batch() {
     );
     lot_at("urn:oretrace:lot:sb-4", &w.ussm).unwrap();
 }
+
+#[test]
+fn a_signature_checked_before_a_key_is_revoked_in_the_same_batch_is_not_trusted() {
+    let w = world();
+    let k2 = key("fwo/k2", 12);
+    let mut rotate = party("fwo", &k2, "PK");
+    rotate["time"] = json!("2025-09-03T00:00:00Z");
+    // The rotation (signed by the old key) and a shipment signed by the old
+    // key reach the sequencer together; both were pre-verified while the
+    // old key was still registered.
+    let results = w.ledger.submit_all_blocking(vec![
+        signed(rotate, &[&w.fwo]),
+        signed(shipment("s-1"), &[&w.fwo]),
+        signed(shipment("s-2"), &[&k2]),
+    ]);
+    assert!(results[0].is_ok(), "{results:?}");
+    assert!(
+        matches!(&results[1], Err(Refusal::Unauthenticated(m)) if m.contains("fwo/k1")),
+        "{results:?}"
+    );
+    assert!(results[2].is_ok(), "the new key works: {results:?}");
+}
