@@ -115,46 +115,54 @@ pub fn audit(
     let mut prefix_root: Option<Hash> = None;
 
     progress.start(size);
-    for (level0, bundle) in hash_tiles_at_level(size, 0)
-        .into_iter()
-        .zip(entry_bundles(size))
-    {
-        let tile_bytes = fetch_required(source, &level0.path())?;
-        let hashes = decode_hash_tile(&level0, &tile_bytes)
-            .map_err(|e| VerifyError::failed(source.locate(&level0.path()), e))?;
-        let bundle_bytes = fetch_required(source, &bundle.path())?;
-        let entries = decode_entry_bundle(&bundle, &bundle_bytes)
-            .map_err(|e| VerifyError::failed(source.locate(&bundle.path()), e))?;
-        tiles_checked += 2;
-        for (i, (entry, hash)) in entries.iter().zip(&hashes).enumerate() {
-            let leaf = leaf_hash(entry);
-            if leaf != *hash {
-                return Err(VerifyError::failed(
-                    source.locate(&bundle.path()),
-                    format!(
-                        "entry {i} hashes to {leaf}, but {} holds {hash}",
-                        level0.path()
-                    ),
-                ));
-            }
-            range.append(leaf, |id, node| {
-                if failure.is_some() || id.level == 0 || id.level % TILE_HEIGHT != 0 {
-                    return;
+    let level0_tiles = hash_tiles_at_level(size, 0);
+    let bundles = entry_bundles(size);
+    // The level-0 tiles and bundles may be fetched ahead on background
+    // threads (`Source::fetch_threads`), so that fetching overlaps hashing;
+    // they are checked here in order, exactly as if fetched one by one.
+    std::thread::scope(|scope| -> Result<(), VerifyError> {
+        let mut prefetch = Prefetch::start(scope, source, &level0_tiles, &bundles);
+        for (level0, bundle) in level0_tiles.iter().zip(&bundles) {
+            let fetched = prefetch.next()?;
+            let (tile_bytes, bundle_bytes) = fetched.bytes?;
+            let hashes = decode_hash_tile(level0, &tile_bytes)
+                .map_err(|e| VerifyError::failed(source.locate(&fetched.tile_path), e))?;
+            let bundle_bytes = bundle_bytes?;
+            let entries = decode_entry_bundle(bundle, &bundle_bytes)
+                .map_err(|e| VerifyError::failed(source.locate(&fetched.bundle_path), e))?;
+            tiles_checked += 2;
+            for (i, (entry, hash)) in entries.iter().zip(&hashes).enumerate() {
+                let leaf = leaf_hash(entry);
+                if leaf != *hash {
+                    return Err(VerifyError::failed(
+                        source.locate(&fetched.bundle_path),
+                        format!(
+                            "entry {i} hashes to {leaf}, but {} holds {hash}",
+                            fetched.tile_path
+                        ),
+                    ));
                 }
-                if let Err(e) = check_upper(source, size, &mut upper, &mut tiles_checked, id, node)
-                {
-                    failure = Some(e);
+                range.append(leaf, |id, node| {
+                    if failure.is_some() || id.level == 0 || id.level % TILE_HEIGHT != 0 {
+                        return;
+                    }
+                    if let Err(e) =
+                        check_upper(source, size, &mut upper, &mut tiles_checked, id, node)
+                    {
+                        failure = Some(e);
+                    }
+                });
+                if let Some(e) = failure.take() {
+                    return Err(e);
                 }
-            });
-            if let Some(e) = failure.take() {
-                return Err(e);
+                if Some(range.size()) == prefix_size {
+                    prefix_root = Some(range.root());
+                }
             }
-            if Some(range.size()) == prefix_size {
-                prefix_root = Some(range.root());
-            }
+            progress.advance(range.size());
         }
-        progress.advance(range.size());
-    }
+        Ok(())
+    })?;
     progress.finish();
 
     let root = range.root();
@@ -188,6 +196,109 @@ pub fn audit(
         entries_checked: range.size(),
         tiles_checked,
     })
+}
+
+/// What fetching a resource gave.
+type FetchResult = Result<Vec<u8>, VerifyError>;
+
+/// A level-0 hash tile and the entry bundle it covers, as fetched.
+struct Fetched {
+    tile_path: String,
+    bundle_path: String,
+    /// The tile's bytes, and the bundle's (only asked for once the tile
+    /// was fetched).
+    bytes: Result<(Vec<u8>, FetchResult), VerifyError>,
+}
+
+impl Fetched {
+    /// Fetches the tile, then (if that worked) the bundle.
+    fn fetch(source: &dyn Source, tile: &TileId, bundle: &TileId) -> Self {
+        let tile_path = tile.path();
+        let bundle_path = bundle.path();
+        let bytes = fetch_required(source, &tile_path)
+            .map(|tile_bytes| (tile_bytes, fetch_required(source, &bundle_path)));
+        Fetched {
+            tile_path,
+            bundle_path,
+            bytes,
+        }
+    }
+
+    fn failed(&self) -> bool {
+        !matches!(self.bytes, Ok((_, Ok(_))))
+    }
+}
+
+/// Hands the level-0 tiles and their bundles to the audit in order.
+///
+/// With `Source::fetch_threads` = 0 they are fetched on the auditing
+/// thread when asked for. Otherwise pair `i` is fetched on worker
+/// `i % workers`, each worker handing over one pair at a time (a rendezvous
+/// channel), so at most `workers + 1` pairs are in memory (with 100-byte
+/// entries a pair is about 34 KB; at most about 16.8 MB). A worker stops
+/// after a failed fetch, or when the receiving side is gone (the audit
+/// stopped early: the scope then waits for fetches already under way).
+struct Prefetch<'a> {
+    source: &'a dyn Source,
+    tiles: &'a [TileId],
+    bundles: &'a [TileId],
+    receivers: Vec<std::sync::mpsc::Receiver<Fetched>>,
+    next: usize,
+}
+
+impl<'a> Prefetch<'a> {
+    fn start<'scope>(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        source: &'a dyn Source,
+        tiles: &'a [TileId],
+        bundles: &'a [TileId],
+    ) -> Self
+    where
+        'a: 'scope,
+    {
+        let pairs = tiles.len().min(bundles.len());
+        let workers = source.fetch_threads().min(pairs);
+        let receivers = (0..workers)
+            .map(|worker| {
+                let (tx, rx) = std::sync::mpsc::sync_channel(0);
+                scope.spawn(move || {
+                    for i in (worker..pairs).step_by(workers) {
+                        let fetched = Fetched::fetch(source, &tiles[i], &bundles[i]);
+                        let failed = fetched.failed();
+                        if tx.send(fetched).is_err() || failed {
+                            return;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
+        Prefetch {
+            source,
+            tiles,
+            bundles,
+            receivers,
+            next: 0,
+        }
+    }
+
+    /// The next pair, in order.
+    fn next(&mut self) -> Result<Fetched, VerifyError> {
+        let i = self.next;
+        self.next += 1;
+        if self.receivers.is_empty() {
+            return Ok(Fetched::fetch(
+                self.source,
+                &self.tiles[i],
+                &self.bundles[i],
+            ));
+        }
+        self.receivers[i % self.receivers.len()]
+            .recv()
+            .map_err(|_| {
+                VerifyError::Operational("a tile fetching thread stopped unexpectedly".into())
+            })
+    }
 }
 
 /// Checks a completed subtree hash at a tile level against its tile.

@@ -10,12 +10,23 @@ use crate::VerifyError;
 /// 65,535 bytes each, with their length prefixes.
 pub const MAX_RESOURCE_BYTES: u64 = 256 * 65_537;
 
+/// Threads (one request in flight each) an audit fetches an HTTP(S)
+/// source's tiles on.
+const HTTP_FETCH_THREADS: usize = 4;
+
 /// A read-only view of a log's resources, named by their tlog-tiles paths.
-pub trait Source {
+/// `Sync`: an audit fetches from several threads at once.
+pub trait Source: Sync {
     /// The bytes at `path`, or `None` if the source says it has none.
     fn get(&self, path: &str) -> Result<Option<Vec<u8>>, VerifyError>;
     /// A human-readable location of `path`, for messages.
     fn locate(&self, path: &str) -> String;
+    /// How many threads an audit should fetch entry bundles and their hash
+    /// tiles on, ahead of the hashing (each keeps one request in flight).
+    /// 0, the default: fetch them on the auditing thread, one by one.
+    fn fetch_threads(&self) -> usize {
+        0
+    }
 }
 
 /// Opens `location` as a URL (`http://`, `https://`) or a folder.
@@ -55,23 +66,41 @@ impl Source for FolderSource {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(VerifyError::Operational(format!("{}: {e}", full.display()))),
         };
-        read_bounded(file, &self.locate(path)).map(Some)
+        // The length is only a hint for the buffer: the read stays bounded.
+        let len = file.metadata().ok().map(|m| m.len());
+        read_bounded(file, len, || full.display().to_string()).map(Some)
     }
 
     fn locate(&self, path: &str) -> String {
         self.root.join(path).display().to_string()
     }
+
+    /// One reader thread ahead of the hashing: reading (a copy out of the
+    /// page cache, or a disk wait) overlaps hashing.
+    fn fetch_threads(&self) -> usize {
+        1
+    }
 }
 
-fn read_bounded(reader: impl std::io::Read, location: &str) -> Result<Vec<u8>, VerifyError> {
-    let mut bytes = Vec::new();
+/// Reads at most `MAX_RESOURCE_BYTES` (one more to detect a larger
+/// resource). `len_hint`, the length the file system or server announced,
+/// only sizes the buffer up front: one allocation and one read in the usual
+/// case instead of a doubling series; it is not trusted. `location` names
+/// the resource in messages and is only built on error.
+fn read_bounded(
+    reader: impl std::io::Read,
+    len_hint: Option<u64>,
+    location: impl Fn() -> String,
+) -> Result<Vec<u8>, VerifyError> {
+    let capacity = len_hint.map_or(0, |n| n.min(MAX_RESOURCE_BYTES + 1)) as usize;
+    let mut bytes = Vec::with_capacity(capacity);
     reader
         .take(MAX_RESOURCE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| VerifyError::Operational(format!("{location}: {e}")))?;
+        .map_err(|e| VerifyError::Operational(format!("{}: {e}", location())))?;
     if bytes.len() as u64 > MAX_RESOURCE_BYTES {
         return Err(VerifyError::failed(
-            location,
+            location(),
             format!("is larger than {MAX_RESOURCE_BYTES} bytes"),
         ));
     }
@@ -115,10 +144,16 @@ impl Source for HttpSource {
         if !status.is_success() {
             return Err(VerifyError::Operational(format!("{url}: HTTP {status}")));
         }
-        read_bounded(response, &url).map(Some)
+        let len = response.content_length();
+        read_bounded(response, len, || url.clone()).map(Some)
     }
 
     fn locate(&self, path: &str) -> String {
         format!("{}/{path}", self.prefix)
+    }
+
+    /// Requests are latency-bound: several in flight hide the round trips.
+    fn fetch_threads(&self) -> usize {
+        HTTP_FETCH_THREADS
     }
 }
