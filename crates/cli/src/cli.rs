@@ -33,6 +33,23 @@ pub enum Command {
     Record(RecordCommand),
     /// Drop and rebuild every projection from the log; check the root.
     Rebuild(RebuildArgs),
+    /// GS1 EPCIS 2.0 documents: canonical event hashes and schema validation.
+    #[command(subcommand)]
+    Epcis(EpcisCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EpcisCommand {
+    /// Print the CBV 2.0 event hash (ni:///sha-256;…?ver=CBV2.0) of each event, in document order.
+    Hash {
+        /// An EPCISDocument, EPCISQueryDocument or single event (JSON / JSON-LD).
+        file: PathBuf,
+    },
+    /// Validate a document against the EPCIS 2.0 JSON Schema; exit 1 listing each violation.
+    Validate {
+        /// An EPCISDocument (JSON / JSON-LD).
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

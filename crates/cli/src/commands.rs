@@ -9,7 +9,7 @@ use oretrace_logdir::{LogReader, TileLog};
 use oretrace_tlog::note::{NoteSigner, NoteVerifier};
 use oretrace_verify::{Progress, StateStore, VerifyError};
 
-use crate::cli::{Cli, Command, KeygenArgs, LogCommand, VerifyArgs};
+use crate::cli::{Cli, Command, EpcisCommand, KeygenArgs, LogCommand, VerifyArgs};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => crate::ledger_cmds::demo(&args),
         Command::Record(cmd) => crate::ledger_cmds::record(cmd),
         Command::Rebuild(args) => crate::ledger_cmds::rebuild(&args),
+        Command::Epcis(cmd) => epcis(cmd),
     }
 }
 
@@ -218,4 +219,54 @@ fn log(cmd: LogCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", path.display()))
+}
+
+fn epcis(cmd: EpcisCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        EpcisCommand::Hash { file } => {
+            let document = read_json(&file)?;
+            let hashes = oretrace_epcis::document_event_hashes(&document)
+                .with_context(|| format!("hashing the events of {}", file.display()))?;
+            let mut out = std::io::stdout().lock();
+            for hash in hashes {
+                writeln!(out, "{hash}")?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        EpcisCommand::Validate { file } => {
+            let document = read_json(&file)?;
+            let validator = oretrace_epcis_schema::EpcisValidator::shared()
+                .map_err(|e| anyhow::anyhow!("loading the EPCIS schema: {e}"))?;
+            match validator.validate_document(&document) {
+                Ok(()) => {
+                    println!("valid: {}", file.display());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(violations) => {
+                    for v in &violations {
+                        eprintln!(
+                            "{}: {}",
+                            if v.pointer.is_empty() {
+                                "/"
+                            } else {
+                                &v.pointer
+                            },
+                            v.message
+                        );
+                    }
+                    eprintln!(
+                        "invalid: {} violation(s) in {}",
+                        violations.len(),
+                        file.display()
+                    );
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+    }
 }
