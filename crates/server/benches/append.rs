@@ -592,8 +592,9 @@ fn mean_batch(ledger: &BenchLedger) -> f64 {
     p.entries as f64 / p.batches.max(1) as f64
 }
 
-/// Runs `n` records through `callers` concurrent callers (tasks on one
-/// client thread), each awaiting `submit` for its share in turn. Returns
+/// Runs `n` records through `callers` concurrent callers (tasks on a
+/// two-worker runtime, as the HTTP server's handlers are), each awaiting
+/// `submit` for its share in turn. Returns
 /// the measurement, the probe's phases and the data directory (removed
 /// on drop).
 fn inproc_batched(
@@ -609,7 +610,8 @@ fn inproc_batched(
     for (i, r) in recs.lots[..n].iter().enumerate() {
         shares[i % callers].push(r.clone());
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .build()
         .expect("a runtime");
     let start = Instant::now();
