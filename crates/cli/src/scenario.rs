@@ -358,7 +358,7 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
             "ICP-OES after digestion",
             "2025-09-14T10:00:00Z",
         ),
-        &[lab],
+        &[fwo, lab],
     )?;
     push(
         assay(
@@ -369,7 +369,7 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
             "ICP-OES after digestion",
             "2025-09-14T10:00:00Z",
         ),
-        &[lab],
+        &[fwo, lab],
     )?;
     push(
         assay(
@@ -380,7 +380,7 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
             "ICP-MS after fusion",
             "2025-09-14T10:00:00Z",
         ),
-        &[lab],
+        &[fwo, lab],
     )?;
     push(
         assay(
@@ -391,7 +391,7 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
             "ICP-MS after fusion",
             "2025-09-14T10:00:00Z",
         ),
-        &[lab],
+        &[fwo, lab],
     )?;
 
     // 2. To the preparation plant, and concentrated there.
@@ -474,7 +474,7 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
             "ICP-OES after digestion",
             "2025-09-24T10:00:00Z",
         ),
-        &[lab],
+        &[fwo, lab],
     )?;
     push(
         assay(
@@ -485,7 +485,7 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
             "ICP-OES after digestion",
             "2025-09-24T10:00:00Z",
         ),
-        &[lab],
+        &[fwo, lab],
     )?;
     push(
         assay(
@@ -496,7 +496,7 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
             "ICP-MS after fusion",
             "2025-09-24T10:00:00Z",
         ),
-        &[lab],
+        &[fwo, lab],
     )?;
     push(
         assay(
@@ -507,7 +507,7 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
             "ICP-MS after fusion",
             "2025-09-24T10:00:00Z",
         ),
-        &[lab],
+        &[fwo, lab],
     )?;
 
     // 3. Exported under the MoU, via Karachi (not Gwadar, whose operator

@@ -119,7 +119,9 @@ fn custody_moves_by_signed_shipment_and_receipt() {
         "unit": "%", "basis": "dry", "method": "XRF", "laboratory": "lab",
         "certificate_sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         "time": "2025-09-05T00:00:00Z", "figures": "illustrative"});
-    w.ledger.submit_blocking(signed(assay, &[&w.lab])).unwrap();
+    w.ledger
+        .submit_blocking(signed(assay.clone(), &[&w.fwo, &w.lab]))
+        .unwrap();
     let ship_index = w
         .ledger
         .submit_blocking(signed(shipment("s-1"), &[&w.fwo]))
@@ -220,6 +222,30 @@ fn every_refusal_has_its_reason() {
     // An envelope with no signature at all is not even a record.
     envelope.signatures.clear();
     assert!(SignedRecord::from_envelope(&envelope).is_err());
+
+    // An assay needs the custodian and the laboratory: a stranger naming
+    // itself laboratory cannot rewrite a lot's grades.
+    let assay = |lab: &str, value: &str| {
+        json!({"kind": "assay", "lot": "urn:oretrace:lot:sb-1", "analyte": "Sb", "value": value,
+            "unit": "%", "basis": "dry", "method": "XRF", "laboratory": lab,
+            "certificate_sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "time": "2025-09-05T00:00:00Z", "figures": "illustrative"})
+    };
+    let r = refused(&w, signed(assay("ussm", "99.9"), &[&w.ussm]));
+    assert!(
+        matches!(&r, Refusal::Forbidden(m) if m.contains("custodian")),
+        "{r:?}"
+    );
+    let r = refused(&w, signed(assay("lab", "55"), &[&w.lab]));
+    assert!(
+        matches!(&r, Refusal::Forbidden(m) if m.contains("custodian")),
+        "{r:?}"
+    );
+    let r = refused(&w, signed(assay("lab", "55"), &[&w.fwo]));
+    assert!(
+        matches!(&r, Refusal::Forbidden(m) if m.contains("laboratory")),
+        "{r:?}"
+    );
 
     // Only the custodian ships.
     let r = refused(&w, signed(shipment("s-1"), &[&w.ussm]));
