@@ -362,3 +362,17 @@ fn keygen_log_and_demo_work_from_the_command_line() {
         run.stdout
     );
 }
+
+#[test]
+fn a_signed_checkpoint_claiming_an_absurd_size_fails_without_exhausting_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    write_log(&dir, 1, 10, "lot");
+    let cp = fs::read_to_string(dir.join("checkpoint")).unwrap();
+    let body = cp[..cp.find("\n\n").unwrap() + 1].replacen("\n10\n", "\n18446744073709551615\n", 1);
+    let note = support::signer(1).sign(&body).unwrap();
+    fs::write(dir.join("checkpoint"), note.to_bytes()).unwrap();
+    let run = verify(&dir, &vkey(1));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("missing"), "{}", run.stderr);
+}

@@ -32,6 +32,12 @@ pub fn rebuild<S: Store>(
         .ok_or_else(|| Refusal::Internal("no checkpoint is published".into()))?;
     let (checkpoint, _) = Checkpoint::open(&note, log_key)
         .map_err(|e| Refusal::Internal(format!("the checkpoint does not verify: {e}")))?;
+    if checkpoint.size() > size {
+        return Err(Refusal::Internal(format!(
+            "the checkpoint covers {} entries but the store holds only {size}",
+            checkpoint.size()
+        )));
+    }
     store.clear_projections()?;
     let mut range = CompactRange::new();
     let mut index = 0u64;

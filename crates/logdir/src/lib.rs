@@ -78,13 +78,14 @@ impl TileLog {
     /// The log's origin is the signer's key name.
     pub fn create(dir: &Path, signer: NoteSigner) -> Result<Self, Error> {
         fs::create_dir_all(dir)?;
+        // Lock first, then look: two racing creates cannot both see no log.
+        let lock = fs::lock_writer(dir)?;
         let checkpoint_path = dir.join("checkpoint");
         if checkpoint_path.exists() {
             return Err(Error::AlreadyExists {
                 path: dir.to_owned(),
             });
         }
-        let lock = fs::lock_writer(dir)?;
         let checkpoint = Checkpoint::new(signer.name(), 0, oretrace_tlog::hash::EMPTY_ROOT)?;
         let note = checkpoint.sign(&signer)?.to_bytes();
         fs::write_atomic(&checkpoint_path, &note)?;
@@ -135,7 +136,23 @@ impl TileLog {
                     partial_hashes[level] = decode_hash_tile(&tile, &bytes)?;
                 }
                 TileKind::Entries => {
-                    decode_entry_bundle(&tile, &bytes)?;
+                    // The partial bundle is carried into the next full one:
+                    // check each entry against its level-0 hash first.
+                    let entries = decode_entry_bundle(&tile, &bytes)?;
+                    let level0 = TiledHashReader::new(&fetcher, size)
+                        .read_hashes(&tile.nodes().collect::<Vec<_>>())?;
+                    if let Some(i) = entries
+                        .iter()
+                        .zip(&level0)
+                        .position(|(e, h)| leaf_hash(e) != *h)
+                    {
+                        return Err(Error::Inconsistent {
+                            detail: format!(
+                                "entry {i} of {} does not match its hash in the level-0 tile",
+                                tile.path()
+                            ),
+                        });
+                    }
                     partial_entries = bytes;
                 }
             }

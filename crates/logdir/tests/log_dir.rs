@@ -147,3 +147,19 @@ fn a_checkpoint_signed_by_another_key_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_damaged_partial_bundle_is_found_on_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut log = TileLog::create(tmp.path(), signer()).unwrap();
+    log.append(&(0..300).map(entry).collect::<Vec<_>>())
+        .unwrap();
+    drop(log);
+    let path = tmp.path().join("tile/entries/001.p/44");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    let err = TileLog::open(tmp.path(), signer()).unwrap_err();
+    assert!(matches!(err, Error::Inconsistent { .. }), "{err}");
+}

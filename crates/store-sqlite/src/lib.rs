@@ -49,6 +49,10 @@ pub struct SqliteStore {
     checkpointer: Checkpointer,
     readers: Readers,
     writer: Mutex<Connection>,
+    /// An exclusive lock on `<data>/.lock` for the store's lifetime: one
+    /// process at a time writes a data directory (a second `serve`, or a
+    /// `rebuild` beside a running server, is refused).
+    _lock: std::fs::File,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -87,6 +91,19 @@ impl SqliteStore {
     fn open_inner(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir)
             .ctx(|| format!("creating the data directory {}", data_dir.display()))?;
+        let lock_path = data_dir.join(".lock");
+        let lock = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .ctx(|| format!("opening {}", lock_path.display()))?;
+        lock.try_lock().map_err(|e| {
+            Error::Invalid(format!(
+                "{} is in use by another oretrace process ({e})",
+                data_dir.display()
+            ))
+        })?;
         let path = data_dir.join(DB_FILE);
         let writer = schema::open_writer(&path)?;
         let readers = Readers::new(path.clone());
@@ -99,6 +116,7 @@ impl SqliteStore {
             checkpointer,
             readers,
             writer: Mutex::new(writer),
+            _lock: lock,
         })
     }
 

@@ -521,3 +521,13 @@ fn the_wal_is_checkpointed_in_the_background_and_removed_on_close() {
         vec![b.entries[499].entry.clone()]
     );
 }
+
+#[test]
+fn a_second_process_cannot_open_a_data_directory_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = oretrace_store_sqlite::SqliteStore::open(dir.path()).unwrap();
+    let err = oretrace_store_sqlite::SqliteStore::open(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("in use"), "{err}");
+    drop(first);
+    oretrace_store_sqlite::SqliteStore::open(dir.path()).unwrap();
+}

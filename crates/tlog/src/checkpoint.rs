@@ -113,6 +113,12 @@ impl Checkpoint {
 
     /// Parses a signed checkpoint and verifies the log's signature on it.
     pub fn open(bytes: &[u8], log_key: &NoteVerifier) -> Result<(Checkpoint, SignedNote), Error> {
+        if log_key.sig_type() != crate::note::SIG_TYPE_ED25519 {
+            return Err(Error::malformed(
+                "log key",
+                "a log signs its checkpoints with an Ed25519 key (type 0x01), not a cosigner key",
+            ));
+        }
         let note = SignedNote::parse(bytes)?;
         let checkpoint = Checkpoint::from_text(note.text())?;
         if checkpoint.origin != log_key.name() {

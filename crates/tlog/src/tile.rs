@@ -43,11 +43,19 @@ impl TileId {
         }
     }
 
-    /// The stored nodes this tile holds, left to right.
+    /// The stored nodes this tile holds, left to right. Empty for a tile
+    /// no tree can have (tree levels above 63, indexes past 2^64).
     pub fn nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
-        let level = self.hash_level() * TILE_HEIGHT;
-        let first = self.index * TILE_WIDTH;
-        (0..u64::from(self.width)).map(move |i| NodeId::new(level, first + i))
+        let level = u32::from(self.hash_level()) * u32::from(TILE_HEIGHT);
+        let first = self.index.checked_mul(TILE_WIDTH);
+        let width = u64::from(self.width);
+        let valid = level < 64 && first.is_some_and(|f| f.checked_add(width).is_some());
+        let (level, first, width) = if valid {
+            (level as u8, first.unwrap_or(0), width)
+        } else {
+            (0, 0, 0)
+        };
+        (0..width).map(move |i| NodeId::new(level, first + i))
     }
 
     /// The path of this tile relative to the log prefix.
@@ -164,6 +172,39 @@ fn tiles_covering(size: u64, kind: TileKind) -> Vec<TileId> {
         });
     }
     tiles
+}
+
+fn hashes_at(size: u64, kind: TileKind) -> u64 {
+    let level = match kind {
+        TileKind::Hashes(l) => l,
+        TileKind::Entries => 0,
+    };
+    let shift = u32::from(level) * u32::from(TILE_HEIGHT);
+    if shift >= 64 { 0 } else { size >> shift }
+}
+
+/// How many tiles of `kind` (full and partial) a tree of `size` leaves has.
+pub fn tile_count(size: u64, kind: TileKind) -> u64 {
+    hashes_at(size, kind).div_ceil(TILE_WIDTH)
+}
+
+/// The `index`-th tile of `kind` in a tree of `size` leaves, computed
+/// without listing the others; `None` past the last one.
+pub fn tile_at(size: u64, kind: TileKind, index: u64) -> Option<TileId> {
+    let hashes = hashes_at(size, kind);
+    let full = hashes / TILE_WIDTH;
+    let width = if index < full {
+        TILE_WIDTH
+    } else if index == full && !hashes.is_multiple_of(TILE_WIDTH) {
+        hashes % TILE_WIDTH
+    } else {
+        return None;
+    };
+    Some(TileId {
+        kind,
+        index,
+        width: width as u16,
+    })
 }
 
 /// The number of tile levels a tree of `size` leaves has (0 for empty).
@@ -329,6 +370,30 @@ mod tests {
                 .map(|t| t.path())
                 .collect::<Vec<_>>(),
             vec!["tile/1/000.p/1"]
+        );
+    }
+
+    #[test]
+    fn tiles_are_found_without_listing_them() {
+        for size in [0u64, 1, 255, 256, 257, 70_000, 1 << 20] {
+            for kind in [
+                TileKind::Entries,
+                TileKind::Hashes(0),
+                TileKind::Hashes(1),
+                TileKind::Hashes(2),
+            ] {
+                let listed = tiles_covering(size, kind);
+                assert_eq!(tile_count(size, kind), listed.len() as u64);
+                for (i, t) in listed.iter().enumerate() {
+                    assert_eq!(tile_at(size, kind, i as u64).as_ref(), Some(t));
+                }
+                assert_eq!(tile_at(size, kind, listed.len() as u64), None);
+            }
+        }
+        assert_eq!(tile_count(u64::MAX, TileKind::Hashes(0)), 1 << 56);
+        assert_eq!(
+            tile_at(u64::MAX, TileKind::Hashes(7), 0).map(|t| t.width),
+            Some(255)
         );
     }
 

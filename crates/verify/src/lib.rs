@@ -16,8 +16,8 @@ use oretrace_tlog::hash::{Hash, leaf_hash};
 use oretrace_tlog::note::NoteVerifier;
 use oretrace_tlog::receipt::Receipt;
 use oretrace_tlog::tile::{
-    TILE_HEIGHT, TILE_WIDTH, TileId, decode_entry_bundle, decode_hash_tile, entry_bundles,
-    hash_tiles_at_level, tile_levels,
+    TILE_HEIGHT, TILE_WIDTH, TileId, TileKind, decode_entry_bundle, decode_hash_tile, tile_at,
+    tile_count, tile_levels,
 };
 use oretrace_tlog::tree::{CompactRange, NodeId};
 
@@ -115,14 +115,14 @@ pub fn audit(
     let mut prefix_root: Option<Hash> = None;
 
     progress.start(size);
-    let level0_tiles = hash_tiles_at_level(size, 0);
-    let bundles = entry_bundles(size);
+    let plan = Level0 { size };
     // The level-0 tiles and bundles may be fetched ahead on background
     // threads (`Source::fetch_threads`), so that fetching overlaps hashing;
     // they are checked here in order, exactly as if fetched one by one.
     std::thread::scope(|scope| -> Result<(), VerifyError> {
-        let mut prefetch = Prefetch::start(scope, source, &level0_tiles, &bundles);
-        for (level0, bundle) in level0_tiles.iter().zip(&bundles) {
+        let mut prefetch = Prefetch::start(scope, source, plan);
+        for i in 0..plan.len() {
+            let (level0, bundle) = (&plan.tile(i), &plan.bundle(i));
             let fetched = prefetch.next()?;
             let (tile_bytes, bundle_bytes) = fetched.bytes?;
             let hashes = decode_hash_tile(level0, &tile_bytes)
@@ -238,36 +238,65 @@ impl Fetched {
 /// entries a pair is about 34 KB; at most about 16.8 MB). A worker stops
 /// after a failed fetch, or when the receiving side is gone (the audit
 /// stopped early: the scope then waits for fetches already under way).
+/// The level-0 hash tiles and entry bundles of a tree, computed one at a
+/// time (a hostile checkpoint may claim any size up to 2^64).
+#[derive(Clone, Copy, Debug)]
+struct Level0 {
+    size: u64,
+}
+
+impl Level0 {
+    fn len(&self) -> u64 {
+        tile_count(self.size, TileKind::Hashes(0))
+    }
+
+    fn tile(&self, i: u64) -> TileId {
+        tile_at(self.size, TileKind::Hashes(0), i).unwrap_or(TileId {
+            kind: TileKind::Hashes(0),
+            index: i,
+            width: 1,
+        })
+    }
+
+    fn bundle(&self, i: u64) -> TileId {
+        tile_at(self.size, TileKind::Entries, i).unwrap_or(TileId {
+            kind: TileKind::Entries,
+            index: i,
+            width: 1,
+        })
+    }
+}
+
 struct Prefetch<'a> {
     source: &'a dyn Source,
-    tiles: &'a [TileId],
-    bundles: &'a [TileId],
+    plan: Level0,
     receivers: Vec<std::sync::mpsc::Receiver<Fetched>>,
-    next: usize,
+    next: u64,
 }
 
 impl<'a> Prefetch<'a> {
     fn start<'scope>(
         scope: &'scope std::thread::Scope<'scope, '_>,
         source: &'a dyn Source,
-        tiles: &'a [TileId],
-        bundles: &'a [TileId],
+        plan: Level0,
     ) -> Self
     where
         'a: 'scope,
     {
-        let pairs = tiles.len().min(bundles.len());
-        let workers = source.fetch_threads().min(pairs);
+        let pairs = plan.len();
+        let workers = (source.fetch_threads() as u64).min(pairs);
         let receivers = (0..workers)
             .map(|worker| {
                 let (tx, rx) = std::sync::mpsc::sync_channel(0);
                 scope.spawn(move || {
-                    for i in (worker..pairs).step_by(workers) {
-                        let fetched = Fetched::fetch(source, &tiles[i], &bundles[i]);
+                    let mut i = worker;
+                    while i < pairs {
+                        let fetched = Fetched::fetch(source, &plan.tile(i), &plan.bundle(i));
                         let failed = fetched.failed();
                         if tx.send(fetched).is_err() || failed {
                             return;
                         }
+                        i += workers;
                     }
                 });
                 rx
@@ -275,8 +304,7 @@ impl<'a> Prefetch<'a> {
             .collect();
         Prefetch {
             source,
-            tiles,
-            bundles,
+            plan,
             receivers,
             next: 0,
         }
@@ -289,11 +317,11 @@ impl<'a> Prefetch<'a> {
         if self.receivers.is_empty() {
             return Ok(Fetched::fetch(
                 self.source,
-                &self.tiles[i],
-                &self.bundles[i],
+                &self.plan.tile(i),
+                &self.plan.bundle(i),
             ));
         }
-        self.receivers[i % self.receivers.len()]
+        self.receivers[(i % self.receivers.len() as u64) as usize]
             .recv()
             .map_err(|_| {
                 VerifyError::Operational("a tile fetching thread stopped unexpectedly".into())
@@ -314,15 +342,12 @@ fn check_upper(
     let tile_index = id.index / TILE_WIDTH;
     let slot = &mut upper[usize::from(tile_level)];
     if slot.as_ref().map(|(t, _)| t.index) != Some(tile_index) {
-        let tile = hash_tiles_at_level(size, tile_level)
-            .into_iter()
-            .nth(tile_index as usize)
-            .ok_or_else(|| {
-                VerifyError::failed(
-                    format!("tile level {tile_level}"),
-                    "tree shape is inconsistent",
-                )
-            })?;
+        let tile = tile_at(size, TileKind::Hashes(tile_level), tile_index).ok_or_else(|| {
+            VerifyError::failed(
+                format!("tile level {tile_level}"),
+                "tree shape is inconsistent",
+            )
+        })?;
         let bytes = fetch_required(source, &tile.path())?;
         let hashes = decode_hash_tile(&tile, &bytes)
             .map_err(|e| VerifyError::failed(source.locate(&tile.path()), e))?;
