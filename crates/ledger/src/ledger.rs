@@ -425,13 +425,21 @@ impl<S: Store> Ledger<S> {
         })
     }
 
+    /// Checks the signatures on the calling thread (so that the one
+    /// sequencer thread only compares keys) and queues the record.
     fn enqueue(
         &self,
         record: SignedRecord,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<u64, Refusal>>, Refusal> {
-        // The cryptography runs here, on the caller's thread, so that the
-        // one sequencer thread only compares keys.
         let pre = preverify(&self.shared.store, &self.shared.operator, &record);
+        self.enqueue_checked(record, pre)
+    }
+
+    fn enqueue_checked(
+        &self,
+        record: SignedRecord,
+        pre: Preverified,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<u64, Refusal>>, Refusal> {
         let (reply, rx) = tokio::sync::oneshot::channel();
         let queue = self
             .queue
@@ -447,7 +455,16 @@ impl<S: Store> Ledger<S> {
     /// Submits a signed record; resolves with its log index once the entry
     /// is durable and covered by a published checkpoint.
     pub async fn submit(&self, record: SignedRecord) -> Result<u64, Refusal> {
-        let rx = self.enqueue(record)?;
+        // Store reads and Ed25519 verification block: keep them off the
+        // async workers.
+        let shared = self.shared.clone();
+        let (record, pre) = tokio::task::spawn_blocking(move || {
+            let pre = preverify(&shared.store, &shared.operator, &record);
+            (record, pre)
+        })
+        .await
+        .map_err(internal)?;
+        let rx = self.enqueue_checked(record, pre)?;
         rx.await
             .map_err(|_| internal("the sequencer dropped the record"))?
     }

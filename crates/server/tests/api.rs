@@ -194,7 +194,7 @@ async fn world() -> World {
 #[tokio::test]
 async fn an_accepted_record_gets_its_index_location_and_a_receipt_that_verifies() {
     let w = world().await;
-    let record = signed(assay(), &[&w.lab]);
+    let record = signed(assay(), &[&w.fwo, &w.lab]);
     let answer = call(&w.app, post_json(&envelope(&record))).await;
     assert_eq!(answer.status, StatusCode::CREATED);
     let body = answer.json();
@@ -308,7 +308,7 @@ async fn check_refusals(w: &World, cases: Vec<Refused>) {
 async fn every_refusal_is_a_problem_with_its_status_and_writes_nothing() {
     let w = world().await;
     let stranger = key("fwo/stolen", 9);
-    let mut unknown_field = envelope(&signed(assay(), &[&w.lab]));
+    let mut unknown_field = envelope(&signed(assay(), &[&w.fwo, &w.lab]));
     unknown_field["record"]["colour"] = json!("red");
     let mut bad_unit = envelope(&signed(
         lot("urn:oretrace:lot:sb-2", "fwo-chitral"),
@@ -382,7 +382,7 @@ async fn wrong_method_keeps_the_allow_header() {
 #[tokio::test]
 async fn the_registry_reads_back_what_was_logged() {
     let w = world().await;
-    w.accept(post_json(&envelope(&signed(assay(), &[&w.lab]))))
+    w.accept(post_json(&envelope(&signed(assay(), &[&w.fwo, &w.lab]))))
         .await;
 
     let parties = call(&w.app, get("/parties")).await.json();

@@ -1,0 +1,189 @@
+//! The sequencer's failure paths, driven by a store that fails on demand:
+//! a failed integrate acknowledges nothing and writes nothing; a failed
+//! checkpoint swap acknowledges nothing, and the next start publishes a
+//! checkpoint covering what was stored, consistent with the earlier one.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::wire::RecordJson;
+use oretrace_ledger::ledger::{Ledger, LedgerConfig};
+use oretrace_ledger::memory::MemoryStore;
+use oretrace_ledger::rules::Refusal;
+use oretrace_ledger::state::{KeyState, LotState, PartyState, ShipmentState, SiteState};
+use oretrace_ledger::{Batch, StateView, Store, StoreError, StoreResult};
+use oretrace_tlog::hash::Hash;
+use oretrace_tlog::note::{NoteSigner, NoteVerifier};
+use oretrace_tlog::tree::NodeId;
+use serde_json::json;
+
+#[derive(Clone, Default)]
+struct Flaky {
+    inner: Arc<MemoryStore>,
+    fail_integrate: Arc<AtomicBool>,
+    fail_swap: Arc<AtomicBool>,
+}
+
+impl StateView for Flaky {
+    fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
+        self.inner.party(id)
+    }
+    fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
+        self.inner.key(name, key_id)
+    }
+    fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
+        self.inner.site(id)
+    }
+    fn lot(&self, id: &str) -> StoreResult<Option<LotState>> {
+        self.inner.lot(id)
+    }
+    fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
+        self.inner.shipment(id)
+    }
+    fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
+        self.inner.find_record(record_hash)
+    }
+}
+
+impl Store for Flaky {
+    fn size(&self) -> StoreResult<u64> {
+        self.inner.size()
+    }
+    fn integrate(&self, batch: &Batch) -> StoreResult<()> {
+        if self.fail_integrate.load(Ordering::SeqCst) {
+            return Err(StoreError("disk full (simulated)".into()));
+        }
+        self.inner.integrate(batch)
+    }
+    fn read_hashes(&self, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
+        self.inner.read_hashes(ids)
+    }
+    fn read_entries(&self, start: u64, count: u64) -> StoreResult<Vec<Vec<u8>>> {
+        self.inner.read_entries(start, count)
+    }
+    fn checkpoint(&self) -> StoreResult<Option<Vec<u8>>> {
+        self.inner.checkpoint()
+    }
+    fn swap_checkpoint(&self, prev: Option<&[u8]>, next: &[u8]) -> StoreResult<bool> {
+        if self.fail_swap.load(Ordering::SeqCst) {
+            return Err(StoreError("connection lost (simulated)".into()));
+        }
+        self.inner.swap_checkpoint(prev, next)
+    }
+    fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
+        self.inner.lot_events(lot)
+    }
+    fn parties(&self) -> StoreResult<Vec<PartyState>> {
+        self.inner.parties()
+    }
+    fn sites(&self) -> StoreResult<Vec<SiteState>> {
+        self.inner.sites()
+    }
+    fn lots(&self) -> StoreResult<Vec<LotState>> {
+        self.inner.lots()
+    }
+    fn clear_projections(&self) -> StoreResult<()> {
+        self.inner.clear_projections()
+    }
+    fn apply_changes(&self, changes: &[oretrace_ledger::state::Change]) -> StoreResult<()> {
+        self.inner.apply_changes(changes)
+    }
+}
+
+fn key(name: &str, seed: u8) -> NoteSigner {
+    NoteSigner::from_seed(name, [seed; 32]).unwrap()
+}
+
+fn party(id: &str, k: &NoteSigner, operator: &NoteSigner) -> SignedRecord {
+    let value = json!({"kind": "party", "id": id, "name": format!("Party {id}"), "party_kind": "company",
+        "country": "PK", "keys": [k.verifier().to_vkey()], "time": "2025-09-01T00:00:00Z", "figures": "illustrative"});
+    let record = RecordJson::parse(value.to_string().as_bytes()).unwrap();
+    SignedRecord::sign(record, &[k, operator]).unwrap()
+}
+
+fn start(store: Flaky, operator: &NoteSigner) -> Ledger<Flaky> {
+    Ledger::start(
+        store,
+        key("oretrace.test/flaky", 9),
+        operator.verifier(),
+        LedgerConfig::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_failed_integrate_acknowledges_and_writes_nothing() {
+    let operator = key("registry/operator", 1);
+    let store = Flaky::default();
+    let ledger = start(store.clone(), &operator);
+    ledger
+        .submit_blocking(party("a", &key("a/k", 2), &operator))
+        .unwrap();
+    store.fail_integrate.store(true, Ordering::SeqCst);
+    let refused = ledger.submit_blocking(party("b", &key("b/k", 3), &operator));
+    assert!(matches!(refused, Err(Refusal::Internal(_))), "{refused:?}");
+    assert_eq!(store.size().unwrap(), 1);
+    store.fail_integrate.store(false, Ordering::SeqCst);
+    // The sequencer reloaded its state and goes on from the stored tree.
+    assert_eq!(
+        ledger.submit_blocking(party("b", &key("b/k", 3), &operator)),
+        Ok(1)
+    );
+}
+
+#[test]
+fn entries_stored_before_a_failed_swap_are_published_on_the_next_start() {
+    let operator = key("registry/operator", 1);
+    let store = Flaky::default();
+    let ledger = start(store.clone(), &operator);
+    ledger
+        .submit_blocking(party("a", &key("a/k", 2), &operator))
+        .unwrap();
+    let (before, _) = ledger.checkpoint().unwrap();
+    store.fail_swap.store(true, Ordering::SeqCst);
+    let refused = ledger.submit_blocking(party("b", &key("b/k", 3), &operator));
+    assert!(
+        matches!(refused, Err(Refusal::Internal(_))),
+        "not acknowledged: {refused:?}"
+    );
+    assert_eq!(
+        store.size().unwrap(),
+        2,
+        "the entry is stored, though unacknowledged"
+    );
+    assert_eq!(
+        ledger.checkpoint().unwrap().0.size(),
+        1,
+        "and not yet published"
+    );
+    drop(ledger);
+
+    store.fail_swap.store(false, Ordering::SeqCst);
+    let ledger = start(store.clone(), &operator);
+    let (after, _) = ledger.checkpoint().unwrap();
+    assert_eq!(after.size(), 2);
+    let proof = oretrace_tlog::tree::prove_consistency(
+        before.size(),
+        after.size(),
+        &oretrace_ledger::ledger::StoreHashes(&store),
+    )
+    .unwrap();
+    oretrace_tlog::proof::verify_consistency(
+        before.size(),
+        after.size(),
+        &proof,
+        before.root(),
+        after.root(),
+    )
+    .unwrap();
+    // A retry learns the index of the stored record.
+    let retry = ledger.submit_blocking(party("b", &key("b/k", 3), &operator));
+    assert_eq!(retry, Err(Refusal::Replay { index: 1 }));
+    let log_key = NoteVerifier::from_vkey(&ledger.vkey()).unwrap();
+    ledger
+        .receipt(1)
+        .unwrap()
+        .verify_embedded_entry(&log_key)
+        .unwrap();
+}
