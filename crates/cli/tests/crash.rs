@@ -5,7 +5,8 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use support::{Server, free_port};
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,31 +23,6 @@ fn key(name: &str, seed: u8) -> NoteSigner {
 fn envelope(value: serde_json::Value, signers: &[&NoteSigner]) -> String {
     let record = RecordJson::parse(value.to_string().as_bytes()).unwrap();
     serde_json::to_string(&SignedRecord::sign(record, signers).unwrap().to_envelope()).unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start(data: &std::path::Path, port: u16, operator: &NoteSigner) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_oretrace"))
-        .args([
-            "serve",
-            "--data",
-            data.to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .args(["--operator-vkey", &operator.verifier().to_vkey()])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
 }
 
 fn client() -> reqwest::blocking::Client {
@@ -93,7 +69,7 @@ fn acknowledged_entries_survive_sigkill_and_the_log_stays_consistent() {
     let fwo = key("fwo/k1", 2);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut server = start(&data, port, &operator);
+    let server = Server::start(&data, port, &operator.verifier().to_vkey());
     wait_ready(&base);
 
     let party = json!({"kind": "party", "id": "fwo", "name": "Frontier Works Organisation", "party_kind": "state-body",
@@ -144,8 +120,7 @@ fn acknowledged_entries_survive_sigkill_and_the_log_stays_consistent() {
     while acked.lock().unwrap().len() < 300 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    server.kill().unwrap(); // SIGKILL on Unix
-    server.wait().unwrap();
+    drop(server); // SIGKILL, then reaped
     stop.store(true, Ordering::Relaxed);
     threads.into_iter().for_each(|t| t.join().unwrap());
     let acked = acked.lock().unwrap().clone();
@@ -156,7 +131,7 @@ fn acknowledged_entries_survive_sigkill_and_the_log_stays_consistent() {
         acked.len()
     );
 
-    let mut server = start(&data, port, &operator);
+    let server = Server::start(&data, port, &operator.verifier().to_vkey());
     wait_ready(&base);
     for (index, record_hash) in &acked {
         let body = client()
@@ -213,6 +188,5 @@ fn acknowledged_entries_survive_sigkill_and_the_log_stays_consistent() {
         });
         assert!(report.checkpoint.size() >= cp.size());
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
 }

@@ -4,60 +4,13 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use oretrace_tlog::note::NoteSigner;
-use support::{oretrace, path};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use support::{Server, free_port, oretrace, path};
 
 fn get(url: &str) -> (u16, Vec<u8>) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let r = reqwest::blocking::get(url).unwrap();
     (r.status().as_u16(), r.bytes().unwrap().to_vec())
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(data: &std::path::Path, port: u16, operator_vkey: &str) -> Server {
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_oretrace"))
-            .args([
-                "serve",
-                "--data",
-                path(data),
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .args(["--operator-vkey", operator_vkey])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("server did not start");
 }
 
 #[test]
@@ -74,7 +27,7 @@ fn sign_submit_refuse_and_rebuild() {
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let server = serve(&data, port, &operator_vkey);
+    let server = Server::start(&data, port, &operator_vkey);
 
     // FWO commissions a new lot at one of its sites.
     let record = tmp.path().join("lot.json");
@@ -171,7 +124,7 @@ fn sign_submit_refuse_and_rebuild() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("from 43 entries"), "{}", run.stdout);
 
-    let _server = serve(&data, port, &operator_vkey);
+    let _server = Server::start(&data, port, &operator_vkey);
     let after: Vec<(u16, Vec<u8>)> = reads.iter().map(|r| get(&format!("{base}/{r}"))).collect();
     assert_eq!(before, after, "answers after a rebuild are byte-identical");
     assert!(before.iter().all(|(status, _)| *status == 200));

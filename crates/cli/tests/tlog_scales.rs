@@ -102,43 +102,16 @@ fn tlog_scales_verifies_the_live_server() {
     let data = tmp.path().join("data");
     let run = oretrace(&["demo", "--data", path(&data), "--no-serve"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let operator = std::fs::read_to_string(data.join("keys/registry_operator.key")).unwrap();
-    let operator = oretrace_tlog::note::NoteSigner::from_skey(operator.trim()).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_oretrace"))
-        .args([
-            "serve",
-            "--data",
-            path(&data),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .args(["--operator-vkey", &operator.verifier().to_vkey()])
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let log_key = std::fs::read_to_string(data.join("log.key")).unwrap();
-    let vkey = oretrace_tlog::note::NoteSigner::from_skey(log_key.trim())
-        .unwrap()
-        .verifier()
-        .to_vkey();
+    let server = support::Server::start(
+        &data,
+        support::free_port(),
+        &support::vkey_of(&data.join("keys/registry_operator.key")),
+    );
+    let base = server.base();
+    let vkey = support::vkey_of(&data.join("log.key"));
     let (code, text) = tlog_scales_verify(&base, &vkey);
     let ours = oretrace(&["verify", &base, "--vkey", &vkey, "--no-state"]);
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("size=42"), "{text}");
     assert_eq!(ours.code, 0, "{}", ours.stderr);

@@ -112,3 +112,68 @@ pub fn serve_folder(root: &Path) -> String {
     });
     url
 }
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An `oretrace serve` child process; killed (SIGKILL) and reaped on drop.
+pub struct Server {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Server {
+    /// Starts `oretrace serve` on `data` and `port` and waits until it
+    /// accepts connections.
+    pub fn start(data: &Path, port: u16, operator_vkey: &str) -> Server {
+        let child = Command::new(env!("CARGO_BIN_EXE_oretrace"))
+            .args([
+                "serve",
+                "--data",
+                path(data),
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(["--operator-vkey", operator_vkey])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Server { child, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("oretrace serve did not start on port {port}");
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The verifier key of a signing-key file.
+pub fn vkey_of(key_file: &Path) -> String {
+    let text = std::fs::read_to_string(key_file).unwrap();
+    NoteSigner::from_skey(text.trim())
+        .unwrap()
+        .verifier()
+        .to_vkey()
+}
