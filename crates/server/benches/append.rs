@@ -107,10 +107,7 @@ fn config() -> &'static Config {
     CONFIG.get_or_init(|| {
         let args: Vec<String> = std::env::args().collect();
         let has = |flag: &str| args.iter().any(|a| a == flag);
-        let env_quick =
-            std::env::var("ORETRACE_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
-        // As criterion does: `--test`, or no `--bench` (`cargo test --benches`).
-        let quick = env_quick || has("--test") || !has("--bench");
+        let quick = oretrace_benchkit::quick_mode();
         let max_batch = LedgerConfig::default().max_batch;
         if quick {
             Config {

@@ -70,11 +70,7 @@ fn config() -> &'static Config {
     CONFIG.get_or_init(|| {
         let args: Vec<String> = std::env::args().collect();
         let has = |flag: &str| args.iter().any(|a| a == flag);
-        let env_quick =
-            std::env::var("ORETRACE_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
-        // Criterion runs each benchmark once ("test mode") on `--test`, and
-        // also when `--bench` is absent (`cargo test --benches`).
-        let quick = env_quick || has("--test") || !has("--bench");
+        let quick = oretrace_benchkit::quick_mode();
         let (entries, entries_label) = if quick {
             (100_000, "100K")
         } else {
@@ -628,33 +624,7 @@ fn bench_verify(c: &mut Criterion) {
 // ---------------------------------------------------------------------------
 // Ratio summary: own interleaved measurement, median of `reps`.
 
-fn time<T>(f: impl FnOnce() -> T) -> f64 {
-    let start = Instant::now();
-    black_box(f());
-    start.elapsed().as_secs_f64()
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
-    }
-}
-
-/// Runs each closure once per repetition, interleaved so that they share the
-/// machine's conditions, and returns each one's median seconds.
-fn interleaved<const K: usize>(reps: usize, fs: [&dyn Fn() -> f64; K]) -> [f64; K] {
-    let mut samples: [Vec<f64>; K] = std::array::from_fn(|_| Vec::with_capacity(reps));
-    for _ in 0..reps {
-        for (f, s) in fs.iter().zip(samples.iter_mut()) {
-            s.push(f());
-        }
-    }
-    samples.map(median)
-}
+use oretrace_benchkit::{interleaved, time};
 
 fn summary() {
     let cfg = config();

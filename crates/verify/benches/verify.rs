@@ -36,8 +36,6 @@
 
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -77,11 +75,7 @@ fn config() -> &'static Config {
     CONFIG.get_or_init(|| {
         let args: Vec<String> = std::env::args().collect();
         let has = |flag: &str| args.iter().any(|a| a == flag);
-        let env_quick =
-            std::env::var("ORETRACE_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
-        // Criterion runs each benchmark once ("test mode") on `--test`, and
-        // also when `--bench` is absent (`cargo test --benches`).
-        let quick = env_quick || has("--test") || !has("--bench");
+        let quick = oretrace_benchkit::quick_mode();
         let (entries, entries_label) = if quick {
             (20_000, "20K")
         } else {
@@ -209,64 +203,11 @@ impl Drop for Cleanup {
     }
 }
 
-/// Serves `root` as static files on 127.0.0.1 (GET only, 404 when absent)
-/// from a background thread, one thread per connection; returns the base
-/// URL. Copied from `crates/cli/tests/support/mod.rs`.
-fn serve_folder(root: &Path) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    let url = format!("http://{}", listener.local_addr().expect("local address"));
-    let root = root.to_owned();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let root = root.clone();
-            std::thread::spawn(move || {
-                let Ok(read_half) = stream.try_clone() else {
-                    return;
-                };
-                let mut reader = BufReader::new(read_half);
-                loop {
-                    let mut request = String::new();
-                    if reader.read_line(&mut request).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let mut line = String::new();
-                    while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                        line.clear();
-                    }
-                    let target = request
-                        .split_whitespace()
-                        .nth(1)
-                        .unwrap_or("/")
-                        .trim_start_matches('/');
-                    let file = root.join(target);
-                    let response = match (target.contains(".."), std::fs::read(&file)) {
-                        (false, Ok(body)) if file.is_file() => {
-                            let mut r = format!(
-                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
-                                body.len()
-                            )
-                            .into_bytes();
-                            r.extend_from_slice(&body);
-                            r
-                        }
-                        _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
-                    };
-                    if stream.write_all(&response).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    url
-}
-
 /// The HTTP source of the fixture log, with its server, started once.
 fn http_source() -> &'static HttpSource {
     static SOURCE: OnceLock<HttpSource> = OnceLock::new();
     SOURCE.get_or_init(|| {
-        let url = serve_folder(&fixture().dir);
+        let url = oretrace_benchkit::serve_folder(&fixture().dir).expect("a loopback server");
         HttpSource::new(&url).expect("an HTTP client")
     })
 }
@@ -430,33 +371,7 @@ fn bench_audit(c: &mut Criterion) {
 // ---------------------------------------------------------------------------
 // Ratio summary: own interleaved measurement, median of `reps`.
 
-fn time<T>(f: impl FnOnce() -> T) -> f64 {
-    let start = Instant::now();
-    black_box(f());
-    start.elapsed().as_secs_f64()
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
-    }
-}
-
-/// Runs each closure once per repetition, interleaved so that they share the
-/// machine's conditions, and returns each one's median seconds.
-fn interleaved<const K: usize>(reps: usize, fs: [&dyn Fn() -> f64; K]) -> [f64; K] {
-    let mut samples: [Vec<f64>; K] = std::array::from_fn(|_| Vec::with_capacity(reps));
-    for _ in 0..reps {
-        for (f, s) in fs.iter().zip(samples.iter_mut()) {
-            s.push(f());
-        }
-    }
-    samples.map(median)
-}
+use oretrace_benchkit::{interleaved, time};
 
 fn summary() {
     let cfg = config();

@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -64,53 +63,9 @@ pub fn project_root() -> PathBuf {
         .unwrap()
 }
 
-/// Serves `root` as static files on 127.0.0.1 (GET only, 404 when absent)
-/// from a background thread; returns the base URL.
+/// Serves `root` as static files on a loopback port; returns the base URL.
 pub fn serve_folder(root: &Path) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let root = root.to_owned();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let root = root.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                loop {
-                    let mut request = String::new();
-                    if reader.read_line(&mut request).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let mut line = String::new();
-                    while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                        line.clear();
-                    }
-                    let target = request
-                        .split_whitespace()
-                        .nth(1)
-                        .unwrap_or("/")
-                        .trim_start_matches('/');
-                    let file = root.join(target);
-                    let response = match (target.contains(".."), std::fs::read(&file)) {
-                        (false, Ok(body)) if file.is_file() => {
-                            let mut r = format!(
-                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
-                                body.len()
-                            )
-                            .into_bytes();
-                            r.extend_from_slice(&body);
-                            r
-                        }
-                        _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
-                    };
-                    if stream.write_all(&response).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    url
+    oretrace_benchkit::serve_folder(root).unwrap()
 }
 
 /// A port on 127.0.0.1 that was free a moment ago.

@@ -1,0 +1,115 @@
+//! Helpers shared by oretrace's benchmarks and tests, never by the product:
+//! the quick-mode switch, interleaved timing with medians (so a figure and
+//! its bound share the machine's conditions), and a minimal static file
+//! server on a loopback port for HTTP audits.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::Instant;
+
+/// Whether a benchmark runs in its bounded quick form: on `--test` (as
+/// criterion's test mode), without `--bench` (`cargo test --benches`,
+/// nextest), or with `ORETRACE_BENCH_QUICK` set to anything but `0`.
+pub fn quick_mode() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    let env_quick = std::env::var("ORETRACE_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    env_quick || has("--test") || !has("--bench")
+}
+
+/// Seconds taken by `f`; its result is kept from the optimiser.
+pub fn time<T>(f: impl FnOnce() -> T) -> f64 {
+    let start = Instant::now();
+    std::hint::black_box(f());
+    start.elapsed().as_secs_f64()
+}
+
+/// The median of `xs` (NaN-safe ordering); 0 for none.
+pub fn median(mut xs: Vec<f64>) -> f64 {
+    if xs.is_empty() {
+        return 0.0;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+/// Runs each closure once per repetition, interleaved so that they share the
+/// machine's conditions, and returns each one's median seconds.
+pub fn interleaved<const K: usize>(reps: usize, fs: [&dyn Fn() -> f64; K]) -> [f64; K] {
+    let mut samples: [Vec<f64>; K] = std::array::from_fn(|_| Vec::with_capacity(reps));
+    for _ in 0..reps {
+        for (f, s) in fs.iter().zip(samples.iter_mut()) {
+            s.push(f());
+        }
+    }
+    samples.map(median)
+}
+
+/// Serves `root` as static files on 127.0.0.1 (GET only, 404 when absent,
+/// keep-alive) from background threads, one per connection; returns the
+/// base URL. It lives as long as the process.
+pub fn serve_folder(root: &Path) -> std::io::Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let root = root.to_owned();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let root = root.clone();
+            std::thread::spawn(move || {
+                let Ok(read_half) = stream.try_clone() else {
+                    return;
+                };
+                let mut reader = BufReader::new(read_half);
+                loop {
+                    let mut request = String::new();
+                    if reader.read_line(&mut request).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                        line.clear();
+                    }
+                    let target = request
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or("/")
+                        .trim_start_matches('/');
+                    let file = root.join(target);
+                    let response = match (target.contains(".."), std::fs::read(&file)) {
+                        (false, Ok(body)) if file.is_file() => {
+                            let mut r = format!(
+                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+                                body.len()
+                            )
+                            .into_bytes();
+                            r.extend_from_slice(&body);
+                            r
+                        }
+                        _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
+                    };
+                    if stream.write_all(&response).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn medians() {
+        assert_eq!(super::median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(super::median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(super::median(vec![]), 0.0);
+    }
+}
