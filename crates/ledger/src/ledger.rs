@@ -211,9 +211,6 @@ impl<S: Store> StateView for CachedView<'_, S> {
     fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
         self.store.find_record(record_hash)
     }
-    fn find_records(&self, record_hashes: &[[u8; 32]]) -> StoreResult<Vec<Option<u64>>> {
-        self.store.find_records(record_hashes)
-    }
 }
 
 /// The sequencer's own state: the right edge of the stored tree, the
@@ -321,11 +318,6 @@ impl<S: Store> Sequencer<S> {
                 cache: &self.cache,
             };
             let mut overlay = Overlay::new(&view);
-            let hashes: Vec<[u8; 32]> = jobs.iter().map(|j| j.record.record_hash()).collect();
-            if let Err(e) = overlay.prefetch_records(&hashes) {
-                // Not fatal: each record then asks the store itself.
-                tracing::warn!(error = %e, "batched replay lookup failed");
-            }
             for job in jobs {
                 let index = start + batch.entries.len() as u64;
                 match authorise(

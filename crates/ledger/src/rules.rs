@@ -66,8 +66,6 @@ pub struct Overlay<'a, V: StateView + ?Sized> {
     lots: HashMap<String, LotState>,
     shipments: HashMap<String, ShipmentState>,
     records: HashMap<[u8; 32], u64>,
-    /// Replay lookups answered in advance for a whole batch.
-    known_records: HashMap<[u8; 32], Option<u64>>,
 }
 
 impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
@@ -80,17 +78,7 @@ impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
             lots: HashMap::new(),
             shipments: HashMap::new(),
             records: HashMap::new(),
-            known_records: HashMap::new(),
         }
-    }
-
-    /// Answers the replay lookups of a whole batch in one call to the
-    /// store, instead of one per record.
-    pub fn prefetch_records(&mut self, record_hashes: &[[u8; 32]]) -> StoreResult<()> {
-        let found = self.base.find_records(record_hashes)?;
-        self.known_records
-            .extend(record_hashes.iter().copied().zip(found));
-        Ok(())
     }
 
     /// Makes an accepted record's effects visible to the next records.
@@ -154,11 +142,8 @@ impl<V: StateView + ?Sized> StateView for Overlay<'_, V> {
         }
     }
     fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
-        if let Some(i) = self.records.get(record_hash) {
-            return Ok(Some(*i));
-        }
-        match self.known_records.get(record_hash) {
-            Some(known) => Ok(*known),
+        match self.records.get(record_hash) {
+            Some(i) => Ok(Some(*i)),
             None => self.base.find_record(record_hash),
         }
     }
@@ -337,8 +322,7 @@ pub fn changes_of(
     pre: &Preverified,
 ) -> Result<Vec<Change>, Refusal> {
     let signers = check_signatures(view, operator, signed, pre)?;
-    // The record as JSON, for the kinds whose state keeps it.
-    let json = || RecordJson::of(signed.record());
+    let json = RecordJson::of(signed.record());
     let mut changes = Vec::new();
     match signed.record() {
         Record::Party(p) => {
@@ -392,7 +376,7 @@ pub fn changes_of(
             }
             changes.push(Change::PutParty(PartyState {
                 id: id.to_owned(),
-                record: json(),
+                record: json,
                 index,
             }));
         }
@@ -410,7 +394,7 @@ pub fn changes_of(
                 id: s.id.to_string(),
                 operator: s.operator.to_string(),
                 country: s.country.to_string(),
-                record: json(),
+                record: json,
                 index,
             }));
         }
@@ -487,7 +471,7 @@ pub fn changes_of(
                 index,
             });
         }
-        Record::Shipment(s) => ship(view, &signers, s, json(), index, &mut changes)?,
+        Record::Shipment(s) => ship(view, &signers, s, json, index, &mut changes)?,
         Record::Receipt(r) => {
             let mut shipment = view.shipment(r.shipment.as_str())?.ok_or_else(|| {
                 unprocessable(

@@ -47,12 +47,6 @@ pub trait StateView {
     fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>>;
     /// The index of the entry whose record has this hash, if any.
     fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>>;
-
-    /// [`StateView::find_record`] for many hashes at once, in order (one
-    /// round trip for a whole batch where the backend can).
-    fn find_records(&self, record_hashes: &[[u8; 32]]) -> StoreResult<Vec<Option<u64>>> {
-        record_hashes.iter().map(|h| self.find_record(h)).collect()
-    }
 }
 
 /// The whole contract.

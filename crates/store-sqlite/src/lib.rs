@@ -394,39 +394,6 @@ impl StateView for SqliteStore {
             idx.map(|i| from_sql_int(i, "log index")).transpose()
         })
     }
-
-    fn find_records(&self, record_hashes: &[[u8; 32]]) -> StoreResult<Vec<Option<u64>>> {
-        // One statement per chunk (within SQLite's bound-parameter limit).
-        const CHUNK: usize = 500;
-        self.read(|conn| {
-            let mut found: std::collections::HashMap<[u8; 32], u64> =
-                std::collections::HashMap::new();
-            for chunk in record_hashes.chunks(CHUNK) {
-                let marks = vec!["?"; chunk.len()].join(",");
-                let sql =
-                    format!("SELECT record_hash, idx FROM entries WHERE record_hash IN ({marks})");
-                let mut stmt = conn
-                    .prepare_cached(&sql)
-                    .ctx(|| "looking up record hashes")?;
-                let params: Vec<&[u8]> = chunk.iter().map(|h| &h[..]).collect();
-                let rows = stmt
-                    .query_map(rusqlite::params_from_iter(params), |r| {
-                        Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
-                    })
-                    .ctx(|| "looking up record hashes")?;
-                for row in rows {
-                    let (hash, idx) = row.ctx(|| "reading a record hash")?;
-                    if let Ok(hash) = <[u8; 32]>::try_from(hash.as_slice()) {
-                        found.insert(hash, from_sql_int(idx, "log index")?);
-                    }
-                }
-            }
-            Ok(record_hashes
-                .iter()
-                .map(|h| found.get(h).copied())
-                .collect())
-        })
-    }
 }
 
 impl Store for SqliteStore {
