@@ -543,6 +543,38 @@ fn mass_json(m: &oretrace_domain::values::Mass) -> MassJson {
     MassJson::of(m)
 }
 
+/// A lot a shipment or transformation takes: held, at `site`, signed for
+/// by its custodian, and with the same custodian as the lots taken before
+/// it (`custodian` holds the first one's).
+fn take_held_lot(
+    view: &impl StateView,
+    signers: &Signers,
+    lot_id: &str,
+    field: &str,
+    site: &str,
+    custodian: &mut Option<String>,
+    what: &str,
+) -> Result<LotState, Refusal> {
+    let lot = held_lot(view, lot_id, field)?;
+    if lot.site != site {
+        return Err(unprocessable(
+            field,
+            format!("lot {lot_id} is at {}, not at {site}", lot.site),
+        ));
+    }
+    require_signer(signers, &lot.custodian, &format!("{what}: {lot_id}"))?;
+    match custodian {
+        Some(c) if *c != lot.custodian => {
+            return Err(unprocessable(
+                field,
+                format!("{what}: {lot_id} is held by {}, not {c}", lot.custodian),
+            ));
+        }
+        _ => *custodian = Some(lot.custodian.clone()),
+    }
+    Ok(lot)
+}
+
 fn ship(
     view: &impl StateView,
     signers: &Signers,
@@ -566,27 +598,15 @@ fn ship(
     let mut shipper: Option<String> = None;
     for (i, lot_id) in s.lots.iter().enumerate() {
         let field = format!("lots[{i}]");
-        let mut lot = held_lot(view, lot_id.as_str(), &field)?;
-        if lot.site != s.from.as_str() {
-            return Err(unprocessable(
-                field,
-                format!("lot {lot_id} is at {}, not at {}", lot.site, s.from),
-            ));
-        }
-        require_signer(
+        let mut lot = take_held_lot(
+            view,
             signers,
-            &lot.custodian,
-            &format!("a shipment of {lot_id} (only its custodian ships it)"),
+            lot_id.as_str(),
+            &field,
+            s.from.as_str(),
+            &mut shipper,
+            "a shipment (only the custodian ships a lot; all its lots have one custodian)",
         )?;
-        match &shipper {
-            Some(p) if *p != lot.custodian => {
-                return Err(unprocessable(
-                    field,
-                    "all lots of a shipment have one custodian",
-                ));
-            }
-            _ => shipper = Some(lot.custodian.clone()),
-        }
         lot.status = LotStatus::InTransit {
             shipment: s.id.to_string(),
         };
@@ -621,17 +641,14 @@ fn transform(
     let mut custodian: Option<String> = None;
     for (i, (lot_id, consumed)) in t.inputs.iter().enumerate() {
         let field = format!("inputs[{i}]");
-        let mut lot = held_lot(view, lot_id.as_str(), &field)?;
-        if lot.site != site.id {
-            return Err(unprocessable(
-                field,
-                format!("lot {lot_id} is at {}, not at {}", lot.site, site.id),
-            ));
-        }
-        require_signer(
+        let mut lot = take_held_lot(
+            view,
             signers,
-            &lot.custodian,
-            &format!("processing {lot_id} (only its custodian transforms it)"),
+            lot_id.as_str(),
+            &field,
+            &site.id,
+            &mut custodian,
+            "a transformation (only the custodian processes a lot; all inputs have one custodian, who receives the outputs)",
         )?;
         let available_kg = mass_kg(&lot.wet_mass)
             .ok_or_else(|| Refusal::Internal(format!("stored mass of {lot_id} is unreadable")))?;
@@ -644,15 +661,6 @@ fn transform(
                     format_decimal(&consumed.kilograms())
                 ),
             ));
-        }
-        match &custodian {
-            Some(c) if *c != lot.custodian => {
-                return Err(unprocessable(
-                    field,
-                    "all inputs of a transformation have one custodian, who receives the outputs",
-                ));
-            }
-            _ => custodian = Some(lot.custodian.clone()),
         }
         lot.status = LotStatus::Consumed {
             transformation: t.id.to_string(),
