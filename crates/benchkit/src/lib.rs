@@ -18,6 +18,12 @@ pub fn quick_mode() -> bool {
     env_quick || has("--test") || !has("--bench")
 }
 
+/// Whether the harness only asks for the list of benchmarks (`--list`, as
+/// nextest does before running them).
+pub fn list_mode() -> bool {
+    std::env::args().any(|a| a == "--list")
+}
+
 /// Seconds taken by `f`; its result is kept from the optimiser.
 pub fn time<T>(f: impl FnOnce() -> T) -> f64 {
     let start = Instant::now();

@@ -105,14 +105,12 @@ struct Config {
 fn config() -> &'static Config {
     static CONFIG: OnceLock<Config> = OnceLock::new();
     CONFIG.get_or_init(|| {
-        let args: Vec<String> = std::env::args().collect();
-        let has = |flag: &str| args.iter().any(|a| a == flag);
         let quick = oretrace_benchkit::quick_mode();
         let max_batch = LedgerConfig::default().max_batch;
         if quick {
             Config {
                 quick,
-                list: has("--list"),
+                list: oretrace_benchkit::list_mode(),
                 single: 50,
                 batched: 2 * max_batch,
                 http_concurrent: 500,
@@ -122,7 +120,7 @@ fn config() -> &'static Config {
         } else {
             Config {
                 quick,
-                list: has("--list"),
+                list: oretrace_benchkit::list_mode(),
                 single: 2_000,
                 batched: 20_000,
                 http_concurrent: 10_000,

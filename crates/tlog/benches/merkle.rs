@@ -68,8 +68,6 @@ struct Config {
 fn config() -> &'static Config {
     static CONFIG: OnceLock<Config> = OnceLock::new();
     CONFIG.get_or_init(|| {
-        let args: Vec<String> = std::env::args().collect();
-        let has = |flag: &str| args.iter().any(|a| a == flag);
         let quick = oretrace_benchkit::quick_mode();
         let (entries, entries_label) = if quick {
             (100_000, "100K")
@@ -78,7 +76,7 @@ fn config() -> &'static Config {
         };
         Config {
             quick,
-            list: has("--list"),
+            list: oretrace_benchkit::list_mode(),
             entries,
             entries_label,
         }

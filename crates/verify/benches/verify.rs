@@ -73,8 +73,6 @@ struct Config {
 fn config() -> &'static Config {
     static CONFIG: OnceLock<Config> = OnceLock::new();
     CONFIG.get_or_init(|| {
-        let args: Vec<String> = std::env::args().collect();
-        let has = |flag: &str| args.iter().any(|a| a == flag);
         let quick = oretrace_benchkit::quick_mode();
         let (entries, entries_label) = if quick {
             (20_000, "20K")
@@ -83,7 +81,7 @@ fn config() -> &'static Config {
         };
         Config {
             quick,
-            list: has("--list"),
+            list: oretrace_benchkit::list_mode(),
             entries,
             entries_label,
         }
