@@ -19,6 +19,7 @@ use std::fmt::Display;
 
 use crate::Error;
 use crate::chemistry::{Analyte, GradeUnit};
+use crate::event::{CaptureAuth, CapturedEvent};
 use crate::record::*;
 use crate::values::*;
 
@@ -143,6 +144,25 @@ pub fn encode(record: &Record) -> Vec<u8> {
                 );
             }
             w.end(t.figures, t.time)
+        }
+        Record::Event(e) => {
+            w.field("event-id", &e.event_id);
+            w.field("captured-by", &e.captured_by);
+            w.field("capture", &e.capture);
+            match &e.auth {
+                CaptureAuth::Token { key } => w.field("auth", format!("token {key}")),
+                CaptureAuth::Signed {
+                    document,
+                    signatures,
+                } => {
+                    w.field("auth", format!("signed {document}"));
+                    for s in signatures {
+                        w.field("document-signature", s);
+                    }
+                }
+            }
+            w.field("event", &e.event);
+            w.end(e.figures, e.time)
         }
     };
     text.into_bytes()
@@ -366,6 +386,39 @@ pub fn decode(bytes: &[u8]) -> Result<Record, Error> {
             time: r.value("time", Timestamp::parse)?,
             figures: r.value("figures", Figures::parse)?,
         }),
+        "epcis-event" => {
+            let event_id = r.value("event-id", |v| {
+                crate::event::check_event_id(v)?;
+                Ok(v.to_owned())
+            })?;
+            let captured_by = r.value("captured-by", PartyId::parse)?;
+            let capture = r.value("capture", Token::parse)?;
+            let (line, auth) = r.one("auth")?;
+            let auth = match auth.split_once(' ') {
+                Some(("token", key)) => CaptureAuth::Token {
+                    key: key.to_owned(),
+                },
+                Some(("signed", digest)) => CaptureAuth::Signed {
+                    document: Digest::parse(digest)
+                        .map_err(|e| r.err(line, e.within("auth").to_string()))?,
+                    signatures: r
+                        .many("document-signature")?
+                        .into_iter()
+                        .map(|(_, v)| v.to_owned())
+                        .collect(),
+                },
+                _ => return Err(r.err(line, "auth is \"token <key>\" or \"signed <digest>\"")),
+            };
+            Record::Event(CapturedEvent {
+                event_id,
+                captured_by,
+                capture,
+                auth,
+                event: r.value("event", |v| Ok(v.to_owned()))?,
+                time: r.value("time", Timestamp::parse)?,
+                figures: r.value("figures", Figures::parse)?,
+            })
+        }
         other => {
             return Err(Error::NotCanonical {
                 line: 2,

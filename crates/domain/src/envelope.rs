@@ -177,10 +177,18 @@ impl SignedRecord {
         self.note.text().as_bytes()
     }
 
-    /// SHA-256 of the canonical bytes: the record's identity for replay
-    /// detection (re-signing the same record does not make it new).
+    /// The record's identity for replay detection: SHA-256 of the
+    /// canonical bytes (re-signing the same record does not make it new),
+    /// and for a captured EPCIS event SHA-256 of its event hash, so that
+    /// capturing the same event again, by anyone, in any job, is a
+    /// duplicate.
     pub fn record_hash(&self) -> [u8; 32] {
-        oretrace_tlog::hash::sha256(self.canonical())
+        match &self.record {
+            Record::Event(e) => {
+                oretrace_tlog::hash::sha256(format!("epcis-event {}", e.event_id).as_bytes())
+            }
+            _ => oretrace_tlog::hash::sha256(self.canonical()),
+        }
     }
 
     pub fn signatures(&self) -> &[NoteSignature] {

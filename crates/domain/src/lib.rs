@@ -7,6 +7,8 @@
 //!   receipt, transformation) and their rules.
 //! * [`canonical`]: the hand-written, versioned canonical text encoding
 //!   (`oretrace.record/v1`) that is signed and logged.
+//! * [`event`]: EPCIS events captured into the registry, with who
+//!   captured them and how that party was authenticated.
 //! * [`envelope`]: signed records as C2SP signed notes, and the JSON
 //!   envelope clients post.
 //!
@@ -16,6 +18,7 @@ pub mod canonical;
 pub mod chemistry;
 pub mod envelope;
 mod error;
+pub mod event;
 pub mod record;
 pub mod values;
 pub mod wire;

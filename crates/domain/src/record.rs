@@ -8,6 +8,7 @@ use oretrace_tlog::note::{NoteVerifier, SIG_TYPE_ED25519};
 
 use crate::Error;
 use crate::chemistry::{Analyte, GradeUnit};
+use crate::event::CapturedEvent;
 use crate::values::{
     Coordinates, Country, Digest, LotId, Mass, PartyId, SiteId, Text, Timestamp, Token, percent,
 };
@@ -360,6 +361,8 @@ pub enum Record {
     Shipment(Shipment),
     Receipt(Receipt),
     Transformation(Transformation),
+    /// An EPCIS event captured through the EPCIS interface.
+    Event(CapturedEvent),
 }
 
 fn check_items<T>(items: &[T], field: &str, min: usize) -> Result<(), Error> {
@@ -392,6 +395,7 @@ impl Record {
             Record::Shipment(_) => "shipment",
             Record::Receipt(_) => "receipt",
             Record::Transformation(_) => "transformation",
+            Record::Event(_) => "epcis-event",
         }
     }
 
@@ -404,6 +408,7 @@ impl Record {
             Record::Shipment(r) => r.time,
             Record::Receipt(r) => r.time,
             Record::Transformation(r) => r.time,
+            Record::Event(r) => r.time,
         }
     }
 
@@ -416,6 +421,7 @@ impl Record {
             Record::Shipment(r) => r.figures,
             Record::Receipt(r) => r.figures,
             Record::Transformation(r) => r.figures,
+            Record::Event(r) => r.figures,
         }
     }
 
@@ -424,6 +430,7 @@ impl Record {
         match self {
             Record::Party(p) => p.check(),
             Record::Site(_) => Ok(()),
+            Record::Event(e) => e.check(),
             Record::Lot(l) => l.check(),
             Record::Assay(a) => a.check(),
             Record::Shipment(s) => {

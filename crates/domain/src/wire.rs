@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::chemistry::{Analyte, GradeUnit};
+use crate::event::{CaptureAuth, CapturedEvent};
 use crate::record::*;
 use crate::values::*;
 
@@ -187,6 +188,30 @@ pub enum RecordJson {
         outputs: Vec<OutputJson>,
         time: String,
         figures: String,
+    },
+    /// A captured EPCIS event (written by the registry's capture
+    /// interface, never posted to `/records`).
+    EpcisEvent {
+        event_id: String,
+        captured_by: String,
+        capture: String,
+        auth: AuthJson,
+        event: serde_json::Value,
+        time: String,
+        figures: String,
+    },
+}
+
+/// How a captured event's party was authenticated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthJson {
+    /// A bearer token issued for this key (`<name>+<hex id>`).
+    Token { key: String },
+    /// Detached signatures over the document with this SHA-256.
+    Signed {
+        document_sha256: String,
+        signatures: Vec<String>,
     },
 }
 
@@ -384,6 +409,32 @@ impl RecordJson {
                 time: at("time", Timestamp::parse(time))?,
                 figures: at("figures", Figures::parse(figures))?,
             }),
+            RecordJson::EpcisEvent {
+                event_id,
+                captured_by,
+                capture,
+                auth,
+                event,
+                time,
+                figures,
+            } => Record::Event(CapturedEvent {
+                event_id: event_id.clone(),
+                captured_by: at("captured_by", PartyId::parse(captured_by))?,
+                capture: at("capture", Token::parse(capture))?,
+                auth: match auth {
+                    AuthJson::Token { key } => CaptureAuth::Token { key: key.clone() },
+                    AuthJson::Signed {
+                        document_sha256,
+                        signatures,
+                    } => CaptureAuth::Signed {
+                        document: at("auth.document_sha256", Digest::parse(document_sha256))?,
+                        signatures: signatures.clone(),
+                    },
+                },
+                event: crate::event::canonical_json(event),
+                time: at("time", Timestamp::parse(time))?,
+                figures: at("figures", Figures::parse(figures))?,
+            }),
         };
         record.check()?;
         Ok(record)
@@ -498,6 +549,24 @@ impl RecordJson {
                     .collect(),
                 time: t.time.to_string(),
                 figures: t.figures.as_str().into(),
+            },
+            Record::Event(e) => RecordJson::EpcisEvent {
+                event_id: e.event_id.clone(),
+                captured_by: e.captured_by.to_string(),
+                capture: e.capture.to_string(),
+                auth: match &e.auth {
+                    CaptureAuth::Token { key } => AuthJson::Token { key: key.clone() },
+                    CaptureAuth::Signed {
+                        document,
+                        signatures,
+                    } => AuthJson::Signed {
+                        document_sha256: document.to_string(),
+                        signatures: signatures.clone(),
+                    },
+                },
+                event: e.event_value(),
+                time: e.time.to_string(),
+                figures: e.figures.as_str().into(),
             },
         }
     }

@@ -108,6 +108,7 @@ mod context;
 mod dl;
 mod number;
 mod prehash;
+pub mod query;
 mod text;
 mod time;
 mod tree;

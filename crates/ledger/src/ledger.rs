@@ -22,7 +22,7 @@ use oretrace_tlog::tree::{
     CompactRange, HashReader, NodeId, prove_consistency, prove_inclusion, range_nodes,
 };
 
-use crate::rules::{Overlay, Preverified, Refusal, authorise, preverify};
+use crate::rules::{Authorities, Overlay, Preverified, Refusal, authorise, preverify};
 use crate::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
 use crate::store::{Batch, EntryRow, StateView, Store, StoreResult};
 
@@ -62,17 +62,64 @@ impl<S: Store> HashReader for StoreHashes<'_, S> {
 
 type Reply = tokio::sync::oneshot::Sender<Result<u64, Refusal>>;
 
-struct Job {
-    record: SignedRecord,
-    /// Signature lines the caller's thread already verified.
-    pre: Preverified,
-    reply: Reply,
+type GroupReply = tokio::sync::oneshot::Sender<Vec<Result<u64, Refusal>>>;
+
+enum Job {
+    One {
+        record: SignedRecord,
+        /// Signature lines the caller's thread already verified.
+        pre: Preverified,
+        reply: Reply,
+    },
+    /// Records submitted together (the events of one capture document),
+    /// integrated in one batch. `atomic`: all or nothing — if any record
+    /// is refused (replays aside: a replay is a duplicate, not an error)
+    /// none is written.
+    Group {
+        records: Vec<(SignedRecord, Preverified)>,
+        atomic: bool,
+        reply: GroupReply,
+    },
 }
+
+/// What makes two captured events' signature checks the same: the entry
+/// signature lines (the log key's signature differs per entry, so only
+/// the document signatures are shared) — the auth of the event.
+fn group_auth_key(record: &SignedRecord) -> Option<Vec<u8>> {
+    match record.record() {
+        oretrace_domain::Record::Event(e) => match &e.auth {
+            oretrace_domain::event::CaptureAuth::Signed {
+                document,
+                signatures,
+            } => {
+                let mut key = document.bytes().to_vec();
+                for s in signatures {
+                    key.extend_from_slice(s.as_bytes());
+                    key.push(b'\n');
+                }
+                Some(key)
+            }
+            oretrace_domain::event::CaptureAuth::Token { .. } => None,
+        },
+        _ => None,
+    }
+}
+
+/// A reply owed once the batch is durable.
+enum Pending {
+    One(Reply, u64),
+    Group(GroupReply, Vec<Result<u64, Refusal>>),
+}
+
+/// What every record of a rolled-back group that was not itself refused
+/// is told.
+pub const ROLLED_BACK: &str =
+    "not written: another record of the same atomic submission was refused";
 
 struct Shared<S: Store> {
     store: S,
     log_key: NoteSigner,
-    operator: NoteVerifier,
+    keys: Authorities,
     /// The last checkpoint note known to verify with the log key (signed
     /// by the sequencer, or verified once when read), so that reading the
     /// same note again (every receipt does) skips the signature check.
@@ -139,7 +186,10 @@ impl Cache {
                 Change::PutParty(p) => {
                     self.parties.remove(&p.id);
                 }
-                Change::PutLot(_) | Change::PutShipment(_) | Change::LotEvent { .. } => {}
+                Change::PutLot(_)
+                | Change::PutShipment(_)
+                | Change::LotEvent { .. }
+                | Change::PutEvent(_) => {}
             }
         }
     }
@@ -311,7 +361,7 @@ impl<S: Store> Sequencer<S> {
     fn process(&mut self, jobs: Vec<Job>) {
         let start = self.range.size();
         let mut batch = Batch::default();
-        let mut accepted: Vec<(Reply, u64)> = Vec::new();
+        let mut accepted: Vec<Pending> = Vec::new();
         {
             let view = CachedView {
                 store: &self.shared.store,
@@ -319,28 +369,73 @@ impl<S: Store> Sequencer<S> {
             };
             let mut overlay = Overlay::new(&view);
             for job in jobs {
-                let index = start + batch.entries.len() as u64;
-                match authorise(
-                    &overlay,
-                    &self.shared.operator,
-                    &job.record,
-                    index,
-                    &job.pre,
-                ) {
-                    Ok(changes) => {
-                        let record_hash = job.record.record_hash();
-                        overlay.accept(record_hash, index, &changes);
-                        batch.entries.push(EntryRow {
-                            index,
-                            entry: job.record.entry_bytes(),
-                            record_hash,
-                            kind: job.record.record().kind().to_owned(),
-                        });
-                        batch.changes.extend(changes);
-                        accepted.push((job.reply, index));
+                match job {
+                    Job::One { record, pre, reply } => {
+                        let index = start + batch.entries.len() as u64;
+                        match authorise(&overlay, &self.shared.keys, &record, index, &pre) {
+                            Ok(changes) => {
+                                let record_hash = record.record_hash();
+                                overlay.accept(record_hash, index, &changes);
+                                batch.entries.push(entry_row(&record, index, record_hash));
+                                batch.changes.extend(changes);
+                                accepted.push(Pending::One(reply, index));
+                            }
+                            Err(refusal) => {
+                                let _ = reply.send(Err(refusal));
+                            }
+                        }
                     }
-                    Err(refusal) => {
-                        let _ = job.reply.send(Err(refusal));
+                    Job::Group {
+                        records,
+                        atomic,
+                        reply,
+                    } => {
+                        let first = start + batch.entries.len() as u64;
+                        let mut outcomes = Vec::with_capacity(records.len());
+                        let mut staged = Vec::new();
+                        {
+                            let mut group = Overlay::new(&overlay);
+                            for (record, pre) in &records {
+                                let index = first + staged.len() as u64;
+                                match authorise(&group, &self.shared.keys, record, index, pre) {
+                                    Ok(changes) => {
+                                        let record_hash = record.record_hash();
+                                        group.accept(record_hash, index, &changes);
+                                        staged
+                                            .push((entry_row(record, index, record_hash), changes));
+                                        outcomes.push(Ok(index));
+                                    }
+                                    Err(refusal) => outcomes.push(Err(refusal)),
+                                }
+                            }
+                        }
+                        let failed = outcomes
+                            .iter()
+                            .any(|o| matches!(o, Err(r) if !matches!(r, Refusal::Replay { .. })));
+                        if atomic && failed {
+                            let outcomes = outcomes
+                                .into_iter()
+                                .map(|o| match o {
+                                    Ok(_) => Err(Refusal::Unprocessable {
+                                        field: "record".into(),
+                                        rule: ROLLED_BACK.into(),
+                                    }),
+                                    refused => refused,
+                                })
+                                .collect();
+                            let _ = reply.send(outcomes);
+                            continue;
+                        }
+                        if staged.is_empty() {
+                            let _ = reply.send(outcomes);
+                            continue;
+                        }
+                        for (row, changes) in staged {
+                            overlay.accept(row.record_hash, row.index, &changes);
+                            batch.entries.push(row);
+                            batch.changes.extend(changes);
+                        }
+                        accepted.push(Pending::Group(reply, outcomes));
                     }
                 }
             }
@@ -364,8 +459,15 @@ impl<S: Store> Sequencer<S> {
             Ok(()) => {
                 self.cache.get_mut().forget(&batch.changes);
                 self.range = range;
-                for (reply, index) in accepted {
-                    let _ = reply.send(Ok(index));
+                for pending in accepted {
+                    match pending {
+                        Pending::One(reply, index) => {
+                            let _ = reply.send(Ok(index));
+                        }
+                        Pending::Group(reply, outcomes) => {
+                            let _ = reply.send(outcomes);
+                        }
+                    }
                 }
             }
             Err(refusal) => {
@@ -373,10 +475,21 @@ impl<S: Store> Sequencer<S> {
                 // swap): nothing cached can be trusted now.
                 *self.cache.get_mut() = Cache::default();
                 tracing::error!(error = %refusal_detail(&refusal), "batch failed; reloading the tree from the store");
-                for (reply, _) in accepted {
-                    let _ = reply.send(Err(Refusal::Internal(
-                        "the batch could not be stored".into(),
-                    )));
+                let failed = || Refusal::Internal("the batch could not be stored".into());
+                for pending in accepted {
+                    match pending {
+                        Pending::One(reply, _) => {
+                            let _ = reply.send(Err(failed()));
+                        }
+                        Pending::Group(reply, outcomes) => {
+                            let _ = reply.send(
+                                outcomes
+                                    .into_iter()
+                                    .map(|o| o.and_then(|_| Err(failed())))
+                                    .collect(),
+                            );
+                        }
+                    }
                 }
                 match Sequencer::recover(self.shared.clone(), self.max_batch) {
                     Ok(fresh) => *self = fresh,
@@ -386,6 +499,15 @@ impl<S: Store> Sequencer<S> {
                 }
             }
         }
+    }
+}
+
+fn entry_row(record: &SignedRecord, index: u64, record_hash: [u8; 32]) -> EntryRow {
+    EntryRow {
+        index,
+        entry: record.entry_bytes(),
+        record_hash,
+        kind: record.record().kind().to_owned(),
     }
 }
 
@@ -406,10 +528,14 @@ impl<S: Store> Ledger<S> {
         operator: NoteVerifier,
         config: LedgerConfig,
     ) -> Result<Self, Refusal> {
+        let keys = Authorities {
+            operator,
+            log: log_key.verifier(),
+        };
         let shared = Arc::new(Shared {
             store,
             log_key,
-            operator,
+            keys,
             verified: Mutex::new(None),
         });
         let sequencer = Sequencer::recover(shared.clone(), config.max_batch.max(1))?;
@@ -431,7 +557,7 @@ impl<S: Store> Ledger<S> {
         &self,
         record: SignedRecord,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<u64, Refusal>>, Refusal> {
-        let pre = preverify(&self.shared.store, &self.shared.operator, &record);
+        let pre = preverify(&self.shared.store, &self.shared.keys, &record);
         self.enqueue_checked(record, pre)
     }
 
@@ -445,7 +571,7 @@ impl<S: Store> Ledger<S> {
             .queue
             .as_ref()
             .ok_or_else(|| internal("the ledger is shutting down"))?;
-        match queue.try_send(Job { record, pre, reply }) {
+        match queue.try_send(Job::One { record, pre, reply }) {
             Ok(()) => Ok(rx),
             Err(TrySendError::Full(_)) => Err(Refusal::Overloaded),
             Err(TrySendError::Disconnected(_)) => Err(internal("the sequencer has stopped")),
@@ -459,7 +585,7 @@ impl<S: Store> Ledger<S> {
         // async workers.
         let shared = self.shared.clone();
         let (record, pre) = tokio::task::spawn_blocking(move || {
-            let pre = preverify(&shared.store, &shared.operator, &record);
+            let pre = preverify(&shared.store, &shared.keys, &record);
             (record, pre)
         })
         .await
@@ -489,6 +615,84 @@ impl<S: Store> Ledger<S> {
                 })
             })
             .collect()
+    }
+
+    /// Submits records together (the events of one capture document) and
+    /// resolves with each one's outcome once they are durable and covered
+    /// by a checkpoint. With `atomic`, either every record that is not a
+    /// replay is written or none is (the others are told [`ROLLED_BACK`]).
+    /// Signatures are checked off the sequencer; records that carry the
+    /// same signatures (one document's events) are checked once.
+    pub async fn submit_group(
+        &self,
+        records: Vec<SignedRecord>,
+        atomic: bool,
+    ) -> Result<Vec<Result<u64, Refusal>>, Refusal> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let shared = self.shared.clone();
+        let records = tokio::task::spawn_blocking(move || {
+            let mut out: Vec<(SignedRecord, Preverified)> = Vec::with_capacity(records.len());
+            let mut last: Option<(Vec<u8>, Preverified)> = None;
+            for record in records {
+                let key = group_auth_key(&record);
+                let pre = match &last {
+                    // The same document signatures: reuse their checks; the
+                    // log key's signature differs per entry, check it here.
+                    Some((k, pre)) if Some(k) == key.as_ref() => {
+                        let log = &shared.keys.log;
+                        let mut lines = Vec::new();
+                        if record.signed_by(log) == Ok(true) {
+                            lines.push((log.name().to_owned(), log.key_id(), log.to_vkey()));
+                        }
+                        Preverified {
+                            lines,
+                            documents: pre.documents.clone(),
+                        }
+                    }
+                    _ => {
+                        let pre = preverify(&shared.store, &shared.keys, &record);
+                        if let Some(k) = key {
+                            last = Some((k, pre.clone()));
+                        }
+                        pre
+                    }
+                };
+                out.push((record, pre));
+            }
+            out
+        })
+        .await
+        .map_err(internal)?;
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let queue = self
+            .queue
+            .as_ref()
+            .ok_or_else(|| internal("the ledger is shutting down"))?;
+        match queue.try_send(Job::Group {
+            records,
+            atomic,
+            reply,
+        }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(Refusal::Overloaded),
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(internal("the sequencer has stopped"));
+            }
+        }
+        rx.await
+            .map_err(|_| internal("the sequencer dropped the records"))
+    }
+
+    /// Signs a record with the log key: how the registry states what it
+    /// captured through its EPCIS interface. The ledger still authorises
+    /// it like any other record when it is submitted.
+    pub fn sign_as_registry(
+        &self,
+        record: oretrace_domain::Record,
+    ) -> Result<SignedRecord, Refusal> {
+        SignedRecord::sign(record, &[&self.shared.log_key]).map_err(Refusal::Invalid)
     }
 
     pub fn store(&self) -> &S {

@@ -7,8 +7,8 @@ use std::sync::RwLock;
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::tree::NodeId;
 
-use crate::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
-use crate::store::{Batch, StateView, Store, StoreError, StoreResult};
+use crate::state::{Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState};
+use crate::store::{Batch, EventSelect, StateView, Store, StoreError, StoreResult};
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -22,6 +22,9 @@ struct Inner {
     lots: BTreeMap<String, LotState>,
     shipments: BTreeMap<String, ShipmentState>,
     lot_events: BTreeMap<String, Vec<u64>>,
+    /// Captured events by log index, and their ids.
+    events: BTreeMap<u64, EventState>,
+    event_ids: HashMap<String, u64>,
 }
 
 impl Inner {
@@ -44,6 +47,10 @@ impl Inner {
             }
             Change::PutShipment(s) => {
                 self.shipments.insert(s.id.clone(), s);
+            }
+            Change::PutEvent(e) => {
+                self.event_ids.insert(e.event_id.clone(), e.index);
+                self.events.insert(e.index, e);
             }
             Change::LotEvent { lot, index } => {
                 let events = self.lot_events.entry(lot).or_default();
@@ -195,6 +202,26 @@ impl Store for MemoryStore {
             .unwrap_or_default())
     }
 
+    fn event(&self, event_id: &str) -> StoreResult<Option<EventState>> {
+        let inner = self.read()?;
+        Ok(inner
+            .event_ids
+            .get(event_id)
+            .and_then(|i| inner.events.get(i))
+            .cloned())
+    }
+
+    fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>> {
+        let inner = self.read()?;
+        let mut found: Vec<&EventState> =
+            inner.events.values().filter(|e| select.admits(e)).collect();
+        found.sort_by_key(|e| select.key_of(e));
+        if select.descending {
+            found.reverse();
+        }
+        Ok(found.into_iter().take(select.limit).cloned().collect())
+    }
+
     fn parties(&self) -> StoreResult<Vec<PartyState>> {
         Ok(self.read()?.parties.values().cloned().collect())
     }
@@ -215,6 +242,8 @@ impl Store for MemoryStore {
         inner.lots.clear();
         inner.shipments.clear();
         inner.lot_events.clear();
+        inner.events.clear();
+        inner.event_ids.clear();
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use oretrace_tlog::hash::leaf_hash;
 use oretrace_tlog::note::NoteVerifier;
 use oretrace_tlog::tree::CompactRange;
 
-use crate::rules::{Overlay, Preverified, Refusal, changes_of};
+use crate::rules::{Authorities, Overlay, Preverified, Refusal, changes_of};
 use crate::store::Store;
 
 /// What a rebuild found.
@@ -38,6 +38,10 @@ pub fn rebuild<S: Store>(
             checkpoint.size()
         )));
     }
+    let keys = Authorities {
+        operator: operator.clone(),
+        log: log_key.clone(),
+    };
     store.clear_projections()?;
     let mut range = CompactRange::new();
     let mut index = 0u64;
@@ -51,7 +55,7 @@ pub fn rebuild<S: Store>(
                 let signed = SignedRecord::from_entry(entry).map_err(|e| {
                     Refusal::Internal(format!("entry {index} is not a record: {e}"))
                 })?;
-                let c = changes_of(&overlay, operator, &signed, index, &Preverified::default())
+                let c = changes_of(&overlay, &keys, &signed, index, &Preverified::default())
                     .map_err(|e| {
                         Refusal::Internal(format!("entry {index} is refused on replay: {e}"))
                     })?;

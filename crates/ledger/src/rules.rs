@@ -48,7 +48,7 @@ impl From<StoreError> for Refusal {
     }
 }
 
-fn unprocessable(field: impl Into<String>, rule: impl Into<String>) -> Refusal {
+pub(crate) fn unprocessable(field: impl Into<String>, rule: impl Into<String>) -> Refusal {
     Refusal::Unprocessable {
         field: field.into(),
         rule: rule.into(),
@@ -85,6 +85,9 @@ impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
     pub fn accept(&mut self, record_hash: [u8; 32], index: u64, changes: &[Change]) {
         self.records.insert(record_hash, index);
         for change in changes {
+            if matches!(change, Change::PutEvent(_) | Change::LotEvent { .. }) {
+                continue;
+            }
             match change.clone() {
                 Change::PutParty(p) => {
                     self.parties.insert(p.id.clone(), p);
@@ -104,7 +107,7 @@ impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
                 Change::PutShipment(s) => {
                     self.shipments.insert(s.id.clone(), s);
                 }
-                Change::LotEvent { .. } => {}
+                Change::LotEvent { .. } | Change::PutEvent(_) => {}
             }
         }
     }
@@ -150,11 +153,21 @@ impl<V: StateView + ?Sized> StateView for Overlay<'_, V> {
 }
 
 /// Who validly signed a record.
-struct Signers {
-    parties: BTreeSet<String>,
-    operator: bool,
+#[derive(Debug, Default)]
+pub(crate) struct Signers {
+    pub(crate) parties: BTreeSet<String>,
+    pub(crate) operator: bool,
     /// Keys listed in a party record that signed it (proof of possession).
-    own_keys: bool,
+    pub(crate) own_keys: bool,
+}
+
+/// The keys the rules trust besides the parties': the registry
+/// operator's (it endorses new parties) and the log's (it signs the
+/// entries of EPCIS events captured through the registry's interface).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authorities {
+    pub operator: NoteVerifier,
+    pub log: NoteVerifier,
 }
 
 /// Signature lines already checked, off the sequencer thread, against the
@@ -163,11 +176,18 @@ struct Signers {
 /// finds now is the very same vkey; otherwise it verifies again.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Preverified {
-    lines: Vec<(String, u32, String)>,
+    pub(crate) lines: Vec<(String, u32, String)>,
+    /// Detached document signature lines of a captured event, with the
+    /// vkey that verified them.
+    pub(crate) documents: Vec<(String, String)>,
 }
 
 impl Preverified {
-    fn covers(&self, name: &str, key_id: u32, vkey: &str) -> bool {
+    pub(crate) fn covers_document(&self, line: &str, vkey: &str) -> bool {
+        self.documents.iter().any(|(l, v)| l == line && v == vkey)
+    }
+
+    pub(crate) fn covers(&self, name: &str, key_id: u32, vkey: &str) -> bool {
         self.lines
             .iter()
             .any(|(n, id, v)| n == name && *id == key_id && v == vkey)
@@ -177,11 +197,11 @@ impl Preverified {
 /// Verifies what signature lines it can against the keys `view` knows
 /// (and the operator's, and a new party's own listed keys). Never fails:
 /// lines it cannot check are left for the sequencer.
-pub fn preverify(
-    view: &impl StateView,
-    operator: &NoteVerifier,
-    signed: &SignedRecord,
-) -> Preverified {
+pub fn preverify(view: &impl StateView, keys: &Authorities, signed: &SignedRecord) -> Preverified {
+    if let Record::Event(event) = signed.record() {
+        return crate::capture::preverify_event(view, keys, signed, event);
+    }
+    let operator = &keys.operator;
     let mut lines = Vec::new();
     let listed: &[NoteVerifier] = match signed.record() {
         Record::Party(p) => &p.keys,
@@ -204,7 +224,10 @@ pub fn preverify(
             lines.push((sig.name.clone(), sig.key_id, key.to_vkey()));
         }
     }
-    Preverified { lines }
+    Preverified {
+        lines,
+        documents: Vec::new(),
+    }
 }
 
 fn check_signatures(
@@ -261,7 +284,7 @@ fn check_signatures(
     Ok(signers)
 }
 
-fn require_signer(signers: &Signers, party: &str, what: &str) -> Result<(), Refusal> {
+pub(crate) fn require_signer(signers: &Signers, party: &str, what: &str) -> Result<(), Refusal> {
     if signers.parties.contains(party) {
         return Ok(());
     }
@@ -270,7 +293,7 @@ fn require_signer(signers: &Signers, party: &str, what: &str) -> Result<(), Refu
     )))
 }
 
-fn held_lot(view: &impl StateView, id: &str, field: &str) -> Result<LotState, Refusal> {
+pub(crate) fn held_lot(view: &impl StateView, id: &str, field: &str) -> Result<LotState, Refusal> {
     let lot = view
         .lot(id)?
         .ok_or_else(|| unprocessable(field, format!("lot {id} does not exist")))?;
@@ -301,7 +324,7 @@ fn existing_party(view: &impl StateView, id: &str, field: &str) -> Result<PartyS
 /// the projection changes it makes if appended at `index`.
 pub fn authorise(
     view: &impl StateView,
-    operator: &NoteVerifier,
+    keys: &Authorities,
     signed: &SignedRecord,
     index: u64,
     pre: &Preverified,
@@ -309,22 +332,36 @@ pub fn authorise(
     if let Some(original) = view.find_record(&signed.record_hash())? {
         return Err(Refusal::Replay { index: original });
     }
-    changes_of(view, operator, signed, index, pre)
+    changes_of(view, keys, signed, index, pre)
 }
 
 /// The authorisation and projection rules without the replay check: what
 /// a rebuild replays for entries already in the log.
 pub fn changes_of(
     view: &impl StateView,
-    operator: &NoteVerifier,
+    keys: &Authorities,
     signed: &SignedRecord,
     index: u64,
     pre: &Preverified,
 ) -> Result<Vec<Change>, Refusal> {
-    let signers = check_signatures(view, operator, signed, pre)?;
-    let json = RecordJson::of(signed.record());
+    if let Record::Event(event) = signed.record() {
+        return crate::capture::event_changes(view, keys, signed, event, index, pre);
+    }
+    let signers = check_signatures(view, &keys.operator, signed, pre)?;
+    record_changes(view, &signers, signed.record(), index)
+}
+
+/// What a record changes, once its signers are known: the rules of each
+/// kind. Captured EPCIS events reach it with the records they state.
+pub(crate) fn record_changes(
+    view: &impl StateView,
+    signers: &Signers,
+    record: &Record,
+    index: u64,
+) -> Result<Vec<Change>, Refusal> {
+    let json = RecordJson::of(record);
     let mut changes = Vec::new();
-    match signed.record() {
+    match record {
         Record::Party(p) => {
             let id = p.id.as_str();
             let existing = view.party(id)?;
@@ -341,7 +378,7 @@ pub fn changes_of(
                         ));
                     }
                 }
-                Some(_) => require_signer(&signers, id, &format!("an update of party {id}"))?,
+                Some(_) => require_signer(signers, id, &format!("an update of party {id}"))?,
             }
             for (i, o) in p.owners.iter().enumerate() {
                 existing_party(view, o.owner.as_str(), &format!("owners[{i}].owner"))?;
@@ -384,12 +421,12 @@ pub fn changes_of(
             existing_party(view, s.operator.as_str(), "operator")?;
             if let Some(old) = view.site(s.id.as_str())? {
                 require_signer(
-                    &signers,
+                    signers,
                     &old.operator,
                     &format!("an update of site {}", s.id),
                 )?;
             }
-            require_signer(&signers, s.operator.as_str(), &format!("site {}", s.id))?;
+            require_signer(signers, s.operator.as_str(), &format!("site {}", s.id))?;
             changes.push(Change::PutSite(SiteState {
                 id: s.id.to_string(),
                 operator: s.operator.to_string(),
@@ -404,7 +441,7 @@ pub fn changes_of(
             }
             let site = existing_site(view, l.site.as_str(), "site")?;
             require_signer(
-                &signers,
+                signers,
                 &site.operator,
                 &format!("a lot commissioned at {}", site.id),
             )?;
@@ -436,12 +473,12 @@ pub fn changes_of(
             let mut lot = held_lot(view, a.lot.as_str(), "lot")?;
             existing_party(view, a.laboratory.as_str(), "laboratory")?;
             require_signer(
-                &signers,
+                signers,
                 &lot.custodian,
                 &format!("an assay of {} (its custodian commissions it)", a.lot),
             )?;
             require_signer(
-                &signers,
+                signers,
                 a.laboratory.as_str(),
                 &format!("an assay of {} (the laboratory attests it)", a.lot),
             )?;
@@ -471,7 +508,7 @@ pub fn changes_of(
                 index,
             });
         }
-        Record::Shipment(s) => ship(view, &signers, s, json, index, &mut changes)?,
+        Record::Shipment(s) => ship(view, signers, s, json, index, &mut changes)?,
         Record::Receipt(r) => {
             let mut shipment = view.shipment(r.shipment.as_str())?.ok_or_else(|| {
                 unprocessable(
@@ -486,7 +523,7 @@ pub fn changes_of(
                 ));
             }
             require_signer(
-                &signers,
+                signers,
                 &shipment.receiver,
                 &format!("the receipt of shipment {}", r.shipment),
             )?;
@@ -534,7 +571,13 @@ pub fn changes_of(
             shipment.received = Some(index);
             changes.push(Change::PutShipment(shipment));
         }
-        Record::Transformation(t) => transform(view, &signers, t, index, &mut changes)?,
+        Record::Transformation(t) => transform(view, signers, t, index, &mut changes)?,
+        Record::Event(_) => {
+            return Err(unprocessable(
+                "record",
+                "an EPCIS event cannot state another EPCIS event",
+            ));
+        }
     }
     Ok(changes)
 }

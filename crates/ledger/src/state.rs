@@ -86,6 +86,29 @@ pub struct ShipmentState {
     pub received: Option<u64>,
 }
 
+/// A captured EPCIS event, as the query interface needs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventState {
+    /// Log index of the entry that holds it.
+    pub index: u64,
+    /// Its CBV 2.0 event hash.
+    pub event_id: String,
+    pub event_type: String,
+    /// `eventTime`, in milliseconds since the Unix epoch.
+    pub event_time: i64,
+    /// When the registry recorded it, in milliseconds since the Unix epoch.
+    pub record_time: i64,
+    /// The index terms queries select candidates by
+    /// (`oretrace_epcis::query::event_terms`).
+    pub terms: Vec<String>,
+    pub captured_by: String,
+    /// The capture job that brought it.
+    pub capture: String,
+    /// The event as captured (canonical JSON, the document's `@context`
+    /// copied in).
+    pub event: String,
+}
+
 /// One change to the projections, produced by the ledger's rules and
 /// applied by a store inside the transaction that appends the entry.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -99,6 +122,8 @@ pub enum Change {
     PutSite(SiteState),
     PutLot(LotState),
     PutShipment(ShipmentState),
+    /// A captured EPCIS event, for queries.
+    PutEvent(EventState),
     /// Entry `index` concerns `lot` (for the lot's event history).
     LotEvent {
         lot: String,

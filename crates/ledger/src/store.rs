@@ -9,7 +9,7 @@
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::tree::NodeId;
 
-use crate::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
+use crate::state::{Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState};
 
 /// A backend failure: the message is logged, never shown to clients.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,71 @@ pub struct Batch {
     /// Every full subtree hash the new entries complete, at every level.
     pub hashes: Vec<(NodeId, Hash)>,
     pub changes: Vec<Change>,
+}
+
+/// The order events are selected in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EventOrder {
+    /// Capture order (log index).
+    #[default]
+    Index,
+    EventTime,
+    RecordTime,
+}
+
+/// A candidate selection of captured events: a store returns the events
+/// that carry at least one of `any_terms` (all events if `None`), within
+/// the time ranges, in `order` (ties broken by index, in the same
+/// direction), strictly after the `after` cursor, at most `limit`. The
+/// exact query predicate is applied by the caller to what is returned, so
+/// every backend answers the same query the same way.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventSelect {
+    pub any_terms: Option<Vec<String>>,
+    /// `[from, to)` on `event_time`, in milliseconds.
+    pub event_time: (Option<i64>, Option<i64>),
+    /// `[from, to)` on `record_time`, in milliseconds.
+    pub record_time: (Option<i64>, Option<i64>),
+    pub order: EventOrder,
+    pub descending: bool,
+    /// `(sort key, index)` of the last event already seen: the sort key is
+    /// the index, event time or record time, as `order` says.
+    pub after: Option<(i64, u64)>,
+    pub limit: usize,
+}
+
+impl EventSelect {
+    /// The sort key of an event under this selection's order.
+    pub fn key_of(&self, event: &EventState) -> (i64, u64) {
+        let key = match self.order {
+            EventOrder::Index => event.index as i64,
+            EventOrder::EventTime => event.event_time,
+            EventOrder::RecordTime => event.record_time,
+        };
+        (key, event.index)
+    }
+
+    /// Whether `event` passes the terms, ranges and cursor (not the limit).
+    pub fn admits(&self, event: &EventState) -> bool {
+        let within = |v: i64, (from, to): (Option<i64>, Option<i64>)| {
+            from.is_none_or(|f| v >= f) && to.is_none_or(|t| v < t)
+        };
+        if let Some(terms) = &self.any_terms
+            && !terms.iter().any(|t| event.terms.contains(t))
+        {
+            return false;
+        }
+        if !within(event.event_time, self.event_time)
+            || !within(event.record_time, self.record_time)
+        {
+            return false;
+        }
+        match self.after {
+            None => true,
+            Some(after) if self.descending => self.key_of(event) < after,
+            Some(after) => self.key_of(event) > after,
+        }
+    }
 }
 
 /// Reads of the projections: what authorisation needs.
@@ -76,6 +141,12 @@ pub trait Store: StateView + Send + Sync + 'static {
 
     /// The entries concerning a lot, by index, oldest first.
     fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>>;
+
+    /// A captured event by its event hash.
+    fn event(&self, event_id: &str) -> StoreResult<Option<EventState>>;
+
+    /// Captured events, as [`EventSelect`] says.
+    fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>>;
 
     fn parties(&self) -> StoreResult<Vec<PartyState>>;
     fn sites(&self) -> StoreResult<Vec<SiteState>>;

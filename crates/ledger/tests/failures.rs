@@ -11,7 +11,10 @@ use oretrace_domain::wire::RecordJson;
 use oretrace_ledger::ledger::{Ledger, LedgerConfig};
 use oretrace_ledger::memory::MemoryStore;
 use oretrace_ledger::rules::Refusal;
-use oretrace_ledger::state::{KeyState, LotState, PartyState, ShipmentState, SiteState};
+use oretrace_ledger::state::{
+    EventState, KeyState, LotState, PartyState, ShipmentState, SiteState,
+};
+use oretrace_ledger::store::EventSelect;
 use oretrace_ledger::{Batch, StateView, Store, StoreError, StoreResult};
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::note::{NoteSigner, NoteVerifier};
@@ -73,6 +76,12 @@ impl Store for Flaky {
     }
     fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
         self.inner.lot_events(lot)
+    }
+    fn event(&self, event_id: &str) -> StoreResult<Option<EventState>> {
+        self.inner.event(event_id)
+    }
+    fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>> {
+        self.inner.select_events(select)
     }
     fn parties(&self) -> StoreResult<Vec<PartyState>> {
         self.inner.parties()

@@ -72,7 +72,10 @@ use std::time::{Duration, Instant};
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::wire::RecordJson;
 use oretrace_ledger::ledger::{Ledger, LedgerConfig};
-use oretrace_ledger::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
+use oretrace_ledger::state::{
+    Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState,
+};
+use oretrace_ledger::store::EventSelect;
 use oretrace_ledger::{Batch, StateView, Store, StoreResult};
 use oretrace_server::ServerConfig;
 use oretrace_store_sqlite::SqliteStore;
@@ -403,6 +406,12 @@ impl<S: Store> Store for Probe<S> {
 
     fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
         self.inner.lot_events(lot)
+    }
+    fn event(&self, event_id: &str) -> StoreResult<Option<EventState>> {
+        self.inner.event(event_id)
+    }
+    fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>> {
+        self.inner.select_events(select)
     }
     fn parties(&self) -> StoreResult<Vec<PartyState>> {
         self.inner.parties()

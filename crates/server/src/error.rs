@@ -49,6 +49,29 @@ pub enum ApiError {
     /// Any other error status produced below the handlers.
     #[error("{0}")]
     Status(StatusCode),
+    /// A requested EPCIS/CBV version this server does not speak (406).
+    #[error("{0}")]
+    NotAcceptable(String),
+    /// An EPCIS document that fails the official schema: every violation
+    /// with its JSON pointer (400).
+    #[error("the document does not validate against the EPCIS 2.0 schema ({} violations)", .0.len())]
+    SchemaViolations(Vec<Violation>),
+    /// A capture with more events than the capture limit (413).
+    #[error("the document holds {count} events, at most {limit} may be captured at once")]
+    TooManyEvents { count: usize, limit: usize },
+    /// The named resource exists already (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Missing or bad credentials for the EPCIS interface (401).
+    #[error("{0}")]
+    Unauthorized(String),
+}
+
+/// One schema violation: where (a JSON pointer into the document) and what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub pointer: String,
+    pub message: String,
 }
 
 impl From<oretrace_domain::Error> for ApiError {
@@ -148,12 +171,15 @@ impl ApiError {
                     r.to_string(),
                 )
             },
-            ApiError::PayloadTooLarge { .. } => p(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                "Request body too large",
-                self.to_string(),
-            ),
+            ApiError::PayloadTooLarge { limit } => Problem {
+                limit: Some(*limit as u64),
+                ..p(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload-too-large",
+                    "Request body too large",
+                    self.to_string(),
+                )
+            },
             ApiError::UnsupportedMediaType(m) => p(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
@@ -187,6 +213,58 @@ impl ApiError {
                 "internal",
                 "Internal error",
                 "the server failed to complete the request; the cause was logged".into(),
+            ),
+            ApiError::NotAcceptable(m) => p(
+                StatusCode::NOT_ACCEPTABLE,
+                "not-acceptable",
+                "Version not supported",
+                m.clone(),
+            ),
+            ApiError::SchemaViolations(v) => Problem {
+                violations: Some(v.clone()),
+                ..p(
+                    StatusCode::BAD_REQUEST,
+                    "epcis-validation",
+                    "EPCIS document does not validate",
+                    format!(
+                        "{}: {}",
+                        self,
+                        v.iter()
+                            .take(5)
+                            .map(|v| format!(
+                                "{} {}",
+                                if v.pointer.is_empty() {
+                                    "/"
+                                } else {
+                                    &v.pointer
+                                },
+                                v.message
+                            ))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                )
+            },
+            ApiError::TooManyEvents { limit, .. } => Problem {
+                limit: Some(*limit as u64),
+                ..p(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "capture-limit",
+                    "Too many events",
+                    self.to_string(),
+                )
+            },
+            ApiError::Conflict(m) => p(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Already exists",
+                m.clone(),
+            ),
+            ApiError::Unauthorized(m) => p(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Not authenticated",
+                m.clone(),
             ),
             ApiError::Status(status) => {
                 let reason = status.canonical_reason().unwrap_or("Error");
@@ -229,6 +307,12 @@ pub struct Problem {
     pub rule: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<u64>,
+    /// The limit a 413 refers to (bytes, or events for a capture).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// Schema violations of an EPCIS document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub violations: Option<Vec<Violation>>,
 }
 
 impl Problem {
@@ -241,6 +325,8 @@ impl Problem {
             field: None,
             rule: None,
             index: None,
+            limit: None,
+            violations: None,
         }
     }
 }

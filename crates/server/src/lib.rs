@@ -15,6 +15,7 @@
 //! that knows HTTP; it knows no storage backend (the ledger is generic
 //! over [`Store`]).
 
+pub mod epcis;
 pub mod error;
 mod log;
 pub mod openapi;
@@ -47,14 +48,21 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Settings of the HTTP layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServerConfig {
-    /// Largest request body accepted; larger ones are answered 413.
+    /// Largest request body accepted (EPCIS capture aside); larger ones
+    /// are answered 413.
     pub max_body_bytes: usize,
+    /// Largest EPCIS capture body (`GS1-EPCIS-Capture-File-Size-Limit`).
+    pub capture_max_bytes: usize,
+    /// Most events one capture may hold (`GS1-EPCIS-Capture-Limit`).
+    pub capture_max_events: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             max_body_bytes: 256 * 1024,
+            capture_max_bytes: 32 * 1024 * 1024,
+            capture_max_events: 10_000,
         }
     }
 }
@@ -64,6 +72,7 @@ impl Default for ServerConfig {
 struct AppState<S: Store> {
     ledger: Arc<Ledger<S>>,
     config: ServerConfig,
+    epcis: Arc<epcis::EpcisState>,
 }
 
 impl<S: Store> Clone for AppState<S> {
@@ -71,6 +80,16 @@ impl<S: Store> Clone for AppState<S> {
         AppState {
             ledger: self.ledger.clone(),
             config: self.config,
+            epcis: self.epcis.clone(),
+        }
+    }
+}
+
+impl<S: Store> AppState<S> {
+    fn limits(&self) -> epcis::capture::Limits {
+        epcis::capture::Limits {
+            max_bytes: self.config.capture_max_bytes,
+            max_events: self.config.capture_max_events,
         }
     }
 }
@@ -112,6 +131,22 @@ impl<S: Store> Api<S> {
     fn post<H: Handler<T, AppState<S>>, T: 'static>(self, path: &'static str, handler: H) -> Self {
         self.route(Method::POST, path, post(handler))
     }
+
+    fn delete<H: Handler<T, AppState<S>>, T: 'static>(
+        self,
+        path: &'static str,
+        handler: H,
+    ) -> Self {
+        self.route(Method::DELETE, path, axum::routing::delete(handler))
+    }
+
+    fn options<H: Handler<T, AppState<S>>, T: 'static>(
+        self,
+        path: &'static str,
+        handler: H,
+    ) -> Self {
+        self.route(Method::OPTIONS, path, axum::routing::options(handler))
+    }
 }
 
 fn api<S: Store>() -> Api<S> {
@@ -134,26 +169,82 @@ fn api<S: Store>() -> Api<S> {
     .get("/vkey", log::vkey::<S>)
     .get("/healthz", healthz::<S>)
     .get("/openapi.json", openapi_json)
+    .post("/auth/challenge", epcis::auth::challenge::<S>)
+    .post("/auth/token", epcis::auth::token::<S>)
+    .get("/capture", epcis::capture::jobs::<S>)
+    .get("/capture/{id}", epcis::capture::job::<S>)
+    .get("/events", epcis::query::events::<S>)
+    .get("/events/{id}", epcis::query::event::<S>)
+    .get("/eventTypes", epcis::query::event_types)
+    .get(
+        "/eventTypes/{value}/events",
+        epcis::query::event_type_events::<S>,
+    )
+    .get("/epcs/{epc}/events", epcis::query::epc_events::<S>)
+    .get(
+        "/bizSteps/{value}/events",
+        epcis::query::biz_step_events::<S>,
+    )
+    .get(
+        "/bizLocations/{value}/events",
+        epcis::query::biz_location_events::<S>,
+    )
+    .get(
+        "/readPoints/{value}/events",
+        epcis::query::read_point_events::<S>,
+    )
+    .get(
+        "/dispositions/{value}/events",
+        epcis::query::disposition_events::<S>,
+    )
+    .post("/queries", epcis::query::create_query::<S>)
+    .get("/queries", epcis::query::list_queries::<S>)
+    .get("/queries/{name}", epcis::query::get_query::<S>)
+    .delete("/queries/{name}", epcis::query::delete_query::<S>)
+    .get("/queries/{name}/events", epcis::query::query_events::<S>)
+}
+
+/// The capture routes: their bodies are held to the capture limits, not
+/// the general one.
+fn capture_api<S: Store>() -> Api<S> {
+    Api {
+        router: Router::new(),
+        table: Vec::new(),
+    }
+    .post("/capture", epcis::capture::capture::<S>)
+    .options("/capture", epcis::capture::options::<S>)
+    .post("/events", epcis::capture::post_event::<S>)
 }
 
 /// Every route the API serves, as (method, path in axum syntax).
 pub fn routes() -> Vec<(Method, &'static str)> {
-    api::<oretrace_ledger::memory::MemoryStore>().table
+    let mut table = api::<oretrace_ledger::memory::MemoryStore>().table;
+    table.extend(capture_api::<oretrace_ledger::memory::MemoryStore>().table);
+    table
 }
 
 /// Builds the application: routes, fallback and the middleware stack
 /// (request id, tracing, problem bodies for layer errors, timeout, body
 /// limit).
 pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router {
-    let state = AppState { ledger, config };
+    let state = AppState {
+        ledger,
+        config,
+        epcis: Arc::default(),
+    };
     // Each `Router::layer` wraps everything added before it; the request
-    // id and tracing layers are outermost, the body limit innermost.
-    api::<S>()
+    // id and tracing layers are outermost, the body limits innermost.
+    let general = api::<S>()
         .router
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes));
+    // Capture handlers read their bodies themselves, within the capture
+    // limit, so that a 413 names that limit.
+    let capture = capture_api::<S>().router.layer(DefaultBodyLimit::disable());
+    general
+        .merge(capture)
         .fallback(no_route)
         .with_state(state)
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,

@@ -177,6 +177,19 @@ fn schemas() -> Value {
             "sites": {"type": "array", "items": {"$ref": "#/components/schemas/SiteState"}}}},
         "Lots": {"type": "object", "required": ["lots"], "properties": {
             "lots": {"type": "array", "items": {"$ref": "#/components/schemas/LotState"}}}},
+        "Challenge": {"type": "object", "required": ["challenge", "expires"], "properties": {
+            "challenge": {"type": "string"}, "expires": {"type": "string", "format": "date-time"}}},
+        "Token": {"type": "object", "required": ["access_token", "token_type", "expires_in", "party", "key"], "properties": {
+            "access_token": {"type": "string"}, "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer"},
+            "party": {"type": "string"}, "key": {"type": "string"}}},
+        "CaptureJob": {"type": "object", "required": ["captureID", "createdAt", "running", "success", "captureErrorBehaviour", "errors", "capturedBy", "events"],
+            "properties": {"captureID": {"type": "string"}, "createdAt": {"type": "string"}, "finishedAt": {"type": "string"},
+                "running": {"type": "boolean"}, "success": {"type": "boolean"}, "captureErrorBehaviour": {"type": "string"},
+                "errors": {"type": "array", "items": {"type": "object"}}, "capturedBy": {"type": "string"},
+                "events": {"type": "array", "items": {"type": "object", "properties": {"eventID": {"type": "string"},
+                    "status": {"enum": ["captured", "duplicate", "refused", "rolled-back"]}, "index": {"type": "integer"}}}}}},
+        "CaptureJobs": {"type": "array", "items": {"$ref": "#/components/schemas/CaptureJob"}},
+        "EPCISQueryDocument": {"type": "object", "description": "An EPCIS 2.0 EPCISQueryDocument (GS1 EPCIS-JSON-Schema.json)"},
         "Health": {"type": "object", "required": ["status", "size"], "properties": {
             "status": {"const": "ok"}, "size": {"type": "integer", "description": "Entries the published checkpoint covers"}}},
     });
@@ -243,6 +256,115 @@ fn paths() -> Value {
     })
 }
 
+/// An EPCIS query operation: the EPCIS 2.0 query parameters in the query
+/// string, an `EPCISQueryDocument` page back.
+fn epcis_query(summary: &str, parameters: Vec<Value>) -> Value {
+    let mut parameters = parameters;
+    parameters.push(json!({"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 30}}));
+    parameters.push(json!({"name": "nextPageToken", "in": "query", "schema": {"type": "string"}}));
+    json!({"get": {"summary": summary, "parameters": parameters,
+        "description": "EPCIS 2.0 query parameters (eventType, GE_/LT_eventTime, GE_/LT_recordTime, EQ_action, EQ_bizStep, EQ_disposition, \
+            EQ_readPoint, EQ_bizLocation, EQ_transformationID, MATCH_epc/parentID/inputEPC/outputEPC/anyEPC, MATCH_epcClass/inputEPCClass/\
+            outputEPCClass/anyEPCClass, EQ_eventID, EQ_bizTransaction_{type}, EQ_source_{type}, EQ_destination_{type}, \
+            GE_/GT_/LE_/LT_value_{uom}, orderBy, orderDirection, eventCountLimit); unknown parameters are refused by name.",
+        "responses": {
+            "200": {"description": "One page of results; a Link header with rel=\"next\" points to the next",
+                "headers": {"Link": {"schema": {"type": "string"}}},
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EPCISQueryDocument"}}}},
+            "400": problem_response("An unknown parameter (named), a bad value, or a token from another query"),
+            "404": problem_response("No such named query")}}})
+}
+
+fn epcis_paths() -> Value {
+    let value = |name: &str| path_parameter("value", name, None);
+    let versions = json!([
+        {"name": "GS1-EPCIS-Version", "in": "header", "schema": {"type": "string", "examples": ["2.0.0"]}},
+        {"name": "GS1-CBV-Version", "in": "header", "schema": {"type": "string", "examples": ["2.0.0"]}}]);
+    let auth = "A bearer token (POST /auth/challenge, /auth/token) or detached document signatures: one \
+        `Oretrace-Signature: <key name> <base64>` header per signer, each a C2SP signed-note signature over \
+        `oretrace.epcis-document/v1\\nsha256 <hex SHA-256 of the body>\\n`";
+    let capture_problems = |responses: &mut Value| {
+        responses["400"] =
+            problem_response("Malformed JSON or schema violations (each with its JSON pointer)");
+        responses["401"] = problem_response("No or bad credentials");
+        responses["406"] = problem_response("An EPCIS/CBV version other than 2.0");
+        responses["413"] =
+            problem_response("Over the capture size or event limit (the limit is given)");
+        responses["415"] = problem_response("Not JSON");
+    };
+    let mut capture = json!({"202": {"description": "Accepted; the job is at the Location",
+        "headers": {"Location": {"schema": {"type": "string"}, "description": "/capture/{id}"},
+            "GS1-EPCIS-Capture-Limit": {"schema": {"type": "integer"}},
+            "GS1-EPCIS-Capture-File-Size-Limit": {"schema": {"type": "integer"}}}}});
+    capture_problems(&mut capture);
+    let mut single = json!({"201": {"description": "Captured; the event is at the Location",
+        "headers": {"Location": {"schema": {"type": "string"}}}},
+        "403": problem_response("The capturer may not state this (custody rules)"),
+        "409": problem_response("The event (same CBV 2.0 hash) is already in the log"),
+        "422": problem_response("The event contradicts the registry")});
+    capture_problems(&mut single);
+    let mut capture_parameters = versions.as_array().cloned().unwrap_or_default();
+    capture_parameters.push(
+        json!({"name": "GS1-Capture-Error-Behaviour", "in": "header",
+        "schema": {"enum": ["rollback", "proceed", "all"], "default": "rollback"}}),
+    );
+    json!({
+        "/auth/challenge": {"post": {"summary": "A one-time challenge for a registered key to sign",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["key"],
+                "properties": {"key": {"type": "string", "description": "<key name>+<hex key id>"}}}}}},
+            "responses": {"200": json_response("The challenge text (a signed-note text) and its expiry", "Challenge"),
+                "401": problem_response("The key is not registered")}}},
+        "/auth/token": {"post": {"summary": "A bearer token for the party whose key signed the challenge",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["challenge", "signature"],
+                "properties": {"challenge": {"type": "string"}, "signature": {"type": "string", "description": "<key name> <base64 signature line>"}}}}}},
+            "responses": {"200": json_response("The token", "Token"),
+                "401": problem_response("Unknown, used or expired challenge, or a bad signature")}}},
+        "/capture": {
+            "post": {"summary": "Capture an EPCISDocument (asynchronous)", "description": auth, "parameters": capture_parameters,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}, "application/ld+json": {"schema": {"type": "object"}}}},
+                "responses": capture},
+            "get": {"summary": "The capture jobs this server remembers", "responses": {"200": json_response("The jobs", "CaptureJobs")}},
+            "options": {"summary": "The capture limits and error behaviours", "responses": {"204": {"description": "See the GS1-* headers"}}}},
+        "/capture/{id}": read("A capture job", vec![path_parameter("id", "The capture job id", None)],
+            json_response("The job", "CaptureJob"), &[("404", "No such job")]),
+        "/events": {
+            "post": {"summary": "Capture one event (synchronous)", "description": auth, "parameters": versions,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": single},
+            "get": epcis_query("Events matching an EPCIS 2.0 query", vec![])["get"].clone()},
+        "/events/{id}": read("One event, by its CBV 2.0 hash or the eventID it was captured with",
+            vec![path_parameter("id", "The event id, percent-encoded", None)],
+            json!({"description": "The event", "content": {"application/json": {"schema": {"type": "object"}}}}), &[("404", "No such event")]),
+        "/eventTypes": read("The EPCIS event types", vec![], json!({"description": "The type names", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}}), &[]),
+        "/eventTypes/{value}/events": epcis_query("Events of one type", vec![value("An event type")]),
+        "/epcs/{epc}/events": epcis_query("Events naming an EPC or EPC class", vec![path_parameter("epc", "The EPC or class URI, percent-encoded", None)]),
+        "/bizSteps/{value}/events": epcis_query("Events with a business step", vec![value("A CBV business step")]),
+        "/bizLocations/{value}/events": epcis_query("Events at a business location", vec![value("A location URI, percent-encoded")]),
+        "/readPoints/{value}/events": epcis_query("Events at a read point", vec![value("A read point URI, percent-encoded")]),
+        "/dispositions/{value}/events": epcis_query("Events with a disposition", vec![value("A CBV disposition")]),
+        "/queries": {
+            "post": {"summary": "Define a named query", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                    "required": ["name", "query"], "properties": {"name": {"type": "string"}, "query": {"type": "object", "description": "EPCIS query language (query-schema.json)"}}}}}},
+                "responses": {"201": {"description": "Defined", "headers": {"Location": {"schema": {"type": "string"}}}},
+                    "400": problem_response("Schema violations or an unknown parameter"), "409": problem_response("The name is taken")}},
+            "get": {"summary": "The named queries", "responses": {"200": {"description": "name and query of each", "content": {"application/json": {}}}}}},
+        "/queries/{name}": {
+            "get": read("A named query", vec![path_parameter("name", "The query's name", None)],
+                json!({"description": "name and query", "content": {"application/json": {}}}), &[("404", "No such query")])["get"].clone(),
+            "delete": {"summary": "Delete a named query", "parameters": [path_parameter("name", "The query's name", None)],
+                "responses": {"204": {"description": "Deleted"}, "404": problem_response("No such query")}}},
+        "/queries/{name}/events": epcis_query("The events of a named query", vec![path_parameter("name", "The query's name", None)]),
+    })
+}
+
+fn all_paths() -> Value {
+    let mut paths = paths();
+    if let (Some(all), Value::Object(epcis)) = (paths.as_object_mut(), epcis_paths()) {
+        all.extend(epcis);
+    }
+    paths
+}
+
 /// The whole document.
 pub fn document() -> Value {
     json!({
@@ -254,7 +376,7 @@ pub fn document() -> Value {
                 Every error is an RFC 7807 problem (application/problem+json).",
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
         },
-        "paths": paths(),
+        "paths": all_paths(),
         "components": {"schemas": schemas()},
     })
 }

@@ -529,7 +529,8 @@ async fn openapi_describes_every_route() {
             "{method} {path} is not in /openapi.json"
         );
     }
-    assert_eq!(document["paths"].as_object().unwrap().len(), routes().len());
+    let paths: std::collections::BTreeSet<&str> = routes().into_iter().map(|(_, p)| p).collect();
+    assert_eq!(document["paths"].as_object().unwrap().len(), paths.len());
     for schema in ["Envelope", "Signature", "Record", "Problem"] {
         assert!(
             document["components"]["schemas"][schema].is_object(),
@@ -542,6 +543,9 @@ async fn openapi_describes_every_route() {
             .replace("{index}", "0")
             .replace("{*path}", "0/000.p/1")
             .replace("{id}", "fwo")
+            .replace("{value}", "shipping")
+            .replace("{epc}", "urn:epc:id:sgtin:0614141.107346.2017")
+            .replace("{name}", "q")
             .replace("{hash}", &"0".repeat(64));
         let request = Request::builder()
             .method(method.clone())

@@ -24,8 +24,10 @@ use rusqlite::{
 };
 use serde_json::{from_str, to_string};
 
-use oretrace_ledger::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
-use oretrace_ledger::store::{Batch, StateView, Store, StoreResult};
+use oretrace_ledger::state::{
+    Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState,
+};
+use oretrace_ledger::store::{Batch, EventOrder, EventSelect, StateView, Store, StoreResult};
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::tree::NodeId;
 
@@ -245,6 +247,44 @@ macro_rules! doc {
 
 doc!(PartyState, KeyState, SiteState, LotState, ShipmentState);
 
+const EVENT_COLUMNS: &str =
+    "idx, event_id, event_type, event_time, record_time, captured_by, capture, terms, event";
+
+/// One row of `events`, as read.
+struct EventRow {
+    idx: i64,
+    state: EventState,
+    terms: String,
+}
+
+fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        idx: r.get(0)?,
+        terms: r.get(7)?,
+        state: EventState {
+            index: 0,
+            event_id: r.get(1)?,
+            event_type: r.get(2)?,
+            event_time: r.get(3)?,
+            record_time: r.get(4)?,
+            captured_by: r.get(5)?,
+            capture: r.get(6)?,
+            terms: Vec::new(),
+            event: r.get(8)?,
+        },
+    })
+}
+
+impl EventRow {
+    fn decode(self) -> Result<EventState> {
+        let mut state = self.state;
+        state.index = from_sql_int(self.idx, "log index")?;
+        state.terms = from_str(&self.terms)
+            .ctx(|| format!("decoding the terms of event {}", state.event_id))?;
+        Ok(state)
+    }
+}
+
 /// Log size: entries are consecutive from 0, so the highest index + 1
 /// (a lookup at the right edge of the rowid tree, not a count).
 fn size_of(conn: &Connection) -> Result<u64> {
@@ -265,6 +305,8 @@ struct Appliers<'c> {
     lot: CachedStatement<'c>,
     shipment: CachedStatement<'c>,
     lot_event: CachedStatement<'c>,
+    event: CachedStatement<'c>,
+    event_term: CachedStatement<'c>,
 }
 
 impl<'c> Appliers<'c> {
@@ -293,6 +335,13 @@ impl<'c> Appliers<'c> {
             )?,
             lot_event: prep(
                 "INSERT INTO lot_events (lot, idx) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            )?,
+            event: prep(
+                "INSERT INTO events (idx, event_id, event_type, event_time, record_time, \
+                 captured_by, capture, terms, event) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
+            event_term: prep(
+                "INSERT INTO event_terms (term, idx) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             )?,
         })
     }
@@ -334,6 +383,28 @@ impl<'c> Appliers<'c> {
                 self.shipment
                     .execute(params![s.id, doc])
                     .ctx(|| format!("storing shipment {}", s.id))?;
+            }
+            Change::PutEvent(e) => {
+                let idx = to_sql_int(e.index, "log index")?;
+                let terms = to_string(&e.terms).ctx(|| format!("encoding event {}", e.event_id))?;
+                self.event
+                    .execute(params![
+                        idx,
+                        e.event_id,
+                        e.event_type,
+                        e.event_time,
+                        e.record_time,
+                        e.captured_by,
+                        e.capture,
+                        terms,
+                        e.event
+                    ])
+                    .ctx(|| format!("storing event {}", e.event_id))?;
+                for term in &e.terms {
+                    self.event_term
+                        .execute(params![term, idx])
+                        .ctx(|| format!("indexing event {}", e.event_id))?;
+                }
             }
             Change::LotEvent { lot, index } => {
                 let idx = to_sql_int(*index, "log index")?;
@@ -571,6 +642,72 @@ impl Store for SqliteStore {
         })
     }
 
+    fn event(&self, event_id: &str) -> StoreResult<Option<EventState>> {
+        self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?1"
+            ))
+            .and_then(|mut s| s.query_row([event_id], event_row).optional())
+            .ctx(|| format!("reading event {event_id}"))?
+            .map(|row| row.decode())
+            .transpose()
+        })
+    }
+
+    fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>> {
+        let sort = match select.order {
+            EventOrder::Index => "idx",
+            EventOrder::EventTime => "event_time",
+            EventOrder::RecordTime => "record_time",
+        };
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(terms) = &select.any_terms {
+            if terms.is_empty() {
+                return Ok(Vec::new());
+            }
+            sql.push_str(" AND idx IN (SELECT idx FROM event_terms WHERE term IN (");
+            for (i, t) in terms.iter().enumerate() {
+                sql.push_str(if i == 0 { "?" } else { ", ?" });
+                args.push(t.clone().into());
+            }
+            sql.push_str("))");
+        }
+        for (column, (from, to)) in [
+            ("event_time", select.event_time),
+            ("record_time", select.record_time),
+        ] {
+            if let Some(from) = from {
+                sql.push_str(&format!(" AND {column} >= ?"));
+                args.push(from.into());
+            }
+            if let Some(to) = to {
+                sql.push_str(&format!(" AND {column} < ?"));
+                args.push(to.into());
+            }
+        }
+        let (cmp, dir) = if select.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        if let Some((key, index)) = select.after {
+            sql.push_str(&format!(" AND ({sort}, idx) {cmp} (?, ?)"));
+            args.push(key.into());
+            args.push(to_sql_int(index, "log index")?.into());
+        }
+        sql.push_str(&format!(" ORDER BY {sort} {dir}, idx {dir} LIMIT ?"));
+        args.push(i64::try_from(select.limit).unwrap_or(i64::MAX).into());
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(&sql).ctx(|| "selecting events")?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args), event_row)
+                .ctx(|| "selecting events")?;
+            rows.map(|row| row.ctx(|| "selecting events")?.decode())
+                .collect()
+        })
+    }
+
     fn parties(&self) -> StoreResult<Vec<PartyState>> {
         self.docs("party", "SELECT doc FROM parties ORDER BY id")
     }
@@ -587,7 +724,8 @@ impl Store for SqliteStore {
         Ok(self.write("clearing the projections", |tx| {
             tx.execute_batch(
                 "DELETE FROM parties; DELETE FROM keys; DELETE FROM sites; \
-                 DELETE FROM lots; DELETE FROM shipments; DELETE FROM lot_events;",
+                 DELETE FROM lots; DELETE FROM shipments; DELETE FROM lot_events; \
+                 DELETE FROM event_terms; DELETE FROM events;",
             )
             .ctx(|| "clearing the projections")
         })?)

@@ -73,6 +73,27 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (lot, idx)
     ) STRICT, WITHOUT ROWID;
     ",
+    // 2: captured EPCIS events and their query index terms.
+    "
+    CREATE TABLE events (
+        idx         INTEGER PRIMARY KEY REFERENCES entries (idx),
+        event_id    TEXT    NOT NULL UNIQUE,
+        event_type  TEXT    NOT NULL,
+        event_time  INTEGER NOT NULL,
+        record_time INTEGER NOT NULL,
+        captured_by TEXT    NOT NULL,
+        capture     TEXT    NOT NULL,
+        terms       TEXT    NOT NULL, -- JSON array of the terms below
+        event       TEXT    NOT NULL
+    ) STRICT;
+    CREATE INDEX events_by_event_time  ON events (event_time, idx);
+    CREATE INDEX events_by_record_time ON events (record_time, idx);
+    CREATE TABLE event_terms (
+        term TEXT    NOT NULL,
+        idx  INTEGER NOT NULL REFERENCES events (idx),
+        PRIMARY KEY (term, idx)
+    ) STRICT, WITHOUT ROWID;
+    ",
 ];
 
 /// Opens (creating it if absent) the database as the one writer: WAL,

@@ -1,0 +1,127 @@
+//! Converts between EPCIS 2.0 JSON events and the registry's domain
+//! records, both ways, as `docs/design/epcis-mapping.md` describes.
+//!
+//! * [`interpret`] reads one captured event: the records it states (a lot
+//!   commissioned, assays, a shipment, a receipt, a transformation), every
+//!   lot it names, whether it moves what it names, and whether its figures
+//!   are illustrative. Any GS1 event that does not use the registry's
+//!   namespace for one of the mineral-chain shapes maps to no records.
+//! * [`event_of_record`] writes the event for a record, such that
+//!   `interpret` gives the record back exactly and the event validates
+//!   against GS1's EPCIS JSON Schema; [`document`] wraps events in an
+//!   `EPCISDocument`.
+//!
+//! ```
+//! use oretrace_domain::wire::RecordJson;
+//! use oretrace_epcis_map::{event_of_record, interpret};
+//!
+//! let lot = RecordJson::parse(br#"{"kind": "lot", "id": "urn:oretrace:lot:fwo:sb-sample-0001",
+//!     "commodity": "antimony", "form": "sample", "site": "fwo-qila-abdullah",
+//!     "wet_mass": {"value": "60", "unit": "kg"}, "moisture_percent": "3",
+//!     "time": "2025-09-10T06:00:00Z", "figures": "illustrative"}"#).unwrap();
+//! let event = event_of_record(&lot).unwrap();
+//! assert_eq!(event["bizStep"], "commissioning");
+//! assert_eq!(event["quantityList"][0]["uom"], "KGM");
+//! assert_eq!(interpret(&event).unwrap().records, vec![lot]);
+//! ```
+//!
+//! Pure: no I/O, no HTTP, no storage, no signatures, no authorisation (the
+//! ledger decides who may state what; [`Mapped::moves`] tells it which
+//! events need the custodian).
+
+mod error;
+mod number;
+mod read;
+mod time;
+mod uri;
+mod vocab;
+mod write;
+
+use oretrace_domain::Record;
+use oretrace_domain::record::Figures;
+use serde_json::{Value, json};
+
+pub use error::MapError;
+pub use number::{MAX_DECIMAL_PLACES, MAX_SIGNIFICANT_DIGITS};
+pub use uri::{parse_party_uri, parse_site_uri, party_uri, site_uri};
+
+/// The registry's EPCIS extension namespace.
+pub const NAMESPACE: &str = "https://oretrace.org/epcis/";
+/// The usual prefix for [`NAMESPACE`]; events without a declaration of it
+/// are read as if `{"oretrace": NAMESPACE}` were declared.
+pub const PREFIX: &str = "oretrace";
+/// The GS1 EPCIS 2.0 JSON-LD context [`context`] names.
+pub const GS1_CONTEXT: &str = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld";
+
+/// The JSON-LD `@context` oretrace writes:
+/// `[GS1_CONTEXT, {"oretrace": NAMESPACE}]`.
+pub fn context() -> Value {
+    json!([GS1_CONTEXT, { PREFIX: NAMESPACE }])
+}
+
+/// What one event states, as the registry reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mapped {
+    /// Domain records the event states, in the order to apply (an
+    /// inspecting event with 3 analyte reports gives 3 Assay records).
+    /// Empty when the event is not one of the mineral-chain shapes.
+    pub records: Vec<Record>,
+    /// Every lot id (EPC, EPC class) the event names in any list
+    /// (`parentID`, `epcList`, `childEPCs`, `quantityList`,
+    /// `childQuantityList`, input and output lists), once each, in that
+    /// order of fields.
+    pub lots: Vec<String>,
+    /// Whether the event moves or consumes what it names (bizStep
+    /// shipping, receiving, transforming, packing, unpacking, departing or
+    /// arriving; action DELETE; a TransformationEvent with inputs): the
+    /// ledger then requires the capturing party to be the custodian of
+    /// every registered lot named.
+    pub moves: bool,
+    /// From the event's `oretrace:figures` extension (`reported` when
+    /// absent, or `illustrative`).
+    pub figures: Figures,
+}
+
+/// Interprets one event object.
+///
+/// The event may carry `@context` (the capturing document's, copied in):
+/// extension keys are expanded with it, so `oretrace:commodity` is found
+/// whatever prefix the document declared for [`NAMESPACE`]. An event that
+/// uses the namespace for a mineral-chain shape but is incomplete or
+/// contradictory is an error naming the field; any other GS1 event maps to
+/// no records.
+///
+/// # Errors
+///
+/// [`MapError::NotAnEvent`] for a value that is not an object with a string
+/// `type`; [`MapError::Invalid`] for a broken mineral-chain event.
+pub fn interpret(event: &Value) -> Result<Mapped, MapError> {
+    read::interpret(event)
+}
+
+/// The event for a record: an ObjectEvent for a lot, an assay, a shipment
+/// or a receipt, a TransformationEvent for a transformation, and a captured
+/// event's own JSON for [`Record::Event`]. `None` for parties and sites
+/// (master data), and for a record whose decimals no JSON number states
+/// exactly (more than [`MAX_SIGNIFICANT_DIGITS`] significant digits or
+/// [`MAX_DECIMAL_PLACES`] places).
+///
+/// For the five mineral-chain kinds, `interpret(&event_of_record(r))`
+/// gives back exactly `[r]`. The event carries no `@context` (use
+/// [`document`]) and no `eventID` (the capture or export computes the
+/// CBV 2.0 hash).
+pub fn event_of_record(record: &Record) -> Option<Value> {
+    write::event_of_record(record)
+}
+
+/// An `EPCISDocument` (`schemaVersion` 2.0, `@context` = [`context`])
+/// around `events`.
+pub fn document(events: Vec<Value>, creation_date: &str) -> Value {
+    json!({
+        "@context": context(),
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": creation_date,
+        "epcisBody": {"eventList": events},
+    })
+}

@@ -1,0 +1,232 @@
+//! The rules for captured EPCIS events: who captured an event, whether
+//! they may, what the event states about lots, and what it adds to the
+//! query index. An event is authorised like any other record: the records
+//! it states (a commissioning is a lot, an inspection with sensor reports
+//! is assays, a shipping or receiving event a shipment or receipt, a
+//! transformation event a transformation) go through the same rules with
+//! the capturing party (and any co-signers of the document) as signers.
+
+use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::event::{CaptureAuth, CapturedEvent, document_note};
+use oretrace_tlog::note::{NoteVerifier, SignedNote};
+
+use crate::rules::{
+    Authorities, Overlay, Preverified, Refusal, Signers, record_changes, require_signer,
+};
+use crate::state::{Change, EventState};
+use crate::store::StateView;
+
+fn invalid(field: &str, message: impl Into<String>) -> Refusal {
+    Refusal::Invalid(oretrace_domain::Error::invalid(field, message.into()))
+}
+
+/// Splits a document signature line `<key name> <base64>` into the key
+/// name and id.
+fn line_key(line: &str) -> Option<(&str, u32)> {
+    use base64::Engine as _;
+    let (name, sig) = line.split_once(' ')?;
+    let raw = base64::engine::general_purpose::STANDARD.decode(sig).ok()?;
+    let id: [u8; 4] = raw.get(..4)?.try_into().ok()?;
+    Some((name, u32::from_be_bytes(id)))
+}
+
+/// Verifies one detached document signature line with `key`.
+fn verify_document_line(
+    document: &oretrace_domain::values::Digest,
+    line: &str,
+    key: &NoteVerifier,
+) -> Result<(), String> {
+    let note = format!("{}\n\u{2014} {line}\n", document_note(document));
+    let note = SignedNote::parse(note.as_bytes()).map_err(|e| e.to_string())?;
+    note.verify(key).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Checks off the sequencer what it can: the log key's signature on the
+/// entry and each document signature against the key the registry holds
+/// now. Never fails; what it cannot check the sequencer checks.
+pub(crate) fn preverify_event(
+    view: &impl StateView,
+    keys: &Authorities,
+    signed: &SignedRecord,
+    event: &CapturedEvent,
+) -> Preverified {
+    let mut pre = Preverified::default();
+    if signed.signed_by(&keys.log) == Ok(true) {
+        pre.lines.push((
+            keys.log.name().to_owned(),
+            keys.log.key_id(),
+            keys.log.to_vkey(),
+        ));
+    }
+    if let CaptureAuth::Signed {
+        document,
+        signatures,
+    } = &event.auth
+    {
+        for line in signatures {
+            let Some((name, id)) = line_key(line) else {
+                continue;
+            };
+            let Ok(Some(state)) = view.key(name, id) else {
+                continue;
+            };
+            let Ok(key) = NoteVerifier::from_vkey(&state.vkey) else {
+                continue;
+            };
+            if verify_document_line(document, line, &key).is_ok() {
+                pre.documents.push((line.clone(), state.vkey));
+            }
+        }
+    }
+    pre
+}
+
+/// Authorises a captured event and returns what it changes.
+pub(crate) fn event_changes(
+    view: &impl StateView,
+    keys: &Authorities,
+    signed: &SignedRecord,
+    event: &CapturedEvent,
+    index: u64,
+    pre: &Preverified,
+) -> Result<Vec<Change>, Refusal> {
+    // The entry is the registry's statement that it captured the event:
+    // its log key, and nothing else, signs it.
+    let log = &keys.log;
+    match signed.signatures() {
+        [sig] if sig.name == log.name() && sig.key_id == log.key_id() => {}
+        _ => {
+            return Err(Refusal::Unauthenticated(
+                "a captured EPCIS event is signed by the registry's log key alone".into(),
+            ));
+        }
+    }
+    if !pre.covers(log.name(), log.key_id(), &log.to_vkey()) {
+        signed
+            .signed_by(log)
+            .map_err(|e| Refusal::Unauthenticated(e.to_string()))?;
+    }
+
+    let captured_by = event.captured_by.as_str();
+    let mut signers = Signers::default();
+    match &event.auth {
+        CaptureAuth::Token { key } => {
+            let (name, id) = key
+                .rsplit_once('+')
+                .and_then(|(n, id)| Some((n, u32::from_str_radix(id, 16).ok()?)))
+                .ok_or_else(|| invalid("auth", "expected <key name>+<hex key id>"))?;
+            let state = view.key(name, id)?.ok_or_else(|| {
+                Refusal::Unauthenticated(format!("key {key} is not registered to any party"))
+            })?;
+            if state.party != captured_by {
+                return Err(Refusal::Forbidden(format!(
+                    "key {key} belongs to {}, not to {captured_by}",
+                    state.party
+                )));
+            }
+            signers.parties.insert(state.party);
+        }
+        CaptureAuth::Signed {
+            document,
+            signatures,
+        } => {
+            for line in signatures {
+                let (name, id) = line_key(line).ok_or_else(|| {
+                    Refusal::Unauthenticated("a document signature line is malformed".into())
+                })?;
+                let state = view.key(name, id)?.ok_or_else(|| {
+                    Refusal::Unauthenticated(format!(
+                        "key {name}+{id:08x} is not registered to any party"
+                    ))
+                })?;
+                if !pre.covers_document(line, &state.vkey) {
+                    let key = NoteVerifier::from_vkey(&state.vkey)
+                        .map_err(|e| Refusal::Internal(e.to_string()))?;
+                    verify_document_line(document, line, &key).map_err(|e| {
+                        Refusal::Unauthenticated(format!(
+                            "the document signature by {name}+{id:08x} does not verify: {e}"
+                        ))
+                    })?;
+                }
+                signers.parties.insert(state.party);
+            }
+        }
+    }
+    require_signer(
+        &signers,
+        captured_by,
+        &format!("the capture by {captured_by}"),
+    )?;
+
+    let value = event.event_value();
+    let mapped =
+        oretrace_epcis_map::interpret(&value).map_err(|e| invalid("event", e.to_string()))?;
+    if mapped.figures != event.figures {
+        return Err(invalid(
+            "figures",
+            format!(
+                "the event's figures are {}, the record says {}",
+                mapped.figures.as_str(),
+                event.figures.as_str()
+            ),
+        ));
+    }
+
+    let mut changes = Vec::new();
+    {
+        let mut local = Overlay::new(view);
+        for (i, record) in mapped.records.iter().enumerate() {
+            record.check().map_err(|e| {
+                Refusal::Invalid(e.within(&format!("event (as {})", record.kind())))
+            })?;
+            let c = record_changes(&local, &signers, record, index).map_err(|r| match r {
+                Refusal::Unprocessable { field, rule } => Refusal::Unprocessable {
+                    field: format!("event (statement {i}, {}).{field}", record.kind()),
+                    rule,
+                },
+                other => other,
+            })?;
+            local.accept(signed.record_hash(), index, &c);
+            changes.extend(c);
+        }
+        // An event this registry cannot read as one of its records may still
+        // move lots it knows: only their custodian may say so.
+        for lot_id in &mapped.lots {
+            if let Some(lot) = local.lot(lot_id)? {
+                if mapped.records.is_empty() && mapped.moves {
+                    require_signer(
+                        &signers,
+                        &lot.custodian,
+                        &format!("an event that moves lot {lot_id} (its custodian)"),
+                    )?;
+                }
+                changes.push(Change::LotEvent {
+                    lot: lot_id.clone(),
+                    index,
+                });
+            }
+        }
+    }
+
+    let event_time = value
+        .get("eventTime")
+        .and_then(|t| t.as_str())
+        .and_then(oretrace_epcis::query::timestamp_millis)
+        .ok_or_else(|| invalid("event.eventTime", "a date-time with offset is required"))?;
+    let event_type = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| invalid("event.type", "an event has a type"))?;
+    changes.push(Change::PutEvent(EventState {
+        index,
+        event_id: event.event_id.clone(),
+        event_type: event_type.to_owned(),
+        event_time,
+        record_time: event.time.unix().saturating_mul(1000),
+        terms: oretrace_epcis::query::event_terms(&value),
+        captured_by: captured_by.to_owned(),
+        capture: event.capture.to_string(),
+        event: event.event.clone(),
+    }));
+    Ok(changes)
+}

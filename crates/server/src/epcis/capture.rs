@@ -1,0 +1,628 @@
+//! EPCIS capture: `POST /capture` (a document, asynchronous: 202 and a
+//! job at `/capture/{id}`), `GET /capture`, `GET /capture/{id}`,
+//! `OPTIONS /capture`, and `POST /events` (one event, synchronous).
+//!
+//! A document is read within the capture size limit, counted against the
+//! event limit, validated against the official EPCIS 2.0 schema (every
+//! violation reported with its JSON pointer), hashed (CBV 2.0 event hash;
+//! a declared `ni:` eventID that differs is an error for that event), and
+//! each event becomes one log entry that the ledger authorises like any
+//! other record. `GS1-Capture-Error-Behaviour`:
+//!
+//! * `rollback` (default): all or nothing. Any event refused → none is
+//!   written and the job lists every refusal.
+//! * `proceed`: every acceptable event is written; the job lists the
+//!   refusals.
+//! * `all`: listed by the REST binding without a definition; oretrace
+//!   treats it as `proceed` and reports it as given.
+//!
+//! An event already in the log (same event hash) is a duplicate, not an
+//! error: the job reports the index it is at.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use oretrace_domain::Record;
+use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::event::{CaptureAuth, CapturedEvent, canonical_json, document_note};
+use oretrace_domain::values::{Digest, PartyId, Timestamp, Token};
+use oretrace_ledger::Store;
+use oretrace_ledger::rules::Refusal;
+use oretrace_tlog::note::{NoteVerifier, SignedNote};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::auth::{Capturer, capturer};
+use super::{GS1_CONTEXT, check_versions, now_rfc3339, random_hex, with_versions};
+use crate::error::Violation;
+use crate::{ApiError, AppState, blocking};
+
+/// How a capture job treats refused events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Behaviour {
+    Rollback,
+    Proceed,
+    All,
+}
+
+impl Behaviour {
+    fn parse(headers: &HeaderMap) -> Result<Self, ApiError> {
+        match headers.get("GS1-Capture-Error-Behaviour") {
+            None => Ok(Behaviour::Rollback),
+            Some(v) => match v.to_str().unwrap_or("").trim() {
+                "rollback" => Ok(Behaviour::Rollback),
+                "proceed" => Ok(Behaviour::Proceed),
+                "all" => Ok(Behaviour::All),
+                other => Err(ApiError::BadRequest(format!(
+                    "GS1-Capture-Error-Behaviour {other:?}: expected rollback, proceed or all"
+                ))),
+            },
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Behaviour::Rollback => "rollback",
+            Behaviour::Proceed => "proceed",
+            Behaviour::All => "all",
+        }
+    }
+}
+
+/// What happened to one event of a capture.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct EventOutcome {
+    #[serde(rename = "eventID")]
+    event_id: String,
+    /// `captured`, `duplicate`, `refused` or `rolled-back`.
+    status: &'static str,
+    /// The log index it is at (captured or duplicate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<u64>,
+}
+
+/// A capture job, as `GET /capture/{id}` shows it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Job {
+    #[serde(rename = "captureID")]
+    capture_id: String,
+    created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finished_at: Option<String>,
+    running: bool,
+    success: bool,
+    capture_error_behaviour: &'static str,
+    /// RFC 7807 problems, one per refused event (`instance` is the JSON
+    /// pointer of the event in the document).
+    errors: Vec<Value>,
+    /// The party the events are recorded as captured by.
+    captured_by: String,
+    /// Declared `ni:` eventIDs that differ from the computed hash.
+    warnings: Vec<Value>,
+    /// Each event of the document, in document order.
+    events: Vec<EventOutcome>,
+}
+
+/// The limits a capture is held to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) max_bytes: usize,
+    pub(crate) max_events: usize,
+}
+
+fn event_problem(pointer: &str, event_id: Option<&str>, status: u16, detail: String) -> Value {
+    let (kind, title) = match status {
+        401 | 403 => ("epcisException:SecurityException", "Not authorised"),
+        500 => (
+            "epcisException:ImplementationException",
+            "Implementation exception",
+        ),
+        _ => ("epcisException:ValidationException", "Event refused"),
+    };
+    let mut p = json!({
+        "type": kind,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": pointer,
+    });
+    if let Some(id) = event_id {
+        p["eventID"] = json!(id);
+    }
+    p
+}
+
+fn refusal_problem(pointer: &str, event_id: &str, refusal: &Refusal) -> Value {
+    let error = ApiError::Refused(refusal.clone());
+    let problem = error.problem();
+    event_problem(pointer, Some(event_id), problem.status, problem.detail)
+}
+
+/// The events of a document, prepared for the ledger.
+struct Prepared {
+    captured_by: String,
+    /// Per event: its id (hash) and either the signed entry or why not.
+    events: Vec<(String, Result<SignedRecord, Value>)>,
+    /// Declared `ni:` eventIDs that are not the event's CBV 2.0 hash: the
+    /// event is captured (under its true hash, its declared eventID kept
+    /// as given) and the mismatch reported.
+    warnings: Vec<Value>,
+}
+
+/// Resolves who is capturing: for detached signatures, checks every line
+/// against the registered key now (the ledger checks again).
+async fn resolve<S: Store>(
+    state: &AppState<S>,
+    capturer: Capturer,
+    body: &[u8],
+) -> Result<(String, CaptureAuth), ApiError> {
+    match capturer {
+        Capturer::Token { party, key } => Ok((party, CaptureAuth::Token { key })),
+        Capturer::Signed { lines } => {
+            let document = Digest::of(body);
+            let text = document_note(&document);
+            let mut first_party = None;
+            for line in &lines {
+                let bad = |why: String| {
+                    ApiError::Unauthorized(format!("{}: {why}", super::auth::SIGNATURE_HEADER))
+                };
+                let note = SignedNote::parse(format!("{text}\n\u{2014} {line}\n").as_bytes())
+                    .map_err(|e| bad(format!("not a signature line <key name> <base64>: {e}")))?;
+                let sig = &note.signatures()[0];
+                let (name, id) = (sig.name.clone(), sig.key_id);
+                let key = blocking(&state.ledger, move |l| Ok(l.store().key(&name, id)?))
+                    .await?
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "key {}+{:08x} is not registered to any party",
+                            sig.name, sig.key_id
+                        ))
+                    })?;
+                let verifier = NoteVerifier::from_vkey(&key.vkey)
+                    .map_err(|e| ApiError::internal(e.to_string()))?;
+                note.verify(&verifier).map_err(|e| {
+                    bad(format!(
+                        "the signature by {}+{:08x} does not verify over this body: {e}",
+                        sig.name, sig.key_id
+                    ))
+                })?;
+                first_party.get_or_insert(key.party);
+            }
+            let party = first_party.ok_or_else(|| ApiError::Unauthorized("no signature".into()))?;
+            Ok((
+                party,
+                CaptureAuth::Signed {
+                    document,
+                    signatures: lines,
+                },
+            ))
+        }
+    }
+}
+
+/// Parses, checks against the limits and the schema, hashes and signs.
+/// Errors that concern the whole document are returned; errors of one
+/// event are kept with it.
+fn prepare<S: Store>(
+    ledger: &oretrace_ledger::ledger::Ledger<S>,
+    document: &Value,
+    limits: Limits,
+    capture: &Token,
+    captured_by: &str,
+    auth: &CaptureAuth,
+) -> Result<Prepared, ApiError> {
+    let kind = document.get("type").and_then(Value::as_str).unwrap_or("");
+    let (events, list_pointer) = match kind {
+        "EPCISDocument" => (
+            document.pointer("/epcisBody/eventList"),
+            "/epcisBody/eventList",
+        ),
+        "EPCISQueryDocument" => (
+            document.pointer("/epcisBody/queryResults/resultsBody/eventList"),
+            "/epcisBody/queryResults/resultsBody/eventList",
+        ),
+        _ => {
+            return Err(ApiError::SchemaViolations(vec![Violation {
+                pointer: "/type".into(),
+                message: "a capture takes an EPCISDocument or an EPCISQueryDocument".into(),
+            }]));
+        }
+    };
+    let count = events.and_then(Value::as_array).map_or(0, Vec::len);
+    if count > limits.max_events {
+        return Err(ApiError::TooManyEvents {
+            count,
+            limit: limits.max_events,
+        });
+    }
+    let validator = oretrace_epcis_schema::EpcisValidator::shared()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let checked = if kind == "EPCISDocument" {
+        validator.validate_document(document)
+    } else {
+        validator.validate_query_document(document)
+    };
+    checked.map_err(|violations| {
+        ApiError::SchemaViolations(
+            violations
+                .into_iter()
+                .map(|v| Violation {
+                    pointer: v.pointer,
+                    message: v.message,
+                })
+                .collect(),
+        )
+    })?;
+    let events: Vec<Value> = oretrace_epcis::document_events(document)
+        .map_err(|e| ApiError::BadRequest(format!("the document's events: {e}")))?
+        .into_iter()
+        .cloned()
+        .collect();
+    let hashes = oretrace_epcis::document_event_hashes(document)
+        .map_err(|e| ApiError::BadRequest(format!("the CBV 2.0 event hash: {e}")))?;
+    let party = PartyId::parse(captured_by).map_err(|e| ApiError::internal(e.to_string()))?;
+    let now = Timestamp::from_unix(super::now_millis().div_euclid(1000));
+    let context = document.get("@context").cloned();
+    let mut out = Vec::with_capacity(events.len());
+    let mut warnings = Vec::new();
+    for (i, (event, hash)) in events.into_iter().zip(hashes).enumerate() {
+        let pointer = format!("{list_pointer}/{i}");
+        if let Some(declared) = event.get("eventID").and_then(Value::as_str)
+            && declared.starts_with("ni:")
+            && declared != hash
+        {
+            warnings.push(json!({
+                "type": "https://oretrace.example/problems/event-id-mismatch",
+                "title": "Declared eventID is not the CBV 2.0 event hash",
+                "detail": format!(
+                    "eventID {declared} is not the event's CBV 2.0 hash; the event hashes to {hash} \
+                     and is recorded under that hash, its declared eventID kept as given"
+                ),
+                "instance": pointer,
+                "eventID": hash,
+            }));
+        }
+        let result = (|| {
+            let mut event = event;
+            if let (Some(ctx), Value::Object(map)) = (&context, &mut event)
+                && !map.contains_key("@context")
+            {
+                map.insert("@context".into(), ctx.clone());
+            }
+            let mapped = oretrace_epcis_map::interpret(&event)
+                .map_err(|e| event_problem(&pointer, Some(&hash), 400, e.to_string()))?;
+            let record = Record::Event(CapturedEvent {
+                event_id: hash.clone(),
+                event: canonical_json(&event),
+                captured_by: party.clone(),
+                capture: capture.clone(),
+                auth: auth.clone(),
+                time: now,
+                figures: mapped.figures,
+            });
+            ledger
+                .sign_as_registry(record)
+                .map_err(|r| refusal_problem(&pointer, &hash, &r))
+        })();
+        out.push((hash, result));
+    }
+    Ok(Prepared {
+        captured_by: captured_by.to_owned(),
+        events: out,
+        warnings,
+    })
+}
+
+fn content_type_ok(headers: &HeaderMap) -> Result<(), ApiError> {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match essence.as_deref() {
+        // text/plain: what fetch-based clients send when they set their
+        // own headers without a content type (the epcis2.js SDK does).
+        None | Some("application/json" | "application/ld+json" | "text/plain") => Ok(()),
+        Some(other) => Err(ApiError::UnsupportedMediaType(format!(
+            "capture takes application/json or application/ld+json, not {other}"
+        ))),
+    }
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge { limit })
+}
+
+fn limit_headers(response: &mut Response, limits: Limits) {
+    let h = response.headers_mut();
+    h.insert(
+        "GS1-EPCIS-Capture-Limit",
+        HeaderValue::from(limits.max_events as u64),
+    );
+    h.insert(
+        "GS1-EPCIS-Capture-File-Size-Limit",
+        HeaderValue::from(limits.max_bytes as u64),
+    );
+}
+
+/// Reads, authenticates and prepares a capture body.
+async fn intake<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    body: Body,
+    capture: &Token,
+    single_event: bool,
+) -> Result<Prepared, ApiError> {
+    check_versions(headers)?;
+    content_type_ok(headers)?;
+    let who = capturer(state, headers)?;
+    let limits = state.limits();
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > limits.max_bytes as u64
+    {
+        return Err(ApiError::PayloadTooLarge {
+            limit: limits.max_bytes,
+        });
+    }
+    let bytes = read_body(body, limits.max_bytes).await?;
+    let (party, auth) = resolve(state, who, &bytes).await?;
+    let ledger = state.ledger.clone();
+    let capture = capture.clone();
+    tokio::task::spawn_blocking(move || {
+        let value: Value =
+            serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+        let document = if single_event {
+            single_event_document(value)?
+        } else {
+            value
+        };
+        prepare(&ledger, &document, limits, &capture, &party, &auth)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("capture task failed: {e}")))?
+}
+
+/// Wraps the body of `POST /events` (one event, with its `@context`) as a
+/// one-event document, after checking it as a standalone event.
+fn single_event_document(mut event: Value) -> Result<Value, ApiError> {
+    let validator = oretrace_epcis_schema::EpcisValidator::shared()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    validator.validate_event(&event).map_err(|violations| {
+        ApiError::SchemaViolations(
+            violations
+                .into_iter()
+                .map(|v| Violation {
+                    pointer: v.pointer,
+                    message: v.message,
+                })
+                .collect(),
+        )
+    })?;
+    let context = event
+        .as_object_mut()
+        .and_then(|m| m.remove("@context"))
+        .unwrap_or_else(|| json!([GS1_CONTEXT]));
+    Ok(json!({
+        "@context": context,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": now_rfc3339(),
+        "epcisBody": {"eventList": [event]},
+    }))
+}
+
+/// `POST /capture`.
+pub(crate) async fn capture<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let behaviour = Behaviour::parse(&headers)?;
+    let id = random_hex(12)?;
+    let capture_token = Token::parse(&id).map_err(|e| ApiError::internal(e.to_string()))?;
+    let prepared = intake(&state, &headers, body, &capture_token, false).await?;
+    let job = Job {
+        capture_id: id.clone(),
+        created_at: now_rfc3339(),
+        finished_at: None,
+        running: true,
+        success: true,
+        capture_error_behaviour: behaviour.as_str(),
+        errors: Vec::new(),
+        captured_by: prepared.captured_by.clone(),
+        warnings: prepared.warnings.clone(),
+        events: Vec::new(),
+    };
+    state.epcis.jobs.insert(id.clone(), job);
+    let worker = state.clone();
+    let job_id = id.clone();
+    tokio::spawn(async move {
+        let (errors, events) = run(&worker, prepared, behaviour).await;
+        worker.epcis.jobs.update(&job_id, |job| {
+            job.success = errors.is_empty();
+            job.errors = errors;
+            job.events = events;
+            job.running = false;
+            job.finished_at = Some(now_rfc3339());
+        });
+    });
+    let mut response = (
+        StatusCode::ACCEPTED,
+        [(
+            header::LOCATION,
+            HeaderValue::from_str(&format!("/capture/{id}"))
+                .map_err(|e| ApiError::internal(e.to_string()))?,
+        )],
+    )
+        .into_response();
+    limit_headers(&mut response, state.limits());
+    Ok(with_versions(response))
+}
+
+/// Submits the prepared events; returns the job's errors and outcomes.
+async fn run<S: Store>(
+    state: &AppState<S>,
+    prepared: Prepared,
+    behaviour: Behaviour,
+) -> (Vec<Value>, Vec<EventOutcome>) {
+    let mut errors = Vec::new();
+    let mut outcomes: Vec<EventOutcome> = Vec::with_capacity(prepared.events.len());
+    let mut records = Vec::new();
+    let mut positions = Vec::new();
+    for (i, (event_id, prepared)) in prepared.events.into_iter().enumerate() {
+        match prepared {
+            Ok(record) => {
+                positions.push(i);
+                records.push(record);
+                outcomes.push(EventOutcome {
+                    event_id,
+                    status: "captured",
+                    index: None,
+                });
+            }
+            Err(problem) => {
+                errors.push(problem);
+                outcomes.push(EventOutcome {
+                    event_id,
+                    status: "refused",
+                    index: None,
+                });
+            }
+        }
+    }
+    let atomic = behaviour == Behaviour::Rollback;
+    if atomic && !errors.is_empty() {
+        for o in &mut outcomes {
+            if o.status == "captured" {
+                o.status = "rolled-back";
+            }
+        }
+        return (errors, outcomes);
+    }
+    match state.ledger.submit_group(records, atomic).await {
+        Ok(results) => {
+            for (at, result) in positions.into_iter().zip(results) {
+                let outcome = &mut outcomes[at];
+                match result {
+                    Ok(index) => outcome.index = Some(index),
+                    Err(Refusal::Replay { index }) => {
+                        outcome.status = "duplicate";
+                        outcome.index = Some(index);
+                    }
+                    Err(Refusal::Unprocessable { rule, .. })
+                        if rule == oretrace_ledger::ledger::ROLLED_BACK =>
+                    {
+                        outcome.status = "rolled-back";
+                    }
+                    Err(refusal) => {
+                        outcome.status = "refused";
+                        errors.push(refusal_problem(
+                            &format!("/epcisBody/eventList/{at}"),
+                            &outcome.event_id,
+                            &refusal,
+                        ));
+                    }
+                }
+            }
+        }
+        Err(refusal) => {
+            for o in &mut outcomes {
+                if o.status == "captured" {
+                    o.status = "refused";
+                }
+            }
+            errors.push(event_problem(
+                "",
+                None,
+                ApiError::Refused(refusal.clone()).problem().status,
+                ApiError::Refused(refusal).problem().detail,
+            ));
+        }
+    }
+    (errors, outcomes)
+}
+
+/// `GET /capture/{id}`.
+pub(crate) async fn job<S: Store>(
+    State(state): State<AppState<S>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let job = state
+        .epcis
+        .jobs
+        .get(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("no capture job {id}")))?;
+    Ok(with_versions(Json(job).into_response()))
+}
+
+/// `GET /capture`: the jobs this server remembers, oldest first.
+pub(crate) async fn jobs<S: Store>(State(state): State<AppState<S>>) -> Response {
+    let jobs: Vec<Job> = state
+        .epcis
+        .jobs
+        .values()
+        .into_iter()
+        .map(|(_, j)| j)
+        .collect();
+    with_versions(Json(jobs).into_response())
+}
+
+/// `OPTIONS /capture`: what the capture interface takes.
+pub(crate) async fn options<S: Store>(State(state): State<AppState<S>>) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    limit_headers(&mut response, state.limits());
+    response.headers_mut().insert(
+        "GS1-Capture-Error-Behaviour",
+        HeaderValue::from_static("rollback, proceed, all"),
+    );
+    response.headers_mut().insert(
+        header::ALLOW,
+        HeaderValue::from_static("OPTIONS, GET, POST"),
+    );
+    with_versions(response)
+}
+
+/// `POST /events`: one event, captured synchronously: 201 with its
+/// location, or the refusal as a problem.
+pub(crate) async fn post_event<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let id = random_hex(12)?;
+    let capture_token = Token::parse(&id).map_err(|e| ApiError::internal(e.to_string()))?;
+    let prepared = intake(&state, &headers, body, &capture_token, true).await?;
+    let warnings = prepared.warnings;
+    let Some((event_id, record)) = prepared.events.into_iter().next() else {
+        return Err(ApiError::BadRequest("no event".into()));
+    };
+    let record = record.map_err(|problem| {
+        ApiError::Refused(Refusal::Invalid(oretrace_domain::Error::invalid(
+            "event",
+            problem["detail"].as_str().unwrap_or("refused").to_owned(),
+        )))
+    })?;
+    let mut results = state.ledger.submit_group(vec![record], true).await?;
+    let index = results
+        .pop()
+        .ok_or_else(|| ApiError::internal("no outcome"))??;
+    let location = format!("/events/{}", super::query::encode_segment(&event_id));
+    let mut response = (
+        StatusCode::CREATED,
+        [(
+            header::LOCATION,
+            HeaderValue::from_str(&location).map_err(|e| ApiError::internal(e.to_string()))?,
+        )],
+        Json(json!({"eventID": event_id, "index": index, "warnings": warnings})),
+    )
+        .into_response();
+    limit_headers(&mut response, state.limits());
+    Ok(with_versions(response))
+}

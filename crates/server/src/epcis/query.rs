@@ -1,0 +1,528 @@
+//! EPCIS queries: `GET /events` with the EPCIS 2.0 query parameters, the
+//! resource paths (`/events/{eventID}`, `/eventTypes/{type}/events`,
+//! `/epcs/{epc}/events`, `/bizSteps/…`, `/bizLocations/…`,
+//! `/readPoints/…`, `/dispositions/…`), named queries (`/queries`), and
+//! paging (`perPage`, `nextPageToken`, a `Link: <…>; rel="next"` header).
+//!
+//! The store selects candidates by one index term and the time ranges, in
+//! order, after the page cursor; the exact predicate
+//! ([`oretrace_epcis::query::EventQuery::matches`]) decides. Each request
+//! scans a bounded number of candidates: a page may hold fewer than
+//! `perPage` events and still have a next page.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Json, Response};
+use oretrace_epcis::query::{EventQuery, OrderBy, QueryError};
+use oretrace_ledger::Store;
+use oretrace_ledger::state::EventState;
+use oretrace_ledger::store::{EventOrder, EventSelect};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{GS1_CONTEXT, millis_rfc3339, now_rfc3339, with_versions};
+use crate::{ApiError, AppState, blocking};
+
+/// Events per page unless `perPage` says otherwise, and the most it may say.
+pub const DEFAULT_PER_PAGE: u32 = 30;
+pub const MAX_PER_PAGE: u32 = 1000;
+/// Candidates read from the store per round trip, and per request at most.
+const CHUNK: usize = 512;
+const SCAN_BUDGET: usize = 50_000;
+
+type Pairs = Vec<(String, String)>;
+
+fn query_error(e: QueryError) -> ApiError {
+    ApiError::BadRequest(format!("query: {e}"))
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub(crate) fn encode_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A fingerprint of what a query asks (not its paging), so that a page
+/// token is only good for the query that made it.
+fn fingerprint(pairs: &[(String, String)], extra: &str) -> String {
+    let mut text = String::from(extra);
+    let mut sorted: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| !is_paging(k)).collect();
+    sorted.sort();
+    for (k, v) in sorted {
+        text.push('\n');
+        text.push_str(k);
+        text.push('=');
+        text.push_str(v);
+    }
+    let hash = oretrace_tlog::hash::sha256(text.as_bytes());
+    hash[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn is_paging(name: &str) -> bool {
+    matches!(
+        name,
+        "perPage" | "PerPage" | "nextPageToken" | "NextPageToken"
+    )
+}
+
+/// Where a page ends: `<key>_<index>_<returned so far>_<fingerprint>`.
+#[derive(Debug)]
+struct Cursor {
+    after: (i64, u64),
+    returned: u64,
+}
+
+fn parse_token(token: &str, fp: &str) -> Result<Cursor, ApiError> {
+    let bad = || ApiError::BadRequest("nextPageToken: not a token this query issued".into());
+    let parts: Vec<&str> = token.split('_').collect();
+    let [key, index, returned, got_fp] = parts[..] else {
+        return Err(bad());
+    };
+    if got_fp != fp {
+        return Err(bad());
+    }
+    Ok(Cursor {
+        after: (
+            key.parse().map_err(|_| bad())?,
+            index.parse().map_err(|_| bad())?,
+        ),
+        returned: returned.parse().map_err(|_| bad())?,
+    })
+}
+
+/// Moves an event's own `@context` into the document's when it fits
+/// (no prefix bound two ways); otherwise leaves it on the event.
+fn merge_context(context: &mut Vec<Value>, event: &mut Map<String, Value>) {
+    let Some(own) = event.remove("@context") else {
+        return;
+    };
+    let items: Vec<Value> = match &own {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    };
+    let mut prefixes = Map::new();
+    for item in &items {
+        if let Value::Object(map) = item {
+            prefixes.extend(map.clone());
+        }
+    }
+    let bound = |context: &Vec<Value>, prefix: &str| -> Option<Value> {
+        context
+            .iter()
+            .filter_map(Value::as_object)
+            .find_map(|m| m.get(prefix).cloned())
+    };
+    if prefixes
+        .iter()
+        .any(|(p, ns)| bound(context, p).is_some_and(|have| &have != ns))
+    {
+        event.insert("@context".into(), own);
+        return;
+    }
+    for item in items {
+        match item {
+            Value::String(_) if !context.contains(&item) => context.push(item),
+            _ => {}
+        }
+    }
+    let new: Map<String, Value> = prefixes
+        .into_iter()
+        .filter(|(p, _)| bound(context, p).is_none())
+        .collect();
+    if !new.is_empty() {
+        context.push(Value::Object(new));
+    }
+}
+
+/// The event as a query returns it: `eventID` (the CBV hash unless the
+/// capturer gave one) and `recordTime` added.
+fn output_event(state: &EventState, context: &mut Vec<Value>) -> Value {
+    let mut event = match serde_json::from_str::<Value>(&state.event) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    merge_context(context, &mut event);
+    event
+        .entry("eventID")
+        .or_insert_with(|| Value::String(state.event_id.clone()));
+    event.insert(
+        "recordTime".into(),
+        Value::String(millis_rfc3339(state.record_time)),
+    );
+    Value::Object(event)
+}
+
+/// Runs `query` and answers one page as an `EPCISQueryDocument`.
+async fn answer<S: Store>(
+    state: &AppState<S>,
+    query: EventQuery,
+    query_name: &str,
+    uri: &Uri,
+    pairs: &Pairs,
+) -> Result<Response, ApiError> {
+    let fp = fingerprint(pairs, &format!("{} {query_name}", uri.path()));
+    let cursor = query
+        .next_page_token()
+        .map(|t| parse_token(t, &fp))
+        .transpose()?;
+    let per_page = query
+        .per_page()
+        .unwrap_or(DEFAULT_PER_PAGE)
+        .clamp(1, MAX_PER_PAGE) as u64;
+    let returned = cursor.as_ref().map_or(0, |c| c.returned);
+    let want = match query.event_count_limit() {
+        Some(limit) => per_page.min(limit.saturating_sub(returned)),
+        None => per_page,
+    } as usize;
+    let mut select = EventSelect {
+        any_terms: query.candidate_terms(),
+        event_time: query.event_time_range(),
+        record_time: query.record_time_range(),
+        order: match query.order_by() {
+            OrderBy::Index => EventOrder::Index,
+            OrderBy::EventTime => EventOrder::EventTime,
+            OrderBy::RecordTime => EventOrder::RecordTime,
+        },
+        descending: query.descending(),
+        after: cursor.as_ref().map(|c| c.after),
+        limit: CHUNK,
+    };
+    let count_limit = query.event_count_limit();
+    let (found, next) = blocking(&state.ledger, move |ledger| {
+        let mut found: Vec<EventState> = Vec::new();
+        let mut next = None;
+        let mut scanned = 0usize;
+        if want == 0 {
+            return Ok((found, next));
+        }
+        loop {
+            let rows = ledger.store().select_events(&select)?;
+            let n = rows.len();
+            let mut last = None;
+            for row in rows {
+                scanned += 1;
+                let key = select.key_of(&row);
+                last = Some(key);
+                let value: Value = serde_json::from_str(&row.event).unwrap_or(Value::Null);
+                if query.matches(&value, row.record_time) {
+                    if found.len() == want {
+                        next = found.last().map(|e| select.key_of(e));
+                        return Ok((found, next));
+                    }
+                    found.push(row);
+                }
+            }
+            if n < select.limit {
+                return Ok((found, None));
+            }
+            if scanned >= SCAN_BUDGET {
+                // Stop here; the next page starts after the last candidate
+                // looked at (everything after the last event returned and
+                // up to it did not match).
+                next = last;
+                return Ok((found, next));
+            }
+            select.after = last;
+        }
+    })
+    .await?;
+    let total = returned + found.len() as u64;
+    let mut context = vec![Value::String(GS1_CONTEXT.into())];
+    let events: Vec<Value> = found
+        .iter()
+        .map(|e| output_event(e, &mut context))
+        .collect();
+    let document = json!({
+        "@context": context,
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": now_rfc3339(),
+        "epcisBody": {
+            "queryResults": {
+                "queryName": query_name,
+                "resultsBody": {"eventList": events},
+            }
+        }
+    });
+    let mut response = Json(document).into_response();
+    let more = next.filter(|_| count_limit.is_none_or(|l| total < l));
+    if let Some((key, index)) = more {
+        let token = format!("{key}_{index}_{total}_{fp}");
+        let mut link = format!("{}?", uri.path());
+        for (k, v) in pairs
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "nextPageToken" | "NextPageToken"))
+        {
+            link.push_str(&format!("{}={}&", encode_segment(k), encode_segment(v)));
+        }
+        link.push_str(&format!("nextPageToken={token}"));
+        if let Ok(v) = HeaderValue::from_str(&format!("<{link}>; rel=\"next\"")) {
+            response.headers_mut().insert(header::LINK, v);
+        }
+    }
+    Ok(with_versions(response))
+}
+
+/// `GET /events`.
+pub(crate) async fn events<S: Store>(
+    State(state): State<AppState<S>>,
+    uri: Uri,
+    Query(pairs): Query<Pairs>,
+) -> Result<Response, ApiError> {
+    let query = EventQuery::from_pairs(&pairs).map_err(query_error)?;
+    answer(&state, query, "SimpleEventQuery", &uri, &pairs).await
+}
+
+/// The query of a resource path (`/bizSteps/{b}/events` is
+/// `EQ_bizStep=b`) combined with the request's own parameters.
+async fn by_resource<S: Store>(
+    state: AppState<S>,
+    uri: Uri,
+    pairs: Pairs,
+    parameter: &str,
+    value: String,
+) -> Result<Response, ApiError> {
+    let own = EventQuery::from_pairs(&pairs).map_err(query_error)?;
+    let path = EventQuery::from_pairs(&[(parameter.to_owned(), value)]).map_err(query_error)?;
+    let query = own.and(path).map_err(query_error)?;
+    answer(&state, query, "SimpleEventQuery", &uri, &pairs).await
+}
+
+/// An EPC or EPC class: classes (`urn:epc:class:…`, a Digital Link with a
+/// lot, the registry's lot URIs) are matched as classes.
+fn epc_parameter(epc: &str) -> &'static str {
+    let class = epc.starts_with("urn:epc:class:")
+        || epc.starts_with("urn:oretrace:lot:")
+        || (epc.contains("/01/") && epc.contains("/10/") && !epc.contains("/21/"));
+    if class {
+        "MATCH_anyEPCClass"
+    } else {
+        "MATCH_anyEPC"
+    }
+}
+
+pub(crate) async fn epc_events<S: Store>(
+    State(state): State<AppState<S>>,
+    uri: Uri,
+    Path(epc): Path<String>,
+    Query(pairs): Query<Pairs>,
+) -> Result<Response, ApiError> {
+    let parameter = epc_parameter(&epc);
+    by_resource(state, uri, pairs, parameter, epc).await
+}
+
+macro_rules! resource_handler {
+    ($name:ident, $parameter:expr) => {
+        pub(crate) async fn $name<S: Store>(
+            State(state): State<AppState<S>>,
+            uri: Uri,
+            Path(value): Path<String>,
+            Query(pairs): Query<Pairs>,
+        ) -> Result<Response, ApiError> {
+            by_resource(state, uri, pairs, $parameter, value).await
+        }
+    };
+}
+
+resource_handler!(event_type_events, "eventType");
+resource_handler!(biz_step_events, "EQ_bizStep");
+resource_handler!(biz_location_events, "EQ_bizLocation");
+resource_handler!(read_point_events, "EQ_readPoint");
+resource_handler!(disposition_events, "EQ_disposition");
+
+/// `GET /eventTypes`.
+pub(crate) async fn event_types() -> Response {
+    with_versions(
+        Json(json!([
+            "ObjectEvent",
+            "AggregationEvent",
+            "TransactionEvent",
+            "TransformationEvent",
+            "AssociationEvent"
+        ]))
+        .into_response(),
+    )
+}
+
+/// `GET /events/{eventID}`: one event by its CBV 2.0 hash or by the
+/// eventID its capturer gave it.
+pub(crate) async fn event<S: Store>(
+    State(state): State<AppState<S>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let wanted = id.clone();
+    let found = blocking(&state.ledger, move |ledger| {
+        if let Some(e) = ledger.store().event(&wanted)? {
+            return Ok(Some(e));
+        }
+        let query =
+            EventQuery::from_pairs(&[("EQ_eventID".to_owned(), wanted)]).map_err(query_error)?;
+        let select = EventSelect {
+            any_terms: query.candidate_terms(),
+            limit: 2,
+            ..EventSelect::default()
+        };
+        Ok(ledger
+            .store()
+            .select_events(&select)?
+            .into_iter()
+            .find(|e| {
+                query.matches(
+                    &serde_json::from_str(&e.event).unwrap_or(Value::Null),
+                    e.record_time,
+                )
+            }))
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("no event {id}")))?;
+    let mut context = vec![Value::String(GS1_CONTEXT.into())];
+    let mut event = output_event(&found, &mut context);
+    if let Value::Object(map) = &mut event
+        && !map.contains_key("@context")
+    {
+        let mut with = Map::new();
+        with.insert("@context".into(), Value::Array(context));
+        with.extend(std::mem::take(map));
+        *map = with;
+    }
+    Ok(with_versions(Json(event).into_response()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NamedQuery {
+    name: String,
+    query: Value,
+}
+
+fn check_query_name(name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(
+            "name: 1 to 64 characters of A-Z a-z 0-9 - _ .".into(),
+        ))
+    }
+}
+
+/// `POST /queries`: defines a named query.
+pub(crate) async fn create_query<S: Store>(
+    State(state): State<AppState<S>>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let named: NamedQuery = serde_json::from_slice(&body).map_err(ApiError::from_json)?;
+    check_query_name(&named.name)?;
+    let validator = oretrace_epcis_schema::EpcisValidator::shared()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    validator
+        .validate_query(&named.query)
+        .map_err(|violations| {
+            ApiError::SchemaViolations(
+                violations
+                    .into_iter()
+                    .map(|v| crate::error::Violation {
+                        pointer: format!("/query{}", v.pointer),
+                        message: v.message,
+                    })
+                    .collect(),
+            )
+        })?;
+    EventQuery::from_json(&named.query).map_err(query_error)?;
+    if !state
+        .epcis
+        .queries
+        .insert_new(named.name.clone(), named.query)
+    {
+        return Err(ApiError::Conflict(format!(
+            "a query named {} exists",
+            named.name
+        )));
+    }
+    let location = format!("/queries/{}", named.name);
+    Ok(with_versions(
+        (
+            StatusCode::CREATED,
+            [(
+                header::LOCATION,
+                HeaderValue::from_str(&location).map_err(|e| ApiError::internal(e.to_string()))?,
+            )],
+        )
+            .into_response(),
+    ))
+}
+
+/// `GET /queries`.
+pub(crate) async fn list_queries<S: Store>(State(state): State<AppState<S>>) -> Response {
+    let all: Vec<Value> = state
+        .epcis
+        .queries
+        .values()
+        .into_iter()
+        .map(|(name, query)| json!({"name": name, "query": query}))
+        .collect();
+    with_versions(Json(all).into_response())
+}
+
+fn stored_query<S: Store>(state: &AppState<S>, name: &str) -> Result<Value, ApiError> {
+    state
+        .epcis
+        .queries
+        .get(name)
+        .ok_or_else(|| ApiError::NotFound(format!("no query named {name}")))
+}
+
+/// `GET /queries/{name}`.
+pub(crate) async fn get_query<S: Store>(
+    State(state): State<AppState<S>>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let query = stored_query(&state, &name)?;
+    Ok(with_versions(
+        Json(json!({"name": name, "query": query})).into_response(),
+    ))
+}
+
+/// `DELETE /queries/{name}`.
+pub(crate) async fn delete_query<S: Store>(
+    State(state): State<AppState<S>>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    state
+        .epcis
+        .queries
+        .remove(&name)
+        .ok_or_else(|| ApiError::NotFound(format!("no query named {name}")))?;
+    Ok(with_versions(StatusCode::NO_CONTENT.into_response()))
+}
+
+/// `GET /queries/{name}/events`: the named query, paged. Only `perPage`
+/// and `nextPageToken` may be added.
+pub(crate) async fn query_events<S: Store>(
+    State(state): State<AppState<S>>,
+    uri: Uri,
+    Path(name): Path<String>,
+    Query(pairs): Query<Pairs>,
+) -> Result<Response, ApiError> {
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| !is_paging(k)) {
+        return Err(ApiError::BadRequest(format!(
+            "query: {k} cannot be added to a named query; only perPage and nextPageToken"
+        )));
+    }
+    let stored = stored_query(&state, &name)?;
+    let query = EventQuery::from_json(&stored)
+        .and_then(|q| q.and(EventQuery::from_pairs(&pairs)?))
+        .map_err(query_error)?;
+    answer(&state, query, &name, &uri, &pairs).await
+}

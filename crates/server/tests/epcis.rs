@@ -1,0 +1,895 @@
+//! The EPCIS 2.0 interface end to end, in-process: bearer tokens from
+//! signed challenges, detached document signatures, capture jobs and their
+//! error behaviours, the limits, queries, paging and named queries — on
+//! the official examples and on mineral-chain events.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::event::document_note;
+use oretrace_domain::values::Digest;
+use oretrace_domain::wire::RecordJson;
+use oretrace_domain::{Record, envelope};
+use oretrace_epcis_schema::EpcisValidator;
+use oretrace_ledger::ledger::{Ledger, LedgerConfig};
+use oretrace_ledger::memory::MemoryStore;
+use oretrace_ledger::{StateView, Store};
+use oretrace_server::{ServerConfig, router};
+use oretrace_tlog::note::NoteSigner;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+fn shared() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/epcis/examples")
+}
+
+fn example(name: &str) -> Value {
+    let path = shared().join(name);
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+/// The examples that are capture documents (the query document is not).
+fn example_documents() -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for dir in [shared(), shared().join("WithErrorDeclaration")] {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "jsonld") {
+                let doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+                out.push((
+                    path.file_name().unwrap().to_string_lossy().into_owned(),
+                    doc,
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn key(name: &str, seed: u8) -> NoteSigner {
+    NoteSigner::from_seed(name, [seed; 32]).unwrap()
+}
+
+fn signed(value: Value, signers: &[&NoteSigner]) -> SignedRecord {
+    let record = RecordJson::parse(value.to_string().as_bytes()).unwrap();
+    SignedRecord::sign(record, signers).unwrap()
+}
+
+fn party(id: &str, kind: &str, key: &NoteSigner) -> Value {
+    json!({"kind": "party", "id": id, "name": format!("Party {id}"), "party_kind": kind, "country": "PK",
+           "keys": [key.verifier().to_vkey()], "time": "2025-09-01T00:00:00Z", "figures": "illustrative"})
+}
+
+fn site(id: &str, operator: &str, kind: &str) -> Value {
+    json!({"kind": "site", "id": id, "name": format!("Site {id}"), "site_kind": kind, "operator": operator,
+           "country": "PK", "location": {"lat": "24.835", "lon": "66.982"}, "approximate": true,
+           "time": "2025-09-01T00:00:00Z", "figures": "illustrative"})
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+struct World {
+    ledger: Arc<Ledger<MemoryStore>>,
+    app: Router,
+    fwo: NoteSigner,
+    ussm: NoteSigner,
+    lab: NoteSigner,
+}
+
+async fn world_with(config: ServerConfig) -> World {
+    let operator = key("operator/1", 1);
+    let fwo = key("fwo/1", 2);
+    let ussm = key("ussm/1", 3);
+    let lab = key("lab/1", 4);
+    let ledger = Arc::new(
+        Ledger::start(
+            MemoryStore::new(),
+            key("registry.example/log", 9),
+            operator.verifier(),
+            LedgerConfig::default(),
+        )
+        .unwrap(),
+    );
+    for record in [
+        signed(
+            party("fwo", "state-controlled-company", &fwo),
+            &[&fwo, &operator],
+        ),
+        signed(party("ussm", "company", &ussm), &[&ussm, &operator]),
+        signed(party("lab", "laboratory", &lab), &[&lab, &operator]),
+        signed(site("fwo-chitral", "fwo", "mine"), &[&fwo]),
+        signed(site("ussm-madison", "ussm", "receiving-plant"), &[&ussm]),
+    ] {
+        ledger.submit(record).await.unwrap();
+    }
+    let app = router(ledger.clone(), config);
+    World {
+        ledger,
+        app,
+        fwo,
+        ussm,
+        lab,
+    }
+}
+
+async fn world() -> World {
+    world_with(ServerConfig::default()).await
+}
+
+impl World {
+    async fn call(&self, request: Request<Body>) -> Answer {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body: axum::body::to_bytes(body, usize::MAX).await.unwrap(),
+        }
+    }
+
+    async fn get(&self, uri: &str) -> Answer {
+        self.call(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    async fn token(&self, signer: &NoteSigner) -> String {
+        let key = format!("{}+{:08x}", signer.name(), signer.verifier().key_id());
+        let challenge = self
+            .call(
+                Request::post("/auth/challenge")
+                    .body(Body::from(json!({"key": key}).to_string()))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(challenge.status, StatusCode::OK, "{}", challenge.text());
+        let text = challenge.json()["challenge"].as_str().unwrap().to_owned();
+        let line = signature_line(signer, &text);
+        let answer = self
+            .call(
+                Request::post("/auth/token")
+                    .body(Body::from(
+                        json!({"challenge": text, "signature": line}).to_string(),
+                    ))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        answer.json()["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Posts a capture with a bearer token; returns the answer.
+    async fn capture_with_token(
+        &self,
+        token: &str,
+        body: &[u8],
+        behaviour: Option<&str>,
+    ) -> Answer {
+        let mut request = Request::post("/capture")
+            .header(header::CONTENT_TYPE, "application/ld+json")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if let Some(b) = behaviour {
+            request = request.header("GS1-Capture-Error-Behaviour", b);
+        }
+        self.call(request.body(Body::from(body.to_vec())).unwrap())
+            .await
+    }
+
+    /// Posts a capture with detached signatures.
+    async fn capture_signed(
+        &self,
+        signers: &[&NoteSigner],
+        body: &[u8],
+        behaviour: Option<&str>,
+    ) -> Answer {
+        let mut request =
+            Request::post("/capture").header(header::CONTENT_TYPE, "application/json");
+        let note = document_note(&Digest::of(body));
+        for s in signers {
+            request = request.header("Oretrace-Signature", signature_line(s, &note));
+        }
+        if let Some(b) = behaviour {
+            request = request.header("GS1-Capture-Error-Behaviour", b);
+        }
+        self.call(request.body(Body::from(body.to_vec())).unwrap())
+            .await
+    }
+
+    /// Waits for a capture job to finish; returns it.
+    async fn finished(&self, accepted: &Answer) -> Value {
+        assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.text());
+        let location = accepted.header("location").unwrap().to_owned();
+        for _ in 0..500 {
+            let job = self.get(&location).await.json();
+            if job["running"] == false {
+                return job;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("capture job {location} did not finish");
+    }
+
+    fn size(&self) -> u64 {
+        self.ledger.store().size().unwrap()
+    }
+}
+
+/// The signature line a signed note over `text` would carry, without the
+/// leading em dash.
+fn signature_line(signer: &NoteSigner, text: &str) -> String {
+    let note = signer.sign(text).unwrap().to_bytes();
+    let note = String::from_utf8(note).unwrap();
+    let line = note.lines().last().unwrap();
+    line.trim_start_matches('\u{2014}').trim().to_owned()
+}
+
+fn document(events: Vec<Value>) -> Value {
+    oretrace_epcis_map::document(events, "2026-11-26T00:00:00Z")
+}
+
+fn record_event(value: Value) -> Value {
+    let record = RecordJson::parse(value.to_string().as_bytes()).unwrap();
+    oretrace_epcis_map::event_of_record(&record).unwrap()
+}
+
+fn lot_record(id: &str) -> Value {
+    json!({"kind": "lot", "id": id, "commodity": "antimony", "form": "sample", "site": "fwo-chitral",
+           "wet_mass": {"value": "25", "unit": "kg"}, "moisture_percent": "4",
+           "time": "2025-09-02T00:00:00Z", "figures": "illustrative"})
+}
+
+fn shipment_record(id: &str, lots: &[&str]) -> Value {
+    json!({"kind": "shipment", "id": id, "lots": lots, "from": "fwo-chitral", "to": "ussm-madison",
+           "receiver": "ussm", "time": "2025-09-20T00:00:00Z", "figures": "illustrative"})
+}
+
+fn assert_query_document(doc: &Value) {
+    if let Err(v) = EpcisValidator::shared()
+        .unwrap()
+        .validate_query_document(doc)
+    {
+        panic!("not a valid EPCISQueryDocument: {v:?}\n{doc:#}");
+    }
+}
+
+fn results(doc: &Value) -> Vec<Value> {
+    doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn enc(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_example_is_captured_and_every_event_found_by_its_hash() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let mut total = 0;
+    for (name, doc) in example_documents() {
+        if name == "EPCISQueryDocument.jsonld" {
+            continue;
+        }
+        let body = serde_json::to_vec(&doc).unwrap();
+        let accepted = w.capture_with_token(&token, &body, None).await;
+        assert_eq!(accepted.header("GS1-EPCIS-Version"), Some("2.0.0"));
+        let job = w.finished(&accepted).await;
+        assert_eq!(job["success"], true, "{name}: {job:#}");
+        assert_eq!(job["capturedBy"], "fwo");
+        let hashes = oretrace_epcis::document_event_hashes(&doc).unwrap();
+        assert_eq!(
+            job["events"].as_array().unwrap().len(),
+            hashes.len(),
+            "{name}"
+        );
+        for (outcome, hash) in job["events"].as_array().unwrap().iter().zip(&hashes) {
+            assert_eq!(outcome["eventID"], hash.as_str());
+            let found = w.get(&format!("/events/{}", enc(hash))).await;
+            assert_eq!(found.status, StatusCode::OK, "{name}: {}", found.text());
+            // The event as returned hashes to the same id.
+            let event = found.json();
+            let again =
+                oretrace_epcis::event_hash(&event, &oretrace_epcis::Context::from_document(&event))
+                    .unwrap();
+            assert_eq!(&again, hash, "{name}");
+            total += usize::from(outcome["status"] == "captured");
+        }
+    }
+    // The variants of example 9.6.1 share events: those are duplicates.
+    assert!(total >= 10, "{total}");
+    // Every captured event is one entry, and the entry records who and how.
+    let entry = w.ledger.store().read_entries(5, 1).unwrap().remove(0);
+    let record = SignedRecord::from_entry(&entry).unwrap();
+    let Record::Event(e) = record.record() else {
+        panic!("not an event entry")
+    };
+    assert_eq!(e.captured_by.as_str(), "fwo");
+    assert!(matches!(
+        e.auth,
+        oretrace_domain::event::CaptureAuth::Token { .. }
+    ));
+    let _ = envelope::MAX_ENTRY_BYTES;
+}
+
+#[tokio::test]
+async fn the_query_document_is_captured_too() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let doc = example("EPCISQueryDocument.jsonld");
+    let job = w
+        .finished(
+            &w.capture_with_token(&token, &serde_json::to_vec(&doc).unwrap(), None)
+                .await,
+        )
+        .await;
+    assert_eq!(job["success"], true, "{job:#}");
+}
+
+#[tokio::test]
+async fn capture_and_query_round_trip_for_every_event_type() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let mut by_type: std::collections::BTreeMap<String, usize> = Default::default();
+    for (name, doc) in example_documents() {
+        if name == "EPCISQueryDocument.jsonld" {
+            continue;
+        }
+        let job = w
+            .finished(
+                &w.capture_with_token(&token, &serde_json::to_vec(&doc).unwrap(), None)
+                    .await,
+            )
+            .await;
+        for (event, outcome) in oretrace_epcis::document_events(&doc)
+            .unwrap()
+            .into_iter()
+            .zip(job["events"].as_array().unwrap())
+        {
+            if outcome["status"] == "captured" {
+                *by_type
+                    .entry(event["type"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
+            }
+        }
+    }
+    for (kind, count) in &by_type {
+        let answer = w
+            .get(&format!("/events?eventType={kind}&perPage=1000"))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        let doc = answer.json();
+        assert_query_document(&doc);
+        let events = results(&doc);
+        assert_eq!(events.len(), *count, "{kind}");
+        assert!(
+            events
+                .iter()
+                .all(|e| e["type"] == kind.as_str() && e["recordTime"].is_string())
+        );
+        let resource = w
+            .get(&format!("/eventTypes/{kind}/events?perPage=1000"))
+            .await
+            .json();
+        assert_eq!(results(&resource).len(), *count, "{kind}");
+    }
+    for kind in [
+        "ObjectEvent",
+        "AggregationEvent",
+        "TransactionEvent",
+        "TransformationEvent",
+        "AssociationEvent",
+    ] {
+        assert!(by_type.contains_key(kind), "no {kind} among the examples");
+    }
+    // A few parameters against the examples.
+    let shipping = results(
+        &w.get("/events?EQ_bizStep=shipping&perPage=1000")
+            .await
+            .json(),
+    );
+    assert!(!shipping.is_empty());
+    let by_path = results(&w.get("/bizSteps/shipping/events?perPage=1000").await.json());
+    assert_eq!(shipping.len(), by_path.len());
+    let before_2006 = results(
+        &w.get("/events?LT_eventTime=2006-01-01T00:00:00Z&perPage=1000")
+            .await
+            .json(),
+    );
+    assert!(
+        before_2006
+            .iter()
+            .all(|e| e["eventTime"].as_str().unwrap() < "2006")
+    );
+}
+
+#[tokio::test]
+async fn unknown_query_parameters_are_refused_by_name() {
+    let w = world().await;
+    for (uri, name) in [
+        ("/events?EQ_colour=red", "EQ_colour"),
+        ("/events?foo=1", "foo"),
+        ("/bizSteps/shipping/events?bar=2", "bar"),
+    ] {
+        let answer = w.get(uri).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(
+            answer.json()["detail"].as_str().unwrap().contains(name),
+            "{}",
+            answer.text()
+        );
+    }
+    let answer = w.get("/events?GE_eventTime=yesterday").await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.text().contains("GE_eventTime"));
+}
+
+#[tokio::test]
+async fn paging_returns_every_event_once() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    for (name, doc) in example_documents() {
+        if name == "EPCISQueryDocument.jsonld" {
+            continue;
+        }
+        w.finished(
+            &w.capture_with_token(&token, &serde_json::to_vec(&doc).unwrap(), None)
+                .await,
+        )
+        .await;
+    }
+    let all = results(&w.get("/events?perPage=1000").await.json());
+    assert!(all.len() > 10);
+    for order in [
+        "",
+        "&orderBy=eventTime&orderDirection=DESC",
+        "&orderBy=recordTime",
+    ] {
+        let mut seen = Vec::new();
+        let mut uri = format!("/events?perPage=3{order}");
+        let mut pages = 0;
+        loop {
+            let answer = w.get(&uri).await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+            let doc = answer.json();
+            assert_query_document(&doc);
+            let page = results(&doc);
+            assert!(page.len() <= 3);
+            seen.extend(
+                page.iter()
+                    .map(|e| e["eventID"].as_str().unwrap().to_owned()),
+            );
+            pages += 1;
+            match answer.header("link") {
+                Some(link) => {
+                    assert!(link.ends_with("; rel=\"next\""), "{link}");
+                    uri = link[1..link.find('>').unwrap()].to_owned();
+                }
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), all.len(), "{order}");
+        let unique: std::collections::BTreeSet<_> = seen.iter().collect();
+        assert_eq!(unique.len(), seen.len(), "{order}: an event came twice");
+        assert!(pages >= all.len() / 3, "{order}");
+        if order.contains("eventTime") {
+            let times: Vec<i64> = seen
+                .iter()
+                .map(|id| {
+                    let e = all.iter().find(|e| e["eventID"] == id.as_str()).unwrap();
+                    oretrace_epcis::query::timestamp_millis(e["eventTime"].as_str().unwrap())
+                        .unwrap()
+                })
+                .collect();
+            assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+        }
+    }
+    // A token is good only for the query that made it.
+    let first = w.get("/events?perPage=2").await;
+    let link = first.header("link").unwrap().to_owned();
+    let token_at = link.find("nextPageToken=").unwrap() + "nextPageToken=".len();
+    let token_value = &link[token_at..link.find('>').unwrap()];
+    let other = w
+        .get(&format!(
+            "/events?perPage=2&eventType=ObjectEvent&nextPageToken={token_value}"
+        ))
+        .await;
+    assert_eq!(other.status, StatusCode::BAD_REQUEST);
+    // eventCountLimit caps the whole result.
+    let capped = w
+        .get("/events?perPage=2&eventCountLimit=3&orderBy=eventTime")
+        .await;
+    assert_eq!(capped.status, StatusCode::OK, "{}", capped.text());
+    assert_eq!(results(&capped.json()).len(), 2);
+    let next = capped.header("link").unwrap().to_owned();
+    let second = w.get(&next[1..next.find('>').unwrap()]).await;
+    assert_eq!(results(&second.json()).len(), 1);
+    assert!(second.header("link").is_none());
+}
+
+#[tokio::test]
+async fn schema_violations_are_listed_with_pointers_and_nothing_is_written() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let mut doc = example("Example_9.6.1-ObjectEvent.jsonld");
+    doc["epcisBody"]["eventList"][0]["eventTime"] = json!("2005-04-03T20:33:31.116");
+    doc["epcisBody"]["eventList"][1]["action"] = json!("JUMP");
+    let before = w.size();
+    let answer = w
+        .capture_with_token(&token, &serde_json::to_vec(&doc).unwrap(), None)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+    let problem = answer.json();
+    let pointers: Vec<&str> = problem["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["pointer"].as_str().unwrap())
+        .collect();
+    assert!(
+        pointers.contains(&"/epcisBody/eventList/0/eventTime"),
+        "{pointers:?}"
+    );
+    assert!(
+        pointers
+            .iter()
+            .any(|p| p.starts_with("/epcisBody/eventList/1/action")),
+        "{pointers:?}"
+    );
+    assert_eq!(w.size(), before);
+    // Not JSON at all.
+    let answer = w.capture_with_token(&token, b"{not json", None).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn capture_needs_credentials_and_tokens_come_from_signed_challenges() {
+    let w = world().await;
+    let body = serde_json::to_vec(&example("Example_9.6.1-ObjectEvent.jsonld")).unwrap();
+    let none = w
+        .call(
+            Request::post("/capture")
+                .body(Body::from(body.clone()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    let bad = w.capture_with_token("0123", &body, None).await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    // A challenge is good once, and only with the key it was issued for.
+    let key = format!("fwo/1+{:08x}", w.fwo.verifier().key_id());
+    let challenge = w
+        .call(
+            Request::post("/auth/challenge")
+                .body(Body::from(json!({"key": key}).to_string()))
+                .unwrap(),
+        )
+        .await
+        .json()["challenge"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wrong = signature_line(&w.ussm, &challenge);
+    let answer = w
+        .call(
+            Request::post("/auth/token")
+                .body(Body::from(
+                    json!({"challenge": challenge, "signature": wrong}).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    let right = signature_line(&w.fwo, &challenge);
+    let answer = w
+        .call(
+            Request::post("/auth/token")
+                .body(Body::from(
+                    json!({"challenge": challenge, "signature": right}).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNAUTHORIZED,
+        "a used challenge was accepted again"
+    );
+    // Unknown keys get no challenge.
+    let answer = w
+        .call(
+            Request::post("/auth/challenge")
+                .body(Body::from(json!({"key": "nobody/1+00000001"}).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    // A detached signature by a key that did not sign these bytes.
+    let note = document_note(&Digest::of(b"other bytes"));
+    let answer = w
+        .call(
+            Request::post("/capture")
+                .header("Oretrace-Signature", signature_line(&w.fwo, &note))
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.text());
+}
+
+#[tokio::test]
+async fn the_limits_are_announced_and_enforced() {
+    let w = world_with(ServerConfig {
+        capture_max_events: 1,
+        capture_max_bytes: 4096,
+        ..ServerConfig::default()
+    })
+    .await;
+    let options = w
+        .call(Request::options("/capture").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(options.status, StatusCode::NO_CONTENT);
+    assert_eq!(options.header("GS1-EPCIS-Capture-Limit"), Some("1"));
+    assert_eq!(
+        options.header("GS1-EPCIS-Capture-File-Size-Limit"),
+        Some("4096")
+    );
+    let token = w.token(&w.fwo).await;
+    let two = serde_json::to_vec(&example("Example_9.6.1-ObjectEvent.jsonld")).unwrap();
+    let answer = w.capture_with_token(&token, &two, None).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        answer.text()
+    );
+    assert_eq!(answer.json()["limit"], 1);
+    let big = vec![b' '; 5000];
+    let answer = w.capture_with_token(&token, &big, None).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer.json()["limit"], 4096);
+    // Versions other than 2.0 are refused.
+    let answer = w
+        .call(
+            Request::post("/capture")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header("GS1-EPCIS-Version", "1.2")
+                .body(Body::from("{}"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::NOT_ACCEPTABLE);
+}
+
+#[tokio::test]
+async fn mineral_chain_events_follow_the_custody_rules_and_error_behaviours() {
+    let w = world().await;
+    let lot = "urn:oretrace:lot:fwo:sb-0001";
+    // fwo commissions a lot by capturing the event, signing the document.
+    let body = serde_json::to_vec(&document(vec![record_event(lot_record(lot))])).unwrap();
+    let job = w
+        .finished(&w.capture_signed(&[&w.fwo], &body, None).await)
+        .await;
+    assert_eq!(job["success"], true, "{job:#}");
+    let state = w.ledger.store().lot(lot).unwrap().expect("the lot exists");
+    assert_eq!(state.custodian, "fwo");
+    let entry_index = job["events"][0]["index"].as_u64().unwrap();
+    let entry = w
+        .ledger
+        .store()
+        .read_entries(entry_index, 1)
+        .unwrap()
+        .remove(0);
+    let record = SignedRecord::from_entry(&entry).unwrap();
+    let Record::Event(e) = record.record() else {
+        panic!()
+    };
+    // The entry carries fwo's detached signature, checkable against the body.
+    let oretrace_domain::event::CaptureAuth::Signed {
+        document: digest,
+        signatures,
+    } = &e.auth
+    else {
+        panic!("not signed")
+    };
+    assert_eq!(*digest, Digest::of(&body));
+    assert_eq!(signatures.len(), 1);
+
+    // ussm (not the custodian) ships it, in a document with a good event
+    // (ussm commissions its own lot? no: ussm has no site at fwo) — the
+    // rollback leaves nothing written.
+    let other = "urn:oretrace:lot:ussm:x-1";
+    let mut own = lot_record(other);
+    own["site"] = json!("ussm-madison");
+    let mixed = serde_json::to_vec(&document(vec![
+        record_event(own.clone()),
+        record_event(shipment_record("s-1", &[lot])),
+    ]))
+    .unwrap();
+    let before = w.size();
+    let job = w
+        .finished(&w.capture_signed(&[&w.ussm], &mixed, None).await)
+        .await;
+    assert_eq!(job["success"], false, "{job:#}");
+    assert_eq!(job["events"][0]["status"], "rolled-back");
+    assert_eq!(job["events"][1]["status"], "refused");
+    assert_eq!(job["errors"][0]["status"], 403, "{job:#}");
+    assert_eq!(job["errors"][0]["instance"], "/epcisBody/eventList/1");
+    assert_eq!(w.size(), before, "rollback wrote something");
+    assert!(w.ledger.store().lot(other).unwrap().is_none());
+    // proceed: the good event is written, the bad one reported.
+    let job = w
+        .finished(&w.capture_signed(&[&w.ussm], &mixed, Some("proceed")).await)
+        .await;
+    assert_eq!(job["success"], false);
+    assert_eq!(job["captureErrorBehaviour"], "proceed");
+    assert_eq!(job["events"][0]["status"], "captured");
+    assert_eq!(job["events"][1]["status"], "refused");
+    assert_eq!(w.size(), before + 1);
+    assert!(w.ledger.store().lot(other).unwrap().is_some());
+    // The same document again: the captured event is a duplicate, not an error.
+    let job = w
+        .finished(&w.capture_signed(&[&w.ussm], &mixed, Some("proceed")).await)
+        .await;
+    assert_eq!(job["events"][0]["status"], "duplicate");
+    assert_eq!(job["events"][0]["index"], before);
+    assert_eq!(w.size(), before + 1);
+    // The custodian ships it: accepted, the lot is in transit.
+    let ship = serde_json::to_vec(&document(vec![record_event(shipment_record(
+        "s-1",
+        &[lot],
+    ))]))
+    .unwrap();
+    let job = w
+        .finished(&w.capture_signed(&[&w.fwo], &ship, None).await)
+        .await;
+    assert_eq!(job["success"], true, "{job:#}");
+    let state = w.ledger.store().lot(lot).unwrap().unwrap();
+    assert_eq!(
+        serde_json::to_value(&state.status).unwrap(),
+        json!({"status": "in-transit", "shipment": "s-1"})
+    );
+    // The lot's events by EPC class.
+    let answer = w.get(&format!("/epcs/{}/events", enc(lot))).await;
+    let events = results(&answer.json());
+    assert_eq!(events.len(), 2, "{}", answer.text());
+    // An assay needs the custodian and the laboratory: co-signed documents.
+    let _ = &w.lab;
+}
+
+#[tokio::test]
+async fn post_events_captures_one_event_synchronously() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let mut event =
+        example("Example_9.6.1-ObjectEvent.jsonld")["epcisBody"]["eventList"][0].clone();
+    event["@context"] = json!(["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]);
+    let request = |event: &Value| {
+        Request::post("/events")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(event.to_string()))
+            .unwrap()
+    };
+    let answer = w.call(request(&event)).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    let location = answer.header("location").unwrap().to_owned();
+    let found = w.get(&location).await;
+    assert_eq!(found.status, StatusCode::OK);
+    let found = found.json();
+    let hash = oretrace_epcis::event_hash(&found, &oretrace_epcis::Context::from_document(&found))
+        .unwrap();
+    assert_eq!(answer.json()["eventID"], hash.as_str());
+    let again = w.call(request(&event)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    // A declared CBV eventID that is not the event's hash: captured under
+    // its true hash, the mismatch reported.
+    event["eventID"] = json!(format!("ni:///sha-256;{}?ver=CBV2.0", "0".repeat(64)));
+    event["eventTime"] = json!("2005-04-05T20:33:31.116-06:00");
+    let wrong = w.call(request(&event)).await;
+    assert_eq!(wrong.status, StatusCode::CREATED, "{}", wrong.text());
+    let body = wrong.json();
+    assert_ne!(body["eventID"], event["eventID"]);
+    assert!(
+        body["warnings"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("is not the event's CBV 2.0 hash")
+    );
+}
+
+#[tokio::test]
+async fn named_queries_are_defined_listed_run_and_deleted() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    for (name, doc) in example_documents() {
+        if name == "EPCISQueryDocument.jsonld" {
+            continue;
+        }
+        w.finished(
+            &w.capture_with_token(&token, &serde_json::to_vec(&doc).unwrap(), None)
+                .await,
+        )
+        .await;
+    }
+    let define = |body: Value| {
+        Request::post("/queries")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let answer = w
+        .call(define(
+            json!({"name": "objects", "query": {"eventType": ["ObjectEvent"]}}),
+        ))
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    assert_eq!(answer.header("location"), Some("/queries/objects"));
+    let again = w
+        .call(define(
+            json!({"name": "objects", "query": {"eventType": ["ObjectEvent"]}}),
+        ))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let bad = w
+        .call(define(
+            json!({"name": "bad", "query": {"EQ_colour": ["red"]}}),
+        ))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let listed = w.get("/queries").await.json();
+    assert_eq!(listed[0]["name"], "objects");
+    let doc = w.get("/queries/objects/events?perPage=1000").await.json();
+    assert_query_document(&doc);
+    assert_eq!(doc["epcisBody"]["queryResults"]["queryName"], "objects");
+    let direct = results(
+        &w.get("/events?eventType=ObjectEvent&perPage=1000")
+            .await
+            .json(),
+    );
+    assert_eq!(results(&doc).len(), direct.len());
+    let extra = w.get("/queries/objects/events?EQ_bizStep=shipping").await;
+    assert_eq!(extra.status, StatusCode::BAD_REQUEST);
+    let deleted = w
+        .call(
+            Request::delete("/queries/objects")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        w.get("/queries/objects/events").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
