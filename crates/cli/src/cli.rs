@@ -36,6 +36,58 @@ pub enum Command {
     /// GS1 EPCIS 2.0 documents: canonical event hashes and schema validation.
     #[command(subcommand)]
     Epcis(EpcisCommand),
+    /// Bearer tokens for EPCIS clients: sign a server challenge with a party key.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Capture an EPCIS 2.0 document into a server (each event one log entry) and wait for the job.
+    Import(ImportArgs),
+    /// Write a lot's events as one EPCIS 2.0 document (what `import` takes back).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Sign a challenge from the server with a registered key; print a bearer token.
+    Token {
+        /// Server base URL.
+        #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// The party's signing key file (from `oretrace keygen`).
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// An EPCISDocument (JSON / JSON-LD).
+    pub file: PathBuf,
+    /// Server base URL.
+    #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Sign the document with this party key (detached signature); repeat for co-signers
+    /// (an assay needs the custodian and the laboratory).
+    #[arg(long = "key", conflicts_with = "token")]
+    pub keys: Vec<PathBuf>,
+    /// Capture with a bearer token instead (from `oretrace auth token`).
+    #[arg(long, env = "ORETRACE_TOKEN")]
+    pub token: Option<String>,
+    /// GS1-Capture-Error-Behaviour: rollback (all or nothing), proceed or all.
+    #[arg(long, default_value = "rollback", value_parser = ["rollback", "proceed", "all"])]
+    pub error_behaviour: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The lot's id (a URI).
+    #[arg(long)]
+    pub lot: String,
+    /// Server base URL.
+    #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Output file (default stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,6 +21,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Record(cmd) => crate::ledger_cmds::record(cmd),
         Command::Rebuild(args) => crate::ledger_cmds::rebuild(&args),
         Command::Epcis(cmd) => epcis(cmd),
+        Command::Auth(crate::cli::AuthCommand::Token { server, key }) => {
+            crate::epcis_cmds::auth_token(&server, &key)
+        }
+        Command::Import(args) => crate::epcis_cmds::import(
+            &args.file,
+            &args.server,
+            &args.keys,
+            args.token.as_deref(),
+            &args.error_behaviour,
+        ),
+        Command::Export(args) => {
+            crate::epcis_cmds::export(&args.server, &args.lot, args.out.as_deref())
+        }
     }
 }
 

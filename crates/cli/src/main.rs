@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod epcis_cmds;
 mod ledger_cmds;
 mod scenario;
 

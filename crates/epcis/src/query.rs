@@ -257,14 +257,14 @@ impl EventQuery {
     /// matching events have `lower <= eventTime < upper`.
     #[must_use]
     pub fn event_time_range(&self) -> (Option<i64>, Option<i64>) {
-        self.time_range(TimeField::EventTime)
+        self.time_range(TimeField::Event)
     }
 
     /// `GE_recordTime` and `LT_recordTime` in milliseconds since the Unix
     /// epoch: matching events have `lower <= recordTime < upper`.
     #[must_use]
     pub fn record_time_range(&self) -> (Option<i64>, Option<i64>) {
-        self.time_range(TimeField::RecordTime)
+        self.time_range(TimeField::Record)
     }
 
     fn time_range(&self, wanted: TimeField) -> (Option<i64>, Option<i64>) {
@@ -457,9 +457,9 @@ impl Restriction {
                 millis,
             } => {
                 let time = match field {
-                    TimeField::EventTime => view.text("eventTime").and_then(timestamp_millis),
-                    TimeField::RecordTime => Some(record_time_ms),
-                    TimeField::ErrorDeclarationTime => view
+                    TimeField::Event => view.text("eventTime").and_then(timestamp_millis),
+                    TimeField::Record => Some(record_time_ms),
+                    TimeField::ErrorDeclaration => view
                         .error_declaration()
                         .and_then(|declaration| declaration.get("declarationTime"))
                         .and_then(Value::as_str)
@@ -678,9 +678,9 @@ impl IdLists {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TimeField {
-    EventTime,
-    RecordTime,
-    ErrorDeclarationTime,
+    Event,
+    Record,
+    ErrorDeclaration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -741,7 +741,7 @@ impl NumberTest {
             NumberTest::Le(bound) => value <= *bound,
             NumberTest::Lt(bound) => value < *bound,
             // Exact comparison of values parsed from decimal text is intended.
-            NumberTest::Eq(values) => values.iter().any(|wanted| *wanted == value),
+            NumberTest::Eq(values) => values.contains(&value),
         }
     }
 }
@@ -814,7 +814,7 @@ impl EpcPattern {
                     .strip_prefix(':')
             })
             .or_else(|| {
-                if self.scheme == "sgtinx" {
+                if self.scheme == "sgtin" {
                     value.strip_prefix("urn:epc:class:lgtin:")
                 } else {
                     None
@@ -1345,12 +1345,12 @@ impl Parser {
                 }
                 any_of(Field::Type, types)
             }
-            "GE_eventTime" => time(TimeField::EventTime, Bound::AtLeast),
-            "LT_eventTime" => time(TimeField::EventTime, Bound::Before),
-            "GE_recordTime" => time(TimeField::RecordTime, Bound::AtLeast),
-            "LT_recordTime" => time(TimeField::RecordTime, Bound::Before),
-            "GE_errorDeclarationTime" => time(TimeField::ErrorDeclarationTime, Bound::AtLeast),
-            "LT_errorDeclarationTime" => time(TimeField::ErrorDeclarationTime, Bound::Before),
+            "GE_eventTime" => time(TimeField::Event, Bound::AtLeast),
+            "LT_eventTime" => time(TimeField::Event, Bound::Before),
+            "GE_recordTime" => time(TimeField::Record, Bound::AtLeast),
+            "LT_recordTime" => time(TimeField::Record, Bound::Before),
+            "GE_errorDeclarationTime" => time(TimeField::ErrorDeclaration, Bound::AtLeast),
+            "LT_errorDeclarationTime" => time(TimeField::ErrorDeclaration, Bound::Before),
             "EQ_action" => {
                 let actions = input.list(name)?;
                 if let Some(bad) = actions

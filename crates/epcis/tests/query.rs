@@ -188,8 +188,11 @@ fn check(corpus: &[Event], cases: &[(&str, &[&str])]) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A query string and the labels of the events it matches.
+type Case = (&'static str, &'static [&'static str]);
+
 /// Per parameter family, the example events that match.
-const EXAMPLE_CASES: &[(&str, &[&str])] = &[
+const EXAMPLE_CASES: &[Case] = &[
     // eventType
     ("eventType=AggregationEvent", &["963#0"]),
     (
@@ -529,7 +532,7 @@ fn parameter_families_on_the_examples() {
 }
 
 /// Families the examples have no data for, on the event-hash vectors.
-const VECTOR_CASES: &[(&str, &[(&str, &[&str])])] = &[
+const VECTOR_CASES: &[(&str, &[Case])] = &[
     (
         "epcisDocWithVariousEventTypes",
         &[

@@ -1,0 +1,324 @@
+//! EPCIS client commands: `auth token` (a bearer token from a signed
+//! challenge), `import` (capture a document, signed by party keys or with
+//! a token, and wait for the job) and `export --lot` (a lot's events as one
+//! EPCISDocument that `import` takes back).
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use oretrace_domain::event::document_note;
+use oretrace_domain::values::Digest;
+use oretrace_domain::wire::RecordJson;
+use oretrace_tlog::note::NoteSigner;
+use serde_json::{Map, Value, json};
+
+use crate::commands::read_key;
+
+/// How long `import` waits for a capture job.
+const JOB_TIMEOUT: Duration = Duration::from_secs(600);
+
+pub(crate) fn client() -> anyhow::Result<reqwest::blocking::Client> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .context("building the HTTP client")
+}
+
+fn base(server: &str) -> &str {
+    server.trim_end_matches('/')
+}
+
+/// The signature line a signed note over `text` by `signer` carries,
+/// without the leading em dash: `<key name> <base64>`.
+pub(crate) fn signature_line(signer: &NoteSigner, text: &str) -> anyhow::Result<String> {
+    let note = signer.sign(text).context("signing")?.to_bytes();
+    let note = String::from_utf8(note).context("a signed note is UTF-8")?;
+    let line = note
+        .lines()
+        .last()
+        .context("a signed note has a signature line")?;
+    Ok(line.trim_start_matches('\u{2014}').trim().to_owned())
+}
+
+fn answer_json(response: reqwest::blocking::Response, what: &str) -> anyhow::Result<Value> {
+    let status = response.status();
+    let text = response.text().unwrap_or_default();
+    if !status.is_success() {
+        bail!("{what}: {status}: {text}");
+    }
+    serde_json::from_str(&text).with_context(|| format!("{what}: the answer is not JSON: {text}"))
+}
+
+/// Obtains a bearer token for `signer`'s key from `server`.
+pub(crate) fn token(server: &str, signer: &NoteSigner) -> anyhow::Result<(String, String)> {
+    let http = client()?;
+    let key = format!("{}+{:08x}", signer.name(), signer.verifier().key_id());
+    let challenge = answer_json(
+        http.post(format!("{}/auth/challenge", base(server)))
+            .header("content-type", "application/json")
+            .body(json!({"key": key}).to_string())
+            .send()
+            .context("asking for a challenge")?,
+        "challenge",
+    )?;
+    let text = challenge["challenge"]
+        .as_str()
+        .context("the challenge answer has no challenge")?;
+    let grant = answer_json(
+        http.post(format!("{}/auth/token", base(server)))
+            .header("content-type", "application/json")
+            .body(json!({"challenge": text, "signature": signature_line(signer, text)?}).to_string())
+            .send()
+            .context("asking for a token")?,
+        "token",
+    )?;
+    let token = grant["access_token"]
+        .as_str()
+        .context("the token answer has no access_token")?;
+    let party = grant["party"].as_str().unwrap_or("").to_owned();
+    Ok((token.to_owned(), party))
+}
+
+pub fn auth_token(server: &str, key: &Path) -> anyhow::Result<ExitCode> {
+    let signer = read_key(key)?;
+    let (token, party) = token(server, &signer)?;
+    eprintln!("token for party {party}, valid for an hour");
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How the importer proves who it is.
+#[derive(Debug)]
+pub(crate) enum Credentials<'a> {
+    /// Detached signatures over the document by these keys.
+    Keys(&'a [NoteSigner]),
+    Token(&'a str),
+}
+
+/// Captures `body` and waits for its job; returns the finished job.
+pub(crate) fn capture(
+    server: &str,
+    body: &[u8],
+    credentials: &Credentials<'_>,
+    behaviour: &str,
+) -> anyhow::Result<Value> {
+    let http = client()?;
+    let mut request = http
+        .post(format!("{}/capture", base(server)))
+        .header("content-type", "application/ld+json")
+        .header("GS1-EPCIS-Version", "2.0.0")
+        .header("GS1-CBV-Version", "2.0.0")
+        .header("GS1-Capture-Error-Behaviour", behaviour)
+        .body(body.to_vec());
+    match credentials {
+        Credentials::Keys(keys) => {
+            let note = document_note(&Digest::of(body));
+            for key in *keys {
+                request = request.header("Oretrace-Signature", signature_line(key, &note)?);
+            }
+        }
+        Credentials::Token(token) => {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+    }
+    let response = request.send().context("posting the document to /capture")?;
+    let status = response.status();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if status.as_u16() != 202 {
+        let text = response.text().unwrap_or_default();
+        bail!("capture refused: {status}: {text}");
+    }
+    let location = location.context("the capture answer has no Location")?;
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(20);
+    loop {
+        let job = answer_json(
+            http.get(format!("{}{location}", base(server)))
+                .send()
+                .context("reading the capture job")?,
+            "capture job",
+        )?;
+        if job["running"] == false {
+            return Ok(job);
+        }
+        if started.elapsed() > JOB_TIMEOUT {
+            bail!("capture job {location} still running after {JOB_TIMEOUT:?}");
+        }
+        std::thread::sleep(wait);
+        wait = (wait * 2).min(Duration::from_millis(500));
+    }
+}
+
+/// Prints a job's outcome; true if it succeeded.
+pub(crate) fn report(job: &Value) -> bool {
+    let events = job["events"].as_array().cloned().unwrap_or_default();
+    let count = |status: &str| events.iter().filter(|e| e["status"] == status).count();
+    println!(
+        "capture {}: {} events: {} captured, {} duplicates, {} refused, {} rolled back",
+        job["captureID"].as_str().unwrap_or("?"),
+        events.len(),
+        count("captured"),
+        count("duplicate"),
+        count("refused"),
+        count("rolled-back")
+    );
+    for w in job["warnings"].as_array().into_iter().flatten() {
+        eprintln!("warning: {}", w["detail"].as_str().unwrap_or(""));
+    }
+    for e in job["errors"].as_array().into_iter().flatten() {
+        eprintln!(
+            "refused: {} {}",
+            e["instance"].as_str().unwrap_or(""),
+            e["detail"].as_str().unwrap_or("")
+        );
+    }
+    job["success"] == true
+}
+
+pub fn import(
+    file: &Path,
+    server: &str,
+    keys: &[std::path::PathBuf],
+    token: Option<&str>,
+    behaviour: &str,
+) -> anyhow::Result<ExitCode> {
+    let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let signers: Vec<NoteSigner> = keys
+        .iter()
+        .map(|k| read_key(k))
+        .collect::<anyhow::Result<_>>()?;
+    let credentials = match (token, signers.is_empty()) {
+        (Some(t), true) => Credentials::Token(t),
+        (None, false) => Credentials::Keys(&signers),
+        _ => bail!("give either --key (one per signer) or --token"),
+    };
+    let job = capture(server, &body, &credentials, behaviour)?;
+    Ok(if report(&job) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Moves each event's `@context` into the document's when no prefix is
+/// bound two ways (otherwise it stays on the event).
+fn merge_context(context: &mut Vec<Value>, event: &mut Map<String, Value>) {
+    let Some(own) = event.remove("@context") else {
+        return;
+    };
+    let items: Vec<Value> = match &own {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    };
+    let bound = |context: &Vec<Value>, prefix: &str| -> Option<Value> {
+        context
+            .iter()
+            .filter_map(Value::as_object)
+            .find_map(|m| m.get(prefix).cloned())
+    };
+    let mut prefixes = Map::new();
+    for item in &items {
+        if let Value::Object(m) = item {
+            prefixes.extend(m.clone());
+        }
+    }
+    if prefixes
+        .iter()
+        .any(|(p, ns)| bound(context, p).is_some_and(|have| &have != ns))
+    {
+        event.insert("@context".into(), own);
+        return;
+    }
+    for item in items {
+        if item.is_string() && !context.contains(&item) {
+            context.push(item);
+        }
+    }
+    let new: Map<String, Value> = prefixes
+        .into_iter()
+        .filter(|(p, _)| bound(context, p).is_none())
+        .collect();
+    if !new.is_empty() {
+        context.push(Value::Object(new));
+    }
+}
+
+/// The events of a lot as an EPCISDocument: every entry concerning it,
+/// oldest first — captured events as captured, records as the events
+/// `oretrace-epcis-map` gives them.
+pub(crate) fn lot_document(server: &str, lot: &str) -> anyhow::Result<Value> {
+    let http = client()?;
+    let url = format!(
+        "{}/lots/{}",
+        base(server),
+        lot.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            })
+            .collect::<String>()
+    );
+    let view = answer_json(http.get(&url).send().with_context(|| format!("GET {url}"))?, "lot")?;
+    let mut context: Vec<Value> = match oretrace_epcis_map::context() {
+        Value::Array(items) => items,
+        other => vec![other],
+    };
+    let mut events = Vec::new();
+    for entry in view["events"].as_array().into_iter().flatten() {
+        let record: RecordJson = serde_json::from_value(entry["record"].clone())
+            .context("an entry of the lot is not a record")?;
+        let event = match record {
+            RecordJson::EpcisEvent { event, .. } => event,
+            other => {
+                let record = other.to_record().context("an entry of the lot")?;
+                match oretrace_epcis_map::event_of_record(&record) {
+                    Some(event) => event,
+                    None => continue,
+                }
+            }
+        };
+        let Value::Object(mut map) = event else {
+            continue;
+        };
+        merge_context(&mut context, &mut map);
+        events.push(Value::Object(map));
+    }
+    let mut document = oretrace_epcis_map::document(events, &now_utc());
+    document["@context"] = Value::Array(context);
+    Ok(document)
+}
+
+fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    oretrace_domain::values::Timestamp::from_unix(secs).to_string()
+}
+
+pub fn export(server: &str, lot: &str, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let document = lot_document(server, lot)?;
+    let text = serde_json::to_string_pretty(&document)? + "\n";
+    match out {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "{} events of {lot} written to {}",
+                document["epcisBody"]["eventList"]
+                    .as_array()
+                    .map_or(0, Vec::len),
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
