@@ -96,6 +96,9 @@ pub enum EpcisCommand {
     Hash {
         /// An EPCISDocument, EPCISQueryDocument or single event (JSON / JSON-LD).
         file: PathBuf,
+        /// After each hash, print the event's pre-hash string (the canonical text hashed).
+        #[arg(long)]
+        prehash: bool,
     },
     /// Validate a document against the EPCIS 2.0 JSON Schema; exit 1 listing each violation.
     Validate {

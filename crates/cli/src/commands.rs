@@ -249,11 +249,21 @@ fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
 
 fn epcis(cmd: EpcisCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        EpcisCommand::Hash { file } => {
+        EpcisCommand::Hash { file, prehash } => {
             let document = read_json(&file)?;
             let hashes = oretrace_epcis::document_event_hashes(&document)
                 .with_context(|| format!("hashing the events of {}", file.display()))?;
             let mut out = std::io::stdout().lock();
+            if prehash {
+                let context = oretrace_epcis::Context::from_document(&document);
+                let events = oretrace_epcis::document_events(&document)
+                    .with_context(|| format!("the events of {}", file.display()))?;
+                for (hash, event) in hashes.iter().zip(events) {
+                    writeln!(out, "{hash}")?;
+                    writeln!(out, "{}", oretrace_epcis::event_prehash(event, &context)?)?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             for hash in hashes {
                 writeln!(out, "{hash}")?;
             }

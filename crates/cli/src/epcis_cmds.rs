@@ -70,7 +70,9 @@ pub(crate) fn token(server: &str, signer: &NoteSigner) -> anyhow::Result<(String
     let grant = answer_json(
         http.post(format!("{}/auth/token", base(server)))
             .header("content-type", "application/json")
-            .body(json!({"challenge": text, "signature": signature_line(signer, text)?}).to_string())
+            .body(
+                json!({"challenge": text, "signature": signature_line(signer, text)?}).to_string(),
+            )
             .send()
             .context("asking for a token")?,
         "token",
@@ -94,7 +96,7 @@ pub fn auth_token(server: &str, key: &Path) -> anyhow::Result<ExitCode> {
 #[derive(Debug)]
 pub(crate) enum Credentials<'a> {
     /// Detached signatures over the document by these keys.
-    Keys(&'a [NoteSigner]),
+    Keys(&'a [&'a NoteSigner]),
     Token(&'a str),
 }
 
@@ -194,9 +196,10 @@ pub fn import(
         .iter()
         .map(|k| read_key(k))
         .collect::<anyhow::Result<_>>()?;
+    let refs: Vec<&NoteSigner> = signers.iter().collect();
     let credentials = match (token, signers.is_empty()) {
         (Some(t), true) => Credentials::Token(t),
-        (None, false) => Credentials::Keys(&signers),
+        (None, false) => Credentials::Keys(&refs),
         _ => bail!("give either --key (one per signer) or --token"),
     };
     let job = capture(server, &body, &credentials, behaviour)?;
@@ -251,7 +254,7 @@ fn merge_context(context: &mut Vec<Value>, event: &mut Map<String, Value>) {
 }
 
 /// The events of a lot as an EPCISDocument: every entry concerning it,
-/// oldest first — captured events as captured, records as the events
+/// by event time — captured events as captured, records as the events
 /// `oretrace-epcis-map` gives them.
 pub(crate) fn lot_document(server: &str, lot: &str) -> anyhow::Result<Value> {
     let http = client()?;
@@ -266,7 +269,12 @@ pub(crate) fn lot_document(server: &str, lot: &str) -> anyhow::Result<Value> {
             })
             .collect::<String>()
     );
-    let view = answer_json(http.get(&url).send().with_context(|| format!("GET {url}"))?, "lot")?;
+    let view = answer_json(
+        http.get(&url)
+            .send()
+            .with_context(|| format!("GET {url}"))?,
+        "lot",
+    )?;
     let mut context: Vec<Value> = match oretrace_epcis_map::context() {
         Value::Array(items) => items,
         other => vec![other],
@@ -291,6 +299,13 @@ pub(crate) fn lot_document(server: &str, lot: &str) -> anyhow::Result<Value> {
         merge_context(&mut context, &mut map);
         events.push(Value::Object(map));
     }
+    // In the order things happened (then the order they were logged): the
+    // same lot exported from two registries gives the same document.
+    events.sort_by_key(|e| {
+        e["eventTime"]
+            .as_str()
+            .and_then(oretrace_epcis::query::timestamp_millis)
+    });
     let mut document = oretrace_epcis_map::document(events, &now_utc());
     document["@context"] = Value::Array(context);
     Ok(document)
@@ -306,7 +321,7 @@ fn now_utc() -> String {
 
 pub fn export(server: &str, lot: &str, out: Option<&Path>) -> anyhow::Result<ExitCode> {
     let document = lot_document(server, lot)?;
-    let text = serde_json::to_string_pretty(&document)? + "\n";
+    let text = oretrace_epcis_map::to_json_text(&document, true) + "\n";
     match out {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;

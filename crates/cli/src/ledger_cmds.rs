@@ -109,63 +109,129 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         write_secret(&path, key.to_skey().as_bytes())?;
         Ok(key)
     })?;
-    let ledger = open_ledger(
+    let ledger = Arc::new(open_ledger(
         &args.data,
         "oretrace.example/demo",
         keys.operator.verifier(),
-    )?;
-    let loaded = if ledger.store().size()? == 0 {
-        let records = scenario::records(&keys)?;
-        let count = records.len();
-        for (i, outcome) in ledger.submit_all_blocking(records).into_iter().enumerate() {
-            outcome.map_err(|e| anyhow::anyhow!("scenario record {i} was refused: {e}"))?;
-        }
-        count
+    )?);
+    let fresh = ledger.store().size()? == 0;
+    // Without --no-serve the demo listens where asked; with it, on a
+    // loopback port of its own just long enough to load the scenario.
+    let listen = if args.no_serve {
+        "127.0.0.1:0"
+    } else {
+        args.listen.as_str()
+    };
+    let runtime = runtime()?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(listen))
+        .with_context(|| format!("listening on {listen}"))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = runtime.spawn(oretrace_server::serve(
+        ledger.clone(),
+        oretrace_server::ServerConfig::default(),
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let loaded = if fresh {
+        load_scenario(&ledger, &keys, &url)?
     } else {
         0
     };
     let (checkpoint, _) = ledger.checkpoint().map_err(|e| anyhow::anyhow!("{e}"))?;
     let vkey = ledger.vkey();
-    let banner = |url: &str| {
-        println!("oretrace demo: Pakistan's first critical-mineral shipment to the United States");
-        println!(
-            "Parties, places and dates are as reported; every quantity, grade, laboratory and"
-        );
-        println!(
-            "document reference is ILLUSTRATIVE and labelled so in every record (\"figures\")."
-        );
-        println!();
-        if loaded > 0 {
-            println!(
-                "loaded {loaded} signed records; log size {} root {}",
-                checkpoint.size(),
-                checkpoint.root()
-            );
-        } else {
-            println!(
-                "data in {} already loaded; log size {}",
-                args.data.display(),
-                checkpoint.size()
-            );
-        }
-        println!("log vkey:  {vkey}");
-        println!(
-            "keys:      {} (one per party, and the registry operator)",
-            keys_dir.display()
-        );
-        println!();
-        println!("Look:      {url}/lots   {url}/parties   {url}/sites   {url}/openapi.json");
-        println!("           {url}/lots/urn:oretrace:lot:fwo:sb-concentrate-0001");
-        println!("Verify:    oretrace verify {url} --vkey '{vkey}'");
-        println!(
-            "Receipt:   curl -s {url}/records/0/receipt > r.tlog-proof && oretrace verify --inclusion r.tlog-proof --vkey '{vkey}'"
-        );
+    let shown = if args.no_serve {
+        "http://<address>"
+    } else {
+        url.as_str()
     };
-    if args.no_serve {
-        banner("http://<address>");
-        return Ok(ExitCode::SUCCESS);
+    println!("oretrace demo: Pakistan's first critical-mineral shipment to the United States");
+    println!("Parties, places and dates are as reported; every quantity, grade, laboratory and");
+    println!("document reference is ILLUSTRATIVE and labelled so in every record (\"figures\").");
+    println!();
+    if loaded > 0 {
+        println!(
+            "loaded {loaded} signed records; log size {} root {}",
+            checkpoint.size(),
+            checkpoint.root()
+        );
+        println!(
+            "(parties and sites as signed records; the material's story as EPCIS 2.0 documents \
+             captured through {shown}/capture, signed by the parties)"
+        );
+    } else {
+        println!(
+            "data in {} already loaded; log size {}",
+            args.data.display(),
+            checkpoint.size()
+        );
     }
-    run_server(ledger, &args.listen, banner)
+    println!("log vkey:  {vkey}");
+    println!(
+        "keys:      {} (one per party, and the registry operator)",
+        keys_dir.display()
+    );
+    println!();
+    println!("Look:      {shown}/lots   {shown}/parties   {shown}/sites   {shown}/openapi.json");
+    println!("           {shown}/lots/urn:oretrace:lot:fwo:sb-concentrate-0001");
+    println!("EPCIS:     {shown}/events?EQ_bizStep=shipping   {shown}/bizSteps/receiving/events");
+    println!(
+        "Export:    oretrace export --server {shown} --lot urn:oretrace:lot:fwo:sb-concentrate-0001"
+    );
+    println!("Verify:    oretrace verify {shown} --vkey '{vkey}'");
+    println!(
+        "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && oretrace verify --inclusion r.tlog-proof --vkey '{vkey}'"
+    );
+    if !args.no_serve {
+        runtime.block_on(async {
+            let _ = tokio::signal::ctrl_c().await;
+        });
+    }
+    let _ = stop.send(());
+    runtime
+        .block_on(server)
+        .context("the server task")?
+        .context("serving")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the scenario: master data as signed records, then every EPCIS
+/// document through `POST /capture` at `url`, as `oretrace import` does.
+fn load_scenario<S: Store>(
+    ledger: &Ledger<S>,
+    keys: &ScenarioKeys,
+    url: &str,
+) -> anyhow::Result<usize> {
+    let plan = scenario::load(keys)?;
+    let mut count = plan.master.len();
+    for (i, outcome) in ledger
+        .submit_all_blocking(plan.master)
+        .into_iter()
+        .enumerate()
+    {
+        outcome.map_err(|e| anyhow::anyhow!("scenario record {i} was refused: {e}"))?;
+    }
+    for (names, document) in &plan.documents {
+        let signers: Vec<&NoteSigner> = names
+            .iter()
+            .map(|n| keys.by_name(n))
+            .collect::<anyhow::Result<_>>()?;
+        let body = oretrace_epcis_map::to_json_text(document, true).into_bytes();
+        let job = crate::epcis_cmds::capture(
+            url,
+            &body,
+            &crate::epcis_cmds::Credentials::Keys(&signers),
+            "rollback",
+        )?;
+        if job["success"] != true {
+            bail!("the scenario document signed by {names:?} was refused: {job:#}");
+        }
+        count += job["events"].as_array().map_or(0, Vec::len);
+    }
+    Ok(count)
 }
 
 pub fn record(cmd: RecordCommand) -> anyhow::Result<ExitCode> {

@@ -557,6 +557,61 @@ pub fn records(keys: &ScenarioKeys) -> anyhow::Result<Vec<SignedRecord>> {
     Ok(out)
 }
 
+/// The scenario as the demo loads it: parties and sites as signed records
+/// (master data, no EPCIS event states them), then the material's story as
+/// EPCIS 2.0 documents captured through the EPCIS interface like any
+/// client's, each signed (detached signatures) by the parties its events
+/// need: consecutive events with the same signers share a document.
+#[derive(Debug)]
+pub struct Load {
+    pub master: Vec<SignedRecord>,
+    /// (key names of the signers, the EPCISDocument)
+    pub documents: Vec<(Vec<String>, Value)>,
+}
+
+pub fn load(keys: &ScenarioKeys) -> anyhow::Result<Load> {
+    let mut master = Vec::new();
+    let mut groups: Vec<(Vec<String>, Vec<Value>)> = Vec::new();
+    for signed in records(keys)? {
+        match signed.record() {
+            Record::Party(_) | Record::Site(_) => master.push(signed),
+            record => {
+                let names: Vec<String> =
+                    signed.signatures().iter().map(|s| s.name.clone()).collect();
+                let event = oretrace_epcis_map::event_of_record(record).ok_or_else(|| {
+                    anyhow::anyhow!("a {} record has no EPCIS event", record.kind())
+                })?;
+                match groups.last_mut() {
+                    Some((n, events)) if *n == names => events.push(event),
+                    _ => groups.push((names, vec![event])),
+                }
+            }
+        }
+    }
+    let documents = groups
+        .into_iter()
+        .map(|(names, events)| {
+            let created = events
+                .last()
+                .and_then(|e| e["eventTime"].as_str())
+                .unwrap_or("2025-09-01T00:00:00Z")
+                .to_owned();
+            (names, oretrace_epcis_map::document(events, &created))
+        })
+        .collect();
+    Ok(Load { master, documents })
+}
+
+impl ScenarioKeys {
+    /// The key with this name (the registry operator's or a party's).
+    pub fn by_name(&self, name: &str) -> anyhow::Result<&NoteSigner> {
+        std::iter::once(&self.operator)
+            .chain(self.parties.iter().map(|(_, k)| k))
+            .find(|k| k.name() == name)
+            .ok_or_else(|| anyhow::anyhow!("no scenario key named {name}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,7 +51,7 @@ pub const NAMESPACE: &str = "https://oretrace.org/epcis/";
 /// are read as if `{"oretrace": NAMESPACE}` were declared.
 pub const PREFIX: &str = "oretrace";
 /// The GS1 EPCIS 2.0 JSON-LD context [`context`] names.
-pub const GS1_CONTEXT: &str = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld";
+pub const GS1_CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
 
 /// The JSON-LD `@context` oretrace writes:
 /// `[GS1_CONTEXT, {"oretrace": NAMESPACE}]`.
@@ -124,4 +124,73 @@ pub fn document(events: Vec<Value>, creation_date: &str) -> Value {
         "creationDate": creation_date,
         "epcisBody": {"eventList": events},
     })
+}
+
+/// JSON text for an EPCIS document or event with its members in the
+/// conventional order: `@context`, then `type`, then the others by name.
+/// Member order means nothing to JSON-LD, but the reference event-hash
+/// implementation (PyPI `epcis-event-hash-generator` 1.9.3) renders a
+/// business transaction, source or destination by its first two members
+/// in document order: with `type` first, every reader hashes what oretrace
+/// writes the same way. Two-space indentation when `pretty`.
+pub fn to_json_text(value: &Value, pretty: bool) -> String {
+    let mut out = String::new();
+    write_ordered(value, pretty, 0, &mut out);
+    out
+}
+
+fn write_ordered(value: &Value, pretty: bool, depth: usize, out: &mut String) {
+    let newline = |out: &mut String, depth: usize| {
+        if pretty {
+            out.push('\n');
+            out.push_str(&"  ".repeat(depth));
+        }
+    };
+    match value {
+        Value::Object(map) => {
+            if map.is_empty() {
+                out.push_str("{}");
+                return;
+            }
+            let rank = |k: &str| match k {
+                "@context" => 0,
+                "type" => 1,
+                _ => 2,
+            };
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                if pretty {
+                    out.push(' ');
+                }
+                write_ordered(&map[k], pretty, depth + 1, out);
+            }
+            newline(out, depth);
+            out.push('}');
+        }
+        Value::Array(items) => {
+            if items.is_empty() {
+                out.push_str("[]");
+                return;
+            }
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                write_ordered(item, pretty, depth + 1, out);
+            }
+            newline(out, depth);
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
 }

@@ -25,7 +25,7 @@ fn significant_digits(value: &Decimal) -> u32 {
     if mantissa == 0 {
         return 1;
     }
-    while mantissa % 10 == 0 {
+    while mantissa.is_multiple_of(10) {
         mantissa /= 10;
     }
     mantissa.ilog10() + 1

@@ -413,6 +413,13 @@ fn moisture(value: &Value, field: &str) -> Result<Decimal, MapError> {
     percent(decimal_of(value, field)?, true).map_err(|e| MapError::domain(field, e))
 }
 
+/// One sensor report, with the method its element's metadata gives.
+struct Report<'a> {
+    path: String,
+    map: &'a Map<String, Value>,
+    metadata_method: Option<&'a Value>,
+}
+
 /// One event being read.
 struct Event<'a> {
     reader: &'a Reader,
@@ -494,7 +501,7 @@ impl<'a> Event<'a> {
         if !ilmd.is_empty() {
             return self.lot(ilmd);
         }
-        if self.is_assay(fields)? {
+        if self.is_assay(fields) {
             return self.assay(fields);
         }
         Ok((Vec::new(), NO_SHAPE))
@@ -536,9 +543,7 @@ impl<'a> Event<'a> {
         Ok((records, "a commissioning event"))
     }
 
-    fn reports(
-        &self,
-    ) -> Result<Vec<(String, &'a Map<String, Value>, Option<&'a Value>)>, MapError> {
+    fn reports(&self) -> Result<Vec<Report<'a>>, MapError> {
         let mut out = Vec::new();
         for (i, element) in array(self.map.get("sensorElementList"), "sensorElementList")?
             .iter()
@@ -555,7 +560,11 @@ impl<'a> Event<'a> {
                 .enumerate()
             {
                 let field = format!("{reports_field}[{j}]");
-                out.push((field.clone(), object(report, &field)?, method));
+                out.push(Report {
+                    map: object(report, &field)?,
+                    path: field,
+                    metadata_method: method,
+                });
             }
         }
         Ok(out)
@@ -568,18 +577,20 @@ impl<'a> Event<'a> {
         substance.strip_prefix(&analyte_prefix()).map(str::to_owned)
     }
 
-    fn is_assay(&self, fields: &Fields) -> Result<bool, MapError> {
+    fn is_assay(&self, fields: &Fields) -> bool {
         if fields.has("laboratory") || fields.has("basis") {
-            return Ok(true);
+            return true;
         }
-        for (_, report, _) in self.reports()? {
-            if self.analyte_formula(report).is_some()
-                || report.keys().any(|k| self.reader.local(k).is_some())
+        // A malformed sensor list marks nothing: a GS1 event that is not the
+        // registry's reads as no records whatever its shape.
+        for report in self.reports().unwrap_or_default() {
+            if self.analyte_formula(report.map).is_some()
+                || report.map.keys().any(|k| self.reader.local(k).is_some())
             {
-                return Ok(true);
+                return true;
             }
         }
-        Ok(false)
+        false
     }
 
     fn certificate(&self) -> Result<Digest, MapError> {
@@ -651,7 +662,12 @@ impl<'a> Event<'a> {
         let certificate = self.certificate()?;
         let time = self.time()?;
         let mut records = Vec::new();
-        for (path, report, metadata_method) in self.reports()? {
+        for Report {
+            path,
+            map: report,
+            metadata_method,
+        } in self.reports()?
+        {
             let mut report_fields = Fields::of(self.reader, report, &path)?;
             let Some(formula) = self.analyte_formula(report) else {
                 report_fields.finish("a sensor report without an oretrace analyte")?;

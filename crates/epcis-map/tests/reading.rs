@@ -276,6 +276,9 @@ fn moves_and_lots_follow_the_event_not_the_shape() {
                 .contains(&"urn:epc:id:sscc:0614141.1234567890".to_owned())
         );
     }
+    // A malformed sensor list on a GS1 event is not the registry's concern.
+    let mapped = plain(json!({"bizStep": "inspecting", "sensorElementList": {"sensorReport": []}}));
+    assert_eq!((mapped.records.len(), mapped.moves), (0, false));
     // A receiving event without oretrace:shipment is a GS1 event only.
     let mut event = event_of_record(&common::export_receipt()).unwrap();
     event.as_object_mut().unwrap().remove("oretrace:shipment");

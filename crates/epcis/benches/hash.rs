@@ -39,9 +39,9 @@
 //!   (warm-up), then times only the hashing passes over the set until they
 //!   take at least 1 s (at least one pass), so interpreter start-up and
 //!   imports are not counted. The ids of its first pass must equal
-//!   oretrace's, or the bench fails. The reference keeps the documents' namespace
-//!   prefixes in a module global; the script clears it before each
-//!   document, as one process per document would.
+//!   oretrace's, or the bench fails. The reference keeps the documents'
+//!   namespace prefixes in a module global; the script clears it before
+//!   each document, as one process per document would.
 //!
 //! oretrace is measured in repetitions interleaved with the SHA-256 bound,
 //! half of them before and half after the reference's run, and the medians
@@ -54,11 +54,12 @@
 //! cannot run inside criterion, and its figure and ours must come from the
 //! same run.
 //!
-//! Quick mode (`-- --test`, `cargo test --benches`, nextest, or
+//! Quick mode (`-- --test`, `cargo test --benches`, or
 //! `ORETRACE_BENCH_QUICK=1`): a 200-event generated document, one
 //! repetition, the reference timed for 0.1 s; it checks that everything
 //! works (including agreement with the reference) in a few seconds. Its
-//! figures are not meant to be quoted.
+//! figures are not meant to be quoted. Asked for its list (`--list`, as
+//! nextest does), it lists nothing, like the other plain-timing benches.
 //!
 //! Run: `cargo bench -p oretrace-epcis --bench hash`.
 
@@ -288,23 +289,13 @@ fn generated_document(n: usize) -> String {
         ("shipping", "in_transit"),
         ("receiving", "in_progress"),
     ];
+    // Analytes (InChIKeys of Sb, ZnO, As, Pb) with their grade units:
+    // percent (P1) or ppm (59).
     const ANALYTES: [(&str, &str); 4] = [
-        (
-            "https://identifiers.org/inchikey:WATWJIUSRGPENY-UHFFFAOYSA-N",
-            "P1",
-        ), // Sb
-        (
-            "https://identifiers.org/inchikey:XLOMVQKBTHCTTD-UHFFFAOYSA-N",
-            "P1",
-        ), // Zn
-        (
-            "https://identifiers.org/inchikey:RQNWIZPPADIBDY-UHFFFAOYSA-N",
-            "59",
-        ), // As
-        (
-            "https://identifiers.org/inchikey:WABPQHHGFIMREM-UHFFFAOYSA-N",
-            "59",
-        ), // Pb
+        ("WATWJIUSRGPENY-UHFFFAOYSA-N", "P1"),
+        ("XLOMVQKBTHCTTD-UHFFFAOYSA-N", "P1"),
+        ("RQNWIZPPADIBDY-UHFFFAOYSA-N", "59"),
+        ("WABPQHHGFIMREM-UHFFFAOYSA-N", "59"),
     ];
     let mut out = String::with_capacity(n * 2_600);
     out.push_str(
@@ -370,7 +361,7 @@ fn generated_document(n: usize) -> String {
             let value = format!("{}.{:02}", centi / 100, centi % 100);
             write!(
                 out,
-                r#"{{"type":"MassConcentration","chemicalSubstance":"{substance}","value":{value},"uom":"{uom}"}}"#
+                r#"{{"type":"MassConcentration","chemicalSubstance":"https://identifiers.org/inchikey:{substance}","value":{value},"uom":"{uom}"}}"#
             )
             .unwrap();
         }

@@ -194,11 +194,21 @@ pub(crate) fn event_changes(
         for lot_id in &mapped.lots {
             if let Some(lot) = local.lot(lot_id)? {
                 if mapped.records.is_empty() && mapped.moves {
-                    require_signer(
-                        &signers,
-                        &lot.custodian,
-                        &format!("an event that moves lot {lot_id} (its custodian)"),
-                    )?;
+                    // Its custodian; or, while it travels, the receiver the
+                    // shipment names (a plain GS1 arriving/receiving event).
+                    let receiver = match &lot.status {
+                        crate::state::LotStatus::InTransit { shipment } => {
+                            local.shipment(shipment)?.map(|s| s.receiver)
+                        }
+                        _ => None,
+                    };
+                    if !receiver.is_some_and(|r| signers.parties.contains(&r)) {
+                        require_signer(
+                            &signers,
+                            &lot.custodian,
+                            &format!("an event that moves lot {lot_id} (its custodian)"),
+                        )?;
+                    }
                 }
                 changes.push(Change::LotEvent {
                     lot: lot_id.clone(),

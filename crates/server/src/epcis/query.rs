@@ -251,7 +251,7 @@ async fn answer<S: Store>(
             }
         }
     });
-    let mut response = Json(document).into_response();
+    let mut response = epcis_json(&document);
     let more = next.filter(|_| count_limit.is_none_or(|l| total < l));
     if let Some((key, index)) = more {
         let token = format!("{key}_{index}_{total}_{fp}");
@@ -392,7 +392,20 @@ pub(crate) async fn event<S: Store>(
         with.extend(std::mem::take(map));
         *map = with;
     }
-    Ok(with_versions(Json(event).into_response()))
+    Ok(with_versions(epcis_json(&event)))
+}
+
+/// An EPCIS JSON body, `@context` and `type` first (see
+/// [`oretrace_epcis_map::to_json_text`]).
+fn epcis_json(value: &Value) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        oretrace_epcis_map::to_json_text(value, false),
+    )
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]
