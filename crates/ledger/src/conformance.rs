@@ -6,8 +6,8 @@ use oretrace_domain::wire::{MassJson, Number, RecordJson};
 use oretrace_tlog::hash::{Hash, leaf_hash};
 use oretrace_tlog::tree::NodeId;
 
-use crate::state::{Change, KeyState, LotState, LotStatus, PartyState};
-use crate::store::{Batch, EntryRow, Store};
+use crate::state::{Change, EventState, KeyState, LotState, LotStatus, PartyState};
+use crate::store::{Batch, EntryRow, EventOrder, EventSelect, Store};
 
 fn row(index: u64) -> EntryRow {
     EntryRow {
@@ -77,6 +77,120 @@ pub fn run_all<S: Store>(fresh: impl Fn() -> S) {
     gaps_and_replays_write_nothing(&fresh());
     checkpoint_swaps_only_from_the_expected_one(&fresh());
     projections_clear_and_reapply(&fresh());
+    events_select_by_terms_ranges_order_and_cursor(&fresh());
+}
+
+fn event(index: u64, event_time: i64, record_time: i64, terms: &[&str]) -> EventState {
+    EventState {
+        index,
+        event_id: format!("ni:///sha-256;{index:064x}?ver=CBV2.0"),
+        event_type: "ObjectEvent".into(),
+        event_time,
+        record_time,
+        terms: terms.iter().map(|t| (*t).to_owned()).collect(),
+        captured_by: "fwo".into(),
+        capture: "c1".into(),
+        event: format!("{{\"n\":{index}}}"),
+    }
+}
+
+/// Captured events: stored with their entries, found by id, selected by
+/// any of a set of terms, by time ranges, in each order and direction,
+/// after a cursor, up to a limit; cleared with the projections.
+pub fn events_select_by_terms_ranges_order_and_cursor<S: Store>(store: &S) {
+    // Event times run backwards to the index, record times forwards, so
+    // that each order is distinguishable.
+    let events: Vec<EventState> = (0..10)
+        .map(|i| {
+            let terms: Vec<&str> = match i % 3 {
+                0 => vec!["bizStep=shipping", "type=ObjectEvent"],
+                1 => vec!["bizStep=receiving", "type=ObjectEvent"],
+                _ => vec!["type=ObjectEvent"],
+            };
+            event(i, 1000 - i as i64 * 10, 5000 + i as i64, &terms)
+        })
+        .collect();
+    let mut b = batch(0, 10);
+    b.changes = events.iter().cloned().map(Change::PutEvent).collect();
+    store.integrate(&b).unwrap();
+    assert_eq!(
+        store.event(&events[4].event_id).unwrap().as_ref(),
+        Some(&events[4])
+    );
+    assert_eq!(store.event("ni:///nothing").unwrap(), None);
+    let indexes = |select: &EventSelect| -> Vec<u64> {
+        store
+            .select_events(select)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.index)
+            .collect()
+    };
+    let all = EventSelect {
+        limit: 100,
+        ..EventSelect::default()
+    };
+    assert_eq!(indexes(&all), (0..10).collect::<Vec<_>>());
+    let shipping_or_receiving = EventSelect {
+        any_terms: Some(vec!["bizStep=shipping".into(), "bizStep=receiving".into()]),
+        ..all.clone()
+    };
+    assert_eq!(indexes(&shipping_or_receiving), vec![0, 1, 3, 4, 6, 7, 9]);
+    let none = EventSelect {
+        any_terms: Some(vec![]),
+        ..all.clone()
+    };
+    assert!(indexes(&none).is_empty());
+    // [from, to) on event time: 1000, 990, … 910 — [950, 980) is 4, 3, 2 by index.
+    let window = EventSelect {
+        event_time: (Some(950), Some(980)),
+        ..all.clone()
+    };
+    assert_eq!(indexes(&window), vec![3, 4, 5]);
+    let recorded = EventSelect {
+        record_time: (Some(5007), None),
+        ..all.clone()
+    };
+    assert_eq!(indexes(&recorded), vec![7, 8, 9]);
+    // Orders, directions, cursors and limits.
+    let by_event_time = EventSelect {
+        order: EventOrder::EventTime,
+        limit: 3,
+        ..all.clone()
+    };
+    assert_eq!(indexes(&by_event_time), vec![9, 8, 7]);
+    let next = EventSelect {
+        after: Some((930, 7)),
+        ..by_event_time.clone()
+    };
+    assert_eq!(indexes(&next), vec![6, 5, 4]);
+    let descending = EventSelect {
+        order: EventOrder::RecordTime,
+        descending: true,
+        after: Some((5005, 5)),
+        limit: 2,
+        ..all.clone()
+    };
+    assert_eq!(indexes(&descending), vec![4, 3]);
+    let by_index_after = EventSelect {
+        after: Some((6, 6)),
+        any_terms: Some(vec!["type=ObjectEvent".into()]),
+        ..all.clone()
+    };
+    assert_eq!(indexes(&by_index_after), vec![7, 8, 9]);
+    store.clear_projections().unwrap();
+    assert!(indexes(&all).is_empty());
+    assert_eq!(store.event(&events[4].event_id).unwrap(), None);
+    store
+        .apply_changes(
+            &events
+                .iter()
+                .cloned()
+                .map(Change::PutEvent)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    assert_eq!(indexes(&shipping_or_receiving).len(), 7);
 }
 
 pub fn empty_store<S: Store>(store: &S) {
