@@ -59,6 +59,10 @@ pub enum ApiError {
     /// A capture with more events than the capture limit (413).
     #[error("the document holds {count} events, at most {limit} may be captured at once")]
     TooManyEvents { count: usize, limit: usize },
+    /// More events match than the query's `maxEventCount` (413, the EPCIS
+    /// QueryTooLargeException).
+    #[error("more than {limit} events match the query (maxEventCount)")]
+    QueryTooLarge { limit: u64 },
     /// The named resource exists already (409).
     #[error("{0}")]
     Conflict(String),
@@ -251,6 +255,15 @@ impl ApiError {
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "capture-limit",
                     "Too many events",
+                    self.to_string(),
+                )
+            },
+            ApiError::QueryTooLarge { limit } => Problem {
+                limit: Some(*limit),
+                ..p(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "query-too-large",
+                    "QueryTooLargeException",
                     self.to_string(),
                 )
             },

@@ -536,6 +536,19 @@ async fn paging_returns_every_event_once() {
     let second = w.get(&next[1..next.find('>').unwrap()]).await;
     assert_eq!(results(&second.json()).len(), 1);
     assert!(second.header("link").is_none());
+    // maxEventCount: all in one answer, or QueryTooLarge.
+    let n = all.len();
+    let whole = w.get(&format!("/events?maxEventCount={n}")).await;
+    assert_eq!(whole.status, StatusCode::OK, "{}", whole.text());
+    assert_eq!(results(&whole.json()).len(), n);
+    let too_many = w.get(&format!("/events?maxEventCount={}", n - 1)).await;
+    assert_eq!(
+        too_many.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        too_many.text()
+    );
+    assert_eq!(too_many.json()["limit"], n - 1);
 }
 
 #[tokio::test]
@@ -845,9 +858,19 @@ async fn named_queries_are_defined_listed_run_and_deleted() {
     }
     let define = |body: Value| {
         Request::post("/queries")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .body(Body::from(body.to_string()))
             .unwrap()
     };
+    // Defining a query takes a token.
+    let anonymous = w
+        .call(
+            Request::post("/queries")
+                .body(Body::from(json!({"name": "x", "query": {}}).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     let answer = w
         .call(define(
             json!({"name": "objects", "query": {"eventType": ["ObjectEvent"]}}),
@@ -880,13 +903,16 @@ async fn named_queries_are_defined_listed_run_and_deleted() {
     assert_eq!(results(&doc).len(), direct.len());
     let extra = w.get("/queries/objects/events?EQ_bizStep=shipping").await;
     assert_eq!(extra.status, StatusCode::BAD_REQUEST);
-    let deleted = w
-        .call(
-            Request::delete("/queries/objects")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    // Only the party that defined it may delete it.
+    let other = w.token(&w.ussm).await;
+    let delete = |token: &str| {
+        Request::delete("/queries/objects")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(w.call(delete(&other)).await.status, StatusCode::FORBIDDEN);
+    let deleted = w.call(delete(&token)).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert_eq!(
         w.get("/queries/objects/events").await.status,

@@ -177,9 +177,25 @@ async fn answer<S: Store>(
         .unwrap_or(DEFAULT_PER_PAGE)
         .clamp(1, MAX_PER_PAGE) as u64;
     let returned = cursor.as_ref().map_or(0, |c| c.returned);
-    let want = match query.event_count_limit() {
-        Some(limit) => per_page.min(limit.saturating_sub(returned)),
-        None => per_page,
+    // maxEventCount: the whole result in one answer, or QueryTooLarge if
+    // more than that many events match.
+    let max_count = query.max_event_count();
+    if let Some(max) = max_count {
+        if max > u64::from(MAX_PER_PAGE) {
+            return Err(ApiError::BadRequest(format!(
+                "query: maxEventCount may be at most {MAX_PER_PAGE}"
+            )));
+        }
+        if cursor.is_some() {
+            return Err(ApiError::BadRequest(
+                "query: a maxEventCount query is answered in one page".into(),
+            ));
+        }
+    }
+    let want = match (query.event_count_limit(), max_count) {
+        (_, Some(max)) => max + 1,
+        (Some(limit), None) => per_page.min(limit.saturating_sub(returned)),
+        (None, None) => per_page,
     } as usize;
     let mut select = EventSelect {
         any_terms: query.candidate_terms(),
@@ -233,6 +249,11 @@ async fn answer<S: Store>(
         }
     })
     .await?;
+    if let Some(max) = max_count
+        && (found.len() as u64 > max || next.is_some())
+    {
+        return Err(ApiError::QueryTooLarge { limit: max });
+    }
     let total = returned + found.len() as u64;
     let mut context = vec![Value::String(GS1_CONTEXT.into())];
     let events: Vec<Value> = found
@@ -430,11 +451,28 @@ fn check_query_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
-/// `POST /queries`: defines a named query.
+/// The party a request to change named queries comes from: a bearer
+/// token is required (the same as for capture).
+fn query_owner<S: Store>(
+    state: &AppState<S>,
+    headers: &axum::http::HeaderMap,
+) -> Result<String, ApiError> {
+    match super::auth::capturer(state, headers)? {
+        super::auth::Capturer::Token { party, .. } => Ok(party),
+        super::auth::Capturer::Signed { .. } => Err(ApiError::Unauthorized(
+            "named queries are defined and deleted with a bearer token".into(),
+        )),
+    }
+}
+
+/// `POST /queries`: defines a named query (bearer token; the party that
+/// defines it is the one that may delete it).
 pub(crate) async fn create_query<S: Store>(
     State(state): State<AppState<S>>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    let owner = query_owner(&state, &headers)?;
     let named: NamedQuery = serde_json::from_slice(&body).map_err(ApiError::from_json)?;
     check_query_name(&named.name)?;
     let validator = oretrace_epcis_schema::EpcisValidator::shared()
@@ -453,11 +491,10 @@ pub(crate) async fn create_query<S: Store>(
             )
         })?;
     EventQuery::from_json(&named.query).map_err(query_error)?;
-    if !state
-        .epcis
-        .queries
-        .insert_new(named.name.clone(), named.query)
-    {
+    if !state.epcis.queries.insert_new(
+        named.name.clone(),
+        json!({"owner": owner, "query": named.query}),
+    ) {
         return Err(ApiError::Conflict(format!(
             "a query named {} exists",
             named.name
@@ -483,11 +520,12 @@ pub(crate) async fn list_queries<S: Store>(State(state): State<AppState<S>>) -> 
         .queries
         .values()
         .into_iter()
-        .map(|(name, query)| json!({"name": name, "query": query}))
+        .map(|(name, stored)| json!({"name": name, "query": stored["query"], "owner": stored["owner"]}))
         .collect();
     with_versions(Json(all).into_response())
 }
 
+/// A named query as stored: `{"owner": party, "query": {…}}`.
 fn stored_query<S: Store>(state: &AppState<S>, name: &str) -> Result<Value, ApiError> {
     state
         .epcis
@@ -501,22 +539,30 @@ pub(crate) async fn get_query<S: Store>(
     State(state): State<AppState<S>>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    let query = stored_query(&state, &name)?;
+    let stored = stored_query(&state, &name)?;
     Ok(with_versions(
-        Json(json!({"name": name, "query": query})).into_response(),
+        Json(json!({"name": name, "query": stored["query"], "owner": stored["owner"]}))
+            .into_response(),
     ))
 }
 
-/// `DELETE /queries/{name}`.
+/// `DELETE /queries/{name}`: by the party that defined it.
 pub(crate) async fn delete_query<S: Store>(
     State(state): State<AppState<S>>,
+    headers: axum::http::HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    state
-        .epcis
-        .queries
-        .remove(&name)
-        .ok_or_else(|| ApiError::NotFound(format!("no query named {name}")))?;
+    let party = query_owner(&state, &headers)?;
+    let stored = stored_query(&state, &name)?;
+    if stored["owner"] != party.as_str() {
+        return Err(ApiError::Refused(
+            oretrace_ledger::rules::Refusal::Forbidden(format!(
+                "query {name} was defined by {}; only it may delete it",
+                stored["owner"].as_str().unwrap_or("?")
+            )),
+        ));
+    }
+    state.epcis.queries.remove(&name);
     Ok(with_versions(StatusCode::NO_CONTENT.into_response()))
 }
 
@@ -534,7 +580,7 @@ pub(crate) async fn query_events<S: Store>(
         )));
     }
     let stored = stored_query(&state, &name)?;
-    let query = EventQuery::from_json(&stored)
+    let query = EventQuery::from_json(&stored["query"])
         .and_then(|q| q.and(EventQuery::from_pairs(&pairs)?))
         .map_err(query_error)?;
     answer(&state, query, &name, &uri, &pairs).await
