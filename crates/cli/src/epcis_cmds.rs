@@ -12,7 +12,7 @@ use oretrace_domain::event::document_note;
 use oretrace_domain::values::Digest;
 use oretrace_domain::wire::RecordJson;
 use oretrace_tlog::note::NoteSigner;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::commands::read_key;
 
@@ -117,7 +117,26 @@ pub(crate) fn capture(
         .body(body.to_vec());
     match credentials {
         Credentials::Keys(keys) => {
-            let note = document_note(&Digest::of(body));
+            // The note names the registry (its log origin), the capturing
+            // party (the first key's: party keys are named <party>/<label>)
+            // and the behaviour: the signatures are good for this capture only.
+            let vkey = http
+                .get(format!("{}/vkey", base(server)))
+                .send()
+                .and_then(|r| r.error_for_status())
+                .and_then(|r| r.text())
+                .context("reading the server's log key (/vkey)")?;
+            let origin = vkey
+                .trim()
+                .split_once('+')
+                .map(|(name, _)| name.to_owned())
+                .context("the server's /vkey is not a vkey")?;
+            let party = keys
+                .first()
+                .and_then(|k| k.name().split_once('/'))
+                .map(|(party, _)| party.to_owned())
+                .context("a party key is named <party>/<label>")?;
+            let note = document_note(&origin, &Digest::of(body), &party, behaviour);
             for key in *keys {
                 request = request.header("Oretrace-Signature", signature_line(key, &note)?);
             }
@@ -210,49 +229,6 @@ pub fn import(
     })
 }
 
-/// Moves each event's `@context` into the document's when no prefix is
-/// bound two ways (otherwise it stays on the event).
-fn merge_context(context: &mut Vec<Value>, event: &mut Map<String, Value>) {
-    let Some(own) = event.remove("@context") else {
-        return;
-    };
-    let items: Vec<Value> = match &own {
-        Value::Array(items) => items.clone(),
-        other => vec![other.clone()],
-    };
-    let bound = |context: &Vec<Value>, prefix: &str| -> Option<Value> {
-        context
-            .iter()
-            .filter_map(Value::as_object)
-            .find_map(|m| m.get(prefix).cloned())
-    };
-    let mut prefixes = Map::new();
-    for item in &items {
-        if let Value::Object(m) = item {
-            prefixes.extend(m.clone());
-        }
-    }
-    if prefixes
-        .iter()
-        .any(|(p, ns)| bound(context, p).is_some_and(|have| &have != ns))
-    {
-        event.insert("@context".into(), own);
-        return;
-    }
-    for item in items {
-        if item.is_string() && !context.contains(&item) {
-            context.push(item);
-        }
-    }
-    let new: Map<String, Value> = prefixes
-        .into_iter()
-        .filter(|(p, _)| bound(context, p).is_none())
-        .collect();
-    if !new.is_empty() {
-        context.push(Value::Object(new));
-    }
-}
-
 /// The events of a lot as an EPCISDocument: every entry concerning it,
 /// by event time — captured events as captured, records as the events
 /// `oretrace-epcis-map` gives them.
@@ -275,10 +251,6 @@ pub(crate) fn lot_document(server: &str, lot: &str) -> anyhow::Result<Value> {
             .with_context(|| format!("GET {url}"))?,
         "lot",
     )?;
-    let mut context: Vec<Value> = match oretrace_epcis_map::context() {
-        Value::Array(items) => items,
-        other => vec![other],
-    };
     let mut events = Vec::new();
     for entry in view["events"].as_array().into_iter().flatten() {
         let record: RecordJson = serde_json::from_value(entry["record"].clone())
@@ -288,16 +260,15 @@ pub(crate) fn lot_document(server: &str, lot: &str) -> anyhow::Result<Value> {
             other => {
                 let record = other.to_record().context("an entry of the lot")?;
                 match oretrace_epcis_map::event_of_record(&record) {
-                    Some(event) => event,
+                    Some(mut event) => {
+                        event["@context"] = oretrace_epcis_map::context();
+                        event
+                    }
                     None => continue,
                 }
             }
         };
-        let Value::Object(mut map) = event else {
-            continue;
-        };
-        merge_context(&mut context, &mut map);
-        events.push(Value::Object(map));
+        events.push(event);
     }
     // In the order things happened (then the order they were logged): the
     // same lot exported from two registries gives the same document.
@@ -306,8 +277,9 @@ pub(crate) fn lot_document(server: &str, lot: &str) -> anyhow::Result<Value> {
             .as_str()
             .and_then(oretrace_epcis::query::timestamp_millis)
     });
+    let context = oretrace_epcis_map::hoist_context(&mut events);
     let mut document = oretrace_epcis_map::document(events, &now_utc());
-    document["@context"] = Value::Array(context);
+    document["@context"] = context;
     Ok(document)
 }
 

@@ -153,9 +153,10 @@ pub fn encode(record: &Record) -> Vec<u8> {
                 CaptureAuth::Token { key } => w.field("auth", format!("token {key}")),
                 CaptureAuth::Signed {
                     document,
+                    behaviour,
                     signatures,
                 } => {
-                    w.field("auth", format!("signed {document}"));
+                    w.field("auth", format!("signed {document} {behaviour}"));
                     for s in signatures {
                         w.field("document-signature", s);
                     }
@@ -398,9 +399,13 @@ pub fn decode(bytes: &[u8]) -> Result<Record, Error> {
                 Some(("token", key)) => CaptureAuth::Token {
                     key: key.to_owned(),
                 },
-                Some(("signed", digest)) => CaptureAuth::Signed {
-                    document: Digest::parse(digest)
+                Some(("signed", rest)) => CaptureAuth::Signed {
+                    document: Digest::parse(rest.split_once(' ').map_or(rest, |(d, _)| d))
                         .map_err(|e| r.err(line, e.within("auth").to_string()))?,
+                    behaviour: rest
+                        .split_once(' ')
+                        .map(|(_, b)| b.to_owned())
+                        .ok_or_else(|| r.err(line, "auth: signed <digest> <behaviour>"))?,
                     signatures: r
                         .many("document-signature")?
                         .into_iter()

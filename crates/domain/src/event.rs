@@ -11,7 +11,8 @@
 //!   vouches for that authentication.
 //! * [`CaptureAuth::Signed`]: the party (and any co-signers) signed the
 //!   capturing document itself: a detached Ed25519 signature over
-//!   [`document_note`], a C2SP signed note naming the document's SHA-256.
+//!   [`document_note`], a C2SP signed-note text naming the registry, the
+//!   document's SHA-256, the capturing party and the error behaviour.
 //!   The entry carries the document digest and the signature lines, so
 //!   anyone holding the document can check them without trusting the
 //!   registry.
@@ -31,11 +32,24 @@ pub const MAX_DOCUMENT_SIGNATURES: usize = 8;
 /// First line of the note a party signs to sign a capture document.
 pub const DOCUMENT_NOTE_HEADER: &str = "oretrace.epcis-document/v1";
 
+/// The capture error behaviours a signed document may ask for.
+pub const BEHAVIOURS: &[&str] = &["rollback", "proceed", "all"];
+
 /// The text a detached document signature signs: a signed-note text
-/// naming the document's SHA-256, so that the signature can never be
-/// mistaken for a signature on anything else.
-pub fn document_note(document: &Digest) -> String {
-    format!("{DOCUMENT_NOTE_HEADER}\nsha256 {document}\n")
+/// naming the registry (its log origin), the document's SHA-256, the
+/// capturing party and the error behaviour, so that the signature is good
+/// for this capture only — not at another registry, not for another
+/// capturer, not with `proceed` where the signers asked for all or
+/// nothing — and can never be mistaken for a signature on anything else.
+pub fn document_note(
+    origin: &str,
+    document: &Digest,
+    captured_by: &str,
+    behaviour: &str,
+) -> String {
+    format!(
+        "{DOCUMENT_NOTE_HEADER}\n{origin}\nsha256 {document}\ncaptured-by {captured_by}\nbehaviour {behaviour}\n"
+    )
 }
 
 /// How the registry knows who captured an event.
@@ -48,6 +62,8 @@ pub enum CaptureAuth {
     /// signed note without its leading em dash.
     Signed {
         document: Digest,
+        /// The `GS1-Capture-Error-Behaviour` the signers signed for.
+        behaviour: String,
         signatures: Vec<String>,
     },
 }
@@ -137,7 +153,17 @@ impl CapturedEvent {
                     ));
                 }
             }
-            CaptureAuth::Signed { signatures, .. } => {
+            CaptureAuth::Signed {
+                signatures,
+                behaviour,
+                ..
+            } => {
+                if !BEHAVIOURS.contains(&behaviour.as_str()) {
+                    return Err(Error::invalid(
+                        "auth.behaviour",
+                        format!("one of {}", BEHAVIOURS.join(", ")),
+                    ));
+                }
                 if signatures.is_empty() || signatures.len() > MAX_DOCUMENT_SIGNATURES {
                     return Err(Error::invalid(
                         "auth.signatures",
@@ -214,6 +240,67 @@ mod tests {
         assert_eq!(text, r#"{"a":true,"b":[1,2.5,{"a":"x\ny","z":null}]}"#);
         let again: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(canonical_json(&again), text);
+    }
+
+    fn captured(auth: CaptureAuth) -> CapturedEvent {
+        CapturedEvent {
+            event_id: format!("ni:///sha-256;{}?ver=CBV2.0", "ab".repeat(32)),
+            event: canonical_json(&serde_json::json!({
+                "type": "ObjectEvent", "action": "OBSERVE", "example:x": "a\nb",
+                "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+                             {"example": "https://example.org/"}]})),
+            captured_by: PartyId::parse("fwo").unwrap(),
+            capture: Token::parse("c0ffee").unwrap(),
+            auth,
+            time: Timestamp::parse("2026-11-26T21:00:00Z").unwrap(),
+            figures: Figures::Illustrative,
+        }
+    }
+
+    #[test]
+    fn captured_events_have_one_canonical_encoding() {
+        use crate::Record;
+        use crate::canonical::{decode, encode};
+        for auth in [
+            CaptureAuth::Token {
+                key: "fwo/key-1+0a0b0c0d".into(),
+            },
+            CaptureAuth::Signed {
+                document: Digest::of(b"doc"),
+                behaviour: "rollback".into(),
+                signatures: vec!["fwo/key-1 AAAA".into(), "lab/key-1 BBBB".into()],
+            },
+        ] {
+            let record = Record::Event(captured(auth));
+            let bytes = encode(&record);
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            // The event is one line: its newline is escaped inside the JSON.
+            assert_eq!(text.lines().filter(|l| l.starts_with("event ")).count(), 1);
+            assert_eq!(decode(&bytes).unwrap(), record);
+            // Not canonical JSON (a space), an unknown behaviour, a bad id:
+            // refused.
+            for (from, to) in [
+                ("\"action\":\"OBSERVE\"", "\"action\": \"OBSERVE\""),
+                (" rollback\n", " maybe\n"),
+                ("sha-256;abab", "sha-256;ABAB"),
+            ] {
+                if text.contains(from) {
+                    let changed = text.replacen(from, to, 1);
+                    assert!(decode(changed.as_bytes()).is_err(), "{changed}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_document_note_names_registry_document_capturer_and_behaviour() {
+        let note = document_note("oretrace.example/log", &Digest::of(b""), "fwo", "proceed");
+        assert_eq!(
+            note,
+            "oretrace.epcis-document/v1\noretrace.example/log\n\
+             sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n\
+             captured-by fwo\nbehaviour proceed\n"
+        );
     }
 
     #[test]

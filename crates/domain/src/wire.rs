@@ -211,6 +211,7 @@ pub enum AuthJson {
     /// Detached signatures over the document with this SHA-256.
     Signed {
         document_sha256: String,
+        behaviour: String,
         signatures: Vec<String>,
     },
 }
@@ -425,9 +426,11 @@ impl RecordJson {
                     AuthJson::Token { key } => CaptureAuth::Token { key: key.clone() },
                     AuthJson::Signed {
                         document_sha256,
+                        behaviour,
                         signatures,
                     } => CaptureAuth::Signed {
                         document: at("auth.document_sha256", Digest::parse(document_sha256))?,
+                        behaviour: behaviour.clone(),
                         signatures: signatures.clone(),
                     },
                 },
@@ -558,9 +561,11 @@ impl RecordJson {
                     CaptureAuth::Token { key } => AuthJson::Token { key: key.clone() },
                     CaptureAuth::Signed {
                         document,
+                        behaviour,
                         signatures,
                     } => AuthJson::Signed {
                         document_sha256: document.to_string(),
+                        behaviour: behaviour.clone(),
                         signatures: signatures.clone(),
                     },
                 },

@@ -194,3 +194,28 @@ fn write_ordered(value: &Value, pretty: bool, depth: usize, out: &mut String) {
         other => out.push_str(&other.to_string()),
     }
 }
+
+/// The `@context` for a document holding `events` (each carrying its own,
+/// as captured): when every event carries the same one it moves to the
+/// document, and the events lose theirs; otherwise each event keeps its
+/// own and the document has the GS1 context alone. Never merges contexts:
+/// a prefix one event declares must not give meaning to another event's
+/// keys.
+pub fn hoist_context(events: &mut [Value]) -> Value {
+    let first = events.first().and_then(|e| e.get("@context")).cloned();
+    let shared = match &first {
+        Some(c) => events.iter().all(|e| e.get("@context") == Some(c)),
+        None => false,
+    };
+    match (shared, first) {
+        (true, Some(context)) => {
+            for event in events.iter_mut() {
+                if let Value::Object(map) = event {
+                    map.remove("@context");
+                }
+            }
+            context
+        }
+        _ => json!([GS1_CONTEXT]),
+    }
+}

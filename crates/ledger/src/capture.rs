@@ -30,27 +30,55 @@ fn line_key(line: &str) -> Option<(&str, u32)> {
     Some((name, u32::from_be_bytes(id)))
 }
 
-/// Verifies one detached document signature line with `key`.
+/// Verifies one detached document signature line with `key`: over the
+/// note naming this registry, the document, the capturer and the
+/// behaviour the entry records.
 fn verify_document_line(
-    document: &oretrace_domain::values::Digest,
+    keys: &Authorities,
+    event: &CapturedEvent,
     line: &str,
     key: &NoteVerifier,
 ) -> Result<(), String> {
-    let note = format!("{}\n\u{2014} {line}\n", document_note(document));
+    let CaptureAuth::Signed {
+        document,
+        behaviour,
+        ..
+    } = &event.auth
+    else {
+        return Err("not a signed capture".into());
+    };
+    let text = document_note(
+        keys.log.name(),
+        document,
+        event.captured_by.as_str(),
+        behaviour,
+    );
+    let note = format!("{text}\n\u{2014} {line}\n");
     let note = SignedNote::parse(note.as_bytes()).map_err(|e| e.to_string())?;
     note.verify(key).map(|_| ()).map_err(|e| e.to_string())
 }
 
-/// Checks off the sequencer what it can: the log key's signature on the
-/// entry and each document signature against the key the registry holds
-/// now. Never fails; what it cannot check the sequencer checks.
-pub(crate) fn preverify_event(
-    view: &impl StateView,
+/// Whether the event's id is the CBV 2.0 hash of the event as logged
+/// (the event with its document's `@context`, on its own).
+fn hash_holds(event: &CapturedEvent) -> bool {
+    let value = event.event_value();
+    let context = oretrace_epcis::Context::from_document(&value);
+    oretrace_epcis::event_hash(&value, &context).is_ok_and(|h| h == event.event_id)
+}
+
+/// What [`preverify_event`] checks per entry: the log key's signature and
+/// the event hash. The document signatures (`documents`) are shared by
+/// the events of one document and may come from a sibling's check.
+pub(crate) fn preverify_entry(
     keys: &Authorities,
     signed: &SignedRecord,
     event: &CapturedEvent,
+    documents: Vec<(String, String)>,
 ) -> Preverified {
-    let mut pre = Preverified::default();
+    let mut pre = Preverified {
+        documents,
+        ..Preverified::default()
+    };
     if signed.signed_by(&keys.log) == Ok(true) {
         pre.lines.push((
             keys.log.name().to_owned(),
@@ -58,11 +86,24 @@ pub(crate) fn preverify_event(
             keys.log.to_vkey(),
         ));
     }
-    if let CaptureAuth::Signed {
-        document,
-        signatures,
-    } = &event.auth
-    {
+    if hash_holds(event) {
+        pre.event_hash = Some(event.event_id.clone());
+    }
+    pre
+}
+
+/// Checks off the sequencer what it can: the log key's signature on the
+/// entry, the event hash, and each document signature against the key the
+/// registry holds now. Never fails; what it cannot check the sequencer
+/// checks.
+pub(crate) fn preverify_event(
+    view: &impl StateView,
+    keys: &Authorities,
+    signed: &SignedRecord,
+    event: &CapturedEvent,
+) -> Preverified {
+    let mut pre = preverify_entry(keys, signed, event, Vec::new());
+    if let CaptureAuth::Signed { signatures, .. } = &event.auth {
         for line in signatures {
             let Some((name, id)) = line_key(line) else {
                 continue;
@@ -73,7 +114,7 @@ pub(crate) fn preverify_event(
             let Ok(key) = NoteVerifier::from_vkey(&state.vkey) else {
                 continue;
             };
-            if verify_document_line(document, line, &key).is_ok() {
+            if verify_document_line(keys, event, line, &key).is_ok() {
                 pre.documents.push((line.clone(), state.vkey));
             }
         }
@@ -126,10 +167,7 @@ pub(crate) fn event_changes(
             }
             signers.parties.insert(state.party);
         }
-        CaptureAuth::Signed {
-            document,
-            signatures,
-        } => {
+        CaptureAuth::Signed { signatures, .. } => {
             for line in signatures {
                 let (name, id) = line_key(line).ok_or_else(|| {
                     Refusal::Unauthenticated("a document signature line is malformed".into())
@@ -142,7 +180,7 @@ pub(crate) fn event_changes(
                 if !pre.covers_document(line, &state.vkey) {
                     let key = NoteVerifier::from_vkey(&state.vkey)
                         .map_err(|e| Refusal::Internal(e.to_string()))?;
-                    verify_document_line(document, line, &key).map_err(|e| {
+                    verify_document_line(keys, event, line, &key).map_err(|e| {
                         Refusal::Unauthenticated(format!(
                             "the document signature by {name}+{id:08x} does not verify: {e}"
                         ))
@@ -157,6 +195,13 @@ pub(crate) fn event_changes(
         captured_by,
         &format!("the capture by {captured_by}"),
     )?;
+
+    if pre.event_hash.as_deref() != Some(event.event_id.as_str()) && !hash_holds(event) {
+        return Err(invalid(
+            "event_id",
+            "is not the CBV 2.0 hash of the event as logged",
+        ));
+    }
 
     let value = event.event_value();
     let mapped =
@@ -189,15 +234,19 @@ pub(crate) fn event_changes(
             local.accept(signed.record_hash(), index, &c);
             changes.extend(c);
         }
-        // An event this registry cannot read as one of its records may still
-        // move lots it knows: only their custodian may say so.
+        // An event this registry cannot read as one of its records names
+        // lots it knows only with their custodian's signature — or, while
+        // a lot travels, its receiver's on an arriving or receiving event.
+        let step = value
+            .get("bizStep")
+            .and_then(|b| b.as_str())
+            .map(|b| b.rsplit(['-', ':', '/']).next().unwrap_or(b).to_owned());
+        let arrives = matches!(step.as_deref(), Some("receiving" | "arriving"));
         for lot_id in &mapped.lots {
             if let Some(lot) = local.lot(lot_id)? {
-                if mapped.records.is_empty() && mapped.moves {
-                    // Its custodian; or, while it travels, the receiver the
-                    // shipment names (a plain GS1 arriving/receiving event).
+                if mapped.records.is_empty() {
                     let receiver = match &lot.status {
-                        crate::state::LotStatus::InTransit { shipment } => {
+                        crate::state::LotStatus::InTransit { shipment } if arrives => {
                             local.shipment(shipment)?.map(|s| s.receiver)
                         }
                         _ => None,
@@ -206,7 +255,7 @@ pub(crate) fn event_changes(
                         require_signer(
                             &signers,
                             &lot.custodian,
-                            &format!("an event that moves lot {lot_id} (its custodian)"),
+                            &format!("an event naming lot {lot_id} (its custodian)"),
                         )?;
                     }
                 }
@@ -233,7 +282,14 @@ pub(crate) fn event_changes(
         event_type: event_type.to_owned(),
         event_time,
         record_time: event.time.unix().saturating_mul(1000),
-        terms: oretrace_epcis::query::event_terms(&value),
+        terms: {
+            let mut terms = oretrace_epcis::query::event_terms(&value);
+            let own = format!("eventID={}", event.event_id);
+            if !terms.contains(&own) {
+                terms.push(own);
+            }
+            terms
+        },
         captured_by: captured_by.to_owned(),
         capture: event.capture.to_string(),
         event: event.event.clone(),

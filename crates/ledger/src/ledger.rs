@@ -93,9 +93,13 @@ fn group_auth_key(record: &SignedRecord) -> Option<Vec<u8>> {
         oretrace_domain::Record::Event(e) => match &e.auth {
             oretrace_domain::event::CaptureAuth::Signed {
                 document,
+                behaviour,
                 signatures,
             } => {
                 let mut key = document.bytes().to_vec();
+                key.extend_from_slice(behaviour.as_bytes());
+                key.extend_from_slice(e.captured_by.as_str().as_bytes());
+                key.push(b'\n');
                 for s in signatures {
                     key.extend_from_slice(s.as_bytes());
                     key.push(b'\n');
@@ -111,7 +115,8 @@ fn group_auth_key(record: &SignedRecord) -> Option<Vec<u8>> {
 /// A reply owed once the batch is durable.
 enum Pending {
     One(Reply, u64),
-    Group(GroupReply, Vec<Result<u64, Refusal>>),
+    /// The reply, the group's first index, each record's outcome.
+    Group(GroupReply, u64, Vec<Result<u64, Refusal>>),
 }
 
 /// What every record of a rolled-back group that was not itself refused
@@ -416,6 +421,8 @@ impl<S: Store> Sequencer<S> {
                             .iter()
                             .any(|o| matches!(o, Err(r) if !matches!(r, Refusal::Replay { .. })));
                         if atomic && failed {
+                            // A replay of a record staged in this group
+                            // points at an index that will not be written.
                             let outcomes = outcomes
                                 .into_iter()
                                 .map(|o| match o {
@@ -423,6 +430,12 @@ impl<S: Store> Sequencer<S> {
                                         field: "record".into(),
                                         rule: ROLLED_BACK.into(),
                                     }),
+                                    Err(Refusal::Replay { index }) if index >= first => {
+                                        Err(Refusal::Unprocessable {
+                                            field: "record".into(),
+                                            rule: ROLLED_BACK.into(),
+                                        })
+                                    }
                                     refused => refused,
                                 })
                                 .collect();
@@ -438,7 +451,7 @@ impl<S: Store> Sequencer<S> {
                             batch.entries.push(row);
                             batch.changes.extend(changes);
                         }
-                        accepted.push(Pending::Group(reply, outcomes));
+                        accepted.push(Pending::Group(reply, first, outcomes));
                     }
                 }
             }
@@ -467,7 +480,7 @@ impl<S: Store> Sequencer<S> {
                         Pending::One(reply, index) => {
                             let _ = reply.send(Ok(index));
                         }
-                        Pending::Group(reply, outcomes) => {
+                        Pending::Group(reply, _, outcomes) => {
                             let _ = reply.send(outcomes);
                         }
                     }
@@ -484,11 +497,17 @@ impl<S: Store> Sequencer<S> {
                         Pending::One(reply, _) => {
                             let _ = reply.send(Err(failed()));
                         }
-                        Pending::Group(reply, outcomes) => {
+                        Pending::Group(reply, first, outcomes) => {
                             let _ = reply.send(
                                 outcomes
                                     .into_iter()
-                                    .map(|o| o.and_then(|_| Err(failed())))
+                                    .map(|o| match o {
+                                        Ok(_) => Err(failed()),
+                                        Err(Refusal::Replay { index }) if index >= first => {
+                                            Err(failed())
+                                        }
+                                        refused => refused,
+                                    })
                                     .collect(),
                             );
                         }
@@ -643,17 +662,15 @@ impl<S: Store> Ledger<S> {
                 let pre = match &last {
                     // The same document signatures: reuse their checks; the
                     // log key's signature differs per entry, check it here.
-                    Some((k, pre)) if Some(k) == key.as_ref() => {
-                        let log = &shared.keys.log;
-                        let mut lines = Vec::new();
-                        if record.signed_by(log) == Ok(true) {
-                            lines.push((log.name().to_owned(), log.key_id(), log.to_vkey()));
-                        }
-                        Preverified {
-                            lines,
-                            documents: pre.documents.clone(),
-                        }
-                    }
+                    Some((k, pre)) if Some(k) == key.as_ref() => match record.record() {
+                        oretrace_domain::Record::Event(event) => crate::capture::preverify_entry(
+                            &shared.keys,
+                            &record,
+                            event,
+                            pre.documents.clone(),
+                        ),
+                        _ => preverify(&shared.store, &shared.keys, &record),
+                    },
                     _ => {
                         let pre = preverify(&shared.store, &shared.keys, &record);
                         if let Some(k) = key {

@@ -5,7 +5,7 @@
 //! No HTTP and no SQL: the server crate speaks HTTP, backend crates speak
 //! SQL, and the binary chooses the backend.
 
-mod capture;
+pub(crate) mod capture;
 pub mod conformance;
 pub mod ledger;
 pub mod memory;

@@ -180,6 +180,8 @@ pub struct Preverified {
     /// Detached document signature lines of a captured event, with the
     /// vkey that verified them.
     pub(crate) documents: Vec<(String, String)>,
+    /// A captured event's id, checked to be its CBV 2.0 hash.
+    pub(crate) event_hash: Option<String>,
 }
 
 impl Preverified {
@@ -226,7 +228,7 @@ pub fn preverify(view: &impl StateView, keys: &Authorities, signed: &SignedRecor
     }
     Preverified {
         lines,
-        documents: Vec::new(),
+        ..Preverified::default()
     }
 }
 

@@ -63,6 +63,12 @@ pub enum ApiError {
     /// QueryTooLargeException).
     #[error("more than {limit} events match the query (maxEventCount)")]
     QueryTooLarge { limit: u64 },
+    /// A `maxEventCount` query whose answer needs more candidates scanned
+    /// than one request may (413, the EPCIS QueryTooComplexException).
+    #[error(
+        "the query needs more than {budget} candidate events examined; narrow it (an EPC, a location, a time range)"
+    )]
+    QueryTooComplex { budget: usize },
     /// The named resource exists already (409).
     #[error("{0}")]
     Conflict(String),
@@ -267,6 +273,12 @@ impl ApiError {
                     self.to_string(),
                 )
             },
+            ApiError::QueryTooComplex { .. } => p(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "query-too-complex",
+                "QueryTooComplexException",
+                self.to_string(),
+            ),
             ApiError::Conflict(m) => p(
                 StatusCode::CONFLICT,
                 "conflict",

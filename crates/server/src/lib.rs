@@ -230,7 +230,8 @@ pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router 
     let state = AppState {
         ledger,
         config,
-        epcis: Arc::default(),
+        // Only fails without an OS random source, where nothing can run.
+        epcis: Arc::new(epcis::EpcisState::new().expect("the EPCIS state needs randomness")),
     };
     // Each `Router::layer` wraps everything added before it; the request
     // id and tracing layers are outermost, the body limits innermost.

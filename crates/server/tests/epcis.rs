@@ -206,7 +206,13 @@ impl World {
     ) -> Answer {
         let mut request =
             Request::post("/capture").header(header::CONTENT_TYPE, "application/json");
-        let note = document_note(&Digest::of(body));
+        let party = signers[0].name().split_once('/').unwrap().0;
+        let note = document_note(
+            "registry.example/log",
+            &Digest::of(body),
+            party,
+            behaviour.unwrap_or("rollback"),
+        );
         for s in signers {
             request = request.header("Oretrace-Signature", signature_line(s, &note));
         }
@@ -625,19 +631,62 @@ async fn capture_needs_credentials_and_tokens_come_from_signed_challenges() {
         .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     let right = signature_line(&w.fwo, &challenge);
+    let redeem = |challenge: &str, signature: &str| {
+        Request::post("/auth/token")
+            .body(Body::from(
+                json!({"challenge": challenge, "signature": signature}).to_string(),
+            ))
+            .unwrap()
+    };
+    assert_eq!(
+        w.call(redeem(&challenge, &right)).await.status,
+        StatusCode::OK
+    );
+    let again = w.call(redeem(&challenge, &right)).await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNAUTHORIZED,
+        "a used challenge was accepted again"
+    );
+    // A challenge the server did not issue (its stamp altered), or one
+    // naming another key than the one it was issued for.
+    let forged = challenge.replace("nonce ", "nonce 0");
     let answer = w
+        .call(redeem(&forged, &signature_line(&w.fwo, &forged)))
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    let ussm_key = format!("ussm/1+{:08x}", w.ussm.verifier().key_id());
+    let retargeted = challenge.replace(&key, &ussm_key);
+    let answer = w
+        .call(redeem(&retargeted, &signature_line(&w.ussm, &retargeted)))
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    // Anyone may ask for challenges without crowding out others': a
+    // challenge issued before a flood is still good after it.
+    let early = w
         .call(
-            Request::post("/auth/token")
-                .body(Body::from(
-                    json!({"challenge": challenge, "signature": right}).to_string(),
-                ))
+            Request::post("/auth/challenge")
+                .body(Body::from(json!({"key": key}).to_string()))
+                .unwrap(),
+        )
+        .await
+        .json()["challenge"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..200 {
+        w.call(
+            Request::post("/auth/challenge")
+                .body(Body::from(json!({"key": key}).to_string()))
                 .unwrap(),
         )
         .await;
+    }
     assert_eq!(
-        answer.status,
-        StatusCode::UNAUTHORIZED,
-        "a used challenge was accepted again"
+        w.call(redeem(&early, &signature_line(&w.fwo, &early)))
+            .await
+            .status,
+        StatusCode::OK
     );
     // Unknown keys get no challenge.
     let answer = w
@@ -649,7 +698,12 @@ async fn capture_needs_credentials_and_tokens_come_from_signed_challenges() {
         .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     // A detached signature by a key that did not sign these bytes.
-    let note = document_note(&Digest::of(b"other bytes"));
+    let note = document_note(
+        "registry.example/log",
+        &Digest::of(b"other bytes"),
+        "fwo",
+        "rollback",
+    );
     let answer = w
         .call(
             Request::post("/capture")
@@ -732,6 +786,7 @@ async fn mineral_chain_events_follow_the_custody_rules_and_error_behaviours() {
     let oretrace_domain::event::CaptureAuth::Signed {
         document: digest,
         signatures,
+        ..
     } = &e.auth
     else {
         panic!("not signed")
@@ -918,4 +973,270 @@ async fn named_queries_are_defined_listed_run_and_deleted() {
         w.get("/queries/objects/events").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+fn gs1_event(extra: Value) -> Value {
+    let mut event = json!({
+        "type": "ObjectEvent",
+        "eventTime": "2025-09-25T10:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        event[k] = v.clone();
+    }
+    event
+}
+
+fn gs1_document(events: Vec<Value>) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-11-26T00:00:00Z",
+        "epcisBody": {"eventList": events},
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn only_the_custodian_names_its_lots_in_events_the_registry_cannot_read() {
+    let w = world().await;
+    let lot = "urn:oretrace:lot:fwo:sb-0001";
+    let body = serde_json::to_vec(&document(vec![record_event(lot_record(lot))])).unwrap();
+    assert_eq!(
+        w.finished(&w.capture_signed(&[&w.fwo], &body, None).await)
+            .await["success"],
+        true
+    );
+    let ussm = w.token(&w.ussm).await;
+    let fwo = w.token(&w.fwo).await;
+    let quantity = json!([{"epcClass": lot, "quantity": 1, "uom": "KGM"}]);
+    for event in [
+        gs1_event(json!({"bizStep": "loading", "quantityList": quantity})),
+        gs1_event(
+            json!({"bizStep": "destroying", "disposition": "destroyed", "quantityList": quantity}),
+        ),
+        gs1_event(
+            json!({"bizStep": "https://example.org/steps/relabel", "quantityList": quantity}),
+        ),
+        json!({"type": "AggregationEvent", "eventTime": "2025-09-25T10:00:00Z", "eventTimeZoneOffset": "+00:00",
+               "action": "ADD", "parentID": "urn:epc:id:sscc:0614141.1234567890", "childQuantityList": quantity}),
+    ] {
+        let body = gs1_document(vec![event.clone()]);
+        let job = w
+            .finished(&w.capture_with_token(&ussm, &body, None).await)
+            .await;
+        assert_eq!(job["success"], false, "{event}: {job:#}");
+        assert_eq!(job["errors"][0]["status"], 403, "{job:#}");
+        // Its custodian may.
+        let job = w
+            .finished(&w.capture_with_token(&fwo, &body, None).await)
+            .await;
+        assert_eq!(job["success"], true, "{event}: {job:#}");
+    }
+}
+
+#[tokio::test]
+async fn a_document_signature_is_good_for_its_capturer_and_behaviour_only() {
+    let w = world().await;
+    let own = {
+        let mut r = lot_record("urn:oretrace:lot:ussm:x-1");
+        r["site"] = json!("ussm-madison");
+        r
+    };
+    let mixed = serde_json::to_vec(&document(vec![
+        record_event(own),
+        record_event(shipment_record("s-1", &["urn:oretrace:lot:ussm:nothing"])),
+    ]))
+    .unwrap();
+    // Signed for rollback; reposted as proceed by someone holding the bytes
+    // and the header: refused.
+    let party = "ussm";
+    let note = document_note(
+        "registry.example/log",
+        &Digest::of(&mixed),
+        party,
+        "rollback",
+    );
+    let line = signature_line(&w.ussm, &note);
+    let answer = w
+        .call(
+            Request::post("/capture")
+                .header("Oretrace-Signature", line.clone())
+                .header("GS1-Capture-Error-Behaviour", "proceed")
+                .body(Body::from(mixed.clone()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.text());
+    // Co-signed by fwo and ussm for ussm as capturer: reordering the
+    // headers to make fwo the capturer breaks the signatures.
+    let both = document_note(
+        "registry.example/log",
+        &Digest::of(&mixed),
+        "ussm",
+        "rollback",
+    );
+    let answer = w
+        .call(
+            Request::post("/capture")
+                .header("Oretrace-Signature", signature_line(&w.fwo, &both))
+                .header("Oretrace-Signature", signature_line(&w.ussm, &both))
+                .body(Body::from(mixed.clone()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.text());
+    // Signed for another registry: refused.
+    let elsewhere = document_note("other.example/log", &Digest::of(&mixed), party, "rollback");
+    let answer = w
+        .call(
+            Request::post("/capture")
+                .header("Oretrace-Signature", signature_line(&w.ussm, &elsewhere))
+                .body(Body::from(mixed))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.text());
+}
+
+#[tokio::test]
+async fn event_ids_are_the_events_own_hashes() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let ussm = w.token(&w.ussm).await;
+    let y =
+        gs1_event(json!({"bizStep": "shipping", "epcList": ["urn:epc:id:sgtin:0614141.107346.1"]}));
+    let y_hash = oretrace_epcis::event_hash(&y, &oretrace_epcis::Context::default()).unwrap();
+    // ussm declares Y's id on another event: recorded under its own hash.
+    let mut x = gs1_event(
+        json!({"bizStep": "receiving", "epcList": ["urn:epc:id:sgtin:0614141.107346.2"]}),
+    );
+    x["eventID"] = json!(y_hash);
+    let job = w
+        .finished(
+            &w.capture_with_token(&ussm, &gs1_document(vec![x]), None)
+                .await,
+        )
+        .await;
+    assert_eq!(job["success"], true, "{job:#}");
+    assert_ne!(job["events"][0]["eventID"], y_hash.as_str());
+    assert!(
+        job["warnings"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("replaces it"),
+        "{job:#}"
+    );
+    assert_eq!(
+        w.get(&format!("/events/{}", enc(&y_hash))).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        results(
+            &w.get(&format!("/events?EQ_eventID={}", enc(&y_hash)))
+                .await
+                .json()
+        )
+        .is_empty()
+    );
+    let job = w
+        .finished(
+            &w.capture_with_token(&token, &gs1_document(vec![y.clone()]), None)
+                .await,
+        )
+        .await;
+    assert_eq!(job["events"][0]["eventID"], y_hash.as_str());
+    let found = w.get(&format!("/events/{}", enc(&y_hash))).await.json();
+    assert_eq!(found["bizStep"], "shipping");
+    let by_query = results(
+        &w.get(&format!("/events?EQ_eventID={}", enc(&y_hash)))
+            .await
+            .json(),
+    );
+    assert_eq!(by_query.len(), 1);
+
+    // An event whose hash within a document depends on its siblings is
+    // recorded under its own hash: captured beside others, it is still a
+    // duplicate of itself captured alone.
+    let z = gs1_event(
+        json!({"epcList": ["urn:epc:id:sgtin:0614141.107346.3"], "example:note": "shipping"}),
+    );
+    let ctx = json!(["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"example": "https://example.org/"}]);
+    let doc = |events: Vec<Value>| {
+        serde_json::to_vec(
+            &json!({"@context": ctx, "type": "EPCISDocument", "schemaVersion": "2.0",
+            "creationDate": "2026-11-26T00:00:00Z", "epcisBody": {"eventList": events}}),
+        )
+        .unwrap()
+    };
+    let alone = w
+        .finished(
+            &w.capture_with_token(&token, &doc(vec![z.clone()]), None)
+                .await,
+        )
+        .await;
+    assert_eq!(alone["events"][0]["status"], "captured", "{alone:#}");
+    let beside = w
+        .finished(&w.capture_with_token(&token, &doc(vec![z, y]), None).await)
+        .await;
+    assert_eq!(beside["events"][0]["status"], "duplicate", "{beside:#}");
+    assert_eq!(
+        beside["events"][0]["eventID"],
+        alone["events"][0]["eventID"]
+    );
+}
+
+#[tokio::test]
+async fn a_rolled_back_document_reports_no_index_it_did_not_write() {
+    let w = world().await;
+    let token = w.token(&w.ussm).await;
+    let e = gs1_event(json!({"epcList": ["urn:epc:id:sgtin:0614141.107346.9"]}));
+    let bad = record_event(shipment_record("s-9", &["urn:oretrace:lot:fwo:none"]));
+    let mut body: Value = serde_json::from_slice(&gs1_document(vec![e.clone(), e, bad])).unwrap();
+    body["@context"] = oretrace_epcis_map::context();
+    let before = w.size();
+    let job = w
+        .finished(
+            &w.capture_with_token(&token, &serde_json::to_vec(&body).unwrap(), None)
+                .await,
+        )
+        .await;
+    assert_eq!(job["success"], false, "{job:#}");
+    assert_eq!(w.size(), before);
+    for outcome in job["events"].as_array().unwrap() {
+        assert!(outcome["index"].is_null(), "{job:#}");
+    }
+}
+
+#[tokio::test]
+async fn page_tokens_are_checked_not_trusted() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let doc = example("Example_9.6.1-ObjectEvent.jsonld");
+    w.finished(
+        &w.capture_with_token(&token, &serde_json::to_vec(&doc).unwrap(), None)
+            .await,
+    )
+    .await;
+    let first = w.get("/events?perPage=1").await;
+    let link = first.header("link").unwrap().to_owned();
+    let at = link.find("nextPageToken=").unwrap() + "nextPageToken=".len();
+    let real = &link[at..link.find('>').unwrap()];
+    let fp = real.rsplit('_').next().unwrap();
+    for forged in [
+        format!("0_9223372036854775808_0_{fp}"),
+        format!("0_1_18446744073709551615_{fp}"),
+        "garbage".to_owned(),
+    ] {
+        let answer = w
+            .get(&format!("/events?perPage=1&nextPageToken={forged}"))
+            .await;
+        assert!(
+            answer.status == StatusCode::BAD_REQUEST || answer.status == StatusCode::OK,
+            "{forged}: {}",
+            answer.status
+        );
+    }
 }

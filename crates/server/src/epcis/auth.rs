@@ -17,8 +17,13 @@
 //!    "token_type": "Bearer", "expires_in", "party", "key"}`.
 //!
 //! A challenge is good once and for five minutes; a token for an hour.
-//! Both live in memory only. The key must still be registered when the
-//! token is used: the ledger checks it again for every captured event.
+//! Issuing a challenge keeps no state: its last line, `stamp <base64>`, is
+//! the server's signature over the lines before it with a key made at
+//! start-up (never the log key), so anyone may ask for challenges without
+//! crowding out anyone else's. Only a challenge redeemed with a valid
+//! signature is remembered (until it expires), to refuse its reuse. Tokens
+//! live in memory; the key must still be registered when a token is used:
+//! the ledger checks it again for every captured event.
 
 use std::time::{Duration, Instant};
 
@@ -36,10 +41,52 @@ pub(crate) const CHALLENGE_HEADER: &str = "oretrace.auth-challenge/v1";
 const CHALLENGE_TTL: Duration = Duration::from_secs(300);
 const TOKEN_TTL: Duration = Duration::from_secs(3600);
 
-#[derive(Clone, Debug)]
-pub(crate) struct Challenge {
-    text: String,
-    expires: Instant,
+/// The server's challenge-stamping key and the challenges redeemed.
+pub(crate) struct Challenges {
+    key: oretrace_tlog::note::NoteSigner,
+    redeemed: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+}
+
+impl std::fmt::Debug for Challenges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Challenges")
+    }
+}
+
+/// Most redeemed challenges remembered at once (each needed a valid
+/// signature by a registered key).
+const MAX_REDEEMED: usize = 100_000;
+
+impl Challenges {
+    pub(crate) fn new() -> Result<Self, ApiError> {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed)
+            .map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+        let key = oretrace_tlog::note::NoteSigner::from_seed("oretrace-challenge", seed)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(Challenges {
+            key,
+            redeemed: std::sync::Mutex::new(std::collections::HashMap::new()),
+        })
+    }
+
+    /// Remembers a redeemed nonce; false if it was redeemed before.
+    fn redeem(&self, nonce: &str, expires: Instant) -> Result<bool, ApiError> {
+        let mut map = self
+            .redeemed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= MAX_REDEEMED {
+            let now = Instant::now();
+            map.retain(|_, e| *e > now);
+            if map.len() >= MAX_REDEEMED {
+                return Err(ApiError::Refused(
+                    oretrace_ledger::rules::Refusal::Overloaded,
+                ));
+            }
+        }
+        Ok(map.insert(nonce.to_owned(), expires).is_none())
+    }
 }
 
 /// What a bearer token stands for.
@@ -77,6 +124,20 @@ pub(crate) struct TokenResponse {
     expires_in: u64,
     party: String,
     key: String,
+}
+
+/// The server's stamp on a challenge's lines: its signature, base64.
+fn stamp_of(key: &oretrace_tlog::note::NoteSigner, base: &str) -> Result<String, ApiError> {
+    let note = key
+        .sign(base)
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .to_bytes();
+    let note = String::from_utf8(note).map_err(|e| ApiError::internal(e.to_string()))?;
+    note.lines()
+        .last()
+        .and_then(|l| l.rsplit_once(' '))
+        .map(|(_, b64)| b64.to_owned())
+        .ok_or_else(|| ApiError::internal("a signed note without a signature"))
 }
 
 /// Splits `<name>+<hex id>`.
@@ -120,19 +181,13 @@ pub(crate) async fn challenge<S: Store>(
     registered(&state, &name, id).await?;
     let nonce = random_hex(32)?;
     let expires = super::millis_rfc3339(now_millis() + CHALLENGE_TTL.as_millis() as i64);
-    let text = format!(
+    let base = format!(
         "{CHALLENGE_HEADER}\n{}\nkey {name}+{id:08x}\nnonce {nonce}\nexpires {expires}\n",
         state.ledger.origin()
     );
-    state.epcis.challenges.insert(
-        nonce,
-        Challenge {
-            text: text.clone(),
-            expires: Instant::now() + CHALLENGE_TTL,
-        },
-    );
+    let stamp = stamp_of(&state.epcis.challenges.key, &base)?;
     Ok(Json(ChallengeResponse {
-        challenge: text,
+        challenge: format!("{base}stamp {stamp}\n"),
         expires,
     }))
 }
@@ -143,37 +198,44 @@ pub(crate) async fn token<S: Store>(
 ) -> Result<Json<TokenResponse>, ApiError> {
     let request: TokenRequest = serde_json::from_slice(&body).map_err(ApiError::from_json)?;
     let refused = |why: &str| ApiError::Unauthorized(format!("challenge not accepted: {why}"));
-    let nonce = request
-        .challenge
-        .lines()
-        .find_map(|l| l.strip_prefix("nonce "))
-        .ok_or_else(|| refused("no nonce"))?
-        .to_owned();
-    // One use: taken out before anything else is checked.
-    let issued = state
-        .epcis
-        .challenges
-        .remove(&nonce)
-        .ok_or_else(|| refused("unknown or already used"))?;
-    if issued.text != request.challenge {
-        return Err(refused("the text differs from the one issued"));
+    let text = request.challenge.as_str();
+    // The stamp: this server issued exactly these lines.
+    let (base, stamp) = text
+        .strip_suffix('\n')
+        .and_then(|t| t.rsplit_once('\n'))
+        .and_then(|(base, last)| Some((format!("{base}\n"), last.strip_prefix("stamp ")?)))
+        .ok_or_else(|| refused("not a challenge from this server"))?;
+    if stamp_of(&state.epcis.challenges.key, &base)? != stamp
+        || !base.starts_with(&format!("{CHALLENGE_HEADER}\n{}\n", state.ledger.origin()))
+    {
+        return Err(refused("not a challenge from this server"));
     }
-    if Instant::now() > issued.expires {
+    let field = |name: &str| {
+        base.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::to_owned)
+            .ok_or_else(|| refused("malformed"))
+    };
+    let nonce = field("nonce ")?;
+    let key = field("key ")?;
+    let expires = oretrace_epcis::query::timestamp_millis(&field("expires ")?)
+        .ok_or_else(|| refused("malformed"))?;
+    let left = expires - now_millis();
+    if left <= 0 {
         return Err(refused("expired"));
     }
-    let key = issued
-        .text
-        .lines()
-        .find_map(|l| l.strip_prefix("key "))
-        .ok_or_else(|| ApiError::internal("challenge without key"))?
-        .to_owned();
     let (name, id) = parse_key(&key)?;
     let (verifier, party) = registered(&state, &name, id).await?;
-    let note = format!("{}\n\u{2014} {}\n", issued.text, request.signature.trim());
+    let note = format!("{text}\n\u{2014} {}\n", request.signature.trim());
     let note = SignedNote::parse(note.as_bytes())
         .map_err(|e| refused(&format!("the signature line does not parse: {e}")))?;
     note.verify(&verifier)
         .map_err(|e| refused(&format!("the signature does not verify: {e}")))?;
+    // One use: remembered only now that it is proven.
+    let until = Instant::now() + Duration::from_millis(left as u64);
+    if !state.epcis.challenges.redeem(&nonce, until)? {
+        return Err(refused("already used"));
+    }
     let token = random_hex(32)?;
     state.epcis.tokens.insert(
         token.clone(),

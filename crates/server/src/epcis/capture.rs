@@ -95,14 +95,24 @@ pub(crate) struct Job {
     success: bool,
     capture_error_behaviour: &'static str,
     /// RFC 7807 problems, one per refused event (`instance` is the JSON
-    /// pointer of the event in the document).
+    /// pointer of the event in the document), the first [`MAX_JOB_ERRORS`].
     errors: Vec<Value>,
+    /// How many more refusals there were than `errors` lists.
+    #[serde(skip_serializing_if = "is_zero")]
+    errors_omitted: usize,
     /// The party the events are recorded as captured by.
     captured_by: String,
     /// Declared `ni:` eventIDs that differ from the computed hash.
     warnings: Vec<Value>,
     /// Each event of the document, in document order.
     events: Vec<EventOutcome>,
+}
+
+/// Most refusals a job lists (the events list says which were refused).
+pub(crate) const MAX_JOB_ERRORS: usize = 1000;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The limits a capture is held to.
@@ -151,24 +161,32 @@ struct Prepared {
     warnings: Vec<Value>,
 }
 
-/// Resolves who is capturing: for detached signatures, checks every line
-/// against the registered key now (the ledger checks again).
-async fn resolve<S: Store>(
-    state: &AppState<S>,
-    capturer: Capturer,
-    body: &[u8],
-) -> Result<(String, CaptureAuth), ApiError> {
+/// Who is capturing, known before the body is read: a token's party, or
+/// the party of the first detached signature's key (each line's key must
+/// be registered).
+struct Claimed {
+    party: String,
+    /// The signature lines and their keys, for a signed document.
+    lines: Vec<(String, NoteVerifier)>,
+    token_key: Option<String>,
+}
+
+async fn claim<S: Store>(state: &AppState<S>, capturer: Capturer) -> Result<Claimed, ApiError> {
     match capturer {
-        Capturer::Token { party, key } => Ok((party, CaptureAuth::Token { key })),
+        Capturer::Token { party, key } => Ok(Claimed {
+            party,
+            lines: Vec::new(),
+            token_key: Some(key),
+        }),
         Capturer::Signed { lines } => {
-            let document = Digest::of(body);
-            let text = document_note(&document);
-            let mut first_party = None;
-            for line in &lines {
+            let mut party = None;
+            let mut keyed = Vec::with_capacity(lines.len());
+            for line in lines {
                 let bad = |why: String| {
                     ApiError::Unauthorized(format!("{}: {why}", super::auth::SIGNATURE_HEADER))
                 };
-                let note = SignedNote::parse(format!("{text}\n\u{2014} {line}\n").as_bytes())
+                // Parse the line as the signature line of a note (any text).
+                let note = SignedNote::parse(format!("x\n\n\u{2014} {line}\n").as_bytes())
                     .map_err(|e| bad(format!("not a signature line <key name> <base64>: {e}")))?;
                 let sig = &note.signatures()[0];
                 let (name, id) = (sig.name.clone(), sig.key_id);
@@ -182,24 +200,49 @@ async fn resolve<S: Store>(
                     })?;
                 let verifier = NoteVerifier::from_vkey(&key.vkey)
                     .map_err(|e| ApiError::internal(e.to_string()))?;
-                note.verify(&verifier).map_err(|e| {
-                    bad(format!(
-                        "the signature by {}+{:08x} does not verify over this body: {e}",
-                        sig.name, sig.key_id
-                    ))
-                })?;
-                first_party.get_or_insert(key.party);
+                party.get_or_insert(key.party);
+                keyed.push((line, verifier));
             }
-            let party = first_party.ok_or_else(|| ApiError::Unauthorized("no signature".into()))?;
-            Ok((
-                party,
-                CaptureAuth::Signed {
-                    document,
-                    signatures: lines,
-                },
-            ))
+            Ok(Claimed {
+                party: party.ok_or_else(|| ApiError::Unauthorized("no signature".into()))?,
+                lines: keyed,
+                token_key: None,
+            })
         }
     }
+}
+
+/// Checks the detached signatures over the body; the auth the entries
+/// record.
+fn authenticate(
+    origin: &str,
+    claimed: &Claimed,
+    body: &[u8],
+    behaviour: Behaviour,
+) -> Result<CaptureAuth, ApiError> {
+    if let Some(key) = &claimed.token_key {
+        return Ok(CaptureAuth::Token { key: key.clone() });
+    }
+    let document = Digest::of(body);
+    let text = document_note(origin, &document, &claimed.party, behaviour.as_str());
+    for (line, verifier) in &claimed.lines {
+        let note = SignedNote::parse(format!("{text}\n\u{2014} {line}\n").as_bytes())
+            .map_err(|e| ApiError::Unauthorized(e.to_string()))?;
+        note.verify(verifier).map_err(|e| {
+            ApiError::Unauthorized(format!(
+                "{}: the signature by {} does not verify over this capture \
+                 (the note names the registry, the body's SHA-256, the capturing party \
+                 and the error behaviour: {text:?}): {e}",
+                super::auth::SIGNATURE_HEADER,
+                verifier.name()
+            ))
+        })?;
+    }
+    Ok(CaptureAuth::Signed {
+        document,
+        behaviour: behaviour.as_str().to_owned(),
+        signatures: claimed.lines.iter().map(|(l, _)| l.clone()).collect(),
+    })
 }
 
 /// Parses, checks against the limits and the schema, hashes and signs.
@@ -267,8 +310,49 @@ fn prepare<S: Store>(
     let context = document.get("@context").cloned();
     let mut out = Vec::with_capacity(events.len());
     let mut warnings = Vec::new();
-    for (i, (event, hash)) in events.into_iter().zip(hashes).enumerate() {
+    for (i, (event, in_document)) in events.into_iter().zip(hashes).enumerate() {
         let pointer = format!("{list_pointer}/{i}");
+        // The event as logged: the document's @context copied in. Its id is
+        // the CBV 2.0 hash of that, on its own, so that anyone can recompute
+        // it from the log entry (the hash within the document can differ:
+        // the reference expands bare words against sibling events).
+        let mut event = event;
+        if let (Some(ctx), Value::Object(map)) = (&context, &mut event)
+            && !map.contains_key("@context")
+        {
+            map.insert("@context".into(), ctx.clone());
+        }
+        let hash = match oretrace_epcis::event_hash(
+            &event,
+            &oretrace_epcis::Context::from_document(&event),
+        ) {
+            Ok(h) => h,
+            Err(e) => {
+                out.push((
+                    in_document.clone(),
+                    Err(event_problem(
+                        &pointer,
+                        Some(&in_document),
+                        400,
+                        e.to_string(),
+                    )),
+                ));
+                continue;
+            }
+        };
+        if hash != in_document {
+            warnings.push(json!({
+                "type": "https://oretrace.example/problems/event-hash-context",
+                "title": "The event's hash depends on its document",
+                "detail": format!(
+                    "within its document the event hashes to {in_document} (bare words are \
+                     expanded against the other events); on its own, as logged, to {hash}, \
+                     the id oretrace records"
+                ),
+                "instance": pointer,
+                "eventID": hash,
+            }));
+        }
         if let Some(declared) = event.get("eventID").and_then(Value::as_str)
             && declared.starts_with("ni:")
             && declared != hash
@@ -277,20 +361,22 @@ fn prepare<S: Store>(
                 "type": "https://oretrace.example/problems/event-id-mismatch",
                 "title": "Declared eventID is not the CBV 2.0 event hash",
                 "detail": format!(
-                    "eventID {declared} is not the event's CBV 2.0 hash; the event hashes to {hash} \
-                     and is recorded under that hash, its declared eventID kept as given"
+                    "eventID {declared} is not the event's CBV 2.0 hash; the event hashes to \
+                     {hash}, which replaces it (an ni: id names one event only)"
                 ),
                 "instance": pointer,
                 "eventID": hash,
             }));
+            event["eventID"] = Value::String(hash.clone());
+        }
+        // EPCIS 2.0 REST binding: a server populates a missing eventID
+        // (here with the hash, which the eventID does not enter).
+        if event.get("eventID").is_none()
+            && let Value::Object(map) = &mut event
+        {
+            map.insert("eventID".into(), Value::String(hash.clone()));
         }
         let result = (|| {
-            let mut event = event;
-            if let (Some(ctx), Value::Object(map)) = (&context, &mut event)
-                && !map.contains_key("@context")
-            {
-                map.insert("@context".into(), ctx.clone());
-            }
             let mapped = oretrace_epcis_map::interpret(&event)
                 .map_err(|e| event_problem(&pointer, Some(&hash), 400, e.to_string()))?;
             let record = Record::Event(CapturedEvent {
@@ -349,17 +435,19 @@ fn limit_headers(response: &mut Response, limits: Limits) {
     );
 }
 
-/// Reads, authenticates and prepares a capture body.
+/// Reads, authenticates and prepares a capture body: who claims to
+/// capture is settled before the body is read, the signatures after.
 async fn intake<S: Store>(
     state: &AppState<S>,
     headers: &HeaderMap,
     body: Body,
     capture: &Token,
+    behaviour: Behaviour,
     single_event: bool,
 ) -> Result<Prepared, ApiError> {
     check_versions(headers)?;
     content_type_ok(headers)?;
-    let who = capturer(state, headers)?;
+    let claimed = claim(state, capturer(state, headers)?).await?;
     let limits = state.limits();
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
@@ -371,8 +459,16 @@ async fn intake<S: Store>(
             limit: limits.max_bytes,
         });
     }
+    // A few captures at a time: each may hold a body of up to the limit.
+    let _permit = state
+        .epcis
+        .capture_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::Refused(Refusal::Overloaded))?;
     let bytes = read_body(body, limits.max_bytes).await?;
-    let (party, auth) = resolve(state, who, &bytes).await?;
+    let auth = authenticate(state.ledger.origin(), &claimed, &bytes, behaviour)?;
+    let party = claimed.party;
     let ledger = state.ledger.clone();
     let capture = capture.clone();
     tokio::task::spawn_blocking(move || {
@@ -427,7 +523,7 @@ pub(crate) async fn capture<S: Store>(
     let behaviour = Behaviour::parse(&headers)?;
     let id = random_hex(12)?;
     let capture_token = Token::parse(&id).map_err(|e| ApiError::internal(e.to_string()))?;
-    let prepared = intake(&state, &headers, body, &capture_token, false).await?;
+    let prepared = intake(&state, &headers, body, &capture_token, behaviour, false).await?;
     let job = Job {
         capture_id: id.clone(),
         created_at: now_rfc3339(),
@@ -436,6 +532,7 @@ pub(crate) async fn capture<S: Store>(
         success: true,
         capture_error_behaviour: behaviour.as_str(),
         errors: Vec::new(),
+        errors_omitted: 0,
         captured_by: prepared.captured_by.clone(),
         warnings: prepared.warnings.clone(),
         events: Vec::new(),
@@ -444,9 +541,11 @@ pub(crate) async fn capture<S: Store>(
     let worker = state.clone();
     let job_id = id.clone();
     tokio::spawn(async move {
-        let (errors, events) = run(&worker, prepared, behaviour).await;
+        let (mut errors, events) = run(&worker, prepared, behaviour).await;
         worker.epcis.jobs.update(&job_id, |job| {
             job.success = errors.is_empty();
+            job.errors_omitted = errors.len().saturating_sub(MAX_JOB_ERRORS);
+            errors.truncate(MAX_JOB_ERRORS);
             job.errors = errors;
             job.events = events;
             job.running = false;
@@ -562,16 +661,33 @@ pub(crate) async fn job<S: Store>(
     Ok(with_versions(Json(job).into_response()))
 }
 
-/// `GET /capture`: the jobs this server remembers, oldest first.
-pub(crate) async fn jobs<S: Store>(State(state): State<AppState<S>>) -> Response {
+/// `GET /capture`: the caller's capture jobs this server remembers, oldest
+/// first, without their per-event lists (bearer token).
+pub(crate) async fn jobs<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let party = match capturer(&state, &headers)? {
+        Capturer::Token { party, .. } => party,
+        Capturer::Signed { .. } => {
+            return Err(ApiError::Unauthorized(
+                "listing capture jobs takes a bearer token".into(),
+            ));
+        }
+    };
     let jobs: Vec<Job> = state
         .epcis
         .jobs
         .values()
         .into_iter()
         .map(|(_, j)| j)
+        .filter(|j| j.captured_by == party)
+        .map(|mut j| {
+            j.events = Vec::new();
+            j
+        })
         .collect();
-    with_versions(Json(jobs).into_response())
+    Ok(with_versions(Json(jobs).into_response()))
 }
 
 /// `OPTIONS /capture`: what the capture interface takes.
@@ -598,7 +714,15 @@ pub(crate) async fn post_event<S: Store>(
 ) -> Result<Response, ApiError> {
     let id = random_hex(12)?;
     let capture_token = Token::parse(&id).map_err(|e| ApiError::internal(e.to_string()))?;
-    let prepared = intake(&state, &headers, body, &capture_token, true).await?;
+    let prepared = intake(
+        &state,
+        &headers,
+        body,
+        &capture_token,
+        Behaviour::Rollback,
+        true,
+    )
+    .await?;
     let warnings = prepared.warnings;
     let Some((event_id, record)) = prepared.events.into_iter().next() else {
         return Err(ApiError::BadRequest("no event".into()));

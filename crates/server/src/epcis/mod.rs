@@ -120,10 +120,18 @@ impl<V: Clone> Bounded<V> {
 
     /// Inserts only if absent; false if the key is taken.
     pub(crate) fn insert_new(&self, key: String, value: V) -> bool {
-        if self.lock().0.contains_key(&key) {
+        let mut g = self.lock();
+        let (map, order) = &mut *g;
+        if map.contains_key(&key) {
             return false;
         }
-        self.insert(key, value);
+        map.insert(key.clone(), value);
+        order.push_back(key);
+        while order.len() > self.limit {
+            if let Some(old) = order.pop_front() {
+                map.remove(&old);
+            }
+        }
         true
     }
 
@@ -159,20 +167,23 @@ impl<V: Clone> Bounded<V> {
 /// the events themselves are in the log).
 #[derive(Debug)]
 pub(crate) struct EpcisState {
+    /// Captures being read and prepared at once (each holds a body).
+    pub(crate) capture_slots: std::sync::Arc<tokio::sync::Semaphore>,
     pub(crate) jobs: Bounded<capture::Job>,
-    pub(crate) challenges: Bounded<auth::Challenge>,
+    pub(crate) challenges: auth::Challenges,
     pub(crate) tokens: Bounded<auth::Grant>,
     pub(crate) queries: Bounded<serde_json::Value>,
 }
 
-impl Default for EpcisState {
-    fn default() -> Self {
-        EpcisState {
-            jobs: Bounded::new(10_000),
-            challenges: Bounded::new(10_000),
+impl EpcisState {
+    pub(crate) fn new() -> Result<Self, ApiError> {
+        Ok(EpcisState {
+            capture_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(4)),
+            jobs: Bounded::new(1_000),
+            challenges: auth::Challenges::new()?,
             tokens: Bounded::new(100_000),
             queries: Bounded::new(1_000),
-        }
+        })
     }
 }
 

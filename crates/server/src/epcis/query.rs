@@ -29,6 +29,8 @@ pub const MAX_PER_PAGE: u32 = 1000;
 /// Candidates read from the store per round trip, and per request at most.
 const CHUNK: usize = 512;
 const SCAN_BUDGET: usize = 50_000;
+/// Most index terms one selection names.
+const MAX_TERMS: usize = 256;
 
 type Pairs = Vec<(String, String)>;
 
@@ -88,67 +90,23 @@ fn parse_token(token: &str, fp: &str) -> Result<Cursor, ApiError> {
     if got_fp != fp {
         return Err(bad());
     }
+    let index: u64 = index.parse().map_err(|_| bad())?;
+    if i64::try_from(index).is_err() {
+        return Err(bad());
+    }
     Ok(Cursor {
-        after: (
-            key.parse().map_err(|_| bad())?,
-            index.parse().map_err(|_| bad())?,
-        ),
+        after: (key.parse().map_err(|_| bad())?, index),
         returned: returned.parse().map_err(|_| bad())?,
     })
 }
 
-/// Moves an event's own `@context` into the document's when it fits
-/// (no prefix bound two ways); otherwise leaves it on the event.
-fn merge_context(context: &mut Vec<Value>, event: &mut Map<String, Value>) {
-    let Some(own) = event.remove("@context") else {
-        return;
-    };
-    let items: Vec<Value> = match &own {
-        Value::Array(items) => items.clone(),
-        other => vec![other.clone()],
-    };
-    let mut prefixes = Map::new();
-    for item in &items {
-        if let Value::Object(map) = item {
-            prefixes.extend(map.clone());
-        }
-    }
-    let bound = |context: &Vec<Value>, prefix: &str| -> Option<Value> {
-        context
-            .iter()
-            .filter_map(Value::as_object)
-            .find_map(|m| m.get(prefix).cloned())
-    };
-    if prefixes
-        .iter()
-        .any(|(p, ns)| bound(context, p).is_some_and(|have| &have != ns))
-    {
-        event.insert("@context".into(), own);
-        return;
-    }
-    for item in items {
-        match item {
-            Value::String(_) if !context.contains(&item) => context.push(item),
-            _ => {}
-        }
-    }
-    let new: Map<String, Value> = prefixes
-        .into_iter()
-        .filter(|(p, _)| bound(context, p).is_none())
-        .collect();
-    if !new.is_empty() {
-        context.push(Value::Object(new));
-    }
-}
-
 /// The event as a query returns it: `eventID` (the CBV hash unless the
 /// capturer gave one) and `recordTime` added.
-fn output_event(state: &EventState, context: &mut Vec<Value>) -> Value {
+fn output_event(state: &EventState) -> Value {
     let mut event = match serde_json::from_str::<Value>(&state.event) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     };
-    merge_context(context, &mut event);
     event
         .entry("eventID")
         .or_insert_with(|| Value::String(state.event_id.clone()));
@@ -198,7 +156,9 @@ async fn answer<S: Store>(
         (None, None) => per_page,
     } as usize;
     let mut select = EventSelect {
-        any_terms: query.candidate_terms(),
+        // A long disjunction is no selection (and would exceed what a SQL
+        // statement may bind): scan instead, within the budget.
+        any_terms: query.candidate_terms().filter(|t| t.len() <= MAX_TERMS),
         event_time: query.event_time_range(),
         record_time: query.record_time_range(),
         order: match query.order_by() {
@@ -211,12 +171,12 @@ async fn answer<S: Store>(
         limit: CHUNK,
     };
     let count_limit = query.event_count_limit();
-    let (found, next) = blocking(&state.ledger, move |ledger| {
+    let (found, next, exhausted) = blocking(&state.ledger, move |ledger| {
         let mut found: Vec<EventState> = Vec::new();
         let mut next = None;
         let mut scanned = 0usize;
         if want == 0 {
-            return Ok((found, next));
+            return Ok((found, next, false));
         }
         loop {
             let rows = ledger.store().select_events(&select)?;
@@ -230,36 +190,38 @@ async fn answer<S: Store>(
                 if query.matches(&value, row.record_time) {
                     if found.len() == want {
                         next = found.last().map(|e| select.key_of(e));
-                        return Ok((found, next));
+                        return Ok((found, next, false));
                     }
                     found.push(row);
                 }
             }
             if n < select.limit {
-                return Ok((found, None));
+                return Ok((found, None, false));
             }
             if scanned >= SCAN_BUDGET {
                 // Stop here; the next page starts after the last candidate
                 // looked at (everything after the last event returned and
                 // up to it did not match).
                 next = last;
-                return Ok((found, next));
+                return Ok((found, next, true));
             }
             select.after = last;
         }
     })
     .await?;
-    if let Some(max) = max_count
-        && (found.len() as u64 > max || next.is_some())
-    {
-        return Err(ApiError::QueryTooLarge { limit: max });
+    if let Some(max) = max_count {
+        if found.len() as u64 > max {
+            return Err(ApiError::QueryTooLarge { limit: max });
+        }
+        if exhausted {
+            return Err(ApiError::QueryTooComplex {
+                budget: SCAN_BUDGET,
+            });
+        }
     }
-    let total = returned + found.len() as u64;
-    let mut context = vec![Value::String(GS1_CONTEXT.into())];
-    let events: Vec<Value> = found
-        .iter()
-        .map(|e| output_event(e, &mut context))
-        .collect();
+    let total = returned.saturating_add(found.len() as u64);
+    let mut events: Vec<Value> = found.iter().map(output_event).collect();
+    let context = oretrace_epcis_map::hoist_context(&mut events);
     let document = json!({
         "@context": context,
         "type": "EPCISQueryDocument",
@@ -403,15 +365,11 @@ pub(crate) async fn event<S: Store>(
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("no event {id}")))?;
-    let mut context = vec![Value::String(GS1_CONTEXT.into())];
-    let mut event = output_event(&found, &mut context);
+    let mut event = output_event(&found);
     if let Value::Object(map) = &mut event
         && !map.contains_key("@context")
     {
-        let mut with = Map::new();
-        with.insert("@context".into(), Value::Array(context));
-        with.extend(std::mem::take(map));
-        *map = with;
+        map.insert("@context".into(), json!([GS1_CONTEXT]));
     }
     Ok(with_versions(epcis_json(&event)))
 }
