@@ -178,6 +178,27 @@ pub fn events_select_by_terms_ranges_order_and_cursor<S: Store>(store: &S) {
         ..all.clone()
     };
     assert_eq!(indexes(&by_index_after), vec![7, 8, 9]);
+    let one_term_back = EventSelect {
+        any_terms: Some(vec!["bizStep=shipping".into()]),
+        descending: true,
+        after: Some((6, 6)),
+        ..all.clone()
+    };
+    assert_eq!(indexes(&one_term_back), vec![3, 0]);
+    let one_term_window = EventSelect {
+        any_terms: Some(vec!["bizStep=shipping".into()]),
+        event_time: (Some(920), None),
+        limit: 1,
+        ..all.clone()
+    };
+    assert_eq!(indexes(&one_term_window), vec![0]);
+    let by_time_cursor = EventSelect {
+        order: EventOrder::EventTime,
+        event_time: (Some(950), Some(1001)),
+        after: Some((960, 4)),
+        ..all.clone()
+    };
+    assert_eq!(indexes(&by_time_cursor), vec![3, 2, 1, 0]);
     store.clear_projections().unwrap();
     assert!(indexes(&all).is_empty());
     assert_eq!(store.event(&events[4].event_id).unwrap(), None);

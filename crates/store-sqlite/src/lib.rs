@@ -655,27 +655,67 @@ impl Store for SqliteStore {
     }
 
     fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>> {
+        let one_term =
+            matches!(select.any_terms.as_deref(), Some([_])) && select.order == EventOrder::Index;
         let sort = match select.order {
-            EventOrder::Index => "idx",
-            EventOrder::EventTime => "event_time",
-            EventOrder::RecordTime => "record_time",
+            EventOrder::Index if one_term => "t.idx",
+            EventOrder::Index => "e.idx",
+            EventOrder::EventTime => "e.event_time",
+            EventOrder::RecordTime => "e.record_time",
         };
-        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1");
+        let (cmp, dir) = if select.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        let columns = EVENT_COLUMNS
+            .split(", ")
+            .map(|c| format!("e.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        if let Some(terms) = &select.any_terms {
-            if terms.is_empty() {
-                return Ok(Vec::new());
+        let cursor_index = select
+            .after
+            .map(|(_, index)| to_sql_int(index, "log index"))
+            .transpose()?;
+        let mut sql = match select.any_terms.as_deref() {
+            Some([]) => return Ok(Vec::new()),
+            // One term in capture order: walk that term's entries of
+            // `event_terms` from the cursor (a keyset scan of its index).
+            Some([term]) if one_term => {
+                args.push(term.clone().into());
+                let mut sql = format!(
+                    "SELECT {columns} FROM event_terms t JOIN events e ON e.idx = t.idx \
+                     WHERE t.term = ?"
+                );
+                if let Some(index) = cursor_index {
+                    sql.push_str(&format!(" AND t.idx {cmp} ?"));
+                    args.push(index.into());
+                }
+                sql
             }
-            sql.push_str(" AND idx IN (SELECT idx FROM event_terms WHERE term IN (");
-            for (i, t) in terms.iter().enumerate() {
-                sql.push_str(if i == 0 { "?" } else { ", ?" });
-                args.push(t.clone().into());
+            Some(terms) => {
+                let mut sql = format!(
+                    "SELECT {columns} FROM events e WHERE e.idx IN \
+                     (SELECT idx FROM event_terms WHERE term IN ("
+                );
+                for (i, t) in terms.iter().enumerate() {
+                    sql.push_str(if i == 0 { "?" } else { ", ?" });
+                    args.push(t.clone().into());
+                }
+                sql.push(')');
+                if let (EventOrder::Index, Some(index)) = (select.order, cursor_index) {
+                    sql.push_str(&format!(" AND idx {cmp} ?"));
+                    args.push(index.into());
+                }
+                sql.push(')');
+                sql
             }
-            sql.push_str("))");
-        }
+            None => format!("SELECT {columns} FROM events e WHERE 1"),
+        };
         for (column, (from, to)) in [
-            ("event_time", select.event_time),
-            ("record_time", select.record_time),
+            ("e.event_time", select.event_time),
+            ("e.record_time", select.record_time),
         ] {
             if let Some(from) = from {
                 sql.push_str(&format!(" AND {column} >= ?"));
@@ -686,17 +726,29 @@ impl Store for SqliteStore {
                 args.push(to.into());
             }
         }
-        let (cmp, dir) = if select.descending {
-            ("<", "DESC")
-        } else {
-            (">", "ASC")
-        };
-        if let Some((key, index)) = select.after {
-            sql.push_str(&format!(" AND ({sort}, idx) {cmp} (?, ?)"));
-            args.push(key.into());
-            args.push(to_sql_int(index, "log index")?.into());
+        if let (Some((key, _)), Some(index)) = (select.after, cursor_index) {
+            // The plain bound on the sort column lets the planner use its
+            // index; the row value breaks ties by index.
+            let bound = if select.descending { "<=" } else { ">=" };
+            if select.order == EventOrder::Index {
+                if !one_term {
+                    sql.push_str(&format!(" AND e.idx {cmp} ?"));
+                    args.push(index.into());
+                }
+            } else {
+                sql.push_str(&format!(
+                    " AND {sort} {bound} ? AND ({sort}, e.idx) {cmp} (?, ?)"
+                ));
+                args.push(key.into());
+                args.push(key.into());
+                args.push(index.into());
+            }
         }
-        sql.push_str(&format!(" ORDER BY {sort} {dir}, idx {dir} LIMIT ?"));
+        if select.order == EventOrder::Index {
+            sql.push_str(&format!(" ORDER BY {sort} {dir} LIMIT ?"));
+        } else {
+            sql.push_str(&format!(" ORDER BY {sort} {dir}, e.idx {dir} LIMIT ?"));
+        }
         args.push(i64::try_from(select.limit).unwrap_or(i64::MAX).into());
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(&sql).ctx(|| "selecting events")?;

@@ -161,7 +161,14 @@ async fn answer<S: Store>(
         any_terms: query.candidate_terms().filter(|t| t.len() <= MAX_TERMS),
         event_time: query.event_time_range(),
         record_time: query.record_time_range(),
+        // Without orderBy the order is the repository's to choose: capture
+        // order, or event time when the query bounds it (so that the
+        // time index serves the range and the page cursor alike).
         order: match query.order_by() {
+            OrderBy::Index if query.candidate_terms().is_none() => match query.event_time_range() {
+                (None, None) => EventOrder::Index,
+                _ => EventOrder::EventTime,
+            },
             OrderBy::Index => EventOrder::Index,
             OrderBy::EventTime => EventOrder::EventTime,
             OrderBy::RecordTime => EventOrder::RecordTime,
