@@ -121,6 +121,12 @@ pub struct ServeArgs {
     /// The log's origin (key name), used when the data directory is new.
     #[arg(long, default_value = "oretrace.example/log")]
     pub origin: String,
+    /// Most events one EPCIS capture may hold (GS1-EPCIS-Capture-Limit).
+    #[arg(long, default_value_t = 10_000)]
+    pub capture_max_events: usize,
+    /// Largest EPCIS capture body in bytes (GS1-EPCIS-Capture-File-Size-Limit).
+    #[arg(long, default_value_t = 32 * 1024 * 1024)]
+    pub capture_max_bytes: usize,
 }
 
 #[derive(Debug, Args)]

@@ -61,6 +61,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn run_server<S: Store>(
     ledger: Ledger<S>,
     listen: &str,
+    config: oretrace_server::ServerConfig,
     banner: impl FnOnce(&str),
 ) -> anyhow::Result<ExitCode> {
     let ledger = Arc::new(ledger);
@@ -73,13 +74,7 @@ fn run_server<S: Store>(
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        oretrace_server::serve(
-            ledger,
-            oretrace_server::ServerConfig::default(),
-            listener,
-            shutdown,
-        )
-        .await?;
+        oretrace_server::serve(ledger, config, listener, shutdown).await?;
         anyhow::Ok(ExitCode::SUCCESS)
     })
 }
@@ -89,7 +84,15 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let operator = parse_vkey(&args.operator_vkey)?;
     let ledger = open_ledger(&args.data, &args.origin, operator)?;
     let vkey = ledger.vkey();
-    run_server(ledger, &args.listen, |url| {
+    if args.capture_max_events == 0 || args.capture_max_bytes == 0 {
+        bail!("--capture-max-events and --capture-max-bytes must be at least 1");
+    }
+    let config = oretrace_server::ServerConfig {
+        capture_max_events: args.capture_max_events,
+        capture_max_bytes: args.capture_max_bytes,
+        ..oretrace_server::ServerConfig::default()
+    };
+    run_server(ledger, &args.listen, config, |url| {
         println!("oretrace serving {} at {url}", args.data.display());
         println!("log vkey: {vkey}");
     })

@@ -83,7 +83,17 @@ fn lots_round_trip_between_registries_with_the_same_hashes() {
     // Registry B: the same parties and sites (their signed entries, copied),
     // nothing else.
     let b = tmp.path().join("b");
-    let server_b = Server::start(&b, free_port(), &operator_vkey);
+    let server_b = Server::start_with(
+        &b,
+        free_port(),
+        &operator_vkey,
+        &[
+            "--capture-max-events",
+            "50",
+            "--capture-max-bytes",
+            "1000000",
+        ],
+    );
     let base_b = server_b.base();
     let mut index = 0;
     loop {
@@ -177,6 +187,17 @@ fn lots_round_trip_between_registries_with_the_same_hashes() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+
+    // The limits given to `serve` are the ones announced.
+    let options = http()
+        .request(reqwest::Method::OPTIONS, format!("{base_b}/capture"))
+        .send()
+        .unwrap();
+    assert_eq!(options.headers()["GS1-EPCIS-Capture-Limit"], "50");
+    assert_eq!(
+        options.headers()["GS1-EPCIS-Capture-File-Size-Limit"],
+        "1000000"
+    );
 
     // A token from a signed challenge captures too.
     let run = oretrace(&["auth", "token", "--server", &base_b, "--key", &keys[0]]);

@@ -87,6 +87,11 @@ impl Server {
     /// Starts `oretrace serve` on `data` and `port` and waits until it
     /// accepts connections.
     pub fn start(data: &Path, port: u16, operator_vkey: &str) -> Server {
+        Self::start_with(data, port, operator_vkey, &[])
+    }
+
+    /// [`Server::start`] with more `serve` arguments.
+    pub fn start_with(data: &Path, port: u16, operator_vkey: &str, extra: &[&str]) -> Server {
         let child = Command::new(env!("CARGO_BIN_EXE_oretrace"))
             .args([
                 "serve",
@@ -96,6 +101,7 @@ impl Server {
                 &format!("127.0.0.1:{port}"),
             ])
             .args(["--operator-vkey", operator_vkey])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
