@@ -833,6 +833,18 @@ async fn mineral_chain_events_follow_the_custody_rules_and_error_behaviours() {
     assert_eq!(job["events"][0]["status"], "duplicate");
     assert_eq!(job["events"][0]["index"], before);
     assert_eq!(w.size(), before + 1);
+    // `all` (listed by the binding, undefined) behaves as proceed and is
+    // reported as given; an unknown behaviour is refused.
+    let job = w
+        .finished(&w.capture_signed(&[&w.ussm], &mixed, Some("all")).await)
+        .await;
+    assert_eq!(job["captureErrorBehaviour"], "all");
+    assert_eq!(job["events"][0]["status"], "duplicate");
+    assert_eq!(job["events"][1]["status"], "refused");
+    let answer = w
+        .capture_signed(&[&w.ussm], &mixed, Some("sometimes"))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
     // The custodian ships it: accepted, the lot is in transit.
     let ship = serde_json::to_vec(&document(vec![record_event(shipment_record(
         "s-1",
