@@ -237,13 +237,7 @@ pub(crate) fn lot_document(server: &str, lot: &str) -> anyhow::Result<Value> {
     let url = format!(
         "{}/lots/{}",
         base(server),
-        lot.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            })
-            .collect::<String>()
+        oretrace_epcis_map::percent_encode(lot)
     );
     let view = answer_json(
         http.get(&url)

@@ -11,6 +11,7 @@
 
 mod support;
 
+use oretrace_epcis_map::percent_encode;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -160,19 +161,6 @@ fn token(http: &reqwest::blocking::Client, base: &str, signer: &NoteSigner) -> V
     answer
 }
 
-/// Percent-encodes one path segment.
-fn enc(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 fn log_size(http: &reqwest::blocking::Client, base: &str) -> u64 {
     let r = http.get(format!("{base}/checkpoint")).send().unwrap();
     assert_eq!(r.status().as_u16(), 200);
@@ -228,7 +216,10 @@ fn check_captured(
     );
 
     // The job, as the server keeps it.
-    let (status, job) = get_json(http, &format!("{base}/capture/{}", enc(capture_id)));
+    let (status, job) = get_json(
+        http,
+        &format!("{base}/capture/{}", percent_encode(capture_id)),
+    );
     assert_eq!(status, 200, "{name}: {job}");
     assert_eq!(job["captureID"], capture_id, "{name}: {job}");
     assert_eq!(job["running"], false, "{name}: {job}");
@@ -253,7 +244,7 @@ fn check_captured(
         indices.push(index);
 
         // The event, found by its hash through the query interface.
-        let (status, event) = get_json(http, &format!("{base}/events/{}", enc(hash)));
+        let (status, event) = get_json(http, &format!("{base}/events/{}", percent_encode(hash)));
         assert_eq!(status, 200, "{name}: {hash}: {event}");
         assert!(event["recordTime"].is_string(), "{name}: {event}");
         let again =

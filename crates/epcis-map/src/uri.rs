@@ -36,8 +36,9 @@ fn unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
-/// Percent-encodes every byte but RFC 3986's unreserved characters.
-pub(crate) fn percent_encode(text: &str) -> String {
+/// Percent-encodes every byte but RFC 3986's unreserved characters: an
+/// identifier made fit for one URL path segment or query value.
+pub fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if unreserved(b) {

@@ -110,6 +110,7 @@
 //!
 //! Run: `cargo bench -p oretrace-server --bench epcis`.
 
+use oretrace_epcis_map::percent_encode;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -730,24 +731,11 @@ fn build_store(rt: &tokio::runtime::Runtime, cfg: &Config, keys: &Keys) -> Query
 // ---------------------------------------------------------------------------
 // Queries and their SQL bounds.
 
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn enc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// A query string from pairs.
 fn query_string(pairs: &[(&str, String)]) -> String {
     pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
         .collect::<Vec<_>>()
         .join("&")
 }

@@ -3,6 +3,7 @@
 //! error behaviours, the limits, queries, paging and named queries — on
 //! the official examples and on mineral-chain events.
 
+use oretrace_epcis_map::percent_encode;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -287,18 +288,6 @@ fn results(doc: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-fn enc(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn every_example_is_captured_and_every_event_found_by_its_hash() {
     let w = world().await;
@@ -322,7 +311,7 @@ async fn every_example_is_captured_and_every_event_found_by_its_hash() {
         );
         for (outcome, hash) in job["events"].as_array().unwrap().iter().zip(&hashes) {
             assert_eq!(outcome["eventID"], hash.as_str());
-            let found = w.get(&format!("/events/{}", enc(hash))).await;
+            let found = w.get(&format!("/events/{}", percent_encode(hash))).await;
             assert_eq!(found.status, StatusCode::OK, "{name}: {}", found.text());
             // The event as returned hashes to the same id.
             let event = found.json();
@@ -861,7 +850,9 @@ async fn mineral_chain_events_follow_the_custody_rules_and_error_behaviours() {
         json!({"status": "in-transit", "shipment": "s-1"})
     );
     // The lot's events by EPC class.
-    let answer = w.get(&format!("/epcs/{}/events", enc(lot))).await;
+    let answer = w
+        .get(&format!("/epcs/{}/events", percent_encode(lot)))
+        .await;
     let events = results(&answer.json());
     assert_eq!(events.len(), 2, "{}", answer.text());
     // An assay needs the custodian and the laboratory: co-signed documents.
@@ -1142,12 +1133,14 @@ async fn event_ids_are_the_events_own_hashes() {
         "{job:#}"
     );
     assert_eq!(
-        w.get(&format!("/events/{}", enc(&y_hash))).await.status,
+        w.get(&format!("/events/{}", percent_encode(&y_hash)))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     assert!(
         results(
-            &w.get(&format!("/events?EQ_eventID={}", enc(&y_hash)))
+            &w.get(&format!("/events?EQ_eventID={}", percent_encode(&y_hash)))
                 .await
                 .json()
         )
@@ -1160,10 +1153,13 @@ async fn event_ids_are_the_events_own_hashes() {
         )
         .await;
     assert_eq!(job["events"][0]["eventID"], y_hash.as_str());
-    let found = w.get(&format!("/events/{}", enc(&y_hash))).await.json();
+    let found = w
+        .get(&format!("/events/{}", percent_encode(&y_hash)))
+        .await
+        .json();
     assert_eq!(found["bizStep"], "shipping");
     let by_query = results(
-        &w.get(&format!("/events?EQ_eventID={}", enc(&y_hash)))
+        &w.get(&format!("/events?EQ_eventID={}", percent_encode(&y_hash)))
             .await
             .json(),
     );

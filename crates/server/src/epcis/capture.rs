@@ -737,7 +737,7 @@ pub(crate) async fn post_event<S: Store>(
     let index = results
         .pop()
         .ok_or_else(|| ApiError::internal("no outcome"))??;
-    let location = format!("/events/{}", super::query::encode_segment(&event_id));
+    let location = format!("/events/{}", oretrace_epcis_map::percent_encode(&event_id));
     let mut response = (
         StatusCode::CREATED,
         [(

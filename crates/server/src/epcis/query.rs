@@ -14,6 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Json, Response};
 use oretrace_epcis::query::{EventQuery, OrderBy, QueryError};
+use oretrace_epcis_map::percent_encode;
 use oretrace_ledger::Store;
 use oretrace_ledger::state::EventState;
 use oretrace_ledger::store::{EventOrder, EventSelect};
@@ -36,19 +37,6 @@ type Pairs = Vec<(String, String)>;
 
 fn query_error(e: QueryError) -> ApiError {
     ApiError::BadRequest(format!("query: {e}"))
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-pub(crate) fn encode_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A fingerprint of what a query asks (not its paging), so that a page
@@ -250,7 +238,7 @@ async fn answer<S: Store>(
             .iter()
             .filter(|(k, _)| !matches!(k.as_str(), "nextPageToken" | "NextPageToken"))
         {
-            link.push_str(&format!("{}={}&", encode_segment(k), encode_segment(v)));
+            link.push_str(&format!("{}={}&", percent_encode(k), percent_encode(v)));
         }
         link.push_str(&format!("nextPageToken={token}"));
         if let Ok(v) = HeaderValue::from_str(&format!("<{link}>; rel=\"next\"")) {
