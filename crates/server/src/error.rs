@@ -78,11 +78,7 @@ pub enum ApiError {
 }
 
 /// One schema violation: where (a JSON pointer into the document) and what.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Violation {
-    pub pointer: String,
-    pub message: String,
-}
+pub use oretrace_epcis_schema::Violation;
 
 impl From<oretrace_domain::Error> for ApiError {
     fn from(e: oretrace_domain::Error) -> Self {

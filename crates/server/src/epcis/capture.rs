@@ -287,17 +287,7 @@ fn prepare<S: Store>(
     } else {
         validator.validate_query_document(document)
     };
-    checked.map_err(|violations| {
-        ApiError::SchemaViolations(
-            violations
-                .into_iter()
-                .map(|v| Violation {
-                    pointer: v.pointer,
-                    message: v.message,
-                })
-                .collect(),
-        )
-    })?;
+    checked.map_err(ApiError::SchemaViolations)?;
     let events: Vec<Value> = oretrace_epcis::document_events(document)
         .map_err(|e| ApiError::BadRequest(format!("the document's events: {e}")))?
         .into_iter()
@@ -490,17 +480,9 @@ async fn intake<S: Store>(
 fn single_event_document(mut event: Value) -> Result<Value, ApiError> {
     let validator = oretrace_epcis_schema::EpcisValidator::shared()
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    validator.validate_event(&event).map_err(|violations| {
-        ApiError::SchemaViolations(
-            violations
-                .into_iter()
-                .map(|v| Violation {
-                    pointer: v.pointer,
-                    message: v.message,
-                })
-                .collect(),
-        )
-    })?;
+    validator
+        .validate_event(&event)
+        .map_err(ApiError::SchemaViolations)?;
     let context = event
         .as_object_mut()
         .and_then(|m| m.remove("@context"))

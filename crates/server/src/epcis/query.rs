@@ -432,16 +432,12 @@ pub(crate) async fn create_query<S: Store>(
         .map_err(|e| ApiError::internal(e.to_string()))?;
     validator
         .validate_query(&named.query)
-        .map_err(|violations| {
-            ApiError::SchemaViolations(
-                violations
-                    .into_iter()
-                    .map(|v| crate::error::Violation {
-                        pointer: format!("/query{}", v.pointer),
-                        message: v.message,
-                    })
-                    .collect(),
-            )
+        .map_err(|mut violations| {
+            // Pointers into the body, where the query sits under "query".
+            for v in &mut violations {
+                v.pointer.insert_str(0, "/query");
+            }
+            ApiError::SchemaViolations(violations)
         })?;
     EventQuery::from_json(&named.query).map_err(query_error)?;
     if !state.epcis.queries.insert_new(
