@@ -11,7 +11,8 @@ use oretrace_domain::event::{CaptureAuth, CapturedEvent, document_note};
 use oretrace_tlog::note::{NoteVerifier, SignedNote};
 
 use crate::rules::{
-    Authorities, Overlay, Preverified, Refusal, Signers, record_changes, require_signer,
+    Authorities, DocumentChecks, Overlay, Preverified, Refusal, Signers, record_changes,
+    require_signer,
 };
 use crate::state::{Change, EventState};
 use crate::store::StateView;
@@ -66,43 +67,20 @@ fn hash_holds(event: &CapturedEvent) -> bool {
     oretrace_epcis::event_hash(&value, &context).is_ok_and(|h| h == event.event_id)
 }
 
-/// What [`preverify_event`] checks per entry: the log key's signature and
-/// the event hash. The document signatures (`documents`) are shared by
-/// the events of one document and may come from a sibling's check.
-pub(crate) fn preverify_entry(
-    keys: &Authorities,
-    signed: &SignedRecord,
-    event: &CapturedEvent,
-    documents: Vec<(String, String)>,
-) -> Preverified {
-    let mut pre = Preverified {
-        documents,
-        ..Preverified::default()
-    };
-    if signed.signed_by(&keys.log) == Ok(true) {
-        pre.lines.push((
-            keys.log.name().to_owned(),
-            keys.log.key_id(),
-            keys.log.to_vkey(),
-        ));
-    }
-    if hash_holds(event) {
-        pre.event_hash = Some(event.event_id.clone());
-    }
-    pre
+/// The event's id if it is the CBV 2.0 hash of the event as logged.
+pub(crate) fn checked_hash(event: &CapturedEvent) -> Option<String> {
+    hash_holds(event).then(|| event.event_id.clone())
 }
 
-/// Checks off the sequencer what it can: the log key's signature on the
-/// entry, the event hash, and each document signature against the key the
-/// registry holds now. Never fails; what it cannot check the sequencer
-/// checks.
-pub(crate) fn preverify_event(
+/// The detached document signatures of a captured event that verify
+/// against the keys the registry holds now, with those keys. The events
+/// of one document share them, so a group checks them once.
+pub(crate) fn preverify_documents(
     view: &impl StateView,
     keys: &Authorities,
-    signed: &SignedRecord,
     event: &CapturedEvent,
-) -> Preverified {
-    let mut pre = preverify_entry(keys, signed, event, Vec::new());
+) -> DocumentChecks {
+    let mut documents = Vec::new();
     if let CaptureAuth::Signed { signatures, .. } = &event.auth {
         for line in signatures {
             let Some((name, id)) = line_key(line) else {
@@ -115,11 +93,36 @@ pub(crate) fn preverify_event(
                 continue;
             };
             if verify_document_line(keys, event, line, &key).is_ok() {
-                pre.documents.push((line.clone(), state.vkey));
+                documents.push((line.clone(), state.vkey));
             }
         }
     }
-    pre
+    documents
+}
+
+/// Checks off the sequencer what it can: the log key's signature on the
+/// entry, the event hash, and each document signature against the key the
+/// registry holds now. Never fails; what it cannot check the sequencer
+/// checks.
+pub(crate) fn preverify_event(
+    view: &impl StateView,
+    keys: &Authorities,
+    signed: &SignedRecord,
+    event: &CapturedEvent,
+) -> Preverified {
+    let mut lines = Vec::new();
+    if signed.signed_by(&keys.log) == Ok(true) {
+        lines.push((
+            keys.log.name().to_owned(),
+            keys.log.key_id(),
+            keys.log.to_vkey(),
+        ));
+    }
+    Preverified {
+        lines,
+        documents: preverify_documents(view, keys, event),
+        event_hash: checked_hash(event),
+    }
 }
 
 /// Authorises a captured event and returns what it changes.

@@ -22,7 +22,9 @@ use oretrace_tlog::tree::{
     CompactRange, HashReader, NodeId, prove_consistency, prove_inclusion, range_nodes,
 };
 
-use crate::rules::{Authorities, Overlay, Preverified, Refusal, authorise, preverify};
+use crate::rules::{
+    Authorities, DocumentChecks, Overlay, Preverified, Refusal, authorise, preverify,
+};
 use crate::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
 use crate::store::{Batch, EntryRow, StateView, Store, StoreResult};
 
@@ -85,32 +87,31 @@ enum Job {
     },
 }
 
-/// What makes two captured events' signature checks the same: the entry
-/// signature lines (the log key's signature differs per entry, so only
-/// the document signatures are shared) — the auth of the event.
-fn group_auth_key(record: &SignedRecord) -> Option<Vec<u8>> {
-    match record.record() {
-        oretrace_domain::Record::Event(e) => match &e.auth {
-            oretrace_domain::event::CaptureAuth::Signed {
-                document,
-                behaviour,
-                signatures,
-            } => {
-                let mut key = document.bytes().to_vec();
-                key.extend_from_slice(behaviour.as_bytes());
-                key.extend_from_slice(e.captured_by.as_str().as_bytes());
-                key.push(b'\n');
-                for s in signatures {
-                    key.extend_from_slice(s.as_bytes());
-                    key.push(b'\n');
-                }
-                Some(key)
-            }
-            oretrace_domain::event::CaptureAuth::Token { .. } => None,
-        },
-        _ => None,
+/// What makes two captured events' document-signature checks the same:
+/// the document, the behaviour, the capturer and the signature lines.
+fn group_auth_key(event: &oretrace_domain::event::CapturedEvent) -> Vec<u8> {
+    let mut key = event.captured_by.as_str().as_bytes().to_vec();
+    key.push(b'\n');
+    if let oretrace_domain::event::CaptureAuth::Signed {
+        document,
+        behaviour,
+        signatures,
+    } = &event.auth
+    {
+        key.extend_from_slice(document.bytes());
+        key.extend_from_slice(behaviour.as_bytes());
+        for s in signatures {
+            key.push(b'\n');
+            key.extend_from_slice(s.as_bytes());
+        }
     }
+    key
 }
+
+/// A record signed by this ledger's log key alone
+/// ([`Ledger::sign_as_registry`]); only the ledger makes one.
+#[derive(Debug)]
+pub struct RegistrySigned(SignedRecord);
 
 /// A reply owed once the batch is durable.
 enum Pending {
@@ -639,15 +640,17 @@ impl<S: Store> Ledger<S> {
             .collect()
     }
 
-    /// Submits records together (the events of one capture document) and
-    /// resolves with each one's outcome once they are durable and covered
-    /// by a checkpoint. With `atomic`, either every record that is not a
-    /// replay is written or none is (the others are told [`ROLLED_BACK`]).
-    /// Signatures are checked off the sequencer; records that carry the
-    /// same signatures (one document's events) are checked once.
+    /// Submits records the ledger signed with its log key (the events of
+    /// one capture document) together, and resolves with each one's
+    /// outcome once they are durable and covered by a checkpoint. With
+    /// `atomic`, either every record that is not a replay is written or
+    /// none is (the others are told [`ROLLED_BACK`]). Checks run off the
+    /// sequencer: the event hashes, and the detached document signatures
+    /// once for all the events that carry the same ones; the log key's
+    /// signatures are this ledger's own, made a moment ago.
     pub async fn submit_group(
         &self,
-        records: Vec<SignedRecord>,
+        records: Vec<RegistrySigned>,
         atomic: bool,
     ) -> Result<Vec<Result<u64, Refusal>>, Refusal> {
         if records.is_empty() {
@@ -655,30 +658,36 @@ impl<S: Store> Ledger<S> {
         }
         let shared = self.shared.clone();
         let records = tokio::task::spawn_blocking(move || {
+            let keys = &shared.keys;
+            let own = (
+                keys.log.name().to_owned(),
+                keys.log.key_id(),
+                keys.log.to_vkey(),
+            );
             let mut out: Vec<(SignedRecord, Preverified)> = Vec::with_capacity(records.len());
-            let mut last: Option<(Vec<u8>, Preverified)> = None;
-            for record in records {
-                let key = group_auth_key(&record);
-                let pre = match &last {
-                    // The same document signatures: reuse their checks; the
-                    // log key's signature differs per entry, check it here.
-                    Some((k, pre)) if Some(k) == key.as_ref() => match record.record() {
-                        oretrace_domain::Record::Event(event) => crate::capture::preverify_entry(
-                            &shared.keys,
-                            &record,
-                            event,
-                            pre.documents.clone(),
-                        ),
-                        _ => preverify(&shared.store, &shared.keys, &record),
-                    },
-                    _ => {
-                        let pre = preverify(&shared.store, &shared.keys, &record);
-                        if let Some(k) = key {
-                            last = Some((k, pre.clone()));
+            let mut last: Option<(Vec<u8>, DocumentChecks)> = None;
+            for RegistrySigned(record) in records {
+                let mut pre = match record.record() {
+                    oretrace_domain::Record::Event(event) => {
+                        let key = group_auth_key(event);
+                        let documents = match &last {
+                            Some((k, documents)) if *k == key => documents.clone(),
+                            _ => {
+                                let documents =
+                                    crate::capture::preverify_documents(&shared.store, keys, event);
+                                last = Some((key, documents.clone()));
+                                documents
+                            }
+                        };
+                        Preverified {
+                            documents,
+                            event_hash: crate::capture::checked_hash(event),
+                            ..Preverified::default()
                         }
-                        pre
                     }
+                    _ => preverify(&shared.store, keys, &record),
                 };
+                pre.lines.push(own.clone());
                 out.push((record, pre));
             }
             out
@@ -705,14 +714,16 @@ impl<S: Store> Ledger<S> {
             .map_err(|_| internal("the sequencer dropped the records"))
     }
 
-    /// Signs a record with the log key: how the registry states what it
-    /// captured through its EPCIS interface. The ledger still authorises
-    /// it like any other record when it is submitted.
+    /// Signs a record with the log key alone: how the registry states what
+    /// it captured through its EPCIS interface. The ledger still authorises
+    /// it like any other record when it is submitted ([`Ledger::submit_group`]).
     pub fn sign_as_registry(
         &self,
         record: oretrace_domain::Record,
-    ) -> Result<SignedRecord, Refusal> {
-        SignedRecord::sign(record, &[&self.shared.log_key]).map_err(Refusal::Invalid)
+    ) -> Result<RegistrySigned, Refusal> {
+        SignedRecord::sign(record, &[&self.shared.log_key])
+            .map(RegistrySigned)
+            .map_err(Refusal::Invalid)
     }
 
     pub fn store(&self) -> &S {

@@ -170,6 +170,10 @@ pub struct Authorities {
     pub log: NoteVerifier,
 }
 
+/// Detached document signature lines that verified, each with the vkey
+/// that verified it.
+pub(crate) type DocumentChecks = Vec<(String, String)>;
+
 /// Signature lines already checked, off the sequencer thread, against the
 /// key the registry held for them at the time: `(key name, key id, vkey)`.
 /// The sequencer skips the cryptography for a line only if the key it
@@ -179,7 +183,7 @@ pub struct Preverified {
     pub(crate) lines: Vec<(String, u32, String)>,
     /// Detached document signature lines of a captured event, with the
     /// vkey that verified them.
-    pub(crate) documents: Vec<(String, String)>,
+    pub(crate) documents: DocumentChecks,
     /// A captured event's id, checked to be its CBV 2.0 hash.
     pub(crate) event_hash: Option<String>,
 }

@@ -24,10 +24,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use oretrace_domain::Record;
-use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::event::{CaptureAuth, CapturedEvent, canonical_json, document_note};
 use oretrace_domain::values::{Digest, PartyId, Timestamp, Token};
 use oretrace_ledger::Store;
+use oretrace_ledger::ledger::RegistrySigned;
 use oretrace_ledger::rules::Refusal;
 use oretrace_tlog::note::{NoteVerifier, SignedNote};
 use serde::Serialize;
@@ -154,7 +154,7 @@ fn refusal_problem(pointer: &str, event_id: &str, refusal: &Refusal) -> Value {
 struct Prepared {
     captured_by: String,
     /// Per event: its id (hash) and either the signed entry or why not.
-    events: Vec<(String, Result<SignedRecord, Value>)>,
+    events: Vec<(String, Result<RegistrySigned, Value>)>,
     /// Declared `ni:` eventIDs that are not the event's CBV 2.0 hash: the
     /// event is captured (under its true hash, its declared eventID kept
     /// as given) and the mismatch reported.
