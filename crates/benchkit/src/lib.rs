@@ -110,6 +110,63 @@ pub fn serve_folder(root: &Path) -> std::io::Result<String> {
     Ok(url)
 }
 
+/// Where benchmarks keep their data: `$ORETRACE_BENCH_DIR`, or the
+/// temporary directory.
+pub fn data_parent() -> std::path::PathBuf {
+    std::env::var_os("ORETRACE_BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// A fresh, empty data directory `oretrace-bench-<what>-…` under
+/// [`data_parent`], removed on drop.
+pub fn fresh_dir(what: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("oretrace-bench-{what}-"))
+        .tempdir_in(data_parent())
+        .expect("creating a temporary data directory")
+}
+
+/// The filesystem type holding `dir`, from `/proc/self/mountinfo` (the
+/// longest mount point that is a prefix of the path).
+pub fn filesystem_type(dir: &Path) -> Option<String> {
+    let dir = dir.canonicalize().ok()?;
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let mut best: Option<(usize, String)> = None;
+    for line in info.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let (Some(mount), Some(dash)) = (fields.get(4), fields.iter().position(|f| *f == "-"))
+        else {
+            continue;
+        };
+        let Some(fstype) = fields.get(dash + 1) else {
+            continue;
+        };
+        let mount = mount.replace("\\040", " ");
+        if dir.starts_with(&mount) && best.as_ref().is_none_or(|(len, _)| mount.len() >= *len) {
+            best = Some((mount.len(), (*fstype).to_owned()));
+        }
+    }
+    best.map(|(_, t)| t)
+}
+
+/// [`data_parent`] and its filesystem type; exits 2 if it is in memory
+/// (tmpfs, ramfs), where fsync is free and `what` figures would mean
+/// nothing.
+pub fn durable_parent(what: &str) -> (std::path::PathBuf, String) {
+    let parent = data_parent();
+    let fstype = filesystem_type(&parent).unwrap_or_else(|| "unknown".into());
+    if matches!(fstype.as_str(), "tmpfs" | "ramfs") {
+        eprintln!(
+            "{} is on {fstype}: fsync is free there, so {what} figures would mean nothing. \
+             Set ORETRACE_BENCH_DIR to a directory on a real disk.",
+            parent.display()
+        );
+        std::process::exit(2);
+    }
+    (parent, fstype)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

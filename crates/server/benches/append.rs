@@ -65,7 +65,7 @@
 //! Run: `cargo bench -p oretrace-server --bench append`.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -136,43 +136,6 @@ fn config() -> &'static Config {
 
 // ---------------------------------------------------------------------------
 // Where the data goes: a real disk, never tmpfs.
-
-/// The filesystem type holding `dir`, from `/proc/self/mountinfo` (the
-/// longest mount point that is a prefix of the path).
-fn filesystem_type(dir: &Path) -> Option<String> {
-    let dir = dir.canonicalize().ok()?;
-    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-    let mut best: Option<(usize, String)> = None;
-    for line in info.lines() {
-        let fields: Vec<&str> = line.split(' ').collect();
-        let (Some(mount), Some(dash)) = (fields.get(4), fields.iter().position(|f| *f == "-"))
-        else {
-            continue;
-        };
-        let Some(fstype) = fields.get(dash + 1) else {
-            continue;
-        };
-        let mount = mount.replace("\\040", " ");
-        if dir.starts_with(&mount) && best.as_ref().is_none_or(|(len, _)| mount.len() >= *len) {
-            best = Some((mount.len(), (*fstype).to_owned()));
-        }
-    }
-    best.map(|(_, t)| t)
-}
-
-fn parent_dir() -> PathBuf {
-    std::env::var_os("ORETRACE_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir)
-}
-
-/// A fresh, empty data directory, removed on drop.
-fn fresh_dir(what: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("oretrace-bench-{what}-"))
-        .tempdir_in(parent_dir())
-        .expect("creating a temporary data directory")
-}
 
 // ---------------------------------------------------------------------------
 // Records, signed before any timing.
@@ -518,7 +481,7 @@ impl Measured {
 // The raw bound: the same entry bytes into a plain table.
 
 fn raw_insert(entries: &[Vec<u8>], rows_per_txn: usize) -> Measured {
-    let dir = fresh_dir("raw");
+    let dir = oretrace_benchkit::fresh_dir("raw");
     let mut conn = rusqlite::Connection::open(dir.path().join("raw.db")).expect("opening raw.db");
     let mode: String = conn
         .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
@@ -568,7 +531,7 @@ fn raw_insert(entries: &[Vec<u8>], rows_per_txn: usize) -> Measured {
 // In-process.
 
 fn inproc_single(recs: &Records, n: usize, timing: bool) -> (Measured, Phases) {
-    let dir = fresh_dir("single");
+    let dir = oretrace_benchkit::fresh_dir("single");
     let ledger = start_ledger(dir.path(), recs);
     ledger.store().reset(timing);
     let todo: Vec<SignedRecord> = recs.lots[..n].to_vec();
@@ -607,7 +570,7 @@ fn inproc_batched(
     callers: usize,
     timing: bool,
 ) -> (Measured, Phases, tempfile::TempDir) {
-    let dir = fresh_dir("batched");
+    let dir = oretrace_benchkit::fresh_dir("batched");
     let ledger = start_ledger(dir.path(), recs);
     ledger.store().reset(timing);
     let mut shares: Vec<Vec<SignedRecord>> = vec![Vec::new(); callers];
@@ -659,7 +622,7 @@ fn inproc_batched(
 // Over HTTP.
 
 fn http(recs: &Records, n: usize, clients: usize) -> Measured {
-    let dir = fresh_dir("http");
+    let dir = oretrace_benchkit::fresh_dir("http");
     let ledger = start_ledger(dir.path(), recs);
     // JSON envelopes, encoded before timing.
     let mut shares: Vec<Vec<Vec<u8>>> = vec![Vec::new(); clients];
@@ -833,16 +796,7 @@ fn main() {
     // reqwest is built without a default TLS provider (and speaks plain
     // HTTP here), but a client cannot be built until one is installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let parent = parent_dir();
-    let fstype = filesystem_type(&parent).unwrap_or_else(|| "unknown".into());
-    if matches!(fstype.as_str(), "tmpfs" | "ramfs") {
-        eprintln!(
-            "{} is on {fstype}: fsync is free there, so durable-append figures would mean nothing. \
-             Set ORETRACE_BENCH_DIR to a directory on a real disk.",
-            parent.display()
-        );
-        std::process::exit(2);
-    }
+    let (parent, fstype) = oretrace_benchkit::durable_parent("durable-append");
     let callers = std::env::var("ORETRACE_BENCH_CALLERS")
         .ok()
         .and_then(|v| v.parse().ok())

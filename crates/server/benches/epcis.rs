@@ -208,43 +208,6 @@ impl Config {
 // ---------------------------------------------------------------------------
 // Where the data goes: a real disk, never tmpfs.
 
-/// The filesystem type holding `dir`, from `/proc/self/mountinfo` (the
-/// longest mount point that is a prefix of the path).
-fn filesystem_type(dir: &Path) -> Option<String> {
-    let dir = dir.canonicalize().ok()?;
-    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-    let mut best: Option<(usize, String)> = None;
-    for line in info.lines() {
-        let fields: Vec<&str> = line.split(' ').collect();
-        let (Some(mount), Some(dash)) = (fields.get(4), fields.iter().position(|f| *f == "-"))
-        else {
-            continue;
-        };
-        let Some(fstype) = fields.get(dash + 1) else {
-            continue;
-        };
-        let mount = mount.replace("\\040", " ");
-        if dir.starts_with(&mount) && best.as_ref().is_none_or(|(len, _)| mount.len() >= *len) {
-            best = Some((mount.len(), (*fstype).to_owned()));
-        }
-    }
-    best.map(|(_, t)| t)
-}
-
-fn parent_dir() -> PathBuf {
-    std::env::var_os("ORETRACE_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir)
-}
-
-/// A fresh, empty data directory, removed on drop.
-fn fresh_dir(what: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("oretrace-bench-epcis-{what}-"))
-        .tempdir_in(parent_dir())
-        .expect("creating a temporary data directory")
-}
-
 // ---------------------------------------------------------------------------
 // The events.
 
@@ -508,7 +471,7 @@ fn capture_once(
     doc: &Signed,
     events: usize,
 ) -> (f64, f64, Vec<Vec<u8>>) {
-    let dir = fresh_dir("capture");
+    let dir = oretrace_benchkit::fresh_dir("epcis-capture");
     let (ledger, app) = start(dir.path(), keys);
     let before = ledger.store().size().expect("the log size");
     let (secs, accepted) = rt.block_on(async {
@@ -530,7 +493,7 @@ fn capture_once(
 /// The raw bound: `entries` into a bare WAL table in one durable
 /// transaction, in a fresh database; seconds.
 fn raw_insert(entries: &[Vec<u8>]) -> f64 {
-    let dir = fresh_dir("raw");
+    let dir = oretrace_benchkit::fresh_dir("epcis-raw");
     let mut conn = rusqlite::Connection::open(dir.path().join("raw.db")).expect("opening raw.db");
     let mode: String = conn
         .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
@@ -666,7 +629,7 @@ fn build_store(rt: &tokio::runtime::Runtime, cfg: &Config, keys: &Keys) -> Query
     let (temp, path) = match &kept {
         Some(path) => (None, path.clone()),
         None => {
-            let dir = fresh_dir("query");
+            let dir = oretrace_benchkit::fresh_dir("epcis-query");
             let path = dir.path().to_owned();
             (Some(dir), path)
         }
@@ -1320,16 +1283,7 @@ fn main() {
         return;
     }
     let wall = Instant::now();
-    let parent = parent_dir();
-    let fstype = filesystem_type(&parent).unwrap_or_else(|| "unknown".into());
-    if matches!(fstype.as_str(), "tmpfs" | "ramfs") {
-        eprintln!(
-            "{} is on {fstype}: fsync is free there, so durable capture figures would mean nothing. \
-             Set ORETRACE_BENCH_DIR to a directory on a real disk.",
-            parent.display()
-        );
-        std::process::exit(2);
-    }
+    let (parent, fstype) = oretrace_benchkit::durable_parent("durable capture");
     if cfg.quick {
         eprintln!("quick mode: small sizes");
     }
