@@ -240,11 +240,13 @@ pub(crate) fn event_changes(
         // An event this registry cannot read as one of its records names
         // lots it knows only with their custodian's signature — or, while
         // a lot travels, its receiver's on an arriving or receiving event.
-        let step = value
-            .get("bizStep")
-            .and_then(|b| b.as_str())
-            .map(|b| b.rsplit(['-', ':', '/']).next().unwrap_or(b).to_owned());
-        let arrives = matches!(step.as_deref(), Some("receiving" | "arriving"));
+        // The business step as the query interface reads it (bare, URN or
+        // Web URI forms of the CBV step alike).
+        let arrives = oretrace_epcis::query::EventQuery::from_pairs(&[(
+            "EQ_bizStep".to_owned(),
+            "receiving|arriving".to_owned(),
+        )])
+        .is_ok_and(|q| q.matches(&value, 0));
         for lot_id in &mapped.lots {
             if let Some(lot) = local.lot(lot_id)? {
                 if mapped.records.is_empty() {

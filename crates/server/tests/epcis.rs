@@ -1248,3 +1248,35 @@ async fn page_tokens_are_checked_not_trusted() {
         );
     }
 }
+
+#[tokio::test]
+async fn while_a_lot_travels_its_receiver_may_record_it_arriving_and_nothing_else() {
+    let w = world().await;
+    let lot = "urn:oretrace:lot:fwo:sb-0002";
+    for event in [
+        record_event(lot_record(lot)),
+        record_event(shipment_record("s-2", &[lot])),
+    ] {
+        let body = serde_json::to_vec(&document(vec![event])).unwrap();
+        let job = w
+            .finished(&w.capture_signed(&[&w.fwo], &body, None).await)
+            .await;
+        assert_eq!(job["success"], true, "{job:#}");
+    }
+    let ussm = w.token(&w.ussm).await;
+    let quantity = json!([{"epcClass": lot, "quantity": 1, "uom": "KGM"}]);
+    for (step, allowed) in [
+        ("arriving", true),
+        ("https://ref.gs1.org/cbv/BizStep-receiving", true),
+        ("https://example.org/steps/not-receiving", false),
+        ("loading", false),
+    ] {
+        let body = gs1_document(vec![gs1_event(
+            json!({"bizStep": step, "quantityList": quantity}),
+        )]);
+        let job = w
+            .finished(&w.capture_with_token(&ussm, &body, None).await)
+            .await;
+        assert_eq!(job["success"], allowed, "{step}: {job:#}");
+    }
+}
