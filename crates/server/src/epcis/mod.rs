@@ -106,27 +106,27 @@ impl<V: Clone> Bounded<V> {
     }
 
     pub(crate) fn insert(&self, key: String, value: V) {
-        let mut g = self.lock();
-        let (map, order) = &mut *g;
-        if map.insert(key.clone(), value).is_none() {
-            order.push_back(key);
-        }
-        while order.len() > self.limit {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
-            }
-        }
+        self.put(key, value, true);
     }
 
     /// Inserts only if absent; false if the key is taken.
     pub(crate) fn insert_new(&self, key: String, value: V) -> bool {
+        self.put(key, value, false)
+    }
+
+    /// Puts `value` under `key` (replacing only if `replace`), then drops
+    /// the oldest entries past the limit, under one lock.
+    fn put(&self, key: String, value: V, replace: bool) -> bool {
         let mut g = self.lock();
         let (map, order) = &mut *g;
-        if map.contains_key(&key) {
-            return false;
+        match map.get_mut(&key) {
+            Some(_) if !replace => return false,
+            Some(slot) => *slot = value,
+            None => {
+                map.insert(key.clone(), value);
+                order.push_back(key);
+            }
         }
-        map.insert(key.clone(), value);
-        order.push_back(key);
         while order.len() > self.limit {
             if let Some(old) = order.pop_front() {
                 map.remove(&old);
