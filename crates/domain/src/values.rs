@@ -121,6 +121,28 @@ impl fmt::Display for LotId {
     }
 }
 
+/// Characters that change how the text around them displays without
+/// showing themselves: bidirectional embeddings, overrides and isolates
+/// (which make "moc.lanoitan" read as "national.com"), zero-width spaces
+/// and joiners, directional marks, line and paragraph separators, the
+/// byte-order mark, and interlinear annotation marks.
+fn is_deceptive_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
 /// Free text on one line: a name, a method, a note. No control
 /// characters, no leading or trailing spaces, at most 512 bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -138,6 +160,15 @@ impl Text {
             return Err(Error::invalid(
                 "",
                 "text may not contain control characters or line breaks",
+            ));
+        }
+        if let Some(c) = value.chars().find(|c| is_deceptive_format(*c)) {
+            return Err(Error::invalid(
+                "",
+                format!(
+                    "text may not contain U+{:04X} (invisible or direction-changing characters let a name display as another)",
+                    u32::from(c)
+                ),
             ));
         }
         Ok(Text(value.to_owned()))
@@ -348,7 +379,13 @@ impl MassUnit {
     }
 }
 
-/// A non-negative mass with its unit as recorded.
+/// The largest mass any record may state: 10^12 kg (a billion tonnes,
+/// some fifty years of the world's copper mine output). The bound keeps
+/// every sum and product the rules compute (256 items, grades up to 100 %)
+/// far inside `Decimal`'s range, so none of them can overflow.
+pub const MAX_MASS_KG: i64 = 1_000_000_000_000;
+
+/// A non-negative mass with its unit as recorded, at most [`MAX_MASS_KG`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Mass {
     value: Decimal,
@@ -359,6 +396,21 @@ impl Mass {
     pub fn new(value: Decimal, unit: MassUnit) -> Result<Self, Error> {
         if value.is_sign_negative() && !value.is_zero() {
             return Err(Error::invalid("value", "a mass may not be negative"));
+        }
+        let per_unit = match unit {
+            MassUnit::Kilogram => Decimal::ONE,
+            MassUnit::Tonne => Decimal::from(1000),
+        };
+        let max = Decimal::from(MAX_MASS_KG) / per_unit;
+        if value > max {
+            return Err(Error::invalid(
+                "value",
+                format!(
+                    "a mass may not exceed {} {} (10^12 kg)",
+                    format_decimal(&max),
+                    unit.as_str()
+                ),
+            ));
         }
         Ok(Mass {
             value: value.normalize(),
@@ -374,11 +426,15 @@ impl Mass {
         self.unit
     }
 
-    /// The mass in kilograms.
+    /// The mass in kilograms. Cannot overflow: [`Mass::new`] bounds the
+    /// value to [`MAX_MASS_KG`].
     pub fn kilograms(&self) -> Decimal {
         match self.unit {
             MassUnit::Kilogram => self.value,
-            MassUnit::Tonne => self.value * Decimal::from(1000),
+            MassUnit::Tonne => self
+                .value
+                .checked_mul(Decimal::from(1000))
+                .unwrap_or(Decimal::MAX),
         }
     }
 }
@@ -543,6 +599,22 @@ mod tests {
     #[test]
     fn values_check_their_rules() {
         assert!(Mass::new(parse_decimal("-1").unwrap(), MassUnit::Kilogram).is_err());
+        assert!(Mass::new(parse_decimal("1000000000000").unwrap(), MassUnit::Kilogram).is_ok());
+        assert!(
+            Mass::new(
+                parse_decimal("1000000000000.1").unwrap(),
+                MassUnit::Kilogram
+            )
+            .is_err()
+        );
+        assert!(Mass::new(parse_decimal("1000000000").unwrap(), MassUnit::Tonne).is_ok());
+        assert!(
+            Mass::new(
+                parse_decimal("100000000000000000000000000").unwrap(),
+                MassUnit::Tonne
+            )
+            .is_err()
+        );
         assert_eq!(
             Mass::new(parse_decimal("1.25").unwrap(), MassUnit::Tonne)
                 .unwrap()
@@ -558,6 +630,16 @@ mod tests {
         assert!(LotId::parse("lot 1").is_err());
         assert!(PartyId::parse("FWO").is_err());
         assert!(Text::parse("two\nlines").is_err());
+        for deceptive in [
+            "FWO\u{202E}moc",
+            "US\u{200B}SM",
+            "a\u{2028}b",
+            "\u{FEFF}x",
+            "x\u{2066}y",
+        ] {
+            assert!(Text::parse(deceptive).is_err(), "{deceptive:?}");
+        }
+        assert!(Text::parse("فرنٹیئر ورکس آرگنائزیشن").is_ok());
         assert_eq!(
             Digest::of(b"").to_string(),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -50,6 +50,9 @@ pub(crate) fn method_prefix() -> String {
 /// The event's JSON-LD prefixes.
 struct Reader {
     context: Context,
+    /// The event's own `@context`, as the query index reads it: lot ids
+    /// are read through it ([`oretrace_epcis::query::canonical_identifier`]).
+    ids: Context,
 }
 
 impl Reader {
@@ -58,7 +61,18 @@ impl Reader {
         if context.prefix(PREFIX).is_none() {
             context = context.with_prefix(PREFIX, NAMESPACE);
         }
-        Reader { context }
+        Reader {
+            context,
+            ids: Context::from_document(event),
+        }
+    }
+
+    /// A lot id as the query index keeps it: CURIE expanded, EPCs in
+    /// canonical Digital Link form.
+    fn lot_id(&self, field: &str, value: &Value) -> Result<LotId, MapError> {
+        let raw = text(value, field)?;
+        let id = oretrace_epcis::query::canonical_identifier(raw, &self.ids);
+        LotId::parse(&id).map_err(|e| MapError::domain(field, e))
     }
 
     /// The local name of a key in the registry's namespace
@@ -200,11 +214,12 @@ fn figures(fields: &mut Fields) -> Result<Figures, MapError> {
 }
 
 /// Every lot id the event names, once each.
-fn named_lot_ids(event: &Map<String, Value>) -> Vec<String> {
+fn named_lot_ids(event: &Map<String, Value>, reader: &Reader) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut push = |id: &str| {
-        if !out.iter().any(|o| o == id) {
-            out.push(id.to_owned());
+    let mut push = |raw: &str| {
+        let id = oretrace_epcis::query::canonical_identifier(raw, &reader.ids);
+        if !out.contains(&id) {
+            out.push(id);
         }
     };
     if let Some(parent) = event.get("parentID").and_then(Value::as_str) {
@@ -285,7 +300,7 @@ pub(crate) fn interpret(event: &Value) -> Result<Mapped, MapError> {
     fields.finish(place)?;
     Ok(Mapped {
         records,
-        lots: named_lot_ids(map),
+        lots: named_lot_ids(map, &reader),
         moves,
         figures,
     })
@@ -314,41 +329,42 @@ impl NamedLot {
     }
 }
 
-fn quantity_element(value: &Value, field: &str) -> Result<NamedLot, MapError> {
+fn quantity_element(reader: &Reader, value: &Value, field: &str) -> Result<NamedLot, MapError> {
     let element = object(value, field)?;
     let class_field = join(field, "epcClass");
-    let id = parse(
+    let id = reader.lot_id(
         &class_field,
         element.get("epcClass").unwrap_or(&Value::Null),
-        LotId::parse,
     )?;
     let uom_field = join(field, "uom");
     let quantity_field = join(field, "quantity");
-    let mass =
-        match (element.get("quantity"), element.get("uom")) {
-            (None, None) => None,
-            (None, Some(_)) => {
-                return Err(MapError::invalid(
-                    quantity_field,
-                    "a quantity expected with the uom",
-                ));
-            }
-            (Some(_), None) => {
-                return Err(MapError::invalid(
-                    uom_field,
-                    "KGM or TNE expected (a quantity without uom counts instances, not mass)",
-                ));
-            }
-            (Some(quantity), Some(uom)) => {
-                let unit = uom.as_str().and_then(vocab::mass_unit).ok_or_else(|| {
-                    MapError::invalid(&uom_field, format!("KGM or TNE expected, not {uom}"))
-                })?;
-                let value = decimal_of(quantity, &quantity_field)?;
-                Some(Mass::new(value, unit).map_err(|_| {
-                    MapError::invalid(&quantity_field, "a mass may not be negative")
-                })?)
-            }
-        };
+    let mass = match (element.get("quantity"), element.get("uom")) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(MapError::invalid(
+                quantity_field,
+                "a quantity expected with the uom",
+            ));
+        }
+        (Some(_), None) => {
+            return Err(MapError::invalid(
+                uom_field,
+                "KGM or TNE expected (a quantity without uom counts instances, not mass)",
+            ));
+        }
+        (Some(quantity), Some(uom)) => {
+            let unit = uom.as_str().and_then(vocab::mass_unit).ok_or_else(|| {
+                MapError::invalid(&uom_field, format!("KGM or TNE expected, not {uom}"))
+            })?;
+            let value = decimal_of(quantity, &quantity_field)?;
+            Some(Mass::new(value, unit).map_err(|e| match e {
+                oretrace_domain::Error::Invalid { rule, .. } => {
+                    MapError::invalid(&quantity_field, rule)
+                }
+                other => MapError::domain(&quantity_field, other),
+            })?)
+        }
+    };
     Ok(NamedLot {
         id,
         mass,
@@ -358,6 +374,7 @@ fn quantity_element(value: &Value, field: &str) -> Result<NamedLot, MapError> {
 
 /// The lots of an EPC list and a quantity list, each at most once.
 fn named_lots(
+    reader: &Reader,
     map: &Map<String, Value>,
     epcs: &str,
     quantities: &str,
@@ -366,13 +383,17 @@ fn named_lots(
     for (i, value) in array(map.get(epcs), epcs)?.iter().enumerate() {
         let field = format!("{epcs}[{i}]");
         out.push(NamedLot {
-            id: parse(&field, value, LotId::parse)?,
+            id: reader.lot_id(&field, value)?,
             mass: None,
             field,
         });
     }
     for (i, value) in array(map.get(quantities), quantities)?.iter().enumerate() {
-        out.push(quantity_element(value, &format!("{quantities}[{i}]"))?);
+        out.push(quantity_element(
+            reader,
+            value,
+            &format!("{quantities}[{i}]"),
+        )?);
     }
     for (i, lot) in out.iter().enumerate() {
         if let Some(first) = out[..i].iter().find(|o| o.id == lot.id) {
@@ -520,7 +541,7 @@ impl<'a> Event<'a> {
         ilmd.finish("the ilmd of a commissioning event")?;
         let site = self.site()?;
         let time = self.time()?;
-        let named = named_lots(self.map, "epcList", "quantityList")?;
+        let named = named_lots(self.reader, self.map, "epcList", "quantityList")?;
         if named.is_empty() {
             return Err(MapError::invalid(
                 "quantityList",
@@ -646,7 +667,7 @@ impl<'a> Event<'a> {
             "the event reports assays (oretrace:laboratory, oretrace:basis or an oretrace analyte)";
         self.expect_step("inspecting", why)?;
         self.expect_action("OBSERVE", why)?;
-        let named = named_lots(self.map, "epcList", "quantityList")?;
+        let named = named_lots(self.reader, self.map, "epcList", "quantityList")?;
         let [lot] = named.as_slice() else {
             return Err(MapError::invalid(
                 "quantityList",
@@ -886,7 +907,7 @@ impl<'a> Event<'a> {
     fn shipment(&self, fields: &mut Fields<'a>) -> Result<Shape, MapError> {
         self.expect_action("OBSERVE", "a shipping event observes the lots leaving")?;
         let id = Self::shipment_id(fields)?;
-        let named = named_lots(self.map, "epcList", "quantityList")?;
+        let named = named_lots(self.reader, self.map, "epcList", "quantityList")?;
         if named.is_empty() {
             return Err(MapError::invalid(
                 "quantityList",
@@ -941,7 +962,7 @@ impl<'a> Event<'a> {
         self.expect_action("OBSERVE", "a receiving event observes the lots arriving")?;
         let shipment = Self::shipment_id(fields)?;
         let site = self.site()?;
-        let named = named_lots(self.map, "epcList", "quantityList")?;
+        let named = named_lots(self.reader, self.map, "epcList", "quantityList")?;
         if named.is_empty() {
             return Err(MapError::invalid(
                 "quantityList",
@@ -990,7 +1011,7 @@ impl<'a> Event<'a> {
         let (field, value) = fields.required("process", "the process")?;
         let process = parse(&field, value, Text::parse)?;
         let mut inputs = Vec::new();
-        for lot in named_lots(self.map, "inputEPCList", "inputQuantityList")? {
+        for lot in named_lots(self.reader, self.map, "inputEPCList", "inputQuantityList")? {
             inputs.push((lot.id.clone(), lot.weighed("an input")?));
         }
         if inputs.is_empty() {
@@ -1020,7 +1041,7 @@ impl<'a> Event<'a> {
         fields: &mut Fields<'a>,
         inputs: &[(LotId, Mass)],
     ) -> Result<Vec<OutputLot>, MapError> {
-        let named = named_lots(self.map, "outputEPCList", "outputQuantityList")?;
+        let named = named_lots(self.reader, self.map, "outputEPCList", "outputQuantityList")?;
         if named.is_empty() {
             return Err(MapError::invalid(
                 "outputQuantityList",
@@ -1034,7 +1055,7 @@ impl<'a> Event<'a> {
             let path = format!("{list_field}[{k}]");
             let mut item_fields = Fields::of(self.reader, object(item, &path)?, &path)?;
             let (field, value) = item_fields.required("lot", "the output lot's id")?;
-            let lot = parse(&field, value, LotId::parse)?;
+            let lot = self.reader.lot_id(&field, value)?;
             if let Some((_, first, ..)) = attributes.iter().find(|a| a.0 == lot) {
                 return Err(MapError::invalid(
                     field,

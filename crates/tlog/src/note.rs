@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::Error;
@@ -218,6 +218,13 @@ impl NoteVerifier {
         })?;
         let key = VerifyingKey::from_bytes(&public)
             .map_err(|_| Error::malformed("verifier key", "is not a valid Ed25519 point"))?;
+        if key.is_weak() {
+            // A small-order key "verifies" signatures nobody made.
+            return Err(Error::malformed(
+                "verifier key",
+                "is a small-order (weak) Ed25519 point",
+            ));
+        }
         let expected = key_id(name, sig_type, &public);
         if expected != id {
             return Err(Error::malformed(
@@ -271,7 +278,7 @@ impl NoteVerifier {
         match self.sig_type {
             SIG_TYPE_ED25519 => {
                 let signature = Signature::from_slice(sig).ok()?;
-                self.key.verify(text.as_bytes(), &signature).ok()?;
+                self.key.verify_strict(text.as_bytes(), &signature).ok()?;
                 Some(VerifiedSignature {
                     key_id: self.key_id,
                     timestamp: None,
@@ -287,7 +294,9 @@ impl NoteVerifier {
                 }
                 let signature = Signature::from_slice(&sig[8..]).ok()?;
                 let message = crate::cosignature::signed_message(text, timestamp);
-                self.key.verify(message.as_bytes(), &signature).ok()?;
+                self.key
+                    .verify_strict(message.as_bytes(), &signature)
+                    .ok()?;
                 Some(VerifiedSignature {
                     key_id: self.key_id,
                     timestamp: Some(timestamp),
