@@ -7,9 +7,11 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_tlog::checkpoint::Checkpoint;
@@ -108,6 +110,64 @@ fn group_auth_key(event: &oretrace_domain::event::CapturedEvent) -> Vec<u8> {
     key
 }
 
+/// How long one batch may run before the sequencer counts as stalled.
+pub const STALL_AFTER: Duration = Duration::from_secs(30);
+
+/// The sequencer's pulse, read by [`Ledger::health`].
+#[derive(Debug)]
+struct Heartbeat {
+    epoch: Instant,
+    /// Whether the sequencer thread is looping.
+    alive: AtomicBool,
+    /// Whether the last batch left the tree unreadable from the store
+    /// (writes are refused until a reload succeeds).
+    degraded: AtomicBool,
+    /// Milliseconds since `epoch` + 1 when the running batch began; 0
+    /// while the sequencer waits for work.
+    busy_since: AtomicU64,
+}
+
+impl Default for Heartbeat {
+    fn default() -> Self {
+        Heartbeat {
+            epoch: Instant::now(),
+            alive: AtomicBool::new(true),
+            degraded: AtomicBool::new(false),
+            busy_since: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Heartbeat {
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1
+    }
+    fn begin(&self) {
+        self.busy_since.store(self.now(), Ordering::Release);
+    }
+    fn end(&self) {
+        self.busy_since.store(0, Ordering::Release);
+    }
+    fn stop(&self) {
+        self.alive.store(false, Ordering::Release);
+        self.end();
+    }
+}
+
+/// Whether the sequencer can take writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SequencerHealth {
+    /// Waiting for work, or working on a batch for less than [`STALL_AFTER`].
+    Running,
+    /// One batch has been running for longer than [`STALL_AFTER`].
+    Stalled { busy_for: Duration },
+    /// The store failed and could not be read back: writes are refused
+    /// (503) until a later batch reloads the tree.
+    Degraded,
+    /// The sequencer thread has stopped: no write can succeed.
+    Stopped,
+}
+
 /// A record signed by this ledger's log key alone
 /// ([`Ledger::sign_as_registry`]); only the ledger makes one.
 #[derive(Debug)]
@@ -134,6 +194,8 @@ struct Shared<S: Store> {
     /// same note again (every receipt does) skips the signature check.
     /// Keyed by the note's exact bytes: any other note is verified.
     verified: Mutex<Option<(Vec<u8>, Checkpoint)>>,
+    /// Whether the sequencer runs and how long its current batch has run.
+    health: Arc<Heartbeat>,
 }
 
 impl<S: Store> Shared<S> {
@@ -281,6 +343,10 @@ struct Sequencer<S: Store> {
     checkpoint_note: Option<Vec<u8>>,
     max_batch: usize,
     cache: RefCell<Cache>,
+    /// Set when a failure left the tree possibly out of step with the
+    /// store and reloading it failed too: the next batch reloads first,
+    /// and is refused as unavailable if it still cannot.
+    stale: bool,
 }
 
 impl<S: Store> Sequencer<S> {
@@ -317,6 +383,7 @@ impl<S: Store> Sequencer<S> {
             checkpoint_note: note,
             max_batch,
             cache: RefCell::default(),
+            stale: false,
         };
         if sequencer.checkpoint_note.is_none() || sequencer.checkpoint.size() < size {
             sequencer.publish(&sequencer.range.clone())?;
@@ -355,6 +422,7 @@ impl<S: Store> Sequencer<S> {
     }
 
     fn run(mut self, queue: Receiver<Job>) {
+        let health = self.shared.health.clone();
         while let Ok(first) = queue.recv() {
             let mut jobs = vec![first];
             while jobs.len() < self.max_batch {
@@ -363,11 +431,57 @@ impl<S: Store> Sequencer<S> {
                     Err(_) => break,
                 }
             }
-            self.process(jobs);
+            health.begin();
+            // A panic anywhere in a batch (a bug: the rules refuse bad
+            // input with a `Refusal`) must not stop the sequencer. The
+            // batch's callers see their replies dropped (an internal
+            // error); the tree is reloaded from the store, which holds
+            // either the whole batch or none of it.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.process(jobs);
+            }));
+            if outcome.is_err() {
+                tracing::error!("a batch panicked; reloading the tree from the store");
+                self.reload();
+            }
+            health.degraded.store(self.stale, Ordering::Release);
+            health.end();
+        }
+        health.stop();
+    }
+
+    /// Reloads the tree from the store after a failure; on failure marks
+    /// the sequencer stale (the next batch tries again first).
+    fn reload(&mut self) {
+        // Nothing cached can be trusted after a failure.
+        *self.cache.get_mut() = Cache::default();
+        match Sequencer::recover(self.shared.clone(), self.max_batch) {
+            Ok(fresh) => *self = fresh,
+            Err(e) => {
+                tracing::error!(error = %refusal_detail(&e), "could not reload the tree; writes are refused until it can");
+                self.stale = true;
+            }
         }
     }
 
     fn process(&mut self, jobs: Vec<Job>) {
+        if self.stale {
+            self.reload();
+            if self.stale {
+                let refusal = || Refusal::Unavailable("the store cannot be read back".into());
+                for job in jobs {
+                    match job {
+                        Job::One { reply, .. } => {
+                            let _ = reply.send(Err(refusal()));
+                        }
+                        Job::Group { records, reply, .. } => {
+                            let _ = reply.send(records.iter().map(|_| Err(refusal())).collect());
+                        }
+                    }
+                }
+                return;
+            }
+        }
         let start = self.range.size();
         let mut batch = Batch::default();
         let mut accepted: Vec<Pending> = Vec::new();
@@ -381,7 +495,7 @@ impl<S: Store> Sequencer<S> {
                 match job {
                     Job::One { record, pre, reply } => {
                         let index = start + batch.entries.len() as u64;
-                        match authorise(&overlay, &self.shared.keys, &record, index, &pre) {
+                        match guarded_authorise(&overlay, &self.shared.keys, &record, index, &pre) {
                             Ok(changes) => {
                                 let record_hash = record.record_hash();
                                 overlay.accept(record_hash, index, &changes);
@@ -406,7 +520,13 @@ impl<S: Store> Sequencer<S> {
                             let mut group = Overlay::new(&overlay);
                             for (record, pre) in &records {
                                 let index = first + staged.len() as u64;
-                                match authorise(&group, &self.shared.keys, record, index, pre) {
+                                match guarded_authorise(
+                                    &group,
+                                    &self.shared.keys,
+                                    record,
+                                    index,
+                                    pre,
+                                ) {
                                     Ok(changes) => {
                                         let record_hash = record.record_hash();
                                         group.accept(record_hash, index, &changes);
@@ -492,7 +612,7 @@ impl<S: Store> Sequencer<S> {
                 // swap): nothing cached can be trusted now.
                 *self.cache.get_mut() = Cache::default();
                 tracing::error!(error = %refusal_detail(&refusal), "batch failed; reloading the tree from the store");
-                let failed = || Refusal::Internal("the batch could not be stored".into());
+                let failed = || Refusal::Unavailable(refusal_detail(&refusal));
                 for pending in accepted {
                     match pending {
                         Pending::One(reply, _) => {
@@ -514,15 +634,40 @@ impl<S: Store> Sequencer<S> {
                         }
                     }
                 }
-                match Sequencer::recover(self.shared.clone(), self.max_batch) {
-                    Ok(fresh) => *self = fresh,
-                    Err(e) => {
-                        tracing::error!(error = %refusal_detail(&e), "could not reload the tree")
-                    }
-                }
+                self.reload();
             }
         }
     }
+}
+
+/// [`authorise`], with a panic in the rules turned into the refusal of
+/// that one record: the sequencer and the other records of the batch go
+/// on. The rules only read the view, so nothing is left half-changed.
+fn guarded_authorise(
+    view: &impl StateView,
+    keys: &Authorities,
+    record: &SignedRecord,
+    index: u64,
+    pre: &Preverified,
+) -> Result<Vec<Change>, Refusal> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now = oretrace_domain::values::Timestamp::from_unix(now);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        authorise(view, keys, record, index, pre, now)
+    }))
+    .unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(panic = %why, "the rules panicked on a record; it is refused");
+        Err(Refusal::Internal(format!(
+            "the rules failed on this record ({why}); it was not written"
+        )))
+    })
 }
 
 fn entry_row(record: &SignedRecord, index: u64, record_hash: [u8; 32]) -> EntryRow {
@@ -536,7 +681,7 @@ fn entry_row(record: &SignedRecord, index: u64, record_hash: [u8; 32]) -> EntryR
 
 fn refusal_detail(r: &Refusal) -> String {
     match r {
-        Refusal::Internal(detail) => detail.clone(),
+        Refusal::Internal(detail) | Refusal::Unavailable(detail) => detail.clone(),
         other => other.to_string(),
     }
 }
@@ -560,6 +705,7 @@ impl<S: Store> Ledger<S> {
             log_key,
             keys,
             verified: Mutex::new(None),
+            health: Arc::new(Heartbeat::default()),
         });
         let sequencer = Sequencer::recover(shared.clone(), config.max_batch.max(1))?;
         let (tx, rx) = sync_channel(config.queue.max(1));
@@ -597,7 +743,9 @@ impl<S: Store> Ledger<S> {
         match queue.try_send(Job::One { record, pre, reply }) {
             Ok(()) => Ok(rx),
             Err(TrySendError::Full(_)) => Err(Refusal::Overloaded),
-            Err(TrySendError::Disconnected(_)) => Err(internal("the sequencer has stopped")),
+            Err(TrySendError::Disconnected(_)) => {
+                Err(Refusal::Unavailable("the sequencer has stopped".into()))
+            }
         }
     }
 
@@ -707,7 +855,7 @@ impl<S: Store> Ledger<S> {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(Refusal::Overloaded),
             Err(TrySendError::Disconnected(_)) => {
-                return Err(internal("the sequencer has stopped"));
+                return Err(Refusal::Unavailable("the sequencer has stopped".into()));
             }
         }
         rx.await
@@ -728,6 +876,29 @@ impl<S: Store> Ledger<S> {
 
     pub fn store(&self) -> &S {
         &self.shared.store
+    }
+
+    /// Whether the sequencer is running, stalled on one batch, or stopped.
+    pub fn health(&self) -> SequencerHealth {
+        let beat = &self.shared.health;
+        let finished = self.sequencer.as_ref().is_none_or(JoinHandle::is_finished);
+        if finished || !beat.alive.load(Ordering::Acquire) {
+            return SequencerHealth::Stopped;
+        }
+        if beat.degraded.load(Ordering::Acquire) {
+            return SequencerHealth::Degraded;
+        }
+        match beat.busy_since.load(Ordering::Acquire) {
+            0 => SequencerHealth::Running,
+            since => {
+                let busy_for = Duration::from_millis(beat.now().saturating_sub(since));
+                if busy_for > STALL_AFTER {
+                    SequencerHealth::Stalled { busy_for }
+                } else {
+                    SequencerHealth::Running
+                }
+            }
+        }
     }
 
     /// The log's verifier key (C2SP vkey).

@@ -1,14 +1,17 @@
 //! The sequencer's failure paths, driven by a store that fails on demand:
 //! a failed integrate acknowledges nothing and writes nothing; a failed
 //! checkpoint swap acknowledges nothing, and the next start publishes a
-//! checkpoint covering what was stored, consistent with the earlier one.
+//! checkpoint covering what was stored, consistent with the earlier one;
+//! a panic in the rules or in the store refuses what it touched and the
+//! sequencer lives; a store that cannot be read back refuses writes as
+//! unavailable until it recovers.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::wire::RecordJson;
-use oretrace_ledger::ledger::{Ledger, LedgerConfig};
+use oretrace_ledger::ledger::{Ledger, LedgerConfig, SequencerHealth};
 use oretrace_ledger::memory::MemoryStore;
 use oretrace_ledger::rules::Refusal;
 use oretrace_ledger::state::{
@@ -26,10 +29,17 @@ struct Flaky {
     inner: Arc<MemoryStore>,
     fail_integrate: Arc<AtomicBool>,
     fail_swap: Arc<AtomicBool>,
+    fail_size: Arc<AtomicBool>,
+    panic_on_party: Arc<AtomicBool>,
+    panic_on_integrate: Arc<AtomicBool>,
 }
 
 impl StateView for Flaky {
     fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
+        assert!(
+            !self.panic_on_party.load(Ordering::SeqCst),
+            "a bug in a rule (simulated)"
+        );
         self.inner.party(id)
     }
     fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
@@ -51,9 +61,16 @@ impl StateView for Flaky {
 
 impl Store for Flaky {
     fn size(&self) -> StoreResult<u64> {
+        if self.fail_size.load(Ordering::SeqCst) {
+            return Err(StoreError("I/O error (simulated)".into()));
+        }
         self.inner.size()
     }
     fn integrate(&self, batch: &Batch) -> StoreResult<()> {
+        assert!(
+            !self.panic_on_integrate.load(Ordering::SeqCst),
+            "a bug in the store (simulated)"
+        );
         if self.fail_integrate.load(Ordering::SeqCst) {
             return Err(StoreError("disk full (simulated)".into()));
         }
@@ -131,7 +148,10 @@ fn a_failed_integrate_acknowledges_and_writes_nothing() {
         .unwrap();
     store.fail_integrate.store(true, Ordering::SeqCst);
     let refused = ledger.submit_blocking(party("b", &key("b/k", 3), &operator));
-    assert!(matches!(refused, Err(Refusal::Internal(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Refusal::Unavailable(_))),
+        "{refused:?}"
+    );
     assert_eq!(store.size().unwrap(), 1);
     store.fail_integrate.store(false, Ordering::SeqCst);
     // The sequencer reloaded its state and goes on from the stored tree.
@@ -153,7 +173,7 @@ fn entries_stored_before_a_failed_swap_are_published_on_the_next_start() {
     store.fail_swap.store(true, Ordering::SeqCst);
     let refused = ledger.submit_blocking(party("b", &key("b/k", 3), &operator));
     assert!(
-        matches!(refused, Err(Refusal::Internal(_))),
+        matches!(refused, Err(Refusal::Unavailable(_))),
         "not acknowledged: {refused:?}"
     );
     assert_eq!(
@@ -195,4 +215,76 @@ fn entries_stored_before_a_failed_swap_are_published_on_the_next_start() {
         .unwrap()
         .verify_embedded_entry(&log_key)
         .unwrap();
+}
+
+#[test]
+fn a_record_that_panics_the_rules_is_refused_and_the_sequencer_lives() {
+    let operator = key("registry/operator", 1);
+    let store = Flaky::default();
+    let ledger = start(store.clone(), &operator);
+    store.panic_on_party.store(true, Ordering::SeqCst);
+    let refused = ledger.submit_blocking(party("a", &key("a/k", 2), &operator));
+    assert!(matches!(refused, Err(Refusal::Internal(_))), "{refused:?}");
+    assert_eq!(store.size().unwrap(), 0, "nothing of it is written");
+    assert_eq!(ledger.health(), SequencerHealth::Running);
+    store.panic_on_party.store(false, Ordering::SeqCst);
+    assert_eq!(
+        ledger.submit_blocking(party("a", &key("a/k", 2), &operator)),
+        Ok(0)
+    );
+}
+
+#[test]
+fn a_batch_that_panics_while_storing_is_refused_and_the_tree_reloads() {
+    let operator = key("registry/operator", 1);
+    let store = Flaky::default();
+    let ledger = start(store.clone(), &operator);
+    ledger
+        .submit_blocking(party("a", &key("a/k", 2), &operator))
+        .unwrap();
+    store.panic_on_integrate.store(true, Ordering::SeqCst);
+    let refused = ledger.submit_blocking(party("b", &key("b/k", 3), &operator));
+    assert!(matches!(refused, Err(Refusal::Internal(_))), "{refused:?}");
+    assert_eq!(store.size().unwrap(), 1);
+    assert_eq!(ledger.health(), SequencerHealth::Running);
+    store.panic_on_integrate.store(false, Ordering::SeqCst);
+    assert_eq!(
+        ledger.submit_blocking(party("b", &key("b/k", 3), &operator)),
+        Ok(1)
+    );
+    assert_eq!(ledger.checkpoint().unwrap().0.size(), 2);
+}
+
+#[test]
+fn a_failed_reload_refuses_writes_as_unavailable_until_the_store_recovers() {
+    let operator = key("registry/operator", 1);
+    let store = Flaky::default();
+    let ledger = start(store.clone(), &operator);
+    ledger
+        .submit_blocking(party("a", &key("a/k", 2), &operator))
+        .unwrap();
+    // The batch cannot be stored, and the tree cannot be reloaded.
+    store.fail_integrate.store(true, Ordering::SeqCst);
+    store.fail_size.store(true, Ordering::SeqCst);
+    let refused = ledger.submit_blocking(party("b", &key("b/k", 3), &operator));
+    assert!(
+        matches!(refused, Err(Refusal::Unavailable(_))),
+        "{refused:?}"
+    );
+    assert_eq!(ledger.health(), SequencerHealth::Degraded);
+    // Still failing: the next write is refused before anything is judged.
+    store.fail_integrate.store(false, Ordering::SeqCst);
+    let refused = ledger.submit_blocking(party("b", &key("b/k", 3), &operator));
+    assert!(
+        matches!(refused, Err(Refusal::Unavailable(_))),
+        "{refused:?}"
+    );
+    assert_eq!(store.inner.size().unwrap(), 1);
+    // Recovered: the tree reloads and writes go on where the log is.
+    store.fail_size.store(false, Ordering::SeqCst);
+    assert_eq!(
+        ledger.submit_blocking(party("b", &key("b/k", 3), &operator)),
+        Ok(1)
+    );
+    assert_eq!(ledger.health(), SequencerHealth::Running);
 }

@@ -208,6 +208,12 @@ impl ApiError {
                 "Ledger busy",
                 r.to_string(),
             ),
+            ApiError::Refused(r @ Refusal::Unavailable(_)) => p(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Ledger unavailable",
+                r.to_string(),
+            ),
             ApiError::Timeout => p(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "timeout",
@@ -357,6 +363,9 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::Refused(Refusal::Internal(detail)) => {
                 tracing::error!(%detail, "internal error")
+            }
+            ApiError::Refused(Refusal::Unavailable(detail)) => {
+                tracing::error!(%detail, "ledger unavailable")
             }
             other => tracing::debug!(error = %other, "request refused"),
         }

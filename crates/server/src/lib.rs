@@ -35,6 +35,7 @@ use axum::routing::{MethodRouter, get, post};
 use oretrace_ledger::Store;
 use oretrace_ledger::ledger::Ledger;
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -250,6 +251,14 @@ pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router 
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
+        // A panic in a handler (a bug) answers 500 with a problem body
+        // instead of dropping the connection; the server goes on.
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a request handler panicked");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            },
+        ))
         .layer(axum::middleware::map_response_with_state(
             config,
             problem_for_bare_error,
@@ -328,6 +337,30 @@ async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {
 async fn healthz<S: Store>(
     State(state): State<AppState<S>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    use oretrace_ledger::ledger::SequencerHealth;
+    match state.ledger.health() {
+        SequencerHealth::Running => {}
+        SequencerHealth::Stalled { busy_for } => {
+            return Err(ApiError::Refused(
+                oretrace_ledger::rules::Refusal::Unavailable(format!(
+                    "the sequencer has worked on one batch for {} s",
+                    busy_for.as_secs()
+                )),
+            ));
+        }
+        SequencerHealth::Degraded => {
+            return Err(ApiError::Refused(
+                oretrace_ledger::rules::Refusal::Unavailable(
+                    "the store failed and cannot be read back; writes are refused".into(),
+                ),
+            ));
+        }
+        SequencerHealth::Stopped => {
+            return Err(ApiError::Refused(
+                oretrace_ledger::rules::Refusal::Unavailable("the sequencer has stopped".into()),
+            ));
+        }
+    }
     let size = blocking(&state.ledger, |ledger| Ok(ledger.checkpoint()?.0.size())).await?;
     Ok(Json(serde_json::json!({"status": "ok", "size": size})))
 }
