@@ -118,28 +118,42 @@ fn the_lots_an_example_names_come_from_every_list() {
             .map(|m| m.lots)
             .collect()
     };
+    // Named as the query index keeps them: EPC URNs as canonical GS1
+    // Digital Links.
+    let canonical =
+        |urn: &str| oretrace_epcis::canonical_digital_link(urn).unwrap_or_else(|| urn.to_owned());
+    assert_eq!(
+        canonical("urn:epc:id:sgtin:0614141.107346.2017"),
+        "https://id.gs1.org/01/10614141073464/21/2017"
+    );
     assert_eq!(
         lots("Example_9.6.1-ObjectEvent.jsonld"),
         vec![
             vec![
-                "urn:epc:id:sgtin:0614141.107346.2017".to_owned(),
-                "urn:epc:id:sgtin:0614141.107346.2018".to_owned()
+                canonical("urn:epc:id:sgtin:0614141.107346.2017"),
+                canonical("urn:epc:id:sgtin:0614141.107346.2018")
             ],
-            vec!["urn:epc:id:sgtin:0614141.107346.2018".to_owned()],
+            vec![canonical("urn:epc:id:sgtin:0614141.107346.2018")],
         ]
     );
     assert_eq!(
         lots("Example_9.6.3-AggregationEvent.jsonld"),
         vec![vec![
-            "urn:epc:id:sscc:0614141.1234567890".to_owned(),
-            "urn:epc:id:sgtin:0614141.107346.2017".to_owned(),
-            "urn:epc:id:sgtin:0614141.107346.2018".to_owned(),
-            "urn:epc:idpat:sgtin:4012345.098765.*".to_owned(),
-            "urn:epc:class:lgtin:4012345.012345.998877".to_owned(),
+            canonical("urn:epc:id:sscc:0614141.1234567890"),
+            canonical("urn:epc:id:sgtin:0614141.107346.2017"),
+            canonical("urn:epc:id:sgtin:0614141.107346.2018"),
+            canonical("urn:epc:idpat:sgtin:4012345.098765.*"),
+            canonical("urn:epc:class:lgtin:4012345.012345.998877"),
         ]]
     );
     let transformation = &lots("Example_9.6.4-TransformationEvent.jsonld")[0];
     assert_eq!(transformation.len(), 2 + 3 + 4);
-    assert_eq!(transformation[0], "urn:epc:id:sgtin:4012345.011122.25");
-    assert_eq!(transformation[8], "urn:epc:id:sgtin:4012345.077889.28");
+    assert_eq!(
+        transformation[0],
+        canonical("urn:epc:id:sgtin:4012345.011122.25")
+    );
+    assert_eq!(
+        transformation[8],
+        canonical("urn:epc:id:sgtin:4012345.077889.28")
+    );
 }

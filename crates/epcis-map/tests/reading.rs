@@ -273,7 +273,9 @@ fn moves_and_lots_follow_the_event_not_the_shape() {
         assert!(
             mapped
                 .lots
-                .contains(&"urn:epc:id:sscc:0614141.1234567890".to_owned())
+                .contains(&"https://id.gs1.org/00/106141412345678908".to_owned()),
+            "{:?}",
+            mapped.lots
         );
     }
     // A malformed sensor list on a GS1 event is not the registry's concern.
@@ -307,4 +309,27 @@ fn a_captured_event_is_its_own_event() {
         figures: Figures::Reported,
     });
     assert_eq!(event_of_record(&captured), Some(event));
+}
+
+/// One lot, one spelling: a CURIE, an EPC URN and a Digital Link of the
+/// same lot are named (and stated) as the query index keeps it, so the
+/// custody rules and the index see the same identifier.
+#[test]
+fn aliases_of_a_lot_read_as_the_identifier_the_index_keeps() {
+    let mut event = event_of_record(&common::first_sample()).unwrap();
+    let lot = common::SB.to_owned();
+    let local = lot.strip_prefix("urn:oretrace:lot:").unwrap();
+    event["@context"] = json!([GS1_CONTEXT, {"x": "urn:oretrace:lot:"}]);
+    event["quantityList"][0]["epcClass"] = json!(format!("x:{local}"));
+    let mapped = interpret(&event).unwrap();
+    assert_eq!(mapped.lots, vec![lot.clone()]);
+    assert_eq!(mapped.records, vec![common::first_sample()]);
+
+    let gs1 = json!({"type": "ObjectEvent", "action": "OBSERVE", "eventTime": "2025-09-10T06:00:00Z",
+        "eventTimeZoneOffset": "+00:00", "bizStep": "shipping",
+        "epcList": ["urn:epc:id:sgtin:0614141.107346.2017", "https://id.gs1.org/01/10614141073464/21/2017"]});
+    assert_eq!(
+        interpret(&gs1).unwrap().lots,
+        vec!["https://id.gs1.org/01/10614141073464/21/2017".to_owned()]
+    );
 }

@@ -174,7 +174,12 @@ fn lot_id() -> impl Strategy<Value = LotId> {
         "urn:epc:id:sscc:[0-9]{7}\\.[0-9]{10}",
         "https://id\\.gs1\\.org/01/[0-9]{14}/10/[A-Z0-9]{1,10}",
     ]
-    .prop_map(|s| LotId::parse(&s).unwrap())
+    // The registry holds lot ids in the form the query index keeps them
+    // (EPC URNs as canonical Digital Links): the form records carry.
+    .prop_map(|s| {
+        let canonical = oretrace_epcis::query::canonical_identifier(&s, &Default::default());
+        LotId::parse(&canonical).unwrap()
+    })
 }
 
 fn site_id() -> impl Strategy<Value = SiteId> {

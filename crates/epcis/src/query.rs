@@ -976,6 +976,18 @@ fn identifier(value: &str, context: &Context) -> String {
     canonical_id(&expand_curie(value, context))
 }
 
+/// An identifier exactly as the query index keeps it: a CURIE expanded
+/// with `context` (the event's own `@context`, as
+/// `Context::from_document(event)` reads it, or the GS1 context's
+/// prefixes), then an EPC URN or Digital Link in canonical Digital Link
+/// form. Whatever decides who may name an identifier must see this form,
+/// or one lot could be named under two spellings, one checked and one
+/// indexed.
+#[must_use]
+pub fn canonical_identifier(value: &str, context: &Context) -> String {
+    identifier(value, context)
+}
+
 fn context_of(declared: &Value) -> Context {
     let mut document = Map::new();
     document.insert("@context".to_owned(), declared.clone());

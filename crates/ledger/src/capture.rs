@@ -227,6 +227,7 @@ pub(crate) fn event_changes(
             record.check().map_err(|e| {
                 Refusal::Invalid(e.within(&format!("event (as {})", record.kind())))
             })?;
+            crate::rules::not_in_future(record.time(), event.time, "event.eventTime")?;
             let c = record_changes(&local, &signers, record, index).map_err(|r| match r {
                 Refusal::Unprocessable { field, rule } => Refusal::Unprocessable {
                     field: format!("event (statement {i}, {}).{field}", record.kind()),
@@ -277,6 +278,13 @@ pub(crate) fn event_changes(
         .and_then(|t| t.as_str())
         .and_then(oretrace_epcis::query::timestamp_millis)
         .ok_or_else(|| invalid("event.eventTime", "a date-time with offset is required"))?;
+    // Not after the registry recorded it (beyond clock skew): the entry's
+    // own time is the registry's clock at capture, so replay agrees.
+    crate::rules::not_in_future(
+        oretrace_domain::values::Timestamp::from_unix(event_time.div_euclid(1000)),
+        event.time,
+        "event.eventTime",
+    )?;
     let event_type = value
         .get("type")
         .and_then(|t| t.as_str())

@@ -32,6 +32,7 @@ fn party(id: &str, index: u64) -> PartyState {
             figures: "illustrative".into(),
         },
         index,
+        unconfirmed_owners: vec![],
     }
 }
 
@@ -54,6 +55,8 @@ fn lot(id: &str, index: u64) -> LotState {
         received_mass: None,
         figures: "illustrative".into(),
         index,
+        created: "2025-09-10T06:00:00Z".into(),
+        since: "2025-09-10T06:00:00Z".into(),
     }
 }
 

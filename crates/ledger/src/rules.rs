@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::record::{Record, Shipment, Transformation};
-use oretrace_domain::values::format_decimal;
-use oretrace_domain::wire::{MassJson, RecordJson};
+use oretrace_domain::values::{Timestamp, format_decimal, parse_decimal};
+use oretrace_domain::wire::{MassJson, OwnerJson, RecordJson};
 use oretrace_tlog::note::NoteVerifier;
 use rust_decimal::Decimal;
 
@@ -37,6 +37,11 @@ pub enum Refusal {
     /// The queue is full; try again later (503).
     #[error("the ledger is busy; retry later")]
     Overloaded,
+    /// The ledger cannot write now: storing the batch failed (a full
+    /// disk, an I/O error) or the sequencer has stopped. Nothing of the
+    /// record was written; retry later (503). Details are logged.
+    #[error("the ledger cannot write now; nothing was written, retry later")]
+    Unavailable(String),
     /// Something failed inside the ledger (500). Details are logged.
     #[error("internal error")]
     Internal(String),
@@ -334,11 +339,118 @@ pub fn authorise(
     signed: &SignedRecord,
     index: u64,
     pre: &Preverified,
+    now: Timestamp,
 ) -> Result<Vec<Change>, Refusal> {
     if let Some(original) = view.find_record(&signed.record_hash())? {
         return Err(Refusal::Replay { index: original });
     }
+    not_in_future(signed.record().time(), now, "time")?;
     changes_of(view, keys, signed, index, pre)
+}
+
+/// How far ahead of the registry's clock a record's time may be: clocks
+/// drift, time zones get confused; a day-later date is a mistake.
+pub const MAX_CLOCK_SKEW_SECONDS: i64 = 3600;
+
+/// Refuses a time more than [`MAX_CLOCK_SKEW_SECONDS`] after `now`.
+pub(crate) fn not_in_future(time: Timestamp, now: Timestamp, field: &str) -> Result<(), Refusal> {
+    if time.unix() > now.unix().saturating_add(MAX_CLOCK_SKEW_SECONDS) {
+        return Err(unprocessable(
+            field,
+            format!(
+                "{time} is in the future (the registry's clock says {now}; at most {MAX_CLOCK_SKEW_SECONDS} s of skew)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a record dated before what it depends on.
+fn not_before(time: Timestamp, earlier: &str, what: &str, field: &str) -> Result<(), Refusal> {
+    if earlier.is_empty() {
+        return Ok(());
+    }
+    let earlier_time = Timestamp::parse(earlier)
+        .map_err(|_| Refusal::Internal(format!("stored time {earlier:?} is unreadable")))?;
+    if time < earlier_time {
+        return Err(unprocessable(
+            field,
+            format!("{time} is before {what} ({earlier})"),
+        ));
+    }
+    Ok(())
+}
+
+/// How much more a lot may weigh on receipt than it was shipped with,
+/// in percent (scales, moisture taken up in transit). More is refused.
+pub const RECEIPT_TOLERANCE_PERCENT: i64 = 2;
+
+/// Lot ids of the registry's own form, `urn:oretrace:lot:<party>:<local>`:
+/// the party whose namespace the id is in.
+fn lot_namespace(id: &str) -> Option<&str> {
+    id.strip_prefix("urn:oretrace:lot:")?
+        .split_once(':')
+        .map(|(party, _)| party)
+}
+
+/// A new lot whose id is in a party's namespace is committed by that
+/// party alone: nobody else may make a lot look like theirs.
+fn lot_namespace_holds(id: &str, committer: &str, field: &str) -> Result<(), Refusal> {
+    match lot_namespace(id) {
+        Some(owner) if owner != committer => Err(Refusal::Forbidden(format!(
+            "{field}: lot ids urn:oretrace:lot:{owner}:… are committed only by {owner}; this lot would be committed by {committer}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Every lot id a record names must be written exactly as the EPCIS
+/// query index keeps it (CURIE expanded, EPCs as canonical GS1 Digital
+/// Links): one lot, one spelling, so that no rule checks one spelling
+/// while the index files the event under another.
+fn canonical_lot_ids(record: &Record) -> Result<(), Refusal> {
+    let names: Vec<(String, &oretrace_domain::values::LotId)> = match record {
+        Record::Lot(l) => vec![("id".into(), &l.id)],
+        Record::Assay(a) => vec![("lot".into(), &a.lot)],
+        Record::Shipment(s) => s
+            .lots
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (format!("lots[{i}]"), l))
+            .collect(),
+        Record::Receipt(r) => r
+            .lots
+            .iter()
+            .enumerate()
+            .map(|(i, (l, _))| (format!("lots[{i}].lot"), l))
+            .collect(),
+        Record::Transformation(t) => t
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, (l, _))| (format!("inputs[{i}].lot"), l))
+            .chain(
+                t.outputs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| (format!("outputs[{i}].id"), &o.id)),
+            )
+            .collect(),
+        Record::Party(_) | Record::Site(_) | Record::Event(_) => vec![],
+    };
+    let context = oretrace_epcis::Context::new();
+    for (field, id) in names {
+        let canonical = oretrace_epcis::query::canonical_identifier(id.as_str(), &context);
+        if canonical != id.as_str() {
+            return Err(Refusal::Invalid(oretrace_domain::Error::invalid(
+                field,
+                format!(
+                    "write the lot id as {canonical} (its canonical form: one lot, one spelling)"
+                ),
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The authorisation and projection rules without the replay check: what
@@ -365,6 +477,7 @@ pub(crate) fn record_changes(
     record: &Record,
     index: u64,
 ) -> Result<Vec<Change>, Refusal> {
+    canonical_lot_ids(record)?;
     let json = RecordJson::of(record);
     let mut changes = Vec::new();
     match record {
@@ -384,10 +497,48 @@ pub(crate) fn record_changes(
                         ));
                     }
                 }
-                Some(_) => require_signer(signers, id, &format!("an update of party {id}"))?,
+                Some(old) => {
+                    require_signer(signers, id, &format!("an update of party {id}"))?;
+                    if let RecordJson::Party {
+                        name,
+                        party_kind,
+                        country,
+                        ..
+                    } = &old.record
+                        && (name != p.name.as_str()
+                            || party_kind != p.kind.as_str()
+                            || country != p.country.as_str())
+                        && !signers.operator
+                    {
+                        return Err(Refusal::Forbidden(format!(
+                            "changing the name, kind or country of party {id} needs the registry operator's endorsement"
+                        )));
+                    }
+                }
             }
+            // An owner confirms the claim by signing a version that names
+            // it; an unchanged claim keeps its confirmation.
+            let old_owners: Vec<OwnerJson> = match existing.as_ref().map(|e| &e.record) {
+                Some(RecordJson::Party { owners, .. }) => owners.clone(),
+                _ => Vec::new(),
+            };
+            let old_unconfirmed = existing
+                .as_ref()
+                .map(|e| e.unconfirmed_owners.clone())
+                .unwrap_or_default();
+            let new_owners = match &json {
+                RecordJson::Party { owners, .. } => owners.clone(),
+                _ => Vec::new(),
+            };
+            let mut unconfirmed_owners = Vec::new();
             for (i, o) in p.owners.iter().enumerate() {
-                existing_party(view, o.owner.as_str(), &format!("owners[{i}].owner"))?;
+                let owner = o.owner.as_str();
+                existing_party(view, owner, &format!("owners[{i}].owner"))?;
+                let kept = old_owners.iter().any(|old| Some(old) == new_owners.get(i))
+                    && !old_unconfirmed.iter().any(|u| u == owner);
+                if !signers.parties.contains(owner) && !kept {
+                    unconfirmed_owners.push(owner.to_owned());
+                }
             }
             if let Some(RecordJson::Party { keys, .. }) = existing.as_ref().map(|e| &e.record) {
                 for vkey in keys {
@@ -421,6 +572,7 @@ pub(crate) fn record_changes(
                 id: id.to_owned(),
                 record: json,
                 index,
+                unconfirmed_owners,
             }));
         }
         Record::Site(s) => {
@@ -451,6 +603,7 @@ pub(crate) fn record_changes(
                 &site.operator,
                 &format!("a lot commissioned at {}", site.id),
             )?;
+            lot_namespace_holds(l.id.as_str(), &site.operator, "id")?;
             changes.push(Change::PutLot(LotState {
                 id: l.id.to_string(),
                 commodity: l.commodity.to_string(),
@@ -466,6 +619,8 @@ pub(crate) fn record_changes(
                 received_mass: None,
                 figures: l.figures.as_str().into(),
                 index,
+                created: l.time.to_string(),
+                since: l.time.to_string(),
             }));
             changes.push(Change::LotEvent {
                 lot: l.id.to_string(),
@@ -478,6 +633,12 @@ pub(crate) fn record_changes(
             // the custodian assays its own lot).
             let mut lot = held_lot(view, a.lot.as_str(), "lot")?;
             existing_party(view, a.laboratory.as_str(), "laboratory")?;
+            not_before(
+                a.time,
+                &lot.created,
+                &format!("lot {} was commissioned", a.lot),
+                "time",
+            )?;
             require_signer(
                 signers,
                 &lot.custodian,
@@ -539,6 +700,20 @@ pub(crate) fn record_changes(
                     format!("shipment {} goes to {}", r.shipment, shipment.to),
                 ));
             }
+            let site = existing_site(view, r.site.as_str(), "site")?;
+            require_signer(
+                signers,
+                &site.operator,
+                &format!("receiving at {} (its operator)", site.id),
+            )?;
+            if let RecordJson::Shipment { time, .. } = &shipment.record {
+                not_before(
+                    r.time,
+                    time,
+                    &format!("shipment {} left", r.shipment),
+                    "time",
+                )?;
+            }
             let listed: BTreeSet<&str> = r.lots.iter().map(|(l, _)| l.as_str()).collect();
             let shipped: BTreeSet<&str> = shipment.lots.iter().map(String::as_str).collect();
             if listed != shipped {
@@ -564,10 +739,27 @@ pub(crate) fn record_changes(
                         format!("lot {lot_id} is not in transit in this shipment"),
                     ));
                 }
+                let shipped_kg = mass_kg(lot.current_mass()).ok_or_else(|| {
+                    Refusal::Internal(format!("stored mass of {lot_id} is unreadable"))
+                })?;
+                let most = shipped_kg
+                    * (Decimal::ONE
+                        + Decimal::from(RECEIPT_TOLERANCE_PERCENT) / Decimal::ONE_HUNDRED);
+                if mass.kilograms() > most {
+                    return Err(unprocessable(
+                        format!("lots[{i}].mass"),
+                        format!(
+                            "{} kg received of lot {lot_id}, shipped with {} kg: more than {RECEIPT_TOLERANCE_PERCENT} % over what was shipped",
+                            format_decimal(&mass.kilograms()),
+                            format_decimal(&shipped_kg)
+                        ),
+                    ));
+                }
                 lot.status = LotStatus::Held;
                 lot.custodian = shipment.receiver.clone();
                 lot.site = shipment.to.clone();
                 lot.received_mass = Some(mass_json(mass));
+                lot.since = r.time.to_string();
                 changes.push(Change::PutLot(lot));
                 changes.push(Change::LotEvent {
                     lot: lot_id.to_string(),
@@ -656,6 +848,12 @@ fn ship(
             &mut shipper,
             "a shipment (only the custodian ships a lot; all its lots have one custodian)",
         )?;
+        not_before(
+            s.time,
+            &lot.since,
+            &format!("lot {lot_id} was at {}", s.from),
+            "time",
+        )?;
         lot.status = LotStatus::InTransit {
             shipment: s.id.to_string(),
         };
@@ -687,7 +885,13 @@ fn transform(
     changes: &mut Vec<Change>,
 ) -> Result<(), Refusal> {
     let site = existing_site(view, t.site.as_str(), "site")?;
+    require_signer(
+        signers,
+        &site.operator,
+        &format!("processing at {} (its operator)", site.id),
+    )?;
     let mut custodian: Option<String> = None;
+    let mut dry_in = Decimal::ZERO;
     for (i, (lot_id, consumed)) in t.inputs.iter().enumerate() {
         let field = format!("inputs[{i}]");
         let mut lot = take_held_lot(
@@ -699,8 +903,17 @@ fn transform(
             &mut custodian,
             "a transformation (only the custodian processes a lot; all inputs have one custodian, who receives the outputs)",
         )?;
-        let available_kg = mass_kg(&lot.wet_mass)
+        not_before(
+            t.time,
+            &lot.since,
+            &format!("lot {lot_id} was at {}", site.id),
+            "time",
+        )?;
+        let available_kg = mass_kg(lot.current_mass())
             .ok_or_else(|| Refusal::Internal(format!("stored mass of {lot_id} is unreadable")))?;
+        let moisture = parse_decimal(&lot.moisture_percent)
+            .map_err(|_| Refusal::Internal(format!("stored moisture of {lot_id} is unreadable")))?;
+        dry_in += consumed.kilograms() * (Decimal::ONE - moisture / Decimal::ONE_HUNDRED);
         if consumed.kilograms() > available_kg {
             return Err(unprocessable(
                 format!("{field}.mass"),
@@ -721,7 +934,26 @@ fn transform(
         });
     }
     let custodian = custodian.unwrap_or_default();
+    // No transformation creates matter: the outputs' dry mass is at most
+    // the inputs' dry mass consumed (reagents are inputs too). Mass
+    // balance per element comes with provenance.
+    let dry_out: Decimal = t
+        .outputs
+        .iter()
+        .map(|o| o.wet_mass.kilograms() * (Decimal::ONE - o.moisture / Decimal::ONE_HUNDRED))
+        .sum();
+    if dry_out > dry_in {
+        return Err(unprocessable(
+            "outputs",
+            format!(
+                "the outputs hold {} kg of dry matter, more than the {} kg consumed: a transformation cannot create mass (list every reagent as an input)",
+                format_decimal(&dry_out.round_dp(6)),
+                format_decimal(&dry_in.round_dp(6))
+            ),
+        ));
+    }
     for (i, o) in t.outputs.iter().enumerate() {
+        lot_namespace_holds(o.id.as_str(), &custodian, &format!("outputs[{i}].id"))?;
         if view.lot(o.id.as_str())?.is_some() {
             return Err(unprocessable(
                 format!("outputs[{i}].id"),
@@ -743,6 +975,8 @@ fn transform(
             received_mass: None,
             figures: t.figures.as_str().into(),
             index,
+            created: t.time.to_string(),
+            since: t.time.to_string(),
         }));
         changes.push(Change::LotEvent {
             lot: o.id.to_string(),

@@ -14,6 +14,11 @@ pub struct PartyState {
     pub record: RecordJson,
     /// Log index of the record that made this state.
     pub index: u64,
+    /// Owners the record names that have not confirmed the claim (by
+    /// signing a version of the record that names them with the same
+    /// share and control): shown as unconfirmed, never relied on.
+    #[serde(default)]
+    pub unconfirmed_owners: Vec<String>,
 }
 
 /// A signing key and the party it belongs to.
@@ -70,6 +75,20 @@ pub struct LotState {
     pub figures: String,
     /// Log index of the record that created it.
     pub index: u64,
+    /// When it was commissioned or produced (the creating record's time).
+    #[serde(default)]
+    pub created: String,
+    /// When it reached its present site and custodian: `created`, or the
+    /// time of its last receipt. Nothing may happen to it before then.
+    #[serde(default)]
+    pub since: String,
+}
+
+impl LotState {
+    /// The mass it holds now: as last weighed on receipt, or as recorded.
+    pub fn current_mass(&self) -> &MassJson {
+        self.received_mass.as_ref().unwrap_or(&self.wet_mass)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

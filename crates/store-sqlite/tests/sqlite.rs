@@ -63,6 +63,7 @@ fn party(id: &str, index: u64) -> PartyState {
             figures: "illustrative".into(),
         },
         index,
+        unconfirmed_owners: vec![],
     }
 }
 
@@ -111,6 +112,8 @@ fn lot(id: &str, index: u64) -> LotState {
         }),
         figures: "illustrative".into(),
         index,
+        created: "2025-09-10T06:00:00Z".into(),
+        since: "2025-09-20T06:00:00Z".into(),
     }
 }
 
