@@ -4,7 +4,6 @@
 
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::wire::RecordJson;
-use oretrace_ledger::ledger::{Ledger, LedgerConfig};
 use oretrace_ledger::memory::MemoryStore;
 use oretrace_ledger::rules::Refusal;
 use oretrace_ledger::state::LotStatus;
@@ -12,105 +11,8 @@ use oretrace_ledger::{StateView, Store};
 use oretrace_tlog::note::{NoteSigner, NoteVerifier};
 use serde_json::json;
 
-fn key(name: &str, seed: u8) -> NoteSigner {
-    NoteSigner::from_seed(name, [seed; 32]).unwrap()
-}
-
-struct World {
-    ledger: Ledger<MemoryStore>,
-    operator: NoteSigner,
-    fwo: NoteSigner,
-    ussm: NoteSigner,
-    lab: NoteSigner,
-}
-
-fn record(value: serde_json::Value) -> oretrace_domain::Record {
-    RecordJson::parse(value.to_string().as_bytes()).unwrap()
-}
-
-fn signed(value: serde_json::Value, signers: &[&NoteSigner]) -> SignedRecord {
-    SignedRecord::sign(record(value), signers).unwrap()
-}
-
-fn party(id: &str, key: &NoteSigner, country: &str) -> serde_json::Value {
-    json!({"kind": "party", "id": id, "name": format!("Party {id}"), "party_kind": "company", "country": country,
-           "keys": [key.verifier().to_vkey()], "time": "2025-09-01T00:00:00Z", "figures": "illustrative"})
-}
-
-fn site(id: &str, operator: &str, kind: &str) -> serde_json::Value {
-    json!({"kind": "site", "id": id, "name": format!("Site {id}"), "site_kind": kind, "operator": operator,
-           "country": "PK", "location": {"lat": "24.835", "lon": "66.982"}, "approximate": true,
-           "time": "2025-09-01T00:00:00Z", "figures": "illustrative"})
-}
-
-fn lot(id: &str, site: &str) -> serde_json::Value {
-    json!({"kind": "lot", "id": id, "commodity": "antimony", "form": "sample", "site": site,
-           "wet_mass": {"value": "25", "unit": "kg"}, "moisture_percent": "4",
-           "time": "2025-09-02T00:00:00Z", "figures": "illustrative"})
-}
-
-fn world() -> World {
-    let operator = key("registry/operator", 1);
-    let ledger = Ledger::start(
-        MemoryStore::new(),
-        key("oretrace.test/ledger", 2),
-        operator.verifier(),
-        LedgerConfig::default(),
-    )
-    .unwrap();
-    let (fwo, ussm, lab) = (key("fwo/k1", 3), key("ussm/k1", 4), key("lab/k1", 5));
-    let w = World {
-        ledger,
-        operator,
-        fwo,
-        ussm,
-        lab,
-    };
-    for (id, k, c) in [
-        ("fwo", &w.fwo, "PK"),
-        ("ussm", &w.ussm, "US"),
-        ("lab", &w.lab, "PK"),
-    ] {
-        w.ledger
-            .submit_blocking(signed(party(id, k, c), &[k, &w.operator]))
-            .unwrap();
-    }
-    w.ledger
-        .submit_blocking(signed(
-            site("fwo-chitral", "fwo", "exploration-area"),
-            &[&w.fwo],
-        ))
-        .unwrap();
-    w.ledger
-        .submit_blocking(signed(site("karachi-port", "fwo", "port"), &[&w.fwo]))
-        .unwrap();
-    w.ledger
-        .submit_blocking(signed(
-            site("ussm-madison", "ussm", "receiving-plant"),
-            &[&w.ussm],
-        ))
-        .unwrap();
-    w.ledger
-        .submit_blocking(signed(
-            lot("urn:oretrace:lot:sb-1", "fwo-chitral"),
-            &[&w.fwo],
-        ))
-        .unwrap();
-    w
-}
-
-fn shipment(id: &str) -> serde_json::Value {
-    json!({"kind": "shipment", "id": id, "lots": ["urn:oretrace:lot:sb-1"], "from": "fwo-chitral",
-           "to": "ussm-madison", "via": ["karachi-port"], "receiver": "ussm",
-           "documents": [{"kind": "bol", "reference": "BL-0001"}],
-           "time": "2025-09-20T00:00:00Z", "figures": "illustrative"})
-}
-
-fn receipt(shipment: &str) -> serde_json::Value {
-    json!({"kind": "receipt", "shipment": shipment, "site": "ussm-madison",
-           "lots": [{"lot": "urn:oretrace:lot:sb-1", "mass": {"value": "24.8", "unit": "kg"}}],
-           "time": "2025-10-01T00:00:00Z", "figures": "illustrative"})
-}
+mod common;
+use common::*;
 
 #[test]
 fn custody_moves_by_signed_shipment_and_receipt() {
@@ -176,18 +78,6 @@ fn custody_moves_by_signed_shipment_and_receipt() {
         let entry = SignedRecord::from_entry(receipt.extra.as_ref().unwrap()).unwrap();
         assert!(!entry.signatures().is_empty());
     }
-}
-
-/// Submits and expects a refusal; checks that nothing was written.
-fn refused(w: &World, record: SignedRecord) -> Refusal {
-    let before = w.ledger.store().size().unwrap();
-    let refusal = w.ledger.submit_blocking(record).unwrap_err();
-    assert_eq!(
-        w.ledger.store().size().unwrap(),
-        before,
-        "a refused record writes nothing"
-    );
-    refusal
 }
 
 #[test]

@@ -1280,3 +1280,92 @@ async fn while_a_lot_travels_its_receiver_may_record_it_arriving_and_nothing_els
         assert_eq!(job["success"], allowed, "{step}: {job:#}");
     }
 }
+
+/// The hole: a document declaring `x` → `urn:oretrace:lot:` named fwo's
+/// lot as `x:fwo:…`; the custody rule compared the raw string (no such
+/// lot) while the index filed the event under the expanded id, so ussm's
+/// "destroying" event showed in fwo's lot history. The rules now read the
+/// identifier the index keeps.
+#[tokio::test]
+async fn a_curie_alias_of_another_party_s_lot_cannot_write_into_its_history() {
+    let w = world().await;
+    let lot = "urn:oretrace:lot:fwo:sb-0001";
+    let body = serde_json::to_vec(&document(vec![record_event(lot_record(lot))])).unwrap();
+    assert_eq!(
+        w.finished(&w.capture_signed(&[&w.fwo], &body, None).await)
+            .await["success"],
+        true
+    );
+    let uri = format!("/epcs/{}/events", oretrace_epcis_map::percent_encode(lot));
+    let before = results(&w.get(&uri).await.json()).len();
+    let ussm = w.token(&w.ussm).await;
+    let destroy = json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"x": "urn:oretrace:lot:"}],
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-11-26T00:00:00Z",
+        "epcisBody": {"eventList": [gs1_event(json!({"bizStep": "destroying", "disposition": "destroyed",
+            "quantityList": [{"epcClass": "x:fwo:sb-0001", "quantity": 1, "uom": "KGM"}]}))]},
+    });
+    let size = w.size();
+    let job = w
+        .finished(
+            &w.capture_with_token(&ussm, &serde_json::to_vec(&destroy).unwrap(), None)
+                .await,
+        )
+        .await;
+    assert_eq!(job["success"], false, "{job:#}");
+    assert_eq!(job["errors"][0]["status"], 403, "{job:#}");
+    assert_eq!(w.size(), size, "nothing written");
+    assert_eq!(
+        results(&w.get(&uri).await.json()).len(),
+        before,
+        "the lot's history is unchanged"
+    );
+}
+
+/// The hole: a TransformationEvent consuming `1e26` TNE overflowed the
+/// kilogram conversion on the sequencer thread, and every later write
+/// failed. Now the quantity is refused naming its field, and the next
+/// capture goes through.
+#[tokio::test]
+async fn a_transformation_event_of_1e26_tonnes_is_refused_and_writes_go_on() {
+    let w = world().await;
+    let lot = "urn:oretrace:lot:fwo:sb-0001";
+    let body = serde_json::to_vec(&document(vec![record_event(lot_record(lot))])).unwrap();
+    assert_eq!(
+        w.finished(&w.capture_signed(&[&w.fwo], &body, None).await)
+            .await["success"],
+        true
+    );
+    let fwo = w.token(&w.fwo).await;
+    let huge = json!({"type": "TransformationEvent", "eventTime": "2025-09-26T10:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "inputQuantityList": [{"epcClass": lot, "quantity": 1e26, "uom": "TNE"}],
+        "outputQuantityList": [{"epcClass": "urn:oretrace:lot:fwo:out", "quantity": 1e26, "uom": "TNE"}],
+        "transformationID": "urn:oretrace:transformation:t-huge", "oretrace:process": "crushing",
+        "oretrace:outputs": [{"oretrace:lot": "urn:oretrace:lot:fwo:out", "oretrace:commodity": "antimony",
+            "oretrace:form": "ore", "oretrace:moisturePercent": 0}],
+        "bizLocation": {"id": "urn:oretrace:site:fwo-chitral"}});
+    let size = w.size();
+    let job = w
+        .finished(
+            &w.capture_with_token(&fwo, &gs1_document(vec![huge]), None)
+                .await,
+        )
+        .await;
+    assert_eq!(job["success"], false, "{job:#}");
+    let error = job["errors"][0].to_string();
+    assert!(error.contains("a mass may not exceed"), "{job:#}");
+    assert!(error.contains("inputQuantityList[0].quantity"), "{job:#}");
+    assert_eq!(w.size(), size);
+    let health = w.get("/healthz").await;
+    assert_eq!(health.status, StatusCode::OK, "{}", health.text());
+    let body = serde_json::to_vec(&document(vec![record_event(lot_record(
+        "urn:oretrace:lot:fwo:sb-0002",
+    ))]))
+    .unwrap();
+    assert_eq!(
+        w.finished(&w.capture_with_token(&fwo, &body, None).await)
+            .await["success"],
+        true
+    );
+}

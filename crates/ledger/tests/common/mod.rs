@@ -1,0 +1,125 @@
+//! The world the ledger's end-to-end tests start from: a ledger on the
+//! memory store with three parties (fwo, ussm, a laboratory), their sites
+//! and one lot, and helpers that sign records and expect refusals.
+#![allow(dead_code)]
+
+use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::wire::RecordJson;
+use oretrace_ledger::Store;
+use oretrace_ledger::ledger::{Ledger, LedgerConfig};
+use oretrace_ledger::memory::MemoryStore;
+use oretrace_ledger::rules::Refusal;
+use oretrace_tlog::note::NoteSigner;
+use serde_json::json;
+
+pub fn key(name: &str, seed: u8) -> NoteSigner {
+    NoteSigner::from_seed(name, [seed; 32]).unwrap()
+}
+
+pub struct World {
+    pub ledger: Ledger<MemoryStore>,
+    pub operator: NoteSigner,
+    pub fwo: NoteSigner,
+    pub ussm: NoteSigner,
+    pub lab: NoteSigner,
+}
+
+pub fn record(value: serde_json::Value) -> oretrace_domain::Record {
+    RecordJson::parse(value.to_string().as_bytes()).unwrap()
+}
+
+pub fn signed(value: serde_json::Value, signers: &[&NoteSigner]) -> SignedRecord {
+    SignedRecord::sign(record(value), signers).unwrap()
+}
+
+pub fn party(id: &str, key: &NoteSigner, country: &str) -> serde_json::Value {
+    json!({"kind": "party", "id": id, "name": format!("Party {id}"), "party_kind": "company", "country": country,
+           "keys": [key.verifier().to_vkey()], "time": "2025-09-01T00:00:00Z", "figures": "illustrative"})
+}
+
+pub fn site(id: &str, operator: &str, kind: &str) -> serde_json::Value {
+    json!({"kind": "site", "id": id, "name": format!("Site {id}"), "site_kind": kind, "operator": operator,
+           "country": "PK", "location": {"lat": "24.835", "lon": "66.982"}, "approximate": true,
+           "time": "2025-09-01T00:00:00Z", "figures": "illustrative"})
+}
+
+pub fn lot(id: &str, site: &str) -> serde_json::Value {
+    json!({"kind": "lot", "id": id, "commodity": "antimony", "form": "sample", "site": site,
+           "wet_mass": {"value": "25", "unit": "kg"}, "moisture_percent": "4",
+           "time": "2025-09-02T00:00:00Z", "figures": "illustrative"})
+}
+
+pub fn world() -> World {
+    let operator = key("registry/operator", 1);
+    let ledger = Ledger::start(
+        MemoryStore::new(),
+        key("oretrace.test/ledger", 2),
+        operator.verifier(),
+        LedgerConfig::default(),
+    )
+    .unwrap();
+    let (fwo, ussm, lab) = (key("fwo/k1", 3), key("ussm/k1", 4), key("lab/k1", 5));
+    let w = World {
+        ledger,
+        operator,
+        fwo,
+        ussm,
+        lab,
+    };
+    for (id, k, c) in [
+        ("fwo", &w.fwo, "PK"),
+        ("ussm", &w.ussm, "US"),
+        ("lab", &w.lab, "PK"),
+    ] {
+        w.ledger
+            .submit_blocking(signed(party(id, k, c), &[k, &w.operator]))
+            .unwrap();
+    }
+    w.ledger
+        .submit_blocking(signed(
+            site("fwo-chitral", "fwo", "exploration-area"),
+            &[&w.fwo],
+        ))
+        .unwrap();
+    w.ledger
+        .submit_blocking(signed(site("karachi-port", "fwo", "port"), &[&w.fwo]))
+        .unwrap();
+    w.ledger
+        .submit_blocking(signed(
+            site("ussm-madison", "ussm", "receiving-plant"),
+            &[&w.ussm],
+        ))
+        .unwrap();
+    w.ledger
+        .submit_blocking(signed(
+            lot("urn:oretrace:lot:sb-1", "fwo-chitral"),
+            &[&w.fwo],
+        ))
+        .unwrap();
+    w
+}
+
+pub fn shipment(id: &str) -> serde_json::Value {
+    json!({"kind": "shipment", "id": id, "lots": ["urn:oretrace:lot:sb-1"], "from": "fwo-chitral",
+           "to": "ussm-madison", "via": ["karachi-port"], "receiver": "ussm",
+           "documents": [{"kind": "bol", "reference": "BL-0001"}],
+           "time": "2025-09-20T00:00:00Z", "figures": "illustrative"})
+}
+
+pub fn receipt(shipment: &str) -> serde_json::Value {
+    json!({"kind": "receipt", "shipment": shipment, "site": "ussm-madison",
+           "lots": [{"lot": "urn:oretrace:lot:sb-1", "mass": {"value": "24.8", "unit": "kg"}}],
+           "time": "2025-10-01T00:00:00Z", "figures": "illustrative"})
+}
+
+/// Submits and expects a refusal; checks that nothing was written.
+pub fn refused(w: &World, record: SignedRecord) -> Refusal {
+    let before = w.ledger.store().size().unwrap();
+    let refusal = w.ledger.submit_blocking(record).unwrap_err();
+    assert_eq!(
+        w.ledger.store().size().unwrap(),
+        before,
+        "a refused record writes nothing"
+    );
+    refusal
+}
