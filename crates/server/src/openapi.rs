@@ -152,7 +152,9 @@ fn schemas() -> Value {
             "entry": {"type": "string", "description": "The log entry: a C2SP signed note"},
             "record_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
         "PartyState": {"type": "object", "required": ["id", "record", "index"], "properties": {
-            "id": {"type": "string"}, "record": {"$ref": "#/components/schemas/Party"}, "index": {"type": "integer"}}},
+            "id": {"type": "string"}, "record": {"$ref": "#/components/schemas/Party"}, "index": {"type": "integer"},
+            "unconfirmed_owners": {"type": "array", "items": {"type": "string"},
+                "description": "Owners the record names that have not signed a version naming them with this share and control: the claim is unconfirmed"}}},
         "SiteState": {"type": "object", "required": ["id", "operator", "country", "record", "index"], "properties": {
             "id": {"type": "string"}, "operator": {"type": "string"}, "country": {"type": "string"},
             "record": {"$ref": "#/components/schemas/Site"}, "index": {"type": "integer"}}},
@@ -167,7 +169,9 @@ fn schemas() -> Value {
             "inputs": {"type": "array", "items": {"type": "string"}},
             "element_percent": {"type": "array", "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}]}},
             "received_mass": {"oneOf": [mass(), {"type": "null"}]},
-            "figures": {"enum": ["illustrative", "reported"]}, "index": {"type": "integer"}}},
+            "figures": {"enum": ["illustrative", "reported"]}, "index": {"type": "integer"},
+            "created": {"type": "string", "description": "When it was commissioned or produced"},
+            "since": {"type": "string", "description": "When it reached its present site and custodian; nothing may be dated before"}}},
         "LotView": {"allOf": [{"$ref": "#/components/schemas/LotState"}, {"type": "object", "required": ["events"], "properties": {
             "events": {"type": "array", "items": {"type": "object", "required": ["index", "record"], "properties": {
                 "index": {"type": "integer"}, "record": {"$ref": "#/components/schemas/Record"}}}}}}]},
