@@ -460,6 +460,23 @@ mod tests {
     const SPEC_VKEY: &str = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
     const SPEC_NOTE: &str = "This is an example message.\n\n\u{2014} example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n";
 
+    /// A small-order public key (here the identity point) "verifies"
+    /// forged signatures under a lax check: it is refused as a key.
+    #[test]
+    fn small_order_keys_are_refused() {
+        let mut public = [0u8; 32];
+        public[0] = 1;
+        let mut material = vec![SIG_TYPE_ED25519];
+        material.extend_from_slice(&public);
+        let vkey = format!(
+            "weak.example/k+{:08x}+{}",
+            key_id("weak.example/k", SIG_TYPE_ED25519, &public),
+            STANDARD.encode(material)
+        );
+        let error = NoteVerifier::from_vkey(&vkey).unwrap_err();
+        assert!(error.to_string().contains("small-order"), "{error}");
+    }
+
     #[test]
     fn specification_example_verifies() {
         let verifier = NoteVerifier::from_vkey(SPEC_VKEY).unwrap();
