@@ -477,99 +477,64 @@ const ROWS: &[Row] = &[
 ];
 
 /// The request body of a record row, and who signs it, for the right
-/// identity (`None`) or a wrong one.
-fn record_write(w: &World, row: &str, wrong: Option<Wrong>) -> (Value, Vec<&'static str>) {
-    let _ = w;
+/// identity (`None`) or a wrong one. The wrong signers replace the row's
+/// acting signer (the first, or the operator for a new party).
+fn record_write(row: &str, wrong: Option<Wrong>) -> (Value, Vec<&'static str>) {
+    let (value, right, actor): (Value, Vec<&'static str>, usize) = match row {
+        "party: a new registration" => (json!("newco"), vec!["newco", "operator"], 1),
+        "party: a key change" => (json!("fwo"), vec!["fwo"], 0),
+        "site" => (site("fwo-port", "fwo"), vec!["fwo"], 0),
+        "lot" => (lot("urn:oretrace:lot:fwo:new", "fwo-mine"), vec!["fwo"], 0),
+        "assay" => (assay(ORE, "lab"), vec!["fwo", "lab"], 0),
+        "shipment" => (
+            shipment("s-new", ORE, "fwo-mine", "ussm-plant", "ussm"),
+            vec!["fwo"],
+            0,
+        ),
+        "receipt" => (receipt("s-ussm", "ussm-plant", SENT), vec!["ussm"], 0),
+        "transformation" => (
+            transformation("fwo-plant", FEED, "urn:oretrace:lot:fwo:conc"),
+            vec!["fwo"],
+            0,
+        ),
+        other => panic!("no record row {other}"),
+    };
+    let instead = |who: &'static str| {
+        let mut signers = right.clone();
+        signers[actor] = who;
+        (value.clone(), signers)
+    };
+    let alias = |field: &str| {
+        let mut value = value.clone();
+        value[field] = match field {
+            "lots" => json!([GS1_LOT_URN]),
+            "inputs" => json!([{"lot": GS1_LOT_URN, "mass": {"value": "25", "unit": "kg"}}]),
+            _ => json!(GS1_LOT_URN),
+        };
+        (value, right.clone())
+    };
     match (row, wrong) {
-        ("party: a new registration", None | Some(Replay | NoSignature)) => {
-            (json!("newco"), vec!["newco", "operator"])
-        }
-        ("party: a new registration", Some(AnotherPartysKey)) => {
-            (json!("newco"), vec!["newco", "evil"])
-        }
-        ("party: a new registration", Some(RevokedKey)) => {
-            (json!("newco"), vec!["newco", "fwo_old"])
-        }
-        ("party: a key change", None | Some(Replay | NoSignature)) => (json!("fwo"), vec!["fwo"]),
-        ("party: a key change", Some(AnotherPartysKey)) => (json!("fwo"), vec!["evil"]),
-        ("party: a key change", Some(RevokedKey)) => (json!("fwo"), vec!["fwo_old"]),
-        ("site", None | Some(Replay | NoSignature)) => (site("fwo-port", "fwo"), vec!["fwo"]),
-        ("site", Some(AnotherPartysKey | NonOperatorOfSite)) => {
-            (site("fwo-port", "fwo"), vec!["evil"])
-        }
-        ("site", Some(RevokedKey)) => (site("fwo-port", "fwo"), vec!["fwo_old"]),
-        ("lot", None | Some(Replay | NoSignature)) => {
-            (lot("urn:oretrace:lot:fwo:new", "fwo-mine"), vec!["fwo"])
-        }
-        ("lot", Some(AnotherPartysKey)) => {
-            (lot("urn:oretrace:lot:fwo:new", "fwo-mine"), vec!["evil"])
-        }
-        ("lot", Some(RevokedKey)) => (lot("urn:oretrace:lot:fwo:new", "fwo-mine"), vec!["fwo_old"]),
+        (_, None | Some(Replay | NoSignature)) => (value.clone(), right.clone()),
+        (_, Some(AnotherPartysKey)) => instead("evil"),
+        (_, Some(RevokedKey)) => instead("fwo_old"),
+        (_, Some(NonCustodian)) => instead("ussm"),
+        ("site", Some(NonOperatorOfSite)) => instead("evil"),
         ("lot", Some(NonOperatorOfSite)) => {
             (lot("urn:oretrace:lot:evil:new", "fwo-mine"), vec!["evil"])
         }
-        ("lot", Some(Alias)) => (lot(GS1_LOT_URN, "fwo-mine"), vec!["fwo"]),
-        ("assay", None | Some(Replay | NoSignature)) => (assay(ORE, "lab"), vec!["fwo", "lab"]),
-        ("assay", Some(AnotherPartysKey)) => (assay(ORE, "lab"), vec!["evil", "lab"]),
-        ("assay", Some(RevokedKey)) => (assay(ORE, "lab"), vec!["fwo_old", "lab"]),
-        ("assay", Some(NonCustodian)) => (assay(ORE, "lab"), vec!["ussm", "lab"]),
-        ("assay", Some(Alias)) => (assay(GS1_LOT_URN, "lab"), vec!["fwo", "lab"]),
-        ("shipment", None | Some(Replay | NoSignature)) => (
-            shipment("s-new", ORE, "fwo-mine", "ussm-plant", "ussm"),
-            vec!["fwo"],
-        ),
-        ("shipment", Some(AnotherPartysKey)) => (
-            shipment("s-new", ORE, "fwo-mine", "ussm-plant", "ussm"),
-            vec!["evil"],
-        ),
-        ("shipment", Some(RevokedKey)) => (
-            shipment("s-new", ORE, "fwo-mine", "ussm-plant", "ussm"),
-            vec!["fwo_old"],
-        ),
-        ("shipment", Some(NonCustodian)) => (
-            shipment("s-new", ORE, "fwo-mine", "ussm-plant", "ussm"),
-            vec!["ussm"],
-        ),
-        ("shipment", Some(Alias)) => (
-            shipment("s-new", GS1_LOT_URN, "fwo-mine", "ussm-plant", "ussm"),
-            vec!["fwo"],
-        ),
-        ("receipt", None | Some(Replay | NoSignature)) => {
-            (receipt("s-ussm", "ussm-plant", SENT), vec!["ussm"])
-        }
-        ("receipt", Some(AnotherPartysKey)) => {
-            (receipt("s-ussm", "ussm-plant", SENT), vec!["evil"])
-        }
-        ("receipt", Some(RevokedKey)) => (receipt("s-ussm", "ussm-plant", SENT), vec!["fwo_old"]),
         // The named receiver, at a plant it does not operate.
         ("receipt", Some(NonOperatorOfSite)) => {
             (receipt("s-evil", "ussm-plant", SENT_EVIL), vec!["evil"])
         }
-        ("transformation", None | Some(Replay | NoSignature)) => (
-            transformation("fwo-plant", FEED, "urn:oretrace:lot:fwo:conc"),
-            vec!["fwo"],
-        ),
-        ("transformation", Some(AnotherPartysKey)) => (
-            transformation("fwo-plant", FEED, "urn:oretrace:lot:fwo:conc"),
-            vec!["evil"],
-        ),
-        ("transformation", Some(RevokedKey)) => (
-            transformation("fwo-plant", FEED, "urn:oretrace:lot:fwo:conc"),
-            vec!["fwo_old"],
-        ),
-        ("transformation", Some(NonCustodian)) => (
-            transformation("fwo-plant", FEED, "urn:oretrace:lot:fwo:conc"),
-            vec!["ussm"],
-        ),
         // evil's own lot, at fwo's plant, without fwo.
         ("transformation", Some(NonOperatorOfSite)) => (
             transformation("fwo-plant", EVIL_AT_FWO, "urn:oretrace:lot:evil:conc"),
             vec!["evil"],
         ),
-        ("transformation", Some(Alias)) => (
-            transformation("fwo-mine", GS1_LOT_URN, "urn:oretrace:lot:fwo:conc"),
-            vec!["fwo"],
-        ),
+        ("lot", Some(Alias)) => alias("id"),
+        ("assay", Some(Alias)) => alias("lot"),
+        ("shipment", Some(Alias)) => alias("lots"),
+        ("transformation", Some(Alias)) => alias("inputs"),
         (row, wrong) => panic!("no write for {row} as {wrong:?}"),
     }
 }
@@ -591,7 +556,7 @@ async fn write(w: &World, row: &str, wrong: Option<Wrong>) -> Answer {
     if row.starts_with("epcis event") {
         return event_write(w, row, wrong).await;
     }
-    let (value, names) = record_write(w, row, wrong);
+    let (value, names) = record_write(row, wrong);
     let newco = key("newco/1", 7);
     let value = match value.as_str() {
         Some("newco") => party("newco", &[&newco], "2025-09-03T00:00:00Z"),
