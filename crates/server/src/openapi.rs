@@ -336,7 +336,7 @@ fn epcis_paths() -> Value {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
                 "responses": single},
             "get": epcis_query("Events matching an EPCIS 2.0 query", vec![])["get"].clone()},
-        "/events/{id}": read("One event, by its CBV 2.0 hash or the eventID it was captured with",
+        "/events/{id}": read("One event, by its CBV 2.0 hash or the eventID it was captured with; the capturing party in the Oretrace-Captured-By header and its log entry in Oretrace-Log-Index (query results name them under https://oretrace.org/epcis/capturedBy)",
             vec![path_parameter("id", "The event id, percent-encoded", None)],
             json!({"description": "The event", "content": {"application/json": {"schema": {"type": "object"}}}}), &[("404", "No such event")]),
         "/eventTypes": read("The EPCIS event types", vec![], json!({"description": "The type names", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}}), &[]),

@@ -1320,6 +1320,35 @@ async fn a_curie_alias_of_another_party_s_lot_cannot_write_into_its_history() {
         before,
         "the lot's history is unchanged"
     );
+    // Whoever captured an event is shown beside it: in the query results
+    // and on the event itself.
+    let fwo = w.token(&w.fwo).await;
+    let fwo_event = gs1_event(json!({"bizStep": "loading",
+        "quantityList": [{"epcClass": lot, "quantity": 1, "uom": "KGM"}]}));
+    let job = w
+        .finished(
+            &w.capture_with_token(&fwo, &gs1_document(vec![fwo_event]), None)
+                .await,
+        )
+        .await;
+    assert_eq!(job["success"], true, "{job:#}");
+    let doc = w.get(&uri).await.json();
+    let by = &doc["epcisBody"]["queryResults"]["https://oretrace.org/epcis/capturedBy"];
+    for event in results(&doc) {
+        let id = event["eventID"].as_str().unwrap();
+        assert_eq!(by[id]["party"], "fwo", "{doc:#}");
+        let single = w
+            .get(&format!(
+                "/events/{}",
+                oretrace_epcis_map::percent_encode(id)
+            ))
+            .await;
+        assert_eq!(single.header("oretrace-captured-by"), Some("fwo"));
+        assert_eq!(
+            single.header("oretrace-log-index").map(str::to_owned),
+            Some(by[id]["index"].to_string())
+        );
+    }
 }
 
 /// The hole: a TransformationEvent consuming `1e26` TNE overflowed the

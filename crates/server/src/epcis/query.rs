@@ -226,6 +226,7 @@ async fn answer<S: Store>(
             "queryResults": {
                 "queryName": query_name,
                 "resultsBody": {"eventList": events},
+                CAPTURED_BY.as_str(): captured_by(&found),
             }
         }
     });
@@ -329,8 +330,30 @@ pub(crate) async fn event_types() -> Response {
     )
 }
 
+/// The query results' extension naming who captured each event (beside
+/// the events, so that their hashes stay theirs): `{eventID: {"party",
+/// "index"}}`, the party whose credentials captured it and the log entry
+/// that records how.
+static CAPTURED_BY: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{}capturedBy", oretrace_epcis_map::NAMESPACE));
+
+fn captured_by(events: &[EventState]) -> Value {
+    Value::Object(
+        events
+            .iter()
+            .map(|e| {
+                (
+                    e.event_id.clone(),
+                    json!({"party": e.captured_by, "index": e.index}),
+                )
+            })
+            .collect(),
+    )
+}
+
 /// `GET /events/{eventID}`: one event by its CBV 2.0 hash or by the
-/// eventID its capturer gave it.
+/// eventID its capturer gave it; who captured it in `Oretrace-Captured-By`
+/// and the entry that records it in `Oretrace-Log-Index`.
 pub(crate) async fn event<S: Store>(
     State(state): State<AppState<S>>,
     Path(id): Path<String>,
@@ -366,7 +389,18 @@ pub(crate) async fn event<S: Store>(
     {
         map.insert("@context".into(), json!([GS1_CONTEXT]));
     }
-    Ok(with_versions(epcis_json(&event)))
+    let mut response = epcis_json(&event);
+    for (name, value) in [
+        ("oretrace-captured-by", found.captured_by.clone()),
+        ("oretrace-log-index", found.index.to_string()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .insert(header::HeaderName::from_static(name), value);
+        }
+    }
+    Ok(with_versions(response))
 }
 
 /// An EPCIS JSON body, `@context` and `type` first (see
