@@ -45,6 +45,11 @@ pub use error::{ApiError, Problem};
 /// How long one request may take before it is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The longest request target (path and query) read; longer ones are
+/// answered 414 with a problem body. (Past 64 KiB the HTTP parser itself
+/// answers 414, before any of this code runs, without a body.)
+pub const MAX_URI_BYTES: usize = 32 * 1024;
+
 /// Settings of the HTTP layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServerConfig {
@@ -250,6 +255,7 @@ pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router 
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
+        .layer(axum::middleware::from_fn(refuse_long_uri))
         .layer(axum::middleware::map_response_with_state(
             config,
             problem_for_bare_error,
@@ -319,6 +325,23 @@ async fn problem_for_bare_error(
         }
     }
     problem
+}
+
+/// Answers 414 with a problem body for a request target over
+/// [`MAX_URI_BYTES`].
+async fn refuse_long_uri(request: Request, next: axum::middleware::Next) -> Response {
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if length > MAX_URI_BYTES {
+        return ApiError::UriTooLong {
+            length,
+            limit: MAX_URI_BYTES,
+        }
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {

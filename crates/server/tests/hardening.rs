@@ -1,0 +1,270 @@
+//! What a hostile party tried against the running server, each case named
+//! after what broke: slots held by unauthenticated clients, other parties'
+//! state evicted, memory held by failed jobs, tokens of revoked keys,
+//! unbounded reads, refusals without problem bodies.
+
+#![allow(dead_code)] // helpers used by the cases that follow
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::wire::RecordJson;
+use oretrace_ledger::ledger::{Ledger, LedgerConfig};
+use oretrace_ledger::memory::MemoryStore;
+use oretrace_server::{ServerConfig, router};
+use oretrace_tlog::note::NoteSigner;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+fn key(name: &str, seed: u8) -> NoteSigner {
+    NoteSigner::from_seed(name, [seed; 32]).unwrap()
+}
+
+fn signed(value: Value, signers: &[&NoteSigner]) -> SignedRecord {
+    let record = RecordJson::parse(value.to_string().as_bytes()).unwrap();
+    SignedRecord::sign(record, signers).unwrap()
+}
+
+fn party(id: &str, keys: &[&NoteSigner], time: &str) -> Value {
+    let keys: Vec<String> = keys.iter().map(|k| k.verifier().to_vkey()).collect();
+    json!({"kind": "party", "id": id, "name": format!("Party {id}"), "party_kind": "company", "country": "PK",
+           "keys": keys, "time": time, "figures": "illustrative"})
+}
+
+fn site(id: &str, operator: &str) -> Value {
+    json!({"kind": "site", "id": id, "name": format!("Site {id}"), "site_kind": "mine", "operator": operator,
+           "country": "PK", "location": {"lat": "24.835", "lon": "66.982"}, "approximate": true,
+           "time": "2025-09-01T00:00:00Z", "figures": "illustrative"})
+}
+
+fn lot(id: &str) -> Value {
+    json!({"kind": "lot", "id": id, "commodity": "antimony", "form": "sample", "site": "fwo-chitral",
+           "wet_mass": {"value": "25", "unit": "kg"}, "moisture_percent": "4",
+           "time": "2025-09-02T00:00:00Z", "figures": "illustrative"})
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+    /// Asserts a problem body with this status and type slug; returns it.
+    fn problem(&self, status: u16, slug: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text());
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.text()
+        );
+        let p = self.json();
+        assert_eq!(
+            p["type"],
+            format!("https://oretrace.example/problems/{slug}"),
+            "{p}"
+        );
+        assert_eq!(p["status"], status, "{p}");
+        p
+    }
+}
+
+struct World {
+    ledger: Arc<Ledger<MemoryStore>>,
+    app: Router,
+    operator: NoteSigner,
+    fwo: NoteSigner,
+    ussm: NoteSigner,
+}
+
+async fn world_with(config: ServerConfig) -> World {
+    let operator = key("operator/1", 1);
+    let fwo = key("fwo/1", 2);
+    let ussm = key("ussm/1", 3);
+    let ledger = Arc::new(
+        Ledger::start(
+            MemoryStore::new(),
+            key("registry.example/log", 9),
+            operator.verifier(),
+            LedgerConfig::default(),
+        )
+        .unwrap(),
+    );
+    for record in [
+        signed(
+            party("fwo", &[&fwo], "2025-09-01T00:00:00Z"),
+            &[&fwo, &operator],
+        ),
+        signed(
+            party("ussm", &[&ussm], "2025-09-01T00:00:00Z"),
+            &[&ussm, &operator],
+        ),
+        signed(site("fwo-chitral", "fwo"), &[&fwo]),
+    ] {
+        ledger.submit(record).await.unwrap();
+    }
+    let app = router(ledger.clone(), config);
+    World {
+        ledger,
+        app,
+        operator,
+        fwo,
+        ussm,
+    }
+}
+
+async fn world() -> World {
+    world_with(ServerConfig::default()).await
+}
+
+/// The signature line a signed note over `text` would carry, without the
+/// leading em dash.
+fn signature_line(signer: &NoteSigner, text: &str) -> String {
+    let note = signer.sign(text).unwrap().to_bytes();
+    let note = String::from_utf8(note).unwrap();
+    let line = note.lines().last().unwrap();
+    line.trim_start_matches('\u{2014}').trim().to_owned()
+}
+
+fn key_name(signer: &NoteSigner) -> String {
+    format!("{}+{:08x}", signer.name(), signer.verifier().key_id())
+}
+
+impl World {
+    async fn call(&self, request: Request<Body>) -> Answer {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body: axum::body::to_bytes(body, usize::MAX).await.unwrap(),
+        }
+    }
+
+    async fn get(&self, uri: &str) -> Answer {
+        self.call(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    async fn get_with(&self, uri: &str, token: &str) -> Answer {
+        self.call(
+            Request::get(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn post_json(&self, uri: &str, body: &Value) -> Answer {
+        self.call(
+            Request::post(uri)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A token for `signer`'s key, or the refusal.
+    async fn try_token(&self, signer: &NoteSigner) -> Result<String, Answer> {
+        let challenge = self
+            .post_json("/auth/challenge", &json!({"key": key_name(signer)}))
+            .await;
+        assert_eq!(challenge.status, StatusCode::OK, "{}", challenge.text());
+        let text = challenge.json()["challenge"].as_str().unwrap().to_owned();
+        let line = signature_line(signer, &text);
+        let answer = self
+            .post_json(
+                "/auth/token",
+                &json!({"challenge": text, "signature": line}),
+            )
+            .await;
+        if answer.status == StatusCode::OK {
+            Ok(answer.json()["access_token"].as_str().unwrap().to_owned())
+        } else {
+            Err(answer)
+        }
+    }
+
+    async fn token(&self, signer: &NoteSigner) -> String {
+        match self.try_token(signer).await {
+            Ok(t) => t,
+            Err(a) => panic!("no token: {}", a.text()),
+        }
+    }
+
+    async fn capture_with_token(&self, token: &str, body: &[u8], behaviour: &str) -> Answer {
+        self.call(
+            Request::post("/capture")
+                .header(header::CONTENT_TYPE, "application/ld+json")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header("GS1-Capture-Error-Behaviour", behaviour)
+                .body(Body::from(body.to_vec()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Waits for a capture job to finish; returns it.
+    async fn finished(&self, accepted: &Answer) -> Value {
+        assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.text());
+        let location = accepted.header("location").unwrap().to_owned();
+        for _ in 0..3000 {
+            let job = self.get(&location).await.json();
+            if job["running"] == false {
+                return job;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("capture job {location} did not finish");
+    }
+}
+
+#[tokio::test]
+async fn a_query_of_three_thousand_parameters_gets_a_problem_not_a_bare_414() {
+    let w = world().await;
+    let mut uri = String::from("/events?");
+    for i in 0..3000 {
+        uri.push_str(&format!("EQ_bizStep=s{i}&"));
+    }
+    assert!(
+        uri.len() < 65_534,
+        "past hyper's own limit, no body can be given"
+    );
+    let p = w.get(&uri).await.problem(414, "uri-too-long");
+    assert_eq!(p["limit"], oretrace_server::MAX_URI_BYTES as u64);
+}
+
+#[tokio::test]
+async fn auth_challenge_errors_are_titled_as_requests_not_records() {
+    let w = world().await;
+    for body in [json!({}), json!({"key": "fwo/1+00000001", "colour": "red"})] {
+        let p = w
+            .post_json("/auth/challenge", &body)
+            .await
+            .problem(400, "invalid-request");
+        assert_eq!(p["title"], "Invalid request", "{p}");
+        assert!(p["field"].is_string(), "{p}");
+    }
+    let p = w
+        .post_json("/auth/token", &json!({"challenge": "x"}))
+        .await
+        .problem(400, "invalid-request");
+    assert_eq!(p["field"], "signature", "{p}");
+}
