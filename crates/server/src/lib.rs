@@ -250,6 +250,10 @@ pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router 
     general
         .merge(capture)
         .fallback(no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            epcis::auth::refuse_bad_bearer::<S>,
+        ))
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -268,3 +268,38 @@ async fn auth_challenge_errors_are_titled_as_requests_not_records() {
         .problem(400, "invalid-request");
     assert_eq!(p["field"], "signature", "{p}");
 }
+
+#[tokio::test]
+async fn a_rotated_away_keys_token_gets_401_on_events_queries_and_capture() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    assert_eq!(w.get_with("/events", &token).await.status, StatusCode::OK);
+    assert_eq!(w.get_with("/queries", &token).await.status, StatusCode::OK);
+    assert_eq!(w.get_with("/capture", &token).await.status, StatusCode::OK);
+    // FWO rotates its key: a party update listing only the new key.
+    let new = key("fwo/2", 12);
+    w.ledger
+        .submit(signed(
+            party("fwo", &[&new], "2025-09-03T00:00:00Z"),
+            &[&w.fwo],
+        ))
+        .await
+        .unwrap();
+    let p = w
+        .get_with("/events", &token)
+        .await
+        .problem(401, "unauthenticated");
+    assert!(p["detail"].as_str().unwrap().contains("fwo/1"), "{p}");
+    for uri in ["/events", "/queries", "/capture"] {
+        w.get_with(uri, &token)
+            .await
+            .problem(401, "unauthenticated");
+    }
+    let document = oretrace_epcis_map::document(vec![], "2026-11-26T00:00:00Z");
+    w.capture_with_token(&token, document.to_string().as_bytes(), "rollback")
+        .await
+        .problem(401, "unauthenticated");
+    // The new key's token works.
+    let fresh = w.token(&new).await;
+    assert_eq!(w.get_with("/capture", &fresh).await.status, StatusCode::OK);
+}

@@ -22,8 +22,10 @@
 //! start-up (never the log key), so anyone may ask for challenges without
 //! crowding out anyone else's. Only a challenge redeemed with a valid
 //! signature is remembered (until it expires), to refuse its reuse. Tokens
-//! live in memory; the key must still be registered when a token is used:
-//! the ledger checks it again for every captured event.
+//! live in memory; every use of a token checks that its key is still
+//! registered to the same party (a party that rotates a key away drops the
+//! key's tokens), on every route, and the ledger checks it again for every
+//! captured event.
 
 use std::time::{Duration, Instant};
 
@@ -267,7 +269,7 @@ pub(crate) enum Capturer {
     Signed { lines: Vec<String> },
 }
 
-pub(crate) fn capturer<S: Store>(
+pub(crate) async fn capturer<S: Store>(
     state: &AppState<S>,
     headers: &HeaderMap,
 ) -> Result<Capturer, ApiError> {
@@ -289,11 +291,28 @@ pub(crate) fn capturer<S: Store>(
         }
         return Ok(Capturer::Signed { lines });
     }
-    let Some(auth) = headers.get(axum::http::header::AUTHORIZATION) else {
-        return Err(ApiError::Unauthorized(format!(
+    match bearer(state, headers).await? {
+        Some(grant) => Ok(Capturer::Token {
+            party: grant.party,
+            key: grant.key,
+        }),
+        None => Err(ApiError::Unauthorized(format!(
             "capture needs a bearer token (POST /auth/challenge, then /auth/token) or a detached \
              document signature in {SIGNATURE_HEADER}"
-        )));
+        ))),
+    }
+}
+
+/// The grant of the request's bearer token, if it carries an
+/// `Authorization` header: a token is good while it has not expired and
+/// its key is still registered to the same party (checked on every use,
+/// so a key rotated away or moved takes its tokens with it).
+pub(crate) async fn bearer<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+) -> Result<Option<Grant>, ApiError> {
+    let Some(auth) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Ok(None);
     };
     let token = auth
         .to_str()
@@ -313,8 +332,28 @@ pub(crate) fn capturer<S: Store>(
         state.epcis.tokens.remove(token);
         return Err(ApiError::Unauthorized("unknown or expired token".into()));
     }
-    Ok(Capturer::Token {
-        party: grant.party,
-        key: grant.key,
-    })
+    let (name, id) = parse_key(&grant.key)?;
+    let key = blocking(&state.ledger, move |l| Ok(l.store().key(&name, id)?)).await?;
+    if key.is_none_or(|k| k.party != grant.party) {
+        state.epcis.tokens.remove(token);
+        return Err(ApiError::Unauthorized(format!(
+            "the token's key {} is no longer registered to party {}",
+            grant.key, grant.party
+        )));
+    }
+    Ok(Some(grant))
+}
+
+/// Refuses (401) any request that presents a bearer token that is not
+/// good, whatever the route: a revoked key's token reads nothing either.
+pub(crate) async fn refuse_bad_bearer<S: Store>(
+    State(state): State<AppState<S>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if let Err(e) = bearer(&state, request.headers()).await {
+        return e.into_response();
+    }
+    next.run(request).await
 }

@@ -437,7 +437,7 @@ async fn intake<S: Store>(
 ) -> Result<Prepared, ApiError> {
     check_versions(headers)?;
     content_type_ok(headers)?;
-    let claimed = claim(state, capturer(state, headers)?).await?;
+    let claimed = claim(state, capturer(state, headers).await?).await?;
     let limits = state.limits();
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
@@ -649,7 +649,7 @@ pub(crate) async fn jobs<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let party = match capturer(&state, &headers)? {
+    let party = match capturer(&state, &headers).await? {
         Capturer::Token { party, .. } => party,
         Capturer::Signed { .. } => {
             return Err(ApiError::Unauthorized(

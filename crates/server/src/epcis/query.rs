@@ -406,11 +406,11 @@ fn check_query_name(name: &str) -> Result<(), ApiError> {
 
 /// The party a request to change named queries comes from: a bearer
 /// token is required (the same as for capture).
-fn query_owner<S: Store>(
+async fn query_owner<S: Store>(
     state: &AppState<S>,
     headers: &axum::http::HeaderMap,
 ) -> Result<String, ApiError> {
-    match super::auth::capturer(state, headers)? {
+    match super::auth::capturer(state, headers).await? {
         super::auth::Capturer::Token { party, .. } => Ok(party),
         super::auth::Capturer::Signed { .. } => Err(ApiError::Unauthorized(
             "named queries are defined and deleted with a bearer token".into(),
@@ -425,7 +425,7 @@ pub(crate) async fn create_query<S: Store>(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let owner = query_owner(&state, &headers)?;
+    let owner = query_owner(&state, &headers).await?;
     let named: NamedQuery = serde_json::from_slice(&body).map_err(ApiError::from_request_json)?;
     check_query_name(&named.name)?;
     let validator = oretrace_epcis_schema::EpcisValidator::shared()
@@ -501,7 +501,7 @@ pub(crate) async fn delete_query<S: Store>(
     headers: axum::http::HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    let party = query_owner(&state, &headers)?;
+    let party = query_owner(&state, &headers).await?;
     let stored = stored_query(&state, &name)?;
     if stored["owner"] != party.as_str() {
         return Err(ApiError::Refused(
