@@ -303,3 +303,172 @@ async fn a_rotated_away_keys_token_gets_401_on_events_queries_and_capture() {
     let fresh = w.token(&new).await;
     assert_eq!(w.get_with("/capture", &fresh).await.status, StatusCode::OK);
 }
+
+fn gs1_event(extra: Value) -> Value {
+    let mut event = json!({
+        "type": "ObjectEvent",
+        "eventTime": "2025-09-25T10:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        event[k] = v.clone();
+    }
+    event
+}
+
+fn gs1_document(events: Vec<Value>) -> Value {
+    json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-11-26T00:00:00Z",
+        "epcisBody": {"eventList": events},
+    })
+}
+
+impl World {
+    async fn define_query(&self, token: &str, name: &str) -> Answer {
+        self.call(
+            Request::post("/queries")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"name": name, "query": {"eventType": ["ObjectEvent"]}}).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_thousand_named_queries_never_evict_another_partys_query() {
+    let w = world().await;
+    let (fwo, ussm) = (w.token(&w.fwo).await, w.token(&w.ussm).await);
+    assert_eq!(
+        w.define_query(&ussm, "ussm-arrivals").await.status,
+        StatusCode::CREATED
+    );
+    for i in 0..oretrace_server::epcis::QUERIES_PER_PARTY {
+        let a = w.define_query(&fwo, &format!("q{i}")).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    }
+    for i in 0..10 {
+        let p = w
+            .define_query(&fwo, &format!("more{i}"))
+            .await
+            .problem(429, "quota-exceeded");
+        assert_eq!(p["limit"], oretrace_server::epcis::QUERIES_PER_PARTY, "{p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("named queries"),
+            "{p}"
+        );
+    }
+    let kept = w.get("/queries/ussm-arrivals").await;
+    assert_eq!(kept.status, StatusCode::OK, "{}", kept.text());
+    assert_eq!(kept.json()["owner"], "ussm");
+    w.define_query(&fwo, "ussm-arrivals")
+        .await
+        .problem(409, "conflict");
+    // Its own deletion makes room for its own next one.
+    let deleted = w
+        .call(
+            Request::delete("/queries/q0")
+                .header(header::AUTHORIZATION, format!("Bearer {fwo}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        w.define_query(&fwo, "again").await.status,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn many_tokens_of_one_party_never_evict_anothers() {
+    let w = world().await;
+    let ussm = w.token(&w.ussm).await;
+    for _ in 0..oretrace_server::epcis::TOKENS_PER_PARTY {
+        w.token(&w.fwo).await;
+    }
+    let refused = w.try_token(&w.fwo).await.unwrap_err();
+    let p = refused.problem(429, "quota-exceeded");
+    assert_eq!(p["limit"], oretrace_server::epcis::TOKENS_PER_PARTY, "{p}");
+    assert_eq!(w.get_with("/capture", &ussm).await.status, StatusCode::OK);
+    w.token(&w.ussm).await;
+}
+
+#[tokio::test]
+async fn many_capture_jobs_of_one_party_never_evict_anothers() {
+    let w = world().await;
+    let (fwo, ussm) = (w.token(&w.fwo).await, w.token(&w.ussm).await);
+    let empty = gs1_document(vec![]).to_string();
+    let theirs = w
+        .capture_with_token(&ussm, empty.as_bytes(), "rollback")
+        .await;
+    let theirs = w.finished(&theirs).await["captureID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut first = None;
+    for _ in 0..oretrace_server::epcis::JOBS_PER_PARTY + 20 {
+        let job = w
+            .capture_with_token(&fwo, empty.as_bytes(), "rollback")
+            .await;
+        let job = w.finished(&job).await;
+        first.get_or_insert(job["captureID"].as_str().unwrap().to_owned());
+    }
+    // FWO's oldest finished jobs made room for its newer ones; USSM's job
+    // is still there.
+    let own = w.get_with("/capture", &fwo).await.json();
+    assert_eq!(
+        own.as_array().unwrap().len(),
+        oretrace_server::epcis::JOBS_PER_PARTY
+    );
+    assert_eq!(
+        w.get(&format!("/capture/{}", first.unwrap())).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let kept = w.get(&format!("/capture/{theirs}")).await;
+    assert_eq!(kept.status, StatusCode::OK, "{}", kept.text());
+    assert_eq!(kept.json()["capturedBy"], "ussm");
+}
+
+#[tokio::test]
+async fn a_rolled_back_capture_keeps_a_bounded_list_of_warnings_and_counts_the_rest() {
+    let w = world().await;
+    let token = w.token(&w.ussm).await;
+    let n = 1200;
+    let mut events: Vec<Value> = (0..n)
+        .map(|i| {
+            // A declared ni: eventID that is not the event's hash: a warning.
+            gs1_event(json!({
+                "epcList": [format!("urn:epc:id:sgtin:0614141.107346.{i}")],
+                "eventID": format!("ni:///sha-256;{:064x}?ver=CBV2.0", i),
+            }))
+        })
+        .collect();
+    // One event the ledger refuses (ussm does not hold the lot it ships),
+    // so the whole document rolls back.
+    let shipment = json!({"kind": "shipment", "id": "s-9", "lots": ["urn:oretrace:lot:fwo:none"],
+        "from": "fwo-chitral", "to": "ussm-madison", "receiver": "ussm",
+        "time": "2025-09-20T00:00:00Z", "figures": "illustrative"});
+    let record = RecordJson::parse(shipment.to_string().as_bytes()).unwrap();
+    events.push(oretrace_epcis_map::event_of_record(&record).unwrap());
+    let mut body = gs1_document(events);
+    body["@context"] = oretrace_epcis_map::context();
+    let job = w
+        .finished(
+            &w.capture_with_token(&token, body.to_string().as_bytes(), "rollback")
+                .await,
+        )
+        .await;
+    assert_eq!(job["success"], false, "{}", job["errors"]);
+    let warnings = job["warnings"].as_array().unwrap().len();
+    let omitted = job["warningsOmitted"].as_u64().unwrap() as usize;
+    assert!(warnings <= 1000, "{warnings} warnings kept");
+    assert!(warnings + omitted >= n, "{warnings} + {omitted} < {n}");
+}

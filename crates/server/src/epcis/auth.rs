@@ -100,6 +100,12 @@ pub(crate) struct Grant {
     expires: Instant,
 }
 
+impl super::Kept for Grant {
+    fn expired(&self, now: Instant) -> bool {
+        now > self.expires
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChallengeRequest {
@@ -235,20 +241,26 @@ pub(crate) async fn token<S: Store>(
         .map_err(|e| refused(&format!("the signature line does not parse: {e}")))?;
     note.verify(&verifier)
         .map_err(|e| refused(&format!("the signature does not verify: {e}")))?;
+    // The party's share of tokens, before the challenge is used up.
+    state.epcis.tokens.has_room(&party)?;
     // One use: remembered only now that it is proven.
     let until = Instant::now() + Duration::from_millis(left as u64);
     if !state.epcis.challenges.redeem(&nonce, until)? {
         return Err(refused("already used"));
     }
     let token = random_hex(32)?;
-    state.epcis.tokens.insert(
-        token.clone(),
-        Grant {
-            party: party.clone(),
-            key: key.clone(),
-            expires: Instant::now() + TOKEN_TTL,
-        },
-    );
+    let grant = Grant {
+        party: party.clone(),
+        key: key.clone(),
+        expires: Instant::now() + TOKEN_TTL,
+    };
+    if !state
+        .epcis
+        .tokens
+        .insert_new(&party, token.clone(), grant)?
+    {
+        return Err(ApiError::internal("a fresh random token was taken"));
+    }
     Ok(Json(TokenResponse {
         access_token: token,
         token_type: "Bearer",

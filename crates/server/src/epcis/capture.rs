@@ -102,14 +102,39 @@ pub(crate) struct Job {
     errors_omitted: usize,
     /// The party the events are recorded as captured by.
     captured_by: String,
-    /// Declared `ni:` eventIDs that differ from the computed hash.
+    /// Declared `ni:` eventIDs that differ from the computed hash, and
+    /// hashes that depend on the document, the first [`MAX_JOB_WARNINGS`].
     warnings: Vec<Value>,
+    /// How many more warnings there were than `warnings` lists.
+    #[serde(skip_serializing_if = "is_zero")]
+    warnings_omitted: usize,
     /// Each event of the document, in document order.
     events: Vec<EventOutcome>,
+    /// When it finished, for the job's expiry.
+    #[serde(skip)]
+    done: Option<std::time::Instant>,
+}
+
+impl super::Kept for Job {
+    /// A finished job is kept for [`JOB_TTL`] at least.
+    fn expired(&self, now: std::time::Instant) -> bool {
+        self.done.is_some_and(|d| now.duration_since(d) > JOB_TTL)
+    }
+    /// Its own party's newer jobs may take the place of a finished one.
+    fn spare(&self, _: std::time::Instant) -> bool {
+        !self.running
+    }
+    fn bytes(&self) -> usize {
+        super::json_bytes(self)
+    }
 }
 
 /// Most refusals a job lists (the events list says which were refused).
 pub(crate) const MAX_JOB_ERRORS: usize = 1000;
+/// Most warnings a job lists.
+pub(crate) const MAX_JOB_WARNINGS: usize = 1000;
+/// How long a finished job is certainly kept.
+const JOB_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
@@ -516,10 +541,23 @@ pub(crate) async fn capture<S: Store>(
         errors: Vec::new(),
         errors_omitted: 0,
         captured_by: prepared.captured_by.clone(),
-        warnings: prepared.warnings.clone(),
+        warnings: prepared
+            .warnings
+            .iter()
+            .take(MAX_JOB_WARNINGS)
+            .cloned()
+            .collect(),
+        warnings_omitted: prepared.warnings.len().saturating_sub(MAX_JOB_WARNINGS),
         events: Vec::new(),
+        done: None,
     };
-    state.epcis.jobs.insert(id.clone(), job);
+    if !state
+        .epcis
+        .jobs
+        .insert_new(&prepared.captured_by, id.clone(), job)?
+    {
+        return Err(ApiError::internal("a fresh random job id was taken"));
+    }
     let worker = state.clone();
     let job_id = id.clone();
     tokio::spawn(async move {
@@ -532,6 +570,7 @@ pub(crate) async fn capture<S: Store>(
             job.events = events;
             job.running = false;
             job.finished_at = Some(now_rfc3339());
+            job.done = Some(std::time::Instant::now());
         });
     });
     let mut response = (
@@ -660,10 +699,9 @@ pub(crate) async fn jobs<S: Store>(
     let jobs: Vec<Job> = state
         .epcis
         .jobs
-        .values()
+        .values_of(&party)
         .into_iter()
         .map(|(_, j)| j)
-        .filter(|j| j.captured_by == party)
         .map(|mut j| {
             j.events = Vec::new();
             j

@@ -440,10 +440,15 @@ pub(crate) async fn create_query<S: Store>(
             ApiError::SchemaViolations(violations)
         })?;
     EventQuery::from_json(&named.query).map_err(query_error)?;
-    if !state.epcis.queries.insert_new(
-        named.name.clone(),
-        json!({"owner": owner, "query": named.query}),
-    ) {
+    let stored = StoredQuery {
+        owner: owner.clone(),
+        query: named.query,
+    };
+    if !state
+        .epcis
+        .queries
+        .insert_new(&owner, named.name.clone(), stored)?
+    {
         return Err(ApiError::Conflict(format!(
             "a query named {} exists",
             named.name
@@ -469,13 +474,28 @@ pub(crate) async fn list_queries<S: Store>(State(state): State<AppState<S>>) -> 
         .queries
         .values()
         .into_iter()
-        .map(|(name, stored)| json!({"name": name, "query": stored["query"], "owner": stored["owner"]}))
+        .map(|(name, stored)| json!({"name": name, "query": stored.query, "owner": stored.owner}))
         .collect();
     with_versions(Json(all).into_response())
 }
 
-/// A named query as stored: `{"owner": party, "query": {…}}`.
-fn stored_query<S: Store>(state: &AppState<S>, name: &str) -> Result<Value, ApiError> {
+/// A named query as kept: who defined it, and the query.
+#[derive(Clone, Debug)]
+pub(crate) struct StoredQuery {
+    owner: String,
+    query: Value,
+}
+
+impl super::Kept for StoredQuery {
+    fn expired(&self, _: std::time::Instant) -> bool {
+        false
+    }
+    fn bytes(&self) -> usize {
+        super::json_bytes(&self.query)
+    }
+}
+
+fn stored_query<S: Store>(state: &AppState<S>, name: &str) -> Result<StoredQuery, ApiError> {
     state
         .epcis
         .queries
@@ -490,8 +510,7 @@ pub(crate) async fn get_query<S: Store>(
 ) -> Result<Response, ApiError> {
     let stored = stored_query(&state, &name)?;
     Ok(with_versions(
-        Json(json!({"name": name, "query": stored["query"], "owner": stored["owner"]}))
-            .into_response(),
+        Json(json!({"name": name, "query": stored.query, "owner": stored.owner})).into_response(),
     ))
 }
 
@@ -503,11 +522,11 @@ pub(crate) async fn delete_query<S: Store>(
 ) -> Result<Response, ApiError> {
     let party = query_owner(&state, &headers).await?;
     let stored = stored_query(&state, &name)?;
-    if stored["owner"] != party.as_str() {
+    if stored.owner != party {
         return Err(ApiError::Refused(
             oretrace_ledger::rules::Refusal::Forbidden(format!(
                 "query {name} was defined by {}; only it may delete it",
-                stored["owner"].as_str().unwrap_or("?")
+                stored.owner
             )),
         ));
     }
@@ -529,7 +548,7 @@ pub(crate) async fn query_events<S: Store>(
         )));
     }
     let stored = stored_query(&state, &name)?;
-    let query = EventQuery::from_json(&stored["query"])
+    let query = EventQuery::from_json(&stored.query)
         .and_then(|q| q.and(EventQuery::from_pairs(&pairs)?))
         .map_err(query_error)?;
     answer(&state, query, &name, &uri, &pairs).await
