@@ -92,8 +92,11 @@ pub enum ApiError {
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after: u64 },
     /// The request body did not arrive within its deadline (408).
-    #[error("the request body did not arrive within {seconds} s")]
-    BodyTimeout { seconds: u64 },
+    #[error(
+        "the request body did not arrive within {millis} ms of the capture being admitted; send it \
+         without pauses"
+    )]
+    BodyTimeout { millis: u64 },
     /// The request target is longer than the server reads (414).
     #[error("the request target is {length} bytes; at most {limit} are read")]
     UriTooLong { length: usize, limit: usize },
@@ -355,8 +358,8 @@ impl ApiError {
                 "Too many expensive requests",
                 detail.clone(),
             ),
-            ApiError::BodyTimeout { seconds } => Problem {
-                limit: Some(*seconds),
+            ApiError::BodyTimeout { millis } => Problem {
+                limit: Some(*millis),
                 ..p(
                     StatusCode::REQUEST_TIMEOUT,
                     "body-timeout",
@@ -559,7 +562,11 @@ mod tests {
                 429,
                 "rate-limited",
             ),
-            (ApiError::BodyTimeout { seconds: 15 }, 408, "body-timeout"),
+            (
+                ApiError::BodyTimeout { millis: 15_000 },
+                408,
+                "body-timeout",
+            ),
         ];
         for (error, status, slug) in cases {
             let problem = error.problem();

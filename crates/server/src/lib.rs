@@ -60,6 +60,9 @@ pub struct ServerConfig {
     pub capture_max_bytes: usize,
     /// Most events one capture may hold (`GS1-EPCIS-Capture-Limit`).
     pub capture_max_events: usize,
+    /// How long a capture body may take to arrive once the capture holds
+    /// a slot; a slower one is answered 408.
+    pub capture_body_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +71,7 @@ impl Default for ServerConfig {
             max_body_bytes: 256 * 1024,
             capture_max_bytes: 32 * 1024 * 1024,
             capture_max_events: 10_000,
+            capture_body_timeout: Duration::from_secs(15),
         }
     }
 }

@@ -472,3 +472,154 @@ async fn a_rolled_back_capture_keeps_a_bounded_list_of_warnings_and_counts_the_r
     assert!(warnings <= 1000, "{warnings} warnings kept");
     assert!(warnings + omitted >= n, "{warnings} + {omitted} < {n}");
 }
+
+/// A request body that sends nothing until `release` fires (then `bytes`),
+/// and says on `polled` when the server first asks for it (it has taken a
+/// slot by then).
+fn held_body(
+    bytes: Vec<u8>,
+    polled: tokio::sync::oneshot::Sender<()>,
+    release: tokio::sync::oneshot::Receiver<()>,
+) -> Body {
+    Body::from_stream(futures_util::stream::once(async move {
+        let _ = polled.send(());
+        let _ = release.await;
+        Ok::<_, std::convert::Infallible>(Bytes::from(bytes))
+    }))
+}
+
+/// A capture claiming `signer`'s key in a detached signature (over other
+/// bytes: anyone may name a registered key), its body held back.
+fn claimed_capture(signer: &NoteSigner, body: Body) -> Request<Body> {
+    Request::post("/capture")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, 30_000_000)
+        .header(
+            "Oretrace-Signature",
+            signature_line(signer, "not this body\n"),
+        )
+        .body(body)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn stalled_unauthenticated_captures_cannot_hold_every_capture_slot() {
+    let w = Arc::new(world().await);
+    let fwo_token = w.token(&w.fwo).await;
+    let mut releases = Vec::new();
+    let mut stalled = Vec::new();
+    // Two stalled captures naming two parties' keys take the two slots
+    // signed captures may hold.
+    for signer in [&w.fwo, &w.ussm] {
+        let (polled_tx, polled_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = tokio::sync::oneshot::channel();
+        let request = claimed_capture(signer, held_body(b"{}".to_vec(), polled_tx, release_rx));
+        let world = w.clone();
+        stalled.push(tokio::spawn(async move { world.call(request).await }));
+        polled_rx.await.unwrap();
+        releases.push(release_tx);
+    }
+    // More of them, under either name, get no slot.
+    for signer in [&w.fwo, &w.ussm, &w.fwo, &w.ussm] {
+        let (polled_tx, _polled) = tokio::sync::oneshot::channel();
+        let (_release, release_rx) = tokio::sync::oneshot::channel();
+        let answer = w
+            .call(claimed_capture(
+                signer,
+                held_body(b"{}".to_vec(), polled_tx, release_rx),
+            ))
+            .await;
+        assert!(
+            matches!(answer.status.as_u16(), 429 | 503),
+            "{}",
+            answer.text()
+        );
+        answer.problem(
+            answer.status.as_u16(),
+            if answer.status == 429 {
+                "quota-exceeded"
+            } else {
+                "overloaded"
+            },
+        );
+    }
+    // A party with a token still captures while they stall.
+    let empty = gs1_document(vec![]).to_string();
+    let job = w
+        .capture_with_token(&fwo_token, empty.as_bytes(), "rollback")
+        .await;
+    assert_eq!(w.finished(&job).await["success"], true);
+    // Released, the stalled ones are read and refused: their signatures
+    // are not over these bodies.
+    for release in releases {
+        release.send(()).unwrap();
+    }
+    for s in stalled {
+        s.await.unwrap().problem(401, "unauthenticated");
+    }
+}
+
+#[tokio::test]
+async fn one_party_cannot_hold_every_capture_slot_with_its_token() {
+    let w = Arc::new(world().await);
+    let token = w.token(&w.fwo).await;
+    let mut releases = Vec::new();
+    let mut held = Vec::new();
+    let empty = gs1_document(vec![]).to_string().into_bytes();
+    for _ in 0..oretrace_server::epcis::SLOTS_PER_PARTY {
+        let (polled_tx, polled_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = tokio::sync::oneshot::channel();
+        let request = Request::post("/capture")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(held_body(empty.clone(), polled_tx, release_rx))
+            .unwrap();
+        let world = w.clone();
+        held.push(tokio::spawn(async move { world.call(request).await }));
+        polled_rx.await.unwrap();
+        releases.push(release_tx);
+    }
+    let refused = w.capture_with_token(&token, &empty, "rollback").await;
+    let p = refused.problem(429, "quota-exceeded");
+    assert_eq!(p["limit"], oretrace_server::epcis::SLOTS_PER_PARTY);
+    // Another party's capture is admitted meanwhile.
+    let ussm = w.token(&w.ussm).await;
+    let job = w.capture_with_token(&ussm, &empty, "rollback").await;
+    assert_eq!(w.finished(&job).await["success"], true);
+    for release in releases {
+        release.send(()).unwrap();
+    }
+    for h in held {
+        assert_eq!(h.await.unwrap().status, StatusCode::ACCEPTED);
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_capture_body_gets_408_with_a_problem() {
+    let w = world_with(ServerConfig {
+        capture_body_timeout: Duration::from_millis(50),
+        ..ServerConfig::default()
+    })
+    .await;
+    let token = w.token(&w.fwo).await;
+    // A body that never arrives: only the deadline ends the request.
+    let never = Body::from_stream(futures_util::stream::pending::<
+        Result<Bytes, std::convert::Infallible>,
+    >());
+    let answer = w
+        .call(
+            Request::post("/capture")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_LENGTH, 1000)
+                .body(never)
+                .unwrap(),
+        )
+        .await;
+    let p = answer.problem(408, "body-timeout");
+    assert_eq!(p["limit"], 50);
+    // The slot is free again: the next capture is admitted.
+    let empty = gs1_document(vec![]).to_string();
+    let job = w
+        .capture_with_token(&token, empty.as_bytes(), "rollback")
+        .await;
+    assert_eq!(w.finished(&job).await["success"], true);
+}

@@ -432,10 +432,124 @@ fn content_type_ok(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge { limit })
+/// Reads a capture body within the size limit and the deadline.
+async fn read_body(
+    body: Body,
+    limit: usize,
+    deadline: std::time::Duration,
+) -> Result<Bytes, ApiError> {
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+        Ok(read) => read.map_err(|_| ApiError::PayloadTooLarge { limit }),
+        Err(_) => Err(ApiError::BodyTimeout {
+            millis: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+        }),
+    }
+}
+
+/// Captures read and prepared at once: each holds a body of up to the
+/// capture limit, so there are few, and no party can hold them all.
+pub const CAPTURE_SLOTS: usize = 4;
+/// Slots one party's bearer-token captures may hold at once.
+pub const SLOTS_PER_PARTY: usize = 2;
+/// Slots captures with detached signatures may hold at once: their
+/// signatures can only be checked once the body is read, so anyone who
+/// knows a registered key's name can claim one; they never hold every
+/// slot, and one claimed party holds at most one.
+pub const UNPROVEN_SLOTS: usize = 2;
+pub const UNPROVEN_SLOTS_PER_PARTY: usize = 1;
+
+/// The capture slots: all of them, those of unproven (signed) captures,
+/// and what each party holds.
+#[derive(Debug)]
+pub(crate) struct Slots {
+    all: std::sync::Arc<tokio::sync::Semaphore>,
+    unproven: std::sync::Arc<tokio::sync::Semaphore>,
+    /// (party, proven) → slots held.
+    held: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(String, bool), usize>>>,
+}
+
+/// A slot held; given back when dropped.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    held: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(String, bool), usize>>>,
+    key: (String, bool),
+    _all: tokio::sync::OwnedSemaphorePermit,
+    _unproven: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = held.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                held.remove(&self.key);
+            }
+        }
+    }
+}
+
+impl Slots {
+    pub(crate) fn new() -> Self {
+        Slots {
+            all: std::sync::Arc::new(tokio::sync::Semaphore::new(CAPTURE_SLOTS)),
+            unproven: std::sync::Arc::new(tokio::sync::Semaphore::new(UNPROVEN_SLOTS)),
+            held: Default::default(),
+        }
+    }
+
+    /// A slot for `party`'s capture (`proven`: by a bearer token; else
+    /// claimed by a detached signature not yet checked): 429 past the
+    /// party's share, 503 when the slots are taken.
+    fn take(&self, party: &str, proven: bool) -> Result<Slot, ApiError> {
+        let key = (party.to_owned(), proven);
+        let share = if proven {
+            SLOTS_PER_PARTY
+        } else {
+            UNPROVEN_SLOTS_PER_PARTY
+        };
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mine = held.get(&key).copied().unwrap_or(0);
+        if mine >= share {
+            return Err(ApiError::QuotaExceeded {
+                what: if proven {
+                    "captures being read at once"
+                } else {
+                    "signed captures being read at once"
+                },
+                limit: share,
+                hint: "send the next capture when one is answered",
+            });
+        }
+        let unproven = if proven {
+            None
+        } else {
+            Some(
+                self.unproven
+                    .clone()
+                    .try_acquire_owned()
+                    .map_err(|_| ApiError::Refused(Refusal::Overloaded))?,
+            )
+        };
+        let all = self
+            .all
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Refused(Refusal::Overloaded))?;
+        held.insert(key.clone(), mine + 1);
+        Ok(Slot {
+            held: self.held.clone(),
+            key,
+            _all: all,
+            _unproven: unproven,
+        })
+    }
 }
 
 fn limit_headers(response: &mut Response, limits: Limits) {
@@ -474,14 +588,13 @@ async fn intake<S: Store>(
             limit: limits.max_bytes,
         });
     }
-    // A few captures at a time: each may hold a body of up to the limit.
-    let _permit = state
+    // A few captures at a time, each party within its share: each may
+    // hold a body of up to the limit, which must arrive in time.
+    let _slot = state
         .epcis
         .capture_slots
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| ApiError::Refused(Refusal::Overloaded))?;
-    let bytes = read_body(body, limits.max_bytes).await?;
+        .take(&claimed.party, claimed.token_key.is_some())?;
+    let bytes = read_body(body, limits.max_bytes, state.config.capture_body_timeout).await?;
     let auth = authenticate(state.ledger.origin(), &claimed, &bytes, behaviour)?;
     let party = claimed.party;
     let ledger = state.ledger.clone();

@@ -10,6 +10,8 @@ pub(crate) mod auth;
 pub(crate) mod capture;
 pub(crate) mod query;
 
+pub use capture::{CAPTURE_SLOTS, SLOTS_PER_PARTY, UNPROVEN_SLOTS, UNPROVEN_SLOTS_PER_PARTY};
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
@@ -367,7 +369,7 @@ pub const QUERIES_PER_PARTY: usize = 100;
 #[derive(Debug)]
 pub(crate) struct EpcisState {
     /// Captures being read and prepared at once (each holds a body).
-    pub(crate) capture_slots: std::sync::Arc<tokio::sync::Semaphore>,
+    pub(crate) capture_slots: std::sync::Arc<capture::Slots>,
     pub(crate) jobs: PerParty<capture::Job>,
     pub(crate) challenges: auth::Challenges,
     pub(crate) tokens: PerParty<auth::Grant>,
@@ -377,7 +379,7 @@ pub(crate) struct EpcisState {
 impl EpcisState {
     pub(crate) fn new() -> Result<Self, ApiError> {
         Ok(EpcisState {
-            capture_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(4)),
+            capture_slots: std::sync::Arc::new(capture::Slots::new()),
             jobs: PerParty::new(Share {
                 what: "capture jobs",
                 hint: "wait for one of its captures to finish",
