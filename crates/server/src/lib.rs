@@ -41,6 +41,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, Problem};
+pub use registry::{DEFAULT_PER_PAGE as DEFAULT_LIST_PER_PAGE, MAX_PER_PAGE as MAX_LIST_PER_PAGE};
 
 /// How long one request may take before it is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

@@ -623,3 +623,89 @@ async fn a_stalled_capture_body_gets_408_with_a_problem() {
         .await;
     assert_eq!(w.finished(&job).await["success"], true);
 }
+
+/// Follows `Link: <…>; rel="next"` from `first`; every page's items.
+async fn follow(w: &World, first: &str, list: &str) -> (Vec<String>, usize) {
+    let mut ids = Vec::new();
+    let mut pages = 0;
+    let mut next = Some(first.to_owned());
+    while let Some(uri) = next.take() {
+        let page = w.get(&uri).await;
+        assert_eq!(page.status, StatusCode::OK, "{uri}: {}", page.text());
+        let body = page.json();
+        pages += 1;
+        ids.extend(
+            body[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_owned()),
+        );
+        next = page.header("link").map(|l| {
+            let uri = l.strip_prefix('<').unwrap().split_once('>').unwrap().0;
+            assert!(l.ends_with("rel=\"next\""), "{l}");
+            // The token in the body is the one in the link.
+            assert!(
+                uri.ends_with(&format!(
+                    "nextPageToken={}",
+                    body["nextPageToken"].as_str().unwrap()
+                )),
+                "{uri} {body}"
+            );
+            uri.to_owned()
+        });
+        if next.is_none() {
+            assert!(body.get("nextPageToken").is_none(), "{body}");
+        }
+    }
+    (ids, pages)
+}
+
+#[tokio::test]
+async fn listing_lots_parties_and_sites_is_paged_not_unbounded() {
+    let w = world().await;
+    let records: Vec<SignedRecord> = (0..250)
+        .map(|i| signed(lot(&format!("urn:oretrace:lot:fwo:l-{i}")), &[&w.fwo]))
+        .collect();
+    let ledger = w.ledger.clone();
+    let results = tokio::task::spawn_blocking(move || ledger.submit_all_blocking(records))
+        .await
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let mut expected: Vec<String> = (0..250)
+        .map(|i| format!("urn:oretrace:lot:fwo:l-{i}"))
+        .collect();
+    expected.sort();
+
+    let first = w.get("/lots").await.json();
+    assert_eq!(
+        first["lots"].as_array().unwrap().len(),
+        oretrace_server::DEFAULT_LIST_PER_PAGE
+    );
+    let (ids, pages) = follow(&w, "/lots", "lots").await;
+    assert_eq!((ids.clone(), pages), (expected.clone(), 3));
+    let (ids, pages) = follow(&w, "/lots?perPage=7", "lots").await;
+    assert_eq!((ids, pages), (expected.clone(), 36));
+    let (ids, pages) = follow(&w, "/lots?perPage=1000", "lots").await;
+    assert_eq!((ids, pages), (expected, 1));
+    let (ids, _) = follow(&w, "/parties?perPage=1", "parties").await;
+    assert_eq!(ids, ["fwo", "ussm"]);
+    let (ids, _) = follow(&w, "/sites?perPage=1", "sites").await;
+    assert_eq!(ids, ["fwo-chitral"]);
+
+    let lots_token = first["nextPageToken"].as_str().unwrap();
+    for (uri, field) in [
+        ("/lots?perPage=1001".to_owned(), "perPage"),
+        ("/lots?perPage=0".to_owned(), "perPage"),
+        ("/lots?perPage=ten".to_owned(), "perPage"),
+        ("/lots?nextPageToken=zz".to_owned(), "nextPageToken"),
+        (
+            format!("/parties?nextPageToken={lots_token}"),
+            "nextPageToken",
+        ),
+        ("/sites?colour=red".to_owned(), "colour"),
+    ] {
+        let p = w.get(&uri).await.problem(400, "invalid-request");
+        assert_eq!(p["field"], field, "{uri}: {p}");
+    }
+}
