@@ -15,6 +15,7 @@
 //! that knows HTTP; it knows no storage backend (the ledger is generic
 //! over [`Store`]).
 
+mod budget;
 pub mod epcis;
 pub mod error;
 mod log;
@@ -64,6 +65,13 @@ pub struct ServerConfig {
     /// How long a capture body may take to arrive once the capture holds
     /// a slot; a slower one is answered 408.
     pub capture_body_timeout: Duration,
+    /// Candidate events the EPCIS queries of one client (an IP address, an
+    /// IPv6 /64) may examine in a burst; refilled over
+    /// `client_scan_refill`. A query an index serves examines about a
+    /// page; a scan up to 50,000.
+    pub client_scan_budget: usize,
+    /// How long an exhausted client budget takes to refill.
+    pub client_scan_refill: Duration,
 }
 
 impl Default for ServerConfig {
@@ -73,6 +81,8 @@ impl Default for ServerConfig {
             capture_max_bytes: 32 * 1024 * 1024,
             capture_max_events: 10_000,
             capture_body_timeout: Duration::from_secs(15),
+            client_scan_budget: 200_000,
+            client_scan_refill: Duration::from_secs(60),
         }
     }
 }
@@ -83,6 +93,7 @@ struct AppState<S: Store> {
     ledger: Arc<Ledger<S>>,
     config: ServerConfig,
     epcis: Arc<epcis::EpcisState>,
+    scan_budget: Arc<budget::ScanBudget>,
 }
 
 impl<S: Store> Clone for AppState<S> {
@@ -91,6 +102,7 @@ impl<S: Store> Clone for AppState<S> {
             ledger: self.ledger.clone(),
             config: self.config,
             epcis: self.epcis.clone(),
+            scan_budget: self.scan_budget.clone(),
         }
     }
 }
@@ -242,6 +254,11 @@ pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router 
         config,
         // Only fails without an OS random source, where nothing can run.
         epcis: Arc::new(epcis::EpcisState::new().expect("the EPCIS state needs randomness")),
+        scan_budget: Arc::new(budget::ScanBudget::new(
+            config.client_scan_budget,
+            config.client_scan_refill,
+            epcis::query::CHUNK,
+        )),
     };
     // Each `Router::layer` wraps everything added before it; the request
     // id and tracing layers are outermost, the body limits innermost.
@@ -258,6 +275,10 @@ pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router 
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             epcis::auth::refuse_bad_bearer::<S>,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            query_budget::<S>,
         ))
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(
@@ -288,9 +309,12 @@ pub async fn serve<S: Store>(
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, origin = ledger.origin(), "serving the oretrace API");
     }
-    axum::serve(listener, router(ledger, config))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(ledger, config).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 fn request_span(request: &Request) -> tracing::Span {
@@ -334,6 +358,44 @@ async fn problem_for_bare_error(
         }
     }
     problem
+}
+
+/// Keeps each client's EPCIS queries within its budget of candidate
+/// events examined: a query route (`GET …/events`) is refused 429 while
+/// the client's budget is short; every answer is charged what it examined.
+async fn query_budget<S: Store>(
+    State(state): State<AppState<S>>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let client = budget::client_key(
+        request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip()),
+    );
+    let queries = request.method() == Method::GET
+        && request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .is_some_and(|p| p.as_str().ends_with("/events"));
+    if queries && let Err(retry_after) = state.scan_budget.admit(client) {
+        return ApiError::TooManyRequests {
+            detail: format!(
+                "this client's queries have examined their budget of {} candidate events \
+                 (queries that no index serves examine many); retry in {retry_after} s, or \
+                 narrow the query (an EPC, a location, a time range)",
+                state.config.client_scan_budget
+            ),
+            retry_after,
+        }
+        .into_response();
+    }
+    let response = next.run(request).await;
+    if let Some(budget::Examined(n)) = response.extensions().get::<budget::Examined>() {
+        state.scan_budget.charge(client, *n);
+    }
+    response
 }
 
 /// Answers 414 with a problem body for a request target over

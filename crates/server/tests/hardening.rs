@@ -709,3 +709,55 @@ async fn listing_lots_parties_and_sites_is_paged_not_unbounded() {
         assert_eq!(p["field"], field, "{uri}: {p}");
     }
 }
+
+fn from(client: [u8; 4], uri: &str) -> Request<Body> {
+    let mut request = Request::get(uri).body(Body::empty()).unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            client, 40_000,
+        ))));
+    request
+}
+
+#[tokio::test]
+async fn scans_no_index_serves_are_held_to_a_budget_per_client() {
+    let w = world_with(ServerConfig {
+        client_scan_budget: 1000,
+        // Refilled over a day: nothing refills while the test runs.
+        client_scan_refill: Duration::from_secs(86_400),
+        ..ServerConfig::default()
+    })
+    .await;
+    let token = w.token(&w.ussm).await;
+    let events: Vec<Value> = (0..600)
+        .map(|i| gs1_event(json!({"epcList": [format!("urn:epc:id:sgtin:0614141.107346.{i}")]})))
+        .collect();
+    let job = w
+        .capture_with_token(
+            &token,
+            gs1_document(events).to_string().as_bytes(),
+            "rollback",
+        )
+        .await;
+    assert_eq!(w.finished(&job).await["success"], true);
+    // No index serves an EPC pattern: every event is examined, none matches.
+    let scan = "/events?MATCH_epc=urn:epc:idpat:sgtin:9999999.999999.*";
+    let (a, b) = ([192, 0, 2, 1], [192, 0, 2, 2]);
+    let first = w.call(from(a, scan)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    let refused = w.call(from(a, scan)).await;
+    let p = refused.problem(429, "rate-limited");
+    assert!(p["detail"].as_str().unwrap().contains("1000"), "{p}");
+    let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry > 1, "{retry}");
+    // Another client is not held to the first one's budget; reads that
+    // are not queries are not refused.
+    assert_eq!(w.call(from(b, scan)).await.status, StatusCode::OK);
+    assert_eq!(w.call(from(a, "/lots")).await.status, StatusCode::OK);
+    assert_eq!(w.call(from(a, "/eventTypes")).await.status, StatusCode::OK);
+    // Every query route counts.
+    w.call(from(a, "/eventTypes/ObjectEvent/events"))
+        .await
+        .problem(429, "rate-limited");
+}

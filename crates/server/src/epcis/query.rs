@@ -28,7 +28,7 @@ use crate::{ApiError, AppState, blocking};
 pub const DEFAULT_PER_PAGE: u32 = 30;
 pub const MAX_PER_PAGE: u32 = 1000;
 /// Candidates read from the store per round trip, and per request at most.
-const CHUNK: usize = 512;
+pub(crate) const CHUNK: usize = 512;
 const SCAN_BUDGET: usize = 50_000;
 /// Most index terms one selection names.
 const MAX_TERMS: usize = 256;
@@ -166,12 +166,12 @@ async fn answer<S: Store>(
         limit: CHUNK,
     };
     let count_limit = query.event_count_limit();
-    let (found, next, exhausted) = blocking(&state.ledger, move |ledger| {
+    let (found, next, exhausted, scanned) = blocking(&state.ledger, move |ledger| {
         let mut found: Vec<EventState> = Vec::new();
         let mut next = None;
         let mut scanned = 0usize;
         if want == 0 {
-            return Ok((found, next, false));
+            return Ok((found, next, false, scanned));
         }
         loop {
             let rows = ledger.store().select_events(&select)?;
@@ -185,33 +185,46 @@ async fn answer<S: Store>(
                 if query.matches(&value, row.record_time) {
                     if found.len() == want {
                         next = found.last().map(|e| select.key_of(e));
-                        return Ok((found, next, false));
+                        return Ok((found, next, false, scanned));
                     }
                     found.push(row);
                 }
             }
             if n < select.limit {
-                return Ok((found, None, false));
+                return Ok((found, None, false, scanned));
             }
             if scanned >= SCAN_BUDGET {
                 // Stop here; the next page starts after the last candidate
                 // looked at (everything after the last event returned and
                 // up to it did not match).
                 next = last;
-                return Ok((found, next, true));
+                return Ok((found, next, true, scanned));
             }
             select.after = last;
         }
     })
     .await?;
+    // What the query examined, for the client's budget, on whatever
+    // answer it gets.
+    let examined = |mut response: Response| {
+        response
+            .extensions_mut()
+            .insert(crate::budget::Examined(scanned));
+        response
+    };
     if let Some(max) = max_count {
         if found.len() as u64 > max {
-            return Err(ApiError::QueryTooLarge { limit: max });
+            return Ok(examined(
+                ApiError::QueryTooLarge { limit: max }.into_response(),
+            ));
         }
         if exhausted {
-            return Err(ApiError::QueryTooComplex {
-                budget: SCAN_BUDGET,
-            });
+            return Ok(examined(
+                ApiError::QueryTooComplex {
+                    budget: SCAN_BUDGET,
+                }
+                .into_response(),
+            ));
         }
     }
     let total = returned.saturating_add(found.len() as u64);
@@ -245,7 +258,7 @@ async fn answer<S: Store>(
             response.headers_mut().insert(header::LINK, v);
         }
     }
-    Ok(with_versions(response))
+    Ok(examined(with_versions(response)))
 }
 
 /// `GET /events`.
