@@ -3,8 +3,6 @@
 //! state evicted, memory held by failed jobs, tokens of revoked keys,
 //! unbounded reads, refusals without problem bodies.
 
-#![allow(dead_code)] // helpers used by the cases that follow
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,7 +85,6 @@ impl Answer {
 struct World {
     ledger: Arc<Ledger<MemoryStore>>,
     app: Router,
-    operator: NoteSigner,
     fwo: NoteSigner,
     ussm: NoteSigner,
 }
@@ -122,7 +119,6 @@ async fn world_with(config: ServerConfig) -> World {
     World {
         ledger,
         app,
-        operator,
         fwo,
         ussm,
     }
