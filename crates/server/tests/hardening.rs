@@ -757,3 +757,186 @@ async fn scans_no_index_serves_are_held_to_a_budget_per_client() {
         .await
         .problem(429, "rate-limited");
 }
+
+/// A store whose appends wait while `closed` is set: capture jobs stay
+/// running for as long as the test wants.
+#[derive(Clone, Default)]
+struct Gated {
+    inner: Arc<MemoryStore>,
+    closed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+mod gated {
+    use super::Gated;
+    use oretrace_ledger::state::{
+        Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState,
+    };
+    use oretrace_ledger::store::EventSelect;
+    use oretrace_ledger::{Batch, StateView, Store, StoreResult};
+    use oretrace_tlog::hash::Hash;
+    use oretrace_tlog::tree::NodeId;
+    use std::sync::atomic::Ordering;
+
+    impl StateView for Gated {
+        fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
+            self.inner.party(id)
+        }
+        fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
+            self.inner.key(name, key_id)
+        }
+        fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
+            self.inner.site(id)
+        }
+        fn lot(&self, id: &str) -> StoreResult<Option<LotState>> {
+            self.inner.lot(id)
+        }
+        fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
+            self.inner.shipment(id)
+        }
+        fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
+            self.inner.find_record(record_hash)
+        }
+    }
+
+    impl Store for Gated {
+        fn size(&self) -> StoreResult<u64> {
+            self.inner.size()
+        }
+        fn integrate(&self, batch: &Batch) -> StoreResult<()> {
+            while self.closed.load(Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            self.inner.integrate(batch)
+        }
+        fn read_hashes(&self, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
+            self.inner.read_hashes(ids)
+        }
+        fn read_entries(&self, start: u64, count: u64) -> StoreResult<Vec<Vec<u8>>> {
+            self.inner.read_entries(start, count)
+        }
+        fn checkpoint(&self) -> StoreResult<Option<Vec<u8>>> {
+            self.inner.checkpoint()
+        }
+        fn swap_checkpoint(&self, prev: Option<&[u8]>, next: &[u8]) -> StoreResult<bool> {
+            self.inner.swap_checkpoint(prev, next)
+        }
+        fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
+            self.inner.lot_events(lot)
+        }
+        fn event(&self, event_id: &str) -> StoreResult<Option<EventState>> {
+            self.inner.event(event_id)
+        }
+        fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>> {
+            self.inner.select_events(select)
+        }
+        fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {
+            self.inner.parties(after, limit)
+        }
+        fn sites(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<SiteState>> {
+            self.inner.sites(after, limit)
+        }
+        fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>> {
+            self.inner.lots(after, limit)
+        }
+        fn clear_projections(&self) -> StoreResult<()> {
+            self.inner.clear_projections()
+        }
+        fn apply_changes(&self, changes: &[Change]) -> StoreResult<()> {
+            self.inner.apply_changes(changes)
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_party_cannot_pile_up_running_capture_jobs() {
+    let operator = key("operator/1", 1);
+    let fwo = key("fwo/1", 2);
+    let store = Gated::default();
+    let closed = store.closed.clone();
+    let ledger = Arc::new(
+        Ledger::start(
+            store,
+            key("registry.example/log", 9),
+            operator.verifier(),
+            LedgerConfig::default(),
+        )
+        .unwrap(),
+    );
+    ledger
+        .submit(signed(
+            party("fwo", &[&fwo], "2025-09-01T00:00:00Z"),
+            &[&fwo, &operator],
+        ))
+        .await
+        .unwrap();
+    let app = router(ledger.clone(), ServerConfig::default());
+    let call = |request: Request<Body>| {
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(request).await.unwrap();
+            let (parts, body) = response.into_parts();
+            Answer {
+                status: parts.status,
+                headers: parts.headers,
+                body: axum::body::to_bytes(body, usize::MAX).await.unwrap(),
+            }
+        }
+    };
+    let challenge = call(
+        Request::post("/auth/challenge")
+            .body(Body::from(json!({"key": key_name(&fwo)}).to_string()))
+            .unwrap(),
+    )
+    .await
+    .json()["challenge"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = call(
+        Request::post("/auth/token")
+            .body(Body::from(
+                json!({"challenge": challenge, "signature": signature_line(&fwo, &challenge)})
+                    .to_string(),
+            ))
+            .unwrap(),
+    )
+    .await
+    .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let capture = |i: usize| {
+        let document = gs1_document(vec![gs1_event(
+            json!({"epcList": [format!("urn:epc:id:sgtin:0614141.107346.{i}")]}),
+        )]);
+        Request::post("/capture")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from(document.to_string()))
+            .unwrap()
+    };
+    // The ledger stalls: every job stays running.
+    closed.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut locations = Vec::new();
+    for i in 0..oretrace_server::epcis::RUNNING_JOBS_PER_PARTY {
+        let accepted = call(capture(i)).await;
+        assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.text());
+        locations.push(accepted.header("location").unwrap().to_owned());
+    }
+    let p = call(capture(99)).await.problem(429, "quota-exceeded");
+    assert_eq!(p["limit"], oretrace_server::epcis::RUNNING_JOBS_PER_PARTY);
+    // Once the ledger moves, they finish, and the party captures again.
+    closed.store(false, std::sync::atomic::Ordering::SeqCst);
+    for location in locations {
+        loop {
+            let job = call(Request::get(&location).body(Body::empty()).unwrap())
+                .await
+                .json();
+            if job["running"] == false {
+                assert_eq!(job["success"], true, "{job}");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    assert_eq!(call(capture(99)).await.status, StatusCode::ACCEPTED);
+}

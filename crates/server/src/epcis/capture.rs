@@ -588,6 +588,17 @@ async fn intake<S: Store>(
             limit: limits.max_bytes,
         });
     }
+    // A document becomes a job that holds its signed events until the
+    // ledger has them: a few running per party.
+    if !single_event
+        && state.epcis.jobs.count_of(&claimed.party, |j| j.running) >= super::RUNNING_JOBS_PER_PARTY
+    {
+        return Err(ApiError::QuotaExceeded {
+            what: "capture jobs running at once",
+            limit: super::RUNNING_JOBS_PER_PARTY,
+            hint: "wait for one of its captures to finish",
+        });
+    }
     // A few captures at a time, each party within its share: each may
     // hold a body of up to the limit, which must arrive in time.
     let _slot = state

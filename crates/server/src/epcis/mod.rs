@@ -328,6 +328,17 @@ impl<V: Clone + Kept> PerParty<V> {
             .collect()
     }
 
+    /// How many of `owner`'s entries satisfy `f`.
+    pub(crate) fn count_of(&self, owner: &str, f: impl Fn(&V) -> bool) -> usize {
+        let g = self.lock();
+        g.parties.get(owner).map_or(0, |o| {
+            o.keys
+                .iter()
+                .filter(|k| g.map.get(*k).is_some_and(|h| f(&h.value)))
+                .count()
+        })
+    }
+
     /// `owner`'s entries, oldest first.
     pub(crate) fn values_of(&self, owner: &str) -> Vec<(String, V)> {
         let g = self.lock();
@@ -359,6 +370,9 @@ pub(crate) fn json_bytes(value: &impl serde::Serialize) -> usize {
 
 /// The shares of capture jobs, tokens and named queries.
 pub const JOBS_PER_PARTY: usize = 100;
+/// Capture jobs of one party still running (each holds its signed events
+/// until the ledger has them).
+pub const RUNNING_JOBS_PER_PARTY: usize = 4;
 pub const JOB_BYTES_PER_PARTY: usize = 32 * 1024 * 1024;
 pub const TOKENS_PER_PARTY: usize = 100;
 pub const QUERIES_PER_PARTY: usize = 100;
