@@ -46,6 +46,18 @@ fn retry_later(description: &str) -> Value {
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
 }
 
+/// `GET /queries`: paged by name, the next page in a `Link` header.
+fn queries_list() -> Value {
+    let mut get = list("The named queries", "Parties")["get"].clone();
+    get["responses"]["200"] = json!({
+        "description": "name, owner and query of each, in name order; a Link header with rel=\"next\" points to the next page",
+        "headers": {"Link": {"schema": {"type": "string"}}},
+        "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object",
+            "required": ["name", "owner", "query"], "properties": {"name": {"type": "string"},
+            "owner": {"type": "string"}, "query": {"type": "object"}}}}}}});
+    get
+}
+
 fn next_page_token() -> Value {
     json!({"type": "string", "description": "Present while there is a next page: pass it as nextPageToken"})
 }
@@ -405,7 +417,7 @@ fn epcis_paths() -> Value {
                 "responses": {"201": {"description": "Defined", "headers": {"Location": {"schema": {"type": "string"}}}},
                     "400": problem_response("Schema violations or an unknown parameter"), "409": problem_response("The name is taken"),
                     "429": problem_response("The party has as many named queries as it may (the limit is given)")}},
-            "get": {"summary": "The named queries", "responses": {"200": {"description": "name and query of each", "content": {"application/json": {}}}}}},
+            "get": queries_list()},
         "/queries/{name}": {
             "get": read("A named query", vec![path_parameter("name", "The query's name", None)],
                 json!({"description": "name and query", "content": {"application/json": {}}}), &[("404", "No such query")])["get"].clone(),

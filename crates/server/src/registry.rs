@@ -48,21 +48,21 @@ pub(crate) struct Lots {
 
 /// What a list request asks: where to start and how many.
 #[derive(Debug)]
-struct Paging {
-    after: Option<String>,
-    per_page: usize,
+pub(crate) struct Paging {
+    pub(crate) after: Option<String>,
+    pub(crate) per_page: usize,
 }
 
 /// A page token: the list's name and the last id returned, as hex (opaque
 /// to clients, checked on the way back).
-fn page_token(list: &str, last: &str) -> String {
+pub(crate) fn page_token(list: &str, last: &str) -> String {
     format!("{list}:{last}")
         .bytes()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-fn paging(list: &str, pairs: &[(String, String)]) -> Result<Paging, ApiError> {
+pub(crate) fn paging(list: &str, pairs: &[(String, String)]) -> Result<Paging, ApiError> {
     let mut paging = Paging {
         after: None,
         per_page: DEFAULT_PER_PAGE,
@@ -134,15 +134,22 @@ async fn list_page<S: Store, T: Send + 'static, B: Serialize>(
         None
     };
     let link = next
-        .as_ref()
-        .map(|token| format!("</{list}?perPage={per_page}&nextPageToken={token}>; rel=\"next\""));
+        .as_deref()
+        .map(|token| next_link(list, per_page, token));
     let mut response = Json(body(items, next)).into_response();
-    if let Some(link) = link
-        && let Ok(v) = HeaderValue::from_str(&link)
-    {
-        response.headers_mut().insert(header::LINK, v);
+    if let Some(link) = link {
+        response.headers_mut().insert(header::LINK, link);
     }
     Ok(response)
+}
+
+/// The `Link: </{list}?perPage=…&nextPageToken=…>; rel="next"` header
+/// (the token is hex, so the value is always valid).
+pub(crate) fn next_link(list: &str, per_page: usize, token: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "</{list}?perPage={per_page}&nextPageToken={token}>; rel=\"next\""
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// One entry concerning a lot.

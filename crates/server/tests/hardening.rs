@@ -361,6 +361,15 @@ async fn a_thousand_named_queries_never_evict_another_partys_query() {
             "{p}"
         );
     }
+    // The list is paged: 101 queries, in name order.
+    let first = w.get("/queries").await;
+    assert_eq!(first.json().as_array().unwrap().len(), 100);
+    let link = first.header("link").unwrap();
+    let next = link.strip_prefix('<').unwrap().split_once('>').unwrap().0;
+    let rest = w.get(next).await;
+    assert_eq!(rest.json().as_array().unwrap().len(), 1, "{}", rest.text());
+    assert_eq!(rest.json()[0]["name"], "ussm-arrivals");
+    assert!(rest.header("link").is_none());
     let kept = w.get("/queries/ussm-arrivals").await;
     assert_eq!(kept.status, StatusCode::OK, "{}", kept.text());
     assert_eq!(kept.json()["owner"], "ussm");

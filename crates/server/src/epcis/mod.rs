@@ -316,15 +316,18 @@ impl<V: Clone + Kept> PerParty<V> {
         self.lock().drop_key(key)
     }
 
-    /// Every entry, by owner and then oldest first.
-    pub(crate) fn values(&self) -> Vec<(String, V)> {
+    /// Entries in key order after `after`, at most `limit`.
+    pub(crate) fn page(&self, after: Option<&str>, limit: usize) -> Vec<(String, V)> {
         let g = self.lock();
-        let mut owners: Vec<&String> = g.parties.keys().collect();
-        owners.sort();
-        owners
-            .into_iter()
-            .flat_map(|o| g.parties[o].keys.iter())
-            .filter_map(|k| g.map.get(k).map(|h| (k.clone(), h.value.clone())))
+        let mut keys: Vec<&String> = g
+            .map
+            .keys()
+            .filter(|k| after.is_none_or(|a| k.as_str() > a))
+            .collect();
+        keys.sort();
+        keys.into_iter()
+            .take(limit)
+            .map(|k| (k.clone(), g.map[k].value.clone()))
             .collect()
     }
 
@@ -514,7 +517,7 @@ mod tests {
             .insert_new("d", "d1".into(), item(false, 1))
             .unwrap_err();
         assert!(matches!(e, ApiError::Refused(_)), "{e:?}");
-        assert_eq!(map.values().len(), 5);
+        assert_eq!(map.page(None, usize::MAX).len(), 5);
     }
 
     #[test]

@@ -480,16 +480,36 @@ pub(crate) async fn create_query<S: Store>(
     ))
 }
 
-/// `GET /queries`.
-pub(crate) async fn list_queries<S: Store>(State(state): State<AppState<S>>) -> Response {
-    let all: Vec<Value> = state
+/// `GET /queries`: the named queries in name order, a page at a time
+/// (`perPage`, default 100, at most 1000; the next page in a `Link`
+/// header).
+pub(crate) async fn list_queries<S: Store>(
+    State(state): State<AppState<S>>,
+    Query(pairs): Query<Pairs>,
+) -> Result<Response, ApiError> {
+    let paging = crate::registry::paging("queries", &pairs)?;
+    let mut page = state
         .epcis
         .queries
-        .values()
+        .page(paging.after.as_deref(), paging.per_page + 1);
+    let more = page.len() > paging.per_page;
+    page.truncate(paging.per_page);
+    let next = page
+        .last()
+        .filter(|_| more)
+        .map(|(name, _)| crate::registry::page_token("queries", name));
+    let all: Vec<Value> = page
         .into_iter()
         .map(|(name, stored)| json!({"name": name, "query": stored.query, "owner": stored.owner}))
         .collect();
-    with_versions(Json(all).into_response())
+    let mut response = Json(all).into_response();
+    if let Some(token) = next {
+        response.headers_mut().insert(
+            header::LINK,
+            crate::registry::next_link("queries", paging.per_page, &token),
+        );
+    }
+    Ok(with_versions(response))
 }
 
 /// A named query as kept: who defined it, and the query.
