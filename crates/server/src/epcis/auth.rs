@@ -364,7 +364,12 @@ pub(crate) async fn refuse_bad_bearer<S: Store>(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse as _;
-    if let Err(e) = bearer(&state, request.headers()).await {
+    let presents_bearer = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer ") || v.starts_with("bearer "));
+    if presents_bearer && let Err(e) = bearer(&state, request.headers()).await {
         return e.into_response();
     }
     next.run(request).await
