@@ -94,6 +94,12 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
              --query-scan-budget must be at least 1"
         );
     }
+    if args.capture_body_timeout >= oretrace_server::REQUEST_TIMEOUT.as_secs() {
+        bail!(
+            "--capture-body-timeout must be under the request timeout of {} s",
+            oretrace_server::REQUEST_TIMEOUT.as_secs()
+        );
+    }
     let config = oretrace_server::ServerConfig {
         capture_max_events: args.capture_max_events,
         capture_max_bytes: args.capture_max_bytes,

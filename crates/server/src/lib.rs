@@ -3,8 +3,11 @@
 //! * `POST /records` takes a signed record (JSON envelope or signed-note
 //!   entry) and answers once it is durable, with its index and a
 //!   `tlog-proof` receipt ([`records`]).
-//! * `GET /parties`, `/sites`, `/lots`, `/records/…` read the registry
-//!   ([`registry`], [`records`]).
+//! * `GET /parties`, `/sites`, `/lots` (a page at a time, by id),
+//!   `/records/…` read the registry ([`registry`], [`records`]).
+//! * The EPCIS 2.0 interface ([`epcis`]), with its limits per party
+//!   (capture slots, jobs, tokens, named queries) and per client (the
+//!   candidate events its queries examine, `budget`).
 //! * `GET /checkpoint`, `/tile/…`, `/vkey` serve the log as C2SP
 //!   `tlog-tiles`, so any tlog-tiles auditor can check the live server
 //!   ([`log`]).
