@@ -127,6 +127,13 @@ pub struct ServeArgs {
     /// Largest EPCIS capture body in bytes (GS1-EPCIS-Capture-File-Size-Limit).
     #[arg(long, default_value_t = 32 * 1024 * 1024)]
     pub capture_max_bytes: usize,
+    /// Seconds a capture body may take to arrive once admitted (then 408).
+    #[arg(long, default_value_t = 15)]
+    pub capture_body_timeout: u64,
+    /// Candidate events one client's EPCIS queries may examine per minute
+    /// (then 429 with Retry-After); a scan no index serves examines up to 50,000.
+    #[arg(long, default_value_t = 200_000)]
+    pub query_scan_budget: usize,
 }
 
 #[derive(Debug, Args)]

@@ -84,12 +84,28 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let operator = parse_vkey(&args.operator_vkey)?;
     let ledger = open_ledger(&args.data, &args.origin, operator)?;
     let vkey = ledger.vkey();
-    if args.capture_max_events == 0 || args.capture_max_bytes == 0 {
-        bail!("--capture-max-events and --capture-max-bytes must be at least 1");
+    if args.capture_max_events == 0
+        || args.capture_max_bytes == 0
+        || args.capture_body_timeout == 0
+        || args.query_scan_budget == 0
+    {
+        bail!(
+            "--capture-max-events, --capture-max-bytes, --capture-body-timeout and \
+             --query-scan-budget must be at least 1"
+        );
+    }
+    if args.capture_body_timeout >= oretrace_server::REQUEST_TIMEOUT.as_secs() {
+        bail!(
+            "--capture-body-timeout must be under the request timeout of {} s",
+            oretrace_server::REQUEST_TIMEOUT.as_secs()
+        );
     }
     let config = oretrace_server::ServerConfig {
         capture_max_events: args.capture_max_events,
         capture_max_bytes: args.capture_max_bytes,
+        capture_body_timeout: std::time::Duration::from_secs(args.capture_body_timeout),
+        client_scan_budget: args.query_scan_budget,
+        client_scan_refill: std::time::Duration::from_secs(60),
         ..oretrace_server::ServerConfig::default()
     };
     run_server(ledger, &args.listen, config, |url| {

@@ -653,7 +653,7 @@ mod tests {
         assert_eq!(lot.figures, "illustrative");
         assert!(lot.received_mass.is_some());
         // Every record with a quantity is labelled illustrative.
-        for lot in ledger.store().lots().unwrap() {
+        for lot in ledger.store().lots(None, usize::MAX).unwrap() {
             assert_eq!(lot.figures, "illustrative", "{}", lot.id);
         }
     }

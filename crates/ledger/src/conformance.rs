@@ -81,6 +81,7 @@ pub fn run_all<S: Store>(fresh: impl Fn() -> S) {
     checkpoint_swaps_only_from_the_expected_one(&fresh());
     projections_clear_and_reapply(&fresh());
     events_select_by_terms_ranges_order_and_cursor(&fresh());
+    listings_page_by_id_after_a_cursor(&fresh());
 }
 
 fn event(index: u64, event_time: i64, record_time: i64, terms: &[&str]) -> EventState {
@@ -280,8 +281,8 @@ pub fn integrate_then_read<S: Store>(store: &S) {
         Some(lot("urn:x:lot:1", 1))
     );
     assert_eq!(store.lot_events("urn:x:lot:1").unwrap(), vec![1]);
-    assert_eq!(store.lots().unwrap().len(), 1);
-    assert_eq!(store.parties().unwrap().len(), 1);
+    assert_eq!(store.lots(None, usize::MAX).unwrap().len(), 1);
+    assert_eq!(store.parties(None, usize::MAX).unwrap().len(), 1);
 
     // A later change replaces the state; keys can be removed.
     let mut moved = lot("urn:x:lot:1", 1);
@@ -375,4 +376,67 @@ pub fn projections_clear_and_reapply<S: Store>(store: &S) {
     assert_eq!(store.find_record(&row(0).record_hash).unwrap(), Some(0));
     store.apply_changes(&b.changes).unwrap();
     assert_eq!(store.party("fwo").unwrap(), Some(party("fwo", 0)));
+}
+
+/// Parties, sites and lots are listed in id order (bytes of the UTF-8
+/// ids), a page at a time: strictly after the cursor, at most the limit,
+/// every one exactly once across the pages.
+pub fn listings_page_by_id_after_a_cursor<S: Store>(store: &S) {
+    // Ids whose byte order differs from their insertion order, with a
+    // multi-byte character and a prefix of another id.
+    let ids = [
+        "urn:x:lot:b",
+        "urn:x:lot:a",
+        "urn:x:lot:\u{e9}",
+        "urn:x:lot:a-2",
+        "urn:x:lot:Z",
+    ];
+    let mut b = batch(0, ids.len() as u64);
+    for (i, id) in ids.iter().enumerate() {
+        b.changes.push(Change::PutLot(lot(id, i as u64)));
+        b.changes
+            .push(Change::PutParty(party(&format!("p{i}"), i as u64)));
+    }
+    store.integrate(&b).unwrap();
+    let mut sorted: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+    sorted.sort();
+    let all: Vec<String> = store
+        .lots(None, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    assert_eq!(all, sorted, "lots in id byte order");
+    for per_page in 1..=ids.len() + 1 {
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = store.lots(after.as_deref(), per_page).unwrap();
+            assert!(page.len() <= per_page, "at most the limit");
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            seen.extend(page.into_iter().map(|l| l.id));
+        }
+        assert_eq!(seen, sorted, "pages of {per_page}: each lot once, in order");
+    }
+    assert!(store.lots(Some("urn:x:lot:\u{e9}"), 10).unwrap().is_empty());
+    assert_eq!(
+        store.lots(Some("urn:x:lot:a"), 1).unwrap()[0].id,
+        "urn:x:lot:a-2",
+        "strictly after the cursor"
+    );
+    assert_eq!(
+        store.lots(Some("urn:x:lot:0"), 2).unwrap().len(),
+        2,
+        "a cursor that names no lot"
+    );
+    let parties: Vec<String> = store
+        .parties(Some("p1"), 2)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(parties, vec!["p2", "p3"]);
+    assert!(store.sites(None, 10).unwrap().is_empty());
+    assert!(store.parties(None, 0).unwrap().is_empty(), "a limit of 0");
 }

@@ -85,6 +85,16 @@ impl MemoryStore {
     }
 }
 
+/// At most `limit` values of `map` whose keys come strictly after `after`.
+fn page<V: Clone>(map: &BTreeMap<String, V>, after: Option<&str>, limit: usize) -> Vec<V> {
+    use std::ops::Bound;
+    let from = after.map_or(Bound::Unbounded, |a| Bound::Excluded(a.to_owned()));
+    map.range((from, Bound::Unbounded))
+        .take(limit)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
 impl StateView for MemoryStore {
     fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
         Ok(self.read()?.parties.get(id).cloned())
@@ -222,16 +232,16 @@ impl Store for MemoryStore {
         Ok(found.into_iter().take(select.limit).cloned().collect())
     }
 
-    fn parties(&self) -> StoreResult<Vec<PartyState>> {
-        Ok(self.read()?.parties.values().cloned().collect())
+    fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {
+        Ok(page(&self.read()?.parties, after, limit))
     }
 
-    fn sites(&self) -> StoreResult<Vec<SiteState>> {
-        Ok(self.read()?.sites.values().cloned().collect())
+    fn sites(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<SiteState>> {
+        Ok(page(&self.read()?.sites, after, limit))
     }
 
-    fn lots(&self) -> StoreResult<Vec<LotState>> {
-        Ok(self.read()?.lots.values().cloned().collect())
+    fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>> {
+        Ok(page(&self.read()?.lots, after, limit))
     }
 
     fn clear_projections(&self) -> StoreResult<()> {

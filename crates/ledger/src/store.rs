@@ -148,9 +148,13 @@ pub trait Store: StateView + Send + Sync + 'static {
     /// Captured events, as [`EventSelect`] says.
     fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>>;
 
-    fn parties(&self) -> StoreResult<Vec<PartyState>>;
-    fn sites(&self) -> StoreResult<Vec<SiteState>>;
-    fn lots(&self) -> StoreResult<Vec<LotState>>;
+    /// Parties in id order (byte order of the UTF-8 ids), strictly after
+    /// the id `after` if given, at most `limit`.
+    fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>>;
+    /// Sites, as [`Store::parties`].
+    fn sites(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<SiteState>>;
+    /// Lots, as [`Store::parties`].
+    fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>>;
 
     /// Drops every projection (not the log, hashes or checkpoint), for a
     /// rebuild from the log.

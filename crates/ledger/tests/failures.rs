@@ -100,14 +100,14 @@ impl Store for Flaky {
     fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>> {
         self.inner.select_events(select)
     }
-    fn parties(&self) -> StoreResult<Vec<PartyState>> {
-        self.inner.parties()
+    fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {
+        self.inner.parties(after, limit)
     }
-    fn sites(&self) -> StoreResult<Vec<SiteState>> {
-        self.inner.sites()
+    fn sites(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<SiteState>> {
+        self.inner.sites(after, limit)
     }
-    fn lots(&self) -> StoreResult<Vec<LotState>> {
-        self.inner.lots()
+    fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>> {
+        self.inner.lots(after, limit)
     }
     fn clear_projections(&self) -> StoreResult<()> {
         self.inner.clear_projections()

@@ -213,7 +213,7 @@ fn a_batch_is_judged_in_order() {
 
 /// Every projection, as JSON, for byte-for-byte comparison.
 fn snapshot(store: &MemoryStore) -> String {
-    let lots = store.lots().unwrap();
+    let lots = store.lots(None, usize::MAX).unwrap();
     let events: Vec<Vec<u64>> = lots
         .iter()
         .map(|l| store.lot_events(&l.id).unwrap())
@@ -227,8 +227,8 @@ fn snapshot(store: &MemoryStore) -> String {
         .map(|(name, seed)| store.key(name, key(name, **seed).key_id()).unwrap())
         .collect();
     serde_json::to_string(&(
-        store.parties().unwrap(),
-        store.sites().unwrap(),
+        store.parties(None, usize::MAX).unwrap(),
+        store.sites(None, usize::MAX).unwrap(),
         lots,
         events,
         shipments,

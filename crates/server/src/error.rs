@@ -75,6 +75,31 @@ pub enum ApiError {
     /// Missing or bad credentials for the EPCIS interface (401).
     #[error("{0}")]
     Unauthorized(String),
+    /// A request body (not a record) whose JSON has the wrong shape: the
+    /// field and the rule (400).
+    #[error("{field}: {rule}")]
+    InvalidRequest { field: String, rule: String },
+    /// The party holds as many of something as it may (429); nothing of
+    /// anyone else's is dropped to make room.
+    #[error("{what}: at most {limit} per party; {hint}")]
+    QuotaExceeded {
+        what: &'static str,
+        limit: usize,
+        hint: &'static str,
+    },
+    /// The client has used its budget of expensive work (429, with
+    /// `Retry-After`).
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
+    /// The request body did not arrive within its deadline (408).
+    #[error(
+        "the request body did not arrive within {millis} ms of the capture being admitted; send it \
+         without pauses"
+    )]
+    BodyTimeout { millis: u64 },
+    /// The request target is longer than the server reads (414).
+    #[error("the request target is {length} bytes; at most {limit} are read")]
+    UriTooLong { length: usize, limit: usize },
 }
 
 /// One schema violation: where (a JSON pointer into the document) and what.
@@ -104,6 +129,26 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit }
         } else {
             ApiError::BadRequest(rejection.body_text())
+        }
+    }
+
+    /// A request body (a challenge, a token request, a named query) that
+    /// does not parse: syntax errors are malformed JSON, shape errors an
+    /// invalid request naming the field.
+    pub fn from_request_json(e: serde_json::Error) -> Self {
+        match e.classify() {
+            serde_json::error::Category::Data => {
+                let text = e.to_string();
+                // serde names the field in backquotes: "unknown field `x`".
+                let field = text
+                    .split('`')
+                    .nth(1)
+                    .filter(|_| text.contains("field"))
+                    .unwrap_or("body")
+                    .to_owned();
+                ApiError::InvalidRequest { field, rule: text }
+            }
+            _ => ApiError::MalformedJson(e.to_string()),
         }
     }
 
@@ -293,6 +338,50 @@ impl ApiError {
                 "Not authenticated",
                 m.clone(),
             ),
+            ApiError::InvalidRequest { field, rule } => Problem {
+                field: Some(field.clone()),
+                rule: Some(rule.clone()),
+                ..p(
+                    StatusCode::BAD_REQUEST,
+                    "invalid-request",
+                    "Invalid request",
+                    self.to_string(),
+                )
+            },
+            ApiError::QuotaExceeded { what, limit, .. } => Problem {
+                limit: Some(*limit as u64),
+                rule: Some(format!("at most {limit} {what} per party")),
+                ..p(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "quota-exceeded",
+                    "Quota exceeded",
+                    self.to_string(),
+                )
+            },
+            ApiError::TooManyRequests { detail, .. } => p(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many expensive requests",
+                detail.clone(),
+            ),
+            ApiError::BodyTimeout { millis } => Problem {
+                limit: Some(*millis),
+                ..p(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body-timeout",
+                    "Request body too slow",
+                    self.to_string(),
+                )
+            },
+            ApiError::UriTooLong { limit, .. } => Problem {
+                limit: Some(*limit as u64),
+                ..p(
+                    StatusCode::URI_TOO_LONG,
+                    "uri-too-long",
+                    "Request target too long",
+                    self.to_string(),
+                )
+            },
             ApiError::Status(status) => {
                 let reason = status.canonical_reason().unwrap_or("Error");
                 p(
@@ -385,6 +474,11 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static(RETRY_AFTER_SECONDS),
             );
         }
+        if let ApiError::TooManyRequests { retry_after, .. } = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
         response
     }
 }
@@ -443,6 +537,44 @@ mod tests {
                 ApiError::Status(StatusCode::URI_TOO_LONG),
                 414,
                 "http-error",
+            ),
+            (
+                ApiError::UriTooLong {
+                    length: 70_000,
+                    limit: 16_384,
+                },
+                414,
+                "uri-too-long",
+            ),
+            (
+                ApiError::InvalidRequest {
+                    field: "key".into(),
+                    rule: "missing field `key`".into(),
+                },
+                400,
+                "invalid-request",
+            ),
+            (
+                ApiError::QuotaExceeded {
+                    what: "named queries",
+                    limit: 100,
+                    hint: "delete one first",
+                },
+                429,
+                "quota-exceeded",
+            ),
+            (
+                ApiError::TooManyRequests {
+                    detail: "slow down".into(),
+                    retry_after: 3,
+                },
+                429,
+                "rate-limited",
+            ),
+            (
+                ApiError::BodyTimeout { millis: 15_000 },
+                408,
+                "body-timeout",
             ),
         ];
         for (error, status, slug) in cases {

@@ -3,8 +3,11 @@
 //! * `POST /records` takes a signed record (JSON envelope or signed-note
 //!   entry) and answers once it is durable, with its index and a
 //!   `tlog-proof` receipt ([`records`]).
-//! * `GET /parties`, `/sites`, `/lots`, `/records/…` read the registry
-//!   ([`registry`], [`records`]).
+//! * `GET /parties`, `/sites`, `/lots` (a page at a time, by id),
+//!   `/records/…` read the registry ([`registry`], [`records`]).
+//! * The EPCIS 2.0 interface ([`epcis`]), with its limits per party
+//!   (capture slots, jobs, tokens, named queries) and per client (the
+//!   candidate events its queries examine, `budget`).
 //! * `GET /checkpoint`, `/tile/…`, `/vkey` serve the log as C2SP
 //!   `tlog-tiles`, so any tlog-tiles auditor can check the live server
 //!   ([`log`]).
@@ -15,6 +18,7 @@
 //! that knows HTTP; it knows no storage backend (the ledger is generic
 //! over [`Store`]).
 
+mod budget;
 pub mod epcis;
 pub mod error;
 mod log;
@@ -42,9 +46,15 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, Problem};
+pub use registry::{DEFAULT_PER_PAGE as DEFAULT_LIST_PER_PAGE, MAX_PER_PAGE as MAX_LIST_PER_PAGE};
 
 /// How long one request may take before it is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest request target (path and query) read; longer ones are
+/// answered 414 with a problem body. (Past 64 KiB the HTTP parser itself
+/// answers 414, before any of this code runs, without a body.)
+pub const MAX_URI_BYTES: usize = 32 * 1024;
 
 /// Settings of the HTTP layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +66,16 @@ pub struct ServerConfig {
     pub capture_max_bytes: usize,
     /// Most events one capture may hold (`GS1-EPCIS-Capture-Limit`).
     pub capture_max_events: usize,
+    /// How long a capture body may take to arrive once the capture holds
+    /// a slot; a slower one is answered 408.
+    pub capture_body_timeout: Duration,
+    /// Candidate events the EPCIS queries of one client (an IP address, an
+    /// IPv6 /64) may examine in a burst; refilled over
+    /// `client_scan_refill`. A query an index serves examines about a
+    /// page; a scan up to 50,000.
+    pub client_scan_budget: usize,
+    /// How long an exhausted client budget takes to refill.
+    pub client_scan_refill: Duration,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +84,9 @@ impl Default for ServerConfig {
             max_body_bytes: 256 * 1024,
             capture_max_bytes: 32 * 1024 * 1024,
             capture_max_events: 10_000,
+            capture_body_timeout: Duration::from_secs(15),
+            client_scan_budget: 200_000,
+            client_scan_refill: Duration::from_secs(60),
         }
     }
 }
@@ -74,6 +97,7 @@ struct AppState<S: Store> {
     ledger: Arc<Ledger<S>>,
     config: ServerConfig,
     epcis: Arc<epcis::EpcisState>,
+    scan_budget: Arc<budget::ScanBudget>,
 }
 
 impl<S: Store> Clone for AppState<S> {
@@ -82,6 +106,7 @@ impl<S: Store> Clone for AppState<S> {
             ledger: self.ledger.clone(),
             config: self.config,
             epcis: self.epcis.clone(),
+            scan_budget: self.scan_budget.clone(),
         }
     }
 }
@@ -233,6 +258,11 @@ pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router 
         config,
         // Only fails without an OS random source, where nothing can run.
         epcis: Arc::new(epcis::EpcisState::new().expect("the EPCIS state needs randomness")),
+        scan_budget: Arc::new(budget::ScanBudget::new(
+            config.client_scan_budget,
+            config.client_scan_refill,
+            epcis::query::CHUNK,
+        )),
     };
     // Each `Router::layer` wraps everything added before it; the request
     // id and tracing layers are outermost, the body limits innermost.
@@ -246,6 +276,14 @@ pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router 
     general
         .merge(capture)
         .fallback(no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            epcis::auth::refuse_bad_bearer::<S>,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            query_budget::<S>,
+        ))
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -259,6 +297,7 @@ pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router 
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()
             },
         ))
+        .layer(axum::middleware::from_fn(refuse_long_uri))
         .layer(axum::middleware::map_response_with_state(
             config,
             problem_for_bare_error,
@@ -282,9 +321,12 @@ pub async fn serve<S: Store>(
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, origin = ledger.origin(), "serving the oretrace API");
     }
-    axum::serve(listener, router(ledger, config))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(ledger, config).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 fn request_span(request: &Request) -> tracing::Span {
@@ -328,6 +370,61 @@ async fn problem_for_bare_error(
         }
     }
     problem
+}
+
+/// Keeps each client's EPCIS queries within its budget of candidate
+/// events examined: a query route (`GET …/events`) is refused 429 while
+/// the client's budget is short; every answer is charged what it examined.
+async fn query_budget<S: Store>(
+    State(state): State<AppState<S>>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let client = budget::client_key(
+        request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip()),
+    );
+    let queries = request.method() == Method::GET
+        && request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .is_some_and(|p| p.as_str().ends_with("/events"));
+    if queries && let Err(retry_after) = state.scan_budget.admit(client) {
+        return ApiError::TooManyRequests {
+            detail: format!(
+                "this client's queries have examined their budget of {} candidate events \
+                 (queries that no index serves examine many); retry in {retry_after} s, or \
+                 narrow the query (an EPC, a location, a time range)",
+                state.config.client_scan_budget
+            ),
+            retry_after,
+        }
+        .into_response();
+    }
+    let response = next.run(request).await;
+    if let Some(budget::Examined(n)) = response.extensions().get::<budget::Examined>() {
+        state.scan_budget.charge(client, *n);
+    }
+    response
+}
+
+/// Answers 414 with a problem body for a request target over
+/// [`MAX_URI_BYTES`].
+async fn refuse_long_uri(request: Request, next: axum::middleware::Next) -> Response {
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if length > MAX_URI_BYTES {
+        return ApiError::UriTooLong {
+            length,
+            limit: MAX_URI_BYTES,
+        }
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {

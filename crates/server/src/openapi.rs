@@ -39,6 +39,54 @@ fn read(summary: &str, parameters: Vec<Value>, ok: Value, problems: &[(&str, &st
     json!({"get": {"summary": summary, "parameters": parameters, "responses": responses}})
 }
 
+/// A refusal with a `Retry-After` header.
+fn retry_later(description: &str) -> Value {
+    json!({"description": description,
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+}
+
+/// `GET /queries`: paged by name, the next page in a `Link` header.
+fn queries_list() -> Value {
+    let mut get = list("The named queries", "Parties")["get"].clone();
+    get["responses"]["200"] = json!({
+        "description": "name, owner and query of each, in name order; a Link header with rel=\"next\" points to the next page",
+        "headers": {"Link": {"schema": {"type": "string"}}},
+        "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object",
+            "required": ["name", "owner", "query"], "properties": {"name": {"type": "string"},
+            "owner": {"type": "string"}, "query": {"type": "object"}}}}}}});
+    get
+}
+
+fn next_page_token() -> Value {
+    json!({"type": "string", "description": "Present while there is a next page: pass it as nextPageToken"})
+}
+
+/// A paged list in id order (`perPage`, `nextPageToken`, a `Link` header).
+fn list(summary: &str, schema: &str) -> Value {
+    let parameters = vec![
+        json!({"name": "perPage", "in": "query", "description": "Items per page",
+               "schema": {"type": "integer", "minimum": 1, "maximum": crate::registry::MAX_PER_PAGE,
+                          "default": crate::registry::DEFAULT_PER_PAGE}}),
+        json!({"name": "nextPageToken", "in": "query", "description": "From the previous page (opaque)",
+               "schema": {"type": "string"}}),
+    ];
+    let ok = json!({
+        "description": "One page, in id order; a Link header with rel=\"next\" points to the next while there is more",
+        "headers": {"Link": {"schema": {"type": "string"}, "description": "<…>; rel=\"next\""}},
+        "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
+    });
+    read(
+        &format!("{summary}, a page at a time in id order"),
+        parameters,
+        ok,
+        &[(
+            "400",
+            "perPage out of range, a token another list gave, or an unknown parameter (field named)",
+        )],
+    )
+}
+
 fn number() -> Value {
     json!({"oneOf": [{"type": "string"}, {"type": "number"}], "description": "A decimal, as a JSON number or a string"})
 }
@@ -140,7 +188,8 @@ fn schemas() -> Value {
             "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
             "field": {"type": "string", "description": "The JSON path of the field at fault", "examples": ["wet_mass.unit"]},
             "rule": {"type": "string", "description": "The rule the field breaks"},
-            "index": {"type": "integer", "description": "For a replay: the index of the original entry"}}},
+            "index": {"type": "integer", "description": "For a replay: the index of the original entry"},
+            "limit": {"type": "integer", "description": "The limit a refusal refers to (bytes, events, entries, milliseconds)"}}},
         "Submitted": {"type": "object", "required": ["index", "record_hash", "receipt"], "properties": {
             "index": {"type": "integer", "minimum": 0},
             "record_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
@@ -176,11 +225,14 @@ fn schemas() -> Value {
             "events": {"type": "array", "items": {"type": "object", "required": ["index", "record"], "properties": {
                 "index": {"type": "integer"}, "record": {"$ref": "#/components/schemas/Record"}}}}}}]},
         "Parties": {"type": "object", "required": ["parties"], "properties": {
-            "parties": {"type": "array", "items": {"$ref": "#/components/schemas/PartyState"}}}},
+            "parties": {"type": "array", "items": {"$ref": "#/components/schemas/PartyState"}},
+            "nextPageToken": next_page_token()}},
         "Sites": {"type": "object", "required": ["sites"], "properties": {
-            "sites": {"type": "array", "items": {"$ref": "#/components/schemas/SiteState"}}}},
+            "sites": {"type": "array", "items": {"$ref": "#/components/schemas/SiteState"}},
+            "nextPageToken": next_page_token()}},
         "Lots": {"type": "object", "required": ["lots"], "properties": {
-            "lots": {"type": "array", "items": {"$ref": "#/components/schemas/LotState"}}}},
+            "lots": {"type": "array", "items": {"$ref": "#/components/schemas/LotState"}},
+            "nextPageToken": next_page_token()}},
         "Challenge": {"type": "object", "required": ["challenge", "expires"], "properties": {
             "challenge": {"type": "string"}, "expires": {"type": "string", "format": "date-time"}}},
         "Token": {"type": "object", "required": ["access_token", "token_type", "expires_in", "party", "key"], "properties": {
@@ -200,6 +252,12 @@ fn schemas() -> Value {
     for (name, schema) in extra.as_object().into_iter().flatten() {
         schemas[name] = schema.clone();
     }
+    let job = &mut schemas["CaptureJob"]["properties"];
+    job["errorsOmitted"] =
+        json!({"type": "integer", "description": "Refusals beyond the first 1000 listed"});
+    job["warnings"] = json!({"type": "array", "items": {"type": "object"}});
+    job["warningsOmitted"] =
+        json!({"type": "integer", "description": "Warnings beyond the first 1000 listed"});
     schemas
 }
 
@@ -242,11 +300,11 @@ fn paths() -> Value {
             "parameters": [path_parameter("hash", "SHA-256 of the record's canonical bytes", Some("^[0-9a-f]{64}$"))],
             "responses": {"303": {"description": "See /records/{index}", "headers": {"Location": {"schema": {"type": "string"}}}},
                 "400": problem_response("Not 64 lower-case hex digits"), "404": problem_response("No such record")}}},
-        "/parties": read("Every registered party", vec![], json_response("The parties", "Parties"), &[]),
+        "/parties": list("The registered parties", "Parties"),
         "/parties/{id}": read("A party", vec![id("party")], json_response("The party", "PartyState"), &[("404", "No such party")]),
-        "/sites": read("Every registered site", vec![], json_response("The sites", "Sites"), &[]),
+        "/sites": list("The registered sites", "Sites"),
         "/sites/{id}": read("A site", vec![id("site")], json_response("The site", "SiteState"), &[("404", "No such site")]),
-        "/lots": read("Every lot", vec![], json_response("The lots", "Lots"), &[]),
+        "/lots": list("The lots", "Lots"),
         "/lots/{id}": read("A lot and every entry concerning it, oldest first", vec![id("lot")],
             json_response("The lot", "LotView"), &[("404", "No such lot")]),
         "/checkpoint": read("The signed checkpoint (C2SP tlog-checkpoint)", vec![], text_response("The checkpoint note"), &[]),
@@ -276,7 +334,9 @@ fn epcis_query(summary: &str, parameters: Vec<Value>) -> Value {
                 "headers": {"Link": {"schema": {"type": "string"}}},
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EPCISQueryDocument"}}}},
             "400": problem_response("An unknown parameter (named), a bad value, or a token from another query"),
-            "404": problem_response("No such named query")}}})
+            "404": problem_response("No such named query"),
+            "429": retry_later("The client has used its budget of candidate events examined (queries no index serves); \
+                retry after the Retry-After header")}}})
 }
 
 fn epcis_paths() -> Value {
@@ -295,6 +355,14 @@ fn epcis_paths() -> Value {
         responses["413"] =
             problem_response("Over the capture size or event limit (the limit is given)");
         responses["415"] = problem_response("Not JSON");
+        responses["408"] = problem_response(
+            "The body did not arrive within the capture body deadline (the limit is given, in ms)",
+        );
+        responses["429"] = problem_response(
+            "The party holds its share of capture slots or capture jobs (the limit is given)",
+        );
+        responses["503"] =
+            retry_later("Every capture slot is taken; retry after the Retry-After header");
     };
     let mut capture = json!({"202": {"description": "Accepted; the job is at the Location",
         "headers": {"Location": {"schema": {"type": "string"}, "description": "/capture/{id}"},
@@ -322,7 +390,8 @@ fn epcis_paths() -> Value {
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["challenge", "signature"],
                 "properties": {"challenge": {"type": "string"}, "signature": {"type": "string", "description": "<key name> <base64 signature line>"}}}}}},
             "responses": {"200": json_response("The token", "Token"),
-                "401": problem_response("Unknown, used or expired challenge, or a bad signature")}}},
+                "401": problem_response("Unknown, used or expired challenge, or a bad signature"),
+                "429": problem_response("The party holds as many live tokens as it may (the limit is given)")}}},
         "/capture": {
             "post": {"summary": "Capture an EPCISDocument (asynchronous)", "description": auth, "parameters": capture_parameters,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}, "application/ld+json": {"schema": {"type": "object"}}}},
@@ -350,8 +419,9 @@ fn epcis_paths() -> Value {
             "post": {"summary": "Define a named query", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
                     "required": ["name", "query"], "properties": {"name": {"type": "string"}, "query": {"type": "object", "description": "EPCIS query language (query-schema.json)"}}}}}},
                 "responses": {"201": {"description": "Defined", "headers": {"Location": {"schema": {"type": "string"}}}},
-                    "400": problem_response("Schema violations or an unknown parameter"), "409": problem_response("The name is taken")}},
-            "get": {"summary": "The named queries", "responses": {"200": {"description": "name and query of each", "content": {"application/json": {}}}}}},
+                    "400": problem_response("Schema violations or an unknown parameter"), "409": problem_response("The name is taken"),
+                    "429": problem_response("The party has as many named queries as it may (the limit is given)")}},
+            "get": queries_list()},
         "/queries/{name}": {
             "get": read("A named query", vec![path_parameter("name", "The query's name", None)],
                 json!({"description": "name and query", "content": {"application/json": {}}}), &[("404", "No such query")])["get"].clone(),

@@ -1,28 +1,155 @@
 //! Reads of the projections: parties, sites and lots (with the log
 //! entries that concern each lot).
+//!
+//! The lists are paged in id order: `perPage` (default
+//! [`DEFAULT_PER_PAGE`], at most [`MAX_PER_PAGE`]) and an opaque
+//! `nextPageToken`, given in the body and as a `Link: <…>; rel="next"`
+//! header while there is more.
 
-use axum::extract::{Path, State};
-use axum::response::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Json, Response};
 use oretrace_ledger::Store;
 use oretrace_ledger::state::{LotState, PartyState, SiteState};
+use oretrace_ledger::store::StoreResult;
 use serde::Serialize;
 
 use crate::records::{RecordView, read_record};
 use crate::{ApiError, AppState, blocking};
 
+/// Items per page of `/parties`, `/sites` and `/lots` unless `perPage`
+/// says otherwise, and the most it may say.
+pub const DEFAULT_PER_PAGE: usize = 100;
+pub const MAX_PER_PAGE: usize = 1000;
+
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Parties {
     parties: Vec<PartyState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_page_token: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Sites {
     sites: Vec<SiteState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_page_token: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Lots {
     lots: Vec<LotState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_page_token: Option<String>,
+}
+
+/// What a list request asks: where to start and how many.
+#[derive(Debug)]
+pub(crate) struct Paging {
+    pub(crate) after: Option<String>,
+    pub(crate) per_page: usize,
+}
+
+/// A page token: the list's name and the last id returned, as hex (opaque
+/// to clients, checked on the way back).
+pub(crate) fn page_token(list: &str, last: &str) -> String {
+    format!("{list}:{last}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub(crate) fn paging(list: &str, pairs: &[(String, String)]) -> Result<Paging, ApiError> {
+    let mut paging = Paging {
+        after: None,
+        per_page: DEFAULT_PER_PAGE,
+    };
+    for (name, value) in pairs {
+        match name.as_str() {
+            "perPage" => {
+                paging.per_page = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+                    .ok_or_else(|| ApiError::InvalidRequest {
+                        field: "perPage".into(),
+                        rule: format!("an integer from 1 to {MAX_PER_PAGE}"),
+                    })?;
+            }
+            "nextPageToken" => {
+                let bad = || ApiError::InvalidRequest {
+                    field: "nextPageToken".into(),
+                    rule: format!("not a token a {list} page gave"),
+                };
+                let bytes = (0..value.len())
+                    .step_by(2)
+                    .map(|i| {
+                        value
+                            .get(i..i + 2)
+                            .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    })
+                    .collect::<Option<Vec<u8>>>()
+                    .ok_or_else(bad)?;
+                let text = String::from_utf8(bytes).map_err(|_| bad())?;
+                let last = text
+                    .strip_prefix(list)
+                    .and_then(|t| t.strip_prefix(':'))
+                    .ok_or_else(bad)?;
+                paging.after = Some(last.to_owned());
+            }
+            other => {
+                return Err(ApiError::InvalidRequest {
+                    field: other.to_owned(),
+                    rule: "unknown parameter: a list takes perPage and nextPageToken".into(),
+                });
+            }
+        }
+    }
+    Ok(paging)
+}
+
+/// Reads one page of a list (one more than asked, to know whether there
+/// is a next page); answers it with the token and `Link` header.
+async fn list_page<S: Store, T: Send + 'static, B: Serialize>(
+    state: &AppState<S>,
+    list: &'static str,
+    pairs: &[(String, String)],
+    read: fn(&S, Option<&str>, usize) -> StoreResult<Vec<T>>,
+    id: fn(&T) -> &str,
+    body: fn(Vec<T>, Option<String>) -> B,
+) -> Result<Response, ApiError> {
+    let paging = paging(list, pairs)?;
+    let per_page = paging.per_page;
+    let mut items = blocking(&state.ledger, move |ledger| {
+        Ok(read(ledger.store(), paging.after.as_deref(), per_page + 1)?)
+    })
+    .await?;
+    let next = if items.len() > per_page {
+        items.truncate(per_page);
+        items.last().map(|last| page_token(list, id(last)))
+    } else {
+        None
+    };
+    let link = next
+        .as_deref()
+        .map(|token| next_link(list, per_page, token));
+    let mut response = Json(body(items, next)).into_response();
+    if let Some(link) = link {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    Ok(response)
+}
+
+/// The `Link: </{list}?perPage=…&nextPageToken=…>; rel="next"` header
+/// (the token is hex, so the value is always valid).
+pub(crate) fn next_link(list: &str, per_page: usize, token: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "</{list}?perPage={per_page}&nextPageToken={token}>; rel=\"next\""
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// One entry concerning a lot.
@@ -46,10 +173,20 @@ fn missing(what: &str, id: &str) -> ApiError {
 
 pub(crate) async fn parties<S: Store>(
     State(state): State<AppState<S>>,
-) -> Result<Json<Parties>, ApiError> {
-    let mut parties = blocking(&state.ledger, |ledger| Ok(ledger.store().parties()?)).await?;
-    parties.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(Json(Parties { parties }))
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    list_page(
+        &state,
+        "parties",
+        &pairs,
+        |s: &S, after, limit| s.parties(after, limit),
+        |p: &PartyState| p.id.as_str(),
+        |parties, next_page_token| Parties {
+            parties,
+            next_page_token,
+        },
+    )
+    .await
 }
 
 pub(crate) async fn party<S: Store>(
@@ -66,10 +203,20 @@ pub(crate) async fn party<S: Store>(
 
 pub(crate) async fn sites<S: Store>(
     State(state): State<AppState<S>>,
-) -> Result<Json<Sites>, ApiError> {
-    let mut sites = blocking(&state.ledger, |ledger| Ok(ledger.store().sites()?)).await?;
-    sites.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(Json(Sites { sites }))
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    list_page(
+        &state,
+        "sites",
+        &pairs,
+        |s: &S, after, limit| s.sites(after, limit),
+        |p: &SiteState| p.id.as_str(),
+        |sites, next_page_token| Sites {
+            sites,
+            next_page_token,
+        },
+    )
+    .await
 }
 
 pub(crate) async fn site<S: Store>(
@@ -86,10 +233,20 @@ pub(crate) async fn site<S: Store>(
 
 pub(crate) async fn lots<S: Store>(
     State(state): State<AppState<S>>,
-) -> Result<Json<Lots>, ApiError> {
-    let mut lots = blocking(&state.ledger, |ledger| Ok(ledger.store().lots()?)).await?;
-    lots.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(Json(Lots { lots }))
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    list_page(
+        &state,
+        "lots",
+        &pairs,
+        |s: &S, after, limit| s.lots(after, limit),
+        |p: &LotState| p.id.as_str(),
+        |lots, next_page_token| Lots {
+            lots,
+            next_page_token,
+        },
+    )
+    .await
 }
 
 /// `GET /lots/{id}`: the lot and every entry concerning it, oldest first.

@@ -215,11 +215,34 @@ impl SqliteStore {
     }
 
     /// Reads every JSON document of a table, by id.
-    fn docs<T: Doc>(&self, what: &str, sql: &str) -> StoreResult<Vec<T>> {
+    /// A page of `table`'s documents in id order (the ids' bytes: the
+    /// columns have the default BINARY collation), after `after`.
+    fn docs<T: Doc>(
+        &self,
+        what: &str,
+        table: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<T>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Without a cursor no WHERE clause, so that the primary key serves
+        // the range either way.
+        let (sql, args): (String, Vec<rusqlite::types::Value>) = match after {
+            Some(a) => (
+                format!("SELECT doc FROM {table} WHERE id > ? ORDER BY id LIMIT ?"),
+                vec![a.to_owned().into(), limit.into()],
+            ),
+            None => (
+                format!("SELECT doc FROM {table} ORDER BY id LIMIT ?"),
+                vec![limit.into()],
+            ),
+        };
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(sql).ctx(|| format!("listing {what}"))?;
+            let mut stmt = conn
+                .prepare_cached(&sql)
+                .ctx(|| format!("listing {what}"))?;
             let rows = stmt
-                .query_map([], |r| r.get::<_, String>(0))
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))
                 .ctx(|| format!("listing {what}"))?;
             rows.map(|doc| {
                 let doc = doc.ctx(|| format!("listing {what}"))?;
@@ -760,16 +783,16 @@ impl Store for SqliteStore {
         })
     }
 
-    fn parties(&self) -> StoreResult<Vec<PartyState>> {
-        self.docs("party", "SELECT doc FROM parties ORDER BY id")
+    fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {
+        self.docs("party", "parties", after, limit)
     }
 
-    fn sites(&self) -> StoreResult<Vec<SiteState>> {
-        self.docs("site", "SELECT doc FROM sites ORDER BY id")
+    fn sites(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<SiteState>> {
+        self.docs("site", "sites", after, limit)
     }
 
-    fn lots(&self) -> StoreResult<Vec<LotState>> {
-        self.docs("lot", "SELECT doc FROM lots ORDER BY id")
+    fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>> {
+        self.docs("lot", "lots", after, limit)
     }
 
     fn clear_projections(&self) -> StoreResult<()> {

@@ -219,9 +219,18 @@ fn a_reopened_store_has_the_same_data() {
         Some(shipment("urn:x:shipment:1", 3))
     );
     assert_eq!(store.lot_events("urn:x:lot:1").unwrap(), vec![2, 3]);
-    assert_eq!(store.parties().unwrap(), vec![party("fwo", 0)]);
-    assert_eq!(store.sites().unwrap(), vec![site("site-a", 1)]);
-    assert_eq!(store.lots().unwrap(), vec![lot("urn:x:lot:1", 2)]);
+    assert_eq!(
+        store.parties(None, usize::MAX).unwrap(),
+        vec![party("fwo", 0)]
+    );
+    assert_eq!(
+        store.sites(None, usize::MAX).unwrap(),
+        vec![site("site-a", 1)]
+    );
+    assert_eq!(
+        store.lots(None, usize::MAX).unwrap(),
+        vec![lot("urn:x:lot:1", 2)]
+    );
 
     // The log goes on where it stopped.
     assert!(store.integrate(&batch(0, 1)).is_err());
@@ -239,7 +248,12 @@ fn listings_are_ordered_by_id() {
         .map(|id| Change::PutParty(party(id, 0)))
         .collect();
     store.integrate(&b).unwrap();
-    let ids: Vec<String> = store.parties().unwrap().into_iter().map(|p| p.id).collect();
+    let ids: Vec<String> = store
+        .parties(None, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
     let mut sorted = ids.clone();
     sorted.sort(); // What the memory store's BTreeMap gives.
     assert_eq!(ids, sorted);
@@ -474,9 +488,13 @@ fn projections_clear_but_the_log_and_hashes_stay() {
     let b = full_batch();
     store.integrate(&b).unwrap();
     store.clear_projections().unwrap();
-    assert!(store.parties().unwrap().is_empty() && store.sites().unwrap().is_empty());
     assert!(
-        store.lots().unwrap().is_empty() && store.shipment("urn:x:shipment:1").unwrap().is_none()
+        store.parties(None, usize::MAX).unwrap().is_empty()
+            && store.sites(None, usize::MAX).unwrap().is_empty()
+    );
+    assert!(
+        store.lots(None, usize::MAX).unwrap().is_empty()
+            && store.shipment("urn:x:shipment:1").unwrap().is_none()
     );
     assert!(store.key("fwo/k1", 0xdead_beef).unwrap().is_none());
     assert!(store.lot_events("urn:x:lot:1").unwrap().is_empty());

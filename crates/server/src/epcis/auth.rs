@@ -22,8 +22,10 @@
 //! start-up (never the log key), so anyone may ask for challenges without
 //! crowding out anyone else's. Only a challenge redeemed with a valid
 //! signature is remembered (until it expires), to refuse its reuse. Tokens
-//! live in memory; the key must still be registered when a token is used:
-//! the ledger checks it again for every captured event.
+//! live in memory; every use of a token checks that its key is still
+//! registered to the same party (a party that rotates a key away drops the
+//! key's tokens), on every route, and the ledger checks it again for every
+//! captured event.
 
 use std::time::{Duration, Instant};
 
@@ -96,6 +98,12 @@ pub(crate) struct Grant {
     /// `<key name>+<hex key id>`.
     pub(crate) key: String,
     expires: Instant,
+}
+
+impl super::Kept for Grant {
+    fn expired(&self, now: Instant) -> bool {
+        now > self.expires
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,7 +184,8 @@ pub(crate) async fn challenge<S: Store>(
     State(state): State<AppState<S>>,
     body: axum::body::Bytes,
 ) -> Result<Json<ChallengeResponse>, ApiError> {
-    let request: ChallengeRequest = serde_json::from_slice(&body).map_err(ApiError::from_json)?;
+    let request: ChallengeRequest =
+        serde_json::from_slice(&body).map_err(ApiError::from_request_json)?;
     let (name, id) = parse_key(&request.key)?;
     registered(&state, &name, id).await?;
     let nonce = random_hex(32)?;
@@ -196,7 +205,8 @@ pub(crate) async fn token<S: Store>(
     State(state): State<AppState<S>>,
     body: axum::body::Bytes,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    let request: TokenRequest = serde_json::from_slice(&body).map_err(ApiError::from_json)?;
+    let request: TokenRequest =
+        serde_json::from_slice(&body).map_err(ApiError::from_request_json)?;
     let refused = |why: &str| ApiError::Unauthorized(format!("challenge not accepted: {why}"));
     let text = request.challenge.as_str();
     // The stamp: this server issued exactly these lines.
@@ -231,20 +241,26 @@ pub(crate) async fn token<S: Store>(
         .map_err(|e| refused(&format!("the signature line does not parse: {e}")))?;
     note.verify(&verifier)
         .map_err(|e| refused(&format!("the signature does not verify: {e}")))?;
+    // The party's share of tokens, before the challenge is used up.
+    state.epcis.tokens.has_room(&party)?;
     // One use: remembered only now that it is proven.
     let until = Instant::now() + Duration::from_millis(left as u64);
     if !state.epcis.challenges.redeem(&nonce, until)? {
         return Err(refused("already used"));
     }
     let token = random_hex(32)?;
-    state.epcis.tokens.insert(
-        token.clone(),
-        Grant {
-            party: party.clone(),
-            key: key.clone(),
-            expires: Instant::now() + TOKEN_TTL,
-        },
-    );
+    let grant = Grant {
+        party: party.clone(),
+        key: key.clone(),
+        expires: Instant::now() + TOKEN_TTL,
+    };
+    if !state
+        .epcis
+        .tokens
+        .insert_new(&party, token.clone(), grant)?
+    {
+        return Err(ApiError::internal("a fresh random token was taken"));
+    }
     Ok(Json(TokenResponse {
         access_token: token,
         token_type: "Bearer",
@@ -265,7 +281,7 @@ pub(crate) enum Capturer {
     Signed { lines: Vec<String> },
 }
 
-pub(crate) fn capturer<S: Store>(
+pub(crate) async fn capturer<S: Store>(
     state: &AppState<S>,
     headers: &HeaderMap,
 ) -> Result<Capturer, ApiError> {
@@ -287,11 +303,28 @@ pub(crate) fn capturer<S: Store>(
         }
         return Ok(Capturer::Signed { lines });
     }
-    let Some(auth) = headers.get(axum::http::header::AUTHORIZATION) else {
-        return Err(ApiError::Unauthorized(format!(
+    match bearer(state, headers).await? {
+        Some(grant) => Ok(Capturer::Token {
+            party: grant.party,
+            key: grant.key,
+        }),
+        None => Err(ApiError::Unauthorized(format!(
             "capture needs a bearer token (POST /auth/challenge, then /auth/token) or a detached \
              document signature in {SIGNATURE_HEADER}"
-        )));
+        ))),
+    }
+}
+
+/// The grant of the request's bearer token, if it carries an
+/// `Authorization` header: a token is good while it has not expired and
+/// its key is still registered to the same party (checked on every use,
+/// so a key rotated away or moved takes its tokens with it).
+pub(crate) async fn bearer<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+) -> Result<Option<Grant>, ApiError> {
+    let Some(auth) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Ok(None);
     };
     let token = auth
         .to_str()
@@ -311,8 +344,33 @@ pub(crate) fn capturer<S: Store>(
         state.epcis.tokens.remove(token);
         return Err(ApiError::Unauthorized("unknown or expired token".into()));
     }
-    Ok(Capturer::Token {
-        party: grant.party,
-        key: grant.key,
-    })
+    let (name, id) = parse_key(&grant.key)?;
+    let key = blocking(&state.ledger, move |l| Ok(l.store().key(&name, id)?)).await?;
+    if key.is_none_or(|k| k.party != grant.party) {
+        state.epcis.tokens.remove(token);
+        return Err(ApiError::Unauthorized(format!(
+            "the token's key {} is no longer registered to party {}",
+            grant.key, grant.party
+        )));
+    }
+    Ok(Some(grant))
+}
+
+/// Refuses (401) any request that presents a bearer token that is not
+/// good, whatever the route: a revoked key's token reads nothing either.
+pub(crate) async fn refuse_bad_bearer<S: Store>(
+    State(state): State<AppState<S>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let presents_bearer = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer ") || v.starts_with("bearer "));
+    if presents_bearer && let Err(e) = bearer(&state, request.headers()).await {
+        return e.into_response();
+    }
+    next.run(request).await
 }

@@ -102,14 +102,39 @@ pub(crate) struct Job {
     errors_omitted: usize,
     /// The party the events are recorded as captured by.
     captured_by: String,
-    /// Declared `ni:` eventIDs that differ from the computed hash.
+    /// Declared `ni:` eventIDs that differ from the computed hash, and
+    /// hashes that depend on the document, the first [`MAX_JOB_WARNINGS`].
     warnings: Vec<Value>,
+    /// How many more warnings there were than `warnings` lists.
+    #[serde(skip_serializing_if = "is_zero")]
+    warnings_omitted: usize,
     /// Each event of the document, in document order.
     events: Vec<EventOutcome>,
+    /// When it finished, for the job's expiry.
+    #[serde(skip)]
+    done: Option<std::time::Instant>,
+}
+
+impl super::Kept for Job {
+    /// A finished job is kept for [`JOB_TTL`] at least.
+    fn expired(&self, now: std::time::Instant) -> bool {
+        self.done.is_some_and(|d| now.duration_since(d) > JOB_TTL)
+    }
+    /// Its own party's newer jobs may take the place of a finished one.
+    fn spare(&self, _: std::time::Instant) -> bool {
+        !self.running
+    }
+    fn bytes(&self) -> usize {
+        super::json_bytes(self)
+    }
 }
 
 /// Most refusals a job lists (the events list says which were refused).
 pub(crate) const MAX_JOB_ERRORS: usize = 1000;
+/// Most warnings a job lists.
+pub(crate) const MAX_JOB_WARNINGS: usize = 1000;
+/// How long a finished job is certainly kept.
+const JOB_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
@@ -407,10 +432,124 @@ fn content_type_ok(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge { limit })
+/// Reads a capture body within the size limit and the deadline.
+async fn read_body(
+    body: Body,
+    limit: usize,
+    deadline: std::time::Duration,
+) -> Result<Bytes, ApiError> {
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+        Ok(read) => read.map_err(|_| ApiError::PayloadTooLarge { limit }),
+        Err(_) => Err(ApiError::BodyTimeout {
+            millis: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+        }),
+    }
+}
+
+/// Captures read and prepared at once: each holds a body of up to the
+/// capture limit, so there are few, and no party can hold them all.
+pub const CAPTURE_SLOTS: usize = 4;
+/// Slots one party's bearer-token captures may hold at once.
+pub const SLOTS_PER_PARTY: usize = 2;
+/// Slots captures with detached signatures may hold at once: their
+/// signatures can only be checked once the body is read, so anyone who
+/// knows a registered key's name can claim one; they never hold every
+/// slot, and one claimed party holds at most one.
+pub const UNPROVEN_SLOTS: usize = 2;
+pub const UNPROVEN_SLOTS_PER_PARTY: usize = 1;
+
+/// The capture slots: all of them, those of unproven (signed) captures,
+/// and what each party holds.
+#[derive(Debug)]
+pub(crate) struct Slots {
+    all: std::sync::Arc<tokio::sync::Semaphore>,
+    unproven: std::sync::Arc<tokio::sync::Semaphore>,
+    /// (party, proven) → slots held.
+    held: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(String, bool), usize>>>,
+}
+
+/// A slot held; given back when dropped.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    held: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(String, bool), usize>>>,
+    key: (String, bool),
+    _all: tokio::sync::OwnedSemaphorePermit,
+    _unproven: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = held.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                held.remove(&self.key);
+            }
+        }
+    }
+}
+
+impl Slots {
+    pub(crate) fn new() -> Self {
+        Slots {
+            all: std::sync::Arc::new(tokio::sync::Semaphore::new(CAPTURE_SLOTS)),
+            unproven: std::sync::Arc::new(tokio::sync::Semaphore::new(UNPROVEN_SLOTS)),
+            held: Default::default(),
+        }
+    }
+
+    /// A slot for `party`'s capture (`proven`: by a bearer token; else
+    /// claimed by a detached signature not yet checked): 429 past the
+    /// party's share, 503 when the slots are taken.
+    fn take(&self, party: &str, proven: bool) -> Result<Slot, ApiError> {
+        let key = (party.to_owned(), proven);
+        let share = if proven {
+            SLOTS_PER_PARTY
+        } else {
+            UNPROVEN_SLOTS_PER_PARTY
+        };
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mine = held.get(&key).copied().unwrap_or(0);
+        if mine >= share {
+            return Err(ApiError::QuotaExceeded {
+                what: if proven {
+                    "captures being read at once"
+                } else {
+                    "signed captures being read at once"
+                },
+                limit: share,
+                hint: "send the next capture when one is answered",
+            });
+        }
+        let unproven = if proven {
+            None
+        } else {
+            Some(
+                self.unproven
+                    .clone()
+                    .try_acquire_owned()
+                    .map_err(|_| ApiError::Refused(Refusal::Overloaded))?,
+            )
+        };
+        let all = self
+            .all
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Refused(Refusal::Overloaded))?;
+        held.insert(key.clone(), mine + 1);
+        Ok(Slot {
+            held: self.held.clone(),
+            key,
+            _all: all,
+            _unproven: unproven,
+        })
+    }
 }
 
 fn limit_headers(response: &mut Response, limits: Limits) {
@@ -437,7 +576,7 @@ async fn intake<S: Store>(
 ) -> Result<Prepared, ApiError> {
     check_versions(headers)?;
     content_type_ok(headers)?;
-    let claimed = claim(state, capturer(state, headers)?).await?;
+    let claimed = claim(state, capturer(state, headers).await?).await?;
     let limits = state.limits();
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
@@ -449,14 +588,24 @@ async fn intake<S: Store>(
             limit: limits.max_bytes,
         });
     }
-    // A few captures at a time: each may hold a body of up to the limit.
-    let _permit = state
+    // A document becomes a job that holds its signed events until the
+    // ledger has them: a few running per party.
+    if !single_event
+        && state.epcis.jobs.count_of(&claimed.party, |j| j.running) >= super::RUNNING_JOBS_PER_PARTY
+    {
+        return Err(ApiError::QuotaExceeded {
+            what: "capture jobs running at once",
+            limit: super::RUNNING_JOBS_PER_PARTY,
+            hint: "wait for one of its captures to finish",
+        });
+    }
+    // A few captures at a time, each party within its share: each may
+    // hold a body of up to the limit, which must arrive in time.
+    let _slot = state
         .epcis
         .capture_slots
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| ApiError::Refused(Refusal::Overloaded))?;
-    let bytes = read_body(body, limits.max_bytes).await?;
+        .take(&claimed.party, claimed.token_key.is_some())?;
+    let bytes = read_body(body, limits.max_bytes, state.config.capture_body_timeout).await?;
     let auth = authenticate(state.ledger.origin(), &claimed, &bytes, behaviour)?;
     let party = claimed.party;
     let ledger = state.ledger.clone();
@@ -516,10 +665,23 @@ pub(crate) async fn capture<S: Store>(
         errors: Vec::new(),
         errors_omitted: 0,
         captured_by: prepared.captured_by.clone(),
-        warnings: prepared.warnings.clone(),
+        warnings: prepared
+            .warnings
+            .iter()
+            .take(MAX_JOB_WARNINGS)
+            .cloned()
+            .collect(),
+        warnings_omitted: prepared.warnings.len().saturating_sub(MAX_JOB_WARNINGS),
         events: Vec::new(),
+        done: None,
     };
-    state.epcis.jobs.insert(id.clone(), job);
+    if !state
+        .epcis
+        .jobs
+        .insert_new(&prepared.captured_by, id.clone(), job)?
+    {
+        return Err(ApiError::internal("a fresh random job id was taken"));
+    }
     let worker = state.clone();
     let job_id = id.clone();
     tokio::spawn(async move {
@@ -532,6 +694,7 @@ pub(crate) async fn capture<S: Store>(
             job.events = events;
             job.running = false;
             job.finished_at = Some(now_rfc3339());
+            job.done = Some(std::time::Instant::now());
         });
     });
     let mut response = (
@@ -649,7 +812,7 @@ pub(crate) async fn jobs<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let party = match capturer(&state, &headers)? {
+    let party = match capturer(&state, &headers).await? {
         Capturer::Token { party, .. } => party,
         Capturer::Signed { .. } => {
             return Err(ApiError::Unauthorized(
@@ -660,10 +823,9 @@ pub(crate) async fn jobs<S: Store>(
     let jobs: Vec<Job> = state
         .epcis
         .jobs
-        .values()
+        .values_of(&party)
         .into_iter()
         .map(|(_, j)| j)
-        .filter(|j| j.captured_by == party)
         .map(|mut j| {
             j.events = Vec::new();
             j

@@ -10,8 +10,11 @@ pub(crate) mod auth;
 pub(crate) mod capture;
 pub(crate) mod query;
 
+pub use capture::{CAPTURE_SLOTS, SLOTS_PER_PARTY, UNPROVEN_SLOTS, UNPROVEN_SLOTS_PER_PARTY};
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
 
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
@@ -86,81 +89,296 @@ pub(crate) fn check_versions(headers: &HeaderMap) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A map with a bound: past `limit` entries the oldest are dropped.
-#[derive(Debug)]
-pub(crate) struct Bounded<V> {
-    inner: Mutex<(HashMap<String, V>, VecDeque<String>)>,
-    limit: usize,
+/// What an entry kept per party says about itself.
+pub(crate) trait Kept {
+    /// Past its time: anyone's expired entry may be dropped.
+    fn expired(&self, now: Instant) -> bool;
+    /// Its own party may lose it to make room for a new one of its own
+    /// (an expired token, a finished capture job).
+    fn spare(&self, now: Instant) -> bool {
+        self.expired(now)
+    }
+    /// Roughly the bytes it holds.
+    fn bytes(&self) -> usize {
+        0
+    }
 }
 
-impl<V: Clone> Bounded<V> {
-    pub(crate) fn new(limit: usize) -> Self {
-        Bounded {
-            inner: Mutex::new((HashMap::new(), VecDeque::new())),
-            limit,
+/// The share of a [`PerParty`] map each party has, and the whole.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Share {
+    /// What is kept, in words, for the refusal ("named queries").
+    pub(crate) what: &'static str,
+    /// What the refused party can do about it.
+    pub(crate) hint: &'static str,
+    pub(crate) per_party: usize,
+    pub(crate) total: usize,
+    pub(crate) party_bytes: usize,
+    pub(crate) total_bytes: usize,
+}
+
+#[derive(Debug)]
+struct Held<V> {
+    owner: String,
+    value: V,
+    bytes: usize,
+}
+
+#[derive(Debug, Default)]
+struct Owned {
+    /// Keys, oldest first.
+    keys: VecDeque<String>,
+    bytes: usize,
+}
+
+#[derive(Debug)]
+struct Shares<V> {
+    map: HashMap<String, Held<V>>,
+    parties: HashMap<String, Owned>,
+    bytes: usize,
+}
+
+impl<V> Shares<V> {
+    fn drop_key(&mut self, key: &str) -> Option<V> {
+        let held = self.map.remove(key)?;
+        if let Some(owned) = self.parties.get_mut(&held.owner) {
+            owned.keys.retain(|k| k != key);
+            owned.bytes = owned.bytes.saturating_sub(held.bytes);
+            if owned.keys.is_empty() {
+                self.parties.remove(&held.owner);
+            }
+        }
+        self.bytes = self.bytes.saturating_sub(held.bytes);
+        Some(held.value)
+    }
+}
+
+/// A map of what parties keep on the server (capture jobs, tokens, named
+/// queries), each party within its own share of entries and bytes and the
+/// whole within a total. Making room never drops another party's entry:
+/// a party may lose its own spare ones (oldest first), and expired entries
+/// of anyone are dropped; beyond that the new entry is refused (429 at the
+/// party's share, 503 at the total).
+#[derive(Debug)]
+pub(crate) struct PerParty<V> {
+    inner: Mutex<Shares<V>>,
+    share: Share,
+}
+
+impl<V: Clone + Kept> PerParty<V> {
+    pub(crate) fn new(share: Share) -> Self {
+        PerParty {
+            inner: Mutex::new(Shares {
+                map: HashMap::new(),
+                parties: HashMap::new(),
+                bytes: 0,
+            }),
+            share,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (HashMap<String, V>, VecDeque<String>)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shares<V>> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn insert(&self, key: String, value: V) {
-        self.put(key, value, true);
+    fn quota(&self, limit: usize, what: &'static str) -> ApiError {
+        ApiError::QuotaExceeded {
+            what,
+            limit,
+            hint: self.share.hint,
+        }
     }
 
-    /// Inserts only if absent; false if the key is taken.
-    pub(crate) fn insert_new(&self, key: String, value: V) -> bool {
-        self.put(key, value, false)
+    /// Drops `owner`'s spare entries (oldest first, never `keep`) while it
+    /// holds `count_room` or more entries or more than `party_bytes -
+    /// incoming` bytes; then refuses if it still does, or if the whole is
+    /// full after dropping everyone's expired entries.
+    fn make_room(
+        &self,
+        g: &mut Shares<V>,
+        owner: &str,
+        incoming: usize,
+        count_room: usize,
+        keep: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let share = self.share;
+        let over = |g: &Shares<V>| {
+            g.parties.get(owner).is_some_and(|o| {
+                o.keys.len() >= count_room || o.bytes.saturating_add(incoming) > share.party_bytes
+            })
+        };
+        while over(g) {
+            let spare = g.parties.get(owner).and_then(|o| {
+                o.keys
+                    .iter()
+                    .find(|k| {
+                        Some(k.as_str()) != keep
+                            && g.map.get(*k).is_some_and(|h| h.value.spare(now))
+                    })
+                    .cloned()
+            });
+            match spare {
+                Some(k) => {
+                    g.drop_key(&k);
+                }
+                None => break,
+            }
+        }
+        if let Some(o) = g.parties.get(owner) {
+            if o.keys.len() >= count_room {
+                return Err(self.quota(share.per_party, share.what));
+            }
+            if o.bytes.saturating_add(incoming) > share.party_bytes {
+                return Err(self.quota(share.party_bytes, "bytes held"));
+            }
+        }
+        let full = |g: &Shares<V>| {
+            g.map.len() >= share.total || g.bytes.saturating_add(incoming) > share.total_bytes
+        };
+        if full(g) {
+            let expired: Vec<String> = g
+                .map
+                .iter()
+                .filter(|(k, h)| Some(k.as_str()) != keep && h.value.expired(now))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in expired {
+                g.drop_key(&k);
+            }
+            if full(g) {
+                return Err(ApiError::Refused(
+                    oretrace_ledger::rules::Refusal::Overloaded,
+                ));
+            }
+        }
+        Ok(())
     }
 
-    /// Puts `value` under `key` (replacing only if `replace`), then drops
-    /// the oldest entries past the limit, under one lock.
-    fn put(&self, key: String, value: V, replace: bool) -> bool {
+    /// Whether `owner` could add an entry now (making room as
+    /// [`PerParty::insert_new`] would).
+    pub(crate) fn has_room(&self, owner: &str) -> Result<(), ApiError> {
         let mut g = self.lock();
-        let (map, order) = &mut *g;
-        match map.get_mut(&key) {
-            Some(_) if !replace => return false,
-            Some(slot) => *slot = value,
-            None => {
-                map.insert(key.clone(), value);
-                order.push_back(key);
-            }
+        self.make_room(&mut g, owner, 0, self.share.per_party, None)
+    }
+
+    /// Adds `value` under `key` for `owner`: false if the key is taken,
+    /// an error if the owner's share or the whole is full.
+    pub(crate) fn insert_new(&self, owner: &str, key: String, value: V) -> Result<bool, ApiError> {
+        let mut g = self.lock();
+        if g.map.contains_key(&key) {
+            return Ok(false);
         }
-        while order.len() > self.limit {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
-            }
-        }
-        true
+        let bytes = value.bytes();
+        self.make_room(&mut g, owner, bytes, self.share.per_party, None)?;
+        let owned = g.parties.entry(owner.to_owned()).or_default();
+        owned.keys.push_back(key.clone());
+        owned.bytes += bytes;
+        g.bytes += bytes;
+        g.map.insert(
+            key,
+            Held {
+                owner: owner.to_owned(),
+                value,
+                bytes,
+            },
+        );
+        Ok(true)
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<V> {
-        self.lock().0.get(key).cloned()
+        self.lock().map.get(key).map(|h| h.value.clone())
     }
 
+    /// Changes an entry in place, then keeps its owner within its share of
+    /// bytes by dropping the owner's own spare entries (the changed one
+    /// stays).
     pub(crate) fn update(&self, key: &str, f: impl FnOnce(&mut V)) {
-        if let Some(v) = self.lock().0.get_mut(key) {
-            f(v);
+        let mut g = self.lock();
+        let g = &mut *g;
+        let Some(held) = g.map.get_mut(key) else {
+            return;
+        };
+        f(&mut held.value);
+        let (before, after) = (held.bytes, held.value.bytes());
+        held.bytes = after;
+        let owner = held.owner.clone();
+        if let Some(o) = g.parties.get_mut(&owner) {
+            o.bytes = o.bytes.saturating_sub(before) + after;
         }
+        g.bytes = g.bytes.saturating_sub(before) + after;
+        // Over its bytes: its own spare entries go; over nothing else,
+        // nothing is refused (the entry exists already).
+        let _ = self.make_room(g, &owner, 0, usize::MAX, Some(key));
     }
 
     pub(crate) fn remove(&self, key: &str) -> Option<V> {
-        let mut g = self.lock();
-        let (map, order) = &mut *g;
-        let v = map.remove(key)?;
-        order.retain(|k| k != key);
-        Some(v)
+        self.lock().drop_key(key)
     }
 
-    /// The values, oldest first.
-    pub(crate) fn values(&self) -> Vec<(String, V)> {
+    /// Entries in key order after `after`, at most `limit`.
+    pub(crate) fn page(&self, after: Option<&str>, limit: usize) -> Vec<(String, V)> {
         let g = self.lock();
-        g.1.iter()
-            .filter_map(|k| g.0.get(k).map(|v| (k.clone(), v.clone())))
+        let mut keys: Vec<&String> = g
+            .map
+            .keys()
+            .filter(|k| after.is_none_or(|a| k.as_str() > a))
+            .collect();
+        keys.sort();
+        keys.into_iter()
+            .take(limit)
+            .map(|k| (k.clone(), g.map[k].value.clone()))
             .collect()
     }
+
+    /// How many of `owner`'s entries satisfy `f`.
+    pub(crate) fn count_of(&self, owner: &str, f: impl Fn(&V) -> bool) -> usize {
+        let g = self.lock();
+        g.parties.get(owner).map_or(0, |o| {
+            o.keys
+                .iter()
+                .filter(|k| g.map.get(*k).is_some_and(|h| f(&h.value)))
+                .count()
+        })
+    }
+
+    /// `owner`'s entries, oldest first.
+    pub(crate) fn values_of(&self, owner: &str) -> Vec<(String, V)> {
+        let g = self.lock();
+        g.parties.get(owner).map_or_else(Vec::new, |o| {
+            o.keys
+                .iter()
+                .filter_map(|k| g.map.get(k).map(|h| (k.clone(), h.value.clone())))
+                .collect()
+        })
+    }
 }
+
+/// Bytes `value` takes as JSON, counted without keeping the text.
+pub(crate) fn json_bytes(value: &impl serde::Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
+/// The shares of capture jobs, tokens and named queries.
+pub const JOBS_PER_PARTY: usize = 100;
+/// Capture jobs of one party still running (each holds its signed events
+/// until the ledger has them).
+pub const RUNNING_JOBS_PER_PARTY: usize = 4;
+pub const JOB_BYTES_PER_PARTY: usize = 32 * 1024 * 1024;
+pub const TOKENS_PER_PARTY: usize = 100;
+pub const QUERIES_PER_PARTY: usize = 100;
 
 /// What the EPCIS interface keeps between requests (in memory: capture
 /// jobs, challenges, tokens and named queries do not survive a restart;
@@ -168,21 +386,42 @@ impl<V: Clone> Bounded<V> {
 #[derive(Debug)]
 pub(crate) struct EpcisState {
     /// Captures being read and prepared at once (each holds a body).
-    pub(crate) capture_slots: std::sync::Arc<tokio::sync::Semaphore>,
-    pub(crate) jobs: Bounded<capture::Job>,
+    pub(crate) capture_slots: std::sync::Arc<capture::Slots>,
+    pub(crate) jobs: PerParty<capture::Job>,
     pub(crate) challenges: auth::Challenges,
-    pub(crate) tokens: Bounded<auth::Grant>,
-    pub(crate) queries: Bounded<serde_json::Value>,
+    pub(crate) tokens: PerParty<auth::Grant>,
+    pub(crate) queries: PerParty<query::StoredQuery>,
 }
 
 impl EpcisState {
     pub(crate) fn new() -> Result<Self, ApiError> {
         Ok(EpcisState {
-            capture_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(4)),
-            jobs: Bounded::new(1_000),
+            capture_slots: std::sync::Arc::new(capture::Slots::new()),
+            jobs: PerParty::new(Share {
+                what: "capture jobs",
+                hint: "wait for one of its captures to finish",
+                per_party: JOBS_PER_PARTY,
+                total: 10_000,
+                party_bytes: JOB_BYTES_PER_PARTY,
+                total_bytes: 512 * 1024 * 1024,
+            }),
             challenges: auth::Challenges::new()?,
-            tokens: Bounded::new(100_000),
-            queries: Bounded::new(1_000),
+            tokens: PerParty::new(Share {
+                what: "live bearer tokens",
+                hint: "a token lasts an hour: reuse one",
+                per_party: TOKENS_PER_PARTY,
+                total: 100_000,
+                party_bytes: usize::MAX,
+                total_bytes: usize::MAX,
+            }),
+            queries: PerParty::new(Share {
+                what: "named queries",
+                hint: "delete one of its queries first",
+                per_party: QUERIES_PER_PARTY,
+                total: 10_000,
+                party_bytes: 4 * 1024 * 1024,
+                total_bytes: 256 * 1024 * 1024,
+            }),
         })
     }
 }
@@ -212,4 +451,92 @@ pub(crate) fn millis_rfc3339(ms: i64) -> String {
     let t = oretrace_domain::values::Timestamp::from_unix(secs).to_string();
     // `2026-11-26T21:00:00Z` → insert the milliseconds before the Z.
     format!("{}.{:03}Z", t.trim_end_matches('Z'), ms.rem_euclid(1000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Debug)]
+    struct Item {
+        done: bool,
+        bytes: usize,
+    }
+
+    impl Kept for Item {
+        fn expired(&self, _: Instant) -> bool {
+            false
+        }
+        fn spare(&self, _: Instant) -> bool {
+            self.done
+        }
+        fn bytes(&self) -> usize {
+            self.bytes
+        }
+    }
+
+    fn share() -> Share {
+        Share {
+            what: "items",
+            hint: "wait",
+            per_party: 3,
+            total: 5,
+            party_bytes: 100,
+            total_bytes: 1000,
+        }
+    }
+
+    fn item(done: bool, bytes: usize) -> Item {
+        Item { done, bytes }
+    }
+
+    #[test]
+    fn a_party_at_its_share_loses_only_its_own_spare_entries() {
+        let map = PerParty::new(share());
+        assert!(map.insert_new("b", "b1".into(), item(true, 1)).unwrap());
+        for i in 0..3 {
+            assert!(
+                map.insert_new("a", format!("a{i}"), item(i == 0, 1))
+                    .unwrap()
+            );
+        }
+        // a's finished a0 makes room; b's finished b1 is never touched.
+        assert!(map.insert_new("a", "a3".into(), item(false, 1)).unwrap());
+        assert!(map.get("a0").is_none() && map.get("b1").is_some());
+        // Nothing of a's is spare now: refused, naming the share.
+        let e = map
+            .insert_new("a", "a4".into(), item(false, 1))
+            .unwrap_err();
+        assert!(
+            matches!(e, ApiError::QuotaExceeded { limit: 3, .. }),
+            "{e:?}"
+        );
+        // The whole is full (4 of 5, one more fits; then none).
+        assert!(map.insert_new("c", "c1".into(), item(false, 1)).unwrap());
+        let e = map
+            .insert_new("d", "d1".into(), item(false, 1))
+            .unwrap_err();
+        assert!(matches!(e, ApiError::Refused(_)), "{e:?}");
+        assert_eq!(map.page(None, usize::MAX).len(), 5);
+    }
+
+    #[test]
+    fn a_party_past_its_bytes_loses_its_own_spare_entries_and_no_one_elses() {
+        let map = PerParty::new(share());
+        map.insert_new("b", "b1".into(), item(true, 60)).unwrap();
+        map.insert_new("a", "a1".into(), item(true, 40)).unwrap();
+        map.insert_new("a", "a2".into(), item(false, 10)).unwrap();
+        // a2 grows past a's 100 bytes: a's finished a1 goes, b's stays.
+        map.update("a2", |i| i.bytes = 90);
+        assert!(map.get("a1").is_none() && map.get("a2").is_some() && map.get("b1").is_some());
+        // A new entry that would take a past its bytes is refused.
+        let e = map
+            .insert_new("a", "a3".into(), item(false, 20))
+            .unwrap_err();
+        assert!(
+            matches!(e, ApiError::QuotaExceeded { limit: 100, .. }),
+            "{e:?}"
+        );
+        assert_eq!(map.values_of("a").len(), 1);
+    }
 }

@@ -28,7 +28,7 @@ use crate::{ApiError, AppState, blocking};
 pub const DEFAULT_PER_PAGE: u32 = 30;
 pub const MAX_PER_PAGE: u32 = 1000;
 /// Candidates read from the store per round trip, and per request at most.
-const CHUNK: usize = 512;
+pub(crate) const CHUNK: usize = 512;
 const SCAN_BUDGET: usize = 50_000;
 /// Most index terms one selection names.
 const MAX_TERMS: usize = 256;
@@ -166,12 +166,12 @@ async fn answer<S: Store>(
         limit: CHUNK,
     };
     let count_limit = query.event_count_limit();
-    let (found, next, exhausted) = blocking(&state.ledger, move |ledger| {
+    let (found, next, exhausted, scanned) = blocking(&state.ledger, move |ledger| {
         let mut found: Vec<EventState> = Vec::new();
         let mut next = None;
         let mut scanned = 0usize;
         if want == 0 {
-            return Ok((found, next, false));
+            return Ok((found, next, false, scanned));
         }
         loop {
             let rows = ledger.store().select_events(&select)?;
@@ -185,33 +185,46 @@ async fn answer<S: Store>(
                 if query.matches(&value, row.record_time) {
                     if found.len() == want {
                         next = found.last().map(|e| select.key_of(e));
-                        return Ok((found, next, false));
+                        return Ok((found, next, false, scanned));
                     }
                     found.push(row);
                 }
             }
             if n < select.limit {
-                return Ok((found, None, false));
+                return Ok((found, None, false, scanned));
             }
             if scanned >= SCAN_BUDGET {
                 // Stop here; the next page starts after the last candidate
                 // looked at (everything after the last event returned and
                 // up to it did not match).
                 next = last;
-                return Ok((found, next, true));
+                return Ok((found, next, true, scanned));
             }
             select.after = last;
         }
     })
     .await?;
+    // What the query examined, for the client's budget, on whatever
+    // answer it gets.
+    let examined = |mut response: Response| {
+        response
+            .extensions_mut()
+            .insert(crate::budget::Examined(scanned));
+        response
+    };
     if let Some(max) = max_count {
         if found.len() as u64 > max {
-            return Err(ApiError::QueryTooLarge { limit: max });
+            return Ok(examined(
+                ApiError::QueryTooLarge { limit: max }.into_response(),
+            ));
         }
         if exhausted {
-            return Err(ApiError::QueryTooComplex {
-                budget: SCAN_BUDGET,
-            });
+            return Ok(examined(
+                ApiError::QueryTooComplex {
+                    budget: SCAN_BUDGET,
+                }
+                .into_response(),
+            ));
         }
     }
     let total = returned.saturating_add(found.len() as u64);
@@ -246,7 +259,7 @@ async fn answer<S: Store>(
             response.headers_mut().insert(header::LINK, v);
         }
     }
-    Ok(with_versions(response))
+    Ok(examined(with_versions(response)))
 }
 
 /// `GET /events`.
@@ -440,11 +453,11 @@ fn check_query_name(name: &str) -> Result<(), ApiError> {
 
 /// The party a request to change named queries comes from: a bearer
 /// token is required (the same as for capture).
-fn query_owner<S: Store>(
+async fn query_owner<S: Store>(
     state: &AppState<S>,
     headers: &axum::http::HeaderMap,
 ) -> Result<String, ApiError> {
-    match super::auth::capturer(state, headers)? {
+    match super::auth::capturer(state, headers).await? {
         super::auth::Capturer::Token { party, .. } => Ok(party),
         super::auth::Capturer::Signed { .. } => Err(ApiError::Unauthorized(
             "named queries are defined and deleted with a bearer token".into(),
@@ -459,8 +472,8 @@ pub(crate) async fn create_query<S: Store>(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let owner = query_owner(&state, &headers)?;
-    let named: NamedQuery = serde_json::from_slice(&body).map_err(ApiError::from_json)?;
+    let owner = query_owner(&state, &headers).await?;
+    let named: NamedQuery = serde_json::from_slice(&body).map_err(ApiError::from_request_json)?;
     check_query_name(&named.name)?;
     let validator = oretrace_epcis_schema::EpcisValidator::shared()
         .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -474,10 +487,15 @@ pub(crate) async fn create_query<S: Store>(
             ApiError::SchemaViolations(violations)
         })?;
     EventQuery::from_json(&named.query).map_err(query_error)?;
-    if !state.epcis.queries.insert_new(
-        named.name.clone(),
-        json!({"owner": owner, "query": named.query}),
-    ) {
+    let stored = StoredQuery {
+        owner: owner.clone(),
+        query: named.query,
+    };
+    if !state
+        .epcis
+        .queries
+        .insert_new(&owner, named.name.clone(), stored)?
+    {
         return Err(ApiError::Conflict(format!(
             "a query named {} exists",
             named.name
@@ -496,20 +514,55 @@ pub(crate) async fn create_query<S: Store>(
     ))
 }
 
-/// `GET /queries`.
-pub(crate) async fn list_queries<S: Store>(State(state): State<AppState<S>>) -> Response {
-    let all: Vec<Value> = state
+/// `GET /queries`: the named queries in name order, a page at a time
+/// (`perPage`, default 100, at most 1000; the next page in a `Link`
+/// header).
+pub(crate) async fn list_queries<S: Store>(
+    State(state): State<AppState<S>>,
+    Query(pairs): Query<Pairs>,
+) -> Result<Response, ApiError> {
+    let paging = crate::registry::paging("queries", &pairs)?;
+    let mut page = state
         .epcis
         .queries
-        .values()
+        .page(paging.after.as_deref(), paging.per_page + 1);
+    let more = page.len() > paging.per_page;
+    page.truncate(paging.per_page);
+    let next = page
+        .last()
+        .filter(|_| more)
+        .map(|(name, _)| crate::registry::page_token("queries", name));
+    let all: Vec<Value> = page
         .into_iter()
-        .map(|(name, stored)| json!({"name": name, "query": stored["query"], "owner": stored["owner"]}))
+        .map(|(name, stored)| json!({"name": name, "query": stored.query, "owner": stored.owner}))
         .collect();
-    with_versions(Json(all).into_response())
+    let mut response = Json(all).into_response();
+    if let Some(token) = next {
+        response.headers_mut().insert(
+            header::LINK,
+            crate::registry::next_link("queries", paging.per_page, &token),
+        );
+    }
+    Ok(with_versions(response))
 }
 
-/// A named query as stored: `{"owner": party, "query": {…}}`.
-fn stored_query<S: Store>(state: &AppState<S>, name: &str) -> Result<Value, ApiError> {
+/// A named query as kept: who defined it, and the query.
+#[derive(Clone, Debug)]
+pub(crate) struct StoredQuery {
+    owner: String,
+    query: Value,
+}
+
+impl super::Kept for StoredQuery {
+    fn expired(&self, _: std::time::Instant) -> bool {
+        false
+    }
+    fn bytes(&self) -> usize {
+        super::json_bytes(&self.query)
+    }
+}
+
+fn stored_query<S: Store>(state: &AppState<S>, name: &str) -> Result<StoredQuery, ApiError> {
     state
         .epcis
         .queries
@@ -524,8 +577,7 @@ pub(crate) async fn get_query<S: Store>(
 ) -> Result<Response, ApiError> {
     let stored = stored_query(&state, &name)?;
     Ok(with_versions(
-        Json(json!({"name": name, "query": stored["query"], "owner": stored["owner"]}))
-            .into_response(),
+        Json(json!({"name": name, "query": stored.query, "owner": stored.owner})).into_response(),
     ))
 }
 
@@ -535,13 +587,13 @@ pub(crate) async fn delete_query<S: Store>(
     headers: axum::http::HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    let party = query_owner(&state, &headers)?;
+    let party = query_owner(&state, &headers).await?;
     let stored = stored_query(&state, &name)?;
-    if stored["owner"] != party.as_str() {
+    if stored.owner != party {
         return Err(ApiError::Refused(
             oretrace_ledger::rules::Refusal::Forbidden(format!(
                 "query {name} was defined by {}; only it may delete it",
-                stored["owner"].as_str().unwrap_or("?")
+                stored.owner
             )),
         ));
     }
@@ -563,7 +615,7 @@ pub(crate) async fn query_events<S: Store>(
         )));
     }
     let stored = stored_query(&state, &name)?;
-    let query = EventQuery::from_json(&stored["query"])
+    let query = EventQuery::from_json(&stored.query)
         .and_then(|q| q.and(EventQuery::from_pairs(&pairs)?))
         .map_err(query_error)?;
     answer(&state, query, &name, &uri, &pairs).await
