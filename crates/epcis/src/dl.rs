@@ -42,6 +42,30 @@ pub fn canonical_digital_link(uri: &str) -> Option<String> {
 
 const DL: &str = "https://id.gs1.org/";
 
+/// Whether the GTIN (`/01/`) or SSCC (`/00/`) key of a canonical GS1
+/// Digital Link carries the right check digit (`true` for any other URI).
+///
+/// ```
+/// use oretrace_epcis::gs1_check_digit_holds as holds;
+/// assert!(holds("https://id.gs1.org/01/09506000134352/10/A1"));
+/// assert!(!holds("https://id.gs1.org/01/09506000134353/10/A1"));
+/// assert!(holds("urn:oretrace:lot:fwo:sb-1"));
+/// ```
+#[must_use]
+pub fn gs1_check_digit_holds(uri: &str) -> bool {
+    for (key, len) in [("01/", 14), ("00/", 18)] {
+        if let Some(rest) = uri.strip_prefix(DL).and_then(|r| r.strip_prefix(key)) {
+            let digits = rest.get(..len).unwrap_or_default();
+            if digits.len() != len || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return false;
+            }
+            let (body, check) = digits.split_at(len - 1);
+            return check.parse::<u32>().ok() == Some(check_digit(body));
+        }
+    }
+    true
+}
+
 /// GS1 mod-10 check digit of a digit string.
 fn check_digit(digits: &str) -> u32 {
     let sum: u32 = digits

@@ -118,7 +118,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use context::Context;
-pub use dl::canonical_digital_link;
+pub use dl::{canonical_digital_link, gs1_check_digit_holds};
 pub use time::normalise_timestamp;
 
 /// Why no hash could be computed.

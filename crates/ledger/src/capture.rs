@@ -248,7 +248,30 @@ pub(crate) fn event_changes(
             "receiving|arriving".to_owned(),
         )])
         .is_ok_and(|q| q.matches(&value, 0));
+        let readable = !mapped.records.is_empty();
+        let inputs = consumed_ids(&value);
         for lot_id in &mapped.lots {
+            // Another spelling of a registered lot, or of an id in the
+            // registry's namespace, is that lot: refused, so that no event
+            // reaches a lot's history under a name its rules never saw.
+            let loose = oretrace_epcis::query::loose_identifier(lot_id);
+            if loose != *lot_id
+                && (loose.starts_with("urn:oretrace:") || local.lot(&loose)?.is_some())
+            {
+                return Err(crate::rules::unprocessable(
+                    "event",
+                    format!("names lot {loose} as {lot_id}: write it as {loose}"),
+                ));
+            }
+            if !readable {
+                unread_lot_rules(
+                    &local,
+                    &signers,
+                    lot_id,
+                    event_time_of(&value),
+                    inputs.contains(lot_id),
+                )?;
+            }
             if let Some(lot) = local.lot(lot_id)? {
                 if mapped.records.is_empty() {
                     let receiver = match &lot.status {
@@ -273,6 +296,9 @@ pub(crate) fn event_changes(
         }
     }
 
+    if mapped.records.is_empty() {
+        unread_site_rules(view, &signers, &value)?;
+    }
     let event_time = value
         .get("eventTime")
         .and_then(|t| t.as_str())
@@ -308,4 +334,137 @@ pub(crate) fn event_changes(
         event: event.event.clone(),
     }));
     Ok(changes)
+}
+
+/// The ids a TransformationEvent consumes, as the index keeps them.
+fn consumed_ids(value: &serde_json::Value) -> Vec<String> {
+    if value.get("type").and_then(|t| t.as_str()) != Some("TransformationEvent") {
+        return Vec::new();
+    }
+    let context = oretrace_epcis::Context::from_document(value);
+    let epcs = value
+        .get("inputEPCList")
+        .and_then(|l| l.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str());
+    let classes = value
+        .get("inputQuantityList")
+        .and_then(|l| l.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|q| q.get("epcClass").and_then(|c| c.as_str()));
+    epcs.chain(classes)
+        .map(|id| oretrace_epcis::query::canonical_identifier(id, &context))
+        .collect()
+}
+
+fn event_time_of(value: &serde_json::Value) -> Option<i64> {
+    value
+        .get("eventTime")
+        .and_then(|t| t.as_str())
+        .and_then(oretrace_epcis::query::timestamp_millis)
+}
+
+/// What an event the registry cannot read as its records may say of a lot
+/// it names: nothing dated before the lot was created; no lot in a
+/// party's namespace (`urn:oretrace:lot:<party>:…`) that is not registered
+/// unless that party captures it; and no consumption of registered lots
+/// (a TransformationEvent with them as inputs must be the registry's
+/// transformation, or the registry would hold what the log says is gone).
+fn unread_lot_rules(
+    view: &impl StateView,
+    signers: &Signers,
+    lot_id: &str,
+    event_time_ms: Option<i64>,
+    consumed: bool,
+) -> Result<(), Refusal> {
+    match view.lot(lot_id)? {
+        Some(_) if consumed => {
+            return Err(crate::rules::unprocessable(
+                "event",
+                format!(
+                    "consumes registered lot {lot_id}: a transformation of registered lots states the registry's transformation (oretrace:process, oretrace:outputs; see docs/design/epcis-mapping.md)"
+                ),
+            ));
+        }
+        Some(lot) => {
+            if let (Some(ms), Ok(created)) = (
+                event_time_ms,
+                oretrace_domain::values::Timestamp::parse(&lot.created),
+            ) && ms.div_euclid(1000) < created.unix()
+            {
+                return Err(crate::rules::unprocessable(
+                    "event.eventTime",
+                    format!("is before lot {lot_id} was created ({})", lot.created),
+                ));
+            }
+        }
+        None => {
+            if let Some((party, _)) = lot_id
+                .strip_prefix("urn:oretrace:lot:")
+                .and_then(|rest| rest.split_once(':'))
+            {
+                require_signer(
+                    signers,
+                    party,
+                    &format!("an event naming {lot_id} (lot ids in {party}'s namespace)"),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An event the registry cannot read may place itself at a registry site
+/// (`bizLocation`, `readPoint`, a `sourceList` location) only with the
+/// site operator's signature, the same as a record would need; another
+/// spelling of a registry site is refused.
+fn unread_site_rules(
+    view: &impl StateView,
+    signers: &Signers,
+    value: &serde_json::Value,
+) -> Result<(), Refusal> {
+    let context = oretrace_epcis::Context::from_document(value);
+    let mut named: Vec<(&str, &str)> = Vec::new();
+    for key in ["bizLocation", "readPoint"] {
+        if let Some(id) = value
+            .get(key)
+            .and_then(|l| l.get("id"))
+            .and_then(|i| i.as_str())
+        {
+            named.push((key, id));
+        }
+    }
+    for entry in value
+        .get("sourceList")
+        .and_then(|l| l.as_array())
+        .into_iter()
+        .flatten()
+    {
+        if let Some(id) = entry.get("source").and_then(|s| s.as_str()) {
+            named.push(("sourceList", id));
+        }
+    }
+    for (field, raw) in named {
+        let id = oretrace_epcis::query::canonical_identifier(raw, &context);
+        let loose = oretrace_epcis::query::loose_identifier(&id);
+        let Some(site_id) = loose.strip_prefix("urn:oretrace:site:") else {
+            continue;
+        };
+        if loose != id {
+            return Err(crate::rules::unprocessable(
+                format!("event.{field}"),
+                format!("names site {loose} as {raw}: write it as {loose}"),
+            ));
+        }
+        if let Some(site) = view.site(site_id)? {
+            require_signer(
+                signers,
+                &site.operator,
+                &format!("an event at site {site_id} (its operator)"),
+            )?;
+        }
+    }
+    Ok(())
 }

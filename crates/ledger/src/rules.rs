@@ -162,8 +162,9 @@ impl<V: StateView + ?Sized> StateView for Overlay<'_, V> {
 pub(crate) struct Signers {
     pub(crate) parties: BTreeSet<String>,
     pub(crate) operator: bool,
-    /// Keys listed in a party record that signed it (proof of possession).
-    pub(crate) own_keys: bool,
+    /// Keys listed in a party record, not yet registered, that signed it
+    /// (proof of possession): `(name, key id)`.
+    pub(crate) own_keys: BTreeSet<(String, u32)>,
 }
 
 /// The keys the rules trust besides the parties': the registry
@@ -251,11 +252,7 @@ fn check_signatures(
         Record::Party(p) => p.keys.clone(),
         _ => Vec::new(),
     };
-    let mut signers = Signers {
-        parties: BTreeSet::new(),
-        operator: false,
-        own_keys: false,
-    };
+    let mut signers = Signers::default();
     if signed.signatures().is_empty() {
         return Err(Refusal::Unauthenticated("the record is not signed".into()));
     }
@@ -284,7 +281,7 @@ fn check_signatures(
             if !pre.covers(&sig.name, sig.key_id, &own.to_vkey()) {
                 signed.signed_by(own).map_err(bad)?;
             }
-            signers.own_keys = true;
+            signers.own_keys.insert((sig.name.clone(), sig.key_id));
             continue;
         }
         return Err(Refusal::Unauthenticated(format!(
@@ -381,6 +378,20 @@ fn not_before(time: Timestamp, earlier: &str, what: &str, field: &str) -> Result
     Ok(())
 }
 
+/// The time a stored record states.
+fn stored_time(record: &RecordJson) -> &str {
+    match record {
+        RecordJson::Party { time, .. }
+        | RecordJson::Site { time, .. }
+        | RecordJson::Lot { time, .. }
+        | RecordJson::Assay { time, .. }
+        | RecordJson::Shipment { time, .. }
+        | RecordJson::Receipt { time, .. }
+        | RecordJson::Transformation { time, .. }
+        | RecordJson::EpcisEvent { time, .. } => time,
+    }
+}
+
 /// How much more a lot may weigh on receipt than it was shipped with,
 /// in percent (scales, moisture taken up in transit). More is refused.
 pub const RECEIPT_TOLERANCE_PERCENT: i64 = 2;
@@ -438,19 +449,42 @@ fn canonical_lot_ids(record: &Record) -> Result<(), Refusal> {
             .collect(),
         Record::Party(_) | Record::Site(_) | Record::Event(_) => vec![],
     };
-    let context = oretrace_epcis::Context::new();
     for (field, id) in names {
-        let canonical = oretrace_epcis::query::canonical_identifier(id.as_str(), &context);
-        if canonical != id.as_str() {
+        if let Some(problem) = lot_spelling_problem(id.as_str()) {
             return Err(Refusal::Invalid(oretrace_domain::Error::invalid(
-                field,
-                format!(
-                    "write the lot id as {canonical} (its canonical form: one lot, one spelling)"
-                ),
+                field, problem,
             )));
         }
     }
     Ok(())
+}
+
+/// Why a lot id is not in the one spelling the registry keeps, if it is
+/// not: not the query index's form, not its loosest equivalent, not a URN
+/// or http(s) URI, a registry URN that is not a lot's, or a GS1 key with
+/// a wrong check digit.
+pub(crate) fn lot_spelling_problem(id: &str) -> Option<String> {
+    let canonical =
+        oretrace_epcis::query::canonical_identifier(id, &oretrace_epcis::Context::new());
+    let loose = oretrace_epcis::query::loose_identifier(&canonical);
+    if loose != id {
+        return Some(format!(
+            "write the lot id as {loose} (its canonical form: one lot, one spelling)"
+        ));
+    }
+    let scheme = id.split_once(':').map_or("", |(s, _)| s);
+    if !matches!(scheme, "urn" | "https" | "http") {
+        return Some("a lot id is a URN (urn:…) or an http(s) URI".into());
+    }
+    if let Some(rest) = id.strip_prefix("urn:oretrace:")
+        && rest.strip_prefix("lot:").is_none_or(str::is_empty)
+    {
+        return Some("the registry's own lot ids are urn:oretrace:lot:<name>".into());
+    }
+    if !oretrace_epcis::gs1_check_digit_holds(id) {
+        return Some("the GS1 key's check digit is wrong".into());
+    }
+    None
 }
 
 /// The authorisation and projection rules without the replay check: what
@@ -486,9 +520,10 @@ pub(crate) fn record_changes(
             let existing = view.party(id)?;
             match &existing {
                 None => {
-                    if !signers.own_keys {
+                    if signers.own_keys.is_empty() {
                         return Err(Refusal::Forbidden(
-                            "a new party must be signed by one of the keys it lists (proof of possession)".into(),
+                            "a new party must be signed by the keys it lists (proof of possession)"
+                                .into(),
                         ));
                     }
                     if !signers.operator {
@@ -499,6 +534,12 @@ pub(crate) fn record_changes(
                 }
                 Some(old) => {
                     require_signer(signers, id, &format!("an update of party {id}"))?;
+                    not_before(
+                        p.time,
+                        stored_time(&old.record),
+                        &format!("the version of party {id} it replaces"),
+                        "time",
+                    )?;
                     if let RecordJson::Party {
                         name,
                         party_kind,
@@ -553,13 +594,28 @@ pub(crate) fn record_changes(
                 }
             }
             for (i, key) in p.keys.iter().enumerate() {
-                if let Some(other) = view.key(key.name(), key.key_id())?
-                    && other.party != id
-                {
-                    return Err(unprocessable(
-                        format!("keys[{i}]"),
-                        format!("the key belongs to party {}", other.party),
-                    ));
+                match view.key(key.name(), key.key_id())? {
+                    Some(other) if other.party != id => {
+                        return Err(unprocessable(
+                            format!("keys[{i}]"),
+                            format!("the key belongs to party {}", other.party),
+                        ));
+                    }
+                    Some(_) => {}
+                    // A key joins a party only by signing the record that
+                    // lists it: nobody registers a public key whose private
+                    // half they do not hold (another party's, say).
+                    None if !signers
+                        .own_keys
+                        .contains(&(key.name().to_owned(), key.key_id())) =>
+                    {
+                        return Err(Refusal::Forbidden(format!(
+                            "keys[{i}]: a new key {}+{:08x} must sign the record that lists it (proof of possession)",
+                            key.name(),
+                            key.key_id()
+                        )));
+                    }
+                    None => {}
                 }
                 changes.push(Change::PutKey(KeyState {
                     name: key.name().to_owned(),
@@ -583,6 +639,12 @@ pub(crate) fn record_changes(
                     &old.operator,
                     &format!("an update of site {}", s.id),
                 )?;
+                not_before(
+                    s.time,
+                    stored_time(&old.record),
+                    &format!("the version of site {} it replaces", s.id),
+                    "time",
+                )?;
             }
             require_signer(signers, s.operator.as_str(), &format!("site {}", s.id))?;
             changes.push(Change::PutSite(SiteState {
@@ -604,6 +666,12 @@ pub(crate) fn record_changes(
                 &format!("a lot commissioned at {}", site.id),
             )?;
             lot_namespace_holds(l.id.as_str(), &site.operator, "id")?;
+            not_before(
+                l.time,
+                stored_time(&site.record),
+                &format!("site {} was registered", site.id),
+                "time",
+            )?;
             changes.push(Change::PutLot(LotState {
                 id: l.id.to_string(),
                 commodity: l.commodity.to_string(),
@@ -739,7 +807,9 @@ pub(crate) fn record_changes(
                         format!("lot {lot_id} is not in transit in this shipment"),
                     ));
                 }
-                let shipped_kg = mass_kg(lot.current_mass()).ok_or_else(|| {
+                // Against the mass the lot was created with, not its last
+                // receipt: tolerances must not compound from hand to hand.
+                let shipped_kg = mass_kg(&lot.wet_mass).ok_or_else(|| {
                     Refusal::Internal(format!("stored mass of {lot_id} is unreadable"))
                 })?;
                 let most = shipped_kg
@@ -749,7 +819,7 @@ pub(crate) fn record_changes(
                     return Err(unprocessable(
                         format!("lots[{i}].mass"),
                         format!(
-                            "{} kg received of lot {lot_id}, shipped with {} kg: more than {RECEIPT_TOLERANCE_PERCENT} % over what was shipped",
+                            "{} kg received of lot {lot_id}, created with {} kg: more than {RECEIPT_TOLERANCE_PERCENT} % over its recorded mass",
                             format_decimal(&mass.kilograms()),
                             format_decimal(&shipped_kg)
                         ),
@@ -890,6 +960,12 @@ fn transform(
         &site.operator,
         &format!("processing at {} (its operator)", site.id),
     )?;
+    not_before(
+        t.time,
+        stored_time(&site.record),
+        &format!("site {} was registered", site.id),
+        "time",
+    )?;
     let mut custodian: Option<String> = None;
     let mut dry_in = Decimal::ZERO;
     for (i, (lot_id, consumed)) in t.inputs.iter().enumerate() {
@@ -909,7 +985,11 @@ fn transform(
             &format!("lot {lot_id} was at {}", site.id),
             "time",
         )?;
+        // What it holds now, but never more than it was created with: a
+        // heavier weighing on receipt does not make matter.
         let available_kg = mass_kg(lot.current_mass())
+            .zip(mass_kg(&lot.wet_mass))
+            .map(|(now, created)| now.min(created))
             .ok_or_else(|| Refusal::Internal(format!("stored mass of {lot_id} is unreadable")))?;
         let moisture = parse_decimal(&lot.moisture_percent)
             .map_err(|_| Refusal::Internal(format!("stored moisture of {lot_id} is unreadable")))?;

@@ -178,20 +178,24 @@ fn a_party_cannot_rename_itself_or_change_its_kind_without_the_operator() {
     let evil = with_evil(&w);
     let mut update = party("evil", &evil, "PK");
     update["time"] = json!("2025-09-05T00:00:00Z");
-    for (field, value) in [
+    for (day, (field, value)) in [
         ("name", json!("Government of Pakistan")),
         ("party_kind", json!("registry-operator")),
         ("country", json!("US")),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let mut changed = update.clone();
         changed[field] = value;
+        changed["time"] = json!(format!("2025-09-1{day}T00:00:00Z"));
         let r = refused(&w, signed(changed.clone(), &[&evil]));
         assert!(
             matches!(&r, Refusal::Forbidden(m) if m.contains("operator's endorsement")),
             "{field}: {r:?}"
         );
         // The operator may endorse it.
-        changed["time"] = json!(format!("2025-09-06T00:00:0{}Z", field.len() % 10));
+        changed["time"] = json!(format!("2025-09-1{day}T01:00:00Z"));
         w.ledger
             .submit_blocking(signed(changed, &[&evil, &w.operator]))
             .unwrap();
@@ -330,4 +334,153 @@ fn a_record_dated_in_the_future_is_refused() {
         matches!(&r, Refusal::Unprocessable { field, rule } if field == "time" && rule.contains("future")),
         "{r:?}"
     );
+}
+
+#[test]
+fn receipt_tolerances_do_not_compound_into_mass() {
+    // Round trips between its own two sites, each receipt 2 % heavier
+    // than the last, then a transformation of the "grown" lot.
+    let w = world();
+    let evil = with_evil(&w);
+    w.ledger
+        .submit_blocking(signed(site("evil-yard-2", "evil", "warehouse"), &[&evil]))
+        .unwrap();
+    let crumb = "urn:oretrace:lot:evil:crumb";
+    let yards = ["evil-yard", "evil-yard-2"];
+    let mut kg = 25.0_f64;
+    for round in 0..2 {
+        let (from, to) = (yards[round % 2], yards[(round + 1) % 2]);
+        let id = format!("r-{round}");
+        let ship = json!({"kind": "shipment", "id": id, "lots": [crumb], "from": from, "to": to,
+            "receiver": "evil", "time": format!("2025-09-0{}T00:00:00Z", 3 + 2 * round), "figures": "illustrative"});
+        w.ledger.submit_blocking(signed(ship, &[&evil])).unwrap();
+        kg *= 1.02;
+        let receive = |kg: f64| {
+            json!({"kind": "receipt", "shipment": id, "site": to,
+                "lots": [{"lot": crumb, "mass": {"value": format!("{kg:.3}"), "unit": "kg"}}],
+                "time": format!("2025-09-0{}T00:00:00Z", 4 + 2 * round), "figures": "illustrative"})
+        };
+        if round == 0 {
+            w.ledger
+                .submit_blocking(signed(receive(kg), &[&evil]))
+                .unwrap();
+        } else {
+            // 2 % over the last receipt is over 2 % of what was created.
+            let r = refused(&w, signed(receive(kg), &[&evil]));
+            assert!(
+                matches!(&r, Refusal::Unprocessable { rule, .. } if rule.contains("created with 25 kg")),
+                "{r:?}"
+            );
+            w.ledger
+                .submit_blocking(signed(receive(25.5), &[&evil]))
+                .unwrap();
+        }
+    }
+    // A transformation consumes no more than the lot was created with.
+    let t = |consumed: &str| {
+        json!({"kind": "transformation", "id": "t-more", "site": "evil-yard", "process": "sorting",
+        "inputs": [{"lot": crumb, "mass": {"value": consumed, "unit": "kg"}}],
+        "outputs": [{"id": "urn:oretrace:lot:evil:out", "commodity": "antimony", "form": "ore",
+                     "wet_mass": {"value": "1", "unit": "kg"}, "moisture_percent": "0"}],
+        "time": "2025-09-09T00:00:00Z", "figures": "illustrative"})
+    };
+    let r = refused(&w, signed(t("25.5"), &[&evil]));
+    assert!(
+        matches!(&r, Refusal::Unprocessable { field, .. } if field == "inputs[0].mass"),
+        "{r:?}"
+    );
+    w.ledger.submit_blocking(signed(t("25"), &[&evil])).unwrap();
+}
+
+#[test]
+fn a_party_cannot_list_another_party_s_public_key_as_its_own() {
+    // fwo's public key, under a name of evil's (so with another key id):
+    // evil cannot sign with it, so it cannot list it.
+    let w = world();
+    let evil = with_evil(&w);
+    let stolen = oretrace_tlog::note::NoteSigner::from_seed("evil/k9", [3; 32]).unwrap();
+    assert_eq!(
+        stolen.verifier().to_vkey().rsplit('+').next(),
+        w.fwo.verifier().to_vkey().rsplit('+').next(),
+        "the same public key as fwo's"
+    );
+    let mut update = party("evil", &evil, "PK");
+    update["time"] = json!("2025-09-05T00:00:00Z");
+    update["keys"] = json!([evil.verifier().to_vkey(), stolen.verifier().to_vkey()]);
+    let r = refused(&w, signed(update.clone(), &[&evil]));
+    assert!(
+        matches!(&r, Refusal::Forbidden(m) if m.contains("proof of possession")),
+        "{r:?}"
+    );
+    // A key of its own that signs is welcome.
+    let own = key("evil/k2", 67);
+    update["keys"] = json!([evil.verifier().to_vkey(), own.verifier().to_vkey()]);
+    w.ledger
+        .submit_blocking(signed(update, &[&evil, &own]))
+        .unwrap();
+}
+
+#[test]
+fn a_lot_dated_before_its_site_or_a_version_before_the_one_it_replaces_is_refused() {
+    let w = world();
+    let evil = with_evil(&w);
+    let mut old = lot("urn:oretrace:lot:evil:old", "evil-yard");
+    old["time"] = json!("2020-01-01T00:00:00Z");
+    let r = refused(&w, signed(old, &[&evil]));
+    assert!(
+        matches!(&r, Refusal::Unprocessable { rule, .. } if rule.contains("site evil-yard was registered")),
+        "{r:?}"
+    );
+    let mut backdated = party("evil", &evil, "PK");
+    backdated["time"] = json!("2000-01-01T00:00:00Z");
+    let r = refused(&w, signed(backdated, &[&evil]));
+    assert!(
+        matches!(&r, Refusal::Unprocessable { rule, .. } if rule.contains("the version of party evil it replaces")),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn case_escape_and_fragment_spellings_of_a_lot_id_are_refused() {
+    let w = world();
+    let evil = with_evil(&w);
+    for (spelling, canonical) in [
+        ("URN:oretrace:lot:fwo:evil-2", "urn:oretrace:lot:fwo:evil-2"),
+        ("urn:ORETRACE:lot:evil:x", "urn:oretrace:lot:evil:x"),
+        ("urn:oretrace:lot:evil:a-%31", "urn:oretrace:lot:evil:a-1"),
+        ("urn:oretrace:lot:evil:a-1?+x", "urn:oretrace:lot:evil:a-1"),
+        ("urn:oretrace:lot:evil:a-1#f", "urn:oretrace:lot:evil:a-1"),
+        (
+            "HTTPS://ID.GS1.ORG/01/04012345123456/10/LOT1",
+            "https://id.gs1.org/01/04012345123456/10/LOT1",
+        ),
+        (
+            "https://id.gs1.org/01/04012345123456/10/LOT1/",
+            "https://id.gs1.org/01/04012345123456/10/LOT1",
+        ),
+        (
+            "https://id.gs1.org/01/04012345123456/10/LOT%31",
+            "https://id.gs1.org/01/04012345123456/10/LOT1",
+        ),
+    ] {
+        let r = refused(&w, signed(lot(spelling, "evil-yard"), &[&evil]));
+        assert!(
+            matches!(&r, Refusal::Invalid(e) if e.to_string().contains(&format!("write the lot id as {canonical}"))),
+            "{spelling}: {r:?}"
+        );
+    }
+    for (odd, why) in [
+        ("x:fwo:evil", "a URN"),
+        ("urn:oretrace:site:evil-yard", "urn:oretrace:lot:<name>"),
+        (
+            "https://id.gs1.org/01/04012345123457/10/LOT1",
+            "check digit",
+        ),
+    ] {
+        let r = refused(&w, signed(lot(odd, "evil-yard"), &[&evil]));
+        assert!(
+            matches!(&r, Refusal::Invalid(e) if e.to_string().contains(why)),
+            "{odd}: {r:?}"
+        );
+    }
 }

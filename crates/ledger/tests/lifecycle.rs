@@ -304,7 +304,7 @@ fn a_signature_checked_before_a_key_is_revoked_in_the_same_batch_is_not_trusted(
     // key reach the sequencer together; both were pre-verified while the
     // old key was still registered.
     let results = w.ledger.submit_all_blocking(vec![
-        signed(rotate, &[&w.fwo]),
+        signed(rotate, &[&w.fwo, &k2]),
         signed(shipment("s-1"), &[&w.fwo]),
         signed(shipment("s-2"), &[&k2]),
     ]);

@@ -270,7 +270,7 @@ async fn world() -> World {
     let setup: Vec<(Value, Vec<&NoteSigner>)> = vec![
         (
             party("fwo", &[&k.fwo, &k.fwo_old], "2025-09-01T00:00:00Z"),
-            vec![&k.fwo, &k.operator],
+            vec![&k.fwo, &k.fwo_old, &k.operator],
         ),
         (
             party("ussm", &[&k.ussm], "2025-09-01T00:00:00Z"),
@@ -558,12 +558,11 @@ async fn write(w: &World, row: &str, wrong: Option<Wrong>) -> Answer {
     }
     let (value, names) = record_write(row, wrong);
     let newco = key("newco/1", 7);
+    // A key change lists a new key, which signs too (proof of possession).
+    let fwo2 = key("fwo/2", 8);
     let value = match value.as_str() {
         Some("newco") => party("newco", &[&newco], "2025-09-03T00:00:00Z"),
-        Some("fwo") => {
-            let fwo2 = key("fwo/2", 8);
-            party("fwo", &[&w.k.fwo, &fwo2], "2025-09-03T00:00:00Z")
-        }
+        Some("fwo") => party("fwo", &[&w.k.fwo, &fwo2], "2025-09-03T00:00:00Z"),
         _ => value,
     };
     let mut signers: Vec<&NoteSigner> = names
@@ -573,6 +572,9 @@ async fn write(w: &World, row: &str, wrong: Option<Wrong>) -> Answer {
         .collect();
     if names.contains(&"newco") {
         signers.insert(0, &newco);
+    }
+    if row == "party: a key change" {
+        signers.push(&fwo2);
     }
     if wrong == Some(NoSignature) {
         signers.clear();

@@ -1398,3 +1398,95 @@ async fn a_transformation_event_of_1e26_tonnes_is_refused_and_writes_go_on() {
         true
     );
 }
+
+/// Events the registry cannot read as its records went unchecked past
+/// custody: a commissioning at another party's mine, a lot in another
+/// party's namespace, a transformation "consuming" registered lots, an
+/// event dated before its lot, case and escape spellings of a lot. Each is
+/// refused now, and nothing is written.
+#[tokio::test]
+async fn unreadable_events_follow_the_site_namespace_date_and_spelling_rules() {
+    let w = world().await;
+    let lot = "urn:oretrace:lot:fwo:sb-0001";
+    let body = serde_json::to_vec(&document(vec![record_event(lot_record(lot))])).unwrap();
+    assert_eq!(
+        w.finished(&w.capture_signed(&[&w.fwo], &body, None).await)
+            .await["success"],
+        true
+    );
+    let ussm = w.token(&w.ussm).await;
+    let fwo = w.token(&w.fwo).await;
+    let at_mine = json!({"id": "urn:oretrace:site:fwo-chitral"});
+    let qty = |id: &str| json!([{"epcClass": id, "quantity": 5000, "uom": "KGM"}]);
+    for (event, status) in [
+        // ussm places its own lot at fwo's mine.
+        (
+            gs1_event(
+                json!({"action": "ADD", "bizStep": "commissioning", "bizLocation": at_mine, "quantityList": qty("urn:uuid:7f6c5b2e-0000-4000-8000-000000000001")}),
+            ),
+            403,
+        ),
+        // ussm names a lot in fwo's namespace that fwo never registered.
+        (
+            gs1_event(
+                json!({"action": "ADD", "bizStep": "commissioning", "quantityList": qty("urn:oretrace:lot:fwo:fake-1")}),
+            ),
+            403,
+        ),
+        // ussm names fwo's lot in another spelling.
+        (
+            gs1_event(
+                json!({"bizStep": "destroying", "quantityList": qty("URN:oretrace:lot:fwo:sb-0001")}),
+            ),
+            422,
+        ),
+        (
+            gs1_event(
+                json!({"bizStep": "destroying", "quantityList": qty("urn:oretrace:lot:fwo:sb-%30001")}),
+            ),
+            422,
+        ),
+    ] {
+        let size = w.size();
+        let job = w
+            .finished(
+                &w.capture_with_token(&ussm, &gs1_document(vec![event.clone()]), None)
+                    .await,
+            )
+            .await;
+        assert_eq!(job["success"], false, "{event}: {job:#}");
+        assert_eq!(job["errors"][0]["status"], status, "{event}: {job:#}");
+        assert_eq!(w.size(), size);
+    }
+    // Even its custodian may not record, unread, that its lot was
+    // consumed, nor date an event before the lot existed.
+    for event in [
+        json!({"type": "TransformationEvent", "eventTime": "2025-09-25T10:00:00Z", "eventTimeZoneOffset": "+00:00",
+            "inputQuantityList": [{"epcClass": lot, "quantity": 1, "uom": "KGM"}],
+            "outputQuantityList": [{"epcClass": "urn:oretrace:lot:fwo:metal-x", "quantity": 50000, "uom": "KGM"}]}),
+        gs1_event(
+            json!({"eventTime": "1971-01-01T00:00:00Z", "bizStep": "loading",
+            "quantityList": [{"epcClass": lot, "quantity": 1, "uom": "KGM"}]}),
+        ),
+    ] {
+        let job = w
+            .finished(
+                &w.capture_with_token(&fwo, &gs1_document(vec![event.clone()]), None)
+                    .await,
+            )
+            .await;
+        assert_eq!(job["success"], false, "{event}: {job:#}");
+        assert_eq!(job["errors"][0]["status"], 422, "{event}: {job:#}");
+    }
+    // At its own site, with its own lot, it may.
+    let own = gs1_event(
+        json!({"action": "ADD", "bizStep": "commissioning", "bizLocation": at_mine, "quantityList": qty("urn:oretrace:lot:fwo:own-1")}),
+    );
+    let job = w
+        .finished(
+            &w.capture_with_token(&fwo, &gs1_document(vec![own]), None)
+                .await,
+        )
+        .await;
+    assert_eq!(job["success"], true, "{job:#}");
+}

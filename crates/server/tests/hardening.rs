@@ -277,7 +277,7 @@ async fn a_rotated_away_keys_token_gets_401_on_events_queries_and_capture() {
     w.ledger
         .submit(signed(
             party("fwo", &[&new], "2025-09-03T00:00:00Z"),
-            &[&w.fwo],
+            &[&w.fwo, &new],
         ))
         .await
         .unwrap();
