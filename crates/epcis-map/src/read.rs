@@ -216,9 +216,10 @@ fn figures(fields: &mut Fields) -> Result<Figures, MapError> {
 /// Every lot id the event names, once each.
 fn named_lot_ids(event: &Map<String, Value>, reader: &Reader) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut push = |raw: &str| {
         let id = oretrace_epcis::query::canonical_identifier(raw, &reader.ids);
-        if !out.contains(&id) {
+        if seen.insert(id.clone()) {
             out.push(id);
         }
     };
@@ -395,19 +396,20 @@ fn named_lots(
             &format!("{quantities}[{i}]"),
         )?);
     }
-    for (i, lot) in out.iter().enumerate() {
-        if let Some(first) = out[..i].iter().find(|o| o.id == lot.id) {
-            return Err(MapError::invalid(
-                &lot.field,
-                format!("names {} a second time (first at {})", lot.id, first.field),
-            ));
-        }
-    }
     if out.len() > MAX_ITEMS {
         return Err(MapError::invalid(
             quantities,
             format!("names at most {MAX_ITEMS} lots"),
         ));
+    }
+    let mut first: std::collections::HashMap<&LotId, &str> = std::collections::HashMap::new();
+    for lot in &out {
+        if let Some(at) = first.insert(&lot.id, &lot.field) {
+            return Err(MapError::invalid(
+                &lot.field,
+                format!("names {} a second time (first at {at})", lot.id),
+            ));
+        }
     }
     Ok(out)
 }

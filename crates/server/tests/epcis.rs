@@ -1490,3 +1490,40 @@ async fn unreadable_events_follow_the_site_namespace_date_and_spelling_rules() {
         .await;
     assert_eq!(job["success"], true, "{job:#}");
 }
+
+/// The hole: one event with 200,000 EPCs (8 MB, under the body limit) kept
+/// a worker busy for minutes (duplicate checks that grew with the square
+/// of the list) after its request had timed out. An event over the size
+/// of one log entry is now refused before any work is spent on it.
+#[tokio::test]
+async fn an_event_larger_than_a_log_entry_is_refused_before_it_is_checked() {
+    let w = world().await;
+    let fwo = w.token(&w.fwo).await;
+    let epcs: Vec<String> = (0..200_000)
+        .map(|i| format!("urn:epc:id:sgtin:0614141.107346.{i}"))
+        .collect();
+    let event = gs1_event(json!({"epcList": epcs}));
+    let answer = w
+        .capture_with_token(&fwo, &gs1_document(vec![event.clone()]), None)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+    let body = answer.json();
+    assert_eq!(body["violations"][0]["pointer"], "/epcisBody/eventList/0");
+    assert!(
+        body["violations"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 60000"),
+        "{body}"
+    );
+    let single = w
+        .call(
+            Request::post("/events")
+                .header(header::AUTHORIZATION, format!("Bearer {fwo}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(event.to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(single.status, StatusCode::BAD_REQUEST, "{}", single.text());
+}

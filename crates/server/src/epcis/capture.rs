@@ -305,6 +305,28 @@ fn prepare<S: Store>(
             limit: limits.max_events,
         });
     }
+    // Each event becomes one log entry of bounded size: an event over it
+    // is refused before any work is spent on it.
+    let oversized: Vec<Violation> = events
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, event)| {
+            let len = serde_json::to_vec(event).map_or(usize::MAX, |b| b.len());
+            (len > oretrace_domain::event::MAX_EVENT_BYTES).then(|| Violation {
+                pointer: format!("{list_pointer}/{i}"),
+                message: format!(
+                    "the event is {len} bytes as JSON, at most {} (each event is one log entry)",
+                    oretrace_domain::event::MAX_EVENT_BYTES
+                ),
+            })
+        })
+        .take(100)
+        .collect();
+    if !oversized.is_empty() {
+        return Err(ApiError::SchemaViolations(oversized));
+    }
     let validator = oretrace_epcis_schema::EpcisValidator::shared()
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let checked = if kind == "EPCISDocument" {
@@ -627,6 +649,16 @@ async fn intake<S: Store>(
 /// Wraps the body of `POST /events` (one event, with its `@context`) as a
 /// one-event document, after checking it as a standalone event.
 fn single_event_document(mut event: Value) -> Result<Value, ApiError> {
+    let len = serde_json::to_vec(&event).map_or(usize::MAX, |b| b.len());
+    if len > oretrace_domain::event::MAX_EVENT_BYTES {
+        return Err(ApiError::SchemaViolations(vec![Violation {
+            pointer: String::new(),
+            message: format!(
+                "the event is {len} bytes as JSON, at most {} (each event is one log entry)",
+                oretrace_domain::event::MAX_EVENT_BYTES
+            ),
+        }]));
+    }
     let validator = oretrace_epcis_schema::EpcisValidator::shared()
         .map_err(|e| ApiError::internal(e.to_string()))?;
     validator
