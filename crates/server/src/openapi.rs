@@ -125,9 +125,31 @@ fn schemas() -> Value {
         .iter()
         .map(|k| (k.to_lowercase(), json!(format!("#/components/schemas/{k}"))))
         .collect();
+    let mut logged_one_of = one_of.clone();
+    logged_one_of.push(json!({"$ref": "#/components/schemas/EpcisEvent"}));
+    let mut logged_mapping = mapping.clone();
+    logged_mapping.insert(
+        "epcis_event".into(),
+        json!("#/components/schemas/EpcisEvent"),
+    );
     let extra = json!({
         "Record": {"oneOf": one_of, "discriminator": {"propertyName": "kind", "mapping": mapping},
             "description": "A record as JSON. Clients sign its canonical bytes (oretrace.record/v1), never the JSON."},
+        "EpcisEvent": record_kind("epcis_event", &["event_id", "captured_by", "capture", "auth", "event", "figures"], json!({
+            "event_id": {"type": "string", "description": "The event's CBV 2.0 hash (ni:///sha-256;…?ver=CBV2.0)"},
+            "captured_by": {"type": "string", "description": "The capturing party"},
+            "capture": {"type": "string", "description": "The capture job"},
+            "auth": {"oneOf": [
+                {"type": "object", "additionalProperties": false, "required": ["method", "key"],
+                    "properties": {"method": {"const": "token"}, "key": {"type": "string"}}},
+                {"type": "object", "additionalProperties": false, "required": ["method", "document_sha256", "behaviour", "signatures"],
+                    "properties": {"method": {"const": "signed"}, "document_sha256": {"type": "string"},
+                        "behaviour": {"type": "string"}, "signatures": {"type": "array", "items": {"type": "string"}}}}]},
+            "event": {"type": "object", "description": "The EPCIS event as captured"}
+        })),
+        "LoggedRecord": {"oneOf": logged_one_of, "discriminator": {"propertyName": "kind", "mapping": logged_mapping},
+            "description": "A record as the log holds it: a posted record, or an EPCIS event captured through /capture or POST /events \
+                (written by the registry, never posted to /records)."},
         "Signature": {"type": "object", "additionalProperties": false, "required": ["key", "signature"], "properties": {
             "key": {"type": "string", "pattern": "^.+\\+[0-9a-f]{8}$", "description": "<key name>+<hex key id>"},
             "signature": {"type": "string", "contentEncoding": "base64", "description": "The 64-byte Ed25519 signature"}}},
@@ -147,7 +169,7 @@ fn schemas() -> Value {
             "receipt": {"type": "string", "description": "A c2sp.org/tlog-proof@v1 receipt whose extra line carries the entry"}}},
         "RecordView": {"type": "object", "required": ["index", "kind", "record", "signatures", "entry", "record_hash"], "properties": {
             "index": {"type": "integer"}, "kind": {"type": "string"},
-            "record": {"$ref": "#/components/schemas/Record"},
+            "record": {"$ref": "#/components/schemas/LoggedRecord"},
             "signatures": {"type": "array", "items": {"$ref": "#/components/schemas/Signature"}},
             "entry": {"type": "string", "description": "The log entry: a C2SP signed note"},
             "record_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
@@ -170,7 +192,7 @@ fn schemas() -> Value {
             "figures": {"enum": ["illustrative", "reported"]}, "index": {"type": "integer"}}},
         "LotView": {"allOf": [{"$ref": "#/components/schemas/LotState"}, {"type": "object", "required": ["events"], "properties": {
             "events": {"type": "array", "items": {"type": "object", "required": ["index", "record"], "properties": {
-                "index": {"type": "integer"}, "record": {"$ref": "#/components/schemas/Record"}}}}}}]},
+                "index": {"type": "integer"}, "record": {"$ref": "#/components/schemas/LoggedRecord"}}}}}}]},
         "Parties": {"type": "object", "required": ["parties"], "properties": {
             "parties": {"type": "array", "items": {"$ref": "#/components/schemas/PartyState"}}}},
         "Sites": {"type": "object", "required": ["sites"], "properties": {
@@ -201,11 +223,9 @@ fn schemas() -> Value {
 
 fn paths() -> Value {
     let index = || {
-        path_parameter(
-            "index",
-            "The entry's index in the log",
-            Some("^(0|[1-9][0-9]*)$"),
-        )
+        json!({"name": "index", "in": "path", "required": true,
+            "description": "The entry's index in the log, in decimal without leading zeros",
+            "schema": {"type": "integer", "minimum": 0, "maximum": u64::MAX}})
     };
     let id = |what: &str| path_parameter("id", &format!("The {what}'s identifier"), None);
     let bad_index = ("400", "The index is not a canonical decimal");
