@@ -323,32 +323,41 @@ fn epcis_paths() -> Value {
         "409": problem_response("The event (same CBV 2.0 hash) is already in the log"),
         "422": problem_response("The event contradicts the registry")});
     capture_problems(&mut single);
+    let capture_security = json!([{"bearer": []}, {"documentSignature": []}]);
     let mut capture_parameters = versions.as_array().cloned().unwrap_or_default();
     capture_parameters.push(
         json!({"name": "GS1-Capture-Error-Behaviour", "in": "header",
         "schema": {"enum": ["rollback", "proceed", "all"], "default": "rollback"}}),
     );
+    let query_name = json!({"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"});
     json!({
         "/auth/challenge": {"post": {"summary": "A one-time challenge for a registered key to sign",
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["key"],
                 "properties": {"key": {"type": "string", "description": "<key name>+<hex key id>"}}}}}},
             "responses": {"200": json_response("The challenge text (a signed-note text) and its expiry", "Challenge"),
+                "400": problem_response("Malformed JSON, or a key not of the form <key name>+<hex key id>"),
                 "401": problem_response("The key is not registered")}}},
         "/auth/token": {"post": {"summary": "A bearer token for the party whose key signed the challenge",
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["challenge", "signature"],
                 "properties": {"challenge": {"type": "string"}, "signature": {"type": "string", "description": "<key name> <base64 signature line>"}}}}}},
             "responses": {"200": json_response("The token", "Token"),
+                "400": problem_response("Malformed JSON or a malformed signature line"),
                 "401": problem_response("Unknown, used or expired challenge, or a bad signature")}}},
         "/capture": {
             "post": {"summary": "Capture an EPCISDocument (asynchronous)", "description": auth, "parameters": capture_parameters,
+                "security": capture_security,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}, "application/ld+json": {"schema": {"type": "object"}}}},
                 "responses": capture},
-            "get": {"summary": "The capture jobs this server remembers", "responses": {"200": json_response("The jobs", "CaptureJobs")}},
+            "get": {"summary": "The caller's capture jobs this server remembers, oldest first, without their event lists",
+                "security": [{"bearer": []}],
+                "responses": {"200": json_response("The jobs", "CaptureJobs"),
+                    "401": problem_response("No bearer token, or a bad one")}},
             "options": {"summary": "The capture limits and error behaviours", "responses": {"204": {"description": "See the GS1-* headers"}}}},
         "/capture/{id}": read("A capture job", vec![path_parameter("id", "The capture job id", None)],
             json_response("The job", "CaptureJob"), &[("404", "No such job")]),
         "/events": {
             "post": {"summary": "Capture one event (synchronous)", "description": auth, "parameters": versions,
+                "security": capture_security,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
                 "responses": single},
             "get": epcis_query("Events matching an EPCIS 2.0 query", vec![])["get"].clone()},
@@ -363,16 +372,26 @@ fn epcis_paths() -> Value {
         "/readPoints/{value}/events": epcis_query("Events at a read point", vec![value("A read point URI, percent-encoded")]),
         "/dispositions/{value}/events": epcis_query("Events with a disposition", vec![value("A CBV disposition")]),
         "/queries": {
-            "post": {"summary": "Define a named query", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
-                    "required": ["name", "query"], "properties": {"name": {"type": "string"}, "query": {"type": "object", "description": "EPCIS query language (query-schema.json)"}}}}}},
+            "post": {"summary": "Define a named query (bearer token; only the party that defines it may delete it)",
+                "security": [{"bearer": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                    "required": ["name", "query"], "properties": {"name": query_name.clone(),
+                        "query": {"type": "object", "description": "EPCIS query language (query-schema.json)"}}}}}},
                 "responses": {"201": {"description": "Defined", "headers": {"Location": {"schema": {"type": "string"}}}},
-                    "400": problem_response("Schema violations or an unknown parameter"), "409": problem_response("The name is taken")}},
+                    "400": problem_response("Malformed JSON, schema violations or an unknown parameter"),
+                    "401": problem_response("No bearer token, or a bad one"),
+                    "409": problem_response("The name is taken")}},
             "get": {"summary": "The named queries", "responses": {"200": {"description": "name and query of each", "content": {"application/json": {}}}}}},
         "/queries/{name}": {
             "get": read("A named query", vec![path_parameter("name", "The query's name", None)],
                 json!({"description": "name and query", "content": {"application/json": {}}}), &[("404", "No such query")])["get"].clone(),
-            "delete": {"summary": "Delete a named query", "parameters": [path_parameter("name", "The query's name", None)],
-                "responses": {"204": {"description": "Deleted"}, "404": problem_response("No such query")}}},
+            "delete": {"summary": "Delete a named query (by the party that defined it)",
+                "security": [{"bearer": []}],
+                "parameters": [path_parameter("name", "The query's name", None)],
+                "responses": {"204": {"description": "Deleted"},
+                    "401": problem_response("No bearer token, or a bad one"),
+                    "403": problem_response("Another party defined the query"),
+                    "404": problem_response("No such query")}}},
         "/queries/{name}/events": epcis_query("The events of a named query", vec![path_parameter("name", "The query's name", None)]),
     })
 }
@@ -397,7 +416,11 @@ pub fn document() -> Value {
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
         },
         "paths": all_paths(),
-        "components": {"schemas": schemas()},
+        "components": {"schemas": schemas(), "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                "description": "A token from POST /auth/token, for a registered party's key"},
+            "documentSignature": {"type": "apiKey", "in": "header", "name": "Oretrace-Signature",
+                "description": "A detached signature over the document by a registered key (one header per signer)"}}},
     })
 }
 
