@@ -280,8 +280,12 @@ fn paths() -> Value {
 /// string, an `EPCISQueryDocument` page back.
 fn epcis_query(summary: &str, parameters: Vec<Value>) -> Value {
     let mut parameters = parameters;
-    parameters.push(json!({"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 30}}));
-    parameters.push(json!({"name": "nextPageToken", "in": "query", "schema": {"type": "string"}}));
+    parameters.push(json!({"name": "perPage", "in": "query",
+        "description": "Events per page; a page holds at most 1000, larger values are served as 1000",
+        "schema": {"type": "integer", "minimum": 1, "maximum": u32::MAX, "default": 30}}));
+    parameters.push(json!({"name": "nextPageToken", "in": "query",
+        "description": "Opaque: only a token from this query's Link header is valid (400 otherwise)",
+        "schema": {"type": "string", "minLength": 1}}));
     json!({"get": {"summary": summary, "parameters": parameters,
         "description": "EPCIS 2.0 query parameters (eventType, GE_/LT_eventTime, GE_/LT_recordTime, EQ_action, EQ_bizStep, EQ_disposition, \
             EQ_readPoint, EQ_bizLocation, EQ_transformationID, MATCH_epc/parentID/inputEPC/outputEPC/anyEPC, MATCH_epcClass/inputEPCClass/\
@@ -295,11 +299,32 @@ fn epcis_query(summary: &str, parameters: Vec<Value>) -> Value {
             "404": problem_response("No such named query")}}})
 }
 
+/// A pipe-delimited list (`a|b`) of standard bare words or of URIs and
+/// CURIEs (anything with a colon), as the query parameters of CBV
+/// vocabularies take them.
+fn vocabulary_list(standard: &[&str]) -> String {
+    let item = format!("({}|[^|:]*:[^|]*)", standard.join("|"));
+    format!("^{item}(\\|{item})*$")
+}
+
+fn vocabulary_parameter(description: &str, standard: &[&str]) -> Value {
+    path_parameter("value", description, Some(&vocabulary_list(standard)))
+}
+
 fn epcis_paths() -> Value {
     let value = |name: &str| path_parameter("value", name, None);
+    let event_types = [
+        "ObjectEvent",
+        "AggregationEvent",
+        "TransactionEvent",
+        "TransformationEvent",
+        "AssociationEvent",
+    ];
+    let version = json!({"type": "string", "pattern": "^(2\\.0(\\.[ -~]*)?)?$", "examples": ["2.0.0"],
+        "description": "2.0 or 2.0.x (or empty, as if absent): this repository speaks EPCIS and CBV 2.0.0 (406 otherwise)"});
     let versions = json!([
-        {"name": "GS1-EPCIS-Version", "in": "header", "schema": {"type": "string", "examples": ["2.0.0"]}},
-        {"name": "GS1-CBV-Version", "in": "header", "schema": {"type": "string", "examples": ["2.0.0"]}}]);
+        {"name": "GS1-EPCIS-Version", "in": "header", "schema": version},
+        {"name": "GS1-CBV-Version", "in": "header", "schema": version}]);
     let auth = "A bearer token (POST /auth/challenge, /auth/token) or detached document signatures: one \
         `Oretrace-Signature: <key name> <base64>` header per signer, each a C2SP signed-note signature over \
         `oretrace.epcis-document/v1\\nsha256 <hex SHA-256 of the body>\\n`";
@@ -332,13 +357,14 @@ fn epcis_paths() -> Value {
     let query_name = json!({"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"});
     json!({
         "/auth/challenge": {"post": {"summary": "A one-time challenge for a registered key to sign",
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["key"],
-                "properties": {"key": {"type": "string", "description": "<key name>+<hex key id>"}}}}}},
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["key"], "additionalProperties": false,
+                "properties": {"key": {"type": "string", "pattern": "^[^\\s+\\x00-\\x1f\\x7f-\\x9f]+\\+[0-9A-Fa-f]{8}$",
+                    "description": "<key name>+<hex key id>"}}}}}},
             "responses": {"200": json_response("The challenge text (a signed-note text) and its expiry", "Challenge"),
                 "400": problem_response("Malformed JSON, or a key not of the form <key name>+<hex key id>"),
                 "401": problem_response("The key is not registered")}}},
         "/auth/token": {"post": {"summary": "A bearer token for the party whose key signed the challenge",
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["challenge", "signature"],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["challenge", "signature"], "additionalProperties": false,
                 "properties": {"challenge": {"type": "string"}, "signature": {"type": "string", "description": "<key name> <base64 signature line>"}}}}}},
             "responses": {"200": json_response("The token", "Token"),
                 "400": problem_response("Malformed JSON or a malformed signature line"),
@@ -365,17 +391,20 @@ fn epcis_paths() -> Value {
             vec![path_parameter("id", "The event id, percent-encoded", None)],
             json!({"description": "The event", "content": {"application/json": {"schema": {"type": "object"}}}}), &[("404", "No such event")]),
         "/eventTypes": read("The EPCIS event types", vec![], json!({"description": "The type names", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}}), &[]),
-        "/eventTypes/{value}/events": epcis_query("Events of one type", vec![value("An event type")]),
+        "/eventTypes/{value}/events": epcis_query("Events of one type",
+            vec![vocabulary_parameter("An EPCIS event type, or a URI (|-separated for several)", &event_types)]),
         "/epcs/{epc}/events": epcis_query("Events naming an EPC or EPC class", vec![path_parameter("epc", "The EPC or class URI, percent-encoded", None)]),
-        "/bizSteps/{value}/events": epcis_query("Events with a business step", vec![value("A CBV business step")]),
+        "/bizSteps/{value}/events": epcis_query("Events with a business step",
+            vec![vocabulary_parameter("A CBV business step, or a URI or CURIE (|-separated for several)", oretrace_epcis::STANDARD_BIZ_STEPS)]),
         "/bizLocations/{value}/events": epcis_query("Events at a business location", vec![value("A location URI, percent-encoded")]),
         "/readPoints/{value}/events": epcis_query("Events at a read point", vec![value("A read point URI, percent-encoded")]),
-        "/dispositions/{value}/events": epcis_query("Events with a disposition", vec![value("A CBV disposition")]),
+        "/dispositions/{value}/events": epcis_query("Events with a disposition",
+            vec![vocabulary_parameter("A CBV disposition, or a URI or CURIE (|-separated for several)", oretrace_epcis::STANDARD_DISPOSITIONS)]),
         "/queries": {
             "post": {"summary": "Define a named query (bearer token; only the party that defines it may delete it)",
                 "security": [{"bearer": []}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
-                    "required": ["name", "query"], "properties": {"name": query_name.clone(),
+                    "required": ["name", "query"], "additionalProperties": false, "properties": {"name": query_name.clone(),
                         "query": {"type": "object", "description": "EPCIS query language (query-schema.json)"}}}}}},
                 "responses": {"201": {"description": "Defined", "headers": {"Location": {"schema": {"type": "string"}}}},
                     "400": problem_response("Malformed JSON, schema violations or an unknown parameter"),
