@@ -119,6 +119,16 @@ impl ApiError {
         }
     }
 
+    /// A JSON request body that is not a record (an auth request, a named
+    /// query) and does not parse: malformed JSON, or a bad request whose
+    /// detail names the field (never an "invalid record").
+    pub fn from_body_json(e: serde_json::Error) -> Self {
+        match e.classify() {
+            serde_json::error::Category::Data => ApiError::BadRequest(format!("body: {e}")),
+            _ => ApiError::MalformedJson(e.to_string()),
+        }
+    }
+
     /// The problem document for this error: the one place where errors
     /// meet statuses.
     pub fn problem(&self) -> Problem {

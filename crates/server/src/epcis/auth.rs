@@ -176,7 +176,8 @@ pub(crate) async fn challenge<S: Store>(
     State(state): State<AppState<S>>,
     body: axum::body::Bytes,
 ) -> Result<Json<ChallengeResponse>, ApiError> {
-    let request: ChallengeRequest = serde_json::from_slice(&body).map_err(ApiError::from_json)?;
+    let request: ChallengeRequest =
+        serde_json::from_slice(&body).map_err(ApiError::from_body_json)?;
     let (name, id) = parse_key(&request.key)?;
     registered(&state, &name, id).await?;
     let nonce = random_hex(32)?;
@@ -196,7 +197,7 @@ pub(crate) async fn token<S: Store>(
     State(state): State<AppState<S>>,
     body: axum::body::Bytes,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    let request: TokenRequest = serde_json::from_slice(&body).map_err(ApiError::from_json)?;
+    let request: TokenRequest = serde_json::from_slice(&body).map_err(ApiError::from_body_json)?;
     let refused = |why: &str| ApiError::Unauthorized(format!("challenge not accepted: {why}"));
     let text = request.challenge.as_str();
     // The stamp: this server issued exactly these lines.

@@ -426,7 +426,7 @@ pub(crate) async fn create_query<S: Store>(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let owner = query_owner(&state, &headers)?;
-    let named: NamedQuery = serde_json::from_slice(&body).map_err(ApiError::from_json)?;
+    let named: NamedQuery = serde_json::from_slice(&body).map_err(ApiError::from_body_json)?;
     check_query_name(&named.name)?;
     let validator = oretrace_epcis_schema::EpcisValidator::shared()
         .map_err(|e| ApiError::internal(e.to_string()))?;
