@@ -563,7 +563,12 @@ pub fn play(story: &Story) -> Played {
         MemoryStore::new(),
         NoteSigner::from_seed("fuzz.example/ledger", [2; 32]).expect("valid"),
         keys.operator.verifier(),
-        LedgerConfig::default(),
+        // One record at a time: a small queue (the default's 20,000 slots
+        // are allocated at every start, which slowed the fuzzer).
+        LedgerConfig {
+            max_batch: 8,
+            queue: 8,
+        },
     )
     .expect("a ledger starts on an empty memory store");
     let mut steps = if story.cast { cast() } else { Vec::new() };
