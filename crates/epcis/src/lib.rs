@@ -118,6 +118,12 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use context::Context;
+
+/// The standard CBV 2.0 business steps, as bare words (`shipping`); any
+/// other business step is a URI or a CURIE.
+pub const STANDARD_BIZ_STEPS: &[&str] = vocab::BIZ_STEP.terms;
+/// The standard CBV 2.0 dispositions, as bare words (`in_transit`).
+pub const STANDARD_DISPOSITIONS: &[&str] = vocab::DISPOSITION.terms;
 pub use dl::{canonical_digital_link, gs1_check_digit_holds};
 pub use time::normalise_timestamp;
 

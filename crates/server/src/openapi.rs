@@ -173,9 +173,31 @@ fn schemas() -> Value {
         .iter()
         .map(|k| (k.to_lowercase(), json!(format!("#/components/schemas/{k}"))))
         .collect();
+    let mut logged_one_of = one_of.clone();
+    logged_one_of.push(json!({"$ref": "#/components/schemas/EpcisEvent"}));
+    let mut logged_mapping = mapping.clone();
+    logged_mapping.insert(
+        "epcis_event".into(),
+        json!("#/components/schemas/EpcisEvent"),
+    );
     let extra = json!({
         "Record": {"oneOf": one_of, "discriminator": {"propertyName": "kind", "mapping": mapping},
             "description": "A record as JSON. Clients sign its canonical bytes (oretrace.record/v1), never the JSON."},
+        "EpcisEvent": record_kind("epcis_event", &["event_id", "captured_by", "capture", "auth", "event", "figures"], json!({
+            "event_id": {"type": "string", "description": "The event's CBV 2.0 hash (ni:///sha-256;…?ver=CBV2.0)"},
+            "captured_by": {"type": "string", "description": "The capturing party"},
+            "capture": {"type": "string", "description": "The capture job"},
+            "auth": {"oneOf": [
+                {"type": "object", "additionalProperties": false, "required": ["method", "key"],
+                    "properties": {"method": {"const": "token"}, "key": {"type": "string"}}},
+                {"type": "object", "additionalProperties": false, "required": ["method", "document_sha256", "behaviour", "signatures"],
+                    "properties": {"method": {"const": "signed"}, "document_sha256": {"type": "string"},
+                        "behaviour": {"type": "string"}, "signatures": {"type": "array", "items": {"type": "string"}}}}]},
+            "event": {"type": "object", "description": "The EPCIS event as captured"}
+        })),
+        "LoggedRecord": {"oneOf": logged_one_of, "discriminator": {"propertyName": "kind", "mapping": logged_mapping},
+            "description": "A record as the log holds it: a posted record, or an EPCIS event captured through /capture or POST /events \
+                (written by the registry, never posted to /records)."},
         "Signature": {"type": "object", "additionalProperties": false, "required": ["key", "signature"], "properties": {
             "key": {"type": "string", "pattern": "^.+\\+[0-9a-f]{8}$", "description": "<key name>+<hex key id>"},
             "signature": {"type": "string", "contentEncoding": "base64", "description": "The 64-byte Ed25519 signature"}}},
@@ -196,7 +218,7 @@ fn schemas() -> Value {
             "receipt": {"type": "string", "description": "A c2sp.org/tlog-proof@v1 receipt whose extra line carries the entry"}}},
         "RecordView": {"type": "object", "required": ["index", "kind", "record", "signatures", "entry", "record_hash"], "properties": {
             "index": {"type": "integer"}, "kind": {"type": "string"},
-            "record": {"$ref": "#/components/schemas/Record"},
+            "record": {"$ref": "#/components/schemas/LoggedRecord"},
             "signatures": {"type": "array", "items": {"$ref": "#/components/schemas/Signature"}},
             "entry": {"type": "string", "description": "The log entry: a C2SP signed note"},
             "record_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
@@ -223,7 +245,7 @@ fn schemas() -> Value {
             "since": {"type": "string", "description": "When it reached its present site and custodian; nothing may be dated before"}}},
         "LotView": {"allOf": [{"$ref": "#/components/schemas/LotState"}, {"type": "object", "required": ["events"], "properties": {
             "events": {"type": "array", "items": {"type": "object", "required": ["index", "record"], "properties": {
-                "index": {"type": "integer"}, "record": {"$ref": "#/components/schemas/Record"}}}}}}]},
+                "index": {"type": "integer"}, "record": {"$ref": "#/components/schemas/LoggedRecord"}}}}}}]},
         "Parties": {"type": "object", "required": ["parties"], "properties": {
             "parties": {"type": "array", "items": {"$ref": "#/components/schemas/PartyState"}},
             "nextPageToken": next_page_token()}},
@@ -263,11 +285,9 @@ fn schemas() -> Value {
 
 fn paths() -> Value {
     let index = || {
-        path_parameter(
-            "index",
-            "The entry's index in the log",
-            Some("^(0|[1-9][0-9]*)$"),
-        )
+        json!({"name": "index", "in": "path", "required": true,
+            "description": "The entry's index in the log, in decimal without leading zeros",
+            "schema": {"type": "integer", "minimum": 0, "maximum": u64::MAX}})
     };
     let id = |what: &str| path_parameter("id", &format!("The {what}'s identifier"), None);
     let bad_index = ("400", "The index is not a canonical decimal");
@@ -322,8 +342,12 @@ fn paths() -> Value {
 /// string, an `EPCISQueryDocument` page back.
 fn epcis_query(summary: &str, parameters: Vec<Value>) -> Value {
     let mut parameters = parameters;
-    parameters.push(json!({"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 30}}));
-    parameters.push(json!({"name": "nextPageToken", "in": "query", "schema": {"type": "string"}}));
+    parameters.push(json!({"name": "perPage", "in": "query",
+        "description": "Events per page; a page holds at most 1000, larger values are served as 1000",
+        "schema": {"type": "integer", "minimum": 1, "maximum": u32::MAX, "default": 30}}));
+    parameters.push(json!({"name": "nextPageToken", "in": "query",
+        "description": "Opaque: only a token from this query's Link header is valid (400 otherwise)",
+        "schema": {"type": "string", "minLength": 1}}));
     json!({"get": {"summary": summary, "parameters": parameters,
         "description": "EPCIS 2.0 query parameters (eventType, GE_/LT_eventTime, GE_/LT_recordTime, EQ_action, EQ_bizStep, EQ_disposition, \
             EQ_readPoint, EQ_bizLocation, EQ_transformationID, MATCH_epc/parentID/inputEPC/outputEPC/anyEPC, MATCH_epcClass/inputEPCClass/\
@@ -339,11 +363,32 @@ fn epcis_query(summary: &str, parameters: Vec<Value>) -> Value {
                 retry after the Retry-After header")}}})
 }
 
+/// A pipe-delimited list (`a|b`) of standard bare words or of URIs and
+/// CURIEs (anything with a colon), as the query parameters of CBV
+/// vocabularies take them.
+fn vocabulary_list(standard: &[&str]) -> String {
+    let item = format!("({}|[^|:]*:[^|]*)", standard.join("|"));
+    format!("^{item}(\\|{item})*$")
+}
+
+fn vocabulary_parameter(description: &str, standard: &[&str]) -> Value {
+    path_parameter("value", description, Some(&vocabulary_list(standard)))
+}
+
 fn epcis_paths() -> Value {
     let value = |name: &str| path_parameter("value", name, None);
+    let event_types = [
+        "ObjectEvent",
+        "AggregationEvent",
+        "TransactionEvent",
+        "TransformationEvent",
+        "AssociationEvent",
+    ];
+    let version = json!({"type": "string", "pattern": "^(2\\.0(\\.[ -~]*)?)?$", "examples": ["2.0.0"],
+        "description": "2.0 or 2.0.x (or empty, as if absent): this repository speaks EPCIS and CBV 2.0.0 (406 otherwise)"});
     let versions = json!([
-        {"name": "GS1-EPCIS-Version", "in": "header", "schema": {"type": "string", "examples": ["2.0.0"]}},
-        {"name": "GS1-CBV-Version", "in": "header", "schema": {"type": "string", "examples": ["2.0.0"]}}]);
+        {"name": "GS1-EPCIS-Version", "in": "header", "schema": version},
+        {"name": "GS1-CBV-Version", "in": "header", "schema": version}]);
     let auth = "A bearer token (POST /auth/challenge, /auth/token) or detached document signatures: one \
         `Oretrace-Signature: <key name> <base64>` header per signer, each a C2SP signed-note signature over \
         `oretrace.epcis-document/v1\\nsha256 <hex SHA-256 of the body>\\n`";
@@ -375,33 +420,43 @@ fn epcis_paths() -> Value {
         "409": problem_response("The event (same CBV 2.0 hash) is already in the log"),
         "422": problem_response("The event contradicts the registry")});
     capture_problems(&mut single);
+    let capture_security = json!([{"bearer": []}, {"documentSignature": []}]);
     let mut capture_parameters = versions.as_array().cloned().unwrap_or_default();
     capture_parameters.push(
         json!({"name": "GS1-Capture-Error-Behaviour", "in": "header",
         "schema": {"enum": ["rollback", "proceed", "all"], "default": "rollback"}}),
     );
+    let query_name = json!({"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"});
     json!({
         "/auth/challenge": {"post": {"summary": "A one-time challenge for a registered key to sign",
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["key"],
-                "properties": {"key": {"type": "string", "description": "<key name>+<hex key id>"}}}}}},
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["key"], "additionalProperties": false,
+                "properties": {"key": {"type": "string", "pattern": "^[^\\s+\\x00-\\x1f\\x7f-\\x9f]+\\+[0-9A-Fa-f]{8}$",
+                    "description": "<key name>+<hex key id>"}}}}}},
             "responses": {"200": json_response("The challenge text (a signed-note text) and its expiry", "Challenge"),
+                "400": problem_response("Malformed JSON, or a key not of the form <key name>+<hex key id>"),
                 "401": problem_response("The key is not registered")}}},
         "/auth/token": {"post": {"summary": "A bearer token for the party whose key signed the challenge",
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["challenge", "signature"],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["challenge", "signature"], "additionalProperties": false,
                 "properties": {"challenge": {"type": "string"}, "signature": {"type": "string", "description": "<key name> <base64 signature line>"}}}}}},
             "responses": {"200": json_response("The token", "Token"),
+                "400": problem_response("Malformed JSON or a malformed signature line"),
                 "401": problem_response("Unknown, used or expired challenge, or a bad signature"),
                 "429": problem_response("The party holds as many live tokens as it may (the limit is given)")}}},
         "/capture": {
             "post": {"summary": "Capture an EPCISDocument (asynchronous)", "description": auth, "parameters": capture_parameters,
+                "security": capture_security,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}, "application/ld+json": {"schema": {"type": "object"}}}},
                 "responses": capture},
-            "get": {"summary": "The capture jobs this server remembers", "responses": {"200": json_response("The jobs", "CaptureJobs")}},
+            "get": {"summary": "The caller's capture jobs this server remembers, oldest first, without their event lists",
+                "security": [{"bearer": []}],
+                "responses": {"200": json_response("The jobs", "CaptureJobs"),
+                    "401": problem_response("No bearer token, or a bad one")}},
             "options": {"summary": "The capture limits and error behaviours", "responses": {"204": {"description": "See the GS1-* headers"}}}},
         "/capture/{id}": read("A capture job", vec![path_parameter("id", "The capture job id", None)],
             json_response("The job", "CaptureJob"), &[("404", "No such job")]),
         "/events": {
             "post": {"summary": "Capture one event (synchronous)", "description": auth, "parameters": versions,
+                "security": capture_security,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
                 "responses": single},
             "get": epcis_query("Events matching an EPCIS 2.0 query", vec![])["get"].clone()},
@@ -409,24 +464,37 @@ fn epcis_paths() -> Value {
             vec![path_parameter("id", "The event id, percent-encoded", None)],
             json!({"description": "The event", "content": {"application/json": {"schema": {"type": "object"}}}}), &[("404", "No such event")]),
         "/eventTypes": read("The EPCIS event types", vec![], json!({"description": "The type names", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}}), &[]),
-        "/eventTypes/{value}/events": epcis_query("Events of one type", vec![value("An event type")]),
+        "/eventTypes/{value}/events": epcis_query("Events of one type",
+            vec![vocabulary_parameter("An EPCIS event type, or a URI (|-separated for several)", &event_types)]),
         "/epcs/{epc}/events": epcis_query("Events naming an EPC or EPC class", vec![path_parameter("epc", "The EPC or class URI, percent-encoded", None)]),
-        "/bizSteps/{value}/events": epcis_query("Events with a business step", vec![value("A CBV business step")]),
+        "/bizSteps/{value}/events": epcis_query("Events with a business step",
+            vec![vocabulary_parameter("A CBV business step, or a URI or CURIE (|-separated for several)", oretrace_epcis::STANDARD_BIZ_STEPS)]),
         "/bizLocations/{value}/events": epcis_query("Events at a business location", vec![value("A location URI, percent-encoded")]),
         "/readPoints/{value}/events": epcis_query("Events at a read point", vec![value("A read point URI, percent-encoded")]),
-        "/dispositions/{value}/events": epcis_query("Events with a disposition", vec![value("A CBV disposition")]),
+        "/dispositions/{value}/events": epcis_query("Events with a disposition",
+            vec![vocabulary_parameter("A CBV disposition, or a URI or CURIE (|-separated for several)", oretrace_epcis::STANDARD_DISPOSITIONS)]),
         "/queries": {
-            "post": {"summary": "Define a named query", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
-                    "required": ["name", "query"], "properties": {"name": {"type": "string"}, "query": {"type": "object", "description": "EPCIS query language (query-schema.json)"}}}}}},
+            "post": {"summary": "Define a named query (bearer token; only the party that defines it may delete it)",
+                "security": [{"bearer": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                    "required": ["name", "query"], "additionalProperties": false, "properties": {"name": query_name.clone(),
+                        "query": {"type": "object", "description": "EPCIS query language (query-schema.json)"}}}}}},
                 "responses": {"201": {"description": "Defined", "headers": {"Location": {"schema": {"type": "string"}}}},
-                    "400": problem_response("Schema violations or an unknown parameter"), "409": problem_response("The name is taken"),
+                    "400": problem_response("Malformed JSON, schema violations or an unknown parameter"),
+                    "401": problem_response("No bearer token, or a bad one"),
+                    "409": problem_response("The name is taken"),
                     "429": problem_response("The party has as many named queries as it may (the limit is given)")}},
             "get": queries_list()},
         "/queries/{name}": {
             "get": read("A named query", vec![path_parameter("name", "The query's name", None)],
                 json!({"description": "name and query", "content": {"application/json": {}}}), &[("404", "No such query")])["get"].clone(),
-            "delete": {"summary": "Delete a named query", "parameters": [path_parameter("name", "The query's name", None)],
-                "responses": {"204": {"description": "Deleted"}, "404": problem_response("No such query")}}},
+            "delete": {"summary": "Delete a named query (by the party that defined it)",
+                "security": [{"bearer": []}],
+                "parameters": [path_parameter("name", "The query's name", None)],
+                "responses": {"204": {"description": "Deleted"},
+                    "401": problem_response("No bearer token, or a bad one"),
+                    "403": problem_response("Another party defined the query"),
+                    "404": problem_response("No such query")}}},
         "/queries/{name}/events": epcis_query("The events of a named query", vec![path_parameter("name", "The query's name", None)]),
     })
 }
@@ -451,7 +519,11 @@ pub fn document() -> Value {
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
         },
         "paths": all_paths(),
-        "components": {"schemas": schemas()},
+        "components": {"schemas": schemas(), "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                "description": "A token from POST /auth/token, for a registered party's key"},
+            "documentSignature": {"type": "apiKey", "in": "header", "name": "Oretrace-Signature",
+                "description": "A detached signature over the document by a registered key (one header per signer)"}}},
     })
 }
 

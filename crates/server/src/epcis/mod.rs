@@ -45,8 +45,13 @@ pub(crate) fn check_versions(headers: &HeaderMap) -> Result<(), ApiError> {
         ("GS1-CBV-Version", CBV_VERSION),
     ] {
         if let Some(v) = headers.get(name) {
-            let v = v.to_str().unwrap_or("").trim();
-            if !(v == "2.0" || v.starts_with("2.0.")) {
+            let Ok(v) = v.to_str().map(str::trim) else {
+                return Err(ApiError::NotAcceptable(format!(
+                    "{name} is not visible ASCII: this repository speaks {wanted}"
+                )));
+            };
+            // An empty header states no version, like an absent one.
+            if !(v.is_empty() || v == "2.0" || v.starts_with("2.0.")) {
                 return Err(ApiError::NotAcceptable(format!(
                     "{name} {v:?} is not supported: this repository speaks {wanted}"
                 )));
