@@ -106,7 +106,7 @@ impl Server {
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(server_log())
             .spawn()
             .unwrap();
         let server = Server { child, port };
@@ -122,6 +122,20 @@ impl Server {
 
     pub fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Where a server's log goes: appended to the file named by
+/// `ORETRACE_TEST_SERVER_LOG` when set (to see what a server said in a
+/// failing run), else nowhere.
+fn server_log() -> std::process::Stdio {
+    match std::env::var_os("ORETRACE_TEST_SERVER_LOG") {
+        Some(file) => std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)
+            .map_or_else(|_| std::process::Stdio::null(), Into::into),
+        None => std::process::Stdio::null(),
     }
 }
 

@@ -1,0 +1,276 @@
+//! A real full disk: the data directory lives on a 16 MiB tmpfs the test
+//! mounts (it runs as root, as CI does), and a ballast file takes every
+//! free block. While the disk is full every write is refused cleanly (503,
+//! `Retry-After`, a "Ledger unavailable" problem body) and nothing is half
+//! written: the log keeps its size, the served log verifies, the
+//! projections equal a rebuild from the log. Once the ballast is removed
+//! writes succeed again without a restart, and after a restart every
+//! acknowledged record is there.
+
+mod support;
+
+use support::live::{
+    Answer, Registry, assert_same_projections, check_checkpoints, client, get, get_json,
+    post_record, projections, rebuilt_copy, served_record_hashes, wait_ready,
+};
+use support::{Server, free_port, oretrace, path};
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// A tmpfs mounted for the test; unmounted on drop.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(dir).unwrap();
+        let out = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .output()
+            .expect("running mount");
+        assert!(
+            out.status.success(),
+            "this test mounts a small tmpfs to fill it, which needs root (CAP_SYS_ADMIN): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Tmpfs(dir.to_owned())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Fills the filesystem of `file` with it until a write fails with
+/// ENOSPC; returns the bytes written.
+fn fill(file: &Path) -> u64 {
+    let mut out = std::fs::File::create(file).unwrap();
+    let mut written = 0u64;
+    for chunk in [1 << 20, 4096, 512, 1] {
+        let block = vec![0x5au8; chunk];
+        loop {
+            match out.write(&block) {
+                Ok(0) => break,
+                Ok(n) => written += n as u64,
+                Err(e) if e.raw_os_error() == Some(28) => break, // ENOSPC
+                Err(e) => panic!("filling the disk: {e}"),
+            }
+        }
+    }
+    let _ = out.sync_all();
+    written
+}
+
+fn lot(registry: &Registry, name: &str) -> String {
+    registry.lot(&format!("urn:oretrace:lot:disk-{name}"))
+}
+
+fn index_of(answer: &Answer) -> (u64, String) {
+    let body = answer.json();
+    (
+        body["index"].as_u64().unwrap(),
+        body["record_hash"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A 503 with `Retry-After` and a "Ledger unavailable" problem body.
+fn assert_unavailable(answer: &Answer, what: &str) {
+    assert_eq!(answer.status, 503, "{what}: {}", answer.text());
+    assert!(answer.retry_after.is_some(), "{what}: no Retry-After");
+    assert!(
+        answer
+            .content_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("application/problem+json")),
+        "{what}: {:?}",
+        answer.content_type
+    );
+    assert_eq!(answer.json()["title"], "Ledger unavailable", "{what}");
+}
+
+/// The size of the checkpoint the server publishes.
+fn size(base: &str) -> u64 {
+    let note = get(&client(), base, "/checkpoint").unwrap();
+    assert_eq!(note.status, 200, "{}", note.text());
+    let (checkpoint, _) =
+        oretrace_tlog::checkpoint::Checkpoint::open(&note.body, &support::live::log_key(base))
+            .unwrap();
+    checkpoint.size()
+}
+
+/// The served log verifies with `oretrace verify` (remembering its
+/// checkpoint in `state`), and the served projections equal those of a
+/// copy of the data directory rebuilt from its log.
+fn log_and_projections_hold(base: &str, data: &Path, scratch: &Path, operator_vkey: &str) {
+    let vkey = support::live::log_key(base).to_vkey();
+    let run = oretrace(&[
+        "verify",
+        base,
+        "--vkey",
+        &vkey,
+        "--state",
+        path(&scratch.join("verify-state")),
+    ]);
+    assert_eq!(run.code, 0, "oretrace verify: {}{}", run.stdout, run.stderr);
+    let copy = scratch.join("rebuilt");
+    rebuilt_copy(data, &copy, operator_vkey);
+    let rebuilt = Server::start(&copy, free_port(), operator_vkey);
+    wait_ready(&rebuilt.base());
+    let all = |lots: &[Value]| -> Vec<String> {
+        lots.iter()
+            .map(|l| l["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let http = client();
+    assert_same_projections(
+        &projections(&http, base, &all),
+        &projections(&http, &rebuilt.base(), &all),
+    );
+}
+
+#[test]
+fn a_full_disk_refuses_writes_cleanly_and_they_resume_when_space_returns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disk = Tmpfs::mount(&tmp.path().join("disk"), "16m");
+    let data = disk.0.join("data");
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let registry = Registry::new();
+    let vkey = registry.operator_vkey();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Server::start(&data, port, &vkey);
+    wait_ready(&base);
+    registry.register(&base);
+    let http = client();
+    let mut acked: Vec<(u64, String)> = Vec::new();
+    for i in 0..50 {
+        let answer = post_record(&http, &base, lot(&registry, &format!("before-{i}"))).unwrap();
+        assert_eq!(answer.status, 201, "{}", answer.text());
+        acked.push(index_of(&answer));
+    }
+
+    // Three times: fill the disk, leaving a different margin each time so
+    // that the failure lands at a different point of a write.
+    let ballast = disk.0.join("ballast");
+    for (cycle, margin) in [0u64, 24 << 10, 200 << 10].into_iter().enumerate() {
+        // Writes may still land in the margin or in space SQLite holds
+        // already (its write-ahead log); they are acknowledged and must
+        // last. The first refusal comes within a few thousand writes.
+        let filled = fill(&ballast);
+        assert!(filled > margin, "the tmpfs had no room for the ballast");
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&ballast)
+            .unwrap();
+        file.set_len(filled - margin).unwrap();
+        file.sync_all().unwrap();
+        drop(file); // An open file keeps its blocks after removal.
+        let mut refused = None;
+        for i in 0..5_000 {
+            let answer = post_record(
+                &http,
+                &base,
+                lot(&registry, &format!("filling-{cycle}-{i}")),
+            )
+            .unwrap();
+            match answer.status {
+                201 => acked.push(index_of(&answer)),
+                _ => {
+                    refused = Some(answer);
+                    break;
+                }
+            }
+        }
+        let refused = refused.expect("5,000 writes were acknowledged on a full disk");
+        assert_unavailable(&refused, "the first write refused on a full disk");
+
+        // While the disk stays full: every write refused the same way, the
+        // log unchanged, the sequencer still answering.
+        let full_size = size(&base);
+        for i in 0..20 {
+            let answer =
+                post_record(&http, &base, lot(&registry, &format!("full-{cycle}-{i}"))).unwrap();
+            assert_unavailable(&answer, &format!("cycle {cycle}: write {i} on a full disk"));
+        }
+        assert_eq!(
+            size(&base),
+            full_size,
+            "cycle {cycle}: the log grew on a full disk"
+        );
+        // The health check answers: 200 when the sequencer reloaded its
+        // tree after the failed batch (reads work on a full disk), 503 with
+        // a problem body when it could not (the sequencer is degraded).
+        let health = get(&http, &base, "/healthz").unwrap();
+        eprintln!(
+            "cycle {cycle}: {} records, /healthz on a full disk: {} {}",
+            full_size,
+            health.status,
+            health.text()
+        );
+        if health.status != 200 {
+            assert_unavailable(&health, "/healthz on a full disk");
+        }
+        let next = get(&http, &base, &format!("/records/{full_size}")).unwrap();
+        assert_eq!(next.status, 404, "an entry past the log: {}", next.text());
+        let hashes = served_record_hashes(&base, full_size);
+        for (index, record_hash) in &acked {
+            assert_eq!(
+                hashes.get(*index as usize),
+                Some(record_hash),
+                "index {index}"
+            );
+        }
+        log_and_projections_hold(&base, &data, &scratch, &vkey);
+
+        // Space returns: writes succeed again, without a restart.
+        std::fs::remove_file(&ballast).unwrap();
+        for i in 0..20 {
+            let answer =
+                post_record(&http, &base, lot(&registry, &format!("after-{cycle}-{i}"))).unwrap();
+            assert_eq!(
+                answer.status,
+                201,
+                "cycle {cycle}: write {i} once space returned: {}",
+                answer.text()
+            );
+            acked.push(index_of(&answer));
+        }
+        let health = get(&http, &base, "/healthz").unwrap();
+        assert_eq!(health.status, 200, "{}", health.text());
+        assert_eq!(size(&base), full_size + 20);
+    }
+
+    // And after a restart everything acknowledged is there.
+    drop(server);
+    server = Server::start(&data, port, &vkey);
+    wait_ready(&base);
+    let state = oretrace_verify::StateStore::new(&scratch.join("state-after"));
+    let size = check_checkpoints(&base, &[], &state);
+    let hashes = served_record_hashes(&base, size);
+    assert_eq!(size, acked.last().unwrap().0 + 1);
+    for (index, record_hash) in &acked {
+        assert_eq!(
+            hashes.get(*index as usize),
+            Some(record_hash),
+            "index {index}"
+        );
+        let record = get_json(&http, &base, &format!("/records/{index}"));
+        assert_eq!(record["record_hash"].as_str(), Some(record_hash.as_str()));
+    }
+    log_and_projections_hold(&base, &data, &scratch, &vkey);
+    drop(server);
+    drop(disk);
+}
