@@ -91,7 +91,7 @@ fn writes(
                 if !post(registry.lot(&lot)) {
                     return;
                 }
-                if i % 3 == 0 {
+                if i.is_multiple_of(3) {
                     let shipment = format!("crash-{round}-{writer}-{i}");
                     if !post(registry.shipment(&shipment, &lot))
                         || !post(registry.receipt(&shipment, &lot))

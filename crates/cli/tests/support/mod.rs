@@ -120,6 +120,11 @@ impl Server {
         panic!("oretrace serve did not start on port {port}");
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
