@@ -258,14 +258,34 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Tiles read from a server through the auditor's HTTP source.
-pub struct ServedTiles(pub oretrace_verify::HttpSource);
+/// Tiles read from a server through the auditor's HTTP source, each
+/// fetched once.
+pub struct ServedTiles {
+    pub source: oretrace_verify::HttpSource,
+    fetched: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
+}
+
+impl ServedTiles {
+    pub fn new(base: &str) -> ServedTiles {
+        ServedTiles {
+            source: oretrace_verify::HttpSource::new(base).unwrap(),
+            fetched: std::sync::Mutex::default(),
+        }
+    }
+}
 
 impl TileFetcher for ServedTiles {
     fn fetch_tile(&self, tile: &TileId) -> Result<Vec<u8>, oretrace_tlog::Error> {
-        match self.0.get(&tile.path()) {
-            Ok(Some(bytes)) => Ok(bytes),
-            other => panic!("tile {}: {other:?}", tile.path()),
+        let path = tile.path();
+        if let Some(bytes) = self.fetched.lock().unwrap().get(&path) {
+            return Ok(bytes.clone());
+        }
+        match self.source.get(&path) {
+            Ok(Some(bytes)) => {
+                self.fetched.lock().unwrap().insert(path, bytes.clone());
+                Ok(bytes)
+            }
+            other => panic!("tile {path}: {other:?}"),
         }
     }
 }
@@ -293,7 +313,7 @@ pub fn check_checkpoints(
     let latest = get(&http, base, "/checkpoint").unwrap();
     assert_eq!(latest.status, 200);
     let (latest, _) = Checkpoint::open(&latest.body, &log_key).unwrap();
-    let tiles = ServedTiles(oretrace_verify::HttpSource::new(base).unwrap());
+    let tiles = ServedTiles::new(base);
     let reader = TiledHashReader::new(&tiles, latest.size());
     let mut seen = std::collections::BTreeSet::new();
     for note in notes {
@@ -326,7 +346,7 @@ pub fn check_checkpoints(
         });
     }
     let report = oretrace_verify::audit(
-        &tiles.0,
+        &tiles.source,
         &log_key,
         Some(state),
         &oretrace_verify::NoProgress,
