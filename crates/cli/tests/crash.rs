@@ -14,6 +14,9 @@
 //!   checks it against the checkpoint it remembered after the previous
 //!   restart.
 //!
+//! One restart in three is itself killed within its first 100 ms, while
+//! it opens the store and recovers (those kills come on top of the count).
+//!
 //! `ORETRACE_CRASH_KILLS` sets the number of kills (5 by default; the long
 //! form runs 50 or more); `ORETRACE_CRASH_SEED` repeats a run's kill
 //! moments (the seed is printed).
@@ -146,6 +149,7 @@ fn acknowledged_records_survive_repeated_sigkills_and_projections_equal_a_rebuil
 
     let mut acked: Vec<(u64, String)> = Vec::new();
     let mut checkpoints: Vec<Vec<u8>> = Vec::new();
+    let mut recovery_kills = 0;
     let http = client();
     for round in 0..kills {
         let seen: Arc<Mutex<Seen>> = Arc::default();
@@ -177,6 +181,14 @@ fn acknowledged_records_survive_repeated_sigkills_and_projections_equal_a_rebuil
         // A copy of the data directory as the kill left it, rebuilt from
         // its log; then both are served.
         rebuilt_copy(&data, &copy, &vkey);
+        // One restart in three is itself killed within its first 100 ms,
+        // while it opens the store and recovers the tree (or before).
+        if rng.between(0, 3) == 0 {
+            let starting = Server::spawn(&data, port, &vkey, &[]);
+            std::thread::sleep(Duration::from_millis(rng.between(0, 100)));
+            drop(starting);
+            recovery_kills += 1;
+        }
         server = Server::start(&data, port, &vkey);
         wait_ready(&base);
         let rebuilt = Server::start(&copy, free_port(), &vkey);
@@ -207,7 +219,7 @@ fn acknowledged_records_survive_repeated_sigkills_and_projections_equal_a_rebuil
     }
     drop(server);
     eprintln!(
-        "{kills} kills, {} records acknowledged, {} checkpoints seen",
+        "{kills} kills under writes and {recovery_kills} while starting, {} records acknowledged, {} checkpoints seen",
         acked.len(),
         checkpoints.len()
     );

@@ -94,6 +94,20 @@ impl Server {
 
     /// [`Server::start`] with more `serve` arguments.
     pub fn start_with(data: &Path, port: u16, operator_vkey: &str, extra: &[&str]) -> Server {
+        let server = Self::spawn(data, port, operator_vkey, extra);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("oretrace serve did not start on port {port}");
+    }
+
+    /// Starts `oretrace serve` without waiting for it (it may still be
+    /// opening its store when this returns).
+    pub fn spawn(data: &Path, port: u16, operator_vkey: &str, extra: &[&str]) -> Server {
         let child = Command::new(env!("CARGO_BIN_EXE_oretrace"))
             .args([
                 "serve",
@@ -109,15 +123,7 @@ impl Server {
             .stderr(server_log())
             .spawn()
             .unwrap();
-        let server = Server { child, port };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while std::time::Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        panic!("oretrace serve did not start on port {port}");
+        Server { child, port }
     }
 
     /// The server's process id.
