@@ -24,6 +24,14 @@ pub fn envelope(value: Value, signers: &[&NoteSigner]) -> String {
     serde_json::to_string(&SignedRecord::sign(record, signers).unwrap().to_envelope()).unwrap()
 }
 
+/// The record hash (hex) of an envelope, as the server computes it.
+pub fn record_hash_of(envelope: &str) -> String {
+    let envelope: oretrace_domain::envelope::EnvelopeJson = serde_json::from_str(envelope).unwrap();
+    hex(&SignedRecord::from_envelope(&envelope)
+        .unwrap()
+        .record_hash())
+}
+
 /// A blocking client with a 10 s timeout per request (connections kept
 /// alive between requests).
 pub fn client() -> reqwest::blocking::Client {
