@@ -1,11 +1,14 @@
 //! A real full disk: the data directory lives on a 16 MiB tmpfs the test
 //! mounts (it runs as root, as CI does), and a ballast file takes every
-//! free block. While the disk is full every write is refused cleanly (503,
-//! `Retry-After`, a "Ledger unavailable" problem body) and nothing is half
-//! written: the log keeps its size, the served log verifies, the
-//! projections equal a rebuild from the log. Once the ballast is removed
-//! writes succeed again without a restart, and after a restart every
-//! acknowledged record is there.
+//! free block. While the disk is full a write is refused cleanly (503,
+//! `Retry-After`, a "Ledger unavailable" problem body) unless it finds
+//! room SQLite freed, and nothing is half written: the published log holds
+//! the acknowledged records and, whole, at most some refused ones, the
+//! served log verifies, the projections equal a rebuild from the log. Once
+//! the ballast is removed, without a restart, each refused record posted
+//! again answers 201 or 409 (it had been stored), new writes succeed and
+//! the log holds exactly the acknowledged records; after a restart every
+//! one is there. See `docs/testing.md`.
 
 mod support;
 
