@@ -462,6 +462,12 @@ impl<S: Store> Sequencer<S> {
                 self.stale = true;
             }
         }
+        // Before any caller hears of this batch, so that health agrees
+        // with the answers already given.
+        self.shared
+            .health
+            .degraded
+            .store(self.stale, Ordering::Release);
     }
 
     fn process(&mut self, jobs: Vec<Job>) {
@@ -612,6 +618,7 @@ impl<S: Store> Sequencer<S> {
                 // swap): nothing cached can be trusted now.
                 *self.cache.get_mut() = Cache::default();
                 tracing::error!(error = %refusal_detail(&refusal), "batch failed; reloading the tree from the store");
+                self.reload();
                 let failed = || Refusal::Unavailable(refusal_detail(&refusal));
                 for pending in accepted {
                     match pending {
@@ -634,7 +641,6 @@ impl<S: Store> Sequencer<S> {
                         }
                     }
                 }
-                self.reload();
             }
         }
     }

@@ -38,9 +38,14 @@ pub enum Refusal {
     #[error("the ledger is busy; retry later")]
     Overloaded,
     /// The ledger cannot write now: storing the batch failed (a full
-    /// disk, an I/O error) or the sequencer has stopped. Nothing of the
-    /// record was written; retry later (503). Details are logged.
-    #[error("the ledger cannot write now; nothing was written, retry later")]
+    /// disk, an I/O error) or the sequencer has stopped; retry later
+    /// (503). Usually nothing of the record was written, but a batch
+    /// stored before its checkpoint could be swapped in is published
+    /// later: a retry of the same record then answers 409 with its index.
+    /// Details are logged.
+    #[error(
+        "the ledger cannot write now; retry later (a record that was stored after all is answered 409 with its index)"
+    )]
     Unavailable(String),
     /// Something failed inside the ledger (500). Details are logged.
     #[error("internal error")]

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod live;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -92,6 +94,20 @@ impl Server {
 
     /// [`Server::start`] with more `serve` arguments.
     pub fn start_with(data: &Path, port: u16, operator_vkey: &str, extra: &[&str]) -> Server {
+        let server = Self::spawn(data, port, operator_vkey, extra);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("oretrace serve did not start on port {port}");
+    }
+
+    /// Starts `oretrace serve` without waiting for it (it may still be
+    /// opening its store when this returns).
+    pub fn spawn(data: &Path, port: u16, operator_vkey: &str, extra: &[&str]) -> Server {
         let child = Command::new(env!("CARGO_BIN_EXE_oretrace"))
             .args([
                 "serve",
@@ -104,22 +120,33 @@ impl Server {
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(server_log())
             .spawn()
             .unwrap();
-        let server = Server { child, port };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while std::time::Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        panic!("oretrace serve did not start on port {port}");
+        Server { child, port }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Where a server's log goes: appended to the file named by
+/// `ORETRACE_TEST_SERVER_LOG` when set (to see what a server said in a
+/// failing run), else nowhere.
+fn server_log() -> std::process::Stdio {
+    match std::env::var_os("ORETRACE_TEST_SERVER_LOG") {
+        Some(file) => std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)
+            .map_or_else(|_| std::process::Stdio::null(), Into::into),
+        None => std::process::Stdio::null(),
     }
 }
 
