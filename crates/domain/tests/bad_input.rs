@@ -434,7 +434,7 @@ fn lenient_but_exact_json_numbers() {
             "{value} {unit}: {error}"
         );
     }
-    // Without `figures` a record's figures are reported (the site base has none).
+    // A site stating its figures as reported.
     let record = RecordJson::parse(site().to_string().as_bytes()).unwrap();
     assert_eq!(record.figures(), oretrace_domain::record::Figures::Reported);
 }

@@ -72,6 +72,13 @@ impl Reader {
     fn lot_id(&self, field: &str, value: &Value) -> Result<LotId, MapError> {
         let raw = text(value, field)?;
         let id = oretrace_epcis::query::canonical_identifier(raw, &self.ids);
+        let loose = oretrace_epcis::query::loose_identifier(&id);
+        if loose != id {
+            return Err(MapError::invalid(
+                field,
+                format!("write the lot id as {loose} (its canonical form: one lot, one spelling)"),
+            ));
+        }
         LotId::parse(&id).map_err(|e| MapError::domain(field, e))
     }
 

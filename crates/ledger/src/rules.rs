@@ -412,6 +412,16 @@ fn lot_namespace(id: &str) -> Option<&str> {
 /// A new lot whose id is in a party's namespace is committed by that
 /// party alone: nobody else may make a lot look like theirs.
 fn lot_namespace_holds(id: &str, committer: &str, field: &str) -> Result<(), Refusal> {
+    if let Some(owner) = lot_namespace(id)
+        && oretrace_domain::values::PartyId::parse(owner).is_err()
+    {
+        return Err(Refusal::Invalid(oretrace_domain::Error::invalid(
+            field,
+            format!(
+                "{owner:?} is not a party id (lower-case letters, digits, - and .): a registry lot id is urn:oretrace:lot:<party>:<name>"
+            ),
+        )));
+    }
     match lot_namespace(id) {
         Some(owner) if owner != committer => Err(Refusal::Forbidden(format!(
             "{field}: lot ids urn:oretrace:lot:{owner}:… are committed only by {owner}; this lot would be committed by {committer}"
@@ -1003,7 +1013,7 @@ fn transform(
             return Err(unprocessable(
                 format!("{field}.mass"),
                 format!(
-                    "{lot_id} holds {} kg; {} kg cannot be consumed",
+                    "{lot_id} holds {} kg (as last weighed, at most as created: a heavier weighing on receipt does not count); {} kg cannot be consumed",
                     format_decimal(&available_kg),
                     format_decimal(&consumed.kilograms())
                 ),

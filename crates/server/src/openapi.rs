@@ -106,9 +106,9 @@ fn record_kind(kind: &str, required: &[&str], properties: Value) -> Value {
     let mut properties = properties;
     properties["kind"] = json!({"const": kind});
     properties["time"] = json!({"type": "string", "format": "date-time"});
-    properties["figures"] = json!({"enum": ["illustrative", "reported"], "default": "reported",
-        "description": "Whether the figures are illustrative (demo data) or reported by the signer"});
-    let mut all = vec!["kind", "time"];
+    properties["figures"] = json!({"enum": ["illustrative", "reported"],
+        "description": "Whether the figures are illustrative (demo data) or reported by the signer: always stated, so that nothing illustrative passes for fact"});
+    let mut all = vec!["kind", "time", "figures"];
     all.extend_from_slice(required);
     json!({"type": "object", "additionalProperties": false, "required": all, "properties": properties})
 }
@@ -183,7 +183,7 @@ fn schemas() -> Value {
     let extra = json!({
         "Record": {"oneOf": one_of, "discriminator": {"propertyName": "kind", "mapping": mapping},
             "description": "A record as JSON. Clients sign its canonical bytes (oretrace.record/v1), never the JSON."},
-        "EpcisEvent": record_kind("epcis_event", &["event_id", "captured_by", "capture", "auth", "event", "figures"], json!({
+        "EpcisEvent": record_kind("epcis_event", &["event_id", "captured_by", "capture", "auth", "event"], json!({
             "event_id": {"type": "string", "description": "The event's CBV 2.0 hash (ni:///sha-256;…?ver=CBV2.0)"},
             "captured_by": {"type": "string", "description": "The capturing party"},
             "capture": {"type": "string", "description": "The capture job"},

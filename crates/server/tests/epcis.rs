@@ -1298,6 +1298,7 @@ async fn a_curie_alias_of_another_party_s_lot_cannot_write_into_its_history() {
     );
     let uri = format!("/epcs/{}/events", oretrace_epcis_map::percent_encode(lot));
     let before = results(&w.get(&uri).await.json()).len();
+    assert_eq!(before, 1, "the lot's commissioning is in its history");
     let ussm = w.token(&w.ussm).await;
     let destroy = json!({
         "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"x": "urn:oretrace:lot:"}],
