@@ -72,6 +72,22 @@ impl Reader {
     fn lot_id(&self, field: &str, value: &Value) -> Result<LotId, MapError> {
         let raw = text(value, field)?;
         let id = oretrace_epcis::query::canonical_identifier(raw, &self.ids);
+        let expanded = self.ids.expand_value(raw);
+        if expanded.starts_with("urn:epc:idpat:") {
+            return Err(MapError::invalid(
+                field,
+                "an EPC pattern names many objects, not one lot",
+            ));
+        }
+        // A Digital Link whose canonical form drops or changes what it
+        // says (a serial under a lot, a repeated or unknown qualifier) is
+        // not written the one way it is kept.
+        if expanded.starts_with("http") && id != expanded {
+            return Err(MapError::invalid(
+                field,
+                format!("write the lot id as {id} (its canonical GS1 Digital Link)"),
+            ));
+        }
         let loose = oretrace_epcis::query::loose_identifier(&id);
         if loose != id {
             return Err(MapError::invalid(

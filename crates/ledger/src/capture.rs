@@ -254,6 +254,21 @@ pub(crate) fn event_changes(
             // Another spelling of a registered lot, or of an id in the
             // registry's namespace, is that lot: refused, so that no event
             // reaches a lot's history under a name its rules never saw.
+            // A GS1 Digital Link of the GS1 resolver's domain is named in
+            // its canonical form, as the index keeps it, or not at all.
+            let resolver = lot_id.starts_with("https://id.gs1.org/")
+                || lot_id
+                    .to_ascii_lowercase()
+                    .starts_with("http://id.gs1.org/");
+            if resolver
+                && oretrace_epcis::canonical_digital_link(lot_id).as_deref()
+                    != Some(lot_id.as_str())
+            {
+                return Err(crate::rules::unprocessable(
+                    "event",
+                    format!("{lot_id} is not a GS1 Digital Link in its canonical form"),
+                ));
+            }
             let loose = oretrace_epcis::query::loose_identifier(lot_id);
             if loose != *lot_id
                 && (loose.starts_with("urn:oretrace:") || local.lot(&loose)?.is_some())
@@ -448,23 +463,31 @@ fn unread_site_rules(
     }
     for (field, raw) in named {
         let id = oretrace_epcis::query::canonical_identifier(raw, &context);
-        let loose = oretrace_epcis::query::loose_identifier(&id);
-        let Some(site_id) = loose.strip_prefix("urn:oretrace:site:") else {
+        // Any URI in the registry's namespace names one of its sites,
+        // spelled exactly: a look-alike (`urn:oretrace:SITE:…`, a trailing
+        // `/`, `;`, a case change) would read as the site without being it.
+        if !id.to_ascii_lowercase().starts_with("urn:oretrace:") {
             continue;
+        }
+        let site = match id.strip_prefix("urn:oretrace:site:") {
+            Some(site_id) if oretrace_domain::values::SiteId::parse(site_id).is_ok() => {
+                view.site(site_id)?
+            }
+            _ => None,
         };
-        if loose != id {
+        let Some(site) = site else {
             return Err(crate::rules::unprocessable(
                 format!("event.{field}"),
-                format!("names site {loose} as {raw}: write it as {loose}"),
+                format!(
+                    "{raw} is no registered site (urn:oretrace:site:<site id>, spelled exactly)"
+                ),
             ));
-        }
-        if let Some(site) = view.site(site_id)? {
-            require_signer(
-                signers,
-                &site.operator,
-                &format!("an event at site {site_id} (its operator)"),
-            )?;
-        }
+        };
+        require_signer(
+            signers,
+            &site.operator,
+            &format!("an event at site {} (its operator)", site.id),
+        )?;
     }
     Ok(())
 }

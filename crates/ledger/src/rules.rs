@@ -983,6 +983,7 @@ fn transform(
     )?;
     let mut custodian: Option<String> = None;
     let mut dry_in = Decimal::ZERO;
+    let mut wet_in = Decimal::ZERO;
     for (i, (lot_id, consumed)) in t.inputs.iter().enumerate() {
         let field = format!("inputs[{i}]");
         let mut lot = take_held_lot(
@@ -1009,6 +1010,7 @@ fn transform(
         let moisture = parse_decimal(&lot.moisture_percent)
             .map_err(|_| Refusal::Internal(format!("stored moisture of {lot_id} is unreadable")))?;
         dry_in += consumed.kilograms() * (Decimal::ONE - moisture / Decimal::ONE_HUNDRED);
+        wet_in += consumed.kilograms();
         if consumed.kilograms() > available_kg {
             return Err(unprocessable(
                 format!("{field}.mass"),
@@ -1044,6 +1046,19 @@ fn transform(
                 "the outputs hold {} kg of dry matter, more than the {} kg consumed: a transformation cannot create mass (list every reagent as an input)",
                 format_decimal(&dry_out.round_dp(6)),
                 format_decimal(&dry_in.round_dp(6))
+            ),
+        ));
+    }
+    // Nor water: a near-100 % moisture would otherwise make any wet mass
+    // of a little dry matter (water added is an input too).
+    let wet_out: Decimal = t.outputs.iter().map(|o| o.wet_mass.kilograms()).sum();
+    if wet_out > wet_in {
+        return Err(unprocessable(
+            "outputs",
+            format!(
+                "the outputs weigh {} kg, more than the {} kg consumed: a transformation cannot create mass (list the water and every reagent as inputs)",
+                format_decimal(&wet_out.round_dp(6)),
+                format_decimal(&wet_in.round_dp(6))
             ),
         ));
     }

@@ -484,3 +484,25 @@ fn case_escape_and_fragment_spellings_of_a_lot_id_are_refused() {
         );
     }
 }
+
+#[test]
+fn moisture_near_100_percent_cannot_make_a_heavier_lot() {
+    // 25 kg in; out 10^6 kg at 99.99999 % moisture holds only 0.1 kg dry.
+    let w = world();
+    let evil = with_evil(&w);
+    let t = |kg: &str, moisture: &str| {
+        json!({"kind": "transformation", "id": "t-wet", "site": "evil-yard", "process": "soaking",
+        "inputs": [{"lot": "urn:oretrace:lot:evil:crumb", "mass": {"value": "25", "unit": "kg"}}],
+        "outputs": [{"id": "urn:oretrace:lot:evil:slurry", "commodity": "antimony", "form": "concentrate",
+                     "wet_mass": {"value": kg, "unit": "kg"}, "moisture_percent": moisture}],
+        "time": "2025-09-03T00:00:00Z", "figures": "illustrative"})
+    };
+    let r = refused(&w, signed(t("1000000", "99.99999"), &[&evil]));
+    assert!(
+        matches!(&r, Refusal::Unprocessable { field, rule } if field == "outputs" && rule.contains("weigh")),
+        "{r:?}"
+    );
+    w.ledger
+        .submit_blocking(signed(t("25", "10"), &[&evil]))
+        .unwrap();
+}

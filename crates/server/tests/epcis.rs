@@ -1528,3 +1528,73 @@ async fn an_event_larger_than_a_log_entry_is_refused_before_it_is_checked() {
         .await;
     assert_eq!(single.status, StatusCode::BAD_REQUEST, "{}", single.text());
 }
+
+/// Second round: a pattern commissioned as a "lot", a reworded Digital
+/// Link consumed while the registry's lot stays held, look-alike site
+/// URIs placing events at another party's plant. Each is refused.
+#[tokio::test]
+async fn patterns_reworded_digital_links_and_look_alike_sites_are_refused() {
+    let w = world().await;
+    let ussm = w.token(&w.ussm).await;
+    let mut pattern = record_event(lot_record("urn:oretrace:lot:ussm:x"));
+    pattern["quantityList"][0]["epcClass"] = json!("urn:epc:idpat:sgtin:9506000.013435.*");
+    let size = w.size();
+    let answer = w
+        .capture_with_token(
+            &ussm,
+            &serde_json::to_vec(&document(vec![pattern])).unwrap(),
+            None,
+        )
+        .await;
+    // Refused by the schema at once, or by the mapping in the job.
+    if answer.status != StatusCode::BAD_REQUEST {
+        let job = w.finished(&answer).await;
+        assert_eq!(job["errors"][0]["status"], 400, "{job:#}");
+        assert!(
+            job["errors"][0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("pattern"),
+            "{job:#}"
+        );
+    }
+    assert_eq!(w.size(), size);
+    let cases = [
+        (
+            json!({"type": "TransformationEvent", "eventTime": "2025-09-25T10:00:00Z", "eventTimeZoneOffset": "+00:00",
+                "inputQuantityList": [{"epcClass": "https://id.gs1.org/01/09506000134352/10/LOTA/22/x", "quantity": 1, "uom": "KGM"}],
+                "outputQuantityList": [{"epcClass": "https://id.gs1.org/01/09506000134352/10/OUT9", "quantity": 5, "uom": "KGM"}]}),
+            422,
+        ),
+        (
+            gs1_event(
+                json!({"bizLocation": {"id": "urn:oretrace:SITE:fwo-chitral"}, "epcList": ["urn:epc:id:sgtin:0614141.107346.1"]}),
+            ),
+            422,
+        ),
+        (
+            gs1_event(
+                json!({"readPoint": {"id": "urn:oretrace:site:fwo-chitral/"}, "epcList": ["urn:epc:id:sgtin:0614141.107346.1"]}),
+            ),
+            422,
+        ),
+        (
+            gs1_event(
+                json!({"bizLocation": {"id": "urn:oretrace:site:fwo-chitral"}, "epcList": ["urn:epc:id:sgtin:0614141.107346.1"]}),
+            ),
+            403,
+        ),
+    ];
+    for (event, status) in cases {
+        let size = w.size();
+        let job = w
+            .finished(
+                &w.capture_with_token(&ussm, &gs1_document(vec![event.clone()]), None)
+                    .await,
+            )
+            .await;
+        assert_eq!(job["success"], false, "{event}: {job:#}");
+        assert_eq!(job["errors"][0]["status"], status, "{event}: {job:#}");
+        assert_eq!(w.size(), size);
+    }
+}
