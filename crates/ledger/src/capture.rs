@@ -251,9 +251,6 @@ pub(crate) fn event_changes(
         let readable = !mapped.records.is_empty();
         let inputs = consumed_ids(&value);
         for lot_id in &mapped.lots {
-            // Another spelling of a registered lot, or of an id in the
-            // registry's namespace, is that lot: refused, so that no event
-            // reaches a lot's history under a name its rules never saw.
             // A GS1 Digital Link of the GS1 resolver's domain is named in
             // its canonical form, as the index keeps it, or not at all.
             let resolver = lot_id.starts_with("https://id.gs1.org/")
@@ -269,6 +266,9 @@ pub(crate) fn event_changes(
                     format!("{lot_id} is not a GS1 Digital Link in its canonical form"),
                 ));
             }
+            // Another spelling of a registered lot, or of an id in the
+            // registry's namespace, is that lot: refused, so that no event
+            // reaches a lot's history under a name its rules never saw.
             let loose = oretrace_epcis::query::loose_identifier(lot_id);
             if loose != *lot_id
                 && (loose.starts_with("urn:oretrace:") || local.lot(&loose)?.is_some())
