@@ -122,6 +122,9 @@ struct Heartbeat {
     /// Whether the last batch left the tree unreadable from the store
     /// (writes are refused until a reload succeeds).
     degraded: AtomicBool,
+    /// Whether the last batch could not be stored (a full disk, an I/O
+    /// error): its writes were refused; the next stored batch clears it.
+    failing: AtomicBool,
     /// Milliseconds since `epoch` + 1 when the running batch began; 0
     /// while the sequencer waits for work.
     busy_since: AtomicU64,
@@ -133,6 +136,7 @@ impl Default for Heartbeat {
             epoch: Instant::now(),
             alive: AtomicBool::new(true),
             degraded: AtomicBool::new(false),
+            failing: AtomicBool::new(false),
             busy_since: AtomicU64::new(0),
         }
     }
@@ -161,6 +165,10 @@ pub enum SequencerHealth {
     Running,
     /// One batch has been running for longer than [`STALL_AFTER`].
     Stalled { busy_for: Duration },
+    /// The last batch could not be stored (a full disk, an I/O error) and
+    /// was refused (503); the tree was reloaded. Clears once a batch is
+    /// stored again.
+    Failing,
     /// The store failed and could not be read back: writes are refused
     /// (503) until a later batch reloads the tree.
     Degraded,
@@ -602,6 +610,7 @@ impl<S: Store> Sequencer<S> {
             Ok(()) => {
                 self.cache.get_mut().forget(&batch.changes);
                 self.range = range;
+                self.shared.health.failing.store(false, Ordering::Release);
                 for pending in accepted {
                     match pending {
                         Pending::One(reply, index) => {
@@ -618,6 +627,7 @@ impl<S: Store> Sequencer<S> {
                 // swap): nothing cached can be trusted now.
                 *self.cache.get_mut() = Cache::default();
                 tracing::error!(error = %refusal_detail(&refusal), "batch failed; reloading the tree from the store");
+                self.shared.health.failing.store(true, Ordering::Release);
                 self.reload();
                 let failed = || Refusal::Unavailable(refusal_detail(&refusal));
                 for pending in accepted {
@@ -893,6 +903,9 @@ impl<S: Store> Ledger<S> {
         }
         if beat.degraded.load(Ordering::Acquire) {
             return SequencerHealth::Degraded;
+        }
+        if beat.failing.load(Ordering::Acquire) {
+            return SequencerHealth::Failing;
         }
         match beat.busy_since.load(Ordering::Acquire) {
             0 => SequencerHealth::Running,

@@ -153,12 +153,15 @@ fn a_failed_integrate_acknowledges_and_writes_nothing() {
         "{refused:?}"
     );
     assert_eq!(store.size().unwrap(), 1);
+    // Health says so until a batch is stored again.
+    assert_eq!(ledger.health(), SequencerHealth::Failing);
     store.fail_integrate.store(false, Ordering::SeqCst);
     // The sequencer reloaded its state and goes on from the stored tree.
     assert_eq!(
         ledger.submit_blocking(party("b", &key("b/k", 3), &operator)),
         Ok(1)
     );
+    assert_eq!(ledger.health(), SequencerHealth::Running);
 }
 
 #[test]

@@ -445,6 +445,11 @@ async fn healthz<S: Store>(
                 )),
             ));
         }
+        SequencerHealth::Failing => {
+            return Err(ApiError::Refused(oretrace_ledger::rules::Refusal::Unavailable(
+                "the last batch of writes could not be stored (a full disk?); writes are refused until one is".into(),
+            )));
+        }
         SequencerHealth::Degraded => {
             return Err(ApiError::Refused(
                 oretrace_ledger::rules::Refusal::Unavailable(
