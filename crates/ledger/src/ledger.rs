@@ -452,7 +452,6 @@ impl<S: Store> Sequencer<S> {
                 tracing::error!("a batch panicked; reloading the tree from the store");
                 self.reload();
             }
-            health.degraded.store(self.stale, Ordering::Release);
             health.end();
         }
         health.stop();
@@ -499,6 +498,11 @@ impl<S: Store> Sequencer<S> {
         let start = self.range.size();
         let mut batch = Batch::default();
         let mut accepted: Vec<Pending> = Vec::new();
+        // One reading of the clock judges the whole batch.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let now = oretrace_domain::values::Timestamp::from_unix(now);
         {
             let view = CachedView {
                 store: &self.shared.store,
@@ -509,7 +513,14 @@ impl<S: Store> Sequencer<S> {
                 match job {
                     Job::One { record, pre, reply } => {
                         let index = start + batch.entries.len() as u64;
-                        match guarded_authorise(&overlay, &self.shared.keys, &record, index, &pre) {
+                        match guarded_authorise(
+                            &overlay,
+                            &self.shared.keys,
+                            &record,
+                            index,
+                            &pre,
+                            now,
+                        ) {
                             Ok(changes) => {
                                 let record_hash = record.record_hash();
                                 overlay.accept(record_hash, index, &changes);
@@ -540,6 +551,7 @@ impl<S: Store> Sequencer<S> {
                                     record,
                                     index,
                                     pre,
+                                    now,
                                 ) {
                                     Ok(changes) => {
                                         let record_hash = record.record_hash();
@@ -624,8 +636,7 @@ impl<S: Store> Sequencer<S> {
             }
             Err(refusal) => {
                 // The batch may be stored even so (a failed checkpoint
-                // swap): nothing cached can be trusted now.
-                *self.cache.get_mut() = Cache::default();
+                // swap): the reload drops the cache and re-reads the tree.
                 tracing::error!(error = %refusal_detail(&refusal), "batch failed; reloading the tree from the store");
                 self.shared.health.failing.store(true, Ordering::Release);
                 self.reload();
@@ -665,11 +676,8 @@ fn guarded_authorise(
     record: &SignedRecord,
     index: u64,
     pre: &Preverified,
+    now: oretrace_domain::values::Timestamp,
 ) -> Result<Vec<Change>, Refusal> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    let now = oretrace_domain::values::Timestamp::from_unix(now);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         authorise(view, keys, record, index, pre, now)
     }))
