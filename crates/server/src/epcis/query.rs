@@ -239,7 +239,7 @@ async fn answer<S: Store>(
             "queryResults": {
                 "queryName": query_name,
                 "resultsBody": {"eventList": events},
-                CAPTURED_BY.as_str(): captured_by(&found),
+                CAPTURED_BY: captured_by(&found),
             }
         }
     });
@@ -347,8 +347,7 @@ pub(crate) async fn event_types() -> Response {
 /// the events, so that their hashes stay theirs): `{eventID: {"party",
 /// "index"}}`, the party whose credentials captured it and the log entry
 /// that records how.
-static CAPTURED_BY: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| format!("{}capturedBy", oretrace_epcis_map::NAMESPACE));
+const CAPTURED_BY: &str = "https://oretrace.org/epcis/capturedBy";
 
 fn captured_by(events: &[EventState]) -> Value {
     Value::Object(
