@@ -241,6 +241,23 @@ impl World {
     fn size(&self) -> u64 {
         self.ledger.store().size().unwrap()
     }
+
+    /// Captures one GS1 event with `token` and expects the job to refuse
+    /// it with `status`, writing nothing; returns the job.
+    async fn refused_event(&self, token: &str, event: &Value, status: u16) -> Value {
+        let size = self.size();
+        let job = self
+            .finished(
+                &self
+                    .capture_with_token(token, &gs1_document(vec![event.clone()]), None)
+                    .await,
+            )
+            .await;
+        assert_eq!(job["success"], false, "{event}: {job:#}");
+        assert_eq!(job["errors"][0]["status"], status, "{event}: {job:#}");
+        assert_eq!(self.size(), size, "{event}: nothing written");
+        job
+    }
 }
 
 /// The signature line a signed note over `text` would carry, without the
@@ -1448,16 +1465,7 @@ async fn unreadable_events_follow_the_site_namespace_date_and_spelling_rules() {
             422,
         ),
     ] {
-        let size = w.size();
-        let job = w
-            .finished(
-                &w.capture_with_token(&ussm, &gs1_document(vec![event.clone()]), None)
-                    .await,
-            )
-            .await;
-        assert_eq!(job["success"], false, "{event}: {job:#}");
-        assert_eq!(job["errors"][0]["status"], status, "{event}: {job:#}");
-        assert_eq!(w.size(), size);
+        w.refused_event(&ussm, &event, status).await;
     }
     // Even its custodian may not record, unread, that its lot was
     // consumed, nor date an event before the lot existed.
@@ -1470,14 +1478,7 @@ async fn unreadable_events_follow_the_site_namespace_date_and_spelling_rules() {
             "quantityList": [{"epcClass": lot, "quantity": 1, "uom": "KGM"}]}),
         ),
     ] {
-        let job = w
-            .finished(
-                &w.capture_with_token(&fwo, &gs1_document(vec![event.clone()]), None)
-                    .await,
-            )
-            .await;
-        assert_eq!(job["success"], false, "{event}: {job:#}");
-        assert_eq!(job["errors"][0]["status"], 422, "{event}: {job:#}");
+        w.refused_event(&fwo, &event, 422).await;
     }
     // At its own site, with its own lot, it may.
     let own = gs1_event(
@@ -1586,15 +1587,6 @@ async fn patterns_reworded_digital_links_and_look_alike_sites_are_refused() {
         ),
     ];
     for (event, status) in cases {
-        let size = w.size();
-        let job = w
-            .finished(
-                &w.capture_with_token(&ussm, &gs1_document(vec![event.clone()]), None)
-                    .await,
-            )
-            .await;
-        assert_eq!(job["success"], false, "{event}: {job:#}");
-        assert_eq!(job["errors"][0]["status"], status, "{event}: {job:#}");
-        assert_eq!(w.size(), size);
+        w.refused_event(&ussm, &event, status).await;
     }
 }
