@@ -16,6 +16,7 @@ use oretrace_tlog::receipt::Receipt;
 use oretrace_tlog::tile::{TILE_HEIGHT, TILE_WIDTH, TileId, TileKind, push_bundle_entry};
 use oretrace_tlog::tree::{HashReader, NodeId, prove_inclusion};
 
+use crate::error::LedgerError;
 use crate::rules::{Authorities, DocumentChecks, Preverified, Refusal, preverify};
 use crate::store::Store;
 
@@ -122,15 +123,18 @@ fn internal(e: impl std::fmt::Display) -> Refusal {
 }
 
 impl<S: Store> Ledger<S> {
-    /// Opens the ledger on `store`: recovers the tree, publishes a
-    /// checkpoint for any entries a crash left uncovered, and starts the
-    /// sequencer thread.
+    /// Opens the ledger on `store`: recovers the tree, checks it against
+    /// the published checkpoint, publishes a checkpoint for any entries a
+    /// crash left uncovered, and starts the sequencer thread. A store that
+    /// cannot be read, a checkpoint that does not verify or is not
+    /// consistent with the stored tree, or a checkpoint swap lost to
+    /// another writer is a [`LedgerError`], and nothing is written.
     pub fn start(
         store: S,
         log_key: NoteSigner,
         operator: NoteVerifier,
         config: LedgerConfig,
-    ) -> Result<Self, Refusal> {
+    ) -> Result<Self, LedgerError> {
         let keys = Authorities {
             operator,
             log: log_key.verifier(),
@@ -147,7 +151,7 @@ impl<S: Store> Ledger<S> {
         let handle = std::thread::Builder::new()
             .name("oretrace-sequencer".into())
             .spawn(move || sequencer.run(rx))
-            .map_err(internal)?;
+            .map_err(LedgerError::Thread)?;
         Ok(Ledger {
             shared,
             queue: Some(tx),

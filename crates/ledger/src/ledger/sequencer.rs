@@ -18,7 +18,8 @@ use oretrace_tlog::hash::{EMPTY_ROOT, leaf_hash};
 use oretrace_tlog::proof::verify_consistency;
 use oretrace_tlog::tree::{CompactRange, prove_consistency, range_nodes};
 
-use super::{Shared, StoreHashes, internal};
+use super::{Shared, StoreHashes};
+use crate::error::{LedgerError, detail};
 use crate::rules::{Authorities, Overlay, Preverified, Refusal, authorise};
 use crate::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
 use crate::store::{Batch, EntryRow, StateView, Store, StoreResult};
@@ -254,31 +255,47 @@ pub(super) struct Sequencer<S: Store> {
 }
 
 impl<S: Store> Sequencer<S> {
-    /// Loads the tree from the store and publishes a checkpoint covering
-    /// every stored entry (entries integrated before a crash included).
-    pub(super) fn recover(shared: Arc<Shared<S>>, max_batch: usize) -> Result<Self, Refusal> {
+    /// Loads the tree from the store, checks it against the published
+    /// checkpoint, and publishes a checkpoint covering every stored entry
+    /// (entries integrated before a crash included). Writes nothing unless
+    /// every check passes.
+    pub(super) fn recover(shared: Arc<Shared<S>>, max_batch: usize) -> Result<Self, LedgerError> {
         let store = &shared.store;
-        let size = store.size()?;
-        let nodes = store.read_hashes(&range_nodes(0, size))?;
-        let range = CompactRange::from_parts(size, nodes).map_err(internal)?;
-        let note = store.checkpoint()?;
+        let size = store
+            .size()
+            .map_err(LedgerError::store("reading the log size"))?;
+        let nodes = store
+            .read_hashes(&range_nodes(0, size))
+            .map_err(LedgerError::store("reading the stored tree"))?;
+        let range =
+            CompactRange::from_parts(size, nodes).map_err(|source| LedgerError::CorruptTree {
+                stored: size,
+                source,
+            })?;
+        let note = store
+            .checkpoint()
+            .map_err(LedgerError::store("reading the published checkpoint"))?;
         let checkpoint = match &note {
             Some(bytes) => {
                 Checkpoint::open(bytes, &shared.log_key.verifier())
-                    .map_err(|e| {
-                        internal(format!(
-                            "the stored checkpoint does not verify with this log key: {e}"
-                        ))
+                    .map_err(|source| LedgerError::CheckpointKey {
+                        origin: shared.log_key.name().to_owned(),
+                        source,
                     })?
                     .0
             }
-            None => Checkpoint::new(shared.log_key.name(), 0, EMPTY_ROOT).map_err(internal)?,
+            None => Checkpoint::new(shared.log_key.name(), 0, EMPTY_ROOT).map_err(|source| {
+                LedgerError::Signing {
+                    origin: shared.log_key.name().to_owned(),
+                    source,
+                }
+            })?,
         };
         if checkpoint.size() > size {
-            return Err(internal(format!(
-                "the checkpoint covers {} entries but only {size} are stored",
-                checkpoint.size()
-            )));
+            return Err(LedgerError::CheckpointAhead {
+                checkpoint: checkpoint.size(),
+                stored: size,
+            });
         }
         let mut sequencer = Sequencer {
             shared,
@@ -297,27 +314,36 @@ impl<S: Store> Sequencer<S> {
 
     /// Checks the stored tree against the last checkpoint, then signs and
     /// swaps in a checkpoint for `range`.
-    fn publish(&mut self, range: &CompactRange) -> Result<(), Refusal> {
+    fn publish(&mut self, range: &CompactRange) -> Result<(), LedgerError> {
         let store = &self.shared.store;
         let old = &self.checkpoint;
         let (size, root) = (range.size(), range.root());
         if old.size() > 0 {
-            let proof =
-                prove_consistency(old.size(), size, &StoreHashes(store)).map_err(internal)?;
-            verify_consistency(old.size(), size, &proof, old.root(), &root).map_err(|e| {
-                internal(format!(
-                    "stored tree is not consistent with the last checkpoint: {e}"
-                ))
+            let proof = prove_consistency(old.size(), size, &StoreHashes(store))
+                .map_err(LedgerError::tree_read("reading the stored tree", size))?;
+            verify_consistency(old.size(), size, &proof, old.root(), &root).map_err(|source| {
+                LedgerError::Inconsistent {
+                    checkpoint: old.size(),
+                    stored: size,
+                    source,
+                }
             })?;
         }
-        let checkpoint =
-            Checkpoint::new(self.shared.log_key.name(), size, root).map_err(internal)?;
+        let origin = self.shared.log_key.name();
+        let signing = |source| LedgerError::Signing {
+            origin: origin.to_owned(),
+            source,
+        };
+        let checkpoint = Checkpoint::new(origin, size, root).map_err(signing)?;
         let note = checkpoint
             .sign(&self.shared.log_key)
-            .map_err(internal)?
+            .map_err(signing)?
             .to_bytes();
-        if !store.swap_checkpoint(self.checkpoint_note.as_deref(), &note)? {
-            return Err(internal("the checkpoint was moved by another writer"));
+        if !store
+            .swap_checkpoint(self.checkpoint_note.as_deref(), &note)
+            .map_err(LedgerError::store("swapping in the new checkpoint"))?
+        {
+            return Err(LedgerError::CheckpointMoved);
         }
         self.shared.remember_verified(&note, &checkpoint);
         self.checkpoint = checkpoint;
@@ -361,7 +387,7 @@ impl<S: Store> Sequencer<S> {
         match Sequencer::recover(self.shared.clone(), self.max_batch) {
             Ok(fresh) => *self = fresh,
             Err(e) => {
-                tracing::error!(error = %refusal_detail(&e), "could not reload the tree; writes are refused until it can");
+                tracing::error!(error = %detail(&e), "could not reload the tree; writes are refused until it can");
                 self.stale = true;
             }
         }
@@ -512,7 +538,7 @@ impl<S: Store> Sequencer<S> {
             .shared
             .store
             .integrate(&batch)
-            .map_err(Refusal::from)
+            .map_err(LedgerError::store("storing a batch"))
             .and_then(|()| self.publish(&range));
         match outcome {
             Ok(()) => {
@@ -530,13 +556,13 @@ impl<S: Store> Sequencer<S> {
                     }
                 }
             }
-            Err(refusal) => {
+            Err(error) => {
                 // The batch may be stored even so (a failed checkpoint
                 // swap): the reload drops the cache and re-reads the tree.
-                tracing::error!(error = %refusal_detail(&refusal), "batch failed; reloading the tree from the store");
+                tracing::error!(error = %detail(&error), "batch failed; reloading the tree from the store");
                 self.shared.health.failing.store(true, Ordering::Release);
                 self.reload();
-                let failed = || Refusal::Unavailable(refusal_detail(&refusal));
+                let failed = || Refusal::Unavailable(detail(&error));
                 for pending in accepted {
                     match pending {
                         Pending::One(reply, _) => {
@@ -596,12 +622,5 @@ fn entry_row(record: &SignedRecord, index: u64, record_hash: [u8; 32]) -> EntryR
         entry: record.entry_bytes(),
         record_hash,
         kind: record.record().kind().to_owned(),
-    }
-}
-
-fn refusal_detail(r: &Refusal) -> String {
-    match r {
-        Refusal::Internal(detail) | Refusal::Unavailable(detail) => detail.clone(),
-        other => other.to_string(),
     }
 }
