@@ -22,6 +22,7 @@ use oretrace_ledger::state::{
 };
 use oretrace_ledger::store::EventSelect;
 use oretrace_ledger::{Batch, LedgerError, StateView, Store, StoreError, StoreResult};
+use oretrace_tlog::checkpoint::Checkpoint;
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::note::NoteSigner;
 use oretrace_tlog::tree::NodeId;
@@ -314,6 +315,47 @@ fn a_stored_tree_that_does_not_extend_the_checkpoint_stops_the_start_and_writes_
          stored log was changed; restore the store from a backup"
     );
     assert_eq!(written(&store), before);
+}
+
+#[test]
+fn a_stored_tree_of_the_checkpoints_size_with_another_root_stops_the_start() {
+    // [a, c] under the checkpoint of [a, b]: nothing is uncovered, yet the
+    // stored tree is not the published one.
+    let published = log_of(&["a", "b"]);
+    let store = log_of(&["a", "c"]);
+    put_checkpoint(&store, &checkpoint_of(&published));
+    let before = written(&store);
+    let e = start(&store).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            LedgerError::Inconsistent {
+                checkpoint: 2,
+                stored: 2,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(written(&store), before);
+
+    // A rebuild recomputes the root from the entries and says the same.
+    let e = rebuild(&store, &log_key().verifier(), &operator().verifier()).unwrap_err();
+    let (checkpoint, _) = Checkpoint::open(&checkpoint_of(&store), &log_key().verifier()).unwrap();
+    match &e {
+        LedgerError::RootMismatch {
+            size: 2,
+            computed,
+            expected,
+        } => {
+            assert_eq!(expected, checkpoint.root());
+            assert_ne!(computed, checkpoint.root());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        sentence(&e).ends_with(": the stored log was changed; restore the store from a backup")
+    );
 }
 
 #[test]

@@ -297,6 +297,17 @@ impl<S: Store> Sequencer<S> {
                 stored: size,
             });
         }
+        // A tree of the checkpoint's size must have its root; a larger one
+        // is checked by the consistency proof before it is published.
+        if checkpoint.size() == size && size > 0 {
+            verify_consistency(size, size, &[], checkpoint.root(), &range.root()).map_err(
+                |source| LedgerError::Inconsistent {
+                    checkpoint: checkpoint.size(),
+                    stored: size,
+                    source,
+                },
+            )?;
+        }
         let mut sequencer = Sequencer {
             shared,
             range,
