@@ -48,7 +48,7 @@ fn open_ledger(
     let store = SqliteStore::open(data)
         .with_context(|| format!("opening the store in {}", data.display()))?;
     Ledger::start(store, key, operator, LedgerConfig::default())
-        .map_err(|e| anyhow::anyhow!("starting the ledger: {e:?}"))
+        .with_context(|| format!("starting the ledger on {}", data.display()))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -322,7 +322,7 @@ pub fn rebuild(args: &RebuildArgs) -> anyhow::Result<ExitCode> {
     let store = SqliteStore::open(&args.data)
         .with_context(|| format!("opening the store in {}", args.data.display()))?;
     let report = oretrace_ledger::rebuild::rebuild(&store, &log_key, &operator)
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        .with_context(|| format!("rebuilding the projections in {}", args.data.display()))?;
     println!(
         "rebuilt the projections from {} entries; root {}",
         report.entries, report.root

@@ -129,3 +129,68 @@ fn sign_submit_refuse_and_rebuild() {
     assert_eq!(before, after, "answers after a rebuild are byte-identical");
     assert!(before.iter().all(|(status, _)| *status == 200));
 }
+
+/// A data directory whose log key is not the one its checkpoint was
+/// signed with (a key file restored from the wrong backup): `serve` and
+/// `rebuild` stop with a sentence naming the directory, what failed and
+/// what to do, not a debug dump, and change nothing.
+#[test]
+fn a_store_the_log_key_does_not_open_is_reported_in_a_sentence() {
+    use oretrace_ledger::Store as _;
+    use oretrace_ledger::ledger::{Ledger, LedgerConfig};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let operator = NoteSigner::from_seed("registry/operator", [1; 32]).unwrap();
+    let store = oretrace_store_sqlite::SqliteStore::open(&data).unwrap();
+    Ledger::start(
+        store,
+        support::signer(1),
+        operator.verifier(),
+        LedgerConfig::default(),
+    )
+    .unwrap();
+    std::fs::write(data.join("log.key"), support::signer(2).to_skey()).unwrap();
+    let checkpoint = || {
+        oretrace_store_sqlite::SqliteStore::open(&data)
+            .unwrap()
+            .checkpoint()
+            .unwrap()
+    };
+    let before = checkpoint();
+    assert!(before.is_some());
+
+    let expected = |doing: &str| {
+        format!(
+            "error: {doing} {}: the stored checkpoint does not verify with the log key of {}; \
+             start with the log key this store was created with: note has no signature by a \
+             known key (expected {}+{:08x})\n",
+            data.display(),
+            support::ORIGIN,
+            support::ORIGIN,
+            support::signer(2).key_id()
+        )
+    };
+    let vkey = operator.verifier().to_vkey();
+    let run = oretrace(&[
+        "serve",
+        "--data",
+        path(&data),
+        "--operator-vkey",
+        &vkey,
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    // The server's log lines may come first.
+    assert!(
+        run.stderr.ends_with(&expected("starting the ledger on")),
+        "{}",
+        run.stderr
+    );
+    let run = oretrace(&["rebuild", "--data", path(&data), "--operator-vkey", &vkey]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stderr, expected("rebuilding the projections in"));
+    assert_eq!(checkpoint(), before, "nothing was written");
+}

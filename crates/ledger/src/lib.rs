@@ -7,6 +7,7 @@
 
 pub(crate) mod capture;
 pub mod conformance;
+pub mod error;
 pub mod ledger;
 pub mod memory;
 pub mod rebuild;
@@ -14,4 +15,5 @@ pub mod rules;
 pub mod state;
 pub mod store;
 
+pub use error::LedgerError;
 pub use store::{Batch, EntryRow, StateView, Store, StoreError, StoreResult};

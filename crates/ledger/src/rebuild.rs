@@ -7,7 +7,8 @@ use oretrace_tlog::hash::leaf_hash;
 use oretrace_tlog::note::NoteVerifier;
 use oretrace_tlog::tree::CompactRange;
 
-use crate::rules::{Authorities, Overlay, Preverified, Refusal, changes_of};
+use crate::error::LedgerError;
+use crate::rules::{Authorities, Overlay, Preverified, changes_of};
 use crate::store::Store;
 
 /// What a rebuild found.
@@ -20,60 +21,69 @@ pub struct RebuildReport {
 
 /// Drops every projection and replays every entry of the log through the
 /// same rules that accepted it; checks that the entries give the
-/// checkpoint's root. Any entry the rules now refuse is an error.
+/// checkpoint's root. Any entry the rules now refuse is an error. The
+/// checkpoint is checked before anything is dropped.
 pub fn rebuild<S: Store>(
     store: &S,
     log_key: &NoteVerifier,
     operator: &NoteVerifier,
-) -> Result<RebuildReport, Refusal> {
-    let size = store.size()?;
+) -> Result<RebuildReport, LedgerError> {
+    let size = store
+        .size()
+        .map_err(LedgerError::store("reading the log size"))?;
     let note = store
-        .checkpoint()?
-        .ok_or_else(|| Refusal::Internal("no checkpoint is published".into()))?;
-    let (checkpoint, _) = Checkpoint::open(&note, log_key)
-        .map_err(|e| Refusal::Internal(format!("the checkpoint does not verify: {e}")))?;
+        .checkpoint()
+        .map_err(LedgerError::store("reading the published checkpoint"))?
+        .ok_or(LedgerError::NoCheckpoint)?;
+    let (checkpoint, _) =
+        Checkpoint::open(&note, log_key).map_err(|source| LedgerError::CheckpointKey {
+            origin: log_key.name().to_owned(),
+            source,
+        })?;
     if checkpoint.size() > size {
-        return Err(Refusal::Internal(format!(
-            "the checkpoint covers {} entries but the store holds only {size}",
-            checkpoint.size()
-        )));
+        return Err(LedgerError::CheckpointAhead {
+            checkpoint: checkpoint.size(),
+            stored: size,
+        });
     }
     let keys = Authorities {
         operator: operator.clone(),
         log: log_key.clone(),
     };
-    store.clear_projections()?;
+    store
+        .clear_projections()
+        .map_err(LedgerError::store("clearing the projections"))?;
     let mut range = CompactRange::new();
     let mut index = 0u64;
     const CHUNK: u64 = 1024;
     while index < size {
-        let entries = store.read_entries(index, CHUNK.min(size - index))?;
+        let entries = store
+            .read_entries(index, CHUNK.min(size - index))
+            .map_err(LedgerError::store("reading the log's entries"))?;
         let mut changes = Vec::new();
         {
             let mut overlay = Overlay::new(store);
             for entry in &entries {
-                let signed = SignedRecord::from_entry(entry).map_err(|e| {
-                    Refusal::Internal(format!("entry {index} is not a record: {e}"))
-                })?;
+                let signed = SignedRecord::from_entry(entry)
+                    .map_err(|source| LedgerError::NotARecord { index, source })?;
                 let c = changes_of(&overlay, &keys, &signed, index, &Preverified::default())
-                    .map_err(|e| {
-                        Refusal::Internal(format!("entry {index} is refused on replay: {e}"))
-                    })?;
+                    .map_err(|source| LedgerError::ReplayRefused { index, source })?;
                 overlay.accept(signed.record_hash(), index, &c);
                 changes.extend(c);
                 range.append(leaf_hash(entry), |_, _| {});
                 if range.size() == checkpoint.size() && range.root() != *checkpoint.root() {
-                    return Err(Refusal::Internal(format!(
-                        "the entries give root {} at size {}, the checkpoint says {}",
-                        range.root(),
-                        checkpoint.size(),
-                        checkpoint.root()
-                    )));
+                    return Err(LedgerError::RootMismatch {
+                        size: checkpoint.size(),
+                        computed: range.root(),
+                        expected: *checkpoint.root(),
+                    });
                 }
                 index += 1;
             }
         }
-        store.apply_changes(&changes)?;
+        store
+            .apply_changes(&changes)
+            .map_err(LedgerError::store("writing the rebuilt projections"))?;
     }
     Ok(RebuildReport {
         entries: size,

@@ -1,0 +1,499 @@
+//! The recovery paths of a start, a reload after a failed batch and a
+//! rebuild, each driven into one broken state built on the memory store:
+//! a stored checkpoint that does not verify, one that covers more entries
+//! than are stored, a stored tree that does not extend the checkpoint, a
+//! checkpoint swap lost to another writer, a store that cannot be read.
+//! Each gives its own [`LedgerError`], says so in one sentence, and
+//! writes nothing.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use base64::Engine as _;
+use common::{key, party, signed};
+use oretrace_ledger::ledger::{Ledger, LedgerConfig, SequencerHealth};
+use oretrace_ledger::memory::MemoryStore;
+use oretrace_ledger::rebuild::rebuild;
+use oretrace_ledger::rules::Refusal;
+use oretrace_ledger::state::{
+    Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState,
+};
+use oretrace_ledger::store::EventSelect;
+use oretrace_ledger::{Batch, LedgerError, StateView, Store, StoreError, StoreResult};
+use oretrace_tlog::checkpoint::Checkpoint;
+use oretrace_tlog::hash::Hash;
+use oretrace_tlog::note::NoteSigner;
+use oretrace_tlog::tree::NodeId;
+
+const ORIGIN: &str = "oretrace.test/recovery";
+
+/// The memory store behind switches that break it.
+#[derive(Clone, Default)]
+struct Broken {
+    inner: Arc<MemoryStore>,
+    /// `swap_checkpoint` finds another checkpoint than the one expected
+    /// (another writer moved it) and changes nothing.
+    lose_swap: Arc<AtomicBool>,
+    /// `size` fails with an I/O error.
+    fail_size: Arc<AtomicBool>,
+    /// `integrate` fails (a full disk).
+    fail_integrate: Arc<AtomicBool>,
+}
+
+impl StateView for Broken {
+    fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
+        self.inner.party(id)
+    }
+    fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
+        self.inner.key(name, key_id)
+    }
+    fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
+        self.inner.site(id)
+    }
+    fn lot(&self, id: &str) -> StoreResult<Option<LotState>> {
+        self.inner.lot(id)
+    }
+    fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
+        self.inner.shipment(id)
+    }
+    fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
+        self.inner.find_record(record_hash)
+    }
+}
+
+impl Store for Broken {
+    fn size(&self) -> StoreResult<u64> {
+        if self.fail_size.load(Ordering::SeqCst) {
+            return Err(StoreError("I/O error (simulated)".into()));
+        }
+        self.inner.size()
+    }
+    fn integrate(&self, batch: &Batch) -> StoreResult<()> {
+        if self.fail_integrate.load(Ordering::SeqCst) {
+            return Err(StoreError("disk full (simulated)".into()));
+        }
+        self.inner.integrate(batch)
+    }
+    fn read_hashes(&self, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
+        self.inner.read_hashes(ids)
+    }
+    fn read_entries(&self, start: u64, count: u64) -> StoreResult<Vec<Vec<u8>>> {
+        self.inner.read_entries(start, count)
+    }
+    fn checkpoint(&self) -> StoreResult<Option<Vec<u8>>> {
+        self.inner.checkpoint()
+    }
+    fn swap_checkpoint(&self, prev: Option<&[u8]>, next: &[u8]) -> StoreResult<bool> {
+        if self.lose_swap.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
+        self.inner.swap_checkpoint(prev, next)
+    }
+    fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
+        self.inner.lot_events(lot)
+    }
+    fn event(&self, event_id: &str) -> StoreResult<Option<EventState>> {
+        self.inner.event(event_id)
+    }
+    fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>> {
+        self.inner.select_events(select)
+    }
+    fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {
+        self.inner.parties(after, limit)
+    }
+    fn sites(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<SiteState>> {
+        self.inner.sites(after, limit)
+    }
+    fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>> {
+        self.inner.lots(after, limit)
+    }
+    fn clear_projections(&self) -> StoreResult<()> {
+        self.inner.clear_projections()
+    }
+    fn apply_changes(&self, changes: &[Change]) -> StoreResult<()> {
+        self.inner.apply_changes(changes)
+    }
+}
+
+fn operator() -> NoteSigner {
+    key("registry/operator", 1)
+}
+
+fn log_key() -> NoteSigner {
+    key(ORIGIN, 9)
+}
+
+fn start(store: &Broken) -> Result<Ledger<Broken>, LedgerError> {
+    start_with(store, log_key())
+}
+
+fn start_with(store: &Broken, log_key: NoteSigner) -> Result<Ledger<Broken>, LedgerError> {
+    Ledger::start(
+        store.clone(),
+        log_key,
+        operator().verifier(),
+        LedgerConfig::default(),
+    )
+}
+
+/// A store holding the registrations of `ids` (in that order), each
+/// party with its own key, and a checkpoint covering them.
+fn log_of(ids: &[&str]) -> Broken {
+    let store = Broken::default();
+    let ledger = start(&store).unwrap();
+    let operator = operator();
+    for (seed, id) in (10u8..).zip(ids) {
+        let k = key(&format!("{id}/k"), seed);
+        ledger
+            .submit_blocking(signed(party(id, &k, "PK"), &[&k, &operator]))
+            .unwrap();
+    }
+    store
+}
+
+/// Everything a start or rebuild could write: the log, the published
+/// checkpoint and the projections.
+#[derive(Debug, PartialEq)]
+struct Written {
+    size: u64,
+    entries: Vec<Vec<u8>>,
+    checkpoint: Option<Vec<u8>>,
+    parties: Vec<PartyState>,
+}
+
+fn written(store: &Broken) -> Written {
+    let size = store.inner.size().unwrap();
+    Written {
+        size,
+        entries: store.inner.read_entries(0, size).unwrap(),
+        checkpoint: store.inner.checkpoint().unwrap(),
+        parties: store.inner.parties(None, usize::MAX).unwrap(),
+    }
+}
+
+/// Replaces the published checkpoint with `note`, as a damaged or
+/// tampered store would hold it.
+fn put_checkpoint(store: &Broken, note: &[u8]) {
+    let old = store.inner.checkpoint().unwrap();
+    assert!(store.inner.swap_checkpoint(old.as_deref(), note).unwrap());
+}
+
+fn checkpoint_of(store: &Broken) -> Vec<u8> {
+    store.inner.checkpoint().unwrap().unwrap()
+}
+
+/// `note` with one byte of its signature flipped.
+fn bad_signature(note: &[u8]) -> Vec<u8> {
+    let text = std::str::from_utf8(note).unwrap();
+    let (body, line) = text.trim_end_matches('\n').rsplit_once('\n').unwrap();
+    let (name, sig) = line.rsplit_once(' ').unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut raw = b64.decode(sig).unwrap();
+    raw[10] ^= 0x01;
+    format!("{body}\n{name} {}\n", b64.encode(raw)).into_bytes()
+}
+
+/// The error, asserted to carry no `Debug` syntax in its sentence.
+fn sentence(e: &LedgerError) -> String {
+    let text = e.to_string();
+    assert!(
+        !text.contains('{') && !text.contains("Internal(") && !text.contains("StoreError"),
+        "{text}"
+    );
+    text
+}
+
+#[test]
+fn a_checkpoint_whose_signature_does_not_verify_stops_the_start_and_writes_nothing() {
+    let store = log_of(&["a", "b"]);
+    put_checkpoint(&store, &bad_signature(&checkpoint_of(&store)));
+    let before = written(&store);
+    let e = start(&store).unwrap_err();
+    match &e {
+        LedgerError::CheckpointKey { origin, source } => {
+            assert_eq!(origin, ORIGIN);
+            assert!(
+                matches!(source, oretrace_tlog::Error::BadSignature { .. }),
+                "{source:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        sentence(&e),
+        "the stored checkpoint does not verify with the log key of oretrace.test/recovery; \
+         start with the log key this store was created with"
+    );
+    assert_eq!(written(&store), before);
+
+    // A rebuild refuses it too, before dropping any projection.
+    let e = rebuild(&store, &log_key().verifier(), &operator().verifier()).unwrap_err();
+    assert!(matches!(e, LedgerError::CheckpointKey { .. }), "{e:?}");
+    assert_eq!(written(&store), before);
+}
+
+#[test]
+fn another_log_key_of_the_same_name_stops_the_start_and_writes_nothing() {
+    let store = log_of(&["a"]);
+    let before = written(&store);
+    let e = start_with(&store, key(ORIGIN, 99)).unwrap_err();
+    match &e {
+        LedgerError::CheckpointKey { source, .. } => assert!(
+            matches!(source, oretrace_tlog::Error::UnknownKey { .. }),
+            "{source:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(written(&store), before);
+}
+
+#[test]
+fn a_checkpoint_covering_more_than_is_stored_stops_the_start_and_writes_nothing() {
+    // The same log's checkpoint at size 3 over a store that lost entry 2.
+    let longer = log_of(&["a", "b", "c"]);
+    let store = log_of(&["a", "b"]);
+    put_checkpoint(&store, &checkpoint_of(&longer));
+    let before = written(&store);
+    let e = start(&store).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            LedgerError::CheckpointAhead {
+                checkpoint: 3,
+                stored: 2
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        sentence(&e),
+        "the stored checkpoint covers 3 entries but the store holds only 2: entries are \
+         missing; restore the store from a backup"
+    );
+    assert_eq!(written(&store), before);
+
+    let e = rebuild(&store, &log_key().verifier(), &operator().verifier()).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            LedgerError::CheckpointAhead {
+                checkpoint: 3,
+                stored: 2
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(written(&store), before);
+}
+
+#[test]
+fn a_stored_tree_that_does_not_extend_the_checkpoint_stops_the_start_and_writes_nothing() {
+    // The checkpoint of a log [a, b] over a store holding [a, c, d]: the
+    // entries past it are uncovered, and the proof that the stored tree
+    // extends the checkpoint fails before anything is signed.
+    let published = log_of(&["a", "b"]);
+    let store = log_of(&["a", "c", "d"]);
+    put_checkpoint(&store, &checkpoint_of(&published));
+    let before = written(&store);
+    let e = start(&store).unwrap_err();
+    match &e {
+        LedgerError::Inconsistent {
+            checkpoint: 2,
+            stored: 3,
+            source,
+        } => assert!(
+            matches!(source, oretrace_tlog::Error::ProofMismatch { .. }),
+            "{source:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        sentence(&e),
+        "the 3 stored entries are not consistent with the published checkpoint of 2: the \
+         stored log was changed; restore the store from a backup"
+    );
+    assert_eq!(written(&store), before);
+}
+
+#[test]
+fn a_stored_tree_of_the_checkpoints_size_with_another_root_stops_the_start() {
+    // [a, c] under the checkpoint of [a, b]: nothing is uncovered, yet the
+    // stored tree is not the published one.
+    let published = log_of(&["a", "b"]);
+    let store = log_of(&["a", "c"]);
+    put_checkpoint(&store, &checkpoint_of(&published));
+    let before = written(&store);
+    let e = start(&store).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            LedgerError::Inconsistent {
+                checkpoint: 2,
+                stored: 2,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(written(&store), before);
+
+    // A rebuild recomputes the root from the entries and says the same.
+    let e = rebuild(&store, &log_key().verifier(), &operator().verifier()).unwrap_err();
+    let (checkpoint, _) = Checkpoint::open(&checkpoint_of(&store), &log_key().verifier()).unwrap();
+    match &e {
+        LedgerError::RootMismatch {
+            size: 2,
+            computed,
+            expected,
+        } => {
+            assert_eq!(expected, checkpoint.root());
+            assert_ne!(computed, checkpoint.root());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        sentence(&e).ends_with(": the stored log was changed; restore the store from a backup")
+    );
+}
+
+#[test]
+fn a_lost_checkpoint_swap_refuses_the_batch_and_stops_a_start_that_would_publish() {
+    let store = log_of(&["a"]);
+    let ledger = start(&store).unwrap();
+    let (published, note) = ledger.checkpoint().unwrap();
+    store.lose_swap.store(true, Ordering::SeqCst);
+    let (operator, k) = (operator(), key("b/k", 11));
+    let refused = ledger.submit_blocking(signed(party("b", &k, "PK"), &[&k, &operator]));
+    assert_eq!(
+        refused,
+        Err(Refusal::Unavailable(
+            "the published checkpoint was changed by another writer; make sure only one \
+             oretrace process writes to this store, then start again"
+                .into()
+        ))
+    );
+    // The batch was stored but not published: the reload would publish
+    // it and loses the swap again, so writes wait for a reload that works.
+    assert_eq!(store.inner.size().unwrap(), 2);
+    assert_eq!(ledger.checkpoint().unwrap().1, note);
+    assert_eq!(ledger.health(), SequencerHealth::Degraded);
+    drop(ledger);
+
+    let before = written(&store);
+    let e = start(&store).unwrap_err();
+    assert!(matches!(e, LedgerError::CheckpointMoved), "{e:?}");
+    assert_eq!(written(&store), before);
+
+    // Once the store is this ledger's alone again, the stored entry is
+    // published.
+    store.lose_swap.store(false, Ordering::SeqCst);
+    let ledger = start(&store).unwrap();
+    let (now, _) = ledger.checkpoint().unwrap();
+    assert_eq!((published.size(), now.size()), (1, 2));
+}
+
+#[test]
+fn a_store_that_cannot_be_read_stops_the_start_and_names_what_failed() {
+    let store = log_of(&["a"]);
+    store.fail_size.store(true, Ordering::SeqCst);
+    let before = written(&store);
+    let e = start(&store).unwrap_err();
+    match &e {
+        LedgerError::Store { action, source } => {
+            assert_eq!(*action, "reading the log size");
+            assert_eq!(source.to_string(), "storage: I/O error (simulated)");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        sentence(&e),
+        "the store failed while reading the log size; check the disk and the data directory, \
+         then try again"
+    );
+    let source = std::error::Error::source(&e).unwrap();
+    assert_eq!(source.to_string(), "storage: I/O error (simulated)");
+    assert_eq!(written(&store), before);
+
+    let e = rebuild(&store, &log_key().verifier(), &operator().verifier()).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            LedgerError::Store {
+                action: "reading the log size",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn a_reload_that_finds_a_bad_checkpoint_refuses_writes_until_it_is_restored() {
+    let store = log_of(&["a"]);
+    let ledger = start(&store).unwrap();
+    let good = checkpoint_of(&store);
+    // A batch fails to be stored, and the reload after it finds the
+    // checkpoint damaged.
+    store.fail_integrate.store(true, Ordering::SeqCst);
+    put_checkpoint(&store, &bad_signature(&good));
+    let (operator, k) = (operator(), key("b/k", 11));
+    let record = || signed(party("b", &k, "PK"), &[&k, &operator]);
+    assert_eq!(
+        ledger.submit_blocking(record()),
+        Err(Refusal::Unavailable(
+            "the store failed while storing a batch; check the disk and the data directory, \
+             then try again: storage: disk full (simulated)"
+                .into()
+        ))
+    );
+    assert_eq!(ledger.health(), SequencerHealth::Degraded);
+    // The store takes writes again, but the tree cannot be reloaded: the
+    // next write is refused before it is judged, and nothing is written.
+    store.fail_integrate.store(false, Ordering::SeqCst);
+    let before = written(&store);
+    assert_eq!(
+        ledger.submit_blocking(record()),
+        Err(Refusal::Unavailable("the store cannot be read back".into()))
+    );
+    assert_eq!(written(&store), before);
+    assert_eq!(ledger.health(), SequencerHealth::Degraded);
+    // Restored: the tree reloads and writes go on where the log is.
+    put_checkpoint(&store, &good);
+    assert_eq!(ledger.submit_blocking(record()), Ok(1));
+    assert_eq!(ledger.health(), SequencerHealth::Running);
+}
+
+#[test]
+fn a_rebuild_without_a_checkpoint_or_with_another_operator_says_so() {
+    let empty = Broken::default();
+    let e = rebuild(&empty, &log_key().verifier(), &operator().verifier()).unwrap_err();
+    assert!(matches!(e, LedgerError::NoCheckpoint), "{e:?}");
+    assert_eq!(
+        sentence(&e),
+        "the store has no published checkpoint to rebuild from; start the ledger on it once \
+         to publish one"
+    );
+
+    // The registrations need the operator's signature: under another
+    // operator key the first entry is refused on replay.
+    let store = log_of(&["a"]);
+    let e = rebuild(
+        &store,
+        &log_key().verifier(),
+        &key("other/operator", 7).verifier(),
+    )
+    .unwrap_err();
+    match &e {
+        LedgerError::ReplayRefused { index: 0, source } => {
+            assert!(matches!(source, Refusal::Unauthenticated(_)), "{source:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        sentence(&e),
+        "entry 0 of the log is refused on replay; check that the operator key given is the one \
+         the log was written with"
+    );
+}
