@@ -1,12 +1,60 @@
 //! Helpers shared by oretrace's benchmarks and tests, never by the product:
 //! the quick-mode switch, interleaved timing with medians (so a figure and
 //! its bound share the machine's conditions), and a minimal static file
-//! server on a loopback port for HTTP audits.
+//! server on a loopback port for HTTP audits; and where the conformance
+//! data the tests read lives.
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// The environment variable that points the tests at another copy of the
+/// conformance data (the folder that holds `epcis/`, `event-hash/`,
+/// `merkle/`).
+pub const CONFORMANCE_ENV: &str = "ORETRACE_CONFORMANCE_DIR";
+
+/// `sub` (for instance `"merkle/testdata"`, or `""` for the whole folder)
+/// in the conformance data the tests read: `$ORETRACE_CONFORMANCE_DIR`, or
+/// `shared/conformance` beside the checkout (`../shared/conformance` from
+/// the workspace root), as CI lays it out.
+///
+/// # Panics
+///
+/// When that folder is missing, with a sentence naming the path and how to
+/// get it: a test that needs the data fails without it, it never skips.
+pub fn conformance(sub: &str) -> PathBuf {
+    let (root, from_env) = match std::env::var_os(CONFORMANCE_ENV) {
+        Some(dir) if !dir.is_empty() => (PathBuf::from(dir), true),
+        _ => (
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"),
+            false,
+        ),
+    };
+    let dir = if sub.is_empty() {
+        root.clone()
+    } else {
+        root.join(sub)
+    };
+    if !dir.is_dir() {
+        let whence = if from_env {
+            format!("{CONFORMANCE_ENV} points at {}", root.display())
+        } else {
+            format!(
+                "the tests read it from shared/conformance beside the checkout, {}",
+                root.display()
+            )
+        };
+        panic!(
+            "the conformance data {} is missing ({whence}): put the project's shared/conformance \
+             folder (GS1 EPCIS schemas and examples, the CBV 2.0 event-hash vectors, the \
+             transparency-dev/merkle vectors; see its README) beside the checkout, or set \
+             {CONFORMANCE_ENV} to a copy of it",
+            dir.display()
+        );
+    }
+    dir
+}
 
 /// Whether a benchmark runs in its bounded quick form: on `--test` (as
 /// criterion's test mode), without `--bench` (`cargo test --benches`,
@@ -169,6 +217,44 @@ pub fn durable_parent(what: &str) -> (std::path::PathBuf, String) {
 
 #[cfg(test)]
 mod tests {
+    use std::process::Command;
+
+    /// The data is where the tests look for it (and, run again by
+    /// [`a_missing_conformance_folder_fails_naming_it`] with the folder
+    /// pointed elsewhere, this is what fails).
+    #[test]
+    fn conformance_data_resolves() {
+        let dir = super::conformance("merkle/testdata");
+        assert!(dir.ends_with("merkle/testdata"), "{}", dir.display());
+        assert!(super::conformance("").join("event-hash").is_dir());
+    }
+
+    #[test]
+    fn a_missing_conformance_folder_fails_naming_it() {
+        let missing = tempfile::tempdir().unwrap().path().join("no-such-folder");
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "tests::conformance_data_resolves", "--nocapture"])
+            .env(super::CONFORMANCE_ENV, &missing)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "it passed without the data: {stderr}"
+        );
+        let wanted = format!(
+            "the conformance data {} is missing ({} points at {})",
+            missing.join("merkle/testdata").display(),
+            super::CONFORMANCE_ENV,
+            missing.display()
+        );
+        assert!(stderr.contains(&wanted), "{stderr}");
+        assert!(
+            stderr.contains("set ORETRACE_CONFORMANCE_DIR to a copy"),
+            "{stderr}"
+        );
+    }
+
     #[test]
     fn medians() {
         assert_eq!(super::median(vec![3.0, 1.0, 2.0]), 2.0);

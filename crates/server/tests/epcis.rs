@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
 fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/epcis/examples")
+    oretrace_benchkit::conformance("epcis/examples")
 }
 
 fn example(name: &str) -> Value {
