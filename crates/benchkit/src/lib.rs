@@ -72,6 +72,67 @@ pub fn list_mode() -> bool {
     std::env::args().any(|a| a == "--list")
 }
 
+/// The test harness of a plain-timing bench (`harness = false`, no
+/// criterion): it is one test, `name`, to the runners that ask (`--list
+/// --format terse`, as nextest does, answers `<name>: test`; it has no
+/// ignored tests). Returns whether to run the bench now: for `cargo bench`
+/// (the full form), `cargo test --benches`, or a runner asking for `name`
+/// (the quick form, whose agreement checks are the test); not when only
+/// listing, asked for ignored tests, or filtered out.
+pub fn plain_bench(name: &str) -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    plain_bench_runs(name, &args, &mut std::io::stdout())
+}
+
+fn plain_bench_runs(name: &str, args: &[String], out: &mut impl std::io::Write) -> bool {
+    let ignored = args.iter().any(|a| a == "--ignored");
+    if args.iter().any(|a| a == "--list") {
+        if !ignored {
+            writeln!(out, "{name}: test").expect("writing the list");
+        }
+        return false;
+    }
+    if ignored {
+        return false;
+    }
+    // libtest's options that take a value in the next argument.
+    const WITH_VALUE: &[&str] = &[
+        "--format",
+        "--logfile",
+        "--test-threads",
+        "--color",
+        "--shuffle-seed",
+        "-Z",
+    ];
+    let exact = args.iter().any(|a| a == "--exact");
+    let (mut filters, mut skips) = (Vec::new(), Vec::new());
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if arg == "--skip" {
+            skips.extend(rest.next());
+        } else if WITH_VALUE.contains(&arg.as_str()) {
+            rest.next();
+        } else if !arg.starts_with('-') {
+            filters.push(arg);
+        }
+    }
+    let matches = |f: &String| {
+        if exact {
+            f == name
+        } else {
+            name.contains(f.as_str())
+        }
+    };
+    (filters.is_empty() || filters.iter().any(|f| matches(f)))
+        && !skips.iter().any(|s| {
+            if exact {
+                *s == name
+            } else {
+                name.contains(s.as_str())
+            }
+        })
+}
+
 /// Seconds taken by `f`; its result is kept from the optimiser.
 pub fn time<T>(f: impl FnOnce() -> T) -> f64 {
     let start = Instant::now();
@@ -200,11 +261,12 @@ pub fn filesystem_type(dir: &Path) -> Option<String> {
 
 /// [`data_parent`] and its filesystem type; exits 2 if it is in memory
 /// (tmpfs, ramfs), where fsync is free and `what` figures would mean
-/// nothing.
+/// nothing — except in [`quick_mode`], whose figures are not to be quoted
+/// and which runs for its checks, on whatever disk the tests have.
 pub fn durable_parent(what: &str) -> (std::path::PathBuf, String) {
     let parent = data_parent();
     let fstype = filesystem_type(&parent).unwrap_or_else(|| "unknown".into());
-    if matches!(fstype.as_str(), "tmpfs" | "ramfs") {
+    if matches!(fstype.as_str(), "tmpfs" | "ramfs") && !quick_mode() {
         eprintln!(
             "{} is on {fstype}: fsync is free there, so {what} figures would mean nothing. \
              Set ORETRACE_BENCH_DIR to a directory on a real disk.",
@@ -253,6 +315,38 @@ mod tests {
             stderr.contains("set ORETRACE_CONFORMANCE_DIR to a copy"),
             "{stderr}"
         );
+    }
+
+    fn runs(args: &[&str]) -> (bool, String) {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let mut out = Vec::new();
+        let run = super::plain_bench_runs("checks", &args, &mut out);
+        (run, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn a_plain_bench_is_one_test_to_the_runners() {
+        // nextest lists, then runs the test by its exact name.
+        assert_eq!(
+            runs(&["--list", "--format", "terse"]),
+            (false, "checks: test\n".into())
+        );
+        assert_eq!(
+            runs(&["--list", "--format", "terse", "--ignored"]),
+            (false, String::new())
+        );
+        assert_eq!(
+            runs(&["checks", "--exact", "--nocapture"]),
+            (true, String::new())
+        );
+        assert!(!runs(&["--exact", "check", "--nocapture"]).0);
+        assert!(!runs(&["--ignored", "--exact", "checks"]).0);
+        // cargo bench, cargo test --benches, filters.
+        assert!(runs(&["--bench"]).0);
+        assert!(runs(&[]).0);
+        assert!(runs(&["--test-threads", "1", "che"]).0);
+        assert!(!runs(&["--test-threads", "1", "other"]).0);
+        assert!(!runs(&["--skip", "checks"]).0);
     }
 
     #[test]

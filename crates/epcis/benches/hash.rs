@@ -55,12 +55,13 @@
 //! cannot run inside criterion, and its figure and ours must come from the
 //! same run.
 //!
-//! Quick mode (`-- --test`, `cargo test --benches`, or
+//! Quick mode (`-- --test`, `cargo test --benches`, nextest, or
 //! `ORETRACE_BENCH_QUICK=1`): a 200-event generated document, one
 //! repetition, the reference timed for 0.1 s; it checks that everything
-//! works (including agreement with the reference) in a few seconds. Its
-//! figures are not meant to be quoted. Asked for its list (`--list`, as
-//! nextest does), it lists nothing, like the other plain-timing benches.
+//! works (including agreement with the reference, which it needs: without
+//! `bash .ci/interop-env` it fails) in a few seconds. Its figures are not
+//! meant to be quoted. To a test runner (nextest) it is one test,
+//! `quick_form_with_its_checks`, so CI runs those checks.
 //!
 //! Run: `cargo bench -p oretrace-epcis --bench hash`.
 
@@ -632,6 +633,10 @@ fn run_set(set: &DocSet, cfg: &Config) -> String {
             )
             .unwrap();
         }
+        Err(why) if cfg.quick => panic!(
+            "{}: the agreement check with the reference cannot run: {why}",
+            set.name
+        ),
         Err(why) => writeln!(
             out,
             "  reference: skipped, no reference ratio: {why} (oretrace: median of {reps} samples)"
@@ -642,7 +647,7 @@ fn run_set(set: &DocSet, cfg: &Config) -> String {
 }
 
 fn main() {
-    if oretrace_benchkit::list_mode() {
+    if !oretrace_benchkit::plain_bench("quick_form_with_its_checks") {
         return;
     }
     let cfg = config();
