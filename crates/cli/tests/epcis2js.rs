@@ -27,9 +27,7 @@ const EXAMPLES: [&str; 3] = [
 ];
 
 fn example(name: &str) -> PathBuf {
-    project_root()
-        .join("../shared/conformance/epcis/examples")
-        .join(name)
+    oretrace_benchkit::conformance("epcis/examples").join(name)
 }
 
 fn harness() -> PathBuf {

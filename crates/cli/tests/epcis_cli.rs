@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use support::{oretrace, path, project_root};
 
 fn shared() -> PathBuf {
-    project_root().join("../shared/conformance")
+    oretrace_benchkit::conformance("")
 }
 
 #[test]

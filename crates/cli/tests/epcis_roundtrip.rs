@@ -203,8 +203,8 @@ fn lots_round_trip_between_registries_with_the_same_hashes() {
     let run = oretrace(&["auth", "token", "--server", &base_b, "--key", &keys[0]]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let token = run.stdout.trim().to_owned();
-    let example = project_root()
-        .join("../shared/conformance/epcis/examples/Example_9.6.1-ObjectEvent.jsonld");
+    let example =
+        oretrace_benchkit::conformance("epcis/examples").join("Example_9.6.1-ObjectEvent.jsonld");
     let run = oretrace(&[
         "import",
         path(&example),

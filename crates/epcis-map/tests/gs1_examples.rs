@@ -9,7 +9,7 @@ use oretrace_epcis_map::{Mapped, interpret};
 use serde_json::Value;
 
 fn examples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/epcis/examples")
+    oretrace_benchkit::conformance("epcis/examples")
 }
 
 fn example_files(dir: &Path, out: &mut Vec<PathBuf>) {

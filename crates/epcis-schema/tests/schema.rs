@@ -12,7 +12,7 @@ fn validator() -> &'static EpcisValidator {
 }
 
 fn examples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/epcis/examples")
+    oretrace_benchkit::conformance("epcis/examples")
 }
 
 fn example_files(dir: &Path, out: &mut Vec<PathBuf>) {

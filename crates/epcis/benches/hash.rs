@@ -13,7 +13,8 @@
 //! Document sets:
 //!
 //! * `conformance`: every `*.jsonld` of `shared/conformance/event-hash/`
-//!   and `shared/conformance/epcis/examples/` (next to this workspace; not
+//!   and `shared/conformance/epcis/examples/` (next to this workspace, or
+//!   `ORETRACE_CONFORMANCE_DIR`; the bench fails without them; not
 //!   the `WithErrorDeclaration` subfolder) that the reference can process:
 //!   `EPCISQueryDocument.jsonld` and
 //!   `Example-TransactionEvents-2020_07_03y.jsonld` are left out (see
@@ -54,12 +55,13 @@
 //! cannot run inside criterion, and its figure and ours must come from the
 //! same run.
 //!
-//! Quick mode (`-- --test`, `cargo test --benches`, or
+//! Quick mode (`-- --test`, `cargo test --benches`, nextest, or
 //! `ORETRACE_BENCH_QUICK=1`): a 200-event generated document, one
 //! repetition, the reference timed for 0.1 s; it checks that everything
-//! works (including agreement with the reference) in a few seconds. Its
-//! figures are not meant to be quoted. Asked for its list (`--list`, as
-//! nextest does), it lists nothing, like the other plain-timing benches.
+//! works (including agreement with the reference, which it needs: without
+//! `bash .ci/interop-env` it fails) in a few seconds. Its figures are not
+//! meant to be quoted. To a test runner (nextest) it is one test,
+//! `quick_form_with_its_checks`, so CI runs those checks.
 //!
 //! Run: `cargo bench -p oretrace-epcis --bench hash`.
 
@@ -246,13 +248,14 @@ impl DocSet {
     }
 }
 
-fn conformance_set() -> Result<DocSet, String> {
-    let root = project_root().join("../shared/conformance");
+/// The conformance documents; panics (naming the folder) without them.
+fn conformance_set() -> DocSet {
+    let root = oretrace_benchkit::conformance("");
     let mut files = Vec::new();
     for dir in [root.join("event-hash"), root.join("epcis/examples")] {
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         for entry in entries {
-            let file = entry.map_err(|e| e.to_string())?.path();
+            let file = entry.expect("a directory entry").path();
             if file.extension().and_then(|e| e.to_str()) == Some("jsonld") {
                 files.push(file);
             }
@@ -267,17 +270,17 @@ fn conformance_set() -> Result<DocSet, String> {
             left_out.push(name);
             continue;
         }
-        let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: {e}"))?;
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{name}: {e}"));
         docs.push(Doc::new(name, text));
     }
-    Ok(DocSet {
+    DocSet {
         name: "conformance".into(),
         note: format!(
             "shared/conformance/{{event-hash,epcis/examples}}/*.jsonld; left out, as the reference cannot process them: {}",
             left_out.join(", ")
         ),
         docs,
-    })
+    }
 }
 
 /// A mineral-chain-like EPCIS document of `n` ObjectEvents: lots of ore and
@@ -630,6 +633,10 @@ fn run_set(set: &DocSet, cfg: &Config) -> String {
             )
             .unwrap();
         }
+        Err(why) if cfg.quick => panic!(
+            "{}: the agreement check with the reference cannot run: {why}",
+            set.name
+        ),
         Err(why) => writeln!(
             out,
             "  reference: skipped, no reference ratio: {why} (oretrace: median of {reps} samples)"
@@ -640,7 +647,7 @@ fn run_set(set: &DocSet, cfg: &Config) -> String {
 }
 
 fn main() {
-    if oretrace_benchkit::list_mode() {
+    if !oretrace_benchkit::plain_bench("quick_form_with_its_checks") {
         return;
     }
     let cfg = config();
@@ -651,12 +658,7 @@ fn main() {
         );
     }
     let wall = Instant::now();
-    let mut sets = Vec::new();
-    match conformance_set() {
-        Ok(set) => sets.push(set),
-        Err(why) => println!("conformance set skipped: {why}"),
-    }
-    sets.push(generated_set(cfg.generated_events));
+    let sets = [conformance_set(), generated_set(cfg.generated_events)];
     let mut report = String::new();
     for set in &sets {
         eprintln!("[{:>5.1} s] {}", wall.elapsed().as_secs_f64(), set.name);

@@ -14,7 +14,7 @@ use oretrace_epcis::{canonical_digital_link, document_events};
 use serde_json::{Value, json};
 
 fn conformance() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
+    oretrace_benchkit::conformance("")
 }
 
 /// The example documents and the short names used in expectations.

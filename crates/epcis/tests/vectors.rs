@@ -39,7 +39,7 @@ struct PrehashDeviation {
 }
 
 fn vector_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/event-hash")
+    oretrace_benchkit::conformance("event-hash")
 }
 
 fn read_lines(path: &Path) -> Vec<String> {

@@ -1,12 +1,16 @@
 //! The authorisation matrix: every write path × every wrong identity,
 //! generated from one table. Each cell starts from the same registry,
-//! makes the write as the wrong identity over HTTP, and expects a 4xx
-//! problem body with nothing written; each row's right identity is then
+//! makes the write as the wrong identity over HTTP, and expects the 4xx
+//! its refusal answers with ([`expected_status`]) in a problem body, with
+//! nothing written; each row's right identity is then
 //! accepted, so that a refusal proves the rule and not a broken request.
 //!
-//! A new record kind does not compile until it has a row
-//! ([`row_of_kind`]'s match is exhaustive), and the table test fails until
-//! that row is in [`ROWS`].
+//! Every row gets the refusals every record kind owes, generated rather
+//! than listed ([`EVERY_KIND`]: unsigned, signed by a stranger, signed by a
+//! party that is not the one the rules require, replayed), then the wrong
+//! identities particular to its rules ([`Row::extra`]). A new record kind
+//! does not compile until it has a row ([`row_of_kind`]'s match is
+//! exhaustive), and the table test fails until that row is in [`ROWS`].
 
 use std::sync::Arc;
 
@@ -100,7 +104,8 @@ fn event_of(value: &Value) -> Value {
     event
 }
 
-/// Who is who. `fwo_old` was fwo's key until fwo dropped it.
+/// Who is who. `fwo_old` was fwo's key until fwo dropped it; `stranger`
+/// is a key no party registered, under the name of fwo's key.
 struct Keys {
     operator: NoteSigner,
     fwo: NoteSigner,
@@ -108,6 +113,7 @@ struct Keys {
     ussm: NoteSigner,
     lab: NoteSigner,
     evil: NoteSigner,
+    stranger: NoteSigner,
 }
 
 fn keys() -> Keys {
@@ -118,6 +124,7 @@ fn keys() -> Keys {
         ussm: key("ussm/1", 4),
         lab: key("lab/1", 5),
         evil: key("evil/1", 6),
+        stranger: key("fwo/1", 66),
     }
 }
 
@@ -224,6 +231,9 @@ impl World {
                     format!("Bearer {}", self.token_of(party)),
                 );
             }
+            EventAuth::MadeUpToken(token) => {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            }
             EventAuth::Signed(capturer, signers) => {
                 let note = document_note(LOG, &Digest::of(body.as_bytes()), capturer, "rollback");
                 for s in signers {
@@ -238,6 +248,8 @@ impl World {
 enum EventAuth<'a> {
     Nothing,
     Token(&'static str),
+    /// A bearer token the registry never issued.
+    MadeUpToken(String),
     Signed(&'a str, Vec<&'a NoteSigner>),
 }
 
@@ -341,6 +353,9 @@ async fn world() -> World {
 enum Wrong {
     /// No signature or no credentials at all.
     NoSignature,
+    /// Signed with a key no party registered (under the name of the right
+    /// party's key), or a token the registry never issued.
+    Stranger,
     /// Signed by a registered party that has no say (evil).
     AnotherPartysKey,
     /// Signed with a key its party dropped (fwo's old key, or a token
@@ -356,11 +371,26 @@ enum Wrong {
     Alias,
 }
 
+/// The refusals every write path of every record kind owes: unsigned,
+/// signed by a stranger, signed by a registered party that is not the one
+/// the rules require, and the very write again.
+const EVERY_KIND: [Wrong; 4] = [NoSignature, Stranger, AnotherPartysKey, Replay];
+
 /// One write path: the write as its right identity makes it, and the same
-/// write as each wrong identity the row lists.
+/// write as each wrong identity of [`EVERY_KIND`] and of `extra`.
 struct Row {
     name: &'static str,
-    wrongs: &'static [Wrong],
+    /// The wrong identities particular to this path's rules.
+    extra: &'static [Wrong],
+}
+
+impl Row {
+    /// The cells of this row: [`EVERY_KIND`], then [`Row::extra`].
+    fn cells(&self) -> Vec<Wrong> {
+        let mut cells = EVERY_KIND.to_vec();
+        cells.extend(self.extra.iter().filter(|w| !EVERY_KIND.contains(w)));
+        cells
+    }
 }
 
 /// Which row a record kind's writes are in.
@@ -382,97 +412,43 @@ use Wrong::*;
 const ROWS: &[Row] = &[
     Row {
         name: "party: a new registration",
-        wrongs: &[NoSignature, AnotherPartysKey, RevokedKey, Replay],
+        extra: &[RevokedKey],
     },
     Row {
         name: "party: a key change",
-        wrongs: &[NoSignature, AnotherPartysKey, RevokedKey, Replay],
+        extra: &[RevokedKey],
     },
     Row {
         name: "site",
-        wrongs: &[
-            NoSignature,
-            AnotherPartysKey,
-            RevokedKey,
-            Replay,
-            NonOperatorOfSite,
-        ],
+        extra: &[RevokedKey, NonOperatorOfSite],
     },
     Row {
         name: "lot",
-        wrongs: &[
-            NoSignature,
-            AnotherPartysKey,
-            RevokedKey,
-            Replay,
-            NonOperatorOfSite,
-            Alias,
-        ],
+        extra: &[RevokedKey, NonOperatorOfSite, Alias],
     },
     Row {
         name: "assay",
-        wrongs: &[
-            NoSignature,
-            AnotherPartysKey,
-            RevokedKey,
-            Replay,
-            NonCustodian,
-            Alias,
-        ],
+        extra: &[RevokedKey, NonCustodian, Alias],
     },
     Row {
         name: "shipment",
-        wrongs: &[
-            NoSignature,
-            AnotherPartysKey,
-            RevokedKey,
-            Replay,
-            NonCustodian,
-            Alias,
-        ],
+        extra: &[RevokedKey, NonCustodian, Alias],
     },
     Row {
         name: "receipt",
-        wrongs: &[
-            NoSignature,
-            AnotherPartysKey,
-            RevokedKey,
-            Replay,
-            NonOperatorOfSite,
-        ],
+        extra: &[RevokedKey, NonOperatorOfSite],
     },
     Row {
         name: "transformation",
-        wrongs: &[
-            NoSignature,
-            AnotherPartysKey,
-            RevokedKey,
-            Replay,
-            NonCustodian,
-            NonOperatorOfSite,
-            Alias,
-        ],
+        extra: &[RevokedKey, NonCustodian, NonOperatorOfSite, Alias],
     },
     Row {
         name: "epcis event (POST /events, token)",
-        wrongs: &[
-            NoSignature,
-            AnotherPartysKey,
-            RevokedKey,
-            Replay,
-            NonCustodian,
-            Alias,
-        ],
+        extra: &[RevokedKey, NonCustodian, Alias],
     },
     Row {
         name: "epcis event (POST /events, detached signature)",
-        wrongs: &[
-            NoSignature,
-            AnotherPartysKey,
-            RevokedKey,
-            Replay,
-            NonCustodian,
-        ],
+        extra: &[RevokedKey, NonCustodian],
     },
 ];
 
@@ -516,6 +492,7 @@ fn record_write(row: &str, wrong: Option<Wrong>) -> (Value, Vec<&'static str>) {
     match (row, wrong) {
         (_, None | Some(Replay | NoSignature)) => (value.clone(), right.clone()),
         (_, Some(AnotherPartysKey)) => instead("evil"),
+        (_, Some(Stranger)) => instead("stranger"),
         (_, Some(RevokedKey)) => instead("fwo_old"),
         (_, Some(NonCustodian)) => instead("ussm"),
         ("site", Some(NonOperatorOfSite)) => instead("evil"),
@@ -547,6 +524,7 @@ fn signer<'a>(w: &'a World, name: &str) -> &'a NoteSigner {
         "ussm" => &w.k.ussm,
         "lab" => &w.k.lab,
         "evil" => &w.k.evil,
+        "stranger" => &w.k.stranger,
         other => panic!("no key {other}"),
     }
 }
@@ -598,6 +576,37 @@ async fn event_write(w: &World, row: &str, wrong: Option<Wrong>) -> Answer {
         None | Some(Replay) => w.post_event(&ship_ore, &auth("fwo")).await,
         Some(NoSignature) => w.post_event(&commission, &EventAuth::Nothing).await,
         Some(AnotherPartysKey) => w.post_event(&commission, &auth("evil")).await,
+        Some(Stranger) if by_token => {
+            // A stranger's key gets no challenge, so no token; it makes
+            // one up in the shape of a real one.
+            let key = format!(
+                "{}+{:08x}",
+                w.k.stranger.name(),
+                w.k.stranger.verifier().key_id()
+            );
+            let challenge = w
+                .call(
+                    Request::post("/auth/challenge")
+                        .body(Body::from(json!({"key": key}).to_string()))
+                        .unwrap(),
+                )
+                .await;
+            assert_eq!(
+                challenge.status,
+                StatusCode::UNAUTHORIZED,
+                "{:?}",
+                challenge.body
+            );
+            let mut made_up = w.token_of("fwo").to_owned();
+            let last = made_up.pop().unwrap();
+            made_up.push(if last == '0' { '1' } else { '0' });
+            w.post_event(&commission, &EventAuth::MadeUpToken(made_up))
+                .await
+        }
+        Some(Stranger) => {
+            w.post_event(&commission, &EventAuth::Signed("fwo", vec![&w.k.stranger]))
+                .await
+        }
         Some(RevokedKey) => w.post_event(&commission, &auth("fwo_old")).await,
         Some(NonCustodian) => w.post_event(&ship_ore, &auth("ussm")).await,
         Some(Alias) => {
@@ -640,18 +649,48 @@ async fn every_record_kind_has_a_row() {
     let event = SignedRecord::from_entry(&entry).unwrap();
     kinds.push(row_of_kind(event.record()));
     for kind in kinds {
+        let row = ROWS.iter().find(|r| r.name == kind);
+        let row = row.unwrap_or_else(|| panic!("the matrix has no row for {kind}"));
+        let cells = row.cells();
+        for wrong in EVERY_KIND {
+            assert!(cells.contains(&wrong), "{kind} has no {wrong:?} cell");
+        }
+    }
+    // Every row's name is unique, and extras do not repeat the generated
+    // cells.
+    for (i, row) in ROWS.iter().enumerate() {
+        assert!(ROWS[..i].iter().all(|r| r.name != row.name), "{}", row.name);
         assert!(
-            ROWS.iter().any(|r| r.name == kind),
-            "the matrix has no row for {kind}"
+            row.extra.iter().all(|w| !EVERY_KIND.contains(w)),
+            "{} lists a generated cell",
+            row.name
         );
+    }
+}
+
+/// The status each refusal answers with, the same on every write path of
+/// its kind: a record without signatures or naming a lot by another
+/// spelling is malformed (400), an event without credentials
+/// unauthenticated (401); a key nobody holds (a stranger's, a dropped one)
+/// authenticates nobody (401); a registered party without the say the
+/// rules require is forbidden (403); the same write again conflicts (409).
+fn expected_status(row: &str, wrong: Wrong) -> StatusCode {
+    let event = row.starts_with("epcis event");
+    match wrong {
+        NoSignature if event => StatusCode::UNAUTHORIZED,
+        Alias if event => StatusCode::FORBIDDEN,
+        NoSignature | Alias => StatusCode::BAD_REQUEST,
+        Stranger | RevokedKey => StatusCode::UNAUTHORIZED,
+        AnotherPartysKey | NonCustodian | NonOperatorOfSite => StatusCode::FORBIDDEN,
+        Replay => StatusCode::CONFLICT,
     }
 }
 
 #[tokio::test]
 async fn every_wrong_identity_is_refused_on_every_write_path_and_writes_nothing() {
-    let mut cells = 0;
+    let mut ran: Vec<(&str, Wrong)> = Vec::new();
     for row in ROWS {
-        for wrong in row.wrongs {
+        for wrong in &row.cells() {
             let w = world().await;
             let before = w.ledger.store().size().unwrap();
             if *wrong == Replay {
@@ -665,11 +704,11 @@ async fn every_wrong_identity_is_refused_on_every_write_path_and_writes_nothing(
             }
             let size = w.ledger.store().size().unwrap();
             let answer = write(&w, row.name, Some(*wrong)).await;
-            assert!(
-                answer.status.is_client_error(),
-                "{} as {wrong:?}: {} {:?}",
-                row.name,
+            assert_eq!(
                 answer.status,
+                expected_status(row.name, *wrong),
+                "{} as {wrong:?}: {:?}",
+                row.name,
                 answer.body
             );
             assert!(
@@ -695,10 +734,20 @@ async fn every_wrong_identity_is_refused_on_every_write_path_and_writes_nothing(
                     right.body
                 );
             }
-            cells += 1;
+            ran.push((row.name, *wrong));
         }
     }
-    assert!(cells >= 50, "{cells} cells");
+    // Every row ran the refusals every kind owes, and its own.
+    for row in ROWS {
+        for wrong in EVERY_KIND.iter().chain(row.extra) {
+            assert!(
+                ran.contains(&(row.name, *wrong)),
+                "{} as {wrong:?} never ran",
+                row.name
+            );
+        }
+    }
+    assert!(ran.len() >= 60, "{} cells", ran.len());
 }
 
 /// Named queries belong to their definer: nobody else deletes one, a

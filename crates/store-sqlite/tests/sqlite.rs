@@ -3,7 +3,7 @@
 //! writer writes, and commits durably.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -375,42 +375,64 @@ fn a_failed_batch_writes_nothing() {
     assert_eq!(store.size().unwrap(), 4);
 }
 
+/// Polls `condition` every millisecond until it holds; fails the test
+/// naming `what` if it does not within 30 s (a deadline for a hung test,
+/// not a timing claim).
+fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !condition() {
+        assert!(Instant::now() < deadline, "gave up waiting: {what}");
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
 #[test]
 fn readers_run_while_the_writer_integrates() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let done = Arc::new(AtomicBool::new(false));
+    // Readers that have completed a read of a non-empty log, and the
+    // largest size any reader has seen.
+    let reading = Arc::new(AtomicU64::new(0));
+    let seen = Arc::new(AtomicU64::new(0));
     const BATCHES: u64 = 40;
     const PER_BATCH: u64 = 16;
+    const READERS: u64 = 2 * MAX_READERS as u64;
 
     // More readers than pooled connections: some wait for a lease.
-    let readers: Vec<_> = (0..2 * MAX_READERS)
+    let readers: Vec<_> = (0..READERS)
         .map(|_| {
             let (store, done) = (Arc::clone(&store), Arc::clone(&done));
+            let (reading, seen) = (Arc::clone(&reading), Arc::clone(&seen));
             thread::spawn(move || {
                 let (mut last, mut reads) = (0, 0u64);
-                while !done.load(Ordering::Acquire) || reads == 0 {
+                while !done.load(Ordering::Acquire) {
                     let size = store.size().unwrap();
                     assert!(size >= last, "the log shrank from {last} to {size}");
                     last = size;
-                    if size > 0 {
-                        let from = size.saturating_sub(4);
-                        let entries = store.read_entries(from, size - from).unwrap();
-                        assert_eq!(
-                            entries,
-                            (from..size).map(|i| row(i).entry).collect::<Vec<_>>()
-                        );
-                        let hashes = store
-                            .read_hashes(&[NodeId::new(0, size - 1), NodeId::new(0, 0)])
-                            .unwrap();
-                        assert_eq!(hashes[0], leaf_hash(&row(size - 1).entry));
-                        assert_eq!(
-                            store.find_record(&row(size - 1).record_hash).unwrap(),
-                            Some(size - 1)
-                        );
-                        assert!(store.lot("urn:x:lot:1").unwrap().is_some());
+                    if size == 0 {
+                        continue;
+                    }
+                    let from = size.saturating_sub(4);
+                    let entries = store.read_entries(from, size - from).unwrap();
+                    assert_eq!(
+                        entries,
+                        (from..size).map(|i| row(i).entry).collect::<Vec<_>>()
+                    );
+                    let hashes = store
+                        .read_hashes(&[NodeId::new(0, size - 1), NodeId::new(0, 0)])
+                        .unwrap();
+                    assert_eq!(hashes[0], leaf_hash(&row(size - 1).entry));
+                    assert_eq!(
+                        store.find_record(&row(size - 1).record_hash).unwrap(),
+                        Some(size - 1)
+                    );
+                    assert!(store.lot("urn:x:lot:1").unwrap().is_some());
+                    if reads == 0 {
+                        reading.fetch_add(1, Ordering::AcqRel);
                     }
                     reads += 1;
+                    seen.fetch_max(size, Ordering::AcqRel);
                 }
                 reads
             })
@@ -427,16 +449,38 @@ fn readers_run_while_the_writer_integrates() {
             },
         ];
         store.integrate(&b).unwrap();
+        // The readers read while the writer is still writing: some reader
+        // sees each batch before the next is written, and every reader has
+        // read the log before the second batch.
+        let size = (i + 1) * PER_BATCH;
+        wait_until(&format!("a reader to see size {size}"), || {
+            seen.load(Ordering::Acquire) >= size
+        });
+        if i == 0 {
+            wait_until("every reader to read", || {
+                reading.load(Ordering::Acquire) == READERS
+            });
+        }
     }
     done.store(true, Ordering::Release);
     for reader in readers {
-        assert!(reader.join().unwrap() > 0);
+        reader.join().unwrap();
     }
+    assert_eq!(seen.load(Ordering::Acquire), BATCHES * PER_BATCH);
     assert_eq!(store.size().unwrap(), BATCHES * PER_BATCH);
     assert_eq!(
         store.lot_events("urn:x:lot:1").unwrap().len() as u64,
         BATCHES
     );
+}
+
+/// Whether thread `tid` of this process is asleep (`S` in
+/// `/proc/self/task/<tid>/stat`): waiting, not running.
+fn thread_sleeping(tid: &str) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap_or_default();
+    // The state follows the command name, which is in parentheses.
+    stat.rsplit_once(") ")
+        .is_some_and(|(_, rest)| rest.starts_with('S'))
 }
 
 #[test]
@@ -455,26 +499,47 @@ fn reads_do_not_wait_for_an_open_write_and_writes_wait_their_turn() {
         )
         .unwrap();
 
-    let started = Instant::now();
+    // Reads answer from the committed log while the write is still open
+    // (a read that needed the lock would fail with SQLITE_BUSY once its
+    // busy timeout ran out, as the lock is never released meanwhile).
     assert_eq!(
         store.size().unwrap(),
         2,
         "the uncommitted entry is invisible"
     );
-    assert_eq!(store.read_entries(0, 2).unwrap().len(), 2);
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "reads waited {:?}",
-        started.elapsed()
+    assert_eq!(
+        store.read_entries(0, 2).unwrap(),
+        vec![row(0).entry, row(1).entry]
     );
+    assert!(
+        store.read_entries(2, 1).is_err(),
+        "entry 2 is not committed"
+    );
+    assert!(!other.is_autocommit(), "the other write is still open");
 
-    // Our writer waits (busy_timeout) instead of failing at once.
+    // Our writer waits (busy_timeout) instead of failing at once: it is
+    // seen asleep, not finished, while the lock is held, and succeeds once
+    // the lock is released.
+    let (tx, rx) = std::sync::mpsc::channel();
     let writer = {
         let store = Arc::clone(&store);
-        thread::spawn(move || store.integrate(&batch(2, 1)))
+        thread::spawn(move || {
+            let tid = std::fs::read_link("/proc/thread-self").unwrap();
+            tx.send(tid.file_name().unwrap().to_string_lossy().into_owned())
+                .unwrap();
+            store.integrate(&batch(2, 1))
+        })
     };
-    thread::sleep(Duration::from_millis(200));
+    let tid = rx.recv().unwrap();
+    wait_until("the writer to wait for the lock", || {
+        assert!(
+            !writer.is_finished(),
+            "the append finished while another connection held the lock"
+        );
+        thread_sleeping(&tid)
+    });
     assert!(!writer.is_finished(), "the append waits for the lock");
+    assert_eq!(store.size().unwrap(), 2);
     other.execute_batch("ROLLBACK").unwrap();
     writer.join().unwrap().unwrap();
     assert_eq!(store.size().unwrap(), 3);

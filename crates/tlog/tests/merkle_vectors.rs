@@ -10,7 +10,7 @@
 //! does not implement, so they are deliberately not read here.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use oretrace_tlog::proof::{verify_consistency, verify_inclusion};
 use oretrace_tlog::tree::{MemoryTree, prove_consistency, prove_inclusion, tree_hash};
@@ -65,8 +65,7 @@ const REFERENCE_ROOT_8_BASE64: &str = "XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQ
 // ------------------------------------------------------------- loading
 
 fn testdata_dir() -> PathBuf {
-    // crates/tlog -> crates -> project root; `shared` sits beside the root.
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/merkle/testdata")
+    oretrace_benchkit::conformance("merkle/testdata")
 }
 
 /// One vector file: its path below `testdata/` (with `/` separators) and
