@@ -935,6 +935,7 @@ async fn a_party_cannot_pile_up_running_capture_jobs() {
     assert_eq!(p["limit"], oretrace_server::epcis::RUNNING_JOBS_PER_PARTY);
     // Once the ledger moves, they finish, and the party captures again.
     closed.store(false, std::sync::atomic::Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     for location in locations {
         loop {
             let job = call(Request::get(&location).body(Body::empty()).unwrap())
@@ -944,6 +945,10 @@ async fn a_party_cannot_pile_up_running_capture_jobs() {
                 assert_eq!(job["success"], true, "{job}");
                 break;
             }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the job at {location} still runs 30 s after the ledger moved: {job}"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
