@@ -149,3 +149,32 @@ pub enum Change {
         index: u64,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_state_serialises_as_pinned() {
+        let event = EventState {
+            index: 7,
+            event_id: "ni:///sha-256;0a1b?ver=CBV2.0".into(),
+            event_type: "ObjectEvent".into(),
+            event_time: 1_757_325_600_000,
+            record_time: 1_757_325_601_234,
+            terms: vec![
+                "epc:urn:oretrace:lot:fwo:x".into(),
+                "type:ObjectEvent".into(),
+            ],
+            captured_by: "fwo".into(),
+            capture: "c-1".into(),
+            event: r#"{"type":"ObjectEvent"}"#.into(),
+        };
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(
+            json,
+            r#"{"index":7,"event_id":"ni:///sha-256;0a1b?ver=CBV2.0","event_type":"ObjectEvent","event_time":1757325600000,"record_time":1757325601234,"terms":["epc:urn:oretrace:lot:fwo:x","type:ObjectEvent"],"captured_by":"fwo","capture":"c-1","event":"{\"type\":\"ObjectEvent\"}"}"#
+        );
+        assert_eq!(serde_json::from_str::<EventState>(&json).unwrap(), event);
+    }
+}
