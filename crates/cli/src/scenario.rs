@@ -615,6 +615,7 @@ impl ScenarioKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oretrace_domain::record::Figures;
     use oretrace_ledger::ledger::{Ledger, LedgerConfig};
     use oretrace_ledger::memory::MemoryStore;
     use oretrace_ledger::state::LotStatus;
@@ -740,14 +741,14 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (lot.custodian.as_str(), &lot.status),
+            (lot.custodian().as_str(), lot.status()),
             ("ussm", &LotStatus::Held)
         );
-        assert_eq!(lot.figures, "illustrative");
-        assert!(lot.received_mass.is_some());
+        assert_eq!(lot.figures(), Figures::Illustrative);
+        assert!(lot.received_mass().is_some());
         // Every record with a quantity is labelled illustrative.
         for lot in ledger.store().lots(None, usize::MAX).unwrap() {
-            assert_eq!(lot.figures, "illustrative", "{}", lot.id);
+            assert_eq!(lot.figures(), Figures::Illustrative, "{}", lot.id());
         }
     }
 }
