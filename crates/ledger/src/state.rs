@@ -671,6 +671,119 @@ pub enum Change {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oretrace_tlog::note::NoteSigner;
+
+    fn refused<T: for<'de> Deserialize<'de> + std::fmt::Debug>(json: &str, needle: &str) {
+        let e = serde_json::from_str::<T>(json).unwrap_err().to_string();
+        assert!(e.contains(needle), "{e}");
+    }
+
+    const LOT: &str = r#"{"id":"urn:oretrace:lot:fwo:sb-1","commodity":"antimony","form":"ore","origin_site":"fwo-mine","site":"fwo-mine","custodian":"fwo","status":"held","wet_mass":{"value":"12.5","unit":"kg"},"moisture_percent":"4","inputs":[],"element_percent":[["Sb","55"]],"received_mass":null,"figures":"illustrative","index":3,"created":"2025-09-10T06:00:00Z","since":"2025-09-10T06:00:00Z"}"#;
+
+    #[test]
+    fn a_stored_document_that_breaks_a_rule_is_an_error_when_read() {
+        let lot: LotState = serde_json::from_str(LOT).unwrap();
+        assert_eq!(serde_json::to_string(&lot).unwrap(), LOT);
+        for (from, to, needle) in [
+            (
+                r#""moisture_percent":"4""#,
+                r#""moisture_percent":"100.5""#,
+                "at most 100",
+            ),
+            (
+                r#""wet_mass":{"value":"12.5""#,
+                r#""wet_mass":{"value":"-1""#,
+                "may not be negative",
+            ),
+            (r#""custodian":"fwo""#, r#""custodian":"FWO""#, "a party id"),
+            (r#"["Sb","55"]"#, r#"["Qq","55"]"#, "not an element symbol"),
+            (
+                r#""created":"2025-09-10T06:00:00Z""#,
+                r#""created":"yesterday""#,
+                "a time is UTC",
+            ),
+            (
+                r#""status":"held""#,
+                r#""status":"lost""#,
+                "unknown variant",
+            ),
+        ] {
+            assert!(LOT.contains(from), "{from}");
+            refused::<LotState>(&LOT.replace(from, to), needle);
+        }
+        // Documents stored before `created` and `since` were kept.
+        let old = LOT.replace(
+            r#","created":"2025-09-10T06:00:00Z","since":"2025-09-10T06:00:00Z""#,
+            "",
+        );
+        let lot: LotState = serde_json::from_str(&old).unwrap();
+        assert_eq!((lot.created(), lot.since()), (None, None));
+
+        let key = NoteSigner::from_seed("fwo/k1", [7; 32]).unwrap().verifier();
+        let doc = format!(
+            r#"{{"name":"fwo/k1","key_id":{},"vkey":"{}","party":"fwo"}}"#,
+            key.key_id(),
+            key.to_vkey()
+        );
+        let state: KeyState = serde_json::from_str(&doc).unwrap();
+        assert_eq!(serde_json::to_string(&state).unwrap(), doc);
+        refused::<KeyState>(
+            &doc.replace(r#""name":"fwo/k1""#, r#""name":"fwo/k2""#),
+            "the vkey is",
+        );
+        refused::<KeyState>(
+            &doc.replace(&key.to_vkey(), "fwo/k1+00000000+AAAA"),
+            "unreadable",
+        );
+
+        let party = format!(
+            r#"{{"id":"fwo","record":{{"kind":"party","id":"fwo","name":"FWO","party_kind":"company","country":"PK","keys":["{}"],"owners":[],"time":"2025-09-08T10:00:00Z","figures":"reported"}},"index":0,"unconfirmed_owners":[]}}"#,
+            NoteSigner::from_seed("fwo/main", [7; 32])
+                .unwrap()
+                .verifier()
+                .to_vkey()
+        );
+        let state: PartyState = serde_json::from_str(&party).unwrap();
+        assert_eq!(serde_json::to_string(&state).unwrap(), party);
+        refused::<PartyState>(
+            &party.replacen(r#""id":"fwo""#, r#""id":"ussm""#, 1),
+            "is not its record's",
+        );
+        refused::<PartyState>(
+            &party.replace(r#""country":"PK""#, r#""country":"pk""#),
+            "country",
+        );
+    }
+
+    #[test]
+    fn grades_stay_one_per_element_in_symbol_order() {
+        let mut lot: LotState = serde_json::from_str(LOT).unwrap();
+        let grade = |text: &str| Percent::parse(text).unwrap();
+        let element = |symbol: &str| Element::parse(symbol).unwrap();
+        assert_eq!(
+            lot.set_grade(element("Cu"), grade("1.5")),
+            Decimal::new(565, 1)
+        );
+        assert_eq!(
+            lot.set_grade(element("Sb"), grade("50")),
+            Decimal::new(515, 1)
+        );
+        assert_eq!(
+            lot.set_grade(element("Ag"), grade("0.5")),
+            Decimal::from(52)
+        );
+        let symbols: Vec<&str> = lot
+            .element_percent()
+            .iter()
+            .map(|(e, _)| e.symbol())
+            .collect();
+        assert_eq!(symbols, ["Ag", "Cu", "Sb"]);
+        assert!(
+            serde_json::to_string(&lot)
+                .unwrap()
+                .contains(r#""element_percent":[["Ag","0.5"],["Cu","1.5"],["Sb","50"]]"#)
+        );
+    }
 
     #[test]
     fn an_event_state_serialises_as_pinned() {
