@@ -20,6 +20,7 @@ pub mod envelope;
 mod error;
 pub mod event;
 pub mod record;
+mod text_serde;
 pub mod values;
 pub mod wire;
 

@@ -462,6 +462,38 @@ pub fn percent(value: Decimal, below_hundred: bool) -> Result<Decimal, Error> {
     Ok(value.normalize())
 }
 
+/// A share in percent, `0 <= p <= 100`, kept in canonical form (written
+/// as [`format_decimal`] writes it: `12.5`, `0`, `100`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Percent(Decimal);
+
+impl Percent {
+    /// A percentage at most 100 (see [`percent`]).
+    pub fn new(value: Decimal) -> Result<Self, Error> {
+        percent(value, false).map(Percent)
+    }
+
+    /// A percentage below 100, as a moisture is (see [`percent`]).
+    pub fn below_hundred(value: Decimal) -> Result<Self, Error> {
+        percent(value, true).map(Percent)
+    }
+
+    /// Parses a canonical decimal (see [`parse_decimal`]) at most 100.
+    pub fn parse(value: &str) -> Result<Self, Error> {
+        Percent::new(parse_decimal(value)?)
+    }
+
+    pub fn value(&self) -> Decimal {
+        self.0
+    }
+}
+
+impl fmt::Display for Percent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_decimal(&self.0))
+    }
+}
+
 /// A point on the globe: latitude in [-90, 90], longitude in [-180, 180].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Coordinates {
@@ -623,6 +655,12 @@ mod tests {
         );
         assert!(percent(parse_decimal("100").unwrap(), true).is_err());
         assert!(percent(parse_decimal("100").unwrap(), false).is_ok());
+        assert_eq!(Percent::parse("12.50").unwrap().to_string(), "12.5");
+        assert_eq!(Percent::parse("100").unwrap().to_string(), "100");
+        assert!(Percent::parse("100.1").is_err());
+        assert!(Percent::parse("-1").is_err());
+        assert!(Percent::parse("1e2").is_err());
+        assert!(Percent::below_hundred(parse_decimal("100").unwrap()).is_err());
         assert!(Coordinates::new(parse_decimal("91").unwrap(), Decimal::ZERO).is_err());
         assert!(Coordinates::new(Decimal::ZERO, parse_decimal("-180.5").unwrap()).is_err());
         assert!(Country::parse("pk").is_err());

@@ -18,6 +18,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::record::{LotForm, SiteKind};
+use oretrace_domain::values::Token;
 use oretrace_domain::wire::RecordJson;
 use oretrace_ledger::ledger::{Ledger, LedgerConfig};
 use oretrace_ledger::memory::MemoryStore;
@@ -380,11 +381,11 @@ struct Snapshot {
 
 fn snapshot(store: &MemoryStore) -> Snapshot {
     let mut parties = store.parties(None, usize::MAX).expect("memory reads");
-    parties.sort_by(|a, b| a.id.cmp(&b.id));
+    parties.sort_by(|a, b| a.id().cmp(b.id()));
     let mut sites = store.sites(None, usize::MAX).expect("memory reads");
-    sites.sort_by(|a, b| a.id.cmp(&b.id));
+    sites.sort_by(|a, b| a.id().cmp(b.id()));
     let mut lots = store.lots(None, usize::MAX).expect("memory reads");
-    lots.sort_by(|a, b| a.id.cmp(&b.id));
+    lots.sort_by(|a, b| a.id().cmp(b.id()));
     let shipments = (0..4)
         .map(|n| store.shipment(&format!("s-{n}")).expect("memory reads"))
         .collect();
@@ -400,37 +401,34 @@ fn snapshot(store: &MemoryStore) -> Snapshot {
 fn check_lots(store: &MemoryStore) {
     let lots = store.lots(None, usize::MAX).expect("memory reads");
     for (i, lot) in lots.iter().enumerate() {
+        let id = lot.id();
         assert!(
-            !lots[..i].iter().any(|l| l.id == lot.id),
-            "lot {} is listed twice",
-            lot.id
+            !lots[..i].iter().any(|l| l.id() == id),
+            "lot {id} is listed twice"
         );
         assert!(
-            store.party(&lot.custodian).expect("reads").is_some(),
-            "lot {} is held by {}, who is not registered",
-            lot.id,
-            lot.custodian
-        );
-        assert!(
-            store.site(&lot.site).expect("reads").is_some(),
-            "lot {} is at site {}, which is not registered",
-            lot.id,
-            lot.site
-        );
-        if let LotStatus::InTransit { shipment } = &lot.status {
-            let s = store
-                .shipment(shipment)
+            store
+                .party(lot.custodian().as_str())
                 .expect("reads")
-                .unwrap_or_else(|| panic!("lot {} is in an unknown shipment {shipment}", lot.id));
-            assert!(
-                s.lots.contains(&lot.id),
-                "{shipment} does not list {}",
-                lot.id
-            );
+                .is_some(),
+            "lot {id} is held by {}, who is not registered",
+            lot.custodian()
+        );
+        assert!(
+            store.site(lot.site().as_str()).expect("reads").is_some(),
+            "lot {id} is at site {}, which is not registered",
+            lot.site()
+        );
+        if let LotStatus::InTransit { shipment } = lot.status() {
+            let s = store
+                .shipment(shipment.as_str())
+                .expect("reads")
+                .unwrap_or_else(|| panic!("lot {id} is in an unknown shipment {shipment}"));
+            assert!(s.lots().contains(id), "{shipment} does not list {id}");
             assert_eq!(
-                s.received, None,
-                "lot {} in transit in a received shipment",
-                lot.id
+                s.received(),
+                None,
+                "lot {id} in transit in a received shipment"
             );
         }
     }
@@ -444,18 +442,20 @@ fn check_accepted(store: &MemoryStore, record: &Value) {
             .expect("reads")
             .unwrap_or_else(|| panic!("accepted record's lot {id} is not in the projection"))
     };
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let token = |v: &Value| Token::parse(v.as_str().unwrap_or_default()).expect("an accepted id");
     match record["kind"].as_str() {
         Some("lot") => {
             let l = lot(&record["id"]);
-            assert_eq!(l.status, LotStatus::Held);
-            assert_eq!(l.site, record["site"].as_str().unwrap_or_default());
+            assert_eq!(*l.status(), LotStatus::Held);
+            assert_eq!(l.site().as_str(), text(&record["site"]));
         }
         Some("shipment") => {
             for id in record["lots"].as_array().into_iter().flatten() {
                 assert_eq!(
-                    lot(id).status,
+                    *lot(id).status(),
                     LotStatus::InTransit {
-                        shipment: record["id"].as_str().unwrap_or_default().to_owned()
+                        shipment: token(&record["id"])
                     }
                 );
             }
@@ -466,21 +466,21 @@ fn check_accepted(store: &MemoryStore, record: &Value) {
                 .expect("reads")
                 .expect("a received shipment exists");
             assert!(
-                shipment.received.is_some(),
+                shipment.received().is_some(),
                 "a received shipment is not marked"
             );
             for item in record["lots"].as_array().into_iter().flatten() {
                 let l = lot(&item["lot"]);
-                assert_eq!(l.status, LotStatus::Held);
-                assert_eq!(l.custodian, shipment.receiver);
-                assert_eq!(l.site, record["site"].as_str().unwrap_or_default());
+                assert_eq!(*l.status(), LotStatus::Held);
+                assert_eq!(l.custodian(), shipment.receiver());
+                assert_eq!(l.site().as_str(), text(&record["site"]));
             }
         }
         Some("transformation") => {
-            let t = record["id"].as_str().unwrap_or_default().to_owned();
+            let t = token(&record["id"]);
             for item in record["inputs"].as_array().into_iter().flatten() {
                 assert_eq!(
-                    lot(&item["lot"]).status,
+                    *lot(&item["lot"]).status(),
                     LotStatus::Consumed {
                         transformation: t.clone()
                     }
@@ -488,8 +488,8 @@ fn check_accepted(store: &MemoryStore, record: &Value) {
             }
             for item in record["outputs"].as_array().into_iter().flatten() {
                 let l = lot(&item["id"]);
-                assert_eq!(l.status, LotStatus::Held);
-                assert_eq!(l.site, record["site"].as_str().unwrap_or_default());
+                assert_eq!(*l.status(), LotStatus::Held);
+                assert_eq!(l.site().as_str(), text(&record["site"]));
             }
         }
         _ => {}

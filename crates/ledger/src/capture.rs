@@ -89,11 +89,8 @@ pub(crate) fn preverify_documents(
             let Ok(Some(state)) = view.key(name, id) else {
                 continue;
             };
-            let Ok(key) = NoteVerifier::from_vkey(&state.vkey) else {
-                continue;
-            };
-            if verify_document_line(keys, event, line, &key).is_ok() {
-                documents.push((line.clone(), state.vkey));
+            if verify_document_line(keys, event, line, state.verifier()).is_ok() {
+                documents.push((line.clone(), state.vkey()));
             }
         }
     }
@@ -162,13 +159,13 @@ pub(crate) fn event_changes(
             let state = view.key(name, id)?.ok_or_else(|| {
                 Refusal::Unauthenticated(format!("key {key} is not registered to any party"))
             })?;
-            if state.party != captured_by {
+            if state.party().as_str() != captured_by {
                 return Err(Refusal::Forbidden(format!(
                     "key {key} belongs to {}, not to {captured_by}",
-                    state.party
+                    state.party()
                 )));
             }
-            signers.parties.insert(state.party);
+            signers.parties.insert(state.party().to_string());
         }
         CaptureAuth::Signed { signatures, .. } => {
             for line in signatures {
@@ -180,16 +177,14 @@ pub(crate) fn event_changes(
                         "key {name}+{id:08x} is not registered to any party"
                     ))
                 })?;
-                if !pre.covers_document(line, &state.vkey) {
-                    let key = NoteVerifier::from_vkey(&state.vkey)
-                        .map_err(|e| Refusal::Internal(e.to_string()))?;
-                    verify_document_line(keys, event, line, &key).map_err(|e| {
+                if !pre.covers_document(line, &state.vkey()) {
+                    verify_document_line(keys, event, line, state.verifier()).map_err(|e| {
                         Refusal::Unauthenticated(format!(
                             "the document signature by {name}+{id:08x} does not verify: {e}"
                         ))
                     })?;
                 }
-                signers.parties.insert(state.party);
+                signers.parties.insert(state.party().to_string());
             }
         }
     }
@@ -289,16 +284,16 @@ pub(crate) fn event_changes(
             }
             if let Some(lot) = local.lot(lot_id)? {
                 if mapped.records.is_empty() {
-                    let receiver = match &lot.status {
-                        crate::state::LotStatus::InTransit { shipment } if arrives => {
-                            local.shipment(shipment)?.map(|s| s.receiver)
-                        }
+                    let receiver = match lot.status() {
+                        crate::state::LotStatus::InTransit { shipment } if arrives => local
+                            .shipment(shipment.as_str())?
+                            .map(|s| s.receiver().clone()),
                         _ => None,
                     };
-                    if !receiver.is_some_and(|r| signers.parties.contains(&r)) {
+                    if !receiver.is_some_and(|r| signers.parties.contains(r.as_str())) {
                         require_signer(
                             &signers,
-                            &lot.custodian,
+                            lot.custodian().as_str(),
                             &format!("an event naming lot {lot_id} (its custodian)"),
                         )?;
                     }
@@ -404,14 +399,12 @@ fn unread_lot_rules(
             ));
         }
         Some(lot) => {
-            if let (Some(ms), Ok(created)) = (
-                event_time_ms,
-                oretrace_domain::values::Timestamp::parse(&lot.created),
-            ) && ms.div_euclid(1000) < created.unix()
+            if let (Some(ms), Some(created)) = (event_time_ms, lot.created())
+                && ms.div_euclid(1000) < created.unix()
             {
                 return Err(crate::rules::unprocessable(
                     "event.eventTime",
-                    format!("is before lot {lot_id} was created ({})", lot.created),
+                    format!("is before lot {lot_id} was created ({created})"),
                 ));
             }
         }
@@ -485,8 +478,8 @@ fn unread_site_rules(
         };
         require_signer(
             signers,
-            &site.operator,
-            &format!("an event at site {} (its operator)", site.id),
+            site.operator().as_str(),
+            &format!("an event at site {} (its operator)", site.id()),
         )?;
     }
     Ok(())

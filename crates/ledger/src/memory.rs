@@ -31,22 +31,22 @@ impl Inner {
     fn apply(&mut self, change: &Change) {
         match change.clone() {
             Change::PutParty(p) => {
-                self.parties.insert(p.id.clone(), p);
+                self.parties.insert(p.id().to_string(), p);
             }
             Change::PutKey(k) => {
-                self.keys.insert((k.name.clone(), k.key_id), k);
+                self.keys.insert((k.name().to_owned(), k.key_id()), k);
             }
             Change::RemoveKey { name, key_id } => {
                 self.keys.remove(&(name, key_id));
             }
             Change::PutSite(s) => {
-                self.sites.insert(s.id.clone(), s);
+                self.sites.insert(s.id().to_string(), s);
             }
             Change::PutLot(l) => {
-                self.lots.insert(l.id.clone(), l);
+                self.lots.insert(l.id().to_string(), l);
             }
             Change::PutShipment(s) => {
-                self.shipments.insert(s.id.clone(), s);
+                self.shipments.insert(s.id().to_string(), s);
             }
             Change::PutEvent(e) => {
                 self.event_ids.insert(e.event_id.clone(), e.index);

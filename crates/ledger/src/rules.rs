@@ -7,8 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::record::{Record, Shipment, Transformation};
-use oretrace_domain::values::{Timestamp, format_decimal, parse_decimal};
-use oretrace_domain::wire::{MassJson, OwnerJson, RecordJson};
+use oretrace_domain::values::{LotId, PartyId, Percent, Timestamp, format_decimal};
 use oretrace_tlog::note::NoteVerifier;
 use rust_decimal::Decimal;
 
@@ -100,22 +99,22 @@ impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
             }
             match change.clone() {
                 Change::PutParty(p) => {
-                    self.parties.insert(p.id.clone(), p);
+                    self.parties.insert(p.id().to_string(), p);
                 }
                 Change::PutKey(k) => {
-                    self.keys.insert((k.name.clone(), k.key_id), Some(k));
+                    self.keys.insert((k.name().to_owned(), k.key_id()), Some(k));
                 }
                 Change::RemoveKey { name, key_id } => {
                     self.keys.insert((name, key_id), None);
                 }
                 Change::PutSite(s) => {
-                    self.sites.insert(s.id.clone(), s);
+                    self.sites.insert(s.id().to_string(), s);
                 }
                 Change::PutLot(l) => {
-                    self.lots.insert(l.id.clone(), l);
+                    self.lots.insert(l.id().to_string(), l);
                 }
                 Change::PutShipment(s) => {
-                    self.shipments.insert(s.id.clone(), s);
+                    self.shipments.insert(s.id().to_string(), s);
                 }
                 Change::LotEvent { .. } | Change::PutEvent(_) => {}
             }
@@ -228,7 +227,7 @@ pub fn preverify(view: &impl StateView, keys: &Authorities, signed: &SignedRecor
         let candidate = if sig.name == operator.name() && sig.key_id == operator.key_id() {
             Some(operator.clone())
         } else if let Ok(Some(key)) = view.key(&sig.name, sig.key_id) {
-            NoteVerifier::from_vkey(&key.vkey).ok()
+            Some(key.verifier().clone())
         } else {
             listed
                 .iter()
@@ -271,12 +270,10 @@ fn check_signatures(
             continue;
         }
         if let Some(key) = view.key(&sig.name, sig.key_id)? {
-            if !pre.covers(&sig.name, sig.key_id, &key.vkey) {
-                let verifier = NoteVerifier::from_vkey(&key.vkey)
-                    .map_err(|e| Refusal::Internal(e.to_string()))?;
-                signed.signed_by(&verifier).map_err(bad)?;
+            if !pre.covers(&sig.name, sig.key_id, &key.vkey()) {
+                signed.signed_by(key.verifier()).map_err(bad)?;
             }
-            signers.parties.insert(key.party);
+            signers.parties.insert(key.party().to_string());
             continue;
         }
         if let Some(own) = listed
@@ -310,7 +307,7 @@ pub(crate) fn held_lot(view: &impl StateView, id: &str, field: &str) -> Result<L
     let lot = view
         .lot(id)?
         .ok_or_else(|| unprocessable(field, format!("lot {id} does not exist")))?;
-    match &lot.status {
+    match lot.status() {
         LotStatus::Held => Ok(lot),
         LotStatus::InTransit { shipment } => Err(unprocessable(
             field,
@@ -367,33 +364,20 @@ pub(crate) fn not_in_future(time: Timestamp, now: Timestamp, field: &str) -> Res
     Ok(())
 }
 
-/// Refuses a record dated before what it depends on.
-fn not_before(time: Timestamp, earlier: &str, what: &str, field: &str) -> Result<(), Refusal> {
-    if earlier.is_empty() {
-        return Ok(());
-    }
-    let earlier_time = Timestamp::parse(earlier)
-        .map_err(|_| Refusal::Internal(format!("stored time {earlier:?} is unreadable")))?;
-    if time < earlier_time {
-        return Err(unprocessable(
+/// Refuses a record dated before what it depends on (when that time is
+/// known: lots stored before their times were kept have none).
+fn not_before(
+    time: Timestamp,
+    earlier: impl Into<Option<Timestamp>>,
+    what: &str,
+    field: &str,
+) -> Result<(), Refusal> {
+    match earlier.into() {
+        Some(earlier) if time < earlier => Err(unprocessable(
             field,
             format!("{time} is before {what} ({earlier})"),
-        ));
-    }
-    Ok(())
-}
-
-/// The time a stored record states.
-fn stored_time(record: &RecordJson) -> &str {
-    match record {
-        RecordJson::Party { time, .. }
-        | RecordJson::Site { time, .. }
-        | RecordJson::Lot { time, .. }
-        | RecordJson::Assay { time, .. }
-        | RecordJson::Shipment { time, .. }
-        | RecordJson::Receipt { time, .. }
-        | RecordJson::Transformation { time, .. }
-        | RecordJson::EpcisEvent { time, .. } => time,
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -527,7 +511,6 @@ pub(crate) fn record_changes(
     index: u64,
 ) -> Result<Vec<Change>, Refusal> {
     canonical_lot_ids(record)?;
-    let json = RecordJson::of(record);
     let mut changes = Vec::new();
     match record {
         Record::Party(p) => {
@@ -549,21 +532,14 @@ pub(crate) fn record_changes(
                 }
                 Some(old) => {
                     require_signer(signers, id, &format!("an update of party {id}"))?;
+                    let old = old.record();
                     not_before(
                         p.time,
-                        stored_time(&old.record),
+                        old.time,
                         &format!("the version of party {id} it replaces"),
                         "time",
                     )?;
-                    if let RecordJson::Party {
-                        name,
-                        party_kind,
-                        country,
-                        ..
-                    } = &old.record
-                        && (name != p.name.as_str()
-                            || party_kind != p.kind.as_str()
-                            || country != p.country.as_str())
+                    if (old.name != p.name || old.kind != p.kind || old.country != p.country)
                         && !signers.operator
                     {
                         return Err(Refusal::Forbidden(format!(
@@ -574,33 +550,22 @@ pub(crate) fn record_changes(
             }
             // An owner confirms the claim by signing a version that names
             // it; an unchanged claim keeps its confirmation.
-            let old_owners: Vec<OwnerJson> = match existing.as_ref().map(|e| &e.record) {
-                Some(RecordJson::Party { owners, .. }) => owners.clone(),
-                _ => Vec::new(),
-            };
+            let old_owners = existing.as_ref().map_or(&[][..], |e| &e.record().owners);
             let old_unconfirmed = existing
                 .as_ref()
-                .map(|e| e.unconfirmed_owners.clone())
-                .unwrap_or_default();
-            let new_owners = match &json {
-                RecordJson::Party { owners, .. } => owners.clone(),
-                _ => Vec::new(),
-            };
+                .map_or(&[][..], |e| e.unconfirmed_owners());
             let mut unconfirmed_owners = Vec::new();
             for (i, o) in p.owners.iter().enumerate() {
                 let owner = o.owner.as_str();
                 existing_party(view, owner, &format!("owners[{i}].owner"))?;
-                let kept = old_owners.iter().any(|old| Some(old) == new_owners.get(i))
-                    && !old_unconfirmed.iter().any(|u| u == owner);
+                let kept = old_owners.contains(o) && !old_unconfirmed.contains(&o.owner);
                 if !signers.parties.contains(owner) && !kept {
-                    unconfirmed_owners.push(owner.to_owned());
+                    unconfirmed_owners.push(o.owner.clone());
                 }
             }
-            if let Some(RecordJson::Party { keys, .. }) = existing.as_ref().map(|e| &e.record) {
-                for vkey in keys {
-                    if let Ok(old) = NoteVerifier::from_vkey(vkey)
-                        && !p.keys.contains(&old)
-                    {
+            if let Some(old) = &existing {
+                for old in &old.record().keys {
+                    if !p.keys.contains(old) {
                         changes.push(Change::RemoveKey {
                             name: old.name().to_owned(),
                             key_id: old.key_id(),
@@ -610,10 +575,10 @@ pub(crate) fn record_changes(
             }
             for (i, key) in p.keys.iter().enumerate() {
                 match view.key(key.name(), key.key_id())? {
-                    Some(other) if other.party != id => {
+                    Some(other) if *other.party() != p.id => {
                         return Err(unprocessable(
                             format!("keys[{i}]"),
-                            format!("the key belongs to party {}", other.party),
+                            format!("the key belongs to party {}", other.party()),
                         ));
                     }
                     Some(_) => {}
@@ -632,43 +597,31 @@ pub(crate) fn record_changes(
                     }
                     None => {}
                 }
-                changes.push(Change::PutKey(KeyState {
-                    name: key.name().to_owned(),
-                    key_id: key.key_id(),
-                    vkey: key.to_vkey(),
-                    party: id.to_owned(),
-                }));
+                changes.push(Change::PutKey(KeyState::new(key.clone(), p.id.clone())));
             }
-            changes.push(Change::PutParty(PartyState {
-                id: id.to_owned(),
-                record: json,
+            changes.push(Change::PutParty(PartyState::new(
+                p.clone(),
                 index,
                 unconfirmed_owners,
-            }));
+            )));
         }
         Record::Site(s) => {
             existing_party(view, s.operator.as_str(), "operator")?;
             if let Some(old) = view.site(s.id.as_str())? {
                 require_signer(
                     signers,
-                    &old.operator,
+                    old.operator().as_str(),
                     &format!("an update of site {}", s.id),
                 )?;
                 not_before(
                     s.time,
-                    stored_time(&old.record),
+                    old.record().time,
                     &format!("the version of site {} it replaces", s.id),
                     "time",
                 )?;
             }
             require_signer(signers, s.operator.as_str(), &format!("site {}", s.id))?;
-            changes.push(Change::PutSite(SiteState {
-                id: s.id.to_string(),
-                operator: s.operator.to_string(),
-                country: s.country.to_string(),
-                record: json,
-                index,
-            }));
+            changes.push(Change::PutSite(SiteState::new(s.clone(), index)));
         }
         Record::Lot(l) => {
             if view.lot(l.id.as_str())?.is_some() {
@@ -677,34 +630,19 @@ pub(crate) fn record_changes(
             let site = existing_site(view, l.site.as_str(), "site")?;
             require_signer(
                 signers,
-                &site.operator,
-                &format!("a lot commissioned at {}", site.id),
+                site.operator().as_str(),
+                &format!("a lot commissioned at {}", site.id()),
             )?;
-            lot_namespace_holds(l.id.as_str(), &site.operator, "id")?;
+            lot_namespace_holds(l.id.as_str(), site.operator().as_str(), "id")?;
             not_before(
                 l.time,
-                stored_time(&site.record),
-                &format!("site {} was registered", site.id),
+                site.record().time,
+                &format!("site {} was registered", site.id()),
                 "time",
             )?;
-            changes.push(Change::PutLot(LotState {
-                id: l.id.to_string(),
-                commodity: l.commodity.to_string(),
-                form: l.form.to_string(),
-                origin_site: site.id.clone(),
-                site: site.id.clone(),
-                custodian: site.operator.clone(),
-                status: LotStatus::Held,
-                wet_mass: mass_json(&l.wet_mass),
-                moisture_percent: format_decimal(&l.moisture),
-                inputs: vec![],
-                element_percent: vec![],
-                received_mass: None,
-                figures: l.figures.as_str().into(),
-                index,
-                created: l.time.to_string(),
-                since: l.time.to_string(),
-            }));
+            let lot = LotState::commissioned(l, site.operator().clone(), index)
+                .map_err(Refusal::Invalid)?;
+            changes.push(Change::PutLot(lot));
             changes.push(Change::LotEvent {
                 lot: l.id.to_string(),
                 index,
@@ -718,13 +656,13 @@ pub(crate) fn record_changes(
             existing_party(view, a.laboratory.as_str(), "laboratory")?;
             not_before(
                 a.time,
-                &lot.created,
+                lot.created(),
                 &format!("lot {} was commissioned", a.lot),
                 "time",
             )?;
             require_signer(
                 signers,
-                &lot.custodian,
+                lot.custodian().as_str(),
                 &format!("an assay of {} (its custodian commissions it)", a.lot),
             )?;
             require_signer(
@@ -732,16 +670,9 @@ pub(crate) fn record_changes(
                 a.laboratory.as_str(),
                 &format!("an assay of {} (the laboratory attests it)", a.lot),
             )?;
-            let element = a.analyte.element().symbol().to_owned();
-            let grade = a.element_percent().round_dp(6);
-            lot.element_percent.retain(|(e, _)| *e != element);
-            lot.element_percent.push((element, format_decimal(&grade)));
-            lot.element_percent.sort();
-            let total: Decimal = lot
-                .element_percent
-                .iter()
-                .filter_map(|(_, g)| oretrace_domain::values::parse_decimal(g).ok())
-                .sum();
+            let grade = Percent::new(a.element_percent().round_dp(6))
+                .map_err(|e| Refusal::Invalid(e.within("value")))?;
+            let total = lot.set_grade(a.analyte.element(), grade);
             if total > Decimal::from(100) {
                 return Err(unprocessable(
                     "value",
@@ -758,7 +689,7 @@ pub(crate) fn record_changes(
                 index,
             });
         }
-        Record::Shipment(s) => ship(view, signers, s, json, index, &mut changes)?,
+        Record::Shipment(s) => ship(view, signers, s, index, &mut changes)?,
         Record::Receipt(r) => {
             let mut shipment = view.shipment(r.shipment.as_str())?.ok_or_else(|| {
                 unprocessable(
@@ -766,7 +697,7 @@ pub(crate) fn record_changes(
                     format!("shipment {} does not exist", r.shipment),
                 )
             })?;
-            if let Some(at) = shipment.received {
+            if let Some(at) = shipment.received() {
                 return Err(unprocessable(
                     "shipment",
                     format!("shipment {} was received at index {at}", r.shipment),
@@ -774,37 +705,36 @@ pub(crate) fn record_changes(
             }
             require_signer(
                 signers,
-                &shipment.receiver,
+                shipment.receiver().as_str(),
                 &format!("the receipt of shipment {}", r.shipment),
             )?;
-            if r.site.as_str() != shipment.to {
+            if r.site != *shipment.to() {
                 return Err(unprocessable(
                     "site",
-                    format!("shipment {} goes to {}", r.shipment, shipment.to),
+                    format!("shipment {} goes to {}", r.shipment, shipment.to()),
                 ));
             }
             let site = existing_site(view, r.site.as_str(), "site")?;
             require_signer(
                 signers,
-                &site.operator,
-                &format!("receiving at {} (its operator)", site.id),
+                site.operator().as_str(),
+                &format!("receiving at {} (its operator)", site.id()),
             )?;
-            if let RecordJson::Shipment { time, .. } = &shipment.record {
-                not_before(
-                    r.time,
-                    time,
-                    &format!("shipment {} left", r.shipment),
-                    "time",
-                )?;
-            }
-            let listed: BTreeSet<&str> = r.lots.iter().map(|(l, _)| l.as_str()).collect();
-            let shipped: BTreeSet<&str> = shipment.lots.iter().map(String::as_str).collect();
+            not_before(
+                r.time,
+                shipment.record().time,
+                &format!("shipment {} left", r.shipment),
+                "time",
+            )?;
+            let listed: BTreeSet<&LotId> = r.lots.iter().map(|(l, _)| l).collect();
+            let shipped: BTreeSet<&LotId> = shipment.lots().iter().collect();
             if listed != shipped {
+                let lots: Vec<&str> = shipment.lots().iter().map(LotId::as_str).collect();
                 return Err(unprocessable(
                     "lots",
                     format!(
                         "the receipt must list exactly the shipped lots: {}",
-                        shipment.lots.join(", ")
+                        lots.join(", ")
                     ),
                 ));
             }
@@ -812,9 +742,9 @@ pub(crate) fn record_changes(
                 let mut lot = view
                     .lot(lot_id.as_str())?
                     .ok_or_else(|| Refusal::Internal(format!("shipped lot {lot_id} vanished")))?;
-                if lot.status
+                if *lot.status()
                     != (LotStatus::InTransit {
-                        shipment: shipment.id.clone(),
+                        shipment: shipment.id().clone(),
                     })
                 {
                     return Err(unprocessable(
@@ -824,9 +754,7 @@ pub(crate) fn record_changes(
                 }
                 // Against the mass the lot was created with, not its last
                 // receipt: tolerances must not compound from hand to hand.
-                let shipped_kg = mass_kg(&lot.wet_mass).ok_or_else(|| {
-                    Refusal::Internal(format!("stored mass of {lot_id} is unreadable"))
-                })?;
+                let shipped_kg = lot.wet_mass().kilograms();
                 let most = shipped_kg
                     * (Decimal::ONE
                         + Decimal::from(RECEIPT_TOLERANCE_PERCENT) / Decimal::ONE_HUNDRED);
@@ -840,18 +768,19 @@ pub(crate) fn record_changes(
                         ),
                     ));
                 }
-                lot.status = LotStatus::Held;
-                lot.custodian = shipment.receiver.clone();
-                lot.site = shipment.to.clone();
-                lot.received_mass = Some(mass_json(mass));
-                lot.since = r.time.to_string();
+                lot.receive(
+                    shipment.receiver().clone(),
+                    shipment.to().clone(),
+                    *mass,
+                    r.time,
+                );
                 changes.push(Change::PutLot(lot));
                 changes.push(Change::LotEvent {
                     lot: lot_id.to_string(),
                     index,
                 });
             }
-            shipment.received = Some(index);
+            shipment.mark_received(index);
             changes.push(Change::PutShipment(shipment));
         }
         Record::Transformation(t) => transform(view, signers, t, index, &mut changes)?,
@@ -865,10 +794,6 @@ pub(crate) fn record_changes(
     Ok(changes)
 }
 
-fn mass_json(m: &oretrace_domain::values::Mass) -> MassJson {
-    MassJson::of(m)
-}
-
 /// A lot a shipment or transformation takes: held, at `site`, signed for
 /// by its custodian, and with the same custodian as the lots taken before
 /// it (`custodian` holds the first one's).
@@ -878,25 +803,29 @@ fn take_held_lot(
     lot_id: &str,
     field: &str,
     site: &str,
-    custodian: &mut Option<String>,
+    custodian: &mut Option<PartyId>,
     what: &str,
 ) -> Result<LotState, Refusal> {
     let lot = held_lot(view, lot_id, field)?;
-    if lot.site != site {
+    if lot.site().as_str() != site {
         return Err(unprocessable(
             field,
-            format!("lot {lot_id} is at {}, not at {site}", lot.site),
+            format!("lot {lot_id} is at {}, not at {site}", lot.site()),
         ));
     }
-    require_signer(signers, &lot.custodian, &format!("{what}: {lot_id}"))?;
+    require_signer(
+        signers,
+        lot.custodian().as_str(),
+        &format!("{what}: {lot_id}"),
+    )?;
     match custodian {
-        Some(c) if *c != lot.custodian => {
+        Some(c) if c != lot.custodian() => {
             return Err(unprocessable(
                 field,
-                format!("{what}: {lot_id} is held by {}, not {c}", lot.custodian),
+                format!("{what}: {lot_id} is held by {}, not {c}", lot.custodian()),
             ));
         }
-        _ => *custodian = Some(lot.custodian.clone()),
+        _ => *custodian = Some(lot.custodian().clone()),
     }
     Ok(lot)
 }
@@ -905,7 +834,6 @@ fn ship(
     view: &impl StateView,
     signers: &Signers,
     s: &Shipment,
-    json: RecordJson,
     index: u64,
     changes: &mut Vec<Change>,
 ) -> Result<(), Refusal> {
@@ -921,7 +849,7 @@ fn ship(
         existing_site(view, via.as_str(), &format!("via[{i}]"))?;
     }
     existing_party(view, s.receiver.as_str(), "receiver")?;
-    let mut shipper: Option<String> = None;
+    let mut shipper: Option<PartyId> = None;
     for (i, lot_id) in s.lots.iter().enumerate() {
         let field = format!("lots[{i}]");
         let mut lot = take_held_lot(
@@ -935,30 +863,24 @@ fn ship(
         )?;
         not_before(
             s.time,
-            &lot.since,
+            lot.since(),
             &format!("lot {lot_id} was at {}", s.from),
             "time",
         )?;
-        lot.status = LotStatus::InTransit {
-            shipment: s.id.to_string(),
-        };
+        lot.ship(s.id.clone());
         changes.push(Change::PutLot(lot));
         changes.push(Change::LotEvent {
             lot: lot_id.to_string(),
             index,
         });
     }
-    changes.push(Change::PutShipment(ShipmentState {
-        id: s.id.to_string(),
-        shipper: shipper.unwrap_or_default(),
-        receiver: s.receiver.to_string(),
-        lots: s.lots.iter().map(ToString::to_string).collect(),
-        from: s.from.to_string(),
-        to: s.to.to_string(),
-        record: json,
+    let shipper =
+        shipper.ok_or_else(|| unprocessable("lots", "a shipment lists at least one lot"))?;
+    changes.push(Change::PutShipment(ShipmentState::new(
+        s.clone(),
+        shipper,
         index,
-        received: None,
-    }));
+    )));
     Ok(())
 }
 
@@ -972,16 +894,16 @@ fn transform(
     let site = existing_site(view, t.site.as_str(), "site")?;
     require_signer(
         signers,
-        &site.operator,
-        &format!("processing at {} (its operator)", site.id),
+        site.operator().as_str(),
+        &format!("processing at {} (its operator)", site.id()),
     )?;
     not_before(
         t.time,
-        stored_time(&site.record),
-        &format!("site {} was registered", site.id),
+        site.record().time,
+        &format!("site {} was registered", site.id()),
         "time",
     )?;
-    let mut custodian: Option<String> = None;
+    let mut custodian: Option<PartyId> = None;
     let mut dry_in = Decimal::ZERO;
     let mut wet_in = Decimal::ZERO;
     for (i, (lot_id, consumed)) in t.inputs.iter().enumerate() {
@@ -991,24 +913,23 @@ fn transform(
             signers,
             lot_id.as_str(),
             &field,
-            &site.id,
+            site.id().as_str(),
             &mut custodian,
             "a transformation (only the custodian processes a lot; all inputs have one custodian, who receives the outputs)",
         )?;
         not_before(
             t.time,
-            &lot.since,
-            &format!("lot {lot_id} was at {}", site.id),
+            lot.since(),
+            &format!("lot {lot_id} was at {}", site.id()),
             "time",
         )?;
         // What it holds now, but never more than it was created with: a
         // heavier weighing on receipt does not make matter.
-        let available_kg = mass_kg(lot.current_mass())
-            .zip(mass_kg(&lot.wet_mass))
-            .map(|(now, created)| now.min(created))
-            .ok_or_else(|| Refusal::Internal(format!("stored mass of {lot_id} is unreadable")))?;
-        let moisture = parse_decimal(&lot.moisture_percent)
-            .map_err(|_| Refusal::Internal(format!("stored moisture of {lot_id} is unreadable")))?;
+        let available_kg = lot
+            .current_mass()
+            .kilograms()
+            .min(lot.wet_mass().kilograms());
+        let moisture = lot.moisture().value();
         dry_in += consumed.kilograms() * (Decimal::ONE - moisture / Decimal::ONE_HUNDRED);
         wet_in += consumed.kilograms();
         if consumed.kilograms() > available_kg {
@@ -1021,16 +942,15 @@ fn transform(
                 ),
             ));
         }
-        lot.status = LotStatus::Consumed {
-            transformation: t.id.to_string(),
-        };
+        lot.consume(t.id.clone());
         changes.push(Change::PutLot(lot));
         changes.push(Change::LotEvent {
             lot: lot_id.to_string(),
             index,
         });
     }
-    let custodian = custodian.unwrap_or_default();
+    let custodian = custodian
+        .ok_or_else(|| unprocessable("inputs", "a transformation lists at least one input"))?;
     // No transformation creates matter: the outputs' dry mass is at most
     // the inputs' dry mass consumed (reagents are inputs too). Mass
     // balance per element comes with provenance.
@@ -1063,39 +983,24 @@ fn transform(
         ));
     }
     for (i, o) in t.outputs.iter().enumerate() {
-        lot_namespace_holds(o.id.as_str(), &custodian, &format!("outputs[{i}].id"))?;
+        lot_namespace_holds(
+            o.id.as_str(),
+            custodian.as_str(),
+            &format!("outputs[{i}].id"),
+        )?;
         if view.lot(o.id.as_str())?.is_some() {
             return Err(unprocessable(
                 format!("outputs[{i}].id"),
                 format!("lot {} already exists", o.id),
             ));
         }
-        changes.push(Change::PutLot(LotState {
-            id: o.id.to_string(),
-            commodity: o.commodity.to_string(),
-            form: o.form.to_string(),
-            origin_site: site.id.clone(),
-            site: site.id.clone(),
-            custodian: custodian.clone(),
-            status: LotStatus::Held,
-            wet_mass: mass_json(&o.wet_mass),
-            moisture_percent: format_decimal(&o.moisture),
-            inputs: t.inputs.iter().map(|(l, _)| l.to_string()).collect(),
-            element_percent: vec![],
-            received_mass: None,
-            figures: t.figures.as_str().into(),
-            index,
-            created: t.time.to_string(),
-            since: t.time.to_string(),
-        }));
+        let lot = LotState::produced(o, t, custodian.clone(), index)
+            .map_err(|e| Refusal::Invalid(e.within(&format!("outputs[{i}]"))))?;
+        changes.push(Change::PutLot(lot));
         changes.push(Change::LotEvent {
             lot: o.id.to_string(),
             index,
         });
     }
     Ok(())
-}
-
-fn mass_kg(m: &MassJson) -> Option<Decimal> {
-    m.to_mass().ok().map(|m| m.kilograms())
 }

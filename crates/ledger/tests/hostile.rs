@@ -213,7 +213,10 @@ fn a_control_claim_not_signed_by_the_owner_is_shown_unconfirmed() {
         .submit_blocking(signed(claim.clone(), &[&evil]))
         .unwrap();
     let state = w.ledger.store().party("evil").unwrap().unwrap();
-    assert_eq!(state.unconfirmed_owners, vec!["ussm".to_owned()]);
+    assert_eq!(
+        state.unconfirmed_owners(),
+        [oretrace_domain::values::PartyId::parse("ussm").unwrap()]
+    );
     // ussm confirms it by signing the same claim; an unchanged claim in a
     // later version keeps its confirmation.
     claim["time"] = json!("2025-09-06T00:00:00Z");
@@ -221,7 +224,7 @@ fn a_control_claim_not_signed_by_the_owner_is_shown_unconfirmed() {
         .submit_blocking(signed(claim.clone(), &[&evil, &w.ussm]))
         .unwrap();
     let state = w.ledger.store().party("evil").unwrap().unwrap();
-    assert!(state.unconfirmed_owners.is_empty());
+    assert!(state.unconfirmed_owners().is_empty());
     claim["time"] = json!("2025-09-07T00:00:00Z");
     w.ledger
         .submit_blocking(signed(claim.clone(), &[&evil]))
@@ -232,7 +235,7 @@ fn a_control_claim_not_signed_by_the_owner_is_shown_unconfirmed() {
             .party("evil")
             .unwrap()
             .unwrap()
-            .unconfirmed_owners
+            .unconfirmed_owners()
             .is_empty()
     );
     // A changed share is a new claim: unconfirmed again.
@@ -240,7 +243,10 @@ fn a_control_claim_not_signed_by_the_owner_is_shown_unconfirmed() {
     claim["owners"][0]["share_percent"] = json!("75");
     w.ledger.submit_blocking(signed(claim, &[&evil])).unwrap();
     let state = w.ledger.store().party("evil").unwrap().unwrap();
-    assert_eq!(state.unconfirmed_owners, vec!["ussm".to_owned()]);
+    assert_eq!(
+        state.unconfirmed_owners(),
+        [oretrace_domain::values::PartyId::parse("ussm").unwrap()]
+    );
 }
 
 fn shipment_at(time: &str) -> serde_json::Value {
@@ -323,7 +329,7 @@ fn a_receipt_of_99_kg_of_a_25_kg_lot_is_refused() {
         .lot("urn:oretrace:lot:sb-1")
         .unwrap()
         .unwrap();
-    assert_eq!(lot.status, LotStatus::Held);
+    assert_eq!(*lot.status(), LotStatus::Held);
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! accepted records get durable indexes and verifiable receipts; each kind
 //! of refusal is refused for the right reason and writes nothing.
 
+use oretrace_domain::chemistry::Element;
 use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::values::{Percent, Token};
 use oretrace_domain::wire::RecordJson;
 use oretrace_ledger::memory::MemoryStore;
 use oretrace_ledger::rules::Refusal;
@@ -35,9 +37,9 @@ fn custody_moves_by_signed_shipment_and_receipt() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        lot.status,
+        *lot.status(),
         LotStatus::InTransit {
-            shipment: "s-1".into()
+            shipment: Token::parse("s-1").unwrap()
         }
     );
     let receipt_index = w
@@ -52,12 +54,15 @@ fn custody_moves_by_signed_shipment_and_receipt() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (lot.custodian.as_str(), lot.site.as_str(), &lot.status),
+        (lot.custodian().as_str(), lot.site().as_str(), lot.status()),
         ("ussm", "ussm-madison", &LotStatus::Held)
     );
     assert_eq!(
-        lot.element_percent,
-        vec![("Sb".to_string(), "55.2".to_string())]
+        lot.element_percent(),
+        [(
+            Element::parse("Sb").unwrap(),
+            Percent::parse("55.2").unwrap()
+        )]
     );
     assert_eq!(
         w.ledger
@@ -216,7 +221,7 @@ fn snapshot(store: &MemoryStore) -> String {
     let lots = store.lots(None, usize::MAX).unwrap();
     let events: Vec<Vec<u64>> = lots
         .iter()
-        .map(|l| store.lot_events(&l.id).unwrap())
+        .map(|l| store.lot_events(l.id().as_str()).unwrap())
         .collect();
     let shipments: Vec<_> = ["s-1"]
         .iter()

@@ -180,7 +180,7 @@ pub(crate) async fn parties<S: Store>(
         "parties",
         &pairs,
         |s: &S, after, limit| s.parties(after, limit),
-        |p: &PartyState| p.id.as_str(),
+        |p: &PartyState| p.id().as_str(),
         |parties, next_page_token| Parties {
             parties,
             next_page_token,
@@ -210,7 +210,7 @@ pub(crate) async fn sites<S: Store>(
         "sites",
         &pairs,
         |s: &S, after, limit| s.sites(after, limit),
-        |p: &SiteState| p.id.as_str(),
+        |p: &SiteState| p.id().as_str(),
         |sites, next_page_token| Sites {
             sites,
             next_page_token,
@@ -240,7 +240,7 @@ pub(crate) async fn lots<S: Store>(
         "lots",
         &pairs,
         |s: &S, after, limit| s.lots(after, limit),
-        |p: &LotState| p.id.as_str(),
+        |p: &LotState| p.id().as_str(),
         |lots, next_page_token| Lots {
             lots,
             next_page_token,

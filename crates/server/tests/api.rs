@@ -227,7 +227,16 @@ async fn a_signed_note_entry_is_accepted_as_text_plain() {
         record.entry_bytes()
     );
     assert_eq!(read["kind"], "shipment");
-    assert_eq!(w.ledger.store().lot(LOT).unwrap().unwrap().custodian, "fwo");
+    assert_eq!(
+        w.ledger
+            .store()
+            .lot(LOT)
+            .unwrap()
+            .unwrap()
+            .custodian()
+            .as_str(),
+        "fwo"
+    );
 }
 
 /// One refused request: what it must be answered, and that it wrote nothing.

@@ -828,7 +828,7 @@ async fn mineral_chain_events_follow_the_custody_rules_and_error_behaviours() {
         .await;
     assert_eq!(job["success"], true, "{job:#}");
     let state = w.ledger.store().lot(lot).unwrap().expect("the lot exists");
-    assert_eq!(state.custodian, "fwo");
+    assert_eq!(state.custodian().as_str(), "fwo");
     let entry_index = job["events"][0]["index"].as_u64().unwrap();
     let entry = w
         .ledger
@@ -1031,7 +1031,7 @@ async fn mineral_chain_events_follow_the_custody_rules_and_error_behaviours() {
     assert_eq!(job["success"], true, "{job:#}");
     let state = w.ledger.store().lot(lot).unwrap().unwrap();
     assert_eq!(
-        serde_json::to_value(&state.status).unwrap(),
+        serde_json::to_value(state.status()).unwrap(),
         json!({"status": "in-transit", "shipment": "s-1"})
     );
     // The lot's events by EPC class.

@@ -372,17 +372,17 @@ impl<'c> Appliers<'c> {
     fn apply(&mut self, change: &Change) -> Result<()> {
         match change {
             Change::PutParty(p) => {
-                let doc = to_string(p).ctx(|| format!("encoding party {}", p.id))?;
+                let doc = to_string(p).ctx(|| format!("encoding party {}", p.id()))?;
                 self.party
-                    .execute(params![p.id, doc])
-                    .ctx(|| format!("storing party {}", p.id))?;
+                    .execute(params![p.id().as_str(), doc])
+                    .ctx(|| format!("storing party {}", p.id()))?;
             }
             Change::PutKey(k) => {
                 let doc =
-                    to_string(k).ctx(|| format!("encoding key {}+{:08x}", k.name, k.key_id))?;
+                    to_string(k).ctx(|| format!("encoding key {}+{:08x}", k.name(), k.key_id()))?;
                 self.key
-                    .execute(params![k.name, k.key_id, doc])
-                    .ctx(|| format!("storing key {}+{:08x}", k.name, k.key_id))?;
+                    .execute(params![k.name(), k.key_id(), doc])
+                    .ctx(|| format!("storing key {}+{:08x}", k.name(), k.key_id()))?;
             }
             Change::RemoveKey { name, key_id } => {
                 self.remove_key
@@ -390,22 +390,22 @@ impl<'c> Appliers<'c> {
                     .ctx(|| format!("removing key {name}+{key_id:08x}"))?;
             }
             Change::PutSite(s) => {
-                let doc = to_string(s).ctx(|| format!("encoding site {}", s.id))?;
+                let doc = to_string(s).ctx(|| format!("encoding site {}", s.id()))?;
                 self.site
-                    .execute(params![s.id, doc])
-                    .ctx(|| format!("storing site {}", s.id))?;
+                    .execute(params![s.id().as_str(), doc])
+                    .ctx(|| format!("storing site {}", s.id()))?;
             }
             Change::PutLot(l) => {
-                let doc = to_string(l).ctx(|| format!("encoding lot {}", l.id))?;
+                let doc = to_string(l).ctx(|| format!("encoding lot {}", l.id()))?;
                 self.lot
-                    .execute(params![l.id, doc])
-                    .ctx(|| format!("storing lot {}", l.id))?;
+                    .execute(params![l.id().as_str(), doc])
+                    .ctx(|| format!("storing lot {}", l.id()))?;
             }
             Change::PutShipment(s) => {
-                let doc = to_string(s).ctx(|| format!("encoding shipment {}", s.id))?;
+                let doc = to_string(s).ctx(|| format!("encoding shipment {}", s.id()))?;
                 self.shipment
-                    .execute(params![s.id, doc])
-                    .ctx(|| format!("storing shipment {}", s.id))?;
+                    .execute(params![s.id().as_str(), doc])
+                    .ctx(|| format!("storing shipment {}", s.id()))?;
             }
             Change::PutEvent(e) => {
                 let idx = to_sql_int(e.index, "log index")?;

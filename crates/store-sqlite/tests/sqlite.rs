@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use oretrace_domain::wire::{LocationJson, MassJson, Number, RecordJson};
-use oretrace_ledger::state::{
-    Change, KeyState, LotState, LotStatus, PartyState, ShipmentState, SiteState,
-};
+use oretrace_domain::values::PartyId;
+use oretrace_ledger::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
 use oretrace_ledger::store::{Batch, EntryRow, StateView as _, Store};
 use oretrace_store_sqlite::{DB_FILE, MAX_READERS, SCHEMA_VERSION, SqliteStore};
 use oretrace_tlog::hash::{Hash, leaf_hash, node_hash, sha256};
+use oretrace_tlog::note::{NoteSigner, NoteVerifier};
 use oretrace_tlog::tree::NodeId;
+use serde_json::json;
 
 fn row(index: u64) -> EntryRow {
     EntryRow {
@@ -49,105 +49,65 @@ fn batch(start: u64, count: u64) -> Batch {
     }
 }
 
+/// A party key from a fixed seed.
+fn verifier(name: &str) -> NoteVerifier {
+    NoteSigner::from_seed(name, [7; 32]).unwrap().verifier()
+}
+
 fn party(id: &str, index: u64) -> PartyState {
-    PartyState {
-        id: id.into(),
-        record: RecordJson::Party {
-            id: id.into(),
-            name: format!("Party {id}"),
-            party_kind: "company".into(),
-            country: "PK".into(),
-            keys: vec![format!("{id}/k1+deadbeef+AAAA")],
-            owners: vec![],
-            time: "2025-09-08T10:00:00Z".into(),
-            figures: "illustrative".into(),
-        },
-        index,
-        unconfirmed_owners: vec![],
-    }
+    // Read from its stored JSON, as the store reads it.
+    serde_json::from_value(json!({
+        "id": id,
+        "record": {"kind": "party", "id": id, "name": format!("Party {id}"), "party_kind": "company",
+            "country": "PK", "keys": [verifier(&format!("{id}/k1")).to_vkey()], "owners": [],
+            "time": "2025-09-08T10:00:00Z", "figures": "illustrative"},
+        "index": index,
+        "unconfirmed_owners": []
+    }))
+    .unwrap()
 }
 
 fn site(id: &str, index: u64) -> SiteState {
-    SiteState {
-        id: id.into(),
-        operator: "fwo".into(),
-        country: "PK".into(),
-        record: RecordJson::Site {
-            id: id.into(),
-            name: "Chitral antimony prospect".into(),
-            site_kind: "mine".into(),
-            operator: "fwo".into(),
-            country: "PK".into(),
-            location: LocationJson {
-                lat: Number::Number(serde_json::Number::from_f64(35.85).unwrap()),
-                lon: Number::Text("71.79".into()),
-            },
-            approximate: true,
-            time: "2025-09-08T10:00:00Z".into(),
-            figures: "illustrative".into(),
-        },
-        index,
-    }
+    // Read from its stored JSON, as the store reads it.
+    serde_json::from_value(json!({
+        "id": id, "operator": "fwo", "country": "PK",
+        "record": {"kind": "site", "id": id, "name": "Chitral antimony prospect", "site_kind": "mine",
+            "operator": "fwo", "country": "PK", "location": {"lat": 35.85, "lon": "71.79"},
+            "approximate": true, "time": "2025-09-08T10:00:00Z", "figures": "illustrative"},
+        "index": index
+    }))
+    .unwrap()
 }
 
 fn lot(id: &str, index: u64) -> LotState {
-    LotState {
-        id: id.into(),
-        commodity: "antimony".into(),
-        form: "ore".into(),
-        origin_site: "site-a".into(),
-        site: "site-a".into(),
-        custodian: "fwo".into(),
-        status: LotStatus::Held,
-        wet_mass: MassJson {
-            value: Number::Text("12.5".into()),
-            unit: "t".into(),
-        },
-        moisture_percent: "4".into(),
-        inputs: vec!["urn:x:lot:0".into()],
-        element_percent: vec![("Sb".into(), "55".into()), ("As".into(), "0.2".into())],
-        received_mass: Some(MassJson {
-            value: Number::Number(12.into()),
-            unit: "t".into(),
-        }),
-        figures: "illustrative".into(),
-        index,
-        created: "2025-09-10T06:00:00Z".into(),
-        since: "2025-09-20T06:00:00Z".into(),
-    }
+    // Read from its stored JSON, as the store reads it.
+    serde_json::from_value(json!({
+        "id": id, "commodity": "antimony", "form": "ore", "origin_site": "site-a", "site": "site-a",
+        "custodian": "fwo", "status": "held", "wet_mass": {"value": "12.5", "unit": "t"},
+        "moisture_percent": "4", "inputs": ["urn:x:lot:0"],
+        "element_percent": [["Cu", "0.2"], ["Sb", "55"]],
+        "received_mass": {"value": 12, "unit": "t"}, "figures": "illustrative", "index": index,
+        "created": "2025-09-10T06:00:00Z", "since": "2025-09-20T06:00:00Z"
+    }))
+    .unwrap()
 }
 
 fn shipment(id: &str, index: u64) -> ShipmentState {
-    ShipmentState {
-        id: id.into(),
-        shipper: "fwo".into(),
-        receiver: "smelter".into(),
-        lots: vec!["urn:x:lot:1".into()],
-        from: "site-a".into(),
-        to: "site-b".into(),
-        record: RecordJson::Shipment {
-            id: id.into(),
-            lots: vec!["urn:x:lot:1".into()],
-            from: "site-a".into(),
-            to: "site-b".into(),
-            via: vec![],
-            receiver: "smelter".into(),
-            documents: vec![],
-            time: "2025-09-09T10:00:00Z".into(),
-            figures: "illustrative".into(),
-        },
-        index,
-        received: Some(index + 1),
-    }
+    // Read from its stored JSON, as the store reads it.
+    serde_json::from_value(json!({
+        "id": id, "shipper": "fwo", "receiver": "smelter", "lots": ["urn:x:lot:1"],
+        "from": "site-a", "to": "site-b",
+        "record": {"kind": "shipment", "id": id, "lots": ["urn:x:lot:1"], "from": "site-a", "to": "site-b",
+            "via": [], "receiver": "smelter", "documents": [], "time": "2025-09-09T10:00:00Z",
+            "figures": "illustrative"},
+        "index": index,
+        "received": index + 1
+    }))
+    .unwrap()
 }
 
 fn key(name: &str) -> KeyState {
-    KeyState {
-        name: name.into(),
-        key_id: 0xdead_beef,
-        vkey: format!("{name}+deadbeef+AAAA"),
-        party: "fwo".into(),
-    }
+    KeyState::new(verifier(name), PartyId::parse("fwo").unwrap())
 }
 
 /// One batch that touches every table.
@@ -162,7 +122,7 @@ fn full_batch() -> Batch {
             lot: "urn:x:lot:1".into(),
             index: 2,
         },
-        Change::PutShipment(shipment("urn:x:shipment:1", 3)),
+        Change::PutShipment(shipment("s-1", 3)),
         Change::LotEvent {
             lot: "urn:x:lot:1".into(),
             index: 3,
@@ -206,7 +166,7 @@ fn a_reopened_store_has_the_same_data() {
     );
     assert_eq!(store.party("fwo").unwrap(), Some(party("fwo", 0)));
     assert_eq!(
-        store.key("fwo/k1", 0xdead_beef).unwrap(),
+        store.key("fwo/k1", verifier("fwo/k1").key_id()).unwrap(),
         Some(key("fwo/k1"))
     );
     assert_eq!(store.site("site-a").unwrap(), Some(site("site-a", 1)));
@@ -214,10 +174,7 @@ fn a_reopened_store_has_the_same_data() {
         store.lot("urn:x:lot:1").unwrap(),
         Some(lot("urn:x:lot:1", 2))
     );
-    assert_eq!(
-        store.shipment("urn:x:shipment:1").unwrap(),
-        Some(shipment("urn:x:shipment:1", 3))
-    );
+    assert_eq!(store.shipment("s-1").unwrap(), Some(shipment("s-1", 3)));
     assert_eq!(store.lot_events("urn:x:lot:1").unwrap(), vec![2, 3]);
     assert_eq!(
         store.parties(None, usize::MAX).unwrap(),
@@ -243,7 +200,7 @@ fn listings_are_ordered_by_id() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
     let mut b = batch(0, 1);
-    b.changes = ["zeta", "alpha", "Mu", "émile"]
+    b.changes = ["zeta", "alpha", "a.b", "a-b", "9lives", "a"]
         .iter()
         .map(|id| Change::PutParty(party(id, 0)))
         .collect();
@@ -252,7 +209,7 @@ fn listings_are_ordered_by_id() {
         .parties(None, usize::MAX)
         .unwrap()
         .into_iter()
-        .map(|p| p.id)
+        .map(|p| p.id().to_string())
         .collect();
     let mut sorted = ids.clone();
     sorted.sort(); // What the memory store's BTreeMap gives.
@@ -559,9 +516,14 @@ fn projections_clear_but_the_log_and_hashes_stay() {
     );
     assert!(
         store.lots(None, usize::MAX).unwrap().is_empty()
-            && store.shipment("urn:x:shipment:1").unwrap().is_none()
+            && store.shipment("s-1").unwrap().is_none()
     );
-    assert!(store.key("fwo/k1", 0xdead_beef).unwrap().is_none());
+    assert!(
+        store
+            .key("fwo/k1", verifier("fwo/k1").key_id())
+            .unwrap()
+            .is_none()
+    );
     assert!(store.lot_events("urn:x:lot:1").unwrap().is_empty());
     assert_eq!(
         store.read_hashes(&[NodeId::new(1, 1)]).unwrap(),
@@ -572,10 +534,7 @@ fn projections_clear_but_the_log_and_hashes_stay() {
     store.apply_changes(&b.changes).unwrap();
     store.apply_changes(&b.changes).unwrap();
     assert_eq!(store.lot_events("urn:x:lot:1").unwrap(), vec![2, 3]);
-    assert_eq!(
-        store.shipment("urn:x:shipment:1").unwrap(),
-        Some(shipment("urn:x:shipment:1", 3))
-    );
+    assert_eq!(store.shipment("s-1").unwrap(), Some(shipment("s-1", 3)));
 }
 
 #[test]

@@ -151,16 +151,16 @@ impl Cache {
         for change in changes {
             match change {
                 Change::PutKey(k) => {
-                    self.keys.remove(&(k.name.clone(), k.key_id));
+                    self.keys.remove(&(k.name().to_owned(), k.key_id()));
                 }
                 Change::RemoveKey { name, key_id } => {
                     self.keys.remove(&(name.clone(), *key_id));
                 }
                 Change::PutSite(s) => {
-                    self.sites.remove(&s.id);
+                    self.sites.remove(s.id().as_str());
                 }
                 Change::PutParty(p) => {
-                    self.parties.remove(&p.id);
+                    self.parties.remove(p.id().as_str());
                 }
                 Change::PutLot(_)
                 | Change::PutShipment(_)

@@ -175,9 +175,7 @@ async fn registered<S: Store>(
             "key {name}+{id:08x} is not registered to any party"
         ))
     })?;
-    let verifier = NoteVerifier::from_vkey(&key.vkey)
-        .map_err(|e| ApiError::internal(format!("stored vkey does not parse: {e}")))?;
-    Ok((verifier, key.party))
+    Ok((key.verifier().clone(), key.party().to_string()))
 }
 
 pub(crate) async fn challenge<S: Store>(
@@ -346,7 +344,7 @@ pub(crate) async fn bearer<S: Store>(
     }
     let (name, id) = parse_key(&grant.key)?;
     let key = blocking(&state.ledger, move |l| Ok(l.store().key(&name, id)?)).await?;
-    if key.is_none_or(|k| k.party != grant.party) {
+    if key.is_none_or(|k| k.party().as_str() != grant.party) {
         state.epcis.tokens.remove(token);
         return Err(ApiError::Unauthorized(format!(
             "the token's key {} is no longer registered to party {}",

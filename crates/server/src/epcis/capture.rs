@@ -223,10 +223,8 @@ async fn claim<S: Store>(state: &AppState<S>, capturer: Capturer) -> Result<Clai
                             sig.name, sig.key_id
                         ))
                     })?;
-                let verifier = NoteVerifier::from_vkey(&key.vkey)
-                    .map_err(|e| ApiError::internal(e.to_string()))?;
-                party.get_or_insert(key.party);
-                keyed.push((line, verifier));
+                party.get_or_insert(key.party().to_string());
+                keyed.push((line, key.verifier().clone()));
             }
             Ok(Claimed {
                 party: party.ok_or_else(|| ApiError::Unauthorized("no signature".into()))?,
