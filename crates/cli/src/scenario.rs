@@ -174,11 +174,25 @@ mod tests {
     use oretrace_ledger::state::LotStatus;
     use oretrace_ledger::{StateView, Store};
 
+    /// Fixed keys, one seed per key name (the pinned projections name them).
     fn demo_keys() -> ScenarioKeys {
-        let mut n = 0u8;
+        const SEEDS: [&str; 9] = [
+            "registry/operator",
+            "gov-pk/key-1",
+            "fwo/key-1",
+            "ussm/key-1",
+            "nlc/key-1",
+            "mota-engil/key-1",
+            "gov-cn/key-1",
+            "cophc/key-1",
+            "pk-assay-lab/key-1",
+        ];
         ScenarioKeys::generate(|name| {
-            n += 1;
-            Ok(NoteSigner::from_seed(name, [n; 32])?)
+            let seed = SEEDS
+                .iter()
+                .position(|n| *n == name)
+                .ok_or_else(|| anyhow::anyhow!("no seed for {name}"))?;
+            Ok(NoteSigner::from_seed(name, [seed as u8 + 1; 32])?)
         })
         .unwrap()
     }

@@ -126,8 +126,8 @@ fn log_only(from: &MemoryStore) -> MemoryStore {
     fresh
 }
 
-fn ids<T>(items: Vec<T>, id: impl Fn(&T) -> &String) -> Vec<String> {
-    items.iter().map(|t| id(t).clone()).collect()
+fn ids<T, I: ToString>(items: Vec<T>, id: impl Fn(&T) -> I) -> Vec<String> {
+    items.iter().map(|t| id(t).to_string()).collect()
 }
 
 /// Every projection read: the listings (whole and a page at a time), each
@@ -139,33 +139,40 @@ fn projections(store: &MemoryStore, shipments: &[&str]) -> String {
     // Each page of two after each id.
     let paged: Vec<Vec<String>> = parties
         .iter()
-        .map(|p| ids(store.parties(Some(&p.id), 2).unwrap(), |p| &p.id))
-        .chain(
-            sites
-                .iter()
-                .map(|s| ids(store.sites(Some(&s.id), 2).unwrap(), |s| &s.id)),
-        )
-        .chain(
-            lots.iter()
-                .map(|l| ids(store.lots(Some(&l.id), 2).unwrap(), |l| &l.id)),
-        )
+        .map(|p| {
+            ids(store.parties(Some(p.id().as_str()), 2).unwrap(), |p| {
+                p.id().to_string()
+            })
+        })
+        .chain(sites.iter().map(|s| {
+            ids(store.sites(Some(s.id().as_str()), 2).unwrap(), |s| {
+                s.id().to_string()
+            })
+        }))
+        .chain(lots.iter().map(|l| {
+            ids(store.lots(Some(l.id().as_str()), 2).unwrap(), |l| {
+                l.id().to_string()
+            })
+        }))
         .collect();
     let keys: Vec<_> = parties
         .iter()
         .flat_map(|p| {
-            let record = serde_json::to_value(&p.record).unwrap();
-            let keys = record["keys"].as_array().unwrap().clone();
-            assert!(!keys.is_empty(), "party {} lists no keys", p.id);
-            keys.into_iter().map(|vkey| {
-                let vkey = NoteVerifier::from_vkey(vkey.as_str().unwrap()).unwrap();
-                store.key(vkey.name(), vkey.key_id()).unwrap()
-            })
+            let keys = p.record().keys.clone();
+            assert!(!keys.is_empty(), "party {} lists no keys", p.id());
+            keys.into_iter()
+                .map(|vkey| store.key(vkey.name(), vkey.key_id()).unwrap())
         })
         .collect();
     assert!(keys.iter().all(Option::is_some));
     let lot_events: Vec<_> = lots
         .iter()
-        .map(|l| (store.lot(&l.id).unwrap(), store.lot_events(&l.id).unwrap()))
+        .map(|l| {
+            (
+                store.lot(l.id().as_str()).unwrap(),
+                store.lot_events(l.id().as_str()).unwrap(),
+            )
+        })
         .collect();
     let shipments: Vec<_> = shipments
         .iter()

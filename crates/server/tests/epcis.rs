@@ -919,7 +919,7 @@ async fn mineral_chain_events_follow_the_custody_rules_and_error_behaviours() {
             .lot(lot)
             .unwrap()
             .unwrap()
-            .element_percent
+            .element_percent()
             .is_empty()
     );
     for (alone, missing) in [(&w.fwo, "laboratory"), (&w.lab, "custodian")] {
@@ -1009,9 +1009,9 @@ async fn mineral_chain_events_follow_the_custody_rules_and_error_behaviours() {
     let state = w.ledger.store().lot(lot).unwrap().unwrap();
     assert_eq!(
         state
-            .element_percent
+            .element_percent()
             .iter()
-            .map(|(e, _)| e.as_str())
+            .map(|(e, _)| e.symbol())
             .collect::<Vec<_>>(),
         ["Sb"]
     );
