@@ -206,7 +206,7 @@ fn schemas() -> Value {
             "signatures": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Signature"}}}},
         "Problem": {"type": "object", "required": ["type", "title", "status", "detail"],
             "description": "RFC 7807 problem details", "properties": {
-            "type": {"type": "string", "format": "uri", "examples": ["https://oretrace.example/problems/invalid-record"]},
+            "type": {"type": "string", "format": "uri", "examples": [crate::error::problem_type("invalid-record")]},
             "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
             "field": {"type": "string", "description": "The JSON path of the field at fault", "examples": ["wet_mass.unit"]},
             "rule": {"type": "string", "description": "The rule the field breaks"},

@@ -152,7 +152,7 @@ async fn world() -> World {
         LedgerConfig::default(),
     );
     let ledger = Arc::new(ledger.unwrap());
-    let app = router(ledger.clone(), ServerConfig::default());
+    let app = router(ledger.clone(), ServerConfig::default()).unwrap();
     let (fwo, ussm, lab) = (key("fwo/k1", 3), key("ussm/k1", 4), key("lab/k1", 5));
     let mut w = World {
         ledger,
@@ -283,7 +283,7 @@ async fn check_refusals(w: &World, cases: Vec<Refused>) {
         let problem = answer.json();
         assert_eq!(
             problem["type"],
-            format!("https://oretrace.example/problems/{}", case.slug),
+            format!("https://oretrace.org/problems/{}", case.slug),
             "{name}: {problem}"
         );
         assert_eq!(problem["status"], case.status, "{name}");

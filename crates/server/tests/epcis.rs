@@ -126,7 +126,7 @@ async fn world_with(config: ServerConfig) -> World {
     ] {
         ledger.submit(record).await.unwrap();
     }
-    let app = router(ledger.clone(), config);
+    let app = router(ledger.clone(), config).unwrap();
     World {
         ledger,
         app,

@@ -74,7 +74,7 @@ impl Answer {
         let p = self.json();
         assert_eq!(
             p["type"],
-            format!("https://oretrace.example/problems/{slug}"),
+            format!("https://oretrace.org/problems/{slug}"),
             "{p}"
         );
         assert_eq!(p["status"], status, "{p}");
@@ -115,7 +115,7 @@ async fn world_with(config: ServerConfig) -> World {
     ] {
         ledger.submit(record).await.unwrap();
     }
-    let app = router(ledger.clone(), config);
+    let app = router(ledger.clone(), config).unwrap();
     World {
         ledger,
         app,
@@ -878,7 +878,7 @@ async fn a_party_cannot_pile_up_running_capture_jobs() {
         ))
         .await
         .unwrap();
-    let app = router(ledger.clone(), ServerConfig::default());
+    let app = router(ledger.clone(), ServerConfig::default()).unwrap();
     let call = |request: Request<Body>| {
         let app = app.clone();
         async move {

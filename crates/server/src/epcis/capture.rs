@@ -379,7 +379,7 @@ fn prepare<S: Store>(
         };
         if hash != in_document {
             warnings.push(json!({
-                "type": "https://oretrace.example/problems/event-hash-context",
+                "type": crate::error::problem_type("event-hash-context"),
                 "title": "The event's hash depends on its document",
                 "detail": format!(
                     "within its document the event hashes to {in_document} (bare words are \
@@ -395,7 +395,7 @@ fn prepare<S: Store>(
             && declared != hash
         {
             warnings.push(json!({
-                "type": "https://oretrace.example/problems/event-id-mismatch",
+                "type": crate::error::problem_type("event-id-mismatch"),
                 "title": "Declared eventID is not the CBV 2.0 event hash",
                 "detail": format!(
                     "eventID {declared} is not the event's CBV 2.0 hash; the event hashes to \
