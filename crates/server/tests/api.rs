@@ -315,6 +315,11 @@ async fn every_refusal_is_a_problem_with_its_status_and_writes_nothing() {
         &[&w.fwo],
     ));
     bad_unit["record"]["wet_mass"]["unit"] = json!("stone");
+    let mut offset_time = envelope(&signed(
+        lot("urn:oretrace:lot:sb-2", "fwo-chitral"),
+        &[&w.fwo],
+    ));
+    offset_time["record"]["time"] = json!("2025-09-02T05:00:00+05:00");
     let replay = signed(lot(LOT, "fwo-chitral"), &[&w.fwo, &w.operator]);
     let oversized = format!(
         "{{\"record\": \"{}\"}}",
@@ -331,6 +336,15 @@ async fn every_refusal_is_a_problem_with_its_status_and_writes_nothing() {
             .detail("colour"),
         refused("unknown unit", post_json(&bad_unit), 400, "invalid-record").members(json!({"field": "wet_mass.unit"})),
         refused("malformed JSON", post("application/json", "{\"record\": "), 400, "malformed-json"),
+        // What to do instead, not only what the parser expected.
+        refused("not JSON", post("application/json", "nonsense"), 400, "malformed-json")
+            .detail("the body is not JSON (expected ident at line 1 column 2); POST /records takes a signed envelope"),
+        refused("an unsigned record", post_json(&lot("urn:oretrace:lot:sb-2", "fwo-chitral")), 400, "invalid-record")
+            .members(json!({"field": "record"}))
+            .detail("the body is an unsigned record; sign it and post the envelope"),
+        refused("a time with an offset", post_json(&offset_time), 400, "invalid-record")
+            .members(json!({"field": "time"}))
+            .detail("write 2025-09-02T05:00:00+05:00 as 2025-09-02T00:00:00Z"),
         refused("no signatures", post_json(&json!({"record": lot("urn:oretrace:lot:sb-2", "fwo-chitral"), "signatures": []})), 400, "invalid-record")
             .members(json!({"field": "signatures"})),
         refused("garbage entry", post("text/plain", "not a signed note"), 400, "invalid-record"),

@@ -713,6 +713,21 @@ async fn listing_lots_parties_and_sites_is_paged_not_unbounded() {
         let p = w.get(&uri).await.problem(400, "invalid-request");
         assert_eq!(p["field"], field, "{uri}: {p}");
     }
+    // Unknown parameters are refused by name on every list, as on /events.
+    for list in ["lots", "parties", "sites"] {
+        let p = w
+            .get(&format!("/{list}?perPage=2&colour=red"))
+            .await
+            .problem(400, "invalid-request");
+        assert_eq!(p["field"], "colour", "{p}");
+        assert_eq!(
+            p["detail"],
+            format!(
+                "colour: unknown query parameter `colour`: /{list} takes perPage and nextPageToken"
+            ),
+            "{p}"
+        );
+    }
 }
 
 fn from(client: [u8; 4], uri: &str) -> Request<Body> {

@@ -334,7 +334,7 @@ fn prepare<S: Store>(
     } else {
         validator.validate_query_document(document)
     };
-    checked.map_err(ApiError::SchemaViolations)?;
+    checked.map_err(|v| schema_violations(document, v))?;
     let events: Vec<Value> = oretrace_epcis::document_events(document)
         .map_err(|e| ApiError::BadRequest(format!("the document's events: {e}")))?
         .into_iter()
@@ -646,6 +646,25 @@ async fn intake<S: Store>(
     .map_err(|e| ApiError::internal(format!("capture task failed: {e}")))?
 }
 
+/// Schema violations, with what to write instead where that is known: a
+/// `uom` of `kg` or `t` (a symbol, not the UN/ECE Rec. 20 code the schema
+/// asks for) names `KGM` or `TNE`.
+fn schema_violations(document: &Value, mut violations: Vec<Violation>) -> ApiError {
+    for v in &mut violations {
+        if v.pointer.ends_with("/uom")
+            && let Some(code) = document
+                .pointer(&v.pointer)
+                .and_then(Value::as_str)
+                .and_then(oretrace_epcis_map::suggested_mass_uom)
+        {
+            v.message.push_str(&format!(
+                " (for a mass write {code}, its UN/ECE Rec. 20 code)"
+            ));
+        }
+    }
+    ApiError::SchemaViolations(violations)
+}
+
 /// Wraps the body of `POST /events` (one event, with its `@context`) as a
 /// one-event document, after checking it as a standalone event.
 fn single_event_document(mut event: Value) -> Result<Value, ApiError> {
@@ -663,7 +682,7 @@ fn single_event_document(mut event: Value) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::internal(e.to_string()))?;
     validator
         .validate_event(&event)
-        .map_err(ApiError::SchemaViolations)?;
+        .map_err(|v| schema_violations(&event, v))?;
     let context = event
         .as_object_mut()
         .and_then(|m| m.remove("@context"))
