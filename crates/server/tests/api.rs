@@ -660,3 +660,104 @@ async fn a_real_listener_serves_a_log_the_auditor_accepts() {
         "the listener is closed after shutdown"
     );
 }
+
+/// The record schemas state what the validator enforces: the vocabularies
+/// as enums (each value accepted, anything else refused) and defaults only
+/// on fields the validator lets a record leave out.
+#[tokio::test]
+async fn openapi_record_schemas_state_the_validators_enums_and_defaults() {
+    let w = world().await;
+    let document = call(&w.app, get("/openapi.json")).await.json();
+    let schemas = &document["components"]["schemas"];
+    // Every default is on an optional field; figures is required, without one.
+    fn check_defaults(name: &str, schema: &Value) {
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+            assert!(
+                property.get("default").is_none() || !required.contains(&field.as_str()),
+                "{name}.{field} is required but claims a default"
+            );
+            check_defaults(&format!("{name}.{field}"), property);
+            check_defaults(&format!("{name}.{field}[]"), &property["items"]);
+        }
+    }
+    for kind in [
+        "Party",
+        "Site",
+        "Lot",
+        "Assay",
+        "Shipment",
+        "Receipt",
+        "Transformation",
+    ] {
+        let schema = &schemas[kind];
+        check_defaults(kind, schema);
+        assert!(
+            schema["required"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("figures")),
+            "{kind}"
+        );
+        assert!(
+            schema["properties"]["figures"].get("default").is_none(),
+            "{kind}"
+        );
+    }
+    // Each enum against the validator: the base record with each listed
+    // value is accepted by RecordJson::parse, an unlisted one refused.
+    let base = |kind: &str| match kind {
+        "Party" => party("fwo", &w.fwo),
+        "Site" => site("s", "fwo", "mine"),
+        "Lot" => lot("urn:oretrace:lot:x", "fwo-chitral"),
+        "Assay" => assay(),
+        _ => {
+            let mut s = shipment("s-1", &[LOT]);
+            s["documents"] = json!([{"kind": "bol", "reference": "BL-1"}]);
+            s
+        }
+    };
+    let enums: [(&str, &[&str]); 8] = [
+        ("Party", &["party_kind"]),
+        ("Site", &["site_kind"]),
+        ("Lot", &["form"]),
+        ("Lot", &["wet_mass", "unit"]),
+        ("Assay", &["unit"]),
+        ("Assay", &["basis"]),
+        ("Shipment", &["documents", "kind"]),
+        ("Lot", &["figures"]),
+    ];
+    for (kind, path) in enums {
+        let mut property = &schemas[kind];
+        for step in path {
+            property = &property["properties"][step];
+            if property["type"] == "array" {
+                property = &property["items"];
+            }
+        }
+        let listed = property["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{kind}.{path:?} lists no enum: {property}"));
+        let with = |value: &str| {
+            let mut record = base(kind);
+            let mut at = &mut record;
+            for step in &path[..path.len() - 1] {
+                at = &mut at[*step];
+                if at.is_array() {
+                    at = &mut at[0];
+                }
+            }
+            at[path[path.len() - 1]] = json!(value);
+            RecordJson::parse(record.to_string().as_bytes())
+        };
+        for value in listed {
+            let value = value.as_str().unwrap();
+            let parsed = with(value);
+            assert!(parsed.is_ok(), "{kind}.{path:?} = {value}: {parsed:?}");
+        }
+        assert!(with("not-listed").is_err(), "{kind}.{path:?}");
+    }
+}
