@@ -318,7 +318,11 @@ fn submit(envelope: &Path, server: &str, receipt_out: Option<&Path>) -> anyhow::
     }
     let value: serde_json::Value =
         serde_json::from_str(&text).context("the server's answer is not JSON")?;
-    println!("accepted at index {}", value["index"]);
+    println!(
+        "accepted at index {}; record hash {}",
+        value["index"],
+        value["record_hash"].as_str().unwrap_or("-")
+    );
     if let (Some(path), Some(receipt)) = (receipt_out, value["receipt"].as_str()) {
         std::fs::File::create(path)
             .and_then(|mut f| f.write_all(receipt.as_bytes()))

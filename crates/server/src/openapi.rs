@@ -192,6 +192,16 @@ fn record_schemas() -> Value {
     })
 }
 
+/// The one record hash: what `POST /records` answers, `/records/{index}`
+/// shows, `/records/by-hash/{hash}` finds and the CLI prints.
+const RECORD_HASH: &str = "The record hash: SHA-256 of the record's canonical bytes (oretrace.record/v1), the same \
+    whoever signed it; for a captured EPCIS event, SHA-256 of `epcis-event <event id>`. Answered by POST /records, shown by \
+    /records/{index}, found by /records/by-hash/{hash}, printed by `oretrace record submit` and `oretrace verify --inclusion`";
+
+fn record_hash() -> Value {
+    json!({"type": "string", "pattern": "^[0-9a-f]{64}$", "description": RECORD_HASH})
+}
+
 fn schemas() -> Value {
     let mut schemas = record_schemas();
     let kinds = [
@@ -252,14 +262,14 @@ fn schemas() -> Value {
             "limit": {"type": "integer", "description": "The limit a refusal refers to (bytes, events, entries, milliseconds)"}}},
         "Submitted": {"type": "object", "required": ["index", "record_hash", "receipt"], "properties": {
             "index": {"type": "integer", "minimum": 0},
-            "record_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "record_hash": record_hash(),
             "receipt": {"type": "string", "description": "A c2sp.org/tlog-proof@v1 receipt whose extra line carries the entry"}}},
         "RecordView": {"type": "object", "required": ["index", "kind", "record", "signatures", "entry", "record_hash"], "properties": {
             "index": {"type": "integer"}, "kind": {"type": "string"},
             "record": {"$ref": "#/components/schemas/LoggedRecord"},
             "signatures": {"type": "array", "items": {"$ref": "#/components/schemas/Signature"}},
             "entry": {"type": "string", "description": "The log entry: a C2SP signed note"},
-            "record_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
+            "record_hash": record_hash()}},
         "PartyState": {"type": "object", "required": ["id", "record", "index"], "properties": {
             "id": {"type": "string"}, "record": {"$ref": "#/components/schemas/Party"}, "index": {"type": "integer"},
             "unconfirmed_owners": {"type": "array", "items": {"type": "string"},
@@ -355,7 +365,7 @@ fn paths() -> Value {
         "/records/{index}/receipt": read("A tlog-proof receipt for the entry against the published checkpoint", vec![index()],
             text_response("A c2sp.org/tlog-proof@v1 receipt carrying the entry"), &[bad_index, unpublished]),
         "/records/by-hash/{hash}": {"get": {"summary": "Find the entry holding a record by its hash",
-            "parameters": [path_parameter("hash", "SHA-256 of the record's canonical bytes", Some("^[0-9a-f]{64}$"))],
+            "parameters": [path_parameter("hash", RECORD_HASH, Some("^[0-9a-f]{64}$"))],
             "responses": {"303": {"description": "See /records/{index}", "headers": {"Location": {"schema": {"type": "string"}}}},
                 "400": problem_response("Not 64 lower-case hex digits"), "404": problem_response("No such record")}}},
         "/parties": list("The registered parties", "Parties"),
