@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &args.keys,
             args.token.as_deref(),
             &args.error_behaviour,
+            args.receipts.as_deref(),
         ),
         Command::Export(args) => {
             crate::epcis_cmds::export(&args.server, &args.lot, args.out.as_deref())
