@@ -75,6 +75,10 @@ pub struct ImportArgs {
     /// GS1-Capture-Error-Behaviour: rollback (all or nothing), proceed or all.
     #[arg(long, default_value = "rollback", value_parser = ["rollback", "proceed", "all"])]
     pub error_behaviour: String,
+    /// Save a tlog-proof receipt for each event in the log (captured or
+    /// duplicate) to this folder, as <index>.tlog-proof.
+    #[arg(long)]
+    pub receipts: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &args.keys,
             args.token.as_deref(),
             &args.error_behaviour,
+            args.receipts.as_deref(),
         ),
         Command::Export(args) => {
             crate::epcis_cmds::export(&args.server, &args.lot, args.out.as_deref())
@@ -77,13 +78,13 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         };
         oretrace_verify::verify_receipt(&receipt, entry.as_deref(), &log_key).map(|r| {
             println!(
-                "verified: entry {} (sha256 {}) is in {} at size {} with root {}",
+                "verified: entry {} is in {} at size {} with root {}",
                 r.index,
-                hex(&r.entry_sha256),
                 r.checkpoint.origin(),
                 r.checkpoint.size(),
                 r.checkpoint.root()
             );
+            print_entry(&r.entry, &r.entry_sha256);
         })
     } else {
         let location = args.location.as_deref().unwrap_or_default();
@@ -136,7 +137,30 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// What a verified entry holds: an oretrace record's kind, subject,
+/// record hash and signers; any other entry's SHA-256.
+fn print_entry(entry: &[u8], entry_sha256: &[u8; 32]) {
+    match oretrace_domain::envelope::SignedRecord::from_entry(entry) {
+        Ok(signed) => {
+            let envelope = signed.to_envelope();
+            let record = serde_json::to_value(&envelope.record).unwrap_or_default();
+            let subject = ["id", "event_id", "lot", "shipment"]
+                .iter()
+                .find_map(|field| record[*field].as_str())
+                .unwrap_or("-");
+            println!("record:   {} {subject}", signed.record().kind());
+            println!("record hash: {}", hex(&signed.record_hash()));
+            let signers: Vec<&str> = envelope.signatures.iter().map(|s| s.key.as_str()).collect();
+            println!("signed by: {}", signers.join(", "));
+        }
+        Err(_) => println!(
+            "the entry is not an oretrace record; its SHA-256 is {}",
+            hex(entry_sha256)
+        ),
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -190,6 +190,16 @@ pub(crate) fn report(job: &Value) -> bool {
         count("refused"),
         count("rolled-back")
     );
+    for (i, e) in events.iter().enumerate() {
+        let id = e["eventID"].as_str().unwrap_or("?");
+        match (e["status"].as_str().unwrap_or("?"), e["index"].as_u64()) {
+            ("captured", Some(index)) => println!("event {i}: {id} captured at index {index}"),
+            ("duplicate", Some(index)) => {
+                println!("event {i}: {id} already in the log at index {index} (duplicate)")
+            }
+            (status, _) => println!("event {i}: {id} {status}"),
+        }
+    }
     for w in job["warnings"].as_array().into_iter().flatten() {
         eprintln!("warning: {}", w["detail"].as_str().unwrap_or(""));
     }
@@ -209,6 +219,7 @@ pub fn import(
     keys: &[std::path::PathBuf],
     token: Option<&str>,
     behaviour: &str,
+    receipts: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let signers: Vec<NoteSigner> = keys
@@ -222,11 +233,48 @@ pub fn import(
         _ => bail!("give either --key (one per signer) or --token"),
     };
     let job = capture(server, &body, &credentials, behaviour)?;
-    Ok(if report(&job) {
+    let success = report(&job);
+    if let Some(dir) = receipts {
+        save_receipts(server, &job, dir)?;
+    }
+    Ok(if success {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Writes a `tlog-proof` receipt for each event of `job` that is in the
+/// log (captured, or there before as a duplicate) to `dir/<index>.tlog-proof`.
+fn save_receipts(server: &str, job: &Value, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let http = client()?;
+    let mut written = 0;
+    for index in job["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["index"].as_u64())
+    {
+        let url = format!("{}/records/{index}/receipt", base(server));
+        let response = http
+            .get(&url)
+            .send()
+            .with_context(|| format!("GET {url}"))?;
+        let status = response.status();
+        let bytes = response.bytes().with_context(|| format!("GET {url}"))?;
+        if !status.is_success() {
+            bail!("GET {url}: {status}: {}", String::from_utf8_lossy(&bytes));
+        }
+        let path = dir.join(format!("{index}.tlog-proof"));
+        std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        written += 1;
+    }
+    println!(
+        "{written} receipts written to {} (<index>.tlog-proof; check one with oretrace verify --inclusion)",
+        dir.display()
+    );
+    Ok(())
 }
 
 /// The events of a lot as an EPCISDocument: every entry concerning it,

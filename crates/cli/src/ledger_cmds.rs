@@ -18,11 +18,15 @@ use crate::cli::{DemoArgs, RebuildArgs, RecordCommand, ServeArgs};
 use crate::commands::{generate_key, parse_vkey, read_key, write_secret};
 use crate::scenario::{self, ScenarioKeys};
 
+/// Logs to stderr, with colour only when stderr is a terminal (a log
+/// file or a journal gets plain text).
 fn init_tracing() {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -130,7 +134,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     })?;
     let ledger = Arc::new(open_ledger(
         &args.data,
-        "oretrace.example/demo",
+        &demo_origin()?,
         keys.operator.verifier(),
     )?);
     let fresh = ledger.store().size()? == 0;
@@ -217,6 +221,21 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The origin of a new demo log: `oretrace.example/demo/<8 hex digits>`,
+/// random, so that every demo log has an origin of its own. An auditor
+/// remembers checkpoints by origin and refuses a new key for an origin it
+/// knows; with one origin for all demos, verifying a second demo would
+/// fail. (A demo directory keeps its log key, and with it its origin.)
+fn demo_origin() -> anyhow::Result<String> {
+    let mut suffix = [0u8; 4];
+    getrandom::fill(&mut suffix).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let hex: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("{DEMO_ORIGIN_PREFIX}{hex}"))
+}
+
+/// What every demo log's origin starts with.
+const DEMO_ORIGIN_PREFIX: &str = "oretrace.example/demo/";
+
 /// Loads the scenario: master data as signed records, then every EPCIS
 /// document through `POST /capture` at `url`, as `oretrace import` does.
 fn load_scenario<S: Store>(
@@ -299,7 +318,11 @@ fn submit(envelope: &Path, server: &str, receipt_out: Option<&Path>) -> anyhow::
     }
     let value: serde_json::Value =
         serde_json::from_str(&text).context("the server's answer is not JSON")?;
-    println!("accepted at index {}", value["index"]);
+    println!(
+        "accepted at index {}; record hash {}",
+        value["index"],
+        value["record_hash"].as_str().unwrap_or("-")
+    );
     if let (Some(path), Some(receipt)) = (receipt_out, value["receipt"].as_str()) {
         std::fs::File::create(path)
             .and_then(|mut f| f.write_all(receipt.as_bytes()))

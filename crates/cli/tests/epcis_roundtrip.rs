@@ -125,15 +125,55 @@ fn lots_round_trip_between_registries_with_the_same_hashes() {
         let run = oretrace(&args);
         assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
         assert!(run.stdout.contains("0 refused"), "{}", run.stdout);
+        assert!(run.stdout.contains(" captured at index "), "{}", run.stdout);
     }
-    // Importing the same document again: duplicates, nothing new.
-    let mut args = vec!["import", path(&exported[3]), "--server", &base_b];
+    // Importing the same document again: duplicates, nothing new, each
+    // named with the index it is at; receipts saved for them.
+    let receipts = tmp.path().join("receipts");
+    let mut args = vec![
+        "import",
+        path(&exported[3]),
+        "--server",
+        &base_b,
+        "--receipts",
+        path(&receipts),
+    ];
     for k in &keys {
         args.extend(["--key", k.as_str()]);
     }
     let run = oretrace(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains(" 0 captured"), "{}", run.stdout);
+    let duplicates: Vec<u64> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_suffix(" (duplicate)"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .collect();
+    assert!(!duplicates.is_empty(), "{}", run.stdout);
+    let vkey = reqwest::blocking::get(format!("{base_b}/vkey"))
+        .unwrap()
+        .text()
+        .unwrap();
+    for index in duplicates {
+        let receipt = receipts.join(format!("{index}.tlog-proof"));
+        let check = oretrace(&[
+            "verify",
+            "--inclusion",
+            path(&receipt),
+            "--vkey",
+            vkey.trim(),
+        ]);
+        assert_eq!(check.code, 0, "{}", check.stderr);
+        assert!(
+            check.stdout.contains(&format!("verified: entry {index} "))
+                && check
+                    .stdout
+                    .contains("record:   epcis-event ni:///sha-256;"),
+            "{}",
+            check.stdout
+        );
+    }
 
     // B's exports hold the same events: the same hashes, in the same order.
     for (name, (lot, file_a)) in LOTS.iter().zip(&exported).enumerate() {

@@ -59,6 +59,16 @@ fn sign_submit_refuse_and_rebuild() {
         "{}",
         run.stdout
     );
+    // One record hash: the one submit prints is the one the receipt's
+    // entry decodes to and the one /records/by-hash finds.
+    let record_hash = run
+        .stdout
+        .split("record hash ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no record hash in {}", run.stdout));
+    assert_eq!(record_hash.len(), 64, "{}", run.stdout);
     let (_, vkey) = get(&format!("{base}/vkey"));
     let vkey = String::from_utf8(vkey).unwrap();
     let run = oretrace(&[
@@ -69,6 +79,21 @@ fn sign_submit_refuse_and_rebuild() {
         vkey.trim(),
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    for line in [
+        "verified: entry 42 is in oretrace.example/demo/".to_owned(),
+        "record:   lot urn:oretrace:lot:fwo:sb-sample-0002".to_owned(),
+        format!("record hash: {record_hash}"),
+        "signed by: fwo/key-1+".to_owned(),
+    ] {
+        assert!(run.stdout.contains(&line), "{line:?} in {}", run.stdout);
+    }
+    let (status, found) = get(&format!("{base}/records/by-hash/{record_hash}"));
+    assert_eq!(status, 200);
+    let found: serde_json::Value = serde_json::from_slice(&found).unwrap();
+    assert_eq!(
+        (found["index"].as_u64(), found["record_hash"].as_str()),
+        (Some(42), Some(record_hash.as_str()))
+    );
 
     // The same record again is a replay; a lot signed by another party is forbidden.
     let run = oretrace(&["record", "submit", path(&envelope), "--server", &base]);

@@ -376,3 +376,44 @@ fn a_signed_checkpoint_claiming_an_absurd_size_fails_without_exhausting_memory()
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("missing"), "{}", run.stderr);
 }
+
+/// The auditor remembers checkpoints by origin: a log under a known
+/// origin signed by another key is refused (exit 2), naming the
+/// remembered file and what to do, and the memory is left as it was.
+#[test]
+fn a_known_origin_under_a_new_key_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let first = tmp.path().join("first");
+    let second = tmp.path().join("second");
+    write_log(&first, 1, 10, "lot");
+    write_log(&second, 2, 10, "lot");
+    let with_state = |dir: &Path, seed: u8| {
+        oretrace(&[
+            "verify",
+            path(dir),
+            "--vkey",
+            &vkey(seed),
+            "--state",
+            path(&state),
+        ])
+    };
+    let run = with_state(&first, 1);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let remembered: Vec<_> = fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let before = fs::read(&remembered[0]).unwrap();
+
+    let run = with_state(&second, 2);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("does not verify with this key")
+            && run.stderr.contains("use another --state folder"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fs::read(&remembered[0]).unwrap(), before);
+    assert_eq!(with_state(&first, 1).code, 0);
+}

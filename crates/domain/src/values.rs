@@ -244,6 +244,27 @@ impl Timestamp {
     pub fn parse(value: &str) -> Result<Self, Error> {
         let bad = || Error::invalid("", "a time is UTC to the second, as 2025-09-08T10:00:00Z");
         let b = value.as_bytes();
+        // A time with an offset (`+05:00`): say what to write instead.
+        if b.len() == 25
+            && matches!(b[19], b'+' | b'-')
+            && b[22] == b':'
+            && let (Ok(local), Ok(h), Ok(m)) = (
+                Timestamp::parse(&format!("{}Z", &value[..19])),
+                value[20..22].parse::<i64>(),
+                value[23..25].parse::<i64>(),
+            )
+            && h <= 23
+            && m <= 59
+        {
+            let offset = (h * 3600 + m * 60) * if b[19] == b'+' { 1 } else { -1 };
+            return Err(Error::invalid(
+                "",
+                format!(
+                    "a time is UTC to the second, ending in Z: write {value} as {}",
+                    Timestamp::from_unix(local.seconds - offset)
+                ),
+            ));
+        }
         if b.len() != 20
             || b[4] != b'-'
             || b[7] != b'-'

@@ -378,7 +378,12 @@ fn quantity_element(reader: &Reader, value: &Value, field: &str) -> Result<Named
         }
         (Some(quantity), Some(uom)) => {
             let unit = uom.as_str().and_then(vocab::mass_unit).ok_or_else(|| {
-                MapError::invalid(&uom_field, format!("KGM or TNE expected, not {uom}"))
+                let hint = uom
+                    .as_str()
+                    .and_then(vocab::suggested_mass_uom)
+                    .map(|code| format!(" (write {code}, the UN/ECE Rec. 20 code for {uom})"))
+                    .unwrap_or_default();
+                MapError::invalid(&uom_field, format!("KGM or TNE expected, not {uom}{hint}"))
             })?;
             let value = decimal_of(quantity, &quantity_field)?;
             Some(Mass::new(value, unit).map_err(|e| match e {

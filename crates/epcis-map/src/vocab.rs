@@ -97,6 +97,16 @@ pub(crate) fn mass_unit(uom: &str) -> Option<MassUnit> {
     }
 }
 
+/// The Rec. 20 code for a mass unit written as a symbol or word (`kg`,
+/// `t`, `tonnes`…), to suggest it.
+pub fn suggested_mass_uom(symbol: &str) -> Option<&'static str> {
+    match symbol.trim().to_ascii_lowercase().as_str() {
+        "kg" | "kgs" | "kilogram" | "kilograms" | "kgm" => Some("KGM"),
+        "t" | "mt" | "tonne" | "tonnes" | "metric ton" | "tne" => Some("TNE"),
+        _ => None,
+    }
+}
+
 /// UN/ECE Rec. 20: `P1` percent, `59` part per million, `NA` milligram per
 /// kilogram (the same ratio as grams per tonne, kept apart so the record's
 /// unit survives).

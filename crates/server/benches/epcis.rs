@@ -371,7 +371,7 @@ fn open(dir: &Path, keys: &Keys, register: bool) -> (BenchLedger, Router) {
             .submit_blocking(keys.party.clone())
             .expect("registering the party");
     }
-    let app = router(ledger.clone(), ServerConfig::default());
+    let app = router(ledger.clone(), ServerConfig::default()).unwrap();
     (ledger, app)
 }
 

@@ -11,7 +11,14 @@ use oretrace_ledger::rules::Refusal;
 use serde::Serialize;
 
 /// Where problem types live; a problem's `type` is this plus its slug.
-pub const PROBLEM_BASE: &str = "https://oretrace.example/problems/";
+/// On the same domain as the EPCIS extension namespace
+/// (`https://oretrace.org/epcis/`), which logged events carry.
+pub const PROBLEM_BASE: &str = "https://oretrace.org/problems/";
+
+/// A problem type: [`PROBLEM_BASE`] and the slug.
+pub fn problem_type(slug: &str) -> String {
+    format!("{PROBLEM_BASE}{slug}")
+}
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -434,7 +441,7 @@ pub struct Problem {
 impl Problem {
     fn new(status: StatusCode, slug: &str, title: &str, detail: String) -> Self {
         Problem {
-            problem_type: format!("{PROBLEM_BASE}{slug}"),
+            problem_type: problem_type(slug),
             title: title.to_owned(),
             status: status.as_u16(),
             detail,
@@ -618,6 +625,23 @@ mod tests {
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
         assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+
+    /// Problem types and the EPCIS extension namespace written into
+    /// logged events live on one domain.
+    #[test]
+    fn problem_types_share_the_epcis_namespace_domain() {
+        let domain = |uri: &str| {
+            uri.strip_prefix("https://")
+                .and_then(|rest| rest.split('/').next())
+                .map(str::to_owned)
+        };
+        assert_eq!(PROBLEM_BASE, "https://oretrace.org/problems/");
+        assert_eq!(domain(PROBLEM_BASE), domain(oretrace_epcis_map::NAMESPACE));
+        assert_eq!(
+            ApiError::Timeout.problem().problem_type,
+            "https://oretrace.org/problems/timeout"
+        );
     }
 
     #[test]

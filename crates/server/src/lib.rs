@@ -249,15 +249,35 @@ pub fn routes() -> Vec<(Method, &'static str)> {
     table
 }
 
+/// Why the application could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The EPCIS state (challenge secrets) needs the OS random source.
+    #[error("the EPCIS interface could not be set up: {0}")]
+    Epcis(String),
+}
+
+/// Why [`serve`] stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+}
+
 /// Builds the application: routes, fallback and the middleware stack
 /// (request id, tracing, problem bodies for layer errors, timeout, body
-/// limit).
-pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router {
+/// limit). Fails only without an OS random source.
+pub fn router<S: Store>(
+    ledger: Arc<Ledger<S>>,
+    config: ServerConfig,
+) -> Result<Router, StartError> {
+    let epcis = epcis::EpcisState::new().map_err(|e| StartError::Epcis(e.to_string()))?;
     let state = AppState {
         ledger,
         config,
-        // Only fails without an OS random source, where nothing can run.
-        epcis: Arc::new(epcis::EpcisState::new().expect("the EPCIS state needs randomness")),
+        epcis: Arc::new(epcis),
         scan_budget: Arc::new(budget::ScanBudget::new(
             config.client_scan_budget,
             config.client_scan_refill,
@@ -273,7 +293,7 @@ pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router 
     // Capture handlers read their bodies themselves, within the capture
     // limit, so that a 413 names that limit.
     let capture = capture_api::<S>().router.layer(DefaultBodyLimit::disable());
-    general
+    Ok(general
         .merge(capture)
         .fallback(no_route)
         .layer(axum::middleware::from_fn_with_state(
@@ -307,7 +327,7 @@ pub fn router<S: Store>(ledger: Arc<Ledger<S>>, config: ServerConfig) -> Router 
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(PropagateRequestIdLayer::x_request_id()),
-        )
+        ))
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then finishes
@@ -317,16 +337,18 @@ pub async fn serve<S: Store>(
     config: ServerConfig,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> Result<(), ServeError> {
+    let app = router(ledger.clone(), config)?;
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, origin = ledger.origin(), "serving the oretrace API");
     }
     axum::serve(
         listener,
-        router(ledger, config).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await?;
+    Ok(())
 }
 
 fn request_span(request: &Request) -> tracing::Span {

@@ -91,9 +91,23 @@ fn number() -> Value {
     json!({"oneOf": [{"type": "string"}, {"type": "number"}], "description": "A decimal, as a JSON number or a string"})
 }
 
+/// The words a vocabulary of the domain accepts, as an `enum`, so that
+/// the document lists exactly what the validator takes.
+fn words(all: impl IntoIterator<Item = &'static str>, description: &str) -> Value {
+    json!({"enum": all.into_iter().collect::<Vec<_>>(), "description": description})
+}
+
+fn mass_unit() -> Value {
+    use oretrace_domain::values::MassUnit;
+    words(
+        [MassUnit::Kilogram, MassUnit::Tonne].map(|u| u.as_str()),
+        "kg or t (tonnes)",
+    )
+}
+
 fn mass() -> Value {
     json!({"type": "object", "additionalProperties": false, "required": ["value", "unit"],
-           "properties": {"value": number(), "unit": {"type": "string", "examples": ["kg", "t"]}}})
+           "properties": {"value": number(), "unit": mass_unit()}})
 }
 
 fn lot_mass() -> Value {
@@ -105,42 +119,66 @@ fn lot_mass() -> Value {
 fn record_kind(kind: &str, required: &[&str], properties: Value) -> Value {
     let mut properties = properties;
     properties["kind"] = json!({"const": kind});
-    properties["time"] = json!({"type": "string", "format": "date-time"});
+    properties["time"] = json!({"type": "string", "format": "date-time", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+        "description": "UTC to the second, ending in Z (2025-09-08T10:00:00Z); not before what the record depends on, at most an hour ahead",
+        "examples": ["2025-09-08T10:00:00Z"]});
     properties["figures"] = json!({"enum": ["illustrative", "reported"],
-        "description": "Whether the figures are illustrative (demo data) or reported by the signer: always stated, so that nothing illustrative passes for fact"});
+        "description": "Required, no default: whether the figures are illustrative (demo data) or reported by the signer, always stated so that nothing illustrative passes for fact"});
     let mut all = vec!["kind", "time", "figures"];
     all.extend_from_slice(required);
     json!({"type": "object", "additionalProperties": false, "required": all, "properties": properties})
 }
 
 fn record_schemas() -> Value {
+    use oretrace_domain::chemistry::GradeUnit;
+    use oretrace_domain::record::{Basis, DocumentKind, LotForm, PartyKind, SiteKind};
     let s = json!({"type": "string"});
     let strings = json!({"type": "array", "items": {"type": "string"}});
+    // Lists and flags that may be left out: the validator applies these
+    // defaults (every other field is required).
+    let optional_list = |description: &str| json!({"type": "array", "items": {"type": "string"}, "default": [], "description": description});
+    let flag = |description: &str| json!({"type": "boolean", "default": false, "description": description});
     json!({
         "Party": record_kind("party", &["id", "name", "party_kind", "country", "keys"], json!({
-            "id": s, "name": s, "party_kind": s, "country": {"type": "string", "description": "ISO 3166-1 alpha-2"},
-            "keys": {"type": "array", "items": {"type": "string"}, "description": "C2SP vkeys of the party's signing keys"},
-            "owners": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+            "id": s, "name": s,
+            "party_kind": words(PartyKind::ALL.iter().map(PartyKind::as_str), "What kind of organisation the party is"),
+            "country": {"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2"},
+            "keys": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": oretrace_domain::record::MAX_KEYS,
+                "description": "C2SP vkeys of the party's signing keys; each key listed signs the record"},
+            "owners": {"type": "array", "default": [], "items": {"type": "object", "additionalProperties": false,
                 "required": ["owner", "share_percent"],
-                "properties": {"owner": s, "share_percent": number(), "controls": {"type": "boolean"}}}}
+                "properties": {"owner": s, "share_percent": number(),
+                    "controls": flag("Whether the owner controls the party")}}}
         })),
         "Site": record_kind("site", &["id", "name", "site_kind", "operator", "country", "location"], json!({
-            "id": s, "name": s, "site_kind": s, "operator": s, "country": s,
+            "id": s, "name": s,
+            "site_kind": words(SiteKind::ALL.iter().map(SiteKind::as_str), "What kind of place the site is"),
+            "operator": s, "country": {"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2"},
             "location": {"type": "object", "additionalProperties": false, "required": ["lat", "lon"],
                 "properties": {"lat": number(), "lon": number()}},
-            "approximate": {"type": "boolean"}
+            "approximate": flag("Whether the location is approximate")
         })),
         "Lot": record_kind("lot", &["id", "commodity", "form", "site", "wet_mass", "moisture_percent"], json!({
-            "id": s, "commodity": s, "form": s, "site": s, "wet_mass": mass(), "moisture_percent": number()
+            "id": s, "commodity": s,
+            "form": words(LotForm::ALL.iter().map(LotForm::as_str), "The lot's physical form"),
+            "site": s, "wet_mass": mass(), "moisture_percent": number()
         })),
         "Assay": record_kind("assay", &["lot", "analyte", "value", "unit", "basis", "method", "laboratory", "certificate_sha256"], json!({
-            "lot": s, "analyte": s, "value": number(), "unit": s, "basis": s, "method": s, "laboratory": s,
+            "lot": s, "analyte": {"type": "string", "description": "An element symbol (Sb) or an oxide formula (Nd2O3)", "examples": ["Sb", "Nd2O3"]},
+            "value": number(),
+            "unit": words([GradeUnit::Percent, GradeUnit::Ppm, GradeUnit::GramsPerTonne].map(|u| u.as_str()), "The grade's unit"),
+            "basis": words(Basis::ALL.iter().map(Basis::as_str), "Whether the grade is on the dry or the wet mass"),
+            "method": s, "laboratory": s,
             "certificate_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}
         })),
         "Shipment": record_kind("shipment", &["id", "lots", "from", "to", "receiver"], json!({
-            "id": s, "lots": strings, "from": s, "to": s, "via": strings, "receiver": s,
-            "documents": {"type": "array", "items": {"type": "object", "additionalProperties": false,
-                "required": ["kind", "reference"], "properties": {"kind": s, "reference": s}}}
+            "id": s, "lots": strings, "from": s, "to": s,
+            "via": optional_list("Sites the material passes through (ports), in order"), "receiver": s,
+            "documents": {"type": "array", "default": [], "items": {"type": "object", "additionalProperties": false,
+                "required": ["kind", "reference"], "properties": {
+                    "kind": words(DocumentKind::ALL.iter().map(DocumentKind::as_str),
+                        "The trade document's kind (CBV bizTransaction types: bol bill of lading, inv invoice, po purchase order…)"),
+                    "reference": s}}}
         })),
         "Receipt": record_kind("receipt", &["shipment", "site", "lots"], json!({
             "shipment": s, "site": s, "lots": {"type": "array", "items": lot_mass()}
@@ -152,6 +190,16 @@ fn record_schemas() -> Value {
                 "properties": {"id": s, "commodity": s, "form": s, "wet_mass": mass(), "moisture_percent": number()}}}
         })),
     })
+}
+
+/// The one record hash: what `POST /records` answers, `/records/{index}`
+/// shows, `/records/by-hash/{hash}` finds and the CLI prints.
+const RECORD_HASH: &str = "The record hash: SHA-256 of the record's canonical bytes (oretrace.record/v1), the same \
+    whoever signed it; for a captured EPCIS event, SHA-256 of `epcis-event <event id>`. Answered by POST /records, shown by \
+    /records/{index}, found by /records/by-hash/{hash}, printed by `oretrace record submit` and `oretrace verify --inclusion`";
+
+fn record_hash() -> Value {
+    json!({"type": "string", "pattern": "^[0-9a-f]{64}$", "description": RECORD_HASH})
 }
 
 fn schemas() -> Value {
@@ -206,7 +254,7 @@ fn schemas() -> Value {
             "signatures": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Signature"}}}},
         "Problem": {"type": "object", "required": ["type", "title", "status", "detail"],
             "description": "RFC 7807 problem details", "properties": {
-            "type": {"type": "string", "format": "uri", "examples": ["https://oretrace.example/problems/invalid-record"]},
+            "type": {"type": "string", "format": "uri", "examples": [crate::error::problem_type("invalid-record")]},
             "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
             "field": {"type": "string", "description": "The JSON path of the field at fault", "examples": ["wet_mass.unit"]},
             "rule": {"type": "string", "description": "The rule the field breaks"},
@@ -214,14 +262,14 @@ fn schemas() -> Value {
             "limit": {"type": "integer", "description": "The limit a refusal refers to (bytes, events, entries, milliseconds)"}}},
         "Submitted": {"type": "object", "required": ["index", "record_hash", "receipt"], "properties": {
             "index": {"type": "integer", "minimum": 0},
-            "record_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "record_hash": record_hash(),
             "receipt": {"type": "string", "description": "A c2sp.org/tlog-proof@v1 receipt whose extra line carries the entry"}}},
         "RecordView": {"type": "object", "required": ["index", "kind", "record", "signatures", "entry", "record_hash"], "properties": {
             "index": {"type": "integer"}, "kind": {"type": "string"},
             "record": {"$ref": "#/components/schemas/LoggedRecord"},
             "signatures": {"type": "array", "items": {"$ref": "#/components/schemas/Signature"}},
             "entry": {"type": "string", "description": "The log entry: a C2SP signed note"},
-            "record_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
+            "record_hash": record_hash()}},
         "PartyState": {"type": "object", "required": ["id", "record", "index"], "properties": {
             "id": {"type": "string"}, "record": {"$ref": "#/components/schemas/Party"}, "index": {"type": "integer"},
             "unconfirmed_owners": {"type": "array", "items": {"type": "string"},
@@ -317,7 +365,7 @@ fn paths() -> Value {
         "/records/{index}/receipt": read("A tlog-proof receipt for the entry against the published checkpoint", vec![index()],
             text_response("A c2sp.org/tlog-proof@v1 receipt carrying the entry"), &[bad_index, unpublished]),
         "/records/by-hash/{hash}": {"get": {"summary": "Find the entry holding a record by its hash",
-            "parameters": [path_parameter("hash", "SHA-256 of the record's canonical bytes", Some("^[0-9a-f]{64}$"))],
+            "parameters": [path_parameter("hash", RECORD_HASH, Some("^[0-9a-f]{64}$"))],
             "responses": {"303": {"description": "See /records/{index}", "headers": {"Location": {"schema": {"type": "string"}}}},
                 "400": problem_response("Not 64 lower-case hex digits"), "404": problem_response("No such record")}}},
         "/parties": list("The registered parties", "Parties"),

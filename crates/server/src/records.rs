@@ -72,11 +72,38 @@ fn parse_submission(kind: Submission, body: &[u8]) -> Result<SignedRecord, ApiEr
     match kind {
         Submission::Envelope => {
             let envelope: EnvelopeJson =
-                serde_json::from_slice(body).map_err(ApiError::from_json)?;
+                serde_json::from_slice(body).map_err(|e| envelope_error(e, body))?;
             Ok(SignedRecord::from_envelope(&envelope)?)
         }
         Submission::Entry => Ok(SignedRecord::from_entry(body)?),
     }
+}
+
+/// What `POST /records` takes as JSON, for error messages.
+const ENVELOPE_SHAPE: &str = "POST /records takes a signed envelope as application/json, \
+    {\"record\": {…}, \"signatures\": [{\"key\": \"<name>+<key id>\", \"signature\": \"<base64>\"}]} \
+    (`oretrace record sign record.json --key party.key` writes one), or a signed-note entry as text/plain";
+
+/// An envelope that does not parse: a body that is not JSON, a record
+/// posted without its signatures, or an envelope of the wrong shape (the
+/// field named).
+fn envelope_error(e: serde_json::Error, body: &[u8]) -> ApiError {
+    if !e.is_data() {
+        return ApiError::MalformedJson(format!("the body is not JSON ({e}); {ENVELOPE_SHAPE}"));
+    }
+    let bare_record = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .is_some_and(|v| v.get("kind").is_some() && v.get("record").is_none());
+    if bare_record {
+        return oretrace_domain::Error::invalid(
+            "record",
+            format!(
+                "the body is an unsigned record; sign it and post the envelope: {ENVELOPE_SHAPE}"
+            ),
+        )
+        .into();
+    }
+    ApiError::from_json(e)
 }
 
 pub(crate) fn hex(bytes: [u8; 32]) -> String {

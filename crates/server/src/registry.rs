@@ -103,7 +103,9 @@ pub(crate) fn paging(list: &str, pairs: &[(String, String)]) -> Result<Paging, A
             other => {
                 return Err(ApiError::InvalidRequest {
                     field: other.to_owned(),
-                    rule: "unknown parameter: a list takes perPage and nextPageToken".into(),
+                    rule: format!(
+                        "unknown query parameter `{other}`: /{list} takes perPage and nextPageToken"
+                    ),
                 });
             }
         }

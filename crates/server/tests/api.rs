@@ -152,7 +152,7 @@ async fn world() -> World {
         LedgerConfig::default(),
     );
     let ledger = Arc::new(ledger.unwrap());
-    let app = router(ledger.clone(), ServerConfig::default());
+    let app = router(ledger.clone(), ServerConfig::default()).unwrap();
     let (fwo, ussm, lab) = (key("fwo/k1", 3), key("ussm/k1", 4), key("lab/k1", 5));
     let mut w = World {
         ledger,
@@ -292,7 +292,7 @@ async fn check_refusals(w: &World, cases: Vec<Refused>) {
         let problem = answer.json();
         assert_eq!(
             problem["type"],
-            format!("https://oretrace.example/problems/{}", case.slug),
+            format!("https://oretrace.org/problems/{}", case.slug),
             "{name}: {problem}"
         );
         assert_eq!(problem["status"], case.status, "{name}");
@@ -324,6 +324,11 @@ async fn every_refusal_is_a_problem_with_its_status_and_writes_nothing() {
         &[&w.fwo],
     ));
     bad_unit["record"]["wet_mass"]["unit"] = json!("stone");
+    let mut offset_time = envelope(&signed(
+        lot("urn:oretrace:lot:sb-2", "fwo-chitral"),
+        &[&w.fwo],
+    ));
+    offset_time["record"]["time"] = json!("2025-09-02T05:00:00+05:00");
     let replay = signed(lot(LOT, "fwo-chitral"), &[&w.fwo, &w.operator]);
     let oversized = format!(
         "{{\"record\": \"{}\"}}",
@@ -340,6 +345,15 @@ async fn every_refusal_is_a_problem_with_its_status_and_writes_nothing() {
             .detail("colour"),
         refused("unknown unit", post_json(&bad_unit), 400, "invalid-record").members(json!({"field": "wet_mass.unit"})),
         refused("malformed JSON", post("application/json", "{\"record\": "), 400, "malformed-json"),
+        // What to do instead, not only what the parser expected.
+        refused("not JSON", post("application/json", "nonsense"), 400, "malformed-json")
+            .detail("the body is not JSON (expected ident at line 1 column 2); POST /records takes a signed envelope"),
+        refused("an unsigned record", post_json(&lot("urn:oretrace:lot:sb-2", "fwo-chitral")), 400, "invalid-record")
+            .members(json!({"field": "record"}))
+            .detail("the body is an unsigned record; sign it and post the envelope"),
+        refused("a time with an offset", post_json(&offset_time), 400, "invalid-record")
+            .members(json!({"field": "time"}))
+            .detail("write 2025-09-02T05:00:00+05:00 as 2025-09-02T00:00:00Z"),
         refused("no signatures", post_json(&json!({"record": lot("urn:oretrace:lot:sb-2", "fwo-chitral"), "signatures": []})), 400, "invalid-record")
             .members(json!({"field": "signatures"})),
         refused("garbage entry", post("text/plain", "not a signed note"), 400, "invalid-record"),
@@ -654,4 +668,105 @@ async fn a_real_listener_serves_a_log_the_auditor_accepts() {
         tokio::net::TcpStream::connect(address).await.is_err(),
         "the listener is closed after shutdown"
     );
+}
+
+/// The record schemas state what the validator enforces: the vocabularies
+/// as enums (each value accepted, anything else refused) and defaults only
+/// on fields the validator lets a record leave out.
+#[tokio::test]
+async fn openapi_record_schemas_state_the_validators_enums_and_defaults() {
+    let w = world().await;
+    let document = call(&w.app, get("/openapi.json")).await.json();
+    let schemas = &document["components"]["schemas"];
+    // Every default is on an optional field; figures is required, without one.
+    fn check_defaults(name: &str, schema: &Value) {
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+            assert!(
+                property.get("default").is_none() || !required.contains(&field.as_str()),
+                "{name}.{field} is required but claims a default"
+            );
+            check_defaults(&format!("{name}.{field}"), property);
+            check_defaults(&format!("{name}.{field}[]"), &property["items"]);
+        }
+    }
+    for kind in [
+        "Party",
+        "Site",
+        "Lot",
+        "Assay",
+        "Shipment",
+        "Receipt",
+        "Transformation",
+    ] {
+        let schema = &schemas[kind];
+        check_defaults(kind, schema);
+        assert!(
+            schema["required"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("figures")),
+            "{kind}"
+        );
+        assert!(
+            schema["properties"]["figures"].get("default").is_none(),
+            "{kind}"
+        );
+    }
+    // Each enum against the validator: the base record with each listed
+    // value is accepted by RecordJson::parse, an unlisted one refused.
+    let base = |kind: &str| match kind {
+        "Party" => party("fwo", &w.fwo),
+        "Site" => site("s", "fwo", "mine"),
+        "Lot" => lot("urn:oretrace:lot:x", "fwo-chitral"),
+        "Assay" => assay(),
+        _ => {
+            let mut s = shipment("s-1", &[LOT]);
+            s["documents"] = json!([{"kind": "bol", "reference": "BL-1"}]);
+            s
+        }
+    };
+    let enums: [(&str, &[&str]); 8] = [
+        ("Party", &["party_kind"]),
+        ("Site", &["site_kind"]),
+        ("Lot", &["form"]),
+        ("Lot", &["wet_mass", "unit"]),
+        ("Assay", &["unit"]),
+        ("Assay", &["basis"]),
+        ("Shipment", &["documents", "kind"]),
+        ("Lot", &["figures"]),
+    ];
+    for (kind, path) in enums {
+        let mut property = &schemas[kind];
+        for step in path {
+            property = &property["properties"][step];
+            if property["type"] == "array" {
+                property = &property["items"];
+            }
+        }
+        let listed = property["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{kind}.{path:?} lists no enum: {property}"));
+        let with = |value: &str| {
+            let mut record = base(kind);
+            let mut at = &mut record;
+            for step in &path[..path.len() - 1] {
+                at = &mut at[*step];
+                if at.is_array() {
+                    at = &mut at[0];
+                }
+            }
+            at[path[path.len() - 1]] = json!(value);
+            RecordJson::parse(record.to_string().as_bytes())
+        };
+        for value in listed {
+            let value = value.as_str().unwrap();
+            let parsed = with(value);
+            assert!(parsed.is_ok(), "{kind}.{path:?} = {value}: {parsed:?}");
+        }
+        assert!(with("not-listed").is_err(), "{kind}.{path:?}");
+    }
 }

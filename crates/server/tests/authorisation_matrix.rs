@@ -271,7 +271,7 @@ async fn world() -> World {
         )
         .unwrap(),
     );
-    let app = router(ledger.clone(), ServerConfig::default());
+    let app = router(ledger.clone(), ServerConfig::default()).unwrap();
     let mut w = World {
         ledger,
         app,

@@ -126,7 +126,7 @@ async fn world_with(config: ServerConfig) -> World {
     ] {
         ledger.submit(record).await.unwrap();
     }
-    let app = router(ledger.clone(), config);
+    let app = router(ledger.clone(), config).unwrap();
     World {
         ledger,
         app,
@@ -1861,5 +1861,46 @@ async fn patterns_reworded_digital_links_and_look_alike_sites_are_refused() {
     ];
     for (event, status) in cases {
         w.refused_event(&ussm, &event, status).await;
+    }
+}
+
+/// A mass in `kg` (the record's unit) rather than the Rec. 20 code an
+/// EPCIS quantity takes: refused, naming the field and the code to write,
+/// whether the schema catches it (`kg`) or the mapping does (`KG`).
+#[tokio::test]
+async fn a_quantity_in_kg_is_refused_with_the_code_to_write() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let mut event = record_event(lot_record("urn:oretrace:lot:fwo:sb-0001"));
+    assert_eq!(event["quantityList"][0]["uom"], "KGM", "{event:#}");
+    event["@context"] = json!(["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]);
+    for (uom, expected) in [
+        (
+            "kg",
+            "\"kg\" does not match \"^[A-Z0-9]{2,3}$\" (for a mass write KGM, its UN/ECE Rec. 20 code)",
+        ),
+        (
+            "KG",
+            "KGM or TNE expected, not \"KG\" (write KGM, the UN/ECE Rec. 20 code for \"KG\")",
+        ),
+    ] {
+        event["quantityList"][0]["uom"] = json!(uom);
+        let size = w.size();
+        let answer = w
+            .call(
+                Request::post("/events")
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(event.to_string()))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+        let detail = answer.json()["detail"].as_str().unwrap().to_owned();
+        assert!(
+            detail.contains("quantityList") && detail.contains(expected),
+            "{uom}: {detail}"
+        );
+        assert_eq!(w.size(), size);
     }
 }

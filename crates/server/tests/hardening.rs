@@ -74,7 +74,7 @@ impl Answer {
         let p = self.json();
         assert_eq!(
             p["type"],
-            format!("https://oretrace.example/problems/{slug}"),
+            format!("https://oretrace.org/problems/{slug}"),
             "{p}"
         );
         assert_eq!(p["status"], status, "{p}");
@@ -115,7 +115,7 @@ async fn world_with(config: ServerConfig) -> World {
     ] {
         ledger.submit(record).await.unwrap();
     }
-    let app = router(ledger.clone(), config);
+    let app = router(ledger.clone(), config).unwrap();
     World {
         ledger,
         app,
@@ -713,6 +713,21 @@ async fn listing_lots_parties_and_sites_is_paged_not_unbounded() {
         let p = w.get(&uri).await.problem(400, "invalid-request");
         assert_eq!(p["field"], field, "{uri}: {p}");
     }
+    // Unknown parameters are refused by name on every list, as on /events.
+    for list in ["lots", "parties", "sites"] {
+        let p = w
+            .get(&format!("/{list}?perPage=2&colour=red"))
+            .await
+            .problem(400, "invalid-request");
+        assert_eq!(p["field"], "colour", "{p}");
+        assert_eq!(
+            p["detail"],
+            format!(
+                "colour: unknown query parameter `colour`: /{list} takes perPage and nextPageToken"
+            ),
+            "{p}"
+        );
+    }
 }
 
 fn from(client: [u8; 4], uri: &str) -> Request<Body> {
@@ -878,7 +893,7 @@ async fn a_party_cannot_pile_up_running_capture_jobs() {
         ))
         .await
         .unwrap();
-    let app = router(ledger.clone(), ServerConfig::default());
+    let app = router(ledger.clone(), ServerConfig::default()).unwrap();
     let call = |request: Request<Body>| {
         let app = app.clone();
         async move {

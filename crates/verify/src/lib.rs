@@ -376,6 +376,8 @@ pub struct ReceiptReport {
     pub checkpoint: Checkpoint,
     pub index: u64,
     pub entry_sha256: [u8; 32],
+    /// The entry the receipt was verified for.
+    pub entry: Vec<u8>,
 }
 
 /// Checks a `tlog-proof` receipt offline. The entry comes from `entry` if
@@ -402,5 +404,6 @@ pub fn verify_receipt(
         checkpoint: verified.checkpoint,
         index: verified.index,
         entry_sha256: oretrace_tlog::hash::sha256(&entry),
+        entry,
     })
 }

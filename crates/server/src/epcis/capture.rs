@@ -332,7 +332,7 @@ fn prepare<S: Store>(
     } else {
         validator.validate_query_document(document)
     };
-    checked.map_err(ApiError::SchemaViolations)?;
+    checked.map_err(|v| schema_violations(document, v))?;
     let events: Vec<Value> = oretrace_epcis::document_events(document)
         .map_err(|e| ApiError::BadRequest(format!("the document's events: {e}")))?
         .into_iter()
@@ -377,7 +377,7 @@ fn prepare<S: Store>(
         };
         if hash != in_document {
             warnings.push(json!({
-                "type": "https://oretrace.example/problems/event-hash-context",
+                "type": crate::error::problem_type("event-hash-context"),
                 "title": "The event's hash depends on its document",
                 "detail": format!(
                     "within its document the event hashes to {in_document} (bare words are \
@@ -393,7 +393,7 @@ fn prepare<S: Store>(
             && declared != hash
         {
             warnings.push(json!({
-                "type": "https://oretrace.example/problems/event-id-mismatch",
+                "type": crate::error::problem_type("event-id-mismatch"),
                 "title": "Declared eventID is not the CBV 2.0 event hash",
                 "detail": format!(
                     "eventID {declared} is not the event's CBV 2.0 hash; the event hashes to \
@@ -644,6 +644,25 @@ async fn intake<S: Store>(
     .map_err(|e| ApiError::internal(format!("capture task failed: {e}")))?
 }
 
+/// Schema violations, with what to write instead where that is known: a
+/// `uom` of `kg` or `t` (a symbol, not the UN/ECE Rec. 20 code the schema
+/// asks for) names `KGM` or `TNE`.
+fn schema_violations(document: &Value, mut violations: Vec<Violation>) -> ApiError {
+    for v in &mut violations {
+        if v.pointer.ends_with("/uom")
+            && let Some(code) = document
+                .pointer(&v.pointer)
+                .and_then(Value::as_str)
+                .and_then(oretrace_epcis_map::suggested_mass_uom)
+        {
+            v.message.push_str(&format!(
+                " (for a mass write {code}, its UN/ECE Rec. 20 code)"
+            ));
+        }
+    }
+    ApiError::SchemaViolations(violations)
+}
+
 /// Wraps the body of `POST /events` (one event, with its `@context`) as a
 /// one-event document, after checking it as a standalone event.
 fn single_event_document(mut event: Value) -> Result<Value, ApiError> {
@@ -661,7 +680,7 @@ fn single_event_document(mut event: Value) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::internal(e.to_string()))?;
     validator
         .validate_event(&event)
-        .map_err(ApiError::SchemaViolations)?;
+        .map_err(|v| schema_violations(&event, v))?;
     let context = event
         .as_object_mut()
         .and_then(|m| m.remove("@context"))
