@@ -29,7 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &args.server,
             &args.keys,
             args.token.as_deref(),
-            &args.error_behaviour,
+            args.error_behaviour,
         ),
         Command::Export(args) => {
             crate::epcis_cmds::export(&args.server, &args.lot, args.out.as_deref())

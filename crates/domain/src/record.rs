@@ -408,7 +408,7 @@ impl Record {
             Record::Shipment(r) => r.time,
             Record::Receipt(r) => r.time,
             Record::Transformation(r) => r.time,
-            Record::Event(r) => r.time,
+            Record::Event(r) => r.time(),
         }
     }
 
@@ -421,7 +421,7 @@ impl Record {
             Record::Shipment(r) => r.figures,
             Record::Receipt(r) => r.figures,
             Record::Transformation(r) => r.figures,
-            Record::Event(r) => r.figures,
+            Record::Event(r) => r.figures(),
         }
     }
 

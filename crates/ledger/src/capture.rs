@@ -8,7 +8,7 @@
 
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::event::{CaptureAuth, CapturedEvent, document_note};
-use oretrace_tlog::note::{NoteVerifier, SignedNote};
+use oretrace_tlog::note::{NoteVerifier, SignatureLine};
 
 use crate::rules::{
     Authorities, DocumentChecks, Overlay, Preverified, Refusal, Signers, record_changes,
@@ -21,55 +21,45 @@ fn invalid(field: &str, message: impl Into<String>) -> Refusal {
     Refusal::Invalid(oretrace_domain::Error::invalid(field, message.into()))
 }
 
-/// Splits a document signature line `<key name> <base64>` into the key
-/// name and id.
-fn line_key(line: &str) -> Option<(&str, u32)> {
-    use base64::Engine as _;
-    let (name, sig) = line.split_once(' ')?;
-    let raw = base64::engine::general_purpose::STANDARD.decode(sig).ok()?;
-    let id: [u8; 4] = raw.get(..4)?.try_into().ok()?;
-    Some((name, u32::from_be_bytes(id)))
-}
-
 /// Verifies one detached document signature line with `key`: over the
 /// note naming this registry, the document, the capturer and the
 /// behaviour the entry records.
 fn verify_document_line(
     keys: &Authorities,
     event: &CapturedEvent,
-    line: &str,
+    line: &SignatureLine,
     key: &NoteVerifier,
 ) -> Result<(), String> {
     let CaptureAuth::Signed {
         document,
         behaviour,
         ..
-    } = &event.auth
+    } = event.auth()
     else {
         return Err("not a signed capture".into());
     };
     let text = document_note(
         keys.log.name(),
         document,
-        event.captured_by.as_str(),
-        behaviour,
+        event.captured_by().as_str(),
+        *behaviour,
     );
-    let note = format!("{text}\n\u{2014} {line}\n");
-    let note = SignedNote::parse(note.as_bytes()).map_err(|e| e.to_string())?;
-    note.verify(key).map(|_| ()).map_err(|e| e.to_string())
+    line.verify(&text, key)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Whether the event's id is the CBV 2.0 hash of the event as logged
 /// (the event with its document's `@context`, on its own).
 fn hash_holds(event: &CapturedEvent) -> bool {
-    let value = event.event_value();
-    let context = oretrace_epcis::Context::from_document(&value);
-    oretrace_epcis::event_hash(&value, &context).is_ok_and(|h| h == event.event_id)
+    let value = event.event();
+    let context = oretrace_epcis::Context::from_document(value);
+    oretrace_epcis::event_hash(value, &context).is_ok_and(|h| event.event_id() == h.as_str())
 }
 
 /// The event's id if it is the CBV 2.0 hash of the event as logged.
 pub(crate) fn checked_hash(event: &CapturedEvent) -> Option<String> {
-    hash_holds(event).then(|| event.event_id.clone())
+    hash_holds(event).then(|| event.event_id().to_string())
 }
 
 /// The detached document signatures of a captured event that verify
@@ -81,19 +71,17 @@ pub(crate) fn preverify_documents(
     event: &CapturedEvent,
 ) -> DocumentChecks {
     let mut documents = Vec::new();
-    if let CaptureAuth::Signed { signatures, .. } = &event.auth {
+    if let CaptureAuth::Signed { signatures, .. } = event.auth() {
         for line in signatures {
-            let Some((name, id)) = line_key(line) else {
-                continue;
-            };
-            let Ok(Some(state)) = view.key(name, id) else {
+            let signer = line.key();
+            let Ok(Some(state)) = view.key(signer.name(), signer.key_id()) else {
                 continue;
             };
             let Ok(key) = NoteVerifier::from_vkey(&state.vkey) else {
                 continue;
             };
             if verify_document_line(keys, event, line, &key).is_ok() {
-                documents.push((line.clone(), state.vkey));
+                documents.push((line.to_string(), state.vkey));
             }
         }
     }
@@ -151,15 +139,11 @@ pub(crate) fn event_changes(
             .map_err(|e| Refusal::Unauthenticated(e.to_string()))?;
     }
 
-    let captured_by = event.captured_by.as_str();
+    let captured_by = event.captured_by().as_str();
     let mut signers = Signers::default();
-    match &event.auth {
+    match event.auth() {
         CaptureAuth::Token { key } => {
-            let (name, id) = key
-                .rsplit_once('+')
-                .and_then(|(n, id)| Some((n, u32::from_str_radix(id, 16).ok()?)))
-                .ok_or_else(|| invalid("auth", "expected <key name>+<hex key id>"))?;
-            let state = view.key(name, id)?.ok_or_else(|| {
+            let state = view.key(key.name(), key.key_id())?.ok_or_else(|| {
                 Refusal::Unauthenticated(format!("key {key} is not registered to any party"))
             })?;
             if state.party != captured_by {
@@ -172,20 +156,16 @@ pub(crate) fn event_changes(
         }
         CaptureAuth::Signed { signatures, .. } => {
             for line in signatures {
-                let (name, id) = line_key(line).ok_or_else(|| {
-                    Refusal::Unauthenticated("a document signature line is malformed".into())
+                let key = line.key();
+                let state = view.key(key.name(), key.key_id())?.ok_or_else(|| {
+                    Refusal::Unauthenticated(format!("key {key} is not registered to any party"))
                 })?;
-                let state = view.key(name, id)?.ok_or_else(|| {
-                    Refusal::Unauthenticated(format!(
-                        "key {name}+{id:08x} is not registered to any party"
-                    ))
-                })?;
-                if !pre.covers_document(line, &state.vkey) {
-                    let key = NoteVerifier::from_vkey(&state.vkey)
+                if !pre.covers_document(&line.to_string(), &state.vkey) {
+                    let verifier = NoteVerifier::from_vkey(&state.vkey)
                         .map_err(|e| Refusal::Internal(e.to_string()))?;
-                    verify_document_line(keys, event, line, &key).map_err(|e| {
+                    verify_document_line(keys, event, line, &verifier).map_err(|e| {
                         Refusal::Unauthenticated(format!(
-                            "the document signature by {name}+{id:08x} does not verify: {e}"
+                            "the document signature by {key} does not verify: {e}"
                         ))
                     })?;
                 }
@@ -199,23 +179,23 @@ pub(crate) fn event_changes(
         &format!("the capture by {captured_by}"),
     )?;
 
-    if pre.event_hash.as_deref() != Some(event.event_id.as_str()) && !hash_holds(event) {
+    if pre.event_hash.as_deref() != Some(event.event_id().as_str()) && !hash_holds(event) {
         return Err(invalid(
             "event_id",
             "is not the CBV 2.0 hash of the event as logged",
         ));
     }
 
-    let value = event.event_value();
+    let value = event.event();
     let mapped =
-        oretrace_epcis_map::interpret(&value).map_err(|e| invalid("event", e.to_string()))?;
-    if mapped.figures != event.figures {
+        oretrace_epcis_map::interpret(value).map_err(|e| invalid("event", e.to_string()))?;
+    if mapped.figures != event.figures() {
         return Err(invalid(
             "figures",
             format!(
                 "the event's figures are {}, the record says {}",
                 mapped.figures.as_str(),
-                event.figures.as_str()
+                event.figures().as_str()
             ),
         ));
     }
@@ -227,7 +207,7 @@ pub(crate) fn event_changes(
             record.check().map_err(|e| {
                 Refusal::Invalid(e.within(&format!("event (as {})", record.kind())))
             })?;
-            crate::rules::not_in_future(record.time(), event.time, "event.eventTime")?;
+            crate::rules::not_in_future(record.time(), event.time(), "event.eventTime")?;
             let c = record_changes(&local, &signers, record, index).map_err(|r| match r {
                 Refusal::Unprocessable { field, rule } => Refusal::Unprocessable {
                     field: format!("event (statement {i}, {}).{field}", record.kind()),
@@ -247,9 +227,9 @@ pub(crate) fn event_changes(
             "EQ_bizStep".to_owned(),
             "receiving|arriving".to_owned(),
         )])
-        .is_ok_and(|q| q.matches(&value, 0));
+        .is_ok_and(|q| q.matches(value, 0));
         let readable = !mapped.records.is_empty();
-        let inputs = consumed_ids(&value);
+        let inputs = consumed_ids(value);
         for lot_id in &mapped.lots {
             // A GS1 Digital Link of the GS1 resolver's domain is named in
             // its canonical form, as the index keeps it, or not at all.
@@ -283,7 +263,7 @@ pub(crate) fn event_changes(
                     &local,
                     &signers,
                     lot_id,
-                    event_time_of(&value),
+                    event_time_of(value),
                     inputs.contains(lot_id),
                 )?;
             }
@@ -312,7 +292,7 @@ pub(crate) fn event_changes(
     }
 
     if mapped.records.is_empty() {
-        unread_site_rules(view, &signers, &value)?;
+        unread_site_rules(view, &signers, value)?;
     }
     let event_time = value
         .get("eventTime")
@@ -323,7 +303,7 @@ pub(crate) fn event_changes(
     // own time is the registry's clock at capture, so replay agrees.
     crate::rules::not_in_future(
         oretrace_domain::values::Timestamp::from_unix(event_time.div_euclid(1000)),
-        event.time,
+        event.time(),
         "event.eventTime",
     )?;
     let event_type = value
@@ -332,21 +312,21 @@ pub(crate) fn event_changes(
         .ok_or_else(|| invalid("event.type", "an event has a type"))?;
     changes.push(Change::PutEvent(EventState {
         index,
-        event_id: event.event_id.clone(),
+        event_id: event.event_id().to_string(),
         event_type: event_type.to_owned(),
         event_time,
-        record_time: event.time.unix().saturating_mul(1000),
+        record_time: event.time().unix().saturating_mul(1000),
         terms: {
-            let mut terms = oretrace_epcis::query::event_terms(&value);
-            let own = format!("eventID={}", event.event_id);
+            let mut terms = oretrace_epcis::query::event_terms(value);
+            let own = format!("eventID={}", event.event_id());
             if !terms.contains(&own) {
                 terms.push(own);
             }
             terms
         },
         captured_by: captured_by.to_owned(),
-        capture: event.capture.to_string(),
-        event: event.event.clone(),
+        capture: event.capture().to_string(),
+        event: event.event_text().to_owned(),
     }));
     Ok(changes)
 }

@@ -212,7 +212,9 @@ impl World {
             "registry.example/log",
             &Digest::of(body),
             party,
-            behaviour.unwrap_or("rollback"),
+            // A behaviour the server refuses is signed as rollback.
+            oretrace_domain::event::CaptureBehaviour::parse(behaviour.unwrap_or("rollback"))
+                .unwrap_or_default(),
         );
         for s in signers {
             request = request.header("Oretrace-Signature", signature_line(s, &note));
@@ -347,9 +349,9 @@ async fn every_example_is_captured_and_every_event_found_by_its_hash() {
     let Record::Event(e) = record.record() else {
         panic!("not an event entry")
     };
-    assert_eq!(e.captured_by.as_str(), "fwo");
+    assert_eq!(e.captured_by().as_str(), "fwo");
     assert!(matches!(
-        e.auth,
+        e.auth(),
         oretrace_domain::event::CaptureAuth::Token { .. }
     ));
     let _ = envelope::MAX_ENTRY_BYTES;
@@ -708,7 +710,7 @@ async fn capture_needs_credentials_and_tokens_come_from_signed_challenges() {
         "registry.example/log",
         &Digest::of(b"other bytes"),
         "fwo",
-        "rollback",
+        oretrace_domain::event::CaptureBehaviour::Rollback,
     );
     let answer = w
         .call(
@@ -793,7 +795,7 @@ async fn mineral_chain_events_follow_the_custody_rules_and_error_behaviours() {
         document: digest,
         signatures,
         ..
-    } = &e.auth
+    } = e.auth()
     else {
         panic!("not signed")
     };
@@ -1077,7 +1079,7 @@ async fn a_document_signature_is_good_for_its_capturer_and_behaviour_only() {
         "registry.example/log",
         &Digest::of(&mixed),
         party,
-        "rollback",
+        oretrace_domain::event::CaptureBehaviour::Rollback,
     );
     let line = signature_line(&w.ussm, &note);
     let answer = w
@@ -1096,7 +1098,7 @@ async fn a_document_signature_is_good_for_its_capturer_and_behaviour_only() {
         "registry.example/log",
         &Digest::of(&mixed),
         "ussm",
-        "rollback",
+        oretrace_domain::event::CaptureBehaviour::Rollback,
     );
     let answer = w
         .call(
@@ -1109,7 +1111,12 @@ async fn a_document_signature_is_good_for_its_capturer_and_behaviour_only() {
         .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.text());
     // Signed for another registry: refused.
-    let elsewhere = document_note("other.example/log", &Digest::of(&mixed), party, "rollback");
+    let elsewhere = document_note(
+        "other.example/log",
+        &Digest::of(&mixed),
+        party,
+        oretrace_domain::event::CaptureBehaviour::Rollback,
+    );
     let answer = w
         .call(
             Request::post("/capture")
