@@ -73,8 +73,8 @@ pub struct ImportArgs {
     #[arg(long, env = "ORETRACE_TOKEN")]
     pub token: Option<String>,
     /// GS1-Capture-Error-Behaviour: rollback (all or nothing), proceed or all.
-    #[arg(long, default_value = "rollback", value_parser = ["rollback", "proceed", "all"])]
-    pub error_behaviour: String,
+    #[arg(long, default_value = "rollback", value_parser = parse_behaviour)]
+    pub error_behaviour: oretrace_domain::event::CaptureBehaviour,
     /// Save a tlog-proof receipt for each event in the log (captured or
     /// duplicate) to this folder, as <index>.tlog-proof.
     #[arg(long)]
@@ -247,4 +247,8 @@ pub struct DemoArgs {
     /// Load the scenario, print where to look, and exit without serving.
     #[arg(long)]
     pub no_serve: bool,
+}
+
+fn parse_behaviour(text: &str) -> Result<oretrace_domain::event::CaptureBehaviour, String> {
+    oretrace_domain::event::CaptureBehaviour::parse(text).map_err(|e| e.to_string())
 }

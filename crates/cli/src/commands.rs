@@ -29,7 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &args.server,
             &args.keys,
             args.token.as_deref(),
-            &args.error_behaviour,
+            args.error_behaviour,
             args.receipts.as_deref(),
         ),
         Command::Export(args) => {

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use oretrace_domain::event::document_note;
+use oretrace_domain::event::{CaptureBehaviour, document_note};
 use oretrace_domain::values::Digest;
 use oretrace_domain::wire::RecordJson;
-use oretrace_tlog::note::NoteSigner;
+use oretrace_tlog::note::{KeyRef, NoteSigner, NoteVerifier, SignatureLine};
 use serde_json::{Value, json};
 
 use crate::commands::read_key;
@@ -33,14 +33,13 @@ fn base(server: &str) -> &str {
 
 /// The signature line a signed note over `text` by `signer` carries,
 /// without the leading em dash: `<key name> <base64>`.
-pub(crate) fn signature_line(signer: &NoteSigner, text: &str) -> anyhow::Result<String> {
-    let note = signer.sign(text).context("signing")?.to_bytes();
-    let note = String::from_utf8(note).context("a signed note is UTF-8")?;
-    let line = note
-        .lines()
-        .last()
+pub(crate) fn signature_line(signer: &NoteSigner, text: &str) -> anyhow::Result<SignatureLine> {
+    let note = signer.sign(text).context("signing")?;
+    let signature = note
+        .signatures()
+        .first()
         .context("a signed note has a signature line")?;
-    Ok(line.trim_start_matches('\u{2014}').trim().to_owned())
+    Ok(SignatureLine::from(signature.clone()))
 }
 
 fn answer_json(response: reqwest::blocking::Response, what: &str) -> anyhow::Result<Value> {
@@ -55,11 +54,11 @@ fn answer_json(response: reqwest::blocking::Response, what: &str) -> anyhow::Res
 /// Obtains a bearer token for `signer`'s key from `server`.
 pub(crate) fn token(server: &str, signer: &NoteSigner) -> anyhow::Result<(String, String)> {
     let http = client()?;
-    let key = format!("{}+{:08x}", signer.name(), signer.verifier().key_id());
+    let key = KeyRef::new(signer.name(), signer.key_id()).context("the key's name")?;
     let challenge = answer_json(
         http.post(format!("{}/auth/challenge", base(server)))
             .header("content-type", "application/json")
-            .body(json!({"key": key}).to_string())
+            .body(json!({"key": key.to_string()}).to_string())
             .send()
             .context("asking for a challenge")?,
         "challenge",
@@ -71,7 +70,8 @@ pub(crate) fn token(server: &str, signer: &NoteSigner) -> anyhow::Result<(String
         http.post(format!("{}/auth/token", base(server)))
             .header("content-type", "application/json")
             .body(
-                json!({"challenge": text, "signature": signature_line(signer, text)?}).to_string(),
+                json!({"challenge": text, "signature": signature_line(signer, text)?.to_string()})
+                    .to_string(),
             )
             .send()
             .context("asking for a token")?,
@@ -105,7 +105,7 @@ pub(crate) fn capture(
     server: &str,
     body: &[u8],
     credentials: &Credentials<'_>,
-    behaviour: &str,
+    behaviour: CaptureBehaviour,
 ) -> anyhow::Result<Value> {
     let http = client()?;
     let mut request = http
@@ -113,7 +113,7 @@ pub(crate) fn capture(
         .header("content-type", "application/ld+json")
         .header("GS1-EPCIS-Version", "2.0.0")
         .header("GS1-CBV-Version", "2.0.0")
-        .header("GS1-Capture-Error-Behaviour", behaviour)
+        .header("GS1-Capture-Error-Behaviour", behaviour.as_str())
         .body(body.to_vec());
     match credentials {
         Credentials::Keys(keys) => {
@@ -126,11 +126,10 @@ pub(crate) fn capture(
                 .and_then(|r| r.error_for_status())
                 .and_then(|r| r.text())
                 .context("reading the server's log key (/vkey)")?;
-            let origin = vkey
-                .trim()
-                .split_once('+')
-                .map(|(name, _)| name.to_owned())
-                .context("the server's /vkey is not a vkey")?;
+            let origin = NoteVerifier::from_vkey(&vkey)
+                .context("the server's /vkey is not a vkey")?
+                .name()
+                .to_owned();
             let party = keys
                 .first()
                 .and_then(|k| k.name().split_once('/'))
@@ -138,7 +137,10 @@ pub(crate) fn capture(
                 .context("a party key is named <party>/<label>")?;
             let note = document_note(&origin, &Digest::of(body), &party, behaviour);
             for key in *keys {
-                request = request.header("Oretrace-Signature", signature_line(key, &note)?);
+                request = request.header(
+                    "Oretrace-Signature",
+                    signature_line(key, &note)?.to_string(),
+                );
             }
         }
         Credentials::Token(token) => {
@@ -218,7 +220,7 @@ pub fn import(
     server: &str,
     keys: &[std::path::PathBuf],
     token: Option<&str>,
-    behaviour: &str,
+    behaviour: CaptureBehaviour,
     receipts: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;

@@ -262,7 +262,7 @@ fn load_scenario<S: Store>(
             url,
             &body,
             &crate::epcis_cmds::Credentials::Keys(&signers),
-            "rollback",
+            oretrace_domain::event::CaptureBehaviour::Rollback,
         )?;
         if job["success"] != true {
             bail!("the scenario document signed by {names:?} was refused: {job:#}");

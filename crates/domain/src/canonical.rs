@@ -19,9 +19,10 @@ use std::fmt::Display;
 
 use crate::Error;
 use crate::chemistry::{Analyte, GradeUnit};
-use crate::event::{CaptureAuth, CapturedEvent};
+use crate::event::{CaptureAuth, CaptureBehaviour, CapturedEvent, EventEncoding, EventId};
 use crate::record::*;
 use crate::values::*;
+use oretrace_tlog::note::{KeyRef, SignatureLine};
 
 /// First line of every canonical record.
 pub const HEADER: &str = "oretrace.record/v1";
@@ -146,10 +147,10 @@ pub fn encode(record: &Record) -> Vec<u8> {
             w.end(t.figures, t.time)
         }
         Record::Event(e) => {
-            w.field("event-id", &e.event_id);
-            w.field("captured-by", &e.captured_by);
-            w.field("capture", &e.capture);
-            match &e.auth {
+            w.field("event-id", e.event_id());
+            w.field("captured-by", e.captured_by());
+            w.field("capture", e.capture());
+            match e.auth() {
                 CaptureAuth::Token { key } => w.field("auth", format!("token {key}")),
                 CaptureAuth::Signed {
                     document,
@@ -162,8 +163,11 @@ pub fn encode(record: &Record) -> Vec<u8> {
                     }
                 }
             }
-            w.field("event", &e.event);
-            w.end(e.figures, e.time)
+            if let Some(marker) = e.encoding().marker() {
+                w.field("event-encoding", marker);
+            }
+            w.field("event", e.event_text());
+            w.end(e.figures(), e.time())
         }
     };
     text.into_bytes()
@@ -241,6 +245,10 @@ fn words<const N: usize>(text: &str) -> Result<[&str; N], Error> {
     parts
         .try_into()
         .map_err(|_| Error::invalid("", format!("expected {N} space-separated values")))
+}
+
+fn tlog_error(e: oretrace_tlog::Error) -> Error {
+    Error::invalid("", e.to_string())
 }
 
 fn parse_bool(text: &str) -> Result<bool, Error> {
@@ -388,41 +396,54 @@ pub fn decode(bytes: &[u8]) -> Result<Record, Error> {
             figures: r.value("figures", Figures::parse)?,
         }),
         "epcis-event" => {
-            let event_id = r.value("event-id", |v| {
-                crate::event::check_event_id(v)?;
-                Ok(v.to_owned())
-            })?;
+            let event_id = r.value("event-id", EventId::parse)?;
             let captured_by = r.value("captured-by", PartyId::parse)?;
             let capture = r.value("capture", Token::parse)?;
-            let (line, auth) = r.one("auth")?;
-            let auth = match auth.split_once(' ') {
-                Some(("token", key)) => CaptureAuth::Token {
-                    key: key.to_owned(),
+            let auth = r.value("auth", |v| match v.split_once(' ') {
+                Some(("token", key)) => Ok(Ok(KeyRef::parse(key).map_err(tlog_error)?)),
+                Some(("signed", rest)) => {
+                    let [document, behaviour] = words::<2>(rest)?;
+                    Ok(Err((
+                        Digest::parse(document)?,
+                        CaptureBehaviour::parse(behaviour)?,
+                    )))
+                }
+                _ => Err(Error::invalid(
+                    "",
+                    "is \"token <key name>+<key id>\" or \"signed <digest> <behaviour>\"",
+                )),
+            })?;
+            let auth = match auth {
+                Ok(key) => CaptureAuth::Token { key },
+                Err((document, behaviour)) => CaptureAuth::Signed {
+                    document,
+                    behaviour,
+                    signatures: r.values("document-signature", |v| {
+                        SignatureLine::parse(v).map_err(tlog_error)
+                    })?,
                 },
-                Some(("signed", rest)) => CaptureAuth::Signed {
-                    document: Digest::parse(rest.split_once(' ').map_or(rest, |(d, _)| d))
-                        .map_err(|e| r.err(line, e.within("auth").to_string()))?,
-                    behaviour: rest
-                        .split_once(' ')
-                        .map(|(_, b)| b.to_owned())
-                        .ok_or_else(|| r.err(line, "auth: signed <digest> <behaviour>"))?,
-                    signatures: r
-                        .many("document-signature")?
-                        .into_iter()
-                        .map(|(_, v)| v.to_owned())
-                        .collect(),
-                },
-                _ => return Err(r.err(line, "auth is \"token <key>\" or \"signed <digest>\"")),
             };
-            Record::Event(CapturedEvent {
+            // Entries before the event-encoding line hold the first encoding.
+            let encoding = if r.peek_key() == Some("event-encoding") {
+                r.value("event-encoding", EventEncoding::parse_marker)?
+            } else {
+                EventEncoding::Legacy
+            };
+            let (line, text) = r.one("event")?;
+            let time = r.value("time", Timestamp::parse)?;
+            let figures = r.value("figures", Figures::parse)?;
+            let event = CapturedEvent::from_logged(
                 event_id,
+                encoding,
+                text,
                 captured_by,
                 capture,
                 auth,
-                event: r.value("event", |v| Ok(v.to_owned()))?,
-                time: r.value("time", Timestamp::parse)?,
-                figures: r.value("figures", Figures::parse)?,
-            })
+                time,
+                figures,
+            )
+            .map_err(|e| r.err(line, e.to_string()))?;
+            Record::Event(event)
         }
         other => {
             return Err(Error::NotCanonical {

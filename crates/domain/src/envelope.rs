@@ -7,7 +7,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use oretrace_tlog::note::{NoteSignature, NoteSigner, NoteVerifier, SignedNote};
+use oretrace_tlog::note::{
+    KeyRef, NoteSignature, NoteSigner, NoteVerifier, SignatureLine, SignedNote,
+};
 
 use crate::wire::RecordJson;
 use crate::{Error, Record, canonical};
@@ -111,20 +113,10 @@ impl SignedRecord {
         }
         for (i, sig) in envelope.signatures.iter().enumerate() {
             let field = format!("signatures[{i}]");
-            let (name, id) = sig.key.rsplit_once('+').ok_or_else(|| {
-                Error::invalid(format!("{field}.key"), "expected <key name>+<hex key id>")
-            })?;
-            // A name with a line break could smuggle lines into the signed text.
-            oretrace_tlog::note::check_key_name(name)
+            // One rule for `<key name>+<key id>`; a name with a line break
+            // could otherwise smuggle lines into the signed text.
+            let key = KeyRef::parse(&sig.key)
                 .map_err(|e| Error::invalid(format!("{field}.key"), e.to_string()))?;
-            if id.len() != 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(Error::invalid(
-                    format!("{field}.key"),
-                    "the key id is 8 hex digits",
-                ));
-            }
-            let key_id = u32::from_str_radix(id, 16)
-                .map_err(|_| Error::invalid(format!("{field}.key"), "bad key id"))?;
             let raw = STANDARD
                 .decode(&sig.signature)
                 .map_err(|_| Error::invalid(format!("{field}.signature"), "not base64"))?;
@@ -134,9 +126,12 @@ impl SignedRecord {
                     "an Ed25519 signature is 64 bytes",
                 ));
             }
-            let mut line = key_id.to_be_bytes().to_vec();
-            line.extend_from_slice(&raw);
-            lines.push_str(&format!("\u{2014} {name} {}\n", STANDARD.encode(line)));
+            let line = SignatureLine::from(NoteSignature {
+                name: key.name().to_owned(),
+                key_id: key.key_id(),
+                bytes: raw,
+            });
+            lines.push_str(&format!("\u{2014} {line}\n"));
         }
         let bytes = format!("{text}\n{lines}").into_bytes();
         let note =
@@ -161,7 +156,7 @@ impl SignedRecord {
                 .signatures()
                 .iter()
                 .map(|s| SignatureJson {
-                    key: format!("{}+{:08x}", s.name, s.key_id),
+                    key: s.key().to_string(),
                     signature: STANDARD.encode(&s.bytes),
                 })
                 .collect(),
@@ -185,7 +180,7 @@ impl SignedRecord {
     pub fn record_hash(&self) -> [u8; 32] {
         match &self.record {
             Record::Event(e) => {
-                oretrace_tlog::hash::sha256(format!("epcis-event {}", e.event_id).as_bytes())
+                oretrace_tlog::hash::sha256(format!("epcis-event {}", e.event_id()).as_bytes())
             }
             _ => oretrace_tlog::hash::sha256(self.canonical()),
         }

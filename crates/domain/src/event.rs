@@ -19,11 +19,14 @@
 
 use serde_json::Value;
 
+/// The key references and signature lines an entry's auth holds.
+pub use oretrace_tlog::note::{KeyRef, SignatureLine};
+
 use crate::Error;
 use crate::record::Figures;
 use crate::values::{Digest, PartyId, Timestamp, Token};
 
-/// Largest event, as canonical JSON (an entry is at most 64 KiB).
+/// Largest event, as logged (an entry is at most 64 KiB).
 pub const MAX_EVENT_BYTES: usize = 60_000;
 
 /// Most detached signatures one document may carry.
@@ -31,9 +34,6 @@ pub const MAX_DOCUMENT_SIGNATURES: usize = 8;
 
 /// First line of the note a party signs to sign a capture document.
 pub const DOCUMENT_NOTE_HEADER: &str = "oretrace.epcis-document/v1";
-
-/// The capture error behaviours a signed document may ask for.
-pub const BEHAVIOURS: &[&str] = &["rollback", "proceed", "all"];
 
 /// The text a detached document signature signs: a signed-note text
 /// naming the registry (its log origin), the document's SHA-256, the
@@ -45,159 +45,353 @@ pub fn document_note(
     origin: &str,
     document: &Digest,
     captured_by: &str,
-    behaviour: &str,
+    behaviour: CaptureBehaviour,
 ) -> String {
     format!(
         "{DOCUMENT_NOTE_HEADER}\n{origin}\nsha256 {document}\ncaptured-by {captured_by}\nbehaviour {behaviour}\n"
     )
 }
 
+/// A CBV 2.0 event hash used as an event id:
+/// `ni:///sha-256;<64 lower-case hex>?ver=CBV2.0`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventId(String);
+
+impl EventId {
+    pub fn parse(id: &str) -> Result<Self, Error> {
+        let hex = id
+            .strip_prefix("ni:///sha-256;")
+            .and_then(|rest| rest.strip_suffix("?ver=CBV2.0"));
+        match hex {
+            Some(h)
+                if h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+            {
+                Ok(EventId(id.to_owned()))
+            }
+            _ => Err(Error::invalid(
+                "event_id",
+                "an event id is ni:///sha-256;<64 lower-case hex>?ver=CBV2.0",
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for EventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for EventId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+/// `GS1-Capture-Error-Behaviour`: what a capture does with the events of
+/// a document when some are refused.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptureBehaviour {
+    /// All or nothing (the default).
+    #[default]
+    Rollback,
+    /// Every acceptable event is captured.
+    Proceed,
+    /// Listed by the REST binding without a definition; treated as
+    /// `proceed` and reported as given.
+    All,
+}
+
+impl CaptureBehaviour {
+    /// Every behaviour, in the order the interface lists them.
+    pub const ALL: [CaptureBehaviour; 3] = [
+        CaptureBehaviour::Rollback,
+        CaptureBehaviour::Proceed,
+        CaptureBehaviour::All,
+    ];
+
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        CaptureBehaviour::ALL
+            .into_iter()
+            .find(|b| b.as_str() == text)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "behaviour",
+                    format!("{text:?}: expected rollback, proceed or all"),
+                )
+            })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaptureBehaviour::Rollback => "rollback",
+            CaptureBehaviour::Proceed => "proceed",
+            CaptureBehaviour::All => "all",
+        }
+    }
+
+    /// Whether one refused event keeps every event of the document out.
+    pub fn is_atomic(self) -> bool {
+        self == CaptureBehaviour::Rollback
+    }
+}
+
+impl std::fmt::Display for CaptureBehaviour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How the registry knows who captured an event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CaptureAuth {
-    /// A bearer token issued for this key (`<key name>+<hex key id>`).
-    Token { key: String },
-    /// Detached signatures over [`document_note`] of the document's digest;
-    /// each line is `<key name> <base64 of key id ‖ signature>`, as in a
-    /// signed note without its leading em dash.
+    /// A bearer token issued for this key.
+    Token { key: KeyRef },
+    /// Detached signatures over [`document_note`] of the document's digest.
     Signed {
         document: Digest,
         /// The `GS1-Capture-Error-Behaviour` the signers signed for.
-        behaviour: String,
-        signatures: Vec<String>,
+        behaviour: CaptureBehaviour,
+        /// 1 to [`MAX_DOCUMENT_SIGNATURES`] lines.
+        signatures: Vec<SignatureLine>,
     },
 }
 
-/// One EPCIS event as captured.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CapturedEvent {
-    /// The CBV 2.0 event hash, `ni:///sha-256;<hex>?ver=CBV2.0`.
-    pub event_id: String,
-    /// The event as canonical JSON ([`canonical_json`]).
-    pub event: String,
-    pub captured_by: PartyId,
-    /// The capture job that brought it.
-    pub capture: Token,
-    pub auth: CaptureAuth,
-    /// When the registry recorded it (the EPCIS `recordTime`).
-    pub time: Timestamp,
-    /// From the event's `https://oretrace.org/epcis/figures` extension.
-    pub figures: Figures,
-}
-
-/// Checks an event id is a CBV 2.0 SHA-256 event hash.
-pub fn check_event_id(id: &str) -> Result<(), Error> {
-    let hex = id
-        .strip_prefix("ni:///sha-256;")
-        .and_then(|rest| rest.strip_suffix("?ver=CBV2.0"));
-    match hex {
-        Some(h)
-            if h.len() == 64
-                && h.bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+impl CaptureAuth {
+    fn check(&self) -> Result<(), Error> {
+        if let CaptureAuth::Signed { signatures, .. } = self
+            && (signatures.is_empty() || signatures.len() > MAX_DOCUMENT_SIGNATURES)
         {
-            Ok(())
-        }
-        _ => Err(Error::invalid(
-            "event_id",
-            "an event id is ni:///sha-256;<64 lower-case hex>?ver=CBV2.0",
-        )),
-    }
-}
-
-fn check_signature_line(line: &str) -> Result<(), Error> {
-    let bad = || Error::invalid("", "a signature line is <key name> <base64>");
-    let (name, sig) = line.split_once(' ').ok_or_else(bad)?;
-    oretrace_tlog::note::check_key_name(name).map_err(|e| Error::invalid("", e.to_string()))?;
-    if sig.is_empty() || sig.contains(' ') {
-        return Err(bad());
-    }
-    Ok(())
-}
-
-impl CapturedEvent {
-    pub fn check(&self) -> Result<(), Error> {
-        check_event_id(&self.event_id)?;
-        if self.event.len() > MAX_EVENT_BYTES {
             return Err(Error::invalid(
-                "event",
-                format!(
-                    "the event is {} bytes as JSON, at most {MAX_EVENT_BYTES}",
-                    self.event.len()
-                ),
+                "auth.signatures",
+                format!("a signed document carries 1 to {MAX_DOCUMENT_SIGNATURES} signatures"),
             ));
-        }
-        let value: Value = serde_json::from_str(&self.event)
-            .map_err(|e| Error::invalid("event", e.to_string()))?;
-        if !value.is_object() {
-            return Err(Error::invalid("event", "an event is a JSON object"));
-        }
-        if canonical_json(&value) != self.event {
-            return Err(Error::invalid("event", "not in canonical JSON form"));
-        }
-        match &self.auth {
-            CaptureAuth::Token { key } => {
-                let (name, id) = key
-                    .rsplit_once('+')
-                    .ok_or_else(|| Error::invalid("auth", "expected <key name>+<hex key id>"))?;
-                oretrace_tlog::note::check_key_name(name)
-                    .map_err(|e| Error::invalid("auth", e.to_string()))?;
-                if id.len() != 8
-                    || !id
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-                {
-                    return Err(Error::invalid(
-                        "auth",
-                        "the key id is 8 lower-case hex digits",
-                    ));
-                }
-            }
-            CaptureAuth::Signed {
-                signatures,
-                behaviour,
-                ..
-            } => {
-                if !BEHAVIOURS.contains(&behaviour.as_str()) {
-                    return Err(Error::invalid(
-                        "auth.behaviour",
-                        format!("one of {}", BEHAVIOURS.join(", ")),
-                    ));
-                }
-                if signatures.is_empty() || signatures.len() > MAX_DOCUMENT_SIGNATURES {
-                    return Err(Error::invalid(
-                        "auth.signatures",
-                        format!(
-                            "a signed document carries 1 to {MAX_DOCUMENT_SIGNATURES} signatures"
-                        ),
-                    ));
-                }
-                for (i, s) in signatures.iter().enumerate() {
-                    check_signature_line(s)
-                        .map_err(|e| e.within(&format!("auth.signatures[{i}]")))?;
-                }
-            }
         }
         Ok(())
     }
+}
 
-    /// The event as JSON.
-    pub fn event_value(&self) -> Value {
-        serde_json::from_str(&self.event).unwrap_or(Value::Null)
+/// How the event of an `epcis-event` entry is written: the entry's
+/// `event-encoding` line names it, and an entry without one is in the
+/// first encoding. See `docs/design/epcis-capture.md`, "The bytes of a
+/// captured event".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventEncoding {
+    /// RFC 8785, the JSON Canonicalization Scheme ([`crate::jcs`]):
+    /// `event-encoding rfc8785`. Every new entry.
+    Rfc8785,
+    /// The first encoding, of entries without an `event-encoding` line:
+    /// no white space, keys sorted by their UTF-8 bytes, strings escaped
+    /// as RFC 8785 escapes them, numbers as serde_json 1.x prints them
+    /// (integers in full, other numbers in ryu's shortest form with
+    /// `.0` for integral values and an `e` exponent). Read, never written.
+    Legacy,
+}
+
+impl EventEncoding {
+    /// The value of the entry's `event-encoding` line; none for
+    /// [`EventEncoding::Legacy`].
+    pub fn marker(self) -> Option<&'static str> {
+        match self {
+            EventEncoding::Rfc8785 => Some("rfc8785"),
+            EventEncoding::Legacy => None,
+        }
+    }
+
+    /// Parses the value of an `event-encoding` line.
+    pub fn parse_marker(text: &str) -> Result<Self, Error> {
+        match text {
+            "rfc8785" => Ok(EventEncoding::Rfc8785),
+            other => Err(Error::invalid(
+                "event-encoding",
+                format!("{other:?} is not an event encoding (rfc8785)"),
+            )),
+        }
+    }
+
+    /// The text of `value` in this encoding.
+    pub fn encode(self, value: &Value) -> String {
+        match self {
+            EventEncoding::Rfc8785 => crate::jcs::to_string(value),
+            EventEncoding::Legacy => legacy_json(value),
+        }
     }
 }
 
-/// Canonical JSON: no insignificant white space, object keys sorted by
-/// their UTF-8 bytes, strings escaped as serde_json escapes them, numbers
-/// as serde_json prints them. Independent of serde_json's map ordering
-/// feature, so one event has one text whatever else is linked in.
-pub fn canonical_json(value: &Value) -> String {
+/// One EPCIS event as captured. Its fields are checked when it is made
+/// ([`CapturedEvent::new`], [`CapturedEvent::from_logged`]) and cannot
+/// change after: the event as JSON and its logged text agree, and the
+/// text is the event's one text in its encoding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapturedEvent {
+    event_id: EventId,
+    event: Value,
+    text: String,
+    encoding: EventEncoding,
+    captured_by: PartyId,
+    capture: Token,
+    auth: CaptureAuth,
+    time: Timestamp,
+    figures: Figures,
+}
+
+impl CapturedEvent {
+    /// A captured event, written in RFC 8785 form. Refuses an event that
+    /// is not a JSON object, is larger than [`MAX_EVENT_BYTES`] as
+    /// written, or an auth with no or too many signatures.
+    pub fn new(
+        event_id: EventId,
+        event: Value,
+        captured_by: PartyId,
+        capture: Token,
+        auth: CaptureAuth,
+        time: Timestamp,
+        figures: Figures,
+    ) -> Result<Self, Error> {
+        let encoding = EventEncoding::Rfc8785;
+        if !event.is_object() {
+            return Err(Error::invalid("event", "an event is a JSON object"));
+        }
+        let text = encoding.encode(&event);
+        // The event as the log holds it: a number that JCS rounds to a
+        // double (an integer beyond 2^53) reads back as that double.
+        let event = serde_json::from_str(&text)
+            .map_err(|e| Error::invalid("event", format!("does not read back: {e}")))?;
+        let made = CapturedEvent {
+            event_id,
+            event,
+            text,
+            encoding,
+            captured_by,
+            capture,
+            auth,
+            time,
+            figures,
+        };
+        made.check()?;
+        Ok(made)
+    }
+
+    /// A captured event as a log entry states it: `text` must be the
+    /// event's one text in `encoding`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_logged(
+        event_id: EventId,
+        encoding: EventEncoding,
+        text: &str,
+        captured_by: PartyId,
+        capture: Token,
+        auth: CaptureAuth,
+        time: Timestamp,
+        figures: Figures,
+    ) -> Result<Self, Error> {
+        if text.len() > MAX_EVENT_BYTES {
+            return Err(too_large(text.len()));
+        }
+        let event: Value =
+            serde_json::from_str(text).map_err(|e| Error::invalid("event", e.to_string()))?;
+        if !event.is_object() {
+            return Err(Error::invalid("event", "an event is a JSON object"));
+        }
+        if encoding.encode(&event) != text {
+            return Err(Error::invalid(
+                "event",
+                match encoding {
+                    EventEncoding::Rfc8785 => "not in RFC 8785 (JCS) form",
+                    EventEncoding::Legacy => "not in the first encoding's form",
+                },
+            ));
+        }
+        let made = CapturedEvent {
+            event_id,
+            event,
+            text: text.to_owned(),
+            encoding,
+            captured_by,
+            capture,
+            auth,
+            time,
+            figures,
+        };
+        made.check()?;
+        Ok(made)
+    }
+
+    /// The rules a captured event keeps (already kept by construction).
+    pub fn check(&self) -> Result<(), Error> {
+        if self.text.len() > MAX_EVENT_BYTES {
+            return Err(too_large(self.text.len()));
+        }
+        self.auth.check()
+    }
+
+    /// The CBV 2.0 event hash the entry states.
+    pub fn event_id(&self) -> &EventId {
+        &self.event_id
+    }
+
+    /// The event as JSON (as the logged text reads).
+    pub fn event(&self) -> &Value {
+        &self.event
+    }
+
+    /// The event as logged, in [`CapturedEvent::encoding`].
+    pub fn event_text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn encoding(&self) -> EventEncoding {
+        self.encoding
+    }
+
+    pub fn captured_by(&self) -> &PartyId {
+        &self.captured_by
+    }
+
+    /// The capture job that brought it.
+    pub fn capture(&self) -> &Token {
+        &self.capture
+    }
+
+    pub fn auth(&self) -> &CaptureAuth {
+        &self.auth
+    }
+
+    /// When the registry recorded it (the EPCIS `recordTime`).
+    pub fn time(&self) -> Timestamp {
+        self.time
+    }
+
+    /// From the event's `https://oretrace.org/epcis/figures` extension.
+    pub fn figures(&self) -> Figures {
+        self.figures
+    }
+}
+
+fn too_large(len: usize) -> Error {
+    Error::invalid(
+        "event",
+        format!("the event is {len} bytes as JSON, at most {MAX_EVENT_BYTES}"),
+    )
+}
+
+/// The first encoding ([`EventEncoding::Legacy`]): no insignificant white
+/// space, object keys sorted by their UTF-8 bytes, strings escaped as
+/// serde_json escapes them, numbers as serde_json prints them.
+fn legacy_json(value: &Value) -> String {
     let mut out = String::new();
-    write_json(value, &mut out);
+    write_legacy(value, &mut out);
     out
 }
 
-fn write_json(value: &Value, out: &mut String) {
+fn write_legacy(value: &Value, out: &mut String) {
     match value {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
@@ -209,7 +403,7 @@ fn write_json(value: &Value, out: &mut String) {
                 }
                 out.push_str(&Value::String(k.clone()).to_string());
                 out.push(':');
-                write_json(&map[k], out);
+                write_legacy(&map[k], out);
             }
             out.push('}');
         }
@@ -219,7 +413,7 @@ fn write_json(value: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(item, out);
+                write_legacy(item, out);
             }
             out.push(']');
         }
@@ -230,59 +424,103 @@ fn write_json(value: &Value, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Record;
+    use crate::canonical::{decode, encode};
 
-    #[test]
-    fn canonical_json_sorts_keys_and_is_stable() {
-        let v: Value =
-            serde_json::from_str(r#"{"b": [1, 2.5, {"z": null, "a": "x\ny"}], "a": true}"#)
-                .unwrap();
-        let text = canonical_json(&v);
-        assert_eq!(text, r#"{"a":true,"b":[1,2.5,{"a":"x\ny","z":null}]}"#);
-        let again: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(canonical_json(&again), text);
+    fn id() -> EventId {
+        EventId::parse(&format!("ni:///sha-256;{}?ver=CBV2.0", "ab".repeat(32))).unwrap()
+    }
+
+    fn event_json() -> Value {
+        serde_json::json!({
+            "type": "ObjectEvent", "action": "OBSERVE", "example:x": "a\nb",
+            "example:n": [1.0, 1e21, -0.0, 0.1, 0.000001],
+            // U+FB33 sorts after U+1F600 by UTF-16 code units, before by UTF-8.
+            "example:\u{fb33}": "dalet", "example:\u{1f600}": "grin",
+            "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+                         {"example": "https://example.org/"}]})
+    }
+
+    fn token_auth() -> CaptureAuth {
+        CaptureAuth::Token {
+            key: KeyRef::parse("fwo/key-1+0a0b0c0d").unwrap(),
+        }
+    }
+
+    fn signed_auth() -> CaptureAuth {
+        CaptureAuth::Signed {
+            document: Digest::of(b"doc"),
+            behaviour: CaptureBehaviour::Rollback,
+            signatures: vec![
+                SignatureLine::parse("fwo/key-1 AAAAAAAA").unwrap(),
+                SignatureLine::parse("lab/key-1 BBBBBBBB").unwrap(),
+            ],
+        }
     }
 
     fn captured(auth: CaptureAuth) -> CapturedEvent {
-        CapturedEvent {
-            event_id: format!("ni:///sha-256;{}?ver=CBV2.0", "ab".repeat(32)),
-            event: canonical_json(&serde_json::json!({
-                "type": "ObjectEvent", "action": "OBSERVE", "example:x": "a\nb",
-                "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
-                             {"example": "https://example.org/"}]})),
-            captured_by: PartyId::parse("fwo").unwrap(),
-            capture: Token::parse("c0ffee").unwrap(),
+        CapturedEvent::new(
+            id(),
+            event_json(),
+            PartyId::parse("fwo").unwrap(),
+            Token::parse("c0ffee").unwrap(),
             auth,
-            time: Timestamp::parse("2026-11-26T21:00:00Z").unwrap(),
-            figures: Figures::Illustrative,
-        }
+            Timestamp::parse("2026-11-26T21:00:00Z").unwrap(),
+            Figures::Illustrative,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn legacy_json_sorts_keys_by_bytes_and_prints_numbers_as_serde_json() {
+        let v: Value = serde_json::from_str(
+            r#"{"b": [1, 2.5, 1.0, 1e21, {"z": null, "a": "x\ny"}], "a": true}"#,
+        )
+        .unwrap();
+        let text = legacy_json(&v);
+        assert_eq!(
+            text,
+            r#"{"a":true,"b":[1,2.5,1.0,1e+21,{"a":"x\ny","z":null}]}"#
+        );
+        let again: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(legacy_json(&again), text);
+        assert_eq!(
+            crate::jcs::to_string(&v),
+            r#"{"a":true,"b":[1,2.5,1,1e+21,{"a":"x\ny","z":null}]}"#
+        );
     }
 
     #[test]
     fn captured_events_have_one_canonical_encoding() {
-        use crate::Record;
-        use crate::canonical::{decode, encode};
-        for auth in [
-            CaptureAuth::Token {
-                key: "fwo/key-1+0a0b0c0d".into(),
-            },
-            CaptureAuth::Signed {
-                document: Digest::of(b"doc"),
-                behaviour: "rollback".into(),
-                signatures: vec!["fwo/key-1 AAAA".into(), "lab/key-1 BBBB".into()],
-            },
-        ] {
+        for auth in [token_auth(), signed_auth()] {
             let record = Record::Event(captured(auth));
             let bytes = encode(&record);
             let text = String::from_utf8(bytes.clone()).unwrap();
             // The event is one line: its newline is escaped inside the JSON.
             assert_eq!(text.lines().filter(|l| l.starts_with("event ")).count(), 1);
+            assert!(text.contains("\nevent-encoding rfc8785\nevent {"), "{text}");
+            assert!(
+                text.contains(r#""example:n":[1,1e+21,0,0.1,0.000001]"#),
+                "{text}"
+            );
             assert_eq!(decode(&bytes).unwrap(), record);
-            // Not canonical JSON (a space), an unknown behaviour, a bad id:
-            // refused.
+            // Not canonical JSON (a space, a number not in JCS form, keys in
+            // another order), an unknown behaviour or encoding, a bad id or
+            // key reference, a malformed signature line: refused.
             for (from, to) in [
                 ("\"action\":\"OBSERVE\"", "\"action\": \"OBSERVE\""),
+                ("[1,1e+21,0,0.1,0.000001]", "[1.0,1e+21,0,0.1,0.000001]"),
+                ("[1,1e+21,0,0.1,0.000001]", "[1,1e21,0,0.1,0.000001]"),
+                ("[1,1e+21,0,0.1,0.000001]", "[1,1e+21,-0,0.1,0.000001]"),
+                (
+                    "\"action\":\"OBSERVE\",\"example:n\"",
+                    "\"example:n\":[1,1e+21,0,0.1,0.000001],\"action\":\"OBSERVE\",\"example:x\"",
+                ),
                 (" rollback\n", " maybe\n"),
+                ("event-encoding rfc8785", "event-encoding rfc8785/2"),
                 ("sha-256;abab", "sha-256;ABAB"),
+                ("+0a0b0c0d", "+0A0B0C0D"),
+                ("lab/key-1 BBBBBBBB", "lab/key-1 BBBBBBB"),
             ] {
                 if text.contains(from) {
                     let changed = text.replacen(from, to, 1);
@@ -292,9 +530,106 @@ mod tests {
         }
     }
 
+    /// Entries written before the `event-encoding` line keep decoding,
+    /// and re-encode byte for byte; an entry whose event is in one form
+    /// but claims the other is refused.
+    #[test]
+    fn legacy_entries_decode_and_re_encode_byte_for_byte() {
+        let jcs = String::from_utf8(encode(&Record::Event(captured(token_auth())))).unwrap();
+        let legacy_event = legacy_json(&event_json());
+        let legacy = jcs
+            .lines()
+            .filter(|l| !l.starts_with("event-encoding "))
+            .map(|l| {
+                if l.starts_with("event ") {
+                    format!("event {legacy_event}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect::<String>();
+        assert!(
+            legacy.contains(r#""example:n":[1.0,1e+21,-0.0,0.1,1e-6]"#),
+            "{legacy}"
+        );
+        assert!(
+            legacy.find('\u{fb33}') < legacy.find('\u{1f600}'),
+            "UTF-8 order"
+        );
+        assert!(jcs.find('\u{fb33}') > jcs.find('\u{1f600}'), "UTF-16 order");
+        let record = decode(legacy.as_bytes()).unwrap();
+        let Record::Event(event) = &record else {
+            panic!("not an event")
+        };
+        assert_eq!(event.encoding(), EventEncoding::Legacy);
+        assert_eq!(event.event_text(), legacy_event);
+        assert_eq!(encode(&record), legacy.as_bytes());
+        // The same event, both ways: the same JSON value.
+        let Record::Event(new) = decode(jcs.as_bytes()).unwrap() else {
+            panic!("not an event")
+        };
+        assert_eq!(new.encoding(), EventEncoding::Rfc8785);
+        assert_eq!(
+            crate::jcs::to_string(event.event()),
+            new.event_text(),
+            "one event, two encodings"
+        );
+        // JCS text without the marker, first-encoding text with it: refused.
+        let unmarked = jcs.replace("event-encoding rfc8785\n", "");
+        assert!(decode(unmarked.as_bytes()).is_err());
+        let marked = legacy.replace("\nevent {", "\nevent-encoding rfc8785\nevent {");
+        assert!(decode(marked.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn construction_refuses_what_an_entry_cannot_hold() {
+        let make = |event: Value, auth: CaptureAuth| {
+            CapturedEvent::new(
+                id(),
+                event,
+                PartyId::parse("fwo").unwrap(),
+                Token::parse("c0ffee").unwrap(),
+                auth,
+                Timestamp::parse("2026-11-26T21:00:00Z").unwrap(),
+                Figures::Illustrative,
+            )
+        };
+        let err = make(serde_json::json!([1]), token_auth()).unwrap_err();
+        assert_eq!(err.field(), Some("event"), "{err}");
+        let big = serde_json::json!({"type": "ObjectEvent", "x": "y".repeat(MAX_EVENT_BYTES)});
+        let err = make(big, token_auth()).unwrap_err();
+        assert!(err.to_string().contains("at most 60000"), "{err}");
+        for n in [0, MAX_DOCUMENT_SIGNATURES + 1] {
+            let auth = CaptureAuth::Signed {
+                document: Digest::of(b"doc"),
+                behaviour: CaptureBehaviour::Proceed,
+                signatures: vec![SignatureLine::parse("fwo/key-1 AAAAAAAA").unwrap(); n],
+            };
+            let err = make(event_json(), auth).unwrap_err();
+            assert_eq!(err.field(), Some("auth.signatures"), "{err}");
+        }
+        // What the entry holds reads back as the JSON it was made from,
+        // except that integers beyond 2^53 become the nearest double.
+        let made = make(
+            serde_json::json!({"type": "ObjectEvent", "n": 9007199254740993_u64, "s": "Gwādar 瓜达尔"}),
+            token_auth(),
+        )
+        .unwrap();
+        assert_eq!(
+            made.event_text(),
+            r#"{"n":9007199254740992,"s":"Gwādar 瓜达尔","type":"ObjectEvent"}"#
+        );
+        assert_eq!(made.event()["n"].as_u64(), Some(9007199254740992));
+    }
+
     #[test]
     fn the_document_note_names_registry_document_capturer_and_behaviour() {
-        let note = document_note("oretrace.example/log", &Digest::of(b""), "fwo", "proceed");
+        let note = document_note(
+            "oretrace.example/log",
+            &Digest::of(b""),
+            "fwo",
+            CaptureBehaviour::Proceed,
+        );
         assert_eq!(
             note,
             "oretrace.epcis-document/v1\noretrace.example/log\n\
@@ -304,16 +639,36 @@ mod tests {
     }
 
     #[test]
+    fn capture_behaviours_have_one_spelling() {
+        for b in CaptureBehaviour::ALL {
+            assert_eq!(CaptureBehaviour::parse(b.as_str()), Ok(b));
+            assert_eq!(b.to_string(), b.as_str());
+        }
+        assert_eq!(CaptureBehaviour::default(), CaptureBehaviour::Rollback);
+        for b in CaptureBehaviour::ALL {
+            let json = serde_json::to_string(&b).unwrap();
+            assert_eq!(json, format!("\"{b}\""));
+            assert_eq!(serde_json::from_str::<CaptureBehaviour>(&json).unwrap(), b);
+        }
+        assert!(CaptureBehaviour::Rollback.is_atomic());
+        assert!(!CaptureBehaviour::All.is_atomic());
+        for bad in ["", "Rollback", "rollback ", "none"] {
+            assert!(CaptureBehaviour::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn event_ids_are_cbv_hashes() {
         let good = format!("ni:///sha-256;{}?ver=CBV2.0", "ab".repeat(32));
-        assert!(check_event_id(&good).is_ok());
+        assert_eq!(EventId::parse(&good).unwrap().as_str(), good);
+        assert_eq!(EventId::parse(&good).unwrap().to_string(), good);
         for bad in [
             "ni:///sha-256;abc?ver=CBV2.0".to_owned(),
             format!("ni:///sha-256;{}?ver=CBV2.0", "AB".repeat(32)),
             format!("urn:uuid:{}", "ab".repeat(16)),
             format!("ni:///sha-256;{}", "ab".repeat(32)),
         ] {
-            assert!(check_event_id(&bad).is_err(), "{bad}");
+            assert!(EventId::parse(&bad).is_err(), "{bad}");
         }
     }
 }

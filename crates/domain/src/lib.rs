@@ -9,6 +9,8 @@
 //!   (`oretrace.record/v1`) that is signed and logged.
 //! * [`event`]: EPCIS events captured into the registry, with who
 //!   captured them and how that party was authenticated.
+//! * [`jcs`]: RFC 8785 JSON canonicalization, the bytes of a captured
+//!   event.
 //! * [`envelope`]: signed records as C2SP signed notes, and the JSON
 //!   envelope clients post.
 //!
@@ -19,6 +21,7 @@ pub mod chemistry;
 pub mod envelope;
 mod error;
 pub mod event;
+pub mod jcs;
 pub mod record;
 mod text_serde;
 pub mod values;

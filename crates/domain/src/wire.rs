@@ -7,7 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::chemistry::{Analyte, GradeUnit};
-use crate::event::{CaptureAuth, CapturedEvent};
+use crate::event::{CaptureAuth, CaptureBehaviour, CapturedEvent, EventId};
+use oretrace_tlog::note::{KeyRef, SignatureLine};
+
+fn tlog_error(e: oretrace_tlog::Error) -> Error {
+    Error::invalid("", e.to_string())
+}
 use crate::record::*;
 use crate::values::*;
 
@@ -418,26 +423,30 @@ impl RecordJson {
                 event,
                 time,
                 figures,
-            } => Record::Event(CapturedEvent {
-                event_id: event_id.clone(),
-                captured_by: at("captured_by", PartyId::parse(captured_by))?,
-                capture: at("capture", Token::parse(capture))?,
-                auth: match auth {
-                    AuthJson::Token { key } => CaptureAuth::Token { key: key.clone() },
+            } => Record::Event(CapturedEvent::new(
+                at("event_id", EventId::parse(event_id))?,
+                event.clone(),
+                at("captured_by", PartyId::parse(captured_by))?,
+                at("capture", Token::parse(capture))?,
+                match auth {
+                    AuthJson::Token { key } => CaptureAuth::Token {
+                        key: at("auth.key", KeyRef::parse(key).map_err(tlog_error))?,
+                    },
                     AuthJson::Signed {
                         document_sha256,
                         behaviour,
                         signatures,
                     } => CaptureAuth::Signed {
                         document: at("auth.document_sha256", Digest::parse(document_sha256))?,
-                        behaviour: behaviour.clone(),
-                        signatures: signatures.clone(),
+                        behaviour: at("auth.behaviour", CaptureBehaviour::parse(behaviour))?,
+                        signatures: list("auth.signatures", signatures, |s| {
+                            SignatureLine::parse(s).map_err(tlog_error)
+                        })?,
                     },
                 },
-                event: crate::event::canonical_json(event),
-                time: at("time", Timestamp::parse(time))?,
-                figures: at("figures", Figures::parse(figures))?,
-            }),
+                at("time", Timestamp::parse(time))?,
+                at("figures", Figures::parse(figures))?,
+            )?),
         };
         record.check()?;
         Ok(record)
@@ -554,24 +563,26 @@ impl RecordJson {
                 figures: t.figures.as_str().into(),
             },
             Record::Event(e) => RecordJson::EpcisEvent {
-                event_id: e.event_id.clone(),
-                captured_by: e.captured_by.to_string(),
-                capture: e.capture.to_string(),
-                auth: match &e.auth {
-                    CaptureAuth::Token { key } => AuthJson::Token { key: key.clone() },
+                event_id: e.event_id().to_string(),
+                captured_by: e.captured_by().to_string(),
+                capture: e.capture().to_string(),
+                auth: match e.auth() {
+                    CaptureAuth::Token { key } => AuthJson::Token {
+                        key: key.to_string(),
+                    },
                     CaptureAuth::Signed {
                         document,
                         behaviour,
                         signatures,
                     } => AuthJson::Signed {
                         document_sha256: document.to_string(),
-                        behaviour: behaviour.clone(),
-                        signatures: signatures.clone(),
+                        behaviour: behaviour.to_string(),
+                        signatures: signatures.iter().map(ToString::to_string).collect(),
                     },
                 },
-                event: e.event_value(),
-                time: e.time.to_string(),
-                figures: e.figures.as_str().into(),
+                event: e.event().clone(),
+                time: e.time().to_string(),
+                figures: e.figures().as_str().into(),
             },
         }
     }

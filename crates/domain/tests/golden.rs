@@ -28,6 +28,10 @@ use rust_decimal::Decimal;
 use oretrace_domain::canonical::{decode, encode};
 use oretrace_domain::chemistry::{Analyte, GradeUnit};
 use oretrace_domain::envelope::{EnvelopeJson, SignedRecord};
+use oretrace_domain::event::{
+    CaptureAuth, CaptureBehaviour, CapturedEvent, EventEncoding, EventId, KeyRef, SignatureLine,
+    document_note,
+};
 use oretrace_domain::record::*;
 use oretrace_domain::values::*;
 use oretrace_domain::wire::RecordJson;
@@ -235,6 +239,119 @@ fn transformation_record() -> Record {
     })
 }
 
+/// The event of the two captured-event examples: an inspection at Karachi
+/// Port whose extension carries awkward numbers (1e21, 0.1, -0, 1.0,
+/// 2^53 + 1, 2^64 - 1, 1e-7, 0.000001), place names in Urdu and Chinese,
+/// control characters, and keys whose UTF-16 order differs from their
+/// UTF-8 order (an emoji and U+FB33).
+fn captured_event_json() -> &'static str {
+    r#"{
+      "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+                   {"oretrace": "https://oretrace.org/epcis/", "ex": "https://example.org/field/"}],
+      "type": "ObjectEvent",
+      "eventTime": "2025-09-17T04:00:00Z",
+      "eventTimeZoneOffset": "+05:00",
+      "action": "OBSERVE",
+      "bizStep": "inspecting",
+      "epcList": ["urn:oretrace:lot:fwo:sb-con-001"],
+      "readPoint": {"id": "urn:oretrace:site:karachi-port"},
+      "oretrace:figures": "illustrative",
+      "ex:readings": [1e21, 0.1, -0, -0.0, 1.0, 9007199254740993, 18446744073709551615,
+                      1e-7, 0.000001, 333333333.33333329, 4.50, -1.5E+300],
+      "ex:place": {"ur": "کراچی بندرگاہ", "zh": "卡拉奇港", "\ud83d\ude00": "grinning",
+                   "\ufb33": "dalet", "\u20ac": "euro", "ctl": "tab\there\u0001\n"}
+    }"#
+}
+
+fn captured_event_value() -> serde_json::Value {
+    serde_json::from_str(captured_event_json()).unwrap()
+}
+
+/// The CBV 2.0 hash of the example event (on its own, with its context).
+fn captured_event_id() -> EventId {
+    let value = captured_event_value();
+    let hash = oretrace_epcis::event_hash(&value, &oretrace_epcis::Context::from_document(&value))
+        .unwrap();
+    EventId::parse(&hash).unwrap()
+}
+
+/// The document the signed example came in (its digest is what the
+/// detached signatures sign, through the document note).
+const CAPTURED_DOCUMENT: &[u8] = b"illustrative EPCIS document of the Karachi Port inspection";
+const LOG_ORIGIN: &str = "oretrace.example/log";
+
+fn captured_event(auth: CaptureAuth) -> CapturedEvent {
+    CapturedEvent::new(
+        captured_event_id(),
+        captured_event_value(),
+        party("fwo"),
+        token("5f1c0ffee"),
+        auth,
+        t("2025-09-17T04:05:00Z"),
+        Figures::Illustrative,
+    )
+    .unwrap()
+}
+
+fn event_token_record() -> Record {
+    let key = fwo_records_key();
+    Record::Event(captured_event(CaptureAuth::Token {
+        key: KeyRef::new(key.name(), key.key_id()).unwrap(),
+    }))
+}
+
+/// The detached signature line `signer` makes over the example's document.
+fn document_signature(signer: &NoteSigner) -> SignatureLine {
+    let note = document_note(
+        LOG_ORIGIN,
+        &Digest::of(CAPTURED_DOCUMENT),
+        "fwo",
+        CaptureBehaviour::Rollback,
+    );
+    SignatureLine::from(signer.sign(&note).unwrap().signatures()[0].clone())
+}
+
+fn event_signed_record() -> Record {
+    Record::Event(captured_event(CaptureAuth::Signed {
+        document: Digest::of(CAPTURED_DOCUMENT),
+        behaviour: CaptureBehaviour::Rollback,
+        signatures: vec![
+            document_signature(&fwo_records_key()),
+            document_signature(&fwo_field_key()),
+        ],
+    }))
+}
+
+/// The token example as an entry written before the `event-encoding`
+/// line: its event in the first encoding.
+fn event_legacy_record() -> Record {
+    let key = fwo_records_key();
+    let encoding = EventEncoding::Legacy;
+    Record::Event(
+        CapturedEvent::from_logged(
+            captured_event_id(),
+            encoding,
+            &encoding.encode(&captured_event_value()),
+            party("fwo"),
+            token("5f1c0ffee"),
+            CaptureAuth::Token {
+                key: KeyRef::new(key.name(), key.key_id()).unwrap(),
+            },
+            t("2025-09-17T04:05:00Z"),
+            Figures::Illustrative,
+        )
+        .unwrap(),
+    )
+}
+
+/// The golden file stem of a kind's examples start with.
+fn stem_of(kind: &str) -> &str {
+    match kind {
+        "epcis-event" => "event",
+        other => other,
+    }
+}
+
 /// (file stem, record): one example per kind, two assays.
 fn examples() -> Vec<(&'static str, Record)> {
     vec![
@@ -246,6 +363,8 @@ fn examples() -> Vec<(&'static str, Record)> {
         ("shipment", shipment_record()),
         ("receipt", receipt_record()),
         ("transformation", transformation_record()),
+        ("event-token", event_token_record()),
+        ("event-signed", event_signed_record()),
     ]
 }
 
@@ -269,6 +388,10 @@ fn golden_files() -> Vec<(String, Vec<u8>)> {
         files.push((format!("{name}.json"), pretty_json(&record).into_bytes()));
     }
     files.push(("party.entry".to_owned(), signed_party().entry_bytes()));
+    files.push((
+        "event-legacy.record".to_owned(),
+        encode(&event_legacy_record()),
+    ));
     files
 }
 
@@ -322,24 +445,29 @@ fn examples_are_valid_and_cover_every_kind() {
     for (name, record) in &examples {
         record.check().unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(
-            name.starts_with(record.kind()),
+            Record::KINDS.contains(&record.kind()),
+            "{name}: {} is not in Record::KINDS",
+            record.kind()
+        );
+        assert!(
+            name.starts_with(stem_of(record.kind())),
             "{name} is a {}",
             record.kind()
         );
     }
-    for kind in [
-        "party",
-        "site",
-        "lot",
-        "assay",
-        "shipment",
-        "receipt",
-        "transformation",
-    ] {
-        assert!(
-            examples.iter().any(|(_, r)| r.kind() == kind),
-            "no {kind} example"
-        );
+    // Every kind the Record type has: a golden .record file (and .json)
+    // of it, or this fails.
+    for kind in Record::KINDS {
+        let files: Vec<&str> = examples
+            .iter()
+            .filter(|(_, r)| r.kind() == kind)
+            .map(|(name, _)| *name)
+            .collect();
+        assert!(!files.is_empty(), "no golden example of kind {kind}");
+        for name in files {
+            let golden = read_golden(&format!("{name}.record"));
+            assert_eq!(decode(&golden).map(|r| r.kind()), Ok(kind), "{name}.record");
+        }
     }
 }
 
@@ -663,4 +791,113 @@ fn the_golden_directory_holds_exactly_the_golden_files() {
     expected.sort();
     found.sort();
     assert_eq!(found, expected);
+}
+
+// ---------------------------------------------------------- captured events
+
+/// The event line of an `epcis-event` golden file.
+fn event_line(file: &str) -> String {
+    let golden = String::from_utf8(read_golden(file)).unwrap();
+    golden
+        .lines()
+        .find_map(|l| l.strip_prefix("event "))
+        .unwrap()
+        .to_owned()
+}
+
+/// A few exact bytes of the JCS form, so that a reader of this file sees
+/// the rules: numbers as ECMAScript prints doubles, keys by UTF-16 code
+/// units, non-ASCII as itself, control characters escaped.
+#[test]
+fn golden_events_are_in_rfc8785_form() {
+    for file in ["event-token.record", "event-signed.record"] {
+        let golden = String::from_utf8(read_golden(file)).unwrap();
+        assert!(
+            golden.contains("\nevent-encoding rfc8785\nevent {"),
+            "{file}"
+        );
+        let line = event_line(file);
+        assert!(
+            line.contains(
+                r#""ex:readings":[1e+21,0.1,0,0,1,9007199254740992,18446744073709552000,1e-7,0.000001,333333333.3333333,4.5,-1.5e+300]"#
+            ),
+            "{line}"
+        );
+        assert!(
+            line.contains(
+                "\"ex:place\":{\"ctl\":\"tab\\there\\u0001\\n\",\"ur\":\"کراچی بندرگاہ\",\
+                 \"zh\":\"卡拉奇港\",\"\u{20ac}\":\"euro\",\"\u{1f600}\":\"grinning\",\
+                 \"\u{fb33}\":\"dalet\"}"
+            ),
+            "{line}"
+        );
+        // Whatever else, the line is what the JCS module makes of its JSON.
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(oretrace_domain::jcs::to_string(&value), line, "{file}");
+    }
+}
+
+/// The event id survives the encoding: the CBV 2.0 hash passes every
+/// number through a double, as JCS does, so the event as logged hashes
+/// as the event as sent.
+#[test]
+fn the_logged_event_hashes_as_the_event_sent() {
+    let sent = captured_event_value();
+    let logged: serde_json::Value =
+        serde_json::from_str(&event_line("event-token.record")).unwrap();
+    assert_ne!(sent, logged, "the large integers were rounded");
+    let hash = |v: &serde_json::Value| {
+        oretrace_epcis::event_hash(v, &oretrace_epcis::Context::from_document(v)).unwrap()
+    };
+    assert_eq!(hash(&logged), hash(&sent));
+    assert_eq!(hash(&logged), captured_event_id().as_str());
+    let legacy: serde_json::Value =
+        serde_json::from_str(&event_line("event-legacy.record")).unwrap();
+    assert_eq!(hash(&legacy), hash(&sent));
+}
+
+/// An entry of the first encoding (no `event-encoding` line) decodes and
+/// re-encodes byte for byte; its event is the same JSON as the new
+/// entry's, written the old way.
+#[test]
+fn the_golden_legacy_event_decodes_and_re_encodes() {
+    let golden = read_golden("event-legacy.record");
+    let text = String::from_utf8(golden.clone()).unwrap();
+    assert!(!text.contains("event-encoding"), "{text}");
+    assert!(
+        text.contains(r#""ex:readings":[1e+21,0.1,-0.0,-0.0,1.0,9007199254740993,18446744073709551615,1e-7,1e-6,333333333.3333333,4.5,-1.5e+300]"#),
+        "{text}"
+    );
+    let record = decode(&golden).unwrap();
+    assert_eq!(record, event_legacy_record());
+    assert_eq!(encode(&record), golden);
+    let Record::Event(event) = &record else {
+        panic!("not an event")
+    };
+    assert_eq!(event.encoding(), EventEncoding::Legacy);
+    // The same text under the new marker is refused: it is not JCS.
+    let marked = text.replacen("\nevent {", "\nevent-encoding rfc8785\nevent {", 1);
+    assert!(decode(marked.as_bytes()).is_err());
+}
+
+/// The signed example's signature lines verify over the document note
+/// with the keys that made them.
+#[test]
+fn the_golden_signed_event_carries_verifiable_document_signatures() {
+    let Record::Event(event) = decode(&read_golden("event-signed.record")).unwrap() else {
+        panic!("not an event")
+    };
+    let CaptureAuth::Signed {
+        document,
+        behaviour,
+        signatures,
+    } = event.auth()
+    else {
+        panic!("not signed")
+    };
+    let note = document_note(LOG_ORIGIN, document, "fwo", *behaviour);
+    for (line, key) in signatures.iter().zip([fwo_records_key(), fwo_field_key()]) {
+        line.verify(&note, &key.verifier()).unwrap();
+        assert!(line.verify(&note, &unrelated_key().verifier()).is_err());
+    }
 }

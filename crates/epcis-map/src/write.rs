@@ -20,7 +20,7 @@ pub(crate) fn event_of_record(record: &Record) -> Option<Value> {
         Record::Shipment(shipment) => shipment_event(shipment),
         Record::Receipt(receipt) => receipt_event(receipt),
         Record::Transformation(transformation) => transformation_event(transformation),
-        Record::Event(captured) => Some(captured.event_value()).filter(Value::is_object),
+        Record::Event(captured) => Some(captured.event().clone()),
     }
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use oretrace_domain::Record;
 use oretrace_domain::chemistry::{Analyte, GradeUnit};
-use oretrace_domain::event::{CaptureAuth, CapturedEvent, canonical_json};
+use oretrace_domain::event::{CaptureAuth, CapturedEvent, EventId, KeyRef};
 use oretrace_domain::record::{Assay, Basis, DocumentKind, Figures};
 use oretrace_domain::values::{PartyId, Text, Timestamp, Token};
 use oretrace_epcis_map::{GS1_CONTEXT, NAMESPACE, event_of_record, interpret};
@@ -297,17 +297,20 @@ fn a_captured_event_is_its_own_event() {
     let event = json!({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
         "eventTime": "2025-10-02T06:00:00Z", "eventTimeZoneOffset": "+00:00",
         "epcList": ["urn:epc:id:sscc:0614141.1234567890"]});
-    let captured = Record::Event(CapturedEvent {
-        event_id: format!("ni:///sha-256;{}?ver=CBV2.0", "ab".repeat(32)),
-        event: canonical_json(&event),
-        captured_by: PartyId::parse("nlc").unwrap(),
-        capture: Token::parse("capture-1").unwrap(),
-        auth: CaptureAuth::Token {
-            key: "nlc/key-1+0a1b2c3d".into(),
-        },
-        time: Timestamp::parse("2025-10-02T06:00:05Z").unwrap(),
-        figures: Figures::Reported,
-    });
+    let captured = Record::Event(
+        CapturedEvent::new(
+            EventId::parse(&format!("ni:///sha-256;{}?ver=CBV2.0", "ab".repeat(32))).unwrap(),
+            event.clone(),
+            PartyId::parse("nlc").unwrap(),
+            Token::parse("capture-1").unwrap(),
+            CaptureAuth::Token {
+                key: KeyRef::parse("nlc/key-1+0a1b2c3d").unwrap(),
+            },
+            Timestamp::parse("2025-10-02T06:00:05Z").unwrap(),
+            Figures::Reported,
+        )
+        .unwrap(),
+    );
     assert_eq!(event_of_record(&captured), Some(event));
 }
 

@@ -8,7 +8,7 @@
 
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::event::{CaptureAuth, CapturedEvent, document_note};
-use oretrace_tlog::note::{NoteVerifier, SignedNote};
+use oretrace_tlog::note::{NoteVerifier, SignatureLine};
 
 use crate::rules::{
     Authorities, DocumentChecks, Overlay, Preverified, Refusal, Signers, record_changes,
@@ -21,55 +21,45 @@ fn invalid(field: &str, message: impl Into<String>) -> Refusal {
     Refusal::Invalid(oretrace_domain::Error::invalid(field, message.into()))
 }
 
-/// Splits a document signature line `<key name> <base64>` into the key
-/// name and id.
-fn line_key(line: &str) -> Option<(&str, u32)> {
-    use base64::Engine as _;
-    let (name, sig) = line.split_once(' ')?;
-    let raw = base64::engine::general_purpose::STANDARD.decode(sig).ok()?;
-    let id: [u8; 4] = raw.get(..4)?.try_into().ok()?;
-    Some((name, u32::from_be_bytes(id)))
-}
-
 /// Verifies one detached document signature line with `key`: over the
 /// note naming this registry, the document, the capturer and the
 /// behaviour the entry records.
 fn verify_document_line(
     keys: &Authorities,
     event: &CapturedEvent,
-    line: &str,
+    line: &SignatureLine,
     key: &NoteVerifier,
 ) -> Result<(), String> {
     let CaptureAuth::Signed {
         document,
         behaviour,
         ..
-    } = &event.auth
+    } = event.auth()
     else {
         return Err("not a signed capture".into());
     };
     let text = document_note(
         keys.log.name(),
         document,
-        event.captured_by.as_str(),
-        behaviour,
+        event.captured_by().as_str(),
+        *behaviour,
     );
-    let note = format!("{text}\n\u{2014} {line}\n");
-    let note = SignedNote::parse(note.as_bytes()).map_err(|e| e.to_string())?;
-    note.verify(key).map(|_| ()).map_err(|e| e.to_string())
+    line.verify(&text, key)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Whether the event's id is the CBV 2.0 hash of the event as logged
 /// (the event with its document's `@context`, on its own).
 fn hash_holds(event: &CapturedEvent) -> bool {
-    let value = event.event_value();
-    let context = oretrace_epcis::Context::from_document(&value);
-    oretrace_epcis::event_hash(&value, &context).is_ok_and(|h| h == event.event_id)
+    let value = event.event();
+    let context = oretrace_epcis::Context::from_document(value);
+    oretrace_epcis::event_hash(value, &context).is_ok_and(|h| event.event_id() == h.as_str())
 }
 
 /// The event's id if it is the CBV 2.0 hash of the event as logged.
 pub(crate) fn checked_hash(event: &CapturedEvent) -> Option<String> {
-    hash_holds(event).then(|| event.event_id.clone())
+    hash_holds(event).then(|| event.event_id().to_string())
 }
 
 /// The detached document signatures of a captured event that verify
@@ -81,16 +71,14 @@ pub(crate) fn preverify_documents(
     event: &CapturedEvent,
 ) -> DocumentChecks {
     let mut documents = Vec::new();
-    if let CaptureAuth::Signed { signatures, .. } = &event.auth {
+    if let CaptureAuth::Signed { signatures, .. } = event.auth() {
         for line in signatures {
-            let Some((name, id)) = line_key(line) else {
-                continue;
-            };
-            let Ok(Some(state)) = view.key(name, id) else {
+            let signer = line.key();
+            let Ok(Some(state)) = view.key(signer.name(), signer.key_id()) else {
                 continue;
             };
             if verify_document_line(keys, event, line, state.verifier()).is_ok() {
-                documents.push((line.clone(), state.vkey()));
+                documents.push((line.to_string(), state.vkey()));
             }
         }
     }
@@ -148,15 +136,11 @@ pub(crate) fn event_changes(
             .map_err(|e| Refusal::Unauthenticated(e.to_string()))?;
     }
 
-    let captured_by = event.captured_by.as_str();
+    let captured_by = event.captured_by().as_str();
     let mut signers = Signers::default();
-    match &event.auth {
+    match event.auth() {
         CaptureAuth::Token { key } => {
-            let (name, id) = key
-                .rsplit_once('+')
-                .and_then(|(n, id)| Some((n, u32::from_str_radix(id, 16).ok()?)))
-                .ok_or_else(|| invalid("auth", "expected <key name>+<hex key id>"))?;
-            let state = view.key(name, id)?.ok_or_else(|| {
+            let state = view.key(key.name(), key.key_id())?.ok_or_else(|| {
                 Refusal::Unauthenticated(format!("key {key} is not registered to any party"))
             })?;
             if state.party().as_str() != captured_by {
@@ -169,18 +153,14 @@ pub(crate) fn event_changes(
         }
         CaptureAuth::Signed { signatures, .. } => {
             for line in signatures {
-                let (name, id) = line_key(line).ok_or_else(|| {
-                    Refusal::Unauthenticated("a document signature line is malformed".into())
+                let key = line.key();
+                let state = view.key(key.name(), key.key_id())?.ok_or_else(|| {
+                    Refusal::Unauthenticated(format!("key {key} is not registered to any party"))
                 })?;
-                let state = view.key(name, id)?.ok_or_else(|| {
-                    Refusal::Unauthenticated(format!(
-                        "key {name}+{id:08x} is not registered to any party"
-                    ))
-                })?;
-                if !pre.covers_document(line, &state.vkey()) {
+                if !pre.covers_document(&line.to_string(), &state.vkey()) {
                     verify_document_line(keys, event, line, state.verifier()).map_err(|e| {
                         Refusal::Unauthenticated(format!(
-                            "the document signature by {name}+{id:08x} does not verify: {e}"
+                            "the document signature by {key} does not verify: {e}"
                         ))
                     })?;
                 }
@@ -194,23 +174,23 @@ pub(crate) fn event_changes(
         &format!("the capture by {captured_by}"),
     )?;
 
-    if pre.event_hash.as_deref() != Some(event.event_id.as_str()) && !hash_holds(event) {
+    if pre.event_hash.as_deref() != Some(event.event_id().as_str()) && !hash_holds(event) {
         return Err(invalid(
             "event_id",
             "is not the CBV 2.0 hash of the event as logged",
         ));
     }
 
-    let value = event.event_value();
+    let value = event.event();
     let mapped =
-        oretrace_epcis_map::interpret(&value).map_err(|e| invalid("event", e.to_string()))?;
-    if mapped.figures != event.figures {
+        oretrace_epcis_map::interpret(value).map_err(|e| invalid("event", e.to_string()))?;
+    if mapped.figures != event.figures() {
         return Err(invalid(
             "figures",
             format!(
                 "the event's figures are {}, the record says {}",
                 mapped.figures.as_str(),
-                event.figures.as_str()
+                event.figures().as_str()
             ),
         ));
     }
@@ -222,7 +202,7 @@ pub(crate) fn event_changes(
             record.check().map_err(|e| {
                 Refusal::Invalid(e.within(&format!("event (as {})", record.kind())))
             })?;
-            crate::rules::not_in_future(record.time(), event.time, "event.eventTime")?;
+            crate::rules::not_in_future(record.time(), event.time(), "event.eventTime")?;
             let c = record_changes(&local, &signers, record, index).map_err(|r| match r {
                 Refusal::Unprocessable { field, rule } => Refusal::Unprocessable {
                     field: format!("event (statement {i}, {}).{field}", record.kind()),
@@ -242,9 +222,9 @@ pub(crate) fn event_changes(
             "EQ_bizStep".to_owned(),
             "receiving|arriving".to_owned(),
         )])
-        .is_ok_and(|q| q.matches(&value, 0));
+        .is_ok_and(|q| q.matches(value, 0));
         let readable = !mapped.records.is_empty();
-        let inputs = consumed_ids(&value);
+        let inputs = consumed_ids(value);
         for lot_id in &mapped.lots {
             // A GS1 Digital Link of the GS1 resolver's domain is named in
             // its canonical form, as the index keeps it, or not at all.
@@ -278,7 +258,7 @@ pub(crate) fn event_changes(
                     &local,
                     &signers,
                     lot_id,
-                    event_time_of(&value),
+                    event_time_of(value),
                     inputs.contains(lot_id),
                 )?;
             }
@@ -307,7 +287,7 @@ pub(crate) fn event_changes(
     }
 
     if mapped.records.is_empty() {
-        unread_site_rules(view, &signers, &value)?;
+        unread_site_rules(view, &signers, value)?;
     }
     let event_time = value
         .get("eventTime")
@@ -318,7 +298,7 @@ pub(crate) fn event_changes(
     // own time is the registry's clock at capture, so replay agrees.
     crate::rules::not_in_future(
         oretrace_domain::values::Timestamp::from_unix(event_time.div_euclid(1000)),
-        event.time,
+        event.time(),
         "event.eventTime",
     )?;
     let event_type = value
@@ -327,21 +307,21 @@ pub(crate) fn event_changes(
         .ok_or_else(|| invalid("event.type", "an event has a type"))?;
     changes.push(Change::PutEvent(EventState {
         index,
-        event_id: event.event_id.clone(),
+        event_id: event.event_id().to_string(),
         event_type: event_type.to_owned(),
         event_time,
-        record_time: event.time.unix().saturating_mul(1000),
+        record_time: event.time().unix().saturating_mul(1000),
         terms: {
-            let mut terms = oretrace_epcis::query::event_terms(&value);
-            let own = format!("eventID={}", event.event_id);
+            let mut terms = oretrace_epcis::query::event_terms(value);
+            let own = format!("eventID={}", event.event_id());
             if !terms.contains(&own) {
                 terms.push(own);
             }
             terms
         },
         captured_by: captured_by.to_owned(),
-        capture: event.capture.to_string(),
-        event: event.event.clone(),
+        capture: event.capture().to_string(),
+        event: event.event_text().to_owned(),
     }));
     Ok(changes)
 }
@@ -483,4 +463,118 @@ fn unread_site_rules(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The event id survives RFC 8785: the CBV 2.0 hash passes every number
+    //! through a double, as JCS does, so the event as logged hashes as the
+    //! event as sent, and the ledger's re-check accepts it.
+
+    use super::*;
+    use oretrace_domain::event::{EventId, KeyRef};
+    use oretrace_domain::record::Figures;
+    use oretrace_domain::values::{PartyId, Timestamp, Token};
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn hash(event: &Value) -> String {
+        oretrace_epcis::event_hash(event, &oretrace_epcis::Context::from_document(event)).unwrap()
+    }
+
+    /// Captures `event` as the server does (id = hash of the event as
+    /// sent) and checks the logged event hashes the same.
+    fn survives(event: Value) -> Result<(), TestCaseError> {
+        let id = hash(&event);
+        let captured = CapturedEvent::new(
+            EventId::parse(&id).unwrap(),
+            event.clone(),
+            PartyId::parse("fwo").unwrap(),
+            Token::parse("job-1").unwrap(),
+            CaptureAuth::Token {
+                key: KeyRef::parse("fwo/k1+0a0b0c0d").unwrap(),
+            },
+            Timestamp::parse("2025-09-10T00:00:00Z").unwrap(),
+            Figures::Reported,
+        )
+        .unwrap();
+        let logged: Value = serde_json::from_str(captured.event_text()).unwrap();
+        prop_assert_eq!(hash(&logged), id.clone(), "{}", captured.event_text());
+        prop_assert!(hash_holds(&captured), "{}", captured.event_text());
+        prop_assert_eq!(checked_hash(&captured), Some(id));
+        Ok(())
+    }
+
+    fn event_with(extension: Value, quantity: Value) -> Value {
+        json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+                            {"ex": "https://example.org/field/"}],
+               "type": "ObjectEvent", "action": "OBSERVE", "eventTime": "2025-09-10T00:00:00Z",
+               "eventTimeZoneOffset": "+00:00", "epcList": ["urn:oretrace:lot:sb-1"],
+               "quantityList": [{"epcClass": "urn:oretrace:lot:sb-2", "quantity": quantity, "uom": "KGM"}],
+               "ex:x": extension})
+    }
+
+    #[test]
+    fn awkward_numbers_keep_their_event_hash() {
+        for text in [
+            "1e21",
+            "0.1",
+            "-0",
+            "-0.0",
+            "1.0",
+            "9007199254740993",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "1e-7",
+            "0.000001",
+            "333333333.33333329",
+            "1.7976931348623157e308",
+            "5e-324",
+        ] {
+            let n: Value = serde_json::from_str(text).unwrap();
+            survives(event_with(
+                json!({"n": n, "list": [n, {"deep": n}]}),
+                n.clone(),
+            ))
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
+        // 1e400 never reaches the encoder: JSON parsing refuses it.
+        assert!(serde_json::from_str::<Value>("1e400").is_err());
+    }
+
+    fn number() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<u64>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |x| x.is_finite())
+                .prop_map(Value::from),
+            (-1000i64..1000, -30i32..30)
+                .prop_map(|(m, e)| { serde_json::from_str(&format!("{m}e{e}")).unwrap() }),
+        ]
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            number(),
+            "[a-zA-Z0-9 \\\"\\n\\u{7f}é€\\u{fb33}\\u{e000}😀𝄞کراچی]{0,6}".prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+            Just(Value::Null),
+        ];
+        leaf.prop_recursive(4, 32, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::from),
+                prop::collection::btree_map("[a-z😀\\u{fb33}\\u{e000}€:]{1,5}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn generated_events_keep_their_event_hash(extension in json_value(), quantity in number()) {
+            survives(event_with(extension, quantity))?;
+        }
+    }
 }

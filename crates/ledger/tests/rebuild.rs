@@ -8,7 +8,7 @@ mod common;
 use common::{World, lot, receipt, record, shipment, signed, world};
 use oretrace_domain::Record;
 use oretrace_domain::envelope::SignedRecord;
-use oretrace_domain::event::{CaptureAuth, CapturedEvent, canonical_json};
+use oretrace_domain::event::{CaptureAuth, CapturedEvent, EventId};
 use oretrace_domain::values::{PartyId, Timestamp, Token};
 use oretrace_ledger::ledger::{Ledger, LedgerConfig, RegistrySigned};
 use oretrace_ledger::memory::MemoryStore;
@@ -27,17 +27,20 @@ fn captured(w: &World, mut event: Value, at: &str) -> RegistrySigned {
     let context = oretrace_epcis::Context::from_document(&event);
     let event_id = oretrace_epcis::event_hash(&event, &context).unwrap();
     let figures = oretrace_epcis_map::interpret(&event).unwrap().figures;
-    let record = Record::Event(CapturedEvent {
-        event_id,
-        event: canonical_json(&event),
-        captured_by: PartyId::parse("fwo").unwrap(),
-        capture: Token::parse("capture-1").unwrap(),
-        auth: CaptureAuth::Token {
-            key: format!("{}+{:08x}", w.fwo.name(), w.fwo.key_id()),
-        },
-        time: Timestamp::parse(at).unwrap(),
-        figures,
-    });
+    let record = Record::Event(
+        CapturedEvent::new(
+            EventId::parse(&event_id).unwrap(),
+            event,
+            PartyId::parse("fwo").unwrap(),
+            Token::parse("capture-1").unwrap(),
+            CaptureAuth::Token {
+                key: oretrace_tlog::note::KeyRef::new(w.fwo.name(), w.fwo.key_id()).unwrap(),
+            },
+            Timestamp::parse(at).unwrap(),
+            figures,
+        )
+        .unwrap(),
+    );
     w.ledger.sign_as_registry(record).unwrap()
 }
 

@@ -402,7 +402,12 @@ struct Signed {
 /// Signs a capture of `body` by [`PARTY`] at the bench's registry, with
 /// the default error behaviour (`rollback`).
 fn sign_document(body: Vec<u8>, signer: &NoteSigner) -> Signed {
-    let note = document_note(log_key().name(), &Digest::of(&body), PARTY, "rollback");
+    let note = document_note(
+        log_key().name(),
+        &Digest::of(&body),
+        PARTY,
+        oretrace_domain::event::CaptureBehaviour::Rollback,
+    );
     let signature = signature_line(signer, &note);
     Signed {
         body: Bytes::from(body),

@@ -235,7 +235,12 @@ impl World {
                 request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
             }
             EventAuth::Signed(capturer, signers) => {
-                let note = document_note(LOG, &Digest::of(body.as_bytes()), capturer, "rollback");
+                let note = document_note(
+                    LOG,
+                    &Digest::of(body.as_bytes()),
+                    capturer,
+                    oretrace_domain::event::CaptureBehaviour::Rollback,
+                );
                 for s in signers {
                     request = request.header("Oretrace-Signature", signature_line(s, &note));
                 }

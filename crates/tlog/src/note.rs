@@ -47,6 +47,157 @@ pub fn check_key_name(name: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// A reference to one key: `<key name>+<8 lower-case hex digits of the key
+/// id>`, as a vkey starts. The one rule for this form wherever it appears
+/// (auth challenges, bearer tokens, captured events, record envelopes).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyRef {
+    name: String,
+    key_id: u32,
+}
+
+impl KeyRef {
+    /// A reference from a name (checked with [`check_key_name`]) and id.
+    pub fn new(name: &str, key_id: u32) -> Result<Self, Error> {
+        check_key_name(name)?;
+        Ok(KeyRef {
+            name: name.to_owned(),
+            key_id,
+        })
+    }
+
+    /// Parses `<key name>+<8 lower-case hex digits>`: the name follows the
+    /// key-name rules (so it holds no `+`), the id is exactly eight digits
+    /// `0-9a-f`, so that one key has one spelling.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let (name, hex) = text.split_once('+').ok_or_else(|| {
+            Error::malformed("key reference", "expected <key name>+<8 hex digit key id>")
+        })?;
+        check_key_name(name)?;
+        if hex.len() != 8 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(Error::malformed(
+                "key reference",
+                format!("key id {hex:?} is not 8 lower-case hex digits"),
+            ));
+        }
+        let key_id = u32::from_str_radix(hex, 16)
+            .map_err(|_| Error::malformed("key reference", "bad key id"))?;
+        Ok(KeyRef {
+            name: name.to_owned(),
+            key_id,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn key_id(&self) -> u32 {
+        self.key_id
+    }
+}
+
+impl std::fmt::Display for KeyRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}+{:08x}", self.name, self.key_id)
+    }
+}
+
+impl std::str::FromStr for KeyRef {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self, Error> {
+        KeyRef::parse(text)
+    }
+}
+
+/// A signature line of a signed note without its leading em dash and
+/// space: `<key name> <base64 of key id (4 bytes, big-endian) ‖ signature>`.
+/// Detached signatures (document signatures, signed auth challenges)
+/// travel in this form. The one rule for it: a valid key name, one space,
+/// standard padded base64 of at least five bytes, nothing else.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SignatureLine(NoteSignature);
+
+impl SignatureLine {
+    /// Parses `<key name> <base64>`.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let (name, b64) = text.split_once(' ').ok_or_else(|| {
+            Error::malformed(
+                "signature line",
+                format!("{text:?} is not <key name> <base64>"),
+            )
+        })?;
+        check_key_name(name)?;
+        let raw = STANDARD.decode(b64).map_err(|_| Error::Base64 {
+            what: "note signature",
+        })?;
+        if raw.len() < 5 {
+            return Err(Error::malformed(
+                "signature line",
+                format!("signature by {name} is too short"),
+            ));
+        }
+        let line = SignatureLine(NoteSignature {
+            name: name.to_owned(),
+            key_id: u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]),
+            bytes: raw[4..].to_vec(),
+        });
+        // One spelling per signature (base64 has none other here, but the
+        // rule is stated, not assumed).
+        if line.to_string() != text {
+            return Err(Error::malformed(
+                "signature line",
+                "is not in its canonical form",
+            ));
+        }
+        Ok(line)
+    }
+
+    /// The key that made it.
+    pub fn key(&self) -> KeyRef {
+        KeyRef {
+            name: self.0.name.clone(),
+            key_id: self.0.key_id,
+        }
+    }
+
+    pub fn signature(&self) -> &NoteSignature {
+        &self.0
+    }
+
+    /// Verifies this detached line over a note text with `key`, as the
+    /// note `text`, blank line, this line would verify.
+    pub fn verify(&self, text: &str, key: &NoteVerifier) -> Result<VerifiedSignature, Error> {
+        check_text(text)?;
+        SignedNote {
+            text: text.to_owned(),
+            signatures: vec![self.0.clone()],
+        }
+        .verify(key)
+    }
+}
+
+impl From<NoteSignature> for SignatureLine {
+    fn from(signature: NoteSignature) -> Self {
+        SignatureLine(signature)
+    }
+}
+
+impl std::fmt::Display for SignatureLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut raw = self.0.key_id.to_be_bytes().to_vec();
+        raw.extend_from_slice(&self.0.bytes);
+        write!(f, "{} {}", self.0.name, STANDARD.encode(raw))
+    }
+}
+
+impl std::str::FromStr for SignatureLine {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self, Error> {
+        SignatureLine::parse(text)
+    }
+}
+
 /// An Ed25519 note signer (signature type 0x01): the log's key.
 pub struct NoteSigner {
     name: String,
@@ -308,7 +459,7 @@ impl NoteVerifier {
 }
 
 /// One signature line: key name, key id and the signature bytes after it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NoteSignature {
     pub name: String,
     pub key_id: u32,
@@ -317,9 +468,15 @@ pub struct NoteSignature {
 
 impl NoteSignature {
     fn line(&self) -> String {
-        let mut raw = self.key_id.to_be_bytes().to_vec();
-        raw.extend_from_slice(&self.bytes);
-        format!("{SIGNATURE_PREFIX}{} {}\n", self.name, STANDARD.encode(raw))
+        format!("{SIGNATURE_PREFIX}{}\n", SignatureLine(self.clone()))
+    }
+
+    /// The key that made it.
+    pub fn key(&self) -> KeyRef {
+        KeyRef {
+            name: self.name.clone(),
+            key_id: self.key_id,
+        }
     }
 }
 
@@ -377,24 +534,7 @@ impl SignedNote {
                     format!("signature line {line:?} does not start with an em dash and a space"),
                 )
             })?;
-            let (name, b64) = rest.split_once(' ').ok_or_else(|| {
-                Error::malformed("note", format!("signature line {line:?} has no signature"))
-            })?;
-            check_key_name(name)?;
-            let raw = STANDARD.decode(b64).map_err(|_| Error::Base64 {
-                what: "note signature",
-            })?;
-            if raw.len() < 5 {
-                return Err(Error::malformed(
-                    "note",
-                    format!("signature by {name} is too short"),
-                ));
-            }
-            signatures.push(NoteSignature {
-                name: name.to_owned(),
-                key_id: u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]),
-                bytes: raw[4..].to_vec(),
-            });
+            signatures.push(SignatureLine::parse(rest)?.0);
         }
         Ok(SignedNote {
             text: text.to_owned(),
@@ -531,6 +671,75 @@ mod tests {
         let vkey =
             "oretrace.example/demo-log+85659ab7+AQXpMIK4jNGEDYO+Lo3Tw/awau3hgQoLZ5Gf0rv1JSJr";
         assert_eq!(NoteVerifier::from_vkey(vkey).unwrap().to_vkey(), vkey);
+    }
+
+    #[test]
+    fn key_refs_have_one_spelling() {
+        let key = KeyRef::parse("example.com/foo+530d903a").unwrap();
+        assert_eq!((key.name(), key.key_id()), ("example.com/foo", 0x530d903a));
+        assert_eq!(key.to_string(), "example.com/foo+530d903a");
+        assert_eq!(
+            KeyRef::new("fwo/k1", 0x0a).unwrap().to_string(),
+            "fwo/k1+0000000a"
+        );
+        for (bad, want) in [
+            ("example.com/foo", "expected <key name>+"),
+            ("example.com/foo+530D903A", "lower-case"),
+            ("example.com/foo+530d903", "8 lower-case"),
+            ("example.com/foo+530d903a0", "8 lower-case"),
+            ("example.com/foo++30d903a", "8 lower-case"),
+            ("example.com/foo+-30d903a", "8 lower-case"),
+            ("+530d903a", "is empty"),
+            ("a b+530d903a", "contains"),
+            ("a\nb+530d903a", "contains"),
+            ("a+b+530d903a", "8 lower-case"),
+        ] {
+            let err = KeyRef::parse(bad).unwrap_err().to_string();
+            assert!(err.contains(want), "{bad:?}: {err}");
+        }
+        assert!(KeyRef::new("a+b", 1).is_err());
+    }
+
+    #[test]
+    fn signature_lines_parse_as_note_lines_do() {
+        let note = SignedNote::parse(SPEC_NOTE.as_bytes()).unwrap();
+        let text = SPEC_NOTE
+            .lines()
+            .last()
+            .unwrap()
+            .strip_prefix(SIGNATURE_PREFIX)
+            .unwrap();
+        let line = SignatureLine::parse(text).unwrap();
+        assert_eq!(line.to_string(), text);
+        assert_eq!(line.signature(), &note.signatures()[0]);
+        assert_eq!(line.key().to_string(), "example.com/foo+530d903a");
+        assert_eq!(note.signatures()[0].key(), line.key());
+        let verifier = NoteVerifier::from_vkey(SPEC_VKEY).unwrap();
+        assert_eq!(
+            line.verify("This is an example message.\n", &verifier)
+                .unwrap()
+                .key_id,
+            0x530d903a
+        );
+        assert!(matches!(
+            line.verify("This is another message.\n", &verifier),
+            Err(Error::BadSignature { .. })
+        ));
+        // A text a note cannot carry is refused before any verification.
+        assert!(line.verify("no newline", &verifier).is_err());
+        let (name, b64) = text.split_once(' ').unwrap();
+        for (bad, want) in [
+            (name.to_owned(), "is not <key name> <base64>"),
+            (format!("{name}  {b64}"), "base64"),
+            (format!("{name} {b64} "), "base64"),
+            (format!("{name} {}", b64.trim_end_matches('=')), "base64"),
+            (format!("{name} AAAAAA=="), "too short"),
+            (format!("a+b {b64}"), "contains"),
+            (format!(" {b64}"), "is empty"),
+        ] {
+            let err = SignatureLine::parse(&bad).unwrap_err().to_string();
+            assert!(err.contains(want), "{bad:?}: {err}");
+        }
     }
 
     #[test]

@@ -62,19 +62,19 @@ impl<S: Store> HashReader for StoreHashes<'_, S> {
 /// What makes two captured events' document-signature checks the same:
 /// the document, the behaviour, the capturer and the signature lines.
 fn group_auth_key(event: &oretrace_domain::event::CapturedEvent) -> Vec<u8> {
-    let mut key = event.captured_by.as_str().as_bytes().to_vec();
+    let mut key = event.captured_by().as_str().as_bytes().to_vec();
     key.push(b'\n');
     if let oretrace_domain::event::CaptureAuth::Signed {
         document,
         behaviour,
         signatures,
-    } = &event.auth
+    } = event.auth()
     {
         key.extend_from_slice(document.bytes());
-        key.extend_from_slice(behaviour.as_bytes());
+        key.extend_from_slice(behaviour.as_str().as_bytes());
         for s in signatures {
             key.push(b'\n');
-            key.extend_from_slice(s.as_bytes());
+            key.extend_from_slice(s.to_string().as_bytes());
         }
     }
     key

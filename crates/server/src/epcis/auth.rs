@@ -33,7 +33,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use oretrace_ledger::Store;
-use oretrace_tlog::note::{NoteVerifier, SignedNote};
+use oretrace_tlog::note::{KeyRef, NoteVerifier, SignatureLine};
 use serde::{Deserialize, Serialize};
 
 use super::{now_millis, random_hex};
@@ -95,8 +95,7 @@ impl Challenges {
 #[derive(Clone, Debug)]
 pub(crate) struct Grant {
     pub(crate) party: String,
-    /// `<key name>+<hex key id>`.
-    pub(crate) key: String,
+    pub(crate) key: KeyRef,
     expires: Instant,
 }
 
@@ -138,42 +137,31 @@ pub(crate) struct TokenResponse {
 fn stamp_of(key: &oretrace_tlog::note::NoteSigner, base: &str) -> Result<String, ApiError> {
     let note = key
         .sign(base)
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .to_bytes();
-    let note = String::from_utf8(note).map_err(|e| ApiError::internal(e.to_string()))?;
-    note.lines()
-        .last()
-        .and_then(|l| l.rsplit_once(' '))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let line = note
+        .signatures()
+        .first()
+        .map(|s| SignatureLine::from(s.clone()).to_string())
+        .ok_or_else(|| ApiError::internal("a signed note without a signature"))?;
+    line.split_once(' ')
         .map(|(_, b64)| b64.to_owned())
-        .ok_or_else(|| ApiError::internal("a signed note without a signature"))
+        .ok_or_else(|| ApiError::internal("a signature line without a signature"))
 }
 
-/// Splits `<name>+<hex id>`.
-fn parse_key(key: &str) -> Result<(String, u32), ApiError> {
-    let bad = || ApiError::BadRequest("key: expected <key name>+<8 hex digit key id>".into());
-    let (name, id) = key.rsplit_once('+').ok_or_else(bad)?;
-    oretrace_tlog::note::check_key_name(name).map_err(|_| bad())?;
-    if id.len() != 8 {
-        return Err(bad());
-    }
-    Ok((
-        name.to_owned(),
-        u32::from_str_radix(id, 16).map_err(|_| bad())?,
-    ))
+/// Parses `<key name>+<8 lower-case hex digit key id>`.
+fn parse_key(key: &str) -> Result<KeyRef, ApiError> {
+    KeyRef::parse(key).map_err(|e| ApiError::BadRequest(format!("key: {e}")))
 }
 
-/// The registered key `<name>+<id>` and its party.
+/// The registered key and its party.
 async fn registered<S: Store>(
     state: &AppState<S>,
-    name: &str,
-    id: u32,
+    key: &KeyRef,
 ) -> Result<(NoteVerifier, String), ApiError> {
-    let (n, i) = (name.to_owned(), id);
-    let key = blocking(&state.ledger, move |l| Ok(l.store().key(&n, i)?)).await?;
-    let key = key.ok_or_else(|| {
-        ApiError::Unauthorized(format!(
-            "key {name}+{id:08x} is not registered to any party"
-        ))
+    let (n, i) = (key.name().to_owned(), key.key_id());
+    let stored = blocking(&state.ledger, move |l| Ok(l.store().key(&n, i)?)).await?;
+    let key = stored.ok_or_else(|| {
+        ApiError::Unauthorized(format!("key {key} is not registered to any party"))
     })?;
     Ok((key.verifier().clone(), key.party().to_string()))
 }
@@ -184,12 +172,12 @@ pub(crate) async fn challenge<S: Store>(
 ) -> Result<Json<ChallengeResponse>, ApiError> {
     let request: ChallengeRequest =
         serde_json::from_slice(&body).map_err(ApiError::from_request_json)?;
-    let (name, id) = parse_key(&request.key)?;
-    registered(&state, &name, id).await?;
+    let key = parse_key(&request.key)?;
+    registered(&state, &key).await?;
     let nonce = random_hex(32)?;
     let expires = super::millis_rfc3339(now_millis() + CHALLENGE_TTL.as_millis() as i64);
     let base = format!(
-        "{CHALLENGE_HEADER}\n{}\nkey {name}+{id:08x}\nnonce {nonce}\nexpires {expires}\n",
+        "{CHALLENGE_HEADER}\n{}\nkey {key}\nnonce {nonce}\nexpires {expires}\n",
         state.ledger.origin()
     );
     let stamp = stamp_of(&state.epcis.challenges.key, &base)?;
@@ -232,12 +220,11 @@ pub(crate) async fn token<S: Store>(
     if left <= 0 {
         return Err(refused("expired"));
     }
-    let (name, id) = parse_key(&key)?;
-    let (verifier, party) = registered(&state, &name, id).await?;
-    let note = format!("{text}\n\u{2014} {}\n", request.signature.trim());
-    let note = SignedNote::parse(note.as_bytes())
+    let key = parse_key(&key)?;
+    let (verifier, party) = registered(&state, &key).await?;
+    let line = SignatureLine::parse(request.signature.trim())
         .map_err(|e| refused(&format!("the signature line does not parse: {e}")))?;
-    note.verify(&verifier)
+    line.verify(text, &verifier)
         .map_err(|e| refused(&format!("the signature does not verify: {e}")))?;
     // The party's share of tokens, before the challenge is used up.
     state.epcis.tokens.has_room(&party)?;
@@ -264,7 +251,7 @@ pub(crate) async fn token<S: Store>(
         token_type: "Bearer",
         expires_in: TOKEN_TTL.as_secs(),
         party,
-        key,
+        key: key.to_string(),
     }))
 }
 
@@ -275,20 +262,20 @@ pub const SIGNATURE_HEADER: &str = "Oretrace-Signature";
 /// Who is capturing, from the request's headers.
 #[derive(Clone, Debug)]
 pub(crate) enum Capturer {
-    Token { party: String, key: String },
-    Signed { lines: Vec<String> },
+    Token { party: String, key: KeyRef },
+    Signed { lines: Vec<SignatureLine> },
 }
 
 pub(crate) async fn capturer<S: Store>(
     state: &AppState<S>,
     headers: &HeaderMap,
 ) -> Result<Capturer, ApiError> {
-    let lines: Vec<String> = headers
+    let lines: Vec<&str> = headers
         .get_all(SIGNATURE_HEADER)
         .iter()
         .map(|v| {
             v.to_str()
-                .map(|s| s.trim().to_owned())
+                .map(str::trim)
                 .map_err(|_| ApiError::BadRequest(format!("{SIGNATURE_HEADER} is not ASCII")))
         })
         .collect::<Result<_, _>>()?;
@@ -299,6 +286,16 @@ pub(crate) async fn capturer<S: Store>(
                 oretrace_domain::event::MAX_DOCUMENT_SIGNATURES
             )));
         }
+        let lines = lines
+            .into_iter()
+            .map(|line| {
+                SignatureLine::parse(line).map_err(|e| {
+                    ApiError::Unauthorized(format!(
+                        "{SIGNATURE_HEADER}: not a signature line <key name> <base64>: {e}"
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
         return Ok(Capturer::Signed { lines });
     }
     match bearer(state, headers).await? {
@@ -342,7 +339,7 @@ pub(crate) async fn bearer<S: Store>(
         state.epcis.tokens.remove(token);
         return Err(ApiError::Unauthorized("unknown or expired token".into()));
     }
-    let (name, id) = parse_key(&grant.key)?;
+    let (name, id) = (grant.key.name().to_owned(), grant.key.key_id());
     let key = blocking(&state.ledger, move |l| Ok(l.store().key(&name, id)?)).await?;
     if key.is_none_or(|k| k.party().as_str() != grant.party) {
         state.epcis.tokens.remove(token);

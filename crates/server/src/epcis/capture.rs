@@ -24,12 +24,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use oretrace_domain::Record;
-use oretrace_domain::event::{CaptureAuth, CapturedEvent, canonical_json, document_note};
+use oretrace_domain::event::{
+    CaptureAuth, CaptureBehaviour, CapturedEvent, EventId, document_note,
+};
 use oretrace_domain::values::{Digest, PartyId, Timestamp, Token};
 use oretrace_ledger::Store;
 use oretrace_ledger::ledger::RegistrySigned;
 use oretrace_ledger::rules::Refusal;
-use oretrace_tlog::note::{NoteVerifier, SignedNote};
+use oretrace_tlog::note::{KeyRef, NoteVerifier, SignatureLine};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -38,35 +40,12 @@ use super::{GS1_CONTEXT, check_versions, now_rfc3339, random_hex, with_versions}
 use crate::error::Violation;
 use crate::{ApiError, AppState, blocking};
 
-/// How a capture job treats refused events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Behaviour {
-    Rollback,
-    Proceed,
-    All,
-}
-
-impl Behaviour {
-    fn parse(headers: &HeaderMap) -> Result<Self, ApiError> {
-        match headers.get("GS1-Capture-Error-Behaviour") {
-            None => Ok(Behaviour::Rollback),
-            Some(v) => match v.to_str().unwrap_or("").trim() {
-                "rollback" => Ok(Behaviour::Rollback),
-                "proceed" => Ok(Behaviour::Proceed),
-                "all" => Ok(Behaviour::All),
-                other => Err(ApiError::BadRequest(format!(
-                    "GS1-Capture-Error-Behaviour {other:?}: expected rollback, proceed or all"
-                ))),
-            },
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Behaviour::Rollback => "rollback",
-            Behaviour::Proceed => "proceed",
-            Behaviour::All => "all",
-        }
+/// `GS1-Capture-Error-Behaviour` of a request (rollback when absent).
+fn behaviour_of(headers: &HeaderMap) -> Result<CaptureBehaviour, ApiError> {
+    match headers.get("GS1-Capture-Error-Behaviour") {
+        None => Ok(CaptureBehaviour::default()),
+        Some(v) => CaptureBehaviour::parse(v.to_str().unwrap_or("").trim())
+            .map_err(|e| ApiError::BadRequest(format!("GS1-Capture-Error-Behaviour {e}"))),
     }
 }
 
@@ -93,7 +72,7 @@ pub(crate) struct Job {
     finished_at: Option<String>,
     running: bool,
     success: bool,
-    capture_error_behaviour: &'static str,
+    capture_error_behaviour: CaptureBehaviour,
     /// RFC 7807 problems, one per refused event (`instance` is the JSON
     /// pointer of the event in the document), the first [`MAX_JOB_ERRORS`].
     errors: Vec<Value>,
@@ -192,8 +171,8 @@ struct Prepared {
 struct Claimed {
     party: String,
     /// The signature lines and their keys, for a signed document.
-    lines: Vec<(String, NoteVerifier)>,
-    token_key: Option<String>,
+    lines: Vec<(SignatureLine, NoteVerifier)>,
+    token_key: Option<KeyRef>,
 }
 
 async fn claim<S: Store>(state: &AppState<S>, capturer: Capturer) -> Result<Claimed, ApiError> {
@@ -210,19 +189,11 @@ async fn claim<S: Store>(state: &AppState<S>, capturer: Capturer) -> Result<Clai
                 let bad = |why: String| {
                     ApiError::Unauthorized(format!("{}: {why}", super::auth::SIGNATURE_HEADER))
                 };
-                // Parse the line as the signature line of a note (any text).
-                let note = SignedNote::parse(format!("x\n\n\u{2014} {line}\n").as_bytes())
-                    .map_err(|e| bad(format!("not a signature line <key name> <base64>: {e}")))?;
-                let sig = &note.signatures()[0];
-                let (name, id) = (sig.name.clone(), sig.key_id);
+                let signer = line.key();
+                let (name, id) = (signer.name().to_owned(), signer.key_id());
                 let key = blocking(&state.ledger, move |l| Ok(l.store().key(&name, id)?))
                     .await?
-                    .ok_or_else(|| {
-                        bad(format!(
-                            "key {}+{:08x} is not registered to any party",
-                            sig.name, sig.key_id
-                        ))
-                    })?;
+                    .ok_or_else(|| bad(format!("key {signer} is not registered to any party")))?;
                 party.get_or_insert(key.party().to_string());
                 keyed.push((line, key.verifier().clone()));
             }
@@ -241,17 +212,15 @@ fn authenticate(
     origin: &str,
     claimed: &Claimed,
     body: &[u8],
-    behaviour: Behaviour,
+    behaviour: CaptureBehaviour,
 ) -> Result<CaptureAuth, ApiError> {
     if let Some(key) = &claimed.token_key {
         return Ok(CaptureAuth::Token { key: key.clone() });
     }
     let document = Digest::of(body);
-    let text = document_note(origin, &document, &claimed.party, behaviour.as_str());
+    let text = document_note(origin, &document, &claimed.party, behaviour);
     for (line, verifier) in &claimed.lines {
-        let note = SignedNote::parse(format!("{text}\n\u{2014} {line}\n").as_bytes())
-            .map_err(|e| ApiError::Unauthorized(e.to_string()))?;
-        note.verify(verifier).map_err(|e| {
+        line.verify(&text, verifier).map_err(|e| {
             ApiError::Unauthorized(format!(
                 "{}: the signature by {} does not verify over this capture \
                  (the note names the registry, the body's SHA-256, the capturing party \
@@ -263,7 +232,7 @@ fn authenticate(
     }
     Ok(CaptureAuth::Signed {
         document,
-        behaviour: behaviour.as_str().to_owned(),
+        behaviour,
         signatures: claimed.lines.iter().map(|(l, _)| l.clone()).collect(),
     })
 }
@@ -414,15 +383,20 @@ fn prepare<S: Store>(
         let result = (|| {
             let mapped = oretrace_epcis_map::interpret(&event)
                 .map_err(|e| event_problem(&pointer, Some(&hash), 400, e.to_string()))?;
-            let record = Record::Event(CapturedEvent {
-                event_id: hash.clone(),
-                event: canonical_json(&event),
-                captured_by: party.clone(),
-                capture: capture.clone(),
-                auth: auth.clone(),
-                time: now,
-                figures: mapped.figures,
-            });
+            let id = EventId::parse(&hash)
+                .map_err(|e| event_problem(&pointer, Some(&hash), 500, e.to_string()))?;
+            let record = Record::Event(
+                CapturedEvent::new(
+                    id,
+                    event,
+                    party.clone(),
+                    capture.clone(),
+                    auth.clone(),
+                    now,
+                    mapped.figures,
+                )
+                .map_err(|e| event_problem(&pointer, Some(&hash), 400, e.to_string()))?,
+            );
             ledger
                 .sign_as_registry(record)
                 .map_err(|r| refusal_problem(&pointer, &hash, &r))
@@ -591,7 +565,7 @@ async fn intake<S: Store>(
     headers: &HeaderMap,
     body: Body,
     capture: &Token,
-    behaviour: Behaviour,
+    behaviour: CaptureBehaviour,
     single_event: bool,
 ) -> Result<Prepared, ApiError> {
     check_versions(headers)?;
@@ -700,7 +674,7 @@ pub(crate) async fn capture<S: Store>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let behaviour = Behaviour::parse(&headers)?;
+    let behaviour = behaviour_of(&headers)?;
     let id = random_hex(12)?;
     let capture_token = Token::parse(&id).map_err(|e| ApiError::internal(e.to_string()))?;
     let prepared = intake(&state, &headers, body, &capture_token, behaviour, false).await?;
@@ -710,7 +684,7 @@ pub(crate) async fn capture<S: Store>(
         finished_at: None,
         running: true,
         success: true,
-        capture_error_behaviour: behaviour.as_str(),
+        capture_error_behaviour: behaviour,
         errors: Vec::new(),
         errors_omitted: 0,
         captured_by: prepared.captured_by.clone(),
@@ -763,7 +737,7 @@ pub(crate) async fn capture<S: Store>(
 async fn run<S: Store>(
     state: &AppState<S>,
     prepared: Prepared,
-    behaviour: Behaviour,
+    behaviour: CaptureBehaviour,
 ) -> (Vec<Value>, Vec<EventOutcome>) {
     let mut errors = Vec::new();
     let mut outcomes: Vec<EventOutcome> = Vec::with_capacity(prepared.events.len());
@@ -790,7 +764,7 @@ async fn run<S: Store>(
             }
         }
     }
-    let atomic = behaviour == Behaviour::Rollback;
+    let atomic = behaviour.is_atomic();
     if atomic && !errors.is_empty() {
         for o in &mut outcomes {
             if o.status == "captured" {
@@ -912,7 +886,7 @@ pub(crate) async fn post_event<S: Store>(
         &headers,
         body,
         &capture_token,
-        Behaviour::Rollback,
+        CaptureBehaviour::Rollback,
         true,
     )
     .await?;
