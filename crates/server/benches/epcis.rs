@@ -120,7 +120,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode, header};
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::event::document_note;
-use oretrace_domain::values::{Digest, Timestamp};
+use oretrace_domain::values::Digest;
 use oretrace_domain::wire::RecordJson;
 use oretrace_epcis::query::EventQuery;
 use oretrace_ledger::Store;
@@ -232,8 +232,7 @@ fn lot_class(lot: u64) -> String {
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` of milliseconds since the epoch.
 fn iso_millis(ms: i64) -> String {
-    let t = Timestamp::from_unix(ms.div_euclid(1000)).to_string();
-    format!("{}.{:03}Z", t.trim_end_matches('Z'), ms.rem_euclid(1000))
+    oretrace_epcis::format_timestamp_millis(ms).expect("benchmark times are in years 1-9999")
 }
 
 fn event_millis(g: u64) -> i64 {

@@ -82,7 +82,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::{Context, normalise_timestamp};
+use crate::Context;
 
 mod normalise;
 mod params;
@@ -399,24 +399,10 @@ pub fn event_terms(event: &Value) -> Vec<String> {
 
 /// Milliseconds since the Unix epoch (UTC) of an ISO 8601 date-time such as
 /// `2005-04-03T20:33:31.116-06:00`, offset honoured, fraction rounded to
-/// milliseconds as in the event hash. Accepts what [`normalise_timestamp`]
+/// milliseconds as in the event hash. Accepts what
+/// [`normalise_timestamp`](crate::normalise_timestamp)
 /// accepts (a value without zone is taken as UTC); `None` otherwise.
 #[must_use]
 pub fn timestamp_millis(text: &str) -> Option<i64> {
-    // `YYYY-MM-DDTHH:MM:SS.mmmZ`
-    let utc = normalise_timestamp(text)?;
-    let field = |from: usize, to: usize| utc.get(from..to)?.parse::<i64>().ok();
-    let days = days_from_civil(field(0, 4)?, field(5, 7)?, field(8, 10)?);
-    let seconds = ((days * 24 + field(11, 13)?) * 60 + field(14, 16)?) * 60 + field(17, 19)?;
-    Some(seconds * 1000 + field(20, 23)?)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    crate::time::timestamp_millis(text)
 }
