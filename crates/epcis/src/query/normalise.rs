@@ -5,18 +5,6 @@ use serde_json::{Map, Value};
 use crate::vocab::{self, TermSet};
 use crate::{Context, canonical_digital_link};
 
-/// `urn:epcglobal:cbv:` vocabulary URNs and their CBV Web URI equivalents.
-const CBV_URNS: [(&str, &str); 5] = [
-    (
-        "urn:epcglobal:cbv:bizstep:",
-        "https://ref.gs1.org/cbv/BizStep-",
-    ),
-    ("urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-"),
-    ("urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-"),
-    ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),
-    ("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
-];
-
 /// Expands a CURIE whose prefix is declared inline or by the GS1 context.
 pub(super) fn expand_curie(value: &str, context: &Context) -> String {
     if let Some((prefix, local)) = value.split_once(':')
@@ -41,7 +29,7 @@ pub(super) fn vocabulary_value(value: &str, terms: &TermSet, context: &Context) 
         return iri;
     }
     let value = expand_curie(value, context);
-    for (urn, web) in CBV_URNS {
+    for (urn, web) in vocab::CBV_URNS {
         if let Some(term) = value.strip_prefix(urn) {
             return format!("{web}{term}");
         }
