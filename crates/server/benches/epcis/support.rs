@@ -30,8 +30,10 @@ pub(crate) const STEPS: [&str; 4] = ["sensor_reporting", "storing", "inspecting"
 /// The owning party every event names in its `sourceList`.
 pub(crate) const OWNER: &str = "urn:epc:id:pgln:0614141.00001";
 
-/// The first event's time (2024-01-01T00:00:00Z); events are a minute apart.
-pub(crate) const EPOCH_SECS: i64 = 1_704_067_200;
+/// The first event's time (2000-01-01T00:00:00Z); events are a minute apart,
+/// so the capture document's (from event 10,000,000) fall in 2019: the
+/// registry refuses events dated in the future.
+pub(crate) const EPOCH_SECS: i64 = 946_684_800;
 
 pub(crate) fn location(loc: u64) -> String {
     format!("urn:epc:id:sgln:0614141.{:05}.0", loc + 1)
