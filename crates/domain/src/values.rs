@@ -218,28 +218,6 @@ pub struct Timestamp {
     seconds: i64,
 }
 
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 impl Timestamp {
     pub fn parse(value: &str) -> Result<Self, Error> {
         let bad = || Error::invalid("", "a time is UTC to the second, as 2025-09-08T10:00:00Z");
@@ -293,26 +271,12 @@ impl Timestamp {
         if !(1900..=9999).contains(&y) || !(1..=12).contains(&mo) || h > 23 || mi > 59 || s > 59 {
             return Err(bad());
         }
-        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        let month_days = [
-            31,
-            if leap { 29 } else { 28 },
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ];
-        if d < 1 || d > month_days[(mo - 1) as usize] {
-            return Err(bad());
-        }
+        // The casts are exact: year and month are in range, the day is two digits.
+        let date = time::Month::try_from(mo as u8)
+            .and_then(|month| time::Date::from_calendar_date(y as i32, month, d as u8))
+            .map_err(|_| bad())?;
         Ok(Timestamp {
-            seconds: days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s,
+            seconds: date.midnight().assume_utc().unix_timestamp() + h * 3600 + mi * 60 + s,
         })
     }
 
@@ -326,17 +290,19 @@ impl Timestamp {
 }
 
 impl fmt::Display for Timestamp {
+    /// RFC 3339 in UTC (`2025-09-08T10:00:00Z`); an instant outside years
+    /// 0–9999, which no parsed time is, as its seconds from the epoch.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let days = self.seconds.div_euclid(86_400);
-        let secs = self.seconds.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        )
+        let text = time::OffsetDateTime::from_unix_timestamp(self.seconds)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            });
+        match text {
+            Some(text) => f.write_str(&text),
+            None => write!(f, "{} s from 1970-01-01T00:00:00Z", self.seconds),
+        }
     }
 }
 
@@ -620,8 +586,32 @@ mod tests {
             "2025-09-08T10:00:00+05:00",
             "2025-13-01T00:00:00Z",
             "2025-09-08T24:00:00Z",
+            "2025-04-31T00:00:00Z",
+            "2025-09-00T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "1899-12-31T23:59:59Z",
         ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
+        }
+        for t in [
+            "1900-01-01T00:00:00Z",
+            "2000-02-29T12:00:00Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            assert_eq!(Timestamp::parse(t).unwrap().to_string(), t);
+        }
+    }
+
+    #[test]
+    fn instants_outside_the_written_years_say_so_and_do_not_parse() {
+        assert_eq!(
+            Timestamp::from_unix(-62_167_219_200).to_string(),
+            "0000-01-01T00:00:00Z"
+        );
+        for seconds in [-62_167_219_201, 253_402_300_800, i64::MIN, i64::MAX] {
+            let text = Timestamp::from_unix(seconds).to_string();
+            assert_eq!(text, format!("{seconds} s from 1970-01-01T00:00:00Z"));
+            assert!(Timestamp::parse(&text).is_err(), "{text}");
         }
     }
 

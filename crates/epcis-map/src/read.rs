@@ -504,6 +504,21 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// The lots of an EPC list and a quantity list ([`named_lots`]); at
+    /// least one, or the error `why` on the quantity list.
+    fn some_lots(
+        &self,
+        epcs: &str,
+        quantities: &str,
+        why: &str,
+    ) -> Result<Vec<NamedLot>, MapError> {
+        let named = named_lots(self.reader, self.map, epcs, quantities)?;
+        if named.is_empty() {
+            return Err(MapError::invalid(quantities, why));
+        }
+        Ok(named)
+    }
+
     fn time(&self) -> Result<Timestamp, MapError> {
         timestamp_of(
             self.map.get("eventTime").unwrap_or(&Value::Null),
@@ -571,13 +586,11 @@ impl<'a> Event<'a> {
         ilmd.finish("the ilmd of a commissioning event")?;
         let site = self.site()?;
         let time = self.time()?;
-        let named = named_lots(self.reader, self.map, "epcList", "quantityList")?;
-        if named.is_empty() {
-            return Err(MapError::invalid(
-                "quantityList",
-                "a commissioning event names its lot with its wet mass",
-            ));
-        }
+        let named = self.some_lots(
+            "epcList",
+            "quantityList",
+            "a commissioning event names its lot with its wet mass",
+        )?;
         let mut records = Vec::new();
         for lot in named {
             records.push(Record::Lot(Lot {
@@ -937,13 +950,11 @@ impl<'a> Event<'a> {
     fn shipment(&self, fields: &mut Fields<'a>) -> Result<Shape, MapError> {
         self.expect_action("OBSERVE", "a shipping event observes the lots leaving")?;
         let id = Self::shipment_id(fields)?;
-        let named = named_lots(self.reader, self.map, "epcList", "quantityList")?;
-        if named.is_empty() {
-            return Err(MapError::invalid(
-                "quantityList",
-                "a shipment names the lots it ships",
-            ));
-        }
+        let named = self.some_lots(
+            "epcList",
+            "quantityList",
+            "a shipment names the lots it ships",
+        )?;
         let from = self.place("sourceList", "source", "origin")?;
         let to = self.place("destinationList", "destination", "destination")?;
         if from == to {
@@ -992,13 +1003,11 @@ impl<'a> Event<'a> {
         self.expect_action("OBSERVE", "a receiving event observes the lots arriving")?;
         let shipment = Self::shipment_id(fields)?;
         let site = self.site()?;
-        let named = named_lots(self.reader, self.map, "epcList", "quantityList")?;
-        if named.is_empty() {
-            return Err(MapError::invalid(
-                "quantityList",
-                "a receipt names every lot it receives, with its weighed mass",
-            ));
-        }
+        let named = self.some_lots(
+            "epcList",
+            "quantityList",
+            "a receipt names every lot it receives, with its weighed mass",
+        )?;
         let mut lots = Vec::new();
         for lot in named {
             lots.push((lot.id.clone(), lot.weighed("a received lot")?));
@@ -1041,14 +1050,12 @@ impl<'a> Event<'a> {
         let (field, value) = fields.required("process", "the process")?;
         let process = parse(&field, value, Text::parse)?;
         let mut inputs = Vec::new();
-        for lot in named_lots(self.reader, self.map, "inputEPCList", "inputQuantityList")? {
+        for lot in self.some_lots(
+            "inputEPCList",
+            "inputQuantityList",
+            "a transformation names its inputs with the mass consumed",
+        )? {
             inputs.push((lot.id.clone(), lot.weighed("an input")?));
-        }
-        if inputs.is_empty() {
-            return Err(MapError::invalid(
-                "inputQuantityList",
-                "a transformation names its inputs with the mass consumed",
-            ));
         }
         let outputs = self.outputs(fields, &inputs)?;
         let time = self.time()?;
@@ -1071,13 +1078,11 @@ impl<'a> Event<'a> {
         fields: &mut Fields<'a>,
         inputs: &[(LotId, Mass)],
     ) -> Result<Vec<OutputLot>, MapError> {
-        let named = named_lots(self.reader, self.map, "outputEPCList", "outputQuantityList")?;
-        if named.is_empty() {
-            return Err(MapError::invalid(
-                "outputQuantityList",
-                "a transformation names its outputs with their wet mass",
-            ));
-        }
+        let named = self.some_lots(
+            "outputEPCList",
+            "outputQuantityList",
+            "a transformation names its outputs with their wet mass",
+        )?;
         let (list_field, list) = fields.required("outputs", "each output's attributes")?;
         // (lot, field of the entry, commodity, form, moisture)
         let mut attributes: Vec<(LotId, String, Token, LotForm, Decimal)> = Vec::new();

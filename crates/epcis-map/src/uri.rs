@@ -3,6 +3,7 @@
 //! URI.
 
 use oretrace_domain::values::{PartyId, SiteId, Text};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 use crate::MapError;
 
@@ -36,40 +37,37 @@ fn unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
+/// Every byte but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`).
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes every byte but RFC 3986's unreserved characters: an
 /// identifier made fit for one URL path segment or query value.
 pub fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if unreserved(b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, NOT_UNRESERVED).to_string()
 }
 
 /// Decodes `%HH` escapes; `None` for a broken escape or bytes that are not
 /// UTF-8.
 pub(crate) fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            if !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-                return None;
-            }
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let escapes_whole = bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'%')
+        .all(|(i, _)| {
+            bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+        });
+    if !escapes_whole {
+        return None;
     }
-    String::from_utf8(out).ok()
+    let decoded = percent_decode_str(text).decode_utf8().ok()?;
+    Some(decoded.into_owned())
 }
 
 /// Whether `text` is certainly an RFC 3986 URI without an authority:
@@ -161,6 +159,28 @@ mod tests {
             text_uri(DOCUMENT, &Text::parse("urn:x:1").unwrap()),
             "urn:x:1"
         );
+    }
+
+    #[test]
+    fn every_byte_but_the_unreserved_ones_is_escaped() {
+        for byte in 0u8..=0x7f {
+            let text = char::from(byte).to_string();
+            let expected = if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                text.clone()
+            } else {
+                format!("%{byte:02X}")
+            };
+            assert_eq!(percent_encode(&text), expected, "{byte:#04x}");
+            assert_eq!(percent_decode(&expected).as_deref(), Some(text.as_str()));
+        }
+        assert_eq!(percent_encode("Prüf 100 %"), "Pr%C3%BCf%20100%20%25");
+        assert_eq!(
+            percent_decode("Pr%c3%bcf%20100%20%25").as_deref(),
+            Some("Prüf 100 %")
+        );
+        for broken in ["%", "%4", "x%4g", "%%41", "%41%"] {
+            assert_eq!(percent_decode(broken), None, "{broken}");
+        }
     }
 
     #[test]

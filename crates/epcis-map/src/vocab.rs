@@ -5,10 +5,11 @@
 use oretrace_domain::chemistry::GradeUnit;
 use oretrace_domain::record::DocumentKind;
 use oretrace_domain::values::MassUnit;
+use oretrace_epcis::CBV_URNS;
 
 use crate::NAMESPACE;
 
-/// A CBV vocabulary: its Web URI class name and its URN segment.
+/// A CBV vocabulary, by its Web URI class name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Cbv {
     BizStep,
@@ -22,14 +23,6 @@ impl Cbv {
             Cbv::BizStep => "BizStep-",
             Cbv::BizTransactionType => "BTT-",
             Cbv::SourceDestinationType => "SDT-",
-        }
-    }
-
-    fn urn(self) -> &'static str {
-        match self {
-            Cbv::BizStep => "urn:epcglobal:cbv:bizstep:",
-            Cbv::BizTransactionType => "urn:epcglobal:cbv:btt:",
-            Cbv::SourceDestinationType => "urn:epcglobal:cbv:sdt:",
         }
     }
 }
@@ -52,8 +45,12 @@ pub(crate) fn cbv_term(value: &str, vocabulary: Cbv) -> Option<&str> {
     if !value.contains(':') {
         return Some(value);
     }
-    if let Some(term) = value.strip_prefix(vocabulary.urn()) {
-        return Some(term);
+    if let Some((web, term)) = CBV_URNS
+        .iter()
+        .find_map(|(urn, web)| Some((web, value.strip_prefix(urn)?)))
+    {
+        let class = web.rsplit_once('/').map(|(_, class)| class);
+        return (class == Some(vocabulary.web())).then_some(term);
     }
     let tail = value.strip_prefix("cbv:").or_else(|| {
         CBV_NAMESPACES
@@ -191,6 +188,27 @@ mod tests {
             cbv_term("https://ref.gs1.org/cbv/Disp-in_transit", Cbv::BizStep),
             None
         );
+        assert_eq!(
+            cbv_term("urn:epcglobal:cbv:btt:po", Cbv::BizTransactionType),
+            Some("po")
+        );
+        assert_eq!(
+            cbv_term(
+                "urn:epcglobal:cbv:sdt:owning_party",
+                Cbv::SourceDestinationType
+            ),
+            Some("owning_party")
+        );
+        for (value, vocabulary) in [
+            ("urn:epcglobal:cbv:disp:in_transit", Cbv::BizStep),
+            (
+                "urn:epcglobal:cbv:sdt:owning_party",
+                Cbv::BizTransactionType,
+            ),
+            ("urn:epcglobal:cbv:btt:po", Cbv::SourceDestinationType),
+        ] {
+            assert_eq!(cbv_term(value, vocabulary), None, "{value}");
+        }
         assert_eq!(
             cbv_term("http://epcis.example.org/hc/bizstep/x", Cbv::BizStep),
             None

@@ -525,6 +525,32 @@ fn cases() -> Vec<Case> {
             |e| set(e, "/ilmd", json!({"oretrace:commodity": "antimony"})),
             "ilmd.oretrace:commodity: not a field of the ilmd of a TransformationEvent (each output's attributes go in oretrace:outputs)",
         ),
+        // Events that name no lot at all.
+        case(
+            lot,
+            |e| set(e, "/quantityList", json!([])),
+            "quantityList: a commissioning event names its lot with its wet mass",
+        ),
+        case(
+            shipment,
+            |e| set(e, "/quantityList", json!([])),
+            "quantityList: a shipment names the lots it ships",
+        ),
+        case(
+            receipt,
+            |e| set(e, "/quantityList", json!([])),
+            "quantityList: a receipt names every lot it receives, with its weighed mass",
+        ),
+        case(
+            transformation,
+            |e| set(e, "/inputQuantityList", json!([])),
+            "inputQuantityList: a transformation names its inputs with the mass consumed",
+        ),
+        case(
+            transformation,
+            |e| set(e, "/outputQuantityList", json!([])),
+            "outputQuantityList: a transformation names its outputs with their wet mass",
+        ),
     ]
 }
 

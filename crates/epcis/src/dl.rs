@@ -12,6 +12,8 @@
 //! The matching rules follow the reference's regular expressions exactly,
 //! including their quirks (noted inline), restricted to ASCII digits.
 
+use percent_encoding::{AsciiSet, utf8_percent_encode};
+
 use crate::text::{slice, tail};
 
 /// Converts an EPC URI / EPC class URI / EPC pattern URI, or a GS1 Digital
@@ -77,22 +79,21 @@ fn check_digit(digits: &str) -> u32 {
     (10 - sum % 10) % 10
 }
 
+/// The characters the reference percent-encodes in serials and other key
+/// values taken from EPC URIs: `! ( ) * + , :`. Those values are ASCII by
+/// then (`serial_unit` and `cpi_unit` admit nothing else).
+const SERIAL_ESCAPES: &AsciiSet = &AsciiSet::EMPTY
+    .add(b'!')
+    .add(b'(')
+    .add(b')')
+    .add(b'*')
+    .add(b'+')
+    .add(b',')
+    .add(b':');
+
 /// Percent-encodes the characters the reference encodes in serials.
 fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '!' => out.push_str("%21"),
-            '(' => out.push_str("%28"),
-            ')' => out.push_str("%29"),
-            '*' => out.push_str("%2A"),
-            '+' => out.push_str("%2B"),
-            ',' => out.push_str("%2C"),
-            ':' => out.push_str("%3A"),
-            c => out.push(c),
-        }
-    }
-    out
+    utf8_percent_encode(text, SERIAL_ESCAPES).to_string()
 }
 
 // ---------------------------------------------------------------------------
@@ -753,6 +754,23 @@ mod tests {
             canonical_digital_link(input).as_deref(),
             expected,
             "{input}"
+        );
+    }
+
+    #[test]
+    fn serials_escape_exactly_the_seven_characters_the_reference_escapes() {
+        for byte in 0u8..=0x7f {
+            let text = char::from(byte).to_string();
+            let expected = if b"!()*+,:".contains(&byte) {
+                format!("%{byte:02X}")
+            } else {
+                text.clone()
+            };
+            assert_eq!(percent_encode(&text), expected, "{byte:#04x}");
+        }
+        assert_eq!(
+            percent_encode("A!B(C)D*E+F,G:H'I%2F"),
+            "A%21B%28C%29D%2AE%2BF%2CG%3AH'I%2F"
         );
     }
 

@@ -124,8 +124,9 @@ pub use context::Context;
 pub const STANDARD_BIZ_STEPS: &[&str] = vocab::BIZ_STEP.terms;
 /// The standard CBV 2.0 dispositions, as bare words (`in_transit`).
 pub const STANDARD_DISPOSITIONS: &[&str] = vocab::DISPOSITION.terms;
+pub use self::time::{format_timestamp_millis, normalise_timestamp};
 pub use dl::{canonical_digital_link, gs1_check_digit_holds};
-pub use time::normalise_timestamp;
+pub use vocab::CBV_URNS;
 
 /// Why no hash could be computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

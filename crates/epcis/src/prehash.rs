@@ -13,6 +13,7 @@ use crate::number::canonical_number;
 use crate::text::py_strip;
 use crate::time::normalise_timestamp;
 use crate::tree::{Element, Node};
+use crate::vocab::CBV_URNS;
 
 /// A field in the canonical property order.
 struct Field {
@@ -135,17 +136,8 @@ pub(crate) fn canonical_value(text: &str) -> String {
 /// `urn:epcglobal:cbv:…` standard vocabulary to CBV Web URIs (anywhere in
 /// the value, as the reference does).
 fn web_vocabulary(text: &str) -> String {
-    const URNS: [(&str, &str); 5] = [
-        (
-            "urn:epcglobal:cbv:bizstep:",
-            "https://ref.gs1.org/cbv/BizStep-",
-        ),
-        ("urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-"),
-        ("urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-"),
-        ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),
-        ("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
-    ];
-    URNS.iter()
+    CBV_URNS
+        .iter()
         .fold(text.to_owned(), |text, (urn, web)| text.replace(urn, web))
 }
 

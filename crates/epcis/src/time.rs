@@ -1,5 +1,18 @@
 //! Timestamp normalisation: UTC, millisecond precision, `Z` suffix.
 
+use std::num::NonZeroU8;
+
+use time::format_description::well_known::Iso8601;
+use time::format_description::well_known::iso8601::{Config, EncodedConfig, TimePrecision};
+use time::{Date, Month, OffsetDateTime};
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`: ISO 8601 extended format, UTC, milliseconds.
+const UTC_MILLIS: EncodedConfig = Config::DEFAULT
+    .set_time_precision(TimePrecision::Second {
+        decimal_digits: NonZeroU8::new(3),
+    })
+    .encode();
+
 /// Normalises an ISO 8601 date-time to `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC.
 ///
 /// Accepted input (the subset of what the reference's `dateutil` parser
@@ -16,31 +29,44 @@
 /// results outside years 1–9999); callers keep such values unchanged.
 #[must_use]
 pub fn normalise_timestamp(text: &str) -> Option<String> {
+    format_timestamp_millis(timestamp_millis(text)?)
+}
+
+/// Milliseconds since the Unix epoch of what [`normalise_timestamp`]
+/// accepts (the instant it writes); `None` where it returns `None`.
+pub(crate) fn timestamp_millis(text: &str) -> Option<i64> {
     let parsed = parse(text.trim())?;
-    let millis = round_to_millis(parsed.micros);
-    let days = days_from_civil(parsed.year, parsed.month, parsed.day);
-    let seconds = days * 86_400 + parsed.hour * 3_600 + parsed.minute * 60 + parsed.second
-        - parsed.offset_seconds
-        + i64::from(millis == 1000);
-    let millis = millis % 1000;
-    let (day_number, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(day_number);
-    if !(1..=9999).contains(&year) {
-        return None;
-    }
-    Some(format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        second_of_day / 3_600,
-        second_of_day % 3_600 / 60,
-        second_of_day % 60
-    ))
+    let midnight = parsed.date.midnight().assume_utc().unix_timestamp();
+    let seconds =
+        midnight + parsed.hour * 3_600 + parsed.minute * 60 + parsed.second - parsed.offset_seconds;
+    let millis = seconds * 1_000 + round_to_millis(parsed.micros);
+    utc(millis).map(|_| millis)
+}
+
+/// Milliseconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC),
+/// the form [`normalise_timestamp`] writes; `None` outside years 1–9999.
+///
+/// ```
+/// use oretrace_epcis::format_timestamp_millis as format;
+/// assert_eq!(format(1_005_000).as_deref(), Some("1970-01-01T00:16:45.000Z"));
+/// assert_eq!(format(-1).as_deref(), Some("1969-12-31T23:59:59.999Z"));
+/// assert_eq!(format(253_402_300_800_000), None); // 10000-01-01
+/// ```
+#[must_use]
+pub fn format_timestamp_millis(unix_millis: i64) -> Option<String> {
+    utc(unix_millis)?.format(&Iso8601::<UTC_MILLIS>).ok()
+}
+
+/// The UTC date-time `unix_millis` names, if it falls in years 1–9999.
+fn utc(unix_millis: i64) -> Option<OffsetDateTime> {
+    let time =
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_millis) * 1_000_000).ok()?;
+    (1..=9999).contains(&time.year()).then_some(time)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Parsed {
-    year: i64,
-    month: i64,
-    day: i64,
+    date: Date,
     hour: i64,
     minute: i64,
     second: i64,
@@ -115,16 +141,14 @@ fn parse(text: &str) -> Option<Parsed> {
         let (day, _) = cursor.digits(1, 2)?;
         (year, month, day)
     };
-    if !(1..=9999).contains(&year) || !(1..=12).contains(&month) {
+    if !(1..=9999).contains(&year) {
         return None;
     }
-    if day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
+    let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date =
+        Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
     let mut parsed = Parsed {
-        year,
-        month,
-        day,
+        date,
         hour: 0,
         minute: 0,
         second: 0,
@@ -235,48 +259,6 @@ fn round_to_millis(micros: i64) -> i64 {
     }
 }
 
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,12 +359,29 @@ mod tests {
     }
 
     #[test]
-    fn civil_round_trip() {
-        for days in [-719_162, -1, 0, 1, 11_016, 19_000, 2_932_896] {
-            let (year, month, day) = civil_from_days(days);
-            assert_eq!(days_from_civil(year, month, day), days);
+    fn millis_round_trip_through_the_text() {
+        for millis in [
+            -62_135_596_800_000, // 0001-01-01T00:00:00.000Z
+            -1,
+            0,
+            951_782_400_000, // 2000-02-29
+            1_709_251_199_999,
+            253_402_300_799_999, // 9999-12-31T23:59:59.999Z
+        ] {
+            let text = format_timestamp_millis(millis).unwrap();
+            assert_eq!(timestamp_millis(&text), Some(millis), "{text}");
         }
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(
+            format_timestamp_millis(-62_135_596_800_000).as_deref(),
+            Some("0001-01-01T00:00:00.000Z")
+        );
+        assert_eq!(
+            format_timestamp_millis(951_782_400_000).as_deref(),
+            Some("2000-02-29T00:00:00.000Z")
+        );
+        assert_eq!(format_timestamp_millis(-62_135_596_800_001), None);
+        assert_eq!(format_timestamp_millis(253_402_300_800_000), None);
+        assert_eq!(format_timestamp_millis(i64::MIN), None);
+        assert_eq!(format_timestamp_millis(i64::MAX), None);
     }
 }

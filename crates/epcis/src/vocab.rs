@@ -12,6 +12,20 @@ pub(crate) const CBV: &str = "https://ref.gs1.org/cbv/";
 /// Namespace of the GS1 Web vocabulary.
 pub(crate) const GS1_VOC: &str = "https://gs1.org/voc/";
 
+/// The `urn:epcglobal:cbv:` vocabulary URN prefixes and the CBV Web URI
+/// prefixes that stand for them (`urn:epcglobal:cbv:bizstep:shipping` is
+/// `https://ref.gs1.org/cbv/BizStep-shipping`).
+pub const CBV_URNS: [(&str, &str); 5] = [
+    (
+        "urn:epcglobal:cbv:bizstep:",
+        "https://ref.gs1.org/cbv/BizStep-",
+    ),
+    ("urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-"),
+    ("urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-"),
+    ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),
+    ("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
+];
+
 /// Prefixes defined by the GS1 EPCIS 2.0 context itself. They take part in
 /// JSON-LD expansion but (as in the reference implementation) not in the
 /// renaming of keys and values, which only uses prefixes declared inline.

@@ -450,12 +450,11 @@ pub(crate) fn now_millis() -> i64 {
         .unwrap_or(0)
 }
 
-/// Milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+/// Milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ` (outside
+/// years 1–9999, which no clock reading is, as the milliseconds themselves).
 pub(crate) fn millis_rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let t = oretrace_domain::values::Timestamp::from_unix(secs).to_string();
-    // `2026-11-26T21:00:00Z` → insert the milliseconds before the Z.
-    format!("{}.{:03}Z", t.trim_end_matches('Z'), ms.rem_euclid(1000))
+    oretrace_epcis::format_timestamp_millis(ms)
+        .unwrap_or_else(|| format!("{ms} ms from 1970-01-01T00:00:00Z"))
 }
 
 #[cfg(test)]
@@ -493,6 +492,16 @@ mod tests {
 
     fn item(done: bool, bytes: usize) -> Item {
         Item { done, bytes }
+    }
+
+    #[test]
+    fn times_are_written_to_the_millisecond_in_utc() {
+        assert_eq!(millis_rfc3339(1_005_007), "1970-01-01T00:16:45.007Z");
+        assert_eq!(millis_rfc3339(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(
+            millis_rfc3339(253_402_300_800_000),
+            "253402300800000 ms from 1970-01-01T00:00:00Z"
+        );
     }
 
     #[test]
