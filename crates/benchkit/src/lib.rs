@@ -4,6 +4,11 @@
 //! server on a loopback port for HTTP audits; and where the conformance
 //! data the tests read lives.
 
+#![expect(
+    clippy::expect_used,
+    reason = "benchmark support: a broken setup stops the run with its message"
+)]
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

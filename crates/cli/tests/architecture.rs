@@ -6,6 +6,12 @@
 //! uses); "normal" dependencies are those the product links, "dev" ones
 //! only tests and benches.
 
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;

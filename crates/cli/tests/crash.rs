@@ -21,6 +21,11 @@
 //! form runs 50 or more); `ORETRACE_CRASH_SEED` repeats a run's kill
 //! moments (the seed is printed).
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod support;
 
 use support::live::{

@@ -2,6 +2,11 @@
 //! printed, for every fresh demo, and its log on stderr is plain text
 //! when stderr is not a terminal.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod support;
 
 use std::io::{BufRead as _, BufReader};

@@ -9,6 +9,11 @@
 //! works on a fresh clone. Without `node` (or without `npm` when an install
 //! is needed) it fails: it never passes by skipping.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod support;
 
 use oretrace_epcis_map::percent_encode;

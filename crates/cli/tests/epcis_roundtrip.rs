@@ -5,6 +5,11 @@
 //! `epcis-event-hash-generator` computes too. `oretrace auth token`
 //! gives a token that `oretrace import --token` captures with.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod support;
 
 use std::process::Command;

@@ -10,6 +10,12 @@
 //! the log holds exactly the acknowledged records; after a restart every
 //! one is there. See `docs/testing.md`.
 
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod support;
 
 use support::live::{

@@ -2,6 +2,11 @@
 //! serve`, a record signed and submitted with `oretrace record`, refusals
 //! reported, and `oretrace rebuild` giving byte-identical answers.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod support;
 
 use oretrace_tlog::note::NoteSigner;

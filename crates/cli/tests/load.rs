@@ -12,6 +12,11 @@
 //! not exceed the first half's by 50 % or by 64 MiB, a bound noise does
 //! not reach and a leak on every request would.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod support;
 
 use support::live::{Registry, Rng, client, env_number, get, post_record, wait_ready};

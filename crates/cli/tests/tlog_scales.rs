@@ -6,6 +6,11 @@
 //! to use another interpreter. Without one, these tests fail: they never
 //! pass by skipping.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod support;
 
 use std::path::PathBuf;

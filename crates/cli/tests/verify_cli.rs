@@ -2,6 +2,11 @@
 //! failure exits 1 and names the file and the problem; operational errors
 //! exit 2.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod support;
 
 use std::fs;

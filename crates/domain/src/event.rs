@@ -281,7 +281,10 @@ impl CapturedEvent {
 
     /// A captured event as a log entry states it: `text` must be the
     /// event's one text in `encoding`.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of a logged entry, each checked here"
+    )]
     pub fn from_logged(
         event_id: EventId,
         encoding: EventEncoding,

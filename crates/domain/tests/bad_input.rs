@@ -6,6 +6,11 @@
 //!   canonical record and names the error it must produce (a line of a
 //!   `NotCanonical` error, or the field of an `Invalid` one).
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use serde_json::{Value, json};
 
 use oretrace_domain::canonical::{decode, encode};

@@ -19,6 +19,11 @@
 //! invented and every such record is marked `figures illustrative`; only
 //! the Karachi Port site (gazetteer coordinates) is marked `reported`.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::path::PathBuf;
 
 use base64::Engine as _;

@@ -6,6 +6,11 @@
 //! arrays, non-ASCII, non-BMP and control characters in keys and strings);
 //! the bytes must be the same.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

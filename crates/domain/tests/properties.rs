@@ -2,6 +2,11 @@
 //! and the JSON wire shape; arbitrary or mangled bytes never panic the
 //! decoders, and whatever they accept is exactly canonical.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::sync::LazyLock;
 
 use proptest::prelude::*;

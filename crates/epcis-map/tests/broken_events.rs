@@ -2,6 +2,11 @@
 //! fault and the rule it breaks. Every case starts from a valid event of
 //! the reference scenario and changes one thing.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod common;
 
 use oretrace_domain::Record;

@@ -2,6 +2,12 @@
 //! event of them uses the registry's namespace, so each reads as no
 //! records; the lots they name and whether they move them still come out.
 
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::path::{Path, PathBuf};
 
 use oretrace_domain::record::Figures;

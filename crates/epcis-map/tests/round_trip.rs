@@ -2,6 +2,11 @@
 //! random records of every kind come back exactly, and every event
 //! validates against GS1's EPCIS JSON Schema.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod common;
 
 use std::str::FromStr as _;

@@ -1,5 +1,10 @@
 //! The EPCIS validators against GS1's official examples and a table of broken documents.
 
+#![expect(
+    clippy::expect_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::path::{Path, PathBuf};
 
 use oretrace_epcis_schema::{EpcisValidator, Violation};

@@ -65,6 +65,12 @@
 //!
 //! Run: `cargo bench -p oretrace-epcis --bench hash`.
 
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a benchmark stops with the message of whatever broke its setup"
+)]
+
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::io::Write as _;

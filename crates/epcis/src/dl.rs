@@ -213,7 +213,6 @@ fn gtin13(gcp: &str, item: &str) -> String {
     format!("{}{gcp}{}", slice(item, 0, 1), tail(item, 1))
 }
 
-#[allow(clippy::too_many_lines)]
 fn epc_uri(uri: &str, p: usize) -> Option<String> {
     let ends_with_units = |rest: &str, max: usize| -> bool { units(rest, serial_unit, 1, max) };
 

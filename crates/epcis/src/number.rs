@@ -116,7 +116,6 @@ pub(crate) fn integer_string(value: f64) -> String {
     // 2^63: below it the conversion to i64 is exact.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     if value.abs() < LIMIT {
-        #[allow(clippy::cast_possible_truncation)]
         return (value as i64).to_string();
     }
     let bits = value.to_bits();

@@ -5,6 +5,12 @@
 //! matching event; refusals that name the parameter; the REST binding's own
 //! examples (`schema/epcis-rest-openapi.yaml`).
 
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};

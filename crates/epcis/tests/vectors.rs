@@ -4,6 +4,11 @@
 //! `X.jsonld`, the hashes must equal `X.hashes` line by line and, where
 //! `X.prehashes` exists, the pre-hash strings must equal it exactly.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -7,6 +7,11 @@
 //!
 //! `cargo run -p oretrace-fuzz-targets --example seeds`; deterministic.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "a fuzz target reports a broken invariant by panicking"
+)]
+
 use std::path::{Path, PathBuf};
 
 use oretrace_domain::envelope::SignedRecord;

@@ -2,6 +2,11 @@
 //! and `tlog-proof` receipts: each parser returns an error or a value that
 //! writes back to what it read.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a fuzz target reports a broken invariant by panicking"
+)]
+
 use oretrace_tlog::checkpoint::Checkpoint;
 use oretrace_tlog::cosignature::Cosigner;
 use oretrace_tlog::note::{NoteSigner, NoteVerifier, SignedNote};

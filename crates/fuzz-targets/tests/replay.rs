@@ -4,6 +4,11 @@
 //! a target, kept once fixed) and, when present, the local working corpus
 //! (`fuzz/corpus/<target>`, not committed). Every failing file is named.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a fuzz target reports a broken invariant by panicking"
+)]
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 

@@ -2,6 +2,12 @@
 //! crate calls [`run_all`] from a test with a factory for fresh stores.
 //! Failures panic with what the contract expected.
 
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "the conformance suite is a test: a backend that breaks the contract fails it by panicking"
+)]
+
 use oretrace_domain::chemistry::Element;
 use oretrace_domain::record::{Figures, Lot, LotForm, Party, PartyKind};
 use oretrace_domain::values::{

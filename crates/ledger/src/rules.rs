@@ -66,7 +66,10 @@ pub(crate) fn unprocessable(field: impl Into<String>, rule: impl Into<String>) -
 
 /// A [`StateView`] that sees the store plus the changes of the records
 /// accepted earlier in the same batch.
-#[allow(missing_debug_implementations)]
+#[expect(
+    missing_debug_implementations,
+    reason = "it borrows a store for one batch; nothing prints it"
+)]
 pub struct Overlay<'a, V: StateView + ?Sized> {
     base: &'a V,
     parties: HashMap<String, PartyState>,

@@ -5,6 +5,11 @@
 //! `urn:oretrace:lot:sb-1`, created 2025-09-02, at `fwo-chitral`; ussm
 //! runs `ussm-madison`; the log key is `oretrace.test/ledger`.)
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use oretrace_domain::Record;
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::event::{

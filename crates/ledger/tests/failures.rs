@@ -6,6 +6,11 @@
 //! sequencer lives; a store that cannot be read back refuses writes as
 //! unavailable until it recovers.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 

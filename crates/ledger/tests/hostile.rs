@@ -3,6 +3,11 @@
 //! (The world: fwo holds lot `urn:oretrace:lot:sb-1` at its exploration
 //! area; ussm runs the receiving plant `ussm-madison`.)
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use oretrace_ledger::StateView;
 use oretrace_ledger::rules::Refusal;
 use oretrace_ledger::state::LotStatus;

@@ -2,6 +2,11 @@
 //! accepted records get durable indexes and verifiable receipts; each kind
 //! of refusal is refused for the right reason and writes nothing.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use oretrace_domain::chemistry::Element;
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::values::{Percent, Token};

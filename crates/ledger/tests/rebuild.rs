@@ -3,6 +3,11 @@
 //! every projection read and every EPCIS event selection exactly as the
 //! ledger's own store does.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod common;
 
 use common::{World, lot, receipt, record, shipment, signed, world};

@@ -6,6 +6,11 @@
 //! Each gives its own [`LedgerError`], says so in one sentence, and
 //! writes nothing.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod common;
 
 use std::sync::Arc;

@@ -8,7 +8,10 @@
 //! one onto the other; everything else (index encoding, partial widths,
 //! tile contents, tree maths) is theirs.
 
-#![allow(clippy::unwrap_used)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
 
 use std::cell::Cell;
 use std::collections::BTreeSet;

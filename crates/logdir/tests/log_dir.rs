@@ -1,5 +1,10 @@
 //! The directory log against the in-memory reference tree.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::path::Path;
 
 use oretrace_logdir::{Error, TileLog};

@@ -68,6 +68,11 @@
 //!
 //! Run: `cargo bench -p oretrace-server --bench append`.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a benchmark stops with the message of whatever broke its setup"
+)]
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};

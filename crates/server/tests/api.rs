@@ -2,6 +2,11 @@
 //! with `oneshot`, on a ledger over the memory store, plus one test
 //! against a real listener that the log auditor checks.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::sync::Arc;
 
 use axum::Router;

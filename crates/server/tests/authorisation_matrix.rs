@@ -12,6 +12,11 @@
 //! does not compile until it has a row ([`row_of_kind`]'s match is
 //! exhaustive), and the table test fails until that row is in [`ROWS`].
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::sync::Arc;
 
 use axum::Router;

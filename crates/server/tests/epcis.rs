@@ -3,6 +3,11 @@
 //! error behaviours, the limits, queries, paging and named queries — on
 //! the official examples and on mineral-chain events.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use oretrace_epcis_map::percent_encode;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -3,6 +3,11 @@
 //! state evicted, memory held by failed jobs, tokens of revoked keys,
 //! unbounded reads, refusals without problem bodies.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -2,6 +2,11 @@
 //! signed by the signers it names, is accepted in the order shown by a
 //! fresh server, and together they cover every record kind.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::sync::Arc;
 
 use axum::body::Body;

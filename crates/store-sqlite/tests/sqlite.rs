@@ -2,6 +2,11 @@
 //! reopen, refuses databases it does not know, lets readers run while the
 //! writer writes, and commits durably.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;

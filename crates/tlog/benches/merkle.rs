@@ -27,6 +27,11 @@
 //! `ORETRACE_BENCH_QUICK=1`): N drops to 100,000, the 16M trees are skipped
 //! and the summary runs once. `ORETRACE_BENCH_SUMMARY=0` skips the summary.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a benchmark stops with the message of whatever broke its setup"
+)]
+
 use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};

@@ -19,6 +19,11 @@
 //! filler subtrees can make two genuine proofs equal byte for byte, and then
 //! accepting the tampered claim is correct.
 
+#![expect(
+    clippy::expect_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 

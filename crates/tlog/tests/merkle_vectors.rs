@@ -9,6 +9,11 @@
 //! draft that transparency-dev/merkle also implements), which this crate
 //! does not implement, so they are deliberately not read here.
 
+#![expect(
+    clippy::expect_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 

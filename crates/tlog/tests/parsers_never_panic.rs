@@ -2,6 +2,11 @@
 //! signed notes, checkpoints, receipts, vkeys, signing keys, tile paths,
 //! hash tiles and entry bundles, fed arbitrary and mangled input.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use oretrace_tlog::checkpoint::Checkpoint;
 use oretrace_tlog::hash::EMPTY_ROOT;
 use oretrace_tlog::note::{NoteSigner, NoteVerifier, SignedNote};

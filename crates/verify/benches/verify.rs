@@ -34,6 +34,11 @@
 //! `ORETRACE_BENCH_QUICK=1`): N drops to 20,000 and the summary runs once.
 //! `ORETRACE_BENCH_SUMMARY=0` skips the summary.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a benchmark stops with the message of whatever broke its setup"
+)]
+
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,11 @@
 //! An audit gives the same report, and the same first failure, whatever
 //! the number of threads it fetches tiles on.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::fs;
 use std::path::Path;
 

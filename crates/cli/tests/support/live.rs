@@ -2,6 +2,11 @@
 //! listing, projections compared with a rebuild from the log, published
 //! checkpoints checked against the log as served now.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

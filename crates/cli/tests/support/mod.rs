@@ -1,7 +1,11 @@
 //! Shared helpers for the command-line tests: run the binary, build logs,
 //! serve a folder over HTTP on a loopback port.
 
-#![allow(dead_code)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+#![allow(dead_code, reason = "each suite uses part of this module")]
 
 pub mod live;
 

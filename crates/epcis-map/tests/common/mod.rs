@@ -2,7 +2,11 @@
 //! the data file the CLI's demo loads (`crates/cli/scenario/`), and the
 //! schema check.
 
-#![allow(dead_code)] // each suite uses part of this module
+#![expect(
+    clippy::expect_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+#![allow(dead_code, reason = "each suite uses part of this module")]
 
 use oretrace_domain::Record;
 use oretrace_domain::wire::RecordJson;

@@ -30,7 +30,10 @@ type GroupReply = tokio::sync::oneshot::Sender<Vec<Result<u64, Refusal>>>;
 
 // `One` is the hot path (every `POST /records`): it stays unboxed; the
 // rarer `Group` is small because its records are in a Vec.
-#[allow(clippy::large_enum_variant)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "`One` is the hot path and stays unboxed"
+)]
 pub(super) enum Job {
     One {
         record: SignedRecord,

@@ -1,7 +1,11 @@
 //! The world the ledger's end-to-end tests start from: a ledger on the
 //! memory store with three parties (fwo, ussm, a laboratory), their sites
 //! and one lot, and helpers that sign records and expect refusals.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each suite uses part of this module")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
 
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::wire::RecordJson;

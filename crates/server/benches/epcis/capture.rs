@@ -1,5 +1,10 @@
 //! Capture of one large document through the HTTP API, interleaved with its bounds.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a benchmark stops with the message of whatever broke its setup"
+)]
+
 use std::time::Instant;
 
 use oretrace_ledger::Store;

@@ -119,6 +119,11 @@
 //! section), `bounds` (the bare-insert and SQL bounds both compare with);
 //! the run configuration and the printed tables are here.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a benchmark stops with the message of whatever broke its setup"
+)]
+
 mod bounds;
 mod capture;
 mod query;

@@ -1,5 +1,10 @@
 //! The query store and the queries through `GET /events`, each against its SQL bound.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a benchmark stops with the message of whatever broke its setup"
+)]
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,11 @@
 //! The events, the keys, the ledger and the server, and timing helpers shared by the sections.
 
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a benchmark stops with the message of whatever broke its setup"
+)]
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
