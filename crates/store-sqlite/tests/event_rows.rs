@@ -247,3 +247,74 @@ fn captured_events_are_stored_as_pinned() {
     }
     assert_eq!(text.lines().count(), pinned.lines().count());
 }
+
+#[test]
+fn an_event_row_that_breaks_a_rule_is_a_store_error_when_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = captured(SqliteStore::open(dir.path()).unwrap());
+    let store = ledger.store();
+    let all = EventSelect {
+        limit: usize::MAX,
+        ..EventSelect::default()
+    };
+    let events = store.select_events(&all).unwrap();
+    let first = &events[0];
+    let id = first.event_id().as_str().to_owned();
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let bad_id = format!("ni:///sha-256;{}?ver=CBV2.0", "AB".repeat(32));
+    for (column, value, needle) in [
+        ("event_id", bad_id.as_str(), "event_id: an event id is"),
+        (
+            "event_type",
+            "Object",
+            "\"Object\" is not an EPCIS event type",
+        ),
+        (
+            "event_type",
+            "AggregationEvent",
+            "the event's type is Some(\"ObjectEvent\"), the row's \"AggregationEvent\"",
+        ),
+        ("captured_by", "F W O", "captured_by"),
+        ("capture", "", "capture"),
+        ("event", "[1]", "the event is not a JSON object"),
+        (
+            "event",
+            "{\"type\":\"ObjectEvent\"",
+            "the event is not readable JSON",
+        ),
+        (
+            "event",
+            "{\"action\":\"OBSERVE\"}",
+            "the event's type is None",
+        ),
+        ("terms", "{}", "decoding the terms of event"),
+    ] {
+        let original: String = conn
+            .query_row(
+                &format!("SELECT {column} FROM events WHERE idx = ?1"),
+                [first.index() as i64],
+                |r| r.get(0),
+            )
+            .unwrap();
+        conn.execute(
+            &format!("UPDATE events SET {column} = ?1 WHERE idx = ?2"),
+            rusqlite::params![value, first.index() as i64],
+        )
+        .unwrap();
+        let lookup = if column == "event_id" { value } else { &id };
+        let e = store.event(lookup).unwrap_err().to_string();
+        assert!(e.contains(needle), "{column} = {value:?}: {e}");
+        assert!(
+            e.contains(&format!("entry {}", first.index())) || column == "terms",
+            "{e}"
+        );
+        let e = store.select_events(&all).unwrap_err().to_string();
+        assert!(e.contains(needle), "{column} = {value:?}: {e}");
+        conn.execute(
+            &format!("UPDATE events SET {column} = ?1 WHERE idx = ?2"),
+            rusqlite::params![original, first.index() as i64],
+        )
+        .unwrap();
+        assert_eq!(store.select_events(&all).unwrap(), events);
+    }
+}
