@@ -78,7 +78,7 @@ pub(crate) fn preverify_documents(
                 continue;
             };
             if verify_document_line(keys, event, line, state.verifier()).is_ok() {
-                documents.push((line.to_string(), state.vkey()));
+                documents.push((line.clone(), state.verifier().clone()));
             }
         }
     }
@@ -157,7 +157,7 @@ pub(crate) fn event_changes(
                 let state = view.key(key.name(), key.key_id())?.ok_or_else(|| {
                     Refusal::Unauthenticated(format!("key {key} is not registered to any party"))
                 })?;
-                if !pre.covers_document(&line.to_string(), &state.vkey()) {
+                if !pre.covers_document(line, state.verifier()) {
                     verify_document_line(keys, event, line, state.verifier()).map_err(|e| {
                         Refusal::Unauthenticated(format!(
                             "the document signature by {key} does not verify: {e}"
