@@ -758,19 +758,21 @@ impl TryFrom<StoredEvent> for EventState {
     type Error = String;
 
     fn try_from(row: StoredEvent) -> Result<Self, String> {
-        let what = format!("event {:?} (entry {})", row.event_id, row.index);
-        let field = |name: &str, e: oretrace_domain::Error| format!("{what}: {}", e.within(name));
-        let event_id = EventId::parse(&row.event_id).map_err(|e| format!("{what}: {e}"))?;
+        // Named only when a rule is broken: rows are read by the hundred.
+        let what =
+            |problem: String| format!("event {:?} (entry {}): {problem}", row.event_id, row.index);
+        let field = |name: &str, e: oretrace_domain::Error| what(e.within(name).to_string());
+        let event_id = EventId::parse(&row.event_id).map_err(|e| what(e.to_string()))?;
         let event_type = EventType::parse(&row.event_type).map_err(|e| field("event_type", e))?;
         let captured_by = PartyId::parse(&row.captured_by).map_err(|e| field("captured_by", e))?;
         let capture = Token::parse(&row.capture).map_err(|e| field("capture", e))?;
-        match logged_type(&row.event).map_err(|e| format!("{what}: {e}"))? {
+        match logged_type(&row.event).map_err(what)? {
             Some(kind) if kind == event_type.as_str() => {}
             kind => {
-                return Err(format!(
-                    "{what}: the event's type is {kind:?}, the row's {:?}",
+                return Err(what(format!(
+                    "the event's type is {kind:?}, the row's {:?}",
                     event_type.as_str()
-                ));
+                )));
             }
         }
         Ok(EventState {
