@@ -104,13 +104,13 @@ impl SignedRecord {
         let record = envelope.record.to_record()?;
         let text = String::from_utf8(canonical::encode(&record))
             .map_err(|_| Error::Signature("not UTF-8".into()))?;
-        let mut lines = String::new();
         if envelope.signatures.is_empty() {
             return Err(Error::invalid(
                 "signatures",
                 "a record needs at least one signature",
             ));
         }
+        let mut lines = Vec::with_capacity(envelope.signatures.len());
         for (i, sig) in envelope.signatures.iter().enumerate() {
             let field = format!("signatures[{i}]");
             // One rule for `<key name>+<key id>`; a name with a line break
@@ -126,22 +126,14 @@ impl SignedRecord {
                     "an Ed25519 signature is 64 bytes",
                 ));
             }
-            let line = SignatureLine::from(NoteSignature {
+            lines.push(SignatureLine::from(NoteSignature {
                 name: key.name().to_owned(),
                 key_id: key.key_id(),
                 bytes: raw,
-            });
-            lines.push_str(&format!("\u{2014} {line}\n"));
+            }));
         }
-        let bytes = format!("{text}\n{lines}").into_bytes();
-        let note =
-            SignedNote::parse(&bytes).map_err(|e| Error::invalid("signatures", e.to_string()))?;
-        if note.text() != text || note.signatures().len() != envelope.signatures.len() {
-            return Err(Error::invalid(
-                "signatures",
-                "the signature lines do not parse back as given",
-            ));
-        }
+        let note = SignedNote::from_lines(&text, lines)
+            .map_err(|e| Error::invalid("signatures", e.to_string()))?;
         let signed = SignedRecord { record, note };
         signed.check_size()?;
         Ok(signed)

@@ -92,6 +92,83 @@ impl PartialEq<str> for EventId {
     }
 }
 
+/// The `type` of an EPCIS event: one of the five event types of EPCIS
+/// 2.0, or an extension event type, which the EPCIS schema requires to be
+/// a URI (`https://ns.example.com/epcis/SampleEvent`, or a compact
+/// `example:SampleEvent`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum EventType {
+    Object,
+    Aggregation,
+    Transaction,
+    Transformation,
+    Association,
+    Extension(ExtensionType),
+}
+
+/// An extension event type: a URI, as written (a scheme, `:`, the rest,
+/// with no white space or control characters).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ExtensionType(String);
+
+impl ExtensionType {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl EventType {
+    /// The five event types of EPCIS 2.0.
+    pub const STANDARD: [EventType; 5] = [
+        EventType::Object,
+        EventType::Aggregation,
+        EventType::Transaction,
+        EventType::Transformation,
+        EventType::Association,
+    ];
+
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        if let Some(standard) = EventType::STANDARD.into_iter().find(|t| t.as_str() == text) {
+            return Ok(standard);
+        }
+        let scheme = text.split_once(':').map(|(scheme, _)| scheme);
+        let uri = scheme.is_some_and(|s| {
+            s.starts_with(|c: char| c.is_ascii_alphabetic())
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        }) && !text.chars().any(|c| c.is_whitespace() || c.is_control());
+        if uri {
+            Ok(EventType::Extension(ExtensionType(text.to_owned())))
+        } else {
+            Err(Error::invalid(
+                "",
+                format!(
+                    "{text:?} is not an EPCIS event type (ObjectEvent, AggregationEvent, \
+                     TransactionEvent, TransformationEvent, AssociationEvent, or a URI)"
+                ),
+            ))
+        }
+    }
+
+    /// The type as an event's `type` states it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventType::Object => "ObjectEvent",
+            EventType::Aggregation => "AggregationEvent",
+            EventType::Transaction => "TransactionEvent",
+            EventType::Transformation => "TransformationEvent",
+            EventType::Association => "AssociationEvent",
+            EventType::Extension(uri) => uri.as_str(),
+        }
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// `GS1-Capture-Error-Behaviour`: what a capture does with the events of
 /// a document when some are refused.
 #[derive(
@@ -472,6 +549,46 @@ mod tests {
             Figures::Illustrative,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn event_types_are_the_five_or_a_uri_and_print_as_read() {
+        for text in [
+            "ObjectEvent",
+            "AggregationEvent",
+            "TransactionEvent",
+            "TransformationEvent",
+            "AssociationEvent",
+        ] {
+            let t = EventType::parse(text).unwrap();
+            assert!(EventType::STANDARD.contains(&t), "{text}");
+            assert_eq!(t.to_string(), text);
+        }
+        for text in [
+            "https://ns.example.com/epcis/SampleEvent",
+            "example:SampleEvent",
+            "urn:x-acme:ev.1",
+            "a+b.c-d:",
+        ] {
+            let t = EventType::parse(text).unwrap();
+            assert!(matches!(t, EventType::Extension(_)), "{text}");
+            assert_eq!(t.as_str(), text);
+        }
+        for text in [
+            "",
+            "SampleEvent",
+            "objectEvent",
+            "ObjectEvent ",
+            ":SampleEvent",
+            "1x:SampleEvent",
+            "ex ample:SampleEvent",
+            "example:Sample Event",
+            "example:Sample\nEvent",
+            "ex_ample:SampleEvent",
+        ] {
+            let e = EventType::parse(text).unwrap_err().to_string();
+            assert!(e.contains("is not an EPCIS event type"), "{text:?}: {e}");
+        }
     }
 
     #[test]

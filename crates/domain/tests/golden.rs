@@ -762,6 +762,27 @@ fn envelope_key_names_cannot_smuggle_lines_into_the_signed_text() {
 }
 
 #[test]
+fn an_envelope_becomes_the_note_its_entry_bytes_parse_to() {
+    let signed = signed_party();
+    let mut envelope = signed.to_envelope();
+    let from_envelope = SignedRecord::from_envelope(&envelope).unwrap();
+    assert_eq!(
+        SignedRecord::from_entry(&from_envelope.entry_bytes()).unwrap(),
+        from_envelope
+    );
+    // As many signature lines as a note holds, and one more.
+    let first = envelope.signatures[0].clone();
+    envelope.signatures = vec![first; 64];
+    let many = SignedRecord::from_envelope(&envelope).unwrap();
+    assert_eq!(many.signatures().len(), 64);
+    assert_eq!(SignedRecord::from_entry(&many.entry_bytes()).unwrap(), many);
+    envelope.signatures.push(envelope.signatures[0].clone());
+    let err = SignedRecord::from_envelope(&envelope).unwrap_err();
+    assert_eq!(err.field(), Some("signatures"), "{err}");
+    assert!(err.to_string().contains("more than 64 signatures"), "{err}");
+}
+
+#[test]
 fn re_signing_keeps_the_record_hash() {
     let a = SignedRecord::sign(party_record(), &[&fwo_records_key()]).unwrap();
     let b = SignedRecord::sign(party_record(), &[&fwo_field_key(), &operator_key()]).unwrap();

@@ -78,7 +78,7 @@ pub(crate) fn preverify_documents(
                 continue;
             };
             if verify_document_line(keys, event, line, state.verifier()).is_ok() {
-                documents.push((line.to_string(), state.vkey()));
+                documents.push((line.clone(), state.verifier().clone()));
             }
         }
     }
@@ -157,7 +157,7 @@ pub(crate) fn event_changes(
                 let state = view.key(key.name(), key.key_id())?.ok_or_else(|| {
                     Refusal::Unauthenticated(format!("key {key} is not registered to any party"))
                 })?;
-                if !pre.covers_document(&line.to_string(), &state.vkey()) {
+                if !pre.covers_document(line, state.verifier()) {
                     verify_document_line(keys, event, line, state.verifier()).map_err(|e| {
                         Refusal::Unauthenticated(format!(
                             "the document signature by {key} does not verify: {e}"
@@ -301,28 +301,17 @@ pub(crate) fn event_changes(
         event.time(),
         "event.eventTime",
     )?;
-    let event_type = value
-        .get("type")
-        .and_then(|t| t.as_str())
-        .ok_or_else(|| invalid("event.type", "an event has a type"))?;
-    changes.push(Change::PutEvent(EventState {
-        index,
-        event_id: event.event_id().to_string(),
-        event_type: event_type.to_owned(),
-        event_time,
-        record_time: event.time().unix().saturating_mul(1000),
-        terms: {
-            let mut terms = oretrace_epcis::query::event_terms(value);
-            let own = format!("eventID={}", event.event_id());
-            if !terms.contains(&own) {
-                terms.push(own);
-            }
-            terms
-        },
-        captured_by: captured_by.to_owned(),
-        capture: event.capture().to_string(),
-        event: event.event_text().to_owned(),
-    }));
+    let terms = {
+        let mut terms = oretrace_epcis::query::event_terms(value);
+        let own = format!("eventID={}", event.event_id());
+        if !terms.contains(&own) {
+            terms.push(own);
+        }
+        terms
+    };
+    changes.push(Change::PutEvent(
+        EventState::captured(index, event, event_time, terms).map_err(Refusal::Invalid)?,
+    ));
     Ok(changes)
 }
 

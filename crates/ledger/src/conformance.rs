@@ -18,7 +18,7 @@ use oretrace_tlog::note::{NoteSigner, NoteVerifier};
 use oretrace_tlog::tree::NodeId;
 use rust_decimal::Decimal;
 
-use crate::state::{Change, EventState, KeyState, LotState, PartyState};
+use crate::state::{Change, EventState, KeyState, LotState, PartyState, StoredEvent};
 use crate::store::{Batch, EntryRow, EventOrder, EventSelect, Store};
 
 fn row(index: u64) -> EntryRow {
@@ -104,7 +104,7 @@ pub fn run_all<S: Store>(fresh: impl Fn() -> S) {
 }
 
 fn event(index: u64, event_time: i64, record_time: i64, terms: &[&str]) -> EventState {
-    EventState {
+    EventState::try_from(StoredEvent {
         index,
         event_id: format!("ni:///sha-256;{index:064x}?ver=CBV2.0"),
         event_type: "ObjectEvent".into(),
@@ -113,8 +113,9 @@ fn event(index: u64, event_time: i64, record_time: i64, terms: &[&str]) -> Event
         terms: terms.iter().map(|t| (*t).to_owned()).collect(),
         captured_by: "fwo".into(),
         capture: "c1".into(),
-        event: format!("{{\"n\":{index}}}"),
-    }
+        event: format!("{{\"n\":{index},\"type\":\"ObjectEvent\"}}"),
+    })
+    .unwrap()
 }
 
 /// Captured events: stored with their entries, found by id, selected by
@@ -137,7 +138,7 @@ pub fn events_select_by_terms_ranges_order_and_cursor<S: Store>(store: &S) {
     b.changes = events.iter().cloned().map(Change::PutEvent).collect();
     store.integrate(&b).unwrap();
     assert_eq!(
-        store.event(&events[4].event_id).unwrap().as_ref(),
+        store.event(events[4].event_id().as_str()).unwrap().as_ref(),
         Some(&events[4])
     );
     assert_eq!(store.event("ni:///nothing").unwrap(), None);
@@ -146,7 +147,7 @@ pub fn events_select_by_terms_ranges_order_and_cursor<S: Store>(store: &S) {
             .select_events(select)
             .unwrap()
             .into_iter()
-            .map(|e| e.index)
+            .map(|e| e.index())
             .collect()
     };
     let all = EventSelect {
@@ -224,7 +225,7 @@ pub fn events_select_by_terms_ranges_order_and_cursor<S: Store>(store: &S) {
     assert_eq!(indexes(&by_time_cursor), vec![3, 2, 1, 0]);
     store.clear_projections().unwrap();
     assert!(indexes(&all).is_empty());
-    assert_eq!(store.event(&events[4].event_id).unwrap(), None);
+    assert_eq!(store.event(events[4].event_id().as_str()).unwrap(), None);
     store
         .apply_changes(
             &events

@@ -49,8 +49,8 @@ impl Inner {
                 self.shipments.insert(s.id().to_string(), s);
             }
             Change::PutEvent(e) => {
-                self.event_ids.insert(e.event_id.clone(), e.index);
-                self.events.insert(e.index, e);
+                self.event_ids.insert(e.event_id().to_string(), e.index());
+                self.events.insert(e.index(), e);
             }
             Change::LotEvent { lot, index } => {
                 let events = self.lot_events.entry(lot).or_default();

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::record::{Record, Shipment, Transformation};
 use oretrace_domain::values::{LotId, PartyId, Percent, Timestamp, format_decimal};
-use oretrace_tlog::note::NoteVerifier;
+use oretrace_tlog::note::{NoteVerifier, SignatureLine};
 use rust_decimal::Decimal;
 
 use crate::state::{Change, KeyState, LotState, LotStatus, PartyState, ShipmentState, SiteState};
@@ -183,9 +183,9 @@ pub struct Authorities {
     pub log: NoteVerifier,
 }
 
-/// Detached document signature lines that verified, each with the vkey
+/// Detached document signature lines that verified, each with the key
 /// that verified it.
-pub(crate) type DocumentChecks = Vec<(String, String)>;
+pub(crate) type DocumentChecks = Vec<(SignatureLine, NoteVerifier)>;
 
 /// Signature lines already checked, off the sequencer thread, against the
 /// key the registry held for them at the time: `(key name, key id, vkey)`.
@@ -195,15 +195,17 @@ pub(crate) type DocumentChecks = Vec<(String, String)>;
 pub struct Preverified {
     pub(crate) lines: Vec<(String, u32, String)>,
     /// Detached document signature lines of a captured event, with the
-    /// vkey that verified them.
+    /// key that verified them.
     pub(crate) documents: DocumentChecks,
     /// A captured event's id, checked to be its CBV 2.0 hash.
     pub(crate) event_hash: Option<String>,
 }
 
 impl Preverified {
-    pub(crate) fn covers_document(&self, line: &str, vkey: &str) -> bool {
-        self.documents.iter().any(|(l, v)| l == line && v == vkey)
+    /// Whether `line` verified with `key` (the same key: name, id and
+    /// public key).
+    pub(crate) fn covers_document(&self, line: &SignatureLine, key: &NoteVerifier) -> bool {
+        self.documents.iter().any(|(l, k)| l == line && k == key)
     }
 
     pub(crate) fn covers(&self, name: &str, key_id: u32, vkey: &str) -> bool {
@@ -1006,4 +1008,28 @@ fn transform(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oretrace_tlog::note::NoteSigner;
+
+    #[test]
+    fn a_document_line_is_covered_only_with_the_very_key_that_verified_it() {
+        let signer = NoteSigner::from_seed("fwo/k1", [3; 32]).unwrap();
+        // Another key under the same name.
+        let other = NoteSigner::from_seed("fwo/k1", [4; 32]).unwrap();
+        let line = |s: &NoteSigner, text: &str| {
+            SignatureLine::from(s.sign(text).unwrap().signatures()[0].clone())
+        };
+        let pre = Preverified {
+            documents: vec![(line(&signer, "a\n"), signer.verifier())],
+            ..Preverified::default()
+        };
+        assert!(pre.covers_document(&line(&signer, "a\n"), &signer.verifier()));
+        assert!(!pre.covers_document(&line(&signer, "b\n"), &signer.verifier()));
+        assert!(!pre.covers_document(&line(&signer, "a\n"), &other.verifier()));
+        assert!(!Preverified::default().covers_document(&line(&signer, "a\n"), &signer.verifier()));
+    }
 }

@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use oretrace_domain::chemistry::Element;
+use oretrace_domain::event::{CapturedEvent, EventId, EventType};
 use oretrace_domain::record::{
     Figures, Lot, LotForm, OutputLot, Party, Record, Shipment, Site, Transformation,
 };
@@ -623,27 +624,185 @@ impl From<ShipmentState> for ShipmentDoc {
     }
 }
 
-/// A captured EPCIS event, as the query interface needs it.
+/// A captured EPCIS event, as the query interface needs it: its id, type,
+/// capturer and capture job as the domain's types, the event itself as
+/// the log holds it (its logged text, a JSON object whose `type` is the
+/// event type), the index terms as strings. Made from an accepted entry
+/// ([`EventState::captured`]) or read back from a store
+/// ([`StoredEvent`], checked as it is read: a row that breaks a rule is a
+/// store error, not a value without its invariant).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredEvent", into = "StoredEvent")]
 pub struct EventState {
-    /// Log index of the entry that holds it.
+    index: u64,
+    event_id: EventId,
+    event_type: EventType,
+    event_time: i64,
+    record_time: i64,
+    terms: Vec<String>,
+    captured_by: PartyId,
+    capture: Token,
+    event: String,
+}
+
+/// An event as a store keeps it, unchecked: every field as text or a
+/// number, in the columns (or the JSON document) a backend writes. Read
+/// into an [`EventState`] with `EventState::try_from`, which checks it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
     pub index: u64,
-    /// Its CBV 2.0 event hash.
     pub event_id: String,
     pub event_type: String,
-    /// `eventTime`, in milliseconds since the Unix epoch.
     pub event_time: i64,
-    /// When the registry recorded it, in milliseconds since the Unix epoch.
     pub record_time: i64,
-    /// The index terms queries select candidates by
-    /// (`oretrace_epcis::query::event_terms`).
     pub terms: Vec<String>,
     pub captured_by: String,
-    /// The capture job that brought it.
     pub capture: String,
-    /// The event as captured (canonical JSON, the document's `@context`
-    /// copied in).
     pub event: String,
+}
+
+/// The `type` of the logged event `text`, which must be a JSON object
+/// (read without building it).
+fn logged_type(text: &str) -> Result<Option<std::borrow::Cow<'_, str>>, String> {
+    #[derive(Deserialize)]
+    struct Head<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Option<std::borrow::Cow<'a, str>>,
+    }
+    if !text.starts_with('{') {
+        return Err("the event is not a JSON object".into());
+    }
+    serde_json::from_str::<Head<'_>>(text)
+        .map(|head| head.kind)
+        .map_err(|e| format!("the event is not readable JSON: {e}"))
+}
+
+impl EventState {
+    /// The event `event` states, accepted at log index `index`: its
+    /// `eventTime` in milliseconds since the Unix epoch, its index terms
+    /// (`oretrace_epcis::query::event_terms`, with its own `eventID=`).
+    /// Refuses an event whose `type` is not an EPCIS event type.
+    pub fn captured(
+        index: u64,
+        event: &CapturedEvent,
+        event_time: i64,
+        terms: Vec<String>,
+    ) -> Result<Self, oretrace_domain::Error> {
+        let event_type = event
+            .event()
+            .get("type")
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| oretrace_domain::Error::invalid("event.type", "an event has a type"))
+            .and_then(|t| EventType::parse(t).map_err(|e| e.within("event.type")))?;
+        Ok(EventState {
+            index,
+            event_id: event.event_id().clone(),
+            event_type,
+            event_time,
+            record_time: event.time().unix().saturating_mul(1000),
+            terms,
+            captured_by: event.captured_by().clone(),
+            capture: event.capture().clone(),
+            event: event.event_text().to_owned(),
+        })
+    }
+
+    /// Log index of the entry that holds it.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// Its CBV 2.0 event hash.
+    pub fn event_id(&self) -> &EventId {
+        &self.event_id
+    }
+
+    pub fn event_type(&self) -> &EventType {
+        &self.event_type
+    }
+
+    /// `eventTime`, in milliseconds since the Unix epoch.
+    pub fn event_time(&self) -> i64 {
+        self.event_time
+    }
+
+    /// When the registry recorded it, in milliseconds since the Unix epoch.
+    pub fn record_time(&self) -> i64 {
+        self.record_time
+    }
+
+    /// The index terms queries select candidates by
+    /// (`oretrace_epcis::query::event_terms`).
+    pub fn terms(&self) -> &[String] {
+        &self.terms
+    }
+
+    /// The party whose credentials captured it.
+    pub fn captured_by(&self) -> &PartyId {
+        &self.captured_by
+    }
+
+    /// The capture job that brought it.
+    pub fn capture(&self) -> &Token {
+        &self.capture
+    }
+
+    /// The event as the log holds it (its logged text: canonical JSON,
+    /// the document's `@context` copied in), a JSON object.
+    pub fn event_text(&self) -> &str {
+        &self.event
+    }
+}
+
+impl TryFrom<StoredEvent> for EventState {
+    type Error = String;
+
+    fn try_from(row: StoredEvent) -> Result<Self, String> {
+        // Named only when a rule is broken: rows are read by the hundred.
+        let what =
+            |problem: String| format!("event {:?} (entry {}): {problem}", row.event_id, row.index);
+        let field = |name: &str, e: oretrace_domain::Error| what(e.within(name).to_string());
+        let event_id = EventId::parse(&row.event_id).map_err(|e| what(e.to_string()))?;
+        let event_type = EventType::parse(&row.event_type).map_err(|e| field("event_type", e))?;
+        let captured_by = PartyId::parse(&row.captured_by).map_err(|e| field("captured_by", e))?;
+        let capture = Token::parse(&row.capture).map_err(|e| field("capture", e))?;
+        match logged_type(&row.event).map_err(what)? {
+            Some(kind) if kind == event_type.as_str() => {}
+            kind => {
+                return Err(what(format!(
+                    "the event's type is {kind:?}, the row's {:?}",
+                    event_type.as_str()
+                )));
+            }
+        }
+        Ok(EventState {
+            index: row.index,
+            event_id,
+            event_type,
+            event_time: row.event_time,
+            record_time: row.record_time,
+            terms: row.terms,
+            captured_by,
+            capture,
+            event: row.event,
+        })
+    }
+}
+
+impl From<EventState> for StoredEvent {
+    fn from(state: EventState) -> Self {
+        StoredEvent {
+            index: state.index,
+            event_id: state.event_id.as_str().to_owned(),
+            event_type: state.event_type.as_str().to_owned(),
+            event_time: state.event_time,
+            record_time: state.record_time,
+            terms: state.terms,
+            captured_by: state.captured_by.as_str().to_owned(),
+            capture: state.capture.as_str().to_owned(),
+            event: state.event,
+        }
+    }
 }
 
 /// One change to the projections, produced by the ledger's rules and
@@ -785,27 +944,88 @@ mod tests {
         );
     }
 
+    const EVENT: &str = r#"{"index":7,"event_id":"ni:///sha-256;0a1b0a1b0a1b0a1b0a1b0a1b0a1b0a1b0a1b0a1b0a1b0a1b0a1b0a1b0a1b0a1b?ver=CBV2.0","event_type":"ObjectEvent","event_time":1757325600000,"record_time":1757325601234,"terms":["epc:urn:oretrace:lot:fwo:x","type:ObjectEvent"],"captured_by":"fwo","capture":"c-1","event":"{\"action\":\"OBSERVE\",\"type\":\"ObjectEvent\"}"}"#;
+
     #[test]
     fn an_event_state_serialises_as_pinned() {
-        let event = EventState {
-            index: 7,
-            event_id: "ni:///sha-256;0a1b?ver=CBV2.0".into(),
-            event_type: "ObjectEvent".into(),
-            event_time: 1_757_325_600_000,
-            record_time: 1_757_325_601_234,
-            terms: vec![
-                "epc:urn:oretrace:lot:fwo:x".into(),
-                "type:ObjectEvent".into(),
-            ],
-            captured_by: "fwo".into(),
-            capture: "c-1".into(),
-            event: r#"{"type":"ObjectEvent"}"#.into(),
-        };
-        let json = serde_json::to_string(&event).unwrap();
+        let event: EventState = serde_json::from_str(EVENT).unwrap();
+        assert_eq!(event.index(), 7);
+        assert_eq!(event.event_type(), &EventType::Object);
+        assert_eq!(event.captured_by().as_str(), "fwo");
+        assert_eq!(event.capture().as_str(), "c-1");
         assert_eq!(
-            json,
-            r#"{"index":7,"event_id":"ni:///sha-256;0a1b?ver=CBV2.0","event_type":"ObjectEvent","event_time":1757325600000,"record_time":1757325601234,"terms":["epc:urn:oretrace:lot:fwo:x","type:ObjectEvent"],"captured_by":"fwo","capture":"c-1","event":"{\"type\":\"ObjectEvent\"}"}"#
+            (event.event_time(), event.record_time()),
+            (1_757_325_600_000, 1_757_325_601_234)
         );
-        assert_eq!(serde_json::from_str::<EventState>(&json).unwrap(), event);
+        assert_eq!(
+            event.terms(),
+            ["epc:urn:oretrace:lot:fwo:x", "type:ObjectEvent"]
+        );
+        assert_eq!(
+            event.event_text(),
+            r#"{"action":"OBSERVE","type":"ObjectEvent"}"#
+        );
+        assert_eq!(serde_json::to_string(&event).unwrap(), EVENT);
+        let stored = StoredEvent::from(event.clone());
+        assert_eq!(serde_json::to_string(&stored).unwrap(), EVENT);
+        assert_eq!(EventState::try_from(stored).unwrap(), event);
+        // An extension event type, kept as written.
+        let extension = EVENT.replace("ObjectEvent", "https://ns.example.com/epcis/SampleEvent");
+        let event: EventState = serde_json::from_str(&extension).unwrap();
+        assert_eq!(
+            event.event_type().as_str(),
+            "https://ns.example.com/epcis/SampleEvent"
+        );
+        assert_eq!(serde_json::to_string(&event).unwrap(), extension);
+    }
+
+    #[test]
+    fn a_stored_event_that_breaks_a_rule_is_an_error_when_read() {
+        for (from, to, needle) in [
+            ("sha-256;0a1b", "sha-256;0A1B", "event_id: an event id is"),
+            (r#"?ver=CBV2.0""#, r#"""#, "event_id"),
+            (
+                r#""event_type":"ObjectEvent""#,
+                r#""event_type":"Object""#,
+                "event_type: \"Object\" is not an EPCIS event type",
+            ),
+            (
+                r#""event_type":"ObjectEvent""#,
+                r#""event_type":"AggregationEvent""#,
+                "the event's type is Some(\"ObjectEvent\"), the row's \"AggregationEvent\"",
+            ),
+            (
+                r#""captured_by":"fwo""#,
+                r#""captured_by":"FWO""#,
+                "captured_by",
+            ),
+            (r#""capture":"c-1""#, r#""capture":"c 1""#, "capture"),
+            (r#""capture":"c-1""#, r#""capture":"""#, "capture"),
+            (
+                r#"\"type\":\"ObjectEvent\"}""#,
+                r#"\"kind\":\"ObjectEvent\"}""#,
+                "the event's type is None",
+            ),
+            (r#""event":"{"#, r#""event":"["#, "not a JSON object"),
+            (r#""event":"{"#, r#""event":" {"#, "not a JSON object"),
+            (
+                r#"\"ObjectEvent\"}""#,
+                r#"\"ObjectEvent\"""#,
+                "not readable JSON",
+            ),
+            (
+                r#"\"ObjectEvent\"}""#,
+                r#"\"ObjectEvent\"}x""#,
+                "not readable JSON",
+            ),
+            (
+                r#"{\"action\""#,
+                r#"{\"type\":\"ObjectEvent\",\"action\""#,
+                "not readable JSON",
+            ),
+        ] {
+            assert!(EVENT.contains(from), "{from}");
+            refused::<EventState>(&EVENT.replace(from, to), needle);
+        }
     }
 }

@@ -73,11 +73,11 @@ impl EventSelect {
     /// The sort key of an event under this selection's order.
     pub fn key_of(&self, event: &EventState) -> (i64, u64) {
         let key = match self.order {
-            EventOrder::Index => event.index as i64,
-            EventOrder::EventTime => event.event_time,
-            EventOrder::RecordTime => event.record_time,
+            EventOrder::Index => event.index() as i64,
+            EventOrder::EventTime => event.event_time(),
+            EventOrder::RecordTime => event.record_time(),
         };
-        (key, event.index)
+        (key, event.index())
     }
 
     /// Whether `event` passes the terms, ranges and cursor (not the limit).
@@ -86,12 +86,12 @@ impl EventSelect {
             from.is_none_or(|f| v >= f) && to.is_none_or(|t| v < t)
         };
         if let Some(terms) = &self.any_terms
-            && !terms.iter().any(|t| event.terms.contains(t))
+            && !terms.iter().any(|t| event.terms().contains(t))
         {
             return false;
         }
-        if !within(event.event_time, self.event_time)
-            || !within(event.record_time, self.record_time)
+        if !within(event.event_time(), self.event_time)
+            || !within(event.record_time(), self.record_time)
         {
             return false;
         }

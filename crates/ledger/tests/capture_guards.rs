@@ -17,6 +17,7 @@ use oretrace_domain::event::{
 };
 use oretrace_domain::record::Figures;
 use oretrace_domain::values::{Digest, PartyId, Timestamp, Token};
+use oretrace_ledger::Store as _;
 use oretrace_ledger::rules::Refusal;
 use oretrace_tlog::note::NoteSigner;
 use serde_json::{Value, json};
@@ -404,4 +405,40 @@ fn an_event_without_a_type_is_refused() {
     let mut event = naming("urn:oretrace:lot:fwo:loose-1");
     event.as_object_mut().unwrap().remove("type");
     refuses(&w, Entry::of(event, token(&w.fwo)), "type");
+}
+
+#[test]
+fn an_event_whose_type_is_neither_an_epcis_type_nor_a_uri_is_refused() {
+    let w = world();
+    for kind in ["SampleEvent", "objectEvent", "Sample Event:x"] {
+        let mut event = inspection();
+        event["type"] = json!(kind);
+        event.as_object_mut().unwrap().remove("epcList");
+        let r = refuses(
+            &w,
+            Entry::of(event, token(&w.fwo)),
+            "is not an EPCIS event type",
+        );
+        assert!(r.to_string().contains("event.type"), "{r}");
+        assert!(matches!(r, Refusal::Invalid(_)), "{r:?}");
+    }
+    // An extension event type (a URI) is captured, its type kept as written.
+    let mut event = inspection();
+    event["type"] = json!("https://ns.example.com/epcis/SampleEvent");
+    event.as_object_mut().unwrap().remove("epcList");
+    let index = w
+        .ledger
+        .submit_blocking(Entry::of(event.clone(), token(&w.fwo)).signed(&[&log_key()]))
+        .unwrap();
+    let stored = w
+        .ledger
+        .store()
+        .event(hash(&event).as_str())
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.index(), index);
+    assert_eq!(
+        stored.event_type().as_str(),
+        "https://ns.example.com/epcis/SampleEvent"
+    );
 }

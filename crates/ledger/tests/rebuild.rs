@@ -214,7 +214,7 @@ fn event_answers(store: &MemoryStore) -> Vec<Vec<oretrace_ledger::state::EventSt
             ..EventSelect::default()
         })
         .unwrap();
-    let mut terms: Vec<String> = all.iter().flat_map(|e| e.terms.clone()).collect();
+    let mut terms: Vec<String> = all.iter().flat_map(|e| e.terms().to_vec()).collect();
     terms.sort();
     terms.dedup();
     let mut term_sets: Vec<Option<Vec<String>>> = vec![None, Some(vec!["no-such-term".into()])];
@@ -222,7 +222,7 @@ fn event_answers(store: &MemoryStore) -> Vec<Vec<oretrace_ledger::state::EventSt
     term_sets.push(Some(terms.clone()));
     let times: Vec<i64> = all
         .iter()
-        .flat_map(|e| [e.event_time, e.record_time])
+        .flat_map(|e| [e.event_time(), e.record_time()])
         .collect();
     let mut answers = vec![all.clone()];
     for any_terms in &term_sets {
@@ -266,10 +266,13 @@ fn event_answers(store: &MemoryStore) -> Vec<Vec<oretrace_ledger::state::EventSt
             }
         }
     }
-    answers.extend(
-        all.iter()
-            .map(|e| store.event(&e.event_id).unwrap().into_iter().collect()),
-    );
+    answers.extend(all.iter().map(|e| {
+        store
+            .event(e.event_id().as_str())
+            .unwrap()
+            .into_iter()
+            .collect()
+    }));
     answers
 }
 
@@ -308,7 +311,7 @@ fn a_store_rebuilt_from_the_log_alone_answers_every_read_as_the_original() {
         })
         .unwrap();
     assert_eq!(events.len(), 3);
-    assert!(events.iter().all(|e| !e.terms.is_empty()), "{events:?}");
+    assert!(events.iter().all(|e| !e.terms().is_empty()), "{events:?}");
     assert!(original.lot("urn:oretrace:lot:sb-2").unwrap().is_some());
 
     let fresh = log_only(original);

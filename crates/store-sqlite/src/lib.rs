@@ -25,7 +25,7 @@ use rusqlite::{
 use serde_json::{from_str, to_string};
 
 use oretrace_ledger::state::{
-    Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState,
+    Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState, StoredEvent,
 };
 use oretrace_ledger::store::{Batch, EventOrder, EventSelect, StateView, Store, StoreResult};
 use oretrace_tlog::hash::Hash;
@@ -276,15 +276,15 @@ const EVENT_COLUMNS: &str =
 /// One row of `events`, as read.
 struct EventRow {
     idx: i64,
-    state: EventState,
     terms: String,
+    row: StoredEvent,
 }
 
 fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     Ok(EventRow {
         idx: r.get(0)?,
         terms: r.get(7)?,
-        state: EventState {
+        row: StoredEvent {
             index: 0,
             event_id: r.get(1)?,
             event_type: r.get(2)?,
@@ -299,12 +299,14 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
 }
 
 impl EventRow {
+    /// The event the row stores, checked: a row that breaks a rule is an
+    /// error naming it.
     fn decode(self) -> Result<EventState> {
-        let mut state = self.state;
-        state.index = from_sql_int(self.idx, "log index")?;
-        state.terms = from_str(&self.terms)
-            .ctx(|| format!("decoding the terms of event {}", state.event_id))?;
-        Ok(state)
+        let mut row = self.row;
+        row.index = from_sql_int(self.idx, "log index")?;
+        row.terms = from_str(&self.terms)
+            .ctx(|| format!("decoding the terms of event {}", row.event_id))?;
+        EventState::try_from(row).map_err(|e| Error::Invalid(format!("reading {e}")))
     }
 }
 
@@ -408,25 +410,26 @@ impl<'c> Appliers<'c> {
                     .ctx(|| format!("storing shipment {}", s.id()))?;
             }
             Change::PutEvent(e) => {
-                let idx = to_sql_int(e.index, "log index")?;
-                let terms = to_string(&e.terms).ctx(|| format!("encoding event {}", e.event_id))?;
+                let idx = to_sql_int(e.index(), "log index")?;
+                let terms =
+                    to_string(e.terms()).ctx(|| format!("encoding event {}", e.event_id()))?;
                 self.event
                     .execute(params![
                         idx,
-                        e.event_id,
-                        e.event_type,
-                        e.event_time,
-                        e.record_time,
-                        e.captured_by,
-                        e.capture,
+                        e.event_id().as_str(),
+                        e.event_type().as_str(),
+                        e.event_time(),
+                        e.record_time(),
+                        e.captured_by().as_str(),
+                        e.capture().as_str(),
                         terms,
-                        e.event
+                        e.event_text()
                     ])
-                    .ctx(|| format!("storing event {}", e.event_id))?;
-                for term in &e.terms {
+                    .ctx(|| format!("storing event {}", e.event_id()))?;
+                for term in e.terms() {
                     self.event_term
                         .execute(params![term, idx])
-                        .ctx(|| format!("indexing event {}", e.event_id))?;
+                        .ctx(|| format!("indexing event {}", e.event_id()))?;
                 }
             }
             Change::LotEvent { lot, index } => {

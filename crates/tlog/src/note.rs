@@ -542,6 +542,35 @@ impl SignedNote {
         })
     }
 
+    /// The note of `text` signed by `lines`: the note [`SignedNote::parse`]
+    /// reads from the text, a blank line and the lines, under the same
+    /// rules (the text, 1 to [`MAX_SIGNATURES`] lines, at most
+    /// [`MAX_NOTE_BYTES`] in all), without writing and reading it.
+    pub fn from_lines(text: &str, lines: Vec<SignatureLine>) -> Result<Self, Error> {
+        check_text(text)?;
+        if lines.is_empty() {
+            return Err(Error::malformed("note", "has no signature lines"));
+        }
+        if lines.len() > MAX_SIGNATURES {
+            return Err(Error::malformed(
+                "note",
+                format!("has more than {MAX_SIGNATURES} signatures"),
+            ));
+        }
+        let signatures: Vec<NoteSignature> = lines.into_iter().map(|l| l.0).collect();
+        let len = text.len() + 1 + signatures.iter().map(|s| s.line().len()).sum::<usize>();
+        if len > MAX_NOTE_BYTES {
+            return Err(Error::malformed(
+                "note",
+                format!("is {len} bytes, at most {MAX_NOTE_BYTES}"),
+            ));
+        }
+        Ok(SignedNote {
+            text: text.to_owned(),
+            signatures,
+        })
+    }
+
     /// The note text, final newline included.
     pub fn text(&self) -> &str {
         &self.text
@@ -648,6 +677,52 @@ mod tests {
         parsed
             .verify(&NoteVerifier::from_vkey(&signer.verifier().to_vkey()).unwrap())
             .unwrap();
+    }
+
+    #[test]
+    fn a_note_from_lines_is_the_note_its_bytes_parse_to() {
+        let spec = SignedNote::parse(SPEC_NOTE.as_bytes()).unwrap();
+        let line = SignatureLine::from(spec.signatures()[0].clone());
+        let note = SignedNote::from_lines(spec.text(), vec![line.clone()]).unwrap();
+        assert_eq!(note, spec);
+        assert_eq!(note.to_bytes(), SPEC_NOTE.as_bytes());
+        // Texts with blank lines, or ending in one, and several lines.
+        for text in ["a\n\nb\n", "a\n\n", "\n", "x\n\n\n"] {
+            let note = SignedNote::from_lines(text, vec![line.clone(), line.clone()]).unwrap();
+            assert_eq!(
+                SignedNote::parse(&note.to_bytes()).unwrap(),
+                note,
+                "{text:?}"
+            );
+        }
+        for (text, lines, want) in [
+            ("no newline", 1, "does not end in a newline"),
+            ("te\x01xt\n", 1, "control character"),
+            ("text\n", 0, "no signature lines"),
+            ("text\n", MAX_SIGNATURES + 1, "more than 64 signatures"),
+        ] {
+            let err = SignedNote::from_lines(text, vec![line.clone(); lines])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{err:?} should mention {want:?}");
+            let mut bytes = format!("{text}\n");
+            for _ in 0..lines {
+                bytes.push_str(&format!("{SIGNATURE_PREFIX}{line}\n"));
+            }
+            assert!(SignedNote::parse(bytes.as_bytes()).is_err(), "{text:?}");
+        }
+        let long = format!("{}\n", "x".repeat(MAX_NOTE_BYTES));
+        let err = SignedNote::from_lines(&long, vec![line.clone()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at most 65536"), "{err}");
+        let fits = format!(
+            "{}\n",
+            "x".repeat(MAX_NOTE_BYTES - 2 - SIGNATURE_PREFIX.len() - line.to_string().len() - 1)
+        );
+        let note = SignedNote::from_lines(&fits, vec![line.clone()]).unwrap();
+        assert_eq!(note.to_bytes().len(), MAX_NOTE_BYTES);
+        assert_eq!(SignedNote::parse(&note.to_bytes()).unwrap(), note);
     }
 
     #[test]

@@ -264,8 +264,8 @@ pub(crate) fn server_loop(store: &SqliteStore, query: &EventQuery, want: usize) 
         for row in rows {
             f.scanned += 1;
             last = Some(select.key_of(&row));
-            let value: Value = serde_json::from_str(&row.event).unwrap_or(Value::Null);
-            if query.matches(&value, row.record_time) {
+            let value: Value = serde_json::from_str(row.event_text()).unwrap_or(Value::Null);
+            if query.matches(&value, row.record_time()) {
                 if f.found == want {
                     break 'chunks;
                 }

@@ -91,16 +91,16 @@ fn parse_token(token: &str, fp: &str) -> Result<Cursor, ApiError> {
 /// The event as a query returns it: `eventID` (the CBV hash unless the
 /// capturer gave one) and `recordTime` added.
 fn output_event(state: &EventState) -> Value {
-    let mut event = match serde_json::from_str::<Value>(&state.event) {
+    let mut event = match serde_json::from_str::<Value>(state.event_text()) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     };
     event
         .entry("eventID")
-        .or_insert_with(|| Value::String(state.event_id.clone()));
+        .or_insert_with(|| Value::String(state.event_id().to_string()));
     event.insert(
         "recordTime".into(),
-        Value::String(millis_rfc3339(state.record_time)),
+        Value::String(millis_rfc3339(state.record_time())),
     );
     Value::Object(event)
 }
@@ -181,8 +181,8 @@ async fn answer<S: Store>(
                 scanned += 1;
                 let key = select.key_of(&row);
                 last = Some(key);
-                let value: Value = serde_json::from_str(&row.event).unwrap_or(Value::Null);
-                if query.matches(&value, row.record_time) {
+                let value: Value = serde_json::from_str(row.event_text()).unwrap_or(Value::Null);
+                if query.matches(&value, row.record_time()) {
                     if found.len() == want {
                         next = found.last().map(|e| select.key_of(e));
                         return Ok((found, next, false, scanned));
@@ -355,8 +355,8 @@ fn captured_by(events: &[EventState]) -> Value {
             .iter()
             .map(|e| {
                 (
-                    e.event_id.clone(),
-                    json!({"party": e.captured_by, "index": e.index}),
+                    e.event_id().to_string(),
+                    json!({"party": e.captured_by().as_str(), "index": e.index()}),
                 )
             })
             .collect(),
@@ -388,8 +388,8 @@ pub(crate) async fn event<S: Store>(
             .into_iter()
             .find(|e| {
                 query.matches(
-                    &serde_json::from_str(&e.event).unwrap_or(Value::Null),
-                    e.record_time,
+                    &serde_json::from_str(e.event_text()).unwrap_or(Value::Null),
+                    e.record_time(),
                 )
             }))
     })
@@ -403,8 +403,8 @@ pub(crate) async fn event<S: Store>(
     }
     let mut response = epcis_json(&event);
     for (name, value) in [
-        ("oretrace-captured-by", found.captured_by.clone()),
-        ("oretrace-log-index", found.index.to_string()),
+        ("oretrace-captured-by", found.captured_by().to_string()),
+        ("oretrace-log-index", found.index().to_string()),
     ] {
         if let Ok(value) = HeaderValue::from_str(&value) {
             response
