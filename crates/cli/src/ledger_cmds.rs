@@ -31,20 +31,45 @@ fn init_tracing() {
         .try_init();
 }
 
+/// Which origin the log of a new data directory gets.
+#[derive(Clone, Copy, Debug)]
+enum Origin<'a> {
+    /// This one (`serve --origin`); refused for a directory whose log has
+    /// another.
+    Given(&'a str),
+    /// `<prefix><8 random hex digits>`.
+    Unique(&'a str),
+}
+
 /// The log key of a data directory: created on first use.
-fn log_key(data: &Path, origin: &str) -> anyhow::Result<NoteSigner> {
+fn log_key(data: &Path, origin: Origin<'_>) -> anyhow::Result<NoteSigner> {
     let path = data.join("log.key");
     if path.exists() {
-        return read_key(&path);
+        let key = read_key(&path)?;
+        if let Origin::Given(asked) = origin
+            && asked != key.name()
+        {
+            bail!(
+                "--origin {asked}: the log in {} already has the origin {} (a log keeps its \
+                 origin; for a new log, give a new --data directory)",
+                data.display(),
+                key.name()
+            );
+        }
+        return Ok(key);
     }
-    let key = generate_key(origin)?;
+    let origin = match origin {
+        Origin::Given(origin) => origin.to_owned(),
+        Origin::Unique(prefix) => unique_origin(prefix)?,
+    };
+    let key = generate_key(&origin)?;
     write_secret(&path, key.to_skey().as_bytes())?;
     Ok(key)
 }
 
 fn open_ledger(
     data: &Path,
-    origin: &str,
+    origin: Origin<'_>,
     operator: NoteVerifier,
 ) -> anyhow::Result<Ledger<SqliteStore>> {
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
@@ -72,7 +97,7 @@ fn run_server<S: Store>(
     runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .with_context(|| format!("listening on {listen}"))?;
+            .map_err(|e| listen_error(listen, &e))?;
         let url = format!("http://{}", listener.local_addr()?);
         banner(&url);
         let shutdown = async {
@@ -83,10 +108,44 @@ fn run_server<S: Store>(
     })
 }
 
+/// Why `listen` could not be listened on; for an address in use, how to
+/// choose another.
+fn listen_error(listen: &str, error: &std::io::Error) -> anyhow::Error {
+    if error.kind() == std::io::ErrorKind::AddrInUse {
+        anyhow::anyhow!(
+            "listening on {listen}: {error} (choose another with --listen 127.0.0.1:PORT)"
+        )
+    } else {
+        anyhow::anyhow!("listening on {listen}: {error}")
+    }
+}
+
+/// How to run this binary from a shell: its path (quoted if it needs
+/// to be), so that the commands the demo prints work as printed whether
+/// or not `oretrace` is on the PATH.
+fn this_binary() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "oretrace".to_owned();
+    };
+    let text = exe.display().to_string();
+    if text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-+".contains(&b))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
 pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
     let operator = parse_vkey(&args.operator_vkey)?;
-    let ledger = open_ledger(&args.data, &args.origin, operator)?;
+    let origin = match &args.origin {
+        Some(origin) => Origin::Given(origin),
+        None => Origin::Unique(SERVE_ORIGIN_PREFIX),
+    };
+    let ledger = open_ledger(&args.data, origin, operator)?;
     let vkey = ledger.vkey();
     if args.capture_max_events == 0
         || args.capture_max_bytes == 0
@@ -134,7 +193,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     })?;
     let ledger = Arc::new(open_ledger(
         &args.data,
-        &demo_origin()?,
+        Origin::Unique(DEMO_ORIGIN_PREFIX),
         keys.operator.verifier(),
     )?);
     let fresh = ledger.store().size()? == 0;
@@ -148,7 +207,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(listen))
-        .with_context(|| format!("listening on {listen}"))?;
+        .map_err(|e| listen_error(listen, &e))?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = runtime.spawn(oretrace_server::serve(
@@ -201,12 +260,13 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!("Look:      {shown}/lots   {shown}/parties   {shown}/sites   {shown}/openapi.json");
     println!("           {shown}/lots/urn:oretrace:lot:fwo:sb-concentrate-0001");
     println!("EPCIS:     {shown}/events?EQ_bizStep=shipping   {shown}/bizSteps/receiving/events");
+    let oretrace = this_binary();
     println!(
-        "Export:    oretrace export --server {shown} --lot urn:oretrace:lot:fwo:sb-concentrate-0001"
+        "Export:    {oretrace} export --server {shown} --lot urn:oretrace:lot:fwo:sb-concentrate-0001"
     );
-    println!("Verify:    oretrace verify {shown} --vkey '{vkey}'");
+    println!("Verify:    {oretrace} verify {shown} --vkey '{vkey}'");
     println!(
-        "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && oretrace verify --inclusion r.tlog-proof --vkey '{vkey}'"
+        "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && {oretrace} verify --inclusion r.tlog-proof --vkey '{vkey}'"
     );
     if !args.no_serve {
         runtime.block_on(async {
@@ -221,20 +281,25 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The origin of a new demo log: `oretrace.example/demo/<8 hex digits>`,
-/// random, so that every demo log has an origin of its own. An auditor
-/// remembers checkpoints by origin and refuses a new key for an origin it
-/// knows; with one origin for all demos, verifying a second demo would
-/// fail. (A demo directory keeps its log key, and with it its origin.)
-fn demo_origin() -> anyhow::Result<String> {
+/// A new log's origin: `prefix` and 8 random hex digits, so that every
+/// new log (every demo, every fresh `serve` directory) has an origin of
+/// its own. An auditor remembers checkpoints by origin and refuses a new
+/// key for an origin it knows; with one origin for all, verifying a
+/// second registry would fail. (A data directory keeps its log key, and
+/// with it its origin.)
+fn unique_origin(prefix: &str) -> anyhow::Result<String> {
     let mut suffix = [0u8; 4];
     getrandom::fill(&mut suffix).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let hex: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!("{DEMO_ORIGIN_PREFIX}{hex}"))
+    Ok(format!("{prefix}{hex}"))
 }
 
 /// What every demo log's origin starts with.
 const DEMO_ORIGIN_PREFIX: &str = "oretrace.example/demo/";
+
+/// What the origin of a new `serve` log starts with, unless `--origin`
+/// names one.
+const SERVE_ORIGIN_PREFIX: &str = "oretrace.example/log/";
 
 /// Loads the scenario: master data as signed records, then every EPCIS
 /// document through `POST /capture` at `url`, as `oretrace import` does.

@@ -415,7 +415,12 @@ fn a_known_origin_under_a_new_key_is_refused() {
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains("does not verify with this key")
-            && run.stderr.contains("use another --state folder"),
+            && run
+                .stderr
+                .contains("an origin of its own (oretrace serve --origin")
+            && run
+                .stderr
+                .contains("use another --state folder (or --no-state)"),
         "{}",
         run.stderr
     );
