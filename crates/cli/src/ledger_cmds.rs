@@ -361,14 +361,49 @@ pub fn record(cmd: RecordCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Reads and checks the envelope to submit: an empty file, a file that
+/// is not JSON and an unsigned record are each refused in words (the
+/// last with the command that signs it), before anything is sent.
+fn read_envelope(path: &Path) -> anyhow::Result<(Vec<u8>, SignedRecord)> {
+    let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        bail!(
+            "{} is empty: give the envelope `oretrace record sign RECORD --key KEY` prints",
+            path.display()
+        );
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).with_context(|| format!("{} is not JSON", path.display()))?;
+    if value.get("kind").is_some() && value.get("record").is_none() {
+        bail!(
+            "{} is an unsigned record; sign it and submit the envelope: \
+             oretrace record sign {} --key party.key > envelope.json",
+            path.display(),
+            path.display()
+        );
+    }
+    let envelope: EnvelopeJson = serde_json::from_value(value).with_context(|| {
+        format!(
+            "{} is not an envelope ({{\"record\": …, \"signatures\": […]}}, as \
+             `oretrace record sign` prints)",
+            path.display()
+        )
+    })?;
+    let signed = SignedRecord::from_envelope(&envelope)
+        .with_context(|| format!("{} is not a valid envelope", path.display()))?;
+    Ok((body, signed))
+}
+
+/// Exit code of `record submit`: the record is in the log (accepted now,
+/// or already there: the same record hash) is 0; refused is 1; anything
+/// else (unreadable file, no server) is 2.
 fn submit(envelope: &Path, server: &str, receipt_out: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let body =
-        std::fs::read(envelope).with_context(|| format!("reading {}", envelope.display()))?;
-    let _: EnvelopeJson = serde_json::from_slice(&body)
-        .with_context(|| format!("{} is not an envelope", envelope.display()))?;
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::blocking::Client::new();
-    let url = format!("{}/records", server.trim_end_matches('/'));
+    crate::epcis_cmds::check_server(server)?;
+    let (body, signed) = read_envelope(envelope)?;
+    let record_hash = crate::commands::hex(&signed.record_hash());
+    let client = crate::epcis_cmds::client()?;
+    let base = server.trim_end_matches('/');
+    let url = format!("{base}/records");
     let response = client
         .post(&url)
         .header("content-type", "application/json")
@@ -377,8 +412,32 @@ fn submit(envelope: &Path, server: &str, receipt_out: Option<&Path>) -> anyhow::
         .with_context(|| format!("posting to {url}"))?;
     let status = response.status();
     let text = response.text().unwrap_or_default();
+    if status == reqwest::StatusCode::CONFLICT
+        && let Some(index) = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|problem| problem["index"].as_u64())
+    {
+        println!("already in the log at index {index} (logged before); record hash {record_hash}");
+        if let Some(path) = receipt_out {
+            let url = format!("{base}/records/{index}/receipt");
+            let response = client
+                .get(&url)
+                .send()
+                .with_context(|| format!("GET {url}"))?;
+            let status = response.status();
+            let receipt = response.text().with_context(|| format!("GET {url}"))?;
+            if !status.is_success() {
+                bail!(
+                    "GET {url}: {}",
+                    crate::epcis_cmds::refusal(status, &receipt)
+                );
+            }
+            write_receipt(path, &receipt)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if !status.is_success() {
-        eprintln!("refused ({status}): {text}");
+        eprintln!("refused: {}", crate::epcis_cmds::refusal(status, &text));
         return Ok(ExitCode::from(1));
     }
     let value: serde_json::Value =
@@ -389,12 +448,17 @@ fn submit(envelope: &Path, server: &str, receipt_out: Option<&Path>) -> anyhow::
         value["record_hash"].as_str().unwrap_or("-")
     );
     if let (Some(path), Some(receipt)) = (receipt_out, value["receipt"].as_str()) {
-        std::fs::File::create(path)
-            .and_then(|mut f| f.write_all(receipt.as_bytes()))
-            .with_context(|| format!("writing {}", path.display()))?;
-        println!("receipt written to {}", path.display());
+        write_receipt(path, receipt)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn write_receipt(path: &Path, receipt: &str) -> anyhow::Result<()> {
+    std::fs::File::create(path)
+        .and_then(|mut f| f.write_all(receipt.as_bytes()))
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("receipt written to {}", path.display());
+    Ok(())
 }
 
 pub fn rebuild(args: &RebuildArgs) -> anyhow::Result<ExitCode> {
