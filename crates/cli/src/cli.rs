@@ -122,9 +122,11 @@ pub struct ServeArgs {
     /// The registry operator's vkey: the key that endorses new parties.
     #[arg(long, env = "ORETRACE_OPERATOR_VKEY")]
     pub operator_vkey: String,
-    /// The log's origin (key name), used when the data directory is new.
-    #[arg(long, default_value = "oretrace.example/log")]
-    pub origin: String,
+    /// The log's origin (key name) for a new data directory; by default
+    /// `oretrace.example/log/<8 random hex digits>`, an origin of its own.
+    /// A data directory keeps the origin of its log key.
+    #[arg(long)]
+    pub origin: Option<String>,
     /// Most events one EPCIS capture may hold (GS1-EPCIS-Capture-Limit).
     #[arg(long, default_value_t = 10_000)]
     pub capture_max_events: usize,

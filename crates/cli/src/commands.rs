@@ -138,25 +138,50 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// What a verified entry holds: an oretrace record's kind, subject,
-/// record hash and signers; any other entry's SHA-256.
+/// record hash and signers (for a captured event, who captured it and
+/// how, and the log key that logged it); any other entry's SHA-256.
 fn print_entry(entry: &[u8], entry_sha256: &[u8; 32]) {
-    match oretrace_domain::envelope::SignedRecord::from_entry(entry) {
-        Ok(signed) => {
-            let envelope = signed.to_envelope();
-            let record = serde_json::to_value(&envelope.record).unwrap_or_default();
-            let subject = ["id", "event_id", "lot", "shipment"]
-                .iter()
-                .find_map(|field| record[*field].as_str())
-                .unwrap_or("-");
-            println!("record:   {} {subject}", signed.record().kind());
-            println!("record hash: {}", hex(&signed.record_hash()));
-            let signers: Vec<&str> = envelope.signatures.iter().map(|s| s.key.as_str()).collect();
-            println!("signed by: {}", signers.join(", "));
-        }
-        Err(_) => println!(
+    let Ok(signed) = oretrace_domain::envelope::SignedRecord::from_entry(entry) else {
+        println!(
             "the entry is not an oretrace record; its SHA-256 is {}",
             hex(entry_sha256)
-        ),
+        );
+        return;
+    };
+    let envelope = signed.to_envelope();
+    let signers: Vec<&str> = envelope.signatures.iter().map(|s| s.key.as_str()).collect();
+    if let oretrace_domain::Record::Event(event) = signed.record() {
+        println!("record:   epcis-event {}", event.event_id().as_str());
+        println!("record hash: {}", hex(&signed.record_hash()));
+        println!(
+            "captured by: {} ({})",
+            event.captured_by(),
+            capture_auth(event.auth())
+        );
+        println!("logged by: {}", signers.join(", "));
+        return;
+    }
+    let record = serde_json::to_value(&envelope.record).unwrap_or_default();
+    let subject = ["id", "lot", "shipment"]
+        .iter()
+        .find_map(|field| record[*field].as_str())
+        .unwrap_or("-");
+    println!("record:   {} {subject}", signed.record().kind());
+    println!("record hash: {}", hex(&signed.record_hash()));
+    println!("signed by: {}", signers.join(", "));
+}
+
+/// How a captured event's capturer was authenticated, in words.
+fn capture_auth(auth: &oretrace_domain::event::CaptureAuth) -> String {
+    match auth {
+        oretrace_domain::event::CaptureAuth::Token { key } => format!("bearer token of {key}"),
+        oretrace_domain::event::CaptureAuth::Signed { signatures, .. } => {
+            let names: Vec<String> = signatures
+                .iter()
+                .map(|line| line.key().name().to_owned())
+                .collect();
+            format!("signed document: {}", names.join(", "))
+        }
     }
 }
 

@@ -31,6 +31,52 @@ fn base(server: &str) -> &str {
     server.trim_end_matches('/')
 }
 
+/// Refuses a `--server` that is not an http(s) URL (a bare `host:port`
+/// would otherwise fail deep in the HTTP client).
+pub(crate) fn check_server(server: &str) -> anyhow::Result<()> {
+    if server.starts_with("http://") || server.starts_with("https://") {
+        return Ok(());
+    }
+    bail!(
+        "--server {server}: give a URL starting with http:// or https:// (such as http://127.0.0.1:8080)"
+    )
+}
+
+/// A refusal in words: the problem body's `detail` (with its `field` and
+/// `rule`, its `limit`, and any schema violations), or the body as sent
+/// when it is not a problem.
+pub(crate) fn refusal(status: reqwest::StatusCode, text: &str) -> String {
+    let Ok(problem) = serde_json::from_str::<Value>(text) else {
+        return format!("{status}: {}", text.trim());
+    };
+    let Some(detail) = problem["detail"].as_str() else {
+        return format!("{status}: {}", text.trim());
+    };
+    let mut message = format!("{status}: {detail}");
+    let mut about = Vec::new();
+    if let Some(field) = problem["field"].as_str() {
+        about.push(format!("field {field}"));
+    }
+    if let Some(rule) = problem["rule"].as_str() {
+        about.push(format!("rule {rule}"));
+    }
+    if let Some(limit) = problem["limit"].as_u64() {
+        about.push(format!("limit {limit}"));
+    }
+    if !about.is_empty() {
+        message.push_str(&format!(" ({})", about.join(", ")));
+    }
+    for violation in problem["violations"].as_array().into_iter().flatten() {
+        let pointer = violation["pointer"].as_str().unwrap_or("");
+        let text = violation["message"].as_str().unwrap_or("");
+        message.push_str(&format!(
+            "\n  {}: {text}",
+            if pointer.is_empty() { "/" } else { pointer }
+        ));
+    }
+    message
+}
+
 /// The signature line a signed note over `text` by `signer` carries,
 /// without the leading em dash: `<key name> <base64>`.
 pub(crate) fn signature_line(signer: &NoteSigner, text: &str) -> anyhow::Result<SignatureLine> {
@@ -46,7 +92,7 @@ fn answer_json(response: reqwest::blocking::Response, what: &str) -> anyhow::Res
     let status = response.status();
     let text = response.text().unwrap_or_default();
     if !status.is_success() {
-        bail!("{what}: {status}: {text}");
+        bail!("{what}: {}", refusal(status, &text));
     }
     serde_json::from_str(&text).with_context(|| format!("{what}: the answer is not JSON: {text}"))
 }
@@ -85,6 +131,7 @@ pub(crate) fn token(server: &str, signer: &NoteSigner) -> anyhow::Result<(String
 }
 
 pub fn auth_token(server: &str, key: &Path) -> anyhow::Result<ExitCode> {
+    check_server(server)?;
     let signer = read_key(key)?;
     let (token, party) = token(server, &signer)?;
     eprintln!("token for party {party}, valid for an hour");
@@ -156,7 +203,7 @@ pub(crate) fn capture(
         .map(str::to_owned);
     if status.as_u16() != 202 {
         let text = response.text().unwrap_or_default();
-        bail!("capture refused: {status}: {text}");
+        bail!("capture refused: {}", refusal(status, &text));
     }
     let location = location.context("the capture answer has no Location")?;
     let started = Instant::now();
@@ -223,6 +270,7 @@ pub fn import(
     behaviour: CaptureBehaviour,
     receipts: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
+    check_server(server)?;
     let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let signers: Vec<NoteSigner> = keys
         .iter()
@@ -336,6 +384,7 @@ fn now_utc() -> String {
 }
 
 pub fn export(server: &str, lot: &str, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    check_server(server)?;
     let document = lot_document(server, lot)?;
     let text = oretrace_epcis_map::to_json_text(&document, true) + "\n";
     match out {

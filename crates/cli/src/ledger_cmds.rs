@@ -31,20 +31,45 @@ fn init_tracing() {
         .try_init();
 }
 
+/// Which origin the log of a new data directory gets.
+#[derive(Clone, Copy, Debug)]
+enum Origin<'a> {
+    /// This one (`serve --origin`); refused for a directory whose log has
+    /// another.
+    Given(&'a str),
+    /// `<prefix><8 random hex digits>`.
+    Unique(&'a str),
+}
+
 /// The log key of a data directory: created on first use.
-fn log_key(data: &Path, origin: &str) -> anyhow::Result<NoteSigner> {
+fn log_key(data: &Path, origin: Origin<'_>) -> anyhow::Result<NoteSigner> {
     let path = data.join("log.key");
     if path.exists() {
-        return read_key(&path);
+        let key = read_key(&path)?;
+        if let Origin::Given(asked) = origin
+            && asked != key.name()
+        {
+            bail!(
+                "--origin {asked}: the log in {} already has the origin {} (a log keeps its \
+                 origin; for a new log, give a new --data directory)",
+                data.display(),
+                key.name()
+            );
+        }
+        return Ok(key);
     }
-    let key = generate_key(origin)?;
+    let origin = match origin {
+        Origin::Given(origin) => origin.to_owned(),
+        Origin::Unique(prefix) => unique_origin(prefix)?,
+    };
+    let key = generate_key(&origin)?;
     write_secret(&path, key.to_skey().as_bytes())?;
     Ok(key)
 }
 
 fn open_ledger(
     data: &Path,
-    origin: &str,
+    origin: Origin<'_>,
     operator: NoteVerifier,
 ) -> anyhow::Result<Ledger<SqliteStore>> {
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
@@ -72,7 +97,7 @@ fn run_server<S: Store>(
     runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .with_context(|| format!("listening on {listen}"))?;
+            .map_err(|e| listen_error(listen, &e))?;
         let url = format!("http://{}", listener.local_addr()?);
         banner(&url);
         let shutdown = async {
@@ -83,10 +108,44 @@ fn run_server<S: Store>(
     })
 }
 
+/// Why `listen` could not be listened on; for an address in use, how to
+/// choose another.
+fn listen_error(listen: &str, error: &std::io::Error) -> anyhow::Error {
+    if error.kind() == std::io::ErrorKind::AddrInUse {
+        anyhow::anyhow!(
+            "listening on {listen}: {error} (choose another with --listen 127.0.0.1:PORT)"
+        )
+    } else {
+        anyhow::anyhow!("listening on {listen}: {error}")
+    }
+}
+
+/// How to run this binary from a shell: its path (quoted if it needs
+/// to be), so that the commands the demo prints work as printed whether
+/// or not `oretrace` is on the PATH.
+fn this_binary() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "oretrace".to_owned();
+    };
+    let text = exe.display().to_string();
+    if text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-+".contains(&b))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
 pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
     let operator = parse_vkey(&args.operator_vkey)?;
-    let ledger = open_ledger(&args.data, &args.origin, operator)?;
+    let origin = match &args.origin {
+        Some(origin) => Origin::Given(origin),
+        None => Origin::Unique(SERVE_ORIGIN_PREFIX),
+    };
+    let ledger = open_ledger(&args.data, origin, operator)?;
     let vkey = ledger.vkey();
     if args.capture_max_events == 0
         || args.capture_max_bytes == 0
@@ -134,7 +193,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     })?;
     let ledger = Arc::new(open_ledger(
         &args.data,
-        &demo_origin()?,
+        Origin::Unique(DEMO_ORIGIN_PREFIX),
         keys.operator.verifier(),
     )?);
     let fresh = ledger.store().size()? == 0;
@@ -148,7 +207,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(listen))
-        .with_context(|| format!("listening on {listen}"))?;
+        .map_err(|e| listen_error(listen, &e))?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = runtime.spawn(oretrace_server::serve(
@@ -201,12 +260,13 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!("Look:      {shown}/lots   {shown}/parties   {shown}/sites   {shown}/openapi.json");
     println!("           {shown}/lots/urn:oretrace:lot:fwo:sb-concentrate-0001");
     println!("EPCIS:     {shown}/events?EQ_bizStep=shipping   {shown}/bizSteps/receiving/events");
+    let oretrace = this_binary();
     println!(
-        "Export:    oretrace export --server {shown} --lot urn:oretrace:lot:fwo:sb-concentrate-0001"
+        "Export:    {oretrace} export --server {shown} --lot urn:oretrace:lot:fwo:sb-concentrate-0001"
     );
-    println!("Verify:    oretrace verify {shown} --vkey '{vkey}'");
+    println!("Verify:    {oretrace} verify {shown} --vkey '{vkey}'");
     println!(
-        "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && oretrace verify --inclusion r.tlog-proof --vkey '{vkey}'"
+        "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && {oretrace} verify --inclusion r.tlog-proof --vkey '{vkey}'"
     );
     if !args.no_serve {
         runtime.block_on(async {
@@ -221,20 +281,25 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The origin of a new demo log: `oretrace.example/demo/<8 hex digits>`,
-/// random, so that every demo log has an origin of its own. An auditor
-/// remembers checkpoints by origin and refuses a new key for an origin it
-/// knows; with one origin for all demos, verifying a second demo would
-/// fail. (A demo directory keeps its log key, and with it its origin.)
-fn demo_origin() -> anyhow::Result<String> {
+/// A new log's origin: `prefix` and 8 random hex digits, so that every
+/// new log (every demo, every fresh `serve` directory) has an origin of
+/// its own. An auditor remembers checkpoints by origin and refuses a new
+/// key for an origin it knows; with one origin for all, verifying a
+/// second registry would fail. (A data directory keeps its log key, and
+/// with it its origin.)
+fn unique_origin(prefix: &str) -> anyhow::Result<String> {
     let mut suffix = [0u8; 4];
     getrandom::fill(&mut suffix).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let hex: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!("{DEMO_ORIGIN_PREFIX}{hex}"))
+    Ok(format!("{prefix}{hex}"))
 }
 
 /// What every demo log's origin starts with.
 const DEMO_ORIGIN_PREFIX: &str = "oretrace.example/demo/";
+
+/// What the origin of a new `serve` log starts with, unless `--origin`
+/// names one.
+const SERVE_ORIGIN_PREFIX: &str = "oretrace.example/log/";
 
 /// Loads the scenario: master data as signed records, then every EPCIS
 /// document through `POST /capture` at `url`, as `oretrace import` does.
@@ -296,14 +361,49 @@ pub fn record(cmd: RecordCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Reads and checks the envelope to submit: an empty file, a file that
+/// is not JSON and an unsigned record are each refused in words (the
+/// last with the command that signs it), before anything is sent.
+fn read_envelope(path: &Path) -> anyhow::Result<(Vec<u8>, SignedRecord)> {
+    let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        bail!(
+            "{} is empty: give the envelope `oretrace record sign RECORD --key KEY` prints",
+            path.display()
+        );
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).with_context(|| format!("{} is not JSON", path.display()))?;
+    if value.get("kind").is_some() && value.get("record").is_none() {
+        bail!(
+            "{} is an unsigned record; sign it and submit the envelope: \
+             oretrace record sign {} --key party.key > envelope.json",
+            path.display(),
+            path.display()
+        );
+    }
+    let envelope: EnvelopeJson = serde_json::from_value(value).with_context(|| {
+        format!(
+            "{} is not an envelope ({{\"record\": …, \"signatures\": […]}}, as \
+             `oretrace record sign` prints)",
+            path.display()
+        )
+    })?;
+    let signed = SignedRecord::from_envelope(&envelope)
+        .with_context(|| format!("{} is not a valid envelope", path.display()))?;
+    Ok((body, signed))
+}
+
+/// Exit code of `record submit`: the record is in the log (accepted now,
+/// or already there: the same record hash) is 0; refused is 1; anything
+/// else (unreadable file, no server) is 2.
 fn submit(envelope: &Path, server: &str, receipt_out: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let body =
-        std::fs::read(envelope).with_context(|| format!("reading {}", envelope.display()))?;
-    let _: EnvelopeJson = serde_json::from_slice(&body)
-        .with_context(|| format!("{} is not an envelope", envelope.display()))?;
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::blocking::Client::new();
-    let url = format!("{}/records", server.trim_end_matches('/'));
+    crate::epcis_cmds::check_server(server)?;
+    let (body, signed) = read_envelope(envelope)?;
+    let record_hash = crate::commands::hex(&signed.record_hash());
+    let client = crate::epcis_cmds::client()?;
+    let base = server.trim_end_matches('/');
+    let url = format!("{base}/records");
     let response = client
         .post(&url)
         .header("content-type", "application/json")
@@ -312,8 +412,32 @@ fn submit(envelope: &Path, server: &str, receipt_out: Option<&Path>) -> anyhow::
         .with_context(|| format!("posting to {url}"))?;
     let status = response.status();
     let text = response.text().unwrap_or_default();
+    if status == reqwest::StatusCode::CONFLICT
+        && let Some(index) = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|problem| problem["index"].as_u64())
+    {
+        println!("already in the log at index {index} (logged before); record hash {record_hash}");
+        if let Some(path) = receipt_out {
+            let url = format!("{base}/records/{index}/receipt");
+            let response = client
+                .get(&url)
+                .send()
+                .with_context(|| format!("GET {url}"))?;
+            let status = response.status();
+            let receipt = response.text().with_context(|| format!("GET {url}"))?;
+            if !status.is_success() {
+                bail!(
+                    "GET {url}: {}",
+                    crate::epcis_cmds::refusal(status, &receipt)
+                );
+            }
+            write_receipt(path, &receipt)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if !status.is_success() {
-        eprintln!("refused ({status}): {text}");
+        eprintln!("refused: {}", crate::epcis_cmds::refusal(status, &text));
         return Ok(ExitCode::from(1));
     }
     let value: serde_json::Value =
@@ -324,12 +448,17 @@ fn submit(envelope: &Path, server: &str, receipt_out: Option<&Path>) -> anyhow::
         value["record_hash"].as_str().unwrap_or("-")
     );
     if let (Some(path), Some(receipt)) = (receipt_out, value["receipt"].as_str()) {
-        std::fs::File::create(path)
-            .and_then(|mut f| f.write_all(receipt.as_bytes()))
-            .with_context(|| format!("writing {}", path.display()))?;
-        println!("receipt written to {}", path.display());
+        write_receipt(path, receipt)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn write_receipt(path: &Path, receipt: &str) -> anyhow::Result<()> {
+    std::fs::File::create(path)
+        .and_then(|mut f| f.write_all(receipt.as_bytes()))
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("receipt written to {}", path.display());
+    Ok(())
 }
 
 pub fn rebuild(args: &RebuildArgs) -> anyhow::Result<ExitCode> {

@@ -10,7 +10,7 @@
 mod support;
 
 use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use support::{free_port, path};
@@ -89,22 +89,14 @@ impl Drop for Demo {
     }
 }
 
-/// Runs a printed command line with `sh`, `oretrace` being the binary
-/// under test and the auditor's default state folder under `state`.
+/// Runs a printed command line with `sh`, with no `oretrace` on the PATH
+/// (the command names the binary by its path) and the auditor's default
+/// state folder under `state`.
 fn run_printed(command: &str, cwd: &Path, state: &Path) -> support::Run {
-    let bin_dir: PathBuf = Path::new(env!("CARGO_BIN_EXE_oretrace"))
-        .parent()
-        .unwrap()
-        .to_owned();
-    let search = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let output = Command::new("sh")
         .args(["-c", command])
         .current_dir(cwd)
-        .env("PATH", search)
+        .env("PATH", "/usr/bin:/bin")
         .env("XDG_STATE_HOME", state)
         .env_remove("ORETRACE_VKEY")
         .output()
@@ -140,8 +132,13 @@ fn every_fresh_demo_prints_commands_that_work_with_one_auditor_memory() {
         let data = tmp.path().join(format!("demo-{round}"));
         let demo = Demo::start(&data);
         let verify = demo.command("Verify:");
+        // Printed with the path of the binary that runs, so that it works
+        // as printed whether or not `oretrace` is on the PATH.
+        let binary = Path::new(env!("CARGO_BIN_EXE_oretrace"))
+            .canonicalize()
+            .unwrap();
         assert!(
-            verify.starts_with("oretrace verify http://127.0.0.1:"),
+            verify.starts_with(&format!("{} verify http://127.0.0.1:", binary.display())),
             "{verify}"
         );
         let vkey = verify.split('\'').nth(1).unwrap().to_owned();

@@ -100,14 +100,82 @@ fn sign_submit_refuse_and_rebuild() {
         (Some(42), Some(record_hash.as_str()))
     );
 
-    // The same record again is a replay; a lot signed by another party is forbidden.
-    let run = oretrace(&["record", "submit", path(&envelope), "--server", &base]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    // The same record again is already in the log: reported at its index
+    // (exit 0), and --receipt fetches and saves its receipt.
+    let again = tmp.path().join("again.tlog-proof");
+    let run = oretrace(&[
+        "record",
+        "submit",
+        path(&envelope),
+        "--server",
+        &base,
+        "--receipt",
+        path(&again),
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stderr.contains("409") && run.stderr.contains("\"index\":42"),
+        run.stdout.contains(&format!(
+            "already in the log at index 42 (logged before); record hash {record_hash}"
+        )),
+        "{}",
+        run.stdout
+    );
+    let run = oretrace(&["verify", "--inclusion", path(&again), "--vkey", vkey.trim()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("verified: entry 42 "), "{}", run.stdout);
+
+    // What is not a signed envelope is refused before anything is sent,
+    // saying what to do.
+    let run = oretrace(&["record", "submit", path(&record), "--server", &base]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("is an unsigned record; sign it and submit the envelope")
+            && run.stderr.contains("oretrace record sign "),
         "{}",
         run.stderr
     );
+    let empty = tmp.path().join("empty.json");
+    std::fs::write(&empty, "\n").unwrap();
+    let run = oretrace(&["record", "submit", path(&empty), "--server", &base]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("empty.json is empty"), "{}", run.stderr);
+    let bare = base.trim_start_matches("http://");
+    let run = oretrace(&["record", "submit", path(&envelope), "--server", bare]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!(
+            "--server {bare}: give a URL starting with http:// or https://"
+        )),
+        "{}",
+        run.stderr
+    );
+
+    // A refusal prints the problem's detail, field and rule, not its JSON.
+    let late = tmp.path().join("late.json");
+    std::fs::write(
+        &late,
+        std::fs::read_to_string(&record)
+            .unwrap()
+            .replace("0002", "0004")
+            .replace("2025-11-01T06:00:00Z", "2025-01-01T06:00:00Z"),
+    )
+    .unwrap();
+    let run = oretrace(&["record", "sign", path(&late), "--key", path(&fwo_key)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    std::fs::write(&late, &run.stdout).unwrap();
+    let run = oretrace(&["record", "submit", path(&late), "--server", &base]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .starts_with("refused: 422 Unprocessable Entity: ")
+            && run.stderr.contains("(field time, rule ")
+            && !run.stderr.contains('{'),
+        "{}",
+        run.stderr
+    );
+
+    // A lot signed by another party is forbidden.
     let ussm_key = data.join("keys/ussm_key-1.key");
     std::fs::write(
         &record,

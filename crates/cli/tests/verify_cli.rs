@@ -292,7 +292,30 @@ fn receipts_verify_offline_and_tampering_is_caught() {
     ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
-        run.stderr.contains("inclusion proof does not verify"),
+        run.stderr.contains("inclusion proof does not verify")
+            && run.stderr.contains("they first differ at byte 6"),
+        "{}",
+        run.stderr
+    );
+    // A copy with a trailing newline is told apart from a different entry.
+    fs::write(&entry, "lot 257\n").unwrap();
+    let run = oretrace(&[
+        "verify",
+        "--inclusion",
+        path(&receipt),
+        "--vkey",
+        &vkey(1),
+        "--entry",
+        path(&entry),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("FAILED: entry: ")
+            && run.stderr.contains(
+                "the entry given (8 bytes) is not the receipt's entry (7 bytes): they differ only \
+                 in the line ending at the end (1 trailing newline byte(s) in the file, 0 in the \
+                 receipt's entry)"
+            ),
         "{}",
         run.stderr
     );
@@ -415,7 +438,12 @@ fn a_known_origin_under_a_new_key_is_refused() {
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains("does not verify with this key")
-            && run.stderr.contains("use another --state folder"),
+            && run
+                .stderr
+                .contains("an origin of its own (oretrace serve --origin")
+            && run
+                .stderr
+                .contains("use another --state folder (or --no-state)"),
         "{}",
         run.stderr
     );

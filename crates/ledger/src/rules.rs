@@ -673,7 +673,10 @@ pub(crate) fn record_changes(
             require_signer(
                 signers,
                 a.laboratory.as_str(),
-                &format!("an assay of {} (the laboratory attests it)", a.lot),
+                &format!(
+                    "an assay of {} (custodian and laboratory both sign it: for an EPCIS capture, detached document signatures, oretrace import FILE --key custodian.key --key lab.key; a bearer token speaks for one party)",
+                    a.lot
+                ),
             )?;
             let grade = Percent::new(a.element_percent().round_dp(6))
                 .map_err(|e| Refusal::Invalid(e.within("value")))?;

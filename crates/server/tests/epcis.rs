@@ -942,6 +942,21 @@ async fn mineral_chain_events_follow_the_custody_rules_and_error_behaviours() {
             "without the {missing}: something was written"
         );
     }
+    // A bearer token speaks for one party: the refusal says how an assay
+    // is captured instead.
+    let token = w.token(&w.fwo).await;
+    let job = w
+        .finished(&w.capture_with_token(&token, &assay, None).await)
+        .await;
+    assert_eq!(job["errors"][0]["status"], 403, "{job:#}");
+    let detail = job["errors"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("detached document signatures")
+            && detail.contains("oretrace import FILE --key custodian.key --key lab.key")
+            && detail.ends_with("must be signed by lab"),
+        "{detail}"
+    );
+    assert_eq!(w.size(), before);
     // The laboratory's line must verify over this document's note: a line
     // it made for other bytes is refused at the door.
     let note = |bytes: &[u8]| {

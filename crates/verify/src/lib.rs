@@ -388,6 +388,7 @@ pub fn verify_receipt(
     log_key: &NoteVerifier,
 ) -> Result<ReceiptReport, VerifyError> {
     let receipt = Receipt::parse(receipt_bytes).map_err(|e| VerifyError::failed("receipt", e))?;
+    let given = entry;
     let entry: Vec<u8> = match (entry, &receipt.extra) {
         (Some(entry), _) => entry.to_vec(),
         (None, Some(extra)) => extra.clone(),
@@ -397,13 +398,50 @@ pub fn verify_receipt(
             ));
         }
     };
-    let verified = receipt
-        .verify(&leaf_hash(&entry), log_key)
-        .map_err(|e| VerifyError::failed("receipt", e))?;
+    let verified =
+        receipt
+            .verify(&leaf_hash(&entry), log_key)
+            .map_err(|e| match (&receipt.extra, given) {
+                // The user's copy is not the receipt's entry: say how they
+                // differ (a trailing newline, most often) rather than only
+                // that the root does not match.
+                (Some(extra), Some(given)) if extra.as_slice() != given => {
+                    VerifyError::failed("entry", format!("{e}; {}", entry_difference(given, extra)))
+                }
+                _ => VerifyError::failed("receipt", e),
+            })?;
     Ok(ReceiptReport {
         checkpoint: verified.checkpoint,
         index: verified.index,
         entry_sha256: oretrace_tlog::hash::sha256(&entry),
         entry,
     })
+}
+
+/// How the user's copy of an entry differs from the receipt's: their
+/// lengths, and a trailing newline or carriage return one of them has.
+fn entry_difference(given: &[u8], receipt: &[u8]) -> String {
+    let mut text = format!(
+        "the entry given ({} bytes) is not the receipt's entry ({} bytes)",
+        given.len(),
+        receipt.len()
+    );
+    let trimmed = |b: &[u8]| -> usize {
+        b.iter()
+            .rev()
+            .take_while(|c| **c == b'\n' || **c == b'\r')
+            .count()
+    };
+    let (ends_given, ends_receipt) = (trimmed(given), trimmed(receipt));
+    if given[..given.len() - ends_given] == receipt[..receipt.len() - ends_receipt] {
+        text.push_str(&format!(
+            ": they differ only in the line ending at the end ({} trailing newline byte(s) in the file, {} in the receipt's entry); write the file without it (printf '%s', not echo)",
+            ends_given, ends_receipt
+        ));
+    } else if let Some(at) = given.iter().zip(receipt).position(|(a, b)| a != b) {
+        text.push_str(&format!(": they first differ at byte {at}"));
+    } else {
+        text.push_str(": one is the other with bytes added at the end");
+    }
+    text
 }

@@ -60,8 +60,12 @@ impl StateStore {
         };
         let (checkpoint, _) = Checkpoint::open(&bytes, log_key).map_err(|e| {
             VerifyError::Operational(format!(
-                "{}: the remembered checkpoint does not verify with this key ({e}); use another --state folder",
-                path.display()
+                "{}: the remembered checkpoint does not verify with this key ({e}): a log signed by \
+                 another key was verified before under the origin {}. If this is a different \
+                 log, give it an origin of its own (oretrace serve --origin, on a new data \
+                 directory), or use another --state folder (or --no-state) to audit it apart",
+                path.display(),
+                log_key.name()
             ))
         })?;
         Ok(Some(checkpoint))
