@@ -38,8 +38,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-pub(crate) fn parse_vkey(vkey: &str) -> anyhow::Result<NoteVerifier> {
-    NoteVerifier::from_vkey(vkey).with_context(|| format!("--vkey {vkey:?}"))
+/// A vkey given on the command line as `flag` (named in the error).
+pub(crate) fn parse_vkey(flag: &str, vkey: &str) -> anyhow::Result<NoteVerifier> {
+    NoteVerifier::from_vkey(vkey).with_context(|| format!("{flag} {vkey:?}"))
 }
 
 /// A progress bar on stderr; hidden when stderr is not a terminal.
@@ -68,7 +69,7 @@ fn progress_bar() -> Bar {
 }
 
 fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    let log_key = parse_vkey(&args.vkey)?;
+    let log_key = parse_vkey("--vkey", &args.vkey)?;
     let outcome = if let Some(receipt_path) = &args.inclusion {
         let receipt = std::fs::read(receipt_path)
             .with_context(|| format!("reading {}", receipt_path.display()))?;
@@ -279,7 +280,7 @@ fn log(cmd: LogCommand) -> anyhow::Result<ExitCode> {
             vkey,
             out,
         } => {
-            let reader = LogReader::open(&dir, &parse_vkey(&vkey)?)?;
+            let reader = LogReader::open(&dir, &parse_vkey("--vkey", &vkey)?)?;
             let receipt = reader.receipt(index)?.to_bytes();
             match out {
                 Some(path) => std::fs::write(&path, receipt)
@@ -348,5 +349,17 @@ fn epcis(cmd: EpcisCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod vkey_tests {
+    #[test]
+    fn a_bad_vkey_is_named_by_the_flag_it_came_from() {
+        let e = super::parse_vkey("--operator-vkey", "not a vkey").unwrap_err();
+        assert!(
+            format!("{e:#}").starts_with("--operator-vkey \"not a vkey\""),
+            "{e:#}"
+        );
     }
 }

@@ -228,9 +228,18 @@ pub(crate) fn capture(
 
 /// Prints a job's outcome; true if it succeeded.
 pub(crate) fn report(job: &Value) -> bool {
+    let (out, err) = report_lines(job);
+    out.iter().for_each(|l| println!("{l}"));
+    err.iter().for_each(|l| eprintln!("{l}"));
+    job["success"] == true
+}
+
+/// What [`report`] prints: (stdout lines, stderr lines).
+fn report_lines(job: &Value) -> (Vec<String>, Vec<String>) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
     let events = job["events"].as_array().cloned().unwrap_or_default();
     let count = |status: &str| events.iter().filter(|e| e["status"] == status).count();
-    println!(
+    out.push(format!(
         "capture {}: {} events: {} captured, {} duplicates, {} refused, {} rolled back",
         job["captureID"].as_str().unwrap_or("?"),
         events.len(),
@@ -238,28 +247,50 @@ pub(crate) fn report(job: &Value) -> bool {
         count("duplicate"),
         count("refused"),
         count("rolled-back")
-    );
+    ));
+    // A refusal names its event by JSON pointer: it goes on that event's
+    // line, so the reason is read where the event is.
+    let errors: Vec<&Value> = job["errors"].as_array().into_iter().flatten().collect();
+    let reason_of = |i: usize| {
+        let pointer = format!("/epcisBody/eventList/{i}");
+        errors
+            .iter()
+            .filter(|e| e["instance"].as_str() == Some(pointer.as_str()))
+            .filter_map(|e| e["detail"].as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     for (i, e) in events.iter().enumerate() {
         let id = e["eventID"].as_str().unwrap_or("?");
         match (e["status"].as_str().unwrap_or("?"), e["index"].as_u64()) {
-            ("captured", Some(index)) => println!("event {i}: {id} captured at index {index}"),
-            ("duplicate", Some(index)) => {
-                println!("event {i}: {id} already in the log at index {index} (duplicate)")
+            ("captured", Some(index)) => {
+                out.push(format!("event {i}: {id} captured at index {index}"))
             }
-            (status, _) => println!("event {i}: {id} {status}"),
+            ("duplicate", Some(index)) => out.push(format!(
+                "event {i}: {id} already in the log at index {index} (duplicate)"
+            )),
+            (status, _) => match reason_of(i) {
+                reason if reason.is_empty() => out.push(format!("event {i}: {id} {status}")),
+                reason => out.push(format!("event {i}: {id} {status}: {reason}")),
+            },
         }
     }
     for w in job["warnings"].as_array().into_iter().flatten() {
-        eprintln!("warning: {}", w["detail"].as_str().unwrap_or(""));
+        err.push(format!("warning: {}", w["detail"].as_str().unwrap_or("")));
     }
-    for e in job["errors"].as_array().into_iter().flatten() {
-        eprintln!(
+    // Refusals of no one event (the document as a whole).
+    for e in errors.iter().filter(|e| {
+        !e["instance"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/epcisBody/eventList/"))
+    }) {
+        err.push(format!(
             "refused: {} {}",
             e["instance"].as_str().unwrap_or(""),
             e["detail"].as_str().unwrap_or("")
-        );
+        ));
     }
-    job["success"] == true
+    (out, err)
 }
 
 pub fn import(
@@ -320,8 +351,9 @@ fn save_receipts(server: &str, job: &Value, dir: &Path) -> anyhow::Result<()> {
         std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
         written += 1;
     }
+    let noun = if written == 1 { "receipt" } else { "receipts" };
     println!(
-        "{written} receipts written to {} (<index>.tlog-proof; check one with oretrace verify --inclusion)",
+        "{written} {noun} written to {} (<index>.tlog-proof; check one with oretrace verify --inclusion)",
         dir.display()
     );
     Ok(())
@@ -401,4 +433,38 @@ pub fn export(server: &str, lot: &str, out: Option<&Path>) -> anyhow::Result<Exi
         None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::report_lines;
+    use serde_json::json;
+
+    #[test]
+    fn a_refused_event_carries_its_reason_on_its_own_line() {
+        let job = json!({
+            "captureID": "c1",
+            "success": false,
+            "events": [
+                {"eventID": "ni:a", "status": "captured", "index": 7},
+                {"eventID": "ni:b", "status": "refused"},
+                {"eventID": "ni:c", "status": "duplicate", "index": 3}
+            ],
+            "errors": [
+                {"instance": "/epcisBody/eventList/1", "detail": "must be signed by pk-lab"},
+                {"instance": "/epcisBody", "detail": "the document as a whole"}
+            ]
+        });
+        let (out, err) = report_lines(&job);
+        assert_eq!(
+            out,
+            [
+                "capture c1: 3 events: 1 captured, 1 duplicates, 1 refused, 0 rolled back",
+                "event 0: ni:a captured at index 7",
+                "event 1: ni:b refused: must be signed by pk-lab",
+                "event 2: ni:c already in the log at index 3 (duplicate)",
+            ]
+        );
+        assert_eq!(err, ["refused: /epcisBody the document as a whole"]);
+    }
 }

@@ -140,7 +140,7 @@ fn this_binary() -> String {
 
 pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
-    let operator = parse_vkey(&args.operator_vkey)?;
+    let operator = parse_vkey("--operator-vkey", &args.operator_vkey)?;
     let origin = match &args.origin {
         Some(origin) => Origin::Given(origin),
         None => Origin::Unique(SERVE_ORIGIN_PREFIX),
@@ -462,7 +462,7 @@ fn write_receipt(path: &Path, receipt: &str) -> anyhow::Result<()> {
 }
 
 pub fn rebuild(args: &RebuildArgs) -> anyhow::Result<ExitCode> {
-    let operator = parse_vkey(&args.operator_vkey)?;
+    let operator = parse_vkey("--operator-vkey", &args.operator_vkey)?;
     let key_path: PathBuf = args.data.join("log.key");
     if !key_path.exists() {
         bail!(
