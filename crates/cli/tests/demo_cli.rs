@@ -18,6 +18,7 @@ use support::{free_port, path};
 /// A demo serving on a loopback port; killed and reaped on drop.
 struct Demo {
     child: Child,
+    port: u16,
     /// What it printed on stdout, up to and including the `Receipt:` line.
     printed: Vec<String>,
     /// Reads its stderr as it comes (so that the pipe never fills).
@@ -56,6 +57,7 @@ impl Demo {
         );
         Demo {
             child,
+            port,
             printed,
             stderr: Some(stderr),
         }
@@ -167,10 +169,30 @@ fn every_fresh_demo_prints_commands_that_work_with_one_auditor_memory() {
         assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
         assert!(run.stdout.contains("verified: entry 0"), "{}", run.stdout);
 
+        // A refusal leaves a line with its status and problem type, not
+        // the client's input.
+        let missing = format!("http://127.0.0.1:{}/records/424242?marker-xyzzy", demo.port);
+        let answer = std::process::Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", &missing])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&answer.stdout), "404");
         let stderr = demo.stop();
         assert!(
             stderr.contains("serving the oretrace API"),
             "the demo logs on stderr: {stderr}"
+        );
+        assert!(
+            stderr.lines().any(|l| l.contains("request refused")
+                && l.contains("status=404")
+                && l.contains("problem=https://oretrace.org/problems/")),
+            "a refusal is logged: {stderr}"
+        );
+        assert!(
+            !stderr
+                .lines()
+                .any(|l| l.contains("request refused") && l.contains("xyzzy")),
+            "the refusal line holds no client input: {stderr}"
         );
         assert!(
             !stderr.contains('\u{1b}'),

@@ -466,6 +466,13 @@ impl IntoResponse for ApiError {
             other => tracing::debug!(error = %other, "request refused"),
         }
         let problem = self.problem();
+        // Every refusal leaves a line at the default level: its status and
+        // problem type (fixed texts), never the client's input.
+        tracing::info!(
+            status = problem.status,
+            problem = %problem.problem_type,
+            "request refused"
+        );
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&problem).unwrap_or_default();
