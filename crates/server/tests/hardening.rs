@@ -87,8 +87,8 @@ impl Answer {
     }
 }
 
-struct World {
-    ledger: Arc<Ledger<MemoryStore>>,
+struct World<S: oretrace_ledger::Store = MemoryStore> {
+    ledger: Arc<Ledger<S>>,
     app: Router,
     fwo: NoteSigner,
     ussm: NoteSigner,
@@ -146,7 +146,7 @@ fn key_name(signer: &NoteSigner) -> String {
     format!("{}+{:08x}", signer.name(), signer.verifier().key_id())
 }
 
-impl World {
+impl<S: oretrace_ledger::Store> World<S> {
     async fn call(&self, request: Request<Body>) -> Answer {
         let response = self.app.clone().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
@@ -328,7 +328,7 @@ fn gs1_document(events: Vec<Value>) -> Value {
     })
 }
 
-impl World {
+impl<S: oretrace_ledger::Store> World<S> {
     async fn define_query(&self, token: &str, name: &str) -> Answer {
         self.call(
             Request::post("/queries")
@@ -788,11 +788,14 @@ async fn scans_no_index_serves_are_held_to_a_budget_per_client() {
 }
 
 /// A store whose appends wait while `closed` is set: capture jobs stay
-/// running for as long as the test wants.
+/// running for as long as the test wants. Lookups of the key named in
+/// `held_key` wait too (counted in `held` while they do).
 #[derive(Clone, Default)]
 struct Gated {
     inner: Arc<MemoryStore>,
     closed: Arc<std::sync::atomic::AtomicBool>,
+    held_key: Arc<std::sync::Mutex<Option<String>>>,
+    held: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 mod gated {
@@ -811,6 +814,17 @@ mod gated {
             self.inner.party(id)
         }
         fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
+            let mut counted = false;
+            while self.held_key.lock().unwrap().as_deref() == Some(name) {
+                if !counted {
+                    self.held.fetch_add(1, Ordering::SeqCst);
+                    counted = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            if counted {
+                self.held.fetch_sub(1, Ordering::SeqCst);
+            }
             self.inner.key(name, key_id)
         }
         fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
@@ -973,4 +987,235 @@ async fn a_party_cannot_pile_up_running_capture_jobs() {
         }
     }
     assert_eq!(call(capture(99)).await.status, StatusCode::ACCEPTED);
+}
+
+/// A log size, to prove a refused capture wrote nothing.
+async fn log_size(w: &World) -> u64 {
+    w.get("/checkpoint")
+        .await
+        .text()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_large_context_copied_into_every_event_is_refused_before_any_event_is_worked_on() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let before = log_size(&w).await;
+    let events = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| {
+                gs1_event(json!({"epcList": [format!("urn:epc:id:sgtin:0614141.107346.{i}")]}))
+            })
+            .collect()
+    };
+    // A context alone larger than an event may be: one violation, at the
+    // context, however many events there are.
+    let mut terms = serde_json::Map::new();
+    for i in 0..2000 {
+        terms.insert(
+            format!("ex{i}"),
+            json!(format!("https://example.org/{i:040}/")),
+        );
+    }
+    let mut body = gs1_document(events(1000));
+    body["@context"] = json!([
+        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        Value::Object(terms.clone())
+    ]);
+    let started = std::time::Instant::now();
+    let p = w
+        .capture_with_token(&token, body.to_string().as_bytes(), "rollback")
+        .await
+        .problem(400, "epcis-validation");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let violations = p["violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 1, "{p}");
+    assert_eq!(violations[0]["pointer"], "/@context", "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("at most 60000"),
+        "{p}"
+    );
+    // A context that fits, with an event that fits on its own but not
+    // once the context is copied in: that event is named, up front.
+    terms.retain(|k, _| k.trim_start_matches("ex").parse::<usize>().unwrap() < 700);
+    let mut events = events(3);
+    events[1]["ex:note"] = json!("n".repeat(30_000));
+    let mut body = gs1_document(events);
+    body["@context"] = json!([
+        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        Value::Object(terms)
+    ]);
+    let p = w
+        .capture_with_token(&token, body.to_string().as_bytes(), "rollback")
+        .await
+        .problem(400, "epcis-validation");
+    let violations = p["violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 1, "{p}");
+    assert_eq!(violations[0]["pointer"], "/epcisBody/eventList/1", "{p}");
+    assert!(
+        violations[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("@context"),
+        "{p}"
+    );
+    assert_eq!(log_size(&w).await, before);
+}
+
+#[tokio::test]
+async fn an_ni_event_id_in_upper_or_mixed_case_is_replaced_by_the_hash() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let victim = "c786c3c2da21f2e69ac271d7a551335643a957b791fe8082d106be7a11200ffb";
+    for (i, scheme) in ["NI", "Ni", "nI"].into_iter().enumerate() {
+        let declared = format!("{scheme}:///sha-256;{victim}?ver=CBV2.0");
+        let body = gs1_document(vec![gs1_event(json!({
+            "epcList": [format!("urn:epc:id:sgtin:0614141.107346.{i}")],
+            "eventID": declared,
+        }))]);
+        let job = w
+            .finished(
+                &w.capture_with_token(&token, body.to_string().as_bytes(), "rollback")
+                    .await,
+            )
+            .await;
+        assert_eq!(job["success"], true, "{job}");
+        let id = job["events"][0]["eventID"].as_str().unwrap().to_owned();
+        assert!(
+            id.starts_with("ni:///sha-256;") && !id.contains(victim),
+            "{job}"
+        );
+        let warning = job["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["type"] == "https://oretrace.org/problems/event-id-mismatch")
+            .unwrap_or_else(|| panic!("no mismatch warning: {job}"));
+        assert_eq!(warning["eventID"], id.as_str());
+        let logged = w
+            .get(&format!(
+                "/events/{}",
+                oretrace_epcis_map::percent_encode(&id)
+            ))
+            .await;
+        assert_eq!(logged.status, StatusCode::OK, "{}", logged.text());
+        assert_eq!(logged.json()["eventID"], id.as_str());
+    }
+}
+
+#[tokio::test]
+async fn a_capture_whose_request_is_gone_holds_its_slot_until_its_work_ends() {
+    let operator = key("operator/1", 1);
+    let (first, second) = (key("fwo/1", 2), key("fwo/2", 4));
+    let store = Gated::default();
+    let (held_key, held) = (store.held_key.clone(), store.held.clone());
+    let ledger = Arc::new(
+        Ledger::start(
+            store,
+            key("registry.example/log", 9),
+            operator.verifier(),
+            LedgerConfig::default(),
+        )
+        .unwrap(),
+    );
+    ledger
+        .submit(signed(
+            party("fwo", &[&first, &second], "2025-09-01T00:00:00Z"),
+            &[&first, &second, &operator],
+        ))
+        .await
+        .unwrap();
+    let w = Arc::new(World {
+        app: router(ledger.clone(), ServerConfig::default()).unwrap(),
+        ledger,
+        fwo: first,
+        ussm: second,
+    });
+    let (token, held_token) = (w.token(&w.fwo).await, w.token(&w.ussm).await);
+    let body = gs1_document(vec![gs1_event(
+        json!({"epcList": ["urn:epc:id:sgtin:0614141.107346.1"]}),
+    )])
+    .to_string()
+    .into_bytes();
+    // Two captures take the party's slots; once their bodies are read,
+    // their work waits (on the second key's lookup), and their requests
+    // are dropped.
+    let mut requests = Vec::new();
+    let mut releases = Vec::new();
+    for _ in 0..oretrace_server::epcis::SLOTS_PER_PARTY {
+        let (polled_tx, polled_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = tokio::sync::oneshot::channel();
+        let request = Request::post("/capture")
+            .header(header::AUTHORIZATION, format!("Bearer {held_token}"))
+            .body(held_body(body.clone(), polled_tx, release_rx))
+            .unwrap();
+        let world = w.clone();
+        requests.push(tokio::spawn(async move { world.call(request).await }));
+        polled_rx.await.unwrap();
+        releases.push(release_tx);
+    }
+    // Opened again however the test ends: the runtime waits for the work.
+    struct Open(Arc<std::sync::Mutex<Option<String>>>);
+    impl Drop for Open {
+        fn drop(&mut self) {
+            *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        }
+    }
+    let _open = Open(held_key.clone());
+    *held_key.lock().unwrap() = Some("fwo/2".into());
+    for release in releases {
+        release.send(()).unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while held.load(std::sync::atomic::Ordering::SeqCst) < oretrace_server::epcis::SLOTS_PER_PARTY {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the work never started"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for request in requests {
+        request.abort();
+        assert!(request.await.is_err_and(|e| e.is_cancelled()));
+    }
+    // Their work has not ended: the party's slots are still taken.
+    let p = w
+        .capture_with_token(&token, &body, "rollback")
+        .await
+        .problem(429, "quota-exceeded");
+    assert_eq!(p["limit"], oretrace_server::epcis::SLOTS_PER_PARTY);
+    // Once it ends (it stops: nobody waits for it), they are free again.
+    *held_key.lock().unwrap() = None;
+    loop {
+        let answer = w.capture_with_token(&token, &body, "rollback").await;
+        if answer.status == StatusCode::ACCEPTED {
+            assert_eq!(w.finished(&answer).await["success"], true);
+            break;
+        }
+        answer.problem(429, "quota-exceeded");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slots were never given back"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // The abandoned work wrote nothing: one event in the log, the last one.
+    let found = w.get("/events?eventType=ObjectEvent").await.json();
+    let events = found["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(events, 1, "{found}");
 }

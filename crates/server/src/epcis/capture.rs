@@ -237,6 +237,10 @@ fn authenticate(
     })
 }
 
+/// What copying a `@context` into an event adds besides the context
+/// itself: `"@context":` and a comma.
+const CONTEXT_MEMBER_BYTES: usize = "\"@context\":,".len();
+
 /// Parses, checks against the limits and the schema, hashes and signs.
 /// Errors that concern the whole document are returned; errors of one
 /// event are kept with it.
@@ -247,6 +251,7 @@ fn prepare<S: Store>(
     capture: &Token,
     captured_by: &str,
     auth: &CaptureAuth,
+    abandoned: &std::sync::atomic::AtomicBool,
 ) -> Result<Prepared, ApiError> {
     let kind = document.get("type").and_then(Value::as_str).unwrap_or("");
     let (events, list_pointer) = match kind {
@@ -272,21 +277,46 @@ fn prepare<S: Store>(
             limit: limits.max_events,
         });
     }
-    // Each event becomes one log entry of bounded size: an event over it
-    // is refused before any work is spent on it.
+    // Each event becomes one log entry of bounded size, the document's
+    // `@context` copied in: an event over it is refused before any work is
+    // spent on any event (the context is measured once, as it is copied).
+    let max = oretrace_domain::event::MAX_EVENT_BYTES;
+    let context_bytes = document
+        .get("@context")
+        .map(|c| serde_json::to_vec(c).map_or(usize::MAX, |b| b.len()));
+    if let Some(len) = context_bytes
+        && len.saturating_add(CONTEXT_MEMBER_BYTES) > max
+    {
+        return Err(ApiError::SchemaViolations(vec![Violation {
+            pointer: "/@context".into(),
+            message: format!(
+                "the @context is {len} bytes as JSON; it is copied into each event, which may \
+                 be at most {max} bytes (each event is one log entry)"
+            ),
+        }]));
+    }
     let oversized: Vec<Violation> = events
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .enumerate()
         .filter_map(|(i, event)| {
-            let len = serde_json::to_vec(event).map_or(usize::MAX, |b| b.len());
-            (len > oretrace_domain::event::MAX_EVENT_BYTES).then(|| Violation {
+            let own = serde_json::to_vec(event).map_or(usize::MAX, |b| b.len());
+            let copied = match (context_bytes, event.get("@context")) {
+                (Some(ctx), None) => ctx.saturating_add(CONTEXT_MEMBER_BYTES),
+                _ => 0,
+            };
+            let len = own.saturating_add(copied);
+            (len > max).then(|| Violation {
                 pointer: format!("{list_pointer}/{i}"),
-                message: format!(
-                    "the event is {len} bytes as JSON, at most {} (each event is one log entry)",
-                    oretrace_domain::event::MAX_EVENT_BYTES
-                ),
+                message: if copied == 0 {
+                    format!("the event is {len} bytes as JSON, at most {max} (each event is one log entry)")
+                } else {
+                    format!(
+                        "the event is {len} bytes as JSON with the document's @context ({copied} \
+                         bytes) copied in, at most {max} (each event is one log entry)"
+                    )
+                },
             })
         })
         .take(100)
@@ -315,6 +345,9 @@ fn prepare<S: Store>(
     let mut out = Vec::with_capacity(events.len());
     let mut warnings = Vec::new();
     for (i, (event, in_document)) in events.into_iter().zip(hashes).enumerate() {
+        if abandoned.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(ApiError::Timeout);
+        }
         let pointer = format!("{list_pointer}/{i}");
         // The event as logged: the document's @context copied in. Its id is
         // the CBV 2.0 hash of that, on its own, so that anyone can recompute
@@ -358,7 +391,7 @@ fn prepare<S: Store>(
             }));
         }
         if let Some(declared) = event.get("eventID").and_then(Value::as_str)
-            && declared.starts_with("ni:")
+            && is_ni(declared)
             && declared != hash
         {
             warnings.push(json!({
@@ -408,6 +441,12 @@ fn prepare<S: Store>(
         events: out,
         warnings,
     })
+}
+
+/// Whether an id is an `ni:` URI: a scheme is case-insensitive (RFC 3986
+/// section 3.1), so `NI:` and `Ni:` are `ni:` too.
+fn is_ni(id: &str) -> bool {
+    id.get(..3).is_some_and(|s| s.eq_ignore_ascii_case("ni:"))
 }
 
 fn content_type_ok(headers: &HeaderMap) -> Result<(), ApiError> {
@@ -595,16 +634,53 @@ async fn intake<S: Store>(
     }
     // A few captures at a time, each party within its share: each may
     // hold a body of up to the limit, which must arrive in time.
-    let _slot = state
+    let slot = state
         .epcis
         .capture_slots
         .take(&claimed.party, claimed.token_key.is_some())?;
     let bytes = read_body(body, limits.max_bytes, state.config.capture_body_timeout).await?;
     let auth = authenticate(state.ledger.origin(), &claimed, &bytes, behaviour)?;
+    // The keys, each with the party it must still be registered to: the
+    // token's key, or the first signer's (the capturing party), co-signers
+    // to any party.
+    let keys: Vec<(KeyRef, bool)> = match &claimed.token_key {
+        Some(key) => vec![(key.clone(), true)],
+        None => claimed
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, (l, _))| (l.key(), i == 0))
+            .collect(),
+    };
     let party = claimed.party;
     let ledger = state.ledger.clone();
     let capture = capture.clone();
+    // The work on a document cannot be stopped from outside: it holds the
+    // slot until it ends, not until the request does, so a request that
+    // timed out or was dropped still counts against the party's slots; it
+    // stops at the next event once nobody waits for it.
+    let waiting = Waiting::default();
+    let abandoned = waiting.0.clone();
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        // The body took time to arrive: a key rotated away meanwhile
+        // costs no work (the ledger would refuse each event anyway).
+        for (key, capturing) in &keys {
+            let registered = ledger.store().key(key.name(), key.key_id())?;
+            match registered {
+                None => {
+                    return Err(ApiError::Unauthorized(format!(
+                        "key {key} is no longer registered"
+                    )));
+                }
+                Some(k) if *capturing && k.party().as_str() != party => {
+                    return Err(ApiError::Unauthorized(format!(
+                        "key {key} is no longer registered to party {party}"
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
         let value: Value =
             serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
         let document = if single_event {
@@ -612,10 +688,23 @@ async fn intake<S: Store>(
         } else {
             value
         };
-        prepare(&ledger, &document, limits, &capture, &party, &auth)
+        prepare(
+            &ledger, &document, limits, &capture, &party, &auth, &abandoned,
+        )
     })
     .await
     .map_err(|e| ApiError::internal(format!("capture task failed: {e}")))?
+}
+
+/// Set when the request that started a capture's work is gone (answered,
+/// timed out or dropped): the work stops at its next event.
+#[derive(Debug, Default)]
+struct Waiting(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Schema violations, with what to write instead where that is known: a
