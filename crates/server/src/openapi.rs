@@ -247,7 +247,7 @@ fn schemas() -> Value {
             "description": "A record as the log holds it: a posted record, or an EPCIS event captured through /capture or POST /events \
                 (written by the registry, never posted to /records)."},
         "Signature": {"type": "object", "additionalProperties": false, "required": ["key", "signature"], "properties": {
-            "key": {"type": "string", "pattern": "^.+\\+[0-9a-f]{8}$", "description": "<key name>+<hex key id>"},
+            "key": {"type": "string", "pattern": "^[^+\\s\\x00-\\x1f\\x7f-\\x9f]+\\+[0-9a-f]{8}(?![\\s\\S])", "description": "<key name>+<8 lower-case hex digits of the key id>: the name holds no white space, control character or +"},
             "signature": {"type": "string", "contentEncoding": "base64", "description": "The 64-byte Ed25519 signature"}}},
         "Envelope": {"type": "object", "additionalProperties": false, "required": ["record", "signatures"], "properties": {
             "record": {"$ref": "#/components/schemas/Record"},
@@ -478,10 +478,10 @@ fn epcis_paths() -> Value {
     json!({
         "/auth/challenge": {"post": {"summary": "A one-time challenge for a registered key to sign",
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["key"], "additionalProperties": false,
-                "properties": {"key": {"type": "string", "pattern": "^[^\\s+\\x00-\\x1f\\x7f-\\x9f]+\\+[0-9A-Fa-f]{8}$",
-                    "description": "<key name>+<hex key id>"}}}}}},
+                "properties": {"key": {"type": "string", "pattern": "^[^\\s+\\x00-\\x1f\\x7f-\\x9f]+\\+[0-9a-f]{8}(?![\\s\\S])",
+                    "description": "<key name>+<8 lower-case hex digits of the key id> (as the key's vkey starts)"}}}}}},
             "responses": {"200": json_response("The challenge text (a signed-note text) and its expiry", "Challenge"),
-                "400": problem_response("Malformed JSON, or a key not of the form <key name>+<hex key id>"),
+                "400": problem_response("Malformed JSON, or a key not of the form <key name>+<8 lower-case hex digits>"),
                 "401": problem_response("The key is not registered")}}},
         "/auth/token": {"post": {"summary": "A bearer token for the party whose key signed the challenge",
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["challenge", "signature"], "additionalProperties": false,
