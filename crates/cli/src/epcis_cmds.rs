@@ -31,6 +31,28 @@ fn base(server: &str) -> &str {
     server.trim_end_matches('/')
 }
 
+/// The `tlog-proof` receipt of log entry `index`, as the server serves it.
+pub(crate) fn fetch_receipt(
+    http: &reqwest::blocking::Client,
+    server: &str,
+    index: u64,
+) -> anyhow::Result<Vec<u8>> {
+    let url = format!("{}/records/{index}/receipt", base(server));
+    let response = http
+        .get(&url)
+        .send()
+        .with_context(|| format!("GET {url}"))?;
+    let status = response.status();
+    let bytes = response.bytes().with_context(|| format!("GET {url}"))?;
+    if !status.is_success() {
+        bail!(
+            "GET {url}: {}",
+            refusal(status, &String::from_utf8_lossy(&bytes))
+        );
+    }
+    Ok(bytes.to_vec())
+}
+
 /// Refuses a `--server` that is not an http(s) URL (a bare `host:port`
 /// would otherwise fail deep in the HTTP client).
 pub(crate) fn check_server(server: &str) -> anyhow::Result<()> {
@@ -337,16 +359,7 @@ fn save_receipts(server: &str, job: &Value, dir: &Path) -> anyhow::Result<()> {
         .flatten()
         .filter_map(|e| e["index"].as_u64())
     {
-        let url = format!("{}/records/{index}/receipt", base(server));
-        let response = http
-            .get(&url)
-            .send()
-            .with_context(|| format!("GET {url}"))?;
-        let status = response.status();
-        let bytes = response.bytes().with_context(|| format!("GET {url}"))?;
-        if !status.is_success() {
-            bail!("GET {url}: {status}: {}", String::from_utf8_lossy(&bytes));
-        }
+        let bytes = fetch_receipt(&http, server, index)?;
         let path = dir.join(format!("{index}.tlog-proof"));
         std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
         written += 1;

@@ -419,20 +419,8 @@ fn submit(envelope: &Path, server: &str, receipt_out: Option<&Path>) -> anyhow::
     {
         println!("already in the log at index {index} (logged before); record hash {record_hash}");
         if let Some(path) = receipt_out {
-            let url = format!("{base}/records/{index}/receipt");
-            let response = client
-                .get(&url)
-                .send()
-                .with_context(|| format!("GET {url}"))?;
-            let status = response.status();
-            let receipt = response.text().with_context(|| format!("GET {url}"))?;
-            if !status.is_success() {
-                bail!(
-                    "GET {url}: {}",
-                    crate::epcis_cmds::refusal(status, &receipt)
-                );
-            }
-            write_receipt(path, &receipt)?;
+            let receipt = crate::epcis_cmds::fetch_receipt(&client, base, index)?;
+            write_receipt(path, &String::from_utf8_lossy(&receipt))?;
         }
         return Ok(ExitCode::SUCCESS);
     }
