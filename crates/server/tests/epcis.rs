@@ -2016,3 +2016,54 @@ async fn a_member_name_given_twice_is_refused_naming_the_object_and_the_name() {
         .await;
     w.captured_at(&job, size);
 }
+
+#[tokio::test]
+async fn the_same_key_signing_a_capture_twice_is_refused_naming_the_key() {
+    let w = world().await;
+    let body = gs1_document(vec![gs1_event(
+        json!({"epcList": ["urn:epc:id:sgtin:0614141.107346.2019"]}),
+    )]);
+    let note = document_note(
+        "registry.example/log",
+        &Digest::of(&body),
+        "fwo",
+        oretrace_domain::event::CaptureBehaviour::Rollback,
+    );
+    let fwo = format!("{}+{:08x}", w.fwo.name(), w.fwo.verifier().key_id());
+    let size = w.size();
+    // The same line twice, the same key's line around another's, and a
+    // second line by the same key over other text.
+    let same = signature_line(&w.fwo, &note);
+    for lines in [
+        vec![same.clone(), same.clone()],
+        vec![same.clone(), signature_line(&w.ussm, &note), same.clone()],
+        vec![same.clone(), signature_line(&w.fwo, "other text\n")],
+    ] {
+        for uri in ["/capture", "/events"] {
+            let mut request = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
+            for line in &lines {
+                request = request.header("Oretrace-Signature", line.as_str());
+            }
+            let answer = w
+                .call(request.body(Body::from(body.clone())).unwrap())
+                .await;
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+            let p = answer.json();
+            assert_eq!(
+                p["type"], "https://oretrace.org/problems/bad-request",
+                "{p}"
+            );
+            let detail = p["detail"].as_str().unwrap();
+            assert!(
+                detail.contains(&format!("key {fwo} signs more than once")),
+                "{p}"
+            );
+            assert_eq!(w.size(), size, "nothing written");
+        }
+    }
+    // Signed once, the same document is captured.
+    let job = w
+        .finished(&w.capture_signed(&[&w.fwo], &body, None).await)
+        .await;
+    w.captured_at(&job, size);
+}
