@@ -249,6 +249,16 @@ impl World {
         self.ledger.store().size().unwrap()
     }
 
+    async fn get_with_token(&self, uri: &str, token: &str) -> Answer {
+        self.call(
+            Request::get(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
     /// Expects `job` to have captured its one event as the entry at
     /// `index`, the end of the log; returns the event's id.
     fn captured_at(&self, job: &Value, index: u64) -> String {
@@ -1926,4 +1936,134 @@ async fn a_quantity_in_kg_is_refused_with_the_code_to_write() {
         );
         assert_eq!(w.size(), size);
     }
+}
+
+#[tokio::test]
+async fn a_member_name_given_twice_is_refused_naming_the_object_and_the_name() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let at = |site: &str| json!({"id": format!("urn:oretrace:site:{site}")});
+    let event = gs1_event(json!({
+        "epcList": ["urn:epc:id:sgtin:0614141.107346.2018"],
+        "bizLocation": at("fwo-chitral"),
+    }));
+    let body = String::from_utf8(gs1_document(vec![event.clone()])).unwrap();
+    let own = r#""bizLocation":{"id":"urn:oretrace:site:fwo-chitral"}"#;
+    assert!(body.contains(own), "{body}");
+    let size = w.size();
+    let jobs = w.get_with_token("/capture", &token).await.json();
+    // Another party's site first, its own last: serde_json would keep the
+    // last, a co-signer's parser may read the first. Spelled plainly or
+    // with an escape that unescapes to the same name.
+    for other in [
+        r#""bizLocation":{"id":"urn:oretrace:site:ussm-madison"}"#,
+        r#""biz\u004cocation":{"id":"urn:oretrace:site:ussm-madison"}"#,
+    ] {
+        let twice = body.replacen(own, &format!("{other},{own}"), 1);
+        let answer = w.capture_with_token(&token, twice.as_bytes(), None).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+        let p = answer.json();
+        assert_eq!(
+            p["type"], "https://oretrace.org/problems/malformed-json",
+            "{p}"
+        );
+        let detail = p["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("the object at /epcisBody/eventList/0 "),
+            "{p}"
+        );
+        assert!(detail.contains(r#""bizLocation""#), "{p}");
+        assert_eq!(w.size(), size, "nothing written");
+    }
+    // No job was made for them.
+    assert_eq!(w.get_with_token("/capture", &token).await.json(), jobs);
+    // Before the schema: a document that would not validate either is
+    // refused for the duplicate, at the top level.
+    let answer = w
+        .capture_with_token(&token, br#"{"type": "EPCISDocument", "type": "x"}"#, None)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+    let detail = answer.json()["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("top-level object"), "{detail}");
+    assert!(detail.contains(r#""type""#), "{detail}");
+    // POST /events: the pointer is the event's own.
+    let mut single = event.clone();
+    single["@context"] = json!(["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]);
+    let text = single.to_string();
+    let inner = r#""id":"urn:oretrace:site:fwo-chitral""#;
+    let twice = text.replacen(
+        inner,
+        &format!(r#""id":"urn:oretrace:site:ussm-madison",{inner}"#),
+        1,
+    );
+    let answer = w
+        .call(
+            Request::post("/events")
+                .header(header::CONTENT_TYPE, "application/ld+json")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::from(twice))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+    let detail = answer.json()["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("the object at /bizLocation "), "{detail}");
+    assert!(detail.contains(r#""id""#), "{detail}");
+    assert_eq!(w.size(), size, "nothing written");
+    // The same document with each name once is captured.
+    let job = w
+        .finished(&w.capture_with_token(&token, body.as_bytes(), None).await)
+        .await;
+    w.captured_at(&job, size);
+}
+
+#[tokio::test]
+async fn the_same_key_signing_a_capture_twice_is_refused_naming_the_key() {
+    let w = world().await;
+    let body = gs1_document(vec![gs1_event(
+        json!({"epcList": ["urn:epc:id:sgtin:0614141.107346.2019"]}),
+    )]);
+    let note = document_note(
+        "registry.example/log",
+        &Digest::of(&body),
+        "fwo",
+        oretrace_domain::event::CaptureBehaviour::Rollback,
+    );
+    let fwo = format!("{}+{:08x}", w.fwo.name(), w.fwo.verifier().key_id());
+    let size = w.size();
+    // The same line twice, the same key's line around another's, and a
+    // second line by the same key over other text.
+    let same = signature_line(&w.fwo, &note);
+    for lines in [
+        vec![same.clone(), same.clone()],
+        vec![same.clone(), signature_line(&w.ussm, &note), same.clone()],
+        vec![same.clone(), signature_line(&w.fwo, "other text\n")],
+    ] {
+        for uri in ["/capture", "/events"] {
+            let mut request = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
+            for line in &lines {
+                request = request.header("Oretrace-Signature", line.as_str());
+            }
+            let answer = w
+                .call(request.body(Body::from(body.clone())).unwrap())
+                .await;
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+            let p = answer.json();
+            assert_eq!(
+                p["type"], "https://oretrace.org/problems/bad-request",
+                "{p}"
+            );
+            let detail = p["detail"].as_str().unwrap();
+            assert!(
+                detail.contains(&format!("key {fwo} signs more than once")),
+                "{p}"
+            );
+            assert_eq!(w.size(), size, "nothing written");
+        }
+    }
+    // Signed once, the same document is captured.
+    let job = w
+        .finished(&w.capture_signed(&[&w.fwo], &body, None).await)
+        .await;
+    w.captured_at(&job, size);
 }

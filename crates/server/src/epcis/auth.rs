@@ -256,7 +256,8 @@ pub(crate) async fn token<S: Store>(
 }
 
 /// The header carrying a detached document signature: one signature line
-/// (`<key name> <base64>`) per header; repeat the header for co-signers.
+/// (`<key name> <base64>`) per header; repeat the header for co-signers,
+/// each key once.
 pub const SIGNATURE_HEADER: &str = "Oretrace-Signature";
 
 /// Who is capturing, from the request's headers.
@@ -295,7 +296,20 @@ pub(crate) async fn capturer<S: Store>(
                     ))
                 })
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
+        // Each key signs once: a repeated line (or a second line by the
+        // same key) would be counted and logged as another signer.
+        let mut keys = std::collections::HashSet::with_capacity(lines.len());
+        if let Some(again) = lines
+            .iter()
+            .map(SignatureLine::key)
+            .find(|k| !keys.insert(k.clone()))
+        {
+            return Err(ApiError::BadRequest(format!(
+                "{SIGNATURE_HEADER}: key {again} signs more than once; give one \
+                 {SIGNATURE_HEADER} header per signing key"
+            )));
+        }
         return Ok(Capturer::Signed { lines });
     }
     match bearer(state, headers).await? {

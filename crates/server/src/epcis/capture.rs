@@ -2,8 +2,9 @@
 //! job at `/capture/{id}`), `GET /capture`, `GET /capture/{id}`,
 //! `OPTIONS /capture`, and `POST /events` (one event, synchronous).
 //!
-//! A document is read within the capture size limit, counted against the
-//! event limit, validated against the official EPCIS 2.0 schema (every
+//! A document is read within the capture size limit, refused if an object
+//! in it names a member twice (parsers differ in which value they keep),
+//! counted against the event limit, validated against the official EPCIS 2.0 schema (every
 //! violation reported with its JSON pointer), hashed (CBV 2.0 event hash;
 //! a declared `ni:` eventID that differs is an error for that event), and
 //! each event becomes one log entry that the ledger authorises like any
@@ -39,6 +40,8 @@ use super::auth::{Capturer, capturer};
 use super::{GS1_CONTEXT, check_versions, now_rfc3339, random_hex, with_versions};
 use crate::error::Violation;
 use crate::{ApiError, AppState, blocking};
+
+mod members;
 
 /// `GS1-Capture-Error-Behaviour` of a request (rollback when absent).
 fn behaviour_of(headers: &HeaderMap) -> Result<CaptureBehaviour, ApiError> {
@@ -681,6 +684,12 @@ async fn intake<S: Store>(
                 Some(_) => {}
             }
         }
+        // One meaning for every parser: a member name given twice in one
+        // object is refused before the document is read as a value.
+        members::check_unique_names(&bytes).map_err(|p| match p {
+            members::Problem::Malformed(e) => ApiError::MalformedJson(e.to_string()),
+            members::Problem::Duplicate(d) => ApiError::MalformedJson(d.to_string()),
+        })?;
         let value: Value =
             serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
         let document = if single_event {
