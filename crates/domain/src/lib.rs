@@ -18,6 +18,7 @@
 
 pub mod canonical;
 pub mod chemistry;
+pub mod disclosure;
 pub mod envelope;
 mod error;
 pub mod event;
