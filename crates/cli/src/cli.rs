@@ -43,6 +43,44 @@ pub enum Command {
     Import(ImportArgs),
     /// Write a lot's events as one EPCIS 2.0 document (what `import` takes back).
     Export(ExportArgs),
+    /// Sealed agreement texts, on the party's side: seal clause by clause, reveal clauses, check a reveal.
+    #[command(subcommand)]
+    Agreement(AgreementCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgreementCommand {
+    /// Split TEXT into clauses (paragraphs: blocks separated by blank lines), draw a
+    /// fresh salt per clause and print the sealed root and clause count; the opening
+    /// (texts and salts) goes to OUT, a private file that never leaves the party.
+    Seal {
+        /// The agreement text (UTF-8).
+        text: PathBuf,
+        /// Where to write the opening (created, mode 0600; refused if it exists).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the reveal of some clauses of an opening (their texts, salts and
+    /// inclusion proofs) as JSON, for a disclosure record.
+    Reveal {
+        /// The opening written by `seal`.
+        opening: PathBuf,
+        /// Clause indices to reveal (0-based, comma-separated), or `all`.
+        #[arg(long, default_value = "all")]
+        clauses: String,
+    },
+    /// Check a reveal against a sealed root and clause count, offline: exit 0 if every
+    /// clause opens, 1 naming the first that does not.
+    Verify {
+        /// The reveal (as `reveal` prints it).
+        reveal: PathBuf,
+        /// The sealed root (64 hex digits), as the sealed record states it.
+        #[arg(long)]
+        root: String,
+        /// The sealed clause count, as the sealed record states it.
+        #[arg(long)]
+        count: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             args.error_behaviour,
             args.receipts.as_deref(),
         ),
+        Command::Agreement(cmd) => crate::agreement_cmds::run(cmd),
         Command::Export(args) => {
             crate::epcis_cmds::export(&args.server, &args.lot, args.out.as_deref())
         }

@@ -2,6 +2,7 @@
 //! [`run`] to an exit code: 0 verified or done, 1 verification failed,
 //! 2 operational error.
 
+mod agreement_cmds;
 mod cli;
 mod commands;
 mod epcis_cmds;
