@@ -983,10 +983,14 @@ pub(crate) async fn post_event<S: Store>(
     let Some((event_id, record)) = prepared.events.into_iter().next() else {
         return Err(ApiError::BadRequest("no event".into()));
     };
+    // The event's problem may already name the event ("event: …"): one
+    // prefix in the answer.
     let record = record.map_err(|problem| {
+        let detail = problem["detail"].as_str().unwrap_or("refused");
+        let rule = detail.strip_prefix("event: ").unwrap_or(detail);
         ApiError::Refused(Refusal::Invalid(oretrace_domain::Error::invalid(
             "event",
-            problem["detail"].as_str().unwrap_or("refused").to_owned(),
+            rule.to_owned(),
         )))
     })?;
     let mut results = state.ledger.submit_group(vec![record], true).await?;
