@@ -707,20 +707,12 @@ impl Drop for Waiting {
     }
 }
 
-/// Schema violations, with what to write instead where that is known: a
-/// `uom` of `kg` or `t` (a symbol, not the UN/ECE Rec. 20 code the schema
-/// asks for) names `KGM` or `TNE`.
+/// Schema violations, with what to write instead where that is known
+/// ([`oretrace_epcis_map::violation_hint`]).
 fn schema_violations(document: &Value, mut violations: Vec<Violation>) -> ApiError {
     for v in &mut violations {
-        if v.pointer.ends_with("/uom")
-            && let Some(code) = document
-                .pointer(&v.pointer)
-                .and_then(Value::as_str)
-                .and_then(oretrace_epcis_map::suggested_mass_uom)
-        {
-            v.message.push_str(&format!(
-                " (for a mass write {code}, its UN/ECE Rec. 20 code)"
-            ));
+        if let Some(hint) = oretrace_epcis_map::violation_hint(document, &v.pointer) {
+            v.message.push_str(&hint);
         }
     }
     ApiError::SchemaViolations(violations)
