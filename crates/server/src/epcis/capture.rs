@@ -789,7 +789,20 @@ pub(crate) async fn capture<S: Store>(
     let worker = state.clone();
     let job_id = id.clone();
     tokio::spawn(async move {
+        let capturer = prepared.captured_by.clone();
         let (mut errors, events) = run(&worker, prepared, behaviour).await;
+        // One line per finished job: who, and how many events fared how
+        // (never the events themselves).
+        let count = |status: &str| events.iter().filter(|o| o.status == status).count();
+        tracing::info!(
+            job = %job_id,
+            capturer = %capturer,
+            captured = count("captured"),
+            duplicate = count("duplicate"),
+            refused = count("refused"),
+            rolled_back = count("rolled-back"),
+            "capture job finished"
+        );
         worker.epcis.jobs.update(&job_id, |job| {
             job.success = errors.is_empty();
             job.errors_omitted = errors.len().saturating_sub(MAX_JOB_ERRORS);
