@@ -332,13 +332,15 @@ fn epcis(cmd: EpcisCommand) -> anyhow::Result<ExitCode> {
                 Err(violations) => {
                     for v in &violations {
                         eprintln!(
-                            "{}: {}",
+                            "{}: {}{}",
                             if v.pointer.is_empty() {
                                 "/"
                             } else {
                                 &v.pointer
                             },
-                            v.message
+                            v.message,
+                            oretrace_epcis_map::violation_hint(&document, &v.pointer)
+                                .unwrap_or_default()
                         );
                     }
                     eprintln!(

@@ -186,6 +186,26 @@ fn every_fresh_demo_prints_commands_that_work_with_one_auditor_memory() {
                 && l.contains("problem=https://oretrace.org/problems/")),
             "a refusal is logged: {stderr}"
         );
+        // Each capture job of the demo leaves one line when it finishes:
+        // its id, capturer and counts, never an event's content.
+        let finished: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains("capture job finished"))
+            .collect();
+        assert!(!finished.is_empty(), "capture jobs are logged: {stderr}");
+        for line in &finished {
+            for member in [
+                "job=",
+                "capturer=",
+                "captured=",
+                "duplicate=0",
+                "refused=0",
+                "rolled_back=0",
+            ] {
+                assert!(line.contains(member), "{member} in {line}");
+            }
+            assert!(!line.contains("eventTime"), "{line}");
+        }
         assert!(
             !stderr.contains('\u{1b}'),
             "no colour codes in a log that is not a terminal: {stderr:?}"

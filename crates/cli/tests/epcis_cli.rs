@@ -74,6 +74,35 @@ fn validate_accepts_the_examples_and_lists_violations() {
     );
 }
 
+/// A mass in `kg` (the symbol, not the UN/ECE Rec. 20 code the schema
+/// asks for): `epcis validate` names the code to write, as the server does.
+#[test]
+fn validate_names_the_rec20_code_for_a_mass_symbol() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("kg.jsonld");
+    std::fs::write(
+        &bad,
+        r#"{"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+            "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2025-10-01T00:00:00Z",
+            "epcisBody": {"eventList": [{"type": "ObjectEvent", "eventTime": "2025-10-01T00:00:00Z",
+              "eventTimeZoneOffset": "+05:00", "action": "OBSERVE",
+              "quantityList": [{"epcClass": "urn:epc:class:lgtin:4012345.012345.998877",
+                                "quantity": 25, "uom": "kg"}]}]}}"#,
+    )
+    .unwrap();
+    let run = oretrace(&["epcis", "validate", path(&bad)]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("/epcisBody/eventList/0/quantityList/0/uom: "))
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    assert!(
+        line.ends_with("(for a mass write KGM, its UN/ECE Rec. 20 code)"),
+        "{line}"
+    );
+}
+
 /// The independent PyPI `epcis-event-hash-generator` (installed into
 /// `.venv/interop` by `.ci/interop-env`) gives the same ids as `oretrace
 /// epcis hash` for every conformance document and every official example

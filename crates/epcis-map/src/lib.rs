@@ -44,7 +44,7 @@ use serde_json::{Value, json};
 pub use error::MapError;
 pub use number::{MAX_DECIMAL_PLACES, MAX_SIGNIFICANT_DIGITS};
 pub use uri::{parse_party_uri, parse_site_uri, party_uri, percent_encode, site_uri};
-pub use vocab::suggested_mass_uom;
+pub use vocab::{suggested_mass_uom, violation_hint};
 
 /// The registry's EPCIS extension namespace.
 pub const NAMESPACE: &str = "https://oretrace.org/epcis/";

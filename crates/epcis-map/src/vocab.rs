@@ -104,6 +104,23 @@ pub fn suggested_mass_uom(symbol: &str) -> Option<&'static str> {
     }
 }
 
+/// What to add to a schema violation at `pointer` in `document` where the
+/// fix is known: a `uom` of `kg` or `t` (a symbol, not the UN/ECE Rec. 20
+/// code the schema asks for) names `KGM` or `TNE`. The one wording for the
+/// server's problems and `oretrace epcis validate`.
+pub fn violation_hint(document: &serde_json::Value, pointer: &str) -> Option<String> {
+    if !pointer.ends_with("/uom") {
+        return None;
+    }
+    let code = document
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_str)
+        .and_then(suggested_mass_uom)?;
+    Some(format!(
+        " (for a mass write {code}, its UN/ECE Rec. 20 code)"
+    ))
+}
+
 /// UN/ECE Rec. 20: `P1` percent, `59` part per million, `NA` milligram per
 /// kilogram (the same ratio as grams per tonne, kept apart so the record's
 /// unit survives).
@@ -172,6 +189,24 @@ pub(crate) fn document_kind(bt_type: Option<&str>) -> Result<Option<DocumentKind
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mass_symbol_as_uom_gets_its_rec20_code_named() {
+        let doc =
+            serde_json::json!({"q": [{"uom": "kg"}, {"uom": "t"}, {"uom": "LTR"}], "uom": "kg"});
+        assert_eq!(
+            violation_hint(&doc, "/q/0/uom").as_deref(),
+            Some(" (for a mass write KGM, its UN/ECE Rec. 20 code)")
+        );
+        assert_eq!(
+            violation_hint(&doc, "/q/1/uom").as_deref(),
+            Some(" (for a mass write TNE, its UN/ECE Rec. 20 code)")
+        );
+        assert_eq!(violation_hint(&doc, "/q/2/uom"), None);
+        assert_eq!(violation_hint(&doc, "/q/3/uom"), None);
+        assert_eq!(violation_hint(&doc, "/q/0"), None);
+        assert!(violation_hint(&doc, "/uom").is_some());
+    }
 
     #[test]
     fn cbv_terms_in_every_form() {

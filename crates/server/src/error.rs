@@ -26,6 +26,29 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// Seconds a client should wait before retrying an overloaded server.
 const RETRY_AFTER_SECONDS: &str = "1";
 
+/// Most characters of one client value a problem body repeats.
+pub const ECHO_CHARS: usize = 100;
+
+/// Most characters of a problem's `detail`, `field` or `rule`, whatever
+/// they hold: the backstop for a value repeated without [`echo`].
+pub const MAX_MEMBER_CHARS: usize = 2_000;
+
+/// A client value as a problem body repeats it: at most [`ECHO_CHARS`]
+/// characters, cut on a character boundary, with "…" when cut. Every place
+/// that puts client input into a problem's `detail`, `field` or `rule`
+/// goes through this, so that an answer is never many times its request.
+pub fn echo(text: &str) -> String {
+    bounded(text, ECHO_CHARS)
+}
+
+/// `text` cut to at most `max` characters, "…" appended when cut.
+fn bounded(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -172,8 +195,21 @@ impl ApiError {
     }
 
     /// The problem document for this error: the one place where errors
-    /// meet statuses.
+    /// meet statuses. Its `detail`, `field` and `rule` hold at most
+    /// [`MAX_MEMBER_CHARS`] characters each.
     pub fn problem(&self) -> Problem {
+        let mut problem = self.unbounded_problem();
+        problem.detail = bounded(&problem.detail, MAX_MEMBER_CHARS);
+        for member in [&mut problem.field, &mut problem.rule]
+            .into_iter()
+            .flatten()
+        {
+            *member = bounded(member, MAX_MEMBER_CHARS);
+        }
+        problem
+    }
+
+    fn unbounded_problem(&self) -> Problem {
         let p = Problem::new;
         match self {
             ApiError::Refused(Refusal::Invalid(e)) => {
@@ -649,6 +685,37 @@ mod tests {
             ApiError::Timeout.problem().problem_type,
             "https://oretrace.org/problems/timeout"
         );
+    }
+
+    #[test]
+    fn an_echo_is_cut_on_a_character_boundary_and_marked() {
+        assert_eq!(echo("colour"), "colour");
+        let exact = "é".repeat(ECHO_CHARS);
+        assert_eq!(echo(&exact), exact);
+        let long = "\u{378}".repeat(ECHO_CHARS + 1);
+        let cut = echo(&long);
+        assert_eq!(cut.chars().count(), ECHO_CHARS + 1, "{cut}");
+        assert!(cut.ends_with('…'), "{cut}");
+        assert!(long.starts_with(cut.trim_end_matches('…')));
+    }
+
+    #[test]
+    fn detail_field_and_rule_are_bounded_whatever_they_hold() {
+        let huge = "x".repeat(50_000);
+        let p = ApiError::InvalidRequest {
+            field: huge.clone(),
+            rule: huge.clone(),
+        }
+        .problem();
+        for member in [Some(&p.detail), p.field.as_ref(), p.rule.as_ref()] {
+            let member = member.unwrap();
+            assert_eq!(member.chars().count(), MAX_MEMBER_CHARS + 1, "{member}");
+            assert!(member.ends_with('…'));
+        }
+        let p = ApiError::BadRequest(huge).problem();
+        assert_eq!(p.detail.chars().count(), MAX_MEMBER_CHARS + 1);
+        let p = ApiError::BadRequest("short".into()).problem();
+        assert_eq!(p.detail, "short");
     }
 
     #[test]

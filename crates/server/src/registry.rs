@@ -101,11 +101,12 @@ pub(crate) fn paging(list: &str, pairs: &[(String, String)]) -> Result<Paging, A
                 paging.after = Some(last.to_owned());
             }
             other => {
+                let other = crate::error::echo(other);
                 return Err(ApiError::InvalidRequest {
-                    field: other.to_owned(),
                     rule: format!(
                         "unknown query parameter `{other}`: /{list} takes perPage and nextPageToken"
                     ),
+                    field: other,
                 });
             }
         }

@@ -1836,6 +1836,44 @@ async fn an_event_larger_than_a_log_entry_is_refused_before_it_is_checked() {
     assert_eq!(single.status, StatusCode::BAD_REQUEST, "{}", single.text());
 }
 
+/// An event just under the size of a log entry as sent, over it once the
+/// server adds its eventID: refused by `POST /events` with the reason
+/// named once ("event: the event is …"), not "event: event: …".
+#[tokio::test]
+async fn post_events_names_an_oversized_event_once() {
+    let w = world().await;
+    let fwo = w.token(&w.fwo).await;
+    let mut event = gs1_event(json!({"epcList": ["urn:epc:id:sgtin:0614141.107346.1"]}));
+    event["@context"] = json!([
+        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        {"ex": "https://example.com/ns/"}
+    ]);
+    event["ex:note"] = json!("");
+    let base = event.to_string().len();
+    let max = oretrace_domain::event::MAX_EVENT_BYTES;
+    event["ex:note"] = json!("x".repeat(max - base - 10));
+    assert!(event.to_string().len() < max);
+    let answer = w
+        .call(
+            Request::post("/events")
+                .header(header::AUTHORIZATION, format!("Bearer {fwo}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(event.to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+    let body = answer.json();
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.starts_with("event: the event is "), "{body}");
+    assert!(!detail.contains("event: event:"), "{body}");
+    assert_eq!(body["field"], "event", "{body}");
+    assert!(
+        body["rule"].as_str().unwrap().starts_with("the event is "),
+        "{body}"
+    );
+}
+
 /// Second round: a pattern commissioned as a "lot", a reworded Digital
 /// Link consumed while the registry's lot stays held, look-alike site
 /// URIs placing events at another party's plant. Each is refused.

@@ -1219,3 +1219,52 @@ async fn a_capture_whose_request_is_gone_holds_its_slot_until_its_work_ends() {
         .len();
     assert_eq!(events, 1, "{found}");
 }
+
+/// A problem body repeats a client's value at most once and briefly: a
+/// large hostile key, or a long unknown parameter name, gets a small answer
+/// (not the input several times over, escaped).
+#[tokio::test]
+async fn a_large_hostile_value_gets_a_small_problem_body() {
+    const SMALL: usize = 8 * 1024;
+    let w = world().await;
+    // 240 KB of U+0378 (two bytes each in UTF-8) as the key to challenge.
+    let key = "\u{378}".repeat(120_000);
+    let answer = w.post_json("/auth/challenge", &json!({ "key": key })).await;
+    let p = answer.problem(400, "bad-request");
+    assert!(
+        answer.body.len() < SMALL,
+        "{} bytes: {p}",
+        answer.body.len()
+    );
+    // A 24 KB parameter name (percent-encoded U+0378) on every list and on
+    // /events, named (bounded) in the answer.
+    let name = "%CD%B8".repeat(4_000);
+    for list in ["parties", "sites", "lots"] {
+        let answer = w.get(&format!("/{list}?{name}=1")).await;
+        let p = answer.problem(400, "invalid-request");
+        assert!(
+            answer.body.len() < SMALL,
+            "{} bytes: {p}",
+            answer.body.len()
+        );
+        let field = p["field"].as_str().unwrap();
+        assert!(
+            field.starts_with("\u{378}\u{378}") && field.ends_with('…'),
+            "{p}"
+        );
+    }
+    let answer = w.get(&format!("/events?{name}=1")).await;
+    let p = answer.problem(400, "bad-request");
+    assert!(
+        answer.body.len() < SMALL,
+        "{} bytes: {p}",
+        answer.body.len()
+    );
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("query: unknown query parameter `\u{378}"),
+        "{p}"
+    );
+}

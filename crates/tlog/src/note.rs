@@ -68,18 +68,36 @@ impl KeyRef {
 
     /// Parses `<key name>+<8 lower-case hex digits>`: the name follows the
     /// key-name rules (so it holds no `+`), the id is exactly eight digits
-    /// `0-9a-f`, so that one key has one spelling.
+    /// `0-9a-f`, so that one key has one spelling. The error never repeats
+    /// the text (which may be anything a client sent, of any length): it
+    /// names the offending character and where it is.
     pub fn parse(text: &str) -> Result<Self, Error> {
         let (name, hex) = text.split_once('+').ok_or_else(|| {
             Error::malformed("key reference", "expected <key name>+<8 hex digit key id>")
         })?;
-        check_key_name(name)?;
+        if name.is_empty() {
+            return Err(Error::malformed("key reference", "the key name is empty"));
+        }
+        if let Some((at, c)) = name
+            .chars()
+            .enumerate()
+            .find(|(_, c)| c.is_whitespace() || c.is_control())
+        {
+            return Err(Error::malformed(
+                "key reference",
+                format!("the key name contains {c:?} (character {})", at + 1),
+            ));
+        }
         if hex.len() != 8 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(Error::malformed(
                 "key reference",
-                format!("key id {hex:?} is not 8 lower-case hex digits"),
+                format!(
+                    "the key id after the + is not 8 lower-case hex digits ({} characters)",
+                    hex.chars().count()
+                ),
             ));
         }
+        check_key_name(name)?;
         let key_id = u32::from_str_radix(hex, 16)
             .map_err(|_| Error::malformed("key reference", "bad key id"))?;
         Ok(KeyRef {
@@ -773,6 +791,16 @@ mod tests {
             assert!(err.contains(want), "{bad:?}: {err}");
         }
         assert!(KeyRef::new("a+b", 1).is_err());
+        // The error names what is wrong, never the text: a long name or id
+        // gives a short error.
+        let long_name = format!("{}+530d903a", "\u{378}x ".repeat(50_000));
+        let long_id = format!("fwo/k1+{}", "\u{378}".repeat(100_000));
+        for bad in [long_name, long_id] {
+            let err = KeyRef::parse(&bad).unwrap_err().to_string();
+            assert!(err.len() < 200, "{} bytes: {err}", err.len());
+        }
+        let err = KeyRef::parse("ab c+530d903a").unwrap_err().to_string();
+        assert!(err.contains("' ' (character 3)"), "{err}");
     }
 
     #[test]

@@ -716,20 +716,12 @@ impl Drop for Waiting {
     }
 }
 
-/// Schema violations, with what to write instead where that is known: a
-/// `uom` of `kg` or `t` (a symbol, not the UN/ECE Rec. 20 code the schema
-/// asks for) names `KGM` or `TNE`.
+/// Schema violations, with what to write instead where that is known
+/// ([`oretrace_epcis_map::violation_hint`]).
 fn schema_violations(document: &Value, mut violations: Vec<Violation>) -> ApiError {
     for v in &mut violations {
-        if v.pointer.ends_with("/uom")
-            && let Some(code) = document
-                .pointer(&v.pointer)
-                .and_then(Value::as_str)
-                .and_then(oretrace_epcis_map::suggested_mass_uom)
-        {
-            v.message.push_str(&format!(
-                " (for a mass write {code}, its UN/ECE Rec. 20 code)"
-            ));
+        if let Some(hint) = oretrace_epcis_map::violation_hint(document, &v.pointer) {
+            v.message.push_str(&hint);
         }
     }
     ApiError::SchemaViolations(violations)
@@ -806,7 +798,20 @@ pub(crate) async fn capture<S: Store>(
     let worker = state.clone();
     let job_id = id.clone();
     tokio::spawn(async move {
+        let capturer = prepared.captured_by.clone();
         let (mut errors, events) = run(&worker, prepared, behaviour).await;
+        // One line per finished job: who, and how many events fared how
+        // (never the events themselves).
+        let count = |status: &str| events.iter().filter(|o| o.status == status).count();
+        tracing::info!(
+            job = %job_id,
+            capturer = %capturer,
+            captured = count("captured"),
+            duplicate = count("duplicate"),
+            refused = count("refused"),
+            rolled_back = count("rolled-back"),
+            "capture job finished"
+        );
         worker.epcis.jobs.update(&job_id, |job| {
             job.success = errors.is_empty();
             job.errors_omitted = errors.len().saturating_sub(MAX_JOB_ERRORS);
@@ -992,10 +997,14 @@ pub(crate) async fn post_event<S: Store>(
     let Some((event_id, record)) = prepared.events.into_iter().next() else {
         return Err(ApiError::BadRequest("no event".into()));
     };
+    // The event's problem may already name the event ("event: …"): one
+    // prefix in the answer.
     let record = record.map_err(|problem| {
+        let detail = problem["detail"].as_str().unwrap_or("refused");
+        let rule = detail.strip_prefix("event: ").unwrap_or(detail);
         ApiError::Refused(Refusal::Invalid(oretrace_domain::Error::invalid(
             "event",
-            problem["detail"].as_str().unwrap_or("refused").to_owned(),
+            rule.to_owned(),
         )))
     })?;
     let mut results = state.ledger.submit_group(vec![record], true).await?;

@@ -22,6 +22,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{GS1_CONTEXT, millis_rfc3339, now_rfc3339, with_versions};
+use crate::error::echo;
 use crate::{ApiError, AppState, blocking};
 
 /// Events per page unless `perPage` says otherwise, and the most it may say.
@@ -35,8 +36,18 @@ const MAX_TERMS: usize = 256;
 
 type Pairs = Vec<(String, String)>;
 
+/// A refused query as a problem: the parameter's name as the client spelt
+/// it, bounded ([`echo`]).
 fn query_error(e: QueryError) -> ApiError {
-    ApiError::BadRequest(format!("query: {e}"))
+    ApiError::BadRequest(match e {
+        QueryError::UnknownParameter(name) => {
+            format!("query: unknown query parameter `{}`", echo(&name))
+        }
+        QueryError::InvalidValue { parameter, message } => format!(
+            "query: invalid value for query parameter `{}`: {message}",
+            echo(&parameter)
+        ),
+    })
 }
 
 /// A fingerprint of what a query asks (not its paging), so that a page
@@ -610,7 +621,8 @@ pub(crate) async fn query_events<S: Store>(
 ) -> Result<Response, ApiError> {
     if let Some((k, _)) = pairs.iter().find(|(k, _)| !is_paging(k)) {
         return Err(ApiError::BadRequest(format!(
-            "query: {k} cannot be added to a named query; only perPage and nextPageToken"
+            "query: {} cannot be added to a named query; only perPage and nextPageToken",
+            echo(k)
         )));
     }
     let stored = stored_query(&state, &name)?;
