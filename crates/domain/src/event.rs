@@ -337,23 +337,20 @@ impl CapturedEvent {
             return Err(Error::invalid("event", "an event is a JSON object"));
         }
         let text = encoding.encode(&event);
-        // The event as the log holds it: a number that JCS rounds to a
-        // double (an integer beyond 2^53) reads back as that double.
-        let event = serde_json::from_str(&text)
-            .map_err(|e| Error::invalid("event", format!("does not read back: {e}")))?;
-        let made = CapturedEvent {
+        // Made exactly as a log entry is read back, so that whatever is
+        // captured decodes: the event as the log holds it (a number that
+        // JCS rounds to a double, an integer beyond 2^53, reads back as
+        // that double) and its text in one encoding.
+        Self::from_logged(
             event_id,
-            event,
-            text,
             encoding,
+            &text,
             captured_by,
             capture,
             auth,
             time,
             figures,
-        };
-        made.check()?;
-        Ok(made)
+        )
     }
 
     /// A captured event as a log entry states it: `text` must be the
