@@ -23,6 +23,7 @@ pub mod envelope;
 mod error;
 pub mod event;
 pub mod jcs;
+pub mod money;
 pub mod record;
 mod text_serde;
 pub mod values;
