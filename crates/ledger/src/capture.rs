@@ -97,11 +97,7 @@ pub(crate) fn preverify_event(
 ) -> Preverified {
     let mut lines = Vec::new();
     if signed.signed_by(&keys.log) == Ok(true) {
-        lines.push((
-            keys.log.name().to_owned(),
-            keys.log.key_id(),
-            keys.log.to_vkey(),
-        ));
+        lines.push(keys.log.clone());
     }
     Preverified {
         lines,
@@ -130,7 +126,7 @@ pub(crate) fn event_changes(
             ));
         }
     }
-    if !pre.covers(log.name(), log.key_id(), &log.to_vkey()) {
+    if !pre.covers(log) {
         signed
             .signed_by(log)
             .map_err(|e| Refusal::Unauthenticated(e.to_string()))?;

@@ -193,7 +193,8 @@ pub(crate) type DocumentChecks = Vec<(SignatureLine, NoteVerifier)>;
 /// finds now is the very same vkey; otherwise it verifies again.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Preverified {
-    pub(crate) lines: Vec<(String, u32, String)>,
+    /// Keys whose signature lines on the record verified.
+    pub(crate) lines: Vec<NoteVerifier>,
     /// Detached document signature lines of a captured event, with the
     /// key that verified them.
     pub(crate) documents: DocumentChecks,
@@ -208,10 +209,10 @@ impl Preverified {
         self.documents.iter().any(|(l, k)| l == line && k == key)
     }
 
-    pub(crate) fn covers(&self, name: &str, key_id: u32, vkey: &str) -> bool {
-        self.lines
-            .iter()
-            .any(|(n, id, v)| n == name && *id == key_id && v == vkey)
+    /// Whether the record's line by `key` verified (the same key: name,
+    /// id and public key).
+    pub(crate) fn covers(&self, key: &NoteVerifier) -> bool {
+        self.lines.iter().any(|k| k == key)
     }
 }
 
@@ -242,7 +243,7 @@ pub fn preverify(view: &impl StateView, keys: &Authorities, signed: &SignedRecor
         if let Some(key) = candidate
             && signed.signed_by(&key) == Ok(true)
         {
-            lines.push((sig.name.clone(), sig.key_id, key.to_vkey()));
+            lines.push(key);
         }
     }
     Preverified {
@@ -268,14 +269,14 @@ fn check_signatures(
     for sig in signed.signatures() {
         let bad = |e: oretrace_domain::Error| Refusal::Unauthenticated(e.to_string());
         if sig.name == operator.name() && sig.key_id == operator.key_id() {
-            if !pre.covers(&sig.name, sig.key_id, &operator.to_vkey()) {
+            if !pre.covers(operator) {
                 signed.signed_by(operator).map_err(bad)?;
             }
             signers.operator = true;
             continue;
         }
         if let Some(key) = view.key(&sig.name, sig.key_id)? {
-            if !pre.covers(&sig.name, sig.key_id, &key.vkey()) {
+            if !pre.covers(key.verifier()) {
                 signed.signed_by(key.verifier()).map_err(bad)?;
             }
             signers.parties.insert(key.party().to_string());
@@ -285,7 +286,7 @@ fn check_signatures(
             .iter()
             .find(|k| k.name() == sig.name && k.key_id() == sig.key_id)
         {
-            if !pre.covers(&sig.name, sig.key_id, &own.to_vkey()) {
+            if !pre.covers(own) {
                 signed.signed_by(own).map_err(bad)?;
             }
             signers.own_keys.insert((sig.name.clone(), sig.key_id));
@@ -1034,5 +1035,19 @@ mod tests {
         assert!(!pre.covers_document(&line(&signer, "b\n"), &signer.verifier()));
         assert!(!pre.covers_document(&line(&signer, "a\n"), &other.verifier()));
         assert!(!Preverified::default().covers_document(&line(&signer, "a\n"), &signer.verifier()));
+    }
+
+    #[test]
+    fn a_record_line_is_covered_only_by_the_very_key_that_verified_it() {
+        let signer = NoteSigner::from_seed("fwo/k1", [3; 32]).unwrap();
+        // Another key under the same name (and so, here, another id).
+        let other = NoteSigner::from_seed("fwo/k1", [4; 32]).unwrap();
+        let pre = Preverified {
+            lines: vec![signer.verifier()],
+            ..Preverified::default()
+        };
+        assert!(pre.covers(&signer.verifier()));
+        assert!(!pre.covers(&other.verifier()));
+        assert!(!Preverified::default().covers(&signer.verifier()));
     }
 }

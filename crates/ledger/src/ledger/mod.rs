@@ -246,11 +246,7 @@ impl<S: Store> Ledger<S> {
         let shared = self.shared.clone();
         let records = tokio::task::spawn_blocking(move || {
             let keys = &shared.keys;
-            let own = (
-                keys.log.name().to_owned(),
-                keys.log.key_id(),
-                keys.log.to_vkey(),
-            );
+            let own = keys.log.clone();
             let mut out: Vec<(SignedRecord, Preverified)> = Vec::with_capacity(records.len());
             let mut last: Option<(Vec<u8>, DocumentChecks)> = None;
             for RegistrySigned(record) in records {
