@@ -67,7 +67,17 @@ pub(crate) fn paging(list: &str, pairs: &[(String, String)]) -> Result<Paging, A
         after: None,
         per_page: DEFAULT_PER_PAGE,
     };
+    let mut seen: Vec<&str> = Vec::new();
     for (name, value) in pairs {
+        if matches!(name.as_str(), "perPage" | "nextPageToken") {
+            if seen.contains(&name.as_str()) {
+                return Err(ApiError::InvalidRequest {
+                    field: name.clone(),
+                    rule: "given more than once: give each parameter once".into(),
+                });
+            }
+            seen.push(name);
+        }
         match name.as_str() {
             "perPage" => {
                 paging.per_page = value

@@ -714,6 +714,12 @@ async fn listing_lots_parties_and_sites_is_paged_not_unbounded() {
             "nextPageToken",
         ),
         ("/sites?colour=red".to_owned(), "colour"),
+        // A parameter given twice is refused, not read as its last value.
+        ("/sites?perPage=1&perPage=2".to_owned(), "perPage"),
+        (
+            format!("/lots?nextPageToken={lots_token}&nextPageToken={lots_token}"),
+            "nextPageToken",
+        ),
     ] {
         let p = w.get(&uri).await.problem(400, "invalid-request");
         assert_eq!(p["field"], field, "{uri}: {p}");
