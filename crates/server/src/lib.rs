@@ -450,7 +450,19 @@ async fn refuse_long_uri(request: Request, next: axum::middleware::Next) -> Resp
 }
 
 async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(format!("no route for {method} {}", uri.path()))
+    let path = uri.path();
+    // An eventID pasted as is (`ni:///sha-256;…?ver=CBV2.0`) splits into
+    // path segments and a query: say how to write it in a path.
+    let hint = if path.starts_with("/events/") && path.contains(':') {
+        ": an eventID in a path is percent-encoded (ni%3A%2F%2F%2Fsha-256%3B…%3Fver%3DCBV2.0), \
+         as the Location header of a capture writes it"
+    } else {
+        ""
+    };
+    ApiError::NotFound(format!(
+        "no route for {method} {}{hint}",
+        crate::error::echo(path)
+    ))
 }
 
 async fn healthz<S: Store>(

@@ -408,6 +408,32 @@ async fn wrong_method_keeps_the_allow_header() {
 }
 
 #[tokio::test]
+async fn an_event_id_pasted_unencoded_into_a_path_is_told_how_to_write_it() {
+    let w = world().await;
+    let id = format!("ni:///sha-256;{}?ver=CBV2.0", "ab".repeat(32));
+    let answer = call(
+        &w.app,
+        Request::get(format!("/events/{id}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    let detail = answer.json()["detail"].as_str().unwrap().to_owned();
+    assert!(
+        detail.contains("an eventID in a path is percent-encoded (ni%3A%2F%2F%2Fsha-256%3B"),
+        "{detail}"
+    );
+    // Any other missing route says only that.
+    let other = call(
+        &w.app,
+        Request::get("/nowhere").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(other.json()["detail"], "no route for GET /nowhere");
+}
+
+#[tokio::test]
 async fn the_registry_reads_back_what_was_logged() {
     let w = world().await;
     w.accept(post_json(&envelope(&signed(assay(), &[&w.fwo, &w.lab]))))
