@@ -66,18 +66,7 @@ struct Graph {
 
 impl Graph {
     fn load() -> Graph {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
-            .args(["metadata", "--format-version", "1", "--locked"])
-            .current_dir(workspace_root())
-            .output()
-            .expect("running cargo metadata");
-        assert!(
-            out.status.success(),
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let meta: Value = serde_json::from_slice(&out.stdout).expect("cargo metadata's JSON");
+        let meta = metadata();
         let name_of: BTreeMap<&str, &str> = meta["packages"]
             .as_array()
             .expect("packages")
@@ -149,6 +138,22 @@ impl Graph {
         }
         seen
     }
+}
+
+/// `cargo metadata`'s answer for the workspace.
+fn metadata() -> Value {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(workspace_root())
+        .output()
+        .expect("running cargo metadata");
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("cargo metadata's JSON")
 }
 
 fn workspace_root() -> PathBuf {
@@ -270,6 +275,78 @@ fn dev_only_crates_stay_out_of_the_product() {
         .map(|(d, path)| format!("the binary links {d} via {}", path.join(" → ")))
         .collect();
     check("dev-only-crates-stay-out-of-the-product", bad);
+}
+
+/// The ledger's feature that adds the memory backend, the conformance
+/// suite and the fault-injecting store wrapper.
+const TEST_SUPPORT: &str = "test-support";
+
+/// What, among the `product` crates' manifests in `meta`, would turn on
+/// the ledger's test support in the product: a normal (not dev, not
+/// build) dependency on the ledger naming the feature, a feature of a
+/// product crate forwarding to it, or the ledger's default features.
+///
+/// `cargo metadata` resolves features once for every target, tests and
+/// benches included, so its resolved graph cannot tell the product's
+/// features from the tests'; the manifests can.
+fn test_support_enablers(meta: &Value, product: &BTreeSet<String>) -> Vec<String> {
+    let mut bad = Vec::new();
+    let forward = format!("oretrace-ledger/{TEST_SUPPORT}");
+    let forward_weak = format!("oretrace-ledger?/{TEST_SUPPORT}");
+    for package in meta["packages"].as_array().expect("packages") {
+        let name = package["name"].as_str().unwrap();
+        if !product.contains(name) {
+            continue;
+        }
+        for dep in package["dependencies"].as_array().unwrap() {
+            let enables = dep["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f == TEST_SUPPORT);
+            if dep["name"] == "oretrace-ledger" && dep["kind"].is_null() && enables {
+                bad.push(format!(
+                    "{name}'s [dependencies] turn on oretrace-ledger/{TEST_SUPPORT}"
+                ));
+            }
+        }
+        for (feature, values) in package["features"].as_object().unwrap() {
+            let forwards = values.as_array().unwrap().iter().any(|v| {
+                v == forward.as_str()
+                    || v == forward_weak.as_str()
+                    || (name == "oretrace-ledger" && v == TEST_SUPPORT)
+            });
+            if forwards && !(name == "oretrace-ledger" && feature == TEST_SUPPORT) {
+                bad.push(format!(
+                    "{name}'s feature `{feature}` turns on oretrace-ledger/{TEST_SUPPORT}"
+                ));
+            }
+        }
+    }
+    bad
+}
+
+/// The crates the binary is built from: itself and the workspace members
+/// it links.
+fn product_crates(g: &Graph) -> BTreeSet<String> {
+    let mut product: BTreeSet<String> = g
+        .linked(BINARY)
+        .into_keys()
+        .filter(|d| g.members.contains(d))
+        .collect();
+    product.insert(BINARY.to_owned());
+    product
+}
+
+#[test]
+fn test_support_stays_out_of_the_product() {
+    let g = Graph::load();
+    let product = product_crates(&g);
+    assert!(product.contains("oretrace-ledger"), "{product:?}");
+    check(
+        "test-support-stays-out-of-the-product",
+        test_support_enablers(&metadata(), &product),
+    );
 }
 
 #[test]
@@ -396,6 +473,33 @@ fn the_checks_see_a_violation() {
     assert_eq!(
         linked["mio"],
         ["oretrace-domain", "oretrace-ledger", "tokio", "mio"]
+    );
+    // A product crate turning on the ledger's test support, three ways;
+    // the same in [dev-dependencies], or in a crate outside the product,
+    // is fine.
+    let ledger_dep = |kind: Value| serde_json::json!({"name": "oretrace-ledger", "kind": kind, "features": [TEST_SUPPORT]});
+    let meta = serde_json::json!({"packages": [
+        {"name": "oretrace-server", "dependencies": [ledger_dep(Value::Null)], "features": {}},
+        {"name": "oretrace-store-sqlite", "dependencies": [ledger_dep("dev".into())],
+         "features": {"testing": ["oretrace-ledger?/test-support"]}},
+        {"name": "oretrace-ledger", "dependencies": [],
+         "features": {"default": [TEST_SUPPORT], TEST_SUPPORT: []}},
+        {"name": "oretrace-fuzz-targets", "dependencies": [ledger_dep(Value::Null)], "features": {}},
+    ]});
+    let product = [
+        "oretrace-server",
+        "oretrace-store-sqlite",
+        "oretrace-ledger",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(
+        test_support_enablers(&meta, &product),
+        [
+            "oretrace-server's [dependencies] turn on oretrace-ledger/test-support",
+            "oretrace-store-sqlite's feature `testing` turns on oretrace-ledger/test-support",
+            "oretrace-ledger's feature `default` turns on oretrace-ledger/test-support",
+        ]
     );
     let real = Graph::load();
     assert!(real.linked(BINARY).contains_key("tokio"));

@@ -4,11 +4,21 @@
 //!
 //! No HTTP and no SQL: the server crate speaks HTTP, backend crates speak
 //! SQL, and the binary chooses the backend.
+//!
+//! The `test-support` feature adds what tests and benchmarks build on and
+//! the product never does: `memory` (the in-memory reference backend),
+//! `conformance` (the suite every backend passes) and `faults` (a store
+//! wrapper that fails, loses swaps, panics, blocks or times calls on
+//! demand). Only dev-dependencies and dev-only crates enable it.
 
 pub(crate) mod capture;
+#[cfg(feature = "test-support")]
 pub mod conformance;
 pub mod error;
+#[cfg(feature = "test-support")]
+pub mod faults;
 pub mod ledger;
+#[cfg(feature = "test-support")]
 pub mod memory;
 pub mod rebuild;
 pub mod rules;

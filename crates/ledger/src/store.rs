@@ -1,6 +1,7 @@
 //! The storage contract, in domain words. One trait for every backend
-//! (embedded SQLite, PostgreSQL), one conformance suite
-//! ([`crate::conformance`]) that every backend passes. Backends own their
+//! (embedded SQLite, PostgreSQL), one conformance suite (the
+//! `conformance` module, behind the `test-support` feature) that every
+//! backend passes. Backends own their
 //! schema and migrations; they share nothing but this contract.
 //!
 //! The contract is synchronous: the ledger calls writes from its one

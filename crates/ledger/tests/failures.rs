@@ -11,114 +11,51 @@
     reason = "test code: a failure panics with the value's message"
 )]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::wire::RecordJson;
+use oretrace_ledger::faults::{Call, Faulty, Hooks, Interfere};
 use oretrace_ledger::ledger::{Ledger, LedgerConfig, SequencerHealth};
 use oretrace_ledger::memory::MemoryStore;
 use oretrace_ledger::rules::Refusal;
-use oretrace_ledger::state::{
-    EventState, KeyState, LotState, PartyState, ShipmentState, SiteState,
-};
-use oretrace_ledger::store::EventSelect;
-use oretrace_ledger::{Batch, StateView, Store, StoreError, StoreResult};
-use oretrace_tlog::hash::Hash;
+use oretrace_ledger::{Store, StoreError};
 use oretrace_tlog::note::{NoteSigner, NoteVerifier};
-use oretrace_tlog::tree::NodeId;
 use serde_json::json;
 
-#[derive(Clone, Default)]
-struct Flaky {
-    inner: Arc<MemoryStore>,
-    fail_integrate: Arc<AtomicBool>,
-    fail_swap: Arc<AtomicBool>,
-    fail_size: Arc<AtomicBool>,
-    panic_on_party: Arc<AtomicBool>,
-    panic_on_integrate: Arc<AtomicBool>,
+/// The memory store behind switches that make it fail or panic.
+type Flaky = Faulty<MemoryStore, Switches>;
+
+#[derive(Default)]
+struct Switches {
+    fail_integrate: AtomicBool,
+    fail_swap: AtomicBool,
+    fail_size: AtomicBool,
+    panic_on_party: AtomicBool,
+    panic_on_integrate: AtomicBool,
 }
 
-impl StateView for Flaky {
-    fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
-        assert!(
-            !self.panic_on_party.load(Ordering::SeqCst),
-            "a bug in a rule (simulated)"
-        );
-        self.inner.party(id)
-    }
-    fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
-        self.inner.key(name, key_id)
-    }
-    fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
-        self.inner.site(id)
-    }
-    fn lot(&self, id: &str) -> StoreResult<Option<LotState>> {
-        self.inner.lot(id)
-    }
-    fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
-        self.inner.shipment(id)
-    }
-    fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
-        self.inner.find_record(record_hash)
-    }
-}
-
-impl Store for Flaky {
-    fn size(&self) -> StoreResult<u64> {
-        if self.fail_size.load(Ordering::SeqCst) {
-            return Err(StoreError("I/O error (simulated)".into()));
+impl Hooks for Switches {
+    fn before(&self, call: Call<'_>) -> Interfere {
+        let on = |switch: &AtomicBool| switch.load(Ordering::SeqCst);
+        match call {
+            Call::Party { .. } if on(&self.panic_on_party) => {
+                Interfere::Panic("a bug in a rule (simulated)")
+            }
+            Call::Size if on(&self.fail_size) => {
+                Interfere::Fail(StoreError("I/O error (simulated)".into()))
+            }
+            Call::Integrate { .. } if on(&self.panic_on_integrate) => {
+                Interfere::Panic("a bug in the store (simulated)")
+            }
+            Call::Integrate { .. } if on(&self.fail_integrate) => {
+                Interfere::Fail(StoreError("disk full (simulated)".into()))
+            }
+            Call::SwapCheckpoint { .. } if on(&self.fail_swap) => {
+                Interfere::Fail(StoreError("connection lost (simulated)".into()))
+            }
+            _ => Interfere::Proceed,
         }
-        self.inner.size()
-    }
-    fn integrate(&self, batch: &Batch) -> StoreResult<()> {
-        assert!(
-            !self.panic_on_integrate.load(Ordering::SeqCst),
-            "a bug in the store (simulated)"
-        );
-        if self.fail_integrate.load(Ordering::SeqCst) {
-            return Err(StoreError("disk full (simulated)".into()));
-        }
-        self.inner.integrate(batch)
-    }
-    fn read_hashes(&self, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
-        self.inner.read_hashes(ids)
-    }
-    fn read_entries(&self, start: u64, count: u64) -> StoreResult<Vec<Vec<u8>>> {
-        self.inner.read_entries(start, count)
-    }
-    fn checkpoint(&self) -> StoreResult<Option<Vec<u8>>> {
-        self.inner.checkpoint()
-    }
-    fn swap_checkpoint(&self, prev: Option<&[u8]>, next: &[u8]) -> StoreResult<bool> {
-        if self.fail_swap.load(Ordering::SeqCst) {
-            return Err(StoreError("connection lost (simulated)".into()));
-        }
-        self.inner.swap_checkpoint(prev, next)
-    }
-    fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
-        self.inner.lot_events(lot)
-    }
-    fn event(&self, event_id: &str) -> StoreResult<Option<EventState>> {
-        self.inner.event(event_id)
-    }
-    fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>> {
-        self.inner.select_events(select)
-    }
-    fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {
-        self.inner.parties(after, limit)
-    }
-    fn sites(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<SiteState>> {
-        self.inner.sites(after, limit)
-    }
-    fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>> {
-        self.inner.lots(after, limit)
-    }
-    fn clear_projections(&self) -> StoreResult<()> {
-        self.inner.clear_projections()
-    }
-    fn apply_changes(&self, changes: &[oretrace_ledger::state::Change]) -> StoreResult<()> {
-        self.inner.apply_changes(changes)
     }
 }
 
@@ -151,7 +88,7 @@ fn a_failed_integrate_acknowledges_and_writes_nothing() {
     ledger
         .submit_blocking(party("a", &key("a/k", 2), &operator))
         .unwrap();
-    store.fail_integrate.store(true, Ordering::SeqCst);
+    store.hooks().fail_integrate.store(true, Ordering::SeqCst);
     let refused = ledger.submit_blocking(party("b", &key("b/k", 3), &operator));
     assert!(
         matches!(refused, Err(Refusal::Unavailable(_))),
@@ -160,7 +97,7 @@ fn a_failed_integrate_acknowledges_and_writes_nothing() {
     assert_eq!(store.size().unwrap(), 1);
     // Health says so until a batch is stored again.
     assert_eq!(ledger.health(), SequencerHealth::Failing);
-    store.fail_integrate.store(false, Ordering::SeqCst);
+    store.hooks().fail_integrate.store(false, Ordering::SeqCst);
     // The sequencer reloaded its state and goes on from the stored tree.
     assert_eq!(
         ledger.submit_blocking(party("b", &key("b/k", 3), &operator)),
@@ -178,7 +115,7 @@ fn entries_stored_before_a_failed_swap_are_published_on_the_next_start() {
         .submit_blocking(party("a", &key("a/k", 2), &operator))
         .unwrap();
     let (before, _) = ledger.checkpoint().unwrap();
-    store.fail_swap.store(true, Ordering::SeqCst);
+    store.hooks().fail_swap.store(true, Ordering::SeqCst);
     let refused = ledger.submit_blocking(party("b", &key("b/k", 3), &operator));
     assert!(
         matches!(refused, Err(Refusal::Unavailable(_))),
@@ -196,7 +133,7 @@ fn entries_stored_before_a_failed_swap_are_published_on_the_next_start() {
     );
     drop(ledger);
 
-    store.fail_swap.store(false, Ordering::SeqCst);
+    store.hooks().fail_swap.store(false, Ordering::SeqCst);
     let ledger = start(store.clone(), &operator);
     let (after, _) = ledger.checkpoint().unwrap();
     assert_eq!(after.size(), 2);
@@ -230,12 +167,12 @@ fn a_record_that_panics_the_rules_is_refused_and_the_sequencer_lives() {
     let operator = key("registry/operator", 1);
     let store = Flaky::default();
     let ledger = start(store.clone(), &operator);
-    store.panic_on_party.store(true, Ordering::SeqCst);
+    store.hooks().panic_on_party.store(true, Ordering::SeqCst);
     let refused = ledger.submit_blocking(party("a", &key("a/k", 2), &operator));
     assert!(matches!(refused, Err(Refusal::Internal(_))), "{refused:?}");
     assert_eq!(store.size().unwrap(), 0, "nothing of it is written");
     assert_eq!(ledger.health(), SequencerHealth::Running);
-    store.panic_on_party.store(false, Ordering::SeqCst);
+    store.hooks().panic_on_party.store(false, Ordering::SeqCst);
     assert_eq!(
         ledger.submit_blocking(party("a", &key("a/k", 2), &operator)),
         Ok(0)
@@ -250,12 +187,18 @@ fn a_batch_that_panics_while_storing_is_refused_and_the_tree_reloads() {
     ledger
         .submit_blocking(party("a", &key("a/k", 2), &operator))
         .unwrap();
-    store.panic_on_integrate.store(true, Ordering::SeqCst);
+    store
+        .hooks()
+        .panic_on_integrate
+        .store(true, Ordering::SeqCst);
     let refused = ledger.submit_blocking(party("b", &key("b/k", 3), &operator));
     assert!(matches!(refused, Err(Refusal::Internal(_))), "{refused:?}");
     assert_eq!(store.size().unwrap(), 1);
     assert_eq!(ledger.health(), SequencerHealth::Running);
-    store.panic_on_integrate.store(false, Ordering::SeqCst);
+    store
+        .hooks()
+        .panic_on_integrate
+        .store(false, Ordering::SeqCst);
     assert_eq!(
         ledger.submit_blocking(party("b", &key("b/k", 3), &operator)),
         Ok(1)
@@ -272,8 +215,8 @@ fn a_failed_reload_refuses_writes_as_unavailable_until_the_store_recovers() {
         .submit_blocking(party("a", &key("a/k", 2), &operator))
         .unwrap();
     // The batch cannot be stored, and the tree cannot be reloaded.
-    store.fail_integrate.store(true, Ordering::SeqCst);
-    store.fail_size.store(true, Ordering::SeqCst);
+    store.hooks().fail_integrate.store(true, Ordering::SeqCst);
+    store.hooks().fail_size.store(true, Ordering::SeqCst);
     let refused = ledger.submit_blocking(party("b", &key("b/k", 3), &operator));
     assert!(
         matches!(refused, Err(Refusal::Unavailable(_))),
@@ -281,15 +224,15 @@ fn a_failed_reload_refuses_writes_as_unavailable_until_the_store_recovers() {
     );
     assert_eq!(ledger.health(), SequencerHealth::Degraded);
     // Still failing: the next write is refused before anything is judged.
-    store.fail_integrate.store(false, Ordering::SeqCst);
+    store.hooks().fail_integrate.store(false, Ordering::SeqCst);
     let refused = ledger.submit_blocking(party("b", &key("b/k", 3), &operator));
     assert!(
         matches!(refused, Err(Refusal::Unavailable(_))),
         "{refused:?}"
     );
-    assert_eq!(store.inner.size().unwrap(), 1);
+    assert_eq!(store.inner().size().unwrap(), 1);
     // Recovered: the tree reloads and writes go on where the log is.
-    store.fail_size.store(false, Ordering::SeqCst);
+    store.hooks().fail_size.store(false, Ordering::SeqCst);
     assert_eq!(
         ledger.submit_blocking(party("b", &key("b/k", 3), &operator)),
         Ok(1)

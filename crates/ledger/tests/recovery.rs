@@ -13,112 +13,50 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine as _;
 use common::{key, party, signed};
+use oretrace_ledger::faults::{Call, Faulty, Hooks, Interfere};
 use oretrace_ledger::ledger::{Ledger, LedgerConfig, SequencerHealth};
 use oretrace_ledger::memory::MemoryStore;
 use oretrace_ledger::rebuild::rebuild;
 use oretrace_ledger::rules::Refusal;
-use oretrace_ledger::state::{
-    Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState,
-};
-use oretrace_ledger::store::EventSelect;
-use oretrace_ledger::{Batch, LedgerError, StateView, Store, StoreError, StoreResult};
+use oretrace_ledger::state::PartyState;
+use oretrace_ledger::{LedgerError, Store, StoreError};
 use oretrace_tlog::checkpoint::Checkpoint;
-use oretrace_tlog::hash::Hash;
 use oretrace_tlog::note::NoteSigner;
-use oretrace_tlog::tree::NodeId;
 
 const ORIGIN: &str = "oretrace.test/recovery";
 
 /// The memory store behind switches that break it.
-#[derive(Clone, Default)]
-struct Broken {
-    inner: Arc<MemoryStore>,
+type Broken = Faulty<MemoryStore, Switches>;
+
+#[derive(Default)]
+struct Switches {
     /// `swap_checkpoint` finds another checkpoint than the one expected
     /// (another writer moved it) and changes nothing.
-    lose_swap: Arc<AtomicBool>,
+    lose_swap: AtomicBool,
     /// `size` fails with an I/O error.
-    fail_size: Arc<AtomicBool>,
+    fail_size: AtomicBool,
     /// `integrate` fails (a full disk).
-    fail_integrate: Arc<AtomicBool>,
+    fail_integrate: AtomicBool,
 }
 
-impl StateView for Broken {
-    fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
-        self.inner.party(id)
-    }
-    fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
-        self.inner.key(name, key_id)
-    }
-    fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
-        self.inner.site(id)
-    }
-    fn lot(&self, id: &str) -> StoreResult<Option<LotState>> {
-        self.inner.lot(id)
-    }
-    fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
-        self.inner.shipment(id)
-    }
-    fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
-        self.inner.find_record(record_hash)
-    }
-}
-
-impl Store for Broken {
-    fn size(&self) -> StoreResult<u64> {
-        if self.fail_size.load(Ordering::SeqCst) {
-            return Err(StoreError("I/O error (simulated)".into()));
+impl Hooks for Switches {
+    fn before(&self, call: Call<'_>) -> Interfere {
+        match call {
+            Call::Size if self.fail_size.load(Ordering::SeqCst) => {
+                Interfere::Fail(StoreError("I/O error (simulated)".into()))
+            }
+            Call::Integrate { .. } if self.fail_integrate.load(Ordering::SeqCst) => {
+                Interfere::Fail(StoreError("disk full (simulated)".into()))
+            }
+            Call::SwapCheckpoint { .. } if self.lose_swap.load(Ordering::SeqCst) => {
+                Interfere::LoseSwap
+            }
+            _ => Interfere::Proceed,
         }
-        self.inner.size()
-    }
-    fn integrate(&self, batch: &Batch) -> StoreResult<()> {
-        if self.fail_integrate.load(Ordering::SeqCst) {
-            return Err(StoreError("disk full (simulated)".into()));
-        }
-        self.inner.integrate(batch)
-    }
-    fn read_hashes(&self, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
-        self.inner.read_hashes(ids)
-    }
-    fn read_entries(&self, start: u64, count: u64) -> StoreResult<Vec<Vec<u8>>> {
-        self.inner.read_entries(start, count)
-    }
-    fn checkpoint(&self) -> StoreResult<Option<Vec<u8>>> {
-        self.inner.checkpoint()
-    }
-    fn swap_checkpoint(&self, prev: Option<&[u8]>, next: &[u8]) -> StoreResult<bool> {
-        if self.lose_swap.load(Ordering::SeqCst) {
-            return Ok(false);
-        }
-        self.inner.swap_checkpoint(prev, next)
-    }
-    fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
-        self.inner.lot_events(lot)
-    }
-    fn event(&self, event_id: &str) -> StoreResult<Option<EventState>> {
-        self.inner.event(event_id)
-    }
-    fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>> {
-        self.inner.select_events(select)
-    }
-    fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {
-        self.inner.parties(after, limit)
-    }
-    fn sites(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<SiteState>> {
-        self.inner.sites(after, limit)
-    }
-    fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>> {
-        self.inner.lots(after, limit)
-    }
-    fn clear_projections(&self) -> StoreResult<()> {
-        self.inner.clear_projections()
-    }
-    fn apply_changes(&self, changes: &[Change]) -> StoreResult<()> {
-        self.inner.apply_changes(changes)
     }
 }
 
@@ -169,24 +107,24 @@ struct Written {
 }
 
 fn written(store: &Broken) -> Written {
-    let size = store.inner.size().unwrap();
+    let size = store.inner().size().unwrap();
     Written {
         size,
-        entries: store.inner.read_entries(0, size).unwrap(),
-        checkpoint: store.inner.checkpoint().unwrap(),
-        parties: store.inner.parties(None, usize::MAX).unwrap(),
+        entries: store.inner().read_entries(0, size).unwrap(),
+        checkpoint: store.inner().checkpoint().unwrap(),
+        parties: store.inner().parties(None, usize::MAX).unwrap(),
     }
 }
 
 /// Replaces the published checkpoint with `note`, as a damaged or
 /// tampered store would hold it.
 fn put_checkpoint(store: &Broken, note: &[u8]) {
-    let old = store.inner.checkpoint().unwrap();
-    assert!(store.inner.swap_checkpoint(old.as_deref(), note).unwrap());
+    let old = store.inner().checkpoint().unwrap();
+    assert!(store.inner().swap_checkpoint(old.as_deref(), note).unwrap());
 }
 
 fn checkpoint_of(store: &Broken) -> Vec<u8> {
-    store.inner.checkpoint().unwrap().unwrap()
+    store.inner().checkpoint().unwrap().unwrap()
 }
 
 /// `note` with one byte of its signature flipped.
@@ -368,7 +306,7 @@ fn a_lost_checkpoint_swap_refuses_the_batch_and_stops_a_start_that_would_publish
     let store = log_of(&["a"]);
     let ledger = start(&store).unwrap();
     let (published, note) = ledger.checkpoint().unwrap();
-    store.lose_swap.store(true, Ordering::SeqCst);
+    store.hooks().lose_swap.store(true, Ordering::SeqCst);
     let (operator, k) = (operator(), key("b/k", 11));
     let refused = ledger.submit_blocking(signed(party("b", &k, "PK"), &[&k, &operator]));
     assert_eq!(
@@ -381,7 +319,7 @@ fn a_lost_checkpoint_swap_refuses_the_batch_and_stops_a_start_that_would_publish
     );
     // The batch was stored but not published: the reload would publish
     // it and loses the swap again, so writes wait for a reload that works.
-    assert_eq!(store.inner.size().unwrap(), 2);
+    assert_eq!(store.inner().size().unwrap(), 2);
     assert_eq!(ledger.checkpoint().unwrap().1, note);
     assert_eq!(ledger.health(), SequencerHealth::Degraded);
     drop(ledger);
@@ -393,7 +331,7 @@ fn a_lost_checkpoint_swap_refuses_the_batch_and_stops_a_start_that_would_publish
 
     // Once the store is this ledger's alone again, the stored entry is
     // published.
-    store.lose_swap.store(false, Ordering::SeqCst);
+    store.hooks().lose_swap.store(false, Ordering::SeqCst);
     let ledger = start(&store).unwrap();
     let (now, _) = ledger.checkpoint().unwrap();
     assert_eq!((published.size(), now.size()), (1, 2));
@@ -402,7 +340,7 @@ fn a_lost_checkpoint_swap_refuses_the_batch_and_stops_a_start_that_would_publish
 #[test]
 fn a_store_that_cannot_be_read_stops_the_start_and_names_what_failed() {
     let store = log_of(&["a"]);
-    store.fail_size.store(true, Ordering::SeqCst);
+    store.hooks().fail_size.store(true, Ordering::SeqCst);
     let before = written(&store);
     let e = start(&store).unwrap_err();
     match &e {
@@ -441,7 +379,7 @@ fn a_reload_that_finds_a_bad_checkpoint_refuses_writes_until_it_is_restored() {
     let good = checkpoint_of(&store);
     // A batch fails to be stored, and the reload after it finds the
     // checkpoint damaged.
-    store.fail_integrate.store(true, Ordering::SeqCst);
+    store.hooks().fail_integrate.store(true, Ordering::SeqCst);
     put_checkpoint(&store, &bad_signature(&good));
     let (operator, k) = (operator(), key("b/k", 11));
     let record = || signed(party("b", &k, "PK"), &[&k, &operator]);
@@ -456,7 +394,7 @@ fn a_reload_that_finds_a_bad_checkpoint_refuses_writes_until_it_is_restored() {
     assert_eq!(ledger.health(), SequencerHealth::Degraded);
     // The store takes writes again, but the tree cannot be reloaded: the
     // next write is refused before it is judged, and nothing is written.
-    store.fail_integrate.store(false, Ordering::SeqCst);
+    store.hooks().fail_integrate.store(false, Ordering::SeqCst);
     let before = written(&store);
     assert_eq!(
         ledger.submit_blocking(record()),

@@ -80,17 +80,12 @@ use std::time::{Duration, Instant};
 
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::wire::RecordJson;
+use oretrace_ledger::Store;
+use oretrace_ledger::faults::{Call, Faulty, Hooks, Span};
 use oretrace_ledger::ledger::{Ledger, LedgerConfig};
-use oretrace_ledger::state::{
-    Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState,
-};
-use oretrace_ledger::store::EventSelect;
-use oretrace_ledger::{Batch, StateView, Store, StoreResult};
 use oretrace_server::ServerConfig;
 use oretrace_store_sqlite::SqliteStore;
-use oretrace_tlog::hash::Hash;
 use oretrace_tlog::note::{NoteSigner, NoteVerifier};
-use oretrace_tlog::tree::NodeId;
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------
@@ -247,20 +242,13 @@ struct Phases {
     swap: Duration,
 }
 
-#[derive(Debug)]
-struct Probe<S> {
-    inner: S,
+/// The hooks of the store wrapper: they only watch, after each call.
+#[derive(Debug, Default)]
+struct Probe {
     phases: Mutex<Phases>,
 }
 
-impl<S> Probe<S> {
-    fn new(inner: S) -> Self {
-        Probe {
-            inner,
-            phases: Mutex::new(Phases::default()),
-        }
-    }
-
+impl Probe {
     fn lock(&self) -> MutexGuard<'_, Phases> {
         self.phases.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -276,137 +264,61 @@ impl<S> Probe<S> {
     fn snapshot(&self) -> Phases {
         self.lock().clone()
     }
-
-    fn read<T>(&self, what: &'static str, f: impl FnOnce(&S) -> T) -> T {
-        if !self.lock().timing {
-            return f(&self.inner);
-        }
-        let start = Instant::now();
-        let value = f(&self.inner);
-        let time = start.elapsed();
-        let mut p = self.lock();
-        if !p.in_batch {
-            p.in_batch = true;
-            p.batch_start = Some(start);
-        }
-        let stat = p.reads.entry(what).or_default();
-        stat.calls += 1;
-        stat.time += time;
-        value
-    }
 }
 
-impl<S: StateView> StateView for Probe<S> {
-    fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
-        self.read("party", |s| s.party(id))
-    }
-    fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
-        self.read("key", |s| s.key(name, key_id))
-    }
-    fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
-        self.read("site", |s| s.site(id))
-    }
-    fn lot(&self, id: &str) -> StoreResult<Option<LotState>> {
-        self.read("lot", |s| s.lot(id))
-    }
-    fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
-        self.read("shipment", |s| s.shipment(id))
-    }
-    fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
-        self.read("find_record", |s| s.find_record(record_hash))
-    }
-}
-
-impl<S: Store> Store for Probe<S> {
-    fn size(&self) -> StoreResult<u64> {
-        self.inner.size()
-    }
-
-    fn integrate(&self, batch: &Batch) -> StoreResult<()> {
-        let start = Instant::now();
-        let result = self.inner.integrate(batch);
-        let end = Instant::now();
+impl Hooks for Probe {
+    fn after(&self, call: Call<'_>, Span { start, end }: Span) {
         let mut p = self.lock();
-        p.batches += 1;
-        p.entries += batch.entries.len() as u64;
-        if p.timing && p.in_batch {
-            if let Some(batch_start) = p.batch_start {
-                p.authorise += start - batch_start;
+        match call {
+            _ if call.is_state_read() => {
+                if !p.timing {
+                    return;
+                }
+                if !p.in_batch {
+                    p.in_batch = true;
+                    p.batch_start = Some(start);
+                }
+                let stat = p.reads.entry(call.method()).or_default();
+                stat.calls += 1;
+                stat.time += end - start;
             }
-            p.integrate += end - start;
-            p.integrate_end = Some(end);
+            Call::Integrate { batch } => {
+                p.batches += 1;
+                p.entries += batch.entries.len() as u64;
+                if p.timing && p.in_batch {
+                    if let Some(batch_start) = p.batch_start {
+                        p.authorise += start - batch_start;
+                    }
+                    p.integrate += end - start;
+                    p.integrate_end = Some(end);
+                }
+            }
+            Call::ReadHashes { .. } if p.timing && p.integrate_end.is_some() => {
+                p.read_hashes += end - start;
+            }
+            Call::SwapCheckpoint { .. } => {
+                if p.timing
+                    && let Some(integrate_end) = p.integrate_end.take()
+                {
+                    p.swap += end - start;
+                    p.checkpoint += end - integrate_end;
+                    p.in_batch = false;
+                    p.batch_start = None;
+                }
+            }
+            _ => {}
         }
-        result
-    }
-
-    fn read_hashes(&self, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
-        let start = Instant::now();
-        let result = self.inner.read_hashes(ids);
-        let mut p = self.lock();
-        if p.timing && p.integrate_end.is_some() {
-            p.read_hashes += start.elapsed();
-        }
-        result
-    }
-
-    fn read_entries(&self, start: u64, count: u64) -> StoreResult<Vec<Vec<u8>>> {
-        self.inner.read_entries(start, count)
-    }
-
-    fn checkpoint(&self) -> StoreResult<Option<Vec<u8>>> {
-        self.inner.checkpoint()
-    }
-
-    fn swap_checkpoint(&self, prev: Option<&[u8]>, next: &[u8]) -> StoreResult<bool> {
-        let start = Instant::now();
-        let result = self.inner.swap_checkpoint(prev, next);
-        let end = Instant::now();
-        let mut p = self.lock();
-        if p.timing
-            && let Some(integrate_end) = p.integrate_end.take()
-        {
-            p.swap += end - start;
-            p.checkpoint += end - integrate_end;
-            p.in_batch = false;
-            p.batch_start = None;
-        }
-        result
-    }
-
-    fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
-        self.inner.lot_events(lot)
-    }
-    fn event(&self, event_id: &str) -> StoreResult<Option<EventState>> {
-        self.inner.event(event_id)
-    }
-    fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>> {
-        self.inner.select_events(select)
-    }
-    fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {
-        self.inner.parties(after, limit)
-    }
-    fn sites(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<SiteState>> {
-        self.inner.sites(after, limit)
-    }
-    fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>> {
-        self.inner.lots(after, limit)
-    }
-    fn clear_projections(&self) -> StoreResult<()> {
-        self.inner.clear_projections()
-    }
-    fn apply_changes(&self, changes: &[Change]) -> StoreResult<()> {
-        self.inner.apply_changes(changes)
     }
 }
 
-type BenchLedger = Ledger<Probe<SqliteStore>>;
+type BenchLedger = Ledger<Faulty<SqliteStore, Probe>>;
 
 /// A ledger on a fresh SQLite store in `dir`, with the party and site
 /// appended (not timed).
 fn start_ledger(dir: &Path, recs: &Records) -> Arc<BenchLedger> {
     let store = SqliteStore::open(dir).expect("opening the SQLite store");
     let ledger = Ledger::start(
-        Probe::new(store),
+        Faulty::new(store, Probe::default()),
         recs.log_key.clone_signer(),
         recs.operator.verifier(),
         LedgerConfig::default(),
@@ -417,7 +329,7 @@ fn start_ledger(dir: &Path, recs: &Records) -> Arc<BenchLedger> {
             .submit_blocking(r.clone())
             .expect("the setup records are accepted");
     }
-    ledger.store().reset(false);
+    ledger.store().hooks().reset(false);
     Arc::new(ledger)
 }
 
@@ -539,7 +451,7 @@ fn raw_insert(entries: &[Vec<u8>], rows_per_txn: usize) -> Measured {
 fn inproc_single(recs: &Records, n: usize, timing: bool) -> (Measured, Phases) {
     let dir = oretrace_benchkit::fresh_dir("single");
     let ledger = start_ledger(dir.path(), recs);
-    ledger.store().reset(timing);
+    ledger.store().hooks().reset(timing);
     let todo: Vec<SignedRecord> = recs.lots[..n].to_vec();
     let mut latencies = Vec::with_capacity(n);
     let start = Instant::now();
@@ -557,11 +469,11 @@ fn inproc_single(recs: &Records, n: usize, timing: bool) -> (Measured, Phases) {
         latencies,
     );
     m.mean_batch = Some(mean_batch(&ledger));
-    (m, ledger.store().snapshot())
+    (m, ledger.store().hooks().snapshot())
 }
 
 fn mean_batch(ledger: &BenchLedger) -> f64 {
-    let p = ledger.store().snapshot();
+    let p = ledger.store().hooks().snapshot();
     p.entries as f64 / p.batches.max(1) as f64
 }
 
@@ -578,7 +490,7 @@ fn inproc_batched(
 ) -> (Measured, Phases, tempfile::TempDir) {
     let dir = oretrace_benchkit::fresh_dir("batched");
     let ledger = start_ledger(dir.path(), recs);
-    ledger.store().reset(timing);
+    ledger.store().hooks().reset(timing);
     let mut shares: Vec<Vec<SignedRecord>> = vec![Vec::new(); callers];
     for (i, r) in recs.lots[..n].iter().enumerate() {
         shares[i % callers].push(r.clone());
@@ -612,7 +524,7 @@ fn inproc_batched(
     });
     let secs = start.elapsed().as_secs_f64();
     check_log(&ledger, recs, n);
-    let phases = ledger.store().snapshot();
+    let phases = ledger.store().hooks().snapshot();
     let mut m = Measured::new(
         format!("in-process, {callers} callers (group commit)"),
         n,

@@ -242,10 +242,11 @@ fn capture_api<S: Store>() -> Api<S> {
     .post("/events", epcis::capture::post_event::<S>)
 }
 
-/// Every route the API serves, as (method, path in axum syntax).
-pub fn routes() -> Vec<(Method, &'static str)> {
-    let mut table = api::<oretrace_ledger::memory::MemoryStore>().table;
-    table.extend(capture_api::<oretrace_ledger::memory::MemoryStore>().table);
+/// Every route the API serves, as (method, path in axum syntax). The
+/// table is the same for every store `S`.
+pub fn routes<S: Store>() -> Vec<(Method, &'static str)> {
+    let mut table = api::<S>().table;
+    table.extend(capture_api::<S>().table);
     table
 }
 

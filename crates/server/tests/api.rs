@@ -575,7 +575,7 @@ async fn openapi_describes_every_route() {
     let w = world().await;
     let document = call(&w.app, get("/openapi.json")).await.json();
     assert_eq!(document["openapi"], "3.1.0");
-    for (method, path) in routes() {
+    for (method, path) in routes::<MemoryStore>() {
         let path = oretrace_server::openapi::openapi_path(path);
         let operation = &document["paths"][&path][method.as_str().to_lowercase()];
         assert!(
@@ -583,7 +583,10 @@ async fn openapi_describes_every_route() {
             "{method} {path} is not in /openapi.json"
         );
     }
-    let paths: std::collections::BTreeSet<&str> = routes().into_iter().map(|(_, p)| p).collect();
+    let paths: std::collections::BTreeSet<&str> = routes::<MemoryStore>()
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
     assert_eq!(document["paths"].as_object().unwrap().len(), paths.len());
     for schema in ["Envelope", "Signature", "Record", "Problem"] {
         assert!(
@@ -592,7 +595,7 @@ async fn openapi_describes_every_route() {
         );
     }
     // Every route in the table is served (not answered by the fallback).
-    for (method, path) in routes() {
+    for (method, path) in routes::<MemoryStore>() {
         let uri = path
             .replace("{index}", "0")
             .replace("{*path}", "0/000.p/1")
@@ -617,7 +620,7 @@ async fn openapi_describes_every_route() {
             );
         }
     }
-    assert!(routes().contains(&(Method::POST, "/records")));
+    assert!(routes::<MemoryStore>().contains(&(Method::POST, "/records")));
 }
 
 /// Sends one HTTP/1.1 request over a plain TCP stream and returns the

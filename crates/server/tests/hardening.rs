@@ -16,6 +16,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::wire::RecordJson;
+use oretrace_ledger::faults::{Call, Faulty, Hooks, Interfere};
 use oretrace_ledger::ledger::{Ledger, LedgerConfig};
 use oretrace_ledger::memory::MemoryStore;
 use oretrace_server::{ServerConfig, router};
@@ -796,103 +797,40 @@ async fn scans_no_index_serves_are_held_to_a_budget_per_client() {
 /// A store whose appends wait while `closed` is set: capture jobs stay
 /// running for as long as the test wants. Lookups of the key named in
 /// `held_key` wait too (counted in `held` while they do).
-#[derive(Clone, Default)]
-struct Gated {
-    inner: Arc<MemoryStore>,
+type Gated = Faulty<MemoryStore, Gates>;
+
+#[derive(Default)]
+struct Gates {
     closed: Arc<std::sync::atomic::AtomicBool>,
     held_key: Arc<std::sync::Mutex<Option<String>>>,
     held: Arc<std::sync::atomic::AtomicUsize>,
 }
 
-mod gated {
-    use super::Gated;
-    use oretrace_ledger::state::{
-        Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState,
-    };
-    use oretrace_ledger::store::EventSelect;
-    use oretrace_ledger::{Batch, StateView, Store, StoreResult};
-    use oretrace_tlog::hash::Hash;
-    use oretrace_tlog::tree::NodeId;
-    use std::sync::atomic::Ordering;
-
-    impl StateView for Gated {
-        fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
-            self.inner.party(id)
-        }
-        fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
-            let mut counted = false;
-            while self.held_key.lock().unwrap().as_deref() == Some(name) {
-                if !counted {
-                    self.held.fetch_add(1, Ordering::SeqCst);
-                    counted = true;
+impl Hooks for Gates {
+    fn before(&self, call: Call<'_>) -> Interfere {
+        use std::sync::atomic::Ordering;
+        match call {
+            Call::Key { name, .. } => {
+                let mut counted = false;
+                while self.held_key.lock().unwrap().as_deref() == Some(name) {
+                    if !counted {
+                        self.held.fetch_add(1, Ordering::SeqCst);
+                        counted = true;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
                 }
-                std::thread::sleep(std::time::Duration::from_millis(5));
+                if counted {
+                    self.held.fetch_sub(1, Ordering::SeqCst);
+                }
             }
-            if counted {
-                self.held.fetch_sub(1, Ordering::SeqCst);
+            Call::Integrate { .. } => {
+                while self.closed.load(Ordering::SeqCst) {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
             }
-            self.inner.key(name, key_id)
+            _ => {}
         }
-        fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
-            self.inner.site(id)
-        }
-        fn lot(&self, id: &str) -> StoreResult<Option<LotState>> {
-            self.inner.lot(id)
-        }
-        fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
-            self.inner.shipment(id)
-        }
-        fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
-            self.inner.find_record(record_hash)
-        }
-    }
-
-    impl Store for Gated {
-        fn size(&self) -> StoreResult<u64> {
-            self.inner.size()
-        }
-        fn integrate(&self, batch: &Batch) -> StoreResult<()> {
-            while self.closed.load(Ordering::SeqCst) {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            self.inner.integrate(batch)
-        }
-        fn read_hashes(&self, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
-            self.inner.read_hashes(ids)
-        }
-        fn read_entries(&self, start: u64, count: u64) -> StoreResult<Vec<Vec<u8>>> {
-            self.inner.read_entries(start, count)
-        }
-        fn checkpoint(&self) -> StoreResult<Option<Vec<u8>>> {
-            self.inner.checkpoint()
-        }
-        fn swap_checkpoint(&self, prev: Option<&[u8]>, next: &[u8]) -> StoreResult<bool> {
-            self.inner.swap_checkpoint(prev, next)
-        }
-        fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
-            self.inner.lot_events(lot)
-        }
-        fn event(&self, event_id: &str) -> StoreResult<Option<EventState>> {
-            self.inner.event(event_id)
-        }
-        fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>> {
-            self.inner.select_events(select)
-        }
-        fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {
-            self.inner.parties(after, limit)
-        }
-        fn sites(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<SiteState>> {
-            self.inner.sites(after, limit)
-        }
-        fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>> {
-            self.inner.lots(after, limit)
-        }
-        fn clear_projections(&self) -> StoreResult<()> {
-            self.inner.clear_projections()
-        }
-        fn apply_changes(&self, changes: &[Change]) -> StoreResult<()> {
-            self.inner.apply_changes(changes)
-        }
+        Interfere::Proceed
     }
 }
 
@@ -901,7 +839,7 @@ async fn a_party_cannot_pile_up_running_capture_jobs() {
     let operator = key("operator/1", 1);
     let fwo = key("fwo/1", 2);
     let store = Gated::default();
-    let closed = store.closed.clone();
+    let closed = store.hooks().closed.clone();
     let ledger = Arc::new(
         Ledger::start(
             store,
@@ -1123,7 +1061,7 @@ async fn a_capture_whose_request_is_gone_holds_its_slot_until_its_work_ends() {
     let operator = key("operator/1", 1);
     let (first, second) = (key("fwo/1", 2), key("fwo/2", 4));
     let store = Gated::default();
-    let (held_key, held) = (store.held_key.clone(), store.held.clone());
+    let (held_key, held) = (store.hooks().held_key.clone(), store.hooks().held.clone());
     let ledger = Arc::new(
         Ledger::start(
             store,

@@ -1,0 +1,405 @@
+//! A [`Store`] that forwards every call to another store after asking a
+//! [`Hooks`] object what to do: proceed, fail with a [`StoreError`], lose
+//! a checkpoint swap to "another writer", or panic. The hooks may also
+//! block before a call (to hold the ledger still) and are told, after
+//! each forwarded call, how long the wrapped store took (to time phases).
+//!
+//! Test support: tests drive the ledger's failure paths with it, and the
+//! append benchmark times the sequencer's phases with it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use oretrace_tlog::hash::Hash;
+use oretrace_tlog::tree::NodeId;
+
+use crate::state::{Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState};
+use crate::store::{Batch, EventSelect, StateView, Store, StoreError, StoreResult};
+
+/// One call to the storage contract: which method, with its arguments.
+#[derive(Clone, Copy, Debug)]
+pub enum Call<'a> {
+    /// [`StateView::party`].
+    Party { id: &'a str },
+    /// [`StateView::key`].
+    Key { name: &'a str, key_id: u32 },
+    /// [`StateView::site`].
+    Site { id: &'a str },
+    /// [`StateView::lot`].
+    Lot { id: &'a str },
+    /// [`StateView::shipment`].
+    Shipment { id: &'a str },
+    /// [`StateView::find_record`].
+    FindRecord { record_hash: &'a [u8; 32] },
+    /// [`Store::size`].
+    Size,
+    /// [`Store::integrate`].
+    Integrate { batch: &'a Batch },
+    /// [`Store::read_hashes`].
+    ReadHashes { ids: &'a [NodeId] },
+    /// [`Store::read_entries`].
+    ReadEntries { start: u64, count: u64 },
+    /// [`Store::checkpoint`].
+    Checkpoint,
+    /// [`Store::swap_checkpoint`].
+    SwapCheckpoint {
+        prev: Option<&'a [u8]>,
+        next: &'a [u8],
+    },
+    /// [`Store::lot_events`].
+    LotEvents { lot: &'a str },
+    /// [`Store::event`].
+    Event { event_id: &'a str },
+    /// [`Store::select_events`].
+    SelectEvents { select: &'a EventSelect },
+    /// [`Store::parties`].
+    Parties {
+        after: Option<&'a str>,
+        limit: usize,
+    },
+    /// [`Store::sites`].
+    Sites {
+        after: Option<&'a str>,
+        limit: usize,
+    },
+    /// [`Store::lots`].
+    Lots {
+        after: Option<&'a str>,
+        limit: usize,
+    },
+    /// [`Store::clear_projections`].
+    ClearProjections,
+    /// [`Store::apply_changes`].
+    ApplyChanges { changes: &'a [Change] },
+}
+
+impl Call<'_> {
+    /// The method's name, as the contract spells it (`"find_record"`).
+    pub fn method(&self) -> &'static str {
+        match self {
+            Call::Party { .. } => "party",
+            Call::Key { .. } => "key",
+            Call::Site { .. } => "site",
+            Call::Lot { .. } => "lot",
+            Call::Shipment { .. } => "shipment",
+            Call::FindRecord { .. } => "find_record",
+            Call::Size => "size",
+            Call::Integrate { .. } => "integrate",
+            Call::ReadHashes { .. } => "read_hashes",
+            Call::ReadEntries { .. } => "read_entries",
+            Call::Checkpoint => "checkpoint",
+            Call::SwapCheckpoint { .. } => "swap_checkpoint",
+            Call::LotEvents { .. } => "lot_events",
+            Call::Event { .. } => "event",
+            Call::SelectEvents { .. } => "select_events",
+            Call::Parties { .. } => "parties",
+            Call::Sites { .. } => "sites",
+            Call::Lots { .. } => "lots",
+            Call::ClearProjections => "clear_projections",
+            Call::ApplyChanges { .. } => "apply_changes",
+        }
+    }
+
+    /// Whether the call only reads the projections ([`StateView`]).
+    pub fn is_state_read(&self) -> bool {
+        matches!(
+            self,
+            Call::Party { .. }
+                | Call::Key { .. }
+                | Call::Site { .. }
+                | Call::Lot { .. }
+                | Call::Shipment { .. }
+                | Call::FindRecord { .. }
+        )
+    }
+}
+
+/// What a [`Faulty`] store does with a call, as its [`Hooks`] decide.
+#[derive(Debug, Default)]
+pub enum Interfere {
+    /// Forward the call to the wrapped store.
+    #[default]
+    Proceed,
+    /// Answer with this error; the wrapped store is not called.
+    Fail(StoreError),
+    /// Only for [`Call::SwapCheckpoint`]: answer `Ok(false)`, as if
+    /// another writer had moved the checkpoint; nothing changes.
+    LoseSwap,
+    /// Panic with this message (a bug in the store, simulated).
+    Panic(&'static str),
+}
+
+/// When the wrapped store was called and when it answered.
+#[derive(Clone, Copy, Debug)]
+pub struct Span {
+    /// Just before the wrapped store was called.
+    pub start: Instant,
+    /// Just after it answered.
+    pub end: Instant,
+}
+
+/// What a [`Faulty`] store asks before and tells after each call. Both
+/// default to doing nothing.
+pub trait Hooks: Send + Sync + 'static {
+    /// Decides what happens to `call`; may block first.
+    fn before(&self, call: Call<'_>) -> Interfere {
+        let _ = call;
+        Interfere::Proceed
+    }
+
+    /// Called after `call` was forwarded (whatever it answered) with the
+    /// span the wrapped store took. Not called for a call the hooks
+    /// answered themselves.
+    fn after(&self, call: Call<'_>, span: Span) {
+        let _ = (call, span);
+    }
+}
+
+/// A store forwarding every call to `S` as `H` decides. Clones share the
+/// store and the hooks.
+#[derive(Debug, Default)]
+pub struct Faulty<S, H> {
+    inner: Arc<S>,
+    hooks: Arc<H>,
+}
+
+impl<S, H> Clone for Faulty<S, H> {
+    fn clone(&self) -> Self {
+        Faulty {
+            inner: self.inner.clone(),
+            hooks: self.hooks.clone(),
+        }
+    }
+}
+
+impl<S: Store, H: Hooks> Faulty<S, H> {
+    /// `inner` behind `hooks`.
+    pub fn new(inner: S, hooks: H) -> Self {
+        Faulty {
+            inner: Arc::new(inner),
+            hooks: Arc::new(hooks),
+        }
+    }
+
+    /// The wrapped store, to read or write past the hooks.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// The hooks, to change what they decide.
+    pub fn hooks(&self) -> &H {
+        &self.hooks
+    }
+
+    /// Asks the hooks, then forwards `call` as `forward` says and reports
+    /// its span. `lost` answers a lost swap, for the one call that can
+    /// lose one.
+    fn call<T>(
+        &self,
+        call: Call<'_>,
+        lost: Option<T>,
+        forward: impl FnOnce(&S) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        match self.hooks.before(call) {
+            Interfere::Proceed => {}
+            Interfere::Fail(error) => return Err(error),
+            Interfere::Panic(message) => panic!("{message}"),
+            Interfere::LoseSwap => match lost {
+                Some(answer) => return Ok(answer),
+                None => panic!(
+                    "only swap_checkpoint can lose a swap, not {}",
+                    call.method()
+                ),
+            },
+        }
+        let start = Instant::now();
+        let result = forward(&self.inner);
+        let end = Instant::now();
+        self.hooks.after(call, Span { start, end });
+        result
+    }
+}
+
+impl<S: Store, H: Hooks> StateView for Faulty<S, H> {
+    fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
+        self.call(Call::Party { id }, None, |s| s.party(id))
+    }
+    fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
+        self.call(Call::Key { name, key_id }, None, |s| s.key(name, key_id))
+    }
+    fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
+        self.call(Call::Site { id }, None, |s| s.site(id))
+    }
+    fn lot(&self, id: &str) -> StoreResult<Option<LotState>> {
+        self.call(Call::Lot { id }, None, |s| s.lot(id))
+    }
+    fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
+        self.call(Call::Shipment { id }, None, |s| s.shipment(id))
+    }
+    fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
+        self.call(Call::FindRecord { record_hash }, None, |s| {
+            s.find_record(record_hash)
+        })
+    }
+}
+
+impl<S: Store, H: Hooks> Store for Faulty<S, H> {
+    fn size(&self) -> StoreResult<u64> {
+        self.call(Call::Size, None, |s| s.size())
+    }
+    fn integrate(&self, batch: &Batch) -> StoreResult<()> {
+        self.call(Call::Integrate { batch }, None, |s| s.integrate(batch))
+    }
+    fn read_hashes(&self, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
+        self.call(Call::ReadHashes { ids }, None, |s| s.read_hashes(ids))
+    }
+    fn read_entries(&self, start: u64, count: u64) -> StoreResult<Vec<Vec<u8>>> {
+        self.call(Call::ReadEntries { start, count }, None, |s| {
+            s.read_entries(start, count)
+        })
+    }
+    fn checkpoint(&self) -> StoreResult<Option<Vec<u8>>> {
+        self.call(Call::Checkpoint, None, |s| s.checkpoint())
+    }
+    fn swap_checkpoint(&self, prev: Option<&[u8]>, next: &[u8]) -> StoreResult<bool> {
+        self.call(Call::SwapCheckpoint { prev, next }, Some(false), |s| {
+            s.swap_checkpoint(prev, next)
+        })
+    }
+    fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
+        self.call(Call::LotEvents { lot }, None, |s| s.lot_events(lot))
+    }
+    fn event(&self, event_id: &str) -> StoreResult<Option<EventState>> {
+        self.call(Call::Event { event_id }, None, |s| s.event(event_id))
+    }
+    fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>> {
+        self.call(Call::SelectEvents { select }, None, |s| {
+            s.select_events(select)
+        })
+    }
+    fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {
+        self.call(Call::Parties { after, limit }, None, |s| {
+            s.parties(after, limit)
+        })
+    }
+    fn sites(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<SiteState>> {
+        self.call(Call::Sites { after, limit }, None, |s| {
+            s.sites(after, limit)
+        })
+    }
+    fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>> {
+        self.call(Call::Lots { after, limit }, None, |s| s.lots(after, limit))
+    }
+    fn clear_projections(&self) -> StoreResult<()> {
+        self.call(Call::ClearProjections, None, |s| s.clear_projections())
+    }
+    fn apply_changes(&self, changes: &[Change]) -> StoreResult<()> {
+        self.call(Call::ApplyChanges { changes }, None, |s| {
+            s.apply_changes(changes)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryStore;
+    use std::sync::Mutex;
+
+    /// Records what it is told and answers from a script.
+    #[derive(Default)]
+    struct Script {
+        fail: Mutex<Option<&'static str>>,
+        lose_swap: std::sync::atomic::AtomicBool,
+        seen: Mutex<Vec<(&'static str, bool)>>,
+    }
+
+    impl Hooks for Script {
+        fn before(&self, call: Call<'_>) -> Interfere {
+            self.seen.lock().unwrap().push((call.method(), false));
+            if let Some(method) = *self.fail.lock().unwrap()
+                && method == call.method()
+            {
+                return Interfere::Fail(StoreError(format!("{method} failed (simulated)")));
+            }
+            if self.lose_swap.load(std::sync::atomic::Ordering::SeqCst) {
+                return Interfere::LoseSwap;
+            }
+            Interfere::Proceed
+        }
+        fn after(&self, call: Call<'_>, span: Span) {
+            assert!(span.end >= span.start);
+            self.seen.lock().unwrap().push((call.method(), true));
+        }
+    }
+
+    #[test]
+    fn proceeding_forwards_and_reports_each_call() {
+        let store = Faulty::new(MemoryStore::new(), Script::default());
+        assert_eq!(store.size().unwrap(), 0);
+        assert!(store.swap_checkpoint(None, b"one").unwrap());
+        assert_eq!(store.checkpoint().unwrap().as_deref(), Some(&b"one"[..]));
+        assert_eq!(store.party("p").unwrap(), None);
+        assert_eq!(
+            *store.hooks().seen.lock().unwrap(),
+            [
+                ("size", false),
+                ("size", true),
+                ("swap_checkpoint", false),
+                ("swap_checkpoint", true),
+                ("checkpoint", false),
+                ("checkpoint", true),
+                ("party", false),
+                ("party", true),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failure_answers_without_calling_the_store() {
+        let store = Faulty::new(MemoryStore::new(), Script::default());
+        *store.hooks().fail.lock().unwrap() = Some("swap_checkpoint");
+        let error = store.swap_checkpoint(None, b"one").unwrap_err();
+        assert_eq!(error.0, "swap_checkpoint failed (simulated)");
+        assert_eq!(store.inner().checkpoint().unwrap(), None);
+        assert_eq!(
+            *store.hooks().seen.lock().unwrap(),
+            [("swap_checkpoint", false)]
+        );
+    }
+
+    #[test]
+    fn a_lost_swap_changes_nothing() {
+        let store = Faulty::new(MemoryStore::new(), Script::default());
+        store
+            .hooks()
+            .lose_swap
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(!store.swap_checkpoint(None, b"one").unwrap());
+        assert_eq!(store.inner().checkpoint().unwrap(), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "only swap_checkpoint can lose a swap, not size")]
+    fn only_a_swap_can_be_lost() {
+        let store = Faulty::new(MemoryStore::new(), Script::default());
+        store
+            .hooks()
+            .lose_swap
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = store.size();
+    }
+
+    struct Bug;
+    impl Hooks for Bug {
+        fn before(&self, _: Call<'_>) -> Interfere {
+            Interfere::Panic("a bug in the store (simulated)")
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "a bug in the store (simulated)")]
+    fn a_panic_is_raised_with_its_message() {
+        let _ = Faulty::new(MemoryStore::new(), Bug).size();
+    }
+}
