@@ -30,18 +30,22 @@ pub fn key_id(name: &str, sig_type: u8, public_key: &[u8]) -> u32 {
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 
-/// Checks the key-name rules: non-empty, no Unicode spaces, no `+`.
+/// Checks the key-name rules: non-empty, no Unicode spaces, no `+`, no
+/// control characters. The error never repeats the name (which may be
+/// anything a client sent, of any length): it names the offending
+/// character and where it is.
 pub fn check_key_name(name: &str) -> Result<(), Error> {
     if name.is_empty() {
         return Err(Error::malformed("key name", "is empty"));
     }
-    if let Some(c) = name
+    if let Some((at, c)) = name
         .chars()
-        .find(|c| c.is_whitespace() || *c == '+' || c.is_control())
+        .enumerate()
+        .find(|(_, c)| c.is_whitespace() || *c == '+' || c.is_control())
     {
         return Err(Error::malformed(
             "key name",
-            format!("{name:?} contains {c:?}"),
+            format!("contains {c:?} (character {})", at + 1),
         ));
     }
     Ok(())
@@ -75,19 +79,7 @@ impl KeyRef {
         let (name, hex) = text.split_once('+').ok_or_else(|| {
             Error::malformed("key reference", "expected <key name>+<8 hex digit key id>")
         })?;
-        if name.is_empty() {
-            return Err(Error::malformed("key reference", "the key name is empty"));
-        }
-        if let Some((at, c)) = name
-            .chars()
-            .enumerate()
-            .find(|(_, c)| c.is_whitespace() || c.is_control())
-        {
-            return Err(Error::malformed(
-                "key reference",
-                format!("the key name contains {c:?} (character {})", at + 1),
-            ));
-        }
+        check_key_name(name)?;
         if hex.len() != 8 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(Error::malformed(
                 "key reference",
@@ -97,7 +89,6 @@ impl KeyRef {
                 ),
             ));
         }
-        check_key_name(name)?;
         let key_id = u32::from_str_radix(hex, 16)
             .map_err(|_| Error::malformed("key reference", "bad key id"))?;
         Ok(KeyRef {
