@@ -685,13 +685,11 @@ async fn intake<S: Store>(
             }
         }
         // One meaning for every parser: a member name given twice in one
-        // object is refused before the document is read as a value.
-        members::check_unique_names(&bytes).map_err(|p| match p {
+        // object is refused as the document is read (one parse).
+        let value = members::parse_unique_names(&bytes).map_err(|p| match p {
             members::Problem::Malformed(e) => ApiError::MalformedJson(e.to_string()),
             members::Problem::Duplicate(d) => ApiError::MalformedJson(d.to_string()),
         })?;
-        let value: Value =
-            serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
         let document = if single_event {
             single_event_document(value)?
         } else {

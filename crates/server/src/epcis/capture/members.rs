@@ -5,14 +5,16 @@
 //! first object that names a member twice, after unescaping (`"a"` and
 //! `"\u0061"` are the same name).
 //!
-//! The walk is serde_json's own parser driving a [`Visitor`] that keeps one
-//! set of names per open object and the JSON pointer of where it is: it is
-//! bounded by the body's size and by serde_json's recursion limit.
+//! The walk is serde_json's own parser driving a [`Visitor`] that builds
+//! the document's `Value` exactly as `serde_json::from_slice` would,
+//! refusing a name already in the object being built, and keeps the JSON
+//! pointer of where it is: the capture reads its body once, and the walk
+//! is bounded by the body's size and by serde_json's recursion limit.
 
-use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
 
 /// A member name given twice in one object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,8 +50,9 @@ pub(crate) enum Problem {
     Duplicate(Duplicate),
 }
 
-/// Walks the JSON text `body`: the first duplicate member name, if any.
-pub(crate) fn check_unique_names(body: &[u8]) -> Result<(), Problem> {
+/// Reads the JSON text `body` into a value, as `serde_json::from_slice`
+/// would, refusing the first duplicate member name: one parse does both.
+pub(crate) fn parse_unique_names(body: &[u8]) -> Result<Value, Problem> {
     let mut pointer = String::new();
     let mut found = None;
     let mut de = serde_json::Deserializer::from_slice(body);
@@ -58,11 +61,11 @@ pub(crate) fn check_unique_names(body: &[u8]) -> Result<(), Problem> {
         found: &mut found,
     }
     .deserialize(&mut de)
-    .and_then(|()| de.end());
+    .and_then(|value| de.end().map(|()| value));
     match (found, walked) {
         (Some(duplicate), _) => Err(Problem::Duplicate(duplicate)),
         (None, Err(e)) => Err(Problem::Malformed(e)),
-        (None, Ok(())) => Ok(()),
+        (None, Ok(value)) => Ok(value),
     }
 }
 
@@ -95,67 +98,65 @@ fn push_token(pointer: &mut String, token: &str) {
 }
 
 impl<'de> DeserializeSeed<'de> for Walk<'_> {
-    type Value = ();
+    type Value = Value;
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
+/// Each value as serde_json's own `Value` deserializer builds it.
 impl<'de> Visitor<'de> for Walk<'_> {
-    type Value = ();
+    type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
     }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::from(n))
     }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::from(n))
     }
-    fn visit_i128<E>(self, _: i128) -> Result<(), E> {
-        Ok(())
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
     }
-    fn visit_u128<E>(self, _: u128) -> Result<(), E> {
-        Ok(())
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
     }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
     }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Value, A::Error> {
         let at = self.pointer.len();
-        let mut i = 0usize;
+        let mut items = Vec::new();
         loop {
-            push_token(self.pointer, &i.to_string());
-            let more = seq.next_element_seed(self.inner())?;
+            push_token(self.pointer, &items.len().to_string());
+            let item = seq.next_element_seed(self.inner())?;
             self.pointer.truncate(at);
-            if more.is_none() {
-                return Ok(());
+            match item {
+                Some(item) => items.push(item),
+                None => return Ok(Value::Array(items)),
             }
-            i += 1;
         }
     }
 
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
         let at = self.pointer.len();
-        let mut names = HashSet::new();
+        let mut members = Map::new();
         while let Some(name) = map.next_key::<String>()? {
-            if names.contains(&name) {
+            if members.contains_key(&name) {
                 let duplicate = Duplicate {
                     pointer: self.pointer.clone(),
                     name,
@@ -165,11 +166,11 @@ impl<'de> Visitor<'de> for Walk<'_> {
                 return Err(A::Error::custom(message));
             }
             push_token(self.pointer, &name);
-            names.insert(name);
-            map.next_value_seed(self.inner())?;
+            let value = map.next_value_seed(self.inner())?;
             self.pointer.truncate(at);
+            members.insert(name, value);
         }
-        Ok(())
+        Ok(Value::Object(members))
     }
 }
 
@@ -178,8 +179,16 @@ mod tests {
     use super::*;
 
     fn duplicate(text: &str) -> Option<(String, String)> {
-        match check_unique_names(text.as_bytes()) {
-            Ok(()) => None,
+        match parse_unique_names(text.as_bytes()) {
+            Ok(value) => {
+                // Read as serde_json reads it.
+                assert_eq!(
+                    value,
+                    serde_json::from_str::<Value>(text).unwrap(),
+                    "{text}"
+                );
+                None
+            }
             Err(Problem::Duplicate(d)) => Some((d.pointer, d.name)),
             Err(Problem::Malformed(e)) => panic!("{text}: {e}"),
         }
@@ -243,7 +252,7 @@ mod tests {
         for text in ["{\"a\": 1,}", "{\"a\" 1}", "{} {}", "", "[1"] {
             assert!(
                 matches!(
-                    check_unique_names(text.as_bytes()),
+                    parse_unique_names(text.as_bytes()),
                     Err(Problem::Malformed(_))
                 ),
                 "{text}"
@@ -255,11 +264,11 @@ mod tests {
     fn nesting_deeper_than_the_recursion_limit_is_refused_not_a_stack_overflow() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(matches!(
-            check_unique_names(deep.as_bytes()),
+            parse_unique_names(deep.as_bytes()),
             Err(Problem::Malformed(_))
         ));
         let fine = format!("{}{}", "[".repeat(100), "]".repeat(100));
-        assert!(check_unique_names(fine.as_bytes()).is_ok());
+        assert!(parse_unique_names(fine.as_bytes()).is_ok());
     }
 
     #[test]
