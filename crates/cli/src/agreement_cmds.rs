@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use oretrace_domain::disclosure::{Salt, Sealed, verify_clause};
+use oretrace_domain::values::Digest;
 use oretrace_tlog::hash::Hash;
 use serde_json::{Value, json};
 
@@ -84,24 +85,11 @@ fn seal(text_file: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// 32 bytes written as 64 lower-case hex digits (the domain's digest form).
 fn hex32(text: &str, what: &str) -> anyhow::Result<[u8; 32]> {
-    let bytes = (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect::<Option<Vec<u8>>>();
-    match bytes {
-        Some(b)
-            if text.len() == 64 && text.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) =>
-        {
-            let mut out = [0u8; 32];
-            out.copy_from_slice(&b);
-            Ok(out)
-        }
-        _ => bail!("{what} is not 64 lower-case hex digits: {text:?}"),
-    }
+    Digest::parse(text)
+        .map(|d| *d.bytes())
+        .map_err(|_| anyhow::anyhow!("{what} is not 64 lower-case hex digits"))
 }
 
 fn read_json(path: &Path, format: &str) -> anyhow::Result<Value> {
