@@ -16,6 +16,7 @@
 //!
 //! No I/O, no storage, no HTTP.
 
+pub mod agreement;
 pub mod canonical;
 pub mod chemistry;
 pub mod disclosure;

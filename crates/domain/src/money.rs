@@ -179,6 +179,34 @@ impl Date {
     }
 }
 
+impl Date {
+    /// The UTC day of a Unix time in seconds (clamped to years 1–9999).
+    pub fn from_unix(seconds: i64) -> Self {
+        let t = time::OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(if seconds < 0 {
+            time::OffsetDateTime::UNIX_EPOCH
+        } else {
+            time::PrimitiveDateTime::new(time::Date::MAX, time::Time::MIDNIGHT).assume_utc()
+        });
+        Date(t.date())
+    }
+
+    /// The year.
+    pub fn year(&self) -> i32 {
+        self.0.year()
+    }
+
+    /// Whole days from `earlier` to this day (negative if `earlier` is
+    /// later).
+    pub fn days_since(&self, earlier: Date) -> i64 {
+        (self.0 - earlier.0).whole_days()
+    }
+
+    /// The UTC day of a record time.
+    pub fn of(time: crate::values::Timestamp) -> Self {
+        Date::from_unix(time.unix())
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

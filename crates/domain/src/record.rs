@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use oretrace_tlog::note::{NoteVerifier, SIG_TYPE_ED25519};
 
 use crate::Error;
+use crate::agreement::{Agreement, Countersignature, Progress, Report, ResourceEstimate, Reveal};
 use crate::chemistry::{Analyte, GradeUnit};
 use crate::event::CapturedEvent;
 use crate::values::{
@@ -49,6 +50,8 @@ macro_rules! vocabulary {
         }
     };
 }
+
+pub(crate) use vocabulary;
 
 vocabulary!(
     /// What kind of organisation a party is.
@@ -363,6 +366,18 @@ pub enum Record {
     Transformation(Transformation),
     /// An EPCIS event captured through the EPCIS interface.
     Event(CapturedEvent),
+    /// One version of an agreement.
+    Agreement(Agreement),
+    /// A party confirms a version of an agreement.
+    Countersignature(Countersignature),
+    /// Clauses of a sealed version revealed.
+    Disclosure(Reveal),
+    /// Progress on a pledge or milestone.
+    Progress(Progress),
+    /// An unconfirmed public claim.
+    Report(Report),
+    /// A resource or reserve estimate for a deposit.
+    Resource(ResourceEstimate),
 }
 
 fn check_items<T>(items: &[T], field: &str, min: usize) -> Result<(), Error> {
@@ -389,7 +404,7 @@ impl Record {
     /// order of the variants. [`Record::kind`] reads its name from here
     /// through an exhaustive match, so a new kind cannot be left out of
     /// the list (the golden test asks a golden file of each).
-    pub const KINDS: [&'static str; 8] = [
+    pub const KINDS: [&'static str; 14] = [
         "party",
         "site",
         "lot",
@@ -398,6 +413,12 @@ impl Record {
         "receipt",
         "transformation",
         "epcis-event",
+        "agreement",
+        "countersignature",
+        "disclosure",
+        "progress",
+        "report",
+        "resource",
     ];
 
     /// The kind's name, as written in canonical bytes and JSON.
@@ -415,6 +436,12 @@ impl Record {
             Record::Receipt(_) => 5,
             Record::Transformation(_) => 6,
             Record::Event(_) => 7,
+            Record::Agreement(_) => 8,
+            Record::Countersignature(_) => 9,
+            Record::Disclosure(_) => 10,
+            Record::Progress(_) => 11,
+            Record::Report(_) => 12,
+            Record::Resource(_) => 13,
         }
     }
 
@@ -428,6 +455,12 @@ impl Record {
             Record::Receipt(r) => r.time,
             Record::Transformation(r) => r.time,
             Record::Event(r) => r.time(),
+            Record::Agreement(r) => r.time,
+            Record::Countersignature(r) => r.time,
+            Record::Disclosure(r) => r.time,
+            Record::Progress(r) => r.time,
+            Record::Report(r) => r.time,
+            Record::Resource(r) => r.time,
         }
     }
 
@@ -441,6 +474,12 @@ impl Record {
             Record::Receipt(r) => r.figures,
             Record::Transformation(r) => r.figures,
             Record::Event(r) => r.figures(),
+            Record::Agreement(r) => r.figures,
+            Record::Countersignature(r) => r.figures,
+            Record::Disclosure(r) => r.figures,
+            Record::Progress(r) => r.figures,
+            Record::Report(r) => r.figures,
+            Record::Resource(r) => r.figures,
         }
     }
 
@@ -452,6 +491,12 @@ impl Record {
             Record::Event(e) => e.check(),
             Record::Lot(l) => l.check(),
             Record::Assay(a) => a.check(),
+            Record::Agreement(a) => a.check(),
+            Record::Countersignature(c) => c.check(),
+            Record::Disclosure(d) => d.check(),
+            Record::Progress(p) => p.check(),
+            Record::Report(r) => r.check(),
+            Record::Resource(r) => r.check(),
             Record::Shipment(s) => {
                 check_items(&s.lots, "lots", 1)?;
                 check_unique(&s.lots, "lots")?;

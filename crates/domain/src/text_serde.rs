@@ -8,9 +8,15 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::Error;
+use crate::agreement::{
+    AgreementKind, AgreementStatus, ReportStatus, ReportingCode, ResourceClass, ScopedId,
+};
 use crate::chemistry::Element;
+use crate::money::{Date, Money};
 use crate::record::{Figures, LotForm};
-use crate::values::{Country, LotId, Mass, PartyId, Percent, SiteId, Text, Timestamp, Token};
+use crate::values::{
+    Country, Digest, LotId, Mass, PartyId, Percent, SiteId, Text, Timestamp, Token,
+};
 use crate::wire::MassJson;
 
 /// Why `text` was refused, without the empty field path a scalar's
@@ -51,6 +57,12 @@ as_text! {
     Figures: Figures::parse, Figures::as_str;
     LotForm: LotForm::parse, LotForm::as_str;
     Element: Element::parse, Element::symbol;
+    ScopedId: ScopedId::parse, ScopedId::as_str;
+    AgreementKind: AgreementKind::parse, AgreementKind::as_str;
+    AgreementStatus: AgreementStatus::parse, AgreementStatus::as_str;
+    ReportStatus: ReportStatus::parse, ReportStatus::as_str;
+    ReportingCode: ReportingCode::parse, ReportingCode::as_str;
+    ResourceClass: ResourceClass::parse, ResourceClass::as_str;
 }
 
 macro_rules! as_display {
@@ -74,6 +86,9 @@ macro_rules! as_display {
 as_display! {
     Timestamp: Timestamp::parse;
     Percent: Percent::parse;
+    Digest: Digest::parse;
+    Date: Date::parse;
+    Money: Money::parse;
 }
 
 impl Serialize for Mass {

@@ -551,6 +551,11 @@ impl Digest {
         Digest(oretrace_tlog::hash::sha256(bytes))
     }
 
+    /// 32 bytes already computed (a record hash, a Merkle root, a salt).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Digest(bytes)
+    }
+
     pub fn bytes(&self) -> &[u8; 32] {
         &self.0
     }

@@ -6,8 +6,16 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::agreement::{
+    Agreement, AgreementKind, AgreementStatus, Countersignature, Pledge, Progress, Quantity,
+    Report, ReportStatus, ReportingCode, ResourceClass, ResourceEstimate, ResourceGrade, Reveal,
+    RevealedClause, ScopedId, Source, SourceDocument, Terms,
+};
+use crate::chemistry::Element;
 use crate::chemistry::{Analyte, GradeUnit};
+use crate::disclosure::Salt;
 use crate::event::{CaptureAuth, CaptureBehaviour, CapturedEvent, EventId};
+use crate::money::{Currency, Date, Money};
 use oretrace_tlog::note::{KeyRef, SignatureLine};
 
 fn tlog_error(e: oretrace_tlog::Error) -> Error {
@@ -116,6 +124,152 @@ pub struct OutputJson {
     pub moisture_percent: Number,
 }
 
+/// An amount of money: `{"amount": "500000000", "currency": "USD"}`.
+/// The currency is required; it is read as optional only so that its
+/// absence is refused naming the field (`value.currency`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoneyJson {
+    pub amount: Number,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+impl MoneyJson {
+    fn parse(&self, field: &str) -> Result<Money, Error> {
+        let amount = self.amount.parse(&format!("{field}.amount"))?;
+        let Some(currency) = &self.currency else {
+            return Err(Error::invalid(
+                format!("{field}.currency"),
+                "an amount carries an ISO 4217 currency code (e.g. USD)",
+            ));
+        };
+        let currency =
+            Currency::parse(currency).map_err(|e| e.within(&format!("{field}.currency")))?;
+        Money::new(amount, currency).map_err(|e| e.within(field))
+    }
+
+    fn of(m: &Money) -> Self {
+        MoneyJson {
+            amount: Number::of(&m.amount()),
+            currency: Some(m.currency().as_str().to_owned()),
+        }
+    }
+}
+
+/// A count of a unit: `{"value": "2", "unit": "facility"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountJson {
+    pub value: Number,
+    pub unit: String,
+}
+
+/// A quantity, tagged by what it counts: `{"money": {…}}`, `{"mass":
+/// {…}}` or `{"count": {…}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum QuantityJson {
+    Money(MoneyJson),
+    Mass(MassJson),
+    Count(CountJson),
+}
+
+impl QuantityJson {
+    fn parse(&self, field: &str) -> Result<Quantity, Error> {
+        let q = match self {
+            QuantityJson::Money(m) => Quantity::Money(m.parse(&format!("{field}.money"))?),
+            QuantityJson::Mass(m) => Quantity::Mass(m.parse(&format!("{field}.mass"))?),
+            QuantityJson::Count(c) => Quantity::Count {
+                value: c.value.parse(&format!("{field}.count.value"))?,
+                unit: at(&format!("{field}.count.unit"), Token::parse(&c.unit))?,
+            },
+        };
+        Ok(q)
+    }
+
+    fn of(q: &Quantity) -> Self {
+        match q {
+            Quantity::Money(m) => QuantityJson::Money(MoneyJson::of(m)),
+            Quantity::Mass(m) => QuantityJson::Mass(MassJson::of(m)),
+            Quantity::Count { value, unit } => QuantityJson::Count(CountJson {
+                value: Number::of(value),
+                unit: unit.to_string(),
+            }),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PledgeJson {
+    pub id: String,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<QuantityJson>,
+    pub due: String,
+}
+
+/// A source document by the SHA-256 of its bytes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceDocumentJson {
+    pub digest: String,
+    pub title: String,
+}
+
+/// The text of a version: `{"public": {"clauses": […]}}` or `{"sealed":
+/// {"root": …, "count": …, "reason": …, "disclose_by": …}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TermsJson {
+    Public {
+        clauses: Vec<String>,
+    },
+    Sealed {
+        root: String,
+        count: u32,
+        reason: String,
+        disclose_by: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevealedClauseJson {
+    pub index: u32,
+    pub salt: String,
+    pub text: String,
+    #[serde(default)]
+    pub proof: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceJson {
+    pub title: String,
+    pub publisher: String,
+    pub date: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GradeJson {
+    pub analyte: String,
+    pub value: Number,
+    pub unit: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainedJson {
+    pub element: String,
+    pub tonnes: Number,
+}
+
 /// A record as JSON, tagged by `kind`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -205,6 +359,103 @@ pub enum RecordJson {
         time: String,
         figures: String,
     },
+    /// One version of an agreement. Optional fields may be omitted or
+    /// null and are omitted when absent; lists may be omitted when empty
+    /// and are always written.
+    Agreement {
+        id: String,
+        version: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amends: Option<u32>,
+        title: String,
+        agreement_kind: String,
+        parties: Vec<String>,
+        signed: String,
+        place: String,
+        status: String,
+        #[serde(default)]
+        commodities: Vec<String>,
+        #[serde(default)]
+        sites: Vec<String>,
+        #[serde(default)]
+        lots: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<MoneyJson>,
+        #[serde(default)]
+        pledges: Vec<PledgeJson>,
+        #[serde(default)]
+        documents: Vec<SourceDocumentJson>,
+        terms: TermsJson,
+        time: String,
+        figures: String,
+    },
+    Countersignature {
+        agreement: String,
+        version: u32,
+        digest: String,
+        time: String,
+        figures: String,
+    },
+    Disclosure {
+        agreement: String,
+        version: u32,
+        clauses: Vec<RevealedClauseJson>,
+        time: String,
+        figures: String,
+    },
+    Progress {
+        agreement: String,
+        pledge: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivered: Option<QuantityJson>,
+        #[serde(default)]
+        complete: bool,
+        date: String,
+        note: String,
+        #[serde(default)]
+        documents: Vec<SourceDocumentJson>,
+        #[serde(default)]
+        records: Vec<u64>,
+        time: String,
+        figures: String,
+    },
+    Report {
+        id: String,
+        version: u32,
+        claim: String,
+        topic: String,
+        #[serde(default)]
+        countries: Vec<String>,
+        #[serde(default)]
+        commodities: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<MoneyJson>,
+        sources: Vec<SourceJson>,
+        status: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confirmed_by: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refuted_by: Option<SourceJson>,
+        time: String,
+        figures: String,
+    },
+    Resource {
+        id: String,
+        version: u32,
+        site: String,
+        code: String,
+        class: String,
+        effective: String,
+        tonnes: Number,
+        grades: Vec<GradeJson>,
+        #[serde(default)]
+        contained: Vec<ContainedJson>,
+        competent: String,
+        #[serde(default)]
+        documents: Vec<SourceDocumentJson>,
+        time: String,
+        figures: String,
+    },
 }
 
 /// How a captured event's party was authenticated.
@@ -235,6 +486,56 @@ fn list<T, U>(
         .enumerate()
         .map(|(i, t)| f(t).map_err(|e| e.within(&format!("{field}[{i}]"))))
         .collect()
+}
+
+/// A clause's salt: 64 lower-case hex digits.
+pub fn parse_salt(text: &str) -> Result<Salt, Error> {
+    Digest::parse(text)
+        .map(|d| *d.bytes())
+        .map_err(|_| Error::invalid("", "a salt is 64 lower-case hex digits (32 bytes)"))
+}
+
+fn documents(field: &str, items: &[SourceDocumentJson]) -> Result<Vec<SourceDocument>, Error> {
+    list(field, items, |d| {
+        Ok(SourceDocument {
+            digest: at("digest", Digest::parse(&d.digest))?,
+            title: at("title", Text::parse(&d.title))?,
+        })
+    })
+}
+
+fn documents_of(items: &[SourceDocument]) -> Vec<SourceDocumentJson> {
+    items
+        .iter()
+        .map(|d| SourceDocumentJson {
+            digest: d.digest.to_string(),
+            title: d.title.to_string(),
+        })
+        .collect()
+}
+
+fn source(s: &SourceJson) -> Result<Source, Error> {
+    Ok(Source {
+        title: at("title", Text::parse(&s.title))?,
+        publisher: at("publisher", Text::parse(&s.publisher))?,
+        date: at("date", Date::parse(&s.date))?,
+        url: at("url", Text::parse(&s.url))?,
+        archive: s
+            .archive
+            .as_deref()
+            .map(|a| at("archive", Digest::parse(a)))
+            .transpose()?,
+    })
+}
+
+fn source_of(s: &Source) -> SourceJson {
+    SourceJson {
+        title: s.title.to_string(),
+        publisher: s.publisher.to_string(),
+        date: s.date.to_string(),
+        url: s.url.to_string(),
+        archive: s.archive.map(|a| a.to_string()),
+    }
 }
 
 fn lot_masses(field: &str, items: &[LotMassJson]) -> Result<Vec<(LotId, Mass)>, Error> {
@@ -447,6 +748,205 @@ impl RecordJson {
                 at("time", Timestamp::parse(time))?,
                 at("figures", Figures::parse(figures))?,
             )?),
+            RecordJson::Agreement {
+                id,
+                version,
+                amends,
+                title,
+                agreement_kind,
+                parties,
+                signed,
+                place,
+                status,
+                commodities,
+                sites,
+                lots,
+                value,
+                pledges,
+                documents: docs,
+                terms,
+                time,
+                figures,
+            } => Record::Agreement(Agreement {
+                id: at("id", ScopedId::parse(id))?,
+                version: *version,
+                amends: *amends,
+                title: at("title", Text::parse(title))?,
+                kind: at("agreement_kind", AgreementKind::parse(agreement_kind))?,
+                parties: list("parties", parties, |p| PartyId::parse(p))?,
+                signed: at("signed", Date::parse(signed))?,
+                place: at("place", Text::parse(place))?,
+                status: at("status", AgreementStatus::parse(status))?,
+                commodities: list("commodities", commodities, |c| Token::parse(c))?,
+                sites: list("sites", sites, |s| SiteId::parse(s))?,
+                lots: list("lots", lots, |l| LotId::parse(l))?,
+                value: value.as_ref().map(|m| m.parse("value")).transpose()?,
+                pledges: list("pledges", pledges, |p| {
+                    Ok(Pledge {
+                        id: at("id", Token::parse(&p.id))?,
+                        description: at("description", Text::parse(&p.description))?,
+                        quantity: p
+                            .quantity
+                            .as_ref()
+                            .map(|q| q.parse("quantity"))
+                            .transpose()?,
+                        due: at("due", Date::parse(&p.due))?,
+                    })
+                })?,
+                documents: documents("documents", docs)?,
+                terms: match terms {
+                    TermsJson::Public { clauses } => Terms::Public {
+                        clauses: clauses.clone(),
+                    },
+                    TermsJson::Sealed {
+                        root,
+                        count,
+                        reason,
+                        disclose_by,
+                    } => Terms::Sealed {
+                        root: at("terms.sealed.root", Digest::parse(root))?,
+                        count: *count,
+                        reason: at("terms.sealed.reason", Text::parse(reason))?,
+                        disclose_by: at("terms.sealed.disclose_by", Date::parse(disclose_by))?,
+                    },
+                },
+                time: at("time", Timestamp::parse(time))?,
+                figures: at("figures", Figures::parse(figures))?,
+            }),
+            RecordJson::Countersignature {
+                agreement,
+                version,
+                digest,
+                time,
+                figures,
+            } => Record::Countersignature(Countersignature {
+                agreement: at("agreement", ScopedId::parse(agreement))?,
+                version: *version,
+                digest: at("digest", Digest::parse(digest))?,
+                time: at("time", Timestamp::parse(time))?,
+                figures: at("figures", Figures::parse(figures))?,
+            }),
+            RecordJson::Disclosure {
+                agreement,
+                version,
+                clauses,
+                time,
+                figures,
+            } => Record::Disclosure(Reveal {
+                agreement: at("agreement", ScopedId::parse(agreement))?,
+                version: *version,
+                clauses: list("clauses", clauses, |c| {
+                    Ok(RevealedClause {
+                        index: c.index,
+                        salt: at("salt", parse_salt(&c.salt))?,
+                        text: c.text.clone(),
+                        proof: list("proof", &c.proof, |h| Digest::parse(h))?,
+                    })
+                })?,
+                time: at("time", Timestamp::parse(time))?,
+                figures: at("figures", Figures::parse(figures))?,
+            }),
+            RecordJson::Progress {
+                agreement,
+                pledge,
+                delivered,
+                complete,
+                date,
+                note,
+                documents: docs,
+                records,
+                time,
+                figures,
+            } => Record::Progress(Progress {
+                agreement: at("agreement", ScopedId::parse(agreement))?,
+                pledge: at("pledge", Token::parse(pledge))?,
+                delivered: delivered
+                    .as_ref()
+                    .map(|q| q.parse("delivered"))
+                    .transpose()?,
+                complete: *complete,
+                date: at("date", Date::parse(date))?,
+                note: at("note", Text::parse(note))?,
+                documents: documents("documents", docs)?,
+                records: records.clone(),
+                time: at("time", Timestamp::parse(time))?,
+                figures: at("figures", Figures::parse(figures))?,
+            }),
+            RecordJson::Report {
+                id,
+                version,
+                claim,
+                topic,
+                countries,
+                commodities,
+                value,
+                sources,
+                status,
+                confirmed_by,
+                refuted_by,
+                time,
+                figures,
+            } => Record::Report(Report {
+                id: at("id", ScopedId::parse(id))?,
+                version: *version,
+                claim: at("claim", Text::parse(claim))?,
+                topic: at("topic", Token::parse(topic))?,
+                countries: list("countries", countries, |c| Country::parse(c))?,
+                commodities: list("commodities", commodities, |c| Token::parse(c))?,
+                value: value.as_ref().map(|m| m.parse("value")).transpose()?,
+                sources: list("sources", sources, source)?,
+                status: at("status", ReportStatus::parse(status))?,
+                confirmed_by: confirmed_by
+                    .as_deref()
+                    .map(|c| at("confirmed_by", ScopedId::parse(c)))
+                    .transpose()?,
+                refuted_by: refuted_by
+                    .as_ref()
+                    .map(|s| source(s).map_err(|e| e.within("refuted_by")))
+                    .transpose()?,
+                time: at("time", Timestamp::parse(time))?,
+                figures: at("figures", Figures::parse(figures))?,
+            }),
+            RecordJson::Resource {
+                id,
+                version,
+                site,
+                code,
+                class,
+                effective,
+                tonnes,
+                grades,
+                contained,
+                competent,
+                documents: docs,
+                time,
+                figures,
+            } => Record::Resource(ResourceEstimate {
+                id: at("id", ScopedId::parse(id))?,
+                version: *version,
+                site: at("site", SiteId::parse(site))?,
+                code: at("code", ReportingCode::parse(code))?,
+                class: at("class", ResourceClass::parse(class))?,
+                effective: at("effective", Date::parse(effective))?,
+                tonnes: tonnes.parse("tonnes")?,
+                grades: list("grades", grades, |g| {
+                    Ok(ResourceGrade {
+                        analyte: at("analyte", Analyte::parse(&g.analyte))?,
+                        value: g.value.parse("value")?,
+                        unit: at("unit", GradeUnit::parse(&g.unit))?,
+                    })
+                })?,
+                contained: list("contained", contained, |c| {
+                    Ok((
+                        at("element", Element::parse(&c.element))?,
+                        c.tonnes.parse("tonnes")?,
+                    ))
+                })?,
+                competent: at("competent", Text::parse(competent))?,
+                documents: documents("documents", docs)?,
+                time: at("time", Timestamp::parse(time))?,
+                figures: at("figures", Figures::parse(figures))?,
+            }),
         };
         record.check()?;
         Ok(record)
@@ -464,6 +964,130 @@ impl RecordJson {
                 .collect()
         };
         match record {
+            Record::Agreement(a) => RecordJson::Agreement {
+                id: a.id.to_string(),
+                version: a.version,
+                amends: a.amends,
+                title: a.title.to_string(),
+                agreement_kind: a.kind.to_string(),
+                parties: a.parties.iter().map(ToString::to_string).collect(),
+                signed: a.signed.to_string(),
+                place: a.place.to_string(),
+                status: a.status.to_string(),
+                commodities: a.commodities.iter().map(ToString::to_string).collect(),
+                sites: a.sites.iter().map(ToString::to_string).collect(),
+                lots: a.lots.iter().map(ToString::to_string).collect(),
+                value: a.value.as_ref().map(MoneyJson::of),
+                pledges: a
+                    .pledges
+                    .iter()
+                    .map(|p| PledgeJson {
+                        id: p.id.to_string(),
+                        description: p.description.to_string(),
+                        quantity: p.quantity.as_ref().map(QuantityJson::of),
+                        due: p.due.to_string(),
+                    })
+                    .collect(),
+                documents: documents_of(&a.documents),
+                terms: match &a.terms {
+                    Terms::Public { clauses } => TermsJson::Public {
+                        clauses: clauses.clone(),
+                    },
+                    Terms::Sealed {
+                        root,
+                        count,
+                        reason,
+                        disclose_by,
+                    } => TermsJson::Sealed {
+                        root: root.to_string(),
+                        count: *count,
+                        reason: reason.to_string(),
+                        disclose_by: disclose_by.to_string(),
+                    },
+                },
+                time: a.time.to_string(),
+                figures: a.figures.as_str().into(),
+            },
+            Record::Countersignature(c) => RecordJson::Countersignature {
+                agreement: c.agreement.to_string(),
+                version: c.version,
+                digest: c.digest.to_string(),
+                time: c.time.to_string(),
+                figures: c.figures.as_str().into(),
+            },
+            Record::Disclosure(d) => RecordJson::Disclosure {
+                agreement: d.agreement.to_string(),
+                version: d.version,
+                clauses: d
+                    .clauses
+                    .iter()
+                    .map(|c| RevealedClauseJson {
+                        index: c.index,
+                        salt: Digest::from_bytes(c.salt).to_string(),
+                        text: c.text.clone(),
+                        proof: c.proof.iter().map(ToString::to_string).collect(),
+                    })
+                    .collect(),
+                time: d.time.to_string(),
+                figures: d.figures.as_str().into(),
+            },
+            Record::Progress(p) => RecordJson::Progress {
+                agreement: p.agreement.to_string(),
+                pledge: p.pledge.to_string(),
+                delivered: p.delivered.as_ref().map(QuantityJson::of),
+                complete: p.complete,
+                date: p.date.to_string(),
+                note: p.note.to_string(),
+                documents: documents_of(&p.documents),
+                records: p.records.clone(),
+                time: p.time.to_string(),
+                figures: p.figures.as_str().into(),
+            },
+            Record::Report(r) => RecordJson::Report {
+                id: r.id.to_string(),
+                version: r.version,
+                claim: r.claim.to_string(),
+                topic: r.topic.to_string(),
+                countries: r.countries.iter().map(ToString::to_string).collect(),
+                commodities: r.commodities.iter().map(ToString::to_string).collect(),
+                value: r.value.as_ref().map(MoneyJson::of),
+                sources: r.sources.iter().map(source_of).collect(),
+                status: r.status.to_string(),
+                confirmed_by: r.confirmed_by.as_ref().map(ToString::to_string),
+                refuted_by: r.refuted_by.as_ref().map(source_of),
+                time: r.time.to_string(),
+                figures: r.figures.as_str().into(),
+            },
+            Record::Resource(e) => RecordJson::Resource {
+                id: e.id.to_string(),
+                version: e.version,
+                site: e.site.to_string(),
+                code: e.code.to_string(),
+                class: e.class.to_string(),
+                effective: e.effective.to_string(),
+                tonnes: Number::of(&e.tonnes),
+                grades: e
+                    .grades
+                    .iter()
+                    .map(|g| GradeJson {
+                        analyte: g.analyte.to_string(),
+                        value: Number::of(&g.value),
+                        unit: g.unit.as_str().to_owned(),
+                    })
+                    .collect(),
+                contained: e
+                    .contained
+                    .iter()
+                    .map(|(el, t)| ContainedJson {
+                        element: el.symbol().to_owned(),
+                        tonnes: Number::of(t),
+                    })
+                    .collect(),
+                competent: e.competent.to_string(),
+                documents: documents_of(&e.documents),
+                time: e.time.to_string(),
+                figures: e.figures.as_str().into(),
+            },
             Record::Party(p) => RecordJson::Party {
                 id: p.id.to_string(),
                 name: p.name.to_string(),

@@ -135,6 +135,39 @@ fn transformation() -> Value {
     })
 }
 
+/// The golden example of a kind, as JSON (the agreement kinds' bases).
+fn golden(json: &str) -> Value {
+    serde_json::from_str(json).unwrap()
+}
+
+fn agreement() -> Value {
+    golden(include_str!("golden/agreement-sealed.json"))
+}
+
+fn amendment() -> Value {
+    golden(include_str!("golden/agreement-public.json"))
+}
+
+fn countersignature() -> Value {
+    golden(include_str!("golden/countersignature.json"))
+}
+
+fn disclosure() -> Value {
+    golden(include_str!("golden/disclosure.json"))
+}
+
+fn progress() -> Value {
+    golden(include_str!("golden/progress.json"))
+}
+
+fn report() -> Value {
+    golden(include_str!("golden/report.json"))
+}
+
+fn resource() -> Value {
+    golden(include_str!("golden/resource.json"))
+}
+
 fn bases() -> Vec<Value> {
     vec![
         party(),
@@ -144,6 +177,13 @@ fn bases() -> Vec<Value> {
         shipment(),
         receipt(),
         transformation(),
+        agreement(),
+        amendment(),
+        countersignature(),
+        disclosure(),
+        progress(),
+        report(),
+        resource(),
     ]
 }
 
@@ -306,6 +346,90 @@ fn json_cases() -> Vec<Case> {
         case("transformation output listed twice", set(transformation(), "/outputs/1/id", json!(fwo("sb-con-001"))), "outputs[1]", "is listed twice"),
         case("transformation without outputs", set(transformation(), "/outputs", json!([])), "outputs", "lists 1 to 256 items"),
         case("transformation without inputs", set(transformation(), "/inputs", json!([])), "inputs", "lists 1 to 256 items"),
+        // Agreements.
+        case("agreement id outside a namespace", set(agreement(), "/id", json!("mou-ussm-2025")), "id", "is not <party id>:<name>"),
+        case("agreement id with a capital", set(agreement(), "/id", json!("fwo:MoU")), "id", "starts with a lower-case letter or digit"),
+        case("agreement version 0", set(agreement(), "/version", json!(0)), "version", "versions count from 1"),
+        case("agreement version as text", set(agreement(), "/version", json!("1")), "record", "invalid type"),
+        case("version 1 amending", set(agreement(), "/amends", json!(1)), "amends", "version 1 amends nothing"),
+        case("amends the wrong version", set(amendment(), "/amends", json!(3)), "amends", "version 2 amends version 1"),
+        case("amendment amending nothing", remove(amendment(), "/amends"), "amends", "version 2 amends version 1"),
+        case("unknown agreement kind", set(agreement(), "/agreement_kind", json!("treaty")), "agreement_kind", "is not one of: mou"),
+        case("unknown agreement status", set(agreement(), "/status", json!("draft")), "status", "is not one of: signed"),
+        case("agreement of one party", set(agreement(), "/parties", json!(["fwo"])), "parties", "lists 2 to 16 items"),
+        case("agreement party listed twice", set(agreement(), "/parties/1", json!("fwo")), "parties[1]", "is listed twice"),
+        case("signing date with a time", set(agreement(), "/signed", json!("2025-09-08T00:00:00Z")), "signed", "write YYYY-MM-DD"),
+        case("signed on 31 September", set(agreement(), "/signed", json!("2025-09-31")), "signed", "is not a date"),
+        case("amount without currency", remove(agreement(), "/value/currency"), "value.currency", "an amount carries an ISO 4217 currency code"),
+        case("amount in a withdrawn currency", set(agreement(), "/value/currency", json!("DEM")), "value.currency", "not an ISO 4217 currency code in use"),
+        case("currency in lower case", set(agreement(), "/value/currency", json!("usd")), "value.currency", "capitals: USD"),
+        case("negative amount", set(agreement(), "/value/amount", json!(-1)), "value.amount", "an amount is not negative"),
+        case("amount with an exponent", set(agreement(), "/value/amount", json!("5e8")), "value.amount", "is not a decimal number"),
+        case("pledge due before signing", set(agreement(), "/pledges/0/due", json!("2025-09-01")), "pledges[0].due", "due on or after the signing date (2025-09-08)"),
+        case("pledge id listed twice", set(agreement(), "/pledges/1/id", json!("p1")), "pledges[1].id", "pledge p1 is listed twice"),
+        case("pledge amount without currency", remove(agreement(), "/pledges/0/quantity/money/currency"), "pledges[0].quantity.money.currency", "ISO 4217"),
+        case("pledge amount negative", set(agreement(), "/pledges/0/quantity/money/amount", json!("-5")), "pledges[0].quantity.money.amount", "not negative"),
+        case("pledge mass in pounds", set(agreement(), "/pledges/1/quantity/mass/unit", json!("lb")), "pledges[1].quantity.mass.unit", "not a mass unit"),
+        case("pledge count negative", set(agreement(), "/pledges/2/quantity/count/value", json!(-2)), "pledges[2].quantity.count.value", "a count is 0 to"),
+        case("pledge count unit in capitals", set(agreement(), "/pledges/2/quantity/count/unit", json!("Facility")), "pledges[2].quantity.count.unit", "a term must start"),
+        case("pledge quantity of no known kind", set(agreement(), "/pledges/0/quantity", json!({"volume": {"value": 1, "unit": "m3"}})), "record", "unknown variant `volume`"),
+        case("pledge quantity of two kinds", set(agreement(), "/pledges/0/quantity", json!({"money": {"amount": 1, "currency": "USD"}, "mass": {"value": 1, "unit": "t"}})), "record", ""),
+        case("pledge description with a line break", set(agreement(), "/pledges/0/description", json!("First\nphase")), "pledges[0].description", "line breaks"),
+        case("source document digest in capitals", set(agreement(), "/documents/0/digest", json!("493D3108F4E508D9263816EEFBD045CCEE32DECF5380315E3483EE62A7704F0C")), "documents[0].digest", "64 lower-case hex digits"),
+        case("sealed root too short", set(agreement(), "/terms/sealed/root", json!("afbc")), "terms.sealed.root", "64 lower-case hex digits"),
+        case("sealed text of no clauses", set(agreement(), "/terms/sealed/count", json!(0)), "terms.sealed.count", "a sealed text has 1 to 100000 clauses"),
+        case("disclosure planned before signing", set(agreement(), "/terms/sealed/disclose_by", json!("2025-01-01")), "terms.sealed.disclose_by", "on or after the signing date"),
+        case("sealed and public at once", set(agreement(), "/terms/public", json!({"clauses": ["x"]})), "record", ""),
+        case("sealed terms with a text field", set(agreement(), "/terms/sealed/text", json!("the secret")), "record", "unknown field `text`"),
+        case("public text of no clauses", set(amendment(), "/terms/public/clauses", json!([])), "terms.public.clauses", "a public version states 1 to 256 clauses"),
+        case("public clause with a NUL", set(amendment(), "/terms/public/clauses/1", json!("Article\u{0}2")), "terms.public.clauses[1]", "may not contain U+0000"),
+        case("empty public clause", set(amendment(), "/terms/public/clauses/0", json!("")), "terms.public.clauses[0]", "a clause is 1 to 32768 bytes"),
+        // Countersignatures.
+        case("countersignature digest too short", set(countersignature(), "/digest", json!("abc")), "digest", "64 lower-case hex digits"),
+        case("countersignature of version 0", set(countersignature(), "/version", json!(0)), "version", "versions count from 1"),
+        case("countersignature of a bare name", set(countersignature(), "/agreement", json!("mou-ussm-2025")), "agreement", "<party id>:<name>"),
+        // Disclosures.
+        case("salt not hex", set(disclosure(), "/clauses/0/salt", json!("zz".repeat(32))), "clauses[0].salt", "a salt is 64 lower-case hex digits"),
+        case("salt in capitals", set(disclosure(), "/clauses/1/salt", json!("AB".repeat(32))), "clauses[1].salt", "a salt is 64 lower-case hex digits"),
+        case("salt too short", set(disclosure(), "/clauses/0/salt", json!("11")), "clauses[0].salt", "64 lower-case hex"),
+        case("proof hash too short", set(disclosure(), "/clauses/0/proof/1", json!("405d")), "clauses[0].proof[1]", "64 lower-case hex digits"),
+        case("clause revealed twice", set(disclosure(), "/clauses/1/index", json!(1)), "clauses[1].index", "clause 1 is revealed twice"),
+        case("clause index past the limit", set(disclosure(), "/clauses/1/index", json!(100_000)), "clauses[1].index", "a clause index is below 100000"),
+        case("negative clause index", set(disclosure(), "/clauses/0/index", json!(-1)), "record", "invalid value"),
+        case("revealed clause with a bell", set(disclosure(), "/clauses/0/text", json!("Article\u{7}2")), "clauses[0].text", "may not contain U+0007"),
+        case("reveal of no clauses", set(disclosure(), "/clauses", json!([])), "clauses", "a reveal carries 1 to 64 clauses"),
+        case("revealed clause without a salt", remove(disclosure(), "/clauses/0/salt"), "record", "missing field `salt`"),
+        // Progress.
+        case("progress on a pledge named in capitals", set(progress(), "/pledge", json!("P2")), "pledge", "a term must start"),
+        case("delivered count negative", set(progress(), "/delivered", json!({"count": {"value": "-1", "unit": "facility"}})), "delivered.count.value", "a count is 0 to"),
+        case("delivered amount without currency", set(progress(), "/delivered", json!({"money": {"amount": "5"}})), "delivered.money.currency", "ISO 4217"),
+        case("delivered on no date", set(progress(), "/date", json!("soon")), "date", "is not a date"),
+        case("evidence record listed twice", set(progress(), "/records/1", json!(6)), "records[1]", "is listed twice"),
+        case("evidence record negative", set(progress(), "/records/0", json!(-6)), "record", "invalid value"),
+        case("progress note empty", set(progress(), "/note", json!("")), "note", "1 to 512 bytes"),
+        // Reports.
+        case("report confirmed without confirmed_by", set(report(), "/status", json!("confirmed")), "confirmed_by", "a confirmed report names the agreement that confirms it"),
+        case("report refuted without a source", set(report(), "/status", json!("refuted")), "refuted_by", "a refuted report names the source that refutes it"),
+        case("unconfirmed report naming an agreement", set(report(), "/confirmed_by", json!("fwo:mou-ussm-2025")), "confirmed_by", "only a confirmed report names a confirming agreement"),
+        case("confirming agreement outside a namespace", set(set_value(report(), "/status", json!("confirmed")), "/confirmed_by", json!("mou")), "confirmed_by", "<party id>:<name>"),
+        case("report without sources", set(report(), "/sources", json!([])), "sources", "lists 1 to 64 items"),
+        case("source URL not http", set(report(), "/sources/0/url", json!("ftp://example.org/a")), "sources[0].url", "http:// or https://"),
+        case("source URL with a space", set(report(), "/sources/0/url", json!("https://example.org/a b")), "sources[0].url", "no spaces"),
+        case("source archive not hex", set(report(), "/sources/0/archive", json!("archived")), "sources[0].archive", "64 lower-case hex digits"),
+        case("source dated 2025-13-01", set(report(), "/sources/0/date", json!("2025-13-01")), "sources[0].date", "is not a date"),
+        case("refuting source URL not http", set(set_value(report(), "/status", json!("refuted")), "/refuted_by", json!({"title": "Denial", "publisher": "Ministry", "date": "2025-10-07", "url": "denial"})), "refuted_by.url", "http:// or https://"),
+        case("report country in lower case", set(report(), "/countries/0", json!("pk")), "countries[0]", "ISO 3166-1 alpha-2"),
+        // Resource estimates.
+        case("contained metal not tonnage × grade", set(resource(), "/contained/0/tonnes", json!("4000")), "contained[0].tonnes", "4000 t of Sb is not tonnage × grade (120000 t × 2.5 % Sb = 3000 t, within 1 %)"),
+        case("contained metal of an ungraded element", set(resource(), "/contained/0/element", json!("Cu")), "contained[0].element", "Cu has no grade to compute it from"),
+        case("contained metal of no element", set(resource(), "/contained/0/element", json!("Xx")), "contained[0].element", "not an element symbol"),
+        case("zero tonnage", set(resource(), "/tonnes", json!(0)), "tonnes", "a tonnage is above 0"),
+        case("resource grade over 100 %", set(resource(), "/grades/0/value", json!(101)), "grades[0].value", "a grade may not exceed 100 %"),
+        case("resource without grades", set(resource(), "/grades", json!([])), "grades", "lists 1 to 64 items"),
+        case("element graded twice", set(resource(), "/grades", json!([{"analyte": "Sb", "value": "2.5", "unit": "%"}, {"analyte": "Sb2O3", "value": "3", "unit": "%"}])), "grades[1].analyte", "Sb is graded twice"),
+        case("unknown reporting code", set(resource(), "/code", json!("samrec")), "code", "is not one of: jorc"),
+        case("unknown resource class", set(resource(), "/class", json!("possible")), "class", "is not one of: inferred"),
+        case("resource effective date with a time", set(resource(), "/effective", json!("2025-06-30T00:00:00Z")), "effective", "YYYY-MM-DD"),
     ]
 }
 
@@ -484,6 +608,15 @@ fn edit(text: &str, from: &str, to: &str) -> Vec<u8> {
     text.replacen(from, to, 1).into_bytes()
 }
 
+/// The 1-based line number of the first line of `text` starting with
+/// `start` (the header is line 1).
+fn line_of(text: &str, start: &str) -> usize {
+    text.lines()
+        .position(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no line starting {start:?} in\n{text}"))
+        + 1
+}
+
 /// `text` with the line `line` moved to just before `before`.
 fn moved(text: &str, line: &str, before: &str) -> Vec<u8> {
     let without = String::from_utf8(edit(text, line, "")).unwrap();
@@ -497,6 +630,13 @@ fn canonical_cases() -> Vec<Bytes> {
     let party = canonical_of(party());
     let site = canonical_of(site());
     let receipt = canonical_of(receipt());
+    let sealed = canonical_of(agreement());
+    let public = canonical_of(amendment());
+    let reveal = canonical_of(disclosure());
+    let counter = canonical_of(countersignature());
+    let progress = canonical_of(progress());
+    let report = canonical_of(report());
+    let resource = canonical_of(resource());
     let b = |name: &'static str, bytes: Vec<u8>, expect: Expect| Bytes { name, bytes, expect };
     use Expect::*;
     vec![
@@ -568,6 +708,51 @@ fn canonical_cases() -> Vec<Bytes> {
         b("key of another party", edit(&party, &vkey("fwo/records", 0x11), &vkey("ussm/records", 0x22)), Field("keys[0]")),
         b("owners over 100 %", edit(&party, "owner gov-pk 100 controls\n", "owner gov-pk 100 controls\nowner nlc 1 holds\n"), Field("owners")),
         b("shipment to the same site", edit(&canonical_of(shipment()), "to ussm-fredericktown", "to fwo-sample-prep"), Field("to")),
+        // Agreements: line forms.
+        b("version with a plus", edit(&sealed, "version 1\n", "version +1\n"), Line(line_of(&sealed, "version"))),
+        b("version with a leading zero", edit(&sealed, "version 1\n", "version 01\n"), Line(0)),
+        b("amends before the version", moved(&public, "amends 1\n", "version 2\n"), Line(line_of(&public, "version"))),
+        b("parties after the signing date", moved(&sealed, "signed 2025-09-08\n", "party fwo\n"), Line(line_of(&sealed, "party ussm"))),
+        b("amount with a trailing zero", edit(&sealed, "value 500000000 USD", "value 500000000.0 USD"), Line(line_of(&sealed, "value"))),
+        b("amount in lower-case currency", edit(&sealed, "value 500000000 USD", "value 500000000 usd"), Line(line_of(&sealed, "value"))),
+        b("pledge without its quantity word", edit(&sealed, "milestone Feasibility", "Feasibility"), Line(line_of(&sealed, "pledge m1"))),
+        b("pledge quantity of no known kind", edit(&sealed, "mass 1000 t", "volume 1000 t"), Line(line_of(&sealed, "pledge p2"))),
+        b("pledge mass without a unit", edit(&sealed, "pledge p3 2027-12-31 count 2 facility Processing facilities built in Pakistan", "pledge p3 2027-12-31 count 2"), Line(line_of(&sealed, "pledge p3"))),
+        b("pledge with two spaces", edit(&sealed, "pledge p1 2026-09-30 money", "pledge p1 2026-09-30  money"), Line(line_of(&sealed, "pledge p1"))),
+        b("sealed count with a leading zero", edit(&sealed, " 4 2026-09-08 ", " 04 2026-09-08 "), Line(0)),
+        b("sealed root in capitals", edit(&sealed, "terms sealed afbcb68e", "terms sealed AFBCB68E"), Line(line_of(&sealed, "terms"))),
+        b("terms of neither form", edit(&sealed, "terms sealed", "terms secret"), Line(line_of(&sealed, "terms"))),
+        b("terms missing", edit(&public, "terms public\n", ""), Line(line_of(&public, "terms"))),
+        b("clauses under sealed terms", edit(&sealed, "time ", "clause \"x\"\ntime "), Line(line_of(&sealed, "time"))),
+        b("clause not a JSON string", edit(&public, "clause \"Article 1. Purpose\\nAs in version 1.\"", "clause Article 1. Purpose"), Line(line_of(&public, "clause"))),
+        b("clause with an unclosed string", edit(&public, "As in version 1.\"\n", "As in version 1.\n"), Line(line_of(&public, "clause"))),
+        b("clause with a needless escape", edit(&public, "Article 1. Purpose", "\\u0041rticle 1. Purpose"), Line(0)),
+        b("clause with an escaped slash", edit(&public, "Article 1. Purpose", "Article 1\\/2. Purpose"), Line(0)),
+        b("clause with a raw tab", edit(&public, "Article 1. Purpose", "Article 1.\tPurpose"), Line(line_of(&public, "clause"))),
+        b("clause with text after the string", edit(&public, "As in version 1.\"\n", "As in version 1.\" x\n"), Line(line_of(&public, "clause"))),
+        b("clause with a space after the string", edit(&public, "As in version 1.\"\n", "As in version 1.\" \n"), Line(0)),
+        b("clause with a NUL", edit(&public, "Article 1. Purpose", "Article 1.\\u0000Purpose"), Field("terms.public.clauses[0]")),
+        b("version 1 amending", edit(&sealed, "version 1\n", "version 1\namends 1\n"), Field("amends")),
+        b("pledge due before signing", edit(&sealed, "pledge p1 2026-09-30", "pledge p1 2025-09-01"), Field("pledges[0].due")),
+        // Countersignatures, disclosures, progress, reports, resources.
+        b("countersignature without a digest", edit(&counter, &format!("{}\n", counter.lines().nth(4).unwrap()), ""), Line(5)),
+        b("salt in capitals", edit(&reveal, "1111111111111111111111111111111111111111111111111111111111111111", &"1".repeat(62).replace('1', "A")), Line(line_of(&reveal, "clause 1"))),
+        b("salt too short", edit(&reveal, "clause 1 1111111111111111111111111111111111111111111111111111111111111111", "clause 1 1111"), Line(line_of(&reveal, "clause 1"))),
+        b("proof before its clause", moved(&reveal, "proof 3696edb659d8d580c53fe2438c4e2e8534ed694fc4e83d34c5b9b563552305d9\n", "clause 1 "), Line(line_of(&reveal, "clause 1"))),
+        b("clause index with a leading zero", edit(&reveal, "clause 1 ", "clause 01 "), Line(0)),
+        b("clause index negative", edit(&reveal, "clause 1 ", "clause -1 "), Line(line_of(&reveal, "clause 1"))),
+        b("clause revealed twice", edit(&reveal, "clause 3 ", "clause 1 "), Field("clauses[1].index")),
+        b("delivered quantity with free text", edit(&progress, "delivered mass 6.2 kg", "delivered mass 6.2 kg net"), Line(line_of(&progress, "delivered"))),
+        b("evidence record negative", edit(&progress, "record 6\n", "record -6\n"), Line(line_of(&progress, "record 6"))),
+        b("evidence record listed twice", edit(&progress, "record 7\n", "record 6\n"), Field("records[1]")),
+        b("complete as yes", edit(&progress, "complete false", "complete yes"), Line(line_of(&progress, "complete"))),
+        b("source title before the source", moved(&report, "source-title Pakistan pitches Pasni port to the US\n", "source 2025"), Line(line_of(&report, "source "))),
+        b("source without a publisher", edit(&report, "source-publisher Example News\n", ""), Line(line_of(&report, "source-publisher"))),
+        b("source archive as none", edit(&report, "source 2025-10-05 370fd67c5a54fd5b65ce90f6e1fb137cd7e7a536443d0d397de8a2b7a139ee88", "source 2025-10-05 none"), Line(line_of(&report, "source "))),
+        b("report confirmed by nothing", edit(&report, "status unconfirmed", "status confirmed"), Field("confirmed_by")),
+        b("grade without a unit", edit(&resource, "grade Sb 2.5 %", "grade Sb 2.5"), Line(line_of(&resource, "grade"))),
+        b("contained metal not tonnage × grade", edit(&resource, "contained Sb 3000", "contained Sb 4000"), Field("contained[0].tonnes")),
+        b("tonnage with a trailing zero", edit(&resource, "tonnes 120000\n", "tonnes 120000.0\n"), Line(0)),
         b("transformation output equal to an input", edit(&canonical_of(transformation()), "output urn:oretrace:lot:fwo:sb-con-001", "output urn:oretrace:lot:fwo:sb-001"), Field("outputs[0].id")),
     ]
 }

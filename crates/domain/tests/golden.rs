@@ -30,13 +30,21 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rust_decimal::Decimal;
 
+use oretrace_domain::agreement::{
+    Agreement, AgreementKind, AgreementStatus, Countersignature, Pledge, Progress, Quantity,
+    Report, ReportStatus, ReportingCode, ResourceClass, ResourceEstimate, ResourceGrade, Reveal,
+    RevealedClause, ScopedId, Source, SourceDocument, Terms,
+};
 use oretrace_domain::canonical::{decode, encode};
+use oretrace_domain::chemistry::Element;
 use oretrace_domain::chemistry::{Analyte, GradeUnit};
+use oretrace_domain::disclosure::{Salt, Sealed};
 use oretrace_domain::envelope::{EnvelopeJson, SignedRecord};
 use oretrace_domain::event::{
     CaptureAuth, CaptureBehaviour, CapturedEvent, EventEncoding, EventId, KeyRef, SignatureLine,
     document_note,
 };
+use oretrace_domain::money::{Date, Money};
 use oretrace_domain::record::*;
 use oretrace_domain::values::*;
 use oretrace_domain::wire::RecordJson;
@@ -349,6 +357,246 @@ fn event_legacy_record() -> Record {
     )
 }
 
+// ------------------------------------------------------------ agreements
+
+fn date(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+
+fn scoped(s: &str) -> ScopedId {
+    ScopedId::parse(s).unwrap()
+}
+
+fn money(s: &str) -> Money {
+    Money::parse(s).unwrap()
+}
+
+fn document(content: &str, title: &str) -> SourceDocument {
+    SourceDocument {
+        digest: Digest::of(content.as_bytes()),
+        title: text(title),
+    }
+}
+
+/// The sealed text of the MoU's first version: invented clauses (the real
+/// text is not public), with line breaks and quotes as real clauses have.
+const MOU_CLAUSES: [&str; 4] = [
+    "Article 1. Purpose\nThe Parties intend to cooperate in the exploration, extraction and processing of critical minerals in Pakistan.",
+    "Article 2. Investment\nUSSM intends to invest up to USD 500 million in phases, subject to feasibility studies.",
+    "Article 3. Offtake\nThe Parties will negotiate the offtake of antimony, copper and rare-earth concentrates.",
+    "Article 4. Confidentiality\nNeither Party discloses the \"commercial terms\" without the other's written consent.",
+];
+
+/// Fixed salts, so that the golden files are reproducible (a real seal
+/// draws them from the operating system).
+fn mou_salt(index: usize) -> Salt {
+    [0x10 + index as u8; 32]
+}
+
+fn mou_sealed() -> Sealed {
+    let clauses: Vec<(Salt, &str)> = MOU_CLAUSES
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (mou_salt(i), *t))
+        .collect();
+    Sealed::new(&clauses).unwrap()
+}
+
+/// Version 1 of the FWO–US Strategic Metals MoU (signed 2025-09-08 at
+/// Islamabad), its text sealed. The headline value is the reported USD
+/// 500 million; the pledges and their dates are illustrative.
+fn agreement_sealed_record() -> Record {
+    let sealed = mou_sealed();
+    Record::Agreement(Agreement {
+        id: scoped("fwo:mou-ussm-2025"),
+        version: 1,
+        amends: None,
+        title: text(
+            "Memorandum of Understanding on critical minerals between FWO and US Strategic Metals",
+        ),
+        kind: AgreementKind::Mou,
+        parties: vec![party("fwo"), party("ussm")],
+        signed: date("2025-09-08"),
+        place: text("Islamabad"),
+        status: AgreementStatus::Signed,
+        commodities: vec![token("antimony"), token("copper"), token("rare-earths")],
+        sites: vec![site("fwo-qila-abdullah")],
+        lots: vec![],
+        value: Some(money("500000000 USD")),
+        pledges: vec![
+            Pledge {
+                id: token("p1"),
+                description: text("First-phase investment in exploration and processing"),
+                quantity: Some(Quantity::Money(money("100000000 USD"))),
+                due: date("2026-09-30"),
+            },
+            Pledge {
+                id: token("p2"),
+                description: text("Antimony concentrate shipped to the United States"),
+                quantity: Some(Quantity::Mass(
+                    Mass::new(d("1000"), MassUnit::Tonne).unwrap(),
+                )),
+                due: date("2026-12-31"),
+            },
+            Pledge {
+                id: token("p3"),
+                description: text("Processing facilities built in Pakistan"),
+                quantity: Some(Quantity::Count {
+                    value: d("2"),
+                    unit: token("facility"),
+                }),
+                due: date("2027-12-31"),
+            },
+            Pledge {
+                id: token("m1"),
+                description: text("Feasibility study completed"),
+                quantity: None,
+                due: date("2026-06-30"),
+            },
+        ],
+        documents: vec![document(
+            "mou-ussm-2025 signed copy",
+            "Signed MoU, scanned copy",
+        )],
+        terms: Terms::Sealed {
+            root: Digest::from_bytes(sealed.root().0),
+            count: u32::try_from(sealed.count()).unwrap(),
+            reason: text("Commercial terms confidential until the feasibility study"),
+            disclose_by: date("2026-09-08"),
+        },
+        time: t("2025-09-08T12:00:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+/// Version 2: an amendment that states its text.
+fn agreement_public_record() -> Record {
+    let Record::Agreement(v1) = agreement_sealed_record() else {
+        unreachable!()
+    };
+    Record::Agreement(Agreement {
+        version: 2,
+        amends: Some(1),
+        status: AgreementStatus::InForce,
+        lots: vec![lot("urn:oretrace:lot:fwo:sb-con-001")],
+        documents: vec![document("mou-ussm-2025 amendment 1", "Amendment No. 1, signed copy")],
+        terms: Terms::Public {
+            clauses: vec![
+                "Article 1. Purpose\nAs in version 1.".to_owned(),
+                "Article 2. Investment\nUSSM invests USD 500 million in three phases; the first of USD 100 million by 30 September 2026.".to_owned(),
+                "Article 5. Disclosure\nThe Parties publish this text in the registry (\"oretrace\").".to_owned(),
+            ],
+        },
+        time: t("2026-01-15T10:00:00Z"),
+        ..v1
+    })
+}
+
+/// USSM confirms version 1, naming the SHA-256 of its canonical bytes.
+fn countersignature_record() -> Record {
+    Record::Countersignature(Countersignature {
+        agreement: scoped("fwo:mou-ussm-2025"),
+        version: 1,
+        digest: Digest::of(&encode(&agreement_sealed_record())),
+        time: t("2025-09-09T08:00:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+/// FWO reveals clauses 1 and 3 of version 1; they verify against the
+/// sealed golden file's root.
+fn disclosure_record() -> Record {
+    let sealed = mou_sealed();
+    let clause = |i: usize| RevealedClause {
+        index: u32::try_from(i).unwrap(),
+        salt: mou_salt(i),
+        text: MOU_CLAUSES[i].to_owned(),
+        proof: sealed
+            .proof(i as u64)
+            .unwrap()
+            .into_iter()
+            .map(|h| Digest::from_bytes(h.0))
+            .collect(),
+    };
+    Record::Disclosure(Reveal {
+        agreement: scoped("fwo:mou-ussm-2025"),
+        version: 1,
+        clauses: vec![clause(1), clause(3)],
+        time: t("2025-12-01T09:00:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+fn progress_record() -> Record {
+    Record::Progress(Progress {
+        agreement: scoped("fwo:mou-ussm-2025"),
+        pledge: token("p2"),
+        delivered: Some(Quantity::Mass(
+            Mass::new(d("6.2"), MassUnit::Kilogram).unwrap(),
+        )),
+        complete: false,
+        date: date("2025-09-03"),
+        note: text("First sample consignment of antimony concentrate shipped from Karachi"),
+        documents: vec![document(
+            "bol KHI-2025-0001",
+            "Bill of lading KHI-2025-0001",
+        )],
+        records: vec![6, 7],
+        time: t("2025-09-10T09:00:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+/// A claim reported in the press and not confirmed by any agreement.
+fn report_record() -> Record {
+    Record::Report(Report {
+        id: scoped("fwo:pasni-port-offer"),
+        version: 1,
+        claim: text("Pakistan offered the United States to build and run a terminal at Pasni port"),
+        topic: token("port-offer"),
+        countries: vec![Country::parse("PK").unwrap(), Country::parse("US").unwrap()],
+        commodities: vec![],
+        value: Some(money("1200000000 USD")),
+        sources: vec![Source {
+            title: text("Pakistan pitches Pasni port to the US"),
+            publisher: text("Example News"),
+            date: date("2025-10-05"),
+            url: text("https://news.example.org/2025/10/05/pasni-port"),
+            archive: Some(Digest::of(b"archived copy of the article")),
+        }],
+        status: ReportStatus::Unconfirmed,
+        confirmed_by: None,
+        refuted_by: None,
+        time: t("2025-10-06T07:00:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+fn resource_record() -> Record {
+    Record::Resource(ResourceEstimate {
+        id: scoped("fwo:qila-abdullah-sb-2025"),
+        version: 1,
+        site: site("fwo-qila-abdullah"),
+        code: ReportingCode::None,
+        class: ResourceClass::Inferred,
+        effective: date("2025-06-30"),
+        tonnes: d("120000"),
+        grades: vec![ResourceGrade {
+            analyte: Analyte::parse("Sb").unwrap(),
+            value: d("2.5"),
+            unit: GradeUnit::Percent,
+        }],
+        contained: vec![(Element::parse("Sb").unwrap(), d("3000"))],
+        competent: text("FWO Geological Survey Wing"),
+        documents: vec![document(
+            "qila abdullah estimate 2025",
+            "Resource estimate report 2025",
+        )],
+        time: t("2025-08-01T00:00:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
 /// The golden file stem of a kind's examples start with.
 fn stem_of(kind: &str) -> &str {
     match kind {
@@ -370,6 +618,13 @@ fn examples() -> Vec<(&'static str, Record)> {
         ("transformation", transformation_record()),
         ("event-token", event_token_record()),
         ("event-signed", event_signed_record()),
+        ("agreement-sealed", agreement_sealed_record()),
+        ("agreement-public", agreement_public_record()),
+        ("countersignature", countersignature_record()),
+        ("disclosure", disclosure_record()),
+        ("progress", progress_record()),
+        ("report", report_record()),
+        ("resource", resource_record()),
     ]
 }
 
@@ -926,4 +1181,60 @@ fn the_golden_signed_event_carries_verifiable_document_signatures() {
         line.verify(&note, &key.verifier()).unwrap();
         assert!(line.verify(&note, &unrelated_key().verifier()).is_err());
     }
+}
+
+/// The golden disclosure opens the golden sealed agreement: every revealed
+/// clause verifies against the root and count read from its canonical
+/// bytes, and the countersignature names the SHA-256 of those bytes.
+#[test]
+fn golden_disclosure_opens_the_golden_sealed_agreement() {
+    let sealed_bytes = read_golden("agreement-sealed.record");
+    let Record::Agreement(sealed) = decode(&sealed_bytes).unwrap() else {
+        panic!("agreement-sealed.record is not an agreement")
+    };
+    let Terms::Sealed { root, count, .. } = sealed.terms else {
+        panic!("agreement-sealed.record is not sealed")
+    };
+    let Record::Disclosure(reveal) = decode(&read_golden("disclosure.record")).unwrap() else {
+        panic!("disclosure.record is not a disclosure")
+    };
+    assert_eq!(
+        (reveal.agreement.clone(), reveal.version),
+        (sealed.id.clone(), 1)
+    );
+    reveal.verify(&root, count).unwrap();
+    let mut changed = reveal.clone();
+    changed.clauses[1].text.push('.');
+    let err = changed.verify(&root, count).unwrap_err();
+    assert_eq!(err.field(), Some("clauses[1]"), "{err}");
+    let Record::Countersignature(c) = decode(&read_golden("countersignature.record")).unwrap()
+    else {
+        panic!("countersignature.record is not a countersignature")
+    };
+    assert_eq!(c.digest, Digest::of(&sealed_bytes));
+}
+
+/// A few exact lines of the agreement encoding.
+#[test]
+fn golden_agreement_reads_as_expected() {
+    let text = String::from_utf8(read_golden("agreement-sealed.record")).unwrap();
+    for line in [
+        "kind agreement\n",
+        "id fwo:mou-ussm-2025\nversion 1\n",
+        "signed 2025-09-08\nplace Islamabad\n",
+        "value 500000000 USD\n",
+        "pledge p1 2026-09-30 money 100000000 USD First-phase investment",
+        "pledge p2 2026-12-31 mass 1000 t Antimony",
+        "pledge p3 2027-12-31 count 2 facility Processing",
+        "pledge m1 2026-06-30 milestone Feasibility study completed\n",
+        "figures illustrative\n",
+    ] {
+        assert!(text.contains(line), "{line:?} in\n{text}");
+    }
+    let public = String::from_utf8(read_golden("agreement-public.record")).unwrap();
+    assert!(
+        public.contains("version 2\namends 1\n")
+            && public.contains("terms public\nclause \"Article 1. Purpose\\nAs in version 1.\"\n"),
+        "{public}"
+    );
 }
