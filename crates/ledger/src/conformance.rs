@@ -18,6 +18,18 @@ use oretrace_tlog::note::{NoteSigner, NoteVerifier};
 use oretrace_tlog::tree::NodeId;
 use rust_decimal::Decimal;
 
+use oretrace_domain::agreement::{
+    Agreement, AgreementKind, AgreementStatus, Pledge, Progress, Quantity, Report, ReportStatus,
+    ReportingCode, ResourceClass, ResourceEstimate, ResourceGrade, ScopedId, Source, Terms,
+};
+use oretrace_domain::chemistry::{Analyte, GradeUnit};
+use oretrace_domain::money::{Currency, Date, Money};
+use oretrace_domain::values::Digest;
+
+use crate::agreements::{
+    AgreementState, ClauseState, Confirmation, DisclosureState, PledgeState, ProgressState,
+    ReportState, ResourceState, Select, VersionState,
+};
 use crate::state::{Change, EventState, KeyState, LotState, PartyState, StoredEvent};
 use crate::store::{Batch, EntryRow, EventOrder, EventSelect, Store};
 
@@ -101,6 +113,10 @@ pub fn run_all<S: Store>(fresh: impl Fn() -> S) {
     projections_clear_and_reapply(&fresh());
     events_select_by_terms_ranges_order_and_cursor(&fresh());
     listings_page_by_id_after_a_cursor(&fresh());
+    agreements_select_by_terms_overdue_and_cursor(&fresh());
+    clauses_page_in_clause_order(&fresh());
+    versions_and_progress_in_order(&fresh());
+    reports_and_resources_select_by_terms(&fresh());
 }
 
 fn event(index: u64, event_time: i64, record_time: i64, terms: &[&str]) -> EventState {
@@ -460,4 +476,825 @@ pub fn listings_page_by_id_after_a_cursor<S: Store>(store: &S) {
     assert_eq!(parties, vec!["p2", "p3"]);
     assert!(store.sites(None, 10).unwrap().is_empty());
     assert!(store.parties(None, 0).unwrap().is_empty(), "a limit of 0");
+}
+
+// ---- Agreements, reports and resource estimates ----
+
+fn date(text: &str) -> Date {
+    Date::parse(text).expect("a valid date")
+}
+
+fn pid(id: &str) -> PartyId {
+    PartyId::parse(id).expect("a valid party id")
+}
+
+fn scoped(id: &str) -> ScopedId {
+    ScopedId::parse(id).expect("a valid scoped id")
+}
+
+/// A pledge of 100 USD due on `due`, with `delivered` delivered.
+fn pledge_state(due: &str, delivered: i64) -> PledgeState {
+    PledgeState {
+        id: Token::parse("p1").expect("a valid pledge id"),
+        description: Text::parse("a payment").expect("a valid description"),
+        due: date(due),
+        pledged: Some(Decimal::from(100)),
+        unit: Some("USD".into()),
+        delivered: Decimal::from(delivered),
+        complete: false,
+        reports: u32::from(delivered > 0),
+        last_report: None,
+    }
+}
+
+/// An agreement summary: `sealed_until` seals its text until that day;
+/// `pledge` is a pledge's due date and what was delivered of 100.
+fn agreement_state(
+    id: &str,
+    parties: &[&str],
+    status: AgreementStatus,
+    sealed_until: Option<&str>,
+    pledge: Option<(&str, i64)>,
+    index: u64,
+) -> AgreementState {
+    let parties: Vec<PartyId> = parties.iter().map(|p| pid(p)).collect();
+    let mut countries: Vec<Country> = parties
+        .iter()
+        .map(|p| {
+            Country::parse(if p.as_str() == "ussm" { "US" } else { "PK" }).expect("a valid country")
+        })
+        .collect();
+    countries.sort();
+    countries.dedup();
+    AgreementState {
+        id: scoped(id),
+        title: Text::parse(&format!("Agreement {id}")).expect("a valid title"),
+        kind: AgreementKind::Mou,
+        status,
+        latest: 1,
+        parties,
+        countries,
+        commodities: vec![Token::parse("antimony").expect("a valid commodity")],
+        signed: date("2025-09-08"),
+        disclosure: if sealed_until.is_some() {
+            DisclosureState::Sealed
+        } else {
+            DisclosureState::Public
+        },
+        clauses: sealed_until.map(|_| 4),
+        revealed: 0,
+        disclose_by: sealed_until.map(date),
+        pledges: pledge
+            .map(|(due, delivered)| vec![pledge_state(due, delivered)])
+            .unwrap_or_default(),
+        figures: Figures::Illustrative,
+        index,
+        registered: index,
+    }
+}
+
+/// Every agreement of `all` that `select` admits, in id order, at most
+/// its limit: what every backend must answer.
+fn expected_agreements(all: &[AgreementState], select: &Select) -> Vec<String> {
+    let mut ids: Vec<&AgreementState> = all
+        .iter()
+        .filter(|a| select.admits(a.id.as_str(), &a.terms(), a.overdue_from()))
+        .collect();
+    ids.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    ids.into_iter()
+        .take(select.limit)
+        .map(|a| a.id.to_string())
+        .collect()
+}
+
+fn agreement_ids<S: Store>(store: &S, select: &Select) -> Vec<String> {
+    store
+        .agreements(select)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id.to_string())
+        .collect()
+}
+
+/// Agreement summaries: stored with a batch, read back equal, listed in
+/// id order carrying every term asked for, overdue on a day if asked
+/// (strictly after the day they are overdue from), after a cursor, up to
+/// a limit; a later summary replaces the terms and overdue date of the
+/// one before; entries read by index; all cleared with the projections
+/// but the log.
+pub fn agreements_select_by_terms_overdue_and_cursor<S: Store>(store: &S) {
+    use AgreementStatus::{InForce, Signed, Terminated};
+    let mut all = vec![
+        agreement_state(
+            "fwo:b",
+            &["fwo", "ussm"],
+            Signed,
+            Some("2026-01-01"),
+            None,
+            0,
+        ),
+        agreement_state(
+            "fwo:a",
+            &["fwo", "ussm"],
+            InForce,
+            None,
+            Some(("2025-12-01", 0)),
+            1,
+        ),
+        agreement_state(
+            "ussm:c",
+            &["ussm", "nmc"],
+            Signed,
+            None,
+            Some(("2025-11-01", 100)),
+            2,
+        ),
+        agreement_state(
+            "fwo:a-2",
+            &["fwo", "nmc"],
+            InForce,
+            Some("2025-10-01"),
+            Some(("2026-03-01", 40)),
+            3,
+        ),
+        agreement_state("ussm:z", &["ussm", "fwo"], Terminated, None, None, 4),
+        agreement_state(
+            "fwo:m",
+            &["fwo", "nmc"],
+            Signed,
+            Some("2025-12-15"),
+            None,
+            5,
+        ),
+    ];
+    let mut b = batch(0, all.len() as u64);
+    b.changes = all.iter().cloned().map(Change::PutAgreement).collect();
+    store.integrate(&b).unwrap();
+    for a in &all {
+        assert_eq!(store.agreement(a.id.as_str()).unwrap().as_ref(), Some(a));
+    }
+    assert_eq!(store.agreement("fwo:nothing").unwrap(), None);
+
+    let every = Select {
+        limit: 100,
+        ..Select::default()
+    };
+    assert_eq!(
+        agreement_ids(store, &every),
+        vec!["fwo:a", "fwo:a-2", "fwo:b", "fwo:m", "ussm:c", "ussm:z"],
+        "every agreement, in id byte order"
+    );
+    let both = Select {
+        terms: vec!["party:ussm".into(), "party:fwo".into()],
+        ..every.clone()
+    };
+    assert_eq!(
+        agreement_ids(store, &both),
+        vec!["fwo:a", "fwo:b", "ussm:z"]
+    );
+    // fwo:a is due 2025-12-01 unpaid, fwo:a-2 to disclose by 2025-10-01,
+    // fwo:b by 2026-01-01, fwo:m by 2025-12-15; ussm:c's pledge is met.
+    let overdue = |day: &str| Select {
+        overdue_on: Some(date(day)),
+        ..every.clone()
+    };
+    assert_eq!(
+        agreement_ids(store, &overdue("2025-10-01")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        agreement_ids(store, &overdue("2025-10-02")),
+        vec!["fwo:a-2"]
+    );
+    assert_eq!(
+        agreement_ids(store, &overdue("2025-12-16")),
+        vec!["fwo:a", "fwo:a-2", "fwo:m"]
+    );
+    let selects = {
+        let term_sets: [&[&str]; 7] = [
+            &[],
+            &["party:fwo"],
+            &["party:fwo", "status:in-force"],
+            &["country:US", "party:fwo", "disclosure:sealed"],
+            &["status:signed", "status:signed"],
+            &["party:nobody"],
+            &["kind:mou", "commodity:antimony", "party:nmc"],
+        ];
+        let mut selects = Vec::new();
+        for terms in term_sets {
+            for overdue_on in [
+                None,
+                Some("2025-11-02"),
+                Some("2025-12-02"),
+                Some("2026-06-01"),
+            ] {
+                for after in [
+                    None,
+                    Some("fwo:a"),
+                    Some("fwo:a-1"),
+                    Some("ussm:c"),
+                    Some("zzz"),
+                ] {
+                    for limit in [0, 1, 2, 100] {
+                        selects.push(Select {
+                            terms: terms.iter().map(|t| (*t).to_owned()).collect(),
+                            overdue_on: overdue_on.map(date),
+                            after: after.map(str::to_owned),
+                            limit,
+                        });
+                    }
+                }
+            }
+        }
+        selects
+    };
+    for select in &selects {
+        assert_eq!(
+            agreement_ids(store, select),
+            expected_agreements(&all, select),
+            "{select:?}"
+        );
+    }
+    // Pages of one filter: each agreement once, in order.
+    let fwo = Select {
+        terms: vec!["party:fwo".into()],
+        ..every.clone()
+    };
+    let whole = agreement_ids(store, &fwo);
+    for per_page in 1..=whole.len() + 1 {
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = agreement_ids(
+                store,
+                &Select {
+                    after: after.clone(),
+                    limit: per_page,
+                    ..fwo.clone()
+                },
+            );
+            assert!(page.len() <= per_page, "at most the limit");
+            let Some(last) = page.last() else { break };
+            after = Some(last.clone());
+            seen.extend(page);
+        }
+        assert_eq!(seen, whole, "pages of {per_page}");
+    }
+
+    // A later summary replaces the earlier one's terms and overdue date.
+    all[1] = agreement_state(
+        "fwo:a",
+        &["fwo", "nmc"],
+        Terminated,
+        None,
+        Some(("2025-12-01", 100)),
+        6,
+    );
+    let mut b = batch(all.len() as u64, 1);
+    b.changes = vec![Change::PutAgreement(all[1].clone())];
+    store.integrate(&b).unwrap();
+    assert_eq!(store.agreement("fwo:a").unwrap().as_ref(), Some(&all[1]));
+    assert_eq!(agreement_ids(store, &both), vec!["fwo:b", "ussm:z"]);
+    assert_eq!(
+        agreement_ids(store, &overdue("2025-12-16")),
+        vec!["fwo:a-2", "fwo:m"]
+    );
+    for select in &selects {
+        assert_eq!(
+            agreement_ids(store, select),
+            expected_agreements(&all, select),
+            "after the update: {select:?}"
+        );
+    }
+
+    // Entries by index.
+    assert_eq!(store.entry(0).unwrap(), Some(row(0).entry));
+    assert_eq!(store.entry(6).unwrap(), Some(row(6).entry));
+    assert_eq!(store.entry(7).unwrap(), None, "past the end");
+    assert_eq!(store.entry(u64::MAX).unwrap(), None);
+
+    store.clear_projections().unwrap();
+    assert_eq!(store.agreement("fwo:b").unwrap(), None);
+    assert!(agreement_ids(store, &every).is_empty());
+    assert!(agreement_ids(store, &fwo).is_empty());
+    assert_eq!(
+        store.entry(3).unwrap(),
+        Some(row(3).entry),
+        "the log survives"
+    );
+    store
+        .apply_changes(
+            &all.iter()
+                .cloned()
+                .map(Change::PutAgreement)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    assert_eq!(agreement_ids(store, &both), vec!["fwo:b", "ussm:z"]);
+}
+
+fn clause_state(id: &str, version: u32, clause: u32, index: u64) -> ClauseState {
+    ClauseState {
+        agreement: scoped(id),
+        version,
+        clause,
+        salt: [clause as u8; 32],
+        text: format!("Clause {clause} of {id} v{version}:\n\tthe parties agree — «{index}»."),
+        index,
+        by: pid("fwo"),
+    }
+}
+
+/// Revealed clauses: read one by one, listed per version in clause order
+/// after a cursor up to a limit, never mixed with another version's or
+/// another agreement's; cleared with the projections.
+pub fn clauses_page_in_clause_order<S: Store>(store: &S) {
+    let clauses = [
+        clause_state("fwo:a", 1, 5, 1),
+        clause_state("fwo:a", 1, 0, 1),
+        clause_state("fwo:a", 1, 2, 2),
+        clause_state("fwo:a", 1, 3, 2),
+        clause_state("fwo:a", 2, 0, 3),
+        clause_state("fwo:a-2", 1, 1, 3),
+        clause_state("fwo:a", 1, 99_999, 4),
+    ];
+    let mut b = batch(0, 5);
+    b.changes = clauses.iter().cloned().map(Change::PutClause).collect();
+    store.integrate(&b).unwrap();
+    assert_eq!(
+        store.clause("fwo:a", 1, 2).unwrap().as_ref(),
+        Some(&clauses[2])
+    );
+    assert_eq!(store.clause("fwo:a", 1, 1).unwrap(), None);
+    assert_eq!(store.clause("fwo:a", 3, 0).unwrap(), None);
+    let numbers = |id: &str, version: u32, after: Option<u32>, limit: usize| -> Vec<u32> {
+        store
+            .clauses(id, version, after, limit)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.clause)
+            .collect()
+    };
+    assert_eq!(numbers("fwo:a", 1, None, 100), vec![0, 2, 3, 5, 99_999]);
+    assert_eq!(
+        store.clauses("fwo:a", 1, None, 100).unwrap(),
+        vec![
+            clauses[1].clone(),
+            clauses[2].clone(),
+            clauses[3].clone(),
+            clauses[0].clone(),
+            clauses[6].clone()
+        ]
+    );
+    assert_eq!(
+        numbers("fwo:a", 1, Some(0), 2),
+        vec![2, 3],
+        "strictly after"
+    );
+    assert_eq!(
+        numbers("fwo:a", 1, Some(1), 1),
+        vec![2],
+        "a cursor that names no clause"
+    );
+    assert_eq!(numbers("fwo:a", 1, Some(99_999), 10), Vec::<u32>::new());
+    assert_eq!(numbers("fwo:a", 1, Some(u32::MAX), 10), Vec::<u32>::new());
+    assert_eq!(
+        numbers("fwo:a", 1, None, 0),
+        Vec::<u32>::new(),
+        "a limit of 0"
+    );
+    assert_eq!(numbers("fwo:a", 2, None, 10), vec![0]);
+    assert_eq!(numbers("fwo:a-2", 1, None, 10), vec![1]);
+    assert_eq!(numbers("fwo", 1, None, 10), Vec::<u32>::new());
+    // Revealed again (a replay with the same text): one clause still.
+    let mut b = batch(5, 1);
+    b.changes = vec![Change::PutClause(clauses[2].clone())];
+    store.integrate(&b).unwrap();
+    assert_eq!(numbers("fwo:a", 1, None, 100), vec![0, 2, 3, 5, 99_999]);
+    store.clear_projections().unwrap();
+    assert_eq!(store.clause("fwo:a", 1, 2).unwrap(), None);
+    assert!(numbers("fwo:a", 1, None, 100).is_empty());
+}
+
+/// An agreement record: version `version` of `id` between fwo and ussm.
+fn agreement_record(id: &str, version: u32, sealed: bool) -> Agreement {
+    Agreement {
+        id: scoped(id),
+        version,
+        amends: version.checked_sub(1).filter(|v| *v > 0),
+        title: Text::parse(&format!("Agreement {id}")).expect("a valid title"),
+        kind: AgreementKind::Offtake,
+        parties: vec![pid("fwo"), pid("ussm")],
+        signed: date("2025-09-08"),
+        place: Text::parse("Islamabad").expect("a valid place"),
+        status: if version == 1 {
+            AgreementStatus::Signed
+        } else {
+            AgreementStatus::Amended
+        },
+        commodities: vec![Token::parse("antimony").expect("a valid commodity")],
+        sites: vec![],
+        lots: vec![],
+        value: Some(
+            Money::new(
+                Decimal::new(5_000_000_000, 2),
+                Currency::parse("USD").expect("a valid currency"),
+            )
+            .expect("a valid amount"),
+        ),
+        pledges: vec![Pledge {
+            id: Token::parse("p1").expect("a valid pledge id"),
+            description: Text::parse("a first payment").expect("a valid description"),
+            quantity: Some(Quantity::Mass(
+                Mass::new(Decimal::from(20_000), MassUnit::Kilogram).expect("a valid mass"),
+            )),
+            due: date("2026-03-01"),
+        }],
+        documents: vec![],
+        terms: if sealed {
+            Terms::Sealed {
+                root: Digest::from_bytes([version as u8; 32]),
+                count: 4,
+                reason: Text::parse("commercial confidence").expect("a valid reason"),
+                disclose_by: date("2027-01-01"),
+            }
+        } else {
+            Terms::Public {
+                clauses: vec![format!("Version {version}: the parties agree.")],
+            }
+        },
+        time: time("2025-09-08T10:00:00Z"),
+        figures: Figures::Illustrative,
+    }
+}
+
+fn version_state(id: &str, version: u32, index: u64) -> VersionState {
+    let mut state = VersionState::new(
+        agreement_record(id, version, version % 2 == 1),
+        index,
+        pid("fwo"),
+        Digest::from_bytes([index as u8; 32]),
+    );
+    state.confirm(Confirmation {
+        party: pid("ussm"),
+        index: index + 1,
+        time: time("2025-09-09T10:00:00Z"),
+    });
+    if version % 2 == 1 {
+        state.reveal([3, 0]);
+    }
+    state
+}
+
+fn progress_state(id: &str, index: u64) -> ProgressState {
+    ProgressState::new(
+        Progress {
+            agreement: scoped(id),
+            pledge: Token::parse("p1").expect("a valid pledge id"),
+            delivered: Some(Quantity::Mass(
+                Mass::new(Decimal::from(index * 10), MassUnit::Kilogram).expect("a valid mass"),
+            )),
+            complete: false,
+            date: date("2025-10-01"),
+            note: Text::parse(&format!("delivery {index}")).expect("a valid note"),
+            documents: vec![],
+            records: vec![index.saturating_sub(1)],
+            time: time("2025-10-01T10:00:00Z"),
+            figures: Figures::Illustrative,
+        },
+        index,
+        pid("ussm"),
+    )
+}
+
+/// Versions come back oldest first whatever order they were stored in;
+/// progress reports in log order after a cursor up to a limit; both per
+/// agreement, and cleared with the projections.
+pub fn versions_and_progress_in_order<S: Store>(store: &S) {
+    let versions = [
+        version_state("fwo:a", 2, 4),
+        version_state("fwo:a", 1, 0),
+        version_state("fwo:a", 10, 9),
+        version_state("fwo:a-2", 1, 2),
+    ];
+    let progress = [
+        progress_state("fwo:a", 7),
+        progress_state("fwo:a", 3),
+        progress_state("fwo:a", 12),
+        progress_state("fwo:a-2", 5),
+    ];
+    let mut b = batch(0, 13);
+    b.changes = versions
+        .iter()
+        .cloned()
+        .map(Change::PutAgreementVersion)
+        .chain(progress.iter().cloned().map(Change::PutProgress))
+        .collect();
+    store.integrate(&b).unwrap();
+    assert_eq!(
+        store.agreement_version("fwo:a", 2).unwrap().as_ref(),
+        Some(&versions[0])
+    );
+    assert_eq!(store.agreement_version("fwo:a", 3).unwrap(), None);
+    assert_eq!(store.agreement_version("fwo:b", 1).unwrap(), None);
+    assert_eq!(
+        store.agreement_versions("fwo:a").unwrap(),
+        vec![
+            versions[1].clone(),
+            versions[0].clone(),
+            versions[2].clone()
+        ],
+        "oldest first (10 after 2)"
+    );
+    assert_eq!(
+        store.agreement_versions("fwo:a-2").unwrap(),
+        vec![versions[3].clone()]
+    );
+    assert!(store.agreement_versions("fwo").unwrap().is_empty());
+    // A later state of a version (a countersignature) replaces it.
+    let mut confirmed = versions[1].clone();
+    confirmed.confirm(Confirmation {
+        party: pid("fwo"),
+        index: 13,
+        time: time("2025-09-10T10:00:00Z"),
+    });
+    let mut b = batch(13, 1);
+    b.changes = vec![Change::PutAgreementVersion(confirmed.clone())];
+    store.integrate(&b).unwrap();
+    assert_eq!(
+        store.agreement_version("fwo:a", 1).unwrap(),
+        Some(confirmed)
+    );
+    assert_eq!(store.agreement_versions("fwo:a").unwrap().len(), 3);
+
+    let indexes = |id: &str, after: Option<u64>, limit: usize| -> Vec<u64> {
+        store
+            .progress(id, after, limit)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.index())
+            .collect()
+    };
+    assert_eq!(
+        store.progress("fwo:a", None, 100).unwrap(),
+        vec![
+            progress[1].clone(),
+            progress[0].clone(),
+            progress[2].clone()
+        ]
+    );
+    assert_eq!(indexes("fwo:a", Some(3), 1), vec![7], "strictly after");
+    assert_eq!(indexes("fwo:a", Some(4), 5), vec![7, 12]);
+    assert_eq!(indexes("fwo:a", Some(12), 5), Vec::<u64>::new());
+    assert_eq!(indexes("fwo:a", Some(u64::MAX), 5), Vec::<u64>::new());
+    assert_eq!(indexes("fwo:a", None, 0), Vec::<u64>::new(), "a limit of 0");
+    assert_eq!(indexes("fwo:a-2", None, 5), vec![5]);
+    assert!(indexes("fwo:b", None, 5).is_empty());
+
+    store.clear_projections().unwrap();
+    assert_eq!(store.agreement_version("fwo:a", 2).unwrap(), None);
+    assert!(store.agreement_versions("fwo:a").unwrap().is_empty());
+    assert!(indexes("fwo:a", None, 100).is_empty());
+    store
+        .apply_changes(&[Change::PutProgress(progress[0].clone())])
+        .unwrap();
+    assert_eq!(indexes("fwo:a", None, 100), vec![7]);
+}
+
+fn source(n: u32) -> Source {
+    Source {
+        title: Text::parse(&format!("Source {n}")).expect("a valid title"),
+        publisher: Text::parse("Dawn").expect("a valid publisher"),
+        date: date("2025-09-20"),
+        url: Text::parse(&format!("https://example.org/{n}")).expect("a valid url"),
+        archive: Some(Digest::from_bytes([n as u8; 32])),
+    }
+}
+
+fn report_state(
+    id: &str,
+    author: &str,
+    version: u32,
+    topic: &str,
+    countries: &[&str],
+) -> ReportState {
+    let record = Report {
+        id: scoped(id),
+        version,
+        claim: Text::parse(&format!("Claim {id}")).expect("a valid claim"),
+        topic: Token::parse(topic).expect("a valid topic"),
+        countries: countries
+            .iter()
+            .map(|c| Country::parse(c).expect("a valid country"))
+            .collect(),
+        commodities: vec![Token::parse("antimony").expect("a valid commodity")],
+        value: None,
+        sources: vec![source(version)],
+        status: if version > 1 {
+            ReportStatus::Refuted
+        } else {
+            ReportStatus::Unconfirmed
+        },
+        confirmed_by: None,
+        refuted_by: (version > 1).then(|| source(90)),
+        time: time("2025-09-21T10:00:00Z"),
+        figures: Figures::Illustrative,
+    };
+    ReportState::new(record, pid(author), (0..u64::from(version)).collect())
+}
+
+fn resource_state(
+    id: &str,
+    author: &str,
+    site: &str,
+    country: &str,
+    elements: &[&str],
+) -> ResourceState {
+    let record = ResourceEstimate {
+        id: scoped(id),
+        version: 1,
+        site: SiteId::parse(site).expect("a valid site id"),
+        code: ReportingCode::Jorc,
+        class: ResourceClass::Inferred,
+        effective: date("2025-06-30"),
+        tonnes: Decimal::from(1_000_000),
+        grades: elements
+            .iter()
+            .map(|e| ResourceGrade {
+                analyte: Analyte::parse(e).expect("a valid analyte"),
+                value: Decimal::new(25, 1),
+                unit: GradeUnit::Percent,
+            })
+            .collect(),
+        contained: vec![],
+        competent: Text::parse("A. Geologist").expect("a valid name"),
+        documents: vec![],
+        time: time("2025-09-21T10:00:00Z"),
+        figures: Figures::Illustrative,
+    };
+    ResourceState::new(
+        record,
+        pid(author),
+        Country::parse(country).expect("a valid country"),
+        vec![7],
+    )
+}
+
+/// Reports and resource estimates: read back equal, listed by terms,
+/// cursor and limit as agreements are (a day to be overdue on changes
+/// nothing), a later version replacing the terms of the one before;
+/// cleared with the projections.
+pub fn reports_and_resources_select_by_terms<S: Store>(store: &S) {
+    let mut reports = vec![
+        report_state("fwo:pasni", "fwo", 1, "port-offer", &["PK", "US"]),
+        report_state("ussm:valuation", "ussm", 1, "valuation", &["PK"]),
+        report_state("fwo:b", "fwo", 1, "valuation", &["PK"]),
+        report_state("nmc:x", "nmc", 1, "investment", &["US"]),
+    ];
+    let resources = vec![
+        resource_state("fwo:chitral", "fwo", "fwo-chitral", "PK", &["Sb"]),
+        resource_state("ussm:reko", "ussm", "reko-diq", "PK", &["Cu", "Au"]),
+        resource_state("fwo:a", "fwo", "fwo-kalat", "PK", &["Cu"]),
+        resource_state("nmc:z", "nmc", "nev-1", "US", &["Sb", "Cu"]),
+    ];
+    let mut b = batch(0, 8);
+    b.changes = reports
+        .iter()
+        .cloned()
+        .map(Change::PutReport)
+        .chain(resources.iter().cloned().map(Change::PutResource))
+        .collect();
+    store.integrate(&b).unwrap();
+    for r in &reports {
+        assert_eq!(store.report(r.id().as_str()).unwrap().as_ref(), Some(r));
+    }
+    for r in &resources {
+        assert_eq!(store.resource(r.id().as_str()).unwrap().as_ref(), Some(r));
+    }
+    assert_eq!(store.report("fwo:nothing").unwrap(), None);
+    assert_eq!(store.resource("fwo:nothing").unwrap(), None);
+
+    let report_ids = |select: &Select| -> Vec<String> {
+        store
+            .reports(select)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id().to_string())
+            .collect()
+    };
+    let resource_ids = |select: &Select| -> Vec<String> {
+        store
+            .resources(select)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id().to_string())
+            .collect()
+    };
+    let expect = |items: Vec<(String, Vec<String>)>, select: &Select| -> Vec<String> {
+        let mut ids: Vec<String> = items
+            .into_iter()
+            .filter(|(id, terms)| select.admits_ignoring_overdue(id, terms))
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort();
+        ids.truncate(select.limit);
+        ids
+    };
+    let every = Select {
+        limit: 100,
+        ..Select::default()
+    };
+    assert_eq!(
+        report_ids(&every),
+        vec!["fwo:b", "fwo:pasni", "nmc:x", "ussm:valuation"]
+    );
+    assert_eq!(
+        report_ids(&Select {
+            terms: vec!["topic:valuation".into(), "country:PK".into()],
+            ..every.clone()
+        }),
+        vec!["fwo:b", "ussm:valuation"]
+    );
+    assert_eq!(
+        resource_ids(&Select {
+            terms: vec!["element:Cu".into()],
+            overdue_on: Some(date("2030-01-01")),
+            ..every.clone()
+        }),
+        vec!["fwo:a", "nmc:z", "ussm:reko"],
+        "a day to be overdue on does not apply"
+    );
+    let term_sets: [&[&str]; 6] = [
+        &[],
+        &["author:fwo"],
+        &["country:PK", "status:unconfirmed"],
+        &["element:Sb", "code:jorc", "class:inferred"],
+        &["country:US", "author:nmc"],
+        &["site:nowhere"],
+    ];
+    let check = |reports: &[ReportState]| {
+        for terms in term_sets {
+            for overdue_on in [None, Some(date("2025-01-01"))] {
+                for after in [None, Some("fwo:b"), Some("m"), Some("zzz")] {
+                    for limit in [0, 1, 2, 100] {
+                        let select = Select {
+                            terms: terms.iter().map(|t| (*t).to_owned()).collect(),
+                            overdue_on,
+                            after: after.map(str::to_owned),
+                            limit,
+                        };
+                        let r = reports
+                            .iter()
+                            .map(|r| (r.id().to_string(), r.terms()))
+                            .collect();
+                        assert_eq!(
+                            report_ids(&select),
+                            expect(r, &select),
+                            "reports {select:?}"
+                        );
+                        let r = resources
+                            .iter()
+                            .map(|r| (r.id().to_string(), r.terms()))
+                            .collect();
+                        assert_eq!(
+                            resource_ids(&select),
+                            expect(r, &select),
+                            "resources {select:?}"
+                        );
+                    }
+                }
+            }
+        }
+    };
+    check(&reports);
+    // A later version of a report replaces its terms.
+    reports[0] = report_state("fwo:pasni", "fwo", 2, "port-offer", &["PK"]);
+    let mut b = batch(8, 1);
+    b.changes = vec![Change::PutReport(reports[0].clone())];
+    store.integrate(&b).unwrap();
+    assert_eq!(
+        store.report("fwo:pasni").unwrap().as_ref(),
+        Some(&reports[0])
+    );
+    assert_eq!(
+        report_ids(&Select {
+            terms: vec!["country:US".into()],
+            ..every.clone()
+        }),
+        vec!["nmc:x"]
+    );
+    check(&reports);
+
+    store.clear_projections().unwrap();
+    assert_eq!(store.report("fwo:b").unwrap(), None);
+    assert_eq!(store.resource("fwo:a").unwrap(), None);
+    assert!(report_ids(&every).is_empty());
+    assert!(resource_ids(&every).is_empty());
+    assert!(
+        resource_ids(&Select {
+            terms: vec!["element:Cu".into()],
+            ..every.clone()
+        })
+        .is_empty()
+    );
 }

@@ -13,6 +13,9 @@ use std::time::Instant;
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::tree::NodeId;
 
+use crate::agreements::{
+    AgreementState, ClauseState, ProgressState, ReportState, ResourceState, Select, VersionState,
+};
 use crate::state::{Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState};
 use crate::store::{Batch, EventSelect, StateView, Store, StoreError, StoreResult};
 
@@ -67,6 +70,10 @@ pub enum Call<'a> {
         after: Option<&'a str>,
         limit: usize,
     },
+    /// A read of the agreement, report and resource projections (or of
+    /// one entry): [`StateView::agreement`], [`StateView::entry`],
+    /// [`Store::agreements`] and their kind, named by `method`.
+    Agreements { method: &'static str },
     /// [`Store::clear_projections`].
     ClearProjections,
     /// [`Store::apply_changes`].
@@ -95,6 +102,7 @@ impl Call<'_> {
             Call::Parties { .. } => "parties",
             Call::Sites { .. } => "sites",
             Call::Lots { .. } => "lots",
+            Call::Agreements { method } => method,
             Call::ClearProjections => "clear_projections",
             Call::ApplyChanges { .. } => "apply_changes",
         }
@@ -110,6 +118,16 @@ impl Call<'_> {
                 | Call::Lot { .. }
                 | Call::Shipment { .. }
                 | Call::FindRecord { .. }
+        ) || matches!(
+            self,
+            Call::Agreements {
+                method: "agreement"
+                    | "agreement_version"
+                    | "clause"
+                    | "report"
+                    | "resource"
+                    | "entry"
+            }
         )
     }
 }
@@ -241,6 +259,44 @@ impl<S: Store, H: Hooks> StateView for Faulty<S, H> {
             s.find_record(record_hash)
         })
     }
+    fn agreement(&self, id: &str) -> StoreResult<Option<AgreementState>> {
+        self.call(
+            Call::Agreements {
+                method: "agreement",
+            },
+            None,
+            |s| s.agreement(id),
+        )
+    }
+    fn agreement_version(&self, id: &str, version: u32) -> StoreResult<Option<VersionState>> {
+        self.call(
+            Call::Agreements {
+                method: "agreement_version",
+            },
+            None,
+            |s| s.agreement_version(id, version),
+        )
+    }
+    fn clause(&self, id: &str, version: u32, clause: u32) -> StoreResult<Option<ClauseState>> {
+        self.call(Call::Agreements { method: "clause" }, None, |s| {
+            s.clause(id, version, clause)
+        })
+    }
+    fn report(&self, id: &str) -> StoreResult<Option<ReportState>> {
+        self.call(Call::Agreements { method: "report" }, None, |s| {
+            s.report(id)
+        })
+    }
+    fn resource(&self, id: &str) -> StoreResult<Option<ResourceState>> {
+        self.call(Call::Agreements { method: "resource" }, None, |s| {
+            s.resource(id)
+        })
+    }
+    fn entry(&self, index: u64) -> StoreResult<Option<Vec<u8>>> {
+        self.call(Call::Agreements { method: "entry" }, None, |s| {
+            s.entry(index)
+        })
+    }
 }
 
 impl<S: Store, H: Hooks> Store for Faulty<S, H> {
@@ -289,6 +345,59 @@ impl<S: Store, H: Hooks> Store for Faulty<S, H> {
     }
     fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>> {
         self.call(Call::Lots { after, limit }, None, |s| s.lots(after, limit))
+    }
+    fn agreements(&self, select: &Select) -> StoreResult<Vec<AgreementState>> {
+        self.call(
+            Call::Agreements {
+                method: "agreements",
+            },
+            None,
+            |s| s.agreements(select),
+        )
+    }
+    fn agreement_versions(&self, id: &str) -> StoreResult<Vec<VersionState>> {
+        self.call(
+            Call::Agreements {
+                method: "agreement_versions",
+            },
+            None,
+            |s| s.agreement_versions(id),
+        )
+    }
+    fn clauses(
+        &self,
+        id: &str,
+        version: u32,
+        after: Option<u32>,
+        limit: usize,
+    ) -> StoreResult<Vec<ClauseState>> {
+        self.call(Call::Agreements { method: "clauses" }, None, |s| {
+            s.clauses(id, version, after, limit)
+        })
+    }
+    fn progress(
+        &self,
+        id: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<ProgressState>> {
+        self.call(Call::Agreements { method: "progress" }, None, |s| {
+            s.progress(id, after, limit)
+        })
+    }
+    fn reports(&self, select: &Select) -> StoreResult<Vec<ReportState>> {
+        self.call(Call::Agreements { method: "reports" }, None, |s| {
+            s.reports(select)
+        })
+    }
+    fn resources(&self, select: &Select) -> StoreResult<Vec<ResourceState>> {
+        self.call(
+            Call::Agreements {
+                method: "resources",
+            },
+            None,
+            |s| s.resources(select),
+        )
     }
     fn clear_projections(&self) -> StoreResult<()> {
         self.call(Call::ClearProjections, None, |s| s.clear_projections())

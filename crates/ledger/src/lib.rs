@@ -11,6 +11,7 @@
 //! wrapper that fails, loses swaps, panics, blocks or times calls on
 //! demand). Only dev-dependencies and dev-only crates enable it.
 
+pub mod agreements;
 pub(crate) mod capture;
 #[cfg(feature = "test-support")]
 pub mod conformance;

@@ -7,6 +7,9 @@ use std::sync::RwLock;
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::tree::NodeId;
 
+use crate::agreements::{
+    AgreementState, ClauseState, ProgressState, ReportState, ResourceState, Select, VersionState,
+};
 use crate::state::{Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState};
 use crate::store::{Batch, EventSelect, StateView, Store, StoreError, StoreResult};
 
@@ -25,6 +28,12 @@ struct Inner {
     /// Captured events by log index, and their ids.
     events: BTreeMap<u64, EventState>,
     event_ids: HashMap<String, u64>,
+    agreements: BTreeMap<String, AgreementState>,
+    versions: BTreeMap<(String, u32), VersionState>,
+    clauses: BTreeMap<(String, u32, u32), ClauseState>,
+    progress: BTreeMap<(String, u64), ProgressState>,
+    reports: BTreeMap<String, ReportState>,
+    resources: BTreeMap<String, ResourceState>,
 }
 
 impl Inner {
@@ -57,6 +66,26 @@ impl Inner {
                 if let Err(at) = events.binary_search(&index) {
                     events.insert(at, index);
                 }
+            }
+            Change::PutAgreement(a) => {
+                self.agreements.insert(a.id.to_string(), a);
+            }
+            Change::PutAgreementVersion(v) => {
+                self.versions.insert((v.id().to_string(), v.version()), v);
+            }
+            Change::PutClause(c) => {
+                self.clauses
+                    .insert((c.agreement.to_string(), c.version, c.clause), c);
+            }
+            Change::PutProgress(p) => {
+                self.progress
+                    .insert((p.record().agreement.to_string(), p.index()), p);
+            }
+            Change::PutReport(r) => {
+                self.reports.insert(r.id().to_string(), r);
+            }
+            Change::PutResource(r) => {
+                self.resources.insert(r.id().to_string(), r);
             }
         }
     }
@@ -113,6 +142,36 @@ impl StateView for MemoryStore {
     }
     fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
         Ok(self.read()?.record_hashes.get(record_hash).copied())
+    }
+    fn agreement(&self, id: &str) -> StoreResult<Option<AgreementState>> {
+        Ok(self.read()?.agreements.get(id).cloned())
+    }
+    fn agreement_version(&self, id: &str, version: u32) -> StoreResult<Option<VersionState>> {
+        Ok(self
+            .read()?
+            .versions
+            .get(&(id.to_owned(), version))
+            .cloned())
+    }
+    fn clause(&self, id: &str, version: u32, clause: u32) -> StoreResult<Option<ClauseState>> {
+        Ok(self
+            .read()?
+            .clauses
+            .get(&(id.to_owned(), version, clause))
+            .cloned())
+    }
+    fn report(&self, id: &str) -> StoreResult<Option<ReportState>> {
+        Ok(self.read()?.reports.get(id).cloned())
+    }
+    fn resource(&self, id: &str) -> StoreResult<Option<ResourceState>> {
+        Ok(self.read()?.resources.get(id).cloned())
+    }
+    fn entry(&self, index: u64) -> StoreResult<Option<Vec<u8>>> {
+        let inner = self.read()?;
+        Ok(usize::try_from(index)
+            .ok()
+            .and_then(|i| inner.entries.get(i))
+            .cloned())
     }
 }
 
@@ -244,8 +303,101 @@ impl Store for MemoryStore {
         Ok(page(&self.read()?.lots, after, limit))
     }
 
+    fn agreements(&self, select: &Select) -> StoreResult<Vec<AgreementState>> {
+        Ok(self
+            .read()?
+            .agreements
+            .values()
+            .filter(|a| select.admits(a.id.as_str(), &a.terms(), a.overdue_from()))
+            .take(select.limit)
+            .cloned()
+            .collect())
+    }
+
+    fn agreement_versions(&self, id: &str) -> StoreResult<Vec<VersionState>> {
+        use std::ops::Bound;
+        Ok(self
+            .read()?
+            .versions
+            .range((
+                Bound::Included((id.to_owned(), 0)),
+                Bound::Included((id.to_owned(), u32::MAX)),
+            ))
+            .map(|(_, v)| v.clone())
+            .collect())
+    }
+
+    fn clauses(
+        &self,
+        id: &str,
+        version: u32,
+        after: Option<u32>,
+        limit: usize,
+    ) -> StoreResult<Vec<ClauseState>> {
+        use std::ops::Bound;
+        let from = match after {
+            Some(a) => Bound::Excluded((id.to_owned(), version, a)),
+            None => Bound::Included((id.to_owned(), version, 0)),
+        };
+        Ok(self
+            .read()?
+            .clauses
+            .range((from, Bound::Included((id.to_owned(), version, u32::MAX))))
+            .take(limit)
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+
+    fn progress(
+        &self,
+        id: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<ProgressState>> {
+        use std::ops::Bound;
+        let from = match after {
+            Some(a) => Bound::Excluded((id.to_owned(), a)),
+            None => Bound::Included((id.to_owned(), 0)),
+        };
+        Ok(self
+            .read()?
+            .progress
+            .range((from, Bound::Included((id.to_owned(), u64::MAX))))
+            .take(limit)
+            .map(|(_, p)| p.clone())
+            .collect())
+    }
+
+    fn reports(&self, select: &Select) -> StoreResult<Vec<ReportState>> {
+        Ok(self
+            .read()?
+            .reports
+            .values()
+            .filter(|r| select.admits_ignoring_overdue(r.id().as_str(), &r.terms()))
+            .take(select.limit)
+            .cloned()
+            .collect())
+    }
+
+    fn resources(&self, select: &Select) -> StoreResult<Vec<ResourceState>> {
+        Ok(self
+            .read()?
+            .resources
+            .values()
+            .filter(|r| select.admits_ignoring_overdue(r.id().as_str(), &r.terms()))
+            .take(select.limit)
+            .cloned()
+            .collect())
+    }
+
     fn clear_projections(&self) -> StoreResult<()> {
         let mut inner = self.write()?;
+        inner.agreements.clear();
+        inner.versions.clear();
+        inner.clauses.clear();
+        inner.progress.clear();
+        inner.reports.clear();
+        inner.resources.clear();
         inner.parties.clear();
         inner.keys.clear();
         inner.sites.clear();

@@ -11,6 +11,7 @@ use oretrace_domain::values::{LotId, PartyId, Percent, Timestamp, format_decimal
 use oretrace_tlog::note::{NoteVerifier, SignatureLine};
 use rust_decimal::Decimal;
 
+use crate::agreements::{AgreementState, ClauseState, ReportState, ResourceState, VersionState};
 use crate::state::{Change, KeyState, LotState, LotStatus, PartyState, ShipmentState, SiteState};
 use crate::store::{StateView, StoreError, StoreResult};
 
@@ -78,6 +79,11 @@ pub struct Overlay<'a, V: StateView + ?Sized> {
     lots: HashMap<String, LotState>,
     shipments: HashMap<String, ShipmentState>,
     records: HashMap<[u8; 32], u64>,
+    agreements: HashMap<String, AgreementState>,
+    versions: HashMap<(String, u32), VersionState>,
+    clauses: HashMap<(String, u32, u32), ClauseState>,
+    reports: HashMap<String, ReportState>,
+    resources: HashMap<String, ResourceState>,
 }
 
 impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
@@ -90,6 +96,11 @@ impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
             lots: HashMap::new(),
             shipments: HashMap::new(),
             records: HashMap::new(),
+            agreements: HashMap::new(),
+            versions: HashMap::new(),
+            clauses: HashMap::new(),
+            reports: HashMap::new(),
+            resources: HashMap::new(),
         }
     }
 
@@ -97,7 +108,10 @@ impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
     pub fn accept(&mut self, record_hash: [u8; 32], index: u64, changes: &[Change]) {
         self.records.insert(record_hash, index);
         for change in changes {
-            if matches!(change, Change::PutEvent(_) | Change::LotEvent { .. }) {
+            if matches!(
+                change,
+                Change::PutEvent(_) | Change::LotEvent { .. } | Change::PutProgress(_)
+            ) {
                 continue;
             }
             match change.clone() {
@@ -119,7 +133,23 @@ impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
                 Change::PutShipment(s) => {
                     self.shipments.insert(s.id().to_string(), s);
                 }
-                Change::LotEvent { .. } | Change::PutEvent(_) => {}
+                Change::PutAgreement(a) => {
+                    self.agreements.insert(a.id.to_string(), a);
+                }
+                Change::PutAgreementVersion(v) => {
+                    self.versions.insert((v.id().to_string(), v.version()), v);
+                }
+                Change::PutClause(c) => {
+                    self.clauses
+                        .insert((c.agreement.to_string(), c.version, c.clause), c);
+                }
+                Change::PutReport(r) => {
+                    self.reports.insert(r.id().to_string(), r);
+                }
+                Change::PutResource(r) => {
+                    self.resources.insert(r.id().to_string(), r);
+                }
+                Change::LotEvent { .. } | Change::PutEvent(_) | Change::PutProgress(_) => {}
             }
         }
     }
@@ -161,6 +191,39 @@ impl<V: StateView + ?Sized> StateView for Overlay<'_, V> {
             Some(i) => Ok(Some(*i)),
             None => self.base.find_record(record_hash),
         }
+    }
+    fn agreement(&self, id: &str) -> StoreResult<Option<AgreementState>> {
+        match self.agreements.get(id) {
+            Some(a) => Ok(Some(a.clone())),
+            None => self.base.agreement(id),
+        }
+    }
+    fn agreement_version(&self, id: &str, version: u32) -> StoreResult<Option<VersionState>> {
+        match self.versions.get(&(id.to_owned(), version)) {
+            Some(v) => Ok(Some(v.clone())),
+            None => self.base.agreement_version(id, version),
+        }
+    }
+    fn clause(&self, id: &str, version: u32, clause: u32) -> StoreResult<Option<ClauseState>> {
+        match self.clauses.get(&(id.to_owned(), version, clause)) {
+            Some(c) => Ok(Some(c.clone())),
+            None => self.base.clause(id, version, clause),
+        }
+    }
+    fn report(&self, id: &str) -> StoreResult<Option<ReportState>> {
+        match self.reports.get(id) {
+            Some(r) => Ok(Some(r.clone())),
+            None => self.base.report(id),
+        }
+    }
+    fn resource(&self, id: &str) -> StoreResult<Option<ResourceState>> {
+        match self.resources.get(id) {
+            Some(r) => Ok(Some(r.clone())),
+            None => self.base.resource(id),
+        }
+    }
+    fn entry(&self, index: u64) -> StoreResult<Option<Vec<u8>>> {
+        self.base.entry(index)
     }
 }
 
@@ -326,12 +389,20 @@ pub(crate) fn held_lot(view: &impl StateView, id: &str, field: &str) -> Result<L
     }
 }
 
-fn existing_site(view: &impl StateView, id: &str, field: &str) -> Result<SiteState, Refusal> {
+pub(crate) fn existing_site(
+    view: &impl StateView,
+    id: &str,
+    field: &str,
+) -> Result<SiteState, Refusal> {
     view.site(id)?
         .ok_or_else(|| unprocessable(field, format!("site {id} does not exist")))
 }
 
-fn existing_party(view: &impl StateView, id: &str, field: &str) -> Result<PartyState, Refusal> {
+pub(crate) fn existing_party(
+    view: &impl StateView,
+    id: &str,
+    field: &str,
+) -> Result<PartyState, Refusal> {
     view.party(id)?
         .ok_or_else(|| unprocessable(field, format!("party {id} does not exist")))
 }
@@ -372,7 +443,7 @@ pub(crate) fn not_in_future(time: Timestamp, now: Timestamp, field: &str) -> Res
 
 /// Refuses a record dated before what it depends on (when that time is
 /// known: lots stored before their times were kept have none).
-fn not_before(
+pub(crate) fn not_before(
     time: Timestamp,
     earlier: impl Into<Option<Timestamp>>,
     what: &str,
@@ -452,7 +523,20 @@ fn canonical_lot_ids(record: &Record) -> Result<(), Refusal> {
                     .map(|(i, o)| (format!("outputs[{i}].id"), &o.id)),
             )
             .collect(),
-        Record::Party(_) | Record::Site(_) | Record::Event(_) => vec![],
+        Record::Agreement(a) => a
+            .lots
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (format!("lots[{i}]"), l))
+            .collect(),
+        Record::Party(_)
+        | Record::Site(_)
+        | Record::Event(_)
+        | Record::Countersignature(_)
+        | Record::Disclosure(_)
+        | Record::Progress(_)
+        | Record::Report(_)
+        | Record::Resource(_) => vec![],
     };
     for (field, id) in names {
         if let Some(problem) = lot_spelling_problem(id.as_str()) {
@@ -517,6 +601,9 @@ pub(crate) fn record_changes(
     index: u64,
 ) -> Result<Vec<Change>, Refusal> {
     canonical_lot_ids(record)?;
+    if let Some(changes) = crate::agreements::rules::changes(view, signers, record, index) {
+        return changes;
+    }
     let mut changes = Vec::new();
     match record {
         Record::Party(p) => {
@@ -798,6 +885,17 @@ pub(crate) fn record_changes(
                 "record",
                 "an EPCIS event cannot state another EPCIS event",
             ));
+        }
+        Record::Agreement(_)
+        | Record::Countersignature(_)
+        | Record::Disclosure(_)
+        | Record::Progress(_)
+        | Record::Report(_)
+        | Record::Resource(_) => {
+            return Err(Refusal::Internal(format!(
+                "{} records are ruled by the agreements module",
+                record.kind()
+            )));
         }
     }
     Ok(changes)

@@ -23,6 +23,10 @@ use oretrace_domain::values::{Country, LotId, Mass, PartyId, Percent, SiteId, Ti
 use oretrace_domain::wire::RecordJson;
 use oretrace_tlog::note::NoteVerifier;
 
+use crate::agreements::{
+    AgreementState, ClauseState, ProgressState, ReportState, ResourceState, VersionState,
+};
+
 /// Reads a stored record back, naming the document it is in.
 fn stored_record(what: &str, json: &RecordJson) -> Result<Record, String> {
     json.to_record()
@@ -825,6 +829,19 @@ pub enum Change {
         lot: String,
         index: u64,
     },
+    /// An agreement's summary (replaces the previous one).
+    PutAgreement(AgreementState),
+    /// One version of an agreement (new, or with a confirmation or
+    /// revealed clauses added).
+    PutAgreementVersion(VersionState),
+    /// A revealed clause.
+    PutClause(ClauseState),
+    /// A progress report.
+    PutProgress(ProgressState),
+    /// A report (replaces the previous version's state).
+    PutReport(ReportState),
+    /// A resource estimate (replaces the previous version's state).
+    PutResource(ResourceState),
 }
 
 #[cfg(test)]

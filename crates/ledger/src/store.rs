@@ -10,6 +10,9 @@
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::tree::NodeId;
 
+use crate::agreements::{
+    AgreementState, ClauseState, ProgressState, ReportState, ResourceState, Select, VersionState,
+};
 use crate::state::{Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState};
 
 /// A backend failure: the message is logged, never shown to clients.
@@ -113,6 +116,19 @@ pub trait StateView {
     fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>>;
     /// The index of the entry whose record has this hash, if any.
     fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>>;
+    /// An agreement's summary.
+    fn agreement(&self, id: &str) -> StoreResult<Option<AgreementState>>;
+    /// One version of an agreement.
+    fn agreement_version(&self, id: &str, version: u32) -> StoreResult<Option<VersionState>>;
+    /// A revealed clause of a version.
+    fn clause(&self, id: &str, version: u32, clause: u32) -> StoreResult<Option<ClauseState>>;
+    /// A report's latest state.
+    fn report(&self, id: &str) -> StoreResult<Option<ReportState>>;
+    /// A resource estimate's latest state.
+    fn resource(&self, id: &str) -> StoreResult<Option<ResourceState>>;
+    /// The stored entry at `index` (a signed note), if the store holds it.
+    /// Records of the batch being sequenced are not visible here.
+    fn entry(&self, index: u64) -> StoreResult<Option<Vec<u8>>>;
 }
 
 /// The whole contract.
@@ -156,6 +172,35 @@ pub trait Store: StateView + Send + Sync + 'static {
     fn sites(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<SiteState>>;
     /// Lots, as [`Store::parties`].
     fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>>;
+
+    /// Agreements in id order, as [`Select`] says (their
+    /// [`AgreementState::terms`] and [`AgreementState::overdue_from`]).
+    fn agreements(&self, select: &Select) -> StoreResult<Vec<AgreementState>>;
+    /// Every version of an agreement, oldest first.
+    fn agreement_versions(&self, id: &str) -> StoreResult<Vec<VersionState>>;
+    /// Revealed clauses of a version in clause order, strictly after
+    /// clause `after` if given, at most `limit`.
+    fn clauses(
+        &self,
+        id: &str,
+        version: u32,
+        after: Option<u32>,
+        limit: usize,
+    ) -> StoreResult<Vec<ClauseState>>;
+    /// Progress reports on an agreement in log order, strictly after log
+    /// index `after` if given, at most `limit`.
+    fn progress(
+        &self,
+        id: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<ProgressState>>;
+    /// Reports in id order, as [`Select`] says (`overdue_on` does not
+    /// apply).
+    fn reports(&self, select: &Select) -> StoreResult<Vec<ReportState>>;
+    /// Resource estimates in id order, as [`Select`] says (`overdue_on`
+    /// does not apply).
+    fn resources(&self, select: &Select) -> StoreResult<Vec<ResourceState>>;
 
     /// Drops every projection (not the log, hashes or checkpoint), for a
     /// rebuild from the log.

@@ -19,6 +19,7 @@ use oretrace_tlog::proof::verify_consistency;
 use oretrace_tlog::tree::{CompactRange, prove_consistency, range_nodes};
 
 use super::{Shared, StoreHashes};
+use crate::agreements::{AgreementState, ClauseState, ReportState, ResourceState, VersionState};
 use crate::error::{LedgerError, detail};
 use crate::rules::{Authorities, Overlay, Preverified, Refusal, authorise};
 use crate::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
@@ -168,7 +169,13 @@ impl Cache {
                 Change::PutLot(_)
                 | Change::PutShipment(_)
                 | Change::LotEvent { .. }
-                | Change::PutEvent(_) => {}
+                | Change::PutEvent(_)
+                | Change::PutAgreement(_)
+                | Change::PutAgreementVersion(_)
+                | Change::PutClause(_)
+                | Change::PutProgress(_)
+                | Change::PutReport(_)
+                | Change::PutResource(_) => {}
             }
         }
     }
@@ -235,6 +242,30 @@ impl<S: Store> StateView for CachedView<'_, S> {
 
     fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
         self.store.shipment(id)
+    }
+
+    fn agreement(&self, id: &str) -> StoreResult<Option<AgreementState>> {
+        self.store.agreement(id)
+    }
+
+    fn agreement_version(&self, id: &str, version: u32) -> StoreResult<Option<VersionState>> {
+        self.store.agreement_version(id, version)
+    }
+
+    fn clause(&self, id: &str, version: u32, clause: u32) -> StoreResult<Option<ClauseState>> {
+        self.store.clause(id, version, clause)
+    }
+
+    fn report(&self, id: &str) -> StoreResult<Option<ReportState>> {
+        self.store.report(id)
+    }
+
+    fn resource(&self, id: &str) -> StoreResult<Option<ResourceState>> {
+        self.store.resource(id)
+    }
+
+    fn entry(&self, index: u64) -> StoreResult<Option<Vec<u8>>> {
+        self.store.entry(index)
     }
 
     fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
