@@ -24,6 +24,9 @@ use rusqlite::{
 };
 use serde_json::{from_str, to_string};
 
+use oretrace_ledger::agreements::{
+    AgreementState, ClauseState, ProgressState, ReportState, ResourceState, Select, VersionState,
+};
 use oretrace_ledger::state::{
     Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState, StoredEvent,
 };
@@ -251,7 +254,100 @@ impl SqliteStore {
             .collect()
         })
     }
+
+    /// The documents of a query's rows (one `doc` column), in order.
+    fn query_docs<T: Doc>(
+        conn: &Connection,
+        what: &str,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<T>> {
+        let mut stmt = conn.prepare_cached(sql).ctx(|| format!("listing {what}"))?;
+        let rows = stmt
+            .query_map(args, |r| r.get::<_, String>(0))
+            .ctx(|| format!("listing {what}"))?;
+        rows.map(|doc| {
+            let doc = doc.ctx(|| format!("listing {what}"))?;
+            T::decode(&doc).ctx(|| format!("decoding a stored {what} document"))
+        })
+        .collect()
+    }
+
+    /// A page of listing `which` of [`TERMED`], as `select` says, computed
+    /// in SQL: with terms, the walk follows the `(term, id)` index of the
+    /// term with the fewest items (as far as [`TERM_PROBE`] tells) from the
+    /// cursor, in id order, and probes that index for every other term, so
+    /// a page costs about as many index steps as items of that term it
+    /// passes over, never a read of every document. `overdue` applies
+    /// `select.overdue_on` (the table has an `overdue_from` column).
+    fn select_docs<T: Doc>(
+        &self,
+        which: usize,
+        select: &Select,
+        overdue: bool,
+    ) -> StoreResult<Vec<T>> {
+        let (what, table, terms_table) = TERMED[which];
+        let mut terms: Vec<&str> = select.terms.iter().map(String::as_str).collect();
+        terms.sort_unstable();
+        terms.dedup();
+        let limit = i64::try_from(select.limit).unwrap_or(i64::MAX);
+        self.read_snapshot(&format!("listing {what}s"), |conn| {
+            let mut args: Vec<rusqlite::types::Value> = Vec::new();
+            // The id the walk goes by: the terms index's, when it leads.
+            let id = if terms.is_empty() { "a.id" } else { "t.id" };
+            let mut sql = if terms.is_empty() {
+                format!("SELECT a.doc FROM {table} a WHERE 1")
+            } else {
+                let mut probe = conn
+                    .prepare_cached(&format!(
+                        "SELECT count(*) FROM (SELECT 1 FROM {terms_table} WHERE term = ?1 LIMIT ?2)"
+                    ))
+                    .ctx(|| format!("counting {what} terms"))?;
+                let mut fewest: Option<(i64, usize)> = None;
+                for (i, term) in terms.iter().enumerate() {
+                    let n: i64 = probe
+                        .query_row(params![term, TERM_PROBE], |r| r.get(0))
+                        .ctx(|| format!("counting the {what}s under {term}"))?;
+                    if n == 0 {
+                        return Ok(Vec::new());
+                    }
+                    if fewest.is_none_or(|(m, _)| n < m) {
+                        fewest = Some((n, i));
+                    }
+                }
+                let drive = terms.remove(fewest.map_or(0, |(_, i)| i));
+                args.push(drive.to_owned().into());
+                // CROSS JOIN keeps the terms index the outer loop.
+                let mut sql = format!(
+                    "SELECT a.doc FROM {terms_table} t CROSS JOIN {table} a ON a.id = t.id WHERE t.term = ?"
+                );
+                for term in &terms {
+                    sql.push_str(&format!(
+                        " AND EXISTS (SELECT 1 FROM {terms_table} u WHERE u.term = ? AND u.id = t.id)"
+                    ));
+                    args.push((*term).to_owned().into());
+                }
+                sql
+            };
+            if let Some(after) = &select.after {
+                sql.push_str(&format!(" AND {id} > ?"));
+                args.push(after.clone().into());
+            }
+            if let (true, Some(today)) = (overdue, select.overdue_on) {
+                // NULL (never overdue) compares as false.
+                sql.push_str(" AND a.overdue_from < ?");
+                args.push(today.to_string().into());
+            }
+            sql.push_str(&format!(" ORDER BY {id} LIMIT ?"));
+            args.push(limit.into());
+            Self::query_docs(conn, &format!("{what}s"), &sql, rusqlite::params_from_iter(args))
+        })
+    }
 }
+
+/// How many of a term's items [`SqliteStore::select_docs`] counts, at
+/// most, to choose the term it walks.
+const TERM_PROBE: i64 = 1024;
 
 /// A projection document: a state struct as JSON.
 trait Doc: Sized {
@@ -268,7 +364,19 @@ macro_rules! doc {
     )*};
 }
 
-doc!(PartyState, KeyState, SiteState, LotState, ShipmentState);
+doc!(
+    PartyState,
+    KeyState,
+    SiteState,
+    LotState,
+    ShipmentState,
+    AgreementState,
+    VersionState,
+    ClauseState,
+    ProgressState,
+    ReportState,
+    ResourceState
+);
 
 const EVENT_COLUMNS: &str =
     "idx, event_id, event_type, event_time, record_time, captured_by, capture, terms, event";
@@ -332,7 +440,28 @@ struct Appliers<'c> {
     lot_event: CachedStatement<'c>,
     event: CachedStatement<'c>,
     event_term: CachedStatement<'c>,
+    agreement: CachedStatement<'c>,
+    agreement_version: CachedStatement<'c>,
+    clause: CachedStatement<'c>,
+    progress: CachedStatement<'c>,
+    report: CachedStatement<'c>,
+    resource: CachedStatement<'c>,
+    /// Per terms table (agreements, reports, resources): the statement
+    /// that drops an item's terms and the one that adds one.
+    unterm: [CachedStatement<'c>; 3],
+    term: [CachedStatement<'c>; 3],
 }
+
+/// The listings filtered by terms: `(what, table, terms table)`, in the
+/// order of [`Appliers::term`].
+const TERMED: [(&str, &str, &str); 3] = [
+    ("agreement", "agreements", "agreement_terms"),
+    ("report", "reports", "report_terms"),
+    ("resource estimate", "resources", "resource_terms"),
+];
+const AGREEMENTS: usize = 0;
+const REPORTS: usize = 1;
+const RESOURCES: usize = 2;
 
 impl<'c> Appliers<'c> {
     fn new(conn: &'c Connection) -> Result<Self> {
@@ -368,7 +497,57 @@ impl<'c> Appliers<'c> {
             event_term: prep(
                 "INSERT INTO event_terms (term, idx) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             )?,
+            agreement: prep(
+                "INSERT INTO agreements (id, doc, overdue_from) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, overdue_from = excluded.overdue_from",
+            )?,
+            agreement_version: prep(
+                "INSERT INTO agreement_versions (id, version, doc) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (id, version) DO UPDATE SET doc = excluded.doc",
+            )?,
+            clause: prep(
+                "INSERT INTO agreement_clauses (id, version, clause, doc) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (id, version, clause) DO UPDATE SET doc = excluded.doc",
+            )?,
+            progress: prep(
+                "INSERT INTO agreement_progress (id, idx, doc) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (id, idx) DO UPDATE SET doc = excluded.doc",
+            )?,
+            report: prep(
+                "INSERT INTO reports (id, doc) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+            )?,
+            resource: prep(
+                "INSERT INTO resources (id, doc) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+            )?,
+            unterm: [
+                prep("DELETE FROM agreement_terms WHERE id = ?1")?,
+                prep("DELETE FROM report_terms WHERE id = ?1")?,
+                prep("DELETE FROM resource_terms WHERE id = ?1")?,
+            ],
+            term: [
+                prep(
+                    "INSERT INTO agreement_terms (term, id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                )?,
+                prep("INSERT INTO report_terms (term, id) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?,
+                prep(
+                    "INSERT INTO resource_terms (term, id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                )?,
+            ],
         })
+    }
+
+    /// Replaces the terms item `id` of listing `which` is found by.
+    fn index_terms(&mut self, which: usize, id: &str, terms: &[String]) -> Result<()> {
+        let what = TERMED[which].0;
+        self.unterm[which]
+            .execute([id])
+            .ctx(|| format!("dropping the terms of {what} {id}"))?;
+        for term in terms {
+            self.term[which]
+                .execute(params![term, id])
+                .ctx(|| format!("indexing {what} {id} under {term}"))?;
+        }
+        Ok(())
     }
 
     fn apply(&mut self, change: &Change) -> Result<()> {
@@ -438,6 +617,56 @@ impl<'c> Appliers<'c> {
                     format!("recording entry {index} as an event of lot {lot} (is the entry in the log?)")
                 })?;
             }
+            Change::PutAgreement(a) => {
+                let doc = to_string(a).ctx(|| format!("encoding agreement {}", a.id))?;
+                let overdue_from = a.overdue_from().map(|d| d.to_string());
+                self.agreement
+                    .execute(params![a.id.as_str(), doc, overdue_from])
+                    .ctx(|| format!("storing agreement {}", a.id))?;
+                self.index_terms(AGREEMENTS, a.id.as_str(), &a.terms())?;
+            }
+            Change::PutAgreementVersion(v) => {
+                let what = || format!("agreement {} version {}", v.id(), v.version());
+                let doc = to_string(v).ctx(|| format!("encoding {}", what()))?;
+                self.agreement_version
+                    .execute(params![v.id().as_str(), v.version(), doc])
+                    .ctx(|| format!("storing {}", what()))?;
+            }
+            Change::PutClause(c) => {
+                let what = || {
+                    format!(
+                        "clause {} of agreement {} version {}",
+                        c.clause, c.agreement, c.version
+                    )
+                };
+                let doc = to_string(c).ctx(|| format!("encoding {}", what()))?;
+                self.clause
+                    .execute(params![c.agreement.as_str(), c.version, c.clause, doc])
+                    .ctx(|| format!("storing {}", what()))?;
+            }
+            Change::PutProgress(p) => {
+                let agreement = &p.record().agreement;
+                let what = || format!("progress report {} on agreement {agreement}", p.index());
+                let idx = to_sql_int(p.index(), "log index")?;
+                let doc = to_string(p).ctx(|| format!("encoding {}", what()))?;
+                self.progress
+                    .execute(params![agreement.as_str(), idx, doc])
+                    .ctx(|| format!("storing {}", what()))?;
+            }
+            Change::PutReport(r) => {
+                let doc = to_string(r).ctx(|| format!("encoding report {}", r.id()))?;
+                self.report
+                    .execute(params![r.id().as_str(), doc])
+                    .ctx(|| format!("storing report {}", r.id()))?;
+                self.index_terms(REPORTS, r.id().as_str(), &r.terms())?;
+            }
+            Change::PutResource(r) => {
+                let doc = to_string(r).ctx(|| format!("encoding resource estimate {}", r.id()))?;
+                self.resource
+                    .execute(params![r.id().as_str(), doc])
+                    .ctx(|| format!("storing resource estimate {}", r.id()))?;
+                self.index_terms(RESOURCES, r.id().as_str(), &r.terms())?;
+            }
         }
         Ok(())
     }
@@ -489,6 +718,58 @@ impl StateView for SqliteStore {
                 .and_then(|mut s| s.query_row([&record_hash[..]], |r| r.get(0)).optional())
                 .ctx(|| "looking up a record hash")?;
             idx.map(|i| from_sql_int(i, "log index")).transpose()
+        })
+    }
+
+    fn agreement(&self, id: &str) -> StoreResult<Option<AgreementState>> {
+        self.doc(
+            "agreement",
+            "SELECT doc FROM agreements WHERE id = ?1",
+            [id],
+            id,
+        )
+    }
+
+    fn agreement_version(&self, id: &str, version: u32) -> StoreResult<Option<VersionState>> {
+        self.doc(
+            "agreement version",
+            "SELECT doc FROM agreement_versions WHERE id = ?1 AND version = ?2",
+            params![id, version],
+            format_args!("{id} version {version}"),
+        )
+    }
+
+    fn clause(&self, id: &str, version: u32, clause: u32) -> StoreResult<Option<ClauseState>> {
+        self.doc(
+            "clause",
+            "SELECT doc FROM agreement_clauses WHERE id = ?1 AND version = ?2 AND clause = ?3",
+            params![id, version, clause],
+            format_args!("{clause} of agreement {id} version {version}"),
+        )
+    }
+
+    fn report(&self, id: &str) -> StoreResult<Option<ReportState>> {
+        self.doc("report", "SELECT doc FROM reports WHERE id = ?1", [id], id)
+    }
+
+    fn resource(&self, id: &str) -> StoreResult<Option<ResourceState>> {
+        self.doc(
+            "resource estimate",
+            "SELECT doc FROM resources WHERE id = ?1",
+            [id],
+            id,
+        )
+    }
+
+    fn entry(&self, index: u64) -> StoreResult<Option<Vec<u8>>> {
+        // An index beyond what SQLite stores names no entry.
+        let Ok(idx) = i64::try_from(index) else {
+            return Ok(None);
+        };
+        self.read(|conn| {
+            conn.prepare_cached("SELECT entry FROM entries WHERE idx = ?1")
+                .and_then(|mut s| s.query_row([idx], |r| r.get(0)).optional())
+                .ctx(|| format!("reading entry {index}"))
         })
     }
 }
@@ -798,12 +1079,85 @@ impl Store for SqliteStore {
         self.docs("lot", "lots", after, limit)
     }
 
+    fn agreements(&self, select: &Select) -> StoreResult<Vec<AgreementState>> {
+        self.select_docs(AGREEMENTS, select, true)
+    }
+
+    fn agreement_versions(&self, id: &str) -> StoreResult<Vec<VersionState>> {
+        self.read(|conn| {
+            Self::query_docs(
+                conn,
+                &format!("versions of agreement {id}"),
+                "SELECT doc FROM agreement_versions WHERE id = ?1 ORDER BY version",
+                [id],
+            )
+        })
+    }
+
+    fn clauses(
+        &self,
+        id: &str,
+        version: u32,
+        after: Option<u32>,
+        limit: usize,
+    ) -> StoreResult<Vec<ClauseState>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // -1 comes before every clause.
+        let after = after.map_or(-1, i64::from);
+        self.read(|conn| {
+            Self::query_docs(
+                conn,
+                &format!("revealed clauses of agreement {id} version {version}"),
+                "SELECT doc FROM agreement_clauses WHERE id = ?1 AND version = ?2 AND clause > ?3 \
+                 ORDER BY clause LIMIT ?4",
+                params![id, version, after, limit],
+            )
+        })
+    }
+
+    fn progress(
+        &self,
+        id: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<ProgressState>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let after = match after {
+            None => -1,
+            Some(a) => match i64::try_from(a) {
+                Ok(a) => a,
+                // Beyond every index SQLite stores: nothing comes after.
+                Err(_) => return Ok(Vec::new()),
+            },
+        };
+        self.read(|conn| {
+            Self::query_docs(
+                conn,
+                &format!("progress reports on agreement {id}"),
+                "SELECT doc FROM agreement_progress WHERE id = ?1 AND idx > ?2 ORDER BY idx LIMIT ?3",
+                params![id, after, limit],
+            )
+        })
+    }
+
+    fn reports(&self, select: &Select) -> StoreResult<Vec<ReportState>> {
+        self.select_docs(REPORTS, select, false)
+    }
+
+    fn resources(&self, select: &Select) -> StoreResult<Vec<ResourceState>> {
+        self.select_docs(RESOURCES, select, false)
+    }
+
     fn clear_projections(&self) -> StoreResult<()> {
         Ok(self.write("clearing the projections", |tx| {
             tx.execute_batch(
                 "DELETE FROM parties; DELETE FROM keys; DELETE FROM sites; \
                  DELETE FROM lots; DELETE FROM shipments; DELETE FROM lot_events; \
-                 DELETE FROM event_terms; DELETE FROM events;",
+                 DELETE FROM event_terms; DELETE FROM events; \
+                 DELETE FROM agreement_terms; DELETE FROM agreements; \
+                 DELETE FROM agreement_versions; DELETE FROM agreement_clauses; \
+                 DELETE FROM agreement_progress; DELETE FROM report_terms; DELETE FROM reports; \
+                 DELETE FROM resource_terms; DELETE FROM resources;",
             )
             .ctx(|| "clearing the projections")
         })?)

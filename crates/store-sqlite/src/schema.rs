@@ -94,6 +94,57 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (term, idx)
     ) STRICT, WITHOUT ROWID;
     ",
+    // 3: agreements (a summary each, every version, revealed clauses,
+    // progress reports), reports and resource estimates, with the terms
+    // their listings filter on (and, by id, to replace an item's terms
+    // and to check the foreign key when an item is deleted).
+    "
+    -- overdue_from is YYYY-MM-DD (years 1 to 9999): text order is date order.
+    CREATE TABLE agreements (
+        id           TEXT NOT NULL PRIMARY KEY,
+        doc          TEXT NOT NULL,
+        overdue_from TEXT CHECK (overdue_from IS NULL OR length(overdue_from) = 10)
+    ) STRICT;
+    CREATE TABLE agreement_terms (
+        term TEXT NOT NULL,
+        id   TEXT NOT NULL REFERENCES agreements (id),
+        PRIMARY KEY (term, id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX agreement_terms_by_id ON agreement_terms (id);
+    CREATE TABLE agreement_versions (
+        id      TEXT    NOT NULL,
+        version INTEGER NOT NULL CHECK (version BETWEEN 0 AND 4294967295),
+        doc     TEXT    NOT NULL,
+        PRIMARY KEY (id, version)
+    ) STRICT;
+    CREATE TABLE agreement_clauses (
+        id      TEXT    NOT NULL,
+        version INTEGER NOT NULL CHECK (version BETWEEN 0 AND 4294967295),
+        clause  INTEGER NOT NULL CHECK (clause BETWEEN 0 AND 4294967295),
+        doc     TEXT    NOT NULL,
+        PRIMARY KEY (id, version, clause)
+    ) STRICT;
+    CREATE TABLE agreement_progress (
+        id  TEXT    NOT NULL,
+        idx INTEGER NOT NULL CHECK (idx >= 0),
+        doc TEXT    NOT NULL,
+        PRIMARY KEY (id, idx)
+    ) STRICT;
+    CREATE TABLE reports (id TEXT NOT NULL PRIMARY KEY, doc TEXT NOT NULL) STRICT;
+    CREATE TABLE report_terms (
+        term TEXT NOT NULL,
+        id   TEXT NOT NULL REFERENCES reports (id),
+        PRIMARY KEY (term, id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX report_terms_by_id ON report_terms (id);
+    CREATE TABLE resources (id TEXT NOT NULL PRIMARY KEY, doc TEXT NOT NULL) STRICT;
+    CREATE TABLE resource_terms (
+        term TEXT NOT NULL,
+        id   TEXT NOT NULL REFERENCES resources (id),
+        PRIMARY KEY (term, id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX resource_terms_by_id ON resource_terms (id);
+    ",
 ];
 
 /// Opens (creating it if absent) the database as the one writer: WAL,
