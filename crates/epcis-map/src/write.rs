@@ -14,7 +14,15 @@ use crate::vocab::{self, GRADE_MEASUREMENT};
 
 pub(crate) fn event_of_record(record: &Record) -> Option<Value> {
     match record {
-        Record::Party(_) | Record::Site(_) => None,
+        // Registry facts, not physical events: no EPCIS event states them.
+        Record::Party(_)
+        | Record::Site(_)
+        | Record::Agreement(_)
+        | Record::Countersignature(_)
+        | Record::Disclosure(_)
+        | Record::Progress(_)
+        | Record::Report(_)
+        | Record::Resource(_) => None,
         Record::Lot(lot) => lot_event(lot),
         Record::Assay(assay) => assay_event(assay),
         Record::Shipment(shipment) => shipment_event(shipment),

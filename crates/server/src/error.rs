@@ -117,6 +117,10 @@ pub enum ApiError {
         limit: usize,
         hint: &'static str,
     },
+    /// An answer computed over more of the registry than one request
+    /// reads (413, the limit named); nothing partial is answered.
+    #[error("{detail}")]
+    AnswerTooLarge { detail: String, limit: usize },
     /// The client has used its budget of expensive work (429, with
     /// `Retry-After`).
     #[error("{detail}")]
@@ -130,6 +134,14 @@ pub enum ApiError {
     /// The request target is longer than the server reads (414).
     #[error("the request target is {length} bytes; at most {limit} are read")]
     UriTooLong { length: usize, limit: usize },
+    /// An export would hold more than one answer may (413): `what` names
+    /// what is counted and how to get the data another way.
+    #[error("{what}: more than {limit}; {hint}")]
+    ExportTooLarge {
+        what: String,
+        limit: usize,
+        hint: &'static str,
+    },
 }
 
 /// One schema violation: where (a JSON pointer into the document) and what.
@@ -363,6 +375,15 @@ impl ApiError {
                     self.to_string(),
                 )
             },
+            ApiError::ExportTooLarge { limit, .. } => Problem {
+                limit: Some(*limit as u64),
+                ..p(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "export-too-large",
+                    "Export too large",
+                    self.to_string(),
+                )
+            },
             ApiError::QueryTooComplex { .. } => p(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "query-too-complex",
@@ -398,6 +419,15 @@ impl ApiError {
                     StatusCode::TOO_MANY_REQUESTS,
                     "quota-exceeded",
                     "Quota exceeded",
+                    self.to_string(),
+                )
+            },
+            ApiError::AnswerTooLarge { limit, .. } => Problem {
+                limit: Some(*limit as u64),
+                ..p(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "answer-too-large",
+                    "Answer too large",
                     self.to_string(),
                 )
             },
@@ -612,6 +642,14 @@ mod tests {
                 },
                 429,
                 "quota-exceeded",
+            ),
+            (
+                ApiError::AnswerTooLarge {
+                    detail: "too many agreements".into(),
+                    limit: 20_000,
+                },
+                413,
+                "answer-too-large",
             ),
             (
                 ApiError::TooManyRequests {

@@ -8,6 +8,9 @@
 //! * The EPCIS 2.0 interface ([`epcis`]), with its limits per party
 //!   (capture slots, jobs, tokens, named queries) and per client (the
 //!   candidate events its queries examine, `budget`).
+//! * `GET /agreements/{id}/ocds…` and `/exports/…csv`: the OCDS 1.1
+//!   packages of an agreement and CSV of the whole registry, each cut at
+//!   a published checkpoint ([`exports`]).
 //! * `GET /checkpoint`, `/tile/…`, `/vkey` serve the log as C2SP
 //!   `tlog-tiles`, so any tlog-tiles auditor can check the live server
 //!   ([`log`]).
@@ -18,12 +21,15 @@
 //! that knows HTTP; it knows no storage backend (the ledger is generic
 //! over [`Store`]).
 
+mod agreements;
 mod budget;
 pub mod epcis;
 pub mod error;
+pub mod exports;
 mod log;
 pub mod openapi;
 mod records;
+mod totals;
 mod registry;
 
 use std::future::Future;
@@ -76,6 +82,36 @@ pub struct ServerConfig {
     pub client_scan_budget: usize,
     /// How long an exhausted client budget takes to refill.
     pub client_scan_refill: Duration,
+    /// Who publishes the OCDS exports ([`exports`]).
+    pub ocds: OcdsPublisher,
+}
+
+/// The registry as publisher of its OCDS exports
+/// (`docs/design/agreements.md`, "OCDS mapping"): set once per registry,
+/// since every `ocid` and release id it publishes carries the prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OcdsPublisher {
+    /// The OCDS prefix: `ocid` = `ocds-<prefix>-<agreement id>`. A
+    /// registry that publishes to the OCDS Data Registry uses the prefix
+    /// the Open Contracting Partnership assigned it; the default,
+    /// `oretrace`, is not an assigned prefix.
+    pub prefix: &'static str,
+    /// The publisher's name, as each package's `publisher.name` states it.
+    pub name: &'static str,
+    /// The public base URL of this API (no trailing slash), for each
+    /// package's `uri`, `publisher.uri` and the links to records. `None`
+    /// (the default) takes `http://` and the request's `Host`.
+    pub base_url: Option<&'static str>,
+}
+
+impl Default for OcdsPublisher {
+    fn default() -> Self {
+        OcdsPublisher {
+            prefix: "oretrace",
+            name: "oretrace registry",
+            base_url: None,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -87,6 +123,7 @@ impl Default for ServerConfig {
             capture_body_timeout: Duration::from_secs(15),
             client_scan_budget: 200_000,
             client_scan_refill: Duration::from_secs(60),
+            ocds: OcdsPublisher::default(),
         }
     }
 }
@@ -190,6 +227,31 @@ fn api<S: Store>() -> Api<S> {
     .get("/sites/{id}", registry::site::<S>)
     .get("/lots", registry::lots::<S>)
     .get("/lots/{id}", registry::lot::<S>)
+    .get("/agreements", agreements::agreements::<S>)
+    .get("/agreements/{id}", agreements::agreement::<S>)
+    .get("/agreements/{id}/pledges", agreements::pledges::<S>)
+    .get("/agreements/{id}/progress", agreements::progress::<S>)
+    .get(
+        "/agreements/{id}/versions/{version}",
+        agreements::version::<S>,
+    )
+    .get(
+        "/agreements/{id}/versions/{version}/clauses",
+        agreements::clauses::<S>,
+    )
+    .get("/pledges/totals", totals::totals::<S>)
+    .get("/agreements/{id}/ocds", exports::record_package::<S>)
+    .get(
+        "/agreements/{id}/ocds/releases",
+        exports::release_package::<S>,
+    )
+    .get("/exports/agreements.csv", exports::agreements_csv::<S>)
+    .get("/exports/pledges.csv", exports::pledges_csv::<S>)
+    .get("/exports/reports.csv", exports::reports_csv::<S>)
+    .get("/reports", agreements::reports::<S>)
+    .get("/reports/{id}", agreements::report::<S>)
+    .get("/resources", agreements::resources::<S>)
+    .get("/resources/{id}", agreements::resource::<S>)
     .get("/checkpoint", log::checkpoint::<S>)
     .get("/tile/{*path}", log::tile::<S>)
     .get("/vkey", log::vkey::<S>)

@@ -192,6 +192,255 @@ fn record_schemas() -> Value {
     })
 }
 
+/// A scoped id (`<party id>:<name>`): agreements, reports, estimates.
+const SCOPED_ID: &str = "^[a-z0-9][a-z0-9.-]{0,63}:[a-z0-9][a-z0-9.-]{0,63}$";
+const DATE: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+const HEX64: &str = "^[0-9a-f]{64}$";
+
+fn pattern(pattern: &str, description: &str) -> Value {
+    json!({"type": "string", "pattern": pattern, "description": description})
+}
+
+fn scoped_id() -> Value {
+    pattern(
+        SCOPED_ID,
+        "<party id>:<name>, the id in its registrant's namespace (fwo:mou-ussm-2025)",
+    )
+}
+
+fn date() -> Value {
+    let mut date = pattern(DATE, "A day, YYYY-MM-DD (years 1 to 9999)");
+    date["format"] = json!("date");
+    date
+}
+
+/// The element symbols the registry knows (what `Element::parse` takes).
+fn element_symbols() -> Vec<String> {
+    let capitals = b'A'..=b'Z';
+    capitals
+        .flat_map(|first| {
+            std::iter::once(String::from(char::from(first))).chain(
+                (b'a'..=b'z')
+                    .map(move |second| [char::from(first), char::from(second)].iter().collect()),
+            )
+        })
+        .filter(|s: &String| oretrace_domain::chemistry::Element::parse(s).is_ok())
+        .collect()
+}
+
+fn hex64(description: &str) -> Value {
+    pattern(HEX64, description)
+}
+
+/// A field that may be left out or given as null.
+fn optional(schema: Value) -> Value {
+    json!({"oneOf": [schema, {"type": "null"}]})
+}
+
+fn money() -> Value {
+    json!({"type": "object", "additionalProperties": false, "required": ["amount", "currency"],
+        "properties": {"amount": number(),
+            "currency": words(oretrace_domain::money::CURRENCIES.iter().copied(), "ISO 4217 (the OCDS codelist)")}})
+}
+
+fn quantity() -> Value {
+    let count = json!({"type": "object", "additionalProperties": false, "required": ["value", "unit"],
+        "properties": {"value": number(), "unit": {"type": "string", "description": "A lower-case word (facility, tonnes-per-year)"}}});
+    let one = |name: &str, schema: Value| json!({"type": "object", "additionalProperties": false, "required": [name], "properties": {name: schema}});
+    json!({"oneOf": [one("money", money()), one("mass", mass()), one("count", count)],
+        "description": "Money, a mass or a count of a unit"})
+}
+
+fn source_documents() -> Value {
+    json!({"type": "array", "default": [], "items": {"type": "object", "additionalProperties": false,
+        "required": ["digest", "title"], "properties": {"digest": hex64("SHA-256 of the document's bytes"),
+            "title": {"type": "string"}}}})
+}
+
+fn source() -> Value {
+    let s = json!({"type": "string"});
+    json!({"type": "object", "additionalProperties": false, "required": ["title", "publisher", "date", "url"],
+        "properties": {"title": s, "publisher": s, "date": date(), "url": s,
+            "archive": optional(hex64("SHA-256 of an archived copy"))}})
+}
+
+/// The record kinds of agreements (`docs/design/agreements.md`).
+fn agreement_schemas() -> Value {
+    use oretrace_domain::agreement::{
+        AgreementKind, AgreementStatus, MAX_VERSION, ReportStatus, ReportingCode, ResourceClass,
+    };
+    use oretrace_domain::chemistry::GradeUnit;
+    let s = json!({"type": "string"});
+    let strings = |description: &str| json!({"type": "array", "items": {"type": "string"}, "default": [], "description": description});
+    let version = json!({"type": "integer", "minimum": 1, "maximum": MAX_VERSION, "description": "Versions count from 1"});
+    json!({
+        "Agreement": record_kind("agreement", &["id", "version", "title", "agreement_kind", "parties", "signed", "place", "status", "terms"], json!({
+            "id": scoped_id(), "version": version,
+            "amends": optional(json!({"type": "integer", "minimum": 1, "description": "The version this one amends (version - 1)"})),
+            "title": s,
+            "agreement_kind": words(AgreementKind::ALL.iter().map(AgreementKind::as_str), "What kind of agreement"),
+            "parties": {"type": "array", "items": {"type": "string"}, "description": "Party ids, the registrant among them"},
+            "signed": date(), "place": s,
+            "status": words(AgreementStatus::ALL.iter().map(AgreementStatus::as_str), "The legal status the version states"),
+            "commodities": strings("Commodities covered"), "sites": strings("Sites covered"), "lots": strings("Lots covered"),
+            "value": optional(money()),
+            "pledges": {"type": "array", "default": [], "items": {"type": "object", "additionalProperties": false,
+                "required": ["id", "description", "due"], "properties": {"id": s, "description": s,
+                    "quantity": optional(quantity()), "due": date()}}},
+            "documents": source_documents(),
+            "terms": {"oneOf": [
+                {"type": "object", "additionalProperties": false, "required": ["public"], "properties": {"public": {
+                    "type": "object", "additionalProperties": false, "required": ["clauses"],
+                    "properties": {"clauses": {"type": "array", "items": {"type": "string"}}}}}},
+                {"type": "object", "additionalProperties": false, "required": ["sealed"], "properties": {"sealed": {
+                    "type": "object", "additionalProperties": false, "required": ["root", "count", "reason", "disclose_by"],
+                    "properties": {"root": hex64("RFC 6962 Merkle root over the clause commitments (oretrace.clause/v1)"),
+                        "count": {"type": "integer", "minimum": 0, "maximum": u32::MAX}, "reason": s, "disclose_by": date()}}}}],
+                "description": "The version's text, public, or sealed (a commitment only: the registry never holds a sealed text)"}
+        })),
+        "Countersignature": record_kind("countersignature", &["agreement", "version", "digest"], json!({
+            "agreement": scoped_id(), "version": version,
+            "digest": hex64("SHA-256 of the version's canonical bytes: exactly what is confirmed")
+        })),
+        "Disclosure": record_kind("disclosure", &["agreement", "version", "clauses"], json!({
+            "agreement": scoped_id(), "version": version,
+            "clauses": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+                "required": ["index", "salt", "text"], "properties": {
+                    "index": {"type": "integer", "minimum": 0, "maximum": u32::MAX},
+                    "salt": hex64("The clause's 32-byte salt"), "text": s,
+                    "proof": {"type": "array", "default": [], "items": hex64("An RFC 9162 inclusion proof hash")}}}}
+        })),
+        "Progress": record_kind("progress", &["agreement", "pledge", "date", "note"], json!({
+            "agreement": scoped_id(), "pledge": s, "delivered": optional(quantity()),
+            "complete": {"type": "boolean", "default": false, "description": "For a milestone: it is complete"},
+            "date": date(), "note": s, "documents": source_documents(),
+            "records": {"type": "array", "default": [], "items": {"type": "integer", "minimum": 0, "maximum": u64::MAX},
+                "description": "Log indices of evidence records under the agreement"}
+        })),
+        "Report": record_kind("report", &["id", "version", "claim", "topic", "sources", "status"], json!({
+            "id": scoped_id(), "version": version, "claim": s, "topic": s,
+            "countries": strings("ISO 3166-1 alpha-2 codes"), "commodities": strings("Commodities the claim concerns"),
+            "value": optional(money()),
+            "sources": {"type": "array", "items": source()},
+            "status": words(ReportStatus::ALL.iter().map(ReportStatus::as_str), "What the author says of the claim now"),
+            "confirmed_by": optional(scoped_id()), "refuted_by": optional(source())
+        })),
+        "Resource": record_kind("resource", &["id", "version", "site", "code", "class", "effective", "tonnes", "grades", "competent"], json!({
+            "id": scoped_id(), "version": version, "site": s,
+            "code": words(ReportingCode::ALL.iter().map(ReportingCode::as_str), "The reporting code followed"),
+            "class": words(ResourceClass::ALL.iter().map(ResourceClass::as_str), "The estimate's confidence class"),
+            "effective": date(), "tonnes": number(),
+            "grades": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+                "required": ["analyte", "value", "unit"], "properties": {"analyte": s, "value": number(),
+                    "unit": words([GradeUnit::Percent, GradeUnit::Ppm, GradeUnit::GramsPerTonne].map(|u| u.as_str()), "The grade's unit")}}},
+            "contained": {"type": "array", "default": [], "items": {"type": "object", "additionalProperties": false,
+                "required": ["element", "tonnes"], "properties": {"element": s, "tonnes": number()}}},
+            "competent": s, "documents": source_documents()
+        })),
+    })
+}
+
+/// The views of agreements, reports and estimates the reads answer
+/// (`crate::agreements`).
+fn agreement_views() -> Value {
+    let s = json!({"type": "string"});
+    let int = json!({"type": "integer", "minimum": 0});
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    let decimal = json!({"type": "string", "description": "A decimal"});
+    let figures = json!({"enum": ["illustrative", "reported"]});
+    let disclosure = json!({"enum": ["public", "sealed", "partly-disclosed", "revealed"]});
+    let pledge = json!({"type": "object",
+        "required": ["id", "description", "due", "pledged", "unit", "delivered", "complete", "reports", "last_report", "status", "overdue"],
+        "properties": {"id": s, "description": s, "due": date(),
+            "pledged": {"type": ["string", "null"], "description": "Absent (null) for a milestone"},
+            "unit": {"type": ["string", "null"], "description": "Currency code, kg, or a count's unit"},
+            "delivered": decimal, "complete": {"type": "boolean"}, "reports": int,
+            "last_report": {"oneOf": [date(), {"type": "null"}]},
+            "status": {"enum": ["open", "met", "partly-met", "not-met"]}, "overdue": {"type": "boolean"},
+            "delivered_percent": decimal}});
+    let state_pledge = json!({"type": "object",
+        "required": ["id", "description", "due", "pledged", "unit", "delivered", "complete", "reports", "last_report"],
+        "properties": {"id": s, "description": s, "due": date(), "pledged": {"type": ["string", "null"]},
+            "unit": {"type": ["string", "null"]}, "delivered": decimal, "complete": {"type": "boolean"},
+            "reports": int, "last_report": {"oneOf": [date(), {"type": "null"}]}}});
+    let mut delivery_pledge = pledge.clone();
+    delivery_pledge["required"]
+        .as_array_mut()
+        .into_iter()
+        .for_each(|r| r.push(json!("deliveries")));
+    delivery_pledge["properties"]["deliveries"] = json!({"type": "array", "items": {"type": "object",
+        "required": ["date", "index", "author", "cumulative", "complete", "figures"],
+        "properties": {"date": date(), "index": int, "author": s, "amount": decimal,
+            "cumulative": {"type": "string", "description": "Delivered up to and including this report"},
+            "complete": {"type": "boolean"}, "figures": figures}}});
+    let page = |name: &str, item: &str| {
+        json!({"type": "object", "required": [name], "properties": {
+            name: {"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}},
+            "nextPageToken": next_page_token()}})
+    };
+    let progress = json!({"type": "object", "required": ["index", "author", "record"], "properties": {
+        "index": int, "author": s, "record": {"$ref": "#/components/schemas/Progress"}}});
+    let version = json!({"type": "object", "required": ["version", "index", "registrant", "digest", "confirmed_by",
+        "not_yet_confirmed_by", "confirmation", "disclosure", "revealed", "disclosure_overdue", "record"], "properties": {
+        "version": {"type": "integer", "minimum": 1}, "index": int, "registrant": s,
+        "digest": hex64("SHA-256 of the version's canonical bytes, what a countersignature names"),
+        "confirmed_by": {"type": "array", "items": {"type": "object", "required": ["party", "index", "time"],
+            "properties": {"party": s, "index": int, "time": {"type": "string"}}}},
+        "not_yet_confirmed_by": strings,
+        "confirmation": {"type": "string", "examples": ["registered by fwo, not yet confirmed by ussm"]},
+        "disclosure": disclosure, "clauses": int, "revealed": {"type": "array", "items": int},
+        "disclose_by": date(), "sealed_days": int, "disclosure_overdue": {"type": "boolean"},
+        "record": {"$ref": "#/components/schemas/Agreement"}}});
+    json!({
+        "PledgeView": pledge,
+        "AgreementSummary": {"type": "object", "required": ["id", "title", "kind", "status", "latest", "parties", "countries",
+            "commodities", "signed", "disclosure", "clauses", "revealed", "disclose_by", "pledges", "figures", "index", "registered",
+            "as_of", "overdue", "disclosure_overdue", "pledge_status"], "properties": {
+            "id": scoped_id(), "title": s,
+            "kind": words(oretrace_domain::agreement::AgreementKind::ALL.iter().map(|k| k.as_str()), "What kind of agreement"),
+            "status": words(oretrace_domain::agreement::AgreementStatus::ALL.iter().map(|k| k.as_str()), "The latest version's status"),
+            "latest": {"type": "integer", "minimum": 1}, "parties": strings, "countries": strings, "commodities": strings,
+            "signed": date(), "disclosure": disclosure, "clauses": {"type": ["integer", "null"]}, "revealed": int,
+            "disclose_by": {"oneOf": [date(), {"type": "null"}]},
+            "pledges": {"type": "array", "items": state_pledge}, "figures": figures, "index": int, "registered": int,
+            "as_of": date(), "overdue": {"type": "boolean"}, "disclosure_overdue": {"type": "boolean"},
+            "pledge_status": {"type": "array", "items": {"$ref": "#/components/schemas/PledgeView"}},
+            "note": s}},
+        "Agreements": page("agreements", "AgreementSummary"),
+        "AgreementVersion": version,
+        "ProgressView": progress,
+        "AgreementView": {"allOf": [{"$ref": "#/components/schemas/AgreementSummary"}, {"type": "object",
+            "required": ["versions", "versions_truncated", "progress", "progress_truncated"], "properties": {
+                "versions": {"type": "array", "items": {"$ref": "#/components/schemas/AgreementVersion"}},
+                "versions_truncated": {"type": "boolean"},
+                "progress": {"type": "array", "items": {"$ref": "#/components/schemas/ProgressView"}},
+                "progress_truncated": {"type": "boolean"}}}]},
+        "Pledges": {"type": "object", "required": ["agreement", "as_of", "pledges", "totals", "progress_truncated"], "properties": {
+            "agreement": scoped_id(), "as_of": date(), "pledges": {"type": "array", "items": delivery_pledge},
+            "totals": {"type": "array", "items": {"type": "object", "required": ["unit", "pledged", "delivered"],
+                "properties": {"unit": s, "pledged": decimal, "delivered": decimal}}},
+            "progress_truncated": {"type": "boolean"}, "note": s}},
+        "ProgressPage": page("progress", "ProgressView"),
+        "Clauses": {"type": "object", "required": ["agreement", "version", "root", "count", "clauses"], "properties": {
+            "agreement": scoped_id(), "version": {"type": "integer", "minimum": 1}, "root": hex64("The sealed root"),
+            "count": int, "clauses": {"type": "array", "items": {"type": "object",
+                "required": ["clause", "salt", "text", "index", "by"], "properties": {
+                    "clause": int, "salt": hex64("The clause's salt"), "text": s, "index": int, "by": s}}},
+            "nextPageToken": next_page_token()}},
+        "ReportView": {"type": "object", "required": ["kind", "id", "author", "status", "versions", "record", "notice"], "properties": {
+            "kind": {"const": "report"}, "id": scoped_id(), "author": s,
+            "status": words(oretrace_domain::agreement::ReportStatus::ALL.iter().map(|k| k.as_str()), "What the author says of the claim"),
+            "versions": {"type": "array", "items": int}, "record": {"$ref": "#/components/schemas/Report"}, "notice": s}},
+        "Reports": page("reports", "ReportView"),
+        "ResourceView": {"type": "object", "required": ["id", "author", "country", "code_compliant", "contained", "versions", "record"], "properties": {
+            "id": scoped_id(), "author": s, "country": s, "code_compliant": {"type": "boolean"},
+            "contained": {"type": "array", "items": {"type": "object", "required": ["element", "computed_tonnes"], "properties": {
+                "element": s, "computed_tonnes": decimal, "stated_tonnes": decimal}}},
+            "versions": {"type": "array", "items": int}, "record": {"$ref": "#/components/schemas/Resource"}, "note": s}},
+        "Resources": page("resources", "ResourceView"),
+    })
+}
+
 /// The one record hash: what `POST /records` answers, `/records/{index}`
 /// shows, `/records/by-hash/{hash}` finds and the CLI prints.
 const RECORD_HASH: &str = "The record hash: SHA-256 of the record's canonical bytes (oretrace.record/v1), the same \
@@ -204,6 +453,9 @@ fn record_hash() -> Value {
 
 fn schemas() -> Value {
     let mut schemas = record_schemas();
+    for (name, schema) in agreement_schemas().as_object().into_iter().flatten() {
+        schemas[name] = schema.clone();
+    }
     let kinds = [
         "Party",
         "Site",
@@ -212,6 +464,12 @@ fn schemas() -> Value {
         "Shipment",
         "Receipt",
         "Transformation",
+        "Agreement",
+        "Countersignature",
+        "Disclosure",
+        "Progress",
+        "Report",
+        "Resource",
     ];
     let one_of: Vec<Value> = kinds
         .iter()
@@ -320,6 +578,9 @@ fn schemas() -> Value {
             "status": {"const": "ok"}, "size": {"type": "integer", "description": "Entries the published checkpoint covers"}}},
     });
     for (name, schema) in extra.as_object().into_iter().flatten() {
+        schemas[name] = schema.clone();
+    }
+    for (name, schema) in agreement_views().as_object().into_iter().flatten() {
         schemas[name] = schema.clone();
     }
     let job = &mut schemas["CaptureJob"]["properties"];
@@ -547,10 +808,216 @@ fn epcis_paths() -> Value {
     })
 }
 
+/// A filter of a list: a query parameter, given at most once.
+fn filter(name: &str, description: &str, schema: Value) -> Value {
+    let mut schema = schema;
+    if schema.get("description").is_none_or(|d| d == "") {
+        schema["description"] = json!(description);
+    }
+    json!({"name": name, "in": "query", "description": description, "schema": schema})
+}
+
+fn as_of_parameter() -> Value {
+    filter(
+        "asOf",
+        "The day what is overdue is computed for, YYYY-MM-DD (today, UTC, by default)",
+        date(),
+    )
+}
+
+/// A filtered list of agreements, reports or estimates.
+fn filtered_list(summary: &str, schema: &str, filters: Vec<Value>) -> Value {
+    let mut op = list(summary, schema);
+    let mut parameters = filters;
+    parameters.extend(
+        op["get"]["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default(),
+    );
+    op["get"]["parameters"] = json!(parameters);
+    op["get"]["responses"]["400"] = problem_response(
+        "A filter's value breaks its rule, a parameter given twice or unknown, perPage out of range, or a token another list gave (field named)",
+    );
+    op
+}
+
+fn agreement_paths() -> Value {
+    use oretrace_domain::agreement::{
+        AgreementKind, AgreementStatus, ReportStatus, ReportingCode, ResourceClass,
+    };
+    let party = || pattern("^[a-z0-9][a-z0-9.-]{0,63}$", "A party id");
+    let country = || pattern("^[A-Z]{2}$", "ISO 3166-1 alpha-2");
+    let word = || pattern("^[a-z0-9][a-z0-9-]{0,39}$", "A lower-case word");
+    let id = |what: &str| {
+        path_parameter(
+            "id",
+            &format!("The {what}'s id, <party id>:<name>"),
+            Some(SCOPED_ID),
+        )
+    };
+    let version = json!({"name": "version", "in": "path", "required": true,
+        "description": "The version number, from 1, without sign or leading zeros",
+        "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,9}$"}});
+    let paging = list("", "Agreements")["get"]["parameters"].clone();
+    let with_paging = |mut parameters: Vec<Value>| {
+        parameters.extend(paging.as_array().cloned().unwrap_or_default());
+        parameters
+    };
+    let paged = |description: &str, schema: &str| {
+        json!({"description": description,
+            "headers": {"Link": {"schema": {"type": "string"}, "description": "<…>; rel=\"next\""}},
+            "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+    };
+    let bad_as_of = (
+        "400",
+        "asOf is not a day (YYYY-MM-DD), given twice, or an unknown parameter (field named)",
+    );
+    let bad_page = (
+        "400",
+        "perPage out of range, a token another page gave, or an unknown parameter (field named)",
+    );
+    json!({
+        "/agreements": filtered_list("The agreements", "Agreements", vec![
+            filter("party", "Agreements this party is a party of", party()),
+            filter("country", "Agreements binding a party of this country", country()),
+            filter("status", "The latest version's status", words(AgreementStatus::ALL.iter().map(AgreementStatus::as_str), "")),
+            filter("kind", "What kind of agreement", words(AgreementKind::ALL.iter().map(AgreementKind::as_str), "")),
+            filter("disclosure", "The latest version's disclosure", json!({"enum": ["public", "sealed", "partly-disclosed", "revealed"]})),
+            filter("commodity", "Agreements covering this commodity", word()),
+            filter("overdue", "Only what is overdue on asOf (disclosure or a pledge)", json!({"enum": ["true"]})),
+            as_of_parameter(),
+        ]),
+        "/agreements/{id}": read("An agreement: its latest versions (at most 20; each version at /agreements/{id}/versions/{version}) with who registered and confirmed each, disclosure and overdue computed for asOf, pledges and up to 100 progress reports",
+            vec![id("agreement"), as_of_parameter()], json_response("The agreement", "AgreementView"),
+            &[bad_as_of, ("404", "No such agreement, or not an agreement id")]),
+        "/agreements/{id}/versions/{version}": read("One version of an agreement, as /agreements/{id} lists it",
+            vec![id("agreement"), version.clone(), as_of_parameter()], json_response("The version", "AgreementVersion"),
+            &[bad_as_of, ("404", "No such agreement or version")]),
+        "/agreements/{id}/pledges": read("Pledged vs delivered per pledge, with the deliveries over time (up to 100 progress reports) and totals per unit",
+            vec![id("agreement"), as_of_parameter()], json_response("The pledges", "Pledges"),
+            &[bad_as_of, ("404", "No such agreement, or not an agreement id")]),
+        "/agreements/{id}/progress": read("Every progress report on the agreement, in log order, a page at a time",
+            with_paging(vec![id("agreement")]), paged("One page; a Link header with rel=\"next\" points to the next", "ProgressPage"),
+            &[bad_page, ("404", "No such agreement, or not an agreement id")]),
+        "/agreements/{id}/versions/{version}/clauses": read("The revealed clauses of a sealed version with their salts, by clause index, a page at a time",
+            with_paging(vec![id("agreement"), version]), paged("One page; a Link header with rel=\"next\" points to the next", "Clauses"),
+            &[bad_page, ("404", "No such agreement or version, or a public version")]),
+        "/reports": filtered_list("Reported claims (unconfirmed unless an agreement confirms them)", "Reports", vec![
+            filter("author", "Reports by this party", party()),
+            filter("country", "Reports concerning this country", country()),
+            filter("status", "What the author says of the claim", words(ReportStatus::ALL.iter().map(ReportStatus::as_str), "")),
+            filter("topic", "The claim's topic", word()),
+            filter("commodity", "Reports concerning this commodity", word()),
+        ]),
+        "/reports/{id}": read("A reported claim, its latest version", vec![id("report")],
+            json_response("The report", "ReportView"), &[("404", "No such report, or not a report id")]),
+        "/resources": filtered_list("Resource estimates", "Resources", vec![
+            filter("author", "Estimates stated by this party", party()),
+            filter("site", "Estimates of this deposit (site id)", party()),
+            filter("country", "Estimates in this country", country()),
+            filter("code", "The reporting code", words(ReportingCode::ALL.iter().map(ReportingCode::as_str), "")),
+            filter("class", "The confidence class", words(ResourceClass::ALL.iter().map(ResourceClass::as_str), "")),
+            filter("element", "Estimates with a grade of this element (symbol, Sb)", json!({"enum": element_symbols(), "description": "An element symbol"})),
+        ]),
+        "/resources/{id}": read("A resource estimate, its latest version, with contained metal computed from tonnage × grade",
+            vec![id("resource estimate")], json_response("The estimate", "ResourceView"),
+            &[("404", "No such estimate, or not an estimate id")]),
+    })
+}
+
+/// `GET /pledges/totals`.
+fn totals_paths() -> Value {
+    let decimal = json!({"type": "string", "description": "An exact decimal"});
+    let year = json!({"type": "object", "required": ["year", "delivered", "cumulative"],
+        "properties": {"year": {"type": "integer"}, "delivered": decimal, "cumulative": decimal}});
+    let total = json!({"type": "object",
+        "required": ["key", "unit", "pledged", "delivered", "agreements", "by_year"], "properties": {
+            "key": {"type": "string"}, "unit": {"type": "string"}, "pledged": decimal, "delivered": decimal,
+            "agreements": {"type": "integer", "minimum": 0},
+            "by_year": {"type": "array", "items": year}}});
+    let totals = json!({"type": "object", "required": ["by", "agreements", "totals", "illustrative", "note"], "properties": {
+        "by": {"enum": ["party", "country", "agreement"]},
+        "agreements": {"type": "integer", "minimum": 0},
+        "illustrative": {"type": "boolean"},
+        "note": {"type": "string"},
+        "totals": {"type": "array", "items": total}}});
+    json!({
+        "/pledges/totals": {"get": {
+            "summary": "Pledged against delivered over every agreement, per party, country or agreement, in each unit, with deliveries by year",
+            "description": "A pledge counts under every party of its agreement and every country of those parties; units (currencies, kg, counts) are never converted. Computed on request over at most 20,000 agreements (413 beyond).",
+            "parameters": [{"name": "by", "in": "query", "schema": {"enum": ["party", "country", "agreement"], "default": "party"}}],
+            "responses": {
+                "200": {"description": "The totals", "content": {"application/json": {"schema": totals}}},
+                "400": problem_response("An unknown parameter, a parameter given twice, or a bad `by`"),
+                "413": problem_response("More agreements than one request reads (limit named)")}}}
+    })
+}
+
+/// The headers naming the checkpoint an export was cut at.
+fn checkpoint_headers() -> Value {
+    json!({
+        "Oretrace-Checkpoint-Size": {"schema": {"type": "integer"},
+            "description": "Size of the published checkpoint the export was cut at: it states exactly what the log prefix of this size says"},
+        "Oretrace-Checkpoint-Root": {"schema": {"type": "string"},
+            "description": "That checkpoint's root hash, base64 as in the checkpoint note"},
+        "Oretrace-Checkpoint-Origin": {"schema": {"type": "string"}, "description": "That checkpoint's origin (the log's name)"}
+    })
+}
+
+/// The exports of agreements: OCDS 1.1 packages and CSV.
+fn export_paths() -> Value {
+    let id = path_parameter("id", "The agreement's identifier (<party>:<name>)", None);
+    let too_large = (
+        "413",
+        "The export would exceed its limit (the problem names it and the paged endpoint serving the same data)",
+    );
+    let busy = (
+        "503",
+        "Records kept arriving while the export was cut; retry",
+    );
+    let ocds = |description: &str| {
+        json!({"description": description, "headers": checkpoint_headers(),
+            "content": {"application/json": {"schema": {"type": "object",
+                "description": "An OCDS 1.1 package (schema 1.1.5); publishedDate is the time of the last record the checkpoint covers, publisher the registry's configured OCDS publisher"}}}})
+    };
+    let csv = |description: &str| {
+        json!({"description": format!("{description} (RFC 4180, CRLF line ends, a header row; lists joined with ;)"),
+            "headers": checkpoint_headers(),
+            "content": {"text/csv; charset=utf-8": {"schema": {"type": "string"}}}})
+    };
+    let as_of = json!({"name": "asOf", "in": "query", "required": false,
+        "description": "The day computed columns (overdue, status) are computed for, YYYY-MM-DD; today (UTC) by default",
+        "schema": {"type": "string", "format": "date"}});
+    json!({
+        "/agreements/{id}/ocds": read("The OCDS record package of an agreement: one release per record about it and the compiled release",
+            vec![id.clone()], ocds("An OCDS record package"),
+            &[("404", "No such agreement"), too_large, busy]),
+        "/agreements/{id}/ocds/releases": read("The OCDS release package of an agreement: one immutable release per record about it",
+            vec![id], ocds("An OCDS release package"),
+            &[("404", "No such agreement"), too_large, busy]),
+        "/exports/agreements.csv": read("Every agreement as CSV, one row per agreement (latest version)",
+            vec![as_of.clone()], csv("agreements.csv"), &[("400", "asOf is not a date"), too_large, busy]),
+        "/exports/pledges.csv": read("Every pledge of every agreement's latest version as CSV, pledged vs delivered",
+            vec![as_of], csv("pledges.csv"), &[("400", "asOf is not a date"), too_large, busy]),
+        "/exports/reports.csv": read("Every report of a public claim as CSV (latest version)",
+            vec![], csv("reports.csv"), &[too_large, busy]),
+    })
+}
+
 fn all_paths() -> Value {
     let mut paths = paths();
-    if let (Some(all), Value::Object(epcis)) = (paths.as_object_mut(), epcis_paths()) {
-        all.extend(epcis);
+    if let Some(all) = paths.as_object_mut() {
+        for extra in [
+            epcis_paths(),
+            agreement_paths(),
+            totals_paths(),
+            export_paths(),
+        ] {
+            if let Value::Object(extra) = extra {
+                all.extend(extra);
+            }
+        }
     }
     paths
 }

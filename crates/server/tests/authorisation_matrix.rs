@@ -23,6 +23,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use oretrace_domain::Record;
+use oretrace_domain::canonical;
+use oretrace_domain::disclosure::Sealed;
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::event::document_note;
 use oretrace_domain::values::Digest;
@@ -49,6 +51,16 @@ const SENT: &str = "urn:oretrace:lot:fwo:sent-1";
 const SENT_EVIL: &str = "urn:oretrace:lot:fwo:sent-2";
 /// evil's lot, received at fwo's plant with fwo's consent.
 const EVIL_AT_FWO: &str = "urn:oretrace:lot:evil:guest-1";
+/// fwo's public MoU with ussm, registered by fwo and not yet confirmed.
+const MOU: &str = "fwo:mou-ussm";
+/// fwo's sealed agreement with ussm, nothing revealed yet.
+const SEALED: &str = "fwo:sealed-ussm";
+/// fwo's report (version 1 registered).
+const REPORT: &str = "fwo:pasni-offer";
+/// fwo's resource estimate for its mine (version 1 registered).
+const ESTIMATE: &str = "fwo:mine-sb";
+/// The clauses of the sealed agreement.
+const CLAUSES: [&str; 2] = ["Article 1. Scope.", "Article 2. Term: five years."];
 
 fn key(name: &str, seed: u8) -> NoteSigner {
     NoteSigner::from_seed(name, [seed; 32]).unwrap()
@@ -100,6 +112,91 @@ fn assay(lot: &str, laboratory: &str) -> Value {
            "method": "XRF", "laboratory": laboratory,
            "certificate_sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
            "time": "2025-09-05T00:00:00Z", "figures": "illustrative"})
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Version `version` of agreement `id` between `parties`, public or sealed
+/// (the clauses of [`CLAUSES`]).
+fn agreement(id: &str, version: u32, parties: &[&str], sealed: bool) -> Value {
+    let mut a = json!({"kind": "agreement", "id": id, "version": version,
+        "title": "MoU on critical minerals (illustrative)", "agreement_kind": "mou",
+        "parties": parties, "signed": "2025-09-05", "place": "Islamabad", "status": "signed",
+        "commodities": ["antimony"], "sites": [], "lots": [],
+        "pledges": [{"id": "investment", "description": "Investment (illustrative)",
+                     "quantity": {"money": {"amount": "1000000", "currency": "USD"}}, "due": "2030-12-31"}],
+        "documents": [],
+        "terms": {"public": {"clauses": ["Article 1. Cooperation."]}},
+        "time": "2025-09-05T12:00:00Z", "figures": "illustrative"});
+    if version > 1 {
+        a["amends"] = json!(version - 1);
+        a["time"] = json!("2025-09-06T12:00:00Z");
+    }
+    if sealed {
+        a["terms"] = json!({"sealed": {"root": hex(sealing().root().as_bytes()), "count": CLAUSES.len(),
+            "reason": "Commercial confidentiality", "disclose_by": "2026-09-05"}});
+    }
+    a
+}
+
+fn sealing() -> Sealed {
+    let pairs: Vec<([u8; 32], &str)> = CLAUSES
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ([u8::try_from(i).unwrap() + 1; 32], *c))
+        .collect();
+    Sealed::new(&pairs).unwrap()
+}
+
+/// Reveals clause 0 of [`SEALED`].
+fn disclosure() -> Value {
+    let proof: Vec<String> = sealing()
+        .proof(0)
+        .unwrap()
+        .iter()
+        .map(|h| hex(h.as_bytes()))
+        .collect();
+    json!({"kind": "disclosure", "agreement": SEALED, "version": 1,
+        "clauses": [{"index": 0, "salt": hex(&[1; 32]), "text": CLAUSES[0], "proof": proof}],
+        "time": "2025-09-07T00:00:00Z", "figures": "illustrative"})
+}
+
+/// `party`'s confirmation of version 1 of [`MOU`], naming its digest.
+fn countersignature() -> Value {
+    let digest = Digest::of(&canonical::encode(&record(&agreement(
+        MOU,
+        1,
+        &["fwo", "ussm"],
+        false,
+    ))));
+    json!({"kind": "countersignature", "agreement": MOU, "version": 1, "digest": digest.to_string(),
+        "time": "2025-09-07T00:00:00Z", "figures": "illustrative"})
+}
+
+fn progress() -> Value {
+    json!({"kind": "progress", "agreement": MOU, "pledge": "investment", "complete": false,
+        "delivered": {"money": {"amount": "1000", "currency": "USD"}},
+        "date": "2025-09-07", "note": "First tranche (illustrative)", "documents": [], "records": [],
+        "time": "2025-09-07T00:00:00Z", "figures": "illustrative"})
+}
+
+fn report(id: &str, version: u32) -> Value {
+    json!({"kind": "report", "id": id, "version": version,
+        "claim": "A port may be offered (illustrative)", "topic": "port-offer",
+        "countries": ["PK"], "commodities": [],
+        "sources": [{"title": "Report", "publisher": "A newspaper", "date": "2025-09-04",
+                     "url": "https://news.example/port"}],
+        "status": "unconfirmed", "time": format!("2025-09-0{}T00:00:00Z", 4 + version), "figures": "illustrative"})
+}
+
+fn resource(id: &str, version: u32, site: &str) -> Value {
+    json!({"kind": "resource", "id": id, "version": version, "site": site,
+        "code": "none", "class": "inferred", "effective": "2025-09-01",
+        "tonnes": "1000", "grades": [{"analyte": "Sb", "value": "2", "unit": "%"}],
+        "contained": [{"element": "Sb", "tonnes": "20"}], "competent": "Geology (illustrative)",
+        "documents": [], "time": format!("2025-09-0{}T00:00:00Z", 4 + version), "figures": "illustrative"})
 }
 
 /// An EPCIS event of a record, with the GS1 context.
@@ -332,6 +429,10 @@ async fn world() -> World {
             receipt("s-guest", "fwo-plant", EVIL_AT_FWO),
             vec![&k.evil, &k.fwo],
         ),
+        (agreement(MOU, 1, &["fwo", "ussm"], false), vec![&k.fwo]),
+        (agreement(SEALED, 1, &["fwo", "ussm"], true), vec![&k.fwo]),
+        (report(REPORT, 1), vec![&k.fwo]),
+        (resource(ESTIMATE, 1, "fwo-mine"), vec![&k.fwo]),
     ];
     for (value, signers) in &setup {
         let answer = w.post_record(value, signers).await;
@@ -379,6 +480,15 @@ enum Wrong {
     NonOperatorOfSite,
     /// Another party's identifier written in another spelling.
     Alias,
+    /// A registered party writing an id in another party's namespace (a
+    /// party of the agreement registering it under the registrant's
+    /// name; a new report or estimate under another author's name).
+    OtherNamespace,
+    /// A party of an amendment that is not a party of the version it
+    /// amends.
+    NonParty,
+    /// The registrant of a version countersigning it.
+    OwnVersion,
 }
 
 /// The refusals every write path of every record kind owes: unsigned,
@@ -414,6 +524,12 @@ fn row_of_kind(record: &Record) -> &'static str {
         Record::Receipt(_) => "receipt",
         Record::Transformation(_) => "transformation",
         Record::Event(_) => "epcis event (POST /events, token)",
+        Record::Agreement(_) => "agreement: a new registration",
+        Record::Countersignature(_) => "countersignature",
+        Record::Disclosure(_) => "disclosure",
+        Record::Progress(_) => "progress",
+        Record::Report(_) => "report",
+        Record::Resource(_) => "resource",
     }
 }
 
@@ -453,6 +569,34 @@ const ROWS: &[Row] = &[
         extra: &[RevokedKey, NonCustodian, NonOperatorOfSite, Alias],
     },
     Row {
+        name: "agreement: a new registration",
+        extra: &[RevokedKey, OtherNamespace],
+    },
+    Row {
+        name: "agreement: an amendment",
+        extra: &[RevokedKey, NonParty],
+    },
+    Row {
+        name: "countersignature",
+        extra: &[OwnVersion],
+    },
+    Row {
+        name: "disclosure",
+        extra: &[RevokedKey],
+    },
+    Row {
+        name: "progress",
+        extra: &[RevokedKey],
+    },
+    Row {
+        name: "report",
+        extra: &[RevokedKey, OtherNamespace],
+    },
+    Row {
+        name: "resource",
+        extra: &[RevokedKey, OtherNamespace],
+    },
+    Row {
         name: "epcis event (POST /events, token)",
         extra: &[RevokedKey, NonCustodian, Alias],
     },
@@ -483,6 +627,17 @@ fn record_write(row: &str, wrong: Option<Wrong>) -> (Value, Vec<&'static str>) {
             vec!["fwo"],
             0,
         ),
+        "agreement: a new registration" => (
+            agreement("fwo:new", 1, &["fwo", "ussm"], false),
+            vec!["fwo"],
+            0,
+        ),
+        "agreement: an amendment" => (agreement(MOU, 2, &["fwo", "ussm"], false), vec!["fwo"], 0),
+        "countersignature" => (countersignature(), vec!["ussm"], 0),
+        "disclosure" => (disclosure(), vec!["fwo"], 0),
+        "progress" => (progress(), vec!["fwo"], 0),
+        "report" => (report(REPORT, 2), vec!["fwo"], 0),
+        "resource" => (resource(ESTIMATE, 2, "fwo-mine"), vec!["fwo"], 0),
         other => panic!("no record row {other}"),
     };
     let instead = |who: &'static str| {
@@ -518,6 +673,19 @@ fn record_write(row: &str, wrong: Option<Wrong>) -> (Value, Vec<&'static str>) {
             transformation("fwo-plant", EVIL_AT_FWO, "urn:oretrace:lot:evil:conc"),
             vec!["evil"],
         ),
+        // ussm, a party of the agreement, registers it in fwo's namespace.
+        ("agreement: a new registration", Some(OtherNamespace)) => instead("ussm"),
+        // lab, a party of version 2 only, amends version 1.
+        ("agreement: an amendment", Some(NonParty)) => (
+            agreement(MOU, 2, &["fwo", "ussm", "lab"], false),
+            vec!["lab"],
+        ),
+        ("countersignature", Some(OwnVersion)) => instead("fwo"),
+        // A new id, version 1, in fwo's namespace, by evil.
+        ("report", Some(OtherNamespace)) => (report("fwo:made-up", 1), vec!["evil"]),
+        ("resource", Some(OtherNamespace)) => {
+            (resource("fwo:made-up", 1, "evil-yard"), vec!["evil"])
+        }
         ("lot", Some(Alias)) => alias("id"),
         ("assay", Some(Alias)) => alias("lot"),
         ("shipment", Some(Alias)) => alias("lots"),
@@ -629,7 +797,9 @@ async fn event_write(w: &World, row: &str, wrong: Option<Wrong>) -> Answer {
                 "quantityList": [{"epcClass": format!("x:{local}"), "quantity": 1, "uom": "KGM"}]});
             w.post_event(&event, &auth("evil")).await
         }
-        Some(NonOperatorOfSite) => panic!("no event row for {wrong:?}"),
+        Some(NonOperatorOfSite | OtherNamespace | NonParty | OwnVersion) => {
+            panic!("no event row for {wrong:?}")
+        }
     }
 }
 
@@ -643,6 +813,12 @@ async fn every_record_kind_has_a_row() {
         shipment("s", ORE, "a", "b", "c"),
         receipt("s", "b", ORE),
         transformation("a", FEED, ORE),
+        agreement(MOU, 1, &["fwo", "ussm"], false),
+        countersignature(),
+        disclosure(),
+        progress(),
+        report(REPORT, 1),
+        resource(ESTIMATE, 1, "x"),
     ];
     let mut kinds: Vec<&str> = samples.iter().map(|v| row_of_kind(&record(v))).collect();
     // A captured event is a record too: read one back from the log.
@@ -691,7 +867,12 @@ fn expected_status(row: &str, wrong: Wrong) -> StatusCode {
         Alias if event => StatusCode::FORBIDDEN,
         NoSignature | Alias => StatusCode::BAD_REQUEST,
         Stranger | RevokedKey => StatusCode::UNAUTHORIZED,
-        AnotherPartysKey | NonCustodian | NonOperatorOfSite => StatusCode::FORBIDDEN,
+        AnotherPartysKey | NonCustodian | NonOperatorOfSite | OtherNamespace | NonParty => {
+            StatusCode::FORBIDDEN
+        }
+        // The registrant is a party of the version: what it cannot do is
+        // confirm what it registered, a rule on the record.
+        OwnVersion => StatusCode::UNPROCESSABLE_ENTITY,
         Replay => StatusCode::CONFLICT,
     }
 }
