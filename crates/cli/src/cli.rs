@@ -41,7 +41,8 @@ pub enum Command {
     Auth(AuthCommand),
     /// Capture an EPCIS 2.0 document into a server (each event one log entry) and wait for the job.
     Import(ImportArgs),
-    /// Write a lot's events as one EPCIS 2.0 document (what `import` takes back).
+    /// Write a lot's events as one EPCIS 2.0 document (what `import` takes back), an
+    /// agreement as an OCDS 1.1 package, or the registry's agreements, pledges or reports as CSV.
     Export(ExportArgs),
     /// Sealed agreement texts, on the party's side: seal clause by clause, reveal clauses, check a reveal.
     #[command(subcommand)]
@@ -61,25 +62,87 @@ pub enum AgreementCommand {
         out: PathBuf,
     },
     /// Print the reveal of some clauses of an opening (their texts, salts and
-    /// inclusion proofs) as JSON, for a disclosure record.
+    /// inclusion proofs) as JSON; with --agreement and --version, as a `disclosure`
+    /// record ready for `record sign`.
     Reveal {
         /// The opening written by `seal`.
         opening: PathBuf,
         /// Clause indices to reveal (0-based, comma-separated), or `all`.
         #[arg(long, default_value = "all")]
         clauses: String,
+        /// Print a disclosure record of this agreement (`<party>:<name>`).
+        #[arg(long, requires = "version")]
+        agreement: Option<String>,
+        /// The sealed version the clauses belong to.
+        #[arg(long, requires = "agreement")]
+        version: Option<u32>,
+        /// The record's time (RFC 3339, UTC; default now).
+        #[arg(long, requires = "agreement")]
+        time: Option<String>,
+        /// Mark the record's figures `illustrative` (invented for a demonstration).
+        #[arg(long, requires = "agreement")]
+        illustrative: bool,
     },
-    /// Check a reveal against a sealed root and clause count, offline: exit 0 if every
-    /// clause opens, 1 naming the first that does not.
+    /// List a registry's agreements: parties, status, disclosure, whether anything is
+    /// overdue and who has not confirmed.
+    List {
+        /// Server base URL.
+        #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Only agreements this party is a party to.
+        #[arg(long)]
+        party: Option<String>,
+        /// Only agreements binding a party of this country (ISO 3166-1 alpha-2).
+        #[arg(long)]
+        country: Option<String>,
+        /// Only agreements with something overdue (as of --as-of, default today).
+        #[arg(long)]
+        overdue: bool,
+        /// The day overdue is computed for (YYYY-MM-DD).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Show one agreement: every version, who registered and who confirmed it, its
+    /// disclosure, pledges against what was delivered.
+    Show {
+        /// The agreement id (`<party>:<name>`).
+        id: String,
+        /// Server base URL.
+        #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// The day overdue and pledge status are computed for (YYYY-MM-DD).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Print the server's JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check revealed clauses offline: exit 0 if every clause opens the sealed root,
+    /// 1 naming the first that does not. The root and count come from --root and
+    /// --count, or from the sealed agreement's entry in a tlog-proof receipt checked
+    /// against the log's key (--receipt and --vkey).
     Verify {
-        /// The reveal (as `reveal` prints it).
+        /// The reveal: as `reveal` prints it, or a disclosure record (its JSON, or
+        /// the answer of GET /records/{index}).
         reveal: PathBuf,
         /// The sealed root (64 hex digits), as the sealed record states it.
-        #[arg(long)]
-        root: String,
+        #[arg(
+            long,
+            required_unless_present = "receipt",
+            conflicts_with = "receipt",
+            requires = "count"
+        )]
+        root: Option<String>,
         /// The sealed clause count, as the sealed record states it.
-        #[arg(long)]
-        count: u64,
+        #[arg(long, requires = "root")]
+        count: Option<u64>,
+        /// The tlog-proof receipt of the sealed agreement version's log entry
+        /// (GET /records/{index}/receipt).
+        #[arg(long, requires = "vkey")]
+        receipt: Option<PathBuf>,
+        /// The log's verifier key, to check the receipt's checkpoint.
+        #[arg(long, env = "ORETRACE_VKEY", requires = "receipt")]
+        vkey: Option<String>,
     },
 }
 
@@ -120,16 +183,46 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["lot", "agreement", "csv"])))]
 pub struct ExportArgs {
-    /// The lot's id (a URI).
+    /// The lot's id (a URI): its events as an EPCIS 2.0 document.
     #[arg(long)]
-    pub lot: String,
+    pub lot: Option<String>,
+    /// An agreement's id (`<party>:<name>`): its OCDS 1.1 package.
+    #[arg(long)]
+    pub agreement: Option<String>,
+    /// Which OCDS package of the agreement: the record package (releases and
+    /// the compiled release; the default) or the release package.
+    #[arg(long, value_enum, requires = "agreement")]
+    pub ocds: Option<OcdsPackage>,
+    /// The whole registry as CSV: agreements, pledges or reports.
+    #[arg(long, value_enum)]
+    pub csv: Option<CsvExport>,
+    /// The day the CSV's computed columns (overdue, status) are computed for,
+    /// YYYY-MM-DD (default: the server's today).
+    #[arg(long, requires = "csv")]
+    pub as_of: Option<String>,
     /// Server base URL.
     #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
     pub server: String,
     /// Output file (default stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// Which OCDS package `export --agreement` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OcdsPackage {
+    Record,
+    Releases,
+}
+
+/// Which CSV `export --csv` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CsvExport {
+    Agreements,
+    Pledges,
+    Reports,
 }
 
 #[derive(Debug, Subcommand)]

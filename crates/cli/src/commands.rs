@@ -33,9 +33,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             args.receipts.as_deref(),
         ),
         Command::Agreement(cmd) => crate::agreement_cmds::run(cmd),
-        Command::Export(args) => {
-            crate::epcis_cmds::export(&args.server, &args.lot, args.out.as_deref())
-        }
+        Command::Export(args) => match &args.lot {
+            Some(lot) => crate::epcis_cmds::export(&args.server, lot, args.out.as_deref()),
+            None => crate::agreement_cmds::export(&args),
+        },
     }
 }
 

@@ -3,6 +3,7 @@
 //! 2 operational error.
 
 mod agreement_cmds;
+mod agreement_show;
 mod cli;
 mod commands;
 mod epcis_cmds;
