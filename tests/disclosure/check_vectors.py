@@ -4,6 +4,9 @@ only hashlib: recomputes every clause commitment, the RFC 6962 root over
 them, and verifies every inclusion proof (RFC 9162 section 2.1.3.2).
 
 usage: python3 check_vectors.py VECTORS.json   (exit 0: all hold)
+       python3 check_vectors.py --reveal REVEAL.json ROOT COUNT
+         (a reveal file, a disclosure record, or GET /records/{index} of one:
+          exit 0 if every revealed clause opens ROOT, a tree of COUNT clauses)
 """
 import hashlib, json, sys
 
@@ -69,9 +72,24 @@ def check(doc):
     return problems
 
 
+def check_reveal(doc, root, count):
+    problems = []
+    for c in doc.get("record", doc)["clauses"]:
+        leaf = sha256(b"\x00" + commitment(c["index"], bytes.fromhex(c["salt"]), c["text"]))
+        try:
+            r = root_from_proof(c["index"], count, leaf, [bytes.fromhex(p) for p in c["proof"]])
+        except ValueError:
+            r = None
+        if r is None or r.hex() != root:
+            problems.append(f"clause {c['index']} does not open root {root}")
+    return problems
+
+
 if __name__ == "__main__":
-    with open(sys.argv[1], encoding="utf-8") as f:
-        problems = check(json.load(f))
+    reveal = sys.argv[1] == "--reveal"
+    with open(sys.argv[2 if reveal else 1], encoding="utf-8") as f:
+        doc = json.load(f)
+    problems = check_reveal(doc, sys.argv[3], int(sys.argv[4])) if reveal else check(doc)
     for p in problems:
         print(p)
     print("ok" if not problems else f"{len(problems)} problems")

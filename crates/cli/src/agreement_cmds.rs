@@ -97,31 +97,41 @@ fn paragraphs(text: &str) -> Vec<String> {
 fn seal(text_file: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(text_file)
         .with_context(|| format!("reading {} (UTF-8 text)", text_file.display()))?;
-    let texts = paragraphs(&text);
+    let (root, count) =
+        seal_to(&text, out).with_context(|| format!("sealing {}", text_file.display()))?;
+    println!("root:    {root}");
+    println!("clauses: {count}");
+    println!(
+        "opening: {} (private: the texts and salts; keep it, reveal from it)",
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Seals `text` (its paragraphs are its clauses), each clause with a
+/// fresh 32-byte salt, and writes the opening to `out` (mode 0600).
+/// Returns the root (hex) and the clause count: what the agreement
+/// record carries.
+pub(crate) fn seal_to(text: &str, out: &Path) -> anyhow::Result<(String, u64)> {
+    let texts = paragraphs(text);
     let mut clauses: Vec<(Salt, &str)> = Vec::with_capacity(texts.len());
     for t in &texts {
         let mut salt = [0u8; 32];
         getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
         clauses.push((salt, t.as_str()));
     }
-    let sealed =
-        Sealed::new(&clauses).with_context(|| format!("sealing {}", text_file.display()))?;
+    let sealed = Sealed::new(&clauses)?;
+    let root = hex(sealed.root().as_bytes());
     let opening = json!({
         "format": OPENING,
-        "root": hex(sealed.root().as_bytes()),
+        "root": root,
         "count": sealed.count(),
         "clauses": clauses.iter().enumerate().map(|(i, (s, t))| json!({
             "index": i, "salt": hex(s), "text": t,
         })).collect::<Vec<_>>(),
     });
     write_secret(out, serde_json::to_string_pretty(&opening)?.as_bytes())?;
-    println!("root:    {}", hex(sealed.root().as_bytes()));
-    println!("clauses: {}", sealed.count());
-    println!(
-        "opening: {} (private: the texts and salts; keep it, reveal from it)",
-        out.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok((root, sealed.count()))
 }
 
 /// 32 bytes written as 64 lower-case hex digits (the domain's digest form).
@@ -158,11 +168,11 @@ fn clauses_of(value: &Value) -> anyhow::Result<Vec<(u64, Salt, String)>> {
 }
 
 /// What `reveal --agreement` needs to print a disclosure record.
-struct RevealRecord {
-    agreement: String,
-    version: u32,
-    time: Option<String>,
-    illustrative: bool,
+pub(crate) struct RevealRecord {
+    pub(crate) agreement: String,
+    pub(crate) version: u32,
+    pub(crate) time: Option<String>,
+    pub(crate) illustrative: bool,
 }
 
 fn reveal(
@@ -170,27 +180,51 @@ fn reveal(
     which: &str,
     record: Option<RevealRecord>,
 ) -> anyhow::Result<ExitCode> {
+    let wanted: Option<Vec<u64>> = if which == "all" {
+        None
+    } else {
+        Some(
+            which
+                .split(',')
+                .map(|i| {
+                    i.trim()
+                        .parse::<u64>()
+                        .with_context(|| format!("--clauses: {i:?} is not a clause index"))
+                })
+                .collect::<anyhow::Result<_>>()?,
+        )
+    };
+    let (root, count, listed) = open_clauses(opening_file, wanted.as_deref())?;
+    let out = match record {
+        None => json!({
+            "format": REVEAL,
+            "root": root,
+            "count": count,
+            "clauses": listed,
+        }),
+        Some(r) => disclosure_record(r, listed)?,
+    };
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The root (hex), clause count, and the `wanted` clauses (all if
+/// `None`) of an opening file, each with its text, salt and proof.
+pub(crate) fn open_clauses(
+    opening_file: &Path,
+    wanted: Option<&[u64]>,
+) -> anyhow::Result<(String, u64, Vec<Value>)> {
     let opening = read_json(opening_file, OPENING)?;
     let clauses = clauses_of(&opening)?;
     let pairs: Vec<(Salt, &str)> = clauses.iter().map(|(_, s, t)| (*s, t.as_str())).collect();
     let sealed = Sealed::new(&pairs).context("the opening's clauses")?;
-    if opening["root"] != hex(sealed.root().as_bytes()) {
+    let root = hex(sealed.root().as_bytes());
+    if opening["root"] != root.as_str() {
         bail!("the opening's clauses do not give its root: the file was changed");
     }
-    let wanted: Vec<u64> = if which == "all" {
-        (0..sealed.count()).collect()
-    } else {
-        which
-            .split(',')
-            .map(|i| {
-                i.trim()
-                    .parse::<u64>()
-                    .with_context(|| format!("--clauses: {i:?} is not a clause index"))
-            })
-            .collect::<anyhow::Result<_>>()?
-    };
+    let all: Vec<u64> = (0..sealed.count()).collect();
     let mut listed = Vec::new();
-    for index in wanted {
+    for &index in wanted.unwrap_or(&all) {
         let (_, salt, text) = clauses
             .get(usize::try_from(index).unwrap_or(usize::MAX))
             .with_context(|| {
@@ -205,22 +239,12 @@ fn reveal(
             "proof": proof.iter().map(|h| hex(h.as_bytes())).collect::<Vec<_>>(),
         }));
     }
-    let out = match record {
-        None => json!({
-            "format": REVEAL,
-            "root": hex(sealed.root().as_bytes()),
-            "count": sealed.count(),
-            "clauses": listed,
-        }),
-        Some(r) => disclosure_record(r, listed)?,
-    };
-    println!("{}", serde_json::to_string_pretty(&out)?);
-    Ok(ExitCode::SUCCESS)
+    Ok((root, sealed.count(), listed))
 }
 
 /// A `disclosure` record of the listed clauses (checked by the domain's
 /// own parser, so what is printed is what the registry reads).
-fn disclosure_record(r: RevealRecord, clauses: Vec<Value>) -> anyhow::Result<Value> {
+pub(crate) fn disclosure_record(r: RevealRecord, clauses: Vec<Value>) -> anyhow::Result<Value> {
     if clauses.len() > oretrace_domain::agreement::MAX_REVEALED {
         bail!(
             "a disclosure record carries at most {} clauses: reveal the rest in another (--clauses)",
@@ -276,10 +300,12 @@ fn revealed_clauses(path: &Path) -> anyhow::Result<Revealed> {
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let value: Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    let record = if value["kind"] == "disclosure" {
-        Some(&value)
-    } else if value["record"]["kind"] == "disclosure" {
+    // `GET /records/{index}` answers `{"index", "kind", "record", …}`; a
+    // disclosure record's own JSON is `{"kind", "agreement", …}`.
+    let record = if value["record"]["kind"] == "disclosure" {
         Some(&value["record"])
+    } else if value["kind"] == "disclosure" {
+        Some(&value)
     } else {
         None
     };

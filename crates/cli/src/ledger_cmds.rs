@@ -219,7 +219,9 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         },
     ));
     let loaded = if fresh {
-        load_scenario(&ledger, &keys, &url)?
+        let story = load_scenario(&ledger, &keys, &url)?;
+        let deals = crate::scenario_deals::load(&ledger, &keys, &keys_dir)?;
+        story + deals.records
     } else {
         0
     };
@@ -268,6 +270,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!(
         "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && {oretrace} verify --inclusion r.tlog-proof --vkey '{vkey}'"
     );
+    print_deals(ledger.store(), &keys_dir, shown, &oretrace, &vkey)?;
     if !args.no_serve {
         runtime.block_on(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -279,6 +282,57 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         .context("the server task")?
         .context("serving")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's lines about the scenario's deals: where to see them, the
+/// opening FWO keeps, and how anyone checks the reveal against the sealed
+/// version's log entry.
+fn print_deals<S: Store>(
+    store: &S,
+    keys_dir: &Path,
+    shown: &str,
+    oretrace: &str,
+    vkey: &str,
+) -> anyhow::Result<()> {
+    use crate::scenario_deals::{MOU, NLC_MOU, REVEALED, REVEALED_VERSION, opening_path};
+    let (Some(version), Some(clause)) = (
+        store.agreement_version(MOU, REVEALED_VERSION)?,
+        store.clause(MOU, REVEALED_VERSION, 0)?,
+    ) else {
+        return Ok(());
+    };
+    let count = match &version.record().terms {
+        oretrace_domain::agreement::Terms::Sealed { count, .. } => *count,
+        oretrace_domain::agreement::Terms::Public { .. } => 0,
+    };
+    println!();
+    println!(
+        "Deals:     the FWO-USSM MoU (USD 500 million, reported) was registered with its text SEALED;"
+    );
+    println!(
+        "           FWO later revealed clauses {} of {count}, the rest are overdue; the clause texts,",
+        REVEALED.map(|i| i.to_string()).join(", ")
+    );
+    println!(
+        "           due dates and progress figures are ILLUSTRATIVE (the real text is not public)."
+    );
+    println!("           {shown}/agreements/{MOU}   {shown}/agreements/{NLC_MOU}");
+    println!(
+        "           {shown}/agreements?overdue=true   {shown}/pledges/totals?by=country   {shown}/reports   {shown}/resources"
+    );
+    println!(
+        "Opening:   {} (FWO's private texts and salts; never sent to the registry)",
+        opening_path(keys_dir, MOU).display()
+    );
+    println!(
+        "Reveal:    curl -s {shown}/records/{} > reveal.json && curl -s {shown}/records/{}/receipt > mou.tlog-proof",
+        clause.index,
+        version.index()
+    );
+    println!(
+        "           {oretrace} agreement verify reveal.json --receipt mou.tlog-proof --vkey '{vkey}'"
+    );
+    Ok(())
 }
 
 /// A new log's origin: `prefix` and 8 random hex digits, so that every

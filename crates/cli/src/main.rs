@@ -9,6 +9,7 @@ mod commands;
 mod epcis_cmds;
 mod ledger_cmds;
 mod scenario;
+mod scenario_deals;
 
 use std::process::ExitCode;
 

@@ -176,7 +176,7 @@ mod tests {
 
     /// Fixed keys, one seed per key name (the pinned projections name them).
     fn demo_keys() -> ScenarioKeys {
-        const SEEDS: [&str; 9] = [
+        const SEEDS: [&str; 10] = [
             "registry/operator",
             "gov-pk/key-1",
             "fwo/key-1",
@@ -186,6 +186,7 @@ mod tests {
             "gov-cn/key-1",
             "cophc/key-1",
             "pk-assay-lab/key-1",
+            "minerals-watch/key-1",
         ];
         ScenarioKeys::generate(|name| {
             let seed = SEEDS

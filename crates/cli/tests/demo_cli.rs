@@ -160,7 +160,7 @@ fn every_fresh_demo_prints_commands_that_work_with_one_auditor_memory() {
                 run.stdout, run.stderr
             );
             assert!(
-                run.stdout.contains(&format!("verified: {origin} size 42")),
+                run.stdout.contains(&format!("verified: {origin} size 54")),
                 "{}",
                 run.stdout
             );

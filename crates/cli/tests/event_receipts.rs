@@ -40,7 +40,7 @@ fn an_event_receipt_names_its_capturer_and_how_it_was_authenticated() {
     let origin = vkey.split('+').next().unwrap().to_owned();
 
     // The demo's material story is captured as documents its parties signed.
-    let index = (0..42)
+    let index = (0..54)
         .rev()
         .find(|i| {
             let (status, body) = get(&format!("{base}/records/{i}"));

@@ -60,7 +60,7 @@ fn sign_submit_refuse_and_rebuild() {
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("accepted at index 42"),
+        run.stdout.contains("accepted at index 54"),
         "{}",
         run.stdout
     );
@@ -85,7 +85,7 @@ fn sign_submit_refuse_and_rebuild() {
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     for line in [
-        "verified: entry 42 is in oretrace.example/demo/".to_owned(),
+        "verified: entry 54 is in oretrace.example/demo/".to_owned(),
         "record:   lot urn:oretrace:lot:fwo:sb-sample-0002".to_owned(),
         format!("record hash: {record_hash}"),
         "signed by: fwo/key-1+".to_owned(),
@@ -97,7 +97,7 @@ fn sign_submit_refuse_and_rebuild() {
     let found: serde_json::Value = serde_json::from_slice(&found).unwrap();
     assert_eq!(
         (found["index"].as_u64(), found["record_hash"].as_str()),
-        (Some(42), Some(record_hash.as_str()))
+        (Some(54), Some(record_hash.as_str()))
     );
 
     // The same record again is already in the log: reported at its index
@@ -115,14 +115,14 @@ fn sign_submit_refuse_and_rebuild() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains(&format!(
-            "already in the log at index 42 (logged before); record hash {record_hash}"
+            "already in the log at index 54 (logged before); record hash {record_hash}"
         )),
         "{}",
         run.stdout
     );
     let run = oretrace(&["verify", "--inclusion", path(&again), "--vkey", vkey.trim()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("verified: entry 42 "), "{}", run.stdout);
+    assert!(run.stdout.contains("verified: entry 54 "), "{}", run.stdout);
 
     // What is not a signed envelope is refused before anything is sent,
     // saying what to do.

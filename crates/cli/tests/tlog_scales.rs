@@ -118,6 +118,6 @@ fn tlog_scales_verifies_the_live_server() {
     let ours = oretrace(&["verify", &base, "--vkey", &vkey, "--no-state"]);
     drop(server);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("size=42"), "{text}");
+    assert!(text.contains("size=54"), "{text}");
     assert_eq!(ours.code, 0, "{}", ours.stderr);
 }

@@ -376,7 +376,7 @@ fn keygen_log_and_demo_work_from_the_command_line() {
     let run = oretrace(&["demo", "--data", path(&data), "--no-serve"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("loaded 42 signed records"),
+        run.stdout.contains("loaded 54 signed records"),
         "{}",
         run.stdout
     );
@@ -385,7 +385,7 @@ fn keygen_log_and_demo_work_from_the_command_line() {
     let run = oretrace(&["demo", "--data", path(&data), "--no-serve"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("already loaded; log size 42"),
+        run.stdout.contains("already loaded; log size 54"),
         "{}",
         run.stdout
     );

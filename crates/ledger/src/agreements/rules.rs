@@ -419,7 +419,7 @@ fn reveal(
 
 /// Whether a logged record is evidence about agreement `summary`: a
 /// record of the agreement itself, or one naming a lot its latest version
-/// covers.
+/// covers (directly, or as a captured EPCIS event that states it).
 fn concerns(
     record: &Record,
     summary: &AgreementState,
@@ -441,11 +441,15 @@ fn concerns(
             .map(|(l, _)| l)
             .chain(t.outputs.iter().map(|o| &o.id))
             .any(|l| lots.contains(l)),
-        Record::Party(_)
-        | Record::Site(_)
-        | Record::Event(_)
-        | Record::Report(_)
-        | Record::Resource(_) => false,
+        // A captured EPCIS event is evidence through the records it states
+        // (a shipping event states a shipment, a receiving event a receipt).
+        Record::Event(e) => oretrace_epcis_map::interpret(e.event()).is_ok_and(|mapped| {
+            mapped
+                .records
+                .iter()
+                .any(|r| !matches!(r, Record::Event(_)) && concerns(r, summary, lots))
+        }),
+        Record::Party(_) | Record::Site(_) | Record::Report(_) | Record::Resource(_) => false,
     }
 }
 
