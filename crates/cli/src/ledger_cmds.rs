@@ -258,11 +258,12 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         "keys:      {} (one per party, and the registry operator)",
         keys_dir.display()
     );
+    let oretrace = this_binary();
+    print_deals(ledger.store(), &keys_dir, shown, &oretrace, &vkey)?;
     println!();
     println!("Look:      {shown}/lots   {shown}/parties   {shown}/sites   {shown}/openapi.json");
     println!("           {shown}/lots/urn:oretrace:lot:fwo:sb-concentrate-0001");
     println!("EPCIS:     {shown}/events?EQ_bizStep=shipping   {shown}/bizSteps/receiving/events");
-    let oretrace = this_binary();
     println!(
         "Export:    {oretrace} export --server {shown} --lot urn:oretrace:lot:fwo:sb-concentrate-0001"
     );
@@ -270,7 +271,6 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!(
         "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && {oretrace} verify --inclusion r.tlog-proof --vkey '{vkey}'"
     );
-    print_deals(ledger.store(), &keys_dir, shown, &oretrace, &vkey)?;
     if !args.no_serve {
         runtime.block_on(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -220,7 +220,7 @@ fn sign_submit_refuse_and_rebuild() {
         &operator_vkey,
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("from 43 entries"), "{}", run.stdout);
+    assert!(run.stdout.contains("from 55 entries"), "{}", run.stdout);
 
     let _server = Server::start(&data, port, &operator_vkey);
     let after: Vec<(u16, Vec<u8>)> = reads.iter().map(|r| get(&format!("{base}/{r}"))).collect();

@@ -124,10 +124,16 @@ async fn every_readme_example_is_accepted_in_order() {
     assert_eq!(
         kinds.into_iter().collect::<Vec<_>>(),
         [
+            "agreement",
             "assay",
+            "countersignature",
+            "disclosure",
             "lot",
             "party",
+            "progress",
             "receipt",
+            "report",
+            "resource",
             "shipment",
             "site",
             "transformation"
