@@ -872,6 +872,121 @@ pub(crate) struct ReportView {
     versions: Vec<u64>,
     record: RecordJson,
     notice: &'static str,
+    /// For a headline valuation (topic `valuation`), on `/reports/{id}`:
+    /// what the estimates registered in its countries support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    estimates: Option<EstimatesBeside>,
+}
+
+/// Contained metal of one element and class, summed over the
+/// code-compliant estimates of a country.
+#[derive(Debug, Serialize)]
+struct ContainedTotal {
+    element: &'static str,
+    class: &'static str,
+    tonnes: String,
+}
+
+/// What registered resource estimates support, shown beside a headline
+/// valuation: a valuation is a report, not an estimate.
+#[derive(Debug, Serialize)]
+struct EstimatesBeside {
+    countries: Vec<Country>,
+    /// Estimates under a CRIRSCO-aligned reporting code (JORC, NI 43-101,
+    /// another), counted in `contained`.
+    code_compliant: usize,
+    /// Estimates under no reporting code: listed, not counted.
+    under_no_code: usize,
+    contained: Vec<ContainedTotal>,
+    /// More estimates than [`MAX_ESTIMATES_BESIDE`] per country: the
+    /// totals are of the first ones in id order.
+    truncated: bool,
+    note: String,
+}
+
+/// How many estimates per country a valuation report is compared with.
+const MAX_ESTIMATES_BESIDE: usize = 10_000;
+
+/// The estimates registered in `countries`, summed as [`EstimatesBeside`].
+fn estimates_beside<S: Store>(
+    store: &S,
+    countries: &[Country],
+) -> Result<EstimatesBeside, ApiError> {
+    use oretrace_domain::agreement::ReportingCode;
+    use std::collections::BTreeMap;
+    let mut code_compliant = 0;
+    let mut under_no_code = 0;
+    let mut truncated = false;
+    let mut sums: BTreeMap<(&'static str, &'static str), Decimal> = BTreeMap::new();
+    for country in countries {
+        let mut after = None;
+        let mut seen = 0;
+        loop {
+            let page = store.resources(&Select {
+                terms: vec![format!("country:{country}")],
+                overdue_on: None,
+                after: after.take(),
+                limit: 1_000,
+            })?;
+            let full = page.len() == 1_000;
+            for r in &page {
+                seen += 1;
+                let e = r.record();
+                if e.code == ReportingCode::None {
+                    under_no_code += 1;
+                    continue;
+                }
+                code_compliant += 1;
+                for g in &e.grades {
+                    let element = g.analyte.element();
+                    let tonnes = e.contained_tonnes(element).unwrap_or_default();
+                    let sum = sums
+                        .entry((element.symbol(), e.class.as_str()))
+                        .or_default();
+                    *sum = sum.checked_add(tonnes).unwrap_or(Decimal::MAX);
+                }
+            }
+            after = page.last().map(|r| r.id().to_string());
+            if !full {
+                break;
+            }
+            if seen >= MAX_ESTIMATES_BESIDE {
+                truncated = true;
+                break;
+            }
+        }
+    }
+    let names: Vec<&str> = countries.iter().map(Country::as_str).collect();
+    let note = if code_compliant == 0 {
+        format!(
+            "A headline valuation is a report, not a resource estimate. No estimate under a \
+             CRIRSCO-aligned reporting code is registered for {}: nothing registered here \
+             supports the figure.",
+            names.join(", ")
+        )
+    } else {
+        format!(
+            "A headline valuation is a report, not a resource estimate. The {code_compliant} \
+             estimate(s) under a CRIRSCO-aligned reporting code registered for {} support the \
+             contained metal listed here; estimates under no code are not counted.",
+            names.join(", ")
+        )
+    };
+    Ok(EstimatesBeside {
+        countries: countries.to_vec(),
+        code_compliant,
+        under_no_code,
+        contained: sums
+            .into_iter()
+            .map(|((element, class), t)| ContainedTotal {
+                element,
+                class,
+                tonnes: oretrace_domain::values::format_decimal(&t.round_dp(3)),
+            })
+            .collect(),
+        truncated,
+        note,
+    })
 }
 
 fn report_view(r: ReportState) -> ReportView {
@@ -891,6 +1006,7 @@ fn report_view(r: ReportState) -> ReportView {
         versions: r.versions().to_vec(),
         record: RecordJson::of(&oretrace_domain::Record::Report(r.record().clone())),
         notice,
+        estimates: None,
     }
 }
 
@@ -935,11 +1051,23 @@ pub(crate) async fn report<S: Store>(
     let id = scoped(&id)?;
     let found = blocking(&state.ledger, {
         let id = id.clone();
-        move |ledger| Ok(ledger.store().report(id.as_str())?)
+        move |ledger| {
+            let Some(r) = ledger.store().report(id.as_str())? else {
+                return Ok(None);
+            };
+            let beside = if r.record().topic.as_str() == "valuation" {
+                Some(estimates_beside(ledger.store(), &r.record().countries)?)
+            } else {
+                None
+            };
+            let mut view = report_view(r);
+            view.estimates = beside;
+            Ok(Some(view))
+        }
     })
     .await?;
     found
-        .map(|r| Json(report_view(r)))
+        .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no report {id} is registered")))
 }
 

@@ -430,7 +430,13 @@ fn agreement_views() -> Value {
         "ReportView": {"type": "object", "required": ["kind", "id", "author", "status", "versions", "record", "notice"], "properties": {
             "kind": {"const": "report"}, "id": scoped_id(), "author": s,
             "status": words(oretrace_domain::agreement::ReportStatus::ALL.iter().map(|k| k.as_str()), "What the author says of the claim"),
-            "versions": {"type": "array", "items": int}, "record": {"$ref": "#/components/schemas/Report"}, "notice": s}},
+            "versions": {"type": "array", "items": int}, "record": {"$ref": "#/components/schemas/Report"}, "notice": s,
+            "estimates": {"type": "object", "description": "For a headline valuation (topic valuation), on /reports/{id}: what the resource estimates registered in its countries support",
+                "required": ["countries", "code_compliant", "under_no_code", "contained", "truncated", "note"], "properties": {
+                "countries": {"type": "array", "items": s}, "code_compliant": int, "under_no_code": int,
+                "contained": {"type": "array", "items": {"type": "object", "required": ["element", "class", "tonnes"], "properties": {
+                    "element": s, "class": s, "tonnes": decimal}}},
+                "truncated": {"type": "boolean"}, "note": s}}}},
         "Reports": page("reports", "ReportView"),
         "ResourceView": {"type": "object", "required": ["id", "author", "country", "code_compliant", "contained", "versions", "record"], "properties": {
             "id": scoped_id(), "author": s, "country": s, "code_compliant": {"type": "boolean"},

@@ -580,6 +580,57 @@ async fn resources_show_contained_metal_computed_from_tonnage_and_grade() {
     assert_eq!(ids(&none, "resources"), Vec::<String>::new());
 }
 
+/// A headline valuation is shown beside what code-compliant estimates in
+/// its countries support: estimates under no code are not counted.
+#[tokio::test]
+async fn a_valuation_is_shown_beside_what_code_compliant_estimates_support() {
+    let w = world().await;
+    let valuation = json!({"kind": "report", "id": "evil:usd-6-trillion", "version": 1,
+        "claim": "Mineral wealth of about USD 6 trillion", "topic": "valuation", "countries": ["PK"],
+        "value": {"amount": "6000000000000", "currency": "USD"},
+        "sources": [{"title": "Report", "publisher": "A newspaper", "date": "2025-09-04", "url": "https://news.example/6t"}],
+        "status": "unconfirmed", "time": "2025-09-05T00:00:00Z", "figures": "reported"});
+    w.post(&valuation, &[&w.evil]).await;
+    let before = w.get("/reports/evil:usd-6-trillion").await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.text);
+    assert_eq!(before.body["estimates"]["code_compliant"], 0);
+    assert!(
+        before.body["estimates"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("nothing registered here supports the figure"),
+        "{}",
+        before.text
+    );
+    for (id, code, class, tonnes) in [
+        ("fwo:mine-sb-jorc", "jorc", "indicated", "1000"),
+        ("fwo:mine-sb-jorc-2", "jorc", "indicated", "3000"),
+        ("fwo:mine-sb-none", "none", "inferred", "900000"),
+    ] {
+        w.post(
+            &json!({"kind": "resource", "id": id, "version": 1, "site": "fwo-mine",
+                "code": code, "class": class, "effective": "2025-09-01",
+                "tonnes": tonnes, "grades": [{"analyte": "Sb", "value": "2.5", "unit": "%"}],
+                "competent": "Geology (illustrative)", "time": "2025-09-05T00:00:00Z", "figures": "illustrative"}),
+            &[&w.fwo],
+        )
+        .await;
+    }
+    let after = w.get("/reports/evil:usd-6-trillion").await;
+    let beside = &after.body["estimates"];
+    assert_eq!(beside["countries"], json!(["PK"]));
+    assert_eq!(beside["code_compliant"], 2);
+    assert_eq!(beside["under_no_code"], 1);
+    assert_eq!(
+        beside["contained"],
+        json!([{"element": "Sb", "class": "indicated", "tonnes": "100"}])
+    );
+    assert_eq!(beside["truncated"], false);
+    // Lists and other topics carry no comparison.
+    let listed = w.get("/reports").await;
+    assert!(listed.body["reports"][0].get("estimates").is_none());
+}
+
 /// An agreement amended many times is answered with its latest versions
 /// only; every version stays readable on its own.
 #[tokio::test]
