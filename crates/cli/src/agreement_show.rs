@@ -133,7 +133,7 @@ pub fn show(server: &str, id: &str, as_of: Option<String>, json: bool) -> anyhow
     }
     println!("{} — {}", text(&a["id"]), text(&a["title"]));
     println!(
-        "  {}, {}, signed {}; parties {} (countries {})",
+        "  {}, status {}, signed on {}; parties {} (countries {})",
         text(&a["kind"]),
         text(&a["status"]),
         text(&a["signed"]),

@@ -307,12 +307,7 @@ impl Reveal {
                 &c.text,
                 &proof,
             )
-            .map_err(|e| {
-                Error::invalid(
-                    format!("clauses[{i}]"),
-                    format!("clause {} does not match the sealed root: {e}", c.index),
-                )
-            })?;
+            .map_err(|e| Error::invalid(format!("clauses[{i}]"), e.to_string()))?;
         }
         Ok(())
     }
@@ -545,7 +540,7 @@ impl Agreement {
                     return Err(Error::invalid(
                         "terms.sealed.disclose_by",
                         format!(
-                            "the planned disclosure date is on or after the signing date ({})",
+                            "{disclose_by} is before the signing date ({}): the planned disclosure date is on or after it",
                             self.signed
                         ),
                     ));

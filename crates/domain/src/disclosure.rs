@@ -13,7 +13,7 @@
 //! operating system); nothing here ever sees the server.
 
 use oretrace_tlog::hash::{Hash, leaf_hash, sha256};
-use oretrace_tlog::proof::verify_inclusion;
+use oretrace_tlog::proof::root_from_inclusion_proof;
 use oretrace_tlog::tree::{MemoryTree, prove_inclusion};
 
 /// What every clause commitment starts with.
@@ -38,7 +38,7 @@ pub enum DisclosureError {
     #[error("clause {index} is not a clause of a text of {count} clauses")]
     NoSuchClause { index: u64, count: u64 },
     #[error(
-        "clause {index} does not open the sealed root: its text, salt, index or proof is not the sealed one ({detail})"
+        "clause {index} does not open the sealed root: its text, salt, index or proof is not the sealed one; {detail}"
     )]
     Mismatch { index: u64, detail: String },
 }
@@ -124,10 +124,25 @@ pub fn verify_clause(
         });
     }
     let leaf = leaf_hash(clause_commitment(i, salt, text).as_bytes());
-    verify_inclusion(index, count, &leaf, proof, root).map_err(|e| DisclosureError::Mismatch {
-        index,
-        detail: e.to_string(),
-    })
+    // Roots in hex, as records and reveals write them.
+    let hex = |h: &Hash| -> String { h.as_bytes().iter().map(|b| format!("{b:02x}")).collect() };
+    let computed = root_from_inclusion_proof(index, count, &leaf, proof).map_err(|e| {
+        DisclosureError::Mismatch {
+            index,
+            detail: e.to_string(),
+        }
+    })?;
+    if computed != *root {
+        return Err(DisclosureError::Mismatch {
+            index,
+            detail: format!(
+                "its text, salt and proof lead to root {} but the sealed root is {}",
+                hex(&computed),
+                hex(root)
+            ),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -378,7 +378,7 @@ fn json_cases() -> Vec<Case> {
         case("source document digest in capitals", set(agreement(), "/documents/0/digest", json!("493D3108F4E508D9263816EEFBD045CCEE32DECF5380315E3483EE62A7704F0C")), "documents[0].digest", "64 lower-case hex digits"),
         case("sealed root too short", set(agreement(), "/terms/sealed/root", json!("afbc")), "terms.sealed.root", "64 lower-case hex digits"),
         case("sealed text of no clauses", set(agreement(), "/terms/sealed/count", json!(0)), "terms.sealed.count", "a sealed text has 1 to 100000 clauses"),
-        case("disclosure planned before signing", set(agreement(), "/terms/sealed/disclose_by", json!("2025-01-01")), "terms.sealed.disclose_by", "on or after the signing date"),
+        case("disclosure planned before signing", set(agreement(), "/terms/sealed/disclose_by", json!("2025-01-01")), "terms.sealed.disclose_by", "is before the signing date"),
         case("sealed and public at once", set(agreement(), "/terms/public", json!({"clauses": ["x"]})), "record", ""),
         case("sealed terms with a text field", set(agreement(), "/terms/sealed/text", json!("the secret")), "record", "unknown field `text`"),
         case("public text of no clauses", set(amendment(), "/terms/public/clauses", json!([])), "terms.public.clauses", "a public version states 1 to 256 clauses"),

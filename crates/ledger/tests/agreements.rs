@@ -334,7 +334,7 @@ fn a_sealed_version_is_revealed_clause_by_clause_and_each_bad_opening_is_refused
     bad(
         &|r| r["clauses"][0]["text"] = json!("Article 2. Investment: about USD 5 billion."),
         "clauses[0]",
-        "clause 1 does not match the sealed root",
+        "clause 1 does not open the sealed root",
     );
     bad(
         &|r| r["clauses"][0]["salt"] = json!(hex(&[9; 32])),

@@ -505,7 +505,13 @@ impl Builder<'_> {
         contract.insert("title".into(), json!(a.title.as_str()));
         contract.insert("description".into(), json!(contract_description(v, &[], 0)));
         contract.insert("status".into(), json!(contract_status(a.status)));
-        contract.insert("dateSigned".into(), json!(day(a.signed)));
+        // The agreement's signing date: an amendment's own date is in
+        // its `amendments` entry.
+        let first_signed = versions
+            .values()
+            .next()
+            .map_or(a.signed, |f| f.record().signed);
+        contract.insert("dateSigned".into(), json!(day(first_signed)));
         if let Some(money) = &a.value {
             contract.insert("value".into(), value(money));
         }
@@ -564,7 +570,7 @@ impl Builder<'_> {
                     "amendments".into(),
                     json!([{
                         "id": format!("v{}", a.version),
-                        "date": time.to_string(),
+                        "date": day(a.signed),
                         "rationale": format!("Version {} amends version {k}", a.version),
                         "description": format!(
                             "Version {} (log index {}) amends version {k} (log index {}); version {k} stays readable",
@@ -627,18 +633,20 @@ impl Builder<'_> {
         m.insert(
             "description".into(),
             json!(format!(
-                "{}{} on {} per {} (log index {}): {}. Total delivered {}{}.",
+                "{}{} on {} per {} (log index {}): {}.{}",
                 label(r.figures),
                 delivered,
                 r.date,
                 p.author(),
                 p.index(),
                 r.note,
-                format_decimal(&pledge.delivered),
                 pledge
                     .unit
                     .as_deref()
-                    .map(|u| format!(" {u}"))
+                    .map(|u| format!(
+                        " Total delivered {} {u}.",
+                        format_decimal(&pledge.delivered)
+                    ))
                     .unwrap_or_default(),
             )),
         );

@@ -123,7 +123,7 @@ fn filters(
         seen.push(name.clone());
         match (name.as_str(), known) {
             ("asOf", _) => {
-                out.as_of = Date::parse(value).map_err(|e| invalid("asOf", e.to_string()))?;
+                out.as_of = Date::parse(value).map_err(|e| invalid("asOf", rule_of(e)))?;
             }
             ("overdue", _) => match value.as_str() {
                 "true" => out.overdue = true,
@@ -403,8 +403,10 @@ fn confirmation_sentence(v: &VersionState) -> String {
     if !confirmed.is_empty() {
         s.push_str(&format!(", confirmed by {}", confirmed.join(", ")));
     }
-    if pending.is_empty() {
-        s.push_str(", confirmed by every party");
+    if pending.is_empty() && !confirmed.is_empty() {
+        s.push_str(" (every party)");
+    } else if pending.is_empty() {
+        s.push_str(", its only party");
     } else {
         s.push_str(&format!(", not yet confirmed by {}", pending.join(", ")));
     }
@@ -516,7 +518,7 @@ pub(crate) fn as_of(pairs: &[(String, String)], allowed: &[&str]) -> Result<Date
     for (name, value) in pairs {
         match name.as_str() {
             "asOf" if as_of.is_none() => {
-                as_of = Some(Date::parse(value).map_err(|e| invalid("asOf", e.to_string()))?);
+                as_of = Some(Date::parse(value).map_err(|e| invalid("asOf", rule_of(e)))?);
             }
             "asOf" => {
                 return Err(invalid(

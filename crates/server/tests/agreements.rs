@@ -419,7 +419,7 @@ async fn a_version_is_unconfirmed_until_the_other_party_countersigns() {
     let v1 = &after.body["versions"][0];
     assert_eq!(
         v1["confirmation"],
-        "registered by fwo, confirmed by ussm, confirmed by every party"
+        "registered by fwo, confirmed by ussm (every party)"
     );
     assert_eq!(v1["confirmed_by"][0]["party"], "ussm");
     assert_eq!(v1["not_yet_confirmed_by"], json!([]));
