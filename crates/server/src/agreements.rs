@@ -873,7 +873,7 @@ pub(crate) struct ReportView {
     /// Log index of every version, oldest first.
     versions: Vec<u64>,
     record: RecordJson,
-    notice: &'static str,
+    notice: String,
     /// For a headline valuation (topic `valuation`), on `/reports/{id}`:
     /// what the estimates registered in its countries support.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -993,12 +993,22 @@ fn estimates_beside<S: Store>(
 
 fn report_view(r: ReportState) -> ReportView {
     use oretrace_domain::agreement::ReportStatus;
-    let notice = match r.record().status {
-        ReportStatus::Unconfirmed => {
-            "An unconfirmed public claim, as reported by its sources; not an agreement."
+    let notice = match (r.record().status, &r.record().confirmed_by) {
+        (ReportStatus::Confirmed, Some(a)) => format!(
+            "A reported claim that its author, {}, says registered agreement {a} confirms: the link is the author's word, not a statement by that agreement's parties.",
+            r.author()
+        ),
+        (ReportStatus::Confirmed, None) => format!(
+            "A reported claim that its author, {}, says is confirmed.",
+            r.author()
+        ),
+        (ReportStatus::Refuted, _) => format!(
+            "A reported claim that its author, {}, says a source refutes.",
+            r.author()
+        ),
+        (ReportStatus::Unconfirmed, _) => {
+            "An unconfirmed public claim, as reported by its sources; not an agreement.".to_owned()
         }
-        ReportStatus::Confirmed => "A reported claim that a registered agreement confirms.",
-        ReportStatus::Refuted => "A reported claim that a source refutes.",
     };
     ReportView {
         kind: "report",

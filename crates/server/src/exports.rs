@@ -427,25 +427,36 @@ fn all_agreements<S: Store>(store: &S) -> Result<(Vec<AgreementState>, Option<u6
 /// Reads what a CSV export holds, with the highest log index in it.
 type Gather<S, T> = fn(&S) -> Result<(T, Option<u64>), ApiError>;
 
-/// Answers a CSV export cut at a checkpoint.
+/// Answers a CSV export cut at a checkpoint: one export is computed at
+/// a time, and kept for the log size it was cut at ([`crate::heavy`]);
+/// `day` is the day it is computed for.
 async fn csv<S: Store, T: Send + 'static>(
     state: AppState<S>,
     name: &'static str,
+    day: Option<Date>,
     gather: Gather<S, T>,
-    render: impl FnOnce(T) -> String,
+    render: impl FnOnce(T) -> String + Send + 'static,
 ) -> Result<Response, ApiError> {
-    let cut = blocking(&state.ledger, move |ledger| cut(ledger, gather)).await?;
-    let disposition = HeaderValue::try_from(format!("attachment; filename=\"{name}\""))
-        .map_err(|e| ApiError::internal(format!("a header: {e}")))?;
-    Ok((
-        checkpoint_headers(&cut.checkpoint)?,
-        [
-            (header::CONTENT_TYPE, CSV),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        render(cut.data),
-    )
-        .into_response())
+    let size = blocking(&state.ledger, |ledger| Ok(ledger.store().size()?)).await?;
+    let key = format!("{name} {day:?}");
+    let ledger = state.ledger.clone();
+    state
+        .heavy
+        .answer(key, size, move || async move {
+            let cut = blocking(&ledger, move |ledger| cut(ledger, gather)).await?;
+            let disposition = HeaderValue::try_from(format!("attachment; filename=\"{name}\""))
+                .map_err(|e| ApiError::internal(format!("a header: {e}")))?;
+            Ok((
+                checkpoint_headers(&cut.checkpoint)?,
+                [
+                    (header::CONTENT_TYPE, CSV),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                render(cut.data),
+            )
+                .into_response())
+        })
+        .await
 }
 
 /// `GET /exports/agreements.csv?asOf=`: one row per agreement
@@ -455,9 +466,13 @@ pub(crate) async fn agreements_csv<S: Store>(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let day: Date = as_of(&pairs, &[])?;
-    csv(state, "agreements.csv", all_agreements::<S>, move |a| {
-        oretrace_ocds::agreements_csv(&a, day)
-    })
+    csv(
+        state,
+        "agreements.csv",
+        Some(day),
+        all_agreements::<S>,
+        move |a| oretrace_ocds::agreements_csv(&a, day),
+    )
     .await
 }
 
@@ -468,9 +483,13 @@ pub(crate) async fn pledges_csv<S: Store>(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let day: Date = as_of(&pairs, &[])?;
-    csv(state, "pledges.csv", all_agreements::<S>, move |a| {
-        oretrace_ocds::pledges_csv(&a, day)
-    })
+    csv(
+        state,
+        "pledges.csv",
+        Some(day),
+        all_agreements::<S>,
+        move |a| oretrace_ocds::pledges_csv(&a, day),
+    )
     .await
 }
 
@@ -501,7 +520,7 @@ pub(crate) async fn reports_csv<S: Store>(
             .max();
         Ok((items, highest))
     }
-    csv(state, "reports.csv", gather::<S>, |r| {
+    csv(state, "reports.csv", None, gather::<S>, |r| {
         oretrace_ocds::reports_csv(&r)
     })
     .await

@@ -26,6 +26,7 @@ mod budget;
 pub mod epcis;
 pub mod error;
 pub mod exports;
+mod heavy;
 mod log;
 pub mod openapi;
 mod records;
@@ -135,6 +136,7 @@ struct AppState<S: Store> {
     config: ServerConfig,
     epcis: Arc<epcis::EpcisState>,
     scan_budget: Arc<budget::ScanBudget>,
+    heavy: Arc<heavy::HeavyReads>,
 }
 
 impl<S: Store> Clone for AppState<S> {
@@ -144,6 +146,7 @@ impl<S: Store> Clone for AppState<S> {
             config: self.config,
             epcis: self.epcis.clone(),
             scan_budget: self.scan_budget.clone(),
+            heavy: self.heavy.clone(),
         }
     }
 }
@@ -346,6 +349,7 @@ pub fn router<S: Store>(
             config.client_scan_refill,
             epcis::query::CHUNK,
         )),
+        heavy: Arc::new(heavy::HeavyReads::default()),
     };
     // Each `Router::layer` wraps everything added before it; the request
     // id and tracing layers are outermost, the body limits innermost.

@@ -3,16 +3,22 @@
 //! agreement, and in each unit (a currency, `kg`, a count's unit: never
 //! converted), with what was delivered year by year.
 //!
-//! A pledge counts under every party of its agreement (and every country
-//! of those parties): an agreement binds all of them, and the records do
-//! not say which party pledged what. Computed from the projections on each
-//! request, reading at most [`MAX_AGREEMENTS`] agreements (a registry
-//! with more is answered 413 naming the limit, never a partial sum).
+//! A pledge counts under every party that has put its name to the
+//! agreement's latest version (the party that registered it and each that
+//! countersigned it) and under those parties' countries: an agreement
+//! binds them, and the records do not say which party pledged what. A
+//! party named without confirming is not charged with the pledge, so
+//! nobody can add to another party's or country's totals on its own.
+//! Only money and mass pledges are summed (a count's unit is free text, so
+//! counts are read per agreement). Computed from the projections, reading
+//! at most [`MAX_AGREEMENTS`] agreements (a registry with more is answered
+//! 413 naming the limit, never a partial sum), one computation at a time
+//! and kept for the log size it was computed at ([`crate::heavy`]).
 
 use std::collections::BTreeMap;
 
 use axum::extract::{Query, State};
-use axum::response::Json;
+use axum::response::{IntoResponse, Json, Response};
 use oretrace_domain::values::format_decimal;
 use oretrace_ledger::Store;
 use oretrace_ledger::agreements::Select;
@@ -58,6 +64,9 @@ struct Total {
     pledged: String,
     delivered: String,
     agreements: u32,
+    /// Delivered is more than pledged: shown, never capped.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    over_pledged: bool,
     by_year: Vec<Year>,
 }
 
@@ -79,10 +88,16 @@ fn checked(a: Decimal, b: Decimal) -> Result<Decimal, ApiError> {
     })
 }
 
+/// Whether `unit` is a currency (ISO 4217, three capitals) or `kg`: the
+/// units summed across agreements.
+fn summed_unit(unit: &str) -> bool {
+    unit == "kg" || (unit.len() == 3 && unit.bytes().all(|b| b.is_ascii_uppercase()))
+}
+
 pub(crate) async fn totals<S: Store>(
     State(state): State<AppState<S>>,
     Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Json<Totals>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut by = None;
     for (name, value) in &pairs {
         match name.as_str() {
@@ -115,12 +130,28 @@ pub(crate) async fn totals<S: Store>(
         }
     }
     let by = by.unwrap_or(By::Party);
-    let (sums, count, illustrative) = blocking(&state.ledger, move |ledger| {
+    let size = blocking(&state.ledger, |ledger| Ok(ledger.store().size()?)).await?;
+    let key = format!("totals by {by:?}");
+    let ledger = state.ledger.clone();
+    state
+        .heavy
+        .answer(key, size, move || async move {
+            compute(&ledger, by).await.map(IntoResponse::into_response)
+        })
+        .await
+}
+
+async fn compute<S: Store>(
+    ledger: &std::sync::Arc<oretrace_ledger::ledger::Ledger<S>>,
+    by: By,
+) -> Result<Json<Totals>, ApiError> {
+    let (sums, count, illustrative) = blocking(ledger, move |ledger| {
         let store = ledger.store();
         let mut sums: BTreeMap<(String, String), Sum> = BTreeMap::new();
         let mut after: Option<String> = None;
         let mut count = 0usize;
         let mut illustrative = false;
+        let mut countries_of = std::collections::HashMap::new();
         loop {
             let page = store.agreements(&Select {
                 after: after.clone(),
@@ -135,9 +166,34 @@ pub(crate) async fn totals<S: Store>(
             }
             for a in &page {
                 illustrative |= a.figures == oretrace_domain::record::Figures::Illustrative;
+                // The parties that put their names to the latest version.
+                let confirmed = || -> Result<Vec<oretrace_domain::values::PartyId>, ApiError> {
+                    let Some(v) = store.agreement_version(a.id.as_str(), a.latest)? else {
+                        return Ok(Vec::new());
+                    };
+                    let mut parties = vec![v.registrant().clone()];
+                    parties.extend(v.confirmations().iter().map(|c| c.party.clone()));
+                    parties.sort();
+                    parties.dedup();
+                    Ok(parties)
+                };
                 let keys: Vec<String> = match by {
-                    By::Party => a.parties.iter().map(ToString::to_string).collect(),
-                    By::Country => a.countries.iter().map(ToString::to_string).collect(),
+                    By::Party => confirmed()?.iter().map(ToString::to_string).collect(),
+                    By::Country => {
+                        let mut countries = Vec::new();
+                        for p in confirmed()? {
+                            if !countries_of.contains_key(&p) {
+                                let country = store.party(p.as_str())?.map(|s| s.record().country);
+                                countries_of.insert(p.clone(), country);
+                            }
+                            if let Some(Some(c)) = countries_of.get(&p) {
+                                countries.push(c.to_string());
+                            }
+                        }
+                        countries.sort();
+                        countries.dedup();
+                        countries
+                    }
                     By::Agreement => vec![a.id.to_string()],
                 };
                 // Delivered per pledge per year, from the progress reports.
@@ -162,6 +218,9 @@ pub(crate) async fn totals<S: Store>(
                     let (Some(pledged), Some(unit)) = (p.pledged, &p.unit) else {
                         continue;
                     };
+                    if !summed_unit(unit) {
+                        continue;
+                    }
                     for key in &keys {
                         let sum = sums.entry((key.clone(), unit.clone())).or_default();
                         sum.pledged = sum.pledged.checked_add(pledged).unwrap_or(Decimal::MAX);
@@ -207,6 +266,7 @@ pub(crate) async fn totals<S: Store>(
             pledged: format_decimal(&sum.pledged),
             delivered: format_decimal(&sum.delivered),
             agreements: sum.agreements,
+            over_pledged: sum.delivered > sum.pledged,
             by_year,
         });
     }
@@ -219,6 +279,6 @@ pub(crate) async fn totals<S: Store>(
         agreements: count,
         totals,
         illustrative,
-        note: "A pledge counts under every party of its agreement and every country of those parties; amounts are never converted between units.",
+        note: "A pledge counts under each party that registered or countersigned its agreement's latest version, and under their countries; only money and mass pledges are summed, never converted between units.",
     }))
 }

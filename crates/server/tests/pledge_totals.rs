@@ -13,6 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::wire::RecordJson;
+use oretrace_ledger::StateView as _;
 use oretrace_ledger::ledger::{Ledger, LedgerConfig};
 use oretrace_ledger::memory::MemoryStore;
 use oretrace_server::{ServerConfig, router};
@@ -113,27 +114,58 @@ fn totals_add_up_per_party_country_and_agreement_by_year_and_never_across_units(
         ),
         &ussm,
     );
+    // nlc delivers more than it pledged: shown, not capped.
+    submit(
+        json!({"kind": "progress", "agreement": "nlc:mou", "pledge": "investment",
+            "delivered": {"money": {"amount": "2000000", "currency": "EUR"}}, "complete": false,
+            "date": "2025-11-01", "note": "Transfer", "time": "2025-11-02T00:00:00Z", "figures": "illustrative"}),
+        &nlc,
+    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(check(ledger));
+    let app = router(ledger.clone(), ServerConfig::default()).unwrap();
+    // Before USSM countersigns, fwo's pledge is charged to fwo (and PK)
+    // alone; nlc's agreement names fwo, which never confirmed it, so it is
+    // nlc's (and PK's) alone.
+    runtime.block_on(async {
+        let (_, by_party) = get(&app, "/pledges/totals?by=party").await;
+        assert!(find(&by_party, "ussm", "USD").is_none(), "{by_party}");
+        assert!(find(&by_party, "fwo", "EUR").is_none(), "{by_party}");
+        let (_, by_country) = get(&app, "/pledges/totals?by=country").await;
+        assert!(find(&by_country, "US", "USD").is_none(), "{by_country}");
+    });
+    let version = ledger
+        .store()
+        .agreement_version("fwo:mou", 1)
+        .unwrap()
+        .unwrap();
+    submit(
+        json!({"kind": "countersignature", "agreement": "fwo:mou", "version": 1,
+            "digest": version.digest().to_string(), "time": "2025-09-09T00:00:00Z", "figures": "reported"}),
+        &ussm,
+    );
+    runtime.block_on(check(app));
 }
 
-async fn check(ledger: Arc<Ledger<MemoryStore>>) {
-    let app = router(ledger, ServerConfig::default()).unwrap();
+fn find(v: &Value, key: &str, unit: &str) -> Option<Value> {
+    v["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == key && t["unit"] == unit)
+        .cloned()
+}
 
+async fn check(app: Router) {
+    // The answers cached before the countersignature are not served after.
     let (status, by_party) = get(&app, "/pledges/totals?by=party").await;
     assert_eq!(status, StatusCode::OK, "{by_party}");
     let row = |v: &Value, key: &str, unit: &str| -> Value {
-        v["totals"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["key"] == key && t["unit"] == unit)
-            .cloned()
-            .unwrap_or_else(|| panic!("no {key} {unit} in {v}"))
+        find(v, key, unit).unwrap_or_else(|| panic!("no {key} {unit} in {v}"))
     };
+    assert_eq!(row(&by_party, "ussm", "USD")["pledged"], "500000000");
     let fwo_usd = row(&by_party, "fwo", "USD");
     assert_eq!(
         (fwo_usd["pledged"].as_str(), fwo_usd["delivered"].as_str()),
@@ -144,8 +176,12 @@ async fn check(ledger: Arc<Ledger<MemoryStore>>) {
         json!([{"year": 2025, "delivered": "10000000", "cumulative": "10000000"},
                {"year": 2026, "delivered": "5000000", "cumulative": "15000000"}])
     );
-    // Euros stay euros: fwo's EUR pledge is a row of its own.
-    assert_eq!(row(&by_party, "fwo", "EUR")["pledged"], "1000000");
+    // Euros stay euros: nlc's EUR pledge is a row of its own.
+    let nlc_eur = row(&by_party, "nlc", "EUR");
+    assert_eq!(nlc_eur["pledged"], "1000000");
+    assert_eq!(nlc_eur["over_pledged"], true);
+    assert!(fwo_usd.get("over_pledged").is_none());
+    assert!(find(&by_party, "fwo", "EUR").is_none());
     assert_eq!(by_party["illustrative"], true);
 
     let (_, by_country) = get(&app, "/pledges/totals?by=country").await;

@@ -182,6 +182,19 @@ fn register(
             ),
         ));
     }
+    if let Some(prev) = &previous
+        && a.time < prev.record().time
+    {
+        return Err(unprocessable(
+            "time",
+            format!(
+                "{} is before version {} it amends was recorded ({})",
+                a.time,
+                prev.version(),
+                prev.record().time
+            ),
+        ));
+    }
     not_after_record(a.signed, a.time, "signed")?;
     let mut countries: Vec<Country> = Vec::new();
     for (i, p) in a.parties.iter().enumerate() {
@@ -603,6 +616,18 @@ fn report(
         existing.as_ref().map(|e| (e.author(), e.versions().len())),
         "report",
     )?;
+    if let Some(e) = &existing
+        && r.time < e.record().time
+    {
+        return Err(unprocessable(
+            "time",
+            format!(
+                "{} is before the version it amends was recorded ({})",
+                r.time,
+                e.record().time
+            ),
+        ));
+    }
     if let Some(a) = &r.confirmed_by
         && view.agreement(a.as_str())?.is_none()
     {
@@ -634,6 +659,18 @@ fn resource(
         existing.as_ref().map(|e| (e.author(), e.versions().len())),
         "resource estimate",
     )?;
+    if let Some(e) = &existing
+        && r.time < e.record().time
+    {
+        return Err(unprocessable(
+            "time",
+            format!(
+                "{} is before the version it amends was recorded ({})",
+                r.time,
+                e.record().time
+            ),
+        ));
+    }
     let site = existing_site(view, r.site.as_str(), "site")?;
     not_after_record(r.effective, r.time, "effective")?;
     let mut versions = existing.map(|e| e.versions().to_vec()).unwrap_or_default();
