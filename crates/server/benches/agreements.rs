@@ -163,7 +163,11 @@ const STATUSES: [&str; 5] = ["signed", "in-force", "amended", "terminated", "lap
 const COMMODITIES: [&str; 5] = ["antimony", "copper", "lithium", "cobalt", "graphite"];
 
 fn party_id(p: usize) -> String {
-    format!("{}-minerals-{}", COUNTRIES[p % 4].to_ascii_lowercase(), p / 4)
+    format!(
+        "{}-minerals-{}",
+        COUNTRIES[p % 4].to_ascii_lowercase(),
+        p / 4
+    )
 }
 
 fn party_country(p: usize) -> &'static str {
@@ -193,7 +197,7 @@ fn agreement(n: u64) -> (usize, Value) {
     let mut parties = vec![registrant];
     let other = (registrant + 1 + (h % 11) as usize) % PARTIES;
     parties.push(other);
-    if (h >> 8) % 3 == 0 {
+    if (h >> 8).is_multiple_of(3) {
         let third = (registrant + 1 + ((h >> 16) % 11) as usize) % PARTIES;
         if !parties.contains(&third) {
             parties.push(third);
@@ -205,9 +209,11 @@ fn agreement(n: u64) -> (usize, Value) {
             "reason": "Commercial confidentiality", "disclose_by": "2026-01-31"}}),
         1 => json!({"sealed": {"root": format!("{:064x}", u128::from(h) * 3 + 2), "count": 12,
             "reason": "Commercial confidentiality", "disclose_by": "2031-06-30"}}),
-        _ => json!({"public": {"clauses": [format!("Article 1. Cooperation under agreement {n}.")]}}),
+        _ => {
+            json!({"public": {"clauses": [format!("Article 1. Cooperation under agreement {n}.")]}})
+        }
     };
-    let pledges = if (h >> 56) % 3 == 0 {
+    let pledges = if (h >> 56).is_multiple_of(3) {
         json!([{"id": "investment", "description": "Investment",
             "quantity": {"money": {"amount": format!("{}", 1_000_000 + h % 9_000_000), "currency": "USD"}},
             "due": "2032-12-31"}])
@@ -266,13 +272,15 @@ fn build(dir: &Path, n: u64) -> (BenchLedger, Router, f64) {
             let (ledger, keys) = (&ledger, &keys);
             s.spawn(move || {
                 for c in (t..chunks).step_by(2) {
-                    let records: Vec<SignedRecord> = (c * CHUNK as u64..((c + 1) * CHUNK as u64).min(n))
+                    let records: Vec<SignedRecord> = (c * CHUNK as u64
+                        ..((c + 1) * CHUNK as u64).min(n))
                         .map(|i| {
                             let (registrant, value) = agreement(i);
                             signed(&value, &[&keys[registrant]])
                         })
                         .collect();
-                    for (i, outcome) in ledger.submit_all_blocking(records).into_iter().enumerate() {
+                    for (i, outcome) in ledger.submit_all_blocking(records).into_iter().enumerate()
+                    {
                         if let Err(e) = outcome {
                             panic!("agreement {} refused: {e}", c * CHUNK as u64 + i as u64);
                         }
@@ -641,7 +649,12 @@ fn measure(target: &Target<'_>, case: Case, runs: usize, rng: &mut Rng) -> Figur
 
         let stored: Vec<String> = items.iter().map(|a| a.id.to_string()).collect();
         let bounded: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
-        assert_eq!(stored, bounded, "{}: the store and the bound differ", case.name());
+        assert_eq!(
+            stored,
+            bounded,
+            "{}: the store and the bound differ",
+            case.name()
+        );
         assert_eq!(
             listed.as_slice(),
             &stored[..stored.len().min(PER_PAGE)],
@@ -690,7 +703,9 @@ fn plan(conn: &rusqlite::Connection, case: Case, after: &str) -> String {
         } else {
             ""
         };
-        let mut sql = format!("SELECT a.doc FROM agreement_terms t CROSS JOIN agreements a{by} ON a.id = t.id WHERE t.term = ?");
+        let mut sql = format!(
+            "SELECT a.doc FROM agreement_terms t CROSS JOIN agreements a{by} ON a.id = t.id WHERE t.term = ?"
+        );
         for t in terms {
             sql.push_str(
                 " AND EXISTS (SELECT 1 FROM agreement_terms u WHERE u.term = ? AND u.id = t.id)",
@@ -734,7 +749,10 @@ fn main() {
     let dir = oretrace_benchkit::fresh_dir("agreements");
     let fstype = oretrace_benchkit::filesystem_type(dir.path()).unwrap_or_else(|| "unknown".into());
 
-    step(&format!("building the store: {} agreements", cfg.agreements));
+    step(&format!(
+        "building the store: {} agreements",
+        cfg.agreements
+    ));
     let (ledger, app, build_secs) = build(dir.path(), cfg.agreements);
     let read = rusqlite::Connection::open_with_flags(
         dir.path().join(oretrace_store_sqlite::DB_FILE),
@@ -746,7 +764,11 @@ fn main() {
         .expect("counting");
     assert_eq!(count as u64, cfg.agreements, "every agreement is stored");
     let size = ledger.store().size().expect("the log size");
-    assert_eq!(size, cfg.agreements + PARTIES as u64, "one entry per record");
+    assert_eq!(
+        size,
+        cfg.agreements + PARTIES as u64,
+        "one entry per record"
+    );
     let db_bytes: u64 = ["oretrace.db", "oretrace.db-wal"]
         .iter()
         .filter_map(|f| std::fs::metadata(dir.path().join(f)).ok())
@@ -803,9 +825,7 @@ fn main() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let figures: Vec<(Case, Figures)> = CASES
         .iter()
-        .map(|&case| {
-            (case, measure(&target, case, cfg.runs, &mut rng))
-        })
+        .map(|&case| (case, measure(&target, case, cfg.runs, &mut rng)))
         .collect();
     step("plans");
     let mid = &ids[ids.len() / 2];
@@ -866,12 +886,13 @@ fn main() {
     println!(
         "admits: mean agreements the filter's values admit; rows: mean listed per page. Times in ms. HTTP: GET /agreements through the router, request to full body. store: Store::agreements (101 rows, decoded). bound: the same rows (id, stored document) by one range scan of a table holding exactly what the filter admits, keyed (values, id), separate read-only connection."
     );
-    println!("SQLite plans of the store's statements (EXPLAIN QUERY PLAN, a page after a mid-list id):");
+    println!(
+        "SQLite plans of the store's statements (EXPLAIN QUERY PLAN, a page after a mid-list id):"
+    );
     for (case, p) in plans {
         println!("  {}: {p}", case.name());
     }
     // The bound's file is in the store's directory, removed with it.
-    drop(target);
     drop(bound);
     drop(ledger);
     eprintln!("total {:.1?}", wall.elapsed());

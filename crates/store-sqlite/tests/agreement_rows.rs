@@ -12,7 +12,6 @@
     reason = "test code: a failure panics with the value's message"
 )]
 
-
 use oretrace_domain::agreement::{
     Agreement, AgreementKind, AgreementStatus, Pledge, Progress, Quantity, Report, ReportStatus,
     ReportingCode, ResourceClass, ResourceEstimate, ResourceGrade, ScopedId, Source, Terms,
