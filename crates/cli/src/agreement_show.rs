@@ -174,10 +174,9 @@ pub fn show(server: &str, id: &str, as_of: Option<String>, json: bool) -> anyhow
     }
     for p in pledges["pledges"].as_array().into_iter().flatten() {
         let quantity = match (p["pledged"].as_str(), p["unit"].as_str()) {
-            (Some(amount), Some(unit)) => format!(
-                "{} of {amount} {unit} delivered",
-                text(&p["delivered"])
-            ),
+            (Some(amount), Some(unit)) => {
+                format!("{} of {amount} {unit} delivered", text(&p["delivered"]))
+            }
             _ => {
                 if p["complete"] == true {
                     "milestone complete".to_owned()
@@ -192,7 +191,11 @@ pub fn show(server: &str, id: &str, as_of: Option<String>, json: bool) -> anyhow
             text(&p["description"]),
             text(&p["due"]),
             text(&p["status"]),
-            if p["overdue"] == true { " (OVERDUE)" } else { "" },
+            if p["overdue"] == true {
+                " (OVERDUE)"
+            } else {
+                ""
+            },
         );
         for d in p["deliveries"].as_array().into_iter().flatten() {
             println!(

@@ -29,8 +29,8 @@ pub mod exports;
 mod log;
 pub mod openapi;
 mod records;
-mod totals;
 mod registry;
+mod totals;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -72,8 +72,11 @@ pub(crate) struct Totals {
 }
 
 fn checked(a: Decimal, b: Decimal) -> Result<Decimal, ApiError> {
-    a.checked_add(b)
-        .ok_or_else(|| ApiError::Refused(oretrace_ledger::rules::Refusal::Internal("a total overflows".into())))
+    a.checked_add(b).ok_or_else(|| {
+        ApiError::Refused(oretrace_ledger::rules::Refusal::Internal(
+            "a total overflows".into(),
+        ))
+    })
 }
 
 pub(crate) async fn totals<S: Store>(

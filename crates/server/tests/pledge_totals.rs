@@ -75,20 +75,42 @@ fn totals_add_up_per_party_country_and_agreement_by_year_and_never_across_units(
         .unwrap(),
     );
     let (fwo, ussm, nlc) = (key("fwo/k1", 3), key("ussm/k1", 4), key("nlc/k1", 5));
-    for (id, k, c) in [("fwo", &fwo, "PK"), ("ussm", &ussm, "US"), ("nlc", &nlc, "PK")] {
+    for (id, k, c) in [
+        ("fwo", &fwo, "PK"),
+        ("ussm", &ussm, "US"),
+        ("nlc", &nlc, "PK"),
+    ] {
         ledger
             .submit_blocking(signed(party(id, k, c), &[k, &operator]))
             .unwrap();
     }
     let submit = |v: Value, k: &NoteSigner| ledger.submit_blocking(signed(v, &[k])).unwrap();
-    submit(agreement("fwo:mou", &["fwo", "ussm"], "500000000", "USD"), &fwo);
-    submit(agreement("nlc:mou", &["nlc", "fwo"], "1000000", "EUR"), &nlc);
     submit(
-        progress("fwo:mou", "10000000", "USD", "2025-10-01", "2025-10-02T00:00:00Z"),
+        agreement("fwo:mou", &["fwo", "ussm"], "500000000", "USD"),
+        &fwo,
+    );
+    submit(
+        agreement("nlc:mou", &["nlc", "fwo"], "1000000", "EUR"),
+        &nlc,
+    );
+    submit(
+        progress(
+            "fwo:mou",
+            "10000000",
+            "USD",
+            "2025-10-01",
+            "2025-10-02T00:00:00Z",
+        ),
         &ussm,
     );
     submit(
-        progress("fwo:mou", "5000000", "USD", "2026-01-15", "2026-01-16T00:00:00Z"),
+        progress(
+            "fwo:mou",
+            "5000000",
+            "USD",
+            "2026-01-15",
+            "2026-01-16T00:00:00Z",
+        ),
         &ussm,
     );
     let runtime = tokio::runtime::Builder::new_current_thread()
