@@ -275,7 +275,7 @@ impl SqliteStore {
 
     /// A page of listing `which` of [`TERMED`], as `select` says, computed
     /// in SQL: with terms, the walk follows the `(term, id)` index of the
-    /// term with the fewest items (as far as [`TERM_PROBE`] tells) from the
+    /// term with the fewest items (the counts its triggers keep) from the
     /// cursor, in id order, and probes that index for every other term, so
     /// a page costs about as many index steps as items of that term it
     /// passes over, never a read of every document. `overdue` applies
@@ -286,7 +286,7 @@ impl SqliteStore {
         select: &Select,
         overdue: bool,
     ) -> StoreResult<Vec<T>> {
-        let (what, table, terms_table) = TERMED[which];
+        let (what, table, terms_table, counts_table) = TERMED[which];
         let mut terms: Vec<&str> = select.terms.iter().map(String::as_str).collect();
         terms.sort_unstable();
         terms.dedup();
@@ -299,15 +299,15 @@ impl SqliteStore {
                 format!("SELECT a.doc FROM {table} a WHERE 1")
             } else {
                 let mut probe = conn
-                    .prepare_cached(&format!(
-                        "SELECT count(*) FROM (SELECT 1 FROM {terms_table} WHERE term = ?1 LIMIT ?2)"
-                    ))
+                    .prepare_cached(&format!("SELECT n FROM {counts_table} WHERE term = ?1"))
                     .ctx(|| format!("counting {what} terms"))?;
                 let mut fewest: Option<(i64, usize)> = None;
                 for (i, term) in terms.iter().enumerate() {
                     let n: i64 = probe
-                        .query_row(params![term, TERM_PROBE], |r| r.get(0))
-                        .ctx(|| format!("counting the {what}s under {term}"))?;
+                        .query_row(params![term], |r| r.get(0))
+                        .optional()
+                        .ctx(|| format!("counting the {what}s under {term}"))?
+                        .unwrap_or(0);
                     if n == 0 {
                         return Ok(Vec::new());
                     }
@@ -317,9 +317,18 @@ impl SqliteStore {
                 }
                 let drive = terms.remove(fewest.map_or(0, |(_, i)| i));
                 args.push(drive.to_owned().into());
+                // Asked for what is overdue: compare each candidate's day in
+                // the index of those that can be overdue, so that only the
+                // rows that pass are read (SQLite otherwise looks the id up
+                // by the table's unique index and reads the whole row).
+                let by = if overdue && select.overdue_on.is_some() {
+                    " INDEXED BY agreements_overdue"
+                } else {
+                    ""
+                };
                 // CROSS JOIN keeps the terms index the outer loop.
                 let mut sql = format!(
-                    "SELECT a.doc FROM {terms_table} t CROSS JOIN {table} a ON a.id = t.id WHERE t.term = ?"
+                    "SELECT a.doc FROM {terms_table} t CROSS JOIN {table} a{by} ON a.id = t.id WHERE t.term = ?"
                 );
                 for term in &terms {
                     sql.push_str(&format!(
@@ -344,10 +353,6 @@ impl SqliteStore {
         })
     }
 }
-
-/// How many of a term's items [`SqliteStore::select_docs`] counts, at
-/// most, to choose the term it walks.
-const TERM_PROBE: i64 = 1024;
 
 /// A projection document: a state struct as JSON.
 trait Doc: Sized {
@@ -452,12 +457,22 @@ struct Appliers<'c> {
     term: [CachedStatement<'c>; 3],
 }
 
-/// The listings filtered by terms: `(what, table, terms table)`, in the
-/// order of [`Appliers::term`].
-const TERMED: [(&str, &str, &str); 3] = [
-    ("agreement", "agreements", "agreement_terms"),
-    ("report", "reports", "report_terms"),
-    ("resource estimate", "resources", "resource_terms"),
+/// The listings filtered by terms: `(what, table, terms table, counts
+/// of its terms)`, in the order of [`Appliers::term`].
+const TERMED: [(&str, &str, &str, &str); 3] = [
+    (
+        "agreement",
+        "agreements",
+        "agreement_terms",
+        "agreement_term_counts",
+    ),
+    ("report", "reports", "report_terms", "report_term_counts"),
+    (
+        "resource estimate",
+        "resources",
+        "resource_terms",
+        "resource_term_counts",
+    ),
 ];
 const AGREEMENTS: usize = 0;
 const REPORTS: usize = 1;

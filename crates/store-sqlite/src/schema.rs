@@ -145,6 +145,60 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX resource_terms_by_id ON resource_terms (id);
     ",
+    // 4: what listings by term need to walk few rows. How many items
+    // carry each term, kept by triggers in the transaction that changes
+    // the terms (so exact in every snapshot): a listing walks the index of
+    // the rarest of its terms. And the agreements that can fall overdue,
+    // by id, with the day they do: a listing of overdue agreements walks
+    // it, or probes it for each id a term yields, and compares the day in
+    // the index, reading an agreement's row (its document) only once it
+    // passes.
+    "
+    CREATE TABLE agreement_term_counts (
+        term TEXT    NOT NULL PRIMARY KEY,
+        n    INTEGER NOT NULL CHECK (n >= 0)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO agreement_term_counts (term, n)
+        SELECT term, count(*) FROM agreement_terms GROUP BY term;
+    CREATE TRIGGER agreement_terms_counted AFTER INSERT ON agreement_terms BEGIN
+        INSERT INTO agreement_term_counts (term, n) VALUES (new.term, 1)
+            ON CONFLICT (term) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER agreement_terms_uncounted AFTER DELETE ON agreement_terms BEGIN
+        UPDATE agreement_term_counts SET n = n - 1 WHERE term = old.term;
+    END;
+
+    CREATE TABLE report_term_counts (
+        term TEXT    NOT NULL PRIMARY KEY,
+        n    INTEGER NOT NULL CHECK (n >= 0)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO report_term_counts (term, n)
+        SELECT term, count(*) FROM report_terms GROUP BY term;
+    CREATE TRIGGER report_terms_counted AFTER INSERT ON report_terms BEGIN
+        INSERT INTO report_term_counts (term, n) VALUES (new.term, 1)
+            ON CONFLICT (term) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER report_terms_uncounted AFTER DELETE ON report_terms BEGIN
+        UPDATE report_term_counts SET n = n - 1 WHERE term = old.term;
+    END;
+
+    CREATE TABLE resource_term_counts (
+        term TEXT    NOT NULL PRIMARY KEY,
+        n    INTEGER NOT NULL CHECK (n >= 0)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO resource_term_counts (term, n)
+        SELECT term, count(*) FROM resource_terms GROUP BY term;
+    CREATE TRIGGER resource_terms_counted AFTER INSERT ON resource_terms BEGIN
+        INSERT INTO resource_term_counts (term, n) VALUES (new.term, 1)
+            ON CONFLICT (term) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER resource_terms_uncounted AFTER DELETE ON resource_terms BEGIN
+        UPDATE resource_term_counts SET n = n - 1 WHERE term = old.term;
+    END;
+
+    CREATE INDEX agreements_overdue ON agreements (id, overdue_from)
+        WHERE overdue_from IS NOT NULL;
+    ",
 ];
 
 /// Opens (creating it if absent) the database as the one writer: WAL,

@@ -555,6 +555,44 @@ fn filtered_listings_of_many_agreements_agree_with_the_model() {
             )
             .unwrap();
     }
+    // The counts the listing chooses its walk by are those of the terms
+    // table, after the items were written and after their terms were
+    // replaced.
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let counts = |sql: &str| -> Vec<(String, i64)> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    };
+    let kept = "SELECT term, n FROM agreement_term_counts WHERE n > 0 ORDER BY term";
+    let actual = "SELECT term, count(*) FROM agreement_terms GROUP BY term ORDER BY term";
+    assert_eq!(counts(kept), counts(actual));
+    store
+        .apply_changes(
+            &all[..100]
+                .iter()
+                .map(|a| {
+                    let mut a = a.clone();
+                    a.parties.truncate(1);
+                    Change::PutAgreement(a)
+                })
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    assert_eq!(counts(kept), counts(actual));
+    store
+        .apply_changes(
+            &all[..100]
+                .iter()
+                .cloned()
+                .map(Change::PutAgreement)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    assert_eq!(counts(kept), counts(actual));
+    drop(conn);
     let selects = [
         // A rare term behind a common one.
         vec!["status:signed", "party:p7"],
@@ -597,7 +635,8 @@ fn a_database_from_before_agreements_is_migrated() {
         "DROP TABLE agreement_terms; DROP TABLE agreements; DROP TABLE agreement_versions; \
          DROP TABLE agreement_clauses; DROP TABLE agreement_progress; DROP TABLE report_terms; \
          DROP TABLE reports; DROP TABLE resource_terms; DROP TABLE resources; \
-         PRAGMA user_version = 2;",
+         DROP TABLE agreement_term_counts; DROP TABLE report_term_counts; \
+         DROP TABLE resource_term_counts; PRAGMA user_version = 2;",
     )
     .unwrap();
     drop(conn);
