@@ -11,9 +11,11 @@
     reason = "test code: a failure panics with the value's message"
 )]
 
-use std::io::Write as _;
+#[path = "support/python_check.rs"]
+mod python_check;
+use python_check::python_check;
+
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -270,36 +272,6 @@ const PUBLISHER: Publisher<'static> = Publisher {
     base_url: "https://registry.example/v1",
 };
 
-/// Schema errors and ocdsmerge's compiled releases, from the Python side.
-fn python_check(release_packages: &[Value], record_packages: &[Value]) -> Value {
-    let python = root().join(".venv/interop/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run bash .ci/interop-env first (it installs the PyPI jsonschema and ocdsmerge packages)",
-        python.display()
-    );
-    let mut child = Command::new(&python)
-        .arg(root().join("tests/ocds/check_packages.py"))
-        .arg(root().join("../shared/conformance/ocds"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = json!({"release_packages": release_packages, "record_packages": record_packages})
-        .to_string();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    assert!(
-        out.status.success(),
-        "the OCDS check script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn packages_are_valid_and_compile_as_ocdsmerge_does() {
     let published = time("2026-01-10T00:00:00Z");
@@ -325,7 +297,7 @@ fn packages_are_valid_and_compile_as_ocdsmerge_does() {
             .unwrap(),
         );
     }
-    let answer = python_check(&release_packages, &record_packages);
+    let answer = python_check(&root(), &release_packages, &record_packages);
     assert_eq!(answer["errors"], json!([]), "schema errors");
     let theirs = answer["compiled"].as_array().unwrap();
     let ours: Vec<&Value> = record_packages

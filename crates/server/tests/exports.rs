@@ -12,9 +12,11 @@
     reason = "test code: a failure panics with the value's message"
 )]
 
-use std::io::Write as _;
+#[path = "../../ocds/tests/support/python_check.rs"]
+mod python_check;
+use python_check::python_check;
+
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use axum::Router;
@@ -240,37 +242,6 @@ fn assert_cut_at_checkpoint(w: &World, answer: &Answer) {
     );
 }
 
-/// Schema errors and ocdsmerge's compiled releases, from the Python side
-/// (the same invocation as `crates/ocds/tests/export.rs`).
-fn python_check(release_packages: &[Value], record_packages: &[Value]) -> Value {
-    let python = root().join(".venv/interop/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run bash .ci/interop-env first (it installs the PyPI jsonschema and ocdsmerge packages)",
-        python.display()
-    );
-    let mut child = Command::new(&python)
-        .arg(root().join("tests/ocds/check_packages.py"))
-        .arg(root().join("../shared/conformance/ocds"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = json!({"release_packages": release_packages, "record_packages": record_packages})
-        .to_string();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    assert!(
-        out.status.success(),
-        "the OCDS check script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[tokio::test]
 async fn the_packages_of_an_agreement_are_valid_ocds_and_compile_as_ocdsmerge_does() {
     let w = world(ServerConfig::default()).await;
@@ -284,6 +255,7 @@ async fn the_packages_of_an_agreement_are_valid_ocds_and_compile_as_ocdsmerge_do
     let (records, releases) = (records.json(), releases.json());
 
     let answer = python_check(
+        &root(),
         std::slice::from_ref(&releases),
         std::slice::from_ref(&records),
     );

@@ -10,7 +10,7 @@ use oretrace_domain::canonical;
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::money::Date;
 use oretrace_domain::record::{Figures, Record};
-use oretrace_domain::values::{Country, Digest, PartyId};
+use oretrace_domain::values::{Country, Digest, PartyId, Timestamp};
 
 use super::state::{
     AgreementState, ClauseState, Confirmation, PledgeState, ProgressState, ReportState,
@@ -573,7 +573,8 @@ fn versioned_author(
     signers: &Signers,
     id: &oretrace_domain::agreement::ScopedId,
     version: u32,
-    existing: Option<(&PartyId, usize)>,
+    time: Timestamp,
+    existing: Option<(&PartyId, usize, Timestamp)>,
     what: &str,
 ) -> Result<PartyId, Refusal> {
     let owner = id.namespace();
@@ -582,20 +583,28 @@ fn versioned_author(
             "{what} {id} is in the namespace of {owner}: only {owner} writes it"
         )));
     }
+    if let Some((_, _, latest)) = existing
+        && time < latest
+    {
+        return Err(unprocessable(
+            "time",
+            format!("{time} is before the version it amends was recorded ({latest})"),
+        ));
+    }
     match existing {
         None if version == 1 => Ok(owner),
         None => Err(unprocessable(
             "version",
             format!("{what} {id} does not exist: write version 1 first"),
         )),
-        Some((_, latest)) if version as usize != latest + 1 => Err(unprocessable(
+        Some((_, latest, _)) if version as usize != latest + 1 => Err(unprocessable(
             "version",
             format!(
                 "{what} {id} is at version {latest}: the next is version {}",
                 latest + 1
             ),
         )),
-        Some((author, _)) if *author != owner => Err(Refusal::Forbidden(format!(
+        Some((author, _, _)) if *author != owner => Err(Refusal::Forbidden(format!(
             "{what} {id} is written by {author}"
         ))),
         Some(_) => Ok(owner),
@@ -613,21 +622,12 @@ fn report(
         signers,
         &r.id,
         r.version,
-        existing.as_ref().map(|e| (e.author(), e.versions().len())),
+        r.time,
+        existing
+            .as_ref()
+            .map(|e| (e.author(), e.versions().len(), e.record().time)),
         "report",
     )?;
-    if let Some(e) = &existing
-        && r.time < e.record().time
-    {
-        return Err(unprocessable(
-            "time",
-            format!(
-                "{} is before the version it amends was recorded ({})",
-                r.time,
-                e.record().time
-            ),
-        ));
-    }
     if let Some(a) = &r.confirmed_by
         && view.agreement(a.as_str())?.is_none()
     {
@@ -656,21 +656,12 @@ fn resource(
         signers,
         &r.id,
         r.version,
-        existing.as_ref().map(|e| (e.author(), e.versions().len())),
+        r.time,
+        existing
+            .as_ref()
+            .map(|e| (e.author(), e.versions().len(), e.record().time)),
         "resource estimate",
     )?;
-    if let Some(e) = &existing
-        && r.time < e.record().time
-    {
-        return Err(unprocessable(
-            "time",
-            format!(
-                "{} is before the version it amends was recorded ({})",
-                r.time,
-                e.record().time
-            ),
-        ));
-    }
     let site = existing_site(view, r.site.as_str(), "site")?;
     not_after_record(r.effective, r.time, "effective")?;
     let mut versions = existing.map(|e| e.versions().to_vec()).unwrap_or_default();
