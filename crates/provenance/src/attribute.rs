@@ -13,14 +13,14 @@ use oretrace_domain::record::SiteKind;
 use oretrace_domain::values::{Country, LotId, PartyId, SiteId, Timestamp, Token};
 
 use crate::Error;
-use crate::graph::{Limits, Lot, LotGraph, Transformation, dry};
+use crate::graph::{Limits, Lot, LotGraph, PER_CENT, Transformation, dry};
 
 /// A lot with no producing transformation: where an element's trail
 /// begins.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OriginLot {
-    pub lot: LotId,
-    pub site: SiteId,
+pub struct OriginLot<'g> {
+    pub lot: &'g LotId,
+    pub site: &'g SiteId,
     pub kind: SiteKind,
     pub country: Country,
     pub created: Timestamp,
@@ -30,8 +30,8 @@ pub struct OriginLot {
 
 /// One origin site's share of an element.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SiteShare {
-    pub site: SiteId,
+pub struct SiteShare<'g> {
+    pub site: &'g SiteId,
     pub kind: SiteKind,
     pub country: Country,
     /// A fraction, 0 to 1.
@@ -50,12 +50,12 @@ pub struct CountryShare {
 
 /// Where one element of the lot came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ElementShares {
+pub struct ElementShares<'g> {
     pub element: Element,
     /// Dry mass × grade, when the lot is assayed for the element.
     pub contained_kg: Option<Decimal>,
     /// Per origin site, largest share first (then by site id).
-    pub by_site: Vec<SiteShare>,
+    pub by_site: Vec<SiteShare<'g>>,
     /// Per country of the origin sites, largest share first.
     pub by_country: Vec<CountryShare>,
     /// The share that stops at a transformation none of whose inputs hold
@@ -64,15 +64,15 @@ pub struct ElementShares {
     pub unknown: Decimal,
     /// Lots met on the way with no grade for the element, counted as
     /// holding none of it.
-    pub unassayed: Vec<LotId>,
+    pub unassayed: Vec<&'g LotId>,
 }
 
-impl ElementShares {
+impl ElementShares<'_> {
     /// The share of `site` (0 when it is not an origin of the element).
     pub fn site_share(&self, site: &SiteId) -> Decimal {
         self.by_site
             .iter()
-            .find(|s| s.site == *site)
+            .find(|s| s.site == site)
             .map_or(Decimal::ZERO, |s| s.share)
     }
 
@@ -87,11 +87,11 @@ impl ElementShares {
 
 /// How a custody spell ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SpellEnd {
+pub enum SpellEnd<'g> {
     /// Shipped: custody passes to the receiver on receipt.
-    Shipped(Token),
+    Shipped(&'g Token),
     /// Consumed by a transformation.
-    Consumed(Token),
+    Consumed(&'g Token),
     /// Still held (or, for a shipped lot never received, see the
     /// previous spell).
     Open,
@@ -99,13 +99,13 @@ pub enum SpellEnd {
 
 /// A party holding a lot at a site over a period.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CustodySpell {
-    pub lot: LotId,
-    pub custodian: PartyId,
-    pub site: SiteId,
+pub struct CustodySpell<'g> {
+    pub lot: &'g LotId,
+    pub custodian: &'g PartyId,
+    pub site: &'g SiteId,
     pub from: Timestamp,
     pub until: Option<Timestamp>,
-    pub ended_by: SpellEnd,
+    pub ended_by: SpellEnd<'g>,
     /// Log index of the record that began it (lot, transformation or
     /// receipt).
     pub index: u64,
@@ -128,8 +128,8 @@ pub enum Role {
 
 /// A site the material passed through.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SitePassed {
-    pub site: SiteId,
+pub struct SitePassed<'g> {
+    pub site: &'g SiteId,
     pub kind: SiteKind,
     pub country: Country,
     pub roles: Vec<Role>,
@@ -139,33 +139,34 @@ pub struct SitePassed {
 
 /// A transformation upstream of the lot.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Step {
-    pub transformation: Token,
-    pub site: SiteId,
+pub struct Step<'g> {
+    pub transformation: &'g Token,
+    pub site: &'g SiteId,
     pub time: Timestamp,
     pub index: u64,
 }
 
 /// The provenance of one lot.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Provenance {
-    pub lot: LotId,
+pub struct Provenance<'g> {
+    pub lot: &'g LotId,
     /// Lots in the upstream graph, the lot included.
     pub upstream_lots: usize,
-    /// Origin lots, by creation time then id.
-    pub origins: Vec<OriginLot>,
+    /// Origin lots, by creation time, then from the lot asked about upstream.
+    pub origins: Vec<OriginLot<'g>>,
     /// Per element assayed anywhere upstream, by symbol.
-    pub elements: Vec<ElementShares>,
+    pub elements: Vec<ElementShares<'g>>,
     /// Upstream transformations, each after those that made its inputs.
-    pub steps: Vec<Step>,
-    /// Custody of every upstream lot, by start time then lot.
-    pub custody: Vec<CustodySpell>,
+    pub steps: Vec<Step<'g>>,
+    /// Custody of every upstream lot, by start time, then from the lot
+    /// asked about upstream.
+    pub custody: Vec<CustodySpell<'g>>,
     /// Sites passed, by first time then id.
-    pub sites: Vec<SitePassed>,
+    pub sites: Vec<SitePassed<'g>>,
 }
 
-impl Provenance {
-    pub fn element(&self, element: Element) -> Option<&ElementShares> {
+impl<'g> Provenance<'g> {
+    pub fn element(&self, element: Element) -> Option<&ElementShares<'g>> {
         self.elements.iter().find(|e| e.element == element)
     }
 }
@@ -195,10 +196,12 @@ impl<'g> Upstream<'g> {
         let mut nodes: Vec<Node<'g>> = Vec::new();
         let mut state: Vec<u8> = Vec::new();
         let mut post = Vec::new();
+        let mut movements = 0usize;
         let discover = |lot: &'g Lot,
                         nodes: &mut Vec<Node<'g>>,
                         state: &mut Vec<u8>,
-                        index: &mut HashMap<&'g LotId, usize>|
+                        index: &mut HashMap<&'g LotId, usize>,
+                        movements: &mut usize|
          -> Result<usize, Error> {
             if nodes.len() >= limits.max_upstream_lots {
                 return Err(Error::TooManyLots {
@@ -206,10 +209,17 @@ impl<'g> Upstream<'g> {
                     limit: limits.max_upstream_lots,
                 });
             }
+            *movements = movements.saturating_add(lot.movements.len());
+            if *movements > limits.max_movements {
+                return Err(Error::TooManyMovements {
+                    lot: root.to_string(),
+                    limit: limits.max_movements,
+                });
+            }
             let producer = match &lot.produced_by {
                 None => None,
                 Some(t) => {
-                    let t = graph.need_transformation(t, &format!("lot {}", lot.id))?;
+                    let t = graph.need_transformation(t, &format_args!("lot {}", lot.id))?;
                     if !t.outputs.contains(&lot.id) {
                         return Err(Error::Inconsistent(format!(
                             "lot {} names transformation {} as its maker, which does not list it as an output",
@@ -229,8 +239,8 @@ impl<'g> Upstream<'g> {
             index.insert(&lot.id, n);
             Ok(n)
         };
-        let first = graph.need_lot(root, "the request")?;
-        let start = discover(first, &mut nodes, &mut state, &mut index)?;
+        let first = graph.need_lot(root, &"the request")?;
+        let start = discover(first, &mut nodes, &mut state, &mut index, &mut movements)?;
         let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
         while let Some(top) = stack.last_mut() {
             let (n, next) = *top;
@@ -251,11 +261,9 @@ impl<'g> Upstream<'g> {
                 }
                 Some(&c) => c,
                 None => {
-                    let by = nodes[n]
-                        .producer
-                        .map_or_else(String::new, |t| format!("transformation {}", t.id));
-                    let lot = graph.need_lot(id, &by)?;
-                    let c = discover(lot, &mut nodes, &mut state, &mut index)?;
+                    let by = nodes[n].producer.map(|t| &t.id);
+                    let lot = graph.need_lot(id, &format_args!("transformation {}", Named(by)))?;
+                    let c = discover(lot, &mut nodes, &mut state, &mut index, &mut movements)?;
                     stack.push((c, 0));
                     c
                 }
@@ -271,15 +279,47 @@ impl<'g> Upstream<'g> {
     }
 }
 
-/// Elements graded in any of `lots`, by symbol.
-fn elements_of<'a>(lots: impl Iterator<Item = &'a Lot>) -> Vec<Element> {
-    let mut set: BTreeMap<&'static str, Element> = BTreeMap::new();
-    for lot in lots {
-        for g in &lot.grades {
-            set.insert(g.element().symbol(), g.element());
+/// An optional name, printed as itself or `?`.
+struct Named<'a>(Option<&'a Token>);
+
+impl std::fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(t) => f.write_str(t.as_str()),
+            None => f.write_str("?"),
         }
     }
-    set.into_values().collect()
+}
+
+/// Whether two elements are the same: the domain hands out each symbol
+/// from one table, so the pointers match first; the text decides
+/// otherwise.
+fn same(a: Element, b: Element) -> bool {
+    std::ptr::eq(a.symbol(), b.symbol()) || a == b
+}
+
+/// Elements graded in any of the nodes, by symbol, and each node's grade
+/// percent of each (`table[node * elements + k]`), looked up once.
+fn grade_table(nodes: &[Node<'_>]) -> (Vec<Element>, Vec<Option<Decimal>>) {
+    let mut elements: Vec<Element> = Vec::new();
+    for node in nodes {
+        for g in &node.lot.grades {
+            if !elements.iter().any(|e| same(*e, g.element())) {
+                elements.push(g.element());
+            }
+        }
+    }
+    elements.sort_by_key(|e| e.symbol());
+    let k = elements.len();
+    let mut table = vec![None; nodes.len() * k];
+    for (n, node) in nodes.iter().enumerate() {
+        for g in &node.lot.grades {
+            if let Some(i) = elements.iter().position(|e| same(*e, g.element())) {
+                table[n * k + i] = Some(g.percent());
+            }
+        }
+    }
+    (elements, table)
 }
 
 /// Kilograms of `element` in `dry_kg` of `lot`, or `None` unassayed.
@@ -288,7 +328,7 @@ fn contained(lot: &Lot, element: Element, dry_kg: Decimal) -> Result<Option<Deci
         .map(|g| {
             dry_kg
                 .checked_mul(g.percent())
-                .map(|x| x / Decimal::ONE_HUNDRED)
+                .map(|x| x * PER_CENT)
                 .ok_or(Error::Arithmetic)
         })
         .transpose()
@@ -296,19 +336,23 @@ fn contained(lot: &Lot, element: Element, dry_kg: Decimal) -> Result<Option<Deci
 
 /// The provenance of `lot` in `graph`, visiting at most
 /// `limits.max_upstream_lots` lots.
-pub fn attribute(graph: &LotGraph, lot: &LotId, limits: Limits) -> Result<Provenance, Error> {
+pub fn attribute<'g>(
+    graph: &'g LotGraph,
+    lot: &LotId,
+    limits: Limits,
+) -> Result<Provenance<'g>, Error> {
     let up = Upstream::walk(graph, lot, limits)?;
     let root = up.post.last().copied().unwrap_or(0);
-    let elements = elements_of(up.nodes.iter().map(|n| n.lot));
-    let shares = element_shares(graph, &up, root, &elements)?;
+    let (elements, table) = grade_table(&up.nodes);
+    let shares = element_shares(graph, &up, root, &elements, &table)?;
 
     let mut origins = Vec::new();
     for node in &up.nodes {
         if node.producer.is_none() {
-            let site = graph.need_site(&node.lot.site, &format!("lot {}", node.lot.id))?;
+            let site = graph.need_site(&node.lot.site, &format_args!("lot {}", node.lot.id))?;
             origins.push(OriginLot {
-                lot: node.lot.id.clone(),
-                site: site.id.clone(),
+                lot: &node.lot.id,
+                site: &site.id,
                 kind: site.kind,
                 country: site.country,
                 created: node.lot.created,
@@ -316,18 +360,20 @@ pub fn attribute(graph: &LotGraph, lot: &LotId, limits: Limits) -> Result<Proven
             });
         }
     }
-    origins.sort_by(|a, b| (a.created, &a.lot).cmp(&(b.created, &b.lot)));
+    // Stable: equal times keep the walk's order (no string comparisons).
+    origins.sort_by_key(|o| o.created);
 
     // Each transformation once, in post order (inputs' makers first).
-    let mut seen = BTreeSet::new();
+    // By address: a transformation is one value in the graph.
+    let mut seen: BTreeSet<*const Transformation> = BTreeSet::new();
     let mut steps = Vec::new();
     for &n in &up.post {
         if let Some(t) = up.nodes[n].producer
-            && seen.insert(&t.id)
+            && seen.insert(std::ptr::from_ref(t))
         {
             steps.push(Step {
-                transformation: t.id.clone(),
-                site: t.site.clone(),
+                transformation: &t.id,
+                site: &t.site,
                 time: t.time,
                 index: t.index,
             });
@@ -337,7 +383,7 @@ pub fn attribute(graph: &LotGraph, lot: &LotId, limits: Limits) -> Result<Proven
     let custody = custody(&up);
     let sites = sites_passed(graph, &up)?;
     Ok(Provenance {
-        lot: lot.clone(),
+        lot: &up.nodes[root].lot.id,
         upstream_lots: up.len(),
         origins,
         elements: shares,
@@ -351,32 +397,52 @@ pub fn attribute(graph: &LotGraph, lot: &LotId, limits: Limits) -> Result<Proven
 /// lot before its inputs, after every lot it feeds), a produced lot hands
 /// its weight to its inputs in proportion to the element each contributed;
 /// what reaches an origin is its share.
-fn element_shares(
-    graph: &LotGraph,
-    up: &Upstream<'_>,
+fn element_shares<'g>(
+    graph: &'g LotGraph,
+    up: &Upstream<'g>,
     root: usize,
     elements: &[Element],
-) -> Result<Vec<ElementShares>, Error> {
+    table: &[Option<Decimal>],
+) -> Result<Vec<ElementShares<'g>>, Error> {
+    let k = elements.len();
+    // Origin sites once: each origin node's slot in `sites`.
+    let mut slot_of: HashMap<&'g SiteId, usize> = HashMap::new();
+    let mut sites = Vec::new();
+    let mut origin_slot: Vec<Option<usize>> = vec![None; up.nodes.len()];
+    for (n, node) in up.nodes.iter().enumerate() {
+        if node.producer.is_none() {
+            let next = sites.len();
+            let slot = *slot_of.entry(&node.lot.site).or_insert(next);
+            if slot == next {
+                sites.push(graph.need_site(&node.lot.site, &"an origin lot")?);
+            }
+            origin_slot[n] = Some(slot);
+        }
+    }
     let mut out = Vec::with_capacity(elements.len());
     let mut weight = vec![Decimal::ZERO; up.nodes.len()];
+    let mut by_slot = vec![Decimal::ZERO; sites.len()];
     let mut parts: Vec<Decimal> = Vec::new();
-    for &element in elements {
+    for (e, &element) in elements.iter().enumerate() {
         weight.iter_mut().for_each(|w| *w = Decimal::ZERO);
+        by_slot.iter_mut().for_each(|w| *w = Decimal::ZERO);
         weight[root] = Decimal::ONE;
         let mut unknown = Decimal::ZERO;
-        let mut unassayed: BTreeSet<&LotId> = BTreeSet::new();
+        let mut unassayed: BTreeSet<&'g LotId> = BTreeSet::new();
         for &n in up.post.iter().rev() {
             let w = weight[n];
             let node = &up.nodes[n];
             if w.is_zero() || node.producer.is_none() {
                 continue;
             }
+            // Each input's part in kg × percent: the fractions below do
+            // not need the division by 100.
             parts.clear();
             let mut total = Decimal::ZERO;
             for &(input, consumed_dry) in &node.inputs {
                 let lot = up.nodes[input].lot;
-                let c = match contained(lot, element, consumed_dry)? {
-                    Some(c) => c,
+                let c = match table[input * k + e] {
+                    Some(percent) => consumed_dry.checked_mul(percent).ok_or(Error::Arithmetic)?,
                     None => {
                         unassayed.insert(&lot.id);
                         Decimal::ZERO
@@ -393,6 +459,8 @@ fn element_shares(
                 if c.is_zero() {
                     continue;
                 }
+                // w × c first, then ÷ total: dividing first would leave a
+                // tiny quotient with few significant digits.
                 let handed = w
                     .checked_mul(*c)
                     .and_then(|x| x.checked_div(total))
@@ -400,29 +468,30 @@ fn element_shares(
                 weight[input] += handed;
             }
         }
+        for (n, slot) in origin_slot.iter().enumerate() {
+            if let Some(slot) = slot {
+                by_slot[*slot] += weight[n];
+            }
+        }
         let root_lot = up.nodes[root].lot;
         let contained_kg = contained(root_lot, element, root_lot.dry_kg())?;
         let of = |share: Decimal| contained_kg.map(|c| c * share);
-        let mut by_site: BTreeMap<&SiteId, Decimal> = BTreeMap::new();
-        for (n, node) in up.nodes.iter().enumerate() {
-            if node.producer.is_none() && !weight[n].is_zero() {
-                *by_site.entry(&node.lot.site).or_default() += weight[n];
-            }
-        }
-        let mut sites = Vec::with_capacity(by_site.len());
+        let mut site_shares = Vec::new();
         let mut by_country: BTreeMap<Country, Decimal> = BTreeMap::new();
-        for (site_id, share) in by_site {
-            let site = graph.need_site(site_id, "an origin lot")?;
-            *by_country.entry(site.country).or_default() += share;
-            sites.push(SiteShare {
-                site: site.id.clone(),
+        for (site, share) in sites.iter().zip(&by_slot) {
+            if share.is_zero() {
+                continue;
+            }
+            *by_country.entry(site.country).or_default() += *share;
+            site_shares.push(SiteShare {
+                site: &site.id,
                 kind: site.kind,
                 country: site.country,
-                share,
-                contained_kg: of(share),
+                share: *share,
+                contained_kg: of(*share),
             });
         }
-        sites.sort_by(|a, b| b.share.cmp(&a.share).then_with(|| a.site.cmp(&b.site)));
+        site_shares.sort_by(|a, b| b.share.cmp(&a.share).then_with(|| a.site.cmp(b.site)));
         let mut countries: Vec<CountryShare> = by_country
             .into_iter()
             .map(|(country, share)| CountryShare {
@@ -439,17 +508,17 @@ fn element_shares(
         out.push(ElementShares {
             element,
             contained_kg,
-            by_site: sites,
+            by_site: site_shares,
             by_country: countries,
             unknown,
-            unassayed: unassayed.into_iter().cloned().collect(),
+            unassayed: unassayed.into_iter().collect(),
         });
     }
     Ok(out)
 }
 
 /// The custody spells of every upstream lot.
-fn custody(up: &Upstream<'_>) -> Vec<CustodySpell> {
+fn custody<'g>(up: &Upstream<'g>) -> Vec<CustodySpell<'g>> {
     // Which transformation consumed each lot (within the graph).
     let mut consumer: Vec<Option<&Transformation>> = vec![None; up.nodes.len()];
     for node in &up.nodes {
@@ -462,35 +531,30 @@ fn custody(up: &Upstream<'_>) -> Vec<CustodySpell> {
     let mut spells = Vec::new();
     for (n, node) in up.nodes.iter().enumerate() {
         let lot = node.lot;
-        let mut holder = Some((
-            lot.custodian.clone(),
-            lot.site.clone(),
-            lot.created,
-            lot.index,
-        ));
+        let mut holder = Some((&lot.custodian, &lot.site, lot.created, lot.index));
         for m in &lot.movements {
             if let Some((custodian, site, from, index)) = holder.take() {
                 spells.push(CustodySpell {
-                    lot: lot.id.clone(),
+                    lot: &lot.id,
                     custodian,
                     site,
                     from,
                     until: Some(m.shipped),
-                    ended_by: SpellEnd::Shipped(m.shipment.clone()),
+                    ended_by: SpellEnd::Shipped(&m.shipment),
                     index,
                 });
             }
             if let Some(a) = &m.arrival {
-                holder = Some((m.receiver.clone(), m.to.clone(), a.time, a.index));
+                holder = Some((&m.receiver, &m.to, a.time, a.index));
             }
         }
         if let Some((custodian, site, from, index)) = holder {
             let (until, ended_by) = match consumer[n] {
-                Some(t) => (Some(t.time), SpellEnd::Consumed(t.id.clone())),
+                Some(t) => (Some(t.time), SpellEnd::Consumed(&t.id)),
                 None => (None, SpellEnd::Open),
             };
             spells.push(CustodySpell {
-                lot: lot.id.clone(),
+                lot: &lot.id,
                 custodian,
                 site,
                 from,
@@ -500,45 +564,50 @@ fn custody(up: &Upstream<'_>) -> Vec<CustodySpell> {
             });
         }
     }
-    spells.sort_by(|a, b| (a.from, &a.lot).cmp(&(b.from, &b.lot)));
-    spells
+    // By start time, then in the walk's order (stable): no string
+    // comparisons, no moves of the spells while sorting.
+    let mut order: Vec<(Timestamp, usize)> = spells.iter().map(|s| s.from).zip(0..).collect();
+    order.sort_unstable();
+    let mut slots: Vec<Option<CustodySpell<'g>>> = spells.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|(_, i)| slots.get_mut(i).and_then(Option::take))
+        .collect()
 }
 
 /// Every site the upstream lots were made at, processed at, left from,
 /// passed through or arrived at.
-fn sites_passed(graph: &LotGraph, up: &Upstream<'_>) -> Result<Vec<SitePassed>, Error> {
-    let mut seen: HashMap<&SiteId, (BTreeSet<Role>, Timestamp, Timestamp)> = HashMap::new();
-    let note = |site: &SiteId, role: Role, time: Timestamp| (site.clone(), role, time);
-    let mut visits: Vec<(SiteId, Role, Timestamp)> = Vec::new();
+fn sites_passed<'g>(graph: &LotGraph, up: &Upstream<'g>) -> Result<Vec<SitePassed<'g>>, Error> {
+    let mut seen: HashMap<&'g SiteId, (BTreeSet<Role>, Timestamp, Timestamp)> = HashMap::new();
+    let mut visit = |site, role, time| {
+        let entry = seen
+            .entry(site)
+            .or_insert_with(|| (BTreeSet::new(), time, time));
+        entry.0.insert(role);
+        entry.1 = entry.1.min(time);
+        entry.2 = entry.2.max(time);
+    };
     for node in &up.nodes {
         let lot = node.lot;
         match node.producer {
-            None => visits.push(note(&lot.site, Role::Origin, lot.created)),
-            Some(t) => visits.push(note(&t.site, Role::Processing, t.time)),
+            None => visit(&lot.site, Role::Origin, lot.created),
+            Some(t) => visit(&t.site, Role::Processing, t.time),
         }
         for m in &lot.movements {
-            visits.push(note(&m.from, Role::Departure, m.shipped));
+            visit(&m.from, Role::Departure, m.shipped);
             for via in &m.via {
-                visits.push(note(via, Role::Transit, m.shipped));
+                visit(via, Role::Transit, m.shipped);
             }
             if let Some(a) = &m.arrival {
-                visits.push(note(&m.to, Role::Arrival, a.time));
+                visit(&m.to, Role::Arrival, a.time);
             }
         }
-    }
-    for (site, role, time) in &visits {
-        let entry = seen
-            .entry(site)
-            .or_insert_with(|| (BTreeSet::new(), *time, *time));
-        entry.0.insert(*role);
-        entry.1 = entry.1.min(*time);
-        entry.2 = entry.2.max(*time);
     }
     let mut out = Vec::with_capacity(seen.len());
     for (id, (roles, first, last)) in seen {
-        let site = graph.need_site(id, "the lots' history")?;
+        let site = graph.need_site(id, &"the lots' history")?;
         out.push(SitePassed {
-            site: id.clone(),
+            site: id,
             kind: site.kind,
             country: site.country,
             roles: roles.into_iter().collect(),

@@ -110,7 +110,7 @@ impl Balance {
 
 /// The mass balance of transformation `id` in `graph`.
 pub fn mass_balance(graph: &LotGraph, id: &Token, tolerance: &Tolerance) -> Result<Balance, Error> {
-    let t = graph.need_transformation(id, "the request")?;
+    let t = graph.need_transformation(id, &"the request")?;
     let by = format!("transformation {id}");
     let inputs: Vec<(&Lot, Decimal)> = t
         .inputs

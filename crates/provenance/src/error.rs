@@ -9,6 +9,9 @@ pub enum Error {
         "the upstream graph of lot {lot} has more than {limit} lots (the bound); ask for a lot nearer its origins"
     )]
     TooManyLots { lot: String, limit: usize },
+    /// The upstream lots were shipped more times than the bound allows.
+    #[error("the upstream lots of lot {lot} were shipped more than {limit} times (the bound)")]
+    TooManyMovements { lot: String, limit: usize },
     /// A lot is, through transformations, its own input.
     #[error("lot {lot} is upstream of itself: the graph has a cycle")]
     Cycle { lot: String },

@@ -4,6 +4,7 @@
 //! answer can name its evidence.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use rust_decimal::Decimal;
 
@@ -23,12 +24,16 @@ pub const MAX_INPUTS: usize = oretrace_domain::record::MAX_ITEMS;
 pub struct Limits {
     /// Most lots in an upstream graph, the lot itself included.
     pub max_upstream_lots: usize,
+    /// Most shipments of all those lots together: a lot shipped back and
+    /// forth a million times must not make every downstream answer huge.
+    pub max_movements: usize,
 }
 
 impl Limits {
-    /// The default bound: 50,000 upstream lots.
+    /// The default bounds: 50,000 upstream lots, 200,000 shipments.
     pub const DEFAULT: Limits = Limits {
         max_upstream_lots: 50_000,
+        max_movements: 200_000,
     };
 }
 
@@ -211,14 +216,18 @@ impl Lot {
     /// Contained mass of `element` in kg (dry mass × grade), if assayed.
     pub fn contained_kg(&self, element: Element) -> Option<Decimal> {
         self.grade(element)
-            .map(|g| self.dry_kg() * g.percent / Decimal::ONE_HUNDRED)
+            .map(|g| self.dry_kg() * g.percent * PER_CENT)
     }
 }
 
 /// `wet` kg at `moisture` percent, dry.
 pub(crate) fn dry(wet: Decimal, moisture: Percent) -> Decimal {
-    wet * (Decimal::ONE - moisture.value() / Decimal::ONE_HUNDRED)
+    wet * (Decimal::ONE - moisture.value() * PER_CENT)
 }
+
+/// 0.01, exactly: multiplying by it only moves the decimal point, and is
+/// much cheaper than dividing by 100.
+pub(crate) const PER_CENT: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
 
 /// A transformation: input lots with the wet mass consumed of each become
 /// output lots.
@@ -323,30 +332,38 @@ impl LotGraph {
         self.transformations.get(id)
     }
 
-    pub(crate) fn need_lot(&self, id: &LotId, referenced_by: &str) -> Result<&Lot, Error> {
+    pub(crate) fn need_lot(
+        &self,
+        id: &LotId,
+        referenced_by: &dyn fmt::Display,
+    ) -> Result<&Lot, Error> {
         self.lots.get(id).ok_or_else(|| Error::MissingLot {
             lot: id.to_string(),
-            referenced_by: referenced_by.to_owned(),
+            referenced_by: referenced_by.to_string(),
         })
     }
 
-    pub(crate) fn need_site(&self, id: &SiteId, referenced_by: &str) -> Result<&Site, Error> {
+    pub(crate) fn need_site(
+        &self,
+        id: &SiteId,
+        referenced_by: &dyn fmt::Display,
+    ) -> Result<&Site, Error> {
         self.sites.get(id).ok_or_else(|| Error::MissingSite {
             site: id.to_string(),
-            referenced_by: referenced_by.to_owned(),
+            referenced_by: referenced_by.to_string(),
         })
     }
 
     pub(crate) fn need_transformation(
         &self,
         id: &Token,
-        referenced_by: &str,
+        referenced_by: &dyn fmt::Display,
     ) -> Result<&Transformation, Error> {
         self.transformations
             .get(id)
             .ok_or_else(|| Error::MissingTransformation {
                 transformation: id.to_string(),
-                referenced_by: referenced_by.to_owned(),
+                referenced_by: referenced_by.to_string(),
             })
     }
 }

@@ -87,7 +87,7 @@ fn specified_share(shares: &ElementShares, specified: &BTreeSet<SiteId>) -> Deci
     shares
         .by_site
         .iter()
-        .filter(|s| specified.contains(&s.site))
+        .filter(|s| specified.contains(s.site))
         .map(|s| s.share)
         .sum()
 }
@@ -151,7 +151,7 @@ pub fn judge_site(
                 total += c;
                 let spec = specified_share(shares, specified);
                 specified_kg += c * spec;
-                origins.extend(shares.by_site.iter().map(|s| &s.site));
+                origins.extend(shares.by_site.iter().map(|s| s.site));
                 unknown |= !shares.unknown.is_zero();
                 unspecified |= Decimal::ONE - spec > ROUNDING;
             }

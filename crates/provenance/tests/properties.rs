@@ -313,7 +313,7 @@ proptest! {
             if x_holds && a_part_holds {
                 prop_assert!(close(a.unknown, b.unknown));
                 for s in &b.by_site {
-                    prop_assert!(close(s.share, a.site_share(&s.site)), "{e} {}: {} then {}", s.site, s.share, a.site_share(&s.site));
+                    prop_assert!(close(s.share, a.site_share(s.site)), "{e} {}: {} then {}", s.site, s.share, a.site_share(s.site));
                 }
                 prop_assert_eq!(a.by_site.len(), b.by_site.len());
             }

@@ -153,7 +153,7 @@ fn worked_example_blend() {
     assert!(close(cu.country_share(country("PK")), frac(253, 298)));
     assert!(close(cu.country_share(country("US")), frac(45, 298)));
     assert_eq!(
-        cu.by_site[0].site,
+        *cu.by_site[0].site,
         site_id("saindak"),
         "largest share first"
     );
@@ -183,17 +183,17 @@ fn worked_example_blend() {
     let a_spells: Vec<(&str, &str, SpellEnd)> = p
         .custody
         .iter()
-        .filter(|s| s.lot == lot("a"))
+        .filter(|s| *s.lot == lot("a"))
         .map(|s| (s.custodian.as_str(), s.site.as_str(), s.ended_by.clone()))
         .collect();
     assert_eq!(
         a_spells,
         [
-            ("fwo", "fwo-conc", SpellEnd::Shipped(token("ship-1"))),
-            ("ussm", "ussm-plant", SpellEnd::Consumed(token("blend-1"))),
+            ("fwo", "fwo-conc", SpellEnd::Shipped(&token("ship-1"))),
+            ("ussm", "ussm-plant", SpellEnd::Consumed(&token("blend-1"))),
         ]
     );
-    let b_spell = p.custody.iter().find(|s| s.lot == lot("b")).unwrap();
+    let b_spell = p.custody.iter().find(|s| *s.lot == lot("b")).unwrap();
     assert_eq!(
         (b_spell.from, b_spell.until, &b_spell.ended_by),
         (day(21), None, &SpellEnd::Open)
@@ -336,7 +336,7 @@ fn an_unassayed_input_makes_an_excess_unverified_not_refused() {
     let p = attribute(&g, &lot("b"), Limits::DEFAULT).unwrap();
     let cu = p.element(el("Cu")).unwrap();
     assert!(close(cu.country_share(country("PK")), Decimal::ONE));
-    assert_eq!(cu.unassayed, [lot("m")]);
+    assert_eq!(cu.unassayed, [&lot("m")]);
 }
 
 #[test]
@@ -417,7 +417,8 @@ fn splitting_then_merging_the_concentrate_changes_no_share() {
     let mut g = scenario("17.45", None);
     // a is split 40/60 before the blend (with slightly different assays),
     // and the parts merged again.
-    let cu_before = attribute(&g, &lot("b"), Limits::DEFAULT).unwrap();
+    let unsplit = g.clone();
+    let cu_before = attribute(&unsplit, &lot("b"), Limits::DEFAULT).unwrap();
     g.add_lot(output(
         "a1",
         "split-1",
@@ -474,7 +475,7 @@ fn splitting_then_merging_the_concentrate_changes_no_share() {
             after.element(el(e)).unwrap(),
         );
         for s in &x.by_site {
-            assert!(close(s.share, y.site_share(&s.site)), "{e} {}", s.site);
+            assert!(close(s.share, y.site_share(s.site)), "{e} {}", s.site);
         }
         assert_eq!(x.by_site.len(), y.by_site.len());
     }
@@ -627,14 +628,11 @@ fn a_cycle_is_an_error_not_a_loop() {
 #[test]
 fn a_graph_over_the_bound_is_refused_before_any_arithmetic() {
     let g = scenario("17.45", None);
-    let err = attribute(
-        &g,
-        &lot("b"),
-        Limits {
-            max_upstream_lots: 4,
-        },
-    )
-    .unwrap_err();
+    let bound = |lots, movements| Limits {
+        max_upstream_lots: lots,
+        max_movements: movements,
+    };
+    let err = attribute(&g, &lot("b"), bound(4, 10)).unwrap_err();
     assert_eq!(
         err,
         Error::TooManyLots {
@@ -642,16 +640,16 @@ fn a_graph_over_the_bound_is_refused_before_any_arithmetic() {
             limit: 4
         }
     );
-    assert!(
-        attribute(
-            &g,
-            &lot("b"),
-            Limits {
-                max_upstream_lots: 5
-            }
-        )
-        .is_ok()
+    // Three shipments upstream: o1 and o2 by truck, a by sea.
+    let err = attribute(&g, &lot("b"), bound(5, 2)).unwrap_err();
+    assert_eq!(
+        err,
+        Error::TooManyMovements {
+            lot: lot("b").to_string(),
+            limit: 2
+        }
     );
+    assert!(attribute(&g, &lot("b"), bound(5, 3)).is_ok());
 }
 
 #[test]
