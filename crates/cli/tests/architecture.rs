@@ -25,6 +25,7 @@ const PURE: &[&str] = &[
     "oretrace-epcis",
     "oretrace-epcis-map",
     "oretrace-epcis-schema",
+    "oretrace-provenance",
 ];
 
 /// Crates that do I/O of some kind: runtimes, networking, databases,
