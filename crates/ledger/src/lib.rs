@@ -21,6 +21,7 @@ pub mod faults;
 pub mod ledger;
 #[cfg(feature = "test-support")]
 pub mod memory;
+pub mod provenance;
 pub mod rebuild;
 pub mod rules;
 pub mod state;

@@ -1,0 +1,646 @@
+//! Provenance of a lot, read from the store (`docs/design/provenance.md`):
+//! the lot's upstream graph (lots and their inputs, transformations,
+//! grades from the latest assay per element, sites, custodians, shipments
+//! and receipts as movements, each with the log index of its record) is
+//! read breadth first within [`ProvenanceLimits`] and handed to
+//! `oretrace_provenance::attribute`. The answer ([`ProvenanceAnswer`])
+//! is what `GET /lots/{id}/provenance` serves: every figure with the
+//! records it rests on and whose word each record is (its signers).
+//!
+//! Bounded: the walk counts lots as it finds them and entries as it reads
+//! them, and refuses the moment a bound is passed; it never truncates.
+//! A cycle in a damaged store is refused by the pure crate; the walk
+//! itself never visits a lot twice, never recurses, never panics.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::record::{Figures, Record};
+use oretrace_domain::values::{LotId, PartyId, SiteId, Token, format_decimal};
+use oretrace_provenance::attribute::{Role, SpellEnd};
+use oretrace_provenance::graph::{Arrival, Grade, Lot, Movement, Site, Transformation};
+pub use oretrace_provenance::{Limits, LotGraph};
+
+use crate::state::SiteState;
+use crate::store::{StateView, Store, StoreError};
+
+/// How much of the registry one provenance answer may read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProvenanceLimits {
+    /// Lots and shipments of the upstream graph.
+    pub graph: Limits,
+    /// Log entries read (every entry concerning an upstream lot: its
+    /// making, assays, shipments, receipts, consumption).
+    pub max_records: usize,
+}
+
+impl ProvenanceLimits {
+    /// 50,000 upstream lots, 200,000 shipments, 500,000 entries.
+    pub const DEFAULT: ProvenanceLimits = ProvenanceLimits {
+        graph: Limits::DEFAULT,
+        max_records: 500_000,
+    };
+}
+
+impl Default for ProvenanceLimits {
+    fn default() -> Self {
+        ProvenanceLimits::DEFAULT
+    }
+}
+
+/// Why a provenance answer could not be given.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvenanceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A bound of [`ProvenanceLimits`] was passed: nothing is answered.
+    #[error("{detail}")]
+    TooLarge { detail: String, limit: usize },
+    /// The graph could not be attributed (a cycle, a missing item, a
+    /// grade that is not one): the store is damaged or hostile.
+    #[error("the provenance of lot {lot} cannot be computed: {why}")]
+    Graph { lot: String, why: String },
+}
+
+impl ProvenanceError {
+    fn from_graph(lot: &str, e: oretrace_provenance::Error) -> Self {
+        match e {
+            oretrace_provenance::Error::TooManyLots { limit, .. }
+            | oretrace_provenance::Error::TooManyMovements { limit, .. } => {
+                ProvenanceError::TooLarge {
+                    detail: e.to_string(),
+                    limit,
+                }
+            }
+            other => ProvenanceError::Graph {
+                lot: lot.to_owned(),
+                why: other.to_string(),
+            },
+        }
+    }
+}
+
+/// A record an answer rests on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// Log index of the record: `GET /records/{index}/receipt` proves it.
+    pub index: u64,
+    /// The record's kind (`lot`, `assay`, `shipment`, …).
+    pub kind: &'static str,
+    /// Whose word it is: the parties that signed it (a key registered to
+    /// no party is named as `key <name>+<id>`).
+    pub signed_by: Vec<String>,
+    /// `reported` or `illustrative`, as the record says.
+    pub figures: &'static str,
+}
+
+/// One origin site's or country's share of an element.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ShareJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    pub country: String,
+    /// A fraction, 0 to 1, as decimal text.
+    pub share: String,
+    /// Kilograms of the element, when the lot is assayed for it.
+    pub contained_kg: Option<String>,
+}
+
+/// Where one element of the lot came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ElementJson {
+    pub element: &'static str,
+    /// Dry mass × grade, kilograms, when the lot is assayed for it.
+    pub contained_kg: Option<String>,
+    pub by_site: Vec<ShareJson>,
+    pub by_country: Vec<ShareJson>,
+    /// The share whose origin the assays cannot tell.
+    pub unknown: String,
+    /// Upstream lots with no grade for the element (counted as none).
+    pub unassayed: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OriginJson {
+    pub lot: String,
+    pub site: String,
+    pub kind: &'static str,
+    pub country: String,
+    pub created: String,
+    pub index: u64,
+    pub signed_by: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StepJson {
+    pub transformation: String,
+    pub site: String,
+    pub process: String,
+    pub time: String,
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
+    pub index: u64,
+    pub signed_by: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CustodyJson {
+    pub lot: String,
+    pub custodian: String,
+    pub site: String,
+    pub from: String,
+    pub until: Option<String>,
+    /// `shipped`, `consumed` or `held`.
+    pub ended_by: &'static str,
+    /// The shipment or transformation that ended it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_in: Option<String>,
+    /// The record that began it (lot, transformation or receipt).
+    pub index: u64,
+    pub signed_by: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SiteJson {
+    pub site: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub country: String,
+    pub operator: String,
+    pub lat: String,
+    pub lon: String,
+    pub approximate: bool,
+    /// `origin`, `processing`, `departure`, `transit`, `arrival`.
+    pub roles: Vec<&'static str>,
+    pub first: String,
+    pub last: String,
+    /// Log index of the site record.
+    pub index: u64,
+    /// Whose word the location and kind are.
+    pub claim: String,
+}
+
+/// The provenance of one lot, as served.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProvenanceAnswer {
+    pub lot: String,
+    /// `illustrative` when any record the answer rests on is, else
+    /// `reported`.
+    pub figures: &'static str,
+    pub upstream_lots: usize,
+    pub elements: Vec<ElementJson>,
+    pub origins: Vec<OriginJson>,
+    pub steps: Vec<StepJson>,
+    pub custody: Vec<CustodyJson>,
+    pub sites: Vec<SiteJson>,
+    /// Every record the answer rests on, by index.
+    pub evidence: Vec<Evidence>,
+}
+
+/// What the walk read: the graph, and for each record its evidence.
+struct Upstream {
+    graph: LotGraph,
+    evidence: BTreeMap<u64, Evidence>,
+    sites: BTreeMap<SiteId, SiteState>,
+    processes: HashMap<u64, String>,
+}
+
+fn text(d: Decimal) -> String {
+    format_decimal(&d.normalize())
+}
+
+/// The provenance of lot `id`; `None` when no such lot is registered.
+pub fn provenance<S: Store>(
+    store: &S,
+    id: &str,
+    limits: ProvenanceLimits,
+) -> Result<Option<ProvenanceAnswer>, ProvenanceError> {
+    if store.lot(id)?.is_none() {
+        return Ok(None);
+    }
+    let up = read_upstream(store, id, limits)?;
+    let lot_id = LotId::parse(id).map_err(|e| ProvenanceError::Graph {
+        lot: id.to_owned(),
+        why: e.to_string(),
+    })?;
+    let p = oretrace_provenance::attribute(&up.graph, &lot_id, limits.graph)
+        .map_err(|e| ProvenanceError::from_graph(id, e))?;
+    let signed = |index: u64| {
+        up.evidence
+            .get(&index)
+            .map(|e| e.signed_by.clone())
+            .unwrap_or_default()
+    };
+    let elements = p
+        .elements
+        .iter()
+        .map(|e| ElementJson {
+            element: e.element.symbol(),
+            contained_kg: e.contained_kg.map(text),
+            by_site: e
+                .by_site
+                .iter()
+                .map(|s| ShareJson {
+                    site: Some(s.site.to_string()),
+                    kind: Some(s.kind.as_str()),
+                    country: s.country.to_string(),
+                    share: text(s.share),
+                    contained_kg: s.contained_kg.map(text),
+                })
+                .collect(),
+            by_country: e
+                .by_country
+                .iter()
+                .map(|c| ShareJson {
+                    site: None,
+                    kind: None,
+                    country: c.country.to_string(),
+                    share: text(c.share),
+                    contained_kg: c.contained_kg.map(text),
+                })
+                .collect(),
+            unknown: text(e.unknown),
+            unassayed: e.unassayed.iter().map(ToString::to_string).collect(),
+        })
+        .collect();
+    let origins = p
+        .origins
+        .iter()
+        .map(|o| OriginJson {
+            lot: o.lot.to_string(),
+            site: o.site.to_string(),
+            kind: o.kind.as_str(),
+            country: o.country.to_string(),
+            created: o.created.to_string(),
+            index: o.index,
+            signed_by: signed(o.index),
+        })
+        .collect();
+    let steps = p
+        .steps
+        .iter()
+        .map(|s| {
+            let t = up.graph.transformation(s.transformation);
+            StepJson {
+                transformation: s.transformation.to_string(),
+                site: s.site.to_string(),
+                process: up.processes.get(&s.index).cloned().unwrap_or_default(),
+                time: s.time.to_string(),
+                inputs: t
+                    .map(|t| t.inputs.iter().map(|(l, _)| l.to_string()).collect())
+                    .unwrap_or_default(),
+                outputs: t
+                    .map(|t| t.outputs.iter().map(ToString::to_string).collect())
+                    .unwrap_or_default(),
+                index: s.index,
+                signed_by: signed(s.index),
+            }
+        })
+        .collect();
+    let custody = p
+        .custody
+        .iter()
+        .map(|c| {
+            let (ended_by, ended_in) = match &c.ended_by {
+                SpellEnd::Shipped(t) => ("shipped", Some(t.to_string())),
+                SpellEnd::Consumed(t) => ("consumed", Some(t.to_string())),
+                SpellEnd::Open => ("held", None),
+            };
+            CustodyJson {
+                lot: c.lot.to_string(),
+                custodian: c.custodian.to_string(),
+                site: c.site.to_string(),
+                from: c.from.to_string(),
+                until: c.until.map(|t| t.to_string()),
+                ended_by,
+                ended_in,
+                index: c.index,
+                signed_by: signed(c.index),
+            }
+        })
+        .collect();
+    let mut sites = Vec::new();
+    for s in &p.sites {
+        let Some(state) = up.sites.get(s.site) else {
+            continue;
+        };
+        let r = state.record();
+        sites.push(SiteJson {
+            site: s.site.to_string(),
+            name: r.name.to_string(),
+            kind: s.kind.as_str(),
+            country: s.country.to_string(),
+            operator: r.operator.to_string(),
+            lat: text(r.location.lat()),
+            lon: text(r.location.lon()),
+            approximate: r.approximate,
+            roles: s.roles.iter().map(|r| role(*r)).collect(),
+            first: s.first.to_string(),
+            last: s.last.to_string(),
+            index: state.index(),
+            claim: format!(
+                "the location and kind of {} are the claim of its operator {}, who signed the site record at index {}",
+                s.site,
+                r.operator,
+                state.index()
+            ),
+        });
+    }
+    // Every record the figures rest on: the lots, transformations,
+    // latest assays, shipments and receipts read, and the sites passed.
+    let evidence: Vec<Evidence> = up.evidence.values().cloned().collect();
+    let figures = if evidence.iter().any(|e| e.figures == "illustrative") {
+        "illustrative"
+    } else {
+        "reported"
+    };
+    Ok(Some(ProvenanceAnswer {
+        lot: p.lot.to_string(),
+        figures,
+        upstream_lots: p.upstream_lots,
+        elements,
+        origins,
+        steps,
+        custody,
+        sites,
+        evidence,
+    }))
+}
+
+fn role(r: Role) -> &'static str {
+    match r {
+        Role::Origin => "origin",
+        Role::Processing => "processing",
+        Role::Departure => "departure",
+        Role::Transit => "transit",
+        Role::Arrival => "arrival",
+    }
+}
+
+/// Whose keys signed an entry: parties, or the key itself.
+struct Signers<'s, S> {
+    store: &'s S,
+    known: HashMap<(String, u32), String>,
+}
+
+impl<S: StateView> Signers<'_, S> {
+    fn of(&mut self, signed: &SignedRecord) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for sig in signed.signatures() {
+            let key = (sig.name.clone(), sig.key_id);
+            let name = match self.known.get(&key) {
+                Some(n) => n.clone(),
+                None => {
+                    let n = match self.store.key(&sig.name, sig.key_id)? {
+                        Some(k) => k.party().to_string(),
+                        None => format!("key {}+{:08x}", sig.name, sig.key_id),
+                    };
+                    self.known.insert(key, n.clone());
+                    n
+                }
+            };
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn damaged(lot: &str, why: String) -> ProvenanceError {
+    ProvenanceError::Graph {
+        lot: lot.to_owned(),
+        why,
+    }
+}
+
+/// Reads the upstream graph of `root` breadth first, within `limits`.
+fn read_upstream<S: Store>(
+    store: &S,
+    root: &str,
+    limits: ProvenanceLimits,
+) -> Result<Upstream, ProvenanceError> {
+    let mut graph = LotGraph::new();
+    let mut evidence: BTreeMap<u64, Evidence> = BTreeMap::new();
+    let mut processes: HashMap<u64, String> = HashMap::new();
+    let mut signers = Signers {
+        store,
+        known: HashMap::new(),
+    };
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut queue: VecDeque<String> = VecDeque::new();
+    let mut transformations: HashSet<Token> = HashSet::new();
+    let mut site_ids: HashSet<SiteId> = HashSet::new();
+    let mut records = 0usize;
+    let mut movements_total = 0usize;
+    seen.insert(root.to_owned());
+    queue.push_back(root.to_owned());
+    while let Some(id) = queue.pop_front() {
+        let Some(state) = store.lot(&id)? else {
+            // The pure crate names the missing lot and who named it.
+            continue;
+        };
+        let events = store.lot_events(&id)?;
+        records = records.saturating_add(events.len());
+        if records > limits.max_records {
+            return Err(ProvenanceError::TooLarge {
+                detail: format!(
+                    "the upstream lots of lot {root} are the subject of more than {} log entries (the bound); ask for a lot nearer its origins",
+                    limits.max_records
+                ),
+                limit: limits.max_records,
+            });
+        }
+        let mut created = None;
+        let mut produced_by: Option<Token> = None;
+        let mut grades: BTreeMap<&'static str, Grade> = BTreeMap::new();
+        let mut movements: Vec<Movement> = Vec::new();
+        for index in events {
+            let bytes = store
+                .entry(index)?
+                .ok_or_else(|| damaged(root, format!("entry {index} is not stored")))?;
+            let signed = SignedRecord::from_entry(&bytes)
+                .map_err(|e| damaged(root, format!("entry {index} does not parse: {e}")))?;
+            let record = signed.record();
+            let figures = match record {
+                Record::Lot(r) => r.figures,
+                Record::Assay(r) => r.figures,
+                Record::Shipment(r) => r.figures,
+                Record::Receipt(r) => r.figures,
+                Record::Transformation(r) => r.figures,
+                _ => Figures::Reported,
+            };
+            let mut keep = true;
+            match record {
+                Record::Lot(l) if l.id.as_str() == id => created = Some(l.time),
+                Record::Assay(a) => {
+                    let grade = Grade::from_assay(
+                        a.analyte,
+                        a.value,
+                        a.unit,
+                        a.basis,
+                        state.moisture(),
+                        None,
+                        index,
+                    )
+                    .map_err(|e| damaged(root, format!("the assay at index {index}: {e}")))?;
+                    // The latest assay of an element is its grade.
+                    if let Some(old) = grades.insert(a.analyte.element().symbol(), grade) {
+                        evidence.remove(&old.index());
+                    }
+                }
+                Record::Shipment(s) => {
+                    movements_total += 1;
+                    if movements_total > limits.graph.max_movements {
+                        return Err(ProvenanceError::from_graph(
+                            root,
+                            oretrace_provenance::Error::TooManyMovements {
+                                lot: root.to_owned(),
+                                limit: limits.graph.max_movements,
+                            },
+                        ));
+                    }
+                    let shipper = store
+                        .shipment(s.id.as_str())?
+                        .map(|st| st.shipper().clone())
+                        .ok_or_else(|| damaged(root, format!("shipment {} vanished", s.id)))?;
+                    site_ids.insert(s.from.clone());
+                    site_ids.insert(s.to.clone());
+                    site_ids.extend(s.via.iter().cloned());
+                    movements.push(Movement {
+                        shipment: s.id.clone(),
+                        from: s.from.clone(),
+                        via: s.via.clone(),
+                        to: s.to.clone(),
+                        shipper,
+                        receiver: s.receiver.clone(),
+                        shipped: s.time,
+                        arrival: None,
+                        index,
+                    });
+                }
+                Record::Receipt(r) => {
+                    let mass = r
+                        .lots
+                        .iter()
+                        .find(|(l, _)| l.as_str() == id)
+                        .map(|(_, m)| *m);
+                    if let (Some(m), Some(mass)) = (
+                        movements.iter_mut().find(|m| m.shipment == r.shipment),
+                        mass,
+                    ) {
+                        m.arrival = Some(Arrival {
+                            time: r.time,
+                            wet_mass: mass,
+                            index,
+                        });
+                    }
+                }
+                Record::Transformation(t) if t.outputs.iter().any(|o| o.id.as_str() == id) => {
+                    created = Some(t.time);
+                    produced_by = Some(t.id.clone());
+                    if transformations.insert(t.id.clone()) {
+                        processes.insert(index, t.process.to_string());
+                        site_ids.insert(t.site.clone());
+                        for (input, _) in &t.inputs {
+                            if seen.insert(input.to_string()) {
+                                if seen.len() > limits.graph.max_upstream_lots {
+                                    return Err(ProvenanceError::from_graph(
+                                        root,
+                                        oretrace_provenance::Error::TooManyLots {
+                                            lot: root.to_owned(),
+                                            limit: limits.graph.max_upstream_lots,
+                                        },
+                                    ));
+                                }
+                                queue.push_back(input.to_string());
+                            }
+                        }
+                        graph
+                            .add_transformation(Transformation {
+                                id: t.id.clone(),
+                                site: t.site.clone(),
+                                time: t.time,
+                                inputs: t.inputs.clone(),
+                                outputs: t.outputs.iter().map(|o| o.id.clone()).collect(),
+                                index,
+                            })
+                            .map_err(|e| ProvenanceError::from_graph(root, e))?;
+                    }
+                }
+                // The transformation that consumed the lot: the pure
+                // crate dates the end of custody from the graph.
+                _ => keep = false,
+            }
+            if keep {
+                evidence.insert(
+                    index,
+                    Evidence {
+                        index,
+                        kind: record.kind(),
+                        signed_by: signers.of(&signed)?,
+                        figures: figures.as_str(),
+                    },
+                );
+            }
+        }
+        // Custody at making: the first shipper, else the custodian now.
+        let custodian: PartyId = movements
+            .first()
+            .map_or_else(|| state.custodian().clone(), |m| m.shipper.clone());
+        let created = created
+            .or(state.created())
+            .ok_or_else(|| damaged(root, format!("lot {id}: when it was made is unknown")))?;
+        site_ids.insert(state.origin_site().clone());
+        graph
+            .add_lot(Lot {
+                id: state.id().clone(),
+                site: state.origin_site().clone(),
+                custodian,
+                created,
+                produced_by,
+                wet_mass: state.wet_mass(),
+                moisture: state.moisture(),
+                grades: grades.into_values().collect(),
+                movements,
+                index: state.index(),
+            })
+            .map_err(|e| ProvenanceError::from_graph(root, e))?;
+    }
+    let mut sites = BTreeMap::new();
+    for id in site_ids {
+        let Some(site) = store.site(id.as_str())? else {
+            continue;
+        };
+        let r = site.record();
+        graph
+            .add_site(Site {
+                id: id.clone(),
+                kind: r.kind,
+                country: r.country,
+                index: site.index(),
+            })
+            .map_err(|e| ProvenanceError::from_graph(root, e))?;
+        evidence.insert(
+            site.index(),
+            Evidence {
+                index: site.index(),
+                kind: "site",
+                signed_by: vec![r.operator.to_string()],
+                figures: r.figures.as_str(),
+            },
+        );
+        sites.insert(id, site);
+    }
+    Ok(Upstream {
+        graph,
+        evidence,
+        sites,
+        processes,
+    })
+}
