@@ -4,7 +4,8 @@
 //!   entry) and answers once it is durable, with its index and a
 //!   `tlog-proof` receipt ([`records`]).
 //! * `GET /parties`, `/sites`, `/lots` (a page at a time, by id),
-//!   `/records/…` read the registry ([`registry`], [`records`]).
+//!   `/records/…` read the registry ([`registry`], [`records`]);
+//!   `GET /lots/{id}/provenance` traces a lot to its origins.
 //! * The EPCIS 2.0 interface ([`epcis`]), with its limits per party
 //!   (capture slots, jobs, tokens, named queries) and per client (the
 //!   candidate events its queries examine, `budget`).
@@ -85,6 +86,9 @@ pub struct ServerConfig {
     pub client_scan_refill: Duration,
     /// Who publishes the OCDS exports ([`exports`]).
     pub ocds: OcdsPublisher,
+    /// How much of the registry one `GET /lots/{id}/provenance` reads;
+    /// past it the answer is 413, naming the bound.
+    pub provenance: oretrace_ledger::provenance::ProvenanceLimits,
 }
 
 /// The registry as publisher of its OCDS exports
@@ -125,6 +129,7 @@ impl Default for ServerConfig {
             client_scan_budget: 200_000,
             client_scan_refill: Duration::from_secs(60),
             ocds: OcdsPublisher::default(),
+            provenance: oretrace_ledger::provenance::ProvenanceLimits::DEFAULT,
         }
     }
 }
@@ -230,6 +235,7 @@ fn api<S: Store>() -> Api<S> {
     .get("/sites/{id}", registry::site::<S>)
     .get("/lots", registry::lots::<S>)
     .get("/lots/{id}", registry::lot::<S>)
+    .get("/lots/{id}/provenance", registry::provenance::<S>)
     .get("/agreements", agreements::agreements::<S>)
     .get("/agreements/{id}", agreements::agreement::<S>)
     .get("/agreements/{id}/pledges", agreements::pledges::<S>)

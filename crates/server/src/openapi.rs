@@ -589,6 +589,7 @@ fn schemas() -> Value {
     for (name, schema) in agreement_views().as_object().into_iter().flatten() {
         schemas[name] = schema.clone();
     }
+    schemas["Provenance"] = provenance_schema();
     let job = &mut schemas["CaptureJob"]["properties"];
     job["errorsOmitted"] =
         json!({"type": "integer", "description": "Refusals beyond the first 1000 listed"});
@@ -642,6 +643,12 @@ fn paths() -> Value {
         "/lots": list("The lots", "Lots"),
         "/lots/{id}": read("A lot and every entry concerning it, oldest first", vec![id("lot")],
             json_response("The lot", "LotView"), &[("404", "No such lot")]),
+        "/lots/{id}/provenance": read("Where each element of the lot came from: shares per origin site and country \
+            (each transformation passes an element on in proportion to the amount of it each input contained), \
+            the origin lots, the transformations, the custody chain, every site passed, and every record the \
+            answer rests on with its signers (GET /records/{index}/receipt proves each)",
+            vec![id("lot")], json_response("The lot's provenance", "Provenance"),
+            &[("404", "No such lot"), ("413", "The upstream graph is over a bound (lots, shipments or log entries read; the bound named); nothing partial is answered")]),
         "/checkpoint": read("The signed checkpoint (C2SP tlog-checkpoint)", vec![], text_response("The checkpoint note"), &[]),
         "/tile/{path}": read("A hash tile or entry bundle (C2SP tlog-tiles)",
             vec![path_parameter("path", "The tile path after tile/, such as 0/x001/234 or entries/000.p/5 (contains slashes)", None)],
@@ -1051,4 +1058,49 @@ pub fn document() -> Value {
 /// The OpenAPI path of an axum route (`{*path}` becomes `{path}`).
 pub fn openapi_path(axum_path: &str) -> String {
     axum_path.replace("{*", "{")
+}
+
+/// The answer of `GET /lots/{id}/provenance`. Shares are fractions (0 to
+/// 1) and masses kilograms, as decimal text.
+fn provenance_schema() -> Value {
+    let string = json!({"type": "string"});
+    let decimal = json!({"type": "string", "description": "A decimal, as text"});
+    let nullable_decimal = json!({"type": ["string", "null"], "description": "Kilograms as decimal text; null when the lot is not assayed for the element"});
+    let signed_by = json!({"type": "array", "items": {"type": "string"},
+        "description": "Whose word it is: the parties that signed the record"});
+    let share = json!({"type": "object", "required": ["country", "share", "contained_kg"], "properties": {
+        "site": string, "kind": string, "country": string, "share": decimal, "contained_kg": nullable_decimal}});
+    json!({"type": "object",
+        "required": ["lot", "figures", "upstream_lots", "elements", "origins", "steps", "custody", "sites", "evidence"],
+        "properties": {
+            "lot": string,
+            "figures": {"enum": ["reported", "illustrative"],
+                "description": "illustrative when any record the answer rests on is"},
+            "upstream_lots": {"type": "integer"},
+            "elements": {"type": "array", "items": {"type": "object",
+                "required": ["element", "contained_kg", "by_site", "by_country", "unknown", "unassayed"], "properties": {
+                "element": string, "contained_kg": nullable_decimal,
+                "by_site": {"type": "array", "items": share}, "by_country": {"type": "array", "items": share},
+                "unknown": {"type": "string", "description": "The share whose origin the assays cannot tell; site shares and this sum to 1"},
+                "unassayed": {"type": "array", "items": string}}}},
+            "origins": {"type": "array", "items": {"type": "object", "properties": {
+                "lot": string, "site": string, "kind": string, "country": string, "created": string,
+                "index": {"type": "integer"}, "signed_by": signed_by}}},
+            "steps": {"type": "array", "items": {"type": "object", "properties": {
+                "transformation": string, "site": string, "process": string, "time": string,
+                "inputs": {"type": "array", "items": string}, "outputs": {"type": "array", "items": string},
+                "index": {"type": "integer"}, "signed_by": signed_by}}},
+            "custody": {"type": "array", "items": {"type": "object", "properties": {
+                "lot": string, "custodian": string, "site": string, "from": string, "until": {"type": ["string", "null"]},
+                "ended_by": {"enum": ["shipped", "consumed", "held"]}, "ended_in": string,
+                "index": {"type": "integer"}, "signed_by": signed_by}}},
+            "sites": {"type": "array", "items": {"type": "object", "properties": {
+                "site": string, "name": string, "kind": string, "country": string, "operator": string,
+                "lat": decimal, "lon": decimal, "approximate": {"type": "boolean"},
+                "roles": {"type": "array", "items": {"enum": ["origin", "processing", "departure", "transit", "arrival"]}},
+                "first": string, "last": string, "index": {"type": "integer"},
+                "claim": {"type": "string", "description": "The location and kind are the operator's claim"}}}},
+            "evidence": {"type": "array", "items": {"type": "object", "required": ["index", "kind", "signed_by", "figures"], "properties": {
+                "index": {"type": "integer"}, "kind": string, "signed_by": signed_by,
+                "figures": {"enum": ["reported", "illustrative"]}}}}}})
 }

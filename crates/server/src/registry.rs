@@ -290,3 +290,31 @@ pub(crate) async fn lot<S: Store>(
     .await?;
     view.map(Json).ok_or_else(|| missing("lot", &id))
 }
+
+/// `GET /lots/{id}/provenance`: where each element of the lot came from
+/// (shares per origin site and country), the steps, custody and sites
+/// upstream, and every record the answer rests on with its signers.
+/// 413 past the configured bounds, naming the bound; nothing partial.
+pub(crate) async fn provenance<S: Store>(
+    State(state): State<AppState<S>>,
+    Path(id): Path<String>,
+) -> Result<Json<oretrace_ledger::provenance::ProvenanceAnswer>, ApiError> {
+    use oretrace_ledger::provenance::ProvenanceError;
+    let limits = state.config.provenance;
+    let answer = blocking(&state.ledger, {
+        let id = id.clone();
+        move |ledger| {
+            oretrace_ledger::provenance::provenance(ledger.store(), &id, limits).map_err(
+                |e| match e {
+                    ProvenanceError::Store(e) => ApiError::from(e),
+                    ProvenanceError::TooLarge { detail, limit } => {
+                        ApiError::AnswerTooLarge { detail, limit }
+                    }
+                    ProvenanceError::Graph { .. } => ApiError::internal(e.to_string()),
+                },
+            )
+        }
+    })
+    .await?;
+    answer.map(Json).ok_or_else(|| missing("lot", &id))
+}
