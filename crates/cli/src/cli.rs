@@ -47,6 +47,25 @@ pub enum Command {
     /// Sealed agreement texts, on the party's side: seal clause by clause, reveal clauses, check a reveal.
     #[command(subcommand)]
     Agreement(AgreementCommand),
+    /// Where a lot's elements came from: origin shares per element (site and country),
+    /// the steps, custody and sites upstream; optionally the receipts of every record it rests on.
+    Provenance(ProvenanceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProvenanceArgs {
+    /// The lot's id (a URI).
+    pub lot: String,
+    /// Server base URL.
+    #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Print the API's JSON instead of the tree.
+    #[arg(long)]
+    pub json: bool,
+    /// Save the `tlog-proof` receipt of every record the answer rests on as
+    /// DIR/<index>.tlog-proof (check each with `oretrace verify --inclusion`).
+    #[arg(long, value_name = "DIR")]
+    pub receipts: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -27,7 +27,7 @@ pub(crate) fn client() -> anyhow::Result<reqwest::blocking::Client> {
         .context("building the HTTP client")
 }
 
-fn base(server: &str) -> &str {
+pub(crate) fn base(server: &str) -> &str {
     server.trim_end_matches('/')
 }
 
@@ -110,7 +110,10 @@ pub(crate) fn signature_line(signer: &NoteSigner, text: &str) -> anyhow::Result<
     Ok(SignatureLine::from(signature.clone()))
 }
 
-fn answer_json(response: reqwest::blocking::Response, what: &str) -> anyhow::Result<Value> {
+pub(crate) fn answer_json(
+    response: reqwest::blocking::Response,
+    what: &str,
+) -> anyhow::Result<Value> {
     let status = response.status();
     let text = response.text().unwrap_or_default();
     if !status.is_success() {

@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::event::CaptureAuth;
 use oretrace_domain::record::{Figures, Record};
 use oretrace_domain::values::{LotId, PartyId, SiteId, Token, format_decimal};
 use oretrace_provenance::attribute::{Role, SpellEnd};
@@ -389,26 +390,60 @@ struct Signers<'s, S> {
 }
 
 impl<S: StateView> Signers<'_, S> {
+    fn party(&mut self, name: &str, key_id: u32) -> Result<String, StoreError> {
+        let key = (name.to_owned(), key_id);
+        if let Some(n) = self.known.get(&key) {
+            return Ok(n.clone());
+        }
+        let n = match self.store.key(name, key_id)? {
+            Some(k) => k.party().to_string(),
+            None => format!("key {name}+{key_id:08x}"),
+        };
+        self.known.insert(key, n.clone());
+        Ok(n)
+    }
+
+    /// The parties whose word an entry is: its signers, or for a captured
+    /// EPCIS event (signed by the log key alone) the parties whose token or
+    /// document signatures brought it.
     fn of(&mut self, signed: &SignedRecord) -> Result<Vec<String>, StoreError> {
+        let keys: Vec<(String, u32)> = match signed.record() {
+            Record::Event(event) => match event.auth() {
+                CaptureAuth::Token { key } => vec![(key.name().to_owned(), key.key_id())],
+                CaptureAuth::Signed { signatures, .. } => signatures
+                    .iter()
+                    .map(|l| {
+                        let k = l.key();
+                        (k.name().to_owned(), k.key_id())
+                    })
+                    .collect(),
+            },
+            _ => signed
+                .signatures()
+                .iter()
+                .map(|s| (s.name.clone(), s.key_id))
+                .collect(),
+        };
         let mut out = Vec::new();
-        for sig in signed.signatures() {
-            let key = (sig.name.clone(), sig.key_id);
-            let name = match self.known.get(&key) {
-                Some(n) => n.clone(),
-                None => {
-                    let n = match self.store.key(&sig.name, sig.key_id)? {
-                        Some(k) => k.party().to_string(),
-                        None => format!("key {}+{:08x}", sig.name, sig.key_id),
-                    };
-                    self.known.insert(key, n.clone());
-                    n
-                }
-            };
-            if !out.contains(&name) {
-                out.push(name);
+        for (name, key_id) in keys {
+            let party = self.party(&name, key_id)?;
+            if !out.contains(&party) {
+                out.push(party);
             }
         }
         Ok(out)
+    }
+}
+
+fn figures_of(record: &Record) -> Figures {
+    match record {
+        Record::Lot(r) => r.figures,
+        Record::Assay(r) => r.figures,
+        Record::Shipment(r) => r.figures,
+        Record::Receipt(r) => r.figures,
+        Record::Transformation(r) => r.figures,
+        Record::Event(e) => e.figures(),
+        _ => Figures::Reported,
     }
 }
 
@@ -466,125 +501,130 @@ fn read_upstream<S: Store>(
                 .ok_or_else(|| damaged(root, format!("entry {index} is not stored")))?;
             let signed = SignedRecord::from_entry(&bytes)
                 .map_err(|e| damaged(root, format!("entry {index} does not parse: {e}")))?;
-            let record = signed.record();
-            let figures = match record {
-                Record::Lot(r) => r.figures,
-                Record::Assay(r) => r.figures,
-                Record::Shipment(r) => r.figures,
-                Record::Receipt(r) => r.figures,
-                Record::Transformation(r) => r.figures,
-                _ => Figures::Reported,
+            // A captured EPCIS event states records as the ledger read
+            // them when it accepted the event.
+            let (stated, entry_figures) = match signed.record() {
+                Record::Event(event) => (
+                    oretrace_epcis_map::interpret(event.event())
+                        .map_err(|e| damaged(root, format!("the event at index {index}: {e}")))?
+                        .records,
+                    event.figures(),
+                ),
+                other => (vec![other.clone()], figures_of(other)),
             };
-            let mut keep = true;
-            match record {
-                Record::Lot(l) if l.id.as_str() == id => created = Some(l.time),
-                Record::Assay(a) => {
-                    let grade = Grade::from_assay(
-                        a.analyte,
-                        a.value,
-                        a.unit,
-                        a.basis,
-                        state.moisture(),
-                        None,
-                        index,
-                    )
-                    .map_err(|e| damaged(root, format!("the assay at index {index}: {e}")))?;
-                    // The latest assay of an element is its grade.
-                    if let Some(old) = grades.insert(a.analyte.element().symbol(), grade) {
-                        evidence.remove(&old.index());
+            let mut kept = false;
+            for record in &stated {
+                let mut keep = true;
+                match record {
+                    Record::Lot(l) if l.id.as_str() == id => created = Some(l.time),
+                    Record::Assay(a) if a.lot.as_str() == id => {
+                        let grade = Grade::from_assay(
+                            a.analyte,
+                            a.value,
+                            a.unit,
+                            a.basis,
+                            state.moisture(),
+                            None,
+                            index,
+                        )
+                        .map_err(|e| damaged(root, format!("the assay at index {index}: {e}")))?;
+                        // The latest assay of an element is its grade (the
+                        // earlier ones stay in the evidence: they were read).
+                        grades.insert(a.analyte.element().symbol(), grade);
                     }
-                }
-                Record::Shipment(s) => {
-                    movements_total += 1;
-                    if movements_total > limits.graph.max_movements {
-                        return Err(ProvenanceError::from_graph(
-                            root,
-                            oretrace_provenance::Error::TooManyMovements {
-                                lot: root.to_owned(),
-                                limit: limits.graph.max_movements,
-                            },
-                        ));
-                    }
-                    let shipper = store
-                        .shipment(s.id.as_str())?
-                        .map(|st| st.shipper().clone())
-                        .ok_or_else(|| damaged(root, format!("shipment {} vanished", s.id)))?;
-                    site_ids.insert(s.from.clone());
-                    site_ids.insert(s.to.clone());
-                    site_ids.extend(s.via.iter().cloned());
-                    movements.push(Movement {
-                        shipment: s.id.clone(),
-                        from: s.from.clone(),
-                        via: s.via.clone(),
-                        to: s.to.clone(),
-                        shipper,
-                        receiver: s.receiver.clone(),
-                        shipped: s.time,
-                        arrival: None,
-                        index,
-                    });
-                }
-                Record::Receipt(r) => {
-                    let mass = r
-                        .lots
-                        .iter()
-                        .find(|(l, _)| l.as_str() == id)
-                        .map(|(_, m)| *m);
-                    if let (Some(m), Some(mass)) = (
-                        movements.iter_mut().find(|m| m.shipment == r.shipment),
-                        mass,
-                    ) {
-                        m.arrival = Some(Arrival {
-                            time: r.time,
-                            wet_mass: mass,
+                    Record::Shipment(s) => {
+                        movements_total += 1;
+                        if movements_total > limits.graph.max_movements {
+                            return Err(ProvenanceError::from_graph(
+                                root,
+                                oretrace_provenance::Error::TooManyMovements {
+                                    lot: root.to_owned(),
+                                    limit: limits.graph.max_movements,
+                                },
+                            ));
+                        }
+                        let shipper = store
+                            .shipment(s.id.as_str())?
+                            .map(|st| st.shipper().clone())
+                            .ok_or_else(|| damaged(root, format!("shipment {} vanished", s.id)))?;
+                        site_ids.insert(s.from.clone());
+                        site_ids.insert(s.to.clone());
+                        site_ids.extend(s.via.iter().cloned());
+                        movements.push(Movement {
+                            shipment: s.id.clone(),
+                            from: s.from.clone(),
+                            via: s.via.clone(),
+                            to: s.to.clone(),
+                            shipper,
+                            receiver: s.receiver.clone(),
+                            shipped: s.time,
+                            arrival: None,
                             index,
                         });
                     }
-                }
-                Record::Transformation(t) if t.outputs.iter().any(|o| o.id.as_str() == id) => {
-                    created = Some(t.time);
-                    produced_by = Some(t.id.clone());
-                    if transformations.insert(t.id.clone()) {
-                        processes.insert(index, t.process.to_string());
-                        site_ids.insert(t.site.clone());
-                        for (input, _) in &t.inputs {
-                            if seen.insert(input.to_string()) {
-                                if seen.len() > limits.graph.max_upstream_lots {
-                                    return Err(ProvenanceError::from_graph(
-                                        root,
-                                        oretrace_provenance::Error::TooManyLots {
-                                            lot: root.to_owned(),
-                                            limit: limits.graph.max_upstream_lots,
-                                        },
-                                    ));
-                                }
-                                queue.push_back(input.to_string());
-                            }
-                        }
-                        graph
-                            .add_transformation(Transformation {
-                                id: t.id.clone(),
-                                site: t.site.clone(),
-                                time: t.time,
-                                inputs: t.inputs.clone(),
-                                outputs: t.outputs.iter().map(|o| o.id.clone()).collect(),
+                    Record::Receipt(r) => {
+                        let mass = r
+                            .lots
+                            .iter()
+                            .find(|(l, _)| l.as_str() == id)
+                            .map(|(_, m)| *m);
+                        if let (Some(m), Some(mass)) = (
+                            movements.iter_mut().find(|m| m.shipment == r.shipment),
+                            mass,
+                        ) {
+                            m.arrival = Some(Arrival {
+                                time: r.time,
+                                wet_mass: mass,
                                 index,
-                            })
-                            .map_err(|e| ProvenanceError::from_graph(root, e))?;
+                            });
+                        }
                     }
+                    Record::Transformation(t) if t.outputs.iter().any(|o| o.id.as_str() == id) => {
+                        created = Some(t.time);
+                        produced_by = Some(t.id.clone());
+                        if transformations.insert(t.id.clone()) {
+                            processes.insert(index, t.process.to_string());
+                            site_ids.insert(t.site.clone());
+                            for (input, _) in &t.inputs {
+                                if seen.insert(input.to_string()) {
+                                    if seen.len() > limits.graph.max_upstream_lots {
+                                        return Err(ProvenanceError::from_graph(
+                                            root,
+                                            oretrace_provenance::Error::TooManyLots {
+                                                lot: root.to_owned(),
+                                                limit: limits.graph.max_upstream_lots,
+                                            },
+                                        ));
+                                    }
+                                    queue.push_back(input.to_string());
+                                }
+                            }
+                            graph
+                                .add_transformation(Transformation {
+                                    id: t.id.clone(),
+                                    site: t.site.clone(),
+                                    time: t.time,
+                                    inputs: t.inputs.clone(),
+                                    outputs: t.outputs.iter().map(|o| o.id.clone()).collect(),
+                                    index,
+                                })
+                                .map_err(|e| ProvenanceError::from_graph(root, e))?;
+                        }
+                    }
+                    // The transformation that consumed the lot: the pure
+                    // crate dates the end of custody from the graph.
+                    _ => keep = false,
                 }
-                // The transformation that consumed the lot: the pure
-                // crate dates the end of custody from the graph.
-                _ => keep = false,
+                kept |= keep;
             }
-            if keep {
+            if kept {
                 evidence.insert(
                     index,
                     Evidence {
                         index,
-                        kind: record.kind(),
+                        kind: signed.record().kind(),
                         signed_by: signers.of(&signed)?,
-                        figures: figures.as_str(),
+                        figures: entry_figures.as_str(),
                     },
                 );
             }
