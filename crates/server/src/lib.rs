@@ -5,6 +5,8 @@
 //!   `tlog-proof` receipt ([`records`]).
 //! * `GET /parties`, `/sites`, `/lots` (a page at a time, by id),
 //!   `/records/…` read the registry ([`registry`], [`records`]).
+//! * `GET /shipments/{id}/reconciliation`: shipped against received per
+//!   lot, flagged outside tolerance ([`reconciliation`]).
 //! * The EPCIS 2.0 interface ([`epcis`]), with its limits per party
 //!   (capture slots, jobs, tokens, named queries) and per client (the
 //!   candidate events its queries examine, `budget`).
@@ -29,6 +31,7 @@ pub mod exports;
 mod heavy;
 mod log;
 pub mod openapi;
+mod reconciliation;
 mod records;
 mod registry;
 mod totals;
@@ -228,6 +231,10 @@ fn api<S: Store>() -> Api<S> {
     .get("/parties/{id}", registry::party::<S>)
     .get("/sites", registry::sites::<S>)
     .get("/sites/{id}", registry::site::<S>)
+    .get(
+        "/shipments/{id}/reconciliation",
+        reconciliation::reconciliation::<S>,
+    )
     .get("/lots", registry::lots::<S>)
     .get("/lots/{id}", registry::lot::<S>)
     .get("/agreements", agreements::agreements::<S>)
