@@ -23,6 +23,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Json;
 use oretrace_domain::chemistry::Element;
 use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::event::CaptureAuth;
 use oretrace_domain::record::{Assay, Figures, Record};
 use oretrace_domain::values::{LotId, Mass, Percent};
 use oretrace_ledger::Store;
@@ -47,7 +48,7 @@ fn shown(d: Decimal) -> String {
 }
 
 /// One record a side rests on.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 struct Evidence {
     index: u64,
     kind: &'static str,
@@ -194,34 +195,71 @@ fn tolerance(pairs: &[(String, String)]) -> Result<ReconcileTolerance, ApiError>
     Ok(tolerance)
 }
 
-/// A stored entry, decoded.
-fn entry(store: &impl Store, index: u64) -> Result<SignedRecord, ApiError> {
+/// A stored entry: the records it states (a captured EPCIS event states
+/// those it maps to) and who signed them.
+struct Stated {
+    records: Vec<Record>,
+    evidence: Evidence,
+}
+
+fn party_of(store: &impl Store, name: &str, key_id: u32) -> Result<String, ApiError> {
+    Ok(match store.key(name, key_id)? {
+        Some(key) => key.party().as_str().to_owned(),
+        None => name.to_owned(),
+    })
+}
+
+/// Reads and decodes entry `index`.
+fn stated(store: &impl Store, index: u64) -> Result<Stated, ApiError> {
     let bytes = store
         .read_entries(index, 1)?
         .pop()
         .ok_or_else(|| ApiError::internal(format!("entry {index} vanished")))?;
-    SignedRecord::from_entry(&bytes)
-        .map_err(|e| ApiError::internal(format!("stored entry {index} does not parse: {e}")))
-}
-
-fn evidence(store: &impl Store, index: u64, signed: &SignedRecord) -> Result<Evidence, ApiError> {
+    let signed = SignedRecord::from_entry(&bytes)
+        .map_err(|e| ApiError::internal(format!("stored entry {index} does not parse: {e}")))?;
     let mut signers = Vec::new();
-    for signature in signed.signatures() {
-        let who = match store.key(&signature.name, signature.key_id)? {
-            Some(key) => key.party().as_str().to_owned(),
-            None => signature.name.clone(),
-        };
-        if !signers.contains(&who) {
-            signers.push(who);
+    let records = match signed.record() {
+        Record::Event(event) => {
+            // The log key signs the entry; the capturing parties signed
+            // the document or held the token.
+            match event.auth() {
+                CaptureAuth::Token { key } => {
+                    signers.push(party_of(store, key.name(), key.key_id())?);
+                }
+                CaptureAuth::Signed { signatures, .. } => {
+                    for line in signatures {
+                        let key = line.key();
+                        signers.push(party_of(store, key.name(), key.key_id())?);
+                    }
+                }
+            }
+            oretrace_epcis_map::interpret(event.event())
+                .map_err(|e| ApiError::internal(format!("stored event {index}: {e}")))?
+                .records
         }
-    }
-    Ok(Evidence {
-        index,
-        kind: signed.record().kind(),
-        signers,
-        figures: match signed.record().figures() {
-            Figures::Reported => "reported",
-            Figures::Illustrative => "illustrative",
+        record => {
+            for signature in signed.signatures() {
+                signers.push(party_of(store, &signature.name, signature.key_id)?);
+            }
+            vec![record.clone()]
+        }
+    };
+    let mut seen = Vec::new();
+    signers.retain(|s| {
+        let new = !seen.contains(s);
+        seen.push(s.clone());
+        new
+    });
+    Ok(Stated {
+        records,
+        evidence: Evidence {
+            index,
+            kind: signed.record().kind(),
+            signers,
+            figures: match signed.record().figures() {
+                Figures::Reported => "reported",
+                Figures::Illustrative => "illustrative",
+            },
         },
     })
 }
@@ -277,66 +315,81 @@ fn dry(wet: Mass, moisture: Percent) -> Decimal {
 }
 
 /// Reconciles one lot of the shipment at `shipped_at`, received (if at
-/// all) by the receipt at `received_at`.
+/// all) by the receipt entry at `received_at`.
 fn reconcile_lot(
     store: &impl Store,
     lot: &LotId,
-    shipped_at: u64,
-    received_at: Option<(u64, &SignedRecord)>,
+    shipped_at: &Stated,
+    received_at: Option<&Stated>,
     tolerance: &ReconcileTolerance,
-    illustrative: &mut bool,
 ) -> Result<LotReconciliation, ApiError> {
     let state = store
         .lot(lot.as_str())?
         .ok_or_else(|| ApiError::internal(format!("shipped lot {lot} is not registered")))?;
     let moisture = state.moisture();
+    let shipment_index = shipped_at.evidence.index;
+    let receipt_index = received_at.map(|r| r.evidence.index);
     let mut mass: Option<(u64, Mass)> = None;
     let mut before: BTreeMap<&'static str, (u64, Assay)> = BTreeMap::new();
     let mut after: BTreeMap<&'static str, (u64, Assay)> = BTreeMap::new();
-    let mut shipped_records = Vec::new();
-    let mut received_records = Vec::new();
+    let mut records: BTreeMap<u64, Evidence> = BTreeMap::new();
     let mut shipped_again = false;
     for index in store.lot_events(lot.as_str())? {
-        if index == shipped_at || received_at.is_some_and(|(r, _)| r == index) {
+        let after_receipt = receipt_index.is_some_and(|r| index > r);
+        if index == shipment_index
+            || Some(index) == receipt_index
+            || (index > shipment_index && !after_receipt)
+            || shipped_again
+        {
             continue;
         }
-        let after_receipt = received_at.is_some_and(|(r, _)| index > r);
-        if index > shipped_at && !after_receipt {
-            continue;
-        }
-        let signed = entry(store, index)?;
-        match signed.record() {
-            Record::Lot(l) if index < shipped_at && &l.id == lot => {
-                mass = Some((index, l.wet_mass));
-            }
-            Record::Transformation(t) if index < shipped_at => {
-                if let Some(o) = t.outputs.iter().find(|o| &o.id == lot) {
-                    mass = Some((index, o.wet_mass));
+        let entry = stated(store, index)?;
+        for record in &entry.records {
+            match record {
+                Record::Lot(l) if index < shipment_index && &l.id == lot => {
+                    mass = Some((index, l.wet_mass));
                 }
-            }
-            Record::Receipt(r) if index < shipped_at => {
-                if let Some((_, m)) = r.lots.iter().find(|(l, _)| l == lot) {
-                    mass = Some((index, *m));
+                Record::Transformation(t) if index < shipment_index => {
+                    if let Some(o) = t.outputs.iter().find(|o| &o.id == lot) {
+                        mass = Some((index, o.wet_mass));
+                    }
                 }
+                Record::Receipt(r) if index < shipment_index => {
+                    if let Some((_, m)) = r.lots.iter().find(|(l, _)| l == lot) {
+                        mass = Some((index, *m));
+                    }
+                }
+                Record::Assay(a) if &a.lot == lot && index < shipment_index => {
+                    before.insert(a.analyte.element().symbol(), (index, a.clone()));
+                }
+                Record::Assay(a) if &a.lot == lot && after_receipt => {
+                    after.insert(a.analyte.element().symbol(), (index, a.clone()));
+                }
+                Record::Shipment(s) if after_receipt && s.lots.contains(lot) => {
+                    shipped_again = true;
+                }
+                _ => {}
             }
-            Record::Assay(a) if index < shipped_at => {
-                before.insert(a.analyte.element().symbol(), (index, a.clone()));
-            }
-            Record::Assay(a) if after_receipt && !shipped_again => {
-                after.insert(a.analyte.element().symbol(), (index, a.clone()));
-            }
-            Record::Shipment(_) if after_receipt => shipped_again = true,
-            _ => {}
         }
+        records.insert(index, entry.evidence);
     }
     let (mass_index, wet_mass) = mass.unwrap_or((state.index(), state.wet_mass()));
+    let mut evidence_of = |index: u64| -> Result<Evidence, ApiError> {
+        Ok(match records.get(&index) {
+            Some(e) => e.clone(),
+            None => {
+                let e = stated(store, index)?.evidence;
+                records.insert(index, e.clone());
+                e
+            }
+        })
+    };
     let (shipped_grades, shipped_assays) = grades(&before, moisture)?;
-    for index in std::iter::once(mass_index)
-        .chain(before.values().map(|(i, _)| *i))
-        .chain(std::iter::once(shipped_at))
-    {
-        shipped_records.push(evidence(store, index, &entry(store, index)?)?);
+    let mut shipped_records = vec![evidence_of(mass_index)?];
+    for (index, _) in before.values() {
+        shipped_records.push(evidence_of(*index)?);
     }
+    shipped_records.push(shipped_at.evidence.clone());
     let shipped = Side {
         wet_mass,
         moisture: Some(moisture),
@@ -351,11 +404,7 @@ fn reconcile_lot(
         assays: shipped_assays,
         records: shipped_records,
     };
-    let Some((receipt_index, receipt)) = received_at else {
-        *illustrative |= shipped_view
-            .records
-            .iter()
-            .any(|e| e.figures == "illustrative");
+    let Some(receipt) = received_at else {
         return Ok(LotReconciliation {
             lot: lot.clone(),
             shipped: shipped_view,
@@ -365,25 +414,24 @@ fn reconcile_lot(
             flagged: 0,
         });
     };
-    let Record::Receipt(r) = receipt.record() else {
-        return Err(ApiError::internal(format!(
-            "entry {receipt_index} is not a receipt"
-        )));
-    };
-    let received_mass = r
-        .lots
+    let received_mass = receipt
+        .records
         .iter()
-        .find(|(l, _)| l == lot)
-        .map(|(_, m)| *m)
+        .filter_map(|r| match r {
+            Record::Receipt(r) => r.lots.iter().find(|(l, _)| l == lot).map(|(_, m)| *m),
+            _ => None,
+        })
+        .next()
         .ok_or_else(|| {
             ApiError::internal(format!(
-                "the receipt at {receipt_index} does not weigh {lot}"
+                "the receipt at {} does not weigh {lot}",
+                receipt.evidence.index
             ))
         })?;
     let (received_grades, received_assays) = grades(&after, moisture)?;
-    received_records.push(evidence(store, receipt_index, receipt)?);
+    let mut received_records = vec![receipt.evidence.clone()];
     for (index, _) in after.values() {
-        received_records.push(evidence(store, *index, &entry(store, *index)?)?);
+        received_records.push(evidence_of(*index)?);
     }
     let received = Side {
         wet_mass: received_mass,
@@ -392,17 +440,12 @@ fn reconcile_lot(
         evidence: received_records.iter().map(|e| e.index).collect(),
     };
     let result = reconcile(lot, &shipped, &received, tolerance);
-    *illustrative |= shipped_view
-        .records
-        .iter()
-        .chain(&received_records)
-        .any(|e| e.figures == "illustrative");
     Ok(LotReconciliation {
         lot: lot.clone(),
         shipped: shipped_view,
         received: Some(SideView {
             wet_mass_kg: shown(received_mass.kilograms()),
-            wet_mass_index: receipt_index,
+            wet_mass_index: receipt.evidence.index,
             moisture_percent: None,
             dry_mass_kg: shown(dry(received_mass, moisture)),
             assays: received_assays,
@@ -412,6 +455,10 @@ fn reconcile_lot(
         differences: result.differences.iter().map(difference_view).collect(),
         not_compared: result.not_compared.iter().map(Element::symbol).collect(),
     })
+}
+
+fn illustrative(side: Option<&SideView>) -> bool {
+    side.is_some_and(|s| s.records.iter().any(|e| e.figures == "illustrative"))
 }
 
 /// `GET /shipments/{id}/reconciliation`.
@@ -428,43 +475,35 @@ pub(crate) async fn reconciliation<S: Store>(
             let Some(shipment) = store.shipment(&id)? else {
                 return Ok(None);
             };
-            let shipment_entry = entry(store, shipment.index())?;
-            let receipt = shipment
+            let shipped_at = stated(store, shipment.index())?;
+            let received_at = shipment
                 .received()
-                .map(|index| entry(store, index).map(|e| (index, e)))
+                .map(|index| stated(store, index))
                 .transpose()?;
-            let mut illustrative = false;
             let mut lots = Vec::new();
             for lot in shipment.lots() {
                 lots.push(reconcile_lot(
                     store,
                     lot,
-                    shipment.index(),
-                    receipt.as_ref().map(|(i, e)| (*i, e)),
+                    &shipped_at,
+                    received_at.as_ref(),
                     &tolerance,
-                    &mut illustrative,
                 )?);
             }
-            let shipment_record = evidence(store, shipment.index(), &shipment_entry)?;
-            let receipt_record = receipt
-                .as_ref()
-                .map(|(i, e)| evidence(store, *i, e))
-                .transpose()?;
-            illustrative |= shipment_record.figures == "illustrative"
-                || receipt_record
-                    .as_ref()
-                    .is_some_and(|r| r.figures == "illustrative");
+            let illustrative = lots
+                .iter()
+                .any(|l| illustrative(Some(&l.shipped)) || illustrative(l.received.as_ref()));
             Ok(Some(ShipmentReconciliation {
                 shipment: id,
-                status: if receipt.is_some() {
+                status: if received_at.is_some() {
                     "received"
                 } else {
                     "in transit"
                 },
                 shipper: shipment.shipper().as_str().to_owned(),
                 receiver: shipment.receiver().as_str().to_owned(),
-                shipment_record,
-                receipt_record,
+                shipment_record: shipped_at.evidence,
+                receipt_record: received_at.map(|r| r.evidence),
                 tolerance: ToleranceView {
                     wet_mass_percent: shown(tolerance.wet_mass_percent()),
                     dry_mass_percent: shown(tolerance.dry_mass_percent()),
