@@ -47,6 +47,28 @@ pub enum Command {
     /// Sealed agreement texts, on the party's side: seal clause by clause, reveal clauses, check a reveal.
     #[command(subcommand)]
     Agreement(AgreementCommand),
+    /// Reconcile a shipment: per lot, shipped against received (wet and dry mass,
+    /// grade and contained mass per element), flagged outside tolerance. Exits 1
+    /// when something is flagged.
+    Reconcile(ReconcileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// The shipment's identifier.
+    pub shipment: String,
+    /// Server base URL.
+    #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Print the server's JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Wet and dry mass tolerance, in percent of the shipped mass (default 0.5).
+    #[arg(long)]
+    pub mass_tolerance: Option<String>,
+    /// Grade tolerance, in percentage points (default 2 % of the shipped grade).
+    #[arg(long)]
+    pub grade_tolerance: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

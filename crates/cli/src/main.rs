@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod epcis_cmds;
 mod ledger_cmds;
+mod reconcile_cmd;
 mod scenario;
 mod scenario_deals;
 
