@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::epcis_cmds::{check_server, client, refusal};
 
 /// Percent-encodes a path segment or query value (ids hold `:`).
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
@@ -23,7 +23,7 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
-fn get(http: &reqwest::blocking::Client, url: &str) -> anyhow::Result<Value> {
+pub(crate) fn get(http: &reqwest::blocking::Client, url: &str) -> anyhow::Result<Value> {
     let response = http.get(url).send().with_context(|| format!("GET {url}"))?;
     let status = response.status();
     let text = response.text().with_context(|| format!("GET {url}"))?;

@@ -50,6 +50,10 @@ pub enum Command {
     /// Where a lot's elements came from: origin shares per element (site and country),
     /// the steps, custody and sites upstream; optionally the receipts of every record it rests on.
     Provenance(ProvenanceArgs),
+    /// Reconcile a shipment: per lot, shipped against received (wet and dry mass,
+    /// grade and contained mass per element), flagged outside tolerance. Exits 1
+    /// when something is flagged.
+    Reconcile(ReconcileArgs),
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +70,24 @@ pub struct ProvenanceArgs {
     /// DIR/<index>.tlog-proof (check each with `oretrace verify --inclusion`).
     #[arg(long, value_name = "DIR")]
     pub receipts: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// The shipment's identifier.
+    pub shipment: String,
+    /// Server base URL.
+    #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Print the server's JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Wet and dry mass tolerance, in percent of the shipped mass (default 0.5).
+    #[arg(long)]
+    pub mass_tolerance: Option<String>,
+    /// Grade tolerance, in percentage points (default 2 % of the shipped grade).
+    #[arg(long)]
+    pub grade_tolerance: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

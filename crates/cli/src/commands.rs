@@ -34,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Command::Agreement(cmd) => crate::agreement_cmds::run(cmd),
         Command::Provenance(args) => crate::provenance_cmd::provenance(&args),
+        Command::Reconcile(args) => crate::reconcile_cmd::reconcile(&args),
         Command::Export(args) => match &args.lot {
             Some(lot) => crate::epcis_cmds::export(&args.server, lot, args.out.as_deref()),
             None => crate::agreement_cmds::export(&args),

@@ -9,6 +9,7 @@ mod commands;
 mod epcis_cmds;
 mod ledger_cmds;
 mod provenance_cmd;
+mod reconcile_cmd;
 mod scenario;
 mod scenario_deals;
 

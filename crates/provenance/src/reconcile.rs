@@ -31,6 +31,9 @@ pub struct ReconcileTolerance {
     wet_mass_percent: Decimal,
     dry_mass_percent: Decimal,
     grade_relative_percent: Decimal,
+    /// When set, the grade tolerance in percentage points, whatever the
+    /// assays state.
+    grade_points: Option<Decimal>,
     contained_percent: Decimal,
 }
 
@@ -49,8 +52,55 @@ impl ReconcileTolerance {
             wet_mass_percent: wet_mass.value(),
             dry_mass_percent: dry_mass.value(),
             grade_relative_percent: grade_relative.value(),
+            grade_points: None,
             contained_percent: contained.value(),
         }
+    }
+
+    /// The same, with both mass tolerances (wet and dry) set to `percent`
+    /// of the shipped mass.
+    pub fn with_mass_percent(self, percent: Percent) -> Self {
+        ReconcileTolerance {
+            wet_mass_percent: percent.value(),
+            dry_mass_percent: percent.value(),
+            ..self
+        }
+    }
+
+    /// The same, with the grade tolerance set to `points` percentage
+    /// points of the dry-basis element grade, in place of the assays'
+    /// uncertainties and of the relative tolerance.
+    pub fn with_grade_points(self, points: Percent) -> Self {
+        ReconcileTolerance {
+            grade_points: Some(points.value()),
+            ..self
+        }
+    }
+
+    /// Percent of the shipped wet mass.
+    pub fn wet_mass_percent(&self) -> Decimal {
+        self.wet_mass_percent
+    }
+
+    /// Percent of the shipped dry mass.
+    pub fn dry_mass_percent(&self) -> Decimal {
+        self.dry_mass_percent
+    }
+
+    /// Percent of the shipped grade, used when neither
+    /// [`Self::grade_points`] is set nor both assays state an uncertainty.
+    pub fn grade_relative_percent(&self) -> Decimal {
+        self.grade_relative_percent
+    }
+
+    /// Percentage points of grade, when set.
+    pub fn grade_points(&self) -> Option<Decimal> {
+        self.grade_points
+    }
+
+    /// Percent of the shipped contained mass of an element.
+    pub fn contained_percent(&self) -> Decimal {
+        self.contained_percent
     }
 }
 
@@ -61,6 +111,7 @@ impl Default for ReconcileTolerance {
             wet_mass_percent: Decimal::new(5, 1),
             dry_mass_percent: Decimal::new(5, 1),
             grade_relative_percent: Decimal::TWO,
+            grade_points: None,
             contained_percent: Decimal::TWO,
         }
     }
@@ -182,8 +233,9 @@ pub fn reconcile(
             not_compared.push(element);
             continue;
         };
-        let grade_tolerance = match (gs.uncertainty(), gr.uncertainty()) {
-            (Some(us), Some(ur)) => us + ur,
+        let grade_tolerance = match (tolerance.grade_points, gs.uncertainty(), gr.uncertainty()) {
+            (Some(points), _, _) => points,
+            (None, Some(us), Some(ur)) => us + ur,
             _ => gs.percent() * tolerance.grade_relative_percent / Decimal::ONE_HUNDRED,
         };
         differences.push(compare(

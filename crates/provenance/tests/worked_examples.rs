@@ -413,6 +413,40 @@ fn worked_example_reconciliation() {
 }
 
 #[test]
+fn reconciliation_tolerances_can_be_overridden() {
+    let shipped = Side {
+        wet_mass: kg("10000"),
+        moisture: Some(pct("8")),
+        grades: vec![grade("Cu", "22", Some("0.2"))],
+        evidence: vec![],
+    };
+    let received = Side {
+        wet_mass: kg("9900"),
+        moisture: Some(pct("8")),
+        grades: vec![grade("Cu", "21.5", Some("0.2"))],
+        evidence: vec![],
+    };
+    let tolerance = ReconcileTolerance::default()
+        .with_mass_percent(pct("1"))
+        .with_grade_points(pct("0.5"));
+    assert_eq!(
+        (tolerance.wet_mass_percent(), tolerance.grade_points()),
+        (d("1"), Some(d("0.5")))
+    );
+    let r = reconcile(&lot("a"), &shipped, &received, &tolerance);
+    let wet = r.difference(Quantity::WetMass).unwrap();
+    assert_eq!((wet.tolerance, wet.within), (d("100"), true));
+    let dry = r.difference(Quantity::DryMass).unwrap();
+    assert_eq!(
+        (dry.difference, dry.tolerance, dry.within),
+        (d("-92"), d("92"), true)
+    );
+    // The points replace the assays' stated uncertainties (0.4 points).
+    let grade = r.difference(Quantity::Grade(el("Cu"))).unwrap();
+    assert_eq!((grade.tolerance, grade.within), (d("0.5"), true));
+}
+
+#[test]
 fn splitting_then_merging_the_concentrate_changes_no_share() {
     let mut g = scenario("17.45", None);
     // a is split 40/60 before the blend (with slightly different assays),

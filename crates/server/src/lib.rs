@@ -6,6 +6,8 @@
 //! * `GET /parties`, `/sites`, `/lots` (a page at a time, by id),
 //!   `/records/…` read the registry ([`registry`], [`records`]);
 //!   `GET /lots/{id}/provenance` traces a lot to its origins.
+//! * `GET /shipments/{id}/reconciliation`: shipped against received per
+//!   lot, flagged outside tolerance ([`reconciliation`]).
 //! * The EPCIS 2.0 interface ([`epcis`]), with its limits per party
 //!   (capture slots, jobs, tokens, named queries) and per client (the
 //!   candidate events its queries examine, `budget`).
@@ -30,6 +32,7 @@ pub mod exports;
 mod heavy;
 mod log;
 pub mod openapi;
+mod reconciliation;
 mod records;
 mod registry;
 mod totals;
@@ -233,6 +236,10 @@ fn api<S: Store>() -> Api<S> {
     .get("/parties/{id}", registry::party::<S>)
     .get("/sites", registry::sites::<S>)
     .get("/sites/{id}", registry::site::<S>)
+    .get(
+        "/shipments/{id}/reconciliation",
+        reconciliation::reconciliation::<S>,
+    )
     .get("/lots", registry::lots::<S>)
     .get("/lots/{id}", registry::lot::<S>)
     .get("/lots/{id}/provenance", registry::provenance::<S>)

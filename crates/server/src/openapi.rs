@@ -967,6 +967,76 @@ fn totals_paths() -> Value {
     })
 }
 
+/// `GET /shipments/{id}/reconciliation`.
+fn reconciliation_paths() -> Value {
+    let decimal = json!({"type": "string", "description": "An exact decimal (shown to 6 places)"});
+    let evidence = json!({"type": "object", "required": ["index", "kind", "signers", "figures"], "properties": {
+        "index": {"type": "integer", "minimum": 0, "description": "Log index: GET /records/{index} and /records/{index}/receipt"},
+        "kind": {"type": "string"},
+        "signers": {"type": "array", "items": {"type": "string"}, "description": "The parties whose keys signed the record"},
+        "figures": {"enum": ["reported", "illustrative"]}}});
+    let assay = json!({"type": "object",
+        "required": ["index", "analyte", "value", "unit", "basis", "laboratory", "element", "element_percent"], "properties": {
+        "index": {"type": "integer"}, "analyte": {"type": "string"}, "value": decimal, "unit": {"type": "string"},
+        "basis": {"type": "string"}, "laboratory": {"type": "string"}, "element": {"type": "string"},
+        "element_percent": {"type": "string", "description": "The dry-basis element grade the assay states, %"}}});
+    let side = json!({"type": "object",
+        "required": ["wet_mass_kg", "wet_mass_index", "moisture_percent", "dry_mass_kg", "assays", "records"], "properties": {
+        "wet_mass_kg": decimal, "wet_mass_index": {"type": "integer"},
+        "moisture_percent": {"type": ["string", "null"], "description": "Measured on this side; a receipt states none"},
+        "dry_mass_kg": {"type": "string", "description": "On the received side at the shipped moisture"},
+        "assays": {"type": "array", "items": assay,
+            "description": "Shipped: the latest assay per element before the shipment; received: the latest after the receipt"},
+        "records": {"type": "array", "items": evidence}}});
+    let difference = json!({"type": "object",
+        "required": ["quantity", "unit", "shipped", "received", "difference", "relative_percent", "tolerance", "within"], "properties": {
+        "quantity": {"enum": ["wet_mass", "dry_mass", "grade", "contained"]},
+        "element": {"type": "string"}, "unit": {"enum": ["kg", "percentage points"]},
+        "shipped": decimal, "received": decimal,
+        "difference": {"type": "string", "description": "Received − shipped"},
+        "relative_percent": {"type": ["string", "null"]},
+        "tolerance": {"type": "string", "description": "The largest |difference| allowed, in unit"},
+        "within": {"type": "boolean", "description": "false: flagged"}}});
+    let lot = json!({"type": "object", "required": ["lot", "shipped", "received", "differences", "not_compared", "flagged"], "properties": {
+        "lot": {"type": "string"}, "shipped": side, "received": {"oneOf": [side, {"type": "null"}]},
+        "differences": {"type": "array", "items": difference},
+        "not_compared": {"type": "array", "items": {"type": "string"}, "description": "Elements assayed on one side only"},
+        "flagged": {"type": "integer", "minimum": 0}}});
+    let body = json!({"type": "object", "required": ["shipment", "status", "shipper", "receiver", "shipment_record",
+        "receipt_record", "tolerance", "lots", "flagged", "illustrative", "note"], "properties": {
+        "shipment": {"type": "string"}, "status": {"enum": ["received", "in transit"]},
+        "shipper": {"type": "string"}, "receiver": {"type": "string"},
+        "shipment_record": evidence, "receipt_record": {"oneOf": [evidence, {"type": "null"}]},
+        "tolerance": {"type": "object", "properties": {"wet_mass_percent": decimal, "dry_mass_percent": decimal,
+            "grade_points": {"type": ["string", "null"]}, "grade_relative_percent": decimal, "contained_percent": decimal}},
+        "lots": {"type": "array", "items": lot},
+        "flagged": {"type": "integer", "minimum": 0, "description": "Differences outside tolerance, over every lot"},
+        "illustrative": {"type": "boolean", "description": "Some record used is marked illustrative"},
+        "note": {"type": "string"}}});
+    let bound = |name: &str, max: u32, description: &str| {
+        json!({"name": name, "in": "query", "required": false, "description": description,
+            "schema": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$", "description": format!("A decimal from 0 to {max}")}})
+    };
+    json!({
+        "/shipments/{id}/reconciliation": {"get": {
+            "summary": "Shipped against received, per lot of a shipment: wet and dry mass, grade and contained mass per element, flagged outside tolerance, with both sides' records",
+            "description": "Shipped side: the lot's wet mass before the shipment, its moisture and the custodian's latest assay per element before it. \
+                Received side: the receipt's weighed mass and the receiver's latest assay per element after the receipt. \
+                Default tolerances: 0.5 % of the shipped wet and dry mass, 2 % of the shipped grade, 2 % of the shipped contained mass. \
+                A shipment not yet received answers status \"in transit\" with each lot's received side null.",
+            "parameters": [
+                path_parameter("id", "The shipment's identifier", None),
+                bound("massTolerancePercent", crate::reconciliation::MAX_MASS_PERCENT, "Wet and dry mass tolerance, % of the shipped mass (default 0.5)"),
+                bound("gradeTolerancePoints", crate::reconciliation::MAX_GRADE_POINTS,
+                    "Grade tolerance in percentage points of the dry-basis element grade (default: 2 % of the shipped grade)"),
+            ],
+            "responses": {
+                "200": {"description": "The reconciliation", "content": {"application/json": {"schema": body}}},
+                "400": problem_response("An unknown parameter, a parameter given twice, or a tolerance out of bounds (named)"),
+                "404": problem_response("No such shipment")}}}
+    })
+}
+
 /// The headers naming the checkpoint an export was cut at.
 fn checkpoint_headers() -> Value {
     json!({
@@ -1026,6 +1096,7 @@ fn all_paths() -> Value {
             agreement_paths(),
             totals_paths(),
             export_paths(),
+            reconciliation_paths(),
         ] {
             if let Value::Object(extra) = extra {
                 all.extend(extra);

@@ -18,9 +18,15 @@ pub fn python_check(root: &Path, release_packages: &[Value], record_packages: &[
         "{} is missing: run bash .ci/interop-env first (it installs the PyPI jsonschema and ocdsmerge packages)",
         python.display()
     );
+    // The conformance data: $ORETRACE_CONFORMANCE_DIR, or `shared/conformance`
+    // beside the checkout, as CI lays it out (as every other test reads it).
+    let conformance = std::env::var_os("ORETRACE_CONFORMANCE_DIR")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/conformance"));
     let mut child = Command::new(&python)
         .arg(root.join("tests/ocds/check_packages.py"))
-        .arg(root.join("../shared/conformance/ocds"))
+        .arg(conformance.join("ocds"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
