@@ -1,8 +1,8 @@
 //! `oretrace reconcile SHIPMENT`: the server's reconciliation of a
 //! shipment (`GET /shipments/{id}/reconciliation`) as a table, one row per
 //! compared quantity of each lot. Exit 0 when everything is within
-//! tolerance (or the shipment is still in transit), 1 when something is
-//! flagged; errors exit 2.
+//! tolerance, 1 when something is flagged or the shipment is still in
+//! transit (nothing received to reconcile); errors exit 2.
 
 use std::process::ExitCode;
 
@@ -106,7 +106,8 @@ pub fn reconcile(args: &ReconcileArgs) -> anyhow::Result<ExitCode> {
     );
     let body = get(&http, &url)?;
     let flagged = body["flagged"].as_u64().unwrap_or(0);
-    let code = if flagged == 0 {
+    let in_transit = body["status"] == "in transit";
+    let code = if flagged == 0 && !in_transit {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -219,7 +220,9 @@ pub fn reconcile(args: &ReconcileArgs) -> anyhow::Result<ExitCode> {
     println!();
     println!(
         "{}",
-        if flagged == 0 {
+        if in_transit {
+            "In transit: nothing has been received to reconcile yet.".to_owned()
+        } else if flagged == 0 {
             "Everything compared is within tolerance.".to_owned()
         } else {
             format!("{flagged} difference(s) OUTSIDE tolerance.")
