@@ -1015,7 +1015,9 @@ fn reconciliation_paths() -> Value {
         "note": {"type": "string"}}});
     let bound = |name: &str, max: u32, description: &str| {
         json!({"name": name, "in": "query", "required": false, "description": description,
-            "schema": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$", "description": format!("A decimal from 0 to {max}")}})
+            "schema": {"type": "string", "maxLength": 32,
+                "pattern": format!("^0*({max}(\\.0{{1,12}})?|[0-9]{{1,{}}}(\\.[0-9]{{1,12}})?)$", max.to_string().len() - 1),
+                "description": format!("A decimal from 0 to {max}, at most 12 decimal places")}})
     };
     json!({
         "/shipments/{id}/reconciliation": {"get": {
