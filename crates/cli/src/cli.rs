@@ -229,6 +229,11 @@ pub struct ExportArgs {
     /// The lot's id (a URI): its events as an EPCIS 2.0 document.
     #[arg(long)]
     pub lot: Option<String>,
+    /// With --lot: the events of everything the lot's provenance rests on
+    /// (its upstream lots' making, assays, shipments, receipts and
+    /// transformations), in log order, instead of the lot's own events.
+    #[arg(long, requires = "lot")]
+    pub upstream: bool,
     /// An agreement's id (`<party>:<name>`): its OCDS 1.1 package.
     #[arg(long)]
     pub agreement: Option<String>,

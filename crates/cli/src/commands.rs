@@ -36,6 +36,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Provenance(args) => crate::provenance_cmd::provenance(&args),
         Command::Reconcile(args) => crate::reconcile_cmd::reconcile(&args),
         Command::Export(args) => match &args.lot {
+            Some(lot) if args.upstream => {
+                crate::epcis_cmds::export_upstream(&args.server, lot, args.out.as_deref())
+            }
             Some(lot) => crate::epcis_cmds::export(&args.server, lot, args.out.as_deref()),
             None => crate::agreement_cmds::export(&args),
         },

@@ -434,12 +434,36 @@ fn now_utc() -> String {
 pub fn export(server: &str, lot: &str, out: Option<&Path>) -> anyhow::Result<ExitCode> {
     check_server(server)?;
     let document = lot_document(server, lot)?;
-    let text = oretrace_epcis_map::to_json_text(&document, true) + "\n";
+    write_document(&document, lot, out)
+}
+
+/// `export --lot X --upstream`: the server's
+/// `GET /lots/{id}/provenance/events`, the events of every record the
+/// lot's provenance rests on, in log order.
+pub fn export_upstream(server: &str, lot: &str, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    check_server(server)?;
+    let http = client()?;
+    let url = format!(
+        "{}/lots/{}/provenance/events",
+        base(server),
+        oretrace_epcis_map::percent_encode(lot)
+    );
+    let document = answer_json(
+        http.get(&url)
+            .send()
+            .with_context(|| format!("GET {url}"))?,
+        "upstream events",
+    )?;
+    write_document(&document, &format!("the upstream of {lot}"), out)
+}
+
+fn write_document(document: &Value, what: &str, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let text = oretrace_epcis_map::to_json_text(document, true) + "\n";
     match out {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
             eprintln!(
-                "{} events of {lot} written to {}",
+                "{} events of {what} written to {}",
                 document["epcisBody"]["eventList"]
                     .as_array()
                     .map_or(0, Vec::len),

@@ -5,7 +5,9 @@
 //!   `tlog-proof` receipt ([`records`]).
 //! * `GET /parties`, `/sites`, `/lots` (a page at a time, by id),
 //!   `/records/…` read the registry ([`registry`], [`records`]);
-//!   `GET /lots/{id}/provenance` traces a lot to its origins.
+//!   `GET /lots/{id}/provenance` traces a lot to its origins, and
+//!   `/lots/{id}/provenance/events` gives the EPCIS 2.0 document of the
+//!   events that answer rests on.
 //! * `GET /shipments/{id}/reconciliation`: shipped against received per
 //!   lot, flagged outside tolerance ([`reconciliation`]).
 //! * The EPCIS 2.0 interface ([`epcis`]), with its limits per party
@@ -243,6 +245,10 @@ fn api<S: Store>() -> Api<S> {
     .get("/lots", registry::lots::<S>)
     .get("/lots/{id}", registry::lot::<S>)
     .get("/lots/{id}/provenance", registry::provenance::<S>)
+    .get(
+        "/lots/{id}/provenance/events",
+        registry::provenance_events::<S>,
+    )
     .get("/agreements", agreements::agreements::<S>)
     .get("/agreements/{id}", agreements::agreement::<S>)
     .get("/agreements/{id}/pledges", agreements::pledges::<S>)

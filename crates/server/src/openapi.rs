@@ -580,6 +580,7 @@ fn schemas() -> Value {
                     "status": {"enum": ["captured", "duplicate", "refused", "rolled-back"]}, "index": {"type": "integer"}}}}}},
         "CaptureJobs": {"type": "array", "items": {"$ref": "#/components/schemas/CaptureJob"}},
         "EPCISQueryDocument": {"type": "object", "description": "An EPCIS 2.0 EPCISQueryDocument (GS1 EPCIS-JSON-Schema.json)"},
+        "EPCISDocument": {"type": "object", "description": "An EPCIS 2.0 EPCISDocument (GS1 EPCIS-JSON-Schema.json)"},
         "Health": {"type": "object", "required": ["status", "size"], "properties": {
             "status": {"const": "ok"}, "size": {"type": "integer", "description": "Entries the published checkpoint covers"}}},
     });
@@ -648,6 +649,14 @@ fn paths() -> Value {
             the origin lots, the transformations, the custody chain, every site passed, and every record the \
             answer rests on with its signers (GET /records/{index}/receipt proves each)",
             vec![id("lot")], json_response("The lot's provenance", "Provenance"),
+            &[("404", "No such lot"), ("413", "The upstream graph is over a bound (lots, shipments or log entries read; the bound named); nothing partial is answered")]),
+        "/lots/{id}/provenance/events": read("The EPCIS 2.0 document of exactly the events the lot's provenance rests on: \
+            every record of the provenance answer's evidence but the sites (the making of every upstream lot, its assays, \
+            shipments and receipts, the transformations), in log order, each with its CBV 2.0 eventID (a captured event \
+            as captured; a record as the event of the EPCIS mapping). No event of another lot's upstream, none downstream",
+            vec![id("lot")],
+            json!({"description": "An EPCISDocument (GS1 EPCIS-JSON-Schema.json)",
+                "content": {"application/ld+json": {"schema": {"$ref": "#/components/schemas/EPCISDocument"}}}}),
             &[("404", "No such lot"), ("413", "The upstream graph is over a bound (lots, shipments or log entries read; the bound named); nothing partial is answered")]),
         "/checkpoint": read("The signed checkpoint (C2SP tlog-checkpoint)", vec![], text_response("The checkpoint note"), &[]),
         "/tile/{path}": read("A hash tile or entry bundle (C2SP tlog-tiles)",

@@ -2,6 +2,9 @@
 //! `docs/design/provenance.md` served over HTTP, 404 for an unknown lot,
 //! and 413 naming the bound when a lot's upstream is over it (a long
 //! chain, a wide fan-in), answered at once rather than after a hang.
+//! `GET /lots/{id}/provenance/events`: the EPCIS 2.0 document of exactly
+//! the records a provenance answer rests on, in log order, valid against
+//! the official schema, with no event of another lot or downstream.
 
 #![expect(
     clippy::unwrap_used,
@@ -211,4 +214,101 @@ async fn wide_fan_in(w: World, wide: &str) {
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["upstream_lots"], 201);
     assert_eq!(answer["origins"].as_array().unwrap().len(), 200);
+}
+
+/// The upstream events of concentrate A: its ores' making, assays,
+/// shipments and receipts, the concentration, A's own assays, shipment
+/// and receipt — exactly the provenance answer's records, in log order —
+/// and nothing of ussm's lot M, the blend B that consumed A, or a lot of
+/// fwo's that never went into A.
+#[test]
+fn the_upstream_events_are_exactly_those_the_provenance_rests_on() {
+    let w = worked_example();
+    let other = "urn:oretrace:lot:fwo:other";
+    w.ledger
+        .submit_blocking(signed(
+            &lot(other, "saindak", "10", "5", "2025-10-05T00:00:00Z"),
+            &[&w.fwo],
+        ))
+        .unwrap();
+    runtime().block_on(upstream_events(w, other));
+}
+
+async fn upstream_events(w: World, other: &str) {
+    use oretrace_domain::envelope::SignedRecord;
+    use oretrace_ledger::StateView as _;
+    let ledger = Arc::new(w.ledger);
+    let app = router(ledger.clone(), ServerConfig::default()).unwrap();
+    let (status, answer) = get(&app, &format!("/lots/{A}/provenance")).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let indices: Vec<u64> = answer["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] != "site")
+        .map(|e| e["index"].as_u64().unwrap())
+        .collect();
+    // 2 ores, 4 ore assays, 2 shipments and 2 receipts of ores, the
+    // concentration, 2 assays of A, its shipment and receipt.
+    assert_eq!(indices.len(), 15, "{answer:#}");
+
+    let response = app
+        .clone()
+        .oneshot(
+            Request::get(format!("/lots/{A}/provenance/events"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/ld+json",
+        "{:?}",
+        response.headers()
+    );
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let document: Value = serde_json::from_slice(&body).unwrap();
+    oretrace_epcis_schema::EpcisValidator::shared()
+        .unwrap()
+        .validate_document(&document)
+        .unwrap_or_else(|v| panic!("{v:?}\n{document:#}"));
+    let events = document["epcisBody"]["eventList"].as_array().unwrap();
+    assert_eq!(events.len(), indices.len(), "{document:#}");
+    // Each eventID is the event's CBV 2.0 hash.
+    let hashes = oretrace_epcis::document_event_hashes(&document).unwrap();
+    let ids: Vec<&str> = events
+        .iter()
+        .map(|e| e["eventID"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, hashes);
+    // Event i states exactly the record at the i-th index of the evidence.
+    let context = document["@context"].clone();
+    for (event, index) in events.iter().zip(&indices) {
+        let mut event = event.clone();
+        event["@context"] = context.clone();
+        let mapped = oretrace_epcis_map::interpret(&event).unwrap();
+        let entry = ledger.store().entry(*index).unwrap().unwrap();
+        let logged = SignedRecord::from_entry(&entry).unwrap();
+        assert_eq!(mapped.records, [logged.record().clone()], "index {index}");
+        for named in [other, M, B] {
+            assert!(!mapped.lots.iter().any(|l| l == named), "{event:#}");
+        }
+    }
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["transformationID"] == "urn:oretrace:transformation:blend-1"),
+        "nothing downstream"
+    );
+
+    let (status, problem) = get(&app, "/lots/urn:oretrace:lot:fwo:nope/provenance/events").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    let app = router(ledger, limits(2)).unwrap();
+    let (status, problem) = get(&app, &format!("/lots/{A}/provenance/events")).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+    assert_eq!(problem["limit"], 2);
 }
