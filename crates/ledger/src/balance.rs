@@ -6,16 +6,16 @@
 //! transformation's record and the latest assay of the element of every
 //! input and output), so a rebuild with the same tolerance decides alike.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use rust_decimal::Decimal;
 
 use oretrace_domain::chemistry::Element;
 use oretrace_domain::envelope::SignedRecord;
-use oretrace_domain::record::{Assay, Record, Transformation};
+use oretrace_domain::record::{Assay, Record};
 use oretrace_domain::values::{LotId, format_decimal};
 use oretrace_provenance::graph::{Grade, Lot, Transformation as Step};
-use oretrace_provenance::{LotGraph, Tolerance, Verdict, mass_balance};
+use oretrace_provenance::{Balance, LotGraph, Tolerance, Verdict, mass_balance};
 
 use crate::rules::{Refusal, unprocessable};
 use crate::state::LotState;
@@ -39,24 +39,27 @@ fn stated(view: &impl StateView, index: u64) -> Result<Vec<Record>, Refusal> {
     })
 }
 
-/// The latest grade of `element` in `lot`, from its assays in the log.
-fn latest_grade(
+/// The latest grade of each element (or of `only`) in `lot`, from its
+/// assays in the log; `read` counts the entries read.
+fn latest_grades(
     view: &impl StateView,
     lot: &LotState,
-    element: Element,
-) -> Result<Option<Grade>, Refusal> {
-    let mut grade = None;
+    only: Option<Element>,
+    read: &mut usize,
+) -> Result<Vec<Grade>, Refusal> {
+    let mut grades: BTreeMap<&'static str, Grade> = BTreeMap::new();
     for index in view.lot_entries(lot.id().as_str())? {
+        *read += 1;
         for record in stated(view, index)? {
             if let Record::Assay(a) = record
                 && a.lot == *lot.id()
-                && a.analyte.element() == element
+                && only.is_none_or(|e| a.analyte.element() == e)
             {
-                grade = Some(grade_of(&a, lot, index)?);
+                grades.insert(a.analyte.element().symbol(), grade_of(&a, lot, index)?);
             }
         }
     }
-    Ok(grade)
+    Ok(grades.into_values().collect())
 }
 
 fn grade_of(a: &Assay, lot: &LotState, index: u64) -> Result<Grade, Refusal> {
@@ -72,7 +75,7 @@ fn grade_of(a: &Assay, lot: &LotState, index: u64) -> Result<Grade, Refusal> {
     .map_err(|e| unprocessable("value", e.to_string()))
 }
 
-fn graph_lot(state: &LotState, t: &Transformation, grades: Vec<Grade>) -> Lot {
+fn graph_lot(state: &LotState, t: &Step, grades: Vec<Grade>) -> Lot {
     Lot {
         id: state.id().clone(),
         site: state.origin_site().clone(),
@@ -85,6 +88,54 @@ fn graph_lot(state: &LotState, t: &Transformation, grades: Vec<Grade>) -> Lot {
         movements: Vec::new(),
         index: state.index(),
     }
+}
+
+/// The graph of one transformation: its inputs and outputs with their
+/// latest grades (of `only`, or of every element), `assayed` standing in
+/// for the latest grade of its lot. `read` counts the entries read.
+fn transformation_graph(
+    view: &impl StateView,
+    t: &Step,
+    only: Option<Element>,
+    assayed: Option<(&LotState, Grade)>,
+    read: &mut usize,
+) -> Result<LotGraph, Refusal> {
+    let mut graph = LotGraph::new();
+    let mut added: HashSet<&LotId> = HashSet::new();
+    for id in t.inputs.iter().map(|(id, _)| id).chain(&t.outputs) {
+        if !added.insert(id) {
+            continue;
+        }
+        let lot = match &assayed {
+            Some((lot, grade)) if lot.id() == id => graph_lot(lot, t, vec![*grade]),
+            _ => {
+                let state = view.lot(id.as_str())?.ok_or_else(|| {
+                    Refusal::Internal(format!("lot {id} of transformation {} vanished", t.id))
+                })?;
+                let grades = latest_grades(view, &state, only, read)?;
+                graph_lot(&state, t, grades)
+            }
+        };
+        graph
+            .add_lot(lot)
+            .map_err(|e| Refusal::Internal(e.to_string()))?;
+    }
+    graph
+        .add_transformation(t.clone())
+        .map_err(|e| Refusal::Internal(e.to_string()))?;
+    Ok(graph)
+}
+
+/// The balance of transformation `t` as the log stands, every element
+/// its inputs or outputs are assayed for; `read` counts the entries read.
+pub(crate) fn transformation_balance(
+    view: &impl StateView,
+    t: &Step,
+    tolerance: &Tolerance,
+    read: &mut usize,
+) -> Result<Balance, Refusal> {
+    let graph = transformation_graph(view, t, None, None, read)?;
+    mass_balance(&graph, &t.id, tolerance).map_err(|e| Refusal::Internal(e.to_string()))
 }
 
 fn kg(d: Decimal) -> String {
@@ -118,43 +169,22 @@ pub(crate) fn check_assay(
                 lot.id()
             ))
         })?;
-    let mut graph = LotGraph::new();
-    let mut added: HashSet<LotId> = HashSet::new();
-    let ids = t
-        .inputs
-        .iter()
-        .map(|(id, _)| id)
-        .chain(t.outputs.iter().map(|o| &o.id));
-    for id in ids {
-        if !added.insert(id.clone()) {
-            continue;
-        }
-        let grade = if id == lot.id() {
-            Some(grade_of(a, lot, index)?)
-        } else {
-            let state = view.lot(id.as_str())?.ok_or_else(|| {
-                Refusal::Internal(format!("lot {id} of transformation {} vanished", t.id))
-            })?;
-            let g = latest_grade(view, &state, element)?;
-            graph
-                .add_lot(graph_lot(&state, &t, g.into_iter().collect()))
-                .map_err(|e| Refusal::Internal(e.to_string()))?;
-            continue;
-        };
-        graph
-            .add_lot(graph_lot(lot, &t, grade.into_iter().collect()))
-            .map_err(|e| Refusal::Internal(e.to_string()))?;
-    }
-    graph
-        .add_transformation(Step {
-            id: t.id.clone(),
-            site: t.site.clone(),
-            time: t.time,
-            inputs: t.inputs.clone(),
-            outputs: t.outputs.iter().map(|o| o.id.clone()).collect(),
-            index: made_at,
-        })
-        .map_err(|e| Refusal::Internal(e.to_string()))?;
+    let step = Step {
+        id: t.id.clone(),
+        site: t.site.clone(),
+        time: t.time,
+        inputs: t.inputs.clone(),
+        outputs: t.outputs.iter().map(|o| o.id.clone()).collect(),
+        index: made_at,
+    };
+    let mut read = 0;
+    let graph = transformation_graph(
+        view,
+        &step,
+        Some(element),
+        Some((lot, grade_of(a, lot, index)?)),
+        &mut read,
+    )?;
     let balance =
         mass_balance(&graph, &t.id, tolerance).map_err(|e| Refusal::Internal(e.to_string()))?;
     let Some(e) = balance.element(element) else {
