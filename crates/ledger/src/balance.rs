@@ -47,16 +47,22 @@ fn latest_grades(
     only: Option<Element>,
     read: &mut usize,
 ) -> Result<Vec<Grade>, Refusal> {
+    // Newest first, each element's first grade met is its latest: for one
+    // element the reading stops there, however long the lot's history.
     let mut grades: BTreeMap<&'static str, Grade> = BTreeMap::new();
-    for index in view.lot_entries(lot.id().as_str())? {
+    for index in view.lot_entries(lot.id().as_str())?.into_iter().rev() {
         *read += 1;
-        for record in stated(view, index)? {
+        for record in stated(view, index)?.into_iter().rev() {
             if let Record::Assay(a) = record
                 && a.lot == *lot.id()
                 && only.is_none_or(|e| a.analyte.element() == e)
+                && !grades.contains_key(a.analyte.element().symbol())
             {
                 grades.insert(a.analyte.element().symbol(), grade_of(&a, lot, index)?);
             }
+        }
+        if only.is_some() && !grades.is_empty() {
+            break;
         }
     }
     Ok(grades.into_values().collect())

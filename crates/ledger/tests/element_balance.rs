@@ -76,6 +76,9 @@ fn case(config: LedgerConfig) -> Case {
     }
     submit(site("conc", "concentrator", "fwo", "PK"), &[&fwo]);
     submit(lot(R, "conc", "980", "0", "2025-09-02T00:00:00Z"), &[&fwo]);
+    // The latest assay is R's grade: the first, 50 %, would leave room
+    // for 490 kg of copper out.
+    submit(assay(R, "Cu", "50", "2025-09-02T12:00:00Z"), &[&fwo, &lab]);
     submit(assay(R, "Cu", "10", "2025-09-03T00:00:00Z"), &[&fwo, &lab]);
     submit(
         json!({"kind": "transformation", "id": "flot-1", "site": "conc", "process": "flotation",
@@ -101,8 +104,8 @@ fn assay_c(c: &Case, cu: &str) -> Result<u64, Refusal> {
     ))
 }
 
-/// The transformation's log index: parties 0–1, site 2, lot 3, assay 4.
-const FLOT: u64 = 5;
+/// The transformation's log index: parties 0–1, site 2, lot 3, assays 4–5.
+const FLOT: u64 = 6;
 
 #[test]
 fn an_output_assay_at_the_edge_of_the_tolerance_holds_and_just_beyond_is_refused() {
@@ -210,7 +213,7 @@ fn a_rebuild_replays_the_same_decisions_under_the_same_tolerance() {
     let fresh = log_only(c.ledger.store());
     let err = rebuild_with(&fresh, &log, &operator, &config("1")).unwrap_err();
     assert!(
-        matches!(&err, LedgerError::ReplayRefused { index: 6, .. }),
+        matches!(&err, LedgerError::ReplayRefused { index: 7, .. }),
         "{err:?}"
     );
 }
