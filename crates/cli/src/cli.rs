@@ -317,6 +317,13 @@ pub struct ServeArgs {
     /// (then 429 with Retry-After); a scan no index serves examines up to 50,000.
     #[arg(long, default_value_t = 200_000)]
     pub query_scan_budget: usize,
+    /// Per-element mass balance: how much more of an element, in percent
+    /// of each grade whose assay states no uncertainty, a transformation's
+    /// assayed outputs may hold than its inputs did before an output's
+    /// assay is refused. A rule of the log: `oretrace rebuild` must be
+    /// given the same.
+    #[arg(long, value_name = "PERCENT", default_value = "2", value_parser = parse_percent)]
+    pub element_balance_tolerance: oretrace_domain::values::Percent,
 }
 
 #[derive(Debug, Args)]
@@ -325,6 +332,13 @@ pub struct RebuildArgs {
     pub data: PathBuf,
     #[arg(long, env = "ORETRACE_OPERATOR_VKEY")]
     pub operator_vkey: String,
+    /// Per-element mass balance: how much more of an element, in percent
+    /// of each grade whose assay states no uncertainty, a transformation's
+    /// assayed outputs may hold than its inputs did before an output's
+    /// assay is refused. A rule of the log: `oretrace rebuild` must be
+    /// given the same.
+    #[arg(long, value_name = "PERCENT", default_value = "2", value_parser = parse_percent)]
+    pub element_balance_tolerance: oretrace_domain::values::Percent,
 }
 
 #[derive(Debug, Subcommand)]
@@ -426,6 +440,10 @@ pub struct DemoArgs {
     /// Load the scenario, print where to look, and exit without serving.
     #[arg(long)]
     pub no_serve: bool,
+}
+
+fn parse_percent(text: &str) -> Result<oretrace_domain::values::Percent, String> {
+    oretrace_domain::values::Percent::parse(text).map_err(|e| format!("{text:?}: {e}"))
 }
 
 fn parse_behaviour(text: &str) -> Result<oretrace_domain::event::CaptureBehaviour, String> {

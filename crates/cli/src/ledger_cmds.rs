@@ -71,12 +71,13 @@ fn open_ledger(
     data: &Path,
     origin: Origin<'_>,
     operator: NoteVerifier,
+    config: LedgerConfig,
 ) -> anyhow::Result<Ledger<SqliteStore>> {
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
     let key = log_key(data, origin)?;
     let store = SqliteStore::open(data)
         .with_context(|| format!("opening the store in {}", data.display()))?;
-    Ledger::start(store, key, operator, LedgerConfig::default())
+    Ledger::start(store, key, operator, config)
         .with_context(|| format!("starting the ledger on {}", data.display()))
 }
 
@@ -145,7 +146,15 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         Some(origin) => Origin::Given(origin),
         None => Origin::Unique(SERVE_ORIGIN_PREFIX),
     };
-    let ledger = open_ledger(&args.data, origin, operator)?;
+    let ledger = open_ledger(
+        &args.data,
+        origin,
+        operator,
+        LedgerConfig {
+            element_balance_tolerance_percent: args.element_balance_tolerance,
+            ..LedgerConfig::default()
+        },
+    )?;
     let vkey = ledger.vkey();
     if args.capture_max_events == 0
         || args.capture_max_bytes == 0
@@ -195,6 +204,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         &args.data,
         Origin::Unique(DEMO_ORIGIN_PREFIX),
         keys.operator.verifier(),
+        LedgerConfig::default(),
     )?);
     let fresh = ledger.store().size()? == 0;
     // Without --no-serve the demo listens where asked; with it, on a
@@ -515,7 +525,11 @@ pub fn rebuild(args: &RebuildArgs) -> anyhow::Result<ExitCode> {
     let log_key = read_key(&key_path)?.verifier();
     let store = SqliteStore::open(&args.data)
         .with_context(|| format!("opening the store in {}", args.data.display()))?;
-    let report = oretrace_ledger::rebuild::rebuild(&store, &log_key, &operator)
+    let config = LedgerConfig {
+        element_balance_tolerance_percent: args.element_balance_tolerance,
+        ..LedgerConfig::default()
+    };
+    let report = oretrace_ledger::rebuild::rebuild_with(&store, &log_key, &operator, &config)
         .with_context(|| format!("rebuilding the projections in {}", args.data.display()))?;
     println!(
         "rebuilt the projections from {} entries; root {}",

@@ -221,6 +221,27 @@ fn sign_submit_refuse_and_rebuild() {
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("from 55 entries"), "{}", run.stdout);
+    // The element balance tolerance is a rule: given as it was served
+    // (the default, 2 %), the rebuild replays; a percentage it must be.
+    for (tolerance, code) in [("2", 0), ("101", 2)] {
+        let run = oretrace(&[
+            "rebuild",
+            "--data",
+            path(&data),
+            "--operator-vkey",
+            &operator_vkey,
+            "--element-balance-tolerance",
+            tolerance,
+        ]);
+        assert_eq!(run.code, code, "{}{}", run.stdout, run.stderr);
+        if code == 2 {
+            assert!(
+                run.stderr.contains("--element-balance-tolerance"),
+                "{}",
+                run.stderr
+            );
+        }
+    }
 
     let _server = Server::start(&data, port, &operator_vkey);
     let after: Vec<(u16, Vec<u8>)> = reads.iter().map(|r| get(&format!("{base}/{r}"))).collect();

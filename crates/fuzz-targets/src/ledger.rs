@@ -573,6 +573,7 @@ pub fn play(story: &Story) -> Played {
         LedgerConfig {
             max_batch: 8,
             queue: 8,
+            ..LedgerConfig::default()
         },
     )
     .expect("a ledger starts on an empty memory store");

@@ -194,18 +194,25 @@ pub(crate) fn event_changes(
     let mut changes = Vec::new();
     {
         let mut local = Overlay::new(view);
+        if mapped.records.len() > 1 {
+            // A later statement may read an earlier one of the same
+            // event (an assay of a lot the event's transformation made).
+            local.remember_entry(index, signed.entry_bytes());
+        }
         for (i, record) in mapped.records.iter().enumerate() {
             record.check().map_err(|e| {
                 Refusal::Invalid(e.within(&format!("event (as {})", record.kind())))
             })?;
             crate::rules::not_in_future(record.time(), event.time(), "event.eventTime")?;
-            let c = record_changes(&local, &signers, record, index).map_err(|r| match r {
-                Refusal::Unprocessable { field, rule } => Refusal::Unprocessable {
-                    field: format!("event (statement {i}, {}).{field}", record.kind()),
-                    rule,
+            let c = record_changes(&local, &signers, &keys.balance, record, index).map_err(
+                |r| match r {
+                    Refusal::Unprocessable { field, rule } => Refusal::Unprocessable {
+                        field: format!("event (statement {i}, {}).{field}", record.kind()),
+                        rule,
+                    },
+                    other => other,
                 },
-                other => other,
-            })?;
+            )?;
             local.accept(signed.record_hash(), index, &c);
             changes.extend(c);
         }

@@ -239,6 +239,9 @@ impl<S: Store, H: Hooks> Faulty<S, H> {
 }
 
 impl<S: Store, H: Hooks> StateView for Faulty<S, H> {
+    fn lot_entries(&self, lot: &str) -> StoreResult<Vec<u64>> {
+        self.call(Call::LotEvents { lot }, None, |s| s.lot_events(lot))
+    }
     fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
         self.call(Call::Party { id }, None, |s| s.party(id))
     }

@@ -125,6 +125,9 @@ fn page<V: Clone>(map: &BTreeMap<String, V>, after: Option<&str>, limit: usize) 
 }
 
 impl StateView for MemoryStore {
+    fn lot_entries(&self, lot: &str) -> StoreResult<Vec<u64>> {
+        Store::lot_events(self, lot)
+    }
     fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
         Ok(self.read()?.parties.get(id).cloned())
     }

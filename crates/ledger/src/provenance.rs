@@ -147,6 +147,27 @@ pub struct StepJson {
     pub outputs: Vec<String>,
     pub index: u64,
     pub signed_by: Vec<String>,
+    /// Dry mass out / dry mass in, as decimal text.
+    pub mass_yield: Option<String>,
+    /// Per element assayed in any input or output: contained kg in and
+    /// out (the latest assays) and the recovery.
+    pub balance: Vec<StepElementJson>,
+}
+
+/// One element's balance in one step, from the latest assays: what the
+/// ledger judged, when each output's assay arrived, against the operator's
+/// tolerance (out may exceed in only within it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StepElementJson {
+    pub element: &'static str,
+    /// Consumed dry kg × grade over the assayed inputs.
+    pub in_kg: String,
+    /// Dry kg × grade over the assayed outputs.
+    pub out_kg: String,
+    /// Out / in, as decimal text, when in > 0 and every output is assayed.
+    pub recovery: Option<String>,
+    pub unassayed_inputs: Vec<String>,
+    pub unassayed_outputs: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -209,6 +230,8 @@ struct Upstream {
     evidence: BTreeMap<u64, Evidence>,
     sites: BTreeMap<SiteId, SiteState>,
     processes: HashMap<u64, String>,
+    /// Log entries read.
+    records: usize,
 }
 
 fn text(d: Decimal) -> String {
@@ -282,27 +305,57 @@ pub fn provenance<S: Store>(
             signed_by: signed(o.index),
         })
         .collect();
-    let steps = p
-        .steps
-        .iter()
-        .map(|s| {
-            let t = up.graph.transformation(s.transformation);
-            StepJson {
-                transformation: s.transformation.to_string(),
-                site: s.site.to_string(),
-                process: up.processes.get(&s.index).cloned().unwrap_or_default(),
-                time: s.time.to_string(),
-                inputs: t
-                    .map(|t| t.inputs.iter().map(|(l, _)| l.to_string()).collect())
-                    .unwrap_or_default(),
-                outputs: t
-                    .map(|t| t.outputs.iter().map(ToString::to_string).collect())
-                    .unwrap_or_default(),
-                index: s.index,
-                signed_by: signed(s.index),
-            }
-        })
-        .collect();
+    let mut read = up.records;
+    let mut steps = Vec::with_capacity(p.steps.len());
+    for s in &p.steps {
+        let t = up.graph.transformation(s.transformation);
+        let balance = match t {
+            Some(t) => Some(
+                crate::balance::transformation_balance(
+                    store,
+                    t,
+                    &oretrace_provenance::Tolerance::stated_only(),
+                    &mut read,
+                )
+                .map_err(|e| damaged(id, e.to_string()))?,
+            ),
+            None => None,
+        };
+        if read > limits.max_records {
+            return Err(too_many_records(id, limits));
+        }
+        steps.push(StepJson {
+            transformation: s.transformation.to_string(),
+            site: s.site.to_string(),
+            process: up.processes.get(&s.index).cloned().unwrap_or_default(),
+            time: s.time.to_string(),
+            inputs: t
+                .map(|t| t.inputs.iter().map(|(l, _)| l.to_string()).collect())
+                .unwrap_or_default(),
+            outputs: t
+                .map(|t| t.outputs.iter().map(ToString::to_string).collect())
+                .unwrap_or_default(),
+            index: s.index,
+            signed_by: signed(s.index),
+            mass_yield: balance.as_ref().and_then(|b| b.mass_yield).map(text),
+            balance: balance
+                .iter()
+                .flat_map(|b| &b.elements)
+                .map(|e| StepElementJson {
+                    element: e.element.symbol(),
+                    in_kg: text(e.in_kg),
+                    out_kg: text(e.out_kg),
+                    recovery: e.recovery.map(text),
+                    unassayed_inputs: e.unassayed_inputs.iter().map(ToString::to_string).collect(),
+                    unassayed_outputs: e
+                        .unassayed_outputs
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect(),
+                })
+                .collect(),
+        });
+    }
     let custody = p
         .custody
         .iter()
@@ -447,6 +500,16 @@ fn figures_of(record: &Record) -> Figures {
     }
 }
 
+fn too_many_records(root: &str, limits: ProvenanceLimits) -> ProvenanceError {
+    ProvenanceError::TooLarge {
+        detail: format!(
+            "the upstream lots of lot {root} are the subject of more than {} log entries (the bound); ask for a lot nearer its origins",
+            limits.max_records
+        ),
+        limit: limits.max_records,
+    }
+}
+
 fn damaged(lot: &str, why: String) -> ProvenanceError {
     ProvenanceError::Graph {
         lot: lot.to_owned(),
@@ -483,13 +546,7 @@ fn read_upstream<S: Store>(
         let events = store.lot_events(&id)?;
         records = records.saturating_add(events.len());
         if records > limits.max_records {
-            return Err(ProvenanceError::TooLarge {
-                detail: format!(
-                    "the upstream lots of lot {root} are the subject of more than {} log entries (the bound); ask for a lot nearer its origins",
-                    limits.max_records
-                ),
-                limit: limits.max_records,
-            });
+            return Err(too_many_records(root, limits));
         }
         let mut created = None;
         let mut produced_by: Option<Token> = None;
@@ -682,5 +739,6 @@ fn read_upstream<S: Store>(
         evidence,
         sites,
         processes,
+        records,
     })
 }

@@ -8,6 +8,7 @@ use oretrace_tlog::note::NoteVerifier;
 use oretrace_tlog::tree::CompactRange;
 
 use crate::error::LedgerError;
+use crate::ledger::LedgerConfig;
 use crate::rules::{Authorities, Overlay, Preverified, changes_of};
 use crate::store::Store;
 
@@ -27,6 +28,18 @@ pub fn rebuild<S: Store>(
     store: &S,
     log_key: &NoteVerifier,
     operator: &NoteVerifier,
+) -> Result<RebuildReport, LedgerError> {
+    rebuild_with(store, log_key, operator, &LedgerConfig::default())
+}
+
+/// [`rebuild`] under the rules `config` sets (the element balance
+/// tolerance): the one the log was written with, or a replayed record may
+/// be refused.
+pub fn rebuild_with<S: Store>(
+    store: &S,
+    log_key: &NoteVerifier,
+    operator: &NoteVerifier,
+    config: &LedgerConfig,
 ) -> Result<RebuildReport, LedgerError> {
     let size = store
         .size()
@@ -49,6 +62,7 @@ pub fn rebuild<S: Store>(
     let keys = Authorities {
         operator: operator.clone(),
         log: log_key.clone(),
+        balance: config.element_balance(),
     };
     store
         .clear_projections()

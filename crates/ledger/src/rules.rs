@@ -84,6 +84,9 @@ pub struct Overlay<'a, V: StateView + ?Sized> {
     clauses: HashMap<(String, u32, u32), ClauseState>,
     reports: HashMap<String, ReportState>,
     resources: HashMap<String, ResourceState>,
+    /// Entries of the batch, not yet in the store.
+    entries: HashMap<u64, Vec<u8>>,
+    lot_events: HashMap<String, Vec<u64>>,
 }
 
 impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
@@ -101,17 +104,28 @@ impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
             clauses: HashMap::new(),
             reports: HashMap::new(),
             resources: HashMap::new(),
+            entries: HashMap::new(),
+            lot_events: HashMap::new(),
         }
+    }
+
+    /// Makes an entry of the batch readable by the next records' rules.
+    pub fn remember_entry(&mut self, index: u64, entry: Vec<u8>) {
+        self.entries.insert(index, entry);
     }
 
     /// Makes an accepted record's effects visible to the next records.
     pub fn accept(&mut self, record_hash: [u8; 32], index: u64, changes: &[Change]) {
         self.records.insert(record_hash, index);
         for change in changes {
-            if matches!(
-                change,
-                Change::PutEvent(_) | Change::LotEvent { .. } | Change::PutProgress(_)
-            ) {
+            if let Change::LotEvent { lot, index } = change {
+                let seen = self.lot_events.entry(lot.clone()).or_default();
+                if seen.last() != Some(index) {
+                    seen.push(*index);
+                }
+                continue;
+            }
+            if matches!(change, Change::PutEvent(_) | Change::PutProgress(_)) {
                 continue;
             }
             match change.clone() {
@@ -223,7 +237,21 @@ impl<V: StateView + ?Sized> StateView for Overlay<'_, V> {
         }
     }
     fn entry(&self, index: u64) -> StoreResult<Option<Vec<u8>>> {
-        self.base.entry(index)
+        match self.entries.get(&index) {
+            Some(e) => Ok(Some(e.clone())),
+            None => self.base.entry(index),
+        }
+    }
+    fn lot_entries(&self, lot: &str) -> StoreResult<Vec<u64>> {
+        let mut all = self.base.lot_entries(lot)?;
+        if let Some(more) = self.lot_events.get(lot) {
+            for i in more {
+                if all.last().is_none_or(|last| last < i) {
+                    all.push(*i);
+                }
+            }
+        }
+        Ok(all)
     }
 }
 
@@ -244,6 +272,9 @@ pub(crate) struct Signers {
 pub struct Authorities {
     pub operator: NoteVerifier,
     pub log: NoteVerifier,
+    /// The per-element mass balance's allowance for grades whose assays
+    /// state no uncertainty ([`crate::ledger::LedgerConfig`]).
+    pub balance: oretrace_provenance::Tolerance,
 }
 
 /// Detached document signature lines that verified, each with the key
@@ -589,7 +620,7 @@ pub fn changes_of(
         return crate::capture::event_changes(view, keys, signed, event, index, pre);
     }
     let signers = check_signatures(view, &keys.operator, signed, pre)?;
-    record_changes(view, &signers, signed.record(), index)
+    record_changes(view, &signers, &keys.balance, signed.record(), index)
 }
 
 /// What a record changes, once its signers are known: the rules of each
@@ -597,6 +628,7 @@ pub fn changes_of(
 pub(crate) fn record_changes(
     view: &impl StateView,
     signers: &Signers,
+    balance: &oretrace_provenance::Tolerance,
     record: &Record,
     index: u64,
 ) -> Result<Vec<Change>, Refusal> {
@@ -779,6 +811,9 @@ pub(crate) fn record_changes(
                     ),
                 ));
             }
+            // Per element, a transformation's assayed outputs hold no more
+            // than its inputs did, within the tolerance.
+            crate::balance::check_assay(view, balance, &lot, a, index)?;
             changes.push(Change::PutLot(lot));
             changes.push(Change::LotEvent {
                 lot: a.lot.to_string(),

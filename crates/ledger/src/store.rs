@@ -129,6 +129,10 @@ pub trait StateView {
     /// The stored entry at `index` (a signed note), if the store holds it.
     /// Records of the batch being sequenced are not visible here.
     fn entry(&self, index: u64) -> StoreResult<Option<Vec<u8>>>;
+    /// The log indices of the entries concerning a lot, ascending (what
+    /// [`Store::lot_events`] reads; an [`crate::rules::Overlay`] adds the
+    /// entries of its batch).
+    fn lot_entries(&self, lot: &str) -> StoreResult<Vec<u64>>;
 }
 
 /// The whole contract.

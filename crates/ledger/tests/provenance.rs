@@ -106,6 +106,38 @@ fn worked_example_blend_traced_from_the_store() {
         let e = answer.evidence.iter().find(|e| e.index == s.index).unwrap();
         assert_eq!(e.kind, "transformation");
     }
+    // Each step's balance per element, as the note works it out: conc-1
+    // Cu 2,090 → 2,024 kg (96.84 %), Co 19 → 9.2 kg (48.42 %), mass
+    // yield 9,200 / 142,500; blend-1 Cu 2,384 → 2,381.925 kg, Co not
+    // assayed in B (no recovery).
+    let balance = |step: usize, symbol: &str| {
+        let b = answer.steps[step]
+            .balance
+            .iter()
+            .find(|e| e.element == symbol)
+            .unwrap();
+        (b.in_kg.as_str(), b.out_kg.as_str(), b.recovery.clone())
+    };
+    let (cu_in, cu_out, cu_recovery) = balance(0, "Cu");
+    assert_eq!((cu_in, cu_out), ("2090", "2024"));
+    assert!(is_fraction(&cu_recovery.unwrap(), 2024, 2090));
+    let (co_in, co_out, co_recovery) = balance(0, "Co");
+    assert_eq!((co_in, co_out), ("19", "9.2"));
+    assert!(is_fraction(&co_recovery.unwrap(), 92, 190));
+    assert!(is_fraction(
+        answer.steps[0].mass_yield.as_deref().unwrap(),
+        9200,
+        142_500
+    ));
+    let (cu_in, cu_out, _) = balance(1, "Cu");
+    assert_eq!((cu_in, cu_out), ("2384", "2381.925"));
+    let co = answer.steps[1]
+        .balance
+        .iter()
+        .find(|e| e.element == "Co")
+        .unwrap();
+    assert_eq!((co.in_kg.as_str(), co.recovery.as_deref()), ("99.2", None));
+    assert_eq!(co.unassayed_outputs, [B]);
     // Custody: A held by fwo until shipped, then by ussm until blended.
     let a: Vec<(&str, &str, &str)> = answer
         .custody

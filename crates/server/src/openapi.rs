@@ -1171,7 +1171,17 @@ fn provenance_schema() -> Value {
             "steps": {"type": "array", "items": {"type": "object", "properties": {
                 "transformation": string, "site": string, "process": string, "time": string,
                 "inputs": {"type": "array", "items": string}, "outputs": {"type": "array", "items": string},
-                "index": {"type": "integer"}, "signed_by": signed_by}}},
+                "index": {"type": "integer"}, "signed_by": signed_by,
+                "mass_yield": {"type": ["string", "null"], "description": "Dry mass out / dry mass in, a decimal fraction"},
+                "balance": {"type": "array", "description": "Per element assayed in any input or output, from the latest assays: \
+                    contained kg in (consumed dry mass × grade) and out (dry mass × grade), and the recovery. The ledger refuses an \
+                    output's assay that would put out above in beyond the operator's tolerance (--element-balance-tolerance, \
+                    default 2 % of each grade).",
+                    "items": {"type": "object", "required": ["element", "in_kg", "out_kg", "recovery", "unassayed_inputs", "unassayed_outputs"],
+                    "properties": {"element": string, "in_kg": decimal, "out_kg": decimal,
+                        "recovery": {"type": ["string", "null"], "description": "Out / in, a decimal fraction, when in > 0 and every output is assayed"},
+                        "unassayed_inputs": {"type": "array", "items": string},
+                        "unassayed_outputs": {"type": "array", "items": string}}}}}}},
             "custody": {"type": "array", "items": {"type": "object", "properties": {
                 "lot": string, "custodian": string, "site": string, "from": string, "until": {"type": ["string", "null"]},
                 "ended_by": {"enum": ["shipped", "consumed", "held"]}, "ended_in": string,

@@ -122,6 +122,18 @@ async fn blend_traced(w: World) {
         .map(|s| s["transformation"].as_str().unwrap())
         .collect();
     assert_eq!(steps, ["conc-1", "blend-1"]);
+    // Recovery per element in each step: conc-1's copper 2,024 / 2,090.
+    let cu = answer["steps"][0]["balance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["element"] == "Cu")
+        .unwrap();
+    assert_eq!(
+        (&cu["in_kg"], &cu["out_kg"]),
+        (&json!("2090"), &json!("2024"))
+    );
+    assert!(close(&cu["recovery"], 2024, 2090));
     let sites: Vec<&str> = answer["sites"]
         .as_array()
         .unwrap()

@@ -696,6 +696,9 @@ fn apply_all(conn: &Connection, changes: &[Change]) -> Result<()> {
 }
 
 impl StateView for SqliteStore {
+    fn lot_entries(&self, lot: &str) -> StoreResult<Vec<u64>> {
+        Store::lot_events(self, lot)
+    }
     fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
         self.doc("party", "SELECT doc FROM parties WHERE id = ?1", [id], id)
     }

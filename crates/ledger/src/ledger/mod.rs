@@ -9,12 +9,15 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::values::Percent;
+use oretrace_provenance::Tolerance;
 use oretrace_tlog::checkpoint::Checkpoint;
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::note::{NoteSigner, NoteVerifier};
 use oretrace_tlog::receipt::Receipt;
 use oretrace_tlog::tile::{TILE_HEIGHT, TILE_WIDTH, TileId, TileKind, push_bundle_entry};
 use oretrace_tlog::tree::{HashReader, NodeId, prove_inclusion};
+use rust_decimal::Decimal;
 
 use crate::error::LedgerError;
 use crate::rules::{Authorities, DocumentChecks, Preverified, Refusal, preverify};
@@ -33,6 +36,21 @@ pub struct LedgerConfig {
     /// Most records waiting; beyond it submissions are refused as
     /// overloaded (HTTP 503 with Retry-After).
     pub queue: usize,
+    /// The per-element mass balance's tolerance for a grade whose assay
+    /// states no uncertainty, in percent of the grade (default 2: ±0.44
+    /// points on a 22 % grade). A rule: a rebuild must use the same.
+    pub element_balance_tolerance_percent: Percent,
+}
+
+impl LedgerConfig {
+    /// The default element balance tolerance, 2 % of each grade.
+    pub const DEFAULT_ELEMENT_BALANCE_TOLERANCE_PERCENT: Decimal =
+        Decimal::from_parts(2, 0, 0, false, 0);
+
+    /// The element balance tolerance as the rules apply it.
+    pub fn element_balance(&self) -> Tolerance {
+        Tolerance::relative(self.element_balance_tolerance_percent)
+    }
 }
 
 impl Default for LedgerConfig {
@@ -40,6 +58,10 @@ impl Default for LedgerConfig {
         LedgerConfig {
             max_batch: 1000,
             queue: 20_000,
+            element_balance_tolerance_percent: Percent::new(
+                Self::DEFAULT_ELEMENT_BALANCE_TOLERANCE_PERCENT,
+            )
+            .unwrap_or_else(|_| unreachable!("2 is a percentage")),
         }
     }
 }
@@ -138,6 +160,7 @@ impl<S: Store> Ledger<S> {
         let keys = Authorities {
             operator,
             log: log_key.verifier(),
+            balance: config.element_balance(),
         };
         let shared = Arc::new(Shared {
             store,

@@ -198,6 +198,10 @@ struct CachedView<'a, S: Store> {
 }
 
 impl<S: Store> StateView for CachedView<'_, S> {
+    fn lot_entries(&self, lot: &str) -> StoreResult<Vec<u64>> {
+        self.store.lot_events(lot)
+    }
+
     fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
         if let Some(p) = self.cache.borrow().parties.get(id) {
             return Ok(Some(p.clone()));
@@ -491,7 +495,9 @@ impl<S: Store> Sequencer<S> {
                             Ok(changes) => {
                                 let record_hash = record.record_hash();
                                 overlay.accept(record_hash, index, &changes);
-                                batch.entries.push(entry_row(&record, index, record_hash));
+                                let row = entry_row(&record, index, record_hash);
+                                overlay.remember_entry(index, row.entry.clone());
+                                batch.entries.push(row);
                                 batch.changes.extend(changes);
                                 accepted.push(Pending::One(reply, index));
                             }
@@ -523,8 +529,9 @@ impl<S: Store> Sequencer<S> {
                                     Ok(changes) => {
                                         let record_hash = record.record_hash();
                                         group.accept(record_hash, index, &changes);
-                                        staged
-                                            .push((entry_row(record, index, record_hash), changes));
+                                        let row = entry_row(record, index, record_hash);
+                                        group.remember_entry(index, row.entry.clone());
+                                        staged.push((row, changes));
                                         outcomes.push(Ok(index));
                                     }
                                     Err(refusal) => outcomes.push(Err(refusal)),
@@ -562,6 +569,7 @@ impl<S: Store> Sequencer<S> {
                         }
                         for (row, changes) in staged {
                             overlay.accept(row.record_hash, row.index, &changes);
+                            overlay.remember_entry(row.index, row.entry.clone());
                             batch.entries.push(row);
                             batch.changes.extend(changes);
                         }
