@@ -798,7 +798,31 @@ pub(crate) fn record_changes(
                     a.lot
                 ),
             )?;
-            let grade = Percent::new(a.element_percent().round_dp(6))
+            // Grades are kept on the dry basis: a wet-basis grade is
+            // divided by the lot's dry fraction (and must still fit in it).
+            let mut element = a.element_percent();
+            if a.basis == oretrace_domain::record::Basis::Wet {
+                let moisture = lot.moisture().value();
+                let dry = Decimal::ONE_HUNDRED - moisture;
+                let on_dry = element
+                    .checked_mul(Decimal::ONE_HUNDRED)
+                    .and_then(|x| x.checked_div(dry))
+                    .filter(|g| dry > Decimal::ZERO && *g <= Decimal::ONE_HUNDRED)
+                    .ok_or_else(|| {
+                        unprocessable(
+                            "value",
+                            format!(
+                                "{} % of {} on the wet basis is more than the dry matter of lot {} (moisture {} %) can hold",
+                                format_decimal(&element),
+                                a.analyte.element().symbol(),
+                                a.lot,
+                                format_decimal(&moisture)
+                            ),
+                        )
+                    })?;
+                element = on_dry;
+            }
+            let grade = Percent::new(element.round_dp(6))
                 .map_err(|e| Refusal::Invalid(e.within("value")))?;
             let total = lot.set_grade(a.analyte.element(), grade);
             if total > Decimal::from(100) {

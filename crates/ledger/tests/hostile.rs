@@ -517,3 +517,58 @@ fn moisture_near_100_percent_cannot_make_a_heavier_lot() {
         .submit_blocking(signed(t("25", "10"), &[&evil]))
         .unwrap();
 }
+
+/// Grades are kept on the dry basis: two wet-basis assays that each fit
+/// the wet lot but together hold more than its dry matter are refused,
+/// and a lot's grade reads on the dry basis (what provenance and
+/// reconciliation compute with).
+#[test]
+fn wet_basis_grades_cannot_put_more_than_the_dry_matter_in_a_lot() {
+    let w = world();
+    let mut wet = lot("urn:oretrace:lot:wet-1", "fwo-chitral");
+    wet["moisture_percent"] = json!("50");
+    w.ledger.submit_blocking(signed(wet, &[&w.fwo])).unwrap();
+    let assay = |analyte: &str, value: &str, time: &str| {
+        json!({"kind": "assay", "lot": "urn:oretrace:lot:wet-1", "analyte": analyte, "value": value,
+            "unit": "%", "basis": "wet", "method": "XRF", "laboratory": "lab",
+            "certificate_sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "time": time, "figures": "illustrative"})
+    };
+    // 60 % wet at 50 % moisture would be 120 % of the dry matter.
+    let r = refused(
+        &w,
+        signed(assay("Cu", "60", "2025-09-03T00:00:00Z"), &[&w.fwo, &w.lab]),
+    );
+    assert!(
+        matches!(&r, Refusal::Unprocessable { field, rule } if field == "value" && rule.contains("on the wet basis") && rule.contains("moisture 50 %")),
+        "{r:?}"
+    );
+    // 45 % wet is 90 % dry: accepted, and read on the dry basis.
+    w.ledger
+        .submit_blocking(signed(
+            assay("Cu", "45", "2025-09-03T00:00:00Z"),
+            &[&w.fwo, &w.lab],
+        ))
+        .unwrap();
+    let lot = w
+        .ledger
+        .store()
+        .lot("urn:oretrace:lot:wet-1")
+        .unwrap()
+        .unwrap();
+    let cu: Vec<String> = lot
+        .element_percent()
+        .iter()
+        .map(|(e, g)| format!("{} {}", e.symbol(), g.value()))
+        .collect();
+    assert_eq!(cu, ["Cu 90"]);
+    // Another 45 % wet of zinc would make 180 % of the dry matter.
+    let r = refused(
+        &w,
+        signed(assay("Zn", "45", "2025-09-04T00:00:00Z"), &[&w.fwo, &w.lab]),
+    );
+    assert!(
+        matches!(&r, Refusal::Unprocessable { field, rule } if field == "value" && rule.contains("180")),
+        "{r:?}"
+    );
+}
