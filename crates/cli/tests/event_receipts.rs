@@ -11,7 +11,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{Server, free_port, oretrace, path, vkey_of};
+use support::{oretrace, path, vkey_of};
 
 fn get(url: &str) -> (u16, Vec<u8>) {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -30,10 +30,7 @@ fn verify_receipt(receipt: &Path, vkey: &str) -> support::Run {
 fn an_event_receipt_names_its_capturer_and_how_it_was_authenticated() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("demo");
-    let run = oretrace(&["demo", "--data", path(&data), "--no-serve"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let operator = vkey_of(&data.join("keys/registry_operator.key"));
-    let server = Server::start(&data, free_port(), &operator);
+    let server = support::served_demo(&data);
     let base = server.base();
     let (_, vkey) = get(&format!("{base}/vkey"));
     let vkey = String::from_utf8(vkey).unwrap().trim().to_owned();

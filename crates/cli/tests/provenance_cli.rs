@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde_json::Value;
-use support::{Server, free_port, oretrace, path, vkey_of};
+use support::{oretrace, path};
 
 const CONCENTRATES: [(&str, &str, &[&str]); 3] = [
     (
@@ -34,10 +34,7 @@ const CONCENTRATES: [(&str, &str, &[&str]); 3] = [
 fn the_demo_concentrates_trace_back_to_their_sites_with_verifiable_receipts() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("demo");
-    let run = oretrace(&["demo", "--data", path(&data), "--no-serve"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let operator = vkey_of(&data.join("keys/registry_operator.key"));
-    let server = Server::start(&data, free_port(), &operator);
+    let server = support::served_demo(&data);
     let base = server.base();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let vkey = reqwest::blocking::get(format!("{base}/vkey"))

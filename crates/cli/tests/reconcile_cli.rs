@@ -12,7 +12,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{Server, free_port, oretrace, path, vkey_of};
+use support::oretrace;
 
 const EXPORT: &str = "fwo-export-2025-0001";
 const SB: &str = "urn:oretrace:lot:fwo:sb-concentrate-0001";
@@ -54,10 +54,7 @@ fn f(s: &str, r: &str, d: &str, rel: &str, tol: &str, within: bool) -> Figures {
 fn the_demo_export_reconciles_with_the_scenarios_differences() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("demo");
-    let run = oretrace(&["demo", "--data", path(&data), "--no-serve"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let operator = vkey_of(&data.join("keys/registry_operator.key"));
-    let server = Server::start(&data, free_port(), &operator);
+    let server = support::served_demo(&data);
     let base = server.base();
 
     let run = oretrace(&["reconcile", EXPORT, "--server", &base, "--json"]);

@@ -35,10 +35,8 @@ fn get_json(url: &str) -> Value {
 fn the_upstream_export_holds_exactly_the_events_of_the_provenance() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("demo");
-    let run = oretrace(&["demo", "--data", path(&data), "--no-serve"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let server = support::served_demo(&data);
     let operator = vkey_of(&data.join("keys/registry_operator.key"));
-    let server = Server::start(&data, free_port(), &operator);
     let base = server.base();
 
     let file = tmp.path().join("ree-upstream.jsonld");

@@ -83,6 +83,15 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `oretrace demo --no-serve` loaded into `data`, then served by
+/// `oretrace serve` (with the demo's operator key) on a free port.
+pub fn served_demo(data: &Path) -> Server {
+    let run = oretrace(&["demo", "--data", path(data), "--no-serve"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let operator = vkey_of(&data.join("keys/registry_operator.key"));
+    Server::start(data, free_port(), &operator)
+}
+
 /// An `oretrace serve` child process; killed (SIGKILL) and reaped on drop.
 pub struct Server {
     child: std::process::Child,
