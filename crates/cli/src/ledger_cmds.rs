@@ -277,6 +277,10 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!(
         "Export:    {oretrace} export --server {shown} --lot urn:oretrace:lot:fwo:sb-concentrate-0001"
     );
+    println!(
+        "Trace:     {oretrace} provenance urn:oretrace:lot:fwo:ree-concentrate-0001 --server {shown}"
+    );
+    println!("Reconcile: {oretrace} reconcile fwo-export-2025-0001 --server {shown}");
     println!("Verify:    {oretrace} verify {shown} --vkey '{vkey}'");
     println!(
         "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && {oretrace} verify --inclusion r.tlog-proof --vkey '{vkey}'"

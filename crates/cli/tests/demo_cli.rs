@@ -168,6 +168,15 @@ fn every_fresh_demo_prints_commands_that_work_with_one_auditor_memory() {
         let run = run_receipt_command(&demo.command("Receipt:"), tmp.path(), &state);
         assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
         assert!(run.stdout.contains("verified: entry 0"), "{}", run.stdout);
+        if round == 0 {
+            // The printed provenance and reconciliation commands, as printed.
+            let run = run_printed(&demo.command("Trace:"), tmp.path(), &state);
+            assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+            assert!(run.stdout.contains("fwo-loe-shilman"), "{}", run.stdout);
+            let run = run_printed(&demo.command("Reconcile:"), tmp.path(), &state);
+            assert_eq!(run.code, 1, "flagged: {}{}", run.stdout, run.stderr);
+            assert!(run.stdout.contains("OUTSIDE"), "{}", run.stdout);
+        }
 
         // A refusal leaves a line with its status and problem type (the
         // request span names the method and path, as for every request).
