@@ -11,6 +11,8 @@
 //!   uncertainty or the operator's tolerance; recovery and yield.
 //! * [`reconcile`](reconcile()): shipped against received, per lot.
 //! * [`models`]: the ISO 22095 chain-of-custody models per site and period.
+//! * [`rules`]: compliance rule packs (JSON data, six generic tests) and
+//!   their verdicts, with the log indices each rests on.
 //!
 //! No I/O, no storage, no HTTP; no recursion (explicit stacks), no panics:
 //! a graph too large, cyclic or incomplete is an [`Error`].
@@ -21,6 +23,7 @@ mod error;
 pub mod graph;
 pub mod models;
 pub mod reconcile;
+pub mod rules;
 
 pub use attribute::{Provenance, attribute};
 pub use balance::{Balance, Tolerance, Verdict, mass_balance};
