@@ -14,6 +14,7 @@
 pub mod agreements;
 pub(crate) mod balance;
 pub(crate) mod capture;
+pub mod compliance;
 #[cfg(feature = "test-support")]
 pub mod conformance;
 pub mod error;

@@ -437,12 +437,19 @@ fn role(r: Role) -> &'static str {
 }
 
 /// Whose keys signed an entry: parties, or the key itself.
-struct Signers<'s, S> {
+pub(crate) struct Signers<'s, S> {
     store: &'s S,
     known: HashMap<(String, u32), String>,
 }
 
-impl<S: StateView> Signers<'_, S> {
+impl<'s, S: StateView> Signers<'s, S> {
+    pub(crate) fn new(store: &'s S) -> Self {
+        Signers {
+            store,
+            known: HashMap::new(),
+        }
+    }
+
     fn party(&mut self, name: &str, key_id: u32) -> Result<String, StoreError> {
         let key = (name.to_owned(), key_id);
         if let Some(n) = self.known.get(&key) {
@@ -459,7 +466,7 @@ impl<S: StateView> Signers<'_, S> {
     /// The parties whose word an entry is: its signers, or for a captured
     /// EPCIS event (signed by the log key alone) the parties whose token or
     /// document signatures brought it.
-    fn of(&mut self, signed: &SignedRecord) -> Result<Vec<String>, StoreError> {
+    pub(crate) fn of(&mut self, signed: &SignedRecord) -> Result<Vec<String>, StoreError> {
         let keys: Vec<(String, u32)> = match signed.record() {
             Record::Event(event) => match event.auth() {
                 CaptureAuth::Token { key } => vec![(key.name().to_owned(), key.key_id())],

@@ -302,7 +302,9 @@ fn decimal(field: &str, text: &str) -> Result<Decimal, String> {
             .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
     ok.then(|| std::str::FromStr::from_str(text).ok())
         .flatten()
-        .ok_or_else(|| format!("{field} is a decimal written as text, such as \"0.25\", not {text:?}"))
+        .ok_or_else(|| {
+            format!("{field} is a decimal written as text, such as \"0.25\", not {text:?}")
+        })
 }
 
 fn share(field: &str, value: Option<&String>) -> Result<Decimal, String> {
@@ -519,7 +521,12 @@ impl RulePack {
             )));
         }
         let f: PackFile = serde_json::from_str(text).map_err(|e| {
-            let why = e.to_string().split(" at line ").next().unwrap_or("").to_owned();
+            let why = e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or("")
+                .to_owned();
             let (line, column) = rule_start(text, &why, e.line()).unwrap_or((e.line(), e.column()));
             PackError {
                 file: file.to_owned(),
@@ -589,7 +596,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "rules/oecd-annex-ii.json",
         include_str!("../../../rules/oecd-annex-ii.json"),
     ),
-    ("rules/eu-crma.json", include_str!("../../../rules/eu-crma.json")),
+    (
+        "rules/eu-crma.json",
+        include_str!("../../../rules/eu-crma.json"),
+    ),
 ];
 
 /// The built-in packs, parsed.
@@ -765,7 +775,10 @@ pub fn evaluate<'p>(pack: &'p RulePack, facts: &Facts) -> PackVerdict<'p> {
 }
 
 fn pct(share: Decimal) -> String {
-    format!("{} %", (share * Decimal::ONE_HUNDRED).round_dp(3).normalize())
+    format!(
+        "{} %",
+        (share * Decimal::ONE_HUNDRED).round_dp(3).normalize()
+    )
 }
 
 fn names(countries: &[Country]) -> String {
@@ -810,25 +823,34 @@ fn judge<'p>(rule: &'p Rule, facts: &Facts) -> RuleVerdict<'p> {
             countries,
             max_share,
         } => origin_countries(facts, &elements, countries, *max_share),
-        Test::SiteCountries { roles, countries } => site_test(facts, roles, |s| {
-            countries.contains(&s.country).then(|| {
-                format!(
-                    "{} ({}) is in {}, a country the rule lists",
-                    s.id,
-                    roles_of(s, roles),
-                    s.country
-                )
+        Test::SiteCountries { roles, countries } => {
+            site_test(facts, roles, &format!("is in {}", names(countries)), |s| {
+                countries.contains(&s.country).then(|| {
+                    format!(
+                        "{} ({}) is in {}, a country the rule lists",
+                        s.id,
+                        roles_of(s, roles),
+                        s.country
+                    )
+                })
             })
-        }),
+        }
         Test::Areas { roles, areas } => {
-            let mut j = site_test(facts, roles, |s| {
+            let mut j = site_test(facts, roles, "lies in a listed area", |s| {
                 areas
                     .iter()
                     .find(|a| {
                         a.countries.contains(&s.country)
                             || a.boxes.iter().any(|b| b.holds(s.lat, s.lon))
                     })
-                    .map(|a| format!("{} ({}) lies in the area {:?}", s.id, roles_of(s, roles), a.name))
+                    .map(|a| {
+                        format!(
+                            "{} ({}) lies in the area {:?}",
+                            s.id,
+                            roles_of(s, roles),
+                            a.name
+                        )
+                    })
             });
             if areas.is_empty() {
                 j.pass = "the pack lists no area yet: fill its list from the one your due diligence uses".into();
@@ -928,7 +950,9 @@ fn origin_countries(
                     names(countries),
                     pct(max_share)
                 ),
-                evidence: origin_evidence(facts, Some(countries)).into_iter().collect(),
+                evidence: origin_evidence(facts, Some(countries))
+                    .into_iter()
+                    .collect(),
             });
         } else if from + e.unknown > max_share {
             findings.push(Finding {
@@ -947,17 +971,30 @@ fn origin_countries(
         findings,
         evidence: origin_evidence(facts, None),
         applies: !elements.is_empty(),
-        pass: format!(
-            "no more than {} of any element concerned comes from {}",
-            pct(max_share),
-            names(countries)
-        ),
+        pass: {
+            let held: Vec<&str> = elements.iter().map(|e| e.element.symbol()).collect();
+            if max_share.is_zero() {
+                format!(
+                    "none of the {} comes from {}",
+                    held.join(", "),
+                    names(countries)
+                )
+            } else {
+                format!(
+                    "no more than {} of the {} comes from {}",
+                    pct(max_share),
+                    held.join(", "),
+                    names(countries)
+                )
+            }
+        },
     }
 }
 
 fn site_test(
     facts: &Facts,
     roles: &[Role],
+    where_: &str,
     hit: impl Fn(&SiteFacts) -> Option<String>,
 ) -> Judgement {
     let mut findings = Vec::new();
@@ -981,9 +1018,9 @@ fn site_test(
         findings,
         applies: true,
         pass: format!(
-            "none of the {} site(s) in the role(s) {} is concerned",
-            evidence.len(),
-            wanted.join(", ")
+            "no site in the role(s) {} ({} looked at) {where_}",
+            wanted.join(", "),
+            evidence.len()
         ),
         evidence,
     }
@@ -1017,10 +1054,7 @@ fn origin_site_kinds(facts: &Facts, kinds: &[SiteKind]) -> Judgement {
         findings,
         evidence: origin_evidence(facts, None),
         applies: !facts.origins.is_empty(),
-        pass: format!(
-            "every origin site is a {}",
-            names.join(" or ")
-        ),
+        pass: format!("every origin site is a {}", names.join(" or ")),
     }
 }
 
@@ -1235,7 +1269,10 @@ fn controlled_parties(
             let how = if *party == g {
                 "is itself".to_owned()
             } else if interest < threshold {
-                format!("is controlled by {g} (holding {})", pct(interest / Decimal::ONE_HUNDRED))
+                format!(
+                    "is controlled by {g} (holding {})",
+                    pct(interest / Decimal::ONE_HUNDRED)
+                )
             } else {
                 format!("is {} held by {g}", pct(interest / Decimal::ONE_HUNDRED))
             };
@@ -1290,7 +1327,7 @@ fn controlled_parties(
         evidence,
         applies: !looked.is_empty(),
         pass: format!(
-            "none of the {} part(ies) looked at is held {} or more, or controlled, by the government of {}",
+            "none of the {} parties looked at is held {} or more, or controlled, by the government of {}",
             looked.len(),
             pct(threshold / Decimal::ONE_HUNDRED),
             names(governments_of)

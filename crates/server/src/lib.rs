@@ -28,6 +28,7 @@
 
 mod agreements;
 mod budget;
+pub mod compliance;
 pub mod epcis;
 pub mod error;
 pub mod exports;
@@ -94,6 +95,9 @@ pub struct ServerConfig {
     /// How much of the registry one `GET /lots/{id}/provenance` reads;
     /// past it the answer is 413, naming the bound.
     pub provenance: oretrace_ledger::provenance::ProvenanceLimits,
+    /// The compliance rule packs `GET /lots/{id}/compliance` evaluates
+    /// (the built-in ones unless `--rules DIR`); loaded once at start.
+    pub rule_packs: &'static [oretrace_provenance::rules::RulePack],
 }
 
 /// The registry as publisher of its OCDS exports
@@ -135,6 +139,7 @@ impl Default for ServerConfig {
             client_scan_refill: Duration::from_secs(60),
             ocds: OcdsPublisher::default(),
             provenance: oretrace_ledger::provenance::ProvenanceLimits::DEFAULT,
+            rule_packs: compliance::built_in_packs(),
         }
     }
 }
@@ -249,6 +254,9 @@ fn api<S: Store>() -> Api<S> {
         "/lots/{id}/provenance/events",
         registry::provenance_events::<S>,
     )
+    .get("/lots/{id}/compliance", compliance::compliance::<S>)
+    .get("/rule-packs", compliance::rule_packs::<S>)
+    .get("/rule-packs/{id}", compliance::rule_pack::<S>)
     .get("/agreements", agreements::agreements::<S>)
     .get("/agreements/{id}", agreements::agreement::<S>)
     .get("/agreements/{id}/pledges", agreements::pledges::<S>)

@@ -1048,6 +1048,74 @@ fn reconciliation_paths() -> Value {
     })
 }
 
+/// `GET /lots/{id}/compliance`, `GET /rule-packs`, `GET /rule-packs/{id}`.
+fn compliance_paths() -> Value {
+    let indices = json!({"type": "array", "items": {"type": "integer", "minimum": 0},
+        "description": "Log indices of the records it rests on: GET /records/{index}/receipt proves each"});
+    let verdict = json!({"enum": ["pass", "fail", "unproven", "not-applicable"]});
+    let finding = json!({"type": "object", "required": ["verdict", "what", "evidence"], "properties": {
+        "verdict": {"enum": ["fail", "unproven"]}, "what": {"type": "string"}, "evidence": indices}});
+    let rule = json!({"type": "object",
+        "required": ["rule", "says", "effect", "test", "elements", "verdict", "detail", "findings", "evidence"], "properties": {
+        "rule": {"type": "string"}, "says": {"type": "string"},
+        "effect": {"enum": ["prohibited", "red-flag", "benchmark"]},
+        "test": {"enum": ["origin-countries", "site-countries", "controlled-parties", "areas", "origin-site-kinds", "single-country-share"]},
+        "elements": {"type": "array", "items": {"type": "string"}, "description": "The elements the rule concerns; empty: every element"},
+        "verdict": verdict, "detail": {"type": "string"},
+        "findings": {"type": "array", "items": finding}, "evidence": indices}});
+    let pack = json!({"type": "object",
+        "required": ["pack", "title", "version", "source", "note", "sha256", "verdict", "rules"], "properties": {
+        "pack": {"type": "string"}, "title": {"type": "string"}, "version": {"type": "string"},
+        "source": {"type": "string"}, "note": {"type": "string"},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 of the pack file GET /rule-packs/{pack} serves"},
+        "verdict": verdict, "rules": {"type": "array", "items": rule}}});
+    let evidence = json!({"type": "object", "required": ["index", "kind", "signed_by", "figures"], "properties": {
+        "index": {"type": "integer", "minimum": 0}, "kind": {"type": "string"},
+        "signed_by": {"type": "array", "items": {"type": "string"}}, "figures": {"enum": ["reported", "illustrative"]}}});
+    let body = json!({"type": "object", "required": ["lot", "figures", "hypothetical", "packs", "evidence"], "properties": {
+        "lot": {"type": "string"}, "figures": {"enum": ["reported", "illustrative"]},
+        "hypothetical": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["via", "replaced", "note"], "properties": {
+            "via": {"type": "array", "items": {"type": "string"}},
+            "replaced": {"type": "array", "items": {"type": "string"}}, "note": {"type": "string"}}}]},
+        "packs": {"type": "array", "items": pack},
+        "evidence": {"type": "array", "items": evidence}}});
+    let summary = json!({"type": "object", "required": ["packs"], "properties": {"packs": {"type": "array", "items": {
+        "type": "object", "required": ["pack", "title", "version", "source", "sha256", "rules"], "properties": {
+            "pack": {"type": "string"}, "title": {"type": "string"}, "version": {"type": "string"},
+            "source": {"type": "string"}, "sha256": {"type": "string"}, "rules": {"type": "integer", "minimum": 1}}}}}});
+    json!({
+        "/lots/{id}/compliance": {"get": {
+            "summary": "The verdicts of the loaded compliance rule packs (DFARS 252.225-7052, FEOC control, OECD Annex II, EU CRMA) on a lot, each naming the records it rests on",
+            "description": "Each rule is a generic test over the lot's provenance (origin shares per element and country, origins, \
+                sites passed and their roles, custodians) and the parties' recorded ownership and control links. A verdict is \
+                pass, fail, unproven (the records cannot settle it) or not-applicable (the lot holds no element the rule concerns). \
+                With via, the verdicts are about a route through those sites instead of every transit site the material passed \
+                (hypothetical, and the answer says so).",
+            "parameters": [
+                path_parameter("id", "The lot's identifier", None),
+                {"name": "pack", "in": "query", "required": false, "schema": {"type": "string"},
+                    "description": "One pack's id (GET /rule-packs); every loaded pack when absent"},
+                {"name": "via", "in": "query", "required": false, "style": "form", "explode": true,
+                    "schema": {"type": "array", "items": {"type": "string"}, "maxItems": crate::compliance::MAX_VIA_SITES, "uniqueItems": true},
+                    "description": "A registered site (a port) to route through instead of the transit sites passed; repeat for several"},
+            ],
+            "responses": {
+                "200": {"description": "The verdicts", "content": {"application/json": {"schema": body}}},
+                "400": problem_response("An unknown parameter, pack given twice, a site named twice or more than 16 sites"),
+                "404": problem_response("No such lot, pack or site"),
+                "413": problem_response("The upstream graph is over a bound (the bound named); nothing partial is answered")}}},
+        "/rule-packs": {"get": {
+            "summary": "The compliance rule packs loaded, each with the SHA-256 of its file",
+            "responses": {"200": {"description": "The packs", "content": {"application/json": {"schema": summary}}}}}},
+        "/rule-packs/{id}": {"get": {
+            "summary": "A rule pack file, byte for byte as loaded (its SHA-256 is the one verdicts name)",
+            "parameters": [path_parameter("id", "The pack's id", None)],
+            "responses": {
+                "200": {"description": "The pack file", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "404": problem_response("No such pack")}}}
+    })
+}
+
 /// The headers naming the checkpoint an export was cut at.
 fn checkpoint_headers() -> Value {
     json!({
@@ -1108,6 +1176,7 @@ fn all_paths() -> Value {
             totals_paths(),
             export_paths(),
             reconciliation_paths(),
+            compliance_paths(),
         ] {
             if let Value::Object(extra) = extra {
                 all.extend(extra);
