@@ -54,6 +54,34 @@ pub enum Command {
     /// grade and contained mass per element), flagged outside tolerance. Exits 1
     /// when something is flagged.
     Reconcile(ReconcileArgs),
+    /// Judge a lot against the compliance rule packs (DFARS 252.225-7052, FEOC
+    /// control, OECD Annex II, EU CRMA): each rule's verdict with the records it
+    /// rests on. Exits 1 when a verdict fails, 0 otherwise (unproven included).
+    Compliance(ComplianceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ComplianceArgs {
+    /// The lot's id (a URI).
+    pub lot: String,
+    /// Server base URL.
+    #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Only this pack (see GET /rule-packs).
+    #[arg(long, value_name = "ID")]
+    pub pack: Option<String>,
+    /// What if the material had passed through SITE instead of every transit
+    /// site it did pass (repeat for several); the verdicts are then about that
+    /// route, and say so.
+    #[arg(long, value_name = "SITE")]
+    pub via: Vec<String>,
+    /// Print the server's JSON instead of the verdicts.
+    #[arg(long)]
+    pub json: bool,
+    /// Save the `tlog-proof` receipt of every record the verdicts rest on as
+    /// DIR/<index>.tlog-proof (check each with `oretrace verify --inclusion`).
+    #[arg(long, value_name = "DIR")]
+    pub receipts: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -324,6 +352,11 @@ pub struct ServeArgs {
     /// given the same.
     #[arg(long, value_name = "PERCENT", default_value = "2", value_parser = parse_percent)]
     pub element_balance_tolerance: oretrace_domain::values::Percent,
+    /// Load the compliance rule packs from DIR (every *.json in it) instead
+    /// of the built-in ones (the repository's rules/); a pack that does not
+    /// parse stops the start, naming its file, line and rule.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -440,6 +473,9 @@ pub struct DemoArgs {
     /// Load the scenario, print where to look, and exit without serving.
     #[arg(long)]
     pub no_serve: bool,
+    /// Load the compliance rule packs from DIR instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
 }
 
 fn parse_percent(text: &str) -> Result<oretrace_domain::values::Percent, String> {

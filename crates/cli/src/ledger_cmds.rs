@@ -178,12 +178,55 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         capture_body_timeout: std::time::Duration::from_secs(args.capture_body_timeout),
         client_scan_budget: args.query_scan_budget,
         client_scan_refill: std::time::Duration::from_secs(60),
+        rule_packs: rule_packs(args.rules.as_deref())?,
         ..oretrace_server::ServerConfig::default()
     };
     run_server(ledger, &args.listen, config, |url| {
         println!("oretrace serving {} at {url}", args.data.display());
         println!("log vkey: {vkey}");
     })
+}
+
+/// The compliance rule packs: the built-in ones, or every `*.json` of
+/// `dir` (by file name), each parsed (an error names the file, line and
+/// rule) and the set checked. Loaded once per process.
+fn rule_packs(
+    dir: Option<&std::path::Path>,
+) -> anyhow::Result<&'static [oretrace_provenance::rules::RulePack]> {
+    use oretrace_provenance::rules::{MAX_PACK_BYTES, MAX_PACKS, RulePack, check_set};
+    let Some(dir) = dir else {
+        return Ok(oretrace_server::compliance::built_in_packs());
+    };
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading the rule packs in {}", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("reading the rule packs in {}", dir.display()))?;
+    files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    files.sort();
+    if files.is_empty() {
+        bail!("{} holds no rule pack (*.json)", dir.display());
+    }
+    if files.len() > MAX_PACKS {
+        bail!("{} holds more than {MAX_PACKS} rule packs", dir.display());
+    }
+    let mut packs = Vec::with_capacity(files.len());
+    for path in &files {
+        let size = std::fs::metadata(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .len();
+        if size > MAX_PACK_BYTES as u64 {
+            bail!(
+                "{}: a rule pack is at most {MAX_PACK_BYTES} bytes",
+                path.display()
+            );
+        }
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        packs.push(RulePack::parse(&path.display().to_string(), &text)?);
+    }
+    check_set(&packs).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    Ok(Box::leak(packs.into_boxed_slice()))
 }
 
 pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -220,9 +263,13 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| listen_error(listen, &e))?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let config = oretrace_server::ServerConfig {
+        rule_packs: rule_packs(args.rules.as_deref())?,
+        ..oretrace_server::ServerConfig::default()
+    };
     let server = runtime.spawn(oretrace_server::serve(
         ledger.clone(),
-        oretrace_server::ServerConfig::default(),
+        config,
         listener,
         async move {
             let _ = stopped.await;

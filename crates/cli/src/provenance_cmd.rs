@@ -32,26 +32,38 @@ pub fn provenance(args: &ProvenanceArgs) -> anyhow::Result<ExitCode> {
         print!("{}", tree(&answer));
     }
     if let Some(dir) = &args.receipts {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut written = 0;
-        for index in answer["evidence"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e["index"].as_u64())
-        {
-            let bytes = fetch_receipt(&http, &args.server, index)?;
-            let path = dir.join(format!("{index}.tlog-proof"));
-            std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
-            written += 1;
-        }
-        let noun = if written == 1 { "receipt" } else { "receipts" };
-        eprintln!(
-            "{written} {noun} written to {} (<index>.tlog-proof; check one with oretrace verify --inclusion FILE --vkey VKEY)",
-            dir.display()
-        );
+        save_receipts(&http, &args.server, &answer["evidence"], dir)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Saves DIR/<index>.tlog-proof for every record of an answer's
+/// `evidence` (objects with an `index`).
+pub(crate) fn save_receipts(
+    http: &reqwest::blocking::Client,
+    server: &str,
+    evidence: &Value,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut written = 0;
+    for index in evidence
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["index"].as_u64())
+    {
+        let bytes = fetch_receipt(http, server, index)?;
+        let path = dir.join(format!("{index}.tlog-proof"));
+        std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        written += 1;
+    }
+    let noun = if written == 1 { "receipt" } else { "receipts" };
+    eprintln!(
+        "{written} {noun} written to {} (<index>.tlog-proof; check one with oretrace verify --inclusion FILE --vkey VKEY)",
+        dir.display()
+    );
+    Ok(())
 }
 
 fn s(v: &Value) -> &str {
