@@ -187,6 +187,51 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The demo's route choice: the rare-earth concentrate under every rule
+/// pack, through Karachi as recorded and through Gwadar as a what-if.
+fn print_routes<S: oretrace_ledger::Store>(
+    store: &S,
+    packs: &[oretrace_provenance::rules::RulePack],
+) -> anyhow::Result<()> {
+    use oretrace_ledger::compliance::compliance;
+    use oretrace_ledger::provenance::ProvenanceLimits;
+    const LOT: &str = "urn:oretrace:lot:fwo:ree-concentrate-0001";
+    let judge = |via: &[String]| {
+        compliance(store, LOT, ProvenanceLimits::DEFAULT, packs, None, via)
+            .map_err(|e| anyhow::anyhow!("judging {LOT}: {e}"))?
+            .ok_or_else(|| anyhow::anyhow!("the demo holds no lot {LOT}"))
+    };
+    let recorded = judge(&[])?;
+    let gwadar = judge(&["gwadar-port".to_owned()])?;
+    println!(
+        "Routes:    {LOT} (figures {}) under each rule pack:",
+        recorded.figures
+    );
+    println!(
+        "             {:<20} {:<28} via gwadar-port (what-if: operated by COPHC)",
+        "pack", "via karachi-port (recorded)"
+    );
+    for (a, b) in recorded.packs.iter().zip(&gwadar.packs) {
+        let why = b
+            .rules
+            .iter()
+            .filter(|r| r.verdict != "pass" && r.verdict != "not-applicable")
+            .filter_map(|r| r.findings.first())
+            .map(|f| f.what.as_str())
+            .next()
+            .unwrap_or("");
+        println!(
+            "             {:<20} {:<28} {}{}{}",
+            a.pack,
+            a.verdict,
+            b.verdict,
+            if why.is_empty() { "" } else { ": " },
+            why
+        );
+    }
+    Ok(())
+}
+
 /// The compliance rule packs: the built-in ones, or every `*.json` of
 /// `dir` (by file name), each parsed (an error names the file, line and
 /// rule) and the set checked. Loaded once per process.
@@ -328,6 +373,10 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         "Trace:     {oretrace} provenance urn:oretrace:lot:fwo:ree-concentrate-0001 --server {shown}"
     );
     println!("Reconcile: {oretrace} reconcile fwo-export-2025-0001 --server {shown}");
+    print_routes(ledger.store(), config.rule_packs)?;
+    println!(
+        "Judge:     {oretrace} compliance urn:oretrace:lot:fwo:ree-concentrate-0001 --server {shown} --via gwadar-port"
+    );
     println!("Verify:    {oretrace} verify {shown} --vkey '{vkey}'");
     println!(
         "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && {oretrace} verify --inclusion r.tlog-proof --vkey '{vkey}'"

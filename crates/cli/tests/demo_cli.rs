@@ -176,6 +176,21 @@ fn every_fresh_demo_prints_commands_that_work_with_one_auditor_memory() {
             let run = run_printed(&demo.command("Reconcile:"), tmp.path(), &state);
             assert_eq!(run.code, 1, "flagged: {}{}", run.stdout, run.stderr);
             assert!(run.stdout.contains("OUTSIDE"), "{}", run.stdout);
+            // Both routes judged, in the demo's output and by the printed
+            // command: Gwadar's operator fails the FEOC test.
+            let feoc = demo
+                .printed
+                .iter()
+                .find(|l| l.trim_start().starts_with("feoc-control"))
+                .unwrap_or_else(|| panic!("no route table in {:#?}", demo.printed));
+            assert!(
+                feoc.contains("pass") && feoc.contains("fail: cophc (operator of gwadar-port"),
+                "{feoc}"
+            );
+            let run = run_printed(&demo.command("Judge:"), tmp.path(), &state);
+            assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+            assert!(run.stdout.contains("feoc-control [FAIL]"), "{}", run.stdout);
+            assert!(run.stdout.contains("HYPOTHETICAL"), "{}", run.stdout);
         }
 
         // A refusal leaves a line with its status and problem type (the
