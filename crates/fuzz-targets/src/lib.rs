@@ -12,6 +12,7 @@
 pub mod epcis;
 pub mod ledger;
 pub mod record;
+pub mod rules;
 pub mod tlog;
 
 /// A target: a function of the input bytes that panics on a finding.
@@ -31,6 +32,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("epcis_schema", epcis::schema),
     ("epcis_query", epcis::query),
     ("ledger_story", ledger::story),
+    ("rule_pack", rules::pack),
 ];
 
 /// Inputs above this size are skipped: every parser under test refuses
