@@ -649,7 +649,7 @@ fn paths() -> Value {
             the origin lots, the transformations, the custody chain, every site passed, and every record the \
             answer rests on with its signers (GET /records/{index}/receipt proves each)",
             vec![id("lot")], json_response("The lot's provenance", "Provenance"),
-            &[("404", "No such lot"), ("413", "The upstream graph is over a bound (lots, shipments or log entries read; the bound named); nothing partial is answered")]),
+            &[("400", "A query parameter (it takes none; named)"), ("404", "No such lot"), ("413", "The upstream graph is over a bound (lots, shipments or log entries read; the bound named); nothing partial is answered")]),
         "/lots/{id}/provenance/events": read("The EPCIS 2.0 document of exactly the events the lot's provenance rests on: \
             every record of the provenance answer's evidence but the sites (the making of every upstream lot, its assays, \
             shipments and receipts, the transformations), in log order, each with its CBV 2.0 eventID (a captured event \
@@ -657,7 +657,7 @@ fn paths() -> Value {
             vec![id("lot")],
             json!({"description": "An EPCISDocument (GS1 EPCIS-JSON-Schema.json)",
                 "content": {"application/ld+json": {"schema": {"$ref": "#/components/schemas/EPCISDocument"}}}}),
-            &[("404", "No such lot"), ("413", "The upstream graph is over a bound (lots, shipments or log entries read; the bound named); nothing partial is answered")]),
+            &[("400", "A query parameter (it takes none; named)"), ("404", "No such lot"), ("413", "The upstream graph is over a bound (lots, shipments or log entries read; the bound named); nothing partial is answered")]),
         "/checkpoint": read("The signed checkpoint (C2SP tlog-checkpoint)", vec![], text_response("The checkpoint note"), &[]),
         "/tile/{path}": read("A hash tile or entry bundle (C2SP tlog-tiles)",
             vec![path_parameter("path", "The tile path after tile/, such as 0/x001/234 or entries/000.p/5 (contains slashes)", None)],

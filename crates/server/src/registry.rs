@@ -291,6 +291,21 @@ pub(crate) async fn lot<S: Store>(
     view.map(Json).ok_or_else(|| missing("lot", &id))
 }
 
+/// A read that takes no query parameter refuses any, by name, rather than
+/// ignore what a client meant to ask.
+fn no_parameters(pairs: &[(String, String)], what: &str) -> Result<(), ApiError> {
+    match pairs.first() {
+        None => Ok(()),
+        Some((name, _)) => {
+            let name = crate::error::echo(name);
+            Err(ApiError::InvalidRequest {
+                rule: format!("unknown query parameter `{name}`: {what} takes none"),
+                field: name,
+            })
+        }
+    }
+}
+
 /// The provenance answer of lot `id`, as the API refuses it: 413 past
 /// `limits`, naming the bound.
 fn provenance_answer<S: Store>(
@@ -313,7 +328,9 @@ fn provenance_answer<S: Store>(
 pub(crate) async fn provenance<S: Store>(
     State(state): State<AppState<S>>,
     Path(id): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Json<oretrace_ledger::provenance::ProvenanceAnswer>, ApiError> {
+    no_parameters(&pairs, "a provenance answer")?;
     let limits = state.config.provenance;
     let answer = blocking(&state.ledger, {
         let id = id.clone();
@@ -334,7 +351,9 @@ pub(crate) async fn provenance<S: Store>(
 pub(crate) async fn provenance_events<S: Store>(
     State(state): State<AppState<S>>,
     Path(id): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    no_parameters(&pairs, "the upstream events")?;
     let limits = state.config.provenance;
     let document = blocking(&state.ledger, {
         let id = id.clone();

@@ -160,6 +160,19 @@ async fn blend_traced(w: World) {
 
     let (status, problem) = get(&app, "/lots/urn:oretrace:lot:fwo:nope/provenance").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    // A parameter the read does not take is refused by name, not ignored.
+    for path in ["provenance", "provenance/events"] {
+        let (status, problem) = get(&app, &format!("/lots/{B}/{path}?asOf=2025-01-01")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("asOf")
+                || problem.to_string().contains("asOf"),
+            "{problem}"
+        );
+    }
 }
 
 #[test]
