@@ -294,6 +294,9 @@ pub fn encode(record: &Record) -> Vec<u8> {
             w.field("value", format_decimal(&a.value));
             w.field("unit", a.unit.as_str());
             w.field("basis", a.basis);
+            if let Some(u) = &a.uncertainty {
+                w.field("uncertainty", format_decimal(u));
+            }
             w.field("method", &a.method);
             w.field("laboratory", &a.laboratory);
             w.field("certificate", a.certificate);
@@ -621,6 +624,7 @@ pub fn decode(bytes: &[u8]) -> Result<Record, Error> {
             value: r.value("value", parse_decimal)?,
             unit: r.value("unit", GradeUnit::parse)?,
             basis: r.value("basis", Basis::parse)?,
+            uncertainty: optional(&mut r, "uncertainty", parse_decimal)?,
             method: r.value("method", Text::parse)?,
             laboratory: r.value("laboratory", PartyId::parse)?,
             certificate: r.value("certificate", Digest::parse)?,

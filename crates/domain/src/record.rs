@@ -274,6 +274,11 @@ pub struct Assay {
     pub value: Decimal,
     pub unit: GradeUnit,
     pub basis: Basis,
+    /// The stated uncertainty of the value (±, in the same unit and on the
+    /// same basis as the value), when the laboratory gives one: mass
+    /// balance allows out to exceed in by no more than the stated
+    /// uncertainties, and reconciliation compares grades within them.
+    pub uncertainty: Option<Decimal>,
     pub method: Text,
     pub laboratory: PartyId,
     /// SHA-256 of the assay certificate.
@@ -289,6 +294,20 @@ impl Assay {
         }
         if self.unit.to_percent(self.value) > Decimal::from(100) {
             return Err(Error::invalid("value", "a grade may not exceed 100 %"));
+        }
+        if let Some(u) = self.uncertainty {
+            if u.is_sign_negative() && !u.is_zero() {
+                return Err(Error::invalid(
+                    "uncertainty",
+                    "an uncertainty is a non-negative ± value",
+                ));
+            }
+            if self.unit.to_percent(u) > Decimal::from(100) {
+                return Err(Error::invalid(
+                    "uncertainty",
+                    "an uncertainty may not exceed 100 %",
+                ));
+            }
         }
         Ok(())
     }

@@ -313,6 +313,9 @@ pub enum RecordJson {
         value: Number,
         unit: String,
         basis: String,
+        /// ± in the unit of `value`, on its basis.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        uncertainty: Option<Number>,
         method: String,
         laboratory: String,
         certificate_sha256: String,
@@ -635,6 +638,7 @@ impl RecordJson {
                 value,
                 unit,
                 basis,
+                uncertainty,
                 method,
                 laboratory,
                 certificate_sha256,
@@ -646,6 +650,10 @@ impl RecordJson {
                 value: value.parse("value")?,
                 unit: at("unit", GradeUnit::parse(unit))?,
                 basis: at("basis", Basis::parse(basis))?,
+                uncertainty: uncertainty
+                    .as_ref()
+                    .map(|u| u.parse("uncertainty"))
+                    .transpose()?,
                 method: at("method", Text::parse(method))?,
                 laboratory: at("laboratory", PartyId::parse(laboratory))?,
                 certificate: at("certificate_sha256", Digest::parse(certificate_sha256))?,
@@ -1136,6 +1144,7 @@ impl RecordJson {
                 value: Number::of(&a.value),
                 unit: a.unit.as_str().into(),
                 basis: a.basis.to_string(),
+                uncertainty: a.uncertainty.as_ref().map(Number::of),
                 method: a.method.to_string(),
                 laboratory: a.laboratory.to_string(),
                 certificate_sha256: a.certificate.to_string(),

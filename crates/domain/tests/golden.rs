@@ -158,6 +158,7 @@ fn assay_nd2o3_record() -> Record {
         value: d("4250"),
         unit: GradeUnit::Ppm,
         basis: Basis::Dry,
+        uncertainty: None,
         method: text("Sodium peroxide fusion, ICP-MS"),
         laboratory: party("pk-geolab"),
         certificate: Digest::of(b"illustrative assay certificate PKGL-2025-0412 (Nd2O3)"),
@@ -173,10 +174,28 @@ fn assay_sb_record() -> Record {
         value: d("58.4"),
         unit: GradeUnit::Percent,
         basis: Basis::Dry,
+        uncertainty: None,
         method: text("HCl digestion, potassium bromate titration"),
         laboratory: party("pk-geolab"),
         certificate: Digest::of(b"illustrative assay certificate PKGL-2025-0415 (Sb)"),
         time: t("2025-09-03T08:45:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+/// A copper assay stating its uncertainty (± 0.2 percentage points).
+fn assay_cu_uncertainty_record() -> Record {
+    Record::Assay(Assay {
+        lot: lot("urn:oretrace:lot:fwo:cu-con-001"),
+        analyte: Analyte::parse("Cu").unwrap(),
+        value: d("22.4"),
+        unit: GradeUnit::Percent,
+        basis: Basis::Dry,
+        uncertainty: Some(d("0.2")),
+        method: text("Short iodometric titration"),
+        laboratory: party("pk-geolab"),
+        certificate: Digest::of(b"illustrative assay certificate PKGL-2025-0416 (Cu)"),
+        time: t("2025-09-03T09:00:00Z"),
         figures: Figures::Illustrative,
     })
 }
@@ -613,6 +632,7 @@ fn examples() -> Vec<(&'static str, Record)> {
         ("lot", lot_record()),
         ("assay-nd2o3", assay_nd2o3_record()),
         ("assay-sb", assay_sb_record()),
+        ("assay-cu-uncertainty", assay_cu_uncertainty_record()),
         ("shipment", shipment_record()),
         ("receipt", receipt_record()),
         ("transformation", transformation_record()),

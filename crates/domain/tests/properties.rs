@@ -187,15 +187,28 @@ fn assay() -> impl Strategy<Value = Record> {
         any::<[u8; 16]>(),
         time(),
         figures(),
+        prop::option::of(0u32..500).prop_map(|u| u.map(|u| Decimal::new(i64::from(u), 2))),
     )
         .prop_map(
-            |(lot, analyte, (value, unit), basis, method, laboratory, cert, time, figures)| {
+            |(
+                lot,
+                analyte,
+                (value, unit),
+                basis,
+                method,
+                laboratory,
+                cert,
+                time,
+                figures,
+                uncertainty,
+            )| {
                 Record::Assay(Assay {
                     lot,
                     analyte,
                     value,
                     unit,
                     basis,
+                    uncertainty,
                     method,
                     laboratory,
                     certificate: Digest::of(&cert),

@@ -790,6 +790,25 @@ impl<'a> Event<'a> {
                     )
                 })?,
             };
+            let uncertainty = match report_fields.take("uncertainty") {
+                Some((field, value)) => {
+                    let u = decimal_of(value, &field)?;
+                    if u.is_sign_negative() && !u.is_zero() {
+                        return Err(MapError::invalid(
+                            field,
+                            "an uncertainty is a non-negative ± value",
+                        ));
+                    }
+                    if unit.to_percent(u) > Decimal::from(100) {
+                        return Err(MapError::invalid(
+                            field,
+                            "an uncertainty may not exceed 100 %",
+                        ));
+                    }
+                    Some(u)
+                }
+                None => None,
+            };
             report_fields.finish("a sensor report")?;
             records.push(Record::Assay(Assay {
                 lot: lot.id.clone(),
@@ -797,6 +816,7 @@ impl<'a> Event<'a> {
                 value,
                 unit,
                 basis,
+                uncertainty,
                 method,
                 laboratory: laboratory.clone(),
                 certificate,

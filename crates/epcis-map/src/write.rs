@@ -100,15 +100,20 @@ fn assay_event(assay: &Assay) -> Option<Value> {
         "quantityList".into(),
         json!([{"epcClass": assay.lot.as_str()}]),
     );
+    let mut report = json!({
+        "type": GRADE_MEASUREMENT,
+        "chemicalSubstance": format!("{}{}", analyte_prefix(), assay.analyte),
+        "value": number_of(&assay.value)?,
+        "uom": vocab::grade_uom(assay.unit),
+        "dataProcessingMethod": text_uri(&method_prefix(), &assay.method),
+    });
+    if let (Some(u), Some(report)) = (&assay.uncertainty, report.as_object_mut()) {
+        // ± in the report's uom, on the assay's basis.
+        report.insert(key("uncertainty"), number_of(u)?);
+    }
     event.insert(
         "sensorElementList".into(),
-        json!([{"sensorReport": [{
-            "type": GRADE_MEASUREMENT,
-            "chemicalSubstance": format!("{}{}", analyte_prefix(), assay.analyte),
-            "value": number_of(&assay.value)?,
-            "uom": vocab::grade_uom(assay.unit),
-            "dataProcessingMethod": text_uri(&method_prefix(), &assay.method),
-        }]}]),
+        json!([{ "sensorReport": [report] }]),
     );
     event.insert(
         "bizTransactionList".into(),

@@ -112,6 +112,7 @@ fn an_inspecting_event_with_several_analytes_gives_one_assay_each() {
             value: value.parse().unwrap(),
             unit,
             basis,
+            uncertainty: None,
             method: Text::parse(method).unwrap(),
             laboratory: PartyId::parse("ussm").unwrap(),
             certificate: oretrace_domain::values::Digest::parse(&certificate).unwrap(),

@@ -301,15 +301,28 @@ fn assay() -> impl Strategy<Value = Record> {
         any::<[u8; 8]>(),
         time(),
         figures(),
+        prop::option::of(decimal(5)),
     )
         .prop_map(
-            |(lot, analyte, (value, unit), basis, method, laboratory, seed, time, figures)| {
+            |(
+                lot,
+                analyte,
+                (value, unit),
+                basis,
+                method,
+                laboratory,
+                seed,
+                time,
+                figures,
+                uncertainty,
+            )| {
                 Record::Assay(Assay {
                     lot,
                     analyte,
                     value,
                     unit,
                     basis,
+                    uncertainty,
                     method,
                     laboratory,
                     certificate: Digest::of(&seed),
