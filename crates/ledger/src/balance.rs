@@ -75,7 +75,7 @@ fn grade_of(a: &Assay, lot: &LotState, index: u64) -> Result<Grade, Refusal> {
         a.unit,
         a.basis,
         lot.moisture(),
-        None,
+        a.uncertainty,
         index,
     )
     .map_err(|e| unprocessable("value", e.to_string()))

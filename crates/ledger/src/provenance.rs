@@ -588,7 +588,7 @@ fn read_upstream<S: Store>(
                             a.unit,
                             a.basis,
                             state.moisture(),
-                            None,
+                            a.uncertainty,
                             index,
                         )
                         .map_err(|e| damaged(root, format!("the assay at index {index}: {e}")))?;

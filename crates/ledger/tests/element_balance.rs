@@ -53,6 +53,11 @@ fn config(percent: &str) -> LedgerConfig {
 
 /// R assayed and made into C; C not yet assayed.
 fn case(config: LedgerConfig) -> Case {
+    case_with(config, None)
+}
+
+/// [`case`], R's latest assay stating `± r_uncertainty` points.
+fn case_with(config: LedgerConfig, r_uncertainty: Option<&str>) -> Case {
     let operator = key("registry/operator", 1);
     let log = key("oretrace.test/ledger", 2).verifier();
     let ledger = Ledger::start(
@@ -79,7 +84,11 @@ fn case(config: LedgerConfig) -> Case {
     // The latest assay is R's grade: the first, 50 %, would leave room
     // for 490 kg of copper out.
     submit(assay(R, "Cu", "50", "2025-09-02T12:00:00Z"), &[&fwo, &lab]);
-    submit(assay(R, "Cu", "10", "2025-09-03T00:00:00Z"), &[&fwo, &lab]);
+    let mut latest = assay(R, "Cu", "10", "2025-09-03T00:00:00Z");
+    if let Some(u) = r_uncertainty {
+        latest["uncertainty"] = json!(u);
+    }
+    submit(latest, &[&fwo, &lab]);
     submit(
         json!({"kind": "transformation", "id": "flot-1", "site": "conc", "process": "flotation",
                "inputs": [{"lot": R, "mass": {"value": "980", "unit": "kg"}}],
@@ -169,6 +178,43 @@ fn the_operator_sets_the_tolerance_and_an_unassayed_input_is_not_refused() {
             &[&c.fwo, &c.lab],
         ))
         .unwrap();
+}
+
+/// With stated uncertainties the operator's tolerance is not used: R at
+/// Cu 10 % ± 0.5 and C at Cu g % ± 1 allow 980 × 0.5 % + 200 × 1 % =
+/// 6.9 kg. At g = 52 %, 104 kg out of 98 in (6 kg more) holds; at 52.5 %,
+/// 105 kg (7 kg more) is refused. Without C's own uncertainty (and an
+/// operator tolerance of 0), 52 % allows only R's 4.9 kg: refused.
+#[test]
+fn stated_assay_uncertainties_bound_the_balance() {
+    let c = case_with(config("0"), Some("0.5"));
+    let assay_c_pm = |cu: &str, pm: Option<&str>| {
+        let mut a = assay(C, "Cu", cu, "2025-09-16T00:00:00Z");
+        if let Some(u) = pm {
+            a["uncertainty"] = json!(u);
+        }
+        c.ledger.submit_blocking(signed(&a, &[&c.fwo, &c.lab]))
+    };
+    let refused = assay_c_pm("52", None).unwrap_err();
+    assert!(
+        matches!(&refused, Refusal::Unprocessable { rule, .. } if rule.contains("104 kg") && rule.contains("4.9 kg")),
+        "{refused:?}"
+    );
+    let refused = assay_c_pm("52.5", Some("1")).unwrap_err();
+    assert!(
+        matches!(&refused, Refusal::Unprocessable { rule, .. } if rule.contains("105 kg") && rule.contains("6.9 kg")),
+        "{refused:?}"
+    );
+    assay_c_pm("52", Some("1")).unwrap();
+    // The stated uncertainty is part of the record, and of its JSON.
+    let lot = c.ledger.store().lot(C).unwrap().unwrap();
+    assert_eq!(lot.element_percent().len(), 1);
+    // A negative uncertainty does not parse, naming the field.
+    let mut negative = assay(C, "Cu", "40", "2025-09-17T00:00:00Z");
+    negative["uncertainty"] = json!("-1");
+    let refused =
+        oretrace_domain::wire::RecordJson::parse(negative.to_string().as_bytes()).unwrap_err();
+    assert!(refused.to_string().contains("uncertainty"), "{refused}");
 }
 
 /// A store holding only `from`'s log.

@@ -168,6 +168,7 @@ fn record_schemas() -> Value {
             "value": number(),
             "unit": words([GradeUnit::Percent, GradeUnit::Ppm, GradeUnit::GramsPerTonne].map(|u| u.as_str()), "The grade's unit"),
             "basis": words(Basis::ALL.iter().map(Basis::as_str), "Whether the grade is on the dry or the wet mass"),
+            "uncertainty": number(),
             "method": s, "laboratory": s,
             "certificate_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}
         })),
@@ -988,6 +989,7 @@ fn reconciliation_paths() -> Value {
         "required": ["index", "analyte", "value", "unit", "basis", "laboratory", "element", "element_percent"], "properties": {
         "index": {"type": "integer"}, "analyte": {"type": "string"}, "value": decimal, "unit": {"type": "string"},
         "basis": {"type": "string"}, "laboratory": {"type": "string"}, "element": {"type": "string"},
+        "uncertainty": {"type": "string", "description": "± as the assay states it, in its unit and on its basis"},
         "element_percent": {"type": "string", "description": "The dry-basis element grade the assay states, %"}}});
     let side = json!({"type": "object",
         "required": ["wet_mass_kg", "wet_mass_index", "moisture_percent", "dry_mass_kg", "assays", "records"], "properties": {

@@ -65,6 +65,9 @@ struct AssayUsed {
     value: String,
     unit: String,
     basis: String,
+    /// ± as the assay states it (its unit and basis), when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uncertainty: Option<String>,
     laboratory: String,
     /// The dry-basis element grade it states, in percent.
     element: &'static str,
@@ -273,14 +276,23 @@ fn grades(
     let mut grades = Vec::new();
     let mut used = Vec::new();
     for (index, a) in assays.values() {
-        let grade = Grade::from_assay(a.analyte, a.value, a.unit, a.basis, moisture, None, *index)
-            .map_err(|e| ApiError::internal(format!("the assay at {index}: {e}")))?;
+        let grade = Grade::from_assay(
+            a.analyte,
+            a.value,
+            a.unit,
+            a.basis,
+            moisture,
+            a.uncertainty,
+            *index,
+        )
+        .map_err(|e| ApiError::internal(format!("the assay at {index}: {e}")))?;
         used.push(AssayUsed {
             index: *index,
             analyte: a.analyte.to_string(),
             value: a.value.normalize().to_string(),
             unit: a.unit.as_str().to_owned(),
             basis: a.basis.to_string(),
+            uncertainty: a.uncertainty.map(|u| u.normalize().to_string()),
             laboratory: a.laboratory.as_str().to_owned(),
             element: grade.element().symbol(),
             element_percent: shown(grade.percent()),
