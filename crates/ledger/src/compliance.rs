@@ -348,12 +348,20 @@ fn assume_route<S: Store>(
                 index: state.index(),
             }),
         }
+        let signed_by = match store.entry(state.index())? {
+            Some(bytes) => {
+                let signed = SignedRecord::from_entry(&bytes)
+                    .map_err(|e| damaged(id, format!("a site record that does not parse: {e}")))?;
+                Signers::new(store).of(&signed)?
+            }
+            None => vec![r.operator.to_string()],
+        };
         evidence.insert(
             state.index(),
             Evidence {
                 index: state.index(),
                 kind: "site",
-                signed_by: vec![r.operator.to_string()],
+                signed_by,
                 figures: r.figures.as_str(),
             },
         );

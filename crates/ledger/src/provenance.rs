@@ -205,6 +205,10 @@ pub struct SiteJson {
     pub index: u64,
     /// Whose word the location and kind are.
     pub claim: String,
+    /// Parties other than the operator that signed the site record (a
+    /// mining cadastre, a ministry): the location and kind are then not
+    /// the operator's word alone.
+    pub confirmed_by: Vec<String>,
 }
 
 /// The provenance of one lot, as served.
@@ -384,6 +388,25 @@ pub fn provenance<S: Store>(
             continue;
         };
         let r = state.record();
+        let confirmed_by: Vec<String> = up
+            .evidence
+            .get(&state.index())
+            .map(|e| {
+                e.signed_by
+                    .iter()
+                    .filter(|p| p.as_str() != r.operator.as_str())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let confirmation = if confirmed_by.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", confirmed by {}, who signed it too",
+                confirmed_by.join(", ")
+            )
+        };
         sites.push(SiteJson {
             site: s.site.to_string(),
             name: r.name.to_string(),
@@ -398,11 +421,12 @@ pub fn provenance<S: Store>(
             last: s.last.to_string(),
             index: state.index(),
             claim: format!(
-                "the location and kind of {} are the claim of its operator {}, who signed the site record at index {}",
+                "the location and kind of {} are the claim of its operator {}, who signed the site record at index {}{confirmation}",
                 s.site,
                 r.operator,
                 state.index()
             ),
+            confirmed_by,
         });
     }
     // Every record the figures rest on: the lots, transformations,
@@ -730,12 +754,28 @@ fn read_upstream<S: Store>(
                 index: site.index(),
             })
             .map_err(|e| ProvenanceError::from_graph(root, e))?;
+        // Whose word the site is: every party that signed its record.
+        let signed_by = match store.entry(site.index())? {
+            Some(bytes) => {
+                let signed = SignedRecord::from_entry(&bytes).map_err(|e| {
+                    damaged(
+                        root,
+                        format!(
+                            "the site record at index {} does not parse: {e}",
+                            site.index()
+                        ),
+                    )
+                })?;
+                signers.of(&signed)?
+            }
+            None => vec![r.operator.to_string()],
+        };
         evidence.insert(
             site.index(),
             Evidence {
                 index: site.index(),
                 kind: "site",
-                signed_by: vec![r.operator.to_string()],
+                signed_by,
                 figures: r.figures.as_str(),
             },
         );

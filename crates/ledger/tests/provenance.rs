@@ -269,3 +269,51 @@ fn a_long_chain_hits_the_bound() {
     assert_eq!(whole.origins.len(), 1);
     assert_eq!(whole.steps.len(), 40);
 }
+
+/// A mine's location and kind are its operator's claim unless another
+/// party signed the site record too: a cadastre co-signs a new version of
+/// Saindak's record, and the answer says who confirmed it.
+#[test]
+fn a_site_record_co_signed_by_a_cadastre_is_shown_confirmed() {
+    let w = worked_example();
+    let operator = key("registry/operator", 1);
+    let cadastre = key("pk-cadastre/k1", 9);
+    w.ledger
+        .submit_blocking(signed(
+            &json!({"kind": "party", "id": "pk-cadastre", "name": "Mining cadastre (illustrative)",
+                    "party_kind": "state-body", "country": "PK", "keys": [cadastre.verifier().to_vkey()],
+                    "time": "2025-09-01T00:00:00Z", "figures": "illustrative"}),
+            &[&cadastre, &operator],
+        ))
+        .unwrap();
+    let mut saindak = site("saindak", "mine", "fwo", "PK");
+    saindak["time"] = json!("2025-09-01T12:00:00Z");
+    w.ledger
+        .submit_blocking(signed(&saindak, &[&w.fwo, &cadastre]))
+        .unwrap();
+    let answer = provenance(w.ledger.store(), A, ProvenanceLimits::DEFAULT)
+        .unwrap()
+        .unwrap();
+    let site_of = |id: &str| answer.sites.iter().find(|s| s.site == id).unwrap();
+    let mine = site_of("saindak");
+    assert_eq!(mine.confirmed_by, ["pk-cadastre"]);
+    assert!(
+        mine.claim
+            .ends_with("confirmed by pk-cadastre, who signed it too"),
+        "{}",
+        mine.claim
+    );
+    let evidence = answer
+        .evidence
+        .iter()
+        .find(|e| e.index == mine.index)
+        .unwrap();
+    assert_eq!(evidence.signed_by, ["fwo", "pk-cadastre"]);
+    let other = site_of("reko-diq");
+    assert!(other.confirmed_by.is_empty());
+    assert!(
+        other.claim.ends_with(&format!("index {}", other.index)),
+        "{}",
+        other.claim
+    );
+}

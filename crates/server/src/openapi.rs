@@ -1262,7 +1262,9 @@ fn provenance_schema() -> Value {
                 "lat": decimal, "lon": decimal, "approximate": {"type": "boolean"},
                 "roles": {"type": "array", "items": {"enum": ["origin", "processing", "departure", "transit", "arrival"]}},
                 "first": string, "last": string, "index": {"type": "integer"},
-                "claim": {"type": "string", "description": "The location and kind are the operator's claim"}}}},
+                "claim": {"type": "string", "description": "The location and kind are the operator's claim"},
+                "confirmed_by": {"type": "array", "items": {"type": "string"},
+                    "description": "Other parties that signed the site record (a cadastre, a ministry): the claim is not the operator's alone"}}}},
             "evidence": {"type": "array", "items": {"type": "object", "required": ["index", "kind", "signed_by", "figures"], "properties": {
                 "index": {"type": "integer"}, "kind": string, "signed_by": signed_by,
                 "figures": {"enum": ["reported", "illustrative"]}}}}}})
