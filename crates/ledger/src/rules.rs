@@ -744,6 +744,17 @@ pub(crate) fn record_changes(
                     &format!("the version of site {} it replaces", s.id),
                     "time",
                 )?;
+                // Where a site is and what it is decide origin and
+                // compliance for every lot that passed it: like a party's
+                // identity, they change only with the operator's
+                // endorsement.
+                let was = old.record();
+                if (was.country != s.country || was.kind != s.kind) && !signers.operator {
+                    return Err(Refusal::Forbidden(format!(
+                        "changing the country or kind of site {} needs the registry operator's endorsement",
+                        s.id
+                    )));
+                }
             }
             require_signer(signers, s.operator.as_str(), &format!("site {}", s.id))?;
             changes.push(Change::PutSite(SiteState::new(s.clone(), index)));

@@ -207,6 +207,37 @@ fn a_party_cannot_rename_itself_or_change_its_kind_without_the_operator() {
     }
 }
 
+/// A site's country and kind decide origin and compliance for every lot
+/// that passed it: its operator cannot move a mine to another country
+/// (or turn a port into a warehouse) after the fact alone.
+#[test]
+fn a_site_operator_cannot_change_its_country_or_kind_without_the_operator() {
+    let w = world();
+    let evil = with_evil(&w);
+    for (day, (field, value)) in [("country", json!("CN")), ("site_kind", json!("mine"))]
+        .into_iter()
+        .enumerate()
+    {
+        let mut changed = site("evil-yard", "evil", "warehouse");
+        changed[field] = value;
+        changed["time"] = json!(format!("2025-09-1{day}T00:00:00Z"));
+        let r = refused(&w, signed(changed.clone(), &[&evil]));
+        assert!(
+            matches!(&r, Refusal::Forbidden(m) if m.contains("country or kind of site evil-yard") && m.contains("operator's endorsement")),
+            "{field}: {r:?}"
+        );
+        changed["time"] = json!(format!("2025-09-1{day}T01:00:00Z"));
+        w.ledger
+            .submit_blocking(signed(changed, &[&evil, &w.operator]))
+            .unwrap();
+    }
+    // Its name and location it may still correct alone.
+    let mut renamed = site("evil-yard", "evil", "mine");
+    renamed["name"] = json!("Evil yard, surveyed");
+    renamed["time"] = json!("2025-09-15T00:00:00Z");
+    w.ledger.submit_blocking(signed(renamed, &[&evil])).unwrap();
+}
+
 #[test]
 fn a_control_claim_not_signed_by_the_owner_is_shown_unconfirmed() {
     let w = world();
