@@ -53,8 +53,21 @@ pub fn compliance(args: &ComplianceArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or("?")
+/// A string of the answer as it may be printed: a control character (an
+/// escape sequence a hostile server could send to the terminal) or an
+/// invisible or direction-changing one is shown as U+FFFD.
+fn s(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or("?")
+        .chars()
+        .map(|c| {
+            if c.is_control() || oretrace_domain::values::is_deceptive_format(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 fn items(v: &Value) -> impl Iterator<Item = &Value> {
@@ -84,8 +97,8 @@ fn verdicts(a: &Value) -> String {
         s(&a["figures"])
     );
     if let Some(h) = a["hypothetical"].as_object() {
-        let via: Vec<&str> = items(&h["via"]).map(s).collect();
-        let replaced: Vec<&str> = items(&h["replaced"]).map(s).collect();
+        let via: Vec<String> = items(&h["via"]).map(s).collect();
+        let replaced: Vec<String> = items(&h["replaced"]).map(s).collect();
         let _ = writeln!(
             out,
             "HYPOTHETICAL route via {} instead of {}: {}",
@@ -100,14 +113,28 @@ fn verdicts(a: &Value) -> String {
     }
     for p in items(&a["packs"]) {
         let sha = s(&p["sha256"]);
+        // What failing means for this pack: its failing rules' effects.
+        let effects: std::collections::BTreeSet<String> = items(&p["rules"])
+            .filter(|r| r["verdict"] == "fail")
+            .map(|r| s(&r["effect"]))
+            .collect();
+        let verdict = if effects.is_empty() {
+            s(&p["verdict"]).to_uppercase()
+        } else {
+            format!(
+                "{}: {}",
+                s(&p["verdict"]).to_uppercase(),
+                effects.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        };
         let _ = writeln!(
             out,
             "\n{} [{}]  {} (version {}, sha256 {}…)",
             s(&p["pack"]),
-            s(&p["verdict"]).to_uppercase(),
+            verdict,
             s(&p["title"]),
             s(&p["version"]),
-            sha.get(..12).unwrap_or(sha)
+            sha.get(..12).unwrap_or(&sha)
         );
         for r in items(&p["rules"]) {
             let _ = writeln!(

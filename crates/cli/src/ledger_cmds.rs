@@ -183,6 +183,8 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     };
     run_server(ledger, &args.listen, config, |url| {
         println!("oretrace serving {} at {url}", args.data.display());
+        let packs: Vec<&str> = config.rule_packs.iter().map(|p| p.id.as_str()).collect();
+        println!("rule packs: {}", packs.join(", "));
         println!("log vkey: {vkey}");
     })
 }
@@ -211,23 +213,31 @@ fn print_routes<S: oretrace_ledger::Store>(
         "             {:<20} {:<28} via gwadar-port (what-if: operated by COPHC)",
         "pack", "via karachi-port (recorded)"
     );
-    for (a, b) in recorded.packs.iter().zip(&gwadar.packs) {
-        let why = b
-            .rules
+    // The first finding that is not a pass, for each route.
+    let why = |p: &oretrace_ledger::compliance::PackJson| {
+        p.rules
             .iter()
             .filter(|r| r.verdict != "pass" && r.verdict != "not-applicable")
             .filter_map(|r| r.findings.first())
-            .map(|f| f.what.as_str())
+            .map(|f| f.what.clone())
             .next()
-            .unwrap_or("");
+    };
+    for (a, b) in recorded.packs.iter().zip(&gwadar.packs) {
         println!(
-            "             {:<20} {:<28} {}{}{}",
-            a.pack,
-            a.verdict,
-            b.verdict,
-            if why.is_empty() { "" } else { ": " },
-            why
+            "             {:<20} {:<28} {}",
+            a.pack, a.verdict, b.verdict
         );
+        match (why(a), why(b)) {
+            (Some(x), Some(y)) if x == y => println!("               both: {x}"),
+            (x, y) => {
+                if let Some(x) = x {
+                    println!("               karachi: {x}");
+                }
+                if let Some(y) = y {
+                    println!("               gwadar: {y}");
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -268,7 +278,16 @@ fn rule_packs(
         }
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        packs.push(RulePack::parse(&path.display().to_string(), &text)?);
+        let pack = RulePack::parse(&path.display().to_string(), &text)?;
+        if let Some(i) = packs.iter().position(|p: &RulePack| p.id == pack.id) {
+            bail!(
+                "{} and {} both hold the rule pack {}: give each pack one file",
+                files[i].display(),
+                path.display(),
+                pack.id
+            );
+        }
+        packs.push(pack);
     }
     check_set(&packs).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
     Ok(Box::leak(packs.into_boxed_slice()))

@@ -117,9 +117,13 @@ fn tree(a: &Value) -> String {
         "origins by element (share of the element's contained mass):"
     );
     for e in items(&a["elements"]) {
+        // Shown to the gram; the JSON keeps every digit.
         let contained = e["contained_kg"].as_str().map_or_else(
             || "not assayed in this lot".to_owned(),
-            |kg| format!("{kg} kg"),
+            |kg| match kg.parse::<rust_decimal::Decimal>() {
+                Ok(d) => format!("{} kg", d.round_dp(3).normalize()),
+                Err(_) => format!("{kg} kg"),
+            },
         );
         let _ = writeln!(out, "  {} ({contained})", s(&e["element"]));
         for site in items(&e["by_site"]) {

@@ -62,7 +62,8 @@ fn the_demo_concentrate_is_judged_on_both_routes_with_verifiable_evidence() {
     assert!(recorded["hypothetical"].is_null());
     assert_eq!(verdict(&recorded, "dfars-252.225-7052")["verdict"], "pass");
     assert_eq!(verdict(&recorded, "feoc-control")["verdict"], "pass");
-    assert_eq!(verdict(&recorded, "oecd-annex-ii")["verdict"], "pass");
+    // The OECD pack ships with no area listed: nothing to judge against.
+    assert_eq!(verdict(&recorded, "oecd-annex-ii")["verdict"], "unproven");
     assert_eq!(verdict(&recorded, "eu-crma")["verdict"], "fail");
     let crma = rule(&recorded, "eu-crma", "single-third-country-share");
     assert!(
@@ -91,6 +92,13 @@ fn the_demo_concentrate_is_judged_on_both_routes_with_verifiable_evidence() {
     assert_eq!(gwadar["hypothetical"]["replaced"][0], "karachi-port");
     assert_eq!(verdict(&gwadar, "dfars-252.225-7052")["verdict"], "pass");
     assert_eq!(verdict(&gwadar, "feoc-control")["verdict"], "fail");
+    // COPHC is a Chinese party, and the Government of China holds it.
+    let jurisdiction = rule(
+        &gwadar,
+        "feoc-control",
+        "no-party-subject-to-a-covered-jurisdiction",
+    );
+    assert_eq!(jurisdiction["verdict"], "fail", "{jurisdiction:#}");
     let operators = rule(
         &gwadar,
         "feoc-control",
@@ -171,7 +179,7 @@ fn the_demo_concentrate_is_judged_on_both_routes_with_verifiable_evidence() {
     assert_eq!(run.code, 1);
     for needle in [
         "HYPOTHETICAL route via gwadar-port instead of karachi-port",
-        "feoc-control [FAIL]",
+        "feoc-control [FAIL: prohibited]",
         "dfars-252.225-7052 [PASS]",
         "rests on records",
     ] {
@@ -209,6 +217,7 @@ fn the_demo_concentrate_is_judged_on_both_routes_with_verifiable_evidence() {
         ("via=gwadar-port&via=gwadar-port", 400),
         ("pack=eu-crma&pack=eu-crma", 400),
         ("colour=blue", 400),
+        ("via=", 400),
     ] {
         let answer = http
             .get(format!(
@@ -218,6 +227,10 @@ fn the_demo_concentrate_is_judged_on_both_routes_with_verifiable_evidence() {
             .send()
             .unwrap();
         assert_eq!(answer.status().as_u16(), status, "{query}");
+    }
+    for path in ["/rule-packs?x=1", "/rule-packs/eu-crma?x=1"] {
+        let answer = http.get(format!("{base}{path}")).send().unwrap();
+        assert_eq!(answer.status().as_u16(), 400, "{path}");
     }
     let answer = http
         .get(format!("{base}/lots/urn:oretrace:lot:fwo:nope/compliance"))

@@ -183,13 +183,21 @@ fn every_fresh_demo_prints_commands_that_work_with_one_auditor_memory() {
                 .iter()
                 .find(|l| l.trim_start().starts_with("feoc-control"))
                 .unwrap_or_else(|| panic!("no route table in {:#?}", demo.printed));
+            assert!(feoc.contains("pass") && feoc.contains("fail"), "{feoc}");
             assert!(
-                feoc.contains("pass") && feoc.contains("fail: cophc (operator of gwadar-port"),
-                "{feoc}"
+                demo.printed.iter().any(|l| l
+                    .trim_start()
+                    .starts_with("gwadar: cophc (operator of gwadar-port")),
+                "{:#?}",
+                demo.printed
             );
             let run = run_printed(&demo.command("Judge:"), tmp.path(), &state);
             assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
-            assert!(run.stdout.contains("feoc-control [FAIL]"), "{}", run.stdout);
+            assert!(
+                run.stdout.contains("feoc-control [FAIL: prohibited]"),
+                "{}",
+                run.stdout
+            );
             assert!(run.stdout.contains("HYPOTHETICAL"), "{}", run.stdout);
         }
 

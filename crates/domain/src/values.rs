@@ -126,7 +126,7 @@ impl fmt::Display for LotId {
 /// (which make "moc.lanoitan" read as "national.com"), zero-width spaces
 /// and joiners, directional marks, line and paragraph separators, the
 /// byte-order mark, and interlinear annotation marks.
-fn is_deceptive_format(c: char) -> bool {
+pub fn is_deceptive_format(c: char) -> bool {
     matches!(
         c,
         '\u{061C}'

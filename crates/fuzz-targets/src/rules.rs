@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use oretrace_domain::chemistry::Element;
 use oretrace_domain::record::{PartyKind, SiteKind};
-use oretrace_domain::values::{Country, PartyId, SiteId};
+use oretrace_domain::values::{Country, PartyId, SiteId, Timestamp};
 use oretrace_provenance::attribute::Role;
 use oretrace_provenance::rules::{
     CustodyFacts, ElementFacts, Facts, OriginFacts, OwnerLink, PartyFacts, RulePack, SiteFacts,
@@ -29,6 +29,7 @@ fn facts() -> Option<Facts> {
                 })
                 .collect::<Option<_>>()?,
             index,
+            owners_changed: None,
         })
     };
     let mut parties = BTreeMap::new();
@@ -68,6 +69,8 @@ fn facts() -> Option<Facts> {
             lon: Decimal::from(62),
             roles,
             index,
+            first: Timestamp::parse("2025-09-10T00:00:00Z").ok(),
+            recorded: Timestamp::parse("2025-09-01T00:00:00Z").ok(),
         })
     };
     Some(Facts {
@@ -111,8 +114,11 @@ fn facts() -> Option<Facts> {
             party: PartyId::parse("miner").ok()?,
             lot: "urn:oretrace:lot:miner:x".into(),
             index: 10,
+            from: Timestamp::parse("2025-09-10T00:00:00Z").ok()?,
         }],
         parties,
+        share_evidence: vec![10],
+        route_evidence: vec![12],
     })
 }
 

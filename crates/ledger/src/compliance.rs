@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use oretrace_domain::envelope::SignedRecord;
 use oretrace_domain::record::SiteKind;
-use oretrace_domain::values::{Country, PartyId, SiteId};
+use oretrace_domain::values::{Country, PartyId, SiteId, Timestamp};
 use oretrace_provenance::attribute::Role;
 use oretrace_provenance::rules::{
     self, CustodyFacts, ElementFacts, Facts, OriginFacts, OwnerLink, PackVerdict, PartyFacts,
@@ -39,13 +39,13 @@ pub enum ComplianceError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A what-if site the registry does not hold.
-    #[error("site {0} is not registered")]
+    #[error("no site {0:?} is registered")]
     UnknownSite(String),
     /// A what-if route naming a site twice or more than [`MAX_VIA`] sites.
     #[error("a route names at most {MAX_VIA} sites, each once")]
     TooManyVia,
     /// A pack asked for that is not loaded.
-    #[error("no rule pack {0} is loaded")]
+    #[error("no rule pack {0:?} is loaded")]
     UnknownPack(String),
     /// The provenance answer holds a value the facts cannot take: the
     /// store is damaged.
@@ -79,6 +79,8 @@ pub struct RuleJson {
     pub test: &'static str,
     /// The elements the rule concerns; empty: every element.
     pub elements: Vec<&'static str>,
+    /// The day the rule takes effect, when its source gives one.
+    pub in_force_from: Option<String>,
     /// `pass`, `fail`, `unproven` or `not-applicable`.
     pub verdict: &'static str,
     pub detail: String,
@@ -181,10 +183,24 @@ pub fn compliance<S: Store>(
         Some(assume_route(store, &mut facts, &mut evidence, via)?)
     };
     read_parties(store, &mut facts, &mut evidence)?;
+    for s in &mut facts.sites {
+        if s.recorded.is_none() {
+            s.recorded = store.site(s.id.as_str())?.map(|st| st.record().time);
+        }
+    }
     let verdicts: Vec<PackVerdict<'_>> =
         chosen.iter().map(|p| rules::evaluate(p, &facts)).collect();
-    let packs = verdicts.iter().map(pack_json).collect();
-    let evidence: Vec<Evidence> = evidence.into_values().collect();
+    let packs: Vec<PackJson> = verdicts.iter().map(pack_json).collect();
+    // The answer lists exactly the records its verdicts cite.
+    let cited: BTreeSet<u64> = packs
+        .iter()
+        .flat_map(|p| &p.rules)
+        .flat_map(|r| r.evidence.iter().copied())
+        .collect();
+    let evidence: Vec<Evidence> = evidence
+        .into_values()
+        .filter(|e| cited.contains(&e.index))
+        .collect();
     let figures = if evidence.iter().any(|e| e.figures == "illustrative") {
         "illustrative"
     } else {
@@ -217,6 +233,7 @@ fn pack_json(v: &PackVerdict<'_>) -> PackJson {
                 effect: r.rule.effect.as_str(),
                 test: r.rule.test.name(),
                 elements: r.rule.elements.iter().map(|e| e.symbol()).collect(),
+                in_force_from: r.rule.in_force_from.clone(),
                 verdict: r.outcome.as_str(),
                 detail: r.detail.clone(),
                 findings: r
@@ -260,6 +277,8 @@ fn facts_of(answer: &ProvenanceAnswer) -> Result<Facts, ComplianceError> {
     }
     let site_id =
         |text: &str| SiteId::parse(text).map_err(|_| damaged(lot, format!("the site {text:?}")));
+    let time =
+        |text: &str| Timestamp::parse(text).map_err(|_| damaged(lot, format!("the time {text:?}")));
     let party_id =
         |text: &str| PartyId::parse(text).map_err(|_| damaged(lot, format!("the party {text:?}")));
     let origins = answer
@@ -285,6 +304,8 @@ fn facts_of(answer: &ProvenanceAnswer) -> Result<Facts, ComplianceError> {
             lon: dec("the longitude", &s.lon)?,
             roles: s.roles.iter().filter_map(|r| role(r)).collect(),
             index: s.index,
+            first: Some(time(&s.first)?),
+            recorded: None,
         });
     }
     let custody = answer
@@ -295,15 +316,27 @@ fn facts_of(answer: &ProvenanceAnswer) -> Result<Facts, ComplianceError> {
                 party: party_id(&c.custodian)?,
                 lot: c.lot.clone(),
                 index: c.index,
+                from: time(&c.from)?,
             })
         })
         .collect::<Result<_, ComplianceError>>()?;
+    // A captured event may state any kind of record: it counts for both.
+    let of_kinds = |kinds: &[&str]| -> Vec<u64> {
+        answer
+            .evidence
+            .iter()
+            .filter(|e| kinds.contains(&e.kind))
+            .map(|e| e.index)
+            .collect()
+    };
     Ok(Facts {
         elements,
         origins,
         sites,
         custody,
         parties: BTreeMap::new(),
+        share_evidence: of_kinds(&["lot", "assay", "transformation", "event"]),
+        route_evidence: of_kinds(&["shipment", "receipt", "event"]),
     })
 }
 
@@ -346,6 +379,9 @@ fn assume_route<S: Store>(
                 lon: r.location.lon(),
                 roles: vec![Role::Transit],
                 index: state.index(),
+                // A route not taken: no passage to date.
+                first: None,
+                recorded: Some(r.time),
             }),
         }
         let signed_by = match store.entry(state.index())? {
@@ -441,6 +477,7 @@ fn read_parties<S: Store>(
                 country: r.country,
                 owners,
                 index: state.index(),
+                owners_changed: state.owners_changed(),
             },
         );
     }

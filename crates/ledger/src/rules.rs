@@ -724,11 +724,17 @@ pub(crate) fn record_changes(
                 }
                 changes.push(Change::PutKey(KeyState::new(key.clone(), p.id.clone())));
             }
-            changes.push(Change::PutParty(PartyState::new(
-                p.clone(),
-                index,
-                unconfirmed_owners,
-            )));
+            // When the owners last changed: a verdict resting on them
+            // cannot speak for earlier.
+            let owners_changed = match &existing {
+                Some(old) if old.record().owners != p.owners => Some(p.time),
+                Some(old) => old.owners_changed(),
+                None => None,
+            };
+            changes.push(Change::PutParty(
+                PartyState::new(p.clone(), index, unconfirmed_owners)
+                    .with_owners_changed(owners_changed),
+            ));
         }
         Record::Site(s) => {
             existing_party(view, s.operator.as_str(), "operator")?;

@@ -45,6 +45,7 @@ pub struct PartyState {
     record: Party,
     index: u64,
     unconfirmed_owners: Vec<PartyId>,
+    owners_changed: Option<Timestamp>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -54,6 +55,10 @@ struct PartyDoc {
     index: u64,
     #[serde(default)]
     unconfirmed_owners: Vec<PartyId>,
+    /// When a version last changed the owners (absent: never since the
+    /// party was registered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owners_changed: Option<String>,
 }
 
 impl PartyState {
@@ -63,7 +68,21 @@ impl PartyState {
             record,
             index,
             unconfirmed_owners,
+            owners_changed: None,
         }
+    }
+
+    /// The same state, its owners last changed by the version dated `at`.
+    pub fn with_owners_changed(mut self, at: Option<Timestamp>) -> Self {
+        self.owners_changed = at;
+        self
+    }
+
+    /// When a version of the party's record last changed its owners;
+    /// `None` when they are as first registered. A verdict that rests on
+    /// the owners cannot speak for a time before this.
+    pub fn owners_changed(&self) -> Option<Timestamp> {
+        self.owners_changed
     }
 
     pub fn id(&self) -> &PartyId {
@@ -99,7 +118,14 @@ impl TryFrom<PartyDoc> for PartyState {
         if record.id != doc.id {
             return Err(disagrees(&what, "id", doc.id.as_str(), record.id.as_str()));
         }
-        Ok(PartyState::new(record, doc.index, doc.unconfirmed_owners))
+        let owners_changed = doc
+            .owners_changed
+            .as_deref()
+            .map(Timestamp::parse)
+            .transpose()
+            .map_err(|e| format!("{what}: owners_changed: {e}"))?;
+        Ok(PartyState::new(record, doc.index, doc.unconfirmed_owners)
+            .with_owners_changed(owners_changed))
     }
 }
 
@@ -111,6 +137,7 @@ impl From<PartyState> for PartyDoc {
             record: RecordJson::of(&Record::Party(state.record)),
             index: state.index,
             unconfirmed_owners: state.unconfirmed_owners,
+            owners_changed: state.owners_changed.map(|t| t.to_string()),
         }
     }
 }

@@ -15,7 +15,7 @@ use sha2::{Digest as _, Sha256};
 
 use oretrace_domain::chemistry::Element;
 use oretrace_domain::record::{PartyKind, SiteKind};
-use oretrace_domain::values::{Country, PartyId, SiteId};
+use oretrace_domain::values::{Country, PartyId, SiteId, Timestamp};
 
 use crate::attribute::Role;
 
@@ -130,6 +130,14 @@ pub enum Test {
         governments_of: Vec<Country>,
         threshold_percent: Decimal,
     },
+    /// No party looked at (custodians, operators of the sites in the
+    /// roles) is of a listed country (organised or based there: subject
+    /// to its jurisdiction).
+    PartyCountries {
+        whom: Vec<Whom>,
+        roles: Vec<Role>,
+        countries: Vec<Country>,
+    },
     /// No site with one of the roles lies inside a listed area.
     Areas { roles: Vec<Role>, areas: Vec<Area> },
     /// Every origin site is of one of the kinds.
@@ -148,6 +156,7 @@ impl Test {
             Test::OriginCountries { .. } => "origin-countries",
             Test::SiteCountries { .. } => "site-countries",
             Test::ControlledParties { .. } => "controlled-parties",
+            Test::PartyCountries { .. } => "party-countries",
             Test::Areas { .. } => "areas",
             Test::OriginSiteKinds { .. } => "origin-site-kinds",
             Test::SingleCountryShare { .. } => "single-country-share",
@@ -164,6 +173,9 @@ pub struct Rule {
     pub effect: Effect,
     /// The elements the rule concerns; empty: every element.
     pub elements: Vec<Element>,
+    /// The day the rule takes effect, when the source gives one (shown
+    /// with the verdict; the verdict is computed either way).
+    pub in_force_from: Option<String>,
     pub test: Test,
 }
 
@@ -246,6 +258,7 @@ struct RuleFields {
     areas: Vec<AreaFile>,
     #[serde(default)]
     kinds: Vec<String>,
+    in_force_from: Option<String>,
 }
 
 fn role(text: &str) -> Result<Role, String> {
@@ -334,9 +347,32 @@ impl TryFrom<RuleFields> for RuleFile {
     }
 }
 
+/// Text a pack shows to people: no control characters, nothing invisible
+/// or direction-changing (a rule must read as what it is), bounded.
+fn shown_text(field: &str, text: &str, max: usize) -> Result<(), String> {
+    if text.is_empty() || text.len() > max {
+        return Err(format!("{field} is 1 to {max} bytes"));
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| c.is_control() || oretrace_domain::values::is_deceptive_format(*c))
+    {
+        return Err(format!(
+            "{field} may not contain U+{:04X} (control, invisible or direction-changing characters)",
+            u32::from(c)
+        ));
+    }
+    Ok(())
+}
+
 fn check(f: RuleFields) -> Result<Rule, String> {
     if f.id.is_empty() || f.id.len() > 100 {
         return Err("id is 1 to 100 characters".into());
+    }
+    shown_text("id", &f.id, 100)?;
+    shown_text("says", &f.says, 2_000)?;
+    for (i, a) in f.areas.iter().enumerate() {
+        shown_text(&format!("areas[{i}].name"), &a.name, 200)?;
     }
     let elements = list("elements", &f.elements, |e| {
         Element::parse(e).map_err(|e| e.to_string())
@@ -347,12 +383,13 @@ fn check(f: RuleFields) -> Result<Rule, String> {
         "origin-countries" => &["countries", "max_share"],
         "site-countries" => &["roles", "countries"],
         "controlled-parties" => &["whom", "roles", "governments_of", "threshold_percent"],
+        "party-countries" => &["whom", "roles", "countries"],
         "areas" => &["roles", "areas"],
         "origin-site-kinds" => &["kinds"],
         "single-country-share" => &["exempt", "max_share"],
         other => {
             return Err(format!(
-                "{other:?} is not a test (origin-countries, site-countries, controlled-parties, areas, origin-site-kinds, single-country-share)"
+                "{other:?} is not a test (origin-countries, site-countries, controlled-parties, party-countries, areas, origin-site-kinds, single-country-share)"
             ));
         }
     };
@@ -405,6 +442,18 @@ fn check(f: RuleFields) -> Result<Rule, String> {
                     list("governments_of", &f.governments_of, country)?,
                 )?,
                 threshold_percent: threshold,
+            }
+        }
+        "party-countries" => {
+            let whom = nonempty("whom", f.whom.clone())?;
+            let roles = list("roles", &f.roles, role)?;
+            if whom.contains(&Whom::SiteOperators) && roles.is_empty() {
+                return Err("whom names site-operators: roles says of which sites".into());
+            }
+            Test::PartyCountries {
+                whom,
+                roles,
+                countries: nonempty("countries", list("countries", &f.countries, country)?)?,
             }
         }
         "areas" => {
@@ -476,11 +525,30 @@ fn check(f: RuleFields) -> Result<Rule, String> {
         },
         _ => return Err(format!("{:?} is not a test", f.test)),
     };
+    let in_force_from = match f.in_force_from {
+        Some(day) => {
+            let b = day.as_bytes();
+            let shaped = b.len() == 10
+                && b[4] == b'-'
+                && b[7] == b'-'
+                && b.iter()
+                    .enumerate()
+                    .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+            if !shaped {
+                return Err(format!(
+                    "in_force_from is a calendar day YYYY-MM-DD, not {day:?}"
+                ));
+            }
+            Some(day)
+        }
+        None => None,
+    };
     Ok(Rule {
         id: f.id,
         says: f.says,
         effect: f.effect,
         elements,
+        in_force_from,
         test,
     })
 }
@@ -546,6 +614,17 @@ impl RulePack {
                 "pack {:?}: the id is 1 to 100 characters of a-z, 0-9, '-' and '.'",
                 f.pack
             )));
+        }
+        for (field, text, max) in [
+            ("title", &f.title, 500),
+            ("version", &f.version, 100),
+            ("source", &f.source, 4_000),
+        ] {
+            shown_text(field, text, max).map_err(|e| whole(format!("pack {}: {e}", f.pack)))?;
+        }
+        if !f.note.is_empty() {
+            shown_text("note", &f.note, 4_000)
+                .map_err(|e| whole(format!("pack {}: {e}", f.pack)))?;
         }
         if f.rules.is_empty() || f.rules.len() > MAX_RULES {
             return Err(whole(format!(
@@ -657,6 +736,11 @@ pub struct SiteFacts {
     pub roles: Vec<Role>,
     /// Log index of the site's record.
     pub index: u64,
+    /// When the material was first there, if known.
+    pub first: Option<Timestamp>,
+    /// When the site record now in force was written (its location may
+    /// change without the registry operator; its country and kind not).
+    pub recorded: Option<Timestamp>,
 }
 
 /// A party that held an upstream lot.
@@ -666,6 +750,8 @@ pub struct CustodyFacts {
     pub lot: String,
     /// Log index of the record that began the custody.
     pub index: u64,
+    /// When the custody began.
+    pub from: Timestamp,
 }
 
 /// A stake, as the owned party's record states it.
@@ -687,6 +773,9 @@ pub struct PartyFacts {
     pub owners: Vec<OwnerLink>,
     /// Log index of the party's record.
     pub index: u64,
+    /// When a version of its record last changed its owners (`None`: as
+    /// first registered).
+    pub owners_changed: Option<Timestamp>,
 }
 
 /// Everything a verdict may rest on, for one lot.
@@ -699,6 +788,11 @@ pub struct Facts {
     /// The parties looked at and every owner reachable from them, as far
     /// as the caller read (a party missing here is unknown).
     pub parties: BTreeMap<PartyId, PartyFacts>,
+    /// Log indices of the records the shares rest on: the upstream lots,
+    /// their assays and the transformations.
+    pub share_evidence: Vec<u64>,
+    /// Log indices of the shipments and receipts that moved the material.
+    pub route_evidence: Vec<u64>,
 }
 
 // ---- verdicts --------------------------------------------------------
@@ -853,7 +947,12 @@ fn judge<'p>(rule: &'p Rule, facts: &Facts) -> RuleVerdict<'p> {
                     })
             });
             if areas.is_empty() {
-                j.pass = "the pack lists no area yet: fill its list from the one your due diligence uses".into();
+                // Nothing to judge against: not a pass.
+                j.findings.push(Finding {
+                    outcome: Outcome::Unproven,
+                    what: "the pack lists no area yet: fill its list from the one your due diligence uses".into(),
+                    evidence: Vec::new(),
+                });
             }
             j
         }
@@ -867,7 +966,38 @@ fn judge<'p>(rule: &'p Rule, facts: &Facts) -> RuleVerdict<'p> {
             governments_of,
             threshold_percent,
         } => controlled_parties(facts, whom, roles, governments_of, *threshold_percent),
+        Test::PartyCountries {
+            whom,
+            roles,
+            countries,
+        } => party_countries(facts, whom, roles, countries),
     };
+    // A site whose record now in force was written after the material
+    // first passed it cannot settle a verdict that rests on where it is.
+    let mut j = j;
+    // (Only the location can change without the registry operator.)
+    let site_roles: Option<Vec<Role>> = match &rule.test {
+        Test::Areas { roles, .. } => Some(roles.clone()),
+        _ => None,
+    };
+    if let Some(roles) = site_roles {
+        if !j.findings.iter().any(|f| f.outcome == Outcome::Fail) {
+            for s in facts
+                .sites
+                .iter()
+                .filter(|s| s.roles.iter().any(|r| roles.contains(r)))
+            {
+                if let Some(f) = stale(
+                    &format!("the record of site {}", s.id),
+                    s.index,
+                    s.recorded,
+                    s.first,
+                ) {
+                    j.findings.push(f);
+                }
+            }
+        }
+    }
     let outcome = j
         .findings
         .iter()
@@ -891,6 +1021,48 @@ fn judge<'p>(rule: &'p Rule, facts: &Facts) -> RuleVerdict<'p> {
     for f in &j.findings {
         evidence.extend(f.evidence.iter().copied());
     }
+    // Shares rest on every lot, assay and transformation upstream; where
+    // a site's role is transit, departure or arrival, on the shipments
+    // and receipts that give it.
+    match &rule.test {
+        Test::OriginCountries { .. } | Test::SingleCountryShare { .. } => {
+            evidence.extend(facts.share_evidence.iter().copied());
+        }
+        Test::SiteCountries { roles, .. }
+        | Test::Areas { roles, .. }
+        | Test::ControlledParties { roles, .. }
+        | Test::PartyCountries { roles, .. }
+            if roles
+                .iter()
+                .any(|r| matches!(r, Role::Transit | Role::Departure | Role::Arrival)) =>
+        {
+            evidence.extend(facts.route_evidence.iter().copied());
+        }
+        _ => {}
+    }
+    // Elements the rule concerns that nothing upstream was assayed for.
+    let detail = if rule.elements.is_empty() || outcome == Outcome::NotApplicable {
+        detail
+    } else {
+        let unassayed: Vec<&str> = rule
+            .elements
+            .iter()
+            .filter(|e| !facts.elements.iter().any(|f| f.element == **e))
+            .map(Element::symbol)
+            .collect();
+        if unassayed.is_empty() {
+            detail
+        } else {
+            format!(
+                "{detail} (not assayed anywhere upstream, so not judged: {})",
+                unassayed.join(", ")
+            )
+        }
+    };
+    let detail = match &rule.in_force_from {
+        Some(from) => format!("{detail} [the rule is in force from {from}]"),
+        None => detail,
+    };
     RuleVerdict {
         rule,
         outcome,
@@ -1161,10 +1333,10 @@ impl<'f> Walk<'f> {
         };
         let bounded = depth >= MAX_DEPTH || self.visited > MAX_PARTIES;
         if bounded || !self.on_path.insert(party) {
-            // A bound (the verdict cannot be complete) or a cycle (a
-            // party already on the chain adds nothing).
+            // A bound, or a cycle (ownership that leads back to itself has
+            // no ultimate owner there): the verdict cannot be complete.
             return Reach {
-                incomplete: bounded,
+                incomplete: true,
                 ..Reach::default()
             };
         }
@@ -1195,21 +1367,37 @@ impl<'f> Walk<'f> {
     }
 }
 
-fn controlled_parties(
-    facts: &Facts,
-    whom: &[Whom],
-    roles: &[Role],
-    governments_of: &[Country],
-    threshold: Decimal,
-) -> Judgement {
-    // The parties looked at, each with the records that bring it in.
-    let mut looked: BTreeMap<&PartyId, (String, BTreeSet<u64>)> = BTreeMap::new();
+/// A party a rule looks at: why, the records that bring it in, and when
+/// its part began, if known.
+struct Looked {
+    why: String,
+    brought: BTreeSet<u64>,
+    began: Option<Timestamp>,
+}
+
+/// The custodians and/or the operators of the sites in `roles`.
+fn looked_at<'f>(facts: &'f Facts, whom: &[Whom], roles: &[Role]) -> BTreeMap<&'f PartyId, Looked> {
+    let mut looked: BTreeMap<&PartyId, Looked> = BTreeMap::new();
+    let mut seen = |party: &'f PartyId, why: String, index: u64, began: Option<Timestamp>| {
+        let e = looked.entry(party).or_insert_with(|| Looked {
+            why,
+            brought: BTreeSet::new(),
+            began: None,
+        });
+        e.brought.insert(index);
+        e.began = match (e.began, began) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    };
     if whom.contains(&Whom::Custodians) {
         for c in &facts.custody {
-            let e = looked
-                .entry(&c.party)
-                .or_insert_with(|| (format!("custodian of {}", c.lot), BTreeSet::new()));
-            e.1.insert(c.index);
+            seen(
+                &c.party,
+                format!("custodian of {}", c.lot),
+                c.index,
+                Some(c.from),
+            );
         }
     }
     if whom.contains(&Whom::SiteOperators) {
@@ -1218,15 +1406,99 @@ fn controlled_parties(
             .iter()
             .filter(|s| s.roles.iter().any(|r| roles.contains(r)))
         {
-            let e = looked.entry(&s.operator).or_insert_with(|| {
-                (
-                    format!("operator of {} ({})", s.id, roles_of(s, roles)),
-                    BTreeSet::new(),
-                )
-            });
-            e.1.insert(s.index);
+            seen(
+                &s.operator,
+                format!("operator of {} ({})", s.id, roles_of(s, roles)),
+                s.index,
+                s.first,
+            );
         }
     }
+    looked
+}
+
+/// An unproven finding when what a verdict reads (`what`, changed at
+/// `changed` by the record at `index`) changed after the material's
+/// passage began (`began`): what the record says now may not be what held
+/// then.
+fn stale(
+    what: &str,
+    index: u64,
+    changed: Option<Timestamp>,
+    began: Option<Timestamp>,
+) -> Option<Finding> {
+    match (changed, began) {
+        (Some(c), Some(b)) if c > b => Some(Finding {
+            outcome: Outcome::Unproven,
+            what: format!(
+                "{what} changed on {c} (the record at index {index}), after the material's passage began on {b}: what it says now may not be what held then (earlier versions are in the log)"
+            ),
+            evidence: vec![index],
+        }),
+        _ => None,
+    }
+}
+
+fn party_countries(
+    facts: &Facts,
+    whom: &[Whom],
+    roles: &[Role],
+    countries: &[Country],
+) -> Judgement {
+    let looked = looked_at(facts, whom, roles);
+    let mut findings = Vec::new();
+    let mut evidence = BTreeSet::new();
+    for (party, l) in &looked {
+        evidence.extend(l.brought.iter().copied());
+        let Some(p) = facts.parties.get(*party) else {
+            findings.push(Finding {
+                outcome: Outcome::Unproven,
+                what: format!(
+                    "{party} ({}) is not a registered party: its country is unknown",
+                    l.why
+                ),
+                evidence: l.brought.iter().copied().collect(),
+            });
+            continue;
+        };
+        evidence.insert(p.index);
+        if countries.contains(&p.country) {
+            let mut ev = l.brought.clone();
+            ev.insert(p.index);
+            findings.push(Finding {
+                outcome: Outcome::Fail,
+                what: format!(
+                    "{party} ({}) is a party of {}, a country the rule lists",
+                    l.why, p.country
+                ),
+                evidence: ev.into_iter().collect(),
+            });
+        }
+    }
+    Judgement {
+        findings,
+        evidence,
+        applies: !looked.is_empty(),
+        pass: format!(
+            "none of the {} parties looked at is of {}",
+            looked.len(),
+            names(countries)
+        ),
+    }
+}
+
+fn controlled_parties(
+    facts: &Facts,
+    whom: &[Whom],
+    roles: &[Role],
+    governments_of: &[Country],
+    threshold: Decimal,
+) -> Judgement {
+    let looked_at = looked_at(facts, whom, roles);
+    let looked: BTreeMap<&PartyId, (String, BTreeSet<u64>)> = looked_at
+        .iter()
+        .map(|(p, l)| (*p, (l.why.clone(), l.brought.clone())))
+        .collect();
     let governments: Vec<&PartyId> = facts
         .parties
         .iter()
@@ -1300,11 +1572,20 @@ fn controlled_parties(
                 ),
                 evidence: ev.into_iter().collect(),
             });
+        } else if let Some(f) = looked_at.get(*party).and_then(|l| {
+            stale(
+                &format!("the ownership of {party}"),
+                p.index,
+                p.owners_changed,
+                l.began,
+            )
+        }) {
+            findings.push(f);
         } else if incomplete {
             findings.push(Finding {
                 outcome: Outcome::Unproven,
                 what: format!(
-                    "{party} ({why}): its ownership could not be followed to the end (an owner the registry does not hold, or more than {MAX_DEPTH} links or {MAX_PARTIES} parties)"
+                    "{party} ({why}): its ownership could not be followed to the end (an owner the registry does not hold, ownership that leads back to itself, or more than {MAX_DEPTH} links or {MAX_PARTIES} parties)"
                 ),
                 evidence: vec![p.index],
             });

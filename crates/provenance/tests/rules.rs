@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use oretrace_domain::chemistry::Element;
 use oretrace_domain::record::{PartyKind, SiteKind};
-use oretrace_domain::values::{Country, PartyId, SiteId};
+use oretrace_domain::values::{Country, PartyId, SiteId, Timestamp};
 use oretrace_provenance::attribute::Role;
 use oretrace_provenance::rules::{
     CustodyFacts, ElementFacts, Facts, OriginFacts, Outcome, OwnerLink, PartyFacts, RulePack,
@@ -47,6 +47,7 @@ fn party(kind: PartyKind, country: &str, owners: &[(&str, &str, bool)], index: u
             })
             .collect(),
         index,
+        owners_changed: None,
     }
 }
 
@@ -69,6 +70,8 @@ fn site(
         lon: d(lon),
         roles: roles.to_vec(),
         index,
+        first: Some(Timestamp::parse("2025-09-10T00:00:00Z").unwrap()),
+        recorded: Some(Timestamp::parse("2025-09-01T00:00:00Z").unwrap()),
     }
 }
 
@@ -162,19 +165,24 @@ fn ree_concentrate(port: &str, operator: &str) -> Facts {
                 party: PartyId::parse("fwo").unwrap(),
                 lot: "urn:oretrace:lot:fwo:ree-sample-0001".into(),
                 index: 20,
+                from: Timestamp::parse("2025-09-12T00:00:00Z").unwrap(),
             },
             CustodyFacts {
                 party: PartyId::parse("fwo").unwrap(),
                 lot: "urn:oretrace:lot:fwo:ree-concentrate-0001".into(),
                 index: 33,
+                from: Timestamp::parse("2025-09-20T00:00:00Z").unwrap(),
             },
             CustodyFacts {
                 party: PartyId::parse("ussm").unwrap(),
                 lot: "urn:oretrace:lot:fwo:ree-concentrate-0001".into(),
                 index: 40,
+                from: Timestamp::parse("2025-10-20T00:00:00Z").unwrap(),
             },
         ],
         parties,
+        share_evidence: vec![20, 23, 24, 31],
+        route_evidence: vec![27, 38],
     }
 }
 
@@ -213,9 +221,17 @@ fn dfars_passes_a_pakistani_concentrate_and_fails_chinese_material() {
     let dfars = pack("dfars-252.225-7052");
     let v = evaluate(&dfars, &f);
     assert_eq!(v.outcome, Outcome::Pass, "{v:?}");
-    // The pass rests on the origin lot and its site's record.
-    let (_, _, ev) = rule_outcome("dfars-252.225-7052", "no-mining-in-covered-countries", &f);
-    assert_eq!(ev, [14, 20]);
+    // The pass rests on the origin lot, its site's record, and the lots,
+    // assays and transformations the shares rest on; it names the covered
+    // elements nothing upstream was assayed for, and when the rule takes
+    // effect.
+    let (_, detail, ev) = rule_outcome("dfars-252.225-7052", "no-mining-in-covered-countries", &f);
+    assert_eq!(ev, [14, 20, 23, 24, 31]);
+    assert!(
+        detail.contains("not judged: Dy, Tb, Sm, Co, Ta, W"),
+        "{detail}"
+    );
+    assert!(detail.contains("in force from 2027-01-01"), "{detail}");
 
     let mut cn = f.clone();
     cn.elements[0].by_country = vec![(c("PK"), d("0.9")), (c("CN"), d("0.1"))];
@@ -373,7 +389,7 @@ fn feoc_follows_ownership_through_chains() {
 }
 
 #[test]
-fn feoc_cuts_ownership_cycles_and_says_what_it_cannot_follow() {
+fn feoc_says_what_it_cannot_follow_cycles_included() {
     let mut f = ree_concentrate("karachi-port", "holding-b");
     f.parties.insert(
         PartyId::parse("holding-a").unwrap(),
@@ -388,7 +404,9 @@ fn feoc_cuts_ownership_cycles_and_says_what_it_cannot_follow() {
         "no-site-operated-by-a-covered-government",
         &f,
     );
-    assert_eq!(o, Outcome::Pass, "{detail}");
+    // Ownership that leads back to itself has no ultimate owner there.
+    assert_eq!(o, Outcome::Unproven, "{detail}");
+    assert!(detail.contains("leads back to itself"), "{detail}");
 
     // An owner the registry does not hold: unproven.
     f.parties.insert(
@@ -447,7 +465,8 @@ fn oecd_areas_are_data_and_origins_must_be_mines() {
     let f = ree_concentrate("karachi-port", "gov-pk");
     let shipped = pack("oecd-annex-ii");
     let v = evaluate(&shipped, &f);
-    assert_eq!(v.outcome, Outcome::Pass);
+    // No area listed: nothing to judge against, so not a pass.
+    assert_eq!(v.outcome, Outcome::Unproven);
     assert!(
         v.rules[0].detail.contains("lists no area yet"),
         "{}",
@@ -476,8 +495,14 @@ fn oecd_areas_are_data_and_origins_must_be_mines() {
     );
     let us = RulePack::parse("us.json", &text).unwrap();
     let v = evaluate(&us, &f);
-    // The US site is only an arrival, a role the rule does not look at.
+    // The US site is only an arrival, a role the rule does not look at;
+    // the route's shipments are part of what the verdict rests on.
     assert_eq!(v.rules[0].outcome, Outcome::Pass);
+    assert!(
+        v.rules[0].evidence.contains(&27),
+        "{:?}",
+        v.rules[0].evidence
+    );
 
     let mut at_port = f.clone();
     at_port.sites[0].kind = SiteKind::Port;
@@ -597,6 +622,10 @@ fn a_pack_that_does_not_parse_is_refused_naming_file_line_and_rule() {
             "\"countries\": [],",
             "at least one",
         ),
+        // Text shown to people may not hide or reorder what it says.
+        ("\"says\": \"S\"", "\"says\": \"S\\u202e\"", "U+202E"),
+        ("\"id\": \"r1\"", "\"id\": \"r\\u001b[31m1\"", "U+001B"),
+        ("\"title\": \"T\"", "\"title\": \"T\\u0000\"", "U+0000"),
     ] {
         let text = GOOD.replace(from, to);
         assert_ne!(text, GOOD, "{from}");
@@ -622,4 +651,88 @@ fn a_pack_that_does_not_parse_is_refused_naming_file_line_and_rule() {
     );
     let big = format!("{}{}", GOOD, " ".repeat(1 << 20));
     assert!(refused(&big).contains("at most"));
+}
+
+/// Gwadar's operator is a Chinese party: the jurisdiction rule fails
+/// whatever its record says of its owners (its country changes only with
+/// the registry operator); and ownership rewritten after the material's
+/// passage began reads unproven, not pass.
+#[test]
+fn feoc_jurisdiction_and_ownership_rewritten_after_the_passage() {
+    let mut gwadar = ree_concentrate("gwadar-port", "cophc");
+    // COPHC now says the Government of Pakistan owns it.
+    let cophc = PartyId::parse("cophc").unwrap();
+    let mut rewritten = party(
+        PartyKind::StateControlledCompany,
+        "CN",
+        &[("gov-pk", "100", true)],
+        70,
+    );
+    rewritten.owners_changed = Some(Timestamp::parse("2025-12-01T00:00:00Z").unwrap());
+    gwadar.parties.insert(cophc.clone(), rewritten);
+    let (o, detail, ev) = rule_outcome(
+        "feoc-control",
+        "no-party-subject-to-a-covered-jurisdiction",
+        &gwadar,
+    );
+    assert_eq!(o, Outcome::Fail, "{detail}");
+    assert!(
+        detail.contains("cophc (operator of gwadar-port (transit)) is a party of CN"),
+        "{detail}"
+    );
+    assert!(ev.contains(&70) && ev.contains(&12), "{ev:?}");
+    let (o, detail, _) = rule_outcome(
+        "feoc-control",
+        "no-site-operated-by-a-covered-government",
+        &gwadar,
+    );
+    assert_eq!(o, Outcome::Unproven, "{detail}");
+    assert!(
+        detail.contains("the ownership of cophc changed on 2025-12-01T00:00:00Z"),
+        "{detail}"
+    );
+    // Changed before the passage began: the record speaks for it.
+    gwadar.parties.get_mut(&cophc).unwrap().owners_changed =
+        Some(Timestamp::parse("2025-09-02T00:00:00Z").unwrap());
+    let (o, detail, _) = rule_outcome(
+        "feoc-control",
+        "no-site-operated-by-a-covered-government",
+        &gwadar,
+    );
+    assert_eq!(o, Outcome::Pass, "{detail}");
+    // The Karachi route: every party is Pakistani or American.
+    let karachi = ree_concentrate("karachi-port", "gov-pk");
+    assert_eq!(
+        evaluate(&pack("feoc-control"), &karachi).outcome,
+        Outcome::Pass
+    );
+}
+
+/// A site moved after the material passed it: the area rule cannot rest
+/// on where its record says it is now.
+#[test]
+fn an_area_verdict_on_a_site_moved_after_the_passage_is_unproven() {
+    let mut f = ree_concentrate("karachi-port", "gov-pk");
+    let shipped = pack("oecd-annex-ii");
+    let text = shipped.text.replace(
+        "\"areas\": []",
+        "\"areas\": [{\"name\": \"Example area (illustrative)\", \"boxes\": [{\"south\": \"0\", \"west\": \"0\", \"north\": \"1\", \"east\": \"1\"}]}]",
+    );
+    let mine = RulePack::parse("mine.json", &text).unwrap();
+    assert_eq!(evaluate(&mine, &f).rules[0].outcome, Outcome::Pass);
+    f.sites[0].recorded = Some(Timestamp::parse("2026-01-01T00:00:00Z").unwrap());
+    let v = evaluate(&mine, &f);
+    assert_eq!(
+        v.rules[0].outcome,
+        Outcome::Unproven,
+        "{}",
+        v.rules[0].detail
+    );
+    assert!(
+        v.rules[0]
+            .detail
+            .contains("the record of site fwo-loe-shilman changed"),
+        "{}",
+        v.rules[0].detail
+    );
 }

@@ -51,6 +51,9 @@ fn parameters(pairs: &[(String, String)]) -> Result<(Option<String>, Vec<String>
                 pack = Some(value.clone());
             }
             "via" => {
+                if value.is_empty() {
+                    return Err(invalid("via", "a site's id, not empty"));
+                }
                 if via.len() == MAX_VIA {
                     return Err(invalid(
                         "via",
@@ -106,9 +109,14 @@ pub(crate) async fn compliance<S: Store>(
                 ComplianceError::Provenance(ProvenanceError::TooLarge { detail, limit }) => {
                     ApiError::AnswerTooLarge { detail, limit }
                 }
-                ComplianceError::UnknownSite(_) | ComplianceError::UnknownPack(_) => {
-                    ApiError::NotFound(e.to_string())
-                }
+                ComplianceError::UnknownSite(site) => ApiError::NotFound(format!(
+                    "no site {:?} is registered",
+                    crate::error::echo(&site)
+                )),
+                ComplianceError::UnknownPack(pack) => ApiError::NotFound(format!(
+                    "no rule pack {:?} is loaded",
+                    crate::error::echo(&pack)
+                )),
                 ComplianceError::TooManyVia => invalid("via", e.to_string()),
                 ComplianceError::Provenance(ProvenanceError::Graph { .. })
                 | ComplianceError::Damaged { .. } => ApiError::internal(e.to_string()),
@@ -116,9 +124,12 @@ pub(crate) async fn compliance<S: Store>(
         }
     })
     .await?;
-    answer
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("no lot {id:?} is registered")))
+    answer.map(Json).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no lot {:?} is registered",
+            crate::error::echo(&id)
+        ))
+    })
 }
 
 #[derive(Serialize)]
@@ -132,7 +143,11 @@ struct PackSummary {
 }
 
 /// `GET /rule-packs`: the loaded packs, each with the SHA-256 of its file.
-pub(crate) async fn rule_packs<S: Store>(State(state): State<AppState<S>>) -> Response {
+pub(crate) async fn rule_packs<S: Store>(
+    State(state): State<AppState<S>>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    crate::registry::no_parameters(&pairs, "the list of rule packs")?;
     let packs: Vec<PackSummary> = state
         .config
         .rule_packs
@@ -146,20 +161,27 @@ pub(crate) async fn rule_packs<S: Store>(State(state): State<AppState<S>>) -> Re
             rules: p.rules.len(),
         })
         .collect();
-    Json(serde_json::json!({ "packs": packs })).into_response()
+    Ok(Json(serde_json::json!({ "packs": packs })).into_response())
 }
 
 /// `GET /rule-packs/{id}`: the pack file's bytes, as loaded.
 pub(crate) async fn rule_pack<S: Store>(
     State(state): State<AppState<S>>,
     Path(id): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    crate::registry::no_parameters(&pairs, "a rule pack")?;
     let pack = state
         .config
         .rule_packs
         .iter()
         .find(|p| p.id == id)
-        .ok_or_else(|| ApiError::NotFound(format!("no rule pack {id:?} is loaded")))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no rule pack {:?} is loaded",
+                crate::error::echo(&id)
+            ))
+        })?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         pack.text.clone(),

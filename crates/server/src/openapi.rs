@@ -1063,6 +1063,7 @@ fn compliance_paths() -> Value {
         "effect": {"enum": ["prohibited", "red-flag", "benchmark"]},
         "test": {"enum": ["origin-countries", "site-countries", "controlled-parties", "areas", "origin-site-kinds", "single-country-share"]},
         "elements": {"type": "array", "items": {"type": "string"}, "description": "The elements the rule concerns; empty: every element"},
+        "in_force_from": {"type": ["string", "null"], "description": "The day the rule takes effect, when its source gives one (the verdict is computed either way)"},
         "verdict": verdict, "detail": {"type": "string"},
         "findings": {"type": "array", "items": finding}, "evidence": indices}});
     let pack = json!({"type": "object",
@@ -1098,22 +1099,24 @@ fn compliance_paths() -> Value {
                 {"name": "pack", "in": "query", "required": false, "schema": {"type": "string"},
                     "description": "One pack's id (GET /rule-packs); every loaded pack when absent"},
                 {"name": "via", "in": "query", "required": false, "style": "form", "explode": true,
-                    "schema": {"type": "array", "items": {"type": "string"}, "maxItems": crate::compliance::MAX_VIA_SITES, "uniqueItems": true},
-                    "description": "A registered site (a port) to route through instead of the transit sites passed; repeat for several"},
+                    "schema": {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": crate::compliance::MAX_VIA_SITES, "uniqueItems": true},
+                    "description": "A registered site (typically a port) to route through instead of the transit sites passed; repeat for several"},
             ],
             "responses": {
                 "200": {"description": "The verdicts", "content": {"application/json": {"schema": body}}},
-                "400": problem_response("An unknown parameter, pack given twice, a site named twice or more than 16 sites"),
+                "400": problem_response("An unknown parameter, pack given twice, an empty site, a site named twice or more than 16 sites"),
                 "404": problem_response("No such lot, pack or site"),
                 "413": problem_response("The upstream graph is over a bound (the bound named); nothing partial is answered")}}},
         "/rule-packs": {"get": {
             "summary": "The compliance rule packs loaded, each with the SHA-256 of its file",
-            "responses": {"200": {"description": "The packs", "content": {"application/json": {"schema": summary}}}}}},
+            "responses": {"200": {"description": "The packs", "content": {"application/json": {"schema": summary}}},
+                "400": problem_response("A query parameter (it takes none; named)")}}},
         "/rule-packs/{id}": {"get": {
             "summary": "A rule pack file, byte for byte as loaded (its SHA-256 is the one verdicts name)",
             "parameters": [path_parameter("id", "The pack's id", None)],
             "responses": {
                 "200": {"description": "The pack file", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "400": problem_response("A query parameter (it takes none; named)"),
                 "404": problem_response("No such pack")}}}
     })
 }

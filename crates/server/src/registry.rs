@@ -293,7 +293,7 @@ pub(crate) async fn lot<S: Store>(
 
 /// A read that takes no query parameter refuses any, by name, rather than
 /// ignore what a client meant to ask.
-fn no_parameters(pairs: &[(String, String)], what: &str) -> Result<(), ApiError> {
+pub(crate) fn no_parameters(pairs: &[(String, String)], what: &str) -> Result<(), ApiError> {
     match pairs.first() {
         None => Ok(()),
         Some((name, _)) => {
