@@ -5,6 +5,11 @@
 //! the verdicts rest on verified offline, the packs served byte for byte,
 //! bad requests refused, and `--rules DIR` loading packs a user edits.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 mod support;
 
 use serde_json::Value;

@@ -565,10 +565,10 @@ fn rule_start(text: &str, why: &str, before_line: usize) -> Option<(usize, usize
     let needle = serde_json::to_string(&id).ok()?;
     let mut found = None;
     for (n, line) in text.lines().enumerate().take(before_line) {
-        if let Some(at) = line.find(&needle) {
-            if line[..at].contains("\"id\"") {
-                found = Some((n + 1, at + 1));
-            }
+        if let Some(at) = line.find(&needle)
+            && line[..at].contains("\"id\"")
+        {
+            found = Some((n + 1, at + 1));
         }
     }
     found
@@ -980,21 +980,21 @@ fn judge<'p>(rule: &'p Rule, facts: &Facts) -> RuleVerdict<'p> {
         Test::Areas { roles, .. } => Some(roles.clone()),
         _ => None,
     };
-    if let Some(roles) = site_roles {
-        if !j.findings.iter().any(|f| f.outcome == Outcome::Fail) {
-            for s in facts
-                .sites
-                .iter()
-                .filter(|s| s.roles.iter().any(|r| roles.contains(r)))
-            {
-                if let Some(f) = stale(
-                    &format!("the record of site {}", s.id),
-                    s.index,
-                    s.recorded,
-                    s.first,
-                ) {
-                    j.findings.push(f);
-                }
+    if let Some(roles) = site_roles
+        && !j.findings.iter().any(|f| f.outcome == Outcome::Fail)
+    {
+        for s in facts
+            .sites
+            .iter()
+            .filter(|s| s.roles.iter().any(|r| roles.contains(r)))
+        {
+            if let Some(f) = stale(
+                &format!("the record of site {}", s.id),
+                s.index,
+                s.recorded,
+                s.first,
+            ) {
+                j.findings.push(f);
             }
         }
     }

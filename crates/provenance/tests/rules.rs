@@ -3,6 +3,15 @@
 //! negative cases on facts written by hand (the demo's rare-earth
 //! concentrate, routed through Karachi and through Gwadar).
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+#![expect(
+    clippy::too_many_arguments,
+    reason = "the site builder names every fact of a site in a row of the fixture"
+)]
+
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
