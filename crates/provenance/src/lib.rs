@@ -11,6 +11,9 @@
 //!   uncertainty or the operator's tolerance; recovery and yield.
 //! * [`reconcile`](reconcile()): shipped against received, per lot.
 //! * [`models`]: the ISO 22095 chain-of-custody models per site and period.
+//! * [`value_added`]: local value addition: the stage each exported lot
+//!   left its country at, and the element mass exported per country,
+//!   element and stage.
 //!
 //! No I/O, no storage, no HTTP; no recursion (explicit stacks), no panics:
 //! a graph too large, cyclic or incomplete is an [`Error`].
@@ -21,6 +24,7 @@ mod error;
 pub mod graph;
 pub mod models;
 pub mod reconcile;
+pub mod value_added;
 
 pub use attribute::{Provenance, attribute};
 pub use balance::{Balance, Tolerance, Verdict, mass_balance};
