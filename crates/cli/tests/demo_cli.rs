@@ -176,6 +176,9 @@ fn every_fresh_demo_prints_commands_that_work_with_one_auditor_memory() {
             let run = run_printed(&demo.command("Reconcile:"), tmp.path(), &state);
             assert_eq!(run.code, 1, "flagged: {}{}", run.stdout, run.stderr);
             assert!(run.stdout.contains("OUTSIDE"), "{}", run.stdout);
+            let run = run_printed(&demo.command("Exports:"), tmp.path(), &state);
+            assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+            assert!(run.stdout.contains("concentrate"), "{}", run.stdout);
         }
 
         // A refusal leaves a line with its status and problem type (the
