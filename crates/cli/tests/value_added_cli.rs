@@ -10,11 +10,6 @@
 //! * Nd, Pr: 4.5 kg at 1 % = 4.455 kg dry × 14.403581 % (from the
 //!   Nd2O3 assay) = 0.64168 kg and × the Pr6O11 assay's Pr = 0.173309 kg.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a failure panics with the value's message"
-)]
-
 mod support;
 
 use serde_json::Value;
