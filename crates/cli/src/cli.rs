@@ -58,6 +58,9 @@ pub enum Command {
     /// control, OECD Annex II, EU CRMA): each rule's verdict with the records it
     /// rests on. Exits 1 when a verdict fails, 0 otherwise (unproven included).
     Compliance(ComplianceArgs),
+    /// Local value addition: the element mass each country exported, per element and
+    /// value-chain stage (ore, concentrate, … metal, product), with each stage's share.
+    ValueAdded(ValueAddedArgs),
 }
 
 #[derive(Debug, Args)]
@@ -82,6 +85,26 @@ pub struct ComplianceArgs {
     /// DIR/<index>.tlog-proof (check each with `oretrace verify --inclusion`).
     #[arg(long, value_name = "DIR")]
     pub receipts: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValueAddedArgs {
+    /// Server base URL.
+    #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Only the exports of this country (ISO 3166-1 alpha-2, e.g. PK).
+    #[arg(long)]
+    pub country: Option<String>,
+    /// Only shipments on or after this day (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only shipments before this day (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Print the server's JSON (the totals and the first 1,000 lots with their
+    /// evidence) instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

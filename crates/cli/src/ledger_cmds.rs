@@ -396,6 +396,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!(
         "Judge:     {oretrace} compliance urn:oretrace:lot:fwo:ree-concentrate-0001 --server {shown} --via gwadar-port"
     );
+    println!("Exports:   {oretrace} value-added --server {shown} --country PK");
     println!("Verify:    {oretrace} verify {shown} --vkey '{vkey}'");
     println!(
         "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && {oretrace} verify --inclusion r.tlog-proof --vkey '{vkey}'"

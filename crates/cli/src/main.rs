@@ -13,6 +13,7 @@ mod provenance_cmd;
 mod reconcile_cmd;
 mod scenario;
 mod scenario_deals;
+mod value_added_cmd;
 
 use std::process::ExitCode;
 

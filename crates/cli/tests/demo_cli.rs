@@ -199,6 +199,9 @@ fn every_fresh_demo_prints_commands_that_work_with_one_auditor_memory() {
                 run.stdout
             );
             assert!(run.stdout.contains("HYPOTHETICAL"), "{}", run.stdout);
+            let run = run_printed(&demo.command("Exports:"), tmp.path(), &state);
+            assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+            assert!(run.stdout.contains("concentrate"), "{}", run.stdout);
         }
 
         // A refusal leaves a line with its status and problem type (the

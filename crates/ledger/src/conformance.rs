@@ -476,6 +476,42 @@ pub fn listings_page_by_id_after_a_cursor<S: Store>(store: &S) {
     assert_eq!(parties, vec!["p2", "p3"]);
     assert!(store.sites(None, 10).unwrap().is_empty());
     assert!(store.parties(None, 0).unwrap().is_empty(), "a limit of 0");
+
+    // Shipments list the same way.
+    let shipment = |id: &str, index: u64| {
+        crate::state::ShipmentState::new(
+            oretrace_domain::record::Shipment {
+                id: Token::parse(id).unwrap(),
+                lots: vec![LotId::parse("urn:x:lot:a").unwrap()],
+                from: SiteId::parse("mine").unwrap(),
+                to: SiteId::parse("plant").unwrap(),
+                via: Vec::new(),
+                receiver: pid("p1"),
+                documents: Vec::new(),
+                time: time("2025-01-01T00:00:00Z"),
+                figures: Figures::Reported,
+            },
+            pid("p0"),
+            index,
+        )
+    };
+    let size = store.size().unwrap();
+    let mut b = batch(size, 3);
+    for (i, id) in ["s-b", "s-a", "s-c"].iter().enumerate() {
+        b.changes
+            .push(Change::PutShipment(shipment(id, size + i as u64)));
+    }
+    store.integrate(&b).unwrap();
+    let ids = |page: Vec<crate::state::ShipmentState>| -> Vec<String> {
+        page.into_iter().map(|s| s.id().to_string()).collect()
+    };
+    assert_eq!(
+        ids(store.shipments(None, usize::MAX).unwrap()),
+        vec!["s-a", "s-b", "s-c"],
+        "shipments in id byte order"
+    );
+    assert_eq!(ids(store.shipments(Some("s-a"), 1).unwrap()), vec!["s-b"]);
+    assert!(store.shipments(Some("s-c"), 10).unwrap().is_empty());
 }
 
 // ---- Agreements, reports and resource estimates ----

@@ -70,6 +70,11 @@ pub enum Call<'a> {
         after: Option<&'a str>,
         limit: usize,
     },
+    /// [`Store::shipments`].
+    Shipments {
+        after: Option<&'a str>,
+        limit: usize,
+    },
     /// A read of the agreement, report and resource projections (or of
     /// one entry): [`StateView::agreement`], [`StateView::entry`],
     /// [`Store::agreements`] and their kind, named by `method`.
@@ -102,6 +107,7 @@ impl Call<'_> {
             Call::Parties { .. } => "parties",
             Call::Sites { .. } => "sites",
             Call::Lots { .. } => "lots",
+            Call::Shipments { .. } => "shipments",
             Call::Agreements { method } => method,
             Call::ClearProjections => "clear_projections",
             Call::ApplyChanges { .. } => "apply_changes",
@@ -348,6 +354,11 @@ impl<S: Store, H: Hooks> Store for Faulty<S, H> {
     }
     fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>> {
         self.call(Call::Lots { after, limit }, None, |s| s.lots(after, limit))
+    }
+    fn shipments(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<ShipmentState>> {
+        self.call(Call::Shipments { after, limit }, None, |s| {
+            s.shipments(after, limit)
+        })
     }
     fn agreements(&self, select: &Select) -> StoreResult<Vec<AgreementState>> {
         self.call(

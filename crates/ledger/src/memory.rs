@@ -306,6 +306,10 @@ impl Store for MemoryStore {
         Ok(page(&self.read()?.lots, after, limit))
     }
 
+    fn shipments(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<ShipmentState>> {
+        Ok(page(&self.read()?.shipments, after, limit))
+    }
+
     fn agreements(&self, select: &Select) -> StoreResult<Vec<AgreementState>> {
         Ok(self
             .read()?

@@ -176,6 +176,8 @@ pub trait Store: StateView + Send + Sync + 'static {
     fn sites(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<SiteState>>;
     /// Lots, as [`Store::parties`].
     fn lots(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LotState>>;
+    /// Shipments, as [`Store::parties`].
+    fn shipments(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<ShipmentState>>;
 
     /// Agreements in id order, as [`Select`] says (their
     /// [`AgreementState::terms`] and [`AgreementState::overdue_from`]).

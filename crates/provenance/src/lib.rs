@@ -13,6 +13,9 @@
 //! * [`models`]: the ISO 22095 chain-of-custody models per site and period.
 //! * [`rules`]: compliance rule packs (JSON data, six generic tests) and
 //!   their verdicts, with the log indices each rests on.
+//! * [`value_added`]: local value addition: the stage each exported lot
+//!   left its country at, and the element mass exported per country,
+//!   element and stage.
 //!
 //! No I/O, no storage, no HTTP; no recursion (explicit stacks), no panics:
 //! a graph too large, cyclic or incomplete is an [`Error`].
@@ -24,6 +27,7 @@ pub mod graph;
 pub mod models;
 pub mod reconcile;
 pub mod rules;
+pub mod value_added;
 
 pub use attribute::{Provenance, attribute};
 pub use balance::{Balance, Tolerance, Verdict, mass_balance};

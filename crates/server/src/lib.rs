@@ -10,6 +10,9 @@
 //!   events that answer rests on.
 //! * `GET /shipments/{id}/reconciliation`: shipped against received per
 //!   lot, flagged outside tolerance ([`reconciliation`]).
+//! * `GET /value-addition`: the stage each exported lot left its country
+//!   at, and the element mass exported per country, element and stage
+//!   ([`value_added`]).
 //! * The EPCIS 2.0 interface ([`epcis`]), with its limits per party
 //!   (capture slots, jobs, tokens, named queries) and per client (the
 //!   candidate events its queries examine, `budget`).
@@ -39,6 +42,7 @@ mod reconciliation;
 mod records;
 mod registry;
 mod totals;
+mod value_added;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -247,6 +251,7 @@ fn api<S: Store>() -> Api<S> {
         "/shipments/{id}/reconciliation",
         reconciliation::reconciliation::<S>,
     )
+    .get("/value-addition", value_added::value_addition::<S>)
     .get("/lots", registry::lots::<S>)
     .get("/lots/{id}", registry::lot::<S>)
     .get("/lots/{id}/provenance", registry::provenance::<S>)

@@ -1050,6 +1050,79 @@ fn reconciliation_paths() -> Value {
     })
 }
 
+/// `GET /value-addition`.
+fn value_addition_paths() -> Value {
+    use oretrace_provenance::value_added::Stage;
+    let decimal = json!({"type": "string", "description": "An exact decimal (shown to 6 places)"});
+    let mut stages: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+    stages.push("unknown");
+    let stage = json!({"enum": stages, "description": "unknown: a consignment with nothing recorded in it"});
+    let evidence = json!({"type": "object", "required": ["index", "kind", "signers", "figures"], "properties": {
+        "index": {"type": "integer", "minimum": 0, "description": "Log index: GET /records/{index} and /records/{index}/receipt"},
+        "kind": {"type": "string"},
+        "signers": {"type": "array", "items": {"type": "string"}},
+        "figures": {"enum": ["reported", "illustrative"]}}});
+    let element = json!({"type": "object", "required": ["element", "kg", "assay_index"], "properties": {
+        "element": {"type": "string"}, "kg": decimal, "assay_index": {"type": "integer", "minimum": 0}}});
+    let line = json!({"type": "object", "required": ["shipment", "shipment_index", "lot", "time", "country", "destination",
+        "stage", "entered_at", "added_locally", "dry_mass_kg", "elements", "evidence", "figures"], "properties": {
+        "shipment": {"type": "string"}, "shipment_index": {"type": "integer", "minimum": 0},
+        "lot": {"type": "string"}, "time": {"type": "string"},
+        "country": {"type": "string", "description": "The exporting (departure) country"},
+        "destination": {"type": "string"},
+        "stage": stage,
+        "entered_at": {"oneOf": [stage, {"type": "null"}],
+            "description": "The furthest stage at which any of its material came into the country; null when all of it was mined or made there"},
+        "added_locally": {"type": "boolean"},
+        "dry_mass_kg": decimal,
+        "elements": {"type": "array", "items": element},
+        "evidence": {"type": "array", "items": evidence},
+        "figures": {"enum": ["reported", "illustrative"]}}});
+    let total = json!({"type": "object", "required": ["country", "element", "stage", "kg", "reexported_kg", "lots", "share_percent"], "properties": {
+        "country": {"type": "string"}, "element": {"type": "string"}, "stage": stage,
+        "kg": decimal, "reexported_kg": decimal, "lots": {"type": "integer", "minimum": 0},
+        "share_percent": {"type": "string", "description": "Percent of the country's exports of the element at every stage"}}});
+    let body = json!({"type": "object", "required": ["country", "period", "shipmentsRead", "exports", "totals", "lines", "figures", "stages", "note"], "properties": {
+        "country": {"type": ["string", "null"]},
+        "period": {"type": "object", "properties": {"from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]}}},
+        "shipmentsRead": {"type": "integer", "minimum": 0},
+        "exports": {"type": "integer", "minimum": 0, "description": "Exported lots counted, over every page"},
+        "totals": {"type": "array", "items": total},
+        "lines": {"type": "array", "items": line},
+        "nextPageToken": next_page_token(),
+        "figures": {"enum": ["reported", "illustrative"]},
+        "stages": {"type": "array", "items": {"type": "string"}},
+        "note": {"type": "string"}}});
+    let mut country = pattern(
+        "^[A-Z]{2}$",
+        "The exporting country, ISO 3166-1 alpha-2 (PK)",
+    );
+    country["minLength"] = json!(2);
+    country["maxLength"] = json!(2);
+    json!({
+        "/value-addition": {"get": {
+            "summary": "Local value addition: the stage each exported lot left its country at, and the element mass exported per country, element and stage",
+            "description": "An export is a shipment from a site in one country to a site in another, counted under the departure country (ports passed are not asked). \
+                Each lot counts at its stage (a consignment at the furthest stage of what it holds), with the furthest stage at which its material came into the country; \
+                contained kg is the dry mass times the latest grade before the shipment. Totals are over every line; lines come a page at a time. \
+                Reads at most 100,000 shipments, 200,000 lots and 500,000 log entries (413 naming the bound beyond).",
+            "parameters": [
+                filter("country", "Only the exports of this country", country),
+                filter("from", "Only shipments on or after this day (UTC), YYYY-MM-DD", date()),
+                filter("to", "Only shipments before this day (UTC), YYYY-MM-DD", date()),
+                json!({"name": "perPage", "in": "query", "description": "Lines per page",
+                       "schema": {"type": "integer", "minimum": 1, "maximum": crate::registry::MAX_PER_PAGE,
+                                  "default": crate::registry::DEFAULT_PER_PAGE}}),
+                json!({"name": "nextPageToken", "in": "query", "description": "From the previous page (opaque)",
+                       "schema": {"type": "string"}}),
+            ],
+            "responses": {
+                "200": {"description": "The totals and a page of lines", "content": {"application/json": {"schema": body}}},
+                "400": problem_response("country not a code, from or to not a day, perPage out of range, a token another list gave, a parameter given twice or unknown (field named)"),
+                "413": problem_response("More shipments, lots or log entries than one request reads (limit named)")}}}
+    })
+}
+
 /// `GET /lots/{id}/compliance`, `GET /rule-packs`, `GET /rule-packs/{id}`.
 fn compliance_paths() -> Value {
     let indices = json!({"type": "array", "items": {"type": "integer", "minimum": 0},
@@ -1182,6 +1255,7 @@ fn all_paths() -> Value {
             export_paths(),
             reconciliation_paths(),
             compliance_paths(),
+            value_addition_paths(),
         ] {
             if let Value::Object(extra) = extra {
                 all.extend(extra);

@@ -49,12 +49,12 @@ fn shown(d: Decimal) -> String {
 
 /// One record a side rests on.
 #[derive(Clone, Debug, Serialize)]
-struct Evidence {
-    index: u64,
-    kind: &'static str,
+pub(crate) struct Evidence {
+    pub(crate) index: u64,
+    pub(crate) kind: &'static str,
     /// The parties whose keys signed it (a key no party holds by its name).
-    signers: Vec<String>,
-    figures: &'static str,
+    pub(crate) signers: Vec<String>,
+    pub(crate) figures: &'static str,
 }
 
 /// One assay a side uses.
@@ -200,9 +200,9 @@ fn tolerance(pairs: &[(String, String)]) -> Result<ReconcileTolerance, ApiError>
 
 /// A stored entry: the records it states (a captured EPCIS event states
 /// those it maps to) and who signed them.
-struct Stated {
-    records: Vec<Record>,
-    evidence: Evidence,
+pub(crate) struct Stated {
+    pub(crate) records: Vec<Record>,
+    pub(crate) evidence: Evidence,
 }
 
 fn party_of(store: &impl Store, name: &str, key_id: u32) -> Result<String, ApiError> {
@@ -213,7 +213,7 @@ fn party_of(store: &impl Store, name: &str, key_id: u32) -> Result<String, ApiEr
 }
 
 /// Reads and decodes entry `index`.
-fn stated(store: &impl Store, index: u64) -> Result<Stated, ApiError> {
+pub(crate) fn stated(store: &impl Store, index: u64) -> Result<Stated, ApiError> {
     let bytes = store
         .read_entries(index, 1)?
         .pop()

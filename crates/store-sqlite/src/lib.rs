@@ -1097,6 +1097,10 @@ impl Store for SqliteStore {
         self.docs("lot", "lots", after, limit)
     }
 
+    fn shipments(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<ShipmentState>> {
+        self.docs("shipment", "shipments", after, limit)
+    }
+
     fn agreements(&self, select: &Select) -> StoreResult<Vec<AgreementState>> {
         self.select_docs(AGREEMENTS, select, true)
     }
