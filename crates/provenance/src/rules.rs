@@ -497,10 +497,10 @@ fn rule_start(text: &str, why: &str, before_line: usize) -> Option<(usize, usize
     let needle = serde_json::to_string(&id).ok()?;
     let mut found = None;
     for (n, line) in text.lines().enumerate().take(before_line) {
-        if let Some(at) = line.find(&needle) {
-            if line[..at].contains("\"id\"") {
-                found = Some((n + 1, at + 1));
-            }
+        if let Some(at) = line.find(&needle)
+            && line[..at].contains("\"id\"")
+        {
+            found = Some((n + 1, at + 1));
         }
     }
     found

@@ -3,6 +3,12 @@
 //! negative cases on facts written by hand (the demo's rare-earth
 //! concentrate, routed through Karachi and through Gwadar).
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::too_many_arguments,
+    reason = "test code: the fact builders outside #[test] functions fail by panicking too, and name every field"
+)]
+
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
