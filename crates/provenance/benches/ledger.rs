@@ -251,14 +251,14 @@ struct Sites {
 impl Sites {
     fn new(g: &mut LotGraph, prefix: &str, kind: SiteKind, countries: usize, per: usize) -> Self {
         let mut list = Vec::new();
-        for c in 0..countries {
-            let cc = COUNTRIES[c].to_ascii_lowercase();
+        for (c, code) in COUNTRIES.iter().enumerate().take(countries) {
+            let cc = code.to_ascii_lowercase();
             for i in 0..per {
                 let id = SiteId::parse(&format!("{prefix}-{cc}-{i}")).unwrap();
                 g.add_site(Site {
                     id: id.clone(),
                     kind,
-                    country: Country::parse(COUNTRIES[c]).unwrap(),
+                    country: Country::parse(code).unwrap(),
                     index: 0,
                 })
                 .unwrap();
@@ -488,8 +488,8 @@ fn generate(seed: u64, origins: usize) -> Ledger {
                     time = time.max(arrived + DAY);
                     consumed.push((p.lot.id.clone(), p.lot.wet_mass));
                     dry_in += p.dry;
-                    for k in 0..4 {
-                        contained[k] += p.dry * p.grades[k];
+                    for (c, grade) in contained.iter_mut().zip(p.grades) {
+                        *c += p.dry * grade;
                     }
                     lots.push(p);
                 }
@@ -721,14 +721,14 @@ fn plain_audit(ts: &[PlainT<'_>], lots: &HashMap<&LotId, PlainLot>) -> f64 {
         for (id, wet) in &t.inputs {
             let l = &lots[id];
             let dry = wet * l.solids;
-            for k in 0..4 {
-                inside[k] += dry * l.grades[k];
+            for (c, grade) in inside.iter_mut().zip(l.grades) {
+                *c += dry * grade;
             }
         }
         for id in &t.outputs {
             let l = &lots[id];
-            for k in 0..4 {
-                out[k] += l.dry * l.grades[k];
+            for (c, grade) in out.iter_mut().zip(l.grades) {
+                *c += l.dry * grade;
             }
         }
         for k in 0..4 {
@@ -862,7 +862,10 @@ fn main() {
         answer.upstream_lots, walked,
         "the walk and the answer count the same lots"
     );
-    assert_eq!(answer.steps.len() >= STAGES.len(), true);
+    assert!(
+        answer.steps.len() >= STAGES.len(),
+        "a chain ten transformations deep"
+    );
     for el in &answer.elements {
         let sum: Decimal = el.by_site.iter().map(|s| s.share).sum::<Decimal>() + el.unknown;
         assert!(
