@@ -4,6 +4,7 @@
 //! each input contained), the custodians with dates, and every site the
 //! material passed through. `docs/design/provenance.md` is the rule.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
@@ -126,6 +127,21 @@ pub enum Role {
     Arrival,
 }
 
+impl Role {
+    /// Every role, in their order.
+    const ALL: [Role; 5] = [
+        Role::Origin,
+        Role::Processing,
+        Role::Departure,
+        Role::Transit,
+        Role::Arrival,
+    ];
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
 /// A site the material passed through.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SitePassed<'g> {
@@ -200,7 +216,6 @@ impl<'g> Upstream<'g> {
         let discover = |lot: &'g Lot,
                         nodes: &mut Vec<Node<'g>>,
                         state: &mut Vec<u8>,
-                        index: &mut HashMap<&'g LotId, usize>,
                         movements: &mut usize|
          -> Result<usize, Error> {
             if nodes.len() >= limits.max_upstream_lots {
@@ -236,11 +251,11 @@ impl<'g> Upstream<'g> {
                 inputs: Vec::new(),
             });
             state.push(OPEN);
-            index.insert(&lot.id, n);
             Ok(n)
         };
         let first = graph.need_lot(root, &"the request")?;
-        let start = discover(first, &mut nodes, &mut state, &mut index, &mut movements)?;
+        let start = discover(first, &mut nodes, &mut state, &mut movements)?;
+        index.insert(&first.id, start);
         let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
         while let Some(top) = stack.last_mut() {
             let (n, next) = *top;
@@ -253,17 +268,19 @@ impl<'g> Upstream<'g> {
                 continue;
             };
             top.1 += 1;
-            let child = match index.get(id) {
-                Some(&c) if state[c] == OPEN => {
+            // One hash of the id for both the look-up and the insertion.
+            let child = match index.entry(id) {
+                Entry::Occupied(o) if state[*o.get()] == OPEN => {
                     return Err(Error::Cycle {
                         lot: id.to_string(),
                     });
                 }
-                Some(&c) => c,
-                None => {
+                Entry::Occupied(o) => *o.get(),
+                Entry::Vacant(v) => {
                     let by = nodes[n].producer.map(|t| &t.id);
                     let lot = graph.need_lot(id, &format_args!("transformation {}", Named(by)))?;
-                    let c = discover(lot, &mut nodes, &mut state, &mut index, &mut movements)?;
+                    let c = discover(lot, &mut nodes, &mut state, &mut movements)?;
+                    v.insert(c);
                     stack.push((c, 0));
                     c
                 }
@@ -578,12 +595,12 @@ fn custody<'g>(up: &Upstream<'g>) -> Vec<CustodySpell<'g>> {
 /// Every site the upstream lots were made at, processed at, left from,
 /// passed through or arrived at.
 fn sites_passed<'g>(graph: &LotGraph, up: &Upstream<'g>) -> Result<Vec<SitePassed<'g>>, Error> {
-    let mut seen: HashMap<&'g SiteId, (BTreeSet<Role>, Timestamp, Timestamp)> = HashMap::new();
-    let mut visit = |site, role, time| {
-        let entry = seen
-            .entry(site)
-            .or_insert_with(|| (BTreeSet::new(), time, time));
-        entry.0.insert(role);
+    // Roles as a bit set (bit = the role's place in `Role::ALL`): no
+    // allocation per site, and read back in the roles' order.
+    let mut seen: HashMap<&'g SiteId, (u8, Timestamp, Timestamp)> = HashMap::new();
+    let mut visit = |site, role: Role, time| {
+        let entry = seen.entry(site).or_insert((0, time, time));
+        entry.0 |= role.bit();
         entry.1 = entry.1.min(time);
         entry.2 = entry.2.max(time);
     };
@@ -610,7 +627,10 @@ fn sites_passed<'g>(graph: &LotGraph, up: &Upstream<'g>) -> Result<Vec<SitePasse
             site: id,
             kind: site.kind,
             country: site.country,
-            roles: roles.into_iter().collect(),
+            roles: Role::ALL
+                .into_iter()
+                .filter(|r| roles & r.bit() != 0)
+                .collect(),
             first,
             last,
         });
