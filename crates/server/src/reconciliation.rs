@@ -49,8 +49,8 @@ fn shown(d: Decimal) -> String {
 
 /// One record a side rests on.
 #[derive(Clone, Debug, Serialize)]
-struct Evidence {
-    index: u64,
+pub(crate) struct Evidence {
+    pub(crate) index: u64,
     kind: &'static str,
     /// The parties whose keys signed it (a key no party holds by its name).
     signers: Vec<String>,
@@ -59,7 +59,7 @@ struct Evidence {
 
 /// One assay a side uses.
 #[derive(Debug, Serialize)]
-struct AssayUsed {
+pub(crate) struct AssayUsed {
     index: u64,
     analyte: String,
     value: String,
@@ -197,9 +197,9 @@ fn tolerance(pairs: &[(String, String)]) -> Result<ReconcileTolerance, ApiError>
 
 /// A stored entry: the records it states (a captured EPCIS event states
 /// those it maps to) and who signed them.
-struct Stated {
-    records: Vec<Record>,
-    evidence: Evidence,
+pub(crate) struct Stated {
+    pub(crate) records: Vec<Record>,
+    pub(crate) evidence: Evidence,
 }
 
 fn party_of(store: &impl Store, name: &str, key_id: u32) -> Result<String, ApiError> {
@@ -210,7 +210,7 @@ fn party_of(store: &impl Store, name: &str, key_id: u32) -> Result<String, ApiEr
 }
 
 /// Reads and decodes entry `index`.
-fn stated(store: &impl Store, index: u64) -> Result<Stated, ApiError> {
+pub(crate) fn stated(store: &impl Store, index: u64) -> Result<Stated, ApiError> {
     let bytes = store
         .read_entries(index, 1)?
         .pop()
@@ -266,7 +266,7 @@ fn stated(store: &impl Store, index: u64) -> Result<Stated, ApiError> {
 
 /// The latest assay per element among `assays`, converted to dry-basis
 /// element grades.
-fn grades(
+pub(crate) fn grades(
     assays: &BTreeMap<&'static str, (u64, Assay)>,
     moisture: Percent,
 ) -> Result<(Vec<Grade>, Vec<AssayUsed>), ApiError> {
@@ -461,6 +461,59 @@ fn illustrative(side: Option<&SideView>) -> bool {
     side.is_some_and(|s| s.records.iter().any(|e| e.figures == "illustrative"))
 }
 
+/// The reconciliation of shipment `id` under `tolerance`; `None` when no
+/// such shipment is registered.
+pub(crate) fn shipment_reconciliation<S: Store>(
+    store: &S,
+    id: &str,
+    tolerance: &ReconcileTolerance,
+) -> Result<Option<ShipmentReconciliation>, ApiError> {
+    let Some(shipment) = store.shipment(id)? else {
+        return Ok(None);
+    };
+    let shipped_at = stated(store, shipment.index())?;
+    let received_at = shipment
+        .received()
+        .map(|index| stated(store, index))
+        .transpose()?;
+    let mut lots = Vec::new();
+    for lot in shipment.lots() {
+        lots.push(reconcile_lot(
+            store,
+            lot,
+            &shipped_at,
+            received_at.as_ref(),
+            tolerance,
+        )?);
+    }
+    let illustrative = lots
+        .iter()
+        .any(|l| illustrative(Some(&l.shipped)) || illustrative(l.received.as_ref()));
+    Ok(Some(ShipmentReconciliation {
+        shipment: id.to_owned(),
+        status: if received_at.is_some() {
+            "received"
+        } else {
+            "in transit"
+        },
+        shipper: shipment.shipper().as_str().to_owned(),
+        receiver: shipment.receiver().as_str().to_owned(),
+        shipment_record: shipped_at.evidence,
+        receipt_record: received_at.map(|r| r.evidence),
+        tolerance: ToleranceView {
+            wet_mass_percent: shown(tolerance.wet_mass_percent()),
+            dry_mass_percent: shown(tolerance.dry_mass_percent()),
+            grade_points: tolerance.grade_points().map(shown),
+            grade_relative_percent: shown(tolerance.grade_relative_percent()),
+            contained_percent: shown(tolerance.contained_percent()),
+        },
+        flagged: lots.iter().map(|l| l.flagged).sum(),
+        lots,
+        illustrative,
+        note: NOTE,
+    }))
+}
+
 /// `GET /shipments/{id}/reconciliation`.
 pub(crate) async fn reconciliation<S: Store>(
     State(state): State<AppState<S>>,
@@ -470,53 +523,7 @@ pub(crate) async fn reconciliation<S: Store>(
     let tolerance = tolerance(&pairs)?;
     let answer = blocking(&state.ledger, {
         let id = id.clone();
-        move |ledger| {
-            let store = ledger.store();
-            let Some(shipment) = store.shipment(&id)? else {
-                return Ok(None);
-            };
-            let shipped_at = stated(store, shipment.index())?;
-            let received_at = shipment
-                .received()
-                .map(|index| stated(store, index))
-                .transpose()?;
-            let mut lots = Vec::new();
-            for lot in shipment.lots() {
-                lots.push(reconcile_lot(
-                    store,
-                    lot,
-                    &shipped_at,
-                    received_at.as_ref(),
-                    &tolerance,
-                )?);
-            }
-            let illustrative = lots
-                .iter()
-                .any(|l| illustrative(Some(&l.shipped)) || illustrative(l.received.as_ref()));
-            Ok(Some(ShipmentReconciliation {
-                shipment: id,
-                status: if received_at.is_some() {
-                    "received"
-                } else {
-                    "in transit"
-                },
-                shipper: shipment.shipper().as_str().to_owned(),
-                receiver: shipment.receiver().as_str().to_owned(),
-                shipment_record: shipped_at.evidence,
-                receipt_record: received_at.map(|r| r.evidence),
-                tolerance: ToleranceView {
-                    wet_mass_percent: shown(tolerance.wet_mass_percent()),
-                    dry_mass_percent: shown(tolerance.dry_mass_percent()),
-                    grade_points: tolerance.grade_points().map(shown),
-                    grade_relative_percent: shown(tolerance.grade_relative_percent()),
-                    contained_percent: shown(tolerance.contained_percent()),
-                },
-                flagged: lots.iter().map(|l| l.flagged).sum(),
-                lots,
-                illustrative,
-                note: NOTE,
-            }))
-        }
+        move |ledger| shipment_reconciliation(ledger.store(), &id, &tolerance)
     })
     .await?;
     answer
