@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod epcis_cmds;
 mod ledger_cmds;
+mod passport_cmd;
 mod provenance_cmd;
 mod reconcile_cmd;
 mod scenario;

@@ -193,6 +193,19 @@ fn subject_of<S: Store>(
         // passports of their own.
         if let Some(Value::Array(lots)) = r.get_mut("lots") {
             lots.retain(|l| l.get("lot").and_then(Value::as_str) == Some(id));
+            let flagged: u64 = lots
+                .iter()
+                .filter_map(|l| l.get("flagged").and_then(Value::as_u64))
+                .sum();
+            let illustrative = lots.iter().any(|l| {
+                ["shipped", "received"].iter().any(|side| {
+                    l[side]["records"]
+                        .as_array()
+                        .is_some_and(|rs| rs.iter().any(|e| e["figures"] == "illustrative"))
+                })
+            });
+            r["flagged"] = json!(flagged);
+            r["illustrative"] = json!(illustrative);
         }
         reconciliation.push(r);
     }
