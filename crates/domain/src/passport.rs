@@ -199,9 +199,8 @@ pub fn verify(
         .ok_or_else(|| {
             PassportError::Checkpoint("the first evidence item is not a LogCheckpoint".into())
         })?;
-    let (checkpoint, _) = Checkpoint::open(note.as_bytes(), log_key).map_err(|e| {
-        PassportError::Checkpoint(format!("does not verify with the log key: {e}"))
-    })?;
+    let (checkpoint, _) = Checkpoint::open(note.as_bytes(), log_key)
+        .map_err(|e| PassportError::Checkpoint(format!("does not verify with the log key: {e}")))?;
     if first.get("size").and_then(Value::as_u64) != Some(checkpoint.size())
         || first.get("origin").and_then(Value::as_str) != Some(checkpoint.origin())
     {
@@ -212,9 +211,10 @@ pub fn verify(
     let mut records = BTreeMap::new();
     for (i, item) in receipts.iter().enumerate() {
         let position = i + 1;
-        let index = item.get("index").and_then(Value::as_u64).ok_or_else(|| {
-            credential(format!("evidence item {position} has no index"))
-        })?;
+        let index = item
+            .get("index")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| credential(format!("evidence item {position} has no index")))?;
         let fail = |why: String| PassportError::Receipt {
             position,
             index,
@@ -249,7 +249,11 @@ pub fn verify(
             &receipt.proof,
             checkpoint.root(),
         )
-        .map_err(|e| fail(format!("the entry is not in the log at the checkpoint: {e}")))?;
+        .map_err(|e| {
+            fail(format!(
+                "the entry is not in the log at the checkpoint: {e}"
+            ))
+        })?;
         let signed = SignedRecord::from_entry(entry)
             .map_err(|e| fail(format!("the entry is not a signed record: {e}")))?;
         if signed.record().kind() != kind {
