@@ -351,11 +351,6 @@ pub fn verify_compact(jws: &str, keys: &[PublicJwk]) -> Result<VerifiedJws, Jose
 
 #[cfg(test)]
 mod tests {
-    #![expect(
-        clippy::unwrap_used,
-        reason = "test code: a failure panics with the value's message"
-    )]
-
     use super::*;
 
     // RFC 8037 Appendix A.1 (the key), A.3 (its thumbprint), A.4 (the

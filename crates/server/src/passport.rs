@@ -128,12 +128,12 @@ pub(crate) fn credential_subject(
     }))
 }
 
+/// The latest assay (and its index) per element.
+type LatestAssays = BTreeMap<&'static str, (u64, Assay)>;
+
 /// The latest assay of each element of the lot, and the lot's shipments,
 /// read from its own records.
-fn own_records<S: Store>(
-    store: &S,
-    id: &str,
-) -> Result<(BTreeMap<&'static str, (u64, Assay)>, Vec<String>), ApiError> {
+fn own_records<S: Store>(store: &S, id: &str) -> Result<(LatestAssays, Vec<String>), ApiError> {
     let mut assays = BTreeMap::new();
     let mut shipments = Vec::new();
     for index in store.lot_events(id)? {
@@ -142,10 +142,11 @@ fn own_records<S: Store>(
                 Record::Assay(a) if a.lot.as_str() == id => {
                     assays.insert(a.analyte.element().symbol(), (index, a));
                 }
-                Record::Shipment(s) if s.lots.iter().any(|l| l.as_str() == id) => {
-                    if !shipments.contains(&s.id.to_string()) {
-                        shipments.push(s.id.to_string());
-                    }
+                Record::Shipment(s)
+                    if s.lots.iter().any(|l| l.as_str() == id)
+                        && !shipments.contains(&s.id.to_string()) =>
+                {
+                    shipments.push(s.id.to_string());
                 }
                 _ => {}
             }
