@@ -5,7 +5,8 @@
 //! JWS, by PyPI `jwcrypto`; a passport with one changed byte — in the
 //! payload, in the signature, in an embedded receipt (re-signed with the
 //! issuer's key, so only the receipt is wrong) — is refused, naming what
-//! failed.
+//! failed, and so is one whose illustrative figures are relabelled
+//! `reported`.
 
 #![expect(
     clippy::unwrap_used,
@@ -305,6 +306,18 @@ fn a_passport_with_one_changed_byte_is_refused() {
     assert!(
         run.stderr
             .contains(&format!("record {dropped}: the subject cites it")),
+        "{}",
+        run.stderr
+    );
+
+    // The figures relabelled `reported`: the records say illustrative.
+    let mut c = payload(jws);
+    c["credentialSubject"]["figures"] = json!("reported");
+    let changed = write("reported.jwt", &resign(&d.data, jws, &c));
+    let run = d.verify(&changed);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("records it rests on are illustrative"),
         "{}",
         run.stderr
     );

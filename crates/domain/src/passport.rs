@@ -136,8 +136,9 @@ fn credential(why: impl Into<String>) -> PassportError {
 
 /// Checks a passport offline: the JWS with the issuer's keys, the
 /// checkpoint with the log's key, every receipt against that checkpoint,
-/// and that every record the subject cites is among them, of the kind it
-/// states.
+/// that every record the subject cites is among them, of the kind it
+/// states, and that the subject's figures are `illustrative` when any of
+/// those records is.
 pub fn verify(
     jws: &str,
     issuer: &[PublicJwk],
@@ -209,6 +210,7 @@ pub fn verify(
         ));
     }
     let mut records = BTreeMap::new();
+    let mut illustrative = false;
     for (i, item) in receipts.iter().enumerate() {
         let position = i + 1;
         let index = item
@@ -262,6 +264,7 @@ pub fn verify(
                 signed.record().kind()
             )));
         }
+        illustrative |= signed.record().figures() == crate::record::Figures::Illustrative;
         if records.insert(index, kind.to_owned()).is_some() {
             return Err(fail("a second receipt of the same record".into()));
         }
@@ -292,8 +295,14 @@ pub fn verify(
     let figures = subject
         .get("figures")
         .and_then(Value::as_str)
-        .unwrap_or("reported")
+        .ok_or_else(|| credential("the subject states no figures"))?
         .to_owned();
+    // Figures a record marks illustrative stay labelled so.
+    if illustrative && figures != "illustrative" {
+        return Err(credential(format!(
+            "the subject's figures are {figures:?}, but records it rests on are illustrative"
+        )));
+    }
     Ok(VerifiedPassport {
         kid: verified.kid,
         credential: credential_json.clone(),
