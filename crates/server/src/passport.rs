@@ -182,31 +182,17 @@ fn subject_of<S: Store>(
     let (_, assays) = grades(&assays, state.moisture())?;
     let mut reconciliation = Vec::new();
     for shipment in &shipments {
-        let Some(r) = shipment_reconciliation(store, shipment, &ReconcileTolerance::default())?
+        // Only this lot's comparison: the other lots of the shipment have
+        // passports of their own, and reconciling them here would let a
+        // shipment of many lots make this passport costly.
+        let Some(r) =
+            shipment_reconciliation(store, shipment, &ReconcileTolerance::default(), Some(id))?
         else {
             continue;
         };
-        let mut r = to_value(&r)?;
+        let r = to_value(&r)?;
         if r.get("status").and_then(Value::as_str) != Some("received") {
             continue;
-        }
-        // Only this lot's comparison: the other lots of the shipment have
-        // passports of their own.
-        if let Some(Value::Array(lots)) = r.get_mut("lots") {
-            lots.retain(|l| l.get("lot").and_then(Value::as_str) == Some(id));
-            let flagged: u64 = lots
-                .iter()
-                .filter_map(|l| l.get("flagged").and_then(Value::as_u64))
-                .sum();
-            let illustrative = lots.iter().any(|l| {
-                ["shipped", "received"].iter().any(|side| {
-                    l[side]["records"]
-                        .as_array()
-                        .is_some_and(|rs| rs.iter().any(|e| e["figures"] == "illustrative"))
-                })
-            });
-            r["flagged"] = json!(flagged);
-            r["illustrative"] = json!(illustrative);
         }
         reconciliation.push(r);
     }

@@ -461,12 +461,14 @@ fn illustrative(side: Option<&SideView>) -> bool {
     side.is_some_and(|s| s.records.iter().any(|e| e.figures == "illustrative"))
 }
 
-/// The reconciliation of shipment `id` under `tolerance`; `None` when no
-/// such shipment is registered.
+/// The reconciliation of shipment `id` under `tolerance` (of its lot
+/// `only`, when given, else of every lot it carried); `None` when no such
+/// shipment is registered.
 pub(crate) fn shipment_reconciliation<S: Store>(
     store: &S,
     id: &str,
     tolerance: &ReconcileTolerance,
+    only: Option<&str>,
 ) -> Result<Option<ShipmentReconciliation>, ApiError> {
     let Some(shipment) = store.shipment(id)? else {
         return Ok(None);
@@ -477,7 +479,11 @@ pub(crate) fn shipment_reconciliation<S: Store>(
         .map(|index| stated(store, index))
         .transpose()?;
     let mut lots = Vec::new();
-    for lot in shipment.lots() {
+    for lot in shipment
+        .lots()
+        .iter()
+        .filter(|l| only.is_none_or(|o| l.as_str() == o))
+    {
         lots.push(reconcile_lot(
             store,
             lot,
@@ -523,7 +529,7 @@ pub(crate) async fn reconciliation<S: Store>(
     let tolerance = tolerance(&pairs)?;
     let answer = blocking(&state.ledger, {
         let id = id.clone();
-        move |ledger| shipment_reconciliation(ledger.store(), &id, &tolerance)
+        move |ledger| shipment_reconciliation(ledger.store(), &id, &tolerance, None)
     })
     .await?;
     answer
