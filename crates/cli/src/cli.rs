@@ -61,6 +61,11 @@ pub enum Command {
     /// Local value addition: the element mass each country exported, per element and
     /// value-chain stage (ore, concentrate, … metal, product), with each stage's share.
     ValueAdded(ValueAddedArgs),
+    /// A lot's passport: a W3C Verifiable Credential (VC-JOSE, a compact JWS) with the
+    /// checkpoint and the receipts of every record it rests on; `passport verify FILE`
+    /// checks one offline (exit 1 naming what failed); `passport key` prints the
+    /// credential key of a data directory.
+    Passport(PassportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +110,47 @@ pub struct ValueAddedArgs {
     /// evidence) instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct PassportArgs {
+    #[command(subcommand)]
+    pub command: Option<PassportCommand>,
+    /// The lot's id (a URI).
+    #[arg(required = true)]
+    pub lot: Option<String>,
+    /// Server base URL.
+    #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Save the passport (the compact JWS) here instead of printing it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PassportCommand {
+    /// Check a passport offline: the JWS with the issuer's key, the checkpoint with the
+    /// log's key, every receipt against the checkpoint, every record the subject cites.
+    Verify {
+        /// The passport (a compact JWS, as `oretrace passport LOT --out FILE` saves it).
+        file: PathBuf,
+        /// The issuer's JWK set (or one JWK), as served at /.well-known/jwks.json.
+        #[arg(long, value_name = "FILE")]
+        issuer_jwks: PathBuf,
+        /// The log's verifier key (C2SP vkey), as served at /vkey.
+        #[arg(long, value_name = "VKEY")]
+        log_vkey: String,
+        /// Print the verified credential as JSON after the summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the public JWK set of a data directory's credential key (created if absent).
+    Key {
+        /// Data directory.
+        #[arg(long, env = "ORETRACE_DATA", default_value = "oretrace-data")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

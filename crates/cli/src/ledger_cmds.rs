@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use oretrace_domain::envelope::{EnvelopeJson, SignedRecord};
+use oretrace_domain::jose::CredentialKey;
 use oretrace_domain::wire::RecordJson;
 use oretrace_ledger::Store;
 use oretrace_ledger::ledger::{Ledger, LedgerConfig};
@@ -67,6 +68,26 @@ fn log_key(data: &Path, origin: Origin<'_>) -> anyhow::Result<NoteSigner> {
     Ok(key)
 }
 
+/// The credential key of a data directory, which signs lot passports:
+/// `credential.jwk` (a private JWK), created on first use.
+pub(crate) fn credential_key(data: &Path) -> anyhow::Result<CredentialKey> {
+    let path = data.join(CREDENTIAL_KEY_FILE);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return CredentialKey::from_private_jwk(text.trim())
+            .with_context(|| format!("{} is not a credential key", path.display()));
+    }
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let key = CredentialKey::from_seed(seed);
+    write_secret(&path, key.to_private_jwk().as_bytes())?;
+    Ok(key)
+}
+
+/// The file a data directory keeps its credential key in.
+pub(crate) const CREDENTIAL_KEY_FILE: &str = "credential.jwk";
+
 fn open_ledger(
     data: &Path,
     origin: Origin<'_>,
@@ -92,6 +113,7 @@ fn run_server<S: Store>(
     ledger: Ledger<S>,
     listen: &str,
     config: oretrace_server::ServerConfig,
+    credential: CredentialKey,
     banner: impl FnOnce(&str),
 ) -> anyhow::Result<ExitCode> {
     let ledger = Arc::new(ledger);
@@ -104,7 +126,7 @@ fn run_server<S: Store>(
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        oretrace_server::serve(ledger, config, listener, shutdown).await?;
+        oretrace_server::serve(ledger, config, Some(credential), listener, shutdown).await?;
         anyhow::Ok(ExitCode::SUCCESS)
     })
 }
@@ -156,6 +178,8 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         },
     )?;
     let vkey = ledger.vkey();
+    let credential = credential_key(&args.data)?;
+    let kid = credential.public().kid().to_owned();
     if args.capture_max_events == 0
         || args.capture_max_bytes == 0
         || args.capture_body_timeout == 0
@@ -181,11 +205,12 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         rule_packs: rule_packs(args.rules.as_deref())?,
         ..oretrace_server::ServerConfig::default()
     };
-    run_server(ledger, &args.listen, config, |url| {
+    run_server(ledger, &args.listen, config, credential, |url| {
         println!("oretrace serving {} at {url}", args.data.display());
         let packs: Vec<&str> = config.rule_packs.iter().map(|p| p.id.as_str()).collect();
         println!("rule packs: {}", packs.join(", "));
         println!("log vkey: {vkey}");
+        println!("credential key: {url}/.well-known/jwks.json (kid {kid})");
     })
 }
 
@@ -314,6 +339,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         LedgerConfig::default(),
     )?);
     let fresh = ledger.store().size()? == 0;
+    let credential = credential_key(&args.data)?;
     // Without --no-serve the demo listens where asked; with it, on a
     // loopback port of its own just long enough to load the scenario.
     let listen = if args.no_serve {
@@ -334,6 +360,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let server = runtime.spawn(oretrace_server::serve(
         ledger.clone(),
         config,
+        Some(credential),
         listener,
         async move {
             let _ = stopped.await;
@@ -397,6 +424,12 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         "Judge:     {oretrace} compliance urn:oretrace:lot:fwo:ree-concentrate-0001 --server {shown} --via gwadar-port"
     );
     println!("Exports:   {oretrace} value-added --server {shown} --country PK");
+    println!(
+        "Passport:  {oretrace} passport urn:oretrace:lot:fwo:ree-concentrate-0001 --server {shown} --out ree.jwt"
+    );
+    println!(
+        "           curl -s {shown}/.well-known/jwks.json > jwks.json && {oretrace} passport verify ree.jwt --issuer-jwks jwks.json --log-vkey '{vkey}'"
+    );
     println!("Verify:    {oretrace} verify {shown} --vkey '{vkey}'");
     println!(
         "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && {oretrace} verify --inclusion r.tlog-proof --vkey '{vkey}'"

@@ -9,6 +9,7 @@ mod commands;
 mod compliance_cmd;
 mod epcis_cmds;
 mod ledger_cmds;
+mod passport_cmd;
 mod provenance_cmd;
 mod reconcile_cmd;
 mod scenario;

@@ -202,6 +202,32 @@ fn every_fresh_demo_prints_commands_that_work_with_one_auditor_memory() {
             let run = run_printed(&demo.command("Exports:"), tmp.path(), &state);
             assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
             assert!(run.stdout.contains("concentrate"), "{}", run.stdout);
+            // The printed passport commands: saved as printed, then the
+            // key set fetched here (no curl) and the verification run as
+            // printed.
+            let run = run_printed(&demo.command("Passport:"), tmp.path(), &state);
+            assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+            let position = demo
+                .printed
+                .iter()
+                .position(|l| l.starts_with("Passport:"))
+                .unwrap();
+            let next = demo.printed[position + 1].trim();
+            let (fetch, verify) = next.split_once("&&").unwrap();
+            let url = fetch
+                .split_whitespace()
+                .find(|w| w.starts_with("http"))
+                .unwrap();
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let jwks = reqwest::blocking::get(url).unwrap().text().unwrap();
+            std::fs::write(tmp.path().join("jwks.json"), jwks).unwrap();
+            let run = run_printed(verify.trim(), tmp.path(), &state);
+            assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+            assert!(
+                run.stdout.contains("verified: the passport of"),
+                "{}",
+                run.stdout
+            );
         }
 
         // A refusal leaves a line with its status and problem type (the

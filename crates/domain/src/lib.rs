@@ -13,6 +13,8 @@
 //!   event.
 //! * [`envelope`]: signed records as C2SP signed notes, and the JSON
 //!   envelope clients post.
+//! * [`jose`]: base64url, Ed25519 JWKs and compact JWS (`EdDSA`).
+//! * [`passport`]: the lot passport's shape and its offline check.
 //!
 //! No I/O, no storage, no HTTP.
 
@@ -24,7 +26,9 @@ pub mod envelope;
 mod error;
 pub mod event;
 pub mod jcs;
+pub mod jose;
 pub mod money;
+pub mod passport;
 pub mod record;
 mod text_serde;
 pub mod values;

@@ -562,6 +562,7 @@ fn http(recs: &Records, n: usize, clients: usize) -> Measured {
     let server = server_rt.spawn(oretrace_server::serve(
         ledger.clone(),
         ServerConfig::default(),
+        None,
         listener,
         async {
             let _ = stopped.await;

@@ -8,6 +8,9 @@
 //!   `GET /lots/{id}/provenance` traces a lot to its origins, and
 //!   `/lots/{id}/provenance/events` gives the EPCIS 2.0 document of the
 //!   events that answer rests on.
+//! * `GET /lots/{id}/passport`: the lot passport, a Verifiable Credential
+//!   signed as a compact JWS with its log receipts ([`passport`]), and
+//!   `GET /.well-known/jwks.json`, the key that signs it.
 //! * `GET /shipments/{id}/reconciliation`: shipped against received per
 //!   lot, flagged outside tolerance ([`reconciliation`]).
 //! * `GET /value-addition`: the stage each exported lot left its country
@@ -38,6 +41,7 @@ pub mod exports;
 mod heavy;
 mod log;
 pub mod openapi;
+pub mod passport;
 mod reconciliation;
 mod records;
 mod registry;
@@ -54,6 +58,7 @@ use axum::handler::Handler;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{MethodRouter, get, post};
+use oretrace_domain::jose::CredentialKey;
 use oretrace_ledger::Store;
 use oretrace_ledger::ledger::Ledger;
 use tower::ServiceBuilder;
@@ -156,6 +161,8 @@ struct AppState<S: Store> {
     epcis: Arc<epcis::EpcisState>,
     scan_budget: Arc<budget::ScanBudget>,
     heavy: Arc<heavy::HeavyReads>,
+    /// The registry's credential key, which signs lot passports.
+    credential: Option<Arc<CredentialKey>>,
 }
 
 impl<S: Store> Clone for AppState<S> {
@@ -166,6 +173,7 @@ impl<S: Store> Clone for AppState<S> {
             epcis: self.epcis.clone(),
             scan_budget: self.scan_budget.clone(),
             heavy: self.heavy.clone(),
+            credential: self.credential.clone(),
         }
     }
 }
@@ -255,6 +263,8 @@ fn api<S: Store>() -> Api<S> {
     .get("/lots", registry::lots::<S>)
     .get("/lots/{id}", registry::lot::<S>)
     .get("/lots/{id}/provenance", registry::provenance::<S>)
+    .get("/lots/{id}/passport", passport::passport::<S>)
+    .get("/.well-known/jwks.json", passport::jwks::<S>)
     .get(
         "/lots/{id}/provenance/events",
         registry::provenance_events::<S>,
@@ -366,10 +376,21 @@ pub enum ServeError {
 
 /// Builds the application: routes, fallback and the middleware stack
 /// (request id, tracing, problem bodies for layer errors, timeout, body
-/// limit). Fails only without an OS random source.
+/// limit), with no credential key (no passports: [`router_with_credential`]).
+/// Fails only without an OS random source.
 pub fn router<S: Store>(
     ledger: Arc<Ledger<S>>,
     config: ServerConfig,
+) -> Result<Router, StartError> {
+    router_with_credential(ledger, config, None)
+}
+
+/// [`router`], with the registry's credential key signing lot passports
+/// (`GET /lots/{id}/passport`) and published at `/.well-known/jwks.json`.
+pub fn router_with_credential<S: Store>(
+    ledger: Arc<Ledger<S>>,
+    config: ServerConfig,
+    credential: Option<CredentialKey>,
 ) -> Result<Router, StartError> {
     let epcis = epcis::EpcisState::new().map_err(|e| StartError::Epcis(e.to_string()))?;
     let state = AppState {
@@ -382,6 +403,7 @@ pub fn router<S: Store>(
             epcis::query::CHUNK,
         )),
         heavy: Arc::new(heavy::HeavyReads::default()),
+        credential: credential.map(Arc::new),
     };
     // Each `Router::layer` wraps everything added before it; the request
     // id and tracing layers are outermost, the body limits innermost.
@@ -434,10 +456,11 @@ pub fn router<S: Store>(
 pub async fn serve<S: Store>(
     ledger: Arc<Ledger<S>>,
     config: ServerConfig,
+    credential: Option<CredentialKey>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let app = router(ledger.clone(), config)?;
+    let app = router_with_credential(ledger.clone(), config, credential)?;
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, origin = ledger.origin(), "serving the oretrace API");
     }

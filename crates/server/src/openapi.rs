@@ -659,6 +659,20 @@ fn paths() -> Value {
             json!({"description": "An EPCISDocument (GS1 EPCIS-JSON-Schema.json)",
                 "content": {"application/ld+json": {"schema": {"$ref": "#/components/schemas/EPCISDocument"}}}}),
             &[("400", "A query parameter (it takes none; named)"), ("404", "No such lot"), ("413", "The upstream graph is over a bound (lots, shipments or log entries read; the bound named); nothing partial is answered")]),
+        "/lots/{id}/passport": read("The lot passport: a W3C Verifiable Credential (VC Data Model 2.0) secured as VC-JOSE, \
+            a compact JWS (EdDSA, typ vc+jwt) signed by the registry's credential key (/.well-known/jwks.json, named by kid). \
+            Its subject, shaped after the UNTP Digital Product Passport: the lot, its latest assays, origin shares per element, \
+            the steps, custody chain, sites passed and the reconciliation of its received shipments; its evidence: the \
+            checkpoint and a tlog-proof receipt of every record the subject cites (oretrace passport verify checks them offline)",
+            vec![id("lot")],
+            json!({"description": "The compact JWS", "content": {"application/vc+jwt": {"schema": {"type": "string"}}}}),
+            &[("404", "No such lot, or the registry has no credential key"),
+              ("413", "Over a bound (the provenance bounds, 100 shipments, 2,000 receipts or 8 MiB of them; the bound named); nothing partial is answered"),
+              ("503", "A record is not yet covered by a published checkpoint; retry")]),
+        "/.well-known/jwks.json": read("The registry's credential key, which signs lot passports, as a JWK set (RFC 7517; Ed25519, kid = RFC 7638 thumbprint)",
+            vec![], json!({"description": "A JWK set", "content": {"application/json": {"schema": {"type": "object",
+                "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"type": "object"}}}}}}}),
+            &[("404", "The registry has no credential key")]),
         "/checkpoint": read("The signed checkpoint (C2SP tlog-checkpoint)", vec![], text_response("The checkpoint note"), &[]),
         "/tile/{path}": read("A hash tile or entry bundle (C2SP tlog-tiles)",
             vec![path_parameter("path", "The tile path after tile/, such as 0/x001/234 or entries/000.p/5 (contains slashes)", None)],

@@ -59,7 +59,7 @@ pub(crate) struct Evidence {
 
 /// One assay a side uses.
 #[derive(Debug, Serialize)]
-struct AssayUsed {
+pub(crate) struct AssayUsed {
     index: u64,
     analyte: String,
     value: String,
@@ -269,7 +269,7 @@ pub(crate) fn stated(store: &impl Store, index: u64) -> Result<Stated, ApiError>
 
 /// The latest assay per element among `assays`, converted to dry-basis
 /// element grades.
-fn grades(
+pub(crate) fn grades(
     assays: &BTreeMap<&'static str, (u64, Assay)>,
     moisture: Percent,
 ) -> Result<(Vec<Grade>, Vec<AssayUsed>), ApiError> {
@@ -473,6 +473,65 @@ fn illustrative(side: Option<&SideView>) -> bool {
     side.is_some_and(|s| s.records.iter().any(|e| e.figures == "illustrative"))
 }
 
+/// The reconciliation of shipment `id` under `tolerance` (of its lot
+/// `only`, when given, else of every lot it carried); `None` when no such
+/// shipment is registered.
+pub(crate) fn shipment_reconciliation<S: Store>(
+    store: &S,
+    id: &str,
+    tolerance: &ReconcileTolerance,
+    only: Option<&str>,
+) -> Result<Option<ShipmentReconciliation>, ApiError> {
+    let Some(shipment) = store.shipment(id)? else {
+        return Ok(None);
+    };
+    let shipped_at = stated(store, shipment.index())?;
+    let received_at = shipment
+        .received()
+        .map(|index| stated(store, index))
+        .transpose()?;
+    let mut lots = Vec::new();
+    for lot in shipment
+        .lots()
+        .iter()
+        .filter(|l| only.is_none_or(|o| l.as_str() == o))
+    {
+        lots.push(reconcile_lot(
+            store,
+            lot,
+            &shipped_at,
+            received_at.as_ref(),
+            tolerance,
+        )?);
+    }
+    let illustrative = lots
+        .iter()
+        .any(|l| illustrative(Some(&l.shipped)) || illustrative(l.received.as_ref()));
+    Ok(Some(ShipmentReconciliation {
+        shipment: id.to_owned(),
+        status: if received_at.is_some() {
+            "received"
+        } else {
+            "in transit"
+        },
+        shipper: shipment.shipper().as_str().to_owned(),
+        receiver: shipment.receiver().as_str().to_owned(),
+        shipment_record: shipped_at.evidence,
+        receipt_record: received_at.map(|r| r.evidence),
+        tolerance: ToleranceView {
+            wet_mass_percent: shown(tolerance.wet_mass_percent()),
+            dry_mass_percent: shown(tolerance.dry_mass_percent()),
+            grade_points: tolerance.grade_points().map(shown),
+            grade_relative_percent: shown(tolerance.grade_relative_percent()),
+            contained_percent: shown(tolerance.contained_percent()),
+        },
+        flagged: lots.iter().map(|l| l.flagged).sum(),
+        lots,
+        illustrative,
+        note: NOTE,
+    }))
+}
+
 /// `GET /shipments/{id}/reconciliation`.
 pub(crate) async fn reconciliation<S: Store>(
     State(state): State<AppState<S>>,
@@ -482,53 +541,7 @@ pub(crate) async fn reconciliation<S: Store>(
     let tolerance = tolerance(&pairs)?;
     let answer = blocking(&state.ledger, {
         let id = id.clone();
-        move |ledger| {
-            let store = ledger.store();
-            let Some(shipment) = store.shipment(&id)? else {
-                return Ok(None);
-            };
-            let shipped_at = stated(store, shipment.index())?;
-            let received_at = shipment
-                .received()
-                .map(|index| stated(store, index))
-                .transpose()?;
-            let mut lots = Vec::new();
-            for lot in shipment.lots() {
-                lots.push(reconcile_lot(
-                    store,
-                    lot,
-                    &shipped_at,
-                    received_at.as_ref(),
-                    &tolerance,
-                )?);
-            }
-            let illustrative = lots
-                .iter()
-                .any(|l| illustrative(Some(&l.shipped)) || illustrative(l.received.as_ref()));
-            Ok(Some(ShipmentReconciliation {
-                shipment: id,
-                status: if received_at.is_some() {
-                    "received"
-                } else {
-                    "in transit"
-                },
-                shipper: shipment.shipper().as_str().to_owned(),
-                receiver: shipment.receiver().as_str().to_owned(),
-                shipment_record: shipped_at.evidence,
-                receipt_record: received_at.map(|r| r.evidence),
-                tolerance: ToleranceView {
-                    wet_mass_percent: shown(tolerance.wet_mass_percent()),
-                    dry_mass_percent: shown(tolerance.dry_mass_percent()),
-                    grade_points: tolerance.grade_points().map(shown),
-                    grade_relative_percent: shown(tolerance.grade_relative_percent()),
-                    contained_percent: shown(tolerance.contained_percent()),
-                },
-                flagged: lots.iter().map(|l| l.flagged).sum(),
-                lots,
-                illustrative,
-                note: NOTE,
-            }))
-        }
+        move |ledger| shipment_reconciliation(ledger.store(), &id, &tolerance, None)
     })
     .await?;
     answer

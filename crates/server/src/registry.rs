@@ -308,7 +308,7 @@ pub(crate) fn no_parameters(pairs: &[(String, String)], what: &str) -> Result<()
 
 /// The provenance answer of lot `id`, as the API refuses it: 413 past
 /// `limits`, naming the bound.
-fn provenance_answer<S: Store>(
+pub(crate) fn provenance_answer<S: Store>(
     store: &S,
     id: &str,
     limits: oretrace_ledger::provenance::ProvenanceLimits,

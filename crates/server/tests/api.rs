@@ -663,6 +663,7 @@ async fn a_real_listener_serves_a_log_the_auditor_accepts() {
     let server = tokio::spawn(serve(
         w.ledger.clone(),
         ServerConfig::default(),
+        None,
         listener,
         async {
             let _ = stopped.await;
