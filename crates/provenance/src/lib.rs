@@ -11,10 +11,13 @@
 //!   uncertainty or the operator's tolerance; recovery and yield.
 //! * [`reconcile`](reconcile()): shipped against received, per lot.
 //! * [`models`]: the ISO 22095 chain-of-custody models per site and period.
+//! * [`anomalies`]: the anomaly scan over a whole ledger, one pass in log
+//!   order.
 //!
 //! No I/O, no storage, no HTTP; no recursion (explicit stacks), no panics:
 //! a graph too large, cyclic or incomplete is an [`Error`].
 
+pub mod anomalies;
 pub mod attribute;
 pub mod balance;
 mod error;
