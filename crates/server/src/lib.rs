@@ -27,6 +27,7 @@
 //! over [`Store`]).
 
 mod agreements;
+mod anomalies;
 mod budget;
 pub mod epcis;
 pub mod error;
@@ -94,6 +95,9 @@ pub struct ServerConfig {
     /// How much of the registry one `GET /lots/{id}/provenance` reads;
     /// past it the answer is 413, naming the bound.
     pub provenance: oretrace_ledger::provenance::ProvenanceLimits,
+    /// How much of the log one `GET /anomalies` scans (past it the answer
+    /// is 413, naming the bound) and when a shipment is a custody gap.
+    pub anomalies: oretrace_ledger::anomalies::AnomalyLimits,
 }
 
 /// The registry as publisher of its OCDS exports
@@ -135,6 +139,7 @@ impl Default for ServerConfig {
             client_scan_refill: Duration::from_secs(60),
             ocds: OcdsPublisher::default(),
             provenance: oretrace_ledger::provenance::ProvenanceLimits::DEFAULT,
+            anomalies: oretrace_ledger::anomalies::AnomalyLimits::DEFAULT,
         }
     }
 }
@@ -262,6 +267,7 @@ fn api<S: Store>() -> Api<S> {
         agreements::clauses::<S>,
     )
     .get("/pledges/totals", totals::totals::<S>)
+    .get("/anomalies", anomalies::anomalies::<S>)
     .get("/agreements/{id}/ocds", exports::record_package::<S>)
     .get(
         "/agreements/{id}/ocds/releases",
