@@ -181,7 +181,7 @@ fn push(scan: &mut Scan, record: &Record, index: u64, illustrative: bool) {
         },
         _ => return,
     };
-    scan.push(item);
+    scan.push(&item);
 }
 
 /// One finding, as `GET /anomalies` serves it.

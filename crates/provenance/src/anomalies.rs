@@ -314,11 +314,13 @@ impl Scan {
     }
 
     /// Takes the next item of the log.
-    pub fn push(&mut self, item: Item) {
+    pub fn push(&mut self, item: &Item) {
         self.items += 1;
         match item {
             Item::Site { id, index } => {
-                self.sites.entry(id).or_insert(index);
+                if !self.sites.contains_key(id) {
+                    self.sites.insert(id.clone(), *index);
+                }
             }
             Item::Lot {
                 id,
@@ -328,8 +330,9 @@ impl Scan {
                 index,
                 illustrative,
             } => {
+                let (wet_kg, time, index, illustrative) = (*wet_kg, *time, *index, *illustrative);
                 self.seen(time);
-                if !self.sites.contains_key(&site) {
+                if !self.sites.contains_key(site.as_str()) {
                     self.findings.push(
                         Finding::new(
                             Kind::NoOrigin,
@@ -337,12 +340,12 @@ impl Scan {
                                 "lot {id} is commissioned at site {site}, which the registry does not hold: where it came from cannot be known"
                             ),
                         )
-                        .lot(&id)
-                        .site(&site)
+                        .lot(id)
+                        .site(site)
                         .at(&[index]),
                     );
                 }
-                self.make(&id, &site, wet_kg, time, index, illustrative, None);
+                self.make(id, site, wet_kg, time, index, illustrative, None);
             }
             Item::Assay {
                 lot,
@@ -350,9 +353,10 @@ impl Scan {
                 index,
                 illustrative,
             } => {
+                let (time, index, illustrative) = (*time, *index, *illustrative);
                 self.seen(time);
-                let Some(state) = self.lots.get(&lot) else {
-                    self.unknown_lot(&lot, "an assay", index);
+                let Some(state) = self.lots.get(lot.as_str()) else {
+                    self.unknown_lot(lot, "an assay", index);
                     return;
                 };
                 if let Status::Consumed {
@@ -366,7 +370,7 @@ impl Scan {
                             "lot {lot} is assayed (index {index}) after transformation {transformation} consumed it (index {at})"
                         ),
                     )
-                    .lot(&lot)
+                    .lot(lot)
                     .transformation(transformation)
                     .at(&[*at, index]);
                     self.findings.push(f);
@@ -380,7 +384,7 @@ impl Scan {
                             self::time(state.made_time)
                         ),
                     )
-                    .lot(&lot)
+                    .lot(lot)
                     .at(&[state.made_index, index])
                     .figures(illustrative);
                     self.findings.push(f);
@@ -394,7 +398,7 @@ impl Scan {
                 time,
                 index,
                 illustrative,
-            } => self.ship(id, lots, from, time, index, illustrative),
+            } => self.ship(id, lots, from, *time, *index, *illustrative),
             Item::Receipt {
                 shipment,
                 site,
@@ -402,7 +406,7 @@ impl Scan {
                 time,
                 index,
                 illustrative,
-            } => self.receive(shipment, site, lots, time, index, illustrative),
+            } => self.receive(shipment, site, lots, *time, *index, *illustrative),
             Item::Transformation {
                 id,
                 site,
@@ -411,7 +415,7 @@ impl Scan {
                 time,
                 index,
                 illustrative,
-            } => self.transform(id, site, inputs, outputs, time, index, illustrative),
+            } => self.transform(id, site, inputs, outputs, *time, *index, *illustrative),
         }
     }
 
@@ -519,15 +523,15 @@ impl Scan {
 
     fn ship(
         &mut self,
-        id: String,
-        lots: Vec<String>,
-        from: String,
+        id: &str,
+        lots: &[String],
+        from: &str,
         time: i64,
         index: u64,
         illustrative: bool,
     ) {
         self.seen(time);
-        if let Some(old) = self.shipments.get(&id) {
+        if let Some(old) = self.shipments.get(id) {
             let f = Finding::new(
                 Kind::ClaimedTwice,
                 format!(
@@ -535,8 +539,8 @@ impl Scan {
                     old.index
                 ),
             )
-            .shipment(&id)
-            .site(&from)
+            .shipment(id)
+            .site(from)
             .at(&[old.index, index]);
             self.findings.push(f);
             return;
@@ -544,7 +548,7 @@ impl Scan {
         let what = format!("shipment {id}");
         let mut shipped = Decimal::ZERO;
         let mut any_illustrative = illustrative;
-        for lot in &lots {
+        for lot in lots {
             let Some(state) = self.lots.get(lot) else {
                 self.unknown_lot(lot, &what, index);
                 continue;
@@ -565,7 +569,7 @@ impl Scan {
                     )
                     .lot(lot)
                     .shipment(&shipment)
-                    .shipment(&id)
+                    .shipment(id)
                     .at(&[at, index]);
                     self.findings.push(f);
                 }
@@ -580,7 +584,7 @@ impl Scan {
                         ),
                     )
                     .lot(lot)
-                    .shipment(&id)
+                    .shipment(id)
                     .transformation(&transformation)
                     .at(&[at, index]);
                     self.findings.push(f);
@@ -591,22 +595,22 @@ impl Scan {
                 && state.status == Status::Held
             {
                 state.status = Status::InTransit {
-                    shipment: id.clone(),
+                    shipment: id.to_owned(),
                     index,
                 };
             }
         }
-        let flow = self.flows.entry(from.clone()).or_default();
+        let flow = self.flows.entry(from.to_owned()).or_default();
         flow.shipped_kg = flow.shipped_kg.saturating_add(shipped);
         flow.illustrative |= any_illustrative;
         if flow.crossed_at.is_none() && flow.shipped_kg > flow.available() {
             flow.crossed_at = Some(index);
         }
         self.shipments.insert(
-            id,
+            id.to_owned(),
             ShipmentState {
-                from,
-                lots,
+                from: from.to_owned(),
+                lots: lots.to_vec(),
                 time,
                 index,
                 received: None,
@@ -617,15 +621,15 @@ impl Scan {
 
     fn receive(
         &mut self,
-        shipment: String,
-        site: String,
-        lots: Vec<(String, Decimal)>,
+        shipment: &str,
+        site: &str,
+        lots: &[(String, Decimal)],
         time: i64,
         index: u64,
         illustrative: bool,
     ) {
         self.seen(time);
-        let Some(sent) = self.shipments.get_mut(&shipment) else {
+        let Some(sent) = self.shipments.get_mut(shipment) else {
             self.findings.push(
                 Finding::new(
                     Kind::CustodyGap,
@@ -633,8 +637,8 @@ impl Scan {
                         "a receipt (index {index}) of shipment {shipment}, which the registry does not hold: received, never shipped"
                     ),
                 )
-                .shipment(&shipment)
-                .site(&site)
+                .shipment(shipment)
+                .site(site)
                 .at(&[index]),
             );
             return;
@@ -646,8 +650,8 @@ impl Scan {
                     "shipment {shipment} is received twice: at index {first} and again at index {index}"
                 ),
             )
-            .shipment(&shipment)
-            .site(&site)
+            .shipment(shipment)
+            .site(site)
             .at(&[first, index]);
             self.findings.push(f);
             return;
@@ -663,13 +667,13 @@ impl Scan {
                     self::time(sent_time)
                 ),
             )
-            .shipment(&shipment)
+            .shipment(shipment)
             .at(&[sent_index, index])
             .figures(illustrative || sent_illustrative);
             self.findings.push(f);
         }
         let mut received = Decimal::ZERO;
-        for (lot, mass) in &lots {
+        for (lot, mass) in lots {
             let Some(state) = self.lots.get_mut(lot) else {
                 self.unknown_lot(lot, &format!("the receipt of shipment {shipment}"), index);
                 continue;
@@ -686,7 +690,7 @@ impl Scan {
                     ),
                 )
                 .lot(lot)
-                .shipment(&shipment)
+                .shipment(shipment)
                 .transformation(&transformation)
                 .at(&[at, index]);
                 self.findings.push(f);
@@ -698,7 +702,7 @@ impl Scan {
             state.since_index = index;
             received = received.saturating_add(*mass);
         }
-        let flow = self.flows.entry(site).or_default();
+        let flow = self.flows.entry(site.to_owned()).or_default();
         flow.received_kg = flow.received_kg.saturating_add(received);
         flow.illustrative |= illustrative;
     }
@@ -709,17 +713,17 @@ impl Scan {
     )]
     fn transform(
         &mut self,
-        id: String,
-        site: String,
-        inputs: Vec<(String, Decimal)>,
-        outputs: Vec<(String, Decimal)>,
+        id: &str,
+        site: &str,
+        inputs: &[(String, Decimal)],
+        outputs: &[(String, Decimal)],
         time: i64,
         index: u64,
         illustrative: bool,
     ) {
         self.seen(time);
         let what = format!("transformation {id}");
-        for (lot, consumed) in &inputs {
+        for (lot, consumed) in inputs {
             let Some(state) = self.lots.get(lot) else {
                 self.unknown_lot(lot, &what, index);
                 continue;
@@ -742,7 +746,7 @@ impl Scan {
                     )
                     .lot(lot)
                     .shipment(&shipment)
-                    .transformation(&id)
+                    .transformation(id)
                     .at(&[at, index]);
                     self.findings.push(f);
                 }
@@ -758,7 +762,7 @@ impl Scan {
                     )
                     .lot(lot)
                     .transformation(&transformation)
-                    .transformation(&id)
+                    .transformation(id)
                     .at(&[at, index]);
                     self.findings.push(f);
                     if total > wet_kg {
@@ -774,7 +778,7 @@ impl Scan {
                         )
                         .lot(lot)
                         .transformation(&transformation)
-                        .transformation(&id)
+                        .transformation(id)
                         .at(&[made_index, at, index])
                         .figures(illustrative || lot_illustrative);
                         self.findings.push(f);
@@ -786,14 +790,14 @@ impl Scan {
                 state.consumed_kg = total;
                 if !matches!(state.status, Status::Consumed { .. }) {
                     state.status = Status::Consumed {
-                        transformation: id.clone(),
+                        transformation: id.to_owned(),
                         index,
                     };
                 }
             }
         }
-        for (lot, wet_kg) in &outputs {
-            self.make(lot, &site, *wet_kg, time, index, illustrative, Some(&id));
+        for (lot, wet_kg) in outputs {
+            self.make(lot, site, *wet_kg, time, index, illustrative, Some(id));
         }
     }
 
@@ -869,7 +873,7 @@ impl Scan {
 pub fn scan(items: impl IntoIterator<Item = Item>, config: ScanConfig) -> Report {
     let mut s = Scan::new(config);
     for item in items {
-        s.push(item);
+        s.push(&item);
     }
     s.finish()
 }
