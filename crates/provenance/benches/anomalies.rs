@@ -72,11 +72,13 @@ fn ledger(items: usize, seed: u64) -> (Vec<Item>, usize) {
     let mut time = 1_756_684_800i64;
     let mut open = 0;
     let mut g = 0usize;
+    // Every unreceived shipment but the last 200 groups' is over 30 days old.
+    let groups = items.saturating_sub(115) / 20;
     while out.len() + 20 <= items {
         let plant = format!("plant-{}", g % 10);
         let mut inputs = Vec::with_capacity(4);
         for k in 0..4 {
-            time += 60;
+            time += 3600;
             let id = format!("urn:oretrace:lot:fwo:ore-{g}-{k}");
             let mine = format!("mine-{}", rng.next() % 100);
             let kg = Decimal::new(10_000 + (rng.next() % 90_000) as i64, 0);
@@ -143,7 +145,7 @@ fn ledger(items: usize, seed: u64) -> (Vec<Item>, usize) {
             index: next(),
             illustrative: false,
         });
-        if g % 200 == 199 {
+        if g % 200 == 199 && g + 200 <= groups {
             open += 1;
             out.push(Item::Assay {
                 lot: format!("urn:oretrace:lot:fwo:ore-{g}-0"),
