@@ -1,6 +1,6 @@
 //! `GET /anomalies` over HTTP: a clean registry, custody gaps (the kind
 //! the ledger's rules let through) found, filtered by kind, paged, proven
-//! by receipts; bad parameters refused with 400 naming the field; a log
+//! by receipts, in records and in captured EPCIS events alike; bad parameters refused with 400 naming the field; a log
 //! over the scan's bound refused with 413 naming it.
 
 #![expect(
@@ -9,11 +9,14 @@
 )]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::event::document_note;
+use oretrace_domain::values::Digest;
 use oretrace_domain::wire::RecordJson;
 use oretrace_ledger::anomalies::AnomalyLimits;
 use oretrace_ledger::ledger::{Ledger, LedgerConfig};
@@ -230,4 +233,92 @@ async fn a_log_over_the_bound_is_refused_with_413_naming_it() {
         body["detail"].as_str().unwrap().contains("9 entries"),
         "{body}"
     );
+}
+
+/// Captures `records` as EPCIS events in one document signed by fwo and
+/// waits for the job.
+async fn capture(app: &Router, fwo: &NoteSigner, records: &[Value]) {
+    let events = records
+        .iter()
+        .map(|r| {
+            let record = RecordJson::parse(r.to_string().as_bytes()).unwrap();
+            oretrace_epcis_map::event_of_record(&record).unwrap()
+        })
+        .collect();
+    let body = serde_json::to_vec(&oretrace_epcis_map::document(
+        events,
+        "2026-11-26T00:00:00Z",
+    ))
+    .unwrap();
+    let note = document_note(
+        "oretrace.test/ledger",
+        &Digest::of(&body),
+        "fwo",
+        oretrace_domain::event::CaptureBehaviour::Rollback,
+    );
+    let signed = String::from_utf8(fwo.sign(&note).unwrap().to_bytes()).unwrap();
+    let line = signed.lines().last().unwrap();
+    let request = Request::post("/capture")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(
+            "Oretrace-Signature",
+            line.trim_start_matches('\u{2014}').trim().to_owned(),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..500 {
+        let (_, _, job) = get(app, &location).await;
+        if job["running"] == false {
+            assert_eq!(job["success"], true, "{job}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("capture job {location} did not finish");
+}
+
+#[tokio::test]
+async fn a_shipment_captured_as_an_epcis_event_and_never_received_is_found() {
+    let (app, _, fwo) = registry(ServerConfig::default()).await;
+    let l = "urn:oretrace:lot:fwo:captured";
+    capture(
+        &app,
+        &fwo,
+        &[
+            lot(l, "2025-09-02T00:00:00Z"),
+            ship("s-captured", l, "2025-09-03T12:00:00Z"),
+        ],
+    )
+    .await;
+    submit(
+        &app,
+        signed(
+            lot("urn:oretrace:lot:fwo:later", "2025-10-20T00:00:00Z"),
+            &[&fwo],
+        ),
+    )
+    .await;
+    let (status, _, body) = get(&app, "/anomalies?kind=custody-gap").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["total"], 4, "{body:#}");
+    let found = body["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["shipments"] == json!(["s-captured"]))
+        .unwrap_or_else(|| panic!("no finding of s-captured in {body:#}"));
+    assert_eq!(found["lots"], json!([l]));
+    let index = found["evidence"][0].as_u64().unwrap();
+    let (status, _, entry) = get(&app, &format!("/records/{index}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(entry["kind"], "epcis-event", "{entry:#}");
 }
