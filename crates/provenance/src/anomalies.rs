@@ -492,7 +492,7 @@ impl Scan {
     fn dated_after_lot(
         &mut self,
         lot: &str,
-        what: &str,
+        (what, id): (&str, &str),
         time: i64,
         index: u64,
         illustrative: bool,
@@ -510,7 +510,7 @@ impl Scan {
         let f = Finding::new(
             Kind::OutOfTimeOrder,
             format!(
-                "{what} (index {index}) is dated {}, before lot {lot} {since} ({})",
+                "{what} {id} (index {index}) is dated {}, before lot {lot} {since} ({})",
                 self::time(time),
                 self::time(earlier)
             ),
@@ -545,12 +545,12 @@ impl Scan {
             self.findings.push(f);
             return;
         }
-        let what = format!("shipment {id}");
+        let what = ("shipment", id);
         let mut shipped = Decimal::ZERO;
         let mut any_illustrative = illustrative;
         for lot in lots {
             let Some(state) = self.lots.get(lot) else {
-                self.unknown_lot(lot, &what, index);
+                self.unknown_lot(lot, &format!("{} {}", what.0, what.1), index);
                 continue;
             };
             shipped = shipped.saturating_add(state.current_kg);
@@ -590,7 +590,7 @@ impl Scan {
                     self.findings.push(f);
                 }
             }
-            self.dated_after_lot(lot, &what, time, index, illustrative);
+            self.dated_after_lot(lot, what, time, index, illustrative);
             if let Some(state) = self.lots.get_mut(lot)
                 && state.status == Status::Held
             {
@@ -722,10 +722,10 @@ impl Scan {
         illustrative: bool,
     ) {
         self.seen(time);
-        let what = format!("transformation {id}");
+        let what = ("transformation", id);
         for (lot, consumed) in inputs {
             let Some(state) = self.lots.get(lot) else {
-                self.unknown_lot(lot, &what, index);
+                self.unknown_lot(lot, &format!("{} {}", what.0, what.1), index);
                 continue;
             };
             let status = state.status.clone();
@@ -785,7 +785,7 @@ impl Scan {
                     }
                 }
             }
-            self.dated_after_lot(lot, &what, time, index, illustrative);
+            self.dated_after_lot(lot, what, time, index, illustrative);
             if let Some(state) = self.lots.get_mut(lot) {
                 state.consumed_kg = total;
                 if !matches!(state.status, Status::Consumed { .. }) {
