@@ -292,6 +292,19 @@ pub struct Scan {
     findings: Vec<Finding>,
 }
 
+/// Changes a site's flows, inserted on first use (the site's id is
+/// copied once, not on every record).
+fn flow_at(flows: &mut HashMap<String, SiteFlow>, site: &str, change: impl FnOnce(&mut SiteFlow)) {
+    match flows.get_mut(site) {
+        Some(flow) => change(flow),
+        None => {
+            let mut flow = SiteFlow::default();
+            change(&mut flow);
+            flows.insert(site.to_owned(), flow);
+        }
+    }
+}
+
 fn kg(d: Decimal) -> String {
     format_decimal(&d.normalize())
 }
@@ -483,9 +496,10 @@ impl Scan {
                 illustrative,
             },
         );
-        let flow = self.flows.entry(site.to_owned()).or_default();
-        flow.produced_kg = flow.produced_kg.saturating_add(wet_kg);
-        flow.illustrative |= illustrative;
+        flow_at(&mut self.flows, site, |flow| {
+            flow.produced_kg = flow.produced_kg.saturating_add(wet_kg);
+            flow.illustrative |= illustrative;
+        });
     }
 
     /// A lot taken by a shipment or a transformation dated `time`.
@@ -600,12 +614,13 @@ impl Scan {
                 };
             }
         }
-        let flow = self.flows.entry(from.to_owned()).or_default();
-        flow.shipped_kg = flow.shipped_kg.saturating_add(shipped);
-        flow.illustrative |= any_illustrative;
-        if flow.crossed_at.is_none() && flow.shipped_kg > flow.available() {
-            flow.crossed_at = Some(index);
-        }
+        flow_at(&mut self.flows, from, |flow| {
+            flow.shipped_kg = flow.shipped_kg.saturating_add(shipped);
+            flow.illustrative |= any_illustrative;
+            if flow.crossed_at.is_none() && flow.shipped_kg > flow.available() {
+                flow.crossed_at = Some(index);
+            }
+        });
         self.shipments.insert(
             id.to_owned(),
             ShipmentState {
@@ -702,9 +717,10 @@ impl Scan {
             state.since_index = index;
             received = received.saturating_add(*mass);
         }
-        let flow = self.flows.entry(site.to_owned()).or_default();
-        flow.received_kg = flow.received_kg.saturating_add(received);
-        flow.illustrative |= illustrative;
+        flow_at(&mut self.flows, site, |flow| {
+            flow.received_kg = flow.received_kg.saturating_add(received);
+            flow.illustrative |= illustrative;
+        });
     }
 
     #[expect(
