@@ -106,7 +106,10 @@ pub fn scan<S: Store>(store: &S, size: u64, limits: AnomalyLimits) -> Result<Rep
         }
         start += count;
     }
-    Ok(scan.finish())
+    scan.finish().map_err(|bound| AnomalyError::TooLarge {
+        detail: bound.to_string(),
+        limit: bound.limit as u64,
+    })
 }
 
 fn figures_of(record: &Record) -> Figures {

@@ -173,6 +173,7 @@ fn a_shipment_never_received_is_a_custody_gap_once_older_than_thirty_days() {
     let limits = AnomalyLimits {
         config: ScanConfig {
             custody_gap_seconds: 40 * 86_400,
+            ..ScanConfig::DEFAULT
         },
         ..AnomalyLimits::DEFAULT
     };
@@ -547,4 +548,43 @@ fn a_log_over_the_bound_is_refused_not_cut_short() {
         other => panic!("expected TooLarge, got {other:?}"),
     }
     assert_eq!(scan(&store, 3, limits).unwrap().items, 2);
+    // More findings, or more lots and shipments, than the bound.
+    let store = raw(&with(&[
+        lot(K, "nowhere", "5", "0", "2025-09-02T00:00:00Z"),
+        assay(
+            "urn:oretrace:lot:fwo:ghost",
+            "Cu",
+            "1",
+            "2025-09-03T00:00:00Z",
+        ),
+    ]));
+    assert_eq!(scan_all(&store).findings.len(), 2);
+    for (config, what) in [
+        (
+            ScanConfig {
+                max_findings: 1,
+                ..ScanConfig::DEFAULT
+            },
+            "more than 1 findings",
+        ),
+        (
+            ScanConfig {
+                max_tracked: 1,
+                ..ScanConfig::DEFAULT
+            },
+            "more than 1 lots and shipments",
+        ),
+    ] {
+        let limits = AnomalyLimits {
+            config,
+            ..AnomalyLimits::DEFAULT
+        };
+        match scan(&store, store.size().unwrap(), limits) {
+            Err(AnomalyError::TooLarge { limit, detail }) => {
+                assert_eq!(limit, 1);
+                assert!(detail.contains(what), "{detail}");
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+    }
 }

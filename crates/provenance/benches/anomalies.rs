@@ -214,7 +214,7 @@ fn main() {
     let (items, open) = ledger(n, 0x5EED);
     // The checks, before any timing: the used-after-consumed assays and
     // the unreceived shipments are exactly what is found.
-    let report = scan(items.iter().cloned(), ScanConfig::DEFAULT);
+    let report = scan(items.iter().cloned(), ScanConfig::DEFAULT).unwrap();
     let counts: HashMap<Kind, usize> = report.counts().into_iter().collect();
     assert_eq!(
         counts[&Kind::CustodyGap],
@@ -240,7 +240,7 @@ fn main() {
                 for item in &items {
                     s.push(item);
                 }
-                black_box(s.finish().findings.len())
+                black_box(s.finish().unwrap().findings.len())
             })
         });
         group.bench_function("bound: plain pass", |b| {
@@ -258,7 +258,7 @@ fn main() {
             for item in &items {
                 s.push(item);
             }
-            black_box(s.finish().findings.len())
+            black_box(s.finish().unwrap().findings.len())
         })
     };
     let pass_once = || oretrace_benchkit::time(|| black_box(plain_pass(&items)));

@@ -187,19 +187,45 @@ impl Finding {
     }
 }
 
-/// The scan's one setting.
+/// The scan's settings and bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScanConfig {
     /// A shipment not received this many seconds before the newest time
     /// in the ledger is a custody gap.
     pub custody_gap_seconds: i64,
+    /// Findings kept at most; past it the scan stops with [`Bound`].
+    pub max_findings: usize,
+    /// Lots and shipments tracked at most (about 200 bytes each); past it
+    /// the scan stops with [`Bound`].
+    pub max_tracked: usize,
 }
 
 impl ScanConfig {
-    /// 30 days.
+    /// 30 days; 1,000,000 findings; 10,000,000 lots and shipments.
     pub const DEFAULT: ScanConfig = ScanConfig {
         custody_gap_seconds: 30 * 24 * 3600,
+        max_findings: 1_000_000,
+        max_tracked: 10_000_000,
     };
+}
+
+/// A bound of [`ScanConfig`] passed: the scan answers nothing rather
+/// than part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bound {
+    /// `findings` or `lots and shipments`.
+    pub what: &'static str,
+    pub limit: usize,
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the ledger holds more than {} {} for one anomaly scan (the bound)",
+            self.limit, self.what
+        )
+    }
 }
 
 impl Default for ScanConfig {
@@ -256,7 +282,6 @@ struct LotState {
 #[derive(Clone, Debug)]
 struct ShipmentState {
     from: String,
-    lots: Vec<String>,
     time: i64,
     index: u64,
     received: Option<u64>,
@@ -290,6 +315,7 @@ pub struct Scan {
     shipments: HashMap<String, ShipmentState>,
     flows: HashMap<String, SiteFlow>,
     findings: Vec<Finding>,
+    over: Option<Bound>,
 }
 
 /// Changes a site's flows, inserted on first use (the site's id is
@@ -326,8 +352,11 @@ impl Scan {
         self.items
     }
 
-    /// Takes the next item of the log.
+    /// Takes the next item of the log (ignored once a bound is passed).
     pub fn push(&mut self, item: &Item) {
+        if self.over.is_some() {
+            return;
+        }
         self.items += 1;
         match item {
             Item::Site { id, index } => {
@@ -346,7 +375,7 @@ impl Scan {
                 let (wet_kg, time, index, illustrative) = (*wet_kg, *time, *index, *illustrative);
                 self.seen(time);
                 if !self.sites.contains_key(site.as_str()) {
-                    self.findings.push(
+                    self.found(
                         Finding::new(
                             Kind::NoOrigin,
                             format!(
@@ -372,6 +401,7 @@ impl Scan {
                     self.unknown_lot(lot, "an assay", index);
                     return;
                 };
+                let mut out = Vec::new();
                 if let Status::Consumed {
                     transformation,
                     index: at,
@@ -386,7 +416,7 @@ impl Scan {
                     .lot(lot)
                     .transformation(transformation)
                     .at(&[*at, index]);
-                    self.findings.push(f);
+                    out.push(f);
                 }
                 if time < state.made_time {
                     let f = Finding::new(
@@ -400,7 +430,10 @@ impl Scan {
                     .lot(lot)
                     .at(&[state.made_index, index])
                     .figures(illustrative);
-                    self.findings.push(f);
+                    out.push(f);
+                }
+                for f in out {
+                    self.found(f);
                 }
             }
             Item::Shipment {
@@ -432,12 +465,32 @@ impl Scan {
         }
     }
 
+    fn found(&mut self, finding: Finding) {
+        if self.findings.len() >= self.config.max_findings {
+            self.over = Some(Bound {
+                what: "findings",
+                limit: self.config.max_findings,
+            });
+        } else {
+            self.findings.push(finding);
+        }
+    }
+
+    fn track(&mut self) {
+        if self.lots.len().saturating_add(self.shipments.len()) > self.config.max_tracked {
+            self.over = Some(Bound {
+                what: "lots and shipments",
+                limit: self.config.max_tracked,
+            });
+        }
+    }
+
     fn seen(&mut self, time: i64) {
         self.newest = Some(self.newest.map_or(time, |n| n.max(time)));
     }
 
     fn unknown_lot(&mut self, lot: &str, what: &str, index: u64) {
-        self.findings.push(
+        self.found(
             Finding::new(
                 Kind::NoOrigin,
                 format!(
@@ -479,7 +532,7 @@ impl Scan {
             if let Some(t) = by {
                 f = f.transformation(t);
             }
-            self.findings.push(f);
+            self.found(f);
             return;
         }
         self.lots.insert(
@@ -496,6 +549,7 @@ impl Scan {
                 illustrative,
             },
         );
+        self.track();
         flow_at(&mut self.flows, site, |flow| {
             flow.produced_kg = flow.produced_kg.saturating_add(wet_kg);
             flow.illustrative |= illustrative;
@@ -532,7 +586,7 @@ impl Scan {
         .lot(lot)
         .at(&[at, index])
         .figures(illustrative);
-        self.findings.push(f);
+        self.found(f);
     }
 
     fn ship(
@@ -556,7 +610,7 @@ impl Scan {
             .shipment(id)
             .site(from)
             .at(&[old.index, index]);
-            self.findings.push(f);
+            self.found(f);
             return;
         }
         let what = ("shipment", id);
@@ -585,7 +639,7 @@ impl Scan {
                     .shipment(&shipment)
                     .shipment(id)
                     .at(&[at, index]);
-                    self.findings.push(f);
+                    self.found(f);
                 }
                 Status::Consumed {
                     transformation,
@@ -601,7 +655,7 @@ impl Scan {
                     .shipment(id)
                     .transformation(&transformation)
                     .at(&[at, index]);
-                    self.findings.push(f);
+                    self.found(f);
                 }
             }
             self.dated_after_lot(lot, what, time, index, illustrative);
@@ -625,13 +679,13 @@ impl Scan {
             id.to_owned(),
             ShipmentState {
                 from: from.to_owned(),
-                lots: lots.to_vec(),
                 time,
                 index,
                 received: None,
                 illustrative,
             },
         );
+        self.track();
     }
 
     fn receive(
@@ -645,7 +699,7 @@ impl Scan {
     ) {
         self.seen(time);
         let Some(sent) = self.shipments.get_mut(shipment) else {
-            self.findings.push(
+            self.found(
                 Finding::new(
                     Kind::CustodyGap,
                     format!(
@@ -668,7 +722,7 @@ impl Scan {
             .shipment(shipment)
             .site(site)
             .at(&[first, index]);
-            self.findings.push(f);
+            self.found(f);
             return;
         }
         sent.received = Some(index);
@@ -685,7 +739,7 @@ impl Scan {
             .shipment(shipment)
             .at(&[sent_index, index])
             .figures(illustrative || sent_illustrative);
-            self.findings.push(f);
+            self.found(f);
         }
         let mut received = Decimal::ZERO;
         for (lot, mass) in lots {
@@ -708,7 +762,7 @@ impl Scan {
                 .shipment(shipment)
                 .transformation(&transformation)
                 .at(&[at, index]);
-                self.findings.push(f);
+                self.found(f);
                 continue;
             }
             state.status = Status::Held;
@@ -764,7 +818,7 @@ impl Scan {
                     .shipment(&shipment)
                     .transformation(id)
                     .at(&[at, index]);
-                    self.findings.push(f);
+                    self.found(f);
                 }
                 Status::Consumed {
                     transformation,
@@ -780,7 +834,7 @@ impl Scan {
                     .transformation(&transformation)
                     .transformation(id)
                     .at(&[at, index]);
-                    self.findings.push(f);
+                    self.found(f);
                     if total > wet_kg {
                         let f = Finding::new(
                             Kind::ClaimedTwice,
@@ -797,7 +851,7 @@ impl Scan {
                         .transformation(id)
                         .at(&[made_index, at, index])
                         .figures(illustrative || lot_illustrative);
-                        self.findings.push(f);
+                        self.found(f);
                     }
                 }
             }
@@ -819,7 +873,10 @@ impl Scan {
 
     /// The findings that need the whole log (custody gaps, exports above
     /// production), then every finding in log order.
-    pub fn finish(mut self) -> Report {
+    pub fn finish(mut self) -> Result<Report, Bound> {
+        if let Some(bound) = self.over {
+            return Err(bound);
+        }
         if let Some(newest) = self.newest {
             let cutoff = newest.saturating_sub(self.config.custody_gap_seconds);
             let mut open: Vec<(&String, &ShipmentState)> = self
@@ -828,6 +885,21 @@ impl Scan {
                 .filter(|(_, s)| s.received.is_none() && s.time < cutoff)
                 .collect();
             open.sort_by_key(|(_, s)| s.index);
+            // The lots still in transit in each: one pass over the lots.
+            let mut in_transit: HashMap<&str, Vec<&String>> = open
+                .iter()
+                .map(|(id, _)| (id.as_str(), Vec::new()))
+                .collect();
+            let mut lots: Vec<(&String, &LotState)> = self.lots.iter().collect();
+            lots.sort_by_key(|(_, l)| l.made_index);
+            for (lot, state) in lots {
+                if let Status::InTransit { shipment, .. } = &state.status
+                    && let Some(list) = in_transit.get_mut(shipment.as_str())
+                {
+                    list.push(lot);
+                }
+            }
+            let mut gaps = Vec::new();
             for (id, s) in open {
                 let days = newest.saturating_sub(s.time) / 86_400;
                 let mut f = Finding::new(
@@ -843,10 +915,13 @@ impl Scan {
                 .site(&s.from)
                 .at(&[s.index])
                 .figures(s.illustrative);
-                for lot in &s.lots {
+                for lot in in_transit.get(id.as_str()).into_iter().flatten() {
                     f = f.lot(lot);
                 }
-                self.findings.push(f);
+                gaps.push(f);
+            }
+            for f in gaps {
+                self.found(f);
             }
         }
         let mut flows: Vec<(&String, &SiteFlow)> = self
@@ -855,6 +930,7 @@ impl Scan {
             .filter(|(_, f)| f.shipped_kg > f.available())
             .collect();
         flows.sort_by(|a, b| a.0.cmp(b.0));
+        let mut above = Vec::new();
         for (site, flow) in flows {
             let f = Finding::new(
                 Kind::ExportAboveProduction,
@@ -869,7 +945,13 @@ impl Scan {
             .site(site)
             .at(&flow.crossed_at.into_iter().collect::<Vec<_>>())
             .figures(flow.illustrative);
-            self.findings.push(f);
+            above.push(f);
+        }
+        for f in above {
+            self.found(f);
+        }
+        if let Some(bound) = self.over {
+            return Err(bound);
         }
         for f in &mut self.findings {
             f.evidence.sort_unstable();
@@ -877,16 +959,16 @@ impl Scan {
         }
         self.findings
             .sort_by_key(|f| (f.evidence.last().copied(), f.kind));
-        Report {
+        Ok(Report {
             items: self.items,
             newest: self.newest,
             findings: self.findings,
-        }
+        })
     }
 }
 
 /// Scans `items`, in log order.
-pub fn scan(items: impl IntoIterator<Item = Item>, config: ScanConfig) -> Report {
+pub fn scan(items: impl IntoIterator<Item = Item>, config: ScanConfig) -> Result<Report, Bound> {
     let mut s = Scan::new(config);
     for item in items {
         s.push(&item);
