@@ -750,8 +750,9 @@ impl Scan {
             if let Status::Consumed {
                 transformation,
                 index: at,
-            } = state.status.clone()
+            } = &state.status
             {
+                let (transformation, at) = (transformation.clone(), *at);
                 let f = Finding::new(
                     Kind::UsedAfterConsumed,
                     format!(
