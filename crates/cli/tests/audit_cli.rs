@@ -3,11 +3,6 @@
 //! of time order, claimed twice or used after consumption, so the audit
 //! is clean and exits 0; a kind it does not know is refused (exit 2).
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a failure panics with the value's message"
-)]
-
 mod support;
 
 use serde_json::Value;
