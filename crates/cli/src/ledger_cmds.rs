@@ -281,6 +281,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         "Trace:     {oretrace} provenance urn:oretrace:lot:fwo:ree-concentrate-0001 --server {shown}"
     );
     println!("Reconcile: {oretrace} reconcile fwo-export-2025-0001 --server {shown}");
+    println!("Audit:     {oretrace} audit --server {shown}");
     println!("Verify:    {oretrace} verify {shown} --vkey '{vkey}'");
     println!(
         "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && {oretrace} verify --inclusion r.tlog-proof --vkey '{vkey}'"
