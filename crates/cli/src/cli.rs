@@ -66,6 +66,12 @@ pub enum Command {
     /// checks one offline (exit 1 naming what failed); `passport key` prints the
     /// credential key of a data directory.
     Passport(PassportArgs),
+    /// Scan the whole registry for anomalies (GET /anomalies): lots with no origin,
+    /// exports above a site's production, custody gaps (shipped, never received),
+    /// records out of time order, mass claimed twice, lots used after consumption.
+    /// Each finding with the log indices it rests on. Exits 0 when nothing is found,
+    /// 1 when anything is, 2 on an error.
+    Audit(AuditArgs),
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +157,20 @@ pub enum PassportCommand {
         #[arg(long, env = "ORETRACE_DATA", default_value = "oretrace-data")]
         data: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Server base URL.
+    #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Print the findings as JSON (every page merged) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Only findings of this kind: no-origin, export-above-production, custody-gap,
+    /// out-of-time-order, claimed-twice, used-after-consumed.
+    #[arg(long)]
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Args)]

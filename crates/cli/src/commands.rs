@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compliance(args) => crate::compliance_cmd::compliance(&args),
         Command::ValueAdded(args) => crate::value_added_cmd::value_added(&args),
         Command::Passport(args) => crate::passport_cmd::run(&args),
+        Command::Audit(args) => crate::audit_cmd::audit(&args),
         Command::Export(args) => match &args.lot {
             Some(lot) if args.upstream => {
                 crate::epcis_cmds::export_upstream(&args.server, lot, args.out.as_deref())

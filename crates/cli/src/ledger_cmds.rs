@@ -430,6 +430,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!(
         "           curl -s {shown}/.well-known/jwks.json > jwks.json && {oretrace} passport verify ree.jwt --issuer-jwks jwks.json --log-vkey '{vkey}'"
     );
+    println!("Audit:     {oretrace} audit --server {shown}");
     println!("Verify:    {oretrace} verify {shown} --vkey '{vkey}'");
     println!(
         "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && {oretrace} verify --inclusion r.tlog-proof --vkey '{vkey}'"

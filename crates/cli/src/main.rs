@@ -4,6 +4,7 @@
 
 mod agreement_cmds;
 mod agreement_show;
+mod audit_cmd;
 mod cli;
 mod commands;
 mod compliance_cmd;

@@ -169,7 +169,7 @@ fn every_fresh_demo_prints_commands_that_work_with_one_auditor_memory() {
         assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
         assert!(run.stdout.contains("verified: entry 0"), "{}", run.stdout);
         if round == 0 {
-            // The printed provenance and reconciliation commands, as printed.
+            // The printed provenance, reconciliation and audit commands, as printed.
             let run = run_printed(&demo.command("Trace:"), tmp.path(), &state);
             assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
             assert!(run.stdout.contains("fwo-loe-shilman"), "{}", run.stdout);
@@ -228,6 +228,9 @@ fn every_fresh_demo_prints_commands_that_work_with_one_auditor_memory() {
                 "{}",
                 run.stdout
             );
+            let run = run_printed(&demo.command("Audit:"), tmp.path(), &state);
+            assert_eq!(run.code, 0, "clean: {}{}", run.stdout, run.stderr);
+            assert!(run.stdout.contains("No anomaly found."), "{}", run.stdout);
         }
 
         // A refusal leaves a line with its status and problem type (the

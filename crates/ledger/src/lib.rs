@@ -12,6 +12,7 @@
 //! demand). Only dev-dependencies and dev-only crates enable it.
 
 pub mod agreements;
+pub mod anomalies;
 pub(crate) mod balance;
 pub(crate) mod capture;
 pub mod compliance;

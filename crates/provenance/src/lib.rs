@@ -16,10 +16,13 @@
 //! * [`value_added`]: local value addition: the stage each exported lot
 //!   left its country at, and the element mass exported per country,
 //!   element and stage.
+//! * [`anomalies`]: the anomaly scan over a whole ledger, one pass in log
+//!   order.
 //!
 //! No I/O, no storage, no HTTP; no recursion (explicit stacks), no panics:
 //! a graph too large, cyclic or incomplete is an [`Error`].
 
+pub mod anomalies;
 pub mod attribute;
 pub mod balance;
 mod error;

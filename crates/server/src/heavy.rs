@@ -10,6 +10,10 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
+use std::sync::Arc;
+
+use oretrace_ledger::anomalies::Report;
+
 use crate::ApiError;
 
 /// Answers kept at once; past that the cache starts afresh.
@@ -34,6 +38,9 @@ impl Kept {
 #[derive(Default)]
 pub(crate) struct HeavyReads {
     kept: tokio::sync::Mutex<HashMap<String, Kept>>,
+    /// The anomaly scan of the whole log, kept as a value (its pages and
+    /// filters are cut from it) for the log size it was made at.
+    anomalies: tokio::sync::Mutex<Option<(u64, Arc<Report>)>>,
 }
 
 impl std::fmt::Debug for HeavyReads {
@@ -78,5 +85,30 @@ impl HeavyReads {
         let response = entry.response();
         kept.insert(key, entry);
         Ok(response)
+    }
+
+    /// The anomaly scan at log size `size`: the one kept, or `compute`d
+    /// now (while no other heavy answer is computed) and kept. Refusals
+    /// are not kept.
+    pub(crate) async fn anomalies<F, Fut>(
+        &self,
+        size: u64,
+        compute: F,
+    ) -> Result<Arc<Report>, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Report, ApiError>>,
+    {
+        // The same lock as every heavy answer: one computed at a time.
+        let _one_at_a_time = self.kept.lock().await;
+        let mut kept = self.anomalies.lock().await;
+        if let Some((at, report)) = kept.as_ref()
+            && *at == size
+        {
+            return Ok(report.clone());
+        }
+        let report = Arc::new(compute().await?);
+        *kept = Some((size, report.clone()));
+        Ok(report)
     }
 }

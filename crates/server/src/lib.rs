@@ -33,6 +33,7 @@
 //! over [`Store`]).
 
 mod agreements;
+mod anomalies;
 mod budget;
 pub mod compliance;
 pub mod epcis;
@@ -107,6 +108,9 @@ pub struct ServerConfig {
     /// The compliance rule packs `GET /lots/{id}/compliance` evaluates
     /// (the built-in ones unless `--rules DIR`); loaded once at start.
     pub rule_packs: &'static [oretrace_provenance::rules::RulePack],
+    /// How much of the log one `GET /anomalies` scans (past it the answer
+    /// is 413, naming the bound) and when a shipment is a custody gap.
+    pub anomalies: oretrace_ledger::anomalies::AnomalyLimits,
 }
 
 /// The registry as publisher of its OCDS exports
@@ -149,6 +153,7 @@ impl Default for ServerConfig {
             ocds: OcdsPublisher::default(),
             provenance: oretrace_ledger::provenance::ProvenanceLimits::DEFAULT,
             rule_packs: compliance::built_in_packs(),
+            anomalies: oretrace_ledger::anomalies::AnomalyLimits::DEFAULT,
         }
     }
 }
@@ -285,6 +290,7 @@ fn api<S: Store>() -> Api<S> {
         agreements::clauses::<S>,
     )
     .get("/pledges/totals", totals::totals::<S>)
+    .get("/anomalies", anomalies::anomalies::<S>)
     .get("/agreements/{id}/ocds", exports::record_package::<S>)
     .get(
         "/agreements/{id}/ocds/releases",

@@ -991,6 +991,57 @@ fn totals_paths() -> Value {
     })
 }
 
+/// `GET /anomalies`.
+fn anomaly_paths() -> Value {
+    let kinds: Vec<&str> = oretrace_ledger::anomalies::Kind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    let list = |item: Value| json!({"type": "array", "items": item});
+    let finding = json!({"type": "object",
+        "required": ["kind", "what", "lots", "shipments", "transformations", "sites", "evidence", "figures"],
+        "properties": {
+            "kind": {"enum": kinds},
+            "what": {"type": "string", "description": "What is wrong, in one sentence"},
+            "lots": list(json!({"type": "string"})),
+            "shipments": list(json!({"type": "string"})),
+            "transformations": list(json!({"type": "string"})),
+            "sites": list(json!({"type": "string"})),
+            "evidence": list(json!({"type": "integer", "minimum": 0, "description": "Log index: GET /records/{index}/receipt proves it"})),
+            "figures": {"enum": ["reported", "illustrative"]}}});
+    let answer = json!({"type": "object",
+        "required": ["log_size", "records", "custody_gap_days", "counts", "total", "findings"],
+        "properties": {
+            "log_size": {"type": "integer", "minimum": 0, "description": "Log entries scanned"},
+            "records": {"type": "integer", "minimum": 0, "description": "Lot, assay, shipment, receipt, transformation and site records read, captured events counted by the records they state"},
+            "newest": {"type": "string", "format": "date-time", "description": "The newest record time: custody gaps are measured from it"},
+            "custody_gap_days": {"type": "integer"},
+            "counts": list(json!({"type": "object", "required": ["kind", "findings"], "properties": {
+                "kind": {"enum": kinds}, "findings": {"type": "integer", "minimum": 0}}})),
+            "kind": {"enum": kinds},
+            "total": {"type": "integer", "minimum": 0, "description": "Findings matching kind, in all pages"},
+            "findings": list(finding),
+            "nextPageToken": next_page_token()}});
+    json!({
+        "/anomalies": {"get": {
+            "summary": "The anomaly scan of the whole log: lots with no origin, exports above a site's production, custody gaps, records out of time order, mass claimed twice, lots used after consumption",
+            "description": "Every log entry is read in index order, records and captured EPCIS events alike; each finding names what is wrong, what it concerns and the log indices it rests on. Kept per log size; at most the server's bound of entries is scanned (413 beyond, naming it).",
+            "parameters": [
+                {"name": "kind", "in": "query", "description": "Only findings of this kind", "schema": {"enum": kinds}},
+                {"name": "perPage", "in": "query", "description": "Findings per page",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": crate::registry::MAX_PER_PAGE,
+                            "default": crate::registry::DEFAULT_PER_PAGE}},
+                {"name": "nextPageToken", "in": "query", "description": "From the previous page (opaque)",
+                 "schema": {"type": "string"}}],
+            "responses": {
+                "200": {"description": "One page of the findings; a Link header with rel=\"next\" points to the next while there is more",
+                    "headers": {"Link": {"schema": {"type": "string"}, "description": "<…>; rel=\"next\""}},
+                    "content": {"application/json": {"schema": answer}}},
+                "400": problem_response("An unknown kind, perPage out of range, a token another list gave, an unknown parameter or one given twice (field named)"),
+                "413": problem_response("The log holds more entries than one scan reads (limit named)")}}}
+    })
+}
+
 /// `GET /shipments/{id}/reconciliation`.
 fn reconciliation_paths() -> Value {
     let decimal = json!({"type": "string", "description": "An exact decimal (shown to 6 places)"});
@@ -1270,6 +1321,7 @@ fn all_paths() -> Value {
             reconciliation_paths(),
             compliance_paths(),
             value_addition_paths(),
+            anomaly_paths(),
         ] {
             if let Value::Object(extra) = extra {
                 all.extend(extra);
