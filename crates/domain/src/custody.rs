@@ -48,10 +48,7 @@ impl CustodyModel {
         }
         for (i, s) in self.specified.iter().enumerate() {
             if self.specified[..i].contains(s) {
-                return Err(Error::invalid(
-                    format!("specified[{i}]"),
-                    "is listed twice",
-                ));
+                return Err(Error::invalid(format!("specified[{i}]"), "is listed twice"));
             }
         }
         if let Some(until) = self.until

@@ -12,8 +12,8 @@ use crate::agreement::{
     RevealedClause, ScopedId, Source, SourceDocument, Terms,
 };
 use crate::chemistry::Element;
-use crate::custody::{AttributeClaim, CustodyModel, CustodyModelKind};
 use crate::chemistry::{Analyte, GradeUnit};
+use crate::custody::{AttributeClaim, CustodyModel, CustodyModelKind};
 use crate::disclosure::Salt;
 use crate::event::{CaptureAuth, CaptureBehaviour, CapturedEvent, EventId};
 use crate::money::{Currency, Date, Money};

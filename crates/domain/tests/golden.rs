@@ -37,8 +37,8 @@ use oretrace_domain::agreement::{
 };
 use oretrace_domain::canonical::{decode, encode};
 use oretrace_domain::chemistry::Element;
-use oretrace_domain::custody::{AttributeClaim, CustodyModel, CustodyModelKind};
 use oretrace_domain::chemistry::{Analyte, GradeUnit};
+use oretrace_domain::custody::{AttributeClaim, CustodyModel, CustodyModelKind};
 use oretrace_domain::disclosure::{Salt, Sealed};
 use oretrace_domain::envelope::{EnvelopeJson, SignedRecord};
 use oretrace_domain::event::{

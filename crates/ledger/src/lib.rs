@@ -16,6 +16,7 @@ pub(crate) mod balance;
 pub(crate) mod capture;
 #[cfg(feature = "test-support")]
 pub mod conformance;
+pub mod custody;
 pub mod error;
 #[cfg(feature = "test-support")]
 pub mod faults;

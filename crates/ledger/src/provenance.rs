@@ -67,7 +67,7 @@ pub enum ProvenanceError {
 }
 
 impl ProvenanceError {
-    fn from_graph(lot: &str, e: oretrace_provenance::Error) -> Self {
+    pub(crate) fn from_graph(lot: &str, e: oretrace_provenance::Error) -> Self {
         match e {
             oretrace_provenance::Error::TooManyLots { limit, .. }
             | oretrace_provenance::Error::TooManyMovements { limit, .. } => {
@@ -225,8 +225,8 @@ pub struct ProvenanceAnswer {
 }
 
 /// What the walk read: the graph, and for each record its evidence.
-struct Upstream {
-    graph: LotGraph,
+pub(crate) struct Upstream {
+    pub(crate) graph: LotGraph,
     evidence: BTreeMap<u64, Evidence>,
     sites: BTreeMap<SiteId, SiteState>,
     processes: HashMap<u64, String>,
@@ -437,12 +437,12 @@ fn role(r: Role) -> &'static str {
 }
 
 /// Whose keys signed an entry: parties, or the key itself.
-struct Signers<'s, S> {
+struct Signers<'s, S: ?Sized> {
     store: &'s S,
     known: HashMap<(String, u32), String>,
 }
 
-impl<S: StateView> Signers<'_, S> {
+impl<S: StateView + ?Sized> Signers<'_, S> {
     fn party(&mut self, name: &str, key_id: u32) -> Result<String, StoreError> {
         let key = (name.to_owned(), key_id);
         if let Some(n) = self.known.get(&key) {
@@ -517,8 +517,9 @@ fn damaged(lot: &str, why: String) -> ProvenanceError {
     }
 }
 
-/// Reads the upstream graph of `root` breadth first, within `limits`.
-fn read_upstream<S: Store>(
+/// Reads the upstream graph of `root` breadth first, within `limits`
+/// (from any view: the rules read it through the batch's overlay).
+pub(crate) fn read_upstream<S: StateView + ?Sized>(
     store: &S,
     root: &str,
     limits: ProvenanceLimits,
@@ -543,7 +544,7 @@ fn read_upstream<S: Store>(
             // The pure crate names the missing lot and who named it.
             continue;
         };
-        let events = store.lot_events(&id)?;
+        let events = store.lot_entries(&id)?;
         records = records.saturating_add(events.len());
         if records > limits.max_records {
             return Err(too_many_records(root, limits));
