@@ -10,10 +10,11 @@
 use std::collections::BTreeSet;
 
 use rust_decimal::Decimal;
+use serde::Serialize;
 
 use oretrace_domain::custody::{AttributeClaim, CustodyModel, CustodyModelKind};
 use oretrace_domain::envelope::SignedRecord;
-use oretrace_domain::record::Record;
+use oretrace_domain::record::{Figures, Record};
 use oretrace_domain::values::{LotId, SiteId, Timestamp, format_decimal};
 use oretrace_provenance::graph::Transformation;
 use oretrace_provenance::models::{Claim, Model, judge_site};
@@ -22,6 +23,13 @@ use crate::provenance::{ProvenanceError, ProvenanceLimits, read_upstream};
 use crate::rules::{Refusal, Signers, existing_site, require_signer, unprocessable};
 use crate::state::{Change, MAX_CUSTODY_MODELS, SiteState};
 use crate::store::StateView;
+
+/// The key a site's entries (its transformations and the claims judged
+/// under its declarations) are kept under in the entries-by-lot index:
+/// `site:<id>`, which no lot id can be (lot ids are URNs or http(s) URIs).
+pub fn site_key(site: &str) -> String {
+    format!("site:{site}")
+}
 
 /// The pure crate's name for a model.
 pub fn model_of(kind: CustodyModelKind) -> Model {
@@ -251,6 +259,10 @@ pub(crate) fn claim(
         lot: c.lot.to_string(),
         index,
     });
+    changes.push(Change::LotEvent {
+        lot: site_key(t.site.as_str()),
+        index,
+    });
     Ok(())
 }
 
@@ -273,4 +285,307 @@ fn refused(
             c.element.symbol()
         ),
     )
+}
+
+/// Most transformations one site answer judges.
+pub const MAX_JUDGED: usize = 1_000;
+
+/// A claim in a site's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClaimJson {
+    pub index: u64,
+    pub lot: String,
+    pub element: &'static str,
+    pub share: String,
+    pub transformation: String,
+}
+
+/// A transformation judged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JudgedJson {
+    pub id: String,
+    pub index: u64,
+    pub time: String,
+}
+
+/// Something the model refuses or flags.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FindingJson {
+    pub transformation: Option<String>,
+    pub lot: Option<String>,
+    pub element: &'static str,
+    pub what: String,
+}
+
+/// Specified element booked in and claimed out, per element.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountJson {
+    pub element: &'static str,
+    pub specified_in_kg: String,
+    pub claimed_out_kg: String,
+    /// Claimed out within specified in (mass balance judges it).
+    pub holds: bool,
+    /// Log indices of the transformations (credits) and claims (debits).
+    pub evidence: Vec<u64>,
+}
+
+/// One declaration of the site, judged over the asked period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeclarationJson {
+    pub index: u64,
+    pub attribute: String,
+    pub model: &'static str,
+    pub specified: Vec<String>,
+    pub from: String,
+    pub until: Option<String>,
+    pub transformations: Vec<JudgedJson>,
+    pub claims: Vec<ClaimJson>,
+    pub findings: Vec<FindingJson>,
+    pub accounts: Vec<AccountJson>,
+    pub holds: bool,
+}
+
+/// `GET /sites/{id}/custody-model`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CustodyAnswer {
+    pub site: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub declarations: Vec<DeclarationJson>,
+    /// `illustrative` when any record read is.
+    pub figures: &'static str,
+}
+
+fn refusal_error(e: Refusal) -> ProvenanceError {
+    match e {
+        Refusal::Internal(why) => ProvenanceError::Graph {
+            lot: String::new(),
+            why,
+        },
+        other => ProvenanceError::Graph {
+            lot: String::new(),
+            why: other.to_string(),
+        },
+    }
+}
+
+fn kg(d: Decimal) -> String {
+    format_decimal(&d.round_dp(6).normalize())
+}
+
+/// The site's declarations overlapping `[from, to)`, each judged over
+/// the part of its period inside it: the site's transformations there,
+/// the claims made on their outputs, the findings and the account per
+/// element. `None` when no such site is registered. Bounded: at most
+/// `limits.max_records` entries read in all and [`MAX_JUDGED`]
+/// transformations judged (413 naming the bound past either).
+pub fn custody_answer<S: crate::store::Store>(
+    store: &S,
+    site_id: &str,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    limits: ProvenanceLimits,
+) -> Result<Option<CustodyAnswer>, ProvenanceError> {
+    let Some(site) = store.site(site_id)? else {
+        return Ok(None);
+    };
+    let mut illustrative = site.record().figures == Figures::Illustrative;
+    let declared = declarations(store, &site).map_err(refusal_error)?;
+    let indices = store.lot_entries(&site_key(site_id))?;
+    let too_many = |what: String, limit: usize| ProvenanceError::TooLarge {
+        detail: what,
+        limit,
+    };
+    if indices.len() > limits.max_records {
+        return Err(too_many(
+            format!(
+                "site {site_id} has {} entries, more than the {} one answer reads",
+                indices.len(),
+                limits.max_records
+            ),
+            limits.max_records,
+        ));
+    }
+    let mut records_read = indices.len();
+    let in_asked = |t: Timestamp| from.is_none_or(|f| t >= f) && to.is_none_or(|u| t < u);
+    let mut steps: Vec<(u64, oretrace_domain::record::Transformation)> = Vec::new();
+    let mut claims: Vec<(u64, AttributeClaim)> = Vec::new();
+    for index in indices {
+        let bytes = store.entry(index)?.ok_or_else(|| {
+            refusal_error(Refusal::Internal(format!("entry {index} is not stored")))
+        })?;
+        let signed = SignedRecord::from_entry(&bytes).map_err(|e| {
+            refusal_error(Refusal::Internal(format!(
+                "entry {index} does not parse: {e}"
+            )))
+        })?;
+        let stated = match signed.record() {
+            Record::Event(event) => oretrace_epcis_map::interpret(event.event())
+                .map(|m| m.records)
+                .unwrap_or_default(),
+            other => vec![other.clone()],
+        };
+        for record in stated {
+            match record {
+                Record::Transformation(t) if t.site.as_str() == site_id && in_asked(t.time) => {
+                    steps.push((index, t));
+                }
+                Record::AttributeClaim(c) => claims.push((index, c)),
+                _ => {}
+            }
+        }
+    }
+    let mut answer = Vec::new();
+    for (declared_at, d) in declared {
+        if !d.overlaps(from.unwrap_or(d.from), to) {
+            continue;
+        }
+        illustrative |= d.figures == Figures::Illustrative;
+        let specified: BTreeSet<SiteId> = d.specified.iter().cloned().collect();
+        let mut judged = Vec::new();
+        let mut claims_json = Vec::new();
+        let mut findings = Vec::new();
+        let mut accounts: std::collections::BTreeMap<&'static str, AccountJson> =
+            std::collections::BTreeMap::new();
+        let mut totals: std::collections::BTreeMap<&'static str, (Decimal, Decimal)> =
+            std::collections::BTreeMap::new();
+        for (index, t) in steps.iter().filter(|(_, t)| d.holds_at(t.time)) {
+            if judged.len() >= MAX_JUDGED {
+                return Err(too_many(
+                    format!(
+                        "site {site_id} made more than {MAX_JUDGED} transformations under one declaration in the period asked; ask for a shorter period"
+                    ),
+                    MAX_JUDGED,
+                ));
+            }
+            illustrative |= t.figures == Figures::Illustrative;
+            let on_outputs: Vec<&(u64, AttributeClaim)> = claims
+                .iter()
+                .filter(|(_, c)| {
+                    c.attribute == d.attribute && t.outputs.iter().any(|o| o.id == c.lot)
+                })
+                .collect();
+            let Some(first) = t.outputs.first() else {
+                continue;
+            };
+            let up = read_upstream(store, first.id.as_str(), limits)?;
+            records_read = records_read.saturating_add(up.records);
+            if records_read > limits.max_records {
+                return Err(too_many(
+                    format!(
+                        "the chain-of-custody answer of site {site_id} reads more than {} entries",
+                        limits.max_records
+                    ),
+                    limits.max_records,
+                ));
+            }
+            let report = judge_site(
+                &up.graph,
+                &t.site,
+                t.time,
+                Timestamp::from_unix(t.time.unix().saturating_add(1)),
+                model_of(d.model),
+                &specified,
+                &on_outputs
+                    .iter()
+                    .map(|(_, c)| Claim {
+                        lot: c.lot.clone(),
+                        element: c.element,
+                        share: c.share,
+                    })
+                    .collect::<Vec<_>>(),
+                limits.graph,
+            )
+            .map_err(|e| ProvenanceError::from_graph(first.id.as_str(), e))?;
+            judged.push(JudgedJson {
+                id: t.id.to_string(),
+                index: *index,
+                time: t.time.to_string(),
+            });
+            for f in report
+                .findings
+                .iter()
+                .filter(|f| f.transformation.as_ref() == Some(&t.id))
+            {
+                findings.push(FindingJson {
+                    transformation: f.transformation.as_ref().map(ToString::to_string),
+                    lot: f.lot.as_ref().map(ToString::to_string),
+                    element: f.element.symbol(),
+                    what: f.what.clone(),
+                });
+            }
+            for a in &report.accounts {
+                let sym = a.element.symbol();
+                let total = totals.entry(sym).or_insert((Decimal::ZERO, Decimal::ZERO));
+                total.0 += a.specified_in_kg;
+                total.1 += a.claimed_out_kg;
+                accounts
+                    .entry(sym)
+                    .or_insert_with(|| AccountJson {
+                        element: sym,
+                        specified_in_kg: String::new(),
+                        claimed_out_kg: String::new(),
+                        holds: true,
+                        evidence: Vec::new(),
+                    })
+                    .evidence
+                    .push(*index);
+            }
+            for (ci, c) in on_outputs {
+                illustrative |= c.figures == Figures::Illustrative;
+                claims_json.push(ClaimJson {
+                    index: *ci,
+                    lot: c.lot.to_string(),
+                    element: c.element.symbol(),
+                    share: share_text(c.share),
+                    transformation: t.id.to_string(),
+                });
+                if let Some(a) = accounts.get_mut(c.element.symbol()) {
+                    a.evidence.push(*ci);
+                }
+            }
+        }
+        for (sym, a) in &mut accounts {
+            let (specified_in, claimed_out) = totals.get(sym).copied().unwrap_or_default();
+            a.specified_in_kg = kg(specified_in);
+            a.claimed_out_kg = kg(claimed_out);
+            a.holds = claimed_out <= specified_in;
+            a.evidence.sort_unstable();
+            if d.model == CustodyModelKind::MassBalance && !a.holds {
+                findings.push(FindingJson {
+                    transformation: None,
+                    lot: None,
+                    element: a.element,
+                    what: format!(
+                        "{} kg of {} claimed as specified over the period, {} kg came in",
+                        a.claimed_out_kg, a.element, a.specified_in_kg
+                    ),
+                });
+            }
+        }
+        answer.push(DeclarationJson {
+            index: declared_at,
+            attribute: d.attribute.to_string(),
+            model: d.model.as_str(),
+            specified: d.specified.iter().map(ToString::to_string).collect(),
+            from: d.from.to_string(),
+            until: d.until.map(|u| u.to_string()),
+            transformations: judged,
+            claims: claims_json,
+            holds: findings.is_empty(),
+            findings,
+            accounts: accounts.into_values().collect(),
+        });
+    }
+    Ok(Some(CustodyAnswer {
+        site: site_id.to_owned(),
+        from: from.map(|f| f.to_string()),
+        to: to.map(|t| t.to_string()),
+        declarations: answer,
+        figures: if illustrative {
+            "illustrative"
+        } else {
+            "reported"
+        },
+    }))
 }

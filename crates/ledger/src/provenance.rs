@@ -231,7 +231,7 @@ pub(crate) struct Upstream {
     sites: BTreeMap<SiteId, SiteState>,
     processes: HashMap<u64, String>,
     /// Log entries read.
-    records: usize,
+    pub(crate) records: usize,
 }
 
 fn text(d: Decimal) -> String {

@@ -1126,6 +1126,12 @@ fn transform(
     }
     let custodian = custodian
         .ok_or_else(|| unprocessable("inputs", "a transformation lists at least one input"))?;
+    // The site's entries (its transformations and the claims judged under
+    // its declarations), for its chain-of-custody answer.
+    changes.push(Change::LotEvent {
+        lot: crate::custody::site_key(t.site.as_str()),
+        index,
+    });
     // No transformation creates matter: the outputs' dry mass is at most
     // the inputs' dry mass consumed (reagents are inputs too). Mass
     // balance per element comes with provenance.

@@ -8,6 +8,8 @@
 //!   `GET /lots/{id}/provenance` traces a lot to its origins, and
 //!   `/lots/{id}/provenance/events` gives the EPCIS 2.0 document of the
 //!   events that answer rests on.
+//! * `GET /sites/{id}/custody-model`: the site's chain-of-custody
+//!   declarations judged over a period ([`custody`]).
 //! * `GET /shipments/{id}/reconciliation`: shipped against received per
 //!   lot, flagged outside tolerance ([`reconciliation`]).
 //! * The EPCIS 2.0 interface ([`epcis`]), with its limits per party
@@ -28,6 +30,7 @@
 
 mod agreements;
 mod budget;
+mod custody;
 pub mod epcis;
 pub mod error;
 pub mod exports;
@@ -238,6 +241,7 @@ fn api<S: Store>() -> Api<S> {
     .get("/parties/{id}", registry::party::<S>)
     .get("/sites", registry::sites::<S>)
     .get("/sites/{id}", registry::site::<S>)
+    .get("/sites/{id}/custody-model", custody::custody_model::<S>)
     .get(
         "/shipments/{id}/reconciliation",
         reconciliation::reconciliation::<S>,
