@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Agreement(cmd) => crate::agreement_cmds::run(cmd),
         Command::Provenance(args) => crate::provenance_cmd::provenance(&args),
         Command::Reconcile(args) => crate::reconcile_cmd::reconcile(&args),
+        Command::CustodyModel(args) => crate::custody_cmd::custody_model(&args),
         Command::Export(args) => match &args.lot {
             Some(lot) if args.upstream => {
                 crate::epcis_cmds::export_upstream(&args.server, lot, args.out.as_deref())

@@ -6,6 +6,7 @@ mod agreement_cmds;
 mod agreement_show;
 mod cli;
 mod commands;
+mod custody_cmd;
 mod epcis_cmds;
 mod ledger_cmds;
 mod provenance_cmd;
