@@ -20,7 +20,7 @@ use oretrace_provenance::graph::Transformation;
 use oretrace_provenance::models::{Claim, Model, judge_site};
 
 use crate::provenance::{ProvenanceError, ProvenanceLimits, read_upstream};
-use crate::rules::{Refusal, Signers, existing_site, require_signer, unprocessable};
+use crate::rules::{Refusal, Signers, existing_site, not_before, require_signer, unprocessable};
 use crate::state::{Change, MAX_CUSTODY_MODELS, SiteState};
 use crate::store::StateView;
 
@@ -89,6 +89,12 @@ pub(crate) fn declare(
         signers,
         site.operator().as_str(),
         &format!("the chain-of-custody model of site {}", m.site),
+    )?;
+    not_before(
+        m.time,
+        site.record().time,
+        &format!("site {}", m.site),
+        "time",
     )?;
     for (i, s) in m.specified.iter().enumerate() {
         existing_site(view, s.as_str(), &format!("specified[{i}]"))?;
@@ -176,6 +182,12 @@ pub(crate) fn claim(
         .transformation(&produced_by)
         .cloned()
         .ok_or_else(|| Refusal::Internal(format!("transformation {produced_by} vanished")))?;
+    not_before(
+        c.time,
+        t.time,
+        &format!("transformation {}, which made lot {}", t.id, c.lot),
+        "time",
+    )?;
     let site = existing_site(view, t.site.as_str(), "lot")?;
     let (declared_at, declaration) = declarations(view, &site)?
         .into_iter()

@@ -284,6 +284,15 @@ fn what_does_not_exist_or_does_not_apply_is_refused_naming_the_field() {
         "lot",
         &["was not produced by a transformation"],
     );
+    let mut early = claim(B, "origin: Pakistan", "Cu", "0.5");
+    early["time"] = json!("2025-10-24T00:00:00Z");
+    refused(
+        &w,
+        &early,
+        &[&ussm()],
+        "time",
+        &["2025-10-24T00:00:00Z is before transformation blend-1, which made lot"],
+    );
     refused(
         &w,
         &claim(B, "certified: IRMA", "Cu", "0.5"),
