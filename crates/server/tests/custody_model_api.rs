@@ -17,6 +17,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use oretrace_ledger::StateView;
+use oretrace_ledger::provenance::ProvenanceLimits;
 use oretrace_server::{ServerConfig, router};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -139,5 +140,41 @@ fn a_site_answers_its_declarations_judged_with_the_mass_balance_account() {
             }
             let (status, _) = get(&app, "/sites/atlantis/custody-model").await;
             assert_eq!(status, StatusCode::NOT_FOUND);
+        });
+}
+
+#[test]
+fn an_answer_past_the_entries_bound_is_413_naming_it() {
+    let w = worked_example();
+    let ussm = key("ussm/k1", 4);
+    let submit = |v: Value| w.ledger.submit_blocking(signed(&v, &[&ussm])).unwrap();
+    submit(declare(
+        "origin: Pakistan",
+        "mass-balance",
+        &["saindak", "reko-diq"],
+    ));
+    submit(claim("origin: Pakistan", "1"));
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            let config = ServerConfig {
+                provenance: ProvenanceLimits {
+                    max_records: 1,
+                    ..ProvenanceLimits::DEFAULT
+                },
+                ..ServerConfig::default()
+            };
+            let app = router(Arc::new(w.ledger), config).unwrap();
+            let (status, body) = get(&app, "/sites/ussm-plant/custody-model").await;
+            assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("site ussm-plant has 2 entries, more than the 1 one answer reads"),
+                "{body}"
+            );
         });
 }
