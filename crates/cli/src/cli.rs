@@ -72,6 +72,11 @@ pub enum Command {
     /// Each finding with the log indices it rests on. Exits 0 when nothing is found,
     /// 1 when anything is, 2 on an error.
     Audit(AuditArgs),
+    /// A site's ISO 22095 chain-of-custody declarations, each judged over a period:
+    /// transformations, claims, findings and the account per element. Exits 1 when
+    /// a declaration has a finding.
+    #[command(name = "custody-model")]
+    CustodyModel(CustodyModelArgs),
 }
 
 #[derive(Debug, Args)]
@@ -171,6 +176,24 @@ pub struct AuditArgs {
     /// out-of-time-order, claimed-twice, used-after-consumed.
     #[arg(long)]
     pub kind: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CustodyModelArgs {
+    /// The site's id.
+    pub site: String,
+    /// Start of the period (inclusive), UTC to the second (2025-01-01T00:00:00Z).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End of the period (exclusive), UTC to the second.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Server base URL.
+    #[arg(long, env = "ORETRACE_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Print the API's JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

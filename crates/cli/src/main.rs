@@ -8,6 +8,7 @@ mod audit_cmd;
 mod cli;
 mod commands;
 mod compliance_cmd;
+mod custody_cmd;
 mod epcis_cmds;
 mod ledger_cmds;
 mod passport_cmd;

@@ -36,6 +36,7 @@ use crate::agreement::{
     RevealedClause, ScopedId, Source, SourceDocument, Terms,
 };
 use crate::chemistry::{Analyte, Element, GradeUnit};
+use crate::custody::{AttributeClaim, CustodyModel, CustodyModelKind};
 use crate::event::{CaptureAuth, CaptureBehaviour, CapturedEvent, EventEncoding, EventId};
 use crate::money::{Date, Money};
 use crate::record::*;
@@ -251,6 +252,26 @@ pub fn encode(record: &Record) -> Vec<u8> {
             w.field("competent", &e.competent);
             documents(&mut w, &e.documents);
             w.end(e.figures, e.time)
+        }
+        Record::CustodyModel(m) => {
+            w.field("site", &m.site);
+            w.field("attribute", &m.attribute);
+            w.field("model", m.model);
+            for s in &m.specified {
+                w.field("specified", s);
+            }
+            w.field("from", m.from);
+            if let Some(u) = m.until {
+                w.field("until", u);
+            }
+            w.end(m.figures, m.time)
+        }
+        Record::AttributeClaim(c) => {
+            w.field("lot", &c.lot);
+            w.field("attribute", &c.attribute);
+            w.field("element", c.element.symbol());
+            w.field("share", format_decimal(&c.share));
+            w.end(c.figures, c.time)
         }
         Record::Party(p) => {
             w.field("id", &p.id);
@@ -888,6 +909,24 @@ pub fn decode(bytes: &[u8]) -> Result<Record, Error> {
             })?,
             competent: r.value("competent", Text::parse)?,
             documents: r.values("document", parse_document)?,
+            time: r.value("time", Timestamp::parse)?,
+            figures: r.value("figures", Figures::parse)?,
+        }),
+        "custody-model" => Record::CustodyModel(CustodyModel {
+            site: r.value("site", SiteId::parse)?,
+            attribute: r.value("attribute", Text::parse)?,
+            model: r.value("model", CustodyModelKind::parse)?,
+            specified: r.values("specified", SiteId::parse)?,
+            from: r.value("from", Timestamp::parse)?,
+            until: optional(&mut r, "until", Timestamp::parse)?,
+            time: r.value("time", Timestamp::parse)?,
+            figures: r.value("figures", Figures::parse)?,
+        }),
+        "attribute-claim" => Record::AttributeClaim(AttributeClaim {
+            lot: r.value("lot", LotId::parse)?,
+            attribute: r.value("attribute", Text::parse)?,
+            element: r.value("element", Element::parse)?,
+            share: r.value("share", parse_decimal)?,
             time: r.value("time", Timestamp::parse)?,
             figures: r.value("figures", Figures::parse)?,
         }),

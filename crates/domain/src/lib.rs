@@ -21,6 +21,7 @@
 pub mod agreement;
 pub mod canonical;
 pub mod chemistry;
+pub mod custody;
 pub mod disclosure;
 pub mod envelope;
 mod error;

@@ -9,6 +9,7 @@ use oretrace_tlog::note::{NoteVerifier, SIG_TYPE_ED25519};
 use crate::Error;
 use crate::agreement::{Agreement, Countersignature, Progress, Report, ResourceEstimate, Reveal};
 use crate::chemistry::{Analyte, GradeUnit};
+use crate::custody::{AttributeClaim, CustodyModel};
 use crate::event::CapturedEvent;
 use crate::values::{
     Coordinates, Country, Digest, LotId, Mass, PartyId, SiteId, Text, Timestamp, Token, percent,
@@ -397,6 +398,10 @@ pub enum Record {
     Report(Report),
     /// A resource or reserve estimate for a deposit.
     Resource(ResourceEstimate),
+    /// A site's chain-of-custody model for an attribute and a period.
+    CustodyModel(CustodyModel),
+    /// An output lot claims an attribute for a share of an element.
+    AttributeClaim(AttributeClaim),
 }
 
 fn check_items<T>(items: &[T], field: &str, min: usize) -> Result<(), Error> {
@@ -423,7 +428,7 @@ impl Record {
     /// order of the variants. [`Record::kind`] reads its name from here
     /// through an exhaustive match, so a new kind cannot be left out of
     /// the list (the golden test asks a golden file of each).
-    pub const KINDS: [&'static str; 14] = [
+    pub const KINDS: [&'static str; 16] = [
         "party",
         "site",
         "lot",
@@ -438,6 +443,8 @@ impl Record {
         "progress",
         "report",
         "resource",
+        "custody-model",
+        "attribute-claim",
     ];
 
     /// The kind's name, as written in canonical bytes and JSON.
@@ -461,6 +468,8 @@ impl Record {
             Record::Progress(_) => 11,
             Record::Report(_) => 12,
             Record::Resource(_) => 13,
+            Record::CustodyModel(_) => 14,
+            Record::AttributeClaim(_) => 15,
         }
     }
 
@@ -480,6 +489,8 @@ impl Record {
             Record::Progress(r) => r.time,
             Record::Report(r) => r.time,
             Record::Resource(r) => r.time,
+            Record::CustodyModel(r) => r.time,
+            Record::AttributeClaim(r) => r.time,
         }
     }
 
@@ -499,6 +510,8 @@ impl Record {
             Record::Progress(r) => r.figures,
             Record::Report(r) => r.figures,
             Record::Resource(r) => r.figures,
+            Record::CustodyModel(r) => r.figures,
+            Record::AttributeClaim(r) => r.figures,
         }
     }
 
@@ -516,6 +529,8 @@ impl Record {
             Record::Progress(p) => p.check(),
             Record::Report(r) => r.check(),
             Record::Resource(r) => r.check(),
+            Record::CustodyModel(m) => m.check(),
+            Record::AttributeClaim(c) => c.check(),
             Record::Shipment(s) => {
                 check_items(&s.lots, "lots", 1)?;
                 check_unique(&s.lots, "lots")?;

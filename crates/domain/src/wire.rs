@@ -13,6 +13,7 @@ use crate::agreement::{
 };
 use crate::chemistry::Element;
 use crate::chemistry::{Analyte, GradeUnit};
+use crate::custody::{AttributeClaim, CustodyModel, CustodyModelKind};
 use crate::disclosure::Salt;
 use crate::event::{CaptureAuth, CaptureBehaviour, CapturedEvent, EventId};
 use crate::money::{Currency, Date, Money};
@@ -456,6 +457,28 @@ pub enum RecordJson {
         competent: String,
         #[serde(default)]
         documents: Vec<SourceDocumentJson>,
+        time: String,
+        figures: String,
+    },
+    /// The kind is spelt as in canonical bytes (`custody-model`).
+    #[serde(rename = "custody-model")]
+    CustodyModel {
+        site: String,
+        attribute: String,
+        model: String,
+        specified: Vec<String>,
+        from: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<String>,
+        time: String,
+        figures: String,
+    },
+    #[serde(rename = "attribute-claim")]
+    AttributeClaim {
+        lot: String,
+        attribute: String,
+        element: String,
+        share: Number,
         time: String,
         figures: String,
     },
@@ -955,6 +978,51 @@ impl RecordJson {
                 time: at("time", Timestamp::parse(time))?,
                 figures: at("figures", Figures::parse(figures))?,
             }),
+            RecordJson::CustodyModel {
+                site,
+                attribute,
+                model,
+                specified,
+                from,
+                until,
+                time,
+                figures,
+            } => {
+                if specified.len() > MAX_ITEMS {
+                    return Err(Error::invalid(
+                        "specified",
+                        format!("lists 1 to {MAX_ITEMS} origin sites"),
+                    ));
+                }
+                Record::CustodyModel(CustodyModel {
+                    site: at("site", SiteId::parse(site))?,
+                    attribute: at("attribute", Text::parse(attribute))?,
+                    model: at("model", CustodyModelKind::parse(model))?,
+                    specified: list("specified", specified, |s| SiteId::parse(s))?,
+                    from: at("from", Timestamp::parse(from))?,
+                    until: until
+                        .as_deref()
+                        .map(|u| at("until", Timestamp::parse(u)))
+                        .transpose()?,
+                    time: at("time", Timestamp::parse(time))?,
+                    figures: at("figures", Figures::parse(figures))?,
+                })
+            }
+            RecordJson::AttributeClaim {
+                lot,
+                attribute,
+                element,
+                share,
+                time,
+                figures,
+            } => Record::AttributeClaim(AttributeClaim {
+                lot: at("lot", LotId::parse(lot))?,
+                attribute: at("attribute", Text::parse(attribute))?,
+                element: at("element", Element::parse(element))?,
+                share: share.parse("share")?,
+                time: at("time", Timestamp::parse(time))?,
+                figures: at("figures", Figures::parse(figures))?,
+            }),
         };
         record.check()?;
         Ok(record)
@@ -1095,6 +1163,24 @@ impl RecordJson {
                 documents: documents_of(&e.documents),
                 time: e.time.to_string(),
                 figures: e.figures.as_str().into(),
+            },
+            Record::CustodyModel(m) => RecordJson::CustodyModel {
+                site: m.site.to_string(),
+                attribute: m.attribute.to_string(),
+                model: m.model.to_string(),
+                specified: m.specified.iter().map(ToString::to_string).collect(),
+                from: m.from.to_string(),
+                until: m.until.map(|u| u.to_string()),
+                time: m.time.to_string(),
+                figures: m.figures.as_str().into(),
+            },
+            Record::AttributeClaim(c) => RecordJson::AttributeClaim {
+                lot: c.lot.to_string(),
+                attribute: c.attribute.to_string(),
+                element: c.element.symbol().to_owned(),
+                share: Number::of(&c.share),
+                time: c.time.to_string(),
+                figures: c.figures.as_str().into(),
             },
             Record::Party(p) => RecordJson::Party {
                 id: p.id.to_string(),

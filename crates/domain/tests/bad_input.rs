@@ -168,6 +168,14 @@ fn resource() -> Value {
     golden(include_str!("golden/resource.json"))
 }
 
+fn custody_model() -> Value {
+    golden(include_str!("golden/custody-model.json"))
+}
+
+fn attribute_claim() -> Value {
+    golden(include_str!("golden/attribute-claim.json"))
+}
+
 fn bases() -> Vec<Value> {
     vec![
         party(),
@@ -184,6 +192,8 @@ fn bases() -> Vec<Value> {
         progress(),
         report(),
         resource(),
+        custody_model(),
+        attribute_claim(),
     ]
 }
 
@@ -430,6 +440,18 @@ fn json_cases() -> Vec<Case> {
         case("unknown reporting code", set(resource(), "/code", json!("samrec")), "code", "is not one of: jorc"),
         case("unknown resource class", set(resource(), "/class", json!("possible")), "class", "is not one of: inferred"),
         case("resource effective date with a time", set(resource(), "/effective", json!("2025-06-30T00:00:00Z")), "effective", "YYYY-MM-DD"),
+        // Chain-of-custody declarations and claims.
+        case("unknown custody model", set(custody_model(), "/model", json!("book-and-claim")), "model", "is not one of: identity-preserved, segregated, controlled-blending, mass-balance"),
+        case("declaration with no specified site", set(custody_model(), "/specified", json!([])), "specified", "lists 1 to 256 origin sites"),
+        case("specified site listed twice", set(custody_model(), "/specified", json!(["fwo-saindak", "fwo-saindak"])), "specified[1]", "is listed twice"),
+        case("specified site not an id", set(custody_model(), "/specified/1", json!("Reko Diq")), "specified[1]", "a site id"),
+        case("period ending before it starts", set(custody_model(), "/until", json!("2024-12-31T00:00:00Z")), "until", "the period ends after it starts"),
+        case("period of no length", set(custody_model(), "/until", json!("2025-01-01T00:00:00Z")), "until", "the period ends after it starts"),
+        case("declaration without an attribute", remove(custody_model(), "/attribute"), "record", "missing field `attribute`"),
+        case("claimed share above 1", set(attribute_claim(), "/share", json!("1.01")), "share", "a share is a fraction from 0 to 1"),
+        case("claimed share below 0", set(attribute_claim(), "/share", json!(-0.1)), "share", "a share is a fraction from 0 to 1"),
+        case("claimed element unknown", set(attribute_claim(), "/element", json!("Xx")), "element", "not an element symbol"),
+        case("claimed attribute empty", set(attribute_claim(), "/attribute", json!("")), "attribute", "text must be 1 to 512 bytes"),
     ]
 }
 

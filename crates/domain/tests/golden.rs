@@ -38,6 +38,7 @@ use oretrace_domain::agreement::{
 use oretrace_domain::canonical::{decode, encode};
 use oretrace_domain::chemistry::Element;
 use oretrace_domain::chemistry::{Analyte, GradeUnit};
+use oretrace_domain::custody::{AttributeClaim, CustodyModel, CustodyModelKind};
 use oretrace_domain::disclosure::{Salt, Sealed};
 use oretrace_domain::envelope::{EnvelopeJson, SignedRecord};
 use oretrace_domain::event::{
@@ -616,6 +617,30 @@ fn resource_record() -> Record {
     })
 }
 
+fn custody_model_record() -> Record {
+    Record::CustodyModel(CustodyModel {
+        site: site("fwo-conc"),
+        attribute: text("origin: Pakistan"),
+        model: CustodyModelKind::ControlledBlending,
+        specified: vec![site("fwo-saindak"), site("fwo-reko-diq")],
+        from: t("2025-01-01T00:00:00Z"),
+        until: Some(t("2026-01-01T00:00:00Z")),
+        time: t("2025-01-02T08:00:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
+fn attribute_claim_record() -> Record {
+    Record::AttributeClaim(AttributeClaim {
+        lot: lot("urn:oretrace:lot:fwo:cu-conc-1"),
+        attribute: text("origin: Pakistan"),
+        element: Element::parse("Cu").unwrap(),
+        share: d("0.85"),
+        time: t("2025-09-12T10:00:00Z"),
+        figures: Figures::Illustrative,
+    })
+}
+
 /// The golden file stem of a kind's examples start with.
 fn stem_of(kind: &str) -> &str {
     match kind {
@@ -645,6 +670,8 @@ fn examples() -> Vec<(&'static str, Record)> {
         ("progress", progress_record()),
         ("report", report_record()),
         ("resource", resource_record()),
+        ("custody-model", custody_model_record()),
+        ("attribute-claim", attribute_claim_record()),
     ]
 }
 

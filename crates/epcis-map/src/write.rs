@@ -22,7 +22,9 @@ pub(crate) fn event_of_record(record: &Record) -> Option<Value> {
         | Record::Disclosure(_)
         | Record::Progress(_)
         | Record::Report(_)
-        | Record::Resource(_) => None,
+        | Record::Resource(_)
+        | Record::CustodyModel(_)
+        | Record::AttributeClaim(_) => None,
         Record::Lot(lot) => lot_event(lot),
         Record::Assay(assay) => assay_event(assay),
         Record::Shipment(shipment) => shipment_event(shipment),

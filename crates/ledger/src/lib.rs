@@ -18,6 +18,7 @@ pub(crate) mod capture;
 pub mod compliance;
 #[cfg(feature = "test-support")]
 pub mod conformance;
+pub mod custody;
 pub mod error;
 #[cfg(feature = "test-support")]
 pub mod faults;

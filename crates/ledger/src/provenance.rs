@@ -67,7 +67,7 @@ pub enum ProvenanceError {
 }
 
 impl ProvenanceError {
-    fn from_graph(lot: &str, e: oretrace_provenance::Error) -> Self {
+    pub(crate) fn from_graph(lot: &str, e: oretrace_provenance::Error) -> Self {
         match e {
             oretrace_provenance::Error::TooManyLots { limit, .. }
             | oretrace_provenance::Error::TooManyMovements { limit, .. } => {
@@ -229,13 +229,13 @@ pub struct ProvenanceAnswer {
 }
 
 /// What the walk read: the graph, and for each record its evidence.
-struct Upstream {
-    graph: LotGraph,
+pub(crate) struct Upstream {
+    pub(crate) graph: LotGraph,
     evidence: BTreeMap<u64, Evidence>,
     sites: BTreeMap<SiteId, SiteState>,
     processes: HashMap<u64, String>,
     /// Log entries read.
-    records: usize,
+    pub(crate) records: usize,
 }
 
 fn text(d: Decimal) -> String {
@@ -461,12 +461,12 @@ fn role(r: Role) -> &'static str {
 }
 
 /// Whose keys signed an entry: parties, or the key itself.
-pub(crate) struct Signers<'s, S> {
+pub(crate) struct Signers<'s, S: ?Sized> {
     store: &'s S,
     known: HashMap<(String, u32), String>,
 }
 
-impl<'s, S: StateView> Signers<'s, S> {
+impl<'s, S: StateView + ?Sized> Signers<'s, S> {
     pub(crate) fn new(store: &'s S) -> Self {
         Signers {
             store,
@@ -548,8 +548,9 @@ fn damaged(lot: &str, why: String) -> ProvenanceError {
     }
 }
 
-/// Reads the upstream graph of `root` breadth first, within `limits`.
-fn read_upstream<S: Store>(
+/// Reads the upstream graph of `root` breadth first, within `limits`
+/// (from any view: the rules read it through the batch's overlay).
+pub(crate) fn read_upstream<S: StateView + ?Sized>(
     store: &S,
     root: &str,
     limits: ProvenanceLimits,
@@ -574,7 +575,7 @@ fn read_upstream<S: Store>(
             // The pure crate names the missing lot and who named it.
             continue;
         };
-        let events = store.lot_events(&id)?;
+        let events = store.lot_entries(&id)?;
         records = records.saturating_add(events.len());
         if records > limits.max_records {
             return Err(too_many_records(root, limits));

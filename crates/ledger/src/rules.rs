@@ -560,8 +560,10 @@ fn canonical_lot_ids(record: &Record) -> Result<(), Refusal> {
             .enumerate()
             .map(|(i, l)| (format!("lots[{i}]"), l))
             .collect(),
+        Record::AttributeClaim(c) => vec![("lot".into(), &c.lot)],
         Record::Party(_)
         | Record::Site(_)
+        | Record::CustodyModel(_)
         | Record::Event(_)
         | Record::Countersignature(_)
         | Record::Disclosure(_)
@@ -763,7 +765,12 @@ pub(crate) fn record_changes(
                 }
             }
             require_signer(signers, s.operator.as_str(), &format!("site {}", s.id))?;
-            changes.push(Change::PutSite(SiteState::new(s.clone(), index)));
+            // A new version keeps the site's chain-of-custody declarations.
+            let state = match view.site(s.id.as_str())? {
+                Some(old) => old.replaced_by(s.clone(), index),
+                None => SiteState::new(s.clone(), index),
+            };
+            changes.push(Change::PutSite(state));
         }
         Record::Lot(l) => {
             if view.lot(l.id.as_str())?.is_some() {
@@ -956,6 +963,8 @@ pub(crate) fn record_changes(
             changes.push(Change::PutShipment(shipment));
         }
         Record::Transformation(t) => transform(view, signers, t, index, &mut changes)?,
+        Record::CustodyModel(m) => crate::custody::declare(view, signers, m, index, &mut changes)?,
+        Record::AttributeClaim(c) => crate::custody::claim(view, signers, c, index, &mut changes)?,
         Record::Event(_) => {
             return Err(unprocessable(
                 "record",
@@ -1134,6 +1143,12 @@ fn transform(
     }
     let custodian = custodian
         .ok_or_else(|| unprocessable("inputs", "a transformation lists at least one input"))?;
+    // The site's entries (its transformations and the claims judged under
+    // its declarations), for its chain-of-custody answer.
+    changes.push(Change::LotEvent {
+        lot: crate::custody::site_key(t.site.as_str()),
+        index,
+    });
     // No transformation creates matter: the outputs' dry mass is at most
     // the inputs' dry mass consumed (reagents are inputs too). Mass
     // balance per element comes with provenance.

@@ -217,6 +217,7 @@ impl From<KeyState> for KeyDoc {
 pub struct SiteState {
     record: Site,
     index: u64,
+    custody_models: Vec<u64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -226,12 +227,45 @@ struct SiteDoc {
     country: Country,
     record: RecordJson,
     index: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    custody_models: Vec<u64>,
 }
+
+/// Most chain-of-custody declarations one site keeps.
+pub const MAX_CUSTODY_MODELS: usize = 64;
 
 impl SiteState {
     /// The site as `record` (accepted at log index `index`) registers it.
     pub fn new(record: Site, index: u64) -> Self {
-        SiteState { record, index }
+        SiteState {
+            record,
+            index,
+            custody_models: Vec::new(),
+        }
+    }
+
+    /// The site as a new version of its record registers it, keeping its
+    /// chain-of-custody declarations.
+    pub fn replaced_by(&self, record: Site, index: u64) -> Self {
+        SiteState {
+            record,
+            index,
+            custody_models: self.custody_models.clone(),
+        }
+    }
+
+    /// The site with one more chain-of-custody declaration, at log index
+    /// `index`.
+    pub fn with_custody_model(&self, index: u64) -> Self {
+        let mut next = self.clone();
+        next.custody_models.push(index);
+        next
+    }
+
+    /// Log indices of the site's chain-of-custody declarations, oldest
+    /// first.
+    pub fn custody_models(&self) -> &[u64] {
+        &self.custody_models
     }
 
     pub fn id(&self) -> &SiteId {
@@ -283,7 +317,17 @@ impl TryFrom<SiteDoc> for SiteState {
                 record.country.as_str(),
             ));
         }
-        Ok(SiteState::new(record, doc.index))
+        if doc.custody_models.len() > MAX_CUSTODY_MODELS {
+            return Err(format!(
+                "{what}: {} chain-of-custody declarations, more than the {MAX_CUSTODY_MODELS} a site keeps",
+                doc.custody_models.len()
+            ));
+        }
+        Ok(SiteState {
+            record,
+            index: doc.index,
+            custody_models: doc.custody_models,
+        })
     }
 }
 
@@ -295,6 +339,7 @@ impl From<SiteState> for SiteDoc {
             country: state.record.country,
             record: RecordJson::of(&Record::Site(state.record)),
             index: state.index,
+            custody_models: state.custody_models,
         }
     }
 }

@@ -11,6 +11,8 @@
 //! * `GET /lots/{id}/passport`: the lot passport, a Verifiable Credential
 //!   signed as a compact JWS with its log receipts ([`passport`]), and
 //!   `GET /.well-known/jwks.json`, the key that signs it.
+//! * `GET /sites/{id}/custody-model`: the site's chain-of-custody
+//!   declarations judged over a period ([`custody`]).
 //! * `GET /shipments/{id}/reconciliation`: shipped against received per
 //!   lot, flagged outside tolerance ([`reconciliation`]).
 //! * `GET /value-addition`: the stage each exported lot left its country
@@ -36,6 +38,7 @@ mod agreements;
 mod anomalies;
 mod budget;
 pub mod compliance;
+mod custody;
 pub mod epcis;
 pub mod error;
 pub mod exports;
@@ -260,6 +263,7 @@ fn api<S: Store>() -> Api<S> {
     .get("/parties/{id}", registry::party::<S>)
     .get("/sites", registry::sites::<S>)
     .get("/sites/{id}", registry::site::<S>)
+    .get("/sites/{id}/custody-model", custody::custody_model::<S>)
     .get(
         "/shipments/{id}/reconciliation",
         reconciliation::reconciliation::<S>,

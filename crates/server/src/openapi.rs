@@ -1259,6 +1259,63 @@ fn compliance_paths() -> Value {
     })
 }
 
+/// `GET /sites/{id}/custody-model`.
+fn custody_paths() -> Value {
+    let decimal = json!({"type": "string", "description": "An exact decimal (to 6 places)"});
+    let time =
+        json!({"type": "string", "description": "UTC to the second, as 2025-09-08T10:00:00Z"});
+    let time_parameter = |name: &str, description: &str| {
+        json!({"name": name, "in": "query", "required": false, "description": description,
+            "schema": {"type": "string", "format": "date-time", "maxLength": 20,
+                "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+                "description": "UTC to the second, as 2025-09-08T10:00:00Z"}})
+    };
+    let declaration = json!({"type": "object", "required": ["index", "attribute", "model", "specified", "from", "until",
+        "transformations", "claims", "findings", "accounts", "holds"], "properties": {
+        "index": {"type": "integer", "minimum": 0, "description": "Log index of the custody-model record"},
+        "attribute": {"type": "string"},
+        "model": {"enum": ["identity-preserved", "segregated", "controlled-blending", "mass-balance"]},
+        "specified": {"type": "array", "items": {"type": "string"}, "description": "The origin sites whose material carries the attribute"},
+        "from": time, "until": {"type": ["string", "null"]},
+        "transformations": {"type": "array", "items": {"type": "object", "required": ["id", "index", "time"],
+            "properties": {"id": {"type": "string"}, "index": {"type": "integer"}, "time": time}}},
+        "claims": {"type": "array", "items": {"type": "object", "required": ["index", "lot", "element", "share", "transformation"],
+            "properties": {"index": {"type": "integer"}, "lot": {"type": "string"}, "element": {"type": "string"},
+                "share": decimal, "transformation": {"type": "string"}}}},
+        "findings": {"type": "array", "items": {"type": "object", "required": ["transformation", "lot", "element", "what"],
+            "properties": {"transformation": {"type": ["string", "null"]}, "lot": {"type": ["string", "null"]},
+                "element": {"type": "string"}, "what": {"type": "string"}}}},
+        "accounts": {"type": "array", "items": {"type": "object",
+            "required": ["element", "specified_in_kg", "claimed_out_kg", "holds", "evidence"], "properties": {
+            "element": {"type": "string"}, "specified_in_kg": decimal, "claimed_out_kg": decimal,
+            "holds": {"type": "boolean", "description": "Claimed out within specified in (judged under mass balance)"},
+            "evidence": {"type": "array", "items": {"type": "integer"}, "description": "Log indices of the transformations and claims booked"}}}},
+        "holds": {"type": "boolean", "description": "No finding"}}});
+    let body = json!({"type": "object", "required": ["site", "from", "to", "declarations", "figures"], "properties": {
+        "site": {"type": "string"}, "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
+        "declarations": {"type": "array", "items": declaration},
+        "figures": {"enum": ["reported", "illustrative"], "description": "illustrative when any record read is"}}});
+    json!({
+        "/sites/{id}/custody-model": {"get": {
+            "summary": "The site's ISO 22095 chain-of-custody declarations, each judged over the period asked",
+            "description": "Every declaration of the site overlapping [from, to): the site's transformations in it, the claims on \
+                their outputs, what the model refuses or flags, and per element the specified element in and the element claimed \
+                out, with the log indices booked. Claims under identity preserved, segregated and controlled blending were judged \
+                when they arrived; the mass-balance account is judged here. At most 1,000 transformations per declaration \
+                and the provenance bounds on entries read (413 naming the bound).",
+            "parameters": [
+                path_parameter("id", "The site's identifier", None),
+                time_parameter("from", "Start of the period (inclusive); all time when absent"),
+                time_parameter("to", "End of the period (exclusive); all time when absent"),
+            ],
+            "responses": {
+                "200": {"description": "The site's declarations, judged", "content": {"application/json": {"schema": body}}},
+                "400": problem_response("An unknown parameter, a parameter given twice, a time not UTC to the second, or to not after from"),
+                "404": problem_response("No such site"),
+                "413": problem_response("The answer would pass a bound (named)")}}}
+    })
+}
+
 /// The headers naming the checkpoint an export was cut at.
 fn checkpoint_headers() -> Value {
     json!({
@@ -1319,6 +1376,7 @@ fn all_paths() -> Value {
             totals_paths(),
             export_paths(),
             reconciliation_paths(),
+            custody_paths(),
             compliance_paths(),
             value_addition_paths(),
             anomaly_paths(),

@@ -180,7 +180,7 @@ pub(crate) struct LotView {
     events: Vec<LotEvent>,
 }
 
-fn missing(what: &str, id: &str) -> ApiError {
+pub(crate) fn missing(what: &str, id: &str) -> ApiError {
     ApiError::NotFound(format!("no {what} {id:?} is registered"))
 }
 

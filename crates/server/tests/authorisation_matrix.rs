@@ -59,6 +59,10 @@ const SEALED: &str = "fwo:sealed-ussm";
 const REPORT: &str = "fwo:pasni-offer";
 /// fwo's resource estimate for its mine (version 1 registered).
 const ESTIMATE: &str = "fwo:mine-sb";
+/// fwo's second lot at its plant, consumed in the setup to make CLAIMED.
+const FEED2: &str = "urn:oretrace:lot:fwo:feed-2";
+/// fwo's output at its plant, which declares a model for "origin: Pakistan".
+const CLAIMED: &str = "urn:oretrace:lot:fwo:claimed-1";
 /// The clauses of the sealed agreement.
 const CLAUSES: [&str; 2] = ["Article 1. Scope.", "Article 2. Term: five years."];
 
@@ -105,6 +109,17 @@ fn transformation(site: &str, input: &str, output: &str) -> Value {
            "outputs": [{"id": output, "commodity": "antimony", "form": "concentrate",
                         "wet_mass": {"value": "10", "unit": "kg"}, "moisture_percent": "1"}],
            "time": "2025-09-05T00:00:00Z", "figures": "illustrative"})
+}
+
+fn custody_model(site: &str, attribute: &str) -> Value {
+    json!({"kind": "custody-model", "site": site, "attribute": attribute, "model": "mass-balance",
+           "specified": ["fwo-mine"], "from": "2025-01-01T00:00:00Z",
+           "time": "2025-09-01T00:00:00Z", "figures": "illustrative"})
+}
+
+fn attribute_claim(lot: &str) -> Value {
+    json!({"kind": "attribute-claim", "lot": lot, "attribute": "origin: Pakistan", "element": "Sb",
+           "share": "0.5", "time": "2025-09-06T00:00:00Z", "figures": "illustrative"})
 }
 
 fn assay(lot: &str, laboratory: &str) -> Value {
@@ -433,6 +448,16 @@ async fn world() -> World {
         (agreement(SEALED, 1, &["fwo", "ussm"], true), vec![&k.fwo]),
         (report(REPORT, 1), vec![&k.fwo]),
         (resource(ESTIMATE, 1, "fwo-mine"), vec![&k.fwo]),
+        (lot(FEED2, "fwo-plant"), vec![&k.fwo]),
+        (custody_model("fwo-plant", "origin: Pakistan"), vec![&k.fwo]),
+        (
+            {
+                let mut t = transformation("fwo-plant", FEED2, CLAIMED);
+                t["id"] = json!("t-claimed");
+                t
+            },
+            vec![&k.fwo],
+        ),
     ];
     for (value, signers) in &setup {
         let answer = w.post_record(value, signers).await;
@@ -530,6 +555,8 @@ fn row_of_kind(record: &Record) -> &'static str {
         Record::Progress(_) => "progress",
         Record::Report(_) => "report",
         Record::Resource(_) => "resource",
+        Record::CustodyModel(_) => "custody-model",
+        Record::AttributeClaim(_) => "attribute-claim",
     }
 }
 
@@ -597,6 +624,14 @@ const ROWS: &[Row] = &[
         extra: &[RevokedKey, OtherNamespace],
     },
     Row {
+        name: "custody-model",
+        extra: &[RevokedKey, NonOperatorOfSite],
+    },
+    Row {
+        name: "attribute-claim",
+        extra: &[RevokedKey, NonCustodian],
+    },
+    Row {
         name: "epcis event (POST /events, token)",
         extra: &[RevokedKey, NonCustodian, Alias],
     },
@@ -638,6 +673,12 @@ fn record_write(row: &str, wrong: Option<Wrong>) -> (Value, Vec<&'static str>) {
         "progress" => (progress(), vec!["fwo"], 0),
         "report" => (report(REPORT, 2), vec!["fwo"], 0),
         "resource" => (resource(ESTIMATE, 2, "fwo-mine"), vec!["fwo"], 0),
+        "custody-model" => (
+            custody_model("fwo-plant", "certified: IRMA"),
+            vec!["fwo"],
+            0,
+        ),
+        "attribute-claim" => (attribute_claim(CLAIMED), vec!["fwo"], 0),
         other => panic!("no record row {other}"),
     };
     let instead = |who: &'static str| {
@@ -660,7 +701,7 @@ fn record_write(row: &str, wrong: Option<Wrong>) -> (Value, Vec<&'static str>) {
         (_, Some(Stranger)) => instead("stranger"),
         (_, Some(RevokedKey)) => instead("fwo_old"),
         (_, Some(NonCustodian)) => instead("ussm"),
-        ("site", Some(NonOperatorOfSite)) => instead("evil"),
+        ("site" | "custody-model", Some(NonOperatorOfSite)) => instead("evil"),
         ("lot", Some(NonOperatorOfSite)) => {
             (lot("urn:oretrace:lot:evil:new", "fwo-mine"), vec!["evil"])
         }
@@ -819,6 +860,8 @@ async fn every_record_kind_has_a_row() {
         progress(),
         report(REPORT, 1),
         resource(ESTIMATE, 1, "x"),
+        custody_model("x", "origin: Pakistan"),
+        attribute_claim(ORE),
     ];
     let mut kinds: Vec<&str> = samples.iter().map(|v| row_of_kind(&record(v))).collect();
     // A captured event is a record too: read one back from the log.

@@ -462,7 +462,12 @@ fn concerns(
                 .iter()
                 .any(|r| !matches!(r, Record::Event(_)) && concerns(r, summary, lots))
         }),
-        Record::Party(_) | Record::Site(_) | Record::Report(_) | Record::Resource(_) => false,
+        Record::AttributeClaim(c) => lots.contains(&c.lot),
+        Record::Party(_)
+        | Record::Site(_)
+        | Record::Report(_)
+        | Record::Resource(_)
+        | Record::CustodyModel(_) => false,
     }
 }
 
