@@ -205,11 +205,45 @@ fn the_demo_concentrates_passports_verify_offline_and_with_jwcrypto() {
         .unwrap();
     assert_eq!(contained["relativePercent"], "-2.003968");
     assert_eq!(contained["within"], false);
-    // One receipt per record, after the checkpoint.
-    assert_eq!(
-        c["evidence"].as_array().unwrap().len(),
-        s["records"].as_array().unwrap().len() + 1
-    );
+    // The verdicts of the loaded rule packs, as GET /lots/{id}/compliance
+    // gives them: every record a rule rests on is among the verdict
+    // records, and has its receipt in the passport.
+    let packs = s["compliance"].as_array().unwrap();
+    let verdict = |pack: &str| {
+        packs
+            .iter()
+            .find(|p| p["pack"] == pack)
+            .unwrap_or_else(|| panic!("{pack} in {packs:#?}"))["verdict"]
+            .clone()
+    };
+    assert_eq!(verdict("dfars-252.225-7052"), "pass");
+    assert_eq!(verdict("feoc-control"), "pass");
+    assert_eq!(verdict("eu-crma"), "fail");
+    let verdict_records: std::collections::BTreeSet<u64> = s["verdictRecords"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    for p in packs {
+        for r in p["rules"].as_array().unwrap() {
+            for i in r["evidence"].as_array().unwrap() {
+                assert!(
+                    verdict_records.contains(&i.as_u64().unwrap()),
+                    "{i} of {r:#}"
+                );
+            }
+        }
+    }
+    // One receipt per record the subject cites, after the checkpoint.
+    let mut cited: std::collections::BTreeSet<u64> = s["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    cited.extend(verdict_records);
+    assert_eq!(c["evidence"].as_array().unwrap().len(), cited.len() + 1);
 
     // The other two concentrates verify too.
     for (lot, name) in [(SB, "sb.jwt"), (CU, "cu.jwt")] {

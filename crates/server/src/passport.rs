@@ -23,8 +23,9 @@ use oretrace_domain::passport::{
 };
 use oretrace_domain::record::{Assay, Record};
 use oretrace_ledger::Store;
+use oretrace_ledger::compliance::{ComplianceAnswer, ComplianceError};
 use oretrace_ledger::ledger::{Ledger, StoreHashes};
-use oretrace_ledger::provenance::ProvenanceAnswer;
+use oretrace_ledger::provenance::{ProvenanceAnswer, ProvenanceError};
 use oretrace_ledger::rules::Refusal;
 use oretrace_provenance::ReconcileTolerance;
 use oretrace_tlog::receipt::Receipt;
@@ -90,16 +91,20 @@ fn to_value(value: &impl Serialize) -> Result<Value, ApiError> {
 }
 
 /// The credential subject: the lot, shaped after a UNTP Digital Product
-/// Passport's `Product`, with the provenance answer and the reconciliation
-/// of each received shipment of the lot. (Compliance verdicts, once rule
-/// packs exist, are one more argument and one more member.)
+/// Passport's `Product`, with the provenance answer, the reconciliation
+/// of each received shipment of the lot and the verdicts of the loaded
+/// rule packs (`compliance`: each pack's verdict and rules, each naming the
+/// log indices it rests on, and `verdictRecords`, every record they cite,
+/// each with its receipt among the passport's evidence).
 pub(crate) fn credential_subject(
     lot: &LotFacts,
     answer: &ProvenanceAnswer,
     assays: &[AssayUsed],
     reconciliation: &[Value],
+    compliance: &ComplianceAnswer,
 ) -> Result<Value, ApiError> {
     let illustrative = answer.figures == "illustrative"
+        || compliance.figures == "illustrative"
         || reconciliation
             .iter()
             .any(|r| r.get("illustrative") == Some(&Value::Bool(true)));
@@ -124,6 +129,8 @@ pub(crate) fn credential_subject(
         "custodyChain": to_value(&answer.custody)?,
         "sitesPassed": to_value(&answer.sites)?,
         "reconciliation": reconciliation,
+        "compliance": to_value(&compliance.packs)?,
+        "verdictRecords": to_value(&compliance.evidence)?,
         "records": to_value(&answer.evidence)?,
     }))
 }
@@ -160,6 +167,7 @@ fn subject_of<S: Store>(
     store: &S,
     id: &str,
     limits: oretrace_ledger::provenance::ProvenanceLimits,
+    packs: &[oretrace_provenance::rules::RulePack],
 ) -> Result<Option<Value>, ApiError> {
     let Some(state) = store.lot(id)? else {
         return Ok(None);
@@ -210,7 +218,21 @@ fn subject_of<S: Store>(
         custodian: state.custodian().to_string(),
         lot_record_index: state.index(),
     };
-    credential_subject(&facts, &answer, &assays, &reconciliation).map(Some)
+    let Some(compliance) =
+        oretrace_ledger::compliance::compliance(store, id, limits, packs, None, &[]).map_err(
+            |e| match e {
+                ComplianceError::Provenance(ProvenanceError::TooLarge { detail, limit }) => {
+                    ApiError::AnswerTooLarge { detail, limit }
+                }
+                ComplianceError::Provenance(ProvenanceError::Store(e))
+                | ComplianceError::Store(e) => ApiError::from(e),
+                other => ApiError::internal(format!("the verdicts on lot {id}: {other}")),
+            },
+        )?
+    else {
+        return Ok(None);
+    };
+    credential_subject(&facts, &answer, &assays, &reconciliation, &compliance).map(Some)
 }
 
 /// The receipts of `indices` against the published checkpoint, which must
@@ -282,8 +304,9 @@ fn issue<S: Store>(
     key: &CredentialKey,
     id: &str,
     limits: oretrace_ledger::provenance::ProvenanceLimits,
+    packs: &[oretrace_provenance::rules::RulePack],
 ) -> Result<Option<String>, ApiError> {
-    let Some(subject) = subject_of(ledger.store(), id, limits)? else {
+    let Some(subject) = subject_of(ledger.store(), id, limits, packs)? else {
         return Ok(None);
     };
     let mut indices = passport::cited_indices(&subject);
@@ -335,9 +358,10 @@ pub(crate) async fn passport<S: Store>(
 ) -> Result<Response, ApiError> {
     let key = state.credential.clone().ok_or_else(no_key)?;
     let limits = state.config.provenance;
+    let packs = state.config.rule_packs;
     let jws = blocking(&state.ledger, {
         let id = id.clone();
-        move |ledger| issue(ledger, &key, &id, limits)
+        move |ledger| issue(ledger, &key, &id, limits, packs)
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("no lot {id:?} is registered")))?;

@@ -130,18 +130,33 @@ async fn blend_passport(w: World) {
     assert!(close(share("bySite", "site", "saindak"), 92, 149));
     assert!(close(share("bySite", "site", "madison"), 45, 298));
     assert!(close(share("byCountry", "country", "PK"), 253, 298));
-    // Every record of the provenance evidence has its receipt, and
-    // nothing else does.
+    // Every record of the provenance evidence and of the verdicts has its
+    // receipt, and nothing else does (the verdicts add the parties'
+    // records their ownership rules rest on).
     let records = s["records"].as_array().unwrap();
-    assert_eq!(records.len(), passport.records.len());
-    assert_eq!(
-        c["evidence"].as_array().unwrap().len(),
-        passport.records.len() + 1
+    let mut cited: std::collections::BTreeSet<u64> = records
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    cited.extend(
+        s["verdictRecords"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["index"].as_u64().unwrap()),
     );
+    assert!(cited.len() > records.len(), "party records are cited");
+    assert_eq!(passport.records.len(), cited.len());
+    assert_eq!(c["evidence"].as_array().unwrap().len(), cited.len() + 1);
     assert_eq!(passport.checkpoint.origin(), "oretrace.test/ledger");
-    // B was never shipped: no reconciliation, no compliance member made up.
+    // B was never shipped: no reconciliation. Its verdicts: the blend is
+    // 85 % Pakistani copper, so the EU single-country benchmark fails;
+    // every pack loaded is judged.
     assert_eq!(s["reconciliation"], json!([]));
-    assert!(s.get("compliance").is_none());
+    let packs = s["compliance"].as_array().unwrap();
+    assert_eq!(packs.len(), 4, "{packs:#?}");
+    let crma = packs.iter().find(|p| p["pack"] == "eu-crma").unwrap();
+    assert_eq!(crma["verdict"], "fail", "{crma:#}");
     // A, shipped and received: its reconciliation is in its passport.
     let (status, _, jws) = get(&app, &format!("/lots/{A}/passport")).await;
     assert_eq!(status, StatusCode::OK, "{jws}");
