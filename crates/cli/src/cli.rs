@@ -56,7 +56,8 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// Judge a lot against the compliance rule packs (DFARS 252.225-7052, FEOC
     /// control, OECD Annex II, EU CRMA): each rule's verdict with the records it
-    /// rests on. Exits 1 when a verdict fails, 0 otherwise (unproven included).
+    /// rests on. Exits 1 when a prohibition fails; 0 otherwise (a red flag, a
+    /// benchmark exceeded or an unproven verdict is printed, not an exit code).
     Compliance(ComplianceArgs),
     /// Local value addition: the element mass each country exported, per element and
     /// value-chain stage (ore, concentrate, … metal, product), with each stage's share.

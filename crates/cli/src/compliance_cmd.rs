@@ -45,7 +45,11 @@ pub fn compliance(args: &ComplianceArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.receipts {
         save_receipts(&http, &args.server, &answer["evidence"], dir)?;
     }
-    let failed = items(&answer["packs"]).any(|p| p["verdict"] == "fail");
+    // Exit 1 only when a prohibition fails: a red flag or a benchmark
+    // exceeded is printed, not a refusal of the material.
+    let failed = items(&answer["packs"])
+        .flat_map(|p| items(&p["rules"]))
+        .any(|r| r["verdict"] == "fail" && r["effect"] == "prohibited");
     Ok(if failed {
         ExitCode::FAILURE
     } else {
@@ -145,7 +149,10 @@ fn verdicts(a: &Value) -> String {
                 s(&r["effect"]),
                 s(&r["detail"])
             );
-            for f in items(&r["findings"]) {
+            let findings: Vec<&Value> = items(&r["findings"]).collect();
+            // One finding is the rule's detail already: not printed twice.
+            let said = findings.len() == 1 && findings[0]["what"] == r["detail"];
+            for f in findings.iter().filter(|_| !said) {
                 let _ = writeln!(
                     out,
                     "      {}: {} [records {}]",

@@ -62,7 +62,8 @@ fn the_demo_concentrate_is_judged_on_both_routes_with_verifiable_evidence() {
 
     // As recorded: through Karachi.
     let (code, recorded) = json_of(&["compliance", REE, "--server", &base, "--json"]);
-    assert_eq!(code, 1, "EU CRMA's benchmark fails: {recorded:#}");
+    // EU CRMA's benchmark fails (a benchmark, not a prohibition: exit 0).
+    assert_eq!(code, 0, "{recorded:#}");
     assert_eq!(recorded["figures"], "illustrative");
     assert!(recorded["hypothetical"].is_null());
     assert_eq!(verdict(&recorded, "dfars-252.225-7052")["verdict"], "pass");
@@ -260,7 +261,7 @@ fn the_demo_concentrate_is_judged_on_both_routes_with_verifiable_evidence() {
     let port = support::free_port();
     let server = support::Server::start_with(&data, port, &operator, &["--rules", path(&rules)]);
     let (code, mine) = json_of(&["compliance", REE, "--server", &server.base(), "--json"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 0, "a red flag is printed, not an exit code");
     assert_eq!(mine["packs"].as_array().unwrap().len(), 1);
     let area = rule(&mine, "oecd-annex-ii", "origin-or-transit-in-a-listed-area");
     assert_eq!(area["verdict"], "fail", "{area:#}");
