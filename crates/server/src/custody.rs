@@ -45,14 +45,8 @@ fn period(pairs: &[(String, String)]) -> Result<(Option<Timestamp>, Option<Times
             }
         }
     }
-    if let (Some(f), Some(t)) = (from, to)
-        && t <= f
-    {
-        return Err(ApiError::InvalidRequest {
-            field: "to".into(),
-            rule: "the period ends after it starts".into(),
-        });
-    }
+    // A period whose end is not after its start is empty: no declaration
+    // overlaps it (the answer says so), as a listing filter would.
     Ok((from, to))
 }
 

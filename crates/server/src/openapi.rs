@@ -1199,7 +1199,7 @@ fn compliance_paths() -> Value {
         "required": ["rule", "says", "effect", "test", "elements", "verdict", "detail", "findings", "evidence"], "properties": {
         "rule": {"type": "string"}, "says": {"type": "string"},
         "effect": {"enum": ["prohibited", "red-flag", "benchmark"]},
-        "test": {"enum": ["origin-countries", "site-countries", "controlled-parties", "areas", "origin-site-kinds", "single-country-share"]},
+        "test": {"enum": ["origin-countries", "site-countries", "controlled-parties", "party-countries", "areas", "origin-site-kinds", "single-country-share"]},
         "elements": {"type": "array", "items": {"type": "string"}, "description": "The elements the rule concerns; empty: every element"},
         "in_force_from": {"type": ["string", "null"], "description": "The day the rule takes effect, when its source gives one (the verdict is computed either way)"},
         "verdict": verdict, "detail": {"type": "string"},
@@ -1310,7 +1310,7 @@ fn custody_paths() -> Value {
             ],
             "responses": {
                 "200": {"description": "The site's declarations, judged", "content": {"application/json": {"schema": body}}},
-                "400": problem_response("An unknown parameter, a parameter given twice, a time not UTC to the second, or to not after from"),
+                "400": problem_response("An unknown parameter, a parameter given twice or a time not UTC to the second (a period whose end is not after its start is empty)"),
                 "404": problem_response("No such site"),
                 "413": problem_response("The answer would pass a bound (named)")}}}
     })

@@ -123,10 +123,6 @@ fn a_site_answers_its_declarations_judged_with_the_mass_balance_account() {
                 ("/sites/ussm-plant/custody-model?since=2025", "since"),
                 ("/sites/ussm-plant/custody-model?from=2025-11-01", "from"),
                 (
-                    "/sites/ussm-plant/custody-model?from=2025-11-01T00:00:00Z&to=2025-11-01T00:00:00Z",
-                    "to",
-                ),
-                (
                     "/sites/ussm-plant/custody-model?to=2025-11-01T00:00:00Z&to=2025-12-01T00:00:00Z",
                     "to",
                 ),
@@ -137,6 +133,17 @@ fn a_site_answers_its_declarations_judged_with_the_mass_balance_account() {
                     body["detail"].as_str().unwrap().starts_with(&format!("{field}:")),
                     "{uri}: {body}"
                 );
+            }
+            // An empty period: the declarations in force then, nothing
+            // judged.
+            let (status, body) = get(
+                &app,
+                "/sites/ussm-plant/custody-model?from=2025-11-01T00:00:00Z&to=2025-11-01T00:00:00Z",
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            for d in body["declarations"].as_array().unwrap() {
+                assert_eq!(d["transformations"], serde_json::json!([]), "{d}");
             }
             let (status, _) = get(&app, "/sites/atlantis/custody-model").await;
             assert_eq!(status, StatusCode::NOT_FOUND);
