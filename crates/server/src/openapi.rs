@@ -1267,8 +1267,8 @@ fn custody_paths() -> Value {
     let time_parameter = |name: &str, description: &str| {
         json!({"name": name, "in": "query", "required": false, "description": description,
             "schema": {"type": "string", "format": "date-time", "maxLength": 20,
-                "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
-                "description": "UTC to the second, as 2025-09-08T10:00:00Z"}})
+                "pattern": "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$",
+                "description": "UTC to the second, as 2025-09-08T10:00:00Z (years 1900 to 9999)"}})
     };
     let declaration = json!({"type": "object", "required": ["index", "attribute", "model", "specified", "from", "until",
         "transformations", "claims", "findings", "accounts", "holds"], "properties": {
