@@ -563,7 +563,10 @@ pub fn custody_answer<S: crate::store::Store>(
             a.claimed_out_kg = kg(claimed_out);
             a.holds = claimed_out <= specified_in;
             a.evidence.sort_unstable();
-            if d.model == CustodyModelKind::MassBalance && !a.holds {
+            // Under any model, more claimed out than came in is a finding
+            // (under the per-lot models, several claims on one lot can
+            // add up beyond it).
+            if !a.holds {
                 findings.push(FindingJson {
                     transformation: None,
                     lot: None,

@@ -666,7 +666,7 @@ fn paths() -> Value {
             checkpoint and a tlog-proof receipt of every record the subject cites (oretrace passport verify checks them offline)",
             vec![id("lot")],
             json!({"description": "The compact JWS", "content": {"application/vc+jwt": {"schema": {"type": "string"}}}}),
-            &[("404", "No such lot, or the registry has no credential key"),
+            &[("400", "A query parameter (it takes none; named)"), ("404", "No such lot, or the registry has no credential key"),
               ("413", "Over a bound (the provenance bounds, 100 shipments, 2,000 receipts or 8 MiB of them; the bound named); nothing partial is answered"),
               ("503", "A record is not yet covered by a published checkpoint; retry")]),
         "/.well-known/jwks.json": read("The registry's credential key, which signs lot passports, as a JWK set (RFC 7517; Ed25519, kid = RFC 7638 thumbprint)",

@@ -355,7 +355,9 @@ fn no_key() -> ApiError {
 pub(crate) async fn passport<S: Store>(
     State(state): State<AppState<S>>,
     Path(id): Path<String>,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    crate::registry::no_parameters(&pairs, "a lot passport")?;
     let key = state.credential.clone().ok_or_else(no_key)?;
     let limits = state.config.provenance;
     let packs = state.config.rule_packs;
