@@ -337,3 +337,44 @@ fn a_declaration_holds_only_over_its_period() {
     let site = w.ledger.store().site("ussm-plant").unwrap().unwrap();
     assert_eq!(site.custody_models().len(), 1);
 }
+
+/// Under controlled blending each claim is judged alone on arrival: two
+/// claims of 0.8 on blend B's copper each hold, but together they claim
+/// 1.6 × the lot's copper as Pakistani — more than came in. The site's
+/// answer says so: a finding, and the declaration does not hold.
+#[test]
+fn claims_adding_up_beyond_what_came_in_are_a_finding_under_every_model() {
+    let w = declared("origin: Pakistan", "controlled-blending", &PK);
+    submit(&w, &claim(B, "origin: Pakistan", "Cu", "0.8"), &[&ussm()]).unwrap();
+    let one = oretrace_ledger::custody::custody_answer(
+        w.ledger.store(),
+        "ussm-plant",
+        None,
+        None,
+        oretrace_ledger::provenance::ProvenanceLimits::DEFAULT,
+    )
+    .unwrap()
+    .unwrap();
+    assert!(one.declarations[0].holds, "{:?}", one.declarations[0]);
+    let mut again = claim(B, "origin: Pakistan", "Cu", "0.8");
+    again["time"] = json!("2025-10-28T00:00:00Z");
+    submit(&w, &again, &[&ussm()]).unwrap();
+    let two = oretrace_ledger::custody::custody_answer(
+        w.ledger.store(),
+        "ussm-plant",
+        None,
+        None,
+        oretrace_ledger::provenance::ProvenanceLimits::DEFAULT,
+    )
+    .unwrap()
+    .unwrap();
+    let d = &two.declarations[0];
+    assert!(!d.holds, "{d:?}");
+    assert!(
+        d.findings
+            .iter()
+            .any(|f| f.what.contains("claimed as specified over the period")),
+        "{:?}",
+        d.findings
+    );
+}
