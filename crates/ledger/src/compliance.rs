@@ -124,17 +124,6 @@ fn damaged(lot: &str, what: String) -> ComplianceError {
     }
 }
 
-fn role(text: &str) -> Option<Role> {
-    Some(match text {
-        "origin" => Role::Origin,
-        "processing" => Role::Processing,
-        "departure" => Role::Departure,
-        "transit" => Role::Transit,
-        "arrival" => Role::Arrival,
-        _ => return None,
-    })
-}
-
 /// The verdicts of `packs` (or of the one named `only`) on lot `id`;
 /// `None` when no such lot is registered. With `via`, the verdicts are
 /// about the route the material would have taken through those sites
@@ -302,7 +291,7 @@ fn facts_of(answer: &ProvenanceAnswer) -> Result<Facts, ComplianceError> {
             operator: party_id(&s.operator)?,
             lat: dec("the latitude", &s.lat)?,
             lon: dec("the longitude", &s.lon)?,
-            roles: s.roles.iter().filter_map(|r| role(r)).collect(),
+            roles: s.roles.iter().filter_map(|r| Role::parse(r)).collect(),
             index: s.index,
             first: Some(time(&s.first)?),
             recorded: None,

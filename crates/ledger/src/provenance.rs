@@ -416,7 +416,7 @@ pub fn provenance<S: Store>(
             lat: text(r.location.lat()),
             lon: text(r.location.lon()),
             approximate: r.approximate,
-            roles: s.roles.iter().map(|r| role(*r)).collect(),
+            roles: s.roles.iter().map(Role::as_str).collect(),
             first: s.first.to_string(),
             last: s.last.to_string(),
             index: state.index(),
@@ -448,16 +448,6 @@ pub fn provenance<S: Store>(
         sites,
         evidence,
     }))
-}
-
-fn role(r: Role) -> &'static str {
-    match r {
-        Role::Origin => "origin",
-        Role::Processing => "processing",
-        Role::Departure => "departure",
-        Role::Transit => "transit",
-        Role::Arrival => "arrival",
-    }
 }
 
 /// Whose keys signed an entry: parties, or the key itself.

@@ -128,8 +128,8 @@ pub enum Role {
 }
 
 impl Role {
-    /// Every role, in their order.
-    const ALL: [Role; 5] = [
+    /// Every role, in order.
+    pub const ALL: [Role; 5] = [
         Role::Origin,
         Role::Processing,
         Role::Departure,
@@ -137,6 +137,24 @@ impl Role {
         Role::Arrival,
     ];
 
+    /// The role's name, as answers and rule packs spell it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Origin => "origin",
+            Role::Processing => "processing",
+            Role::Departure => "departure",
+            Role::Transit => "transit",
+            Role::Arrival => "arrival",
+        }
+    }
+
+    /// The role named `text`, if any.
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+impl Role {
     fn bit(self) -> u8 {
         1 << (self as u8)
     }

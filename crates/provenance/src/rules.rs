@@ -262,29 +262,9 @@ struct RuleFields {
 }
 
 fn role(text: &str) -> Result<Role, String> {
-    Ok(match text {
-        "origin" => Role::Origin,
-        "processing" => Role::Processing,
-        "departure" => Role::Departure,
-        "transit" => Role::Transit,
-        "arrival" => Role::Arrival,
-        _ => {
-            return Err(format!(
-                "{text:?} is not a role (origin, processing, departure, transit, arrival)"
-            ));
-        }
+    Role::parse(text).ok_or_else(|| {
+        format!("{text:?} is not a role (origin, processing, departure, transit, arrival)")
     })
-}
-
-/// The role's name, as rule packs and answers spell it.
-pub fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Origin => "origin",
-        Role::Processing => "processing",
-        Role::Departure => "departure",
-        Role::Transit => "transit",
-        Role::Arrival => "arrival",
-    }
 }
 
 fn list<T>(
@@ -1076,7 +1056,7 @@ fn roles_of(s: &SiteFacts, wanted: &[Role]) -> String {
     s.roles
         .iter()
         .filter(|r| wanted.contains(r))
-        .map(|r| role_name(*r))
+        .map(|r| r.as_str())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -1185,7 +1165,7 @@ fn site_test(
             });
         }
     }
-    let wanted: Vec<&str> = roles.iter().map(|r| role_name(*r)).collect();
+    let wanted: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     Judgement {
         findings,
         applies: true,
