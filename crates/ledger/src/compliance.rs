@@ -160,12 +160,25 @@ pub fn compliance<S: Store>(
     let Some(answer) = provenance(store, id, limits)? else {
         return Ok(None);
     };
+    judge(store, &answer, &chosen, via).map(Some)
+}
+
+/// The verdicts of `chosen` on the lot whose provenance `answer` is
+/// (already computed: a caller holding one does not walk the graph
+/// again). `via` must have been checked by [`compliance`]'s rules, or be
+/// empty.
+pub fn judge<S: Store>(
+    store: &S,
+    answer: &ProvenanceAnswer,
+    chosen: &[&RulePack],
+    via: &[String],
+) -> Result<ComplianceAnswer, ComplianceError> {
     let mut evidence: BTreeMap<u64, Evidence> = answer
         .evidence
         .iter()
         .map(|e| (e.index, e.clone()))
         .collect();
-    let mut facts = facts_of(&answer)?;
+    let mut facts = facts_of(answer)?;
     let hypothetical = if via.is_empty() {
         None
     } else {
@@ -195,13 +208,13 @@ pub fn compliance<S: Store>(
     } else {
         "reported"
     };
-    Ok(Some(ComplianceAnswer {
-        lot: answer.lot,
+    Ok(ComplianceAnswer {
+        lot: answer.lot.clone(),
         figures,
         hypothetical,
         packs,
         evidence,
-    }))
+    })
 }
 
 fn pack_json(v: &PackVerdict<'_>) -> PackJson {

@@ -218,20 +218,15 @@ fn subject_of<S: Store>(
         custodian: state.custodian().to_string(),
         lot_record_index: state.index(),
     };
-    let Some(compliance) =
-        oretrace_ledger::compliance::compliance(store, id, limits, packs, None, &[]).map_err(
-            |e| match e {
-                ComplianceError::Provenance(ProvenanceError::TooLarge { detail, limit }) => {
-                    ApiError::AnswerTooLarge { detail, limit }
-                }
-                ComplianceError::Provenance(ProvenanceError::Store(e))
-                | ComplianceError::Store(e) => ApiError::from(e),
-                other => ApiError::internal(format!("the verdicts on lot {id}: {other}")),
-            },
-        )?
-    else {
-        return Ok(None);
-    };
+    // The verdicts on the provenance answer already read: no second walk.
+    let chosen: Vec<&oretrace_provenance::rules::RulePack> = packs.iter().collect();
+    let compliance =
+        oretrace_ledger::compliance::judge(store, &answer, &chosen, &[]).map_err(|e| match e {
+            ComplianceError::Provenance(ProvenanceError::Store(e)) | ComplianceError::Store(e) => {
+                ApiError::from(e)
+            }
+            other => ApiError::internal(format!("the verdicts on lot {id}: {other}")),
+        })?;
     credential_subject(&facts, &answer, &assays, &reconciliation, &compliance).map(Some)
 }
 
