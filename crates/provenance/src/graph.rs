@@ -252,7 +252,8 @@ pub(crate) type Slot = u32;
 /// for the error that names it) until the item is added.
 #[derive(Clone, Debug)]
 struct Slots<K, V> {
-    index: HashMap<K, Slot>,
+    /// Ids are chosen by parties: a hasher keyed at random per process.
+    index: HashMap<K, Slot, ahash::RandomState>,
     items: Vec<Option<V>>,
     /// Ids of the slots still empty.
     pending: HashMap<Slot, K>,
@@ -261,7 +262,7 @@ struct Slots<K, V> {
 impl<K, V> Default for Slots<K, V> {
     fn default() -> Self {
         Slots {
-            index: HashMap::new(),
+            index: HashMap::default(),
             items: Vec::new(),
             pending: HashMap::new(),
         }
