@@ -179,9 +179,15 @@ mod tests {
 
     #[test]
     fn accept_language_picks_by_quality() {
-        assert_eq!(Lang::from_accept_language("ur-PK,ur;q=0.9,en;q=0.8"), Some(Lang::Ur));
+        assert_eq!(
+            Lang::from_accept_language("ur-PK,ur;q=0.9,en;q=0.8"),
+            Some(Lang::Ur)
+        );
         assert_eq!(Lang::from_accept_language("en-GB,ur;q=0.5"), Some(Lang::En));
-        assert_eq!(Lang::from_accept_language("fr, ur;q=0.4, en;q=0.3"), Some(Lang::Ur));
+        assert_eq!(
+            Lang::from_accept_language("fr, ur;q=0.4, en;q=0.3"),
+            Some(Lang::Ur)
+        );
         assert_eq!(Lang::from_accept_language("fr, de"), None);
         assert_eq!(Lang::from_accept_language("ur;q=0"), None);
     }

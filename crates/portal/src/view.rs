@@ -141,7 +141,9 @@ impl Bar {
     }
 
     pub fn second_width(&self) -> u32 {
-        self.second.as_ref().map_or(0, |(_, p)| (*p).min(1000) * 6 / 10)
+        self.second
+            .as_ref()
+            .map_or(0, |(_, p)| (*p).min(1000) * 6 / 10)
     }
 
     pub fn second_value(&self) -> &str {

@@ -276,9 +276,17 @@ fn api<S: Store>() -> Api<S> {
         table: Vec::new(),
     }
     .page("/", portal::no_index, portal::pages::index::<S>)
-    .page("/flows", portal::data::flows::<S>, portal::pages::flows::<S>)
+    .page(
+        "/flows",
+        portal::data::flows::<S>,
+        portal::pages::flows::<S>,
+    )
     .page("/map", portal::data::map::<S>, portal::pages::map::<S>)
-    .page("/search", portal::data::search::<S>, portal::pages::search::<S>)
+    .page(
+        "/search",
+        portal::data::search::<S>,
+        portal::pages::search::<S>,
+    )
     .page(
         "/downloads",
         portal::data::downloads::<S>,
@@ -290,7 +298,11 @@ fn api<S: Store>() -> Api<S> {
     .get("/records/{index}/receipt", records::receipt::<S>)
     .get("/records/by-hash/{hash}", records::by_hash::<S>)
     .get("/parties", registry::parties::<S>)
-    .page("/parties/{id}", registry::party::<S>, portal::pages::party::<S>)
+    .page(
+        "/parties/{id}",
+        registry::party::<S>,
+        portal::pages::party::<S>,
+    )
     .get("/sites", registry::sites::<S>)
     .page("/sites/{id}", registry::site::<S>, portal::pages::site::<S>)
     .get("/sites/{id}/custody-model", custody::custody_model::<S>)
@@ -338,7 +350,11 @@ fn api<S: Store>() -> Api<S> {
     .get("/exports/pledges.csv", exports::pledges_csv::<S>)
     .get("/exports/reports.csv", exports::reports_csv::<S>)
     .get("/reports", agreements::reports::<S>)
-    .page("/reports/{id}", agreements::report::<S>, portal::pages::report::<S>)
+    .page(
+        "/reports/{id}",
+        agreements::report::<S>,
+        portal::pages::report::<S>,
+    )
     .get("/resources", agreements::resources::<S>)
     .get("/resources/{id}", agreements::resource::<S>)
     .get("/checkpoint", log::checkpoint::<S>)
@@ -351,7 +367,11 @@ fn api<S: Store>() -> Api<S> {
     .get("/capture", epcis::capture::jobs::<S>)
     .get("/capture/{id}", epcis::capture::job::<S>)
     .get("/events", epcis::query::events::<S>)
-    .page("/events/{id}", epcis::query::event::<S>, portal::pages::event::<S>)
+    .page(
+        "/events/{id}",
+        epcis::query::event::<S>,
+        portal::pages::event::<S>,
+    )
     .get("/eventTypes", epcis::query::event_types)
     .get(
         "/eventTypes/{value}/events",

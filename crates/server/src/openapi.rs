@@ -1413,7 +1413,8 @@ fn portal_paths() -> Value {
             "href": {"type": "string"}, "type": {"type": "string"}}}}}});
     let ok = |description: &str, schema: Value| {
         let mut ok = json!({"description": description, "content": {"application/json": {"schema": schema}}});
-        ok["content"]["text/html; charset=utf-8"] = html["content"]["text/html; charset=utf-8"].clone();
+        ok["content"]["text/html; charset=utf-8"] =
+            html["content"]["text/html; charset=utf-8"].clone();
         ok
     };
     json!({

@@ -85,9 +85,7 @@ fn app() -> Router {
         .unwrap();
     let mut site = site("evil-site", "mine", "evil", "PK");
     site["name"] = json!(format!("Mine {ATTRIBUTE} {SCRIPT}"));
-    w.ledger
-        .submit_blocking(signed(&site, &[&evil]))
-        .unwrap();
+    w.ledger.submit_blocking(signed(&site, &[&evil])).unwrap();
     router(Arc::new(w.ledger), ServerConfig::default()).unwrap()
 }
 
@@ -116,13 +114,24 @@ async fn a_browser_gets_the_lot_page_and_an_api_client_the_same_json_as_before()
     assert!(body.contains("href=\"/assets/portal.css\""));
     assert!(body.contains("<script type=\"module\" src=\"/assets/portal.js\"></script>"));
     assert!(body.contains("id=\"portal-messages\""));
-    assert!(!body.contains("http://") && !body.contains("https://"), "nothing loaded from outside");
+    assert!(
+        !body.contains("http://") && !body.contains("https://"),
+        "nothing loaded from outside"
+    );
 
-    for accept in [None, Some("*/*"), Some("application/json"), Some("text/html, application/json")] {
+    for accept in [
+        None,
+        Some("*/*"),
+        Some("application/json"),
+        Some("text/html, application/json"),
+    ] {
         let headers: Vec<(&str, &str)> = accept.iter().map(|a| ("accept", *a)).collect();
         let json = get(&app, &lot_path(A), &headers).await;
         assert_eq!(json.status, StatusCode::OK, "{accept:?}");
-        assert!(json.header(header::CONTENT_TYPE).starts_with("application/json"));
+        assert!(
+            json.header(header::CONTENT_TYPE)
+                .starts_with("application/json")
+        );
         assert_eq!(json.header(header::VARY), "Accept");
         assert_eq!(json.json()["id"], A, "{accept:?}");
     }
@@ -131,20 +140,39 @@ async fn a_browser_gets_the_lot_page_and_an_api_client_the_same_json_as_before()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_ids_get_a_404_page_in_html_and_a_problem_in_json() {
     let app = tokio::task::block_in_place(app);
-    for uri in ["/lots/urn:oretrace:lot:fwo:nope", "/parties/nobody", "/sites/nowhere", "/no/such/page"] {
+    for uri in [
+        "/lots/urn:oretrace:lot:fwo:nope",
+        "/parties/nobody",
+        "/sites/nowhere",
+        "/no/such/page",
+    ] {
         let html = page(&app, uri).await;
         assert_eq!(html.status, StatusCode::NOT_FOUND, "{uri}");
-        assert!(html.header(header::CONTENT_TYPE).starts_with("text/html"), "{uri}");
+        assert!(
+            html.header(header::CONTENT_TYPE).starts_with("text/html"),
+            "{uri}"
+        );
         assert!(html.body.contains("<h1>Not found</h1>"), "{uri}");
         let json = get(&app, uri, &[("accept", "application/json")]).await;
         assert_eq!(json.status, StatusCode::NOT_FOUND);
-        assert!(json.header(header::CONTENT_TYPE).starts_with("application/problem+json"));
+        assert!(
+            json.header(header::CONTENT_TYPE)
+                .starts_with("application/problem+json")
+        );
     }
     // `/` is a page only: a JSON client gets a 404 problem, as before.
     let json = get(&app, "/", &[]).await;
     assert_eq!(json.status, StatusCode::NOT_FOUND);
-    assert!(json.header(header::CONTENT_TYPE).starts_with("application/problem+json"));
-    assert!(json.json()["detail"].as_str().unwrap().contains("/openapi.json"));
+    assert!(
+        json.header(header::CONTENT_TYPE)
+            .starts_with("application/problem+json")
+    );
+    assert!(
+        json.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/openapi.json")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,7 +194,10 @@ async fn the_dashboard_and_every_page_render() {
         let answer = page(&app, uri).await;
         assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.body);
         assert!(answer.body.contains("<main id=\"main\""), "{uri}");
-        assert!(answer.body.contains("class=\"skip\" href=\"#main\""), "{uri}");
+        assert!(
+            answer.body.contains("class=\"skip\" href=\"#main\""),
+            "{uri}"
+        );
     }
     let search = page(&app, "/search?q=saindak").await;
     assert!(search.body.contains("href=\"/sites/saindak\""));
@@ -180,14 +211,33 @@ async fn urdu_is_right_to_left_by_switch_cookie_or_accept_language() {
     let switched = page(&app, "/parties/fwo?lang=ur").await;
     assert!(switched.body.contains("<html lang=\"ur\" dir=\"rtl\">"));
     assert!(switched.header(header::SET_COOKIE).starts_with("lang=ur"));
-    assert!(switched.body.contains(Messages::of(Lang::Ur).t("kind.party")));
+    assert!(
+        switched
+            .body
+            .contains(Messages::of(Lang::Ur).t("kind.party"))
+    );
     // The switch back to English keeps the page.
     assert!(switched.body.contains("href=\"/parties/fwo?lang=en\""));
-    let by_cookie = get(&app, "/parties/fwo", &[("accept", BROWSER), ("cookie", "lang=ur")]).await;
+    let by_cookie = get(
+        &app,
+        "/parties/fwo",
+        &[("accept", BROWSER), ("cookie", "lang=ur")],
+    )
+    .await;
     assert!(by_cookie.body.contains("dir=\"rtl\""));
-    let by_header = get(&app, "/map", &[("accept", BROWSER), ("accept-language", "ur-PK,en;q=0.5")]).await;
+    let by_header = get(
+        &app,
+        "/map",
+        &[("accept", BROWSER), ("accept-language", "ur-PK,en;q=0.5")],
+    )
+    .await;
     assert!(by_header.body.contains("dir=\"rtl\""));
-    let english = get(&app, "/map", &[("accept", BROWSER), ("accept-language", "en-GB")]).await;
+    let english = get(
+        &app,
+        "/map",
+        &[("accept", BROWSER), ("accept-language", "en-GB")],
+    )
+    .await;
     assert!(english.body.contains("dir=\"ltr\""));
 }
 
@@ -195,7 +245,13 @@ async fn urdu_is_right_to_left_by_switch_cookie_or_accept_language() {
 async fn markup_in_names_is_shown_as_text() {
     let app = tokio::task::block_in_place(app);
     let escaped_script = "&#60;script&#62;alert(1)&#60;/script&#62;";
-    for uri in ["/parties/evil", "/sites/evil-site", "/map", "/search?q=evil", "/search?q=%3Cscript"] {
+    for uri in [
+        "/parties/evil",
+        "/sites/evil-site",
+        "/map",
+        "/search?q=evil",
+        "/search?q=%3Cscript",
+    ] {
         let answer = page(&app, uri).await;
         assert_eq!(answer.status, StatusCode::OK, "{uri}");
         let body = &answer.body;
@@ -224,7 +280,14 @@ async fn search_input_of_any_length_or_character_is_safe() {
     assert_eq!(long_page.status, StatusCode::OK);
     assert!(long_page.body.contains("at most 200 characters"));
     // NUL, right-to-left marks, SQL wildcards: plain text, no match.
-    for q in ["%00", "%E2%80%8F%E2%80%AE", "%25", "_", "%25_%25", "%27%20OR%201%3D1--"] {
+    for q in [
+        "%00",
+        "%E2%80%8F%E2%80%AE",
+        "%25",
+        "_",
+        "%25_%25",
+        "%27%20OR%201%3D1--",
+    ] {
         let json = get(&app, &format!("/search?q={q}"), &[]).await;
         assert_eq!(json.status, StatusCode::OK, "{q}");
         assert_eq!(json.json()["results"], json!([]), "{q}");
@@ -234,7 +297,10 @@ async fn search_input_of_any_length_or_character_is_safe() {
     // Case-folded substring.
     let hits = get(&app, "/search?q=SAINDAK", &[]).await.json();
     assert_eq!(hits["results"][0]["id"], "saindak");
-    assert_eq!(get(&app, "/search", &[]).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        get(&app, "/search", &[]).await.status,
+        StatusCode::BAD_REQUEST
+    );
 }
 
 fn link(flows: &Value, source: &str, target: &str) -> String {
@@ -264,13 +330,25 @@ async fn flows_are_the_contained_element_moved_by_each_shipment() {
     assert_eq!(link(&flows, "site:karachi-port", "country:US"), "2024");
     // M stays in the United States: a site, not the country.
     assert_eq!(link(&flows, "site:madison", "site:ussm-plant"), "360");
-    let port = flows["nodes"].as_array().unwrap().iter().find(|n| n["id"] == "site:karachi-port").unwrap();
+    let port = flows["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "site:karachi-port")
+        .unwrap();
     assert_eq!(port["stage"], "port");
     assert_eq!(flows["links"][0]["illustrative"], true);
     // A period without shipments has no links; bad input is named.
-    let none = get(&app, "/flows?element=Cu&from=2030-01-01&to=2030-12-31", &[]).await.json();
+    let none = get(&app, "/flows?element=Cu&from=2030-01-01&to=2030-12-31", &[])
+        .await
+        .json();
     assert_eq!(none["links"], json!([]));
-    for bad in ["/flows?element=Xx", "/flows?from=2025-13-01", "/flows?to=yesterday", "/flows?colour=red"] {
+    for bad in [
+        "/flows?element=Xx",
+        "/flows?from=2025-13-01",
+        "/flows?to=yesterday",
+        "/flows?colour=red",
+    ] {
         let answer = get(&app, bad, &[]).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
     }
@@ -287,14 +365,24 @@ async fn flows_are_the_contained_element_moved_by_each_shipment() {
 async fn the_map_lists_sites_with_coordinates_and_routes() {
     let app = tokio::task::block_in_place(app);
     let map = get(&app, "/map", &[]).await.json();
-    let saindak = map["sites"].as_array().unwrap().iter().find(|s| s["id"] == "saindak").unwrap();
+    let saindak = map["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "saindak")
+        .unwrap();
     assert_eq!(saindak["lat"], 29.0);
     assert_eq!(saindak["approximate"], true);
     let routes = map["routes"].as_array().unwrap();
-    assert!(routes.iter().any(|r| r["from"] == "fwo-conc" && r["to"] == "ussm-plant"
-        && r["via"] == json!(["karachi-port"]) && r["shipments"] == 1));
+    assert!(routes.iter().any(|r| r["from"] == "fwo-conc"
+        && r["to"] == "ussm-plant"
+        && r["via"] == json!(["karachi-port"])
+        && r["shipments"] == 1));
     let html = page(&app, "/map").await;
-    assert!(html.body.contains("<figure class=\"map\" data-map=\"/map\">"));
+    assert!(
+        html.body
+            .contains("<figure class=\"map\" data-map=\"/map\">")
+    );
     assert!(html.body.contains("<th scope=\"col\">"));
 }
 
@@ -302,9 +390,18 @@ async fn the_map_lists_sites_with_coordinates_and_routes() {
 /// page builders name exists.
 #[test]
 fn the_catalogues_are_complete_and_every_label_used_exists() {
-    let en: BTreeSet<&str> = i18n::parse(i18n::source(Lang::En)).unwrap().into_keys().collect();
-    let ur: BTreeSet<&str> = i18n::parse(i18n::source(Lang::Ur)).unwrap().into_keys().collect();
-    assert_eq!(en.symmetric_difference(&ur).collect::<Vec<_>>(), Vec::<&&str>::new());
+    let en: BTreeSet<&str> = i18n::parse(i18n::source(Lang::En))
+        .unwrap()
+        .into_keys()
+        .collect();
+    let ur: BTreeSet<&str> = i18n::parse(i18n::source(Lang::Ur))
+        .unwrap()
+        .into_keys()
+        .collect();
+    assert_eq!(
+        en.symmetric_difference(&ur).collect::<Vec<_>>(),
+        Vec::<&&str>::new()
+    );
     let namespaces: BTreeSet<&str> = en.iter().filter_map(|k| k.split('.').next()).collect();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut used = BTreeSet::new();
@@ -316,7 +413,9 @@ fn the_catalogues_are_complete_and_every_label_used_exists() {
                 let namespace = literal.split('.').next().unwrap();
                 if literal.contains('.')
                     && namespaces.contains(namespace)
-                    && literal.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
+                    && literal.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_'
+                    })
                 {
                     used.insert(literal.to_owned());
                 }
@@ -325,10 +424,22 @@ fn the_catalogues_are_complete_and_every_label_used_exists() {
     }
     assert!(used.len() > 150, "{used:?}");
     let missing: Vec<&String> = used.iter().filter(|k| !en.contains(k.as_str())).collect();
-    assert!(missing.is_empty(), "labels missing from the catalogues: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "labels missing from the catalogues: {missing:?}"
+    );
     // The verify steps the scripts need.
-    for key in ["checkpoint_fetched", "signature_checked", "tile_fetched", "leaf_hash", "inclusion_proof",
-                "root_matches", "failed_at_step", "pinned_key", "copy_key"] {
+    for key in [
+        "checkpoint_fetched",
+        "signature_checked",
+        "tile_fetched",
+        "leaf_hash",
+        "inclusion_proof",
+        "root_matches",
+        "failed_at_step",
+        "pinned_key",
+        "copy_key",
+    ] {
         assert!(en.contains(format!("js.verify.{key}").as_str()), "{key}");
     }
     assert!(en.contains("js.clause.commitment"));

@@ -46,10 +46,7 @@ pub(crate) struct FlowQuery {
     pub(crate) to: String,
 }
 
-fn once<'a>(
-    pairs: &'a [(String, String)],
-    name: &str,
-) -> Result<Option<&'a str>, ApiError> {
+fn once<'a>(pairs: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, ApiError> {
     let mut found = pairs.iter().filter(|(k, _)| k == name);
     let first = found.next().map(|(_, v)| v.as_str());
     if found.next().is_some() {
@@ -66,7 +63,10 @@ fn only(pairs: &[(String, String)], allowed: &[&str], what: &str) -> Result<(), 
         if !allowed.contains(&name.as_str()) && name != "lang" {
             let name = crate::error::echo(name);
             return Err(ApiError::InvalidRequest {
-                rule: format!("unknown query parameter `{name}`: {what} takes {}", allowed.join(", ")),
+                rule: format!(
+                    "unknown query parameter `{name}`: {what} takes {}",
+                    allowed.join(", ")
+                ),
                 field: name,
             });
         }
@@ -296,7 +296,11 @@ pub(crate) async fn map<S: Store>(
         let store = ledger.store();
         let sites = store.sites(None, MAX_SITES + 1)?;
         if sites.len() > MAX_SITES {
-            return Err(too_many("sites", MAX_SITES, "the map shows at most this many"));
+            return Err(too_many(
+                "sites",
+                MAX_SITES,
+                "the map shows at most this many",
+            ));
         }
         let shipments = store.shipments(None, MAX_SHIPMENTS + 1)?;
         if shipments.len() > MAX_SHIPMENTS {
@@ -324,9 +328,18 @@ pub(crate) async fn map<S: Store>(
             .collect();
         let mut routes: BTreeMap<(String, String, Vec<String>), u64> = BTreeMap::new();
         for s in &shipments {
-            let via = s.record().via.iter().map(|v| v.as_str().to_owned()).collect();
+            let via = s
+                .record()
+                .via
+                .iter()
+                .map(|v| v.as_str().to_owned())
+                .collect();
             *routes
-                .entry((s.from().as_str().to_owned(), s.to().as_str().to_owned(), via))
+                .entry((
+                    s.from().as_str().to_owned(),
+                    s.to().as_str().to_owned(),
+                    via,
+                ))
                 .or_default() += 1;
         }
         let routes: Vec<Value> = routes
@@ -390,7 +403,12 @@ pub(crate) fn search_in<S: Store>(
         .iter()
         .take(SEARCH_EXAMINED)
         .filter(|l| hit(l.id().as_str(), l.commodity().as_str()))
-        .map(|l| (l.id().as_str().to_owned(), format!("{} {}", l.commodity().as_str(), l.form().as_str())))
+        .map(|l| {
+            (
+                l.id().as_str().to_owned(),
+                format!("{} {}", l.commodity().as_str(), l.form().as_str()),
+            )
+        })
         .collect();
     add("lot", "lots", found, lots.len());
     let parties = store.parties(None, SEARCH_EXAMINED + 1)?;
@@ -398,7 +416,12 @@ pub(crate) fn search_in<S: Store>(
         .iter()
         .take(SEARCH_EXAMINED)
         .filter(|p| hit(p.id().as_str(), p.record().name.as_str()))
-        .map(|p| (p.id().as_str().to_owned(), p.record().name.as_str().to_owned()))
+        .map(|p| {
+            (
+                p.id().as_str().to_owned(),
+                p.record().name.as_str().to_owned(),
+            )
+        })
         .collect();
     add("party", "parties", found, parties.len());
     let sites = store.sites(None, SEARCH_EXAMINED + 1)?;
@@ -406,7 +429,12 @@ pub(crate) fn search_in<S: Store>(
         .iter()
         .take(SEARCH_EXAMINED)
         .filter(|s| hit(s.id().as_str(), s.record().name.as_str()))
-        .map(|s| (s.id().as_str().to_owned(), s.record().name.as_str().to_owned()))
+        .map(|s| {
+            (
+                s.id().as_str().to_owned(),
+                s.record().name.as_str().to_owned(),
+            )
+        })
         .collect();
     add("site", "sites", found, sites.len());
     let select = Select {
@@ -453,7 +481,11 @@ pub(crate) async fn search<S: Store>(
 
 /// The bulk exports, each with the checkpoint it is cut at.
 pub(crate) const DOWNLOADS: &[(&str, &str, &str)] = &[
-    ("/exports/agreements.csv", "text/csv", "downloads.agreements_csv"),
+    (
+        "/exports/agreements.csv",
+        "text/csv",
+        "downloads.agreements_csv",
+    ),
     ("/exports/pledges.csv", "text/csv", "downloads.pledges_csv"),
     ("/exports/reports.csv", "text/csv", "downloads.reports_csv"),
     ("/events", "application/json", "downloads.epcis"),

@@ -252,7 +252,9 @@ pub(crate) fn encode(text: &str) -> String {
 }
 
 /// The JSON body of a handler's answer, or its error.
-pub(crate) async fn json_of<R: IntoResponse>(answer: Result<R, ApiError>) -> Result<Value, ApiError> {
+pub(crate) async fn json_of<R: IntoResponse>(
+    answer: Result<R, ApiError>,
+) -> Result<Value, ApiError> {
     let response = answer?.into_response();
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)

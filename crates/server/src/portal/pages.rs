@@ -13,7 +13,9 @@ use serde_json::Value;
 
 use super::data::{self, FLOW_ELEMENTS, MAX_QUERY_CHARS};
 use super::{Ctx, PageFuture, encode, illustrative, json_of, page, path_id, text};
-use crate::{ApiError, AppState, agreements, anomalies, compliance, reconciliation, records, registry};
+use crate::{
+    ApiError, AppState, agreements, anomalies, compliance, reconciliation, records, registry,
+};
 
 fn fact(label: &str, value: Cell) -> Fact {
     Fact {
@@ -93,7 +95,11 @@ pub(crate) fn dashboard<S: Store>(state: AppState<S>, request: Request) -> PageF
                 ("count.reports", store.reports(&select)?.len()),
             ];
             let size = cp.size();
-            Ok((cp, counts.map(|(k, n)| (k, n, n > CAP)), size.saturating_sub(10)))
+            Ok((
+                cp,
+                counts.map(|(k, n)| (k, n, n > CAP)),
+                size.saturating_sub(10),
+            ))
         })
         .await?;
         let checkpoint = checkpoint_facts(&ctx, cp.origin(), cp.size(), &cp.root().to_base64());
@@ -109,7 +115,8 @@ pub(crate) fn dashboard<S: Store>(state: AppState<S>, request: Request) -> PageF
             .collect();
         let mut rows = Vec::new();
         for index in (recent_from..cp.size()).rev() {
-            let Ok(v) = json_of(records::record(State(state.clone()), Path(index.to_string())).await).await
+            let Ok(v) =
+                json_of(records::record(State(state.clone()), Path(index.to_string())).await).await
             else {
                 continue;
             };
@@ -125,7 +132,13 @@ pub(crate) fn dashboard<S: Store>(state: AppState<S>, request: Request) -> PageF
         }
         let recent = table(
             ctx.t("dashboard.recent"),
-            &[ctx.t("col.index"), ctx.t("col.kind"), ctx.t("col.subject"), ctx.t("col.time"), ctx.t("col.figures")],
+            &[
+                ctx.t("col.index"),
+                ctx.t("col.kind"),
+                ctx.t("col.subject"),
+                ctx.t("col.time"),
+                ctx.t("col.figures"),
+            ],
             rows,
         );
         let (anomalies, anomalies_note) =
@@ -174,8 +187,12 @@ pub(crate) fn dashboard<S: Store>(state: AppState<S>, request: Request) -> PageF
                 if p["overdue"] == true {
                     rows.push(vec![
                         Cell::code(id.clone()).link(href("agreements", &id)),
-                        Cell::text(format!("{}: {}", ctx.t("overdue.pledge"), text(p, "description")))
-                            .illustrative(illustrative(a)),
+                        Cell::text(format!(
+                            "{}: {}",
+                            ctx.t("overdue.pledge"),
+                            text(p, "description")
+                        ))
+                        .illustrative(illustrative(a)),
                         Cell::text(ctx.date(&text(p, "due"))),
                     ]);
                 }
@@ -258,28 +275,50 @@ pub(crate) fn party<S: Store>(state: AppState<S>, request: Request) -> PageFutur
             fact(ctx.t("field.name"), Cell::code(text(r, "name"))),
             fact(ctx.t("field.kind"), Cell::code(text(r, "party_kind"))),
             fact(ctx.t("field.country"), Cell::code(text(r, "country"))),
-            fact(ctx.t("field.registered"), Cell::text(ctx.date(&text(r, "time")))),
+            fact(
+                ctx.t("field.registered"),
+                Cell::text(ctx.date(&text(r, "time"))),
+            ),
             fact(ctx.t("field.figures"), figures_cell(&ctx, r)),
         ];
         let owners: Vec<Vec<Cell>> = list(&r["owners"])
             .iter()
             .map(|o| {
                 let owner = text(o, "owner");
-                let unconfirmed = list(&v["unconfirmed_owners"]).iter().any(|u| u == &o["owner"]);
+                let unconfirmed = list(&v["unconfirmed_owners"])
+                    .iter()
+                    .any(|u| u == &o["owner"]);
                 vec![
                     Cell::code(owner.clone()).link(href("parties", &owner)),
-                    Cell::num(format!("{} %", ctx.num(&text(o, "share_percent")))).illustrative(ill),
-                    Cell::text(if o["controls"] == true { ctx.t("label.yes") } else { ctx.t("label.no") }),
-                    Cell::text(if unconfirmed { ctx.t("label.unconfirmed") } else { ctx.t("label.confirmed") }),
+                    Cell::num(format!("{} %", ctx.num(&text(o, "share_percent"))))
+                        .illustrative(ill),
+                    Cell::text(if o["controls"] == true {
+                        ctx.t("label.yes")
+                    } else {
+                        ctx.t("label.no")
+                    }),
+                    Cell::text(if unconfirmed {
+                        ctx.t("label.unconfirmed")
+                    } else {
+                        ctx.t("label.confirmed")
+                    }),
                 ]
             })
             .collect();
-        facts.push(fact(ctx.t("field.keys"), Cell::num(ctx.int(list(&r["keys"]).len() as u64))));
+        facts.push(fact(
+            ctx.t("field.keys"),
+            Cell::num(ctx.int(list(&r["keys"]).len() as u64)),
+        ));
         let sections = vec![Section {
             heading: ctx.t("party.owners").to_owned(),
             table: Some(table(
                 ctx.t("party.owners"),
-                &[ctx.t("col.owner"), ctx.t("col.share"), ctx.t("col.controls"), ctx.t("col.confirmation")],
+                &[
+                    ctx.t("col.owner"),
+                    ctx.t("col.share"),
+                    ctx.t("col.controls"),
+                    ctx.t("col.confirmation"),
+                ],
                 owners,
             )),
             ..Section::default()
@@ -315,18 +354,32 @@ pub(crate) fn site<S: Store>(state: AppState<S>, request: Request) -> PageFuture
         let ill = illustrative(r);
         let operator = text(r, "operator");
         let location = &r["location"];
-        let approx = if r["approximate"] == true { ctx.t("label.approximate") } else { ctx.t("label.exact") };
+        let approx = if r["approximate"] == true {
+            ctx.t("label.approximate")
+        } else {
+            ctx.t("label.exact")
+        };
         let facts = vec![
             fact(ctx.t("field.id"), Cell::code(id.clone())),
             fact(ctx.t("field.name"), Cell::code(text(r, "name"))),
             fact(ctx.t("field.kind"), Cell::code(text(r, "site_kind"))),
-            fact(ctx.t("field.operator"), Cell::code(operator.clone()).link(href("parties", &operator))),
+            fact(
+                ctx.t("field.operator"),
+                Cell::code(operator.clone()).link(href("parties", &operator)),
+            ),
             fact(ctx.t("field.country"), Cell::code(text(r, "country"))),
             fact(
                 ctx.t("field.coordinates"),
-                Cell::num(format!("{}, {} ({approx})", ctx.num(&text(location, "lat")), ctx.num(&text(location, "lon")))),
+                Cell::num(format!(
+                    "{}, {} ({approx})",
+                    ctx.num(&text(location, "lat")),
+                    ctx.num(&text(location, "lon"))
+                )),
             ),
-            fact(ctx.t("field.registered"), Cell::text(ctx.date(&text(r, "time")))),
+            fact(
+                ctx.t("field.registered"),
+                Cell::text(ctx.date(&text(r, "time"))),
+            ),
             fact(ctx.t("field.figures"), figures_cell(&ctx, r)),
         ];
         let sections = vec![Section {
@@ -355,45 +408,86 @@ pub(crate) fn site<S: Store>(state: AppState<S>, request: Request) -> PageFuture
 pub(crate) fn event<S: Store>(state: AppState<S>, request: Request) -> PageFuture {
     page(state, request, |state, ctx, mut parts| async move {
         let id = path_id(&mut parts, &state).await?;
-        let e = json_of(crate::epcis::query::event(State(state.clone()), Path(id.clone())).await).await?;
+        let e = json_of(crate::epcis::query::event(State(state.clone()), Path(id.clone())).await)
+            .await?;
         let ill = e["oretrace:figures"] == "illustrative";
         let index = {
             let ledger = state.ledger.clone();
             let wanted = id.clone();
-            crate::blocking(&ledger, move |l| Ok(l.store().event(&wanted)?.map(|e| e.index()))).await?
+            crate::blocking(&ledger, move |l| {
+                Ok(l.store().event(&wanted)?.map(|e| e.index()))
+            })
+            .await?
         };
         let mut facts = vec![
             fact(ctx.t("field.id"), Cell::code(id.clone())),
             fact(ctx.t("field.kind"), Cell::code(text(&e, "type"))),
             fact(ctx.t("event.biz_step"), Cell::code(text(&e, "bizStep"))),
-            fact(ctx.t("event.time"), Cell::text(ctx.date(&text(&e, "eventTime")))),
-            fact(ctx.t("event.location"), Cell::code(text(&e["bizLocation"], "id"))),
-            fact(ctx.t("field.figures"), if ill { Cell::text(ctx.t("label.illustrative")) } else { Cell::text(ctx.t("label.reported")) }),
+            fact(
+                ctx.t("event.time"),
+                Cell::text(ctx.date(&text(&e, "eventTime"))),
+            ),
+            fact(
+                ctx.t("event.location"),
+                Cell::code(text(&e["bizLocation"], "id")),
+            ),
+            fact(
+                ctx.t("field.figures"),
+                if ill {
+                    Cell::text(ctx.t("label.illustrative"))
+                } else {
+                    Cell::text(ctx.t("label.reported"))
+                },
+            ),
         ];
         if let Some(t) = e.get("transformationID") {
-            facts.push(fact(ctx.t("event.transformation"), Cell::code(t.as_str().unwrap_or_default())));
+            facts.push(fact(
+                ctx.t("event.transformation"),
+                Cell::code(t.as_str().unwrap_or_default()),
+            ));
         }
         let mut rows = Vec::new();
         for key in ["epcList", "inputEPCList", "outputEPCList", "childEPCs"] {
             for epc in list(&e[key]) {
                 let epc = epc.as_str().unwrap_or_default().to_owned();
-                rows.push(vec![Cell::code(epc.clone()).link(href("lots", &epc)), Cell::code(key), Cell::text("")]);
+                rows.push(vec![
+                    Cell::code(epc.clone()).link(href("lots", &epc)),
+                    Cell::code(key),
+                    Cell::text(""),
+                ]);
             }
         }
-        for key in ["quantityList", "inputQuantityList", "outputQuantityList", "childQuantityList"] {
+        for key in [
+            "quantityList",
+            "inputQuantityList",
+            "outputQuantityList",
+            "childQuantityList",
+        ] {
             for q in list(&e[key]) {
                 let class = text(q, "epcClass");
                 rows.push(vec![
                     Cell::code(class.clone()).link(href("lots", &class)),
                     Cell::code(key),
-                    Cell::num(format!("{} {}", ctx.num(&text(q, "quantity")), text(q, "uom"))).illustrative(ill),
+                    Cell::num(format!(
+                        "{} {}",
+                        ctx.num(&text(q, "quantity")),
+                        text(q, "uom")
+                    ))
+                    .illustrative(ill),
                 ]);
             }
         }
         let sections = vec![Section {
             heading: ctx.t("event.what").to_owned(),
-            table: Some(table(ctx.t("event.what"), &[ctx.t("col.lot"), ctx.t("col.role"), ctx.t("col.quantity")], rows)),
-            links: vec![oretrace_portal::Link { text: ctx.t("event.json").to_owned(), href: href("events", &id) }],
+            table: Some(table(
+                ctx.t("event.what"),
+                &[ctx.t("col.lot"), ctx.t("col.role"), ctx.t("col.quantity")],
+                rows,
+            )),
+            links: vec![oretrace_portal::Link {
+                text: ctx.t("event.json").to_owned(),
+                href: href("events", &id),
+            }],
             ..Section::default()
         }];
         let verify = match index {
@@ -427,21 +521,49 @@ pub(crate) fn lot<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
         let origin_site = text(&v, "origin_site");
         let mut facts = vec![
             fact(ctx.t("field.id"), Cell::code(id.clone())),
-            fact(ctx.t("lot.commodity"), Cell::code(format!("{} · {}", text(&v, "commodity"), text(&v, "form")))),
+            fact(
+                ctx.t("lot.commodity"),
+                Cell::code(format!("{} · {}", text(&v, "commodity"), text(&v, "form"))),
+            ),
             fact(ctx.t("lot.status"), Cell::code(text(&v, "status"))),
-            fact(ctx.t("lot.wet_mass"), Cell::num(mass(&v["wet_mass"])).illustrative(ill)),
-            fact(ctx.t("lot.moisture"), Cell::num(format!("{} %", ctx.num(&text(&v, "moisture_percent")))).illustrative(ill)),
-            fact(ctx.t("lot.custodian"), Cell::code(custodian.clone()).link(href("parties", &custodian))),
-            fact(ctx.t("lot.site"), Cell::code(site.clone()).link(href("sites", &site))),
-            fact(ctx.t("lot.origin_site"), Cell::code(origin_site.clone()).link(href("sites", &origin_site))),
-            fact(ctx.t("lot.created"), Cell::text(ctx.date(&text(&v, "created")))),
+            fact(
+                ctx.t("lot.wet_mass"),
+                Cell::num(mass(&v["wet_mass"])).illustrative(ill),
+            ),
+            fact(
+                ctx.t("lot.moisture"),
+                Cell::num(format!("{} %", ctx.num(&text(&v, "moisture_percent"))))
+                    .illustrative(ill),
+            ),
+            fact(
+                ctx.t("lot.custodian"),
+                Cell::code(custodian.clone()).link(href("parties", &custodian)),
+            ),
+            fact(
+                ctx.t("lot.site"),
+                Cell::code(site.clone()).link(href("sites", &site)),
+            ),
+            fact(
+                ctx.t("lot.origin_site"),
+                Cell::code(origin_site.clone()).link(href("sites", &origin_site)),
+            ),
+            fact(
+                ctx.t("lot.created"),
+                Cell::text(ctx.date(&text(&v, "created"))),
+            ),
         ];
         if v["received_mass"].is_object() {
-            facts.push(fact(ctx.t("lot.received_mass"), Cell::num(mass(&v["received_mass"])).illustrative(ill)));
+            facts.push(fact(
+                ctx.t("lot.received_mass"),
+                Cell::num(mass(&v["received_mass"])).illustrative(ill),
+            ));
         }
         for input in list(&v["inputs"]) {
             let input = input.as_str().unwrap_or_default();
-            facts.push(fact(ctx.t("lot.input"), Cell::code(input).link(href("lots", input))));
+            facts.push(fact(
+                ctx.t("lot.input"),
+                Cell::code(input).link(href("lots", input)),
+            ));
         }
         let mut sections = Vec::new();
         // Grades and assays.
@@ -450,14 +572,19 @@ pub(crate) fn lot<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
             .map(|g| {
                 vec![
                     Cell::code(g[0].as_str().unwrap_or_default()),
-                    Cell::num(format!("{} %", ctx.num(g[1].as_str().unwrap_or_default()))).illustrative(ill),
+                    Cell::num(format!("{} %", ctx.num(g[1].as_str().unwrap_or_default())))
+                        .illustrative(ill),
                 ]
             })
             .collect();
         sections.push(Section {
             heading: ctx.t("lot.assays").to_owned(),
             note: Some(ctx.t("lot.assays_note").to_owned()),
-            table: Some(table(ctx.t("lot.assays"), &[ctx.t("col.element"), ctx.t("col.grade")], grades)),
+            table: Some(table(
+                ctx.t("lot.assays"),
+                &[ctx.t("col.element"), ctx.t("col.grade")],
+                grades,
+            )),
             ..Section::default()
         });
         // The records of the lot, as a timeline.
@@ -469,7 +596,11 @@ pub(crate) fn lot<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
                 let index = e["index"].as_u64().unwrap_or(0);
                 let (what, time) = if text(r, "kind") == "epcis_event" {
                     (
-                        format!("{} · {}", text(&r["event"], "type"), text(&r["event"], "bizStep")),
+                        format!(
+                            "{} · {}",
+                            text(&r["event"], "type"),
+                            text(&r["event"], "bizStep")
+                        ),
                         text(&r["event"], "eventTime"),
                     )
                 } else {
@@ -488,13 +619,22 @@ pub(crate) fn lot<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
             heading: ctx.t("lot.timeline").to_owned(),
             table: Some(table(
                 ctx.t("lot.timeline"),
-                &[ctx.t("col.time"), ctx.t("col.what"), ctx.t("col.index"), ctx.t("col.by")],
+                &[
+                    ctx.t("col.time"),
+                    ctx.t("col.what"),
+                    ctx.t("col.index"),
+                    ctx.t("col.by"),
+                ],
                 events,
             )),
             ..Section::default()
         });
         // Provenance: origin shares per element.
-        match json_of(registry::provenance(State(state.clone()), Path(id.clone()), no_pairs()).await).await {
+        match json_of(
+            registry::provenance(State(state.clone()), Path(id.clone()), no_pairs()).await,
+        )
+        .await
+        {
             Ok(p) => {
                 let pill = illustrative(&p);
                 let mut rows = Vec::new();
@@ -517,17 +657,27 @@ pub(crate) fn lot<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
                             Cell::code(site.clone()).link(href("sites", &site)),
                             Cell::code(text(s, "country")),
                             Cell::num(format!("{} %", ctx.num(&percent))).illustrative(pill),
-                            Cell::num(format!("{} kg", ctx.num(&round3(&text(s, "contained_kg"))))).illustrative(pill),
+                            Cell::num(format!("{} kg", ctx.num(&round3(&text(s, "contained_kg")))))
+                                .illustrative(pill),
                         ]);
                     }
                 }
                 sections.push(Section {
                     heading: ctx.t("lot.provenance").to_owned(),
                     note: Some(ctx.t("lot.provenance_note").to_owned()),
-                    bars: Some(Bars { title: ctx.t("lot.provenance").to_owned(), bars }),
+                    bars: Some(Bars {
+                        title: ctx.t("lot.provenance").to_owned(),
+                        bars,
+                    }),
                     table: Some(table(
                         ctx.t("lot.provenance"),
-                        &[ctx.t("col.element"), ctx.t("col.site"), ctx.t("col.country"), ctx.t("col.share"), ctx.t("col.contained")],
+                        &[
+                            ctx.t("col.element"),
+                            ctx.t("col.site"),
+                            ctx.t("col.country"),
+                            ctx.t("col.share"),
+                            ctx.t("col.contained"),
+                        ],
                         rows,
                     )),
                     ..Section::default()
@@ -551,7 +701,14 @@ pub(crate) fn lot<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
                     heading: ctx.t("lot.custody").to_owned(),
                     table: Some(table(
                         ctx.t("lot.custody"),
-                        &[ctx.t("col.lot"), ctx.t("col.custodian"), ctx.t("col.site"), ctx.t("col.from"), ctx.t("col.until"), ctx.t("col.ended_by")],
+                        &[
+                            ctx.t("col.lot"),
+                            ctx.t("col.custodian"),
+                            ctx.t("col.site"),
+                            ctx.t("col.from"),
+                            ctx.t("col.until"),
+                            ctx.t("col.ended_by"),
+                        ],
                         custody,
                     )),
                     ..Section::default()
@@ -581,7 +738,12 @@ pub(crate) fn lot<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
         let mut rows = Vec::new();
         for shipment in shipments {
             let Ok(r) = json_of(
-                reconciliation::reconciliation(State(state.clone()), Path(shipment.clone()), no_pairs()).await,
+                reconciliation::reconciliation(
+                    State(state.clone()),
+                    Path(shipment.clone()),
+                    no_pairs(),
+                )
+                .await,
             )
             .await
             else {
@@ -589,10 +751,19 @@ pub(crate) fn lot<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
             };
             for l in list(&r["lots"]).iter().filter(|l| l["lot"] == id.as_str()) {
                 rows.push(vec![
-                    Cell::code(shipment.clone()).link(format!("/shipments/{}/reconciliation", encode(&shipment))),
+                    Cell::code(shipment.clone())
+                        .link(format!("/shipments/{}/reconciliation", encode(&shipment))),
                     Cell::code(text(&r, "status")),
-                    Cell::num(format!("{} kg", ctx.num(&text(&l["shipped"], "wet_mass_kg")))).illustrative(ill),
-                    Cell::num(format!("{} kg", ctx.num(&text(&l["received"], "wet_mass_kg")))).illustrative(ill),
+                    Cell::num(format!(
+                        "{} kg",
+                        ctx.num(&text(&l["shipped"], "wet_mass_kg"))
+                    ))
+                    .illustrative(ill),
+                    Cell::num(format!(
+                        "{} kg",
+                        ctx.num(&text(&l["received"], "wet_mass_kg"))
+                    ))
+                    .illustrative(ill),
                     Cell::code(first_text(l, &["status", "verdict"])),
                 ]);
             }
@@ -601,13 +772,23 @@ pub(crate) fn lot<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
             heading: ctx.t("lot.reconciliation").to_owned(),
             table: Some(table(
                 ctx.t("lot.reconciliation"),
-                &[ctx.t("col.shipment"), ctx.t("col.status"), ctx.t("col.shipped"), ctx.t("col.received"), ctx.t("col.verdict")],
+                &[
+                    ctx.t("col.shipment"),
+                    ctx.t("col.status"),
+                    ctx.t("col.shipped"),
+                    ctx.t("col.received"),
+                    ctx.t("col.verdict"),
+                ],
                 rows,
             )),
             ..Section::default()
         });
         // Rule-pack verdicts.
-        match json_of(compliance::compliance(State(state.clone()), Path(id.clone()), no_pairs()).await).await {
+        match json_of(
+            compliance::compliance(State(state.clone()), Path(id.clone()), no_pairs()).await,
+        )
+        .await
+        {
             Ok(c) => {
                 let rows = list(&c["packs"])
                     .iter()
@@ -623,7 +804,11 @@ pub(crate) fn lot<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
                 sections.push(Section {
                     heading: ctx.t("lot.compliance").to_owned(),
                     note: Some(ctx.t("lot.compliance_note").to_owned()),
-                    table: Some(table(ctx.t("lot.compliance"), &[ctx.t("col.pack"), ctx.t("col.title"), ctx.t("col.verdict")], rows)),
+                    table: Some(table(
+                        ctx.t("lot.compliance"),
+                        &[ctx.t("col.pack"), ctx.t("col.title"), ctx.t("col.verdict")],
+                        rows,
+                    )),
                     ..Section::default()
                 });
             }
@@ -637,8 +822,14 @@ pub(crate) fn lot<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
         sections.push(Section {
             heading: ctx.t("lot.downloads").to_owned(),
             links: vec![
-                oretrace_portal::Link { text: ctx.t("lot.passport").to_owned(), href: format!("{base}/passport") },
-                oretrace_portal::Link { text: ctx.t("lot.epcis").to_owned(), href: format!("{base}/provenance/events") },
+                oretrace_portal::Link {
+                    text: ctx.t("lot.passport").to_owned(),
+                    href: format!("{base}/passport"),
+                },
+                oretrace_portal::Link {
+                    text: ctx.t("lot.epcis").to_owned(),
+                    href: format!("{base}/provenance/events"),
+                },
             ],
             ..Section::default()
         });
@@ -669,17 +860,30 @@ fn round3(text: &str) -> String {
 pub(crate) fn agreement<S: Store>(state: AppState<S>, request: Request) -> PageFuture {
     page(state, request, |state, ctx, mut parts| async move {
         let id = path_id(&mut parts, &state).await?;
-        let a = json_of(agreements::agreement(State(state.clone()), Path(id.clone()), no_pairs()).await).await?;
+        let a = json_of(
+            agreements::agreement(State(state.clone()), Path(id.clone()), no_pairs()).await,
+        )
+        .await?;
         let ill = illustrative(&a);
         let mut facts = vec![
             fact(ctx.t("field.id"), Cell::code(id.clone())),
             fact(ctx.t("field.kind"), Cell::code(text(&a, "kind"))),
             fact(ctx.t("agreement.status"), Cell::code(text(&a, "status"))),
-            fact(ctx.t("agreement.signed"), Cell::text(ctx.date(&text(&a, "signed")))),
-            fact(ctx.t("agreement.disclosure"), Cell::code(text(&a, "disclosure"))),
+            fact(
+                ctx.t("agreement.signed"),
+                Cell::text(ctx.date(&text(&a, "signed"))),
+            ),
+            fact(
+                ctx.t("agreement.disclosure"),
+                Cell::code(text(&a, "disclosure")),
+            ),
             fact(
                 ctx.t("agreement.revealed"),
-                Cell::num(format!("{} / {}", ctx.int(a["revealed"].as_u64().unwrap_or(0)), ctx.int(a["clauses"].as_u64().unwrap_or(0)))),
+                Cell::num(format!(
+                    "{} / {}",
+                    ctx.int(a["revealed"].as_u64().unwrap_or(0)),
+                    ctx.int(a["clauses"].as_u64().unwrap_or(0))
+                )),
             ),
             fact(ctx.t("field.figures"), figures_cell(&ctx, &a)),
         ];
@@ -692,7 +896,10 @@ pub(crate) fn agreement<S: Store>(state: AppState<S>, request: Request) -> PageF
         }
         for p in list(&a["parties"]) {
             let p = p.as_str().unwrap_or_default();
-            facts.push(fact(ctx.t("agreement.party"), Cell::code(p).link(href("parties", p))));
+            facts.push(fact(
+                ctx.t("agreement.party"),
+                Cell::code(p).link(href("parties", p)),
+            ));
         }
         let mut sections = Vec::new();
         // Versions: confirmation and disclosure state.
@@ -702,8 +909,14 @@ pub(crate) fn agreement<S: Store>(state: AppState<S>, request: Request) -> PageF
         for v in list(&a["versions"]) {
             let n = v["version"].as_u64().unwrap_or(0);
             let index = v["index"].as_u64().unwrap_or(0);
-            let confirmed: Vec<String> = list(&v["confirmed_by"]).iter().map(|c| text(c, "party")).collect();
-            let pending: Vec<String> = list(&v["not_yet_confirmed_by"]).iter().filter_map(|c| c.as_str().map(str::to_owned)).collect();
+            let confirmed: Vec<String> = list(&v["confirmed_by"])
+                .iter()
+                .map(|c| text(c, "party"))
+                .collect();
+            let pending: Vec<String> = list(&v["not_yet_confirmed_by"])
+                .iter()
+                .filter_map(|c| c.as_str().map(str::to_owned))
+                .collect();
             let sealed = &v["record"]["terms"]["sealed"];
             let disclosure = if sealed.is_object() {
                 format!(
@@ -714,7 +927,8 @@ pub(crate) fn agreement<S: Store>(state: AppState<S>, request: Request) -> PageF
                     ctx.t("agreement.disclose_by"),
                     ctx.date(&text(sealed, "disclose_by")),
                     ctx.t("agreement.sealed_for"),
-                    ctx.t("agreement.days").replace("{n}", &ctx.int(v["sealed_days"].as_u64().unwrap_or(0))),
+                    ctx.t("agreement.days")
+                        .replace("{n}", &ctx.int(v["sealed_days"].as_u64().unwrap_or(0))),
                     ctx.t("agreement.reason"),
                     text(sealed, "reason"),
                 )
@@ -724,15 +938,28 @@ pub(crate) fn agreement<S: Store>(state: AppState<S>, request: Request) -> PageF
             version_rows.push(vec![
                 Cell::num(ctx.int(n)).link(format!("{}/versions/{n}", href("agreements", &id))),
                 Cell::code(text(v, "registrant")),
-                Cell::code(if confirmed.is_empty() { "—".to_owned() } else { confirmed.join(", ") }),
-                Cell::code(if pending.is_empty() { "—".to_owned() } else { pending.join(", ") }),
+                Cell::code(if confirmed.is_empty() {
+                    "—".to_owned()
+                } else {
+                    confirmed.join(", ")
+                }),
+                Cell::code(if pending.is_empty() {
+                    "—".to_owned()
+                } else {
+                    pending.join(", ")
+                }),
                 Cell::code(disclosure).illustrative(ill),
                 Cell::num(ctx.int(index)).link(format!("/records/{index}")),
             ]);
             verify_hooks.push(verify(&state, index).await);
             if !list(&v["revealed"]).is_empty() {
                 let c = json_of(
-                    agreements::clauses(State(state.clone()), Path((id.clone(), n.to_string())), no_pairs()).await,
+                    agreements::clauses(
+                        State(state.clone()),
+                        Path((id.clone(), n.to_string())),
+                        no_pairs(),
+                    )
+                    .await,
                 )
                 .await
                 .unwrap_or(Value::Null);
@@ -752,7 +979,14 @@ pub(crate) fn agreement<S: Store>(state: AppState<S>, request: Request) -> PageF
             note: Some(ctx.t("agreement.sealed_note").to_owned()),
             table: Some(table(
                 ctx.t("agreement.versions"),
-                &[ctx.t("agreement.version"), ctx.t("col.registrant"), ctx.t("col.confirmed"), ctx.t("col.not_confirmed"), ctx.t("agreement.disclosure"), ctx.t("col.index")],
+                &[
+                    ctx.t("agreement.version"),
+                    ctx.t("col.registrant"),
+                    ctx.t("col.confirmed"),
+                    ctx.t("col.not_confirmed"),
+                    ctx.t("agreement.disclosure"),
+                    ctx.t("col.index"),
+                ],
                 version_rows,
             )),
             verify: verify_hooks,
@@ -760,7 +994,14 @@ pub(crate) fn agreement<S: Store>(state: AppState<S>, request: Request) -> PageF
         });
         sections.push(Section {
             heading: ctx.t("agreement.clauses").to_owned(),
-            note: Some(if clauses.is_empty() { ctx.t("agreement.no_clauses") } else { ctx.t("agreement.clauses_note") }.to_owned()),
+            note: Some(
+                if clauses.is_empty() {
+                    ctx.t("agreement.no_clauses")
+                } else {
+                    ctx.t("agreement.clauses_note")
+                }
+                .to_owned(),
+            ),
             clauses,
             ..Section::default()
         });
@@ -778,11 +1019,23 @@ pub(crate) fn agreement<S: Store>(state: AppState<S>, request: Request) -> PageF
                     _ => 0.0,
                 };
                 bars.push(Bar {
-                    label: format!("{} — {}", text(p, "id"), description.chars().take(60).collect::<String>()),
-                    value: format!("{} {unit} {}", ctx.num(&pledged), ctx.t("agreement.pledged")),
+                    label: format!(
+                        "{} — {}",
+                        text(p, "id"),
+                        description.chars().take(60).collect::<String>()
+                    ),
+                    value: format!(
+                        "{} {unit} {}",
+                        ctx.num(&pledged),
+                        ctx.t("agreement.pledged")
+                    ),
                     permille: 1000,
                     second: Some((
-                        format!("{} {unit} {}", ctx.num(&delivered), ctx.t("agreement.delivered")),
+                        format!(
+                            "{} {unit} {}",
+                            ctx.num(&delivered),
+                            ctx.t("agreement.delivered")
+                        ),
                         (fraction * 1000.0).round() as u32,
                     )),
                     illustrative: ill,
@@ -792,25 +1045,49 @@ pub(crate) fn agreement<S: Store>(state: AppState<S>, request: Request) -> PageF
                 Cell::code(text(p, "id")),
                 Cell::code(description),
                 Cell::text(ctx.date(&text(p, "due"))),
-                Cell::num(if pledged.is_empty() { "—".to_owned() } else { format!("{} {unit}", ctx.num(&pledged)) }).illustrative(ill),
+                Cell::num(if pledged.is_empty() {
+                    "—".to_owned()
+                } else {
+                    format!("{} {unit}", ctx.num(&pledged))
+                })
+                .illustrative(ill),
                 Cell::num(format!("{} {unit}", ctx.num(&delivered))).illustrative(ill),
-                Cell::code(format!("{}{}", text(p, "status"), if p["overdue"] == true { format!(" · {}", ctx.t("agreement.overdue")) } else { String::new() })),
+                Cell::code(format!(
+                    "{}{}",
+                    text(p, "status"),
+                    if p["overdue"] == true {
+                        format!(" · {}", ctx.t("agreement.overdue"))
+                    } else {
+                        String::new()
+                    }
+                )),
             ]);
         }
         sections.push(Section {
             heading: ctx.t("agreement.pledges").to_owned(),
-            bars: (!bars.is_empty()).then(|| Bars { title: ctx.t("agreement.pledges_chart").to_owned(), bars }),
+            bars: (!bars.is_empty()).then(|| Bars {
+                title: ctx.t("agreement.pledges_chart").to_owned(),
+                bars,
+            }),
             table: Some(table(
                 ctx.t("agreement.pledges"),
-                &[ctx.t("col.id"), ctx.t("col.what"), ctx.t("col.due"), ctx.t("agreement.pledged"), ctx.t("agreement.delivered"), ctx.t("col.status")],
+                &[
+                    ctx.t("col.id"),
+                    ctx.t("col.what"),
+                    ctx.t("col.due"),
+                    ctx.t("agreement.pledged"),
+                    ctx.t("agreement.delivered"),
+                    ctx.t("col.status"),
+                ],
                 rows,
             )),
             ..Section::default()
         });
         // Progress over time and the shipments it cites.
-        let progress = json_of(agreements::progress(State(state.clone()), Path(id.clone()), no_pairs()).await)
-            .await
-            .unwrap_or(Value::Null);
+        let progress =
+            json_of(agreements::progress(State(state.clone()), Path(id.clone()), no_pairs()).await)
+                .await
+                .unwrap_or(Value::Null);
         let rows = list(&progress["progress"])
             .iter()
             .take(200)
@@ -818,16 +1095,27 @@ pub(crate) fn agreement<S: Store>(state: AppState<S>, request: Request) -> PageF
                 let r = &p["record"];
                 let money = &r["delivered"]["money"];
                 let delivered = if money.is_object() {
-                    format!("{} {}", ctx.num(&text(money, "amount")), text(money, "currency"))
+                    format!(
+                        "{} {}",
+                        ctx.num(&text(money, "amount")),
+                        text(money, "currency")
+                    )
                 } else {
                     String::new()
                 };
-                let records: Vec<String> = list(&r["records"]).iter().map(|i| format!("#{i}")).collect();
+                let records: Vec<String> = list(&r["records"])
+                    .iter()
+                    .map(|i| format!("#{i}"))
+                    .collect();
                 vec![
                     Cell::text(ctx.date(&text(r, "date"))),
                     Cell::code(text(r, "pledge")),
                     Cell::num(delivered).illustrative(illustrative(r)),
-                    Cell::text(if r["complete"] == true { ctx.t("label.yes") } else { ctx.t("label.no") }),
+                    Cell::text(if r["complete"] == true {
+                        ctx.t("label.yes")
+                    } else {
+                        ctx.t("label.no")
+                    }),
                     Cell::code(text(r, "note")),
                     Cell::code(records.join(" ")),
                 ]
@@ -837,12 +1125,20 @@ pub(crate) fn agreement<S: Store>(state: AppState<S>, request: Request) -> PageF
             heading: ctx.t("agreement.progress").to_owned(),
             table: Some(table(
                 ctx.t("agreement.progress"),
-                &[ctx.t("col.date"), ctx.t("col.pledge"), ctx.t("agreement.delivered"), ctx.t("col.complete"), ctx.t("col.note"), ctx.t("col.records")],
+                &[
+                    ctx.t("col.date"),
+                    ctx.t("col.pledge"),
+                    ctx.t("agreement.delivered"),
+                    ctx.t("col.complete"),
+                    ctx.t("col.note"),
+                    ctx.t("col.records"),
+                ],
                 rows,
             )),
-            links: vec![
-                oretrace_portal::Link { text: ctx.t("agreement.ocds").to_owned(), href: format!("{}/ocds", href("agreements", &id)) },
-            ],
+            links: vec![oretrace_portal::Link {
+                text: ctx.t("agreement.ocds").to_owned(),
+                href: format!("{}/ocds", href("agreements", &id)),
+            }],
             ..Section::default()
         });
         let title = text(&a, "title");
@@ -871,14 +1167,25 @@ pub(crate) fn report<S: Store>(state: AppState<S>, request: Request) -> PageFutu
             fact(ctx.t("report.claim"), Cell::code(text(r, "claim"))),
             fact(ctx.t("report.status"), Cell::code(text(&v, "status"))),
             fact(ctx.t("report.topic"), Cell::code(text(r, "topic"))),
-            fact(ctx.t("report.author"), Cell::code(text(&v, "author")).link(href("parties", &text(&v, "author")))),
-            fact(ctx.t("field.registered"), Cell::text(ctx.date(&text(r, "time")))),
+            fact(
+                ctx.t("report.author"),
+                Cell::code(text(&v, "author")).link(href("parties", &text(&v, "author"))),
+            ),
+            fact(
+                ctx.t("field.registered"),
+                Cell::text(ctx.date(&text(r, "time"))),
+            ),
             fact(ctx.t("field.figures"), figures_cell(&ctx, r)),
         ];
         if r["value"].is_object() {
             facts.push(fact(
                 ctx.t("report.value"),
-                Cell::num(format!("{} {}", ctx.num(&text(&r["value"], "amount")), text(&r["value"], "currency"))).illustrative(ill),
+                Cell::num(format!(
+                    "{} {}",
+                    ctx.num(&text(&r["value"], "amount")),
+                    text(&r["value"], "currency")
+                ))
+                .illustrative(ill),
             ));
         }
         let sources = list(&r["sources"])
@@ -894,23 +1201,47 @@ pub(crate) fn report<S: Store>(state: AppState<S>, request: Request) -> PageFutu
             .collect();
         let mut sections = vec![Section {
             heading: ctx.t("report.sources").to_owned(),
-            table: Some(table(ctx.t("report.sources"), &[ctx.t("col.publisher"), ctx.t("col.title"), ctx.t("col.date"), ctx.t("col.address")], sources)),
+            table: Some(table(
+                ctx.t("report.sources"),
+                &[
+                    ctx.t("col.publisher"),
+                    ctx.t("col.title"),
+                    ctx.t("col.date"),
+                    ctx.t("col.address"),
+                ],
+                sources,
+            )),
             ..Section::default()
         }];
         if v["estimates"].is_object() {
             let e = &v["estimates"];
             let rows = list(&e["contained"])
                 .iter()
-                .map(|c| vec![Cell::code(first_text(c, &["element", "commodity"])), Cell::num(ctx.num(&first_text(c, &["contained_kg", "tonnes", "amount"])))])
+                .map(|c| {
+                    vec![
+                        Cell::code(first_text(c, &["element", "commodity"])),
+                        Cell::num(ctx.num(&first_text(c, &["contained_kg", "tonnes", "amount"]))),
+                    ]
+                })
                 .collect();
             sections.push(Section {
                 heading: ctx.t("report.estimates").to_owned(),
                 note: Some(text(e, "note")),
                 facts: vec![
-                    fact(ctx.t("report.code_compliant"), Cell::num(ctx.int(e["code_compliant"].as_u64().unwrap_or(0)))),
-                    fact(ctx.t("report.under_no_code"), Cell::num(ctx.int(e["under_no_code"].as_u64().unwrap_or(0)))),
+                    fact(
+                        ctx.t("report.code_compliant"),
+                        Cell::num(ctx.int(e["code_compliant"].as_u64().unwrap_or(0))),
+                    ),
+                    fact(
+                        ctx.t("report.under_no_code"),
+                        Cell::num(ctx.int(e["under_no_code"].as_u64().unwrap_or(0))),
+                    ),
                 ],
-                table: Some(table(ctx.t("report.estimates"), &[ctx.t("col.element"), ctx.t("col.contained")], rows)),
+                table: Some(table(
+                    ctx.t("report.estimates"),
+                    &[ctx.t("col.element"), ctx.t("col.contained")],
+                    rows,
+                )),
                 ..Section::default()
             });
         }
@@ -941,7 +1272,11 @@ pub(crate) fn flows<S: Store>(state: AppState<S>, request: Request) -> PageFutur
         let asked = data::flow_query(&ctx.pairs);
         let (element, from, to) = match &asked {
             Ok(q) => (q.element.symbol().to_owned(), q.from.clone(), q.to.clone()),
-            Err(_) => ("Cu".to_owned(), data::DEFAULT_FROM.to_owned(), data::DEFAULT_TO.to_owned()),
+            Err(_) => (
+                "Cu".to_owned(),
+                data::DEFAULT_FROM.to_owned(),
+                data::DEFAULT_TO.to_owned(),
+            ),
         };
         let query = super::encode_pairs(&[
             ("element".into(), element.clone()),
@@ -951,30 +1286,40 @@ pub(crate) fn flows<S: Store>(state: AppState<S>, request: Request) -> PageFutur
         let (mut checkpoint, mut rows, mut error) = (Vec::new(), Vec::new(), None);
         match asked {
             Err(e) => error = Some(e.to_string()),
-            Ok(_) => match json_of(data::flows(State(state.clone()), Query(ctx.pairs.clone())).await).await {
-                Ok(f) => {
-                    let cp = &f["checkpoint"];
-                    checkpoint = checkpoint_facts(&ctx, &text(cp, "origin"), cp["size"].as_u64().unwrap_or(0), &text(cp, "root"));
-                    let label = |id: &str| {
-                        list(&f["nodes"])
-                            .iter()
-                            .find(|n| n["id"] == id)
-                            .map(|n| (text(n, "label"), text(n, "stage")))
-                            .unwrap_or_default()
-                    };
-                    for l in list(&f["links"]) {
-                        let (s, t) = (label(&text(l, "source")), label(&text(l, "target")));
-                        rows.push(vec![
-                            Cell::code(s.0),
-                            Cell::text(stage_label(&ctx, &s.1)),
-                            Cell::code(t.0),
-                            Cell::text(stage_label(&ctx, &t.1)),
-                            Cell::num(format!("{} kg", ctx.num(&text(l, "kg")))).illustrative(l["illustrative"] == true),
-                        ]);
+            Ok(_) => {
+                match json_of(data::flows(State(state.clone()), Query(ctx.pairs.clone())).await)
+                    .await
+                {
+                    Ok(f) => {
+                        let cp = &f["checkpoint"];
+                        checkpoint = checkpoint_facts(
+                            &ctx,
+                            &text(cp, "origin"),
+                            cp["size"].as_u64().unwrap_or(0),
+                            &text(cp, "root"),
+                        );
+                        let label = |id: &str| {
+                            list(&f["nodes"])
+                                .iter()
+                                .find(|n| n["id"] == id)
+                                .map(|n| (text(n, "label"), text(n, "stage")))
+                                .unwrap_or_default()
+                        };
+                        for l in list(&f["links"]) {
+                            let (s, t) = (label(&text(l, "source")), label(&text(l, "target")));
+                            rows.push(vec![
+                                Cell::code(s.0),
+                                Cell::text(stage_label(&ctx, &s.1)),
+                                Cell::code(t.0),
+                                Cell::text(stage_label(&ctx, &t.1)),
+                                Cell::num(format!("{} kg", ctx.num(&text(l, "kg"))))
+                                    .illustrative(l["illustrative"] == true),
+                            ]);
+                        }
                     }
+                    Err(e) => error = Some(e.to_string()),
                 }
-                Err(e) => error = Some(e.to_string()),
-            },
+            }
         }
         let page = FlowsPage {
             head: ctx.head(ctx.t("flows.heading")),
@@ -986,12 +1331,22 @@ pub(crate) fn flows<S: Store>(state: AppState<S>, request: Request) -> PageFutur
             checkpoint,
             table: table(
                 &format!("{} — {element}", ctx.t("flows.table")),
-                &[ctx.t("col.source"), ctx.t("col.stage"), ctx.t("col.target"), ctx.t("col.stage"), ctx.t("col.contained")],
+                &[
+                    ctx.t("col.source"),
+                    ctx.t("col.stage"),
+                    ctx.t("col.target"),
+                    ctx.t("col.stage"),
+                    ctx.t("col.contained"),
+                ],
                 rows,
             ),
             error,
         };
-        let status = if page.error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+        let status = if page.error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
         Ok(ctx.html(status, render(&page)))
     })
 }
@@ -1014,12 +1369,21 @@ pub(crate) fn map<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
             .iter()
             .map(|s| {
                 let id = text(s, "id");
-                let approx = if s["approximate"] == true { ctx.t("label.approximate") } else { ctx.t("label.exact") };
+                let approx = if s["approximate"] == true {
+                    ctx.t("label.approximate")
+                } else {
+                    ctx.t("label.exact")
+                };
                 vec![
                     Cell::code(text(s, "name")).link(href("sites", &id)),
                     Cell::code(text(s, "kind")),
                     Cell::code(text(s, "country")),
-                    Cell::num(format!("{}, {}", ctx.num(&text(s, "lat")), ctx.num(&text(s, "lon")))).illustrative(s["illustrative"] == true),
+                    Cell::num(format!(
+                        "{}, {}",
+                        ctx.num(&text(s, "lat")),
+                        ctx.num(&text(s, "lon"))
+                    ))
+                    .illustrative(s["illustrative"] == true),
                     Cell::text(approx),
                 ]
             })
@@ -1027,10 +1391,17 @@ pub(crate) fn map<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
         let routes = list(&m["routes"])
             .iter()
             .map(|r| {
-                let via: Vec<String> = list(&r["via"]).iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+                let via: Vec<String> = list(&r["via"])
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect();
                 vec![
                     Cell::code(text(r, "from")).link(href("sites", &text(r, "from"))),
-                    Cell::code(if via.is_empty() { "—".to_owned() } else { via.join(" → ") }),
+                    Cell::code(if via.is_empty() {
+                        "—".to_owned()
+                    } else {
+                        via.join(" → ")
+                    }),
                     Cell::code(text(r, "to")).link(href("sites", &text(r, "to"))),
                     Cell::num(ctx.int(r["shipments"].as_u64().unwrap_or(0))),
                 ]
@@ -1040,10 +1411,25 @@ pub(crate) fn map<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
             head: ctx.head(ctx.t("map.heading")),
             sites: table(
                 ctx.t("map.sites"),
-                &[ctx.t("col.site"), ctx.t("col.kind"), ctx.t("col.country"), ctx.t("col.coordinates"), ctx.t("col.precision")],
+                &[
+                    ctx.t("col.site"),
+                    ctx.t("col.kind"),
+                    ctx.t("col.country"),
+                    ctx.t("col.coordinates"),
+                    ctx.t("col.precision"),
+                ],
                 sites,
             ),
-            routes: table(ctx.t("map.routes"), &[ctx.t("col.from"), ctx.t("col.via"), ctx.t("col.to"), ctx.t("col.shipments")], routes),
+            routes: table(
+                ctx.t("map.routes"),
+                &[
+                    ctx.t("col.from"),
+                    ctx.t("col.via"),
+                    ctx.t("col.to"),
+                    ctx.t("col.shipments"),
+                ],
+                routes,
+            ),
         };
         Ok(ctx.html(StatusCode::OK, render(&page)))
     })
@@ -1051,13 +1437,22 @@ pub(crate) fn map<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
 
 pub(crate) fn search<S: Store>(state: AppState<S>, request: Request) -> PageFuture {
     page(state, request, |state, ctx, _| async move {
-        let raw = ctx.pairs.iter().find(|(k, _)| k == "q").map(|(_, v)| v.clone());
+        let raw = ctx
+            .pairs
+            .iter()
+            .find(|(k, _)| k == "q")
+            .map(|(_, v)| v.clone());
         let mut error = None;
         let mut rows = Vec::new();
         let searched = raw.as_deref().is_some_and(|q| !q.is_empty());
         if searched {
             match data::search_query(&ctx.pairs) {
-                Err(_) => error = Some(ctx.t("search.too_long").replace("{n}", &ctx.int(MAX_QUERY_CHARS as u64))),
+                Err(_) => {
+                    error = Some(
+                        ctx.t("search.too_long")
+                            .replace("{n}", &ctx.int(MAX_QUERY_CHARS as u64)),
+                    )
+                }
                 Ok(q) => {
                     let ledger = state.ledger.clone();
                     let found = crate::blocking(&ledger, move |l| data::search_in(l, &q)).await?;
@@ -1075,14 +1470,22 @@ pub(crate) fn search<S: Store>(state: AppState<S>, request: Request) -> PageFutu
             }
         }
         // The form shows at most the longest query taken back.
-        let q: String = raw.unwrap_or_default().chars().take(MAX_QUERY_CHARS).collect();
+        let q: String = raw
+            .unwrap_or_default()
+            .chars()
+            .take(MAX_QUERY_CHARS)
+            .collect();
         let page = SearchPage {
             head: ctx.head(ctx.t("search.heading")),
             q,
             max_len: MAX_QUERY_CHARS,
             error,
             searched,
-            results: table(ctx.t("search.results"), &[ctx.t("col.id"), ctx.t("col.kind"), ctx.t("col.name")], rows),
+            results: table(
+                ctx.t("search.results"),
+                &[ctx.t("col.id"), ctx.t("col.kind"), ctx.t("col.name")],
+                rows,
+            ),
         };
         Ok(ctx.html(StatusCode::OK, render(&page)))
     })
@@ -1106,9 +1509,16 @@ pub(crate) fn downloads<S: Store>(state: AppState<S>, request: Request) -> PageF
         let mut rows = Vec::new();
         for (href, media, label) in data::DOWNLOADS {
             let (size, root, bytes) = match *href {
-                "/exports/agreements.csv" => cut(crate::exports::agreements_csv(State(state.clone()), no_pairs()).await).await,
-                "/exports/pledges.csv" => cut(crate::exports::pledges_csv(State(state.clone()), no_pairs()).await).await,
-                "/exports/reports.csv" => cut(crate::exports::reports_csv(State(state.clone()), no_pairs()).await).await,
+                "/exports/agreements.csv" => {
+                    cut(crate::exports::agreements_csv(State(state.clone()), no_pairs()).await)
+                        .await
+                }
+                "/exports/pledges.csv" => {
+                    cut(crate::exports::pledges_csv(State(state.clone()), no_pairs()).await).await
+                }
+                "/exports/reports.csv" => {
+                    cut(crate::exports::reports_csv(State(state.clone()), no_pairs()).await).await
+                }
                 _ => (cp.size().to_string(), cp.root().to_base64(), None),
             };
             rows.push(vec![
@@ -1124,7 +1534,13 @@ pub(crate) fn downloads<S: Store>(state: AppState<S>, request: Request) -> PageF
             checkpoint: checkpoint_facts(&ctx, cp.origin(), cp.size(), &cp.root().to_base64()),
             downloads: table(
                 ctx.t("downloads.files"),
-                &[ctx.t("col.file"), ctx.t("col.type"), ctx.t("col.bytes"), ctx.t("checkpoint.size"), ctx.t("checkpoint.root")],
+                &[
+                    ctx.t("col.file"),
+                    ctx.t("col.type"),
+                    ctx.t("col.bytes"),
+                    ctx.t("checkpoint.size"),
+                    ctx.t("checkpoint.root"),
+                ],
                 rows,
             ),
         };
