@@ -86,7 +86,58 @@ fn app() -> Router {
     let mut site = site("evil-site", "mine", "evil", "PK");
     site["name"] = json!(format!("Mine {ATTRIBUTE} {SCRIPT}"));
     w.ledger.submit_blocking(signed(&site, &[&evil])).unwrap();
+    let ussm = key("ussm/k1", 4);
+    w.ledger
+        .submit_blocking(signed(
+            &json!({"kind": "agreement", "id": "fwo:offtake-ussm", "version": 1,
+                "title": "Offtake of copper concentrate (illustrative)", "agreement_kind": "offtake",
+                "parties": ["fwo", "ussm"], "signed": "2025-09-05", "place": "Islamabad", "status": "in-force",
+                "commodities": ["copper"], "lots": [A],
+                "pledges": [{"id": "investment", "description": "Investment (illustrative)",
+                    "quantity": {"money": {"amount": "1000000", "currency": "USD"}}, "due": "2030-12-31"}],
+                "terms": {"sealed": {"root": "ab".repeat(32), "count": 3,
+                    "reason": "Commercial confidentiality", "disclose_by": "2026-09-05"}},
+                "time": "2025-09-05T12:00:00Z", "figures": "illustrative"}),
+            &[&w.fwo],
+        ))
+        .unwrap();
+    w.ledger
+        .submit_blocking(signed(
+            &json!({"kind": "report", "id": "ussm:port-offer", "version": 1,
+                "claim": format!("A port may be offered {SCRIPT}"), "topic": "port-offer", "countries": ["PK", "US"],
+                "sources": [{"title": "Report", "publisher": "A newspaper", "date": "2025-09-04",
+                    "url": "https://news.example/port"}],
+                "status": "unconfirmed", "time": "2025-09-05T00:00:00Z", "figures": "reported"}),
+            &[&ussm],
+        ))
+        .unwrap();
     router(Arc::new(w.ledger), ServerConfig::default()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agreements_show_their_commitment_never_a_sealed_text_and_reports_are_marked_unconfirmed() {
+    let app = tokio::task::block_in_place(app);
+    let agreement = page(&app, "/agreements/fwo:offtake-ussm").await;
+    assert_eq!(agreement.status, StatusCode::OK, "{}", agreement.body);
+    let body = &agreement.body;
+    assert!(body.contains(&"ab".repeat(32)), "the commitment root");
+    assert!(body.contains("Commercial confidentiality"));
+    assert!(body.contains("5 Sep 2026"), "the planned disclosure date");
+    assert!(body.contains("No clause has been revealed."));
+    assert!(!body.contains("class=\"clause-check\""));
+    assert!(body.contains("1,000,000 USD"));
+    assert!(body.contains("data-verify-index=\""));
+    assert!(!body.contains("Unconfirmed report"));
+    assert!(body.contains(&format!("href=\"/lots/{A}\"")));
+    let report = page(&app, "/reports/ussm:port-offer").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert!(report.body.contains("class=\"banner report\""));
+    assert!(
+        report
+            .body
+            .contains("Unconfirmed report — not an agreement.")
+    );
+    assert!(!report.body.contains(SCRIPT));
 }
 
 fn lot_path(id: &str) -> String {
@@ -160,6 +211,16 @@ async fn unknown_ids_get_a_404_page_in_html_and_a_problem_in_json() {
                 .starts_with("application/problem+json")
         );
     }
+    // A path of the form `//host/…` does not make the language switch
+    // leave the site.
+    let odd = page(&app, "//evil.example/x").await;
+    assert_eq!(odd.status, StatusCode::NOT_FOUND);
+    assert!(!odd.body.contains("href=\"//evil"), "{}", odd.body);
+    assert!(
+        odd.body.contains("href=\"/evil.example/x?lang=ur\""),
+        "{}",
+        odd.body
+    );
     // `/` is a page only: a JSON client gets a 404 problem, as before.
     let json = get(&app, "/", &[]).await;
     assert_eq!(json.status, StatusCode::NOT_FOUND);

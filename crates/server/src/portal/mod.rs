@@ -101,7 +101,9 @@ impl Ctx {
             .and_then(|v| v.to_str().ok())
             .and_then(Lang::from_accept_language);
         let lang = asked.or(cookie).or(accepted).unwrap_or(Lang::En);
-        let mut here = parts.uri.path().to_owned();
+        // One leading slash: `//host/…` would make the switch link leave
+        // the site.
+        let mut here = format!("/{}", parts.uri.path().trim_start_matches('/'));
         if !pairs.is_empty() {
             here.push('?');
             here.push_str(&encode_pairs(&pairs));

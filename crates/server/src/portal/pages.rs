@@ -1141,6 +1141,26 @@ pub(crate) fn agreement<S: Store>(state: AppState<S>, request: Request) -> PageF
             }],
             ..Section::default()
         });
+        // What the latest version links: lots (and so their shipments) and
+        // sites.
+        let mut linked = Vec::new();
+        if let Some(latest) = list(&a["versions"]).last() {
+            for (key, base) in [("lots", "lots"), ("sites", "sites")] {
+                for item in list(&latest["record"][key]).iter().take(256) {
+                    let item = item.as_str().unwrap_or_default();
+                    linked.push(oretrace_portal::Link {
+                        text: item.to_owned(),
+                        href: href(base, item),
+                    });
+                }
+            }
+        }
+        sections.push(Section {
+            heading: ctx.t("agreement.linked").to_owned(),
+            note: linked.is_empty().then(|| ctx.t("label.none").to_owned()),
+            links: linked,
+            ..Section::default()
+        });
         let title = text(&a, "title");
         let page = RecordPage {
             head: ctx.head(title.clone()),
