@@ -58,7 +58,17 @@ fn once<'a>(pairs: &'a [(String, String)], name: &str) -> Result<Option<&'a str>
     Ok(first)
 }
 
+/// Refuses parameters other than `allowed` and `lang` (the page's
+/// language: `en` or `ur`, once).
 fn only(pairs: &[(String, String)], allowed: &[&str], what: &str) -> Result<(), ApiError> {
+    if let Some(lang) = once(pairs, "lang")?
+        && oretrace_portal::Lang::parse(lang).is_none_or(|l| l.code() != lang)
+    {
+        return Err(ApiError::InvalidRequest {
+            field: "lang".into(),
+            rule: "en or ur".into(),
+        });
+    }
     for (name, _) in pairs {
         if !allowed.contains(&name.as_str()) && name != "lang" {
             let name = crate::error::echo(name);
