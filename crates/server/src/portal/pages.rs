@@ -486,7 +486,8 @@ pub(crate) fn event<S: Store>(state: AppState<S>, request: Request) -> PageFutur
             )),
             links: vec![oretrace_portal::Link {
                 text: ctx.t("event.json").to_owned(),
-                href: href("events", &id),
+                // The query interface answers JSON to a browser too.
+                href: format!("/events?EQ_eventID={}", encode(&id)),
             }],
             ..Section::default()
         }];
