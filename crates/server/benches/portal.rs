@@ -11,6 +11,11 @@
 //! Quick mode (`cargo test --benches`, `-- --test`) renders each page a
 //! few times and checks it answers 200 with HTML and the JSON 200.
 
+#![expect(
+    clippy::expect_used,
+    reason = "bench code: a failure panics with its message"
+)]
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -20,11 +25,6 @@ use oretrace_benchkit::{interleaved, plain_bench, quick_mode};
 use oretrace_server::{ServerConfig, router};
 use tower::ServiceExt as _;
 
-#[allow(
-    dead_code,
-    clippy::unwrap_used,
-    reason = "shared test world; a failure panics with its message"
-)]
 #[path = "../../ledger/tests/provenance_world/mod.rs"]
 mod provenance_world;
 
