@@ -26,6 +26,7 @@ const PURE: &[&str] = &[
     "oretrace-epcis-map",
     "oretrace-epcis-schema",
     "oretrace-provenance",
+    "oretrace-portal",
 ];
 
 /// Crates that do I/O of some kind: runtimes, networking, databases,

@@ -36,6 +36,7 @@
 
 mod agreements;
 mod anomalies;
+mod assets;
 mod budget;
 pub mod compliance;
 mod custody;
@@ -46,6 +47,7 @@ mod heavy;
 mod log;
 pub mod openapi;
 pub mod passport;
+mod portal;
 mod reconciliation;
 mod records;
 mod registry;
@@ -229,6 +231,24 @@ impl<S: Store> Api<S> {
         self.route(Method::GET, path, get(handler))
     }
 
+    /// A negotiated route: `html` answers a request that prefers HTML,
+    /// `json` every other one, exactly as it would alone
+    /// (`docs/design/portal.md`).
+    fn page<H: Handler<T, AppState<S>>, T: 'static>(
+        self,
+        path: &'static str,
+        json: H,
+        html: portal::PageFn<S>,
+    ) -> Self {
+        self.route(
+            Method::GET,
+            path,
+            get(move |State(state): State<AppState<S>>, request: Request| {
+                portal::negotiate(state, request, json, html)
+            }),
+        )
+    }
+
     fn post<H: Handler<T, AppState<S>>, T: 'static>(self, path: &'static str, handler: H) -> Self {
         self.route(Method::POST, path, post(handler))
     }
@@ -255,14 +275,36 @@ fn api<S: Store>() -> Api<S> {
         router: Router::new(),
         table: Vec::new(),
     }
+    .page("/", portal::no_index, portal::pages::index::<S>)
+    .page(
+        "/flows",
+        portal::data::flows::<S>,
+        portal::pages::flows::<S>,
+    )
+    .page("/map", portal::data::map::<S>, portal::pages::map::<S>)
+    .page(
+        "/search",
+        portal::data::search::<S>,
+        portal::pages::search::<S>,
+    )
+    .page(
+        "/downloads",
+        portal::data::downloads::<S>,
+        portal::pages::downloads::<S>,
+    )
+    .get("/assets/{name}", assets::asset)
     .post("/records", records::submit::<S>)
     .get("/records/{index}", records::record::<S>)
     .get("/records/{index}/receipt", records::receipt::<S>)
     .get("/records/by-hash/{hash}", records::by_hash::<S>)
     .get("/parties", registry::parties::<S>)
-    .get("/parties/{id}", registry::party::<S>)
+    .page(
+        "/parties/{id}",
+        registry::party::<S>,
+        portal::pages::party::<S>,
+    )
     .get("/sites", registry::sites::<S>)
-    .get("/sites/{id}", registry::site::<S>)
+    .page("/sites/{id}", registry::site::<S>, portal::pages::site::<S>)
     .get("/sites/{id}/custody-model", custody::custody_model::<S>)
     .get(
         "/shipments/{id}/reconciliation",
@@ -270,7 +312,7 @@ fn api<S: Store>() -> Api<S> {
     )
     .get("/value-addition", value_added::value_addition::<S>)
     .get("/lots", registry::lots::<S>)
-    .get("/lots/{id}", registry::lot::<S>)
+    .page("/lots/{id}", registry::lot::<S>, portal::pages::lot::<S>)
     .get("/lots/{id}/provenance", registry::provenance::<S>)
     .get("/lots/{id}/passport", passport::passport::<S>)
     .get("/.well-known/jwks.json", passport::jwks::<S>)
@@ -282,7 +324,11 @@ fn api<S: Store>() -> Api<S> {
     .get("/rule-packs", compliance::rule_packs::<S>)
     .get("/rule-packs/{id}", compliance::rule_pack::<S>)
     .get("/agreements", agreements::agreements::<S>)
-    .get("/agreements/{id}", agreements::agreement::<S>)
+    .page(
+        "/agreements/{id}",
+        agreements::agreement::<S>,
+        portal::pages::agreement::<S>,
+    )
     .get("/agreements/{id}/pledges", agreements::pledges::<S>)
     .get("/agreements/{id}/progress", agreements::progress::<S>)
     .get(
@@ -304,7 +350,11 @@ fn api<S: Store>() -> Api<S> {
     .get("/exports/pledges.csv", exports::pledges_csv::<S>)
     .get("/exports/reports.csv", exports::reports_csv::<S>)
     .get("/reports", agreements::reports::<S>)
-    .get("/reports/{id}", agreements::report::<S>)
+    .page(
+        "/reports/{id}",
+        agreements::report::<S>,
+        portal::pages::report::<S>,
+    )
     .get("/resources", agreements::resources::<S>)
     .get("/resources/{id}", agreements::resource::<S>)
     .get("/checkpoint", log::checkpoint::<S>)
@@ -317,7 +367,11 @@ fn api<S: Store>() -> Api<S> {
     .get("/capture", epcis::capture::jobs::<S>)
     .get("/capture/{id}", epcis::capture::job::<S>)
     .get("/events", epcis::query::events::<S>)
-    .get("/events/{id}", epcis::query::event::<S>)
+    .page(
+        "/events/{id}",
+        epcis::query::event::<S>,
+        portal::pages::event::<S>,
+    )
     .get("/eventTypes", epcis::query::event_types)
     .get(
         "/eventTypes/{value}/events",
@@ -426,7 +480,7 @@ pub fn router_with_credential<S: Store>(
     let capture = capture_api::<S>().router.layer(DefaultBodyLimit::disable());
     Ok(general
         .merge(capture)
-        .fallback(no_route)
+        .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             epcis::auth::refuse_bad_bearer::<S>,
@@ -504,7 +558,13 @@ async fn problem_for_bare_error(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(error::PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    // A portal page for an error (404 for an unknown id) is an answer
+    // already, in HTML, to a client that asked for HTML.
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem || is_page {
         return response;
     }
     let error = match status {
@@ -579,6 +639,21 @@ async fn refuse_long_uri(request: Request, next: axum::middleware::Next) -> Resp
         .into_response();
     }
     next.run(request).await
+}
+
+/// The fallback: a 404 page for a browser, the 404 problem for every
+/// other client.
+async fn fallback(request: Request) -> Response {
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    if request.method() == Method::GET && oretrace_portal::negotiate::wants_html(accept) {
+        return portal::pages::not_found(request).await;
+    }
+    no_route(request.method().clone(), request.uri().clone())
+        .await
+        .into_response()
 }
 
 async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {

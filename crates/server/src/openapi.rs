@@ -1367,6 +1367,101 @@ fn export_paths() -> Value {
     })
 }
 
+/// The portal's paths (`docs/design/portal.md`): `/` and the new JSON
+/// resources. Every negotiated path also answers HTML to a request whose
+/// `Accept` prefers `text/html`; the JSON it answers otherwise is
+/// unchanged.
+fn portal_paths() -> Value {
+    use crate::portal::data;
+    let lang = json!({"name": "lang", "in": "query",
+        "description": "The language of the HTML page (ignored for JSON)",
+        "schema": {"enum": ["en", "ur"]}});
+    let html = json!({"description": "The portal page (HTML), to a request that prefers text/html",
+        "content": {"text/html; charset=utf-8": {"schema": {"type": "string"}}}});
+    let checkpoint = json!({"type": "object", "required": ["origin", "size", "root"], "properties": {
+        "origin": {"type": "string"}, "size": {"type": "integer", "minimum": 0},
+        "root": {"type": "string", "description": "base64, as in the checkpoint note"}}});
+    let flows = json!({"type": "object", "required": ["element", "from", "to", "checkpoint", "nodes", "links"], "properties": {
+        "element": {"type": "string"}, "from": date(), "to": date(), "checkpoint": checkpoint,
+        "nodes": {"type": "array", "items": {"type": "object", "required": ["id", "label", "stage", "country"], "properties": {
+            "id": {"type": "string", "description": "site:<site id> or country:<ISO 3166-1 alpha-2>"},
+            "label": {"type": "string"},
+            "stage": {"enum": ["origin", "processing", "port", "destination"]},
+            "country": {"type": "string"}}}},
+        "links": {"type": "array", "items": {"type": "object", "required": ["source", "target", "kg", "illustrative"], "properties": {
+            "source": {"type": "string"}, "target": {"type": "string"},
+            "kg": {"type": "string", "description": "Contained element mass, kg, decimal text"},
+            "illustrative": {"type": "boolean"}}}}}});
+    let map = json!({"type": "object", "required": ["sites", "routes"], "properties": {
+        "sites": {"type": "array", "items": {"type": "object",
+            "required": ["id", "name", "kind", "country", "lat", "lon", "approximate", "illustrative"], "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"}, "country": {"type": "string"},
+            "lat": {"type": ["number", "null"]}, "lon": {"type": ["number", "null"]},
+            "approximate": {"type": "boolean"}, "illustrative": {"type": "boolean"}}}},
+        "routes": {"type": "array", "items": {"type": "object", "required": ["from", "to", "via", "shipments"], "properties": {
+            "from": {"type": "string"}, "to": {"type": "string"},
+            "via": {"type": "array", "items": {"type": "string"}},
+            "shipments": {"type": "integer", "minimum": 1}}}}}});
+    let search = json!({"type": "object", "required": ["q", "results", "truncated"], "properties": {
+        "q": {"type": "string"}, "truncated": {"type": "boolean"},
+        "results": {"type": "array", "items": {"type": "object", "required": ["kind", "id", "name", "href"], "properties": {
+            "kind": {"enum": ["lot", "party", "site", "agreement", "report"]},
+            "id": {"type": "string"}, "name": {"type": "string"}, "href": {"type": "string"}}}}}});
+    let downloads = json!({"type": "object", "required": ["checkpoint", "exports"], "properties": {
+        "checkpoint": checkpoint,
+        "exports": {"type": "array", "items": {"type": "object", "required": ["href", "type"], "properties": {
+            "href": {"type": "string"}, "type": {"type": "string"}}}}}});
+    let ok = |description: &str, schema: Value| {
+        let mut ok = json!({"description": description, "content": {"application/json": {"schema": schema}}});
+        ok["content"]["text/html; charset=utf-8"] =
+            html["content"]["text/html; charset=utf-8"].clone();
+        ok
+    };
+    json!({
+        "/": {"get": {"summary": "The portal's dashboard (HTML only)",
+            "description": "A request whose Accept prefers text/html gets the dashboard; any other gets 404 (nothing is served as JSON at /).",
+            "parameters": [lang],
+            "responses": {"200": html, "404": problem_response("Not HTML: nothing is served as JSON at /")}}},
+        "/flows": {"get": {"summary": "Flows of one element's contained mass from origin sites through processing sites and ports to destination countries",
+            "description": format!("Contained mass is dry mass times the lot's element grade, summed over the shipments dated in [from, to] (UTC days). \
+                A shipment to another country ends at the country; one within a country at its site. Reads at most {} shipments (413 beyond).",
+                data::MAX_SHIPMENTS),
+            "parameters": [
+                filter("element", "Element symbol", json!({"enum": data::FLOW_ELEMENTS, "default": "Cu"})),
+                filter("from", "First day, YYYY-MM-DD", date()),
+                filter("to", "Last day, YYYY-MM-DD", date()),
+                lang.clone(),
+            ],
+            "responses": {"200": ok("The flow's nodes and links", flows),
+                "400": problem_response("element not one listed, from or to not a day, a parameter given twice or unknown (field named)"),
+                "413": problem_response("More shipments than one request reads (limit named)")}}},
+        "/map": {"get": {"summary": "Sites with their coordinates, and the routes shipments took",
+            "description": format!("Reads at most {} sites and {} shipments (413 beyond).", data::MAX_SITES, data::MAX_SHIPMENTS),
+            "parameters": [lang.clone()],
+            "responses": {"200": ok("Sites and routes", map),
+                "400": problem_response("An unknown parameter (named)"),
+                "413": problem_response("More sites or shipments than one request reads (limit named)")}}},
+        "/search": {"get": {"summary": "Search lots, parties, sites, agreements and reports by id or name",
+            "description": format!("Plain text, case-folded substring; at most {} of each kind examined and {} of each returned.",
+                data::SEARCH_EXAMINED, data::SEARCH_SHOWN),
+            "parameters": [
+                json!({"name": "q", "in": "query", "required": true, "description": "The text searched for",
+                       "schema": {"type": "string", "minLength": 1, "maxLength": data::MAX_QUERY_CHARS}}),
+                lang.clone(),
+            ],
+            "responses": {"200": ok("Results", search),
+                "400": problem_response("q missing, empty or too long, given twice, or an unknown parameter (named)")}}},
+        "/downloads": {"get": {"summary": "The bulk exports and the checkpoint they are cut at",
+            "parameters": [lang],
+            "responses": {"200": ok("Exports", downloads),
+                "400": problem_response("An unknown parameter (named)")}}},
+        "/assets/{name}": {"get": {"summary": "A static file of the portal (style sheet, script)",
+            "parameters": [path_parameter("name", "File name", None)],
+            "responses": {"200": {"description": "The file", "content": {"text/css; charset=utf-8": {"schema": {"type": "string"}}}},
+                "404": problem_response("No such file")}}},
+    })
+}
+
 fn all_paths() -> Value {
     let mut paths = paths();
     if let Some(all) = paths.as_object_mut() {
@@ -1380,6 +1475,7 @@ fn all_paths() -> Value {
             compliance_paths(),
             value_addition_paths(),
             anomaly_paths(),
+            portal_paths(),
         ] {
             if let Value::Object(extra) = extra {
                 all.extend(extra);
