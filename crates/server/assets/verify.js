@@ -156,9 +156,10 @@ function checkCount(n, what) {
  */
 export async function parseVkey(text) {
   const line = String(text).trim();
-  const parts = line.split("+");
-  if (parts.length !== 3) throw new Error("a vkey is name+keyid+key (three parts joined by +)");
-  const [name, id, key] = parts;
+  // The name holds no "+", the id is 8 hex digits; base64 may hold "+".
+  const m = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(line);
+  if (!m) throw new Error("a vkey is name+keyid+key (three parts joined by +)");
+  const [, name, id, key] = m;
   if (name === "" || /[\s\p{Cc}]/u.test(name)) throw new Error("the vkey's name is empty or has white space");
   if (!/^[0-9a-f]{8}$/.test(id)) throw new Error("the vkey's key id is not 8 lower-case hex digits");
   const typed = fromBase64(key, "the vkey's key");
