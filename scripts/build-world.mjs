@@ -23,8 +23,32 @@ const out = fileURLToPath(new URL("../crates/server/assets/world-110m.json", imp
 
 const round = (v) => Math.round(v * 10) / 10;
 
-/** One ring as SVG path commands, dropping points that round onto the previous one. */
+/**
+ * One ring as SVG path commands, dropping points that round onto the
+ * previous one. A ring that crosses the antimeridian (Russia, Fiji) jumps
+ * by about 360° in longitude: it is unwrapped into one continuous ring and
+ * drawn twice, once on each side, so the map shows no line across the
+ * world and the part beyond ±180° appears at the other edge.
+ */
 function ring(points) {
+  const unwrapped = [];
+  let shift = 0;
+  for (const [i, [lon, lat]] of points.entries()) {
+    if (i > 0) {
+      const step = lon + shift - unwrapped[i - 1][0];
+      if (step > 180) shift -= 360;
+      else if (step < -180) shift += 360;
+    }
+    unwrapped.push([lon + shift, lat]);
+  }
+  const lons = unwrapped.map(([lon]) => lon);
+  const copies = [0];
+  if (Math.max(...lons) > 180) copies.push(-360);
+  if (Math.min(...lons) < -180) copies.push(360);
+  return copies.map((offset) => path(unwrapped.map(([lon, lat]) => [lon + offset, lat]))).join("");
+}
+
+function path(points) {
   let d = "";
   let last = null;
   for (const [lon, lat] of points) {

@@ -544,10 +544,13 @@ async function drawMap(figure) {
     chartNote(figure, "chart.no_data");
     return;
   }
-  // The view: every site, padded, at least 40° wide, 2:1.
+  const mirrored = rtl();
+  // The view: every site, padded (more on the side labels go), at least
+  // 40° wide, 2:1.
   const xs = [...sites.values()].map((p) => p.x);
   const ys = [...sites.values()].map((p) => p.y);
-  let [x0, x1, y0, y1] = [Math.min(...xs) - 10, Math.max(...xs) + 10, Math.min(...ys) - 8, Math.max(...ys) + 8];
+  const [before, beyond] = mirrored ? [30, 8] : [8, 30];
+  let [x0, x1, y0, y1] = [Math.min(...xs) - before, Math.max(...xs) + beyond, Math.min(...ys) - 8, Math.max(...ys) + 8];
   let w = Math.max(x1 - x0, 40, (y1 - y0) * 2);
   let hgt = w / 2;
   const cx = (x0 + x1) / 2;
@@ -556,8 +559,10 @@ async function drawMap(figure) {
   y0 = Math.max(0, Math.min(180 - hgt, cy - hgt / 2));
   w = Math.min(w, 360);
   hgt = Math.min(hgt, 180);
-  const r = w / 110;
-  const mirrored = rtl();
+  // Symbols and labels keep a readable size on screen, whatever the zoom.
+  const unitsPerPixel = w / Math.max(figure.clientWidth || 0, 320);
+  const r = Math.max(w / 110, 5 * unitsPerPixel);
+  const fontSize = 12 * unitsPerPixel;
   const svg = s("svg", { class: "map-chart", viewBox: `${x0} ${y0} ${w} ${hgt}`, role: "img", "aria-label": t("map.title"), direction: "ltr", width: "100%" });
   svg.append(s("rect", { x: 0, y: 0, width: 360, height: 180, fill: "#e8f1f8" }));
   const land = s("g", { fill: "#f2efe6", stroke: "#9a9a9a", "stroke-width": 0.6, "vector-effect": "non-scaling-stroke", "data-countries": world.countries?.length ?? 0 });
@@ -584,14 +589,38 @@ async function drawMap(figure) {
   }
   svg.append(routes);
   const marks = s("g", {});
-  for (const p of sites.values()) {
+  const labels = s("g", { "font-size": fontSize, fill: "#111", stroke: "#fff", "stroke-width": 3, "paint-order": "stroke" });
+  // Labels are placed greedily (ports and plants first) beside, above or
+  // below their symbol, inside the view; one that would overlap a placed
+  // label or a symbol is left out
+  // (the symbol's tooltip and the figure's list still name the site).
+  const placed = [...sites.values()].map((p) => [p.x - r, p.y - r, p.x + r, p.y + r]);
+  const priority = { port: 0, plant: 1, mine: 2, other: 3 };
+  const ordered = [...sites.values()].sort((a, b) => priority[a.symbol] - priority[b.symbol] || a.name.localeCompare(b.name));
+  for (const p of ordered) {
     const mark = symbol(p.symbol, p.x, p.y, r, { "data-site": p.id, "data-symbol": p.symbol, "stroke-dasharray": p.approximate ? "2 1" : null });
     mark.append(s("title", {}, `${p.name}${p.approximate ? ` (${t("map.approximate")})` : ""}`));
     marks.append(mark);
-    const dx = mirrored ? -1.4 * r : 1.4 * r;
-    marks.append(s("text", { x: p.x + dx, y: p.y, "dominant-baseline": "middle", "text-anchor": mirrored ? "end" : "start", "font-size": r * 1.6, fill: "#111", stroke: "#fff", "stroke-width": 3, "paint-order": "stroke", "vector-effect": "non-scaling-stroke" }, p.name));
+    const width = p.name.length * fontSize * 0.55;
+    const side = mirrored ? -1 : 1;
+    const candidates = [
+      [p.x + side * 1.4 * r, p.y, mirrored ? "end" : "start"],
+      [p.x, p.y - r - 0.7 * fontSize, "middle"],
+      [p.x, p.y + r + 0.7 * fontSize, "middle"],
+      [p.x - side * 1.4 * r, p.y, mirrored ? "start" : "end"],
+    ];
+    for (const [x, y, anchor] of candidates) {
+      const left = anchor === "start" ? x : anchor === "end" ? x - width : x - width / 2;
+      const box = [left, y - fontSize * 0.6, left + width, y + fontSize * 0.6];
+      const inside = box[0] >= x0 && box[2] <= x0 + w && box[1] >= y0 && box[3] <= y0 + hgt;
+      const clear = inside && placed.every((b) => box[2] < b[0] || box[0] > b[2] || box[3] < b[1] || box[1] > b[3]);
+      if (!clear) continue;
+      placed.push(box);
+      labels.append(s("text", { x, y, "dominant-baseline": "middle", "text-anchor": anchor, "data-label": p.id }, p.name));
+      break;
+    }
   }
-  svg.append(marks);
+  svg.append(marks, labels);
   const key = legend([
     [symbol("mine", 9, 6, 5), t("map.mine")],
     [symbol("plant", 9, 6, 5), t("map.plant")],

@@ -1,0 +1,427 @@
+// The portal's scripts in a real browser: Debian's chromium driven by npm
+// playwright-core, accessibility by npm axe-core (both installed by
+// .ci/browser-env), against `oretrace demo` (the reference scenario)
+// started here on a free port with a fresh data folder.
+//
+// The browser talks to a small proxy in this test that forwards to the
+// demo and, when a test asks, changes one byte of a hash tile or of the
+// checkpoint: tampering lives here, never in the product. The proxy also
+// serves fixture pages under /__fixture/ carrying exactly the hook markup
+// the portal's pages render (docs/design/portal-browser.md), so the
+// scripts are tested on the same origin as the data they fetch.
+//
+// Needs the oretrace binary the cargo tests built ($ORETRACE_BIN, else
+// $CARGO_TARGET_DIR or target, then debug/oretrace); it never builds.
+// Screenshots go to target/browser-artifacts/.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import { createRequire } from "node:module";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const require = createRequire(import.meta.url);
+const artifacts = join(root, "target/browser-artifacts");
+
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+function binary() {
+  const bin = process.env.ORETRACE_BIN || join(process.env.CARGO_TARGET_DIR || join(root, "target"), "debug/oretrace");
+  if (!existsSync(bin)) {
+    throw new Error(`no oretrace binary at ${bin}: run the cargo tests (or cargo build -p oretrace) first, or set ORETRACE_BIN`);
+  }
+  return bin;
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = net.createServer();
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+// ------------------------------------------------------------ the demo and the proxy
+
+const state = { demo: null, proxy: null, browser: null, work: null, demoBase: "", base: "", vkey: "", tamper: null, facts: {} };
+
+async function getJson(path) {
+  const response = await fetch(state.demoBase + path, { headers: { Accept: "application/json" } });
+  assert.equal(response.status, 200, `GET ${path}`);
+  return response.json();
+}
+
+/** Forwards to the demo; changes one byte of a hash tile or the checkpoint when asked. */
+function proxyHandler(request, response) {
+  const url = new URL(request.url, "http://proxy");
+  if (url.pathname.startsWith("/__fixture/")) return fixture(url, response);
+  const upstream = http.request(
+    { host: "127.0.0.1", port: new URL(state.demoBase).port, path: request.url, method: request.method, headers: { ...request.headers, host: new URL(state.demoBase).host } },
+    (answer) => {
+      const chunks = [];
+      answer.on("data", (c) => chunks.push(c));
+      answer.on("end", () => {
+        const body = Buffer.concat(chunks);
+        const hashTile = /^\/tile\/[0-9]+\//.test(url.pathname);
+        if ((state.tamper === "tile" && hashTile) || (state.tamper === "checkpoint" && url.pathname === "/checkpoint")) {
+          body[0] ^= 0x01;
+        }
+        const headers = { ...answer.headers };
+        delete headers["transfer-encoding"];
+        headers["content-length"] = String(body.length);
+        response.writeHead(answer.statusCode, headers);
+        response.end(body);
+      });
+    },
+  );
+  upstream.on("error", (e) => {
+    response.writeHead(502, { "content-type": "text/plain" });
+    response.end(String(e));
+  });
+  request.pipe(upstream);
+}
+
+// ------------------------------------------------------------ fixture pages
+
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+
+const URDU = {
+  "verify.button": "اس براؤزر میں تصدیق کریں",
+  "verify.checkpoint": "چیک پوائنٹ حاصل ہوا",
+  "verify.ok": "تصدیق ہو گئی",
+  "clause.button": "شق کی جانچ کریں",
+  "chart.no_data": "کوئی ڈیٹا نہیں",
+};
+
+/** A page with exactly the contract's hooks, in English or Urdu. */
+function fixturePage(lang) {
+  const rtl = lang === "ur";
+  const messages = rtl ? URDU : { "verify.button": "Verify in this browser", "clause.button": "Check this clause" };
+  const { lot, agreement } = state.facts;
+  return `<!doctype html>
+<html lang="${lang}" dir="${rtl ? "rtl" : "ltr"}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>oretrace fixture: ${esc(lot.id)}</title>
+<script type="module" src="/assets/portal.js"></script>
+<script type="application/json" id="portal-messages">${JSON.stringify(messages).replace(/</g, "\\u003c")}</script>
+<style>body{font-family:sans-serif;max-width:60rem;margin:auto;padding:1rem} button:focus-visible{outline:3px solid #1a5fb4} figure{margin:1rem 0}</style>
+</head>
+<body>
+<main>
+<h1>${esc(lot.id)}</h1>
+<section class="verify" data-verify-index="${lot.index}" data-verify-hash=""><h2>Log</h2><button type="button" data-verify hidden>${esc(messages["verify.button"])}</button><ol data-verify-steps></ol></section>
+<section class="clause-check" data-agreement="${esc(agreement.id)}" data-version="${agreement.version}" data-clause="1"><h2>Clause 1</h2><button type="button" data-check-clause hidden>${esc(messages["clause.button"])}</button><ol data-check-steps></ol></section>
+<section class="clause-check" data-agreement="${esc(agreement.id)}" data-version="${agreement.version}" data-clause="5"><h2>Clause 5</h2><button type="button" data-check-clause hidden>${esc(messages["clause.button"])}</button><ol data-check-steps></ol></section>
+<figure class="sankey" data-flows="/__fixture/flows?element=Cu&amp;from=2025-01-01&amp;to=2025-12-31"><table><caption>Flows</caption><tr><th scope="col">from</th><th scope="col">to</th><th scope="col">kg</th></tr></table><figcaption>Contained copper</figcaption></figure>
+<figure class="map" data-map="/__fixture/map"><ul><li>${esc(lot.id)}</li></ul><figcaption>Sites and routes</figcaption></figure>
+</main>
+</body>
+</html>
+`;
+}
+
+function fixture(url, response) {
+  const send = (type, body) => {
+    response.writeHead(200, { "content-type": type, "cache-control": "no-store" });
+    response.end(body);
+  };
+  switch (url.pathname) {
+    case "/__fixture/verify.html":
+      return send("text/html; charset=utf-8", fixturePage("en"));
+    case "/__fixture/verify-ur.html":
+      return send("text/html; charset=utf-8", fixturePage("ur"));
+    case "/__fixture/flows":
+      return send("application/json", JSON.stringify(state.facts.flows));
+    case "/__fixture/map":
+      return send("application/json", JSON.stringify(state.facts.map));
+    default:
+      response.writeHead(404, { "content-type": "text/plain" });
+      response.end("no such fixture");
+  }
+}
+
+/** The demo's facts the fixtures use: a lot, a revealed agreement, the sites. */
+async function loadFacts() {
+  const lots = (await getJson("/lots?perPage=100")).lots;
+  const lot = lots.find((l) => l.index > 0) ?? assert.fail("the demo has no lot");
+  const agreement = { id: "fwo:mou-ussm-2025", version: 2 };
+  const sites = (await getJson("/sites?perPage=100")).sites.map((s) => ({
+    id: s.id,
+    name: s.record.name,
+    kind: s.record.site_kind,
+    country: s.country,
+    lat: s.record.location?.lat,
+    lon: s.record.location?.lon,
+    approximate: s.record.approximate === true,
+  }));
+  const map = {
+    sites,
+    routes: [
+      { from: "fwo-qila-abdullah", to: "fwo-prep-plant", via: [], shipments: 1 },
+      { from: "fwo-prep-plant", to: "ussm-madison", via: ["karachi-port"], shipments: 2 },
+    ],
+  };
+  const flows = {
+    element: "Cu",
+    from: "2025-01-01",
+    to: "2025-12-31",
+    checkpoint: { origin: "fixture", size: 1, root: "" },
+    nodes: [
+      { id: "site:fwo-chagai-copper", label: "Chagai", stage: "origin", country: "PK" },
+      { id: "site:fwo-qila-abdullah", label: "Qila Abdullah", stage: "origin", country: "PK" },
+      { id: "site:fwo-prep-plant", label: "FWO preparation plant", stage: "processing", country: "PK" },
+      { id: "site:karachi-port", label: "Karachi Port", stage: "port", country: "PK" },
+      { id: "country:US", label: "United States", stage: "destination", country: "US" },
+    ],
+    links: [
+      { source: "site:fwo-chagai-copper", target: "site:fwo-prep-plant", kg: "12.5", illustrative: true },
+      { source: "site:fwo-qila-abdullah", target: "site:fwo-prep-plant", kg: "3.25", illustrative: false },
+      { source: "site:fwo-prep-plant", target: "site:karachi-port", kg: "15.75", illustrative: false },
+      { source: "site:karachi-port", target: "country:US", kg: "15.75", illustrative: false },
+    ],
+  };
+  return { lot, agreement, sites, map, flows };
+}
+
+before(async () => {
+  const bin = binary();
+  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: run bash .ci/browser-env (Debian's chromium), or set CHROMIUM`);
+  let playwright;
+  try {
+    playwright = require("playwright-core");
+    require.resolve("axe-core/axe.min.js");
+  } catch {
+    throw new Error("playwright-core or axe-core is not installed in tests/browser/node_modules: run bash .ci/browser-env");
+  }
+  state.work = mkdtempSync(join(tmpdir(), "oretrace-browser-"));
+  const data = join(state.work, "data");
+  // Load first (the demo captures its EPCIS documents through the server), then serve.
+  execFileSync(bin, ["demo", "--data", data, "--no-serve"], { stdio: ["ignore", "ignore", "pipe"] });
+  const port = await freePort();
+  state.demoBase = `http://127.0.0.1:${port}`;
+  state.demo = spawn(bin, ["demo", "--data", data, "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, RUST_LOG: "warn" } });
+  let stderr = "";
+  state.demo.stderr.on("data", (c) => (stderr += c));
+  for (let i = 0; ; i++) {
+    if (state.demo.exitCode !== null) throw new Error(`oretrace demo exited: ${stderr}`);
+    try {
+      if ((await fetch(`${state.demoBase}/healthz`)).ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (i > 600) throw new Error(`oretrace demo did not answer /healthz: ${stderr}`);
+    await sleep(100);
+  }
+  state.vkey = (await (await fetch(`${state.demoBase}/vkey`)).text()).trim();
+  state.facts = await loadFacts();
+  state.proxy = http.createServer(proxyHandler);
+  await new Promise((ok) => state.proxy.listen(0, "127.0.0.1", ok));
+  state.base = `http://127.0.0.1:${state.proxy.address().port}`;
+  state.browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  mkdirSync(artifacts, { recursive: true });
+});
+
+after(async () => {
+  await state.browser?.close();
+  await new Promise((ok) => (state.proxy ? state.proxy.close(ok) : ok()));
+  if (state.demo && state.demo.exitCode === null) {
+    state.demo.kill("SIGTERM");
+    await new Promise((ok) => state.demo.once("exit", ok));
+  }
+  if (state.work) rmSync(state.work, { recursive: true, force: true });
+});
+
+/** A fresh browser context (its own localStorage) and page; collects script errors. */
+async function openPage(path, { width = 1280, height = 900 } = {}) {
+  const context = await state.browser.newContext({ viewport: { width, height } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/Failed to load resource/.test(m.text())) errors.push(m.text());
+  });
+  await page.goto(state.base + path);
+  return { context, page, errors };
+}
+
+/** Pins the log key through the page's own form, by keyboard, and runs Verify. */
+async function verifyByKeyboard(page, key) {
+  const button = page.locator("section.verify button[data-verify]");
+  await button.waitFor({ state: "visible" });
+  await button.focus();
+  await page.keyboard.press("Enter");
+  const input = page.locator("section.verify [data-key-input]");
+  await input.waitFor();
+  await input.fill(key);
+  await page.locator("section.verify button[data-pin-key]").focus();
+  await page.keyboard.press("Enter");
+}
+
+async function outcome(page, selector) {
+  const item = page.locator(`${selector} li[data-outcome]`);
+  await item.waitFor();
+  const steps = await page.locator(`${selector} li[data-step]`).evaluateAll((items) => items.map((li) => [li.dataset.step, li.dataset.ok, li.textContent]));
+  return { result: await item.getAttribute("data-outcome"), text: await item.textContent(), steps };
+}
+
+// ------------------------------------------------------------ the tests
+
+test("Verify on a real record passes through every step, and the pinned key is kept", async () => {
+  state.tamper = null;
+  const { context, page, errors } = await openPage("/__fixture/verify.html");
+  await verifyByKeyboard(page, state.vkey);
+  const { result, steps } = await outcome(page, "section.verify");
+  assert.equal(result, "ok", JSON.stringify(steps));
+  assert.deepEqual(
+    steps.map(([step, ok]) => [step, ok]),
+    ["checkpoint", "signature", "entry", "leaf", "proof", "root"].map((s) => [s, "true"]),
+  );
+  assert.equal(await page.locator("section.verify ol[data-verify-steps]").getAttribute("aria-live"), "polite");
+  // The key is shown, and kept: a reload verifies without asking again.
+  assert.equal(await page.locator("section.verify [data-pinned-key] code").textContent(), state.vkey);
+  await page.reload();
+  await page.locator("section.verify button[data-verify]").click();
+  assert.equal((await outcome(page, "section.verify")).result, "ok");
+  assert.equal(await page.locator("[data-pin-form]").count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a key that is not a vkey is refused before anything is pinned", async () => {
+  const { context, page } = await openPage("/__fixture/verify.html");
+  await verifyByKeyboard(page, "not-a-key");
+  await page.locator("section.verify .verify-key-error").filter({ hasText: "not a log key" }).waitFor();
+  assert.equal(await page.evaluate(() => localStorage.getItem("oretrace.log-vkey")), null);
+  // The server's key can be filled in, with the warning that it is not independent.
+  await page.locator("section.verify button[data-fetch-key]").click();
+  await page.locator("section.verify .verify-key-warning").waitFor({ state: "visible" });
+  assert.equal(await page.locator("section.verify [data-key-input]").inputValue(), state.vkey);
+  await context.close();
+});
+
+for (const [tamper, step] of [
+  ["tile", "root"],
+  ["checkpoint", "signature"],
+]) {
+  test(`a changed byte of the ${tamper} fails Verify at the ${step} step`, async () => {
+    state.tamper = tamper;
+    try {
+      const { context, page } = await openPage("/__fixture/verify.html");
+      await verifyByKeyboard(page, state.vkey);
+      const { result, text, steps } = await outcome(page, "section.verify");
+      assert.equal(result, "failed");
+      const failed = steps.at(-1);
+      assert.deepEqual([failed[0], failed[1]], [step, "false"], JSON.stringify(steps));
+      assert.ok(steps.slice(0, -1).every(([, ok]) => ok === "true"));
+      assert.match(text, /failed/i);
+      await context.close();
+    } finally {
+      state.tamper = null;
+    }
+  });
+}
+
+test("a revealed clause opens the sealed commitment; a sealed one is said to be unrevealed", async () => {
+  const { context, page, errors } = await openPage("/__fixture/verify.html");
+  const [revealed, sealed] = [page.locator("section.clause-check").nth(0), page.locator("section.clause-check").nth(1)];
+  await revealed.locator("button[data-check-clause]").click();
+  const ok = await outcome(page, 'section.clause-check[data-clause="1"]');
+  assert.equal(ok.result, "ok", JSON.stringify(ok.steps));
+  assert.deepEqual(ok.steps.map(([s, o]) => [s, o]), [["sealed", "true"], ["revealed", "true"], ["commitment", "true"]]);
+  await sealed.locator("button[data-check-clause]").click();
+  const no = await outcome(page, 'section.clause-check[data-clause="5"]');
+  assert.equal(no.result, "failed");
+  assert.equal(no.steps.at(-1)[0], "revealed");
+  assert.match(no.steps.at(-1)[2], /not been revealed/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("the Sankey and the map are drawn, with legends and distinct symbols", async () => {
+  const { context, page, errors } = await openPage("/__fixture/verify.html");
+  await page.locator('figure.sankey[data-chart="drawn"]').waitFor();
+  await page.locator('figure.map[data-chart="drawn"]').waitFor();
+  const { flows, map } = state.facts;
+  assert.equal(await page.locator("figure.sankey path[data-link]").count(), flows.links.length);
+  assert.equal(await page.locator('figure.sankey path[data-illustrative="true"]').count(), 1);
+  assert.equal(await page.locator("figure.sankey rect[data-node]").count(), flows.nodes.length);
+  assert.match(await page.locator("figure.sankey .chart-legend").textContent(), /Illustrative/);
+  // Node heights follow mass: the preparation plant carries all of it, Qila Abdullah a fifth.
+  const height = (id) => page.locator(`figure.sankey rect[data-node="${id}"]`).evaluate((r) => r.getBBox().height);
+  const ratio = (await height("site:fwo-qila-abdullah")) / (await height("site:fwo-prep-plant"));
+  assert.ok(Math.abs(ratio - 3.25 / 15.75) < 0.01, `height ratio ${ratio}`);
+  assert.ok((await page.locator("figure.map [data-countries] path").count()) > 150);
+  for (const symbol of ["mine", "plant", "port", "other"]) {
+    assert.ok((await page.locator(`figure.map [data-symbol="${symbol}"]`).count()) > 0, symbol);
+  }
+  assert.equal(await page.locator("figure.map [data-site]").count(), map.sites.length);
+  assert.equal(await page.locator("figure.map path[data-route]").count(), map.routes.length);
+  assert.equal(await page.locator("figure.map .chart-legend li").count(), 5);
+  // The fallback table and list stay for readers without the chart.
+  assert.equal(await page.locator("figure.sankey table").count(), 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("in Urdu the labels are the page's and the charts run right to left", async () => {
+  const { context, page, errors } = await openPage("/__fixture/verify-ur.html");
+  const button = page.locator("section.verify button[data-verify]");
+  await button.waitFor({ state: "visible" });
+  assert.equal((await button.textContent()).trim(), URDU["verify.button"]);
+  await verifyByKeyboard(page, state.vkey);
+  const { result, text, steps } = await outcome(page, "section.verify");
+  assert.equal(result, "ok");
+  assert.equal(text.trim(), URDU["verify.ok"]);
+  assert.ok(steps[0][2].includes(URDU["verify.checkpoint"]));
+  // A label the catalogue lacks falls back to English.
+  assert.ok(steps[1][2].includes("Signature by the pinned log key"));
+  await page.locator('figure.sankey[data-chart="drawn"]').waitFor();
+  const x = (id) => page.locator(`figure.sankey rect[data-node="${id}"]`).evaluate((r) => r.getBBox().x);
+  assert.ok((await x("site:fwo-qila-abdullah")) > (await x("country:US")), "origins on the right");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("axe-core finds no serious or critical violation, and screenshots are written", async () => {
+  const axe = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+  for (const path of ["/__fixture/verify.html", "/__fixture/verify-ur.html"]) {
+    for (const [width, height] of [
+      [1280, 900],
+      [375, 800],
+    ]) {
+      const { context, page } = await openPage(path, { width, height });
+      await page.locator('figure.map[data-chart="drawn"]').waitFor();
+      await page.locator('figure.sankey[data-chart="drawn"]').waitFor();
+      // With the verification shown, as a reader sees it after pressing the button.
+      await verifyByKeyboard(page, state.vkey);
+      await outcome(page, "section.verify");
+      await page.addScriptTag({ content: axe });
+      const results = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ["violations"] }));
+      const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+      assert.deepEqual(
+        bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+        [],
+        `${path} at ${width}px`,
+      );
+      const name = path.replace(/^\/__fixture\//, "fixture-").replace(/\.html$/, "");
+      await page.screenshot({ path: join(artifacts, `${name}-${width}.png`), fullPage: true });
+      await context.close();
+    }
+  }
+});
