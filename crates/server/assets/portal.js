@@ -136,7 +136,7 @@ let sessionKey = null;
 
 /** Shows the pinned key, with copy and change buttons. */
 function keyPanel(section, key, onChange) {
-  const code = h("code", { class: "verify-key", dir: "ltr" }, key);
+  const code = h("code", { class: "verify-key", dir: "ltr", style: "overflow-wrap:anywhere" }, key);
   const copy = h("button", { type: "button", "data-copy-key": true }, t("verify.copy_key"));
   const status = h("span", { role: "status" });
   copy.addEventListener("click", async () => {
@@ -216,7 +216,7 @@ function stepItem(list, labelKey, report) {
     h("span", { "aria-hidden": "true" }, report.ok ? "\u2713 " : "\u2717 "),
     h("strong", {}, t(labelKey)),
     ": ",
-    h("span", { class: "step-detail", dir: "auto" }, report.detail),
+    h("span", { class: "step-detail", dir: "auto", style: "overflow-wrap:anywhere" }, report.detail),
   );
   list.append(li);
 }
@@ -418,7 +418,9 @@ async function drawSankey(figure) {
     chartNote(figure, "chart.failed", e.message);
     return;
   }
-  const layout = sankeyLayout(flows);
+  // Laid out at the figure's own width, so labels keep their size on a phone.
+  const width = Math.max(320, Math.min(figure.clientWidth || 760, 960));
+  const layout = sankeyLayout(flows, { width, height: width < 500 ? 320 : 380, labelRoom: Math.min(150, width * 0.22) });
   if (!layout) {
     chartNote(figure, "chart.no_data");
     return;
