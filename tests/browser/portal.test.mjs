@@ -102,6 +102,8 @@ const URDU = {
   "verify.button": "اس براؤزر میں تصدیق کریں",
   "verify.checkpoint": "چیک پوائنٹ حاصل ہوا",
   "verify.ok": "تصدیق ہو گئی",
+  // The name the pages' catalogue gives this step (an alias of verify.leaf).
+  "verify.leaf_hash": "لیف ہیش",
   "clause.button": "شق کی جانچ کریں",
   "chart.no_data": "کوئی ڈیٹا نہیں",
 };
@@ -389,8 +391,9 @@ test("in Urdu the labels are the page's and the charts run right to left", async
   assert.equal(result, "ok");
   assert.equal(text.trim(), URDU["verify.ok"]);
   assert.ok(steps[0][2].includes(URDU["verify.checkpoint"]));
-  // A label the catalogue lacks falls back to English.
+  // A label the catalogue lacks falls back to English; an alias is used.
   assert.ok(steps[1][2].includes("Signature by the pinned log key"));
+  assert.ok(steps[3][2].includes(URDU["verify.leaf_hash"]));
   await page.locator('figure.sankey[data-chart="drawn"]').waitFor();
   const x = (id) => page.locator(`figure.sankey rect[data-node="${id}"]`).evaluate((r) => r.getBBox().x);
   assert.ok((await x("site:fwo-qila-abdullah")) > (await x("country:US")), "origins on the right");

@@ -61,6 +61,22 @@ const ENGLISH = {
   "map.shipments": "shipments",
 };
 
+/**
+ * Other names a page's catalogue may give the same label (the pages'
+ * catalogue names some steps by what they did); the contract's name wins.
+ */
+const ALIASES = {
+  "verify.checkpoint": ["verify.checkpoint_fetched"],
+  "verify.signature": ["verify.signature_checked"],
+  "verify.leaf": ["verify.leaf_hash"],
+  "verify.proof": ["verify.inclusion_proof"],
+  "verify.root": ["verify.root_matches"],
+  "verify.failed": ["verify.failed_at_step"],
+  "clause.failed": ["clause.mismatch"],
+  "sankey.title": ["sankey.label"],
+  "map.title": ["map.label"],
+};
+
 const KEY_STORE = "oretrace.log-vkey";
 
 let catalogue = null;
@@ -79,8 +95,11 @@ export function t(key) {
       }
     }
   }
-  const label = catalogue[key];
-  return typeof label === "string" && label !== "" ? label : (ENGLISH[key] ?? key);
+  for (const name of [key, ...(ALIASES[key] ?? [])]) {
+    const label = catalogue[name];
+    if (typeof label === "string" && label !== "") return label;
+  }
+  return ENGLISH[key] ?? key;
 }
 
 function rtl() {
@@ -395,7 +414,7 @@ export function sankeyLayout(flows, { width = 760, height = 380, nodeWidth = 14,
     }
   }
   for (const l of links) l.width = Math.max(l.kg * scale, 0.5);
-  return { width, height, nodeWidth, nodes: used, links, columns: columns.length };
+  return { width, height, nodeWidth, nodes: used, links, columns: columns.length, columnStep: step, labelRoom };
 }
 
 function ribbon(l, nodeWidth) {
@@ -463,6 +482,7 @@ async function drawSankey(figure) {
   }
   const labelled = new Set();
   const firstColumn = Math.min(...layout.nodes.map((m) => m.column));
+  const lastColumn = Math.max(...layout.nodes.map((m) => m.column));
   for (const n of layout.nodes) {
     const rect = s("rect", { x: X(n.x, layout.nodeWidth), y: n.y, width: layout.nodeWidth, height: n.height, fill: STAGE_COLOURS[n.stage], "data-node": n.id });
     rect.append(s("title", {}, `${n.label}: ${fmt(Math.round(n.value * 1000) / 1000)}`));
@@ -470,7 +490,12 @@ async function drawSankey(figure) {
     // Labels before the first column (in the margin), after the others.
     const after = n.column !== firstColumn;
     const lx = after ? n.x + layout.nodeWidth + 4 : n.x - 4;
-    const text = s("text", { x: X(lx), y: n.y + n.height / 2, "dominant-baseline": "middle", "text-anchor": after !== mirrored ? "start" : "end", "font-size": 11, fill: "#111" }, n.label);
+    // A label gets the room to the next column (or the margin), cut short
+    // with an ellipsis past it; the node's tooltip has it whole.
+    const room = (n.column === firstColumn || n.column === lastColumn ? layout.labelRoom : layout.columnStep - layout.nodeWidth) - 8;
+    const fits = Math.max(3, Math.floor(room / (11 * 0.55)));
+    const label = n.label.length > fits ? `${n.label.slice(0, fits - 1)}\u2026` : n.label;
+    const text = s("text", { x: X(lx), y: n.y + n.height / 2, "dominant-baseline": "middle", "text-anchor": after !== mirrored ? "start" : "end", "font-size": 11, fill: "#111" }, label);
     if (!labelled.has(n.id)) svg.append(text);
     labelled.add(n.id);
   }
