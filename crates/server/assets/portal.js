@@ -116,6 +116,16 @@ function h(tag, attributes = {}, ...children) {
   return e;
 }
 
+/**
+ * Lets a long key or hash wrap anywhere instead of widening the page. Set
+ * through the CSSOM: the pages' Content-Security-Policy refuses style
+ * attributes.
+ */
+function wrapping(e) {
+  e.style.overflowWrap = "anywhere";
+  return e;
+}
+
 /** An SVG element with attributes and children. */
 function s(tag, attributes = {}, ...children) {
   const e = document.createElementNS(SVG, tag);
@@ -155,7 +165,7 @@ let sessionKey = null;
 
 /** Shows the pinned key, with copy and change buttons. */
 function keyPanel(section, key, onChange) {
-  const code = h("code", { class: "verify-key", dir: "ltr", style: "overflow-wrap:anywhere" }, key);
+  const code = wrapping(h("code", { class: "verify-key", dir: "ltr" }, key));
   const copy = h("button", { type: "button", "data-copy-key": true }, t("verify.copy_key"));
   const status = h("span", { role: "status" });
   copy.addEventListener("click", async () => {
@@ -235,7 +245,7 @@ function stepItem(list, labelKey, report) {
     h("span", { "aria-hidden": "true" }, report.ok ? "\u2713 " : "\u2717 "),
     h("strong", {}, t(labelKey)),
     ": ",
-    h("span", { class: "step-detail", dir: "auto", style: "overflow-wrap:anywhere" }, report.detail),
+    wrapping(h("span", { class: "step-detail", dir: "auto" }, report.detail)),
   );
   list.append(li);
 }
@@ -347,11 +357,15 @@ function chartNote(figure, key, detail = "") {
 
 /** A legend as an HTML list: each item an inline SVG swatch and a label. */
 function legend(items) {
-  return h(
+  const list = h(
     "ul",
     { class: "chart-legend" },
     ...items.map(([swatch, label]) => h("li", {}, s("svg", { width: 18, height: 12, viewBox: "0 0 18 12", "aria-hidden": "true", focusable: "false" }, swatch), " ", label)),
   );
+  // Through the CSSOM (the pages' Content-Security-Policy refuses style
+  // attributes): one line of swatches, wrapping on a phone.
+  Object.assign(list.style, { listStyle: "none", paddingInlineStart: "0", display: "flex", flexWrap: "wrap", gap: "0.25rem 1.25rem" });
+  return list;
 }
 
 const STAGES = ["origin", "processing", "port", "destination"];
@@ -616,7 +630,7 @@ async function drawMap(figure) {
   }
   svg.append(routes);
   const marks = s("g", {});
-  const labels = s("g", { "font-size": fontSize, fill: "#111", stroke: "#fff", "stroke-width": 3, "paint-order": "stroke" });
+  const labels = s("g", { "font-size": fontSize, fill: "#111", stroke: "#fff", "stroke-width": 3 * unitsPerPixel, "stroke-linejoin": "round", "paint-order": "stroke" });
   // Labels are placed greedily (ports and plants first) beside, above or
   // below their symbol, inside the view; one that would overlap a placed
   // label or a symbol is left out
