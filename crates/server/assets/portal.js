@@ -377,13 +377,14 @@ const STAGES = ["origin", "processing", "port", "destination"];
  */
 export function sankeyLayout(flows, { width = 760, height = 380, nodeWidth = 14, gap = 14, labelRoom = 150 } = {}) {
   const nodes = new Map();
-  for (const n of flows.nodes ?? []) {
+  const list = (v) => (Array.isArray(v) ? v : []);
+  for (const n of list(flows?.nodes)) {
     if (typeof n?.id !== "string" || nodes.has(n.id)) continue;
     const stage = STAGES.includes(n.stage) ? n.stage : "processing";
     nodes.set(n.id, { id: n.id, label: String(n.label ?? n.id), stage, column: STAGES.indexOf(stage), inflow: 0, outflow: 0, in: [], out: [] });
   }
   const links = [];
-  for (const l of flows.links ?? []) {
+  for (const l of list(flows?.links)) {
     const source = nodes.get(l?.source);
     const target = nodes.get(l?.target);
     const kg = Number.parseFloat(l?.kg);
@@ -574,7 +575,8 @@ async function drawMap(figure) {
     return;
   }
   const sites = new Map();
-  for (const site of data.sites ?? []) {
+  const list = (v) => (Array.isArray(v) ? v : []);
+  for (const site of list(data?.sites)) {
     const lat = Number(site?.lat);
     const lon = Number(site?.lon);
     if (typeof site?.id !== "string" || !Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) continue;
@@ -606,8 +608,9 @@ async function drawMap(figure) {
   const fontSize = 12 * unitsPerPixel;
   const svg = s("svg", { class: "map-chart", viewBox: `${x0} ${y0} ${w} ${hgt}`, role: "img", "aria-label": t("map.title"), direction: "ltr", width: "100%" });
   svg.append(s("rect", { x: 0, y: 0, width: 360, height: 180, fill: "#e8f1f8" }));
-  const land = s("g", { fill: "#f2efe6", stroke: "#9a9a9a", "stroke-width": 0.6, "vector-effect": "non-scaling-stroke", "data-countries": world.countries?.length ?? 0 });
-  for (const c of world.countries ?? []) {
+  const countries = list(world?.countries);
+  const land = s("g", { fill: "#f2efe6", stroke: "#9a9a9a", "stroke-width": 0.6, "vector-effect": "non-scaling-stroke", "data-countries": countries.length });
+  for (const c of countries) {
     if (typeof c?.d !== "string" || c.d === "") continue;
     const path = s("path", { d: c.d, "vector-effect": "non-scaling-stroke" });
     path.append(s("title", {}, String(c.name ?? "")));
@@ -615,7 +618,7 @@ async function drawMap(figure) {
   }
   svg.append(land);
   const routes = s("g", { fill: "none", stroke: "#b2182b", "stroke-opacity": 0.75, "stroke-linejoin": "round", "stroke-linecap": "round" });
-  for (const route of data.routes ?? []) {
+  for (const route of list(data?.routes)) {
     const stops = [route?.from, ...(Array.isArray(route?.via) ? route.via : []), route?.to].map((id) => sites.get(id));
     if (stops.some((p) => !p)) continue;
     const shipments = Math.max(1, Number(route.shipments) || 1);
@@ -681,8 +684,10 @@ async function drawMap(figure) {
 function start() {
   for (const section of document.querySelectorAll("section.verify[data-verify-index]")) wireVerify(section);
   for (const section of document.querySelectorAll("section.clause-check[data-agreement]")) wireClause(section);
-  for (const figure of document.querySelectorAll("figure.sankey[data-flows]")) drawSankey(figure);
-  for (const figure of document.querySelectorAll("figure.map[data-map]")) drawMap(figure);
+  // A chart that cannot be drawn says so and leaves the fallback in place.
+  const failed = (figure) => (e) => chartNote(figure, "chart.failed", e instanceof Error ? e.message : String(e));
+  for (const figure of document.querySelectorAll("figure.sankey[data-flows]")) drawSankey(figure).catch(failed(figure));
+  for (const figure of document.querySelectorAll("figure.map[data-map]")) drawMap(figure).catch(failed(figure));
 }
 
 if (typeof document !== "undefined") {
