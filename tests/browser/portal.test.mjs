@@ -33,6 +33,14 @@ test("Verify on a real record passes through every step, and the pinned key is k
   await page.locator("section.verify button[data-verify]").click();
   assert.equal((await outcome(page, "section.verify")).result, "ok");
   assert.equal(await page.locator("[data-pin-form]").count(), 0);
+  // The key can be copied, and changed (which forgets it until a new one is pinned).
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: state.base });
+  await page.locator("section.verify button[data-copy-key]").click();
+  await page.locator("section.verify [data-pinned-key] [role=status]").filter({ hasText: "Copied" }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), state.vkey);
+  await page.locator("section.verify button[data-change-key]").click();
+  await page.locator("section.verify [data-pin-form]").waitFor();
+  assert.equal(await page.evaluate(() => localStorage.getItem("oretrace.log-vkey")), null);
   assert.deepEqual(errors, []);
   await context.close();
 });
