@@ -16,6 +16,13 @@
 //! the same log always gives the same answer.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
+
+/// Maps keyed by ids the parties choose: a hasher keyed at random per
+/// process (no flooding from chosen ids), several times cheaper than
+/// SipHash on 30-byte ids.
+type Map<K, V> = HashMap<K, V, ahash::RandomState>;
 
 use oretrace_domain::values::{Timestamp, format_decimal};
 use rust_decimal::Decimal;
@@ -260,8 +267,15 @@ impl Report {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Status {
     Held,
-    InTransit { shipment: String, index: u64 },
-    Consumed { transformation: String, index: u64 },
+    /// The shipment's id is shared by its lots: one copy per shipment.
+    InTransit {
+        shipment: Arc<str>,
+        index: u64,
+    },
+    Consumed {
+        transformation: Arc<str>,
+        index: u64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -310,17 +324,17 @@ pub struct Scan {
     config: ScanConfig,
     items: u64,
     newest: Option<i64>,
-    sites: HashMap<String, u64>,
-    lots: HashMap<String, LotState>,
-    shipments: HashMap<String, ShipmentState>,
-    flows: HashMap<String, SiteFlow>,
+    sites: Map<String, u64>,
+    lots: Map<String, LotState>,
+    shipments: Map<Arc<str>, ShipmentState>,
+    flows: Map<String, SiteFlow>,
     findings: Vec<Finding>,
     over: Option<Bound>,
 }
 
 /// Changes a site's flows, inserted on first use (the site's id is
 /// copied once, not on every record).
-fn flow_at(flows: &mut HashMap<String, SiteFlow>, site: &str, change: impl FnOnce(&mut SiteFlow)) {
+fn flow_at(flows: &mut Map<String, SiteFlow>, site: &str, change: impl FnOnce(&mut SiteFlow)) {
     match flows.get_mut(site) {
         Some(flow) => change(flow),
         None => {
@@ -329,6 +343,38 @@ fn flow_at(flows: &mut HashMap<String, SiteFlow>, site: &str, change: impl FnOnc
             flows.insert(site.to_owned(), flow);
         }
     }
+}
+
+/// A lot taken by a shipment or a transformation dated `time`: the
+/// finding when that is before the lot was made or arrived where it is.
+fn dated_after(
+    state: &LotState,
+    lot: &str,
+    (what, id): (&str, &str),
+    time: i64,
+    index: u64,
+    illustrative: bool,
+) -> Option<Finding> {
+    let (earlier, at, since) = if time < state.made_time {
+        (state.made_time, state.made_index, "was made")
+    } else if time < state.since_time {
+        (state.since_time, state.since_index, "arrived where it is")
+    } else {
+        return None;
+    };
+    Some(
+        Finding::new(
+            Kind::OutOfTimeOrder,
+            format!(
+                "{what} {id} (index {index}) is dated {}, before lot {lot} {since} ({})",
+                self::time(time),
+                self::time(earlier)
+            ),
+        )
+        .lot(lot)
+        .at(&[at, index])
+        .figures(illustrative),
+    )
 }
 
 fn kg(d: Decimal) -> String {
@@ -516,77 +562,47 @@ impl Scan {
         illustrative: bool,
         by: Option<&str>,
     ) {
-        if let Some(old) = self.lots.get(id) {
+        // One hash of the id for the check and the insertion.
+        let made_before = match self.lots.entry(id.to_owned()) {
+            Entry::Occupied(old) => Some(old.get().made_index),
+            Entry::Vacant(place) => {
+                place.insert(LotState {
+                    made_time: time,
+                    made_index: index,
+                    wet_kg,
+                    current_kg: wet_kg,
+                    since_time: time,
+                    since_index: index,
+                    status: Status::Held,
+                    consumed_kg: Decimal::ZERO,
+                    illustrative,
+                });
+                None
+            }
+        };
+        if let Some(made_index) = made_before {
             let mut f = Finding::new(
                 Kind::ClaimedTwice,
                 format!(
-                    "lot {id} is made twice: at index {} and again at index {index}{}",
-                    old.made_index,
+                    "lot {id} is made twice: at index {made_index} and again at index {index}{}",
                     by.map(|t| format!(" (by transformation {t})"))
                         .unwrap_or_default()
                 ),
             )
             .lot(id)
             .site(site)
-            .at(&[old.made_index, index]);
+            .at(&[made_index, index]);
             if let Some(t) = by {
                 f = f.transformation(t);
             }
             self.found(f);
             return;
         }
-        self.lots.insert(
-            id.to_owned(),
-            LotState {
-                made_time: time,
-                made_index: index,
-                wet_kg,
-                current_kg: wet_kg,
-                since_time: time,
-                since_index: index,
-                status: Status::Held,
-                consumed_kg: Decimal::ZERO,
-                illustrative,
-            },
-        );
         self.track();
         flow_at(&mut self.flows, site, |flow| {
             flow.produced_kg = flow.produced_kg.saturating_add(wet_kg);
             flow.illustrative |= illustrative;
         });
-    }
-
-    /// A lot taken by a shipment or a transformation dated `time`.
-    fn dated_after_lot(
-        &mut self,
-        lot: &str,
-        (what, id): (&str, &str),
-        time: i64,
-        index: u64,
-        illustrative: bool,
-    ) {
-        let Some(state) = self.lots.get(lot) else {
-            return;
-        };
-        let (earlier, at, since) = if time < state.made_time {
-            (state.made_time, state.made_index, "was made")
-        } else if time < state.since_time {
-            (state.since_time, state.since_index, "arrived where it is")
-        } else {
-            return;
-        };
-        let f = Finding::new(
-            Kind::OutOfTimeOrder,
-            format!(
-                "{what} {id} (index {index}) is dated {}, before lot {lot} {since} ({})",
-                self::time(time),
-                self::time(earlier)
-            ),
-        )
-        .lot(lot)
-        .at(&[at, index])
-        .figures(illustrative);
-        self.found(f);
     }
 
     fn ship(
@@ -614,38 +630,46 @@ impl Scan {
             return;
         }
         let what = ("shipment", id);
+        let shipment: Arc<str> = Arc::from(id);
         let mut shipped = Decimal::ZERO;
         let mut any_illustrative = illustrative;
         for lot in lots {
-            let Some(state) = self.lots.get(lot) else {
+            // One look-up per lot: the findings are made while the lot's
+            // state is borrowed, and recorded after.
+            let Some(state) = self.lots.get_mut(lot) else {
                 self.unknown_lot(lot, &format!("{} {}", what.0, what.1), index);
                 continue;
             };
             shipped = shipped.saturating_add(state.current_kg);
             any_illustrative |= state.illustrative;
-            match state.status.clone() {
-                Status::Held => {}
+            let status = match &state.status {
+                Status::Held => {
+                    state.status = Status::InTransit {
+                        shipment: shipment.clone(),
+                        index,
+                    };
+                    None
+                }
                 Status::InTransit {
-                    shipment,
+                    shipment: other,
                     index: at,
-                } => {
-                    let f = Finding::new(
+                } => Some(
+                    Finding::new(
                         Kind::ClaimedTwice,
                         format!(
-                            "lot {lot} is shipped in shipment {id} (index {index}) while still in transit in shipment {shipment} (index {at}), never received"
+                            "lot {lot} is shipped in shipment {id} (index {index}) while still in transit in shipment {other} (index {at}), never received"
                         ),
                     )
                     .lot(lot)
-                    .shipment(&shipment)
+                    .shipment(other)
                     .shipment(id)
-                    .at(&[at, index]);
-                    self.found(f);
-                }
+                    .at(&[*at, index]),
+                ),
                 Status::Consumed {
                     transformation,
                     index: at,
-                } => {
-                    let f = Finding::new(
+                } => Some(
+                    Finding::new(
                         Kind::UsedAfterConsumed,
                         format!(
                             "lot {lot} is shipped in shipment {id} (index {index}) after transformation {transformation} consumed it (index {at})"
@@ -653,19 +677,13 @@ impl Scan {
                     )
                     .lot(lot)
                     .shipment(id)
-                    .transformation(&transformation)
-                    .at(&[at, index]);
-                    self.found(f);
-                }
-            }
-            self.dated_after_lot(lot, what, time, index, illustrative);
-            if let Some(state) = self.lots.get_mut(lot)
-                && state.status == Status::Held
-            {
-                state.status = Status::InTransit {
-                    shipment: id.to_owned(),
-                    index,
-                };
+                    .transformation(transformation)
+                    .at(&[*at, index]),
+                ),
+            };
+            let dated = dated_after(state, lot, what, time, index, illustrative);
+            for f in status.into_iter().chain(dated) {
+                self.found(f);
             }
         }
         flow_at(&mut self.flows, from, |flow| {
@@ -676,7 +694,7 @@ impl Scan {
             }
         });
         self.shipments.insert(
-            id.to_owned(),
+            shipment,
             ShipmentState {
                 from: from.to_owned(),
                 time,
@@ -794,77 +812,79 @@ impl Scan {
     ) {
         self.seen(time);
         let what = ("transformation", id);
+        let transformation: Arc<str> = Arc::from(id);
         for (lot, consumed) in inputs {
-            let Some(state) = self.lots.get(lot) else {
+            // One look-up per input, as in `ship`.
+            let Some(state) = self.lots.get_mut(lot) else {
                 self.unknown_lot(lot, &format!("{} {}", what.0, what.1), index);
                 continue;
             };
-            let status = state.status.clone();
             let total = state.consumed_kg.saturating_add(*consumed);
-            let (made_index, wet_kg, lot_illustrative) =
-                (state.made_index, state.wet_kg, state.illustrative);
-            match status {
+            let mut found: Vec<Finding> = Vec::new();
+            match &state.status {
                 Status::Held => {}
                 Status::InTransit {
                     shipment,
                     index: at,
-                } => {
-                    let f = Finding::new(
+                } => found.push(
+                    Finding::new(
                         Kind::ClaimedTwice,
                         format!(
                             "lot {lot} is consumed by transformation {id} (index {index}) while in transit in shipment {shipment} (index {at}), never received"
                         ),
                     )
                     .lot(lot)
-                    .shipment(&shipment)
+                    .shipment(shipment)
                     .transformation(id)
-                    .at(&[at, index]);
-                    self.found(f);
-                }
+                    .at(&[*at, index]),
+                ),
                 Status::Consumed {
-                    transformation,
+                    transformation: before,
                     index: at,
                 } => {
-                    let f = Finding::new(
-                        Kind::UsedAfterConsumed,
-                        format!(
-                            "lot {lot} is consumed by transformation {id} (index {index}) after transformation {transformation} consumed it (index {at})"
-                        ),
-                    )
-                    .lot(lot)
-                    .transformation(&transformation)
-                    .transformation(id)
-                    .at(&[at, index]);
-                    self.found(f);
-                    if total > wet_kg {
-                        let f = Finding::new(
-                            Kind::ClaimedTwice,
+                    found.push(
+                        Finding::new(
+                            Kind::UsedAfterConsumed,
                             format!(
-                                "lot {lot} ({} kg as made) is consumed twice: {} kg by transformation {transformation} and after, {} kg by transformation {id}, {} kg in all",
-                                kg(wet_kg),
-                                kg(total.saturating_sub(*consumed)),
-                                kg(*consumed),
-                                kg(total)
+                                "lot {lot} is consumed by transformation {id} (index {index}) after transformation {before} consumed it (index {at})"
                             ),
                         )
                         .lot(lot)
-                        .transformation(&transformation)
+                        .transformation(before)
                         .transformation(id)
-                        .at(&[made_index, at, index])
-                        .figures(illustrative || lot_illustrative);
-                        self.found(f);
+                        .at(&[*at, index]),
+                    );
+                    if total > state.wet_kg {
+                        found.push(
+                            Finding::new(
+                                Kind::ClaimedTwice,
+                                format!(
+                                    "lot {lot} ({} kg as made) is consumed twice: {} kg by transformation {before} and after, {} kg by transformation {id}, {} kg in all",
+                                    kg(state.wet_kg),
+                                    kg(total.saturating_sub(*consumed)),
+                                    kg(*consumed),
+                                    kg(total)
+                                ),
+                            )
+                            .lot(lot)
+                            .transformation(before)
+                            .transformation(id)
+                            .at(&[state.made_index, *at, index])
+                            .figures(illustrative || state.illustrative),
+                        );
                     }
                 }
             }
-            self.dated_after_lot(lot, what, time, index, illustrative);
-            if let Some(state) = self.lots.get_mut(lot) {
-                state.consumed_kg = total;
-                if !matches!(state.status, Status::Consumed { .. }) {
-                    state.status = Status::Consumed {
-                        transformation: id.to_owned(),
-                        index,
-                    };
-                }
+            found.extend(dated_after(state, lot, what, time, index, illustrative));
+            state.consumed_kg = total;
+            if !matches!(state.status, Status::Consumed { .. }) {
+                state.status = Status::Consumed {
+                    transformation: transformation.clone(),
+                    index,
+                };
+            }
+            for f in found {
+                self.found(f);
             }
         }
         for (lot, wet_kg) in outputs {
@@ -880,22 +900,20 @@ impl Scan {
         }
         if let Some(newest) = self.newest {
             let cutoff = newest.saturating_sub(self.config.custody_gap_seconds);
-            let mut open: Vec<(&String, &ShipmentState)> = self
+            let mut open: Vec<(&Arc<str>, &ShipmentState)> = self
                 .shipments
                 .iter()
                 .filter(|(_, s)| s.received.is_none() && s.time < cutoff)
                 .collect();
             open.sort_by_key(|(_, s)| s.index);
             // The lots still in transit in each: one pass over the lots.
-            let mut in_transit: HashMap<&str, Vec<&String>> = open
-                .iter()
-                .map(|(id, _)| (id.as_str(), Vec::new()))
-                .collect();
+            let mut in_transit: HashMap<&str, Vec<&String>> =
+                open.iter().map(|(id, _)| (&***id, Vec::new())).collect();
             let mut lots: Vec<(&String, &LotState)> = self.lots.iter().collect();
             lots.sort_by_key(|(_, l)| l.made_index);
             for (lot, state) in lots {
                 if let Status::InTransit { shipment, .. } = &state.status
-                    && let Some(list) = in_transit.get_mut(shipment.as_str())
+                    && let Some(list) = in_transit.get_mut(&**shipment)
                 {
                     list.push(lot);
                 }
@@ -916,7 +934,7 @@ impl Scan {
                 .site(&s.from)
                 .at(&[s.index])
                 .figures(s.illustrative);
-                for lot in in_transit.get(id.as_str()).into_iter().flatten() {
+                for lot in in_transit.get(&**id).into_iter().flatten() {
                     f = f.lot(lot);
                 }
                 gaps.push(f);

@@ -5,7 +5,7 @@
 //! material passed through. `docs/design/provenance.md` is the rule.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 
@@ -14,7 +14,10 @@ use oretrace_domain::record::SiteKind;
 use oretrace_domain::values::{Country, LotId, PartyId, SiteId, Timestamp, Token};
 
 use crate::Error;
-use crate::graph::{Limits, Lot, LotGraph, PER_CENT, Transformation, dry};
+use crate::graph::{
+    Limits, Lot, LotGraph, LotLinks, PER_CENT, Site, Slot, SlotMap, Transformation,
+    TransformationLinks, dry,
+};
 
 /// A lot with no producing transformation: where an element's trail
 /// begins.
@@ -205,37 +208,58 @@ impl<'g> Provenance<'g> {
     }
 }
 
-/// One lot of the upstream graph, with its inputs as node numbers and the
-/// dry kg consumed of each.
+/// One lot of the upstream graph: its slot and links, its maker, and its
+/// inputs as a range of [`Upstream::edges`].
 struct Node<'g> {
     lot: &'g Lot,
-    producer: Option<&'g Transformation>,
-    inputs: Vec<(usize, Decimal)>,
+    links: &'g LotLinks,
+    producer: Option<(Slot, &'g Transformation, &'g TransformationLinks)>,
+    /// Where its inputs start in `edges` (one edge per input, in order).
+    first_edge: usize,
+}
+
+impl<'g> Node<'g> {
+    fn fan_in(&self) -> usize {
+        self.producer.map_or(0, |(_, t, _)| t.inputs.len())
+    }
+}
+
+/// An input edge: the input's node number and the dry kg consumed of it.
+#[derive(Clone, Copy)]
+struct Edge {
+    input: usize,
+    consumed_dry: Decimal,
 }
 
 /// The upstream graph of a lot, nodes in post order (every lot after all
 /// its inputs; the lot itself last).
 pub(crate) struct Upstream<'g> {
     nodes: Vec<Node<'g>>,
+    edges: Vec<Edge>,
     post: Vec<usize>,
 }
 
 impl<'g> Upstream<'g> {
     /// Walks up from `root` with explicit stacks (no recursion), counting
-    /// lots as they are found, refusing cycles.
+    /// lots as they are found, refusing cycles. Follows slots: after the
+    /// root's id, no id is hashed.
     pub(crate) fn walk(graph: &'g LotGraph, root: &LotId, limits: Limits) -> Result<Self, Error> {
         const OPEN: u8 = 1;
         const DONE: u8 = 2;
-        let mut index: HashMap<&'g LotId, usize> = HashMap::new();
+        let mut index: SlotMap<usize> = SlotMap::default();
         let mut nodes: Vec<Node<'g>> = Vec::new();
+        let mut edges: Vec<Edge> = Vec::new();
         let mut state: Vec<u8> = Vec::new();
         let mut post = Vec::new();
         let mut movements = 0usize;
-        let discover = |lot: &'g Lot,
+        let discover = |slot: Slot,
+                        referenced_by: &dyn std::fmt::Display,
                         nodes: &mut Vec<Node<'g>>,
+                        edges: &mut Vec<Edge>,
                         state: &mut Vec<u8>,
                         movements: &mut usize|
          -> Result<usize, Error> {
+            let (lot, links) = graph.lot_at(slot, referenced_by)?;
             if nodes.len() >= limits.max_upstream_lots {
                 return Err(Error::TooManyLots {
                     lot: root.to_string(),
@@ -249,80 +273,107 @@ impl<'g> Upstream<'g> {
                     limit: limits.max_movements,
                 });
             }
-            let producer = match &lot.produced_by {
+            let producer = match links.producer {
                 None => None,
                 Some(t) => {
-                    let t = graph.need_transformation(t, &format_args!("lot {}", lot.id))?;
-                    if !t.outputs.contains(&lot.id) {
+                    let (t_item, t_links) =
+                        graph.transformation_at(t, &format_args!("lot {}", lot.id))?;
+                    if !t_links.outputs.contains(&slot) {
                         return Err(Error::Inconsistent(format!(
                             "lot {} names transformation {} as its maker, which does not list it as an output",
-                            lot.id, t.id
+                            lot.id, t_item.id
                         )));
                     }
-                    Some(t)
+                    Some((t, t_item, t_links))
                 }
             };
             let n = nodes.len();
+            let first_edge = edges.len();
+            let fan_in = producer.map_or(0, |(_, t, _)| t.inputs.len());
+            edges.resize(
+                first_edge + fan_in,
+                Edge {
+                    input: usize::MAX,
+                    consumed_dry: Decimal::ZERO,
+                },
+            );
             nodes.push(Node {
                 lot,
+                links,
                 producer,
-                inputs: Vec::new(),
+                first_edge,
             });
             state.push(OPEN);
             Ok(n)
         };
-        let first = graph.need_lot(root, &"the request")?;
-        let start = discover(first, &mut nodes, &mut state, &mut movements)?;
-        index.insert(&first.id, start);
+        let first = graph.lot_slot(root).ok_or_else(|| Error::MissingLot {
+            lot: root.to_string(),
+            referenced_by: "the request".into(),
+        })?;
+        let start = discover(
+            first,
+            &"the request",
+            &mut nodes,
+            &mut edges,
+            &mut state,
+            &mut movements,
+        )?;
+        index.insert(first, start);
         let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
         while let Some(top) = stack.last_mut() {
             let (n, next) = *top;
-            let inputs: &'g [(LotId, oretrace_domain::values::Mass)] =
-                nodes[n].producer.map_or(&[], |t| t.inputs.as_slice());
-            let Some((id, consumed)) = inputs.get(next) else {
+            let Some((_, t, t_links)) = nodes[n].producer else {
+                state[n] = DONE;
+                post.push(n);
+                stack.pop();
+                continue;
+            };
+            let (Some(&slot), Some((_, consumed))) = (t_links.inputs.get(next), t.inputs.get(next))
+            else {
                 state[n] = DONE;
                 post.push(n);
                 stack.pop();
                 continue;
             };
             top.1 += 1;
-            // One hash of the id for both the look-up and the insertion.
-            let child = match index.entry(id) {
+            let child = match index.entry(slot) {
                 Entry::Occupied(o) if state[*o.get()] == OPEN => {
                     return Err(Error::Cycle {
-                        lot: id.to_string(),
+                        lot: nodes[*o.get()].lot.id.to_string(),
                     });
                 }
                 Entry::Occupied(o) => *o.get(),
                 Entry::Vacant(v) => {
-                    let by = nodes[n].producer.map(|t| &t.id);
-                    let lot = graph.need_lot(id, &format_args!("transformation {}", Named(by)))?;
-                    let c = discover(lot, &mut nodes, &mut state, &mut movements)?;
+                    let c = discover(
+                        slot,
+                        &format_args!("transformation {}", t.id),
+                        &mut nodes,
+                        &mut edges,
+                        &mut state,
+                        &mut movements,
+                    )?;
                     v.insert(c);
                     stack.push((c, 0));
                     c
                 }
             };
             let consumed_dry = dry(consumed.kilograms(), nodes[child].lot.moisture);
-            nodes[n].inputs.push((child, consumed_dry));
+            edges[nodes[n].first_edge + next] = Edge {
+                input: child,
+                consumed_dry,
+            };
         }
-        Ok(Upstream { nodes, post })
+        Ok(Upstream { nodes, edges, post })
     }
 
     pub(crate) fn len(&self) -> usize {
         self.nodes.len()
     }
-}
 
-/// An optional name, printed as itself or `?`.
-struct Named<'a>(Option<&'a Token>);
-
-impl std::fmt::Display for Named<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(t) => f.write_str(t.as_str()),
-            None => f.write_str("?"),
-        }
+    /// The input edges of node `n`.
+    fn inputs(&self, n: usize) -> &[Edge] {
+        let node = &self.nodes[n];
+        &self.edges[node.first_edge..node.first_edge + node.fan_in()]
     }
 }
 
@@ -384,7 +435,7 @@ pub fn attribute<'g>(
     let mut origins = Vec::new();
     for node in &up.nodes {
         if node.producer.is_none() {
-            let site = graph.need_site(&node.lot.site, &format_args!("lot {}", node.lot.id))?;
+            let site = graph.site_at(node.links.site, &format_args!("lot {}", node.lot.id))?;
             origins.push(OriginLot {
                 lot: &node.lot.id,
                 site: &site.id,
@@ -399,12 +450,11 @@ pub fn attribute<'g>(
     origins.sort_by_key(|o| o.created);
 
     // Each transformation once, in post order (inputs' makers first).
-    // By address: a transformation is one value in the graph.
-    let mut seen: BTreeSet<*const Transformation> = BTreeSet::new();
+    let mut seen: SlotMap<()> = SlotMap::default();
     let mut steps = Vec::new();
     for &n in &up.post {
-        if let Some(t) = up.nodes[n].producer
-            && seen.insert(std::ptr::from_ref(t))
+        if let Some((slot, t, _)) = up.nodes[n].producer
+            && seen.insert(slot, ()).is_none()
         {
             steps.push(Step {
                 transformation: &t.id,
@@ -428,10 +478,34 @@ pub fn attribute<'g>(
     })
 }
 
+/// `x` with its decimal point moved `places` to the left, exactly (only
+/// the scale changes), or `None` when the scale would pass 28.
+fn shifted(x: Decimal, places: u32) -> Option<Decimal> {
+    let scale = x.scale().checked_add(places)?;
+    if scale > 28 {
+        return None;
+    }
+    let mut y = x;
+    y.set_scale(scale).ok()?;
+    Some(y)
+}
+
+/// Digits before the decimal point of a positive `x` (0 below 1).
+fn integer_digits(x: Decimal) -> u32 {
+    let whole = x.mantissa().unsigned_abs() / 10u128.pow(x.scale());
+    whole.checked_ilog10().map_or(0, |d| d + 1)
+}
+
 /// Per element: the weight of the root is 1; in reverse post order (each
 /// lot before its inputs, after every lot it feeds), a produced lot hands
 /// its weight to its inputs in proportion to the element each contributed;
 /// what reaches an origin is its share.
+///
+/// Each input's part is `w × c / total`. One division per lot, not per
+/// input: `r = w / total'` with `total' = total / 10^d` (`d` = digits of
+/// `total` before the point, so `r` keeps all 28 digits), then
+/// `r × c / 10^d` per input, the shifts being exact changes of scale. An
+/// input that holds all of the element gets `w` itself.
 fn element_shares<'g>(
     graph: &'g LotGraph,
     up: &Upstream<'g>,
@@ -441,15 +515,15 @@ fn element_shares<'g>(
 ) -> Result<Vec<ElementShares<'g>>, Error> {
     let k = elements.len();
     // Origin sites once: each origin node's slot in `sites`.
-    let mut slot_of: HashMap<&'g SiteId, usize> = HashMap::new();
-    let mut sites = Vec::new();
+    let mut slot_of: SlotMap<usize> = SlotMap::default();
+    let mut sites: Vec<&'g Site> = Vec::new();
     let mut origin_slot: Vec<Option<usize>> = vec![None; up.nodes.len()];
     for (n, node) in up.nodes.iter().enumerate() {
         if node.producer.is_none() {
             let next = sites.len();
-            let slot = *slot_of.entry(&node.lot.site).or_insert(next);
+            let slot = *slot_of.entry(node.links.site).or_insert(next);
             if slot == next {
-                sites.push(graph.need_site(&node.lot.site, &"an origin lot")?);
+                sites.push(graph.site_at(node.links.site, &"an origin lot")?);
             }
             origin_slot[n] = Some(slot);
         }
@@ -474,15 +548,21 @@ fn element_shares<'g>(
             // not need the division by 100.
             parts.clear();
             let mut total = Decimal::ZERO;
-            for &(input, consumed_dry) in &node.inputs {
-                let lot = up.nodes[input].lot;
-                let c = match table[input * k + e] {
-                    Some(percent) => consumed_dry.checked_mul(percent).ok_or(Error::Arithmetic)?,
+            let mut holders = 0usize;
+            for edge in up.inputs(n) {
+                let c = match table[edge.input * k + e] {
+                    Some(percent) => edge
+                        .consumed_dry
+                        .checked_mul(percent)
+                        .ok_or(Error::Arithmetic)?,
                     None => {
-                        unassayed.insert(&lot.id);
+                        unassayed.insert(&up.nodes[edge.input].lot.id);
                         Decimal::ZERO
                     }
                 };
+                if !c.is_zero() {
+                    holders += 1;
+                }
                 total = total.checked_add(c).ok_or(Error::Arithmetic)?;
                 parts.push(c);
             }
@@ -490,17 +570,29 @@ fn element_shares<'g>(
                 unknown += w;
                 continue;
             }
-            for (&(input, _), c) in node.inputs.iter().zip(&parts) {
+            if holders == 1 {
+                // All of the element came from one input: it gets `w`.
+                for (edge, c) in up.inputs(n).iter().zip(&parts) {
+                    if !c.is_zero() {
+                        weight[edge.input] += w;
+                    }
+                }
+                continue;
+            }
+            let d = integer_digits(total);
+            let scaled = shifted(total, d).and_then(|t| w.checked_div(t).map(|r| (r, t)));
+            for (edge, c) in up.inputs(n).iter().zip(&parts) {
                 if c.is_zero() {
                     continue;
                 }
-                // w × c first, then ÷ total: dividing first would leave a
-                // tiny quotient with few significant digits.
-                let handed = w
-                    .checked_mul(*c)
-                    .and_then(|x| x.checked_div(total))
-                    .ok_or(Error::Arithmetic)?;
-                weight[input] += handed;
+                let handed = match scaled.and_then(|(r, _)| shifted(*c, d).map(|c| (r, c))) {
+                    Some((r, c)) => r.checked_mul(c),
+                    // w × c first, then ÷ total: dividing first would
+                    // leave a tiny quotient with few significant digits.
+                    None => w.checked_mul(*c).and_then(|x| x.checked_div(total)),
+                }
+                .ok_or(Error::Arithmetic)?;
+                weight[edge.input] += handed;
             }
         }
         for (n, slot) in origin_slot.iter().enumerate() {
@@ -556,10 +648,10 @@ fn element_shares<'g>(
 fn custody<'g>(up: &Upstream<'g>) -> Vec<CustodySpell<'g>> {
     // Which transformation consumed each lot (within the graph).
     let mut consumer: Vec<Option<&Transformation>> = vec![None; up.nodes.len()];
-    for node in &up.nodes {
-        if let Some(t) = node.producer {
-            for &(input, _) in &node.inputs {
-                consumer[input].get_or_insert(t);
+    for (n, node) in up.nodes.iter().enumerate() {
+        if let Some((_, t, _)) = node.producer {
+            for edge in up.inputs(n) {
+                consumer[edge.input].get_or_insert(t);
             }
         }
     }
@@ -612,37 +704,49 @@ fn custody<'g>(up: &Upstream<'g>) -> Vec<CustodySpell<'g>> {
 
 /// Every site the upstream lots were made at, processed at, left from,
 /// passed through or arrived at.
-fn sites_passed<'g>(graph: &LotGraph, up: &Upstream<'g>) -> Result<Vec<SitePassed<'g>>, Error> {
-    // Roles as a bit set (bit = the role's place in `Role::ALL`): no
-    // allocation per site, and read back in the roles' order.
-    let mut seen: HashMap<&'g SiteId, (u8, Timestamp, Timestamp)> = HashMap::new();
-    let mut visit = |site, role: Role, time| {
-        let entry = seen.entry(site).or_insert((0, time, time));
-        entry.0 |= role.bit();
-        entry.1 = entry.1.min(time);
-        entry.2 = entry.2.max(time);
+fn sites_passed<'g>(graph: &'g LotGraph, up: &Upstream<'g>) -> Result<Vec<SitePassed<'g>>, Error> {
+    // Per site slot: its place in `seen`. Roles as a bit set (bit = the
+    // role's place in `Role::ALL`): no allocation per site, and read back
+    // in the roles' order.
+    let mut place: SlotMap<usize> = SlotMap::default();
+    let mut seen: Vec<(Slot, u8, Timestamp, Timestamp)> = Vec::new();
+    let mut visit = |site: Slot, role: Role, time: Timestamp| {
+        let next = seen.len();
+        let at = *place.entry(site).or_insert(next);
+        if at == next {
+            seen.push((site, 0, time, time));
+        }
+        let entry = &mut seen[at];
+        entry.1 |= role.bit();
+        entry.2 = entry.2.min(time);
+        entry.3 = entry.3.max(time);
     };
     for node in &up.nodes {
         let lot = node.lot;
         match node.producer {
-            None => visit(&lot.site, Role::Origin, lot.created),
-            Some(t) => visit(&t.site, Role::Processing, t.time),
+            None => visit(node.links.site, Role::Origin, lot.created),
+            Some((_, t, t_links)) => visit(t_links.site, Role::Processing, t.time),
         }
+        // Per movement: `from`, `to`, then its `via` sites.
+        let mut slots = node.links.moves.iter().copied();
         for m in &lot.movements {
-            visit(&m.from, Role::Departure, m.shipped);
-            for via in &m.via {
+            let (Some(from), Some(to)) = (slots.next(), slots.next()) else {
+                break;
+            };
+            visit(from, Role::Departure, m.shipped);
+            for via in slots.by_ref().take(m.via.len()) {
                 visit(via, Role::Transit, m.shipped);
             }
             if let Some(a) = &m.arrival {
-                visit(&m.to, Role::Arrival, a.time);
+                visit(to, Role::Arrival, a.time);
             }
         }
     }
     let mut out = Vec::with_capacity(seen.len());
-    for (id, (roles, first, last)) in seen {
-        let site = graph.need_site(id, &"the lots' history")?;
+    for (slot, roles, first, last) in seen {
+        let site = graph.site_at(slot, &"the lots' history")?;
         out.push(SitePassed {
-            site: id,
+            site: &site.id,
             kind: site.kind,
             country: site.country,
             roles: Role::ALL

@@ -242,14 +242,112 @@ pub struct Transformation {
     pub index: u64,
 }
 
+/// A slot: the dense number an id gets the first time it is named, by its
+/// own item or by a reference to it. Walks follow slots, not ids, so a
+/// walk hashes nothing but its own small integers.
+pub(crate) type Slot = u32;
+
+/// Items of one kind by id, each id with its slot. A slot named by a
+/// reference before its item arrives stays empty (and remembers the id,
+/// for the error that names it) until the item is added.
+#[derive(Clone, Debug)]
+struct Slots<K, V> {
+    /// Ids are chosen by parties: a hasher keyed at random per process.
+    index: HashMap<K, Slot, ahash::RandomState>,
+    items: Vec<Option<V>>,
+    /// Ids of the slots still empty.
+    pending: HashMap<Slot, K>,
+}
+
+impl<K, V> Default for Slots<K, V> {
+    fn default() -> Self {
+        Slots {
+            index: HashMap::default(),
+            items: Vec::new(),
+            pending: HashMap::new(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone + fmt::Display, V> Slots<K, V> {
+    /// The slot of `id`, given a new empty one if it has none yet.
+    fn slot(&mut self, id: &K) -> Result<Slot, Error> {
+        if let Some(&s) = self.index.get(id) {
+            return Ok(s);
+        }
+        let s = Slot::try_from(self.items.len())
+            .map_err(|_| Error::Inconsistent("more than 2^32 items of one kind".into()))?;
+        self.index.insert(id.clone(), s);
+        self.items.push(None);
+        self.pending.insert(s, id.clone());
+        Ok(s)
+    }
+
+    /// Puts `item` in the slot of `id`; refuses a second item for an id.
+    fn fill(&mut self, id: &K, item: V, what: &str) -> Result<Slot, Error> {
+        let s = self.slot(id)?;
+        let place = &mut self.items[s as usize];
+        if place.is_some() {
+            return Err(Error::Duplicate(format!("{what} {id}")));
+        }
+        *place = Some(item);
+        self.pending.remove(&s);
+        Ok(s)
+    }
+
+    fn get(&self, id: &K) -> Option<&V> {
+        self.index
+            .get(id)
+            .and_then(|&s| self.items[s as usize].as_ref())
+    }
+
+    fn at(&self, s: Slot) -> Option<&V> {
+        self.items.get(s as usize).and_then(Option::as_ref)
+    }
+
+    fn contains(&self, id: &K) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// The id of an empty slot (the one a reference named).
+    fn pending_name(&self, s: Slot) -> String {
+        self.pending
+            .get(&s)
+            .map_or_else(|| "?".into(), K::to_string)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.items.iter().flatten()
+    }
+}
+
+/// A lot's references as slots: its maker, its site and, per movement in
+/// order, its `from` and `to` sites then its `via` sites.
+#[derive(Clone, Debug)]
+pub(crate) struct LotLinks {
+    pub(crate) producer: Option<Slot>,
+    pub(crate) site: Slot,
+    pub(crate) moves: Box<[Slot]>,
+}
+
+/// A transformation's references as slots.
+#[derive(Clone, Debug)]
+pub(crate) struct TransformationLinks {
+    pub(crate) site: Slot,
+    pub(crate) inputs: Box<[Slot]>,
+    pub(crate) outputs: Box<[Slot]>,
+}
+
 /// Sites, lots and transformations, by id. Adding checks each item on its
 /// own (no duplicates, bounded fan-in); references between items are
 /// checked when a walk meets them, so a graph may be built in any order.
+/// Every id is interned as it is added (or first named): the references
+/// of every item are kept as slots, so walks never hash an id.
 #[derive(Clone, Debug, Default)]
 pub struct LotGraph {
-    pub(crate) sites: HashMap<SiteId, Site>,
-    pub(crate) lots: HashMap<LotId, Lot>,
-    pub(crate) transformations: HashMap<Token, Transformation>,
+    sites: Slots<SiteId, Site>,
+    lots: Slots<LotId, (Lot, LotLinks)>,
+    transformations: Slots<Token, (Transformation, TransformationLinks)>,
 }
 
 impl LotGraph {
@@ -258,15 +356,16 @@ impl LotGraph {
     }
 
     pub fn add_site(&mut self, site: Site) -> Result<(), Error> {
-        if self.sites.contains_key(&site.id) {
+        if self.sites.contains(&site.id) {
             return Err(Error::Duplicate(format!("site {}", site.id)));
         }
-        self.sites.insert(site.id.clone(), site);
+        let id = site.id.clone();
+        self.sites.fill(&id, site, "site")?;
         Ok(())
     }
 
     pub fn add_lot(&mut self, lot: Lot) -> Result<(), Error> {
-        if self.lots.contains_key(&lot.id) {
+        if self.lots.contains(&lot.id) {
             return Err(Error::Duplicate(format!("lot {}", lot.id)));
         }
         for (i, g) in lot.grades.iter().enumerate() {
@@ -288,12 +387,32 @@ impl LotGraph {
                 ),
             });
         }
-        self.lots.insert(lot.id.clone(), lot);
+        let producer = lot
+            .produced_by
+            .as_ref()
+            .map(|t| self.transformations.slot(t))
+            .transpose()?;
+        let site = self.sites.slot(&lot.site)?;
+        let mut moves = Vec::new();
+        for m in &lot.movements {
+            moves.push(self.sites.slot(&m.from)?);
+            moves.push(self.sites.slot(&m.to)?);
+            for via in &m.via {
+                moves.push(self.sites.slot(via)?);
+            }
+        }
+        let links = LotLinks {
+            producer,
+            site,
+            moves: moves.into_boxed_slice(),
+        };
+        let id = lot.id.clone();
+        self.lots.fill(&id, (lot, links), "lot")?;
         Ok(())
     }
 
     pub fn add_transformation(&mut self, t: Transformation) -> Result<(), Error> {
-        if self.transformations.contains_key(&t.id) {
+        if self.transformations.contains(&t.id) {
             return Err(Error::Duplicate(format!("transformation {}", t.id)));
         }
         if t.inputs.is_empty() || t.inputs.len() > MAX_INPUTS {
@@ -316,12 +435,30 @@ impl LotGraph {
                 )));
             }
         }
-        self.transformations.insert(t.id.clone(), t);
+        let site = self.sites.slot(&t.site)?;
+        let inputs = t
+            .inputs
+            .iter()
+            .map(|(id, _)| self.lots.slot(id))
+            .collect::<Result<Box<[Slot]>, Error>>()?;
+        let outputs = t
+            .outputs
+            .iter()
+            .map(|id| self.lots.slot(id))
+            .collect::<Result<Box<[Slot]>, Error>>()?;
+        let links = TransformationLinks {
+            site,
+            inputs,
+            outputs,
+        };
+        let id = t.id.clone();
+        self.transformations
+            .fill(&id, (t, links), "transformation")?;
         Ok(())
     }
 
     pub fn lot(&self, id: &LotId) -> Option<&Lot> {
-        self.lots.get(id)
+        self.lots.get(id).map(|(lot, _)| lot)
     }
 
     pub fn site(&self, id: &SiteId) -> Option<&Site> {
@@ -329,7 +466,12 @@ impl LotGraph {
     }
 
     pub fn transformation(&self, id: &Token) -> Option<&Transformation> {
-        self.transformations.get(id)
+        self.transformations.get(id).map(|(t, _)| t)
+    }
+
+    /// Every transformation, in no particular order.
+    pub fn transformations(&self) -> impl Iterator<Item = &Transformation> {
+        self.transformations.values().map(|(t, _)| t)
     }
 
     pub(crate) fn need_lot(
@@ -337,19 +479,8 @@ impl LotGraph {
         id: &LotId,
         referenced_by: &dyn fmt::Display,
     ) -> Result<&Lot, Error> {
-        self.lots.get(id).ok_or_else(|| Error::MissingLot {
+        self.lot(id).ok_or_else(|| Error::MissingLot {
             lot: id.to_string(),
-            referenced_by: referenced_by.to_string(),
-        })
-    }
-
-    pub(crate) fn need_site(
-        &self,
-        id: &SiteId,
-        referenced_by: &dyn fmt::Display,
-    ) -> Result<&Site, Error> {
-        self.sites.get(id).ok_or_else(|| Error::MissingSite {
-            site: id.to_string(),
             referenced_by: referenced_by.to_string(),
         })
     }
@@ -359,11 +490,84 @@ impl LotGraph {
         id: &Token,
         referenced_by: &dyn fmt::Display,
     ) -> Result<&Transformation, Error> {
-        self.transformations
-            .get(id)
+        self.transformation(id)
             .ok_or_else(|| Error::MissingTransformation {
                 transformation: id.to_string(),
                 referenced_by: referenced_by.to_string(),
             })
     }
+
+    /// The slot of lot `id`, when the lot is in the graph.
+    pub(crate) fn lot_slot(&self, id: &LotId) -> Option<Slot> {
+        self.lots
+            .index
+            .get(id)
+            .copied()
+            .filter(|&s| self.lots.at(s).is_some())
+    }
+
+    /// The lot in slot `s`, or the error naming the id a reference gave.
+    pub(crate) fn lot_at(
+        &self,
+        s: Slot,
+        referenced_by: &dyn fmt::Display,
+    ) -> Result<(&Lot, &LotLinks), Error> {
+        self.lots
+            .at(s)
+            .map(|(lot, links)| (lot, links))
+            .ok_or_else(|| Error::MissingLot {
+                lot: self.lots.pending_name(s),
+                referenced_by: referenced_by.to_string(),
+            })
+    }
+
+    pub(crate) fn site_at(
+        &self,
+        s: Slot,
+        referenced_by: &dyn fmt::Display,
+    ) -> Result<&Site, Error> {
+        self.sites.at(s).ok_or_else(|| Error::MissingSite {
+            site: self.sites.pending_name(s),
+            referenced_by: referenced_by.to_string(),
+        })
+    }
+
+    pub(crate) fn transformation_at(
+        &self,
+        s: Slot,
+        referenced_by: &dyn fmt::Display,
+    ) -> Result<(&Transformation, &TransformationLinks), Error> {
+        self.transformations
+            .at(s)
+            .map(|(t, links)| (t, links))
+            .ok_or_else(|| Error::MissingTransformation {
+                transformation: self.transformations.pending_name(s),
+                referenced_by: referenced_by.to_string(),
+            })
+    }
 }
+
+/// A hasher for slots: they are dense integers this crate hands out, not
+/// ids a party chooses, so a multiplicative hash (no flooding to fear) is
+/// enough, and far cheaper than SipHash.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct SlotHasher(u64);
+
+impl std::hash::Hasher for SlotHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(n)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+/// A map keyed by slots.
+pub(crate) type SlotMap<V> = HashMap<Slot, V, std::hash::BuildHasherDefault<SlotHasher>>;

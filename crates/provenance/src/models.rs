@@ -109,8 +109,7 @@ pub fn judge_site(
     limits: Limits,
 ) -> Result<SiteReport, Error> {
     let mut steps: Vec<_> = graph
-        .transformations
-        .values()
+        .transformations()
         .filter(|t| t.site == *site && t.time >= from && t.time < until)
         .collect();
     steps.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
