@@ -27,6 +27,8 @@
 //! * `GET /checkpoint`, `/tile/…`, `/vkey` serve the log as C2SP
 //!   `tlog-tiles`, so any tlog-tiles auditor can check the live server
 //!   ([`log`]).
+//! * `GET /assets/{name}`: the portal's scripts and map data, compiled in
+//!   ([`assets`]).
 //! * Every error is an RFC 7807 problem ([`error`]).
 //!
 //! The app is built by one function, [`router`], so tests drive it
@@ -36,7 +38,7 @@
 
 mod agreements;
 mod anomalies;
-mod assets;
+pub mod assets;
 mod budget;
 pub mod compliance;
 mod custody;
@@ -292,7 +294,6 @@ fn api<S: Store>() -> Api<S> {
         portal::data::downloads::<S>,
         portal::pages::downloads::<S>,
     )
-    .get("/assets/{name}", assets::asset)
     .post("/records", records::submit::<S>)
     .get("/records/{index}", records::record::<S>)
     .get("/records/{index}/receipt", records::receipt::<S>)
@@ -360,6 +361,7 @@ fn api<S: Store>() -> Api<S> {
     .get("/checkpoint", log::checkpoint::<S>)
     .get("/tile/{*path}", log::tile::<S>)
     .get("/vkey", log::vkey::<S>)
+    .get("/assets/{name}", assets::asset)
     .get("/healthz", healthz::<S>)
     .get("/openapi.json", openapi_json)
     .post("/auth/challenge", epcis::auth::challenge::<S>)

@@ -679,9 +679,34 @@ fn paths() -> Value {
             json!({"description": "The tile's bytes", "content": {"application/octet-stream": {"schema": {"type": "string", "contentEncoding": "binary"}}}}),
             &[("404", "No such tile, or not covered by the published checkpoint")]),
         "/vkey": read("The log's verifier key (C2SP vkey)", vec![], text_response("One line"), &[]),
+        "/assets/{name}": assets(),
         "/healthz": read("Liveness and the published log size", vec![], json_response("Serving", "Health"), &[]),
         "/openapi.json": read("This document", vec![], json!({"description": "OpenAPI 3.1", "content": {"application/json": {}}}), &[]),
     })
+}
+
+/// `GET /assets/{name}`: the names are the server's fixed table.
+fn assets() -> Value {
+    let names: Vec<&str> = crate::assets::ASSETS.iter().map(|a| a.name).collect();
+    let mut types: Vec<&str> = crate::assets::ASSETS
+        .iter()
+        .map(|a| a.content_type)
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    let content: serde_json::Map<String, Value> = types
+        .into_iter()
+        .map(|t| (t.to_owned(), json!({"schema": {"type": "string"}})))
+        .collect();
+    json!({"get": {"summary": "A static file of the portal (its scripts and map data), compiled into the server",
+        "parameters": [{"name": "name", "in": "path", "required": true, "description": "The file's name",
+            "schema": {"type": "string", "enum": names}}],
+        "responses": {
+            "200": {"description": "The file, cacheable for an hour",
+                "headers": {"Cache-Control": {"schema": {"type": "string"}},
+                    "X-Content-Type-Options": {"schema": {"const": "nosniff"}}},
+                "content": content},
+            "404": problem_response("No asset of that name")}}})
 }
 
 /// An EPCIS query operation: the EPCIS 2.0 query parameters in the query
@@ -1455,10 +1480,6 @@ fn portal_paths() -> Value {
             "parameters": [lang],
             "responses": {"200": ok("Exports", downloads),
                 "400": problem_response("An unknown parameter (named)")}}},
-        "/assets/{name}": {"get": {"summary": "A static file of the portal (style sheet, script)",
-            "parameters": [path_parameter("name", "File name", None)],
-            "responses": {"200": {"description": "The file", "content": {"text/css; charset=utf-8": {"schema": {"type": "string"}}}},
-                "404": problem_response("No such file")}}},
     })
 }
 
