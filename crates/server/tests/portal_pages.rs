@@ -111,6 +111,34 @@ fn app() -> Router {
             &[&ussm],
         ))
         .unwrap();
+    // The blend shipped and never received, then a later record: a
+    // custody gap the dashboard lists.
+    for (value, signer) in [
+        (
+            ship(
+                "s-b",
+                &[B],
+                "ussm-plant",
+                "madison",
+                &[],
+                "ussm",
+                "2025-11-01T00:00:00Z",
+            ),
+            &ussm,
+        ),
+        (
+            lot(
+                "urn:oretrace:lot:ussm:later",
+                "madison",
+                "100",
+                "1",
+                "2026-02-01T00:00:00Z",
+            ),
+            &ussm,
+        ),
+    ] {
+        w.ledger.submit_blocking(signed(&value, &[signer])).unwrap();
+    }
     router(Arc::new(w.ledger), ServerConfig::default()).unwrap()
 }
 
@@ -243,6 +271,12 @@ async fn the_dashboard_and_every_page_render() {
     assert_eq!(dashboard.status, StatusCode::OK);
     assert!(dashboard.body.contains("Latest checkpoint"));
     assert!(dashboard.body.contains("Newest records"));
+    assert!(
+        dashboard.body.contains(">custody-gap<"),
+        "{}",
+        dashboard.body
+    );
+    assert!(dashboard.body.contains(B), "the custody gap of the blend");
     for uri in [
         "/flows",
         "/map",

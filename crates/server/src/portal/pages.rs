@@ -150,8 +150,16 @@ pub(crate) fn dashboard<S: Store>(state: AppState<S>, request: Request) -> PageF
                         .map(|f| {
                             vec![
                                 Cell::code(text(f, "kind")),
-                                Cell::code(first_text(f, &["lot", "shipment", "subject", "site"])),
-                                Cell::text(first_text(f, &["detail", "explanation", "note"])),
+                                Cell::code(
+                                    ["lots", "shipments", "transformations", "sites"]
+                                        .iter()
+                                        .flat_map(|k| list(&f[*k]))
+                                        .filter_map(Value::as_str)
+                                        .take(4)
+                                        .collect::<Vec<_>>()
+                                        .join(", "),
+                                ),
+                                Cell::code(text(f, "what")).illustrative(illustrative(f)),
                             ]
                         })
                         .collect();
