@@ -438,7 +438,7 @@ pub fn generate(seed: u64, origins: usize) -> Ledger {
                 let mut time = 0i64;
                 let mut consumed = Vec::with_capacity(inputs.len());
                 let mut lots = Vec::with_capacity(inputs.len());
-                let (mut dry_in, mut contained) = (0.0, [0.0; 4]);
+                let (mut dry_in, mut wet_in, mut contained) = (0.0, 0.0, [0.0; 4]);
                 for mut p in inputs {
                     let ready = p
                         .lot
@@ -460,30 +460,37 @@ pub fn generate(seed: u64, origins: usize) -> Ledger {
                     let arrived = shipped
                         + rng.int(if abroad { 15 } else { 1 }, if abroad { 40 } else { 6 }) as i64
                             * DAY;
-                    let receiver = site.operator.clone();
-                    let index = log;
-                    log += 2;
-                    events.shipments += 1;
-                    events.receipts += 1;
-                    p.lot.movements.push(Movement {
-                        shipment: Token::parse(&format!("s{shipment}")).unwrap(),
-                        from: p.lot.site.clone(),
-                        via,
-                        to: site.id.clone(),
-                        shipper: p.lot.custodian.clone(),
-                        receiver,
-                        shipped: Timestamp::from_unix(shipped),
-                        arrival: Some(Arrival {
-                            time: Timestamp::from_unix(arrived),
-                            wet_mass: p.lot.wet_mass,
-                            index: index + 1,
-                        }),
-                        index,
-                    });
-                    shipment += 1;
-                    time = time.max(arrived + DAY);
+                    // A lot already at the transformation's site is not
+                    // shipped (a shipment goes to another site).
+                    if p.lot.site == site.id {
+                        time = time.max(ready + DAY);
+                    } else {
+                        let receiver = site.operator.clone();
+                        let index = log;
+                        log += 2;
+                        events.shipments += 1;
+                        events.receipts += 1;
+                        p.lot.movements.push(Movement {
+                            shipment: Token::parse(&format!("s{shipment}")).unwrap(),
+                            from: p.lot.site.clone(),
+                            via,
+                            to: site.id.clone(),
+                            shipper: p.lot.custodian.clone(),
+                            receiver,
+                            shipped: Timestamp::from_unix(shipped),
+                            arrival: Some(Arrival {
+                                time: Timestamp::from_unix(arrived),
+                                wet_mass: p.lot.wet_mass,
+                                index: index + 1,
+                            }),
+                            index,
+                        });
+                        shipment += 1;
+                        time = time.max(arrived + DAY);
+                    }
                     consumed.push((p.lot.id.clone(), p.lot.wet_mass));
                     dry_in += p.dry;
+                    wet_in += p.lot.wet_mass.kilograms().to_f64().unwrap();
                     for (c, grade) in contained.iter_mut().zip(p.grades) {
                         *c += p.dry * grade;
                     }
@@ -536,7 +543,17 @@ pub fn generate(seed: u64, origins: usize) -> Ledger {
                                 .max(f64::MIN_POSITIVE);
                             let recovery = rng.between(rlo, rhi);
                             let dry_out = dry_in * recovery / factor * part;
-                            let m = dec(rng.between(stage.moisture.0, stage.moisture.1), 2);
+                            // No more water than keeps the outputs' wet mass
+                            // within the inputs' (a transformation does not
+                            // create mass: the ledger refuses it).
+                            let wettest =
+                                100.0 * (1.0 - dry_in * recovery / factor / wet_in) - 0.01;
+                            let m = dec(
+                                rng.between(stage.moisture.0, stage.moisture.1)
+                                    .min(wettest)
+                                    .max(0.0),
+                                2,
+                            );
                             let solids = 1.0 - m.to_f64().unwrap() / 100.0;
                             let wet_mass = kg(dry_out / solids);
                             let mut fs = [0.0; 4];
