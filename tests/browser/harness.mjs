@@ -75,10 +75,18 @@ function proxyHandler(request, response) {
       const chunks = [];
       answer.on("data", (c) => chunks.push(c));
       answer.on("end", () => {
-        const body = Buffer.concat(chunks);
+        let body = Buffer.concat(chunks);
         const hashTile = /^\/tile\/[0-9]+\//.test(url.pathname);
         if ((state.tamper === "tile" && hashTile) || (state.tamper === "checkpoint" && url.pathname === "/checkpoint")) {
           body[0] ^= 0x01;
+        }
+        // A server that lies in its JSON about an agreement: another sealed
+        // root, and revealed clauses with invented text.
+        if (state.tamper === "clause-json" && /^\/agreements\/[^/]+\/versions\/[0-9]+(\/clauses)?$/.test(url.pathname) && answer.statusCode === 200) {
+          const value = JSON.parse(body.toString("utf8"));
+          if (value?.record?.terms?.sealed) value.record.terms.sealed.root = "00".repeat(32);
+          for (const c of Array.isArray(value?.clauses) ? value.clauses : []) c.text = `FORGED: ${c.text}`;
+          body = Buffer.from(JSON.stringify(value));
         }
         const headers = { ...answer.headers };
         delete headers["transfer-encoding"];
@@ -103,8 +111,7 @@ export const URDU = {
   "verify.button": "اس براؤزر میں تصدیق کریں",
   "verify.checkpoint": "چیک پوائنٹ حاصل ہوا",
   "verify.ok": "تصدیق ہو گئی",
-  // The name the pages' catalogue gives this step (an alias of verify.leaf).
-  "verify.leaf_hash": "لیف ہیش",
+  "verify.leaf": "لیف ہیش",
   "clause.button": "شق کی جانچ کریں",
   "chart.no_data": "کوئی ڈیٹا نہیں",
 };

@@ -109,6 +109,8 @@ test("a changed tile fails Verify on a lot page at the root step", async () => {
 
 test("the clause check on the agreement page opens every revealed clause", async () => {
   const { context, page, errors } = await openPage("/agreements/fwo:mou-ussm-2025");
+  // The clause check proves its entries against the pinned key.
+  await page.evaluate((key) => localStorage.setItem("oretrace.log-vkey", key), state.vkey);
   const sections = page.locator("section.clause-check");
   const count = await sections.count();
   assert.ok(count >= 3, `${count} clause checks`);
@@ -117,6 +119,24 @@ test("the clause check on the agreement page opens every revealed clause", async
     await section.locator("button[data-check-clause]").click();
     await section.locator("li[data-outcome]").waitFor();
     assert.equal(await section.locator("li[data-outcome]").getAttribute("data-outcome"), "ok", await section.textContent());
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("the clause check reads the sealed root and the clause from proved log entries, not from the server's JSON", async () => {
+  const { context, page, errors } = await openPage("/agreements/fwo:mou-ussm-2025");
+  await page.evaluate((key) => localStorage.setItem("oretrace.log-vkey", key), state.vkey);
+  state.tamper = "clause-json";
+  try {
+    const section = page.locator("section.clause-check").first();
+    await section.locator("button[data-check-clause]").click();
+    await section.locator("li[data-outcome]").waitFor();
+    const text = await section.textContent();
+    assert.equal(await section.locator("li[data-outcome]").getAttribute("data-outcome"), "failed", text);
+    assert.match(text, /differs from the one log entry/);
+  } finally {
+    state.tamper = null;
   }
   assert.deepEqual(errors, []);
   await context.close();

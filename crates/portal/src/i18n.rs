@@ -197,6 +197,6 @@ mod tests {
         let json = Messages::of(Lang::En).script_json();
         assert!(!json.contains('<') && !json.contains('>'));
         let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-        assert!(value["verify.checkpoint_fetched"].is_string(), "{json}");
+        assert!(value["verify.checkpoint"].is_string(), "{json}");
     }
 }

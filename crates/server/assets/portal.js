@@ -10,7 +10,7 @@
 // English and Urdu work), English where a key is missing.
 // See docs/design/portal-browser.md.
 
-import { verifyRecord, checkClause, parseVkey } from "./verify.js";
+import { verifyRecord, checkClause, parseVkey, field } from "./verify.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -20,6 +20,7 @@ const ENGLISH = {
   "verify.checkpoint": "Checkpoint fetched",
   "verify.signature": "Signature by the pinned log key",
   "verify.entry": "Entry found in the log",
+  "verify.record": "The log entry proved is",
   "verify.leaf": "Leaf hash",
   "verify.proof": "Inclusion proof from tiles",
   "verify.root": "Root matches the signed checkpoint",
@@ -61,21 +62,6 @@ const ENGLISH = {
   "map.shipments": "shipments",
 };
 
-/**
- * Other names a page's catalogue may give the same label (the pages'
- * catalogue names some steps by what they did); the contract's name wins.
- */
-const ALIASES = {
-  "verify.checkpoint": ["verify.checkpoint_fetched"],
-  "verify.signature": ["verify.signature_checked"],
-  "verify.leaf": ["verify.leaf_hash"],
-  "verify.proof": ["verify.inclusion_proof"],
-  "verify.root": ["verify.root_matches"],
-  "verify.failed": ["verify.failed_at_step"],
-  "clause.failed": ["clause.mismatch"],
-  "sankey.title": ["sankey.label"],
-  "map.title": ["map.label"],
-};
 
 const KEY_STORE = "oretrace.log-vkey";
 
@@ -95,10 +81,8 @@ export function t(key) {
       }
     }
   }
-  for (const name of [key, ...(ALIASES[key] ?? [])]) {
-    const label = catalogue[name];
-    if (typeof label === "string" && label !== "") return label;
-  }
+  const label = catalogue[key];
+  if (typeof label === "string" && label !== "") return label;
   return ENGLISH[key] ?? key;
 }
 
@@ -316,11 +300,21 @@ function wireVerify(section) {
       leafHash: section.dataset.verifyHash || "",
       onStep: (report) => stepItem(list, `verify.${report.step}`, report),
     });
+    // Say which record the log holds, read from the verified entry itself,
+    // so the reader can compare it with what the page shows.
+    const kind = result.ok ? fields(result, "kind") : "";
+    const subject = result.ok ? fields(result, "id") || fields(result, "agreement") || fields(result, "lot") || "" : "";
+    if (result.ok) list.append(h("li", { "data-verified-record": "" }, `${t("verify.record")}: ${kind} ${subject}`.trim()));
     outcome(list, result.ok, "verify.ok", "verify.failed", result.ok ? "" : t(`verify.${result.step}`));
     section.dataset.verified = result.ok ? "ok" : "failed";
     section.removeAttribute("aria-busy");
     button.disabled = false;
   });
+}
+
+/** The first value of `key` in a verified entry's fields. */
+function fields(result, key) {
+  return field(result.fields ?? [], key) ?? "";
 }
 
 function wireClause(section) {
@@ -335,10 +329,17 @@ function wireClause(section) {
   button.hidden = false;
   button.addEventListener("click", async () => {
     if (button.disabled) return;
+    // The clause check proves the entries it reads against the pinned
+    // log key, as Verify does.
+    let key = pinnedKey() ?? sessionKey;
+    if (!key) {
+      section.querySelector("[data-pin-form]")?.remove();
+      key = await pinForm(section);
+    }
     button.disabled = true;
     section.setAttribute("aria-busy", "true");
     list.replaceChildren();
-    const result = await checkClause({ id, version, clause, onStep: (report) => stepItem(list, `clause.${report.step}`, report) });
+    const result = await checkClause({ id, version, clause, vkey: key, onStep: (report) => stepItem(list, `clause.${report.step}`, report) });
     outcome(list, result.ok, "clause.ok", "clause.failed", result.ok ? "" : t(`clause.${result.step}`));
     section.dataset.checked = result.ok ? "ok" : "failed";
     section.removeAttribute("aria-busy");

@@ -420,12 +420,33 @@ export async function verifyRecord({ index, vkey, base = "", fetch: fetchFn = gl
       throw new Error(`the proof leads to root ${toBase64(root)}, the signed checkpoint has ${toBase64(checkpoint.root)}`);
     }
     done(`${toBase64(root)} = the signed root of ${checkpoint.size} entries`);
-    return { ok: true, checkpoint, leaf, proof };
+    return { ok: true, checkpoint, leaf, proof, fields: recordFields(new TextDecoder("utf-8", { fatal: true }).decode(entry)) };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     onStep({ step, ok: false, detail: message });
     return { ok: false, step, message };
   }
+}
+
+/**
+ * The `key value` lines of a log entry's record (the signed note's text,
+ * before the blank line and the signatures), in order: what a verified
+ * entry says, read from its own bytes rather than from any JSON.
+ */
+export function recordFields(entryText) {
+  const body = entryText.split("\n\n")[0];
+  const lines = body.split("\n");
+  if (lines[0] !== "oretrace.record/v1") return [];
+  return lines.slice(1).map((line) => {
+    const space = line.indexOf(" ");
+    return space < 0 ? [line, ""] : [line.slice(0, space), line.slice(space + 1)];
+  });
+}
+
+/** The first value of `key` in verified record fields, or null. */
+export function field(fields, key) {
+  const found = fields.find(([k]) => k === key);
+  return found ? found[1] : null;
 }
 
 // ------------------------------------------------------------ sealed clauses
@@ -477,13 +498,27 @@ export async function verifyClause({ root, count, index, salt, text, proof }) {
  * verifyClause. Reports steps ("sealed", "revealed", "commitment") through
  * `onStep`; resolves to `{ok, …}` and never rejects.
  */
-export async function checkClause({ id, version, clause, base = "", fetch: fetchFn = globalThis.fetch, onStep = () => {} }) {
+export async function checkClause({ id, version, clause, vkey, base = "", fetch: fetchFn = globalThis.fetch, onStep = () => {} }) {
   let step = "sealed";
+  // Every figure the check uses is read from log entries whose inclusion
+  // under the pinned key was verified first, never from the server's JSON
+  // (which only says where to look, and must agree).
+  const verified = async (index, what) => {
+    const result = await verifyRecord({ index, vkey, base, fetch: fetchFn });
+    if (!result.ok) throw new Error(`${what} (log entry ${index}) is not proved in the log: ${result.step}: ${result.message}`);
+    return result.fields;
+  };
   try {
     const v = await getJson(fetchFn, `${base}/agreements/${encodeURIComponent(id)}/versions/${version}`);
-    const sealed = v?.record?.terms?.sealed;
-    if (!sealed) throw new Error(`agreement ${id} version ${version} is not sealed`);
-    onStep({ step, ok: true, detail: `root ${sealed.root}, ${sealed.count} clauses (log entry ${v.index})` });
+    if (!Number.isSafeInteger(v?.index)) throw new Error(`agreement ${id} version ${version} names no log entry`);
+    const agreement = await verified(v.index, `agreement ${id} version ${version}`);
+    if (field(agreement, "kind") !== "agreement" || field(agreement, "id") !== id || field(agreement, "version") !== String(version)) {
+      throw new Error(`log entry ${v.index} is not agreement ${id} version ${version}`);
+    }
+    const terms = (field(agreement, "terms") ?? "").split(" ");
+    if (terms[0] !== "sealed" || terms.length < 3) throw new Error(`agreement ${id} version ${version} is not sealed`);
+    const sealed = { root: terms[1], count: Number(terms[2]) };
+    onStep({ step, ok: true, detail: `root ${sealed.root}, ${sealed.count} clauses (log entry ${v.index}, proved)` });
 
     step = "revealed";
     let revealed = null;
@@ -495,22 +530,34 @@ export async function checkClause({ id, version, clause, base = "", fetch: fetch
         ? `${base}/agreements/${encodeURIComponent(id)}/versions/${version}/clauses?nextPageToken=${encodeURIComponent(list.nextPageToken)}`
         : null;
     }
-    if (!revealed) throw new Error(`clause ${clause} has not been revealed`);
-    const disclosure = await getJson(fetchFn, `${base}/records/${revealed.index}`);
-    const opened = (disclosure?.record?.clauses ?? []).find((c) => c.index === clause);
-    if (disclosure?.record?.kind !== "disclosure" || !opened) {
-      throw new Error(`log entry ${revealed.index} does not reveal clause ${clause}`);
+    if (!revealed || !Number.isSafeInteger(revealed.index)) throw new Error(`clause ${clause} has not been revealed`);
+    const disclosure = await verified(revealed.index, `the disclosure of clause ${clause}`);
+    if (field(disclosure, "kind") !== "disclosure" || field(disclosure, "agreement") !== id || field(disclosure, "version") !== String(version)) {
+      throw new Error(`log entry ${revealed.index} is not a disclosure of agreement ${id} version ${version}`);
     }
+    let opened = null;
+    for (const [key, value] of disclosure) {
+      if (key === "clause") {
+        if (opened) break;
+        const [index, salt, ...rest] = value.split(" ");
+        if (Number(index) === clause) opened = { salt, text: JSON.parse(rest.join(" ")), proof: [] };
+      } else if (key === "proof" && opened) {
+        opened.proof.push(value);
+      } else if (opened) {
+        break;
+      }
+    }
+    if (!opened) throw new Error(`log entry ${revealed.index} does not reveal clause ${clause}`);
     if (opened.salt !== revealed.salt || opened.text !== revealed.text) {
-      throw new Error(`the clause listed differs from the one log entry ${revealed.index} reveals`);
+      throw new Error(`the clause the server lists differs from the one log entry ${revealed.index} reveals`);
     }
-    onStep({ step, ok: true, detail: `revealed in log entry ${revealed.index} by ${revealed.by}` });
+    onStep({ step, ok: true, detail: `revealed in log entry ${revealed.index} (proved)` });
 
     step = "commitment";
-    const result = await verifyClause({ root: sealed.root, count: sealed.count, index: clause, salt: revealed.salt, text: revealed.text, proof: opened.proof ?? [] });
+    const result = await verifyClause({ root: sealed.root, count: sealed.count, index: clause, salt: opened.salt, text: opened.text, proof: opened.proof });
     if (!result.ok) throw new Error(result.reason);
     onStep({ step, ok: true, detail: `commitment ${result.commitment} opens root ${result.root}` });
-    return { ok: true, ...result, text: revealed.text };
+    return { ok: true, ...result, text: opened.text };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     onStep({ step, ok: false, detail: message });

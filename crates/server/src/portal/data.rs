@@ -28,10 +28,14 @@ pub const FLOW_ELEMENTS: &[&str] = &[
 /// The period `/flows` covers unless `from`/`to` say otherwise.
 pub const DEFAULT_FROM: &str = "2000-01-01";
 pub const DEFAULT_TO: &str = "2099-12-31";
-/// Most shipments `/flows` and `/map` read; past it, 413.
-pub const MAX_SHIPMENTS: usize = 2000;
-/// Most sites `/map` reads; past it, 413.
-pub const MAX_SITES: usize = 1000;
+/// Most shipments `/flows` and `/map` read; past it, 413. Every registered
+/// party can add shipments, so the bound is set well above what one party
+/// can add cheaply (each is a signed record in the public log), and each
+/// answer is computed once per checkpoint (the heavy-read cache); the
+/// threat model says what is left.
+pub const MAX_SHIPMENTS: usize = 50_000;
+/// Most sites `/map` reads; past it, 413 (as for shipments).
+pub const MAX_SITES: usize = 20_000;
 /// Longest search query, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
 /// Most items of each kind a search examines, and most it returns.

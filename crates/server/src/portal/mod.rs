@@ -179,6 +179,10 @@ impl Ctx {
             HeaderValue::from_static("nosniff"),
         );
         headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+        headers.insert(
             header::CONTENT_LANGUAGE,
             HeaderValue::from_static(self.lang.code()),
         );
