@@ -196,6 +196,11 @@ async fn a_browser_gets_the_lot_page_and_an_api_client_the_same_json_as_before()
     assert!(body.contains("class=\"verify\" data-verify-index=\""));
     assert!(body.contains("data-verify hidden"));
     assert!(body.contains("<span class=\"illustrative\">illustrative</span>"));
+    // Each shipment's reconciliation says whether it is within tolerance.
+    assert!(
+        body.contains("within tolerance") || body.contains("outside tolerance: "),
+        "{body}"
+    );
     assert!(body.contains("<svg role=\"img\""));
     assert!(body.contains("href=\"/assets/portal.css\""));
     assert!(body.contains("<script type=\"module\" src=\"/assets/portal.js\"></script>"));

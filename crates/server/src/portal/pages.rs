@@ -773,7 +773,7 @@ pub(crate) fn lot<S: Store>(state: AppState<S>, request: Request) -> PageFuture 
                         ctx.num(&text(&l["received"], "wet_mass_kg"))
                     ))
                     .illustrative(ill),
-                    Cell::code(first_text(l, &["status", "verdict"])),
+                    Cell::code(reconciliation_verdict(&ctx, l)),
                 ]);
             }
         }
@@ -1614,4 +1614,30 @@ pub(crate) async fn not_found(request: Request) -> Response {
         crate::error::echo(parts.uri.path())
     )))
     .await
+}
+
+/// A lot's reconciliation in words: within every tolerance, or the
+/// quantities outside it (wet mass, `Sb` grade, `Cu` contained, …), as
+/// the reconciliation answer flags them.
+fn reconciliation_verdict(ctx: &Ctx, lot: &Value) -> String {
+    let outside: Vec<String> = list(&lot["differences"])
+        .iter()
+        .filter(|d| d["within"] == Value::Bool(false))
+        .map(|d| {
+            let quantity = text(d, "quantity").replace('_', " ");
+            match d["element"].as_str() {
+                Some(element) => format!("{element} {quantity}"),
+                None => quantity,
+            }
+        })
+        .collect();
+    if outside.is_empty() {
+        ctx.t("reconciliation.within").to_owned()
+    } else {
+        format!(
+            "{}: {}",
+            ctx.t("reconciliation.outside"),
+            outside.join(", ")
+        )
+    }
 }
