@@ -285,11 +285,7 @@ function wireVerify(section) {
 
   button.addEventListener("click", async () => {
     if (button.disabled) return;
-    let key = pinnedKey() ?? sessionKey;
-    if (!key) {
-      section.querySelector("[data-pin-form]")?.remove();
-      key = await pinForm(section);
-    }
+    const key = await keyFor(section);
     showKey(key);
     button.disabled = true;
     section.setAttribute("aria-busy", "true");
@@ -312,6 +308,14 @@ function wireVerify(section) {
   });
 }
 
+/** The pinned log key, or the one the reader pins now in `section`. */
+async function keyFor(section) {
+  const key = pinnedKey() ?? sessionKey;
+  if (key) return key;
+  section.querySelector("[data-pin-form]")?.remove();
+  return pinForm(section);
+}
+
 /** The first value of `key` in a verified entry's fields. */
 function fields(result, key) {
   return field(result.fields ?? [], key) ?? "";
@@ -331,11 +335,7 @@ function wireClause(section) {
     if (button.disabled) return;
     // The clause check proves the entries it reads against the pinned
     // log key, as Verify does.
-    let key = pinnedKey() ?? sessionKey;
-    if (!key) {
-      section.querySelector("[data-pin-form]")?.remove();
-      key = await pinForm(section);
-    }
+    const key = await keyFor(section);
     button.disabled = true;
     section.setAttribute("aria-busy", "true");
     list.replaceChildren();
