@@ -25,7 +25,7 @@
 //! 100,000 unless told):
 //!
 //! ```text
-//! ORETRACE_REGISTRY_DIR=/work/registry-2m ORETRACE_REGISTRY_EVENTS=2000000 \
+//! ORETRACE_REGISTRY_DIR="$PWD/target/registry-2m" ORETRACE_REGISTRY_EVENTS=2000000 \
 //!   cargo bench -p oretrace-server --bench registry
 //! ```
 //!
