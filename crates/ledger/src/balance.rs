@@ -104,6 +104,7 @@ fn transformation_graph(
     t: &Step,
     only: Option<Element>,
     assayed: Option<(&LotState, Grade)>,
+    known: Option<&LotGraph>,
     read: &mut usize,
 ) -> Result<LotGraph, Refusal> {
     let mut graph = LotGraph::new();
@@ -112,8 +113,17 @@ fn transformation_graph(
         if !added.insert(id) {
             continue;
         }
-        let lot = match &assayed {
-            Some((lot, grade)) if lot.id() == id => graph_lot(lot, t, vec![*grade]),
+        let known_lot = known.and_then(|g| g.lot(id));
+        let lot = match (&assayed, known_lot) {
+            (Some((lot, grade)), _) if lot.id() == id => graph_lot(lot, t, vec![*grade]),
+            // A lot already read with its latest grades (provenance's
+            // upstream graph): the balance needs only its masses and
+            // grades.
+            (_, Some(lot)) => Lot {
+                produced_by: None,
+                movements: Vec::new(),
+                ..lot.clone()
+            },
             _ => {
                 let state = view.lot(id.as_str())?.ok_or_else(|| {
                     Refusal::Internal(format!("lot {id} of transformation {} vanished", t.id))
@@ -134,13 +144,16 @@ fn transformation_graph(
 
 /// The balance of transformation `t` as the log stands, every element
 /// its inputs or outputs are assayed for; `read` counts the entries read.
+/// Lots found in `known` (with every element's latest grade) are taken
+/// from it instead of the store.
 pub(crate) fn transformation_balance(
     view: &impl StateView,
     t: &Step,
     tolerance: &Tolerance,
+    known: Option<&LotGraph>,
     read: &mut usize,
 ) -> Result<Balance, Refusal> {
-    let graph = transformation_graph(view, t, None, None, read)?;
+    let graph = transformation_graph(view, t, None, None, known, read)?;
     mass_balance(&graph, &t.id, tolerance).map_err(|e| Refusal::Internal(e.to_string()))
 }
 
@@ -189,6 +202,7 @@ pub(crate) fn check_assay(
         &step,
         Some(element),
         Some((lot, grade_of(a, lot, index)?)),
+        None,
         &mut read,
     )?;
     let balance =

@@ -13,7 +13,7 @@ use crate::agreements::{
 use crate::state::{Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState};
 use crate::store::{Batch, EventSelect, StateView, Store, StoreError, StoreResult};
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Inner {
     entries: Vec<Vec<u8>>,
     record_hashes: HashMap<[u8; 32], u64>,
@@ -179,6 +179,13 @@ impl StateView for MemoryStore {
 }
 
 impl Store for MemoryStore {
+    /// A copy of the whole state: what is integrated later is not in it.
+    fn snapshot(&self) -> StoreResult<Box<dyn StateView + '_>> {
+        Ok(Box::new(MemoryStore {
+            inner: RwLock::new(self.read()?.clone()),
+        }))
+    }
+
     fn size(&self) -> StoreResult<u64> {
         Ok(self.read()?.entries.len() as u64)
     }

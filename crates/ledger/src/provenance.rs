@@ -13,6 +13,7 @@
 //! itself never visits a lot twice, never recurses, never panics.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::rc::Rc;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -248,10 +249,13 @@ pub fn provenance<S: Store>(
     id: &str,
     limits: ProvenanceLimits,
 ) -> Result<Option<ProvenanceAnswer>, ProvenanceError> {
-    if store.lot(id)?.is_none() {
+    // Every read of the answer sees one state of the registry.
+    let snapshot = store.snapshot()?;
+    let view: &dyn StateView = &*snapshot;
+    if view.lot(id)?.is_none() {
         return Ok(None);
     }
-    let up = read_upstream(store, id, limits)?;
+    let up = read_upstream(view, id, limits)?;
     let lot_id = LotId::parse(id).map_err(|e| ProvenanceError::Graph {
         lot: id.to_owned(),
         why: e.to_string(),
@@ -316,9 +320,10 @@ pub fn provenance<S: Store>(
         let balance = match t {
             Some(t) => Some(
                 crate::balance::transformation_balance(
-                    store,
+                    &view,
                     t,
                     &oretrace_provenance::Tolerance::stated_only(),
+                    Some(&up.graph),
                     &mut read,
                 )
                 .map_err(|e| damaged(id, e.to_string()))?,
@@ -540,6 +545,41 @@ fn damaged(lot: &str, why: String) -> ProvenanceError {
 
 /// Reads the upstream graph of `root` breadth first, within `limits`
 /// (from any view: the rules read it through the batch's overlay).
+/// A log entry as provenance reads it: the signed record and the records
+/// it states (a captured EPCIS event states those the ledger read from
+/// it).
+struct Parsed {
+    signed: SignedRecord,
+    stated: Vec<Record>,
+    figures: Figures,
+}
+
+fn parse_entry<S: StateView + ?Sized>(
+    store: &S,
+    root: &str,
+    index: u64,
+) -> Result<Parsed, ProvenanceError> {
+    let bytes = store
+        .entry(index)?
+        .ok_or_else(|| damaged(root, format!("entry {index} is not stored")))?;
+    let signed = SignedRecord::from_entry(&bytes)
+        .map_err(|e| damaged(root, format!("entry {index} does not parse: {e}")))?;
+    let (stated, figures) = match signed.record() {
+        Record::Event(event) => (
+            oretrace_epcis_map::interpret(event.event())
+                .map_err(|e| damaged(root, format!("the event at index {index}: {e}")))?
+                .records,
+            event.figures(),
+        ),
+        other => (vec![other.clone()], figures_of(other)),
+    };
+    Ok(Parsed {
+        signed,
+        stated,
+        figures,
+    })
+}
+
 pub(crate) fn read_upstream<S: StateView + ?Sized>(
     store: &S,
     root: &str,
@@ -558,6 +598,7 @@ pub(crate) fn read_upstream<S: StateView + ?Sized>(
     let mut site_ids: HashSet<SiteId> = HashSet::new();
     let mut records = 0usize;
     let mut movements_total = 0usize;
+    let mut shared: HashMap<u64, Rc<Parsed>> = HashMap::new();
     seen.insert(root.to_owned());
     queue.push_back(root.to_owned());
     while let Some(id) = queue.pop_front() {
@@ -575,24 +616,24 @@ pub(crate) fn read_upstream<S: StateView + ?Sized>(
         let mut grades: BTreeMap<&'static str, Grade> = BTreeMap::new();
         let mut movements: Vec<Movement> = Vec::new();
         for index in events {
-            let bytes = store
-                .entry(index)?
-                .ok_or_else(|| damaged(root, format!("entry {index} is not stored")))?;
-            let signed = SignedRecord::from_entry(&bytes)
-                .map_err(|e| damaged(root, format!("entry {index} does not parse: {e}")))?;
-            // A captured EPCIS event states records as the ledger read
-            // them when it accepted the event.
-            let (stated, entry_figures) = match signed.record() {
-                Record::Event(event) => (
-                    oretrace_epcis_map::interpret(event.event())
-                        .map_err(|e| damaged(root, format!("the event at index {index}: {e}")))?
-                        .records,
-                    event.figures(),
-                ),
-                other => (vec![other.clone()], figures_of(other)),
+            let parsed = match shared.get(&index) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = Rc::new(parse_entry(store, root, index)?);
+                    // A transformation's entry is among the entries of
+                    // each of its inputs and outputs: parsed once.
+                    if p.stated
+                        .iter()
+                        .any(|r| matches!(r, Record::Transformation(_)))
+                    {
+                        shared.insert(index, p.clone());
+                    }
+                    p
+                }
             };
+            let (signed, stated, entry_figures) = (&parsed.signed, &parsed.stated, parsed.figures);
             let mut kept = false;
-            for record in &stated {
+            for record in stated {
                 let mut keep = true;
                 match record {
                     Record::Lot(l) if l.id.as_str() == id => created = Some(l.time),
@@ -696,13 +737,13 @@ pub(crate) fn read_upstream<S: StateView + ?Sized>(
                 }
                 kept |= keep;
             }
-            if kept {
+            if kept && !evidence.contains_key(&index) {
                 evidence.insert(
                     index,
                     Evidence {
                         index,
                         kind: signed.record().kind(),
-                        signed_by: signers.of(&signed)?,
+                        signed_by: signers.of(signed)?,
                         figures: entry_figures.as_str(),
                     },
                 );

@@ -135,8 +135,63 @@ pub trait StateView {
     fn lot_entries(&self, lot: &str) -> StoreResult<Vec<u64>>;
 }
 
+/// A borrowed view reads as the view it borrows.
+impl<T: StateView + ?Sized> StateView for &T {
+    fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
+        (**self).party(id)
+    }
+    fn key(&self, name: &str, key_id: u32) -> StoreResult<Option<KeyState>> {
+        (**self).key(name, key_id)
+    }
+    fn site(&self, id: &str) -> StoreResult<Option<SiteState>> {
+        (**self).site(id)
+    }
+    fn lot(&self, id: &str) -> StoreResult<Option<LotState>> {
+        (**self).lot(id)
+    }
+    fn shipment(&self, id: &str) -> StoreResult<Option<ShipmentState>> {
+        (**self).shipment(id)
+    }
+    fn find_record(&self, record_hash: &[u8; 32]) -> StoreResult<Option<u64>> {
+        (**self).find_record(record_hash)
+    }
+    fn agreement(&self, id: &str) -> StoreResult<Option<AgreementState>> {
+        (**self).agreement(id)
+    }
+    fn agreement_version(&self, id: &str, version: u32) -> StoreResult<Option<VersionState>> {
+        (**self).agreement_version(id, version)
+    }
+    fn clause(&self, id: &str, version: u32, clause: u32) -> StoreResult<Option<ClauseState>> {
+        (**self).clause(id, version, clause)
+    }
+    fn report(&self, id: &str) -> StoreResult<Option<ReportState>> {
+        (**self).report(id)
+    }
+    fn resource(&self, id: &str) -> StoreResult<Option<ResourceState>> {
+        (**self).resource(id)
+    }
+    fn entry(&self, index: u64) -> StoreResult<Option<Vec<u8>>> {
+        (**self).entry(index)
+    }
+    fn lot_entries(&self, lot: &str) -> StoreResult<Vec<u64>> {
+        (**self).lot_entries(lot)
+    }
+}
+
 /// The whole contract.
 pub trait Store: StateView + Send + Sync + 'static {
+    /// A view in which every read sees the same state (one read
+    /// transaction): an answer made of many reads (a provenance graph)
+    /// reads through it, so that it is consistent and pays for one
+    /// transaction, not one per read. Records integrated after it was
+    /// taken are not visible through it. Held briefly: it may keep the
+    /// backend from reclaiming old versions while it lives. The default
+    /// reads the store itself, for a backend whose every read is already
+    /// of one state.
+    fn snapshot(&self) -> StoreResult<Box<dyn StateView + '_>> {
+        Ok(Box::new(self))
+    }
+
     /// Number of entries stored (integrated, whether or not a checkpoint
     /// covers them yet).
     fn size(&self) -> StoreResult<u64>;

@@ -199,24 +199,6 @@ impl SqliteStore {
         })
     }
 
-    /// Reads one JSON document by key and decodes it.
-    fn doc<T: Doc>(
-        &self,
-        what: &str,
-        sql: &str,
-        key: impl rusqlite::Params,
-        id: impl fmt::Display,
-    ) -> StoreResult<Option<T>> {
-        self.read(|conn| {
-            let doc: Option<String> = conn
-                .prepare_cached(sql)
-                .and_then(|mut s| s.query_row(key, |r| r.get(0)).optional())
-                .ctx(|| format!("reading {what} {id}"))?;
-            doc.map(|d| T::decode(&d).ctx(|| format!("decoding stored {what} {id}")))
-                .transpose()
-        })
-    }
-
     /// Reads every JSON document of a table, by id.
     /// A page of `table`'s documents in id order (the ids' bytes: the
     /// columns have the default BINARY collation), after `after`.
@@ -687,6 +669,56 @@ impl<'c> Appliers<'c> {
     }
 }
 
+/// Where the reads of [`StateView`] run: a leased reader connection per
+/// read ([`SqliteStore`]), or the one connection and read transaction of a
+/// [`Snapshot`].
+trait Reads {
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> StoreResult<T>;
+
+    /// Reads one JSON document by key and decodes it.
+    fn doc<T: Doc>(
+        &self,
+        what: &str,
+        sql: &str,
+        key: impl rusqlite::Params,
+        id: impl fmt::Display,
+    ) -> StoreResult<Option<T>> {
+        self.read(|conn| {
+            let doc: Option<String> = conn
+                .prepare_cached(sql)
+                .and_then(|mut s| s.query_row(key, |r| r.get(0)).optional())
+                .ctx(|| format!("reading {what} {id}"))?;
+            doc.map(|d| T::decode(&d).ctx(|| format!("decoding stored {what} {id}")))
+                .transpose()
+        })
+    }
+}
+
+impl Reads for SqliteStore {
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> StoreResult<T> {
+        SqliteStore::read(self, f)
+    }
+}
+
+/// One read transaction on one reader connection: every read through it
+/// sees the same state, the last commit made before it began
+/// ([`Store::snapshot`]). Ended (rolled back: it wrote nothing) on drop.
+pub struct Snapshot<'a> {
+    conn: pool::Lease<'a>,
+}
+
+impl Reads for Snapshot<'_> {
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> StoreResult<T> {
+        Ok(f(&self.conn)?)
+    }
+}
+
+impl fmt::Debug for Snapshot<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Snapshot")
+    }
+}
+
 fn apply_all(conn: &Connection, changes: &[Change]) -> Result<()> {
     if changes.is_empty() {
         return Ok(());
@@ -695,9 +727,30 @@ fn apply_all(conn: &Connection, changes: &[Change]) -> Result<()> {
     changes.iter().try_for_each(|c| appliers.apply(c))
 }
 
-impl StateView for SqliteStore {
+/// The log indices of a lot's entries, ascending.
+fn lot_events_in(conn: &Connection, lot: &str) -> Result<Vec<u64>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT idx FROM lot_events WHERE lot = ?1 ORDER BY idx")
+        .ctx(|| format!("reading the events of lot {lot}"))?;
+    let rows = stmt
+        .query_map([lot], |r| r.get::<_, i64>(0))
+        .ctx(|| format!("reading the events of lot {lot}"))?;
+    rows.map(|idx| {
+        from_sql_int(
+            idx.ctx(|| format!("reading the events of lot {lot}"))?,
+            "log index",
+        )
+    })
+    .collect()
+}
+
+/// The [`StateView`] of the store and of a [`Snapshot`]: the same
+/// statements, run through [`Reads::read`].
+macro_rules! state_view {
+    ($t:ty) => {
+impl StateView for $t {
     fn lot_entries(&self, lot: &str) -> StoreResult<Vec<u64>> {
-        Store::lot_events(self, lot)
+        self.read(|conn| lot_events_in(conn, lot))
     }
     fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
         self.doc("party", "SELECT doc FROM parties WHERE id = ?1", [id], id)
@@ -791,8 +844,22 @@ impl StateView for SqliteStore {
         })
     }
 }
+    };
+}
+
+state_view!(SqliteStore);
+state_view!(Snapshot<'_>);
 
 impl Store for SqliteStore {
+    fn snapshot(&self) -> StoreResult<Box<dyn StateView + '_>> {
+        let conn = self.readers.get()?;
+        // Deferred: the snapshot is taken at the first read, and kept
+        // until the lease is dropped (which rolls the transaction back).
+        conn.execute_batch("BEGIN DEFERRED")
+            .ctx(|| "starting a read snapshot")?;
+        Ok(Box::new(Snapshot { conn }))
+    }
+
     fn size(&self) -> StoreResult<u64> {
         self.read(size_of)
     }
@@ -950,21 +1017,7 @@ impl Store for SqliteStore {
     }
 
     fn lot_events(&self, lot: &str) -> StoreResult<Vec<u64>> {
-        self.read(|conn| {
-            let mut stmt = conn
-                .prepare_cached("SELECT idx FROM lot_events WHERE lot = ?1 ORDER BY idx")
-                .ctx(|| format!("reading the events of lot {lot}"))?;
-            let rows = stmt
-                .query_map([lot], |r| r.get::<_, i64>(0))
-                .ctx(|| format!("reading the events of lot {lot}"))?;
-            rows.map(|idx| {
-                from_sql_int(
-                    idx.ctx(|| format!("reading the events of lot {lot}"))?,
-                    "log index",
-                )
-            })
-            .collect()
-        })
+        self.read(|conn| lot_events_in(conn, lot))
     }
 
     fn event(&self, event_id: &str) -> StoreResult<Option<EventState>> {
