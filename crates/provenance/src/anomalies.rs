@@ -15,9 +15,8 @@
 //! measured from the newest time in the ledger, not the wall clock, so
 //! the same log always gives the same answer.
 
+use crate::intern::{Interned, Slot};
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use std::sync::Arc;
 
 /// Maps keyed by ids the parties choose: a hasher keyed at random per
 /// process (no flooding from chosen ids), several times cheaper than
@@ -202,7 +201,7 @@ pub struct ScanConfig {
     pub custody_gap_seconds: i64,
     /// Findings kept at most; past it the scan stops with [`Bound`].
     pub max_findings: usize,
-    /// Lots and shipments tracked at most (about 200 bytes each); past it
+    /// Lots and shipments tracked at most (about 150 bytes each); past it
     /// the scan stops with [`Bound`].
     pub max_tracked: usize,
 }
@@ -269,11 +268,13 @@ enum Status {
     Held,
     /// The shipment's id is shared by its lots: one copy per shipment.
     InTransit {
-        shipment: Arc<str>,
+        /// Its slot in [`Scan::shipments`].
+        shipment: Slot,
         index: u64,
     },
     Consumed {
-        transformation: Arc<str>,
+        /// Its slot in [`Scan::transformations`].
+        transformation: Slot,
         index: u64,
     },
 }
@@ -295,7 +296,8 @@ struct LotState {
 
 #[derive(Clone, Debug)]
 struct ShipmentState {
-    from: String,
+    /// The site it left, its slot in [`Scan::flows`].
+    from: Slot,
     time: i64,
     index: u64,
     received: Option<u64>,
@@ -325,24 +327,26 @@ pub struct Scan {
     items: u64,
     newest: Option<i64>,
     sites: Map<String, u64>,
-    lots: Map<String, LotState>,
-    shipments: Map<Arc<str>, ShipmentState>,
-    flows: Map<String, SiteFlow>,
+    /// Every lot made, in the order it was first made.
+    lots: Interned<LotState>,
+    shipments: Interned<ShipmentState>,
+    /// The ids of the transformations that consumed a lot.
+    transformations: Interned<()>,
+    flows: Interned<SiteFlow>,
     findings: Vec<Finding>,
     over: Option<Bound>,
 }
 
 /// Changes a site's flows, inserted on first use (the site's id is
-/// copied once, not on every record).
-fn flow_at(flows: &mut Map<String, SiteFlow>, site: &str, change: impl FnOnce(&mut SiteFlow)) {
-    match flows.get_mut(site) {
-        Some(flow) => change(flow),
-        None => {
-            let mut flow = SiteFlow::default();
-            change(&mut flow);
-            flows.insert(site.to_owned(), flow);
-        }
-    }
+/// kept once, not on every record); its slot, `None` when no slot is left.
+fn flow_at(
+    flows: &mut Interned<SiteFlow>,
+    site: &str,
+    change: impl FnOnce(&mut SiteFlow),
+) -> Option<Slot> {
+    let (slot, _) = flows.insert(site, SiteFlow::default)?;
+    flows.value_mut(slot).map(change)?;
+    Some(slot)
 }
 
 /// A lot taken by a shipment or a transformation dated `time`: the
@@ -453,6 +457,7 @@ impl Scan {
                     index: at,
                 } = &state.status
                 {
+                    let transformation = self.transformations.name(*transformation);
                     let f = Finding::new(
                         Kind::UsedAfterConsumed,
                         format!(
@@ -522,6 +527,14 @@ impl Scan {
         }
     }
 
+    /// Every slot number is taken: as a passed bound.
+    fn full(&mut self) {
+        self.over = Some(Bound {
+            what: "lots and shipments",
+            limit: Slot::MAX as usize,
+        });
+    }
+
     fn track(&mut self) {
         if self.lots.len().saturating_add(self.shipments.len()) > self.config.max_tracked {
             self.over = Some(Bound {
@@ -563,22 +576,21 @@ impl Scan {
         by: Option<&str>,
     ) {
         // One hash of the id for the check and the insertion.
-        let made_before = match self.lots.entry(id.to_owned()) {
-            Entry::Occupied(old) => Some(old.get().made_index),
-            Entry::Vacant(place) => {
-                place.insert(LotState {
-                    made_time: time,
-                    made_index: index,
-                    wet_kg,
-                    current_kg: wet_kg,
-                    since_time: time,
-                    since_index: index,
-                    status: Status::Held,
-                    consumed_kg: Decimal::ZERO,
-                    illustrative,
-                });
-                None
-            }
+        let made = self.lots.insert(id, || LotState {
+            made_time: time,
+            made_index: index,
+            wet_kg,
+            current_kg: wet_kg,
+            since_time: time,
+            since_index: index,
+            status: Status::Held,
+            consumed_kg: Decimal::ZERO,
+            illustrative,
+        });
+        let made_before = match made {
+            None => return self.full(),
+            Some((_, true)) => None,
+            Some((slot, false)) => self.lots.value(slot).map(|old| old.made_index),
         };
         if let Some(made_index) = made_before {
             let mut f = Finding::new(
@@ -630,7 +642,18 @@ impl Scan {
             return;
         }
         let what = ("shipment", id);
-        let shipment: Arc<str> = Arc::from(id);
+        let Some(from_slot) = flow_at(&mut self.flows, from, |_| ()) else {
+            return self.full();
+        };
+        let Some((shipment, _)) = self.shipments.insert(id, || ShipmentState {
+            from: from_slot,
+            time,
+            index,
+            received: None,
+            illustrative,
+        }) else {
+            return self.full();
+        };
         let mut shipped = Decimal::ZERO;
         let mut any_illustrative = illustrative;
         for lot in lots {
@@ -644,16 +667,14 @@ impl Scan {
             any_illustrative |= state.illustrative;
             let status = match &state.status {
                 Status::Held => {
-                    state.status = Status::InTransit {
-                        shipment: shipment.clone(),
-                        index,
-                    };
+                    state.status = Status::InTransit { shipment, index };
                     None
                 }
                 Status::InTransit {
                     shipment: other,
                     index: at,
-                } => Some(
+                } => Some({
+                    let other = self.shipments.name(*other);
                     Finding::new(
                         Kind::ClaimedTwice,
                         format!(
@@ -663,12 +684,13 @@ impl Scan {
                     .lot(lot)
                     .shipment(other)
                     .shipment(id)
-                    .at(&[*at, index]),
-                ),
+                    .at(&[*at, index])
+                }),
                 Status::Consumed {
                     transformation,
                     index: at,
-                } => Some(
+                } => Some({
+                    let transformation = self.transformations.name(*transformation);
                     Finding::new(
                         Kind::UsedAfterConsumed,
                         format!(
@@ -678,31 +700,21 @@ impl Scan {
                     .lot(lot)
                     .shipment(id)
                     .transformation(transformation)
-                    .at(&[*at, index]),
-                ),
+                    .at(&[*at, index])
+                }),
             };
             let dated = dated_after(state, lot, what, time, index, illustrative);
             for f in status.into_iter().chain(dated) {
                 self.found(f);
             }
         }
-        flow_at(&mut self.flows, from, |flow| {
+        if let Some(flow) = self.flows.value_mut(from_slot) {
             flow.shipped_kg = flow.shipped_kg.saturating_add(shipped);
             flow.illustrative |= any_illustrative;
             if flow.crossed_at.is_none() && flow.shipped_kg > flow.available() {
                 flow.crossed_at = Some(index);
             }
-        });
-        self.shipments.insert(
-            shipment,
-            ShipmentState {
-                from: from.to_owned(),
-                time,
-                index,
-                received: None,
-                illustrative,
-            },
-        );
+        }
         self.track();
     }
 
@@ -770,7 +782,7 @@ impl Scan {
                 index: at,
             } = &state.status
             {
-                let (transformation, at) = (transformation.clone(), *at);
+                let (transformation, at) = (self.transformations.name(*transformation), *at);
                 let f = Finding::new(
                     Kind::UsedAfterConsumed,
                     format!(
@@ -779,7 +791,7 @@ impl Scan {
                 )
                 .lot(lot)
                 .shipment(shipment)
-                .transformation(&transformation)
+                .transformation(transformation)
                 .at(&[at, index]);
                 self.found(f);
                 continue;
@@ -812,7 +824,9 @@ impl Scan {
     ) {
         self.seen(time);
         let what = ("transformation", id);
-        let transformation: Arc<str> = Arc::from(id);
+        let Some((transformation, _)) = self.transformations.insert(id, || ()) else {
+            return self.full();
+        };
         for (lot, consumed) in inputs {
             // One look-up per input, as in `ship`.
             let Some(state) = self.lots.get_mut(lot) else {
@@ -826,7 +840,8 @@ impl Scan {
                 Status::InTransit {
                     shipment,
                     index: at,
-                } => found.push(
+                } => found.push({
+                    let shipment = self.shipments.name(*shipment);
                     Finding::new(
                         Kind::ClaimedTwice,
                         format!(
@@ -836,12 +851,13 @@ impl Scan {
                     .lot(lot)
                     .shipment(shipment)
                     .transformation(id)
-                    .at(&[*at, index]),
-                ),
+                    .at(&[*at, index])
+                }),
                 Status::Consumed {
                     transformation: before,
                     index: at,
                 } => {
+                    let before = self.transformations.name(*before);
                     found.push(
                         Finding::new(
                             Kind::UsedAfterConsumed,
@@ -879,7 +895,7 @@ impl Scan {
             state.consumed_kg = total;
             if !matches!(state.status, Status::Consumed { .. }) {
                 state.status = Status::Consumed {
-                    transformation: transformation.clone(),
+                    transformation,
                     index,
                 };
             }
@@ -900,41 +916,43 @@ impl Scan {
         }
         if let Some(newest) = self.newest {
             let cutoff = newest.saturating_sub(self.config.custody_gap_seconds);
-            let mut open: Vec<(&Arc<str>, &ShipmentState)> = self
+            let mut open: Vec<(Slot, &ShipmentState)> = self
                 .shipments
                 .iter()
-                .filter(|(_, s)| s.received.is_none() && s.time < cutoff)
+                .filter(|(_, _, s)| s.received.is_none() && s.time < cutoff)
+                .map(|(slot, _, s)| (slot, s))
                 .collect();
             open.sort_by_key(|(_, s)| s.index);
-            // The lots still in transit in each: one pass over the lots.
-            let mut in_transit: HashMap<&str, Vec<&String>> =
-                open.iter().map(|(id, _)| (&***id, Vec::new())).collect();
-            let mut lots: Vec<(&String, &LotState)> = self.lots.iter().collect();
-            lots.sort_by_key(|(_, l)| l.made_index);
-            for (lot, state) in lots {
+            // The lots still in transit in each: one pass over the lots,
+            // which are kept in the order they were made.
+            let mut in_transit: HashMap<Slot, Vec<&str>> =
+                open.iter().map(|(slot, _)| (*slot, Vec::new())).collect();
+            for (_, lot, state) in self.lots.iter() {
                 if let Status::InTransit { shipment, .. } = &state.status
-                    && let Some(list) = in_transit.get_mut(&**shipment)
+                    && let Some(list) = in_transit.get_mut(shipment)
                 {
                     list.push(lot);
                 }
             }
             let mut gaps = Vec::new();
-            for (id, s) in open {
+            for (slot, s) in open {
+                let id = self.shipments.name(slot);
+                let from = self.flows.name(s.from);
                 let days = newest.saturating_sub(s.time) / 86_400;
                 let mut f = Finding::new(
                     Kind::CustodyGap,
                     format!(
                         "shipment {id} left {} on {} and was never received: {days} days before the newest record ({})",
-                        s.from,
+                        from,
                         time(s.time),
                         time(newest)
                     ),
                 )
                 .shipment(id)
-                .site(&s.from)
+                .site(from)
                 .at(&[s.index])
                 .figures(s.illustrative);
-                for lot in in_transit.get(&**id).into_iter().flatten() {
+                for lot in in_transit.get(&slot).into_iter().flatten() {
                     f = f.lot(lot);
                 }
                 gaps.push(f);
@@ -943,10 +961,11 @@ impl Scan {
                 self.found(f);
             }
         }
-        let mut flows: Vec<(&String, &SiteFlow)> = self
+        let mut flows: Vec<(&str, &SiteFlow)> = self
             .flows
             .iter()
-            .filter(|(_, f)| f.shipped_kg > f.available())
+            .filter(|(_, _, f)| f.shipped_kg > f.available())
+            .map(|(_, site, f)| (site, f))
             .collect();
         flows.sort_by(|a, b| a.0.cmp(b.0));
         let mut above = Vec::new();

@@ -27,6 +27,7 @@ pub mod attribute;
 pub mod balance;
 mod error;
 pub mod graph;
+mod intern;
 pub mod models;
 pub mod reconcile;
 pub mod rules;
