@@ -1,6 +1,8 @@
-//! C2SP `tlog-checkpoint`: `origin\nsize\nbase64(root)\n`, signed as a note
-//! by the log's Ed25519 key, whose name is the origin. oretrace writes no
-//! extension lines and refuses checkpoints that carry any.
+//! C2SP `tlog-checkpoint`: `origin\nsize\nbase64(root)\n`, then any
+//! extension lines (opaque, each non-empty), signed as a note by the log's
+//! Ed25519 key, whose name is the origin. oretrace's log writes no
+//! extension lines; checkpoints of other logs that carry some are read
+//! (and witnessed) with them.
 
 use crate::Error;
 use crate::hash::Hash;
@@ -12,6 +14,8 @@ pub struct Checkpoint {
     origin: String,
     size: u64,
     root: Hash,
+    /// Extension lines, without their newlines; each non-empty.
+    extensions: Vec<String>,
 }
 
 /// Parses a decimal with no sign and no leading zeros (except `0` itself).
@@ -44,7 +48,14 @@ impl Checkpoint {
             origin: origin.to_owned(),
             size,
             root,
+            extensions: Vec::new(),
         })
+    }
+
+    /// The extension lines after the root, in order (none for the
+    /// checkpoints this log writes).
+    pub fn extensions(&self) -> &[String] {
+        &self.extensions
     }
 
     pub fn origin(&self) -> &str {
@@ -59,14 +70,20 @@ impl Checkpoint {
         &self.root
     }
 
-    /// The note text: three lines, each ending in a newline.
+    /// The note text: three lines and any extension lines, each ending in
+    /// a newline.
     pub fn to_text(&self) -> String {
-        format!(
+        let mut text = format!(
             "{}\n{}\n{}\n",
             self.origin,
             self.size,
             self.root.to_base64()
-        )
+        );
+        for line in &self.extensions {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text
     }
 
     /// Parses the note text of a checkpoint.
@@ -81,19 +98,22 @@ impl Checkpoint {
                 format!("has {} lines, expected 3", lines.len()),
             ));
         }
-        if lines.len() > 3 {
+        let extensions: Vec<String> = lines[3..].iter().map(|l| (*l).to_owned()).collect();
+        if let Some(n) = extensions.iter().position(String::is_empty) {
             return Err(Error::malformed(
                 "checkpoint",
                 format!(
-                    "has {} extension lines; this log's checkpoints carry none",
-                    lines.len() - 3
+                    "extension line {} is empty (an extension line must not be)",
+                    n + 1
                 ),
             ));
         }
         let size = parse_canonical_u64(lines[1], "checkpoint tree size")?;
         let root = Hash::from_base64(lines[2])
             .map_err(|e| Error::malformed("checkpoint root hash", e.to_string()))?;
-        Checkpoint::new(lines[0], size, root)
+        let mut checkpoint = Checkpoint::new(lines[0], size, root)?;
+        checkpoint.extensions = extensions;
+        Ok(checkpoint)
     }
 
     /// Signs this checkpoint with the log key, whose name must be the origin.
@@ -161,12 +181,25 @@ mod tests {
     }
 
     #[test]
+    fn extension_lines_are_kept_and_signed() {
+        let root = EMPTY_ROOT.to_base64();
+        let text = format!("o\n0\n{root}\nfirst extension\nsecond\n");
+        let cp = Checkpoint::from_text(&text).unwrap();
+        assert_eq!(cp.extensions(), ["first extension", "second"]);
+        assert_eq!(cp.to_text(), text, "the same text back, byte for byte");
+        assert_ne!(cp, Checkpoint::new("o", 0, EMPTY_ROOT).unwrap());
+    }
+
+    #[test]
     fn bad_checkpoints_name_the_problem() {
         let root = EMPTY_ROOT.to_base64();
         for (text, want) in [
             (format!("o\n007\n{root}\n"), "leading zeros"),
             (format!("o\n-1\n{root}\n"), "not a decimal"),
-            (format!("o\n1\n{root}\nextra\n"), "extension lines"),
+            (
+                format!("o\n1\n{root}\nx\n\ny\n"),
+                "extension line 2 is empty",
+            ),
             ("o\n1\nAAAA\n".to_string(), "hash is 3 bytes"),
             (format!("o\n1\n{root}"), "newline"),
             (format!("\n1\n{root}\n"), "origin"),
