@@ -12,6 +12,8 @@
 //! * [`tile`]: C2SP `tlog-tiles` tile maths, paths and entry bundles.
 //! * [`cosignature`]: C2SP `tlog-cosignature` (Ed25519, type 0x04).
 //! * [`receipt`]: C2SP `tlog-proof` offline receipts.
+//! * [`witness`]: C2SP `tlog-witness` `add-checkpoint`: encodings and the
+//!   witness's decision.
 //!
 //! It does no I/O, no async and no HTTP; it knows nothing of storage. Every
 //! parser returns an [`Error`], never panics.
@@ -25,6 +27,7 @@ pub mod proof;
 pub mod receipt;
 pub mod tile;
 pub mod tree;
+pub mod witness;
 
 pub use checkpoint::Checkpoint;
 pub use error::Error;

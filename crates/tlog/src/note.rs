@@ -18,7 +18,8 @@ pub const MAX_NOTE_BYTES: usize = 64 * 1024;
 /// Most signature lines accepted on one note (the spec asks for >= 16).
 pub const MAX_SIGNATURES: usize = 64;
 
-const SIGNATURE_PREFIX: &str = "\u{2014} ";
+/// What starts every signature line: an em dash and a space.
+pub const SIGNATURE_PREFIX: &str = "\u{2014} ";
 
 /// `SHA-256(name || 0x0A || type || public key)[:4]`, big-endian.
 pub fn key_id(name: &str, sig_type: u8, public_key: &[u8]) -> u32 {
