@@ -159,4 +159,55 @@ fn main() {
             .collect();
         write("ledger_story", &format!("random-{i}"), &bytes);
     }
+    // add-checkpoint bodies against the witness holding size 2, and
+    // policy files.
+    {
+        use oretrace_tlog::tree::prove_consistency;
+        use oretrace_tlog::witness::request_body;
+        let (_, full) = oretrace_fuzz_targets::tlog::seed_tree();
+        let note = Checkpoint::new("fuzz.example/log", full.size(), full.root())
+            .unwrap()
+            .sign(&log)
+            .unwrap()
+            .to_bytes();
+        let proof = prove_consistency(2, full.size(), &full).unwrap();
+        write(
+            "tlog_witness",
+            "consistent",
+            &request_body(2, &proof, &note),
+        );
+        write("tlog_witness", "conflict", &request_body(0, &[], &note));
+        write(
+            "tlog_witness",
+            "wrong-proof",
+            &request_body(2, &proof[1..], &note),
+        );
+        let w = Cosigner::from_seed("fuzz.example/witness", [4; 32]).unwrap();
+        let cosigned = w
+            .cosign(
+                &oretrace_tlog::note::SignedNote::parse(&note).unwrap(),
+                1_760_000_000,
+            )
+            .unwrap();
+        write(
+            "tlog_witness",
+            "cosignature-answer",
+            oretrace_tlog::witness::cosignature_body(&[cosigned]).as_bytes(),
+        );
+        let policy = format!(
+            "# a policy\nlog {}\nwitness A {}\nwitness B {}\ngroup G 2 A B\nquorum G\n",
+            log.verifier().to_vkey(),
+            w.verifier().to_vkey(),
+            Cosigner::from_seed("fuzz.example/w2", [5; 32])
+                .unwrap()
+                .verifier()
+                .to_vkey()
+        );
+        write("tlog_policy", "group", policy.as_bytes());
+        write(
+            "tlog_policy",
+            "logs-only",
+            format!("log {}\n", log.verifier().to_vkey()).as_bytes(),
+        );
+    }
 }

@@ -25,6 +25,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("tlog_note", tlog::note),
     ("tlog_tile", tlog::tile),
     ("tlog_receipt", tlog::receipt),
+    ("tlog_witness", tlog::witness),
+    ("tlog_policy", tlog::policy),
     ("record_entry", record::entry),
     ("record_json", record::json),
     ("epcis_hash", epcis::hash),

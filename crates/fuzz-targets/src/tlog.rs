@@ -117,3 +117,104 @@ pub fn receipt(data: &[u8]) {
         assert_eq!(verified.index, receipt.index);
     }
 }
+
+/// `add-checkpoint` bodies: parsed and decided by a witness of the seeds'
+/// log that holds size 2 of the seeds' tree. An accepted checkpoint is
+/// consistent with what was held (checked again independently), and every
+/// refusal carries one of the spec's status codes.
+pub fn witness(data: &[u8]) {
+    use oretrace_tlog::proof::verify_consistency;
+    use oretrace_tlog::witness::{AddCheckpoint, decide, parse_cosignatures, parse_size};
+    if data.len() > MAX_INPUT {
+        return;
+    }
+    let (held, _) = seed_tree();
+    let keys = [log_key().verifier()];
+    if let Ok(request) = AddCheckpoint::parse(data) {
+        let again = oretrace_tlog::witness::request_body(
+            request.old_size,
+            &request.proof,
+            &request.note.to_bytes(),
+        );
+        assert_eq!(
+            AddCheckpoint::parse(&again).expect("a written request parses"),
+            request,
+            "a request does not survive writing"
+        );
+    }
+    match decide(
+        data,
+        |o| (o == "fuzz.example/log").then_some(&keys[..]),
+        |_| Some(held),
+    ) {
+        Ok(accepted) => {
+            assert!(accepted.next.size >= held.size, "the witness went back");
+            if accepted.next.size > held.size {
+                let request = AddCheckpoint::parse(data).expect("an accepted body parses");
+                verify_consistency(
+                    held.size,
+                    accepted.next.size,
+                    &request.proof,
+                    &held.root,
+                    &accepted.next.root,
+                )
+                .expect("an accepted checkpoint is consistent with what was held");
+            } else {
+                assert_eq!(accepted.next, held, "the same size with another root");
+            }
+            accepted.note.verify(&keys[0]).expect("the log's signature");
+        }
+        Err(refusal) => assert!(
+            [400, 403, 404, 409, 422].contains(&refusal.status()),
+            "{refusal:?}"
+        ),
+    }
+    let _ = parse_cosignatures(data);
+    let _ = parse_size(data);
+}
+
+/// The seeds' tree (five entries) as a witness holding its size 2 sees it,
+/// and the full tree.
+pub fn seed_tree() -> (
+    oretrace_tlog::witness::Witnessed,
+    oretrace_tlog::tree::MemoryTree,
+) {
+    let mut tree = oretrace_tlog::tree::MemoryTree::new();
+    let mut held = None;
+    for i in 0..5 {
+        tree.append(oretrace_tlog::hash::leaf_hash(
+            format!("entry {i}\n").as_bytes(),
+        ));
+        if tree.size() == 2 {
+            held = Some(oretrace_tlog::witness::Witnessed {
+                size: 2,
+                root: tree.root(),
+            });
+        }
+    }
+    (held.expect("two entries were appended"), tree)
+}
+
+/// Policy files: parsed both ways; a parsed policy evaluates any set of
+/// its witnesses without panicking, and all of them meet any quorum that
+/// some set meets.
+pub fn policy(data: &[u8]) {
+    use oretrace_tlog::policy::Policy;
+    if data.len() > MAX_INPUT {
+        return;
+    }
+    let full = Policy::parse(data);
+    let logs = Policy::parse_logs(data);
+    if full.is_ok() {
+        assert!(logs.is_ok(), "a full policy is a log list too");
+    }
+    if let Ok(policy) = logs {
+        let names: Vec<&str> = policy.witnesses().iter().map(|w| w.name.as_str()).collect();
+        let none = policy.quorum_met(&[]);
+        let all = policy.quorum_met(&names);
+        assert!(!none || all, "more cosignatures cannot lose a quorum");
+        for i in 0..names.len() {
+            let _ = policy.quorum_met(&names[..i]);
+        }
+    }
+}

@@ -12,6 +12,7 @@
 //! * [`tile`]: C2SP `tlog-tiles` tile maths, paths and entry bundles.
 //! * [`cosignature`]: C2SP `tlog-cosignature` (Ed25519, type 0x04).
 //! * [`receipt`]: C2SP `tlog-proof` offline receipts.
+//! * [`policy`]: C2SP `tlog-policy` (logs, witnesses, the quorum).
 //! * [`witness`]: C2SP `tlog-witness` `add-checkpoint`: encodings and the
 //!   witness's decision.
 //!
@@ -23,6 +24,7 @@ pub mod cosignature;
 mod error;
 pub mod hash;
 pub mod note;
+pub mod policy;
 pub mod proof;
 pub mod receipt;
 pub mod tile;

@@ -430,6 +430,12 @@ impl NoteVerifier {
         self.key_id
     }
 
+    /// The Ed25519 public key's 32 bytes (two vkeys wrapping the same key
+    /// under other names or types are the same key).
+    pub fn public_key(&self) -> &[u8; 32] {
+        self.key.as_bytes()
+    }
+
     pub fn sig_type(&self) -> u8 {
         self.sig_type
     }
