@@ -2,10 +2,15 @@
 //! witness's timestamped statement that it saw a checkpoint consistent with
 //! everything it saw before.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signer as _, SigningKey};
 
 use crate::Error;
-use crate::note::{NoteSignature, NoteVerifier, SignedNote, check_key_name};
+use crate::note::{
+    NoteSignature, NoteVerifier, SIG_TYPE_COSIGNATURE_V1, SignedNote, check_key_name,
+    split_key_parts,
+};
 
 /// `cosignature/v1\ntime <t>\n` followed by the checkpoint's note text.
 pub fn signed_message(checkpoint_text: &str, timestamp: u64) -> String {
@@ -32,6 +37,48 @@ impl Cosigner {
             verifier: NoteVerifier::cosigner(name, key.verifying_key()),
             key,
         })
+    }
+
+    /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x04 || seed)>`: the
+    /// signed-note private key form, with the cosignature type and its key
+    /// id.
+    pub fn from_skey(text: &str) -> Result<Self, Error> {
+        let text = text.trim_end_matches('\n');
+        let rest = text
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or_else(|| Error::malformed("cosigner key", "does not start with PRIVATE+KEY+"))?;
+        let (name, id, material) = split_key_parts(rest, "cosigner key")?;
+        if material.len() != 33 || material[0] != SIG_TYPE_COSIGNATURE_V1 {
+            return Err(Error::malformed(
+                "cosigner key",
+                "is not a 32-byte Ed25519 seed of type 0x04 (a cosigner key)",
+            ));
+        }
+        let mut seed = [0u8; 32];
+        seed.copy_from_slice(&material[1..]);
+        let cosigner = Cosigner::from_seed(name, seed)?;
+        if cosigner.verifier.key_id() != id {
+            return Err(Error::malformed(
+                "cosigner key",
+                format!(
+                    "key id {id:08x} does not match the key ({:08x})",
+                    cosigner.verifier.key_id()
+                ),
+            ));
+        }
+        Ok(cosigner)
+    }
+
+    /// The `PRIVATE+KEY+...` text of this key. Keep it secret.
+    pub fn to_skey(&self) -> String {
+        let mut material = vec![SIG_TYPE_COSIGNATURE_V1];
+        material.extend_from_slice(self.key.as_bytes());
+        format!(
+            "PRIVATE+KEY+{}+{:08x}+{}",
+            self.verifier.name(),
+            self.verifier.key_id(),
+            STANDARD.encode(material)
+        )
     }
 
     /// The witness's vkey (type 0x04).
@@ -66,6 +113,21 @@ mod tests {
     use crate::checkpoint::Checkpoint;
     use crate::hash::EMPTY_ROOT;
     use crate::note::NoteSigner;
+
+    #[test]
+    fn a_cosigner_key_round_trips_and_other_keys_are_refused() {
+        let w = Cosigner::from_seed("witness.example/w1", [5u8; 32]).unwrap();
+        let text = w.to_skey();
+        let again = Cosigner::from_skey(&format!("{text}\n")).unwrap();
+        assert_eq!(again.verifier(), w.verifier());
+        let log = NoteSigner::from_seed("log.example", [4u8; 32]).unwrap();
+        let err = Cosigner::from_skey(&log.to_skey()).unwrap_err().to_string();
+        assert!(err.contains("type 0x04"), "{err}");
+        assert!(
+            NoteSigner::from_skey(&text).is_err(),
+            "and the other way round"
+        );
+    }
 
     #[test]
     fn cosigned_checkpoint_verifies_for_log_and_witness() {

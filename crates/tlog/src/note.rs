@@ -307,7 +307,7 @@ impl NoteSigner {
     }
 }
 
-fn split_key_parts<'a>(
+pub(crate) fn split_key_parts<'a>(
     text: &'a str,
     what: &'static str,
 ) -> Result<(&'a str, u32, Vec<u8>), Error> {
