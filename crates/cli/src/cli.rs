@@ -78,6 +78,44 @@ pub enum Command {
     /// a declaration has a finding.
     #[command(name = "custody-model")]
     CustodyModel(CustodyModelArgs),
+    /// Run a transparency-log witness (C2SP tlog-witness v1): cosign the checkpoints of
+    /// the logs listed in --logs, each only if consistent with the latest one cosigned;
+    /// `witness keygen` makes its key.
+    Witness(WitnessArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct WitnessArgs {
+    #[command(subcommand)]
+    pub command: Option<WitnessCommand>,
+    /// The witness's data directory: its state per log (created if absent).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// The witness's private key (from `oretrace witness keygen`; mode 0600).
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// The logs to witness: a tlog-policy file whose `log <vkey> [<url>]` lines name
+    /// them (other policy lines are checked, not used; `quorum` may be absent).
+    #[arg(long)]
+    pub logs: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8451")]
+    pub listen: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Generate a witness key (an Ed25519 cosigner key, signature type 0x04); print
+    /// its vkey, which logs and verifiers put in their policy.
+    Keygen {
+        /// The witness's name: a schema-less URL such as witness.example.org/w1.
+        #[arg(long)]
+        name: String,
+        /// Where to write the private key (created with mode 0600; never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

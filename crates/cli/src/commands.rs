@@ -39,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ValueAdded(args) => crate::value_added_cmd::value_added(&args),
         Command::Passport(args) => crate::passport_cmd::run(&args),
         Command::Audit(args) => crate::audit_cmd::audit(&args),
+        Command::Witness(args) => crate::witness_cmd::run(&args),
         Command::CustodyModel(args) => crate::custody_cmd::custody_model(&args),
         Command::Export(args) => match &args.lot {
             Some(lot) if args.upstream => {

@@ -21,7 +21,7 @@ use crate::scenario::{self, ScenarioKeys};
 
 /// Logs to stderr, with colour only when stderr is a terminal (a log
 /// file or a journal gets plain text).
-fn init_tracing() {
+pub(crate) fn init_tracing() {
     use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
@@ -102,7 +102,7 @@ fn open_ledger(
         .with_context(|| format!("starting the ledger on {}", data.display()))
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -133,7 +133,7 @@ fn run_server<S: Store>(
 
 /// Why `listen` could not be listened on; for an address in use, how to
 /// choose another.
-fn listen_error(listen: &str, error: &std::io::Error) -> anyhow::Error {
+pub(crate) fn listen_error(listen: &str, error: &std::io::Error) -> anyhow::Error {
     if error.kind() == std::io::ErrorKind::AddrInUse {
         anyhow::anyhow!(
             "listening on {listen}: {error} (choose another with --listen 127.0.0.1:PORT)"

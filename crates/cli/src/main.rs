@@ -17,6 +17,7 @@ mod reconcile_cmd;
 mod scenario;
 mod scenario_deals;
 mod value_added_cmd;
+mod witness_cmd;
 
 use std::process::ExitCode;
 
