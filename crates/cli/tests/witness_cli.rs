@@ -56,13 +56,16 @@ impl WitnessProcess {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        // Owned at once, so that it is killed and reaped whatever happens.
+        let witness = WitnessProcess { child, port };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while std::time::Instant::now() < deadline {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return WitnessProcess { child, port };
+                return witness;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        drop(witness);
         panic!("oretrace witness did not start on port {port}");
     }
 
