@@ -56,9 +56,7 @@ pub fn run(args: &WitnessArgs) -> anyhow::Result<ExitCode> {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        axum::serve(listener, oretrace_witness::router(witness))
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        oretrace_witness::serve(witness, listener, shutdown).await?;
         anyhow::Ok(ExitCode::SUCCESS)
     })
 }

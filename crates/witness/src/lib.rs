@@ -241,6 +241,17 @@ pub fn origin_hash(origin: &str) -> String {
         .collect()
 }
 
+/// Serves `witness` on `listener` until `shutdown` completes.
+pub async fn serve(
+    witness: Arc<Witness>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(witness))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 /// The witness's HTTP interface: `POST /add-checkpoint` (bodies over
 /// [`witness::MAX_BODY_BYTES`] answered 413), `GET /<origin hash>/checkpoint`
 /// and `GET /` (the key and the logs witnessed).
