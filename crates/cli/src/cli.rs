@@ -478,6 +478,10 @@ pub struct ServeArgs {
     /// The registry operator's vkey: the key that endorses new parties.
     #[arg(long, env = "ORETRACE_OPERATOR_VKEY")]
     pub operator_vkey: String,
+    /// A tlog-policy file: its witnesses (each with its URL) are asked to cosign every
+    /// new checkpoint, and /checkpoint serves the latest one its quorum cosigned.
+    #[arg(long, env = "ORETRACE_WITNESS_POLICY")]
+    pub witness_policy: Option<PathBuf>,
     /// The log's origin (key name) for a new data directory; by default
     /// `oretrace.example/log/<8 random hex digits>`, an origin of its own.
     /// A data directory keeps the origin of its log key.

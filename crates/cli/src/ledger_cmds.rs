@@ -203,6 +203,7 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         client_scan_budget: args.query_scan_budget,
         client_scan_refill: std::time::Duration::from_secs(60),
         rule_packs: rule_packs(args.rules.as_deref())?,
+        witnesses: witness_policy(args.witness_policy.as_deref(), ledger.origin())?,
         ..oretrace_server::ServerConfig::default()
     };
     run_server(ledger, &args.listen, config, credential, |url| {
@@ -270,6 +271,35 @@ fn print_routes<S: oretrace_ledger::Store>(
 /// The compliance rule packs: the built-in ones, or every `*.json` of
 /// `dir` (by file name), each parsed (an error names the file, line and
 /// rule) and the set checked. Loaded once per process.
+/// The witness policy of `--witness-policy`, checked: a full policy
+/// (with its quorum) whose witnesses all have a URL to be asked at.
+fn witness_policy(
+    path: Option<&std::path::Path>,
+    origin: &str,
+) -> anyhow::Result<Option<&'static oretrace_tlog::policy::Policy>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let policy = oretrace_tlog::policy::Policy::parse(&text)
+        .with_context(|| format!("{}", path.display()))?;
+    if let Some(w) = policy.witnesses().iter().find(|w| w.url.is_none()) {
+        bail!(
+            "{}: line {}: witness {} has no URL, so this log cannot ask it to cosign",
+            path.display(),
+            w.line,
+            w.name
+        );
+    }
+    if !policy.logs().is_empty() && policy.log(origin).is_none() {
+        bail!(
+            "{}: lists logs, but not this one ({origin})",
+            path.display()
+        );
+    }
+    Ok(Some(Box::leak(Box::new(policy))))
+}
+
 fn rule_packs(
     dir: Option<&std::path::Path>,
 ) -> anyhow::Result<&'static [oretrace_provenance::rules::RulePack]> {

@@ -254,3 +254,149 @@ fn bad_keys_and_log_lists_are_refused_naming_the_file() {
     ]);
     assert_ne!(run.code, 0);
 }
+
+fn get(url: &str) -> (u16, String) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let response = reqwest::blocking::get(url).unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().unwrap())
+}
+
+/// Polls `/checkpoint` until a checkpoint of at least `min_size` carries
+/// cosignatures meeting `policy`'s quorum; its size and the witnesses.
+fn wait_for_quorum(
+    base: &str,
+    policy: &oretrace_tlog::policy::Policy,
+    min_size: u64,
+) -> (u64, Vec<String>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (status, text) = get(&format!("{base}/checkpoint"));
+        assert_eq!(status, 200, "{text}");
+        let note = oretrace_tlog::note::SignedNote::parse(text.as_bytes()).unwrap();
+        let size = Checkpoint::from_text(note.text()).unwrap().size();
+        let by: Vec<String> = policy
+            .cosigned_by(&note)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let names: Vec<&str> = by.iter().map(String::as_str).collect();
+        if size >= min_size && policy.quorum_met(&names) {
+            return (size, by);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint of size {min_size} or more met the quorum: {text}\n{}",
+            get(&format!("{base}/healthz")).1
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// The log's side: three witnesses on loopback, a 2-of-3 policy; the
+/// served checkpoint is cosigned by a quorum, still accepted by the log
+/// auditors; one witness stopped, appends go on and the quorum still
+/// holds, and `/healthz` names the missing witness.
+#[test]
+fn a_served_log_is_cosigned_by_a_quorum_of_its_witnesses() {
+    use oretrace_tlog::policy::Policy;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let run = oretrace(&["demo", "--data", path(&data), "--no-serve"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let log_vkey = support::vkey_of(&data.join("log.key"));
+    let operator_vkey = support::vkey_of(&data.join("keys/registry_operator.key"));
+    let logs = tmp.path().join("logs.txt");
+    std::fs::write(&logs, format!("log {log_vkey}\n")).unwrap();
+    let mut witnesses = Vec::new();
+    let mut policy_text = format!("log {log_vkey}\n");
+    for i in 1..=3 {
+        let dir = tmp.path().join(format!("w{i}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("witness.key");
+        let run = oretrace(&[
+            "witness",
+            "keygen",
+            "--name",
+            &format!("witness.example/w{i}"),
+            "--out",
+            path(&key),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let w = WitnessProcess::start(&dir.join("state"), &key, &logs, free_port());
+        policy_text.push_str(&format!("witness W{i} {} {}\n", run.stdout.trim(), w.url()));
+        witnesses.push(w);
+    }
+    policy_text.push_str("group two-of-three 2 W1 W2 W3\nquorum two-of-three\n");
+    let policy_file = tmp.path().join("policy.txt");
+    std::fs::write(&policy_file, &policy_text).unwrap();
+    let policy = Policy::parse(policy_text.as_bytes()).unwrap();
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = support::Server::start_with(
+        &data,
+        port,
+        &operator_vkey,
+        &["--witness-policy", path(&policy_file)],
+    );
+    let (size, by) = wait_for_quorum(&base, &policy, 1);
+    assert!(by.len() >= 2, "{by:?}");
+    // The cosigned log still audits, by oretrace and by tlog-scales.
+    let run = oretrace(&["verify", &base, "--vkey", &log_vkey]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let out = Command::new(python())
+        .arg(project_root().join("tests/interop/tlog_scales_verify.py"))
+        .args([base.as_str(), log_vkey.as_str()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Receipts carry the cosigned checkpoint.
+    let (status, receipt) = get(&format!("{base}/records/0/receipt"));
+    assert_eq!(status, 200, "{receipt}");
+    assert!(receipt.contains("witness.example/w"), "{receipt}");
+
+    // One witness down: a new record is appended and cosigned by the two
+    // others; /healthz names the one that failed.
+    drop(witnesses.pop());
+    let record = tmp.path().join("lot.json");
+    std::fs::write(
+        &record,
+        r#"{"kind": "lot", "id": "urn:oretrace:lot:fwo:sb-sample-0099", "commodity": "antimony",
+            "form": "sample", "site": "fwo-qila-abdullah", "wet_mass": {"value": "20", "unit": "kg"},
+            "moisture_percent": "2.5", "time": "2025-11-01T06:00:00Z", "figures": "illustrative"}"#,
+    )
+    .unwrap();
+    let run = oretrace(&[
+        "record",
+        "sign",
+        path(&record),
+        "--key",
+        path(&data.join("keys/fwo_key-1.key")),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let envelope = tmp.path().join("envelope.json");
+    std::fs::write(&envelope, &run.stdout).unwrap();
+    let run = oretrace(&["record", "submit", path(&envelope), "--server", &base]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (after, by) = wait_for_quorum(&base, &policy, size + 1);
+    assert_eq!(after, size + 1);
+    assert!(!by.contains(&"W3".to_owned()), "{by:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, health) = get(&format!("{base}/healthz"));
+        let v: serde_json::Value = serde_json::from_str(&health).unwrap();
+        let w3 = &v["witnessing"]["witnesses"][2];
+        if w3["name"] == "W3" && w3["error"].is_string() {
+            assert_eq!(v["witnessing"]["cosigned_size"], after, "{health}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{health}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

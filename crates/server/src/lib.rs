@@ -55,6 +55,7 @@ mod records;
 mod registry;
 mod totals;
 mod value_added;
+mod witnessing;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -118,6 +119,10 @@ pub struct ServerConfig {
     /// How much of the log one `GET /anomalies` scans (past it the answer
     /// is 413, naming the bound) and when a shipment is a custody gap.
     pub anomalies: oretrace_ledger::anomalies::AnomalyLimits,
+    /// The witnesses asked to cosign each checkpoint and the quorum
+    /// `/checkpoint` waits for (`tlog-policy`); `None`: no witnesses, the
+    /// log's own checkpoint is served.
+    pub witnesses: Option<&'static oretrace_tlog::policy::Policy>,
 }
 
 /// The registry as publisher of its OCDS exports
@@ -161,6 +166,7 @@ impl Default for ServerConfig {
             provenance: oretrace_ledger::provenance::ProvenanceLimits::DEFAULT,
             rule_packs: compliance::built_in_packs(),
             anomalies: oretrace_ledger::anomalies::AnomalyLimits::DEFAULT,
+            witnesses: None,
         }
     }
 }
@@ -175,6 +181,8 @@ struct AppState<S: Store> {
     heavy: Arc<heavy::HeavyReads>,
     /// The registry's credential key, which signs lot passports.
     credential: Option<Arc<CredentialKey>>,
+    /// Cosignatures collected from the policy's witnesses, if any.
+    witnessing: Option<Arc<witnessing::Witnessing>>,
 }
 
 impl<S: Store> Clone for AppState<S> {
@@ -186,6 +194,7 @@ impl<S: Store> Clone for AppState<S> {
             scan_budget: self.scan_budget.clone(),
             heavy: self.heavy.clone(),
             credential: self.credential.clone(),
+            witnessing: self.witnessing.clone(),
         }
     }
 }
@@ -429,6 +438,8 @@ pub enum StartError {
     /// The EPCIS state (challenge secrets) needs the OS random source.
     #[error("the EPCIS interface could not be set up: {0}")]
     Epcis(String),
+    #[error("the witnesses: {0}")]
+    Witnesses(String),
 }
 
 /// Why [`serve`] stopped with an error.
@@ -459,6 +470,20 @@ pub fn router_with_credential<S: Store>(
     credential: Option<CredentialKey>,
 ) -> Result<Router, StartError> {
     let epcis = epcis::EpcisState::new().map_err(|e| StartError::Epcis(e.to_string()))?;
+    let witnessing = match config.witnesses {
+        None => None,
+        Some(policy) => {
+            let w = Arc::new(witnessing::Witnessing::new(policy));
+            // The witnesses are asked from a task beside the sequencer.
+            if tokio::runtime::Handle::try_current().is_err() {
+                return Err(StartError::Witnesses(
+                    "witnesses are asked from an async runtime; none is running".into(),
+                ));
+            }
+            witnessing::spawn(&ledger, w.clone());
+            Some(w)
+        }
+    };
     let state = AppState {
         ledger,
         config,
@@ -470,6 +495,7 @@ pub fn router_with_credential<S: Store>(
         )),
         heavy: Arc::new(heavy::HeavyReads::default()),
         credential: credential.map(Arc::new),
+        witnessing,
     };
     // Each `Router::layer` wraps everything added before it; the request
     // id and tracing layers are outermost, the body limits innermost.
@@ -707,7 +733,11 @@ async fn healthz<S: Store>(
         }
     }
     let size = blocking(&state.ledger, |ledger| Ok(ledger.checkpoint()?.0.size())).await?;
-    Ok(Json(serde_json::json!({"status": "ok", "size": size})))
+    let mut health = serde_json::json!({"status": "ok", "size": size});
+    if let Some(w) = &state.witnessing {
+        health["witnessing"] = w.health();
+    }
+    Ok(Json(health))
 }
 
 async fn openapi_json() -> Response {

@@ -211,9 +211,19 @@ pub(crate) async fn receipt<S: Store>(
     Path(index): Path<String>,
 ) -> Result<Response, ApiError> {
     let index = parse_index(&index)?;
+    // Against the cosigned checkpoint when one covers the entry.
+    let cosigned = state
+        .witnessing
+        .as_ref()
+        .and_then(|w| w.cosigned())
+        .filter(|(size, _)| index < *size);
     let receipt = blocking(&state.ledger, move |ledger| {
         published(ledger, index)?;
-        Ok(ledger.receipt(index)?.to_bytes())
+        Ok(match cosigned {
+            Some((_, note)) => ledger.receipt_against(index, note)?,
+            None => ledger.receipt(index)?,
+        }
+        .to_bytes())
     })
     .await?;
     Ok((

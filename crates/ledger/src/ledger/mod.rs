@@ -395,10 +395,41 @@ impl<S: Store> Ledger<S> {
         Ok((checkpoint, note))
     }
 
+    /// A consistency proof from the tree of size `old` to the published
+    /// tree's prefix of size `new` (RFC 6962; `old` ≤ `new` ≤ the
+    /// published size).
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, Refusal> {
+        let (checkpoint, _) = self.checkpoint()?;
+        if old > new || new > checkpoint.size() {
+            return Err(Refusal::Unprocessable {
+                field: "size".into(),
+                rule: format!(
+                    "a consistency proof goes from a size to a larger one within the published size {} (asked {old} to {new})",
+                    checkpoint.size()
+                ),
+            });
+        }
+        oretrace_tlog::tree::prove_consistency(old, new, &StoreHashes(&self.shared.store))
+            .map_err(internal)
+    }
+
     /// A `tlog-proof` receipt for entry `index` against the published
     /// checkpoint, carrying the entry in its `extra` line.
     pub fn receipt(&self, index: u64) -> Result<Receipt, Refusal> {
-        let (checkpoint, note) = self.checkpoint()?;
+        let (_, note) = self.checkpoint()?;
+        self.receipt_against(index, note)
+    }
+
+    /// A receipt for entry `index` against `note`, a checkpoint this log
+    /// signed (with any cosignatures on it) no larger than the published
+    /// one: a cosigned checkpoint, say.
+    pub fn receipt_against(&self, index: u64, note: Vec<u8>) -> Result<Receipt, Refusal> {
+        let (checkpoint, _) =
+            Checkpoint::open(&note, &self.shared.log_key.verifier()).map_err(internal)?;
+        let (published, _) = self.checkpoint()?;
+        if checkpoint.size() > published.size() {
+            return Err(internal("a checkpoint beyond the published one"));
+        }
         if index >= checkpoint.size() {
             return Err(Refusal::Unprocessable {
                 field: "index".into(),
