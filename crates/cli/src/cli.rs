@@ -573,6 +573,22 @@ pub struct VerifyArgs {
     /// Do not read or update the remembered checkpoint.
     #[arg(long, conflicts_with = "state")]
     pub no_state: bool,
+    /// A checkpoint of this log saved elsewhere (a file; repeatable): the log must be
+    /// consistent with it, or both signed checkpoints are printed as evidence (exit 1).
+    #[arg(long = "checkpoint", value_name = "FILE", conflicts_with = "inclusion")]
+    pub checkpoints: Vec<PathBuf>,
+    /// A tlog-policy file: the served checkpoint must carry its quorum of witness
+    /// cosignatures, and the latest checkpoint each witness with a URL cosigned is
+    /// checked against the log too.
+    #[arg(long, conflicts_with = "inclusion")]
+    pub witness_policy: Option<PathBuf>,
+    /// Keep following the log: check every new checkpoint (signature, consistency with
+    /// everything seen, quorum, new entries) until a fork is found (exit 1).
+    #[arg(long, conflicts_with = "inclusion")]
+    pub follow: bool,
+    /// With --follow: seconds between polls (doubled after an error, up to 300).
+    #[arg(long, default_value_t = 10, requires = "follow")]
+    pub interval: u64,
 }
 
 #[derive(Debug, Args)]

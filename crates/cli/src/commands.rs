@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use oretrace_logdir::{LogReader, TileLog};
 use oretrace_tlog::note::{NoteSigner, NoteVerifier};
-use oretrace_verify::{Progress, StateStore, VerifyError};
+use oretrace_verify::{Progress, VerifyError};
 
 use crate::cli::{Cli, Command, EpcisCommand, KeygenArgs, LogCommand, VerifyArgs};
 
@@ -57,7 +57,7 @@ pub(crate) fn parse_vkey(flag: &str, vkey: &str) -> anyhow::Result<NoteVerifier>
 }
 
 /// A progress bar on stderr; hidden when stderr is not a terminal.
-struct Bar(indicatif::ProgressBar);
+pub(crate) struct Bar(indicatif::ProgressBar);
 
 impl Progress for Bar {
     fn start(&self, total: u64) {
@@ -71,7 +71,7 @@ impl Progress for Bar {
     }
 }
 
-fn progress_bar() -> Bar {
+pub(crate) fn progress_bar() -> Bar {
     let bar = indicatif::ProgressBar::new(0);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
         "{spinner} verifying {pos}/{len} entries {wide_bar} {per_sec} eta {eta}",
@@ -101,52 +101,38 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             print_entry(&r.entry, &r.entry_sha256);
         })
     } else {
-        let location = args.location.as_deref().unwrap_or_default();
-        let state = if args.no_state {
-            None
-        } else {
-            let dir = args
-                .state
-                .clone()
-                .or_else(StateStore::default_dir)
-                .context("no --state folder and no $HOME")?;
-            Some(StateStore::new(&dir))
-        };
-        oretrace_verify::open_source(location).and_then(|source| {
-            let report =
-                oretrace_verify::audit(source.as_ref(), &log_key, state.as_ref(), &progress_bar())?;
-            let cp = &report.checkpoint;
-            println!(
-                "verified: {} size {} root {} ({} entries, {} tiles checked)",
-                cp.origin(),
-                cp.size(),
-                cp.root(),
-                report.entries_checked,
-                report.tiles_checked
-            );
-            match &report.previous {
-                Some(prev) => println!(
-                    "consistent with the checkpoint verified before: size {} root {}",
-                    prev.size(),
-                    prev.root()
-                ),
-                None if state.is_some() => {
-                    println!("first checkpoint seen for this origin; remembered for next time")
-                }
-                None => {}
-            }
-            Ok(())
-        })
+        return crate::monitor::audit_or_follow(args, &log_key);
     };
     match outcome {
         Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(VerifyError::Failed { location, detail }) => {
+        Err(e) => Ok(report_failure(&e)),
+    }
+}
+
+/// Prints why verification failed; the exit code: 1 for a log (or
+/// receipt) that is wrong, with both checkpoints for a fork; 2 when the
+/// check could not be made.
+pub(crate) fn report_failure(error: &VerifyError) -> ExitCode {
+    match error {
+        VerifyError::Failed { location, detail } => {
             eprintln!("FAILED: {location}: {detail}");
-            Ok(ExitCode::from(1))
+            ExitCode::from(1)
         }
-        Err(VerifyError::Operational(message)) => {
+        VerifyError::Fork(fork) => {
+            eprintln!("FAILED: {}", fork.detail);
+            eprintln!(
+                "evidence: two checkpoints signed by the log's key that no append-only log can both have"
+            );
+            for seen in [&fork.earlier, &fork.now] {
+                eprintln!("--- seen at {}", seen.source);
+                eprint!("{}", String::from_utf8_lossy(&seen.note));
+            }
+            eprintln!("---");
+            ExitCode::from(1)
+        }
+        VerifyError::Operational(message) => {
             eprintln!("error: {message}");
-            Ok(ExitCode::from(2))
+            ExitCode::from(2)
         }
     }
 }

@@ -11,6 +11,7 @@ mod compliance_cmd;
 mod custody_cmd;
 mod epcis_cmds;
 mod ledger_cmds;
+mod monitor;
 mod passport_cmd;
 mod provenance_cmd;
 mod reconcile_cmd;

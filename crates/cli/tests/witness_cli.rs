@@ -356,6 +356,19 @@ fn a_served_log_is_cosigned_by_a_quorum_of_its_witnesses() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    // The monitor checks the quorum and each witness's own checkpoint.
+    let run = oretrace(&[
+        "verify",
+        &base,
+        "--vkey",
+        &log_vkey,
+        "--no-state",
+        "--witness-policy",
+        path(&policy_file),
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("cosigned by: W"), "{}", run.stdout);
+    assert!(run.stdout.contains("seen at witness W1"), "{}", run.stdout);
     // Receipts carry the cosigned checkpoint.
     let (status, receipt) = get(&format!("{base}/records/0/receipt"));
     assert_eq!(status, 200, "{receipt}");

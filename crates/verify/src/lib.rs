@@ -34,6 +34,60 @@ pub enum VerifyError {
     /// The check could not be carried out: network, disk, bad arguments.
     #[error("{0}")]
     Operational(String),
+    /// Two checkpoints signed by the log's key that cannot both be true:
+    /// the evidence of a split view or a rollback.
+    #[error("{}", .0.detail)]
+    Fork(Box<Fork>),
+}
+
+/// Two signed checkpoints of one log that are inconsistent, each with
+/// where it was seen: anyone holding the log's vkey can check both
+/// signatures and see that no append-only log has both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fork {
+    pub detail: String,
+    pub earlier: Seen,
+    pub now: Seen,
+}
+
+/// A checkpoint of the log seen somewhere (the log itself, a witness's
+/// monitoring URL, a file a user saved, this verifier's own state): its
+/// signed note, verified with the log key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    /// Where it was seen, in words.
+    pub source: String,
+    pub note: Vec<u8>,
+    pub checkpoint: Checkpoint,
+}
+
+impl Seen {
+    /// A checkpoint note from `source`, refused unless the log key signed
+    /// it.
+    pub fn open(
+        source: impl Into<String>,
+        note: Vec<u8>,
+        log_key: &NoteVerifier,
+    ) -> Result<Self, VerifyError> {
+        let source = source.into();
+        let (checkpoint, _) =
+            Checkpoint::open(&note, log_key).map_err(|e| VerifyError::failed(source.clone(), e))?;
+        Ok(Seen {
+            source,
+            note,
+            checkpoint,
+        })
+    }
+}
+
+/// What else an audit checks the log against.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Checks<'a> {
+    /// Checkpoints seen elsewhere: the log must be consistent with each.
+    pub seen: &'a [Seen],
+    /// If given, the served checkpoint's cosignatures must meet its
+    /// quorum.
+    pub policy: Option<&'a oretrace_tlog::policy::Policy>,
 }
 
 impl VerifyError {
@@ -49,6 +103,8 @@ impl VerifyError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
     pub checkpoint: Checkpoint,
+    /// The checkpoint's signed note, as served.
+    pub note: Vec<u8>,
     /// The checkpoint this verifier had accepted before, if any.
     pub previous: Option<Checkpoint>,
     pub entries_checked: u64,
@@ -84,25 +140,67 @@ pub fn audit(
     state: Option<&StateStore>,
     progress: &dyn Progress,
 ) -> Result<Report, VerifyError> {
+    audit_with(source, log_key, state, Checks::default(), progress)
+}
+
+/// [`audit`], and the log checked against every checkpoint of `checks`
+/// (and the quorum of its policy): an inconsistency is a
+/// [`VerifyError::Fork`] carrying both signed checkpoints.
+pub fn audit_with(
+    source: &dyn Source,
+    log_key: &NoteVerifier,
+    state: Option<&StateStore>,
+    checks: Checks<'_>,
+    progress: &dyn Progress,
+) -> Result<Report, VerifyError> {
     let checkpoint_bytes = fetch_required(source, "checkpoint")?;
-    let (checkpoint, _) = Checkpoint::open(&checkpoint_bytes, log_key)
-        .map_err(|e| VerifyError::failed(source.locate("checkpoint"), e))?;
-    let previous = match state {
-        Some(state) => state.load(log_key)?,
+    let served = Seen::open(
+        source.locate("checkpoint"),
+        checkpoint_bytes.clone(),
+        log_key,
+    )?;
+    let checkpoint = served.checkpoint.clone();
+    if let Some(policy) = checks.policy {
+        let note = oretrace_tlog::note::SignedNote::parse(&checkpoint_bytes)
+            .map_err(|e| VerifyError::failed(source.locate("checkpoint"), e))?;
+        let by = policy.cosigned_by(&note);
+        if !policy.quorum_met(&by) {
+            return Err(VerifyError::failed(
+                source.locate("checkpoint"),
+                format!(
+                    "the checkpoint at size {} is cosigned by {} of the policy's witnesses ({}): its quorum is not met",
+                    checkpoint.size(),
+                    by.len(),
+                    if by.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        by.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
+    let remembered = match state {
+        Some(state) => state.load_seen(log_key)?,
         None => None,
     };
+    let previous = remembered.as_ref().map(|s| s.checkpoint.clone());
     let size = checkpoint.size();
-    if let Some(prev) = &previous
-        && prev.size() > size
-    {
-        return Err(VerifyError::failed(
-            source.locate("checkpoint"),
-            format!(
-                "rollback: the log now claims size {size}, but size {} with root {} was verified before",
-                prev.size(),
-                prev.root()
-            ),
-        ));
+    let mut earlier: Vec<&Seen> = remembered.iter().chain(checks.seen).collect();
+    earlier.sort_by_key(|s| s.checkpoint.size());
+    for e in &earlier {
+        if e.checkpoint.size() > size {
+            return Err(VerifyError::Fork(Box::new(Fork {
+                detail: format!(
+                    "rollback: the log now claims size {size}, but size {} with root {} was signed and seen before ({})",
+                    e.checkpoint.size(),
+                    e.checkpoint.root(),
+                    e.source
+                ),
+                earlier: (*e).clone(),
+                now: served,
+            })));
+        }
     }
 
     // Upper-level tiles are fetched as their first hash is needed.
@@ -111,8 +209,13 @@ pub fn audit(
     let mut tiles_checked = 0u64;
     let mut range = CompactRange::new();
     let mut failure: Option<VerifyError> = None;
-    let prefix_size = previous.as_ref().map(|p| p.size()).filter(|s| *s > 0);
-    let mut prefix_root: Option<Hash> = None;
+    // The root of every prefix a checkpoint seen elsewhere claims.
+    let mut prefix_roots: std::collections::BTreeMap<u64, Option<Hash>> = earlier
+        .iter()
+        .map(|e| e.checkpoint.size())
+        .filter(|s| *s > 0)
+        .map(|s| (s, None))
+        .collect();
 
     progress.start(size);
     let plan = Level0 { size };
@@ -155,8 +258,8 @@ pub fn audit(
                 if let Some(e) = failure.take() {
                     return Err(e);
                 }
-                if Some(range.size()) == prefix_size {
-                    prefix_root = Some(range.root());
+                if let Some(slot) = prefix_roots.get_mut(&range.size()) {
+                    *slot = Some(range.root());
                 }
             }
             progress.advance(range.size());
@@ -175,23 +278,33 @@ pub fn audit(
             ),
         ));
     }
-    if let (Some(prev), Some(prefix_root)) = (&previous, prefix_root)
-        && prefix_root != *prev.root()
-    {
-        return Err(VerifyError::failed(
-            source.locate("checkpoint"),
-            format!(
-                "fork: the first {} entries now have root {prefix_root}, but root {} was verified before",
-                prev.size(),
-                prev.root()
-            ),
-        ));
+    for e in &earlier {
+        let root = match e.checkpoint.size() {
+            0 => oretrace_tlog::hash::EMPTY_ROOT,
+            n => match prefix_roots.get(&n).copied().flatten() {
+                Some(r) => r,
+                None => continue,
+            },
+        };
+        if root != *e.checkpoint.root() {
+            return Err(VerifyError::Fork(Box::new(Fork {
+                detail: format!(
+                    "fork: the first {} entries now have root {root}, but root {} was signed and seen before ({})",
+                    e.checkpoint.size(),
+                    e.checkpoint.root(),
+                    e.source
+                ),
+                earlier: (*e).clone(),
+                now: served,
+            })));
+        }
     }
     if let Some(state) = state {
         state.save(&checkpoint_bytes, &checkpoint)?;
     }
     Ok(Report {
         checkpoint,
+        note: checkpoint_bytes,
         previous,
         entries_checked: range.size(),
         tiles_checked,

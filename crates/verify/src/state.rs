@@ -71,6 +71,21 @@ impl StateStore {
         Ok(Some(checkpoint))
     }
 
+    /// [`StateStore::load`] with the signed note, as a [`crate::Seen`].
+    pub fn load_seen(&self, log_key: &NoteVerifier) -> Result<Option<crate::Seen>, VerifyError> {
+        let Some(checkpoint) = self.load(log_key)? else {
+            return Ok(None);
+        };
+        let path = self.file_for(log_key.name());
+        let note = std::fs::read(&path)
+            .map_err(|e| VerifyError::Operational(format!("{}: {e}", path.display())))?;
+        Ok(Some(crate::Seen {
+            source: format!("verified before, remembered in {}", path.display()),
+            note,
+            checkpoint,
+        }))
+    }
+
     /// Remembers `note` (the checkpoint just verified) for its origin.
     pub fn save(&self, note: &[u8], checkpoint: &Checkpoint) -> Result<(), VerifyError> {
         let op =
