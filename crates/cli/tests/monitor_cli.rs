@@ -3,11 +3,6 @@
 //! checkpoints as evidence, exit 1; `--follow` keeps checking every new
 //! checkpoint and stops at the first fork.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a failure panics with the value's message"
-)]
-
 mod support;
 
 use std::io::Read as _;
