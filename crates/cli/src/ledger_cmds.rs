@@ -348,6 +348,70 @@ fn rule_packs(
     Ok(Box::leak(packs.into_boxed_slice()))
 }
 
+/// The demo's witnesses: where each runs, and the policy the server
+/// follows (also written to a file, for `verify --witness-policy`).
+struct DemoWitnesses {
+    running: Vec<(&'static str, String, String)>,
+    policy: &'static oretrace_tlog::policy::Policy,
+    policy_file: std::path::PathBuf,
+}
+
+/// Starts two witnesses (the Government of Pakistan's and the buyer's)
+/// on loopback ports, each with its key in `keys_dir` (made on first use)
+/// and its state under `data/witnesses/`.
+fn demo_witnesses(
+    runtime: &tokio::runtime::Runtime,
+    data: &std::path::Path,
+    keys_dir: &std::path::Path,
+    log_vkey: &str,
+) -> anyhow::Result<DemoWitnesses> {
+    use oretrace_tlog::cosignature::Cosigner;
+    use oretrace_tlog::policy::Policy;
+    let logs = Policy::parse_logs(format!("log {log_vkey}\n").as_bytes())?;
+    let mut running = Vec::new();
+    let mut text = format!("# the demo's witnesses\nlog {log_vkey}\n");
+    for party in ["gov-pk", "ussm"] {
+        let path = keys_dir.join(format!("witness_{party}.key"));
+        let key = if path.exists() {
+            let skey = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Cosigner::from_skey(skey.trim()).with_context(|| format!("{}", path.display()))?
+        } else {
+            let mut seed = [0u8; 32];
+            getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+            let key = Cosigner::from_seed(&format!("witness.{party}.example/w1"), seed)?;
+            write_secret(&path, key.to_skey().as_bytes())?;
+            key
+        };
+        let wkey = key.verifier().to_vkey();
+        let state_dir = data.join("witnesses").join(party);
+        let state = oretrace_witness::State::open(&state_dir)
+            .with_context(|| format!("opening {}", state_dir.display()))?;
+        let witness = Arc::new(oretrace_witness::Witness::new(key, &logs, state));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .context("a loopback port for a demo witness")?;
+        let url = format!("http://{}", listener.local_addr()?);
+        runtime.spawn(oretrace_witness::serve(
+            witness,
+            listener,
+            std::future::pending::<()>(),
+        ));
+        text.push_str(&format!("witness {party} {wkey} {url}\n"));
+        running.push((party, url, wkey));
+    }
+    text.push_str("group both all gov-pk ussm\nquorum both\n");
+    let policy_file = data.join("witness-policy.txt");
+    std::fs::write(&policy_file, &text)
+        .with_context(|| format!("writing {}", policy_file.display()))?;
+    let policy = Policy::parse(text.as_bytes())?;
+    Ok(DemoWitnesses {
+        running,
+        policy: Box::leak(Box::new(policy)),
+        policy_file,
+    })
+}
+
 pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
     let keys_dir = args.data.join("keys");
@@ -383,8 +447,12 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| listen_error(listen, &e))?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // Two witnesses run by parties of the scenario, on loopback: every
+    // checkpoint is cosigned by both from the first minute.
+    let witnesses = demo_witnesses(&runtime, &args.data, &keys_dir, &ledger.vkey())?;
     let config = oretrace_server::ServerConfig {
         rule_packs: rule_packs(args.rules.as_deref())?,
+        witnesses: Some(witnesses.policy),
         ..oretrace_server::ServerConfig::default()
     };
     let server = runtime.spawn(oretrace_server::serve(
@@ -435,6 +503,13 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!(
         "keys:      {} (one per party, and the registry operator)",
         keys_dir.display()
+    );
+    for (party, url, wkey) in &witnesses.running {
+        println!("witness:   {party} at {url} (vkey {wkey})");
+    }
+    println!(
+        "           /checkpoint is served once both have cosigned it; policy in {}",
+        witnesses.policy_file.display()
     );
     let oretrace = this_binary();
     print_deals(ledger.store(), &keys_dir, shown, &oretrace, &vkey)?;

@@ -212,6 +212,9 @@ pub struct RecordPage {
 pub struct Dashboard {
     pub head: Head,
     pub checkpoint: Vec<Fact>,
+    /// Whether the served checkpoint carries witness cosignatures (the
+    /// facts then name them).
+    pub witnessed: bool,
     pub counts: Vec<Fact>,
     pub recent: Table,
     pub anomalies: Table,

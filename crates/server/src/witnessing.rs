@@ -44,6 +44,8 @@ pub(crate) struct WitnessStatus {
 struct Inner {
     /// The latest checkpoint note that met the quorum, and its size.
     cosigned: Option<(u64, Vec<u8>)>,
+    /// The witnesses (by name) whose cosignatures it carries.
+    cosigned_by: Vec<String>,
     witnesses: Vec<WitnessStatus>,
 }
 
@@ -74,6 +76,7 @@ impl Witnessing {
             policy,
             inner: Mutex::new(Inner {
                 cosigned: None,
+                cosigned_by: Vec::new(),
                 witnesses,
             }),
         }
@@ -86,6 +89,15 @@ impl Witnessing {
     /// The latest checkpoint note that met the quorum, if any did.
     pub(crate) fn cosigned(&self) -> Option<(u64, Vec<u8>)> {
         self.lock().cosigned.clone()
+    }
+
+    /// The size of the latest checkpoint a quorum cosigned, and by whom.
+    pub(crate) fn cosigned_by(&self) -> Option<(u64, Vec<String>)> {
+        let inner = self.lock();
+        inner
+            .cosigned
+            .as_ref()
+            .map(|(size, _)| (*size, inner.cosigned_by.clone()))
     }
 
     /// What `/healthz` says of the witnesses.
@@ -206,6 +218,7 @@ async fn round<S: Store>(
     // A slower round never replaces a larger checkpoint already cosigned.
     if inner.cosigned.as_ref().is_none_or(|(s, _)| *s <= size) {
         inner.cosigned = Some((size, cosigned.to_bytes()));
+        inner.cosigned_by = names.iter().map(|n| (*n).to_owned()).collect();
         tracing::info!(size, witnesses = ?names, "checkpoint cosigned by a quorum");
     }
 }

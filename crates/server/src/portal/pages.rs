@@ -102,7 +102,18 @@ pub(crate) fn dashboard<S: Store>(state: AppState<S>, request: Request) -> PageF
             ))
         })
         .await?;
-        let checkpoint = checkpoint_facts(&ctx, cp.origin(), cp.size(), &cp.root().to_base64());
+        let mut checkpoint = checkpoint_facts(&ctx, cp.origin(), cp.size(), &cp.root().to_base64());
+        let cosigned = state.witnessing.as_ref().and_then(|w| w.cosigned_by());
+        if let Some((size, by)) = &cosigned {
+            checkpoint.push(fact(
+                ctx.t("checkpoint.cosigned_by"),
+                Cell::text(by.join(", ")),
+            ));
+            checkpoint.push(fact(
+                ctx.t("checkpoint.cosigned_size"),
+                Cell::num(ctx.int(*size)),
+            ));
+        }
         let counts = counts
             .iter()
             .map(|(k, n, more)| {
@@ -214,6 +225,7 @@ pub(crate) fn dashboard<S: Store>(state: AppState<S>, request: Request) -> PageF
         let page = Dashboard {
             head: ctx.head(ctx.t("dashboard.heading")),
             checkpoint,
+            witnessed: cosigned.is_some(),
             counts,
             recent,
             anomalies,
