@@ -583,7 +583,8 @@ fn schemas() -> Value {
         "EPCISQueryDocument": {"type": "object", "description": "An EPCIS 2.0 EPCISQueryDocument (GS1 EPCIS-JSON-Schema.json)"},
         "EPCISDocument": {"type": "object", "description": "An EPCIS 2.0 EPCISDocument (GS1 EPCIS-JSON-Schema.json)"},
         "Health": {"type": "object", "required": ["status", "size"], "properties": {
-            "status": {"const": "ok"}, "size": {"type": "integer", "description": "Entries the published checkpoint covers"}}},
+            "status": {"const": "ok"}, "size": {"type": "integer", "description": "Entries the published checkpoint covers"},
+            "witnessing": {"$ref": "#/components/schemas/Witnessing"}}},
     });
     for (name, schema) in extra.as_object().into_iter().flatten() {
         schemas[name] = schema.clone();
@@ -592,6 +593,11 @@ fn schemas() -> Value {
         schemas[name] = schema.clone();
     }
     schemas["Provenance"] = provenance_schema();
+    schemas["Witnessing"] = json!({"type": "object", "description": "With a witness policy: the size of the latest checkpoint its quorum cosigned (served at /checkpoint), and each witness with the size it last cosigned and, if its last request failed, why", "properties": {
+        "cosigned_size": {"type": ["integer", "null"]},
+        "witnesses": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
+            "name": {"type": "string"}, "url": {"type": "string"},
+            "cosigned_size": {"type": "integer"}, "error": {"type": "string"}}}}}});
     let job = &mut schemas["CaptureJob"]["properties"];
     job["errorsOmitted"] =
         json!({"type": "integer", "description": "Refusals beyond the first 1000 listed"});
