@@ -348,6 +348,27 @@ fn rule_packs(
     Ok(Box::leak(packs.into_boxed_slice()))
 }
 
+/// Waits (at most 15 s) until the server at `url` serves a checkpoint of
+/// `size` entries, that is, until the witnesses have cosigned the whole
+/// scenario; says so if they have not.
+fn wait_for_cosigned(url: &str, size: u64) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        let served = reqwest::blocking::get(format!("{url}/checkpoint"))
+            .and_then(|r| r.text())
+            .ok()
+            .and_then(|t| t.lines().nth(1).and_then(|l| l.parse::<u64>().ok()));
+        if served == Some(size) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    eprintln!(
+        "the demo's witnesses have not cosigned the checkpoint of size {size} yet: /checkpoint serves the last one they did"
+    );
+}
+
 /// The demo's witnesses: where each runs, and the policy the server
 /// follows (also written to a file, for `verify --witness-policy`).
 struct DemoWitnesses {
@@ -472,6 +493,9 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         0
     };
     let (checkpoint, _) = ledger.checkpoint().map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !args.no_serve {
+        wait_for_cosigned(&url, checkpoint.size());
+    }
     let vkey = ledger.vkey();
     let shown = if args.no_serve {
         "http://<address>"
