@@ -833,3 +833,41 @@ fn tile_paths_agree_with_tlog_tiles() {
         }
     }
 }
+
+/// A checkpoint as a witnessed log serves it: the log's signature, then
+/// two witness cosignatures (C2SP `tlog-cosignature`, type 0x04).
+/// `signed_note` opens it with the log's key, leaving the cosignatures
+/// unverified as the spec says a client must; `tlog_tiles` reads the
+/// checkpoint from its text; and the cosignatures verify under our
+/// cosigner keys over the very text they read.
+#[test]
+fn a_cosigned_checkpoint_is_read_by_the_independent_crates() {
+    use oretrace_tlog::cosignature::Cosigner;
+    let log = write_log(&[1, 256, 300]);
+    let last = log.published.last().unwrap();
+    let mut note = oretrace_tlog::note::SignedNote::parse(&last.note).unwrap();
+    let witnesses = [
+        Cosigner::from_seed("witness.example/w1", [0x71; 32]).unwrap(),
+        Cosigner::from_seed("witness.example/w2", [0x72; 32]).unwrap(),
+    ];
+    for w in &witnesses {
+        let cosignature = w.cosign(&note.clone(), 1_800_000_000).unwrap();
+        note.push_signature(cosignature);
+    }
+    let bytes = note.to_bytes();
+    let theirs = Note::from_bytes(&bytes).unwrap();
+    let (verified, unverified) = theirs.verify(&verifier_list()).unwrap();
+    assert_eq!(verified.len(), 1, "the log's own signature");
+    assert_eq!(unverified.len(), 2, "the two cosignatures, left to the caller");
+    assert_eq!(theirs.to_bytes(), bytes, "re-encoded byte for byte");
+    let cp = tlog_tiles::Checkpoint::from_bytes(theirs.text()).unwrap();
+    assert_eq!(cp.size(), last.size);
+    assert_eq!(ours(&cp.hash()), last.root);
+    for w in &witnesses {
+        let v = oretrace_tlog::note::SignedNote::parse(&bytes)
+            .unwrap()
+            .verify(w.verifier())
+            .unwrap();
+        assert_eq!(v.timestamp, Some(1_800_000_000));
+    }
+}
