@@ -413,3 +413,68 @@ fn a_served_log_is_cosigned_by_a_quorum_of_its_witnesses() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+/// A witness shown a fork of a log it witnessed refuses it (422), and the
+/// monitor, given the witness in its policy, reports the fork with the
+/// witness's cosigned checkpoint and the forked one as evidence.
+#[test]
+fn a_forked_log_is_refused_by_the_witness_and_reported_by_the_monitor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let honest = tmp.path().join("honest");
+    support::write_log(&honest, 31, 400, "entry");
+    let forked = tmp.path().join("forked");
+    support::write_log(&forked, 31, 500, "forked entry");
+    let logs = tmp.path().join("logs.txt");
+    std::fs::write(&logs, format!("log {}\n", vkey(31))).unwrap();
+    let (key, witness_vkey) = keygen(tmp.path());
+    let w = WitnessProcess::start(&tmp.path().join("state"), &key, &logs, free_port());
+    // The witness cosigns the honest log at 400.
+    let note = std::fs::read(honest.join("checkpoint")).unwrap();
+    let (status, body) = post(&w.url(), request_body(0, &[], &note));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    // The fork, from the size it holds: its proof does not lead there.
+    let mut fork_tree = MemoryTree::new();
+    for i in 0..500 {
+        fork_tree.append(leaf_hash(format!("forked entry {i}").as_bytes()));
+    }
+    let proof = prove_consistency(400, 500, &fork_tree).unwrap();
+    let forked_note = std::fs::read(forked.join("checkpoint")).unwrap();
+    let (status, _) = post(&w.url(), request_body(400, &proof, &forked_note));
+    assert_eq!(status, 422);
+    // The monitor, given the witness, sees the fork.
+    let policy = tmp.path().join("policy.txt");
+    std::fs::write(
+        &policy,
+        format!(
+            "log {}\nwitness w1 {witness_vkey} {}\nquorum none\n",
+            vkey(31),
+            w.url()
+        ),
+    )
+    .unwrap();
+    let run = oretrace(&[
+        "verify",
+        path(&forked),
+        "--vkey",
+        &vkey(31),
+        "--no-state",
+        "--witness-policy",
+        path(&policy),
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("fork: the first 400 entries"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--- seen at witness w1"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("witness.example/w1"),
+        "the witness's cosignature is in the evidence: {}",
+        run.stderr
+    );
+}

@@ -858,7 +858,11 @@ fn a_cosigned_checkpoint_is_read_by_the_independent_crates() {
     let theirs = Note::from_bytes(&bytes).unwrap();
     let (verified, unverified) = theirs.verify(&verifier_list()).unwrap();
     assert_eq!(verified.len(), 1, "the log's own signature");
-    assert_eq!(unverified.len(), 2, "the two cosignatures, left to the caller");
+    assert_eq!(
+        unverified.len(),
+        2,
+        "the two cosignatures, left to the caller"
+    );
     assert_eq!(theirs.to_bytes(), bytes, "re-encoded byte for byte");
     let cp = tlog_tiles::Checkpoint::from_bytes(theirs.text()).unwrap();
     assert_eq!(cp.size(), last.size);
