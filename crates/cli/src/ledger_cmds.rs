@@ -528,6 +528,14 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         "keys:      {} (one per party, and the registry operator)",
         keys_dir.display()
     );
+    let operator_vkey = keys.operator.verifier().to_vkey();
+    let operator_file = args.data.join("operator.vkey");
+    std::fs::write(&operator_file, format!("{operator_vkey}\n"))
+        .with_context(|| format!("writing {}", operator_file.display()))?;
+    println!(
+        "operator:  {operator_vkey} (in {}, for `serve --operator-vkey`)",
+        operator_file.display()
+    );
     for (party, url, wkey) in &witnesses.running {
         println!("witness:   {party} at {url} (vkey {wkey})");
     }
@@ -561,6 +569,10 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     );
     println!("Audit:     {oretrace} audit --server {shown}");
     println!("Verify:    {oretrace} verify {shown} --vkey '{vkey}'");
+    println!(
+        "Monitor:   {oretrace} verify {shown} --vkey '{vkey}' --witness-policy {} --follow",
+        witnesses.policy_file.display()
+    );
     println!(
         "Receipt:   curl -s {shown}/records/0/receipt > r.tlog-proof && {oretrace} verify --inclusion r.tlog-proof --vkey '{vkey}'"
     );

@@ -36,7 +36,14 @@ pub fn audit_or_follow(args: &VerifyArgs, log_key: &NoteVerifier) -> anyhow::Res
         let note = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         match Seen::open(format!("{}", path.display()), note, log_key) {
             Ok(seen) => saved.push(seen),
-            Err(e) => return Ok(report_failure(&e)),
+            // Not a checkpoint this log signed: no evidence of anything,
+            // and no check can be made with it.
+            Err(e) => {
+                return Ok(report_failure(&VerifyError::Operational(format!(
+                    "{}: not a checkpoint signed by this log's key: {e}",
+                    path.display()
+                ))));
+            }
         }
     }
     let policy = match &args.witness_policy {
@@ -101,10 +108,17 @@ pub fn audit_or_follow(args: &VerifyArgs, log_key: &NoteVerifier) -> anyhow::Res
                         }
                         None => {}
                     }
-                    for s in seen
-                        .iter()
-                        .filter(|s| !s.source.ends_with("earlier in this run"))
-                    {
+                    for s in &report.ahead {
+                        println!(
+                            "not compared yet: size {} seen at {} is newer than the served checkpoint (the log serves the latest its quorum cosigned)",
+                            s.checkpoint.size(),
+                            s.source
+                        );
+                    }
+                    for s in seen.iter().filter(|s| {
+                        !s.source.ends_with("earlier in this run")
+                            && !report.ahead.iter().any(|a| a.source == s.source)
+                    }) {
                         println!(
                             "consistent with size {} seen at {}",
                             s.checkpoint.size(),
@@ -124,6 +138,7 @@ pub fn audit_or_follow(args: &VerifyArgs, log_key: &NoteVerifier) -> anyhow::Res
                     source: format!("{location}, earlier in this run"),
                     note: report.note.clone(),
                     checkpoint: report.checkpoint.clone(),
+                    served_by_log: true,
                 });
                 if !args.follow {
                     return Ok(ExitCode::SUCCESS);
@@ -169,7 +184,7 @@ fn witness_checkpoints(policy: &Policy, log_key: &NoteVerifier) -> Vec<Seen> {
             .and_then(|s| s.get(&format!("{origin_hash}/checkpoint")));
         match fetched {
             Ok(Some(note)) => {
-                match Seen::open(format!("witness {} ({url})", w.name), note, log_key) {
+                match Seen::from_witness(format!("witness {} ({url})", w.name), note, log_key) {
                     Ok(seen) => out.push(seen),
                     Err(e) => {
                         eprintln!("witness {}: its checkpoint is not this log's: {e}", w.name)

@@ -38,12 +38,14 @@ pub fn run(args: &WitnessArgs) -> anyhow::Result<ExitCode> {
             logs.display()
         );
     }
+    let runtime = runtime()?;
+    // The port first: a witness that cannot listen leaves nothing behind.
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(&args.listen))
+        .map_err(|e| listen_error(&args.listen, &e))?;
     let state = State::open(data).with_context(|| format!("opening {}", data.display()))?;
     let witness = Arc::new(Witness::new(cosigner, &policy, state));
-    runtime()?.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .map_err(|e| listen_error(&args.listen, &e))?;
+    runtime.block_on(async move {
         let url = format!("http://{}", listener.local_addr()?);
         println!("oretrace witness at {url} (state in {})", data.display());
         println!("witness vkey: {}", witness.verifier().to_vkey());

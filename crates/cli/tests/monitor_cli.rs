@@ -82,7 +82,8 @@ fn a_saved_checkpoint_the_log_contradicts_is_evidence() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("rollback"), "{}", run.stderr);
 
-    // A saved checkpoint that another key signed is no evidence: refused.
+    // A saved checkpoint that another key signed is no evidence: the check
+    // cannot be made with it (exit 2, not 1).
     let other = tmp.path().join("other");
     write_log(&other, 2, 10, "lot");
     let run = oretrace(&[
@@ -94,7 +95,13 @@ fn a_saved_checkpoint_the_log_contradicts_is_evidence() {
         "--checkpoint",
         path(&other.join("checkpoint")),
     ]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("not a checkpoint signed by this log's key"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -278,10 +278,24 @@ async fn ask<S: Store>(
                 })?;
                 let mut checked = SignedNote::parse(note)
                     .map_err(|e| (format!("the checkpoint note: {e}"), learned))?;
+                let received: Vec<String> = lines
+                    .iter()
+                    .map(|s| format!("{}+{:08x}", s.name, s.key_id))
+                    .collect();
                 let mine = lines
                     .into_iter()
                     .find(|s| s.name == key.name() && s.key_id == key.key_id())
-                    .ok_or_else(|| ("no cosignature by the witness's key".to_owned(), learned))?;
+                    .ok_or_else(|| {
+                        (
+                            format!(
+                                "no cosignature by the policy's key {}+{:08x} for this witness (the answer carries {})",
+                                key.name(),
+                                key.key_id(),
+                                received.join(", ")
+                            ),
+                            learned,
+                        )
+                    })?;
                 checked.push_signature(mine.clone());
                 checked
                     .verify(key)

@@ -59,6 +59,11 @@ pub struct Seen {
     pub source: String,
     pub note: Vec<u8>,
     pub checkpoint: Checkpoint,
+    /// Whether the log itself served it (to this verifier, or to the user
+    /// who saved it), so that a smaller log now is a rollback; a witness's
+    /// checkpoint may be newer than the one the log serves while its
+    /// quorum is not met, which is no rollback.
+    pub served_by_log: bool,
 }
 
 impl Seen {
@@ -76,6 +81,22 @@ impl Seen {
             source,
             note,
             checkpoint,
+            served_by_log: true,
+        })
+    }
+
+    /// A checkpoint a witness cosigned (from its monitoring URL): compared
+    /// with the log's prefix when the log serves at least its size; a
+    /// larger one is no rollback (the log serves the latest its quorum
+    /// cosigned, which may lag one witness).
+    pub fn from_witness(
+        source: impl Into<String>,
+        note: Vec<u8>,
+        log_key: &NoteVerifier,
+    ) -> Result<Self, VerifyError> {
+        Ok(Seen {
+            served_by_log: false,
+            ..Seen::open(source, note, log_key)?
         })
     }
 }
@@ -109,6 +130,9 @@ pub struct Report {
     pub previous: Option<Checkpoint>,
     pub entries_checked: u64,
     pub tiles_checked: u64,
+    /// Witnesses' checkpoints larger than the served one: not compared
+    /// yet.
+    pub ahead: Vec<Seen>,
 }
 
 /// Progress of a long audit: entries checked so far out of the total.
@@ -188,6 +212,14 @@ pub fn audit_with(
     let size = checkpoint.size();
     let mut earlier: Vec<&Seen> = remembered.iter().chain(checks.seen).collect();
     earlier.sort_by_key(|s| s.checkpoint.size());
+    // Checkpoints of witnesses ahead of the served one are compared once
+    // the log serves their size.
+    let ahead: Vec<Seen> = earlier
+        .iter()
+        .filter(|e| !e.served_by_log && e.checkpoint.size() > size)
+        .map(|e| (*e).clone())
+        .collect();
+    earlier.retain(|e| e.served_by_log || e.checkpoint.size() <= size);
     for e in &earlier {
         if e.checkpoint.size() > size {
             return Err(VerifyError::Fork(Box::new(Fork {
@@ -308,6 +340,7 @@ pub fn audit_with(
         previous,
         entries_checked: range.size(),
         tiles_checked,
+        ahead,
     })
 }
 

@@ -83,6 +83,7 @@ impl StateStore {
             source: format!("verified before, remembered in {}", path.display()),
             note,
             checkpoint,
+            served_by_log: true,
         }))
     }
 
