@@ -184,6 +184,18 @@ fn witness_checkpoints(policy: &Policy, log_key: &NoteVerifier) -> Vec<Seen> {
             .and_then(|s| s.get(&format!("{origin_hash}/checkpoint")));
         match fetched {
             Ok(Some(note)) => {
+                // The witness's own cosignature must be on it: else it is
+                // not what this witness cosigned.
+                let cosigned = oretrace_tlog::note::SignedNote::parse(&note)
+                    .map_err(|e| e.to_string())
+                    .and_then(|n| n.verify(&w.key).map_err(|e| e.to_string()));
+                if let Err(e) = cosigned {
+                    eprintln!(
+                        "witness {}: the checkpoint at its URL does not carry its cosignature: {e}",
+                        w.name
+                    );
+                    continue;
+                }
                 match Seen::from_witness(format!("witness {} ({url})", w.name), note, log_key) {
                     Ok(seen) => out.push(seen),
                     Err(e) => {

@@ -208,7 +208,7 @@ impl Policy {
             "all" => list.len(),
             "any" => 1,
             k => {
-                let t: usize = (!k.starts_with('0'))
+                let t: usize = (!k.starts_with('0') && k.bytes().all(|b| b.is_ascii_digit()))
                     .then(|| k.parse().ok())
                     .flatten()
                     .ok_or_else(|| err(n, format!("{k:?} is not all, any or a decimal k")))?;

@@ -195,12 +195,15 @@ pub fn decide<'k>(
     let mut good: Vec<SignatureLine> = Vec::new();
     for key in trusted {
         match request.note.verify(key) {
+            // One line per trusted key (the first; every one verified):
+            // repeated lines are not carried into what the witness stores
+            // and serves.
             Ok(_) => good.extend(
                 request
                     .note
                     .signatures()
                     .iter()
-                    .filter(|s| s.name == key.name() && s.key_id == key.key_id())
+                    .find(|s| s.name == key.name() && s.key_id == key.key_id())
                     .cloned()
                     .map(SignatureLine::from),
             ),
@@ -446,6 +449,18 @@ mod tests {
                 .status(),
             403
         );
+    }
+
+    #[test]
+    fn repeated_log_signature_lines_are_kept_once() {
+        let (_, roots) = log(3);
+        let mut note = SignedNote::parse(&note(3, roots[3])).unwrap();
+        let line = note.signatures()[0].clone();
+        for _ in 0..62 {
+            note.push_signature(line.clone());
+        }
+        let ok = decide_with(&request_body(0, &[], &note.to_bytes()), None).unwrap();
+        assert_eq!(ok.note.signatures().len(), 1);
     }
 
     #[test]

@@ -68,7 +68,7 @@ impl Source for FolderSource {
         };
         // The length is only a hint for the buffer: the read stays bounded.
         let len = file.metadata().ok().map(|m| m.len());
-        read_bounded(file, len, || full.display().to_string()).map(Some)
+        read_bounded(file, len, || full.display().to_string(), None).map(Some)
     }
 
     fn locate(&self, path: &str) -> String {
@@ -91,13 +91,17 @@ fn read_bounded(
     reader: impl std::io::Read,
     len_hint: Option<u64>,
     location: impl Fn() -> String,
+    deadline: Option<std::time::Instant>,
 ) -> Result<Vec<u8>, VerifyError> {
     let capacity = len_hint.map_or(0, |n| n.min(MAX_RESOURCE_BYTES + 1)) as usize;
     let mut bytes = Vec::with_capacity(capacity);
-    reader
-        .take(MAX_RESOURCE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| VerifyError::Operational(format!("{}: {e}", location())))?;
+    Deadline {
+        inner: reader,
+        deadline,
+    }
+    .take(MAX_RESOURCE_BYTES + 1)
+    .read_to_end(&mut bytes)
+    .map_err(|e| VerifyError::Operational(format!("{}: {e}", location())))?;
     if bytes.len() as u64 > MAX_RESOURCE_BYTES {
         return Err(VerifyError::failed(
             location(),
@@ -106,6 +110,28 @@ fn read_bounded(
     }
     Ok(bytes)
 }
+
+/// A reader that fails once its deadline has passed: a server sending a
+/// byte now and then cannot hold a request open for ever.
+struct Deadline<R> {
+    inner: R,
+    deadline: Option<std::time::Instant>,
+}
+
+impl<R: std::io::Read> std::io::Read for Deadline<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.deadline.is_some_and(|d| std::time::Instant::now() > d) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("not received within {} s", REQUEST_DEADLINE.as_secs()),
+            ));
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// The longest one HTTP request may take, body included.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A log served over HTTP(S) under a URL prefix.
 #[derive(Debug)]
@@ -118,7 +144,7 @@ impl HttpSource {
     pub fn new(prefix: &str) -> Result<Self, VerifyError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(60))
+            .timeout(REQUEST_DEADLINE)
             .user_agent(concat!("oretrace-verify/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| VerifyError::Operational(format!("cannot build an HTTP client: {e}")))?;
@@ -132,6 +158,7 @@ impl HttpSource {
 impl Source for HttpSource {
     fn get(&self, path: &str) -> Result<Option<Vec<u8>>, VerifyError> {
         let url = self.locate(path);
+        let deadline = std::time::Instant::now() + REQUEST_DEADLINE;
         let response = self
             .client
             .get(&url)
@@ -145,7 +172,7 @@ impl Source for HttpSource {
             return Err(VerifyError::Operational(format!("{url}: HTTP {status}")));
         }
         let len = response.content_length();
-        read_bounded(response, len, || url.clone()).map(Some)
+        read_bounded(response, len, || url.clone(), Some(deadline)).map(Some)
     }
 
     fn locate(&self, path: &str) -> String {
@@ -155,5 +182,29 @@ impl Source for HttpSource {
     /// Requests are latency-bound: several in flight hide the round trips.
     fn fetch_threads(&self) -> usize {
         HTTP_FETCH_THREADS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that gives one byte per call, for ever: a trickling server.
+    struct Trickle;
+    impl std::io::Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(5));
+            buf[0] = b'x';
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn a_trickling_body_stops_at_the_deadline() {
+        let deadline = std::time::Instant::now() + Duration::from_millis(200);
+        let started = std::time::Instant::now();
+        let err = read_bounded(Trickle, None, || "trickle".into(), Some(deadline)).unwrap_err();
+        assert!(err.to_string().contains("not received within"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

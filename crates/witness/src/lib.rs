@@ -121,6 +121,14 @@ impl Witness {
             return Err(AddError::State(e));
         }
         let accepted = accepted.map_err(AddError::Refused)?;
+        // The state keeps sizes as SQLite integers: larger trees (2^63
+        // leaves and more) are not witnessed here.
+        if i64::try_from(accepted.next.size).is_err() {
+            return Err(AddError::Refused(Refusal::Inconsistent(format!(
+                "a tree of {} leaves is beyond what this witness can hold (2^63 - 1)",
+                accepted.next.size
+            ))));
+        }
         // The spec: the timestamp is never zero.
         let cosignature = self
             .cosigner
@@ -231,6 +239,9 @@ async fn index(AxState(w): AxState<Arc<Witness>>) -> Response {
     text(StatusCode::OK, "text/plain; charset=utf-8", body)
 }
 
+/// How long one request may take, body included.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The lowercase hex SHA-256 of an origin: its path on the monitoring
 /// prefix.
 pub fn origin_hash(origin: &str) -> String {
@@ -256,6 +267,13 @@ pub async fn serve(
 /// [`witness::MAX_BODY_BYTES`] answered 413), `GET /<origin hash>/checkpoint`
 /// and `GET /` (the key and the logs witnessed).
 pub fn router(witness: Arc<Witness>) -> Router {
+    // A request (its body included) that takes longer is answered 408 and
+    // its connection's slot freed: a client trickling a body cannot hold
+    // it.
+    let timeout = tower_http::timeout::TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        REQUEST_TIMEOUT,
+    );
     Router::new()
         .route("/", get(index))
         .route(
@@ -263,5 +281,6 @@ pub fn router(witness: Arc<Witness>) -> Router {
             post(add_checkpoint).layer(DefaultBodyLimit::max(witness::MAX_BODY_BYTES)),
         )
         .route("/{origin_hash}/checkpoint", get(checkpoint))
+        .layer(timeout)
         .with_state(witness)
 }
