@@ -35,12 +35,22 @@ impl Kept {
     }
 }
 
+/// What a scan's waiters get: the report, or the refusal (shared).
+type Outcome = Result<Arc<Report>, Arc<ApiError>>;
+
+/// The anomaly scan of one log size: under way (its waiters watch for the
+/// outcome), or done.
+enum Scan {
+    Running(u64, tokio::sync::watch::Receiver<Option<Outcome>>),
+    Done(u64, Arc<Report>),
+}
+
 #[derive(Default)]
 pub(crate) struct HeavyReads {
     kept: tokio::sync::Mutex<HashMap<String, Kept>>,
     /// The anomaly scan of the whole log, kept as a value (its pages and
     /// filters are cut from it) for the log size it was made at.
-    anomalies: tokio::sync::Mutex<Option<(u64, Arc<Report>)>>,
+    anomalies: tokio::sync::Mutex<Option<Scan>>,
 }
 
 impl std::fmt::Debug for HeavyReads {
@@ -87,28 +97,73 @@ impl HeavyReads {
         Ok(response)
     }
 
-    /// The anomaly scan at log size `size`: the one kept, or `compute`d
-    /// now (while no other heavy answer is computed) and kept. Refusals
-    /// are not kept.
+    /// The anomaly scan at log size `size`: the one kept, the one under
+    /// way, or `compute`d now (on a task of its own, while no other heavy
+    /// answer is computed) and kept. The scan goes on when the request that
+    /// started it is dropped (a timeout): a later request for the same
+    /// size waits for it rather than starting another. Refusals are not
+    /// kept.
     pub(crate) async fn anomalies<F, Fut>(
-        &self,
+        self: &Arc<Self>,
         size: u64,
         compute: F,
     ) -> Result<Arc<Report>, ApiError>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Report, ApiError>>,
+        Fut: Future<Output = Result<Report, ApiError>> + Send + 'static,
     {
-        // The same lock as every heavy answer: one computed at a time.
-        let _one_at_a_time = self.kept.lock().await;
-        let mut kept = self.anomalies.lock().await;
-        if let Some((at, report)) = kept.as_ref()
-            && *at == size
-        {
-            return Ok(report.clone());
+        let mut rx = {
+            let mut slot = self.anomalies.lock().await;
+            match &*slot {
+                Some(Scan::Done(at, report)) if *at == size => return Ok(report.clone()),
+                Some(Scan::Running(at, rx)) if *at == size => rx.clone(),
+                _ => {
+                    let (tx, rx) = tokio::sync::watch::channel(None);
+                    *slot = Some(Scan::Running(size, rx.clone()));
+                    let me = self.clone();
+                    let work = compute();
+                    tokio::spawn(async move {
+                        // The same lock as every heavy answer: one computed
+                        // at a time.
+                        let outcome: Outcome = {
+                            let _one_at_a_time = me.kept.lock().await;
+                            work.await.map(Arc::new).map_err(Arc::new)
+                        };
+                        let mut slot = me.anomalies.lock().await;
+                        if matches!(&*slot, Some(Scan::Running(at, _)) if *at == size) {
+                            *slot = match &outcome {
+                                Ok(report) => Some(Scan::Done(size, report.clone())),
+                                Err(_) => None,
+                            };
+                        }
+                        drop(slot);
+                        let _ = tx.send(Some(outcome));
+                    });
+                    rx
+                }
+            }
+        };
+        let outcome = rx
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| ApiError::internal("the anomaly scan stopped without an answer"))?
+            .clone();
+        match outcome {
+            Some(Ok(report)) => Ok(report),
+            Some(Err(e)) => Err(again(&e)),
+            None => Err(ApiError::internal("the anomaly scan gave no answer")),
         }
-        let report = Arc::new(compute().await?);
-        *kept = Some((size, report.clone()));
-        Ok(report)
+    }
+}
+
+/// A shared refusal, for one more waiter: a bound passed stays 413 naming
+/// it; anything else is the server's failure, said as it was.
+fn again(e: &ApiError) -> ApiError {
+    match e {
+        ApiError::AnswerTooLarge { detail, limit } => ApiError::AnswerTooLarge {
+            detail: detail.clone(),
+            limit: *limit,
+        },
+        other => ApiError::internal(other.to_string()),
     }
 }
