@@ -167,3 +167,41 @@ fn again(e: &ApiError) -> ApiError {
         other => ApiError::internal(other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A request dropped while the scan runs (a timeout) leaves the scan
+    /// going; the retry waits for it: one scan, however many retries.
+    #[tokio::test]
+    async fn a_retry_waits_for_the_scan_under_way() {
+        let heavy = Arc::new(HeavyReads::default());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let scan = |runs: Arc<AtomicUsize>| {
+            move || async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                Ok(Report::default())
+            }
+        };
+        for _ in 0..3 {
+            // Given up on after 50 ms, as the request timeout does.
+            let give_up = tokio::time::timeout(
+                std::time::Duration::from_millis(50),
+                heavy.anomalies(7, scan(runs.clone())),
+            )
+            .await;
+            assert!(give_up.is_err(), "still running");
+        }
+        let report = heavy.anomalies(7, scan(runs.clone())).await;
+        assert!(report.is_ok());
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "one scan for every retry");
+        // Kept for its size; a new size scans again.
+        assert!(heavy.anomalies(7, scan(runs.clone())).await.is_ok());
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert!(heavy.anomalies(8, scan(runs.clone())).await.is_ok());
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    }
+}

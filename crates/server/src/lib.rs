@@ -183,7 +183,15 @@ struct AppState<S: Store> {
     credential: Option<Arc<CredentialKey>>,
     /// Cosignatures collected from the policy's witnesses, if any.
     witnessing: Option<Arc<witnessing::Witnessing>>,
+    /// Answers that read a lot's whole upstream graph (provenance, its
+    /// events, passports) computed at once: each can hold tens of MiB
+    /// until it is sent, so a crowd of them waits here rather than
+    /// growing the process without bound.
+    upstream_answers: Arc<tokio::sync::Semaphore>,
 }
+
+/// Upstream-graph answers computed at once ([`AppState`]).
+pub const UPSTREAM_ANSWERS_AT_ONCE: usize = 2;
 
 impl<S: Store> Clone for AppState<S> {
     fn clone(&self) -> Self {
@@ -195,11 +203,24 @@ impl<S: Store> Clone for AppState<S> {
             heavy: self.heavy.clone(),
             credential: self.credential.clone(),
             witnessing: self.witnessing.clone(),
+            upstream_answers: self.upstream_answers.clone(),
         }
     }
 }
 
 impl<S: Store> AppState<S> {
+    /// A turn to compute an upstream-graph answer; held until the answer
+    /// is serialised.
+    pub(crate) async fn upstream_turn(
+        &self,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        self.upstream_answers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::internal("the server is shutting down"))
+    }
+
     fn limits(&self) -> epcis::capture::Limits {
         epcis::capture::Limits {
             max_bytes: self.config.capture_max_bytes,
@@ -496,6 +517,7 @@ pub fn router_with_credential<S: Store>(
         heavy: Arc::new(heavy::HeavyReads::default()),
         credential: credential.map(Arc::new),
         witnessing,
+        upstream_answers: Arc::new(tokio::sync::Semaphore::new(UPSTREAM_ANSWERS_AT_ONCE)),
     };
     // Each `Router::layer` wraps everything added before it; the request
     // id and tracing layers are outermost, the body limits innermost.

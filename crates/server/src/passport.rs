@@ -356,6 +356,7 @@ pub(crate) async fn passport<S: Store>(
     let key = state.credential.clone().ok_or_else(no_key)?;
     let limits = state.config.provenance;
     let packs = state.config.rule_packs;
+    let _turn = state.upstream_turn().await?;
     let jws = blocking(&state.ledger, {
         let id = id.clone();
         move |ledger| issue(ledger, &key, &id, limits, packs)

@@ -329,15 +329,21 @@ pub(crate) async fn provenance<S: Store>(
     State(state): State<AppState<S>>,
     Path(id): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Json<oretrace_ledger::provenance::ProvenanceAnswer>, ApiError> {
+) -> Result<Response, ApiError> {
     no_parameters(&pairs, "a provenance answer")?;
     let limits = state.config.provenance;
+    let turn = state.upstream_turn().await?;
     let answer = blocking(&state.ledger, {
         let id = id.clone();
         move |ledger| provenance_answer(ledger.store(), &id, limits)
     })
     .await?;
-    answer.map(Json).ok_or_else(|| missing("lot", &id))
+    // Serialised while the turn is held: what waits to be sent is bytes.
+    let response = answer
+        .map(|a| Json(a).into_response())
+        .ok_or_else(|| missing("lot", &id))?;
+    drop(turn);
+    Ok(response)
 }
 
 /// `GET /lots/{id}/provenance/events`: the EPCIS 2.0 document of exactly
@@ -355,6 +361,7 @@ pub(crate) async fn provenance_events<S: Store>(
 ) -> Result<Response, ApiError> {
     no_parameters(&pairs, "the upstream events")?;
     let limits = state.config.provenance;
+    let _turn = state.upstream_turn().await?;
     let document = blocking(&state.ledger, {
         let id = id.clone();
         move |ledger| {
