@@ -866,7 +866,7 @@ fn a_cosigned_checkpoint_is_read_by_the_independent_crates() {
     assert_eq!(theirs.to_bytes(), bytes, "re-encoded byte for byte");
     let cp = tlog_tiles::Checkpoint::from_bytes(theirs.text()).unwrap();
     assert_eq!(cp.size(), last.size);
-    assert_eq!(ours(&cp.hash()), last.root);
+    assert_eq!(ours(cp.hash()), last.root);
     for w in &witnesses {
         let v = oretrace_tlog::note::SignedNote::parse(&bytes)
             .unwrap()
