@@ -6,9 +6,23 @@
 mod support;
 
 use std::io::Read as _;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use support::{oretrace, path, vkey, write_log};
+
+/// `oretrace verify LOG` (key 1, no state) against one saved checkpoint.
+fn verify_against(log: &Path, saved: &Path) -> support::Run {
+    oretrace(&[
+        "verify",
+        path(log),
+        "--vkey",
+        &vkey(1),
+        "--no-state",
+        "--checkpoint",
+        path(saved),
+    ])
+}
 
 #[test]
 fn a_saved_checkpoint_the_log_contradicts_is_evidence() {
@@ -20,15 +34,7 @@ fn a_saved_checkpoint_the_log_contradicts_is_evidence() {
     // Consistent: the same log, grown.
     let grown = tmp.path().join("grown");
     write_log(&grown, 1, 900, "lot");
-    let run = oretrace(&[
-        "verify",
-        path(&grown),
-        "--vkey",
-        &vkey(1),
-        "--no-state",
-        "--checkpoint",
-        path(&saved),
-    ]);
+    let run = verify_against(&grown, &saved);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("consistent with size 600"),
@@ -39,15 +45,7 @@ fn a_saved_checkpoint_the_log_contradicts_is_evidence() {
     // A fork: the same key, another history.
     let forked = tmp.path().join("forked");
     write_log(&forked, 1, 900, "other");
-    let run = oretrace(&[
-        "verify",
-        path(&forked),
-        "--vkey",
-        &vkey(1),
-        "--no-state",
-        "--checkpoint",
-        path(&saved),
-    ]);
+    let run = verify_against(&forked, &saved);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains("fork: the first 600 entries"),
@@ -70,15 +68,7 @@ fn a_saved_checkpoint_the_log_contradicts_is_evidence() {
     // A rollback: a smaller log than a checkpoint it signed.
     let small = tmp.path().join("small");
     write_log(&small, 1, 300, "lot");
-    let run = oretrace(&[
-        "verify",
-        path(&small),
-        "--vkey",
-        &vkey(1),
-        "--no-state",
-        "--checkpoint",
-        path(&saved),
-    ]);
+    let run = verify_against(&small, &saved);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("rollback"), "{}", run.stderr);
 
@@ -86,15 +76,7 @@ fn a_saved_checkpoint_the_log_contradicts_is_evidence() {
     // cannot be made with it (exit 2, not 1).
     let other = tmp.path().join("other");
     write_log(&other, 2, 10, "lot");
-    let run = oretrace(&[
-        "verify",
-        path(&grown),
-        "--vkey",
-        &vkey(1),
-        "--no-state",
-        "--checkpoint",
-        path(&other.join("checkpoint")),
-    ]);
+    let run = verify_against(&grown, &other.join("checkpoint"));
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr

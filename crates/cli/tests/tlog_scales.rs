@@ -19,16 +19,7 @@ use std::process::Command;
 use support::{oretrace, path, project_root, serve_folder, vkey, write_log};
 
 fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("ORETRACE_INTEROP_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = project_root().join(".venv/interop/bin/python");
-    assert!(
-        venv.exists(),
-        "no {}: run `bash .ci/run` (or .ci/interop-env) to install tlog-scales",
-        venv.display()
-    );
-    venv
+    support::interop_python()
 }
 
 fn script(name: &str) -> PathBuf {

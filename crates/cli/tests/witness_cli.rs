@@ -23,16 +23,7 @@ use oretrace_tlog::witness::{parse_size, request_body};
 use support::{free_port, oretrace, path, project_root, signer, vkey};
 
 fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("ORETRACE_INTEROP_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = project_root().join(".venv/interop/bin/python");
-    assert!(
-        venv.exists(),
-        "no {}: run `bash .ci/run` (or .ci/interop-env) to install tlog-scales",
-        venv.display()
-    );
-    venv
+    support::interop_python()
 }
 
 /// A running `oretrace witness`; killed (SIGKILL) on drop.

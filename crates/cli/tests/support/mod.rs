@@ -62,6 +62,22 @@ pub fn path(p: &Path) -> &str {
 }
 
 /// The project root (two levels above this crate).
+/// The Python of the independent verifiers (`.venv/interop`, or
+/// `ORETRACE_INTEROP_PYTHON`); a missing one fails the test, naming how to
+/// install it.
+pub fn interop_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("ORETRACE_INTEROP_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = project_root().join(".venv/interop/bin/python");
+    assert!(
+        venv.exists(),
+        "no {}: run `bash .ci/run` (or .ci/interop-env) to install tlog-scales",
+        venv.display()
+    );
+    venv
+}
+
 pub fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
