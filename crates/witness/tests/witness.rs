@@ -320,3 +320,35 @@ fn checkpoints_with_extension_lines_are_witnessed_with_them() {
     cosigned.verify(cosigner().verifier()).unwrap();
     assert!(cosigned.text().ends_with("ext two\n"));
 }
+
+/// A client that sends headers and then trickles (or withholds) its body
+/// is answered 408 once the request timeout passes, freeing its slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withheld_body_is_answered_408() {
+    use std::io::{Read as _, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    let w = Arc::new(witness_in(dir.path()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(oretrace_witness::serve(w, listener, std::future::pending()));
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(address).unwrap();
+        s.write_all(
+            b"POST /add-checkpoint HTTP/1.1\r\nHost: w\r\nContent-Length: 100\r\n\r\nold 0\n",
+        )
+        .unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).unwrap();
+        (
+            String::from_utf8_lossy(&buf[..n]).into_owned(),
+            started.elapsed(),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(answer.0.starts_with("HTTP/1.1 408"), "{}", answer.0);
+    assert!(answer.1 >= oretrace_witness::REQUEST_TIMEOUT - std::time::Duration::from_secs(1));
+}
