@@ -236,21 +236,33 @@ fn subject_of<S: Store>(
 fn receipts<S: Store>(
     ledger: &Ledger<S>,
     indices: &BTreeSet<u64>,
+    cosigned: Option<Vec<u8>>,
 ) -> Result<(oretrace_tlog::checkpoint::Checkpoint, String, Vec<Value>), ApiError> {
     let last = indices.last().copied().unwrap_or(0);
+    // The checkpoint the witnesses' quorum cosigned, when it covers every
+    // record: receipts against it carry the cosignatures.
+    let witnessed = cosigned.and_then(|note| {
+        let key = oretrace_tlog::note::NoteVerifier::from_vkey(&ledger.vkey()).ok()?;
+        let (checkpoint, _) = oretrace_tlog::checkpoint::Checkpoint::open(&note, &key).ok()?;
+        (last < checkpoint.size()).then_some((checkpoint, note))
+    });
     let mut tries = 0;
-    let (checkpoint, note) = loop {
-        let (checkpoint, note) = ledger.checkpoint()?;
-        if last < checkpoint.size() {
-            break (checkpoint, note);
+    let (checkpoint, note) = if let Some(w) = witnessed {
+        w
+    } else {
+        loop {
+            let (checkpoint, note) = ledger.checkpoint()?;
+            if last < checkpoint.size() {
+                break (checkpoint, note);
+            }
+            tries += 1;
+            if tries > 50 {
+                return Err(ApiError::Refused(Refusal::Unavailable(format!(
+                    "record {last} is not yet covered by a published checkpoint; retry in a moment"
+                ))));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        tries += 1;
-        if tries > 50 {
-            return Err(ApiError::Refused(Refusal::Unavailable(format!(
-                "record {last} is not yet covered by a published checkpoint; retry in a moment"
-            ))));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
     };
     let note = String::from_utf8(note)
         .map_err(|_| ApiError::internal("the checkpoint note is not UTF-8"))?;
@@ -300,6 +312,7 @@ fn issue<S: Store>(
     id: &str,
     limits: oretrace_ledger::provenance::ProvenanceLimits,
     packs: &[oretrace_provenance::rules::RulePack],
+    cosigned: Option<Vec<u8>>,
 ) -> Result<Option<String>, ApiError> {
     let Some(subject) = subject_of(ledger.store(), id, limits, packs)? else {
         return Ok(None);
@@ -319,7 +332,7 @@ fn issue<S: Store>(
             limit: MAX_PASSPORT_RECEIPTS,
         });
     }
-    let (checkpoint, note, receipts) = receipts(ledger, &indices)?;
+    let (checkpoint, note, receipts) = receipts(ledger, &indices, cosigned)?;
     let mut evidence = vec![passport::checkpoint_evidence(&checkpoint, &note)];
     evidence.extend(receipts);
     let origin = ledger.origin();
@@ -357,9 +370,14 @@ pub(crate) async fn passport<S: Store>(
     let limits = state.config.provenance;
     let packs = state.config.rule_packs;
     let _turn = state.upstream_turn().await?;
+    let cosigned = state
+        .witnessing
+        .as_ref()
+        .and_then(|w| w.cosigned())
+        .map(|(_, note)| note);
     let jws = blocking(&state.ledger, {
         let id = id.clone();
-        move |ledger| issue(ledger, &key, &id, limits, packs)
+        move |ledger| issue(ledger, &key, &id, limits, packs, cosigned)
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("no lot {id:?} is registered")))?;
