@@ -460,6 +460,20 @@ fn a_served_log_is_cosigned_by_a_quorum_of_its_witnesses() {
         let w3 = &v["witnessing"]["witnesses"][2];
         if w3["name"] == "W3" && w3["error"].is_string() {
             assert_eq!(v["witnessing"]["cosigned_size"], after, "{health}");
+            let (status, metrics) = get(&format!("{base}/metrics"));
+            assert_eq!(status, 200, "{metrics}");
+            assert!(
+                metrics.contains(&format!("oretrace_cosigned_size {after}\n")),
+                "{metrics}"
+            );
+            assert!(
+                metrics.contains("oretrace_witness_up{witness=\"W3\"} 0\n"),
+                "{metrics}"
+            );
+            assert!(
+                metrics.contains("oretrace_witness_up{witness=\"W1\"} 1\n"),
+                "{metrics}"
+            );
             break;
         }
         assert!(std::time::Instant::now() < deadline, "{health}");

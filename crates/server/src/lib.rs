@@ -393,6 +393,7 @@ fn api<S: Store>() -> Api<S> {
     .get("/vkey", log::vkey::<S>)
     .get("/assets/{name}", assets::asset)
     .get("/healthz", healthz::<S>)
+    .get("/metrics", metrics::<S>)
     .get("/openapi.json", openapi_json)
     .post("/auth/challenge", epcis::auth::challenge::<S>)
     .post("/auth/token", epcis::auth::token::<S>)
@@ -760,6 +761,28 @@ async fn healthz<S: Store>(
         health["witnessing"] = w.health();
     }
     Ok(Json(health))
+}
+
+/// `GET /metrics`: the log's size and, with a witness policy, each
+/// witness's state, in the Prometheus text format.
+async fn metrics<S: Store>(State(state): State<AppState<S>>) -> Result<Response, ApiError> {
+    let size = blocking(&state.ledger, |ledger| Ok(ledger.checkpoint()?.0.size())).await?;
+    let mut body = format!(
+        "# HELP oretrace_log_size Entries covered by the log's latest signed checkpoint.\n\
+         # TYPE oretrace_log_size gauge\n\
+         oretrace_log_size {size}\n"
+    );
+    if let Some(w) = &state.witnessing {
+        body.push_str(&w.metrics());
+    }
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 async fn openapi_json() -> Response {

@@ -687,6 +687,7 @@ fn paths() -> Value {
         "/vkey": read("The log's verifier key (C2SP vkey)", vec![], text_response("One line"), &[]),
         "/assets/{name}": assets(),
         "/healthz": read("Liveness and the published log size", vec![], json_response("Serving", "Health"), &[]),
+        "/metrics": read("The log's size and, with a witness policy, each witness's cosigned size and whether its last request succeeded (Prometheus text format)", vec![], json!({"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}), &[]),
         "/openapi.json": read("This document", vec![], json!({"description": "OpenAPI 3.1", "content": {"application/json": {}}}), &[]),
     })
 }

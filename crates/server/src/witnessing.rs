@@ -100,6 +100,43 @@ impl Witnessing {
             .map(|(size, _)| (*size, inner.cosigned_by.clone()))
     }
 
+    /// The witnessing lines of `/metrics` (Prometheus text format).
+    pub(crate) fn metrics(&self) -> String {
+        let inner = self.lock();
+        let label = |name: &str| name.replace('\\', "\\\\").replace('"', "\\\"");
+        let mut out = String::from(
+            "# HELP oretrace_cosigned_size Entries covered by the latest checkpoint the witness policy's quorum cosigned (the one /checkpoint serves).\n\
+             # TYPE oretrace_cosigned_size gauge\n",
+        );
+        out.push_str(&format!(
+            "oretrace_cosigned_size {}\n",
+            inner.cosigned.as_ref().map_or(0, |(s, _)| *s)
+        ));
+        out.push_str(
+            "# HELP oretrace_witness_cosigned_size The largest size each witness is known to have cosigned.\n\
+             # TYPE oretrace_witness_cosigned_size gauge\n",
+        );
+        for w in &inner.witnesses {
+            out.push_str(&format!(
+                "oretrace_witness_cosigned_size{{witness=\"{}\"}} {}\n",
+                label(&w.name),
+                w.cosigned_size.unwrap_or(0)
+            ));
+        }
+        out.push_str(
+            "# HELP oretrace_witness_up 1 when the witness cosigned the log's last request to it, 0 when that request failed (see /healthz for why).\n\
+             # TYPE oretrace_witness_up gauge\n",
+        );
+        for w in &inner.witnesses {
+            out.push_str(&format!(
+                "oretrace_witness_up{{witness=\"{}\"}} {}\n",
+                label(&w.name),
+                u8::from(w.error.is_none())
+            ));
+        }
+        out
+    }
+
     /// What `/healthz` says of the witnesses.
     pub(crate) fn health(&self) -> serde_json::Value {
         let inner = self.lock();
