@@ -252,15 +252,58 @@ pub fn origin_hash(origin: &str) -> String {
         .collect()
 }
 
-/// Serves `witness` on `listener` until `shutdown` completes.
+/// Connections served at once; past it, new ones wait to be accepted.
+pub const MAX_CONNECTIONS: usize = 1024;
+
+/// How long a client may take to send a request's headers (from the
+/// start of each request, keep-alive waits included).
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves `witness` on `listener` until `shutdown` completes: HTTP/1.1,
+/// at most [`MAX_CONNECTIONS`] connections at once, each request's
+/// headers within [`HEADER_TIMEOUT`] and the whole request within
+/// [`REQUEST_TIMEOUT`]. An accept error (no file descriptor left, say)
+/// is logged and retried, never fatal.
 pub async fn serve(
     witness: Arc<Witness>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(witness))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = router(witness);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => return Ok(()),
+            },
+            () = &mut shutdown => return Ok(()),
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => return Ok(()),
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "accepting a connection");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _slot = slot;
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "a connection ended");
+            }
+        });
+    }
 }
 
 /// The witness's HTTP interface: `POST /add-checkpoint` (bodies over

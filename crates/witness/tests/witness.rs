@@ -352,3 +352,38 @@ async fn a_withheld_body_is_answered_408() {
     assert!(answer.0.starts_with("HTTP/1.1 408"), "{}", answer.0);
     assert!(answer.1 >= oretrace_witness::REQUEST_TIMEOUT - std::time::Duration::from_secs(1));
 }
+
+/// A client that never finishes its request headers is disconnected once
+/// the header timeout passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unfinished_headers_are_cut_off() {
+    use std::io::{Read as _, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    let w = Arc::new(witness_in(dir.path()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(oretrace_witness::serve(w, listener, std::future::pending()));
+    let (read, took) = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(address).unwrap();
+        s.write_all(b"POST /add-checkpoint HTTP/1.1\r\nHost: w\r\n")
+            .unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut buf = [0u8; 256];
+        let read = s
+            .read(&mut buf)
+            .map(|n| String::from_utf8_lossy(&buf[..n]).into_owned());
+        (read, started.elapsed())
+    })
+    .await
+    .unwrap();
+    // Closed (or answered with an error status), not left open.
+    assert!(
+        read.as_ref()
+            .is_ok_and(|r| r.is_empty() || r.starts_with("HTTP/1.1 4")),
+        "{read:?}"
+    );
+    assert!(took < std::time::Duration::from_secs(25), "{took:?}");
+    assert!(took >= oretrace_witness::HEADER_TIMEOUT - std::time::Duration::from_secs(1));
+}
