@@ -64,6 +64,10 @@ pub fn audit_or_follow(args: &VerifyArgs, log_key: &NoteVerifier) -> anyhow::Res
     // The latest checkpoint this run verified: every later one must be
     // consistent with it, with or without --state.
     let mut followed: Option<Seen> = None;
+    // Polls in a row in which a witness held a checkpoint the log does not
+    // serve: a log that never catches up may be hiding a fork it cannot be
+    // caught in without serving that size.
+    let mut ahead_for = 0u32;
     loop {
         // The witnesses' latest cosigned checkpoints, fetched each time.
         let mut seen = saved.clone();
@@ -85,6 +89,23 @@ pub fn audit_or_follow(args: &VerifyArgs, log_key: &NoteVerifier) -> anyhow::Res
         match outcome {
             Ok(report) => {
                 wait = base;
+                ahead_for = if report.ahead.is_empty() {
+                    0
+                } else {
+                    ahead_for + 1
+                };
+                if ahead_for > 0 && ahead_for.is_multiple_of(10) {
+                    eprintln!(
+                        "warning: for {ahead_for} polls a witness has held a checkpoint larger than the one the log serves ({}); \
+                         an honest log catches up once its quorum cosigns, so this log may be withholding a history its witness saw",
+                        report
+                            .ahead
+                            .iter()
+                            .map(|s| format!("size {} at {}", s.checkpoint.size(), s.source))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    );
+                }
                 let cp = &report.checkpoint;
                 if last_size != Some(cp.size()) {
                     println!(
@@ -130,7 +151,12 @@ pub fn audit_or_follow(args: &VerifyArgs, log_key: &NoteVerifier) -> anyhow::Res
                             &source.get("checkpoint").ok().flatten().unwrap_or_default(),
                         )
                     {
-                        println!("cosigned by: {}", p.cosigned_by(&note).join(", "));
+                        let by = p.cosigned_by(&note);
+                        if by.is_empty() {
+                            println!("cosigned by: no witness of the policy");
+                        } else {
+                            println!("cosigned by: {}", by.join(", "));
+                        }
                     }
                     last_size = Some(cp.size());
                 }
