@@ -197,10 +197,7 @@ pub fn audit_or_follow(args: &VerifyArgs, log_key: &NoteVerifier) -> anyhow::Res
 /// this log (`GET <url>/<sha256(origin)>/checkpoint`), as far as they
 /// answer; a witness that does not answer is skipped (and said so).
 fn witness_checkpoints(policy: &Policy, log_key: &NoteVerifier) -> Vec<Seen> {
-    let origin_hash: String = oretrace_tlog::hash::sha256(log_key.name().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let origin_hash = oretrace_witness::origin_hash(log_key.name());
     let mut out = Vec::new();
     for w in policy.witnesses() {
         let Some(url) = &w.url else {

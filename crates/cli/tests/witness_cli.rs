@@ -253,14 +253,31 @@ fn get(url: &str) -> (u16, String) {
     (status, response.text().unwrap())
 }
 
-/// The path segment of a log's checkpoint at a witness: the hex SHA-256
-/// of the origin (the vkey's name).
-fn oretrace_witness_origin_hash(vkey: &str) -> String {
-    let origin = vkey.split('+').next().unwrap();
-    oretrace_tlog::hash::sha256(origin.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// Signs `lot` (a lot record naming its id) with FWO's demo key and
+/// submits it to the server at `base`.
+fn submit_lot(data: &Path, dir: &Path, base: &str, id: &str) {
+    let record = dir.join(format!("{id}.json"));
+    std::fs::write(
+        &record,
+        format!(
+            r#"{{"kind": "lot", "id": "urn:oretrace:lot:fwo:{id}", "commodity": "antimony",
+            "form": "sample", "site": "fwo-qila-abdullah", "wet_mass": {{"value": "20", "unit": "kg"}},
+            "moisture_percent": "2.5", "time": "2025-11-01T06:00:00Z", "figures": "illustrative"}}"#
+        ),
+    )
+    .unwrap();
+    let run = oretrace(&[
+        "record",
+        "sign",
+        path(&record),
+        "--key",
+        path(&data.join("keys/fwo_key-1.key")),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let envelope = dir.join(format!("{id}.envelope.json"));
+    std::fs::write(&envelope, &run.stdout).unwrap();
+    let run = oretrace(&["record", "submit", path(&envelope), "--server", base]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 /// Polls `/checkpoint` until a checkpoint of at least `min_size` carries
@@ -378,26 +395,7 @@ fn a_served_log_is_cosigned_by_a_quorum_of_its_witnesses() {
     // One witness down: a new record is appended and cosigned by the two
     // others; /healthz names the one that failed.
     drop(witnesses.pop());
-    let record = tmp.path().join("lot.json");
-    std::fs::write(
-        &record,
-        r#"{"kind": "lot", "id": "urn:oretrace:lot:fwo:sb-sample-0099", "commodity": "antimony",
-            "form": "sample", "site": "fwo-qila-abdullah", "wet_mass": {"value": "20", "unit": "kg"},
-            "moisture_percent": "2.5", "time": "2025-11-01T06:00:00Z", "figures": "illustrative"}"#,
-    )
-    .unwrap();
-    let run = oretrace(&[
-        "record",
-        "sign",
-        path(&record),
-        "--key",
-        path(&data.join("keys/fwo_key-1.key")),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let envelope = tmp.path().join("envelope.json");
-    std::fs::write(&envelope, &run.stdout).unwrap();
-    let run = oretrace(&["record", "submit", path(&envelope), "--server", &base]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    submit_lot(&data, tmp.path(), &base, "sb-sample-0099");
     let (after, by) = wait_for_quorum(&base, &policy, size + 1);
     assert_eq!(after, size + 1);
     assert!(!by.contains(&"W3".to_owned()), "{by:?}");
@@ -405,29 +403,11 @@ fn a_served_log_is_cosigned_by_a_quorum_of_its_witnesses() {
     // checkpoint stays while the last witness cosigns newer ones; the
     // monitor must not call that a rollback.
     drop(witnesses.pop());
-    let record2 = tmp.path().join("lot2.json");
-    std::fs::write(
-        &record2,
-        std::fs::read_to_string(&record)
-            .unwrap()
-            .replace("sb-sample-0099", "sb-sample-0100"),
-    )
-    .unwrap();
-    let run = oretrace(&[
-        "record",
-        "sign",
-        path(&record2),
-        "--key",
-        path(&data.join("keys/fwo_key-1.key")),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    std::fs::write(&envelope, &run.stdout).unwrap();
-    let run = oretrace(&["record", "submit", path(&envelope), "--server", &base]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    submit_lot(&data, tmp.path(), &base, "sb-sample-0100");
     let w1_checkpoint = format!(
         "{}/{}/checkpoint",
         witnesses[0].url(),
-        oretrace_witness_origin_hash(&log_vkey)
+        oretrace_witness::origin_hash(log_vkey.split('+').next().unwrap())
     );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while !get(&w1_checkpoint)
