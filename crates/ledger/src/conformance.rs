@@ -31,7 +31,9 @@ use crate::agreements::{
     ReportState, ResourceState, Select, VersionState,
 };
 use crate::state::{Change, EventState, KeyState, LotState, PartyState, StoredEvent};
-use crate::store::{Batch, EntryRow, EventOrder, EventSelect, Store};
+use crate::store::{
+    Batch, EntryRow, ErrorKind, EventOrder, EventSelect, StateView as _, Store, StoreResult,
+};
 
 fn row(index: u64) -> EntryRow {
     EntryRow {
@@ -104,8 +106,34 @@ fn batch(start: u64, count: u64) -> Batch {
     }
 }
 
-/// Runs every conformance check, each on a fresh store from `fresh`.
-pub fn run_all<S: Store>(fresh: impl Fn() -> S) {
+/// How the suite makes the stores of one backend.
+pub trait Harness {
+    type Store: Store;
+    /// Where a store's data lives between opens: a data directory, a
+    /// database schema.
+    type Place;
+    /// A new, empty place, of its own.
+    fn place(&self) -> Self::Place;
+    /// Opens the store at `place` as its one writer (claiming whatever the
+    /// backend's single-writer rule needs: a directory lock, a lease).
+    /// While a store opened this way is alive, opening the same place
+    /// again must fail with [`ErrorKind::Conflict`]; once it is dropped,
+    /// the place can be opened again.
+    fn open(&self, place: &Self::Place) -> StoreResult<Self::Store>;
+}
+
+/// Runs every conformance check, each on a fresh store of `harness`.
+pub fn run_all<H: Harness>(harness: &H) {
+    let fresh = || {
+        harness
+            .open(&harness.place())
+            .expect("opening a store at a fresh place")
+    };
+    a_failed_batch_writes_nothing(&fresh());
+    listings_are_in_byte_order_of_their_ids(&fresh());
+    a_reopened_store_has_the_same_data(harness);
+    a_second_writer_is_refused(harness);
+    an_unfinished_rebuild_survives_a_reopen(harness);
     empty_store(&fresh());
     integrate_then_read(&fresh());
     a_snapshot_reads_one_state(&fresh());
@@ -250,6 +278,7 @@ pub fn events_select_by_terms_ranges_order_and_cursor<S: Store>(store: &S) {
                 .cloned()
                 .map(Change::PutEvent)
                 .collect::<Vec<_>>(),
+            0,
         )
         .unwrap();
     assert_eq!(indexes(&shipping_or_receiving).len(), 7);
@@ -459,7 +488,7 @@ pub fn projections_clear_and_reapply<S: Store>(store: &S) {
     assert_eq!(store.size().unwrap(), 1, "the log survives");
     assert_eq!(store.checkpoint().unwrap().as_deref(), Some(&b"cp"[..]));
     assert_eq!(store.find_record(&row(0).record_hash).unwrap(), Some(0));
-    store.apply_changes(&b.changes).unwrap();
+    store.apply_changes(&b.changes, 0).unwrap();
     assert_eq!(store.party("fwo").unwrap(), Some(party("fwo", 0)));
 }
 
@@ -873,6 +902,7 @@ pub fn agreements_select_by_terms_overdue_and_cursor<S: Store>(store: &S) {
                 .cloned()
                 .map(Change::PutAgreement)
                 .collect::<Vec<_>>(),
+            0,
         )
         .unwrap();
     assert_eq!(agreement_ids(store, &both), vec!["fwo:b", "ussm:z"]);
@@ -1141,7 +1171,7 @@ pub fn versions_and_progress_in_order<S: Store>(store: &S) {
     assert!(store.agreement_versions("fwo:a").unwrap().is_empty());
     assert!(indexes("fwo:a", None, 100).is_empty());
     store
-        .apply_changes(&[Change::PutProgress(progress[0].clone())])
+        .apply_changes(&[Change::PutProgress(progress[0].clone())], 0)
         .unwrap();
     assert_eq!(indexes("fwo:a", None, 100), vec![7]);
 }
@@ -1382,4 +1412,186 @@ pub fn reports_and_resources_select_by_terms<S: Store>(store: &S) {
         })
         .is_empty()
     );
+}
+
+/// Every way a batch can be refused writes nothing of it: not its
+/// entries, hashes or projection changes; the refusals are conflicts;
+/// and the store goes on working.
+pub fn a_failed_batch_writes_nothing<S: Store>(store: &S) {
+    store.integrate(&batch(0, 2)).unwrap();
+    let with_party = |mut b: Batch| {
+        b.changes
+            .insert(0, Change::PutParty(party("ghost", b.entries[0].index)));
+        b
+    };
+    let mut twice = batch(2, 2);
+    twice.entries[1].record_hash = twice.entries[0].record_hash;
+    let mut rehash = batch(2, 2);
+    rehash.hashes.push((NodeId::new(0, 1), Hash([9; 32])));
+    let mut shuffled = batch(2, 3);
+    shuffled.entries.swap(1, 2);
+    let mut gap = batch(3, 1);
+    gap.entries[0].index = 3;
+    let mut replayed = batch(2, 1);
+    replayed.entries[0].record_hash = row(0).record_hash;
+    for (what, b) in [
+        ("the same record twice in one batch", twice),
+        ("a hash already stored", rehash),
+        ("indexes out of order", shuffled),
+        ("an index gap", gap),
+        ("a record already stored", replayed),
+    ] {
+        let err = store
+            .integrate(&with_party(b))
+            .expect_err(&format!("{what} is refused"));
+        assert_eq!(err.kind(), ErrorKind::Conflict, "{what}: {err}");
+    }
+    assert_eq!(store.size().unwrap(), 2);
+    assert!(store.party("ghost").unwrap().is_none());
+    let missing = store.read_hashes(&[NodeId::new(0, 2)]).unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
+    let beyond = store.read_entries(1, 2).unwrap_err();
+    assert_eq!(beyond.kind(), ErrorKind::NotFound, "{beyond}");
+    assert!(store.find_record(&row(2).record_hash).unwrap().is_none());
+    assert_eq!(store.entry(2).unwrap(), None);
+    // And the store still works.
+    store.integrate(&with_party(batch(2, 2))).unwrap();
+    assert_eq!(store.size().unwrap(), 4);
+    assert_eq!(store.party("ghost").unwrap(), Some(party("ghost", 2)));
+}
+
+/// Listings order ids by their UTF-8 bytes, whatever the backend's
+/// collation would do with punctuation, digits and case.
+pub fn listings_are_in_byte_order_of_their_ids<S: Store>(store: &S) {
+    let mut b = batch(0, 1);
+    let ids = [
+        "zeta", "alpha", "a.b", "a-b", "9lives", "a", "ab", "a0", "b.a", "b-9", "b",
+    ];
+    b.changes = ids
+        .iter()
+        .map(|id| Change::PutParty(party(id, 0)))
+        .collect();
+    store.integrate(&b).unwrap();
+    let listed: Vec<String> = store
+        .parties(None, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id().to_string())
+        .collect();
+    let mut sorted: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+    sorted.sort(); // Byte order.
+    assert_eq!(listed, sorted);
+    let after_a: Vec<String> = store
+        .parties(Some("a"), 3)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id().to_string())
+        .collect();
+    assert_eq!(
+        after_a,
+        sorted[sorted.iter().position(|s| s == "a").unwrap() + 1..][..3]
+    );
+}
+
+fn open_ok<H: Harness>(harness: &H, place: &H::Place) -> H::Store {
+    harness.open(place).expect("opening the place again")
+}
+
+/// What one handle wrote, the next handle on the same place reads, and
+/// the log goes on where it stopped.
+pub fn a_reopened_store_has_the_same_data<H: Harness>(harness: &H) {
+    let place = harness.place();
+    let mut b = batch(0, 4);
+    b.changes = vec![
+        Change::PutParty(party("fwo", 0)),
+        Change::PutLot(lot("urn:x:lot:1", 2)),
+        Change::LotEvent {
+            lot: "urn:x:lot:1".into(),
+            index: 2,
+        },
+        Change::LotEvent {
+            lot: "urn:x:lot:1".into(),
+            index: 3,
+        },
+    ];
+    b.hashes.push((NodeId::new(1, 0), Hash([1; 32])));
+    b.hashes.push((NodeId::new(1, 1), Hash([2; 32])));
+    {
+        let store = open_ok(harness, &place);
+        store.integrate(&b).unwrap();
+        assert!(store.swap_checkpoint(None, b"checkpoint 4").unwrap());
+    }
+    let store = open_ok(harness, &place);
+    assert_eq!(store.size().unwrap(), 4);
+    assert_eq!(
+        store.read_entries(0, 4).unwrap(),
+        (0..4).map(|i| row(i).entry).collect::<Vec<_>>()
+    );
+    assert_eq!(store.find_record(&row(3).record_hash).unwrap(), Some(3));
+    let ids: Vec<NodeId> = b.hashes.iter().map(|(id, _)| *id).rev().collect();
+    let want: Vec<Hash> = b.hashes.iter().map(|(_, h)| *h).rev().collect();
+    assert_eq!(store.read_hashes(&ids).unwrap(), want);
+    assert_eq!(
+        store.checkpoint().unwrap().as_deref(),
+        Some(&b"checkpoint 4"[..])
+    );
+    assert_eq!(store.party("fwo").unwrap(), Some(party("fwo", 0)));
+    assert_eq!(
+        store.lot("urn:x:lot:1").unwrap(),
+        Some(lot("urn:x:lot:1", 2))
+    );
+    assert_eq!(store.lot_events("urn:x:lot:1").unwrap(), vec![2, 3]);
+    let err = store.integrate(&batch(0, 1)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    store.integrate(&batch(4, 2)).unwrap();
+    assert_eq!(store.size().unwrap(), 6);
+}
+
+/// The single-writer rule: a second writer on the same place is refused
+/// as a conflict while the first is open, and the first goes on writing;
+/// once the first is gone, the place opens again.
+pub fn a_second_writer_is_refused<H: Harness>(harness: &H) {
+    let place = harness.place();
+    let first = open_ok(harness, &place);
+    first.integrate(&batch(0, 1)).unwrap();
+    let second: StoreResult<H::Store> = harness.open(&place);
+    match second {
+        Ok(_) => panic!("a second writer was let in while the first was open"),
+        Err(e) => assert_eq!(e.kind(), ErrorKind::Conflict, "{e}"),
+    }
+    first.integrate(&batch(1, 1)).unwrap();
+    drop(first);
+    let again = open_ok(harness, &place);
+    assert_eq!(again.size().unwrap(), 2);
+    again.integrate(&batch(2, 1)).unwrap();
+}
+
+/// A rebuild's progress is written with the projections it refills, so
+/// a rebuild interrupted part way is still under way when the store is
+/// opened again, and ends only when finished.
+pub fn an_unfinished_rebuild_survives_a_reopen<H: Harness>(harness: &H) {
+    let place = harness.place();
+    let mut b = batch(0, 2);
+    b.changes = vec![
+        Change::PutParty(party("one", 0)),
+        Change::PutParty(party("two", 1)),
+    ];
+    {
+        let store = open_ok(harness, &place);
+        assert_eq!(store.rebuild_progress().unwrap(), None);
+        store.integrate(&b).unwrap();
+        store.clear_projections().unwrap();
+        assert_eq!(store.rebuild_progress().unwrap(), Some(0));
+        store.apply_changes(&b.changes[..1], 1).unwrap();
+        assert_eq!(store.rebuild_progress().unwrap(), Some(1));
+    }
+    let store = open_ok(harness, &place);
+    assert_eq!(store.rebuild_progress().unwrap(), Some(1));
+    assert_eq!(store.party("one").unwrap(), Some(party("one", 0)));
+    assert!(store.party("two").unwrap().is_none());
+    store.apply_changes(&b.changes[1..], 2).unwrap();
+    assert_eq!(store.rebuild_progress().unwrap(), Some(2));
+    store.finish_rebuild().unwrap();
+    assert_eq!(store.rebuild_progress().unwrap(), None);
+    assert_eq!(store.party("two").unwrap(), Some(party("two", 1)));
 }

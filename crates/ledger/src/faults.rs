@@ -416,9 +416,15 @@ impl<S: Store, H: Hooks> Store for Faulty<S, H> {
     fn clear_projections(&self) -> StoreResult<()> {
         self.call(Call::ClearProjections, None, |s| s.clear_projections())
     }
-    fn apply_changes(&self, changes: &[Change]) -> StoreResult<()> {
+    fn rebuild_progress(&self) -> StoreResult<Option<u64>> {
+        self.inner.rebuild_progress()
+    }
+    fn finish_rebuild(&self) -> StoreResult<()> {
+        self.inner.finish_rebuild()
+    }
+    fn apply_changes(&self, changes: &[Change], through: u64) -> StoreResult<()> {
         self.call(Call::ApplyChanges { changes }, None, |s| {
-            s.apply_changes(changes)
+            s.apply_changes(changes, through)
         })
     }
 }
@@ -443,7 +449,10 @@ mod tests {
             if let Some(method) = *self.fail.lock().unwrap()
                 && method == call.method()
             {
-                return Interfere::Fail(StoreError(format!("{method} failed (simulated)")));
+                return Interfere::Fail(StoreError::new(
+                    crate::store::ErrorKind::Unavailable,
+                    format!("{method} failed (simulated)"),
+                ));
             }
             if self.lose_swap.load(std::sync::atomic::Ordering::SeqCst) {
                 return Interfere::LoseSwap;
@@ -483,7 +492,8 @@ mod tests {
         let store = Faulty::new(MemoryStore::new(), Script::default());
         *store.hooks().fail.lock().unwrap() = Some("swap_checkpoint");
         let error = store.swap_checkpoint(None, b"one").unwrap_err();
-        assert_eq!(error.0, "swap_checkpoint failed (simulated)");
+        assert_eq!(error.message(), "swap_checkpoint failed (simulated)");
+        assert!(error.is_retryable());
         assert_eq!(store.inner().checkpoint().unwrap(), None);
         assert_eq!(
             *store.hooks().seen.lock().unwrap(),

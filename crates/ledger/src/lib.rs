@@ -32,4 +32,4 @@ pub mod state;
 pub mod store;
 
 pub use error::LedgerError;
-pub use store::{Batch, EntryRow, StateView, Store, StoreError, StoreResult};
+pub use store::{Batch, EntryRow, ErrorKind, StateView, Store, StoreError, StoreResult};

@@ -2,7 +2,8 @@
 //! the conformance suite holds others to. Not durable.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::tree::NodeId;
@@ -11,7 +12,7 @@ use crate::agreements::{
     AgreementState, ClauseState, ProgressState, ReportState, ResourceState, Select, VersionState,
 };
 use crate::state::{Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState};
-use crate::store::{Batch, EventSelect, StateView, Store, StoreError, StoreResult};
+use crate::store::{Batch, ErrorKind, EventSelect, StateView, Store, StoreError, StoreResult};
 
 #[derive(Clone, Debug, Default)]
 struct Inner {
@@ -34,6 +35,8 @@ struct Inner {
     progress: BTreeMap<(String, u64), ProgressState>,
     reports: BTreeMap<String, ReportState>,
     resources: BTreeMap<String, ResourceState>,
+    /// How far an unfinished rebuild got.
+    rebuild: Option<u64>,
 }
 
 impl Inner {
@@ -91,9 +94,37 @@ impl Inner {
     }
 }
 
-#[derive(Debug, Default)]
+/// The in-memory store: one handle writes its data at a time, as the
+/// contract's single-writer rule says.
+#[derive(Debug)]
 pub struct MemoryStore {
-    inner: RwLock<Inner>,
+    inner: Arc<RwLock<Inner>>,
+    /// Set while a handle on this data is open; cleared when it drops.
+    open: Arc<AtomicBool>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore {
+            inner: Arc::default(),
+            open: Arc::new(AtomicBool::new(true)),
+        }
+    }
+}
+
+impl Drop for MemoryStore {
+    fn drop(&mut self) {
+        self.open.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Where a memory store's data lives between handles: what a data
+/// directory is to a file-backed store. For the conformance suite's
+/// reopen checks.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryPlace {
+    inner: Arc<RwLock<Inner>>,
+    open: Arc<AtomicBool>,
 }
 
 impl MemoryStore {
@@ -101,16 +132,31 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// Opens the data at `place` as its one writer: refused as a
+    /// [`ErrorKind::Conflict`] while another handle on it is open.
+    pub fn open_at(place: &MemoryPlace) -> StoreResult<Self> {
+        if place.open.swap(true, Ordering::SeqCst) {
+            return Err(StoreError::new(
+                ErrorKind::Conflict,
+                "the memory store is in use by another handle",
+            ));
+        }
+        Ok(MemoryStore {
+            inner: place.inner.clone(),
+            open: place.open.clone(),
+        })
+    }
+
     fn read(&self) -> StoreResult<std::sync::RwLockReadGuard<'_, Inner>> {
         self.inner
             .read()
-            .map_err(|_| StoreError("lock poisoned".into()))
+            .map_err(|_| StoreError::new(ErrorKind::Corrupt, "lock poisoned"))
     }
 
     fn write(&self) -> StoreResult<std::sync::RwLockWriteGuard<'_, Inner>> {
         self.inner
             .write()
-            .map_err(|_| StoreError("lock poisoned".into()))
+            .map_err(|_| StoreError::new(ErrorKind::Corrupt, "lock poisoned"))
     }
 }
 
@@ -182,7 +228,8 @@ impl Store for MemoryStore {
     /// A copy of the whole state: what is integrated later is not in it.
     fn snapshot(&self) -> StoreResult<Box<dyn StateView + '_>> {
         Ok(Box::new(MemoryStore {
-            inner: RwLock::new(self.read()?.clone()),
+            inner: Arc::new(RwLock::new(self.read()?.clone())),
+            open: Arc::new(AtomicBool::new(true)),
         }))
     }
 
@@ -195,21 +242,24 @@ impl Store for MemoryStore {
         let size = inner.entries.len() as u64;
         for (i, row) in batch.entries.iter().enumerate() {
             if row.index != size + i as u64 {
-                return Err(StoreError(format!(
-                    "entry index {} is not the next index {}",
-                    row.index,
-                    size + i as u64
-                )));
+                return Err(StoreError::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "entry index {} is not the next index {}",
+                        row.index,
+                        size + i as u64
+                    ),
+                ));
             }
             if inner.record_hashes.contains_key(&row.record_hash)
                 || batch.entries[..i]
                     .iter()
                     .any(|r| r.record_hash == row.record_hash)
             {
-                return Err(StoreError(format!(
-                    "record of entry {} is already stored",
-                    row.index
-                )));
+                return Err(StoreError::new(
+                    ErrorKind::Conflict,
+                    format!("record of entry {} is already stored", row.index),
+                ));
             }
         }
         if let Some((id, _)) = batch
@@ -217,7 +267,10 @@ impl Store for MemoryStore {
             .iter()
             .find(|(id, _)| inner.hashes.contains_key(id))
         {
-            return Err(StoreError(format!("hash {id} is already stored")));
+            return Err(StoreError::new(
+                ErrorKind::Conflict,
+                format!("hash {id} is already stored"),
+            ));
         }
         for row in &batch.entries {
             inner.entries.push(row.entry.clone());
@@ -236,11 +289,9 @@ impl Store for MemoryStore {
         let inner = self.read()?;
         ids.iter()
             .map(|id| {
-                inner
-                    .hashes
-                    .get(id)
-                    .copied()
-                    .ok_or_else(|| StoreError(format!("no stored hash at {id}")))
+                inner.hashes.get(id).copied().ok_or_else(|| {
+                    StoreError::new(ErrorKind::NotFound, format!("no stored hash at {id}"))
+                })
             })
             .collect()
     }
@@ -249,12 +300,15 @@ impl Store for MemoryStore {
         let inner = self.read()?;
         let end = start
             .checked_add(count)
-            .ok_or_else(|| StoreError("range overflows".into()))?;
+            .ok_or_else(|| StoreError::new(ErrorKind::NotFound, "range overflows"))?;
         if end > inner.entries.len() as u64 {
-            return Err(StoreError(format!(
-                "entries {start}..{end} are beyond the log size {}",
-                inner.entries.len()
-            )));
+            return Err(StoreError::new(
+                ErrorKind::NotFound,
+                format!(
+                    "entries {start}..{end} are beyond the log size {}",
+                    inner.entries.len()
+                ),
+            ));
         }
         Ok(inner.entries[start as usize..end as usize].to_vec())
     }
@@ -420,12 +474,23 @@ impl Store for MemoryStore {
         inner.lot_events.clear();
         inner.events.clear();
         inner.event_ids.clear();
+        inner.rebuild = Some(0);
         Ok(())
     }
 
-    fn apply_changes(&self, changes: &[Change]) -> StoreResult<()> {
+    fn apply_changes(&self, changes: &[Change], through: u64) -> StoreResult<()> {
         let mut inner = self.write()?;
         changes.iter().for_each(|c| inner.apply(c));
+        inner.rebuild = Some(through);
+        Ok(())
+    }
+
+    fn rebuild_progress(&self) -> StoreResult<Option<u64>> {
+        Ok(self.read()?.rebuild)
+    }
+
+    fn finish_rebuild(&self) -> StoreResult<()> {
+        self.write()?.rebuild = None;
         Ok(())
     }
 }

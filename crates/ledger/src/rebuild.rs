@@ -23,7 +23,9 @@ pub struct RebuildReport {
 /// Drops every projection and replays every entry of the log through the
 /// same rules that accepted it; checks that the entries give the
 /// checkpoint's root. Any entry the rules now refuse is an error. The
-/// checkpoint is checked before anything is dropped.
+/// checkpoint is checked before anything is dropped. A rebuild that
+/// stopped part way (a crash, a lost connection) is resumed where its
+/// last chunk was committed, not begun again.
 pub fn rebuild<S: Store>(
     store: &S,
     log_key: &NoteVerifier,
@@ -31,6 +33,10 @@ pub fn rebuild<S: Store>(
 ) -> Result<RebuildReport, LedgerError> {
     rebuild_with(store, log_key, operator, &LedgerConfig::default())
 }
+
+/// Entries replayed and committed together: a crash loses at most one
+/// chunk's work.
+const CHUNK: u64 = 1024;
 
 /// [`rebuild`] under the rules `config` sets (the element balance
 /// tolerance): the one the log was written with, or a replayed record may
@@ -64,12 +70,22 @@ pub fn rebuild_with<S: Store>(
         log: log_key.clone(),
         balance: config.element_balance(),
     };
-    store
-        .clear_projections()
-        .map_err(LedgerError::store("clearing the projections"))?;
+    // Where to resume: the projections hold the changes of the entries
+    // before it. A rebuild under way past the log size is not this log's.
+    let resume = match store
+        .rebuild_progress()
+        .map_err(LedgerError::store("reading the rebuild's progress"))?
+    {
+        Some(done) if done <= size => done,
+        _ => {
+            store
+                .clear_projections()
+                .map_err(LedgerError::store("clearing the projections"))?;
+            0
+        }
+    };
     let mut range = CompactRange::new();
     let mut index = 0u64;
-    const CHUNK: u64 = 1024;
     while index < size {
         let entries = store
             .read_entries(index, CHUNK.min(size - index))
@@ -78,12 +94,15 @@ pub fn rebuild_with<S: Store>(
         {
             let mut overlay = Overlay::new(store);
             for entry in &entries {
-                let signed = SignedRecord::from_entry(entry)
-                    .map_err(|source| LedgerError::NotARecord { index, source })?;
-                let c = changes_of(&overlay, &keys, &signed, index, &Preverified::default())
-                    .map_err(|source| LedgerError::ReplayRefused { index, source })?;
-                overlay.accept(signed.record_hash(), index, &c);
-                changes.extend(c);
+                // Entries already replayed count only towards the root.
+                if index >= resume {
+                    let signed = SignedRecord::from_entry(entry)
+                        .map_err(|source| LedgerError::NotARecord { index, source })?;
+                    let c = changes_of(&overlay, &keys, &signed, index, &Preverified::default())
+                        .map_err(|source| LedgerError::ReplayRefused { index, source })?;
+                    overlay.accept(signed.record_hash(), index, &c);
+                    changes.extend(c);
+                }
                 range.append(leaf_hash(entry), |_, _| {});
                 if range.size() == checkpoint.size() && range.root() != *checkpoint.root() {
                     return Err(LedgerError::RootMismatch {
@@ -95,10 +114,15 @@ pub fn rebuild_with<S: Store>(
                 index += 1;
             }
         }
-        store
-            .apply_changes(&changes)
-            .map_err(LedgerError::store("writing the rebuilt projections"))?;
+        if index > resume {
+            store
+                .apply_changes(&changes, index)
+                .map_err(LedgerError::store("writing the rebuilt projections"))?;
+        }
     }
+    store
+        .finish_rebuild()
+        .map_err(LedgerError::store("recording the finished rebuild"))?;
     Ok(RebuildReport {
         entries: size,
         root: range.root(),

@@ -54,7 +54,12 @@ pub enum Refusal {
 
 impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Self {
-        Refusal::Internal(e.0)
+        let detail = crate::error::detail(&e);
+        if e.is_retryable() {
+            Refusal::Unavailable(detail)
+        } else {
+            Refusal::Internal(detail)
+        }
     }
 }
 

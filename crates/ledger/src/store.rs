@@ -15,10 +15,105 @@ use crate::agreements::{
 };
 use crate::state::{Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState};
 
-/// A backend failure: the message is logged, never shown to clients.
-#[derive(Debug, thiserror::Error)]
-#[error("storage: {0}")]
-pub struct StoreError(pub String);
+/// What kind of failure a [`StoreError`] is: what a caller can do
+/// about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The write conflicts with what is stored (an index that is not the
+    /// next, a record or hash already stored, a checkpoint another writer
+    /// moved, a second writer): nothing was written; retrying the same
+    /// write fails the same way.
+    Conflict,
+    /// This process no longer holds the right to write (the sequencer
+    /// lease passed to another node): nothing was written; stop writing.
+    Fenced,
+    /// The backend could not be reached or was busy (a lost connection, a
+    /// timeout, a lock held too long, a full disk): nothing was written
+    /// (or the write is durable as a whole, if the failure came after the
+    /// commit); the same call may succeed later.
+    Unavailable,
+    /// What was asked for is not stored (entries beyond the log size, a
+    /// missing subtree hash).
+    NotFound,
+    /// The stored data breaks an invariant of the contract (a 31-byte
+    /// hash, a gap in the log, a document that does not decode): restore
+    /// from a backup.
+    Corrupt,
+    /// The store belongs to something else: a database of another
+    /// application or log origin, or one migrated by a newer oretrace.
+    /// Nothing was changed.
+    Incompatible,
+}
+
+impl ErrorKind {
+    /// Whether the same call may succeed if tried again later.
+    pub fn is_retryable(self) -> bool {
+        self == ErrorKind::Unavailable
+    }
+}
+
+/// A backend failure: what kind it is, what the store was doing, and the
+/// backend's own error as the [`source`](std::error::Error::source). The
+/// message is logged, never shown to clients.
+#[derive(Debug)]
+pub struct StoreError {
+    kind: ErrorKind,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl StoreError {
+    /// A failure of `kind`, described by `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        StoreError {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A failure of `kind` while doing `message`, caused by `source`.
+    pub fn with_source(
+        kind: ErrorKind,
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        StoreError {
+            kind,
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The store's description, without the source.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether the same call may succeed if tried again later.
+    pub fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "storage: {}", self.message)
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -179,6 +274,18 @@ impl<T: StateView + ?Sized> StateView for &T {
 }
 
 /// The whole contract.
+///
+/// **One writer.** At most one handle writes a store at a time (the
+/// sequencer of one process): a backend refuses a second writer rather
+/// than let two interleave. The embedded store locks its data directory
+/// for as long as it is open; a shared database lets only the holder of
+/// its sequencer lease write, and every write of a former holder fails as
+/// [`ErrorKind::Fenced`] with nothing written. Any number of handles may
+/// read.
+///
+/// **Atomic writes.** [`Store::integrate`], [`Store::swap_checkpoint`],
+/// [`Store::clear_projections`] and [`Store::apply_changes`] each write
+/// everything they are given or nothing.
 pub trait Store: StateView + Send + Sync + 'static {
     /// A view in which every read sees the same state (one read
     /// transaction): an answer made of many reads (a provenance graph)
@@ -263,10 +370,23 @@ pub trait Store: StateView + Send + Sync + 'static {
     /// does not apply).
     fn resources(&self, select: &Select) -> StoreResult<Vec<ResourceState>>;
 
-    /// Drops every projection (not the log, hashes or checkpoint), for a
-    /// rebuild from the log.
+    /// Drops every projection (not the log, hashes or checkpoint) and, in
+    /// the same transaction, records that a rebuild has begun:
+    /// [`Store::rebuild_progress`] is `Some(0)` until
+    /// [`Store::finish_rebuild`].
     fn clear_projections(&self) -> StoreResult<()>;
 
-    /// Applies projection changes outside an append (used by rebuild).
-    fn apply_changes(&self, changes: &[Change]) -> StoreResult<()>;
+    /// Applies the projection changes of the log's entries before
+    /// `through` (outside an append: a rebuild) and records `through` as
+    /// the rebuild's progress, in one transaction.
+    fn apply_changes(&self, changes: &[Change], through: u64) -> StoreResult<()>;
+
+    /// How far an unfinished rebuild got: `Some(n)` while the projections
+    /// hold the changes of entries `[0, n)` only (a rebuild stopped part
+    /// way, to be finished before the store is used); `None` when no
+    /// rebuild is under way.
+    fn rebuild_progress(&self) -> StoreResult<Option<u64>>;
+
+    /// Records that the rebuild is finished: the projections are whole.
+    fn finish_rebuild(&self) -> StoreResult<()>;
 }

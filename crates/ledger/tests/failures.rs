@@ -42,18 +42,21 @@ impl Hooks for Switches {
             Call::Party { .. } if on(&self.panic_on_party) => {
                 Interfere::Panic("a bug in a rule (simulated)")
             }
-            Call::Size if on(&self.fail_size) => {
-                Interfere::Fail(StoreError("I/O error (simulated)".into()))
-            }
+            Call::Size if on(&self.fail_size) => Interfere::Fail(StoreError::new(
+                oretrace_ledger::ErrorKind::Unavailable,
+                "I/O error (simulated)",
+            )),
             Call::Integrate { .. } if on(&self.panic_on_integrate) => {
                 Interfere::Panic("a bug in the store (simulated)")
             }
-            Call::Integrate { .. } if on(&self.fail_integrate) => {
-                Interfere::Fail(StoreError("disk full (simulated)".into()))
-            }
-            Call::SwapCheckpoint { .. } if on(&self.fail_swap) => {
-                Interfere::Fail(StoreError("connection lost (simulated)".into()))
-            }
+            Call::Integrate { .. } if on(&self.fail_integrate) => Interfere::Fail(StoreError::new(
+                oretrace_ledger::ErrorKind::Unavailable,
+                "disk full (simulated)",
+            )),
+            Call::SwapCheckpoint { .. } if on(&self.fail_swap) => Interfere::Fail(StoreError::new(
+                oretrace_ledger::ErrorKind::Unavailable,
+                "connection lost (simulated)",
+            )),
             _ => Interfere::Proceed,
         }
     }

@@ -41,16 +41,30 @@ struct Switches {
     fail_size: AtomicBool,
     /// `integrate` fails (a full disk).
     fail_integrate: AtomicBool,
+    /// `apply_changes` fails (a crash during a rebuild).
+    fail_apply: AtomicBool,
 }
 
 impl Hooks for Switches {
     fn before(&self, call: Call<'_>) -> Interfere {
         match call {
             Call::Size if self.fail_size.load(Ordering::SeqCst) => {
-                Interfere::Fail(StoreError("I/O error (simulated)".into()))
+                Interfere::Fail(StoreError::new(
+                    oretrace_ledger::ErrorKind::Unavailable,
+                    "I/O error (simulated)",
+                ))
             }
             Call::Integrate { .. } if self.fail_integrate.load(Ordering::SeqCst) => {
-                Interfere::Fail(StoreError("disk full (simulated)".into()))
+                Interfere::Fail(StoreError::new(
+                    oretrace_ledger::ErrorKind::Unavailable,
+                    "disk full (simulated)",
+                ))
+            }
+            Call::ApplyChanges { .. } if self.fail_apply.load(Ordering::SeqCst) => {
+                Interfere::Fail(StoreError::new(
+                    oretrace_ledger::ErrorKind::Unavailable,
+                    "connection lost (simulated)",
+                ))
             }
             Call::SwapCheckpoint { .. } if self.lose_swap.load(Ordering::SeqCst) => {
                 Interfere::LoseSwap
@@ -439,4 +453,24 @@ fn a_rebuild_without_a_checkpoint_or_with_another_operator_says_so() {
         "entry 0 of the log is refused on replay; check that the operator key given is the one \
          the log was written with"
     );
+}
+
+/// A rebuild that stopped after clearing the projections (a crash, a lost
+/// connection) leaves the store saying so, and the next start finishes
+/// it: the projections come back as they were.
+#[test]
+fn a_rebuild_stopped_part_way_is_finished_by_the_next_start() {
+    let store = log_of(&["a", "b", "c"]);
+    let before = written(&store);
+    store.hooks().fail_apply.store(true, Ordering::SeqCst);
+    let e = rebuild(&store, &log_key().verifier(), &operator().verifier()).unwrap_err();
+    assert!(matches!(e, LedgerError::Store { .. }), "{e:?}");
+    assert_eq!(store.inner().rebuild_progress().unwrap(), Some(0));
+    assert!(store.inner().parties(None, usize::MAX).unwrap().is_empty());
+    store.hooks().fail_apply.store(false, Ordering::SeqCst);
+
+    let ledger = start(&store).unwrap();
+    drop(ledger);
+    assert_eq!(store.inner().rebuild_progress().unwrap(), None);
+    assert_eq!(written(&store), before);
 }

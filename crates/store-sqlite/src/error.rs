@@ -1,7 +1,7 @@
 //! The crate's failures, each with the context it happened in. They leave
-//! the crate as [`StoreError`] (a message: logged, never shown to clients).
+//! the crate as [`StoreError`] (a kind, a message and the source: logged, never shown to clients).
 
-use oretrace_ledger::store::StoreError;
+use oretrace_ledger::store::{ErrorKind, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
@@ -21,16 +21,55 @@ pub(crate) enum Error {
         source: std::io::Error,
     },
     /// A broken expectation: of the contract (an index gap), of the schema
-    /// (a too-new version) or of the stored data (a 31-byte hash).
-    #[error("{0}")]
-    Invalid(String),
+    /// (a too-new version) or of the stored data (a 31-byte hash), of the
+    /// kind it is.
+    #[error("{1}")]
+    Invalid(ErrorKind, String),
 }
 
 pub(crate) type Result<T> = std::result::Result<T, Error>;
 
 impl From<Error> for StoreError {
     fn from(e: Error) -> Self {
-        StoreError(e.to_string())
+        match e {
+            Error::Sqlite { context, source } => {
+                StoreError::with_source(kind_of(&source), context, source)
+            }
+            // A stored document that does not decode.
+            Error::Json { context, source } => {
+                StoreError::with_source(ErrorKind::Corrupt, context, source)
+            }
+            // The file system: a full disk, a permission, an I/O error.
+            Error::Io { context, source } => {
+                StoreError::with_source(ErrorKind::Unavailable, context, source)
+            }
+            Error::Invalid(kind, message) => StoreError::new(kind, message),
+        }
+    }
+}
+
+/// What kind of failure SQLite reports: busy or locked by another
+/// connection, or an I/O error or full disk, may pass; a damaged file does
+/// not; a constraint is a conflicting write.
+fn kind_of(e: &rusqlite::Error) -> ErrorKind {
+    use rusqlite::ErrorCode as C;
+    match e.sqlite_error_code() {
+        Some(C::DatabaseBusy | C::DatabaseLocked | C::DiskFull | C::SystemIoFailure) => {
+            ErrorKind::Unavailable
+        }
+        Some(C::OutOfMemory | C::CannotOpen | C::FileLockingProtocolFailed) => {
+            ErrorKind::Unavailable
+        }
+        Some(C::DatabaseCorrupt | C::NotADatabase) => ErrorKind::Corrupt,
+        Some(C::ConstraintViolation) => ErrorKind::Conflict,
+        Some(C::ReadOnly | C::PermissionDenied) => ErrorKind::Unavailable,
+        _ => match e {
+            // A column of another type than the schema's: damaged data.
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..) => ErrorKind::Corrupt,
+            _ => ErrorKind::Unavailable,
+        },
     }
 }
 
@@ -77,11 +116,20 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
 
 /// A log index or count as SQLite's signed 64-bit integer.
 pub(crate) fn to_sql_int(value: u64, what: &str) -> Result<i64> {
-    i64::try_from(value)
-        .map_err(|_| Error::Invalid(format!("{what} {value} is beyond what the database stores")))
+    i64::try_from(value).map_err(|_| {
+        Error::Invalid(
+            ErrorKind::NotFound,
+            format!("{what} {value} is beyond what the database stores"),
+        )
+    })
 }
 
 /// A stored integer back as a log index.
 pub(crate) fn from_sql_int(value: i64, what: &str) -> Result<u64> {
-    u64::try_from(value).map_err(|_| Error::Invalid(format!("stored {what} {value} is negative")))
+    u64::try_from(value).map_err(|_| {
+        Error::Invalid(
+            ErrorKind::Corrupt,
+            format!("stored {what} {value} is negative"),
+        )
+    })
 }

@@ -30,7 +30,9 @@ use oretrace_ledger::agreements::{
 use oretrace_ledger::state::{
     Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState, StoredEvent,
 };
-use oretrace_ledger::store::{Batch, EventOrder, EventSelect, StateView, Store, StoreResult};
+use oretrace_ledger::store::{
+    Batch, ErrorKind, EventOrder, EventSelect, StateView, Store, StoreResult,
+};
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::tree::NodeId;
 
@@ -104,10 +106,13 @@ impl SqliteStore {
             .open(&lock_path)
             .ctx(|| format!("opening {}", lock_path.display()))?;
         lock.try_lock().map_err(|e| {
-            Error::Invalid(format!(
-                "{} is in use by another oretrace process ({e})",
-                data_dir.display()
-            ))
+            Error::Invalid(
+                ErrorKind::Conflict,
+                format!(
+                    "{} is in use by another oretrace process ({e})",
+                    data_dir.display()
+                ),
+            )
         })?;
         let path = data_dir.join(DB_FILE);
         let writer = schema::open_writer(&path)?;
@@ -401,7 +406,8 @@ impl EventRow {
         row.index = from_sql_int(self.idx, "log index")?;
         row.terms = from_str(&self.terms)
             .ctx(|| format!("decoding the terms of event {}", row.event_id))?;
-        EventState::try_from(row).map_err(|e| Error::Invalid(format!("reading {e}")))
+        EventState::try_from(row)
+            .map_err(|e| Error::Invalid(ErrorKind::Corrupt, format!("reading {e}")))
     }
 }
 
@@ -868,10 +874,13 @@ impl Store for SqliteStore {
         // The shape of the batch first, before taking any lock.
         for pair in batch.entries.windows(2) {
             if pair[0].index.checked_add(1) != Some(pair[1].index) {
-                return Err(Error::Invalid(format!(
-                    "entry index {} does not follow entry index {} in the batch",
-                    pair[1].index, pair[0].index
-                ))
+                return Err(Error::Invalid(
+                    ErrorKind::Conflict,
+                    format!(
+                        "entry index {} does not follow entry index {} in the batch",
+                        pair[1].index, pair[0].index
+                    ),
+                )
                 .into());
             }
         }
@@ -880,7 +889,7 @@ impl Store for SqliteStore {
             if let Some(first) = batch.entries.first()
                 && first.index != size
             {
-                return Err(Error::Invalid(format!(
+                return Err(Error::Invalid(ErrorKind::Conflict, format!(
                     "entry index {} is not the next index {size}: nothing written",
                     first.index
                 )));
@@ -893,7 +902,7 @@ impl Store for SqliteStore {
                     let idx = to_sql_int(row.index, "log index")?;
                     insert.execute(params![idx, row.entry, &row.record_hash[..], row.kind]).map_err(|e| {
                         if is_unique_violation(&e) {
-                            Error::Invalid(format!(
+                            Error::Invalid(ErrorKind::Conflict, format!(
                                 "record of entry {} is already stored (or twice in the batch): nothing written",
                                 row.index
                             ))
@@ -911,7 +920,7 @@ impl Store for SqliteStore {
                     let idx = to_sql_int(id.index, "node index")?;
                     insert.execute(params![id.level, idx, &hash.0[..]]).map_err(|e| {
                         if is_unique_violation(&e) {
-                            Error::Invalid(format!("a hash is already stored at {id}: nothing written"))
+                            Error::Invalid(ErrorKind::Conflict, format!("a hash is already stored at {id}: nothing written"))
                         } else {
                             Error::Sqlite { context: format!("storing the hash at {id}"), source: e }
                         }
@@ -944,10 +953,14 @@ impl Store for SqliteStore {
                         .ctx(|| format!("reading the hash at {id}"))?;
                     match hash {
                         Some(Ok(hash)) => Ok(Hash(hash)),
-                        Some(Err(len)) => Err(Error::Invalid(format!(
-                            "the stored hash at {id} is {len} bytes, not 32"
-                        ))),
-                        None => Err(Error::Invalid(format!("no stored hash at {id}"))),
+                        Some(Err(len)) => Err(Error::Invalid(
+                            ErrorKind::Corrupt,
+                            format!("the stored hash at {id} is {len} bytes, not 32"),
+                        )),
+                        None => Err(Error::Invalid(
+                            ErrorKind::NotFound,
+                            format!("no stored hash at {id}"),
+                        )),
                     }
                 })
                 .collect()
@@ -957,7 +970,7 @@ impl Store for SqliteStore {
     fn read_entries(&self, start: u64, count: u64) -> StoreResult<Vec<Vec<u8>>> {
         let end = start
             .checked_add(count)
-            .ok_or_else(|| Error::Invalid("entry range overflows".into()))?;
+            .ok_or_else(|| Error::Invalid(ErrorKind::NotFound, "entry range overflows".into()))?;
         let (lo, hi) = (
             to_sql_int(start, "log index")?,
             to_sql_int(end, "log index")?,
@@ -965,9 +978,10 @@ impl Store for SqliteStore {
         self.read_snapshot("reading entries", |conn| {
             let size = size_of(conn)?;
             if end > size {
-                return Err(Error::Invalid(format!(
-                    "entries {start}..{end} are beyond the log size {size}"
-                )));
+                return Err(Error::Invalid(
+                    ErrorKind::NotFound,
+                    format!("entries {start}..{end} are beyond the log size {size}"),
+                ));
             }
             let mut stmt = conn
                 .prepare_cached(
@@ -981,10 +995,13 @@ impl Store for SqliteStore {
                 .collect::<rusqlite::Result<Vec<Vec<u8>>>>()
                 .ctx(|| format!("reading entries {start}..{end}"))?;
             if entries.len() as u64 != count {
-                return Err(Error::Invalid(format!(
-                    "entries {start}..{end}: {} stored, the log has a gap",
-                    entries.len()
-                )));
+                return Err(Error::Invalid(
+                    ErrorKind::Corrupt,
+                    format!(
+                        "entries {start}..{end}: {} stored, the log has a gap",
+                        entries.len()
+                    ),
+                ));
             }
             Ok(entries)
         })
@@ -1232,13 +1249,43 @@ impl Store for SqliteStore {
                  DELETE FROM agreement_terms; DELETE FROM agreements; \
                  DELETE FROM agreement_versions; DELETE FROM agreement_clauses; \
                  DELETE FROM agreement_progress; DELETE FROM report_terms; DELETE FROM reports; \
-                 DELETE FROM resource_terms; DELETE FROM resources;",
+                 DELETE FROM resource_terms; DELETE FROM resources; \
+                 INSERT INTO rebuild (id, next) VALUES (1, 0) \
+                 ON CONFLICT (id) DO UPDATE SET next = 0;",
             )
             .ctx(|| "clearing the projections")
         })?)
     }
 
-    fn apply_changes(&self, changes: &[Change]) -> StoreResult<()> {
-        Ok(self.write("applying projection changes", |tx| apply_all(tx, changes))?)
+    fn apply_changes(&self, changes: &[Change], through: u64) -> StoreResult<()> {
+        let next = to_sql_int(through, "log index")?;
+        Ok(self.write("applying projection changes", |tx| {
+            apply_all(tx, changes)?;
+            tx.prepare_cached(
+                "INSERT INTO rebuild (id, next) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET next = excluded.next",
+            )
+            .and_then(|mut s| s.execute([next]))
+            .ctx(|| "recording the rebuild's progress")?;
+            Ok(())
+        })?)
+    }
+
+    fn rebuild_progress(&self) -> StoreResult<Option<u64>> {
+        self.read(|conn| {
+            let next: Option<i64> = conn
+                .prepare_cached("SELECT next FROM rebuild WHERE id = 1")
+                .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+                .ctx(|| "reading the rebuild's progress")?;
+            next.map(|n| from_sql_int(n, "rebuild progress"))
+                .transpose()
+        })
+    }
+
+    fn finish_rebuild(&self) -> StoreResult<()> {
+        Ok(self.write("finishing the rebuild", |tx| {
+            tx.execute("DELETE FROM rebuild", [])
+                .ctx(|| "recording the finished rebuild")?;
+            Ok(())
+        })?)
     }
 }

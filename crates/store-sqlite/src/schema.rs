@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+use oretrace_ledger::store::ErrorKind;
+
 use crate::error::{Context as _, Error, Result};
 
 /// `application_id` of an oretrace database: "ORET" in ASCII.
@@ -199,6 +201,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX agreements_overdue ON agreements (id, overdue_from)
         WHERE overdue_from IS NOT NULL;
     ",
+    // 5: a rebuild of the projections under way: the projections hold the
+    // changes of the entries before `next` only. Written in the
+    // transactions that clear and refill them, so a crash part way leaves
+    // a rebuild the next start resumes.
+    "
+    CREATE TABLE rebuild (
+        id   INTEGER PRIMARY KEY CHECK (id = 1),
+        next INTEGER NOT NULL CHECK (next >= 0)
+    ) STRICT;
+    ",
 ];
 
 /// Opens (creating it if absent) the database as the one writer: WAL,
@@ -220,10 +232,13 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection> {
         .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
         .ctx(ctx)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(Error::Invalid(format!(
-            "{}: the database refused WAL mode (journal_mode is {mode}); is it on a network filesystem?",
-            path.display()
-        )));
+        return Err(Error::Invalid(
+            ErrorKind::Incompatible,
+            format!(
+                "{}: the database refused WAL mode (journal_mode is {mode}); is it on a network filesystem?",
+                path.display()
+            ),
+        ));
     }
     // FULL: in WAL mode the WAL is fsynced at every commit, so a commit is
     // durable when it returns.
@@ -233,10 +248,10 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection> {
         .pragma_query_value(None, "foreign_keys", |r| r.get(0))
         .ctx(ctx)?;
     if !fk {
-        return Err(Error::Invalid(format!(
-            "{}: foreign keys could not be enabled",
-            path.display()
-        )));
+        return Err(Error::Invalid(
+            ErrorKind::Incompatible,
+            format!("{}: foreign keys could not be enabled", path.display()),
+        ));
     }
     // Checkpoints run on their own thread (see `checkpointer`); the
     // writer checkpoints only if that thread falls far behind.
@@ -304,10 +319,13 @@ fn check_identity(conn: &Connection, path: &Path) -> Result<()> {
         .ctx(ctx)?;
     let fresh = app == 0 && version == 0 && tables == 0;
     if app != APPLICATION_ID && !fresh {
-        return Err(Error::Invalid(format!(
-            "{} is not an oretrace database (application_id {app:#x}, user_version {version})",
-            path.display()
-        )));
+        return Err(Error::Invalid(
+            ErrorKind::Incompatible,
+            format!(
+                "{} is not an oretrace database (application_id {app:#x}, user_version {version})",
+                path.display()
+            ),
+        ));
     }
     Ok(())
 }
@@ -323,17 +341,23 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .ctx(|| format!("reading the schema version of {}", path.display()))?;
         let version = usize::try_from(version).map_err(|_| {
-            Error::Invalid(format!(
-                "{}: schema version {version} is not one oretrace writes",
-                path.display()
-            ))
+            Error::Invalid(
+                ErrorKind::Incompatible,
+                format!(
+                    "{}: schema version {version} is not one oretrace writes",
+                    path.display()
+                ),
+            )
         })?;
         if version > known {
-            return Err(Error::Invalid(format!(
-                "{}: the database schema is version {version}, newer than version {known}, the newest this \
+            return Err(Error::Invalid(
+                ErrorKind::Incompatible,
+                format!(
+                    "{}: the database schema is version {version}, newer than version {known}, the newest this \
                  build of oretrace knows; run a newer oretrace (the database is left untouched)",
-                path.display()
-            )));
+                    path.display()
+                ),
+            ));
         }
         let Some(sql) = MIGRATIONS.get(version) else {
             return Ok(()); // Up to date; the transaction rolls back, having written nothing.

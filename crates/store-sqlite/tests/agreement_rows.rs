@@ -364,7 +364,7 @@ fn rows(conn: &rusqlite::Connection) -> Vec<String> {
 fn agreement_rows_are_stored_as_pinned() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
-    store.apply_changes(&changes()).unwrap();
+    store.apply_changes(&changes(), 0).unwrap();
     let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
     let text: String = rows(&conn).into_iter().map(|l| l + "\n").collect();
 
@@ -480,7 +480,7 @@ fn agreement_rows_are_stored_as_pinned() {
 fn a_stored_agreement_that_breaks_a_rule_is_a_store_error_when_read() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
-    store.apply_changes(&changes()).unwrap();
+    store.apply_changes(&changes(), 0).unwrap();
     let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
     let all = Select {
         limit: 100,
@@ -505,10 +505,9 @@ fn a_stored_agreement_that_breaks_a_rule_is_a_store_error_when_read() {
             [&bad],
         )
         .unwrap();
-        let err = store
-            .agreement("fwo:agreement-000001")
-            .unwrap_err()
-            .to_string();
+        let err = store.agreement("fwo:agreement-000001").unwrap_err();
+        assert_eq!(err.kind(), oretrace_ledger::ErrorKind::Corrupt, "{err}");
+        let err = chain(&err);
         assert!(
             err.contains("agreement fwo:agreement-000001") && err.contains(rule),
             "{err}"
@@ -526,10 +525,7 @@ fn a_stored_agreement_that_breaks_a_rule_is_a_store_error_when_read() {
         [],
     )
     .unwrap();
-    let err = store
-        .clause("fwo:agreement-000003", 1, 7)
-        .unwrap_err()
-        .to_string();
+    let err = chain(&store.clause("fwo:agreement-000003", 1, 7).unwrap_err());
     assert!(err.contains("salt"), "{err}");
     assert!(store.clauses("fwo:agreement-000003", 1, None, 10).is_err());
 }
@@ -552,6 +548,7 @@ fn filtered_listings_of_many_agreements_agree_with_the_model() {
                     .cloned()
                     .map(Change::PutAgreement)
                     .collect::<Vec<_>>(),
+                0,
             )
             .unwrap();
     }
@@ -579,6 +576,7 @@ fn filtered_listings_of_many_agreements_agree_with_the_model() {
                     Change::PutAgreement(a)
                 })
                 .collect::<Vec<_>>(),
+            0,
         )
         .unwrap();
     assert_eq!(counts(kept), counts(actual));
@@ -589,6 +587,7 @@ fn filtered_listings_of_many_agreements_agree_with_the_model() {
                 .cloned()
                 .map(Change::PutAgreement)
                 .collect::<Vec<_>>(),
+            0,
         )
         .unwrap();
     assert_eq!(counts(kept), counts(actual));
@@ -636,7 +635,7 @@ fn a_database_from_before_agreements_is_migrated() {
          DROP TABLE agreement_clauses; DROP TABLE agreement_progress; DROP TABLE report_terms; \
          DROP TABLE reports; DROP TABLE resource_terms; DROP TABLE resources; \
          DROP TABLE agreement_term_counts; DROP TABLE report_term_counts; \
-         DROP TABLE resource_term_counts; PRAGMA user_version = 2;",
+         DROP TABLE resource_term_counts; DROP TABLE rebuild; PRAGMA user_version = 2;",
     )
     .unwrap();
     drop(conn);
@@ -645,11 +644,23 @@ fn a_database_from_before_agreements_is_migrated() {
         store.pragmas().unwrap().user_version,
         i64::from(oretrace_store_sqlite::SCHEMA_VERSION)
     );
-    store.apply_changes(&changes()).unwrap();
+    store.apply_changes(&changes(), 0).unwrap();
     let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
     let pinned = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/agreement-rows.jsonl"),
     )
     .unwrap();
     assert_eq!(rows(&conn), pinned.lines().collect::<Vec<_>>());
+}
+
+/// An error and its sources, joined by ": ".
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(source) = next {
+        out.push_str(": ");
+        out.push_str(&source.to_string());
+        next = source.source();
+    }
+    out
 }

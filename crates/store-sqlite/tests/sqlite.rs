@@ -1,5 +1,5 @@
-//! What the SQLite store promises beyond the shared contract: it survives a
-//! reopen, refuses databases it does not know, lets readers run while the
+//! What the SQLite store promises beyond the shared contract (the
+//! conformance suite): it refuses databases it does not know, lets readers run while the
 //! writer writes, and commits durably.
 
 #![expect(
@@ -12,12 +12,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use oretrace_domain::values::PartyId;
-use oretrace_ledger::state::{Change, KeyState, LotState, PartyState, ShipmentState, SiteState};
+use oretrace_ledger::state::{Change, LotState};
 use oretrace_ledger::store::{Batch, EntryRow, StateView as _, Store};
 use oretrace_store_sqlite::{DB_FILE, MAX_READERS, SCHEMA_VERSION, SqliteStore};
 use oretrace_tlog::hash::{Hash, leaf_hash, node_hash, sha256};
-use oretrace_tlog::note::{NoteSigner, NoteVerifier};
 use oretrace_tlog::tree::NodeId;
 use serde_json::json;
 
@@ -53,37 +51,6 @@ fn batch(start: u64, count: u64) -> Batch {
         changes: vec![],
     }
 }
-
-/// A party key from a fixed seed.
-fn verifier(name: &str) -> NoteVerifier {
-    NoteSigner::from_seed(name, [7; 32]).unwrap().verifier()
-}
-
-fn party(id: &str, index: u64) -> PartyState {
-    // Read from its stored JSON, as the store reads it.
-    serde_json::from_value(json!({
-        "id": id,
-        "record": {"kind": "party", "id": id, "name": format!("Party {id}"), "party_kind": "company",
-            "country": "PK", "keys": [verifier(&format!("{id}/k1")).to_vkey()], "owners": [],
-            "time": "2025-09-08T10:00:00Z", "figures": "illustrative"},
-        "index": index,
-        "unconfirmed_owners": []
-    }))
-    .unwrap()
-}
-
-fn site(id: &str, index: u64) -> SiteState {
-    // Read from its stored JSON, as the store reads it.
-    serde_json::from_value(json!({
-        "id": id, "operator": "fwo", "country": "PK",
-        "record": {"kind": "site", "id": id, "name": "Chitral antimony prospect", "site_kind": "mine",
-            "operator": "fwo", "country": "PK", "location": {"lat": 35.85, "lon": "71.79"},
-            "approximate": true, "time": "2025-09-08T10:00:00Z", "figures": "illustrative"},
-        "index": index
-    }))
-    .unwrap()
-}
-
 fn lot(id: &str, index: u64) -> LotState {
     // Read from its stored JSON, as the store reads it.
     serde_json::from_value(json!({
@@ -96,46 +63,6 @@ fn lot(id: &str, index: u64) -> LotState {
     }))
     .unwrap()
 }
-
-fn shipment(id: &str, index: u64) -> ShipmentState {
-    // Read from its stored JSON, as the store reads it.
-    serde_json::from_value(json!({
-        "id": id, "shipper": "fwo", "receiver": "smelter", "lots": ["urn:x:lot:1"],
-        "from": "site-a", "to": "site-b",
-        "record": {"kind": "shipment", "id": id, "lots": ["urn:x:lot:1"], "from": "site-a", "to": "site-b",
-            "via": [], "receiver": "smelter", "documents": [], "time": "2025-09-09T10:00:00Z",
-            "figures": "illustrative"},
-        "index": index,
-        "received": index + 1
-    }))
-    .unwrap()
-}
-
-fn key(name: &str) -> KeyState {
-    KeyState::new(verifier(name), PartyId::parse("fwo").unwrap())
-}
-
-/// One batch that touches every table.
-fn full_batch() -> Batch {
-    let mut b = batch(0, 4);
-    b.changes = vec![
-        Change::PutParty(party("fwo", 0)),
-        Change::PutKey(key("fwo/k1")),
-        Change::PutSite(site("site-a", 1)),
-        Change::PutLot(lot("urn:x:lot:1", 2)),
-        Change::LotEvent {
-            lot: "urn:x:lot:1".into(),
-            index: 2,
-        },
-        Change::PutShipment(shipment("s-1", 3)),
-        Change::LotEvent {
-            lot: "urn:x:lot:1".into(),
-            index: 3,
-        },
-    ];
-    b
-}
-
 fn raw(store_dir: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(store_dir.join(DB_FILE)).unwrap()
 }
@@ -145,82 +72,6 @@ fn the_store_is_send_sync_and_static() {
     fn is_store<S: Store>() {}
     is_store::<SqliteStore>();
 }
-
-#[test]
-fn a_reopened_store_has_the_same_data() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let store = SqliteStore::open(dir.path()).unwrap();
-        store.integrate(&full_batch()).unwrap();
-        assert!(store.swap_checkpoint(None, b"checkpoint 4").unwrap());
-    }
-    let store = SqliteStore::open(dir.path()).unwrap();
-    assert_eq!(store.size().unwrap(), 4);
-    assert_eq!(
-        store.read_entries(0, 4).unwrap(),
-        (0..4).map(|i| row(i).entry).collect::<Vec<_>>()
-    );
-    assert_eq!(store.find_record(&row(3).record_hash).unwrap(), Some(3));
-    let b = full_batch();
-    let ids: Vec<NodeId> = b.hashes.iter().map(|(id, _)| *id).rev().collect();
-    let want: Vec<Hash> = b.hashes.iter().map(|(_, h)| *h).rev().collect();
-    assert_eq!(store.read_hashes(&ids).unwrap(), want);
-    assert_eq!(
-        store.checkpoint().unwrap().as_deref(),
-        Some(&b"checkpoint 4"[..])
-    );
-    assert_eq!(store.party("fwo").unwrap(), Some(party("fwo", 0)));
-    assert_eq!(
-        store.key("fwo/k1", verifier("fwo/k1").key_id()).unwrap(),
-        Some(key("fwo/k1"))
-    );
-    assert_eq!(store.site("site-a").unwrap(), Some(site("site-a", 1)));
-    assert_eq!(
-        store.lot("urn:x:lot:1").unwrap(),
-        Some(lot("urn:x:lot:1", 2))
-    );
-    assert_eq!(store.shipment("s-1").unwrap(), Some(shipment("s-1", 3)));
-    assert_eq!(store.lot_events("urn:x:lot:1").unwrap(), vec![2, 3]);
-    assert_eq!(
-        store.parties(None, usize::MAX).unwrap(),
-        vec![party("fwo", 0)]
-    );
-    assert_eq!(
-        store.sites(None, usize::MAX).unwrap(),
-        vec![site("site-a", 1)]
-    );
-    assert_eq!(
-        store.lots(None, usize::MAX).unwrap(),
-        vec![lot("urn:x:lot:1", 2)]
-    );
-
-    // The log goes on where it stopped.
-    assert!(store.integrate(&batch(0, 1)).is_err());
-    store.integrate(&batch(4, 2)).unwrap();
-    assert_eq!(store.size().unwrap(), 6);
-}
-
-#[test]
-fn listings_are_ordered_by_id() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    let mut b = batch(0, 1);
-    b.changes = ["zeta", "alpha", "a.b", "a-b", "9lives", "a"]
-        .iter()
-        .map(|id| Change::PutParty(party(id, 0)))
-        .collect();
-    store.integrate(&b).unwrap();
-    let ids: Vec<String> = store
-        .parties(None, usize::MAX)
-        .unwrap()
-        .into_iter()
-        .map(|p| p.id().to_string())
-        .collect();
-    let mut sorted = ids.clone();
-    sorted.sort(); // What the memory store's BTreeMap gives.
-    assert_eq!(ids, sorted);
-}
-
 #[test]
 fn a_database_from_a_newer_build_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
@@ -281,62 +132,6 @@ fn the_database_is_durable_and_in_wal_mode() {
         .unwrap();
     assert_eq!(mode, "wal");
 }
-
-#[test]
-fn a_failed_batch_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    store.integrate(&batch(0, 2)).unwrap();
-
-    let with_party = |mut b: Batch| {
-        b.changes
-            .insert(0, Change::PutParty(party("ghost", b.entries[0].index)));
-        b
-    };
-    // The same record twice in one batch.
-    let mut twice = batch(2, 2);
-    twice.entries[1].record_hash = twice.entries[0].record_hash;
-    let err = store.integrate(&with_party(twice)).unwrap_err().to_string();
-    assert!(err.contains("already stored"), "{err}");
-    // A hash already stored.
-    let mut rehash = batch(2, 2);
-    rehash.hashes.push((NodeId::new(0, 1), Hash([9; 32])));
-    let err = store
-        .integrate(&with_party(rehash))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("level 0 index 1"), "{err}");
-    // A lot event for an entry that is not in the log.
-    let mut dangling = batch(2, 2);
-    dangling.changes.push(Change::LotEvent {
-        lot: "l".into(),
-        index: 9,
-    });
-    assert!(store.integrate(&with_party(dangling)).is_err());
-    // Indexes that do not follow one another.
-    let mut shuffled = batch(2, 3);
-    shuffled.entries.swap(1, 2);
-    let err = store
-        .integrate(&with_party(shuffled))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("does not follow"), "{err}");
-
-    assert_eq!(store.size().unwrap(), 2);
-    assert!(store.party("ghost").unwrap().is_none());
-    assert!(
-        store
-            .read_hashes(&[NodeId::new(0, 2)])
-            .unwrap_err()
-            .to_string()
-            .contains("level 0 index 2")
-    );
-    assert!(store.find_record(&row(2).record_hash).unwrap().is_none());
-    // And the store still works.
-    store.integrate(&with_party(batch(2, 2))).unwrap();
-    assert_eq!(store.size().unwrap(), 4);
-}
-
 /// Polls `condition` every millisecond until it holds; fails the test
 /// naming `what` if it does not within 30 s (a deadline for a hung test,
 /// not a timing claim).
@@ -507,41 +302,6 @@ fn reads_do_not_wait_for_an_open_write_and_writes_wait_their_turn() {
     assert_eq!(store.size().unwrap(), 3);
     assert_eq!(store.read_entries(2, 1).unwrap(), vec![row(2).entry]);
 }
-
-#[test]
-fn projections_clear_but_the_log_and_hashes_stay() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    let b = full_batch();
-    store.integrate(&b).unwrap();
-    store.clear_projections().unwrap();
-    assert!(
-        store.parties(None, usize::MAX).unwrap().is_empty()
-            && store.sites(None, usize::MAX).unwrap().is_empty()
-    );
-    assert!(
-        store.lots(None, usize::MAX).unwrap().is_empty()
-            && store.shipment("s-1").unwrap().is_none()
-    );
-    assert!(
-        store
-            .key("fwo/k1", verifier("fwo/k1").key_id())
-            .unwrap()
-            .is_none()
-    );
-    assert!(store.lot_events("urn:x:lot:1").unwrap().is_empty());
-    assert_eq!(
-        store.read_hashes(&[NodeId::new(1, 1)]).unwrap(),
-        vec![b.hashes[5].1]
-    );
-
-    // A rebuild applies the same changes, and applying twice is harmless.
-    store.apply_changes(&b.changes).unwrap();
-    store.apply_changes(&b.changes).unwrap();
-    assert_eq!(store.lot_events("urn:x:lot:1").unwrap(), vec![2, 3]);
-    assert_eq!(store.shipment("s-1").unwrap(), Some(shipment("s-1", 3)));
-}
-
 #[test]
 fn the_wal_is_checkpointed_in_the_background_and_removed_on_close() {
     let dir = tempfile::tempdir().unwrap();
@@ -570,14 +330,4 @@ fn the_wal_is_checkpointed_in_the_background_and_removed_on_close() {
         store.read_entries(499, 1).unwrap(),
         vec![b.entries[499].entry.clone()]
     );
-}
-
-#[test]
-fn a_second_process_cannot_open_a_data_directory_in_use() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = oretrace_store_sqlite::SqliteStore::open(dir.path()).unwrap();
-    let err = oretrace_store_sqlite::SqliteStore::open(dir.path()).unwrap_err();
-    assert!(err.to_string().contains("in use"), "{err}");
-    drop(first);
-    oretrace_store_sqlite::SqliteStore::open(dir.path()).unwrap();
 }

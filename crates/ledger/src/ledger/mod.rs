@@ -145,7 +145,8 @@ fn internal(e: impl std::fmt::Display) -> Refusal {
 }
 
 impl<S: Store> Ledger<S> {
-    /// Opens the ledger on `store`: recovers the tree, checks it against
+    /// Opens the ledger on `store`: finishes a rebuild of the projections
+    /// that stopped part way, recovers the tree, checks it against
     /// the published checkpoint, publishes a checkpoint for any entries a
     /// crash left uncovered, and starts the sequencer thread. A store that
     /// cannot be read, a checkpoint that does not verify or is not
@@ -157,6 +158,20 @@ impl<S: Store> Ledger<S> {
         operator: NoteVerifier,
         config: LedgerConfig,
     ) -> Result<Self, LedgerError> {
+        // A rebuild that stopped part way left projections that hold only
+        // the first entries' changes: finish it before anything reads them.
+        if store
+            .rebuild_progress()
+            .map_err(LedgerError::store("reading the rebuild's progress"))?
+            .is_some()
+        {
+            let report =
+                crate::rebuild::rebuild_with(&store, &log_key.verifier(), &operator, &config)?;
+            tracing::info!(
+                entries = report.entries,
+                "finished the rebuild of the projections that had stopped part way"
+            );
+        }
         let keys = Authorities {
             operator,
             log: log_key.verifier(),
