@@ -100,6 +100,11 @@ pub enum LedgerError {
         #[source]
         source: Refusal,
     },
+    /// A copy of the log was asked into a store that already holds one.
+    #[error(
+        "the target store already holds a log of {size} entries; copy into an empty store (a new data directory or database)"
+    )]
+    TargetNotEmpty { size: u64 },
     /// A rebuild found entries whose root is not the checkpoint's.
     #[error(
         "the entries give root {computed} at size {size} but the checkpoint says {expected}: the stored log was changed; restore the store from a backup"

@@ -10,7 +10,7 @@ use oretrace_tlog::tree::CompactRange;
 use crate::error::LedgerError;
 use crate::ledger::LedgerConfig;
 use crate::rules::{Authorities, Overlay, Preverified, changes_of};
-use crate::store::Store;
+use crate::store::{Batch, EntryRow, Store};
 
 /// What a rebuild found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,4 +127,77 @@ pub fn rebuild_with<S: Store>(
         entries: size,
         root: range.root(),
     })
+}
+
+/// Copies the log of `from` (its entries up to the published checkpoint,
+/// their subtree hashes and the checkpoint) into the empty store `to`,
+/// then rebuilds `to`'s projections from the copied log through the
+/// rules that accepted it ([`rebuild_with`]). The root recomputed from
+/// the copied entries must be the checkpoint's, or nothing is published
+/// in `to`. How a pilot's embedded store grows into a shared database,
+/// and a shared database is taken offline for inspection.
+pub fn copy_log<A: Store, B: Store>(
+    from: &A,
+    to: &B,
+    log_key: &NoteVerifier,
+    operator: &NoteVerifier,
+    config: &LedgerConfig,
+) -> Result<RebuildReport, LedgerError> {
+    let note = from
+        .checkpoint()
+        .map_err(LedgerError::store(
+            "reading the source's published checkpoint",
+        ))?
+        .ok_or(LedgerError::NoCheckpoint)?;
+    let (checkpoint, _) =
+        Checkpoint::open(&note, log_key).map_err(|source| LedgerError::CheckpointKey {
+            origin: log_key.name().to_owned(),
+            source,
+        })?;
+    let there = to
+        .size()
+        .map_err(LedgerError::store("reading the target's log size"))?;
+    let published = to
+        .checkpoint()
+        .map_err(LedgerError::store("reading the target's checkpoint"))?;
+    if there != 0 || published.is_some() {
+        return Err(LedgerError::TargetNotEmpty { size: there });
+    }
+    let size = checkpoint.size();
+    let mut range = CompactRange::new();
+    let mut index = 0u64;
+    while index < size {
+        let entries = from
+            .read_entries(index, CHUNK.min(size - index))
+            .map_err(LedgerError::store("reading the source's entries"))?;
+        let mut batch = Batch::default();
+        for entry in entries {
+            let signed = SignedRecord::from_entry(&entry)
+                .map_err(|source| LedgerError::NotARecord { index, source })?;
+            range.append(leaf_hash(&entry), |id, hash| batch.hashes.push((id, *hash)));
+            batch.entries.push(EntryRow {
+                index,
+                record_hash: signed.record_hash(),
+                kind: signed.record().kind().to_owned(),
+                entry,
+            });
+            index += 1;
+        }
+        to.integrate(&batch)
+            .map_err(LedgerError::store("writing the copied entries"))?;
+    }
+    if range.root() != *checkpoint.root() {
+        return Err(LedgerError::RootMismatch {
+            size,
+            computed: range.root(),
+            expected: *checkpoint.root(),
+        });
+    }
+    if !to
+        .swap_checkpoint(None, &note)
+        .map_err(LedgerError::store("publishing the copied checkpoint"))?
+    {
+        return Err(LedgerError::CheckpointMoved);
+    }
+    rebuild_with(to, log_key, operator, config)
 }

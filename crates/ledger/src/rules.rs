@@ -47,6 +47,13 @@ pub enum Refusal {
         "the ledger cannot write now; retry later (a record that was stored after all is answered 409 with its index)"
     )]
     Unavailable(String),
+    /// This node serves reads only: another node sequences writes (503
+    /// with Retry-After; `sequencer` is its address, when known).
+    #[error(
+        "this node serves reads only; send writes to the sequencer{}, or retry: a node takes over within seconds when the sequencer fails",
+        sequencer.as_deref().map(|s| format!(" at {s}")).unwrap_or_default()
+    )]
+    NotSequencer { sequencer: Option<String> },
     /// Something failed inside the ledger (500). Details are logged.
     #[error("internal error")]
     Internal(String),

@@ -474,3 +474,38 @@ fn a_rebuild_stopped_part_way_is_finished_by_the_next_start() {
     assert_eq!(store.inner().rebuild_progress().unwrap(), None);
     assert_eq!(written(&store), before);
 }
+
+/// A log copied into an empty store is the same log, byte for byte, with
+/// the same projections; a store that already holds a log is refused.
+#[test]
+fn a_log_copies_into_an_empty_store_and_nowhere_else() {
+    let from = log_of(&["a", "b", "c"]);
+    let to = Broken::default();
+    let report = oretrace_ledger::rebuild::copy_log(
+        &from,
+        &to,
+        &log_key().verifier(),
+        &operator().verifier(),
+        &LedgerConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(report.entries, 3);
+    assert_eq!(written(&to), written(&from));
+    let (checkpoint, _) = Checkpoint::open(&checkpoint_of(&to), &log_key().verifier()).unwrap();
+    assert_eq!(report.root, *checkpoint.root());
+    // The copy serves as a ledger of its own.
+    drop(start(&to).unwrap());
+
+    let e = oretrace_ledger::rebuild::copy_log(
+        &from,
+        &to,
+        &log_key().verifier(),
+        &operator().verifier(),
+        &LedgerConfig::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, LedgerError::TargetNotEmpty { size: 3 }),
+        "{e:?}"
+    );
+}

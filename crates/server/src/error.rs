@@ -308,6 +308,12 @@ impl ApiError {
                 "Ledger busy",
                 r.to_string(),
             ),
+            ApiError::Refused(r @ Refusal::NotSequencer { .. }) => p(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not-sequencer",
+                "This node does not take writes",
+                r.to_string(),
+            ),
             ApiError::Refused(r @ Refusal::Unavailable(_)) => p(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

@@ -727,8 +727,9 @@ async fn healthz<S: Store>(
     State(state): State<AppState<S>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     use oretrace_ledger::ledger::SequencerHealth;
-    match state.ledger.health() {
-        SequencerHealth::Running => {}
+    let health = state.ledger.health();
+    match health {
+        SequencerHealth::Running | SequencerHealth::Follower => {}
         SequencerHealth::Stalled { busy_for } => {
             return Err(ApiError::Refused(
                 oretrace_ledger::rules::Refusal::Unavailable(format!(
@@ -756,7 +757,22 @@ async fn healthz<S: Store>(
         }
     }
     let size = blocking(&state.ledger, |ledger| Ok(ledger.checkpoint()?.0.size())).await?;
-    let mut health = serde_json::json!({"status": "ok", "size": size});
+    let role = if health == SequencerHealth::Follower {
+        "follower"
+    } else {
+        "sequencer"
+    };
+    let mut health = serde_json::json!({"status": "ok", "size": size, "role": role});
+    let node = state.ledger.node_status();
+    if let Some(name) = node.node {
+        health["node"] = name.into();
+    }
+    if let Some(epoch) = node.epoch {
+        health["epoch"] = epoch.into();
+    }
+    if let Some(sequencer) = node.sequencer {
+        health["sequencer"] = sequencer.into();
+    }
     if let Some(w) = &state.witnessing {
         health["witnessing"] = w.health();
     }

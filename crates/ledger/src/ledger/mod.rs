@@ -127,11 +127,47 @@ impl<S: Store> Shared<S> {
     }
 }
 
+/// The sequencer thread of a ledger that sequences writes.
+struct Running {
+    queue: SyncSender<Job>,
+    handle: JoinHandle<()>,
+}
+
+/// What a ledger does with writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// It sequences them: its sequencer thread integrates and publishes.
+    Sequencer,
+    /// It serves reads only (another node sequences over the same
+    /// store); writes are refused with [`Refusal::NotSequencer`].
+    Follower,
+}
+
 /// The ledger: submit signed records, read receipts and tiles.
+///
+/// A ledger either sequences writes ([`Ledger::start`]) or follows
+/// ([`Ledger::follow`]): serves every read of a store another node
+/// writes. [`Ledger::promote`] and [`Ledger::demote`] move between the
+/// two, as a node gains and loses a shared store's sequencer lease.
 pub struct Ledger<S: Store> {
     shared: Arc<Shared<S>>,
-    queue: Option<SyncSender<Job>>,
-    sequencer: Option<JoinHandle<()>>,
+    config: LedgerConfig,
+    running: Mutex<Option<Running>>,
+    /// This node among others sharing the store, for health and a
+    /// follower's refusals.
+    node: Mutex<NodeStatus>,
+}
+
+/// Where a node stands among the nodes sharing one store (set by what
+/// holds the lease; empty for a store of one process).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeStatus {
+    /// This node's name.
+    pub node: Option<String>,
+    /// The lease epoch this node sequences under, while it does.
+    pub epoch: Option<u64>,
+    /// The address of the node that sequences writes, when known.
+    pub sequencer: Option<String>,
 }
 
 impl<S: Store> std::fmt::Debug for Ledger<S> {
@@ -158,20 +194,6 @@ impl<S: Store> Ledger<S> {
         operator: NoteVerifier,
         config: LedgerConfig,
     ) -> Result<Self, LedgerError> {
-        // A rebuild that stopped part way left projections that hold only
-        // the first entries' changes: finish it before anything reads them.
-        if store
-            .rebuild_progress()
-            .map_err(LedgerError::store("reading the rebuild's progress"))?
-            .is_some()
-        {
-            let report =
-                crate::rebuild::rebuild_with(&store, &log_key.verifier(), &operator, &config)?;
-            tracing::info!(
-                entries = report.entries,
-                "finished the rebuild of the projections that had stopped part way"
-            );
-        }
         let keys = Authorities {
             operator,
             log: log_key.verifier(),
@@ -184,17 +206,145 @@ impl<S: Store> Ledger<S> {
             verified: Mutex::new(None),
             health: Arc::new(Heartbeat::default()),
         });
-        let sequencer = Sequencer::recover(shared.clone(), config.max_batch.max(1))?;
-        let (tx, rx) = sync_channel(config.queue.max(1));
+        let ledger = Ledger {
+            shared,
+            config,
+            running: Mutex::new(None),
+            node: Mutex::new(NodeStatus::default()),
+        };
+        ledger.promote()?;
+        Ok(ledger)
+    }
+
+    /// Opens the ledger on `store` as a follower: it serves every read
+    /// and refuses writes until [`Ledger::promote`]d. A published
+    /// checkpoint that does not verify with the log key (a store of
+    /// another log) is an error; nothing is written.
+    pub fn follow(
+        store: S,
+        log_key: NoteSigner,
+        operator: NoteVerifier,
+        config: LedgerConfig,
+    ) -> Result<Self, LedgerError> {
+        if let Some(note) = store
+            .checkpoint()
+            .map_err(LedgerError::store("reading the published checkpoint"))?
+        {
+            Checkpoint::open(&note, &log_key.verifier()).map_err(|source| {
+                LedgerError::CheckpointKey {
+                    origin: log_key.name().to_owned(),
+                    source,
+                }
+            })?;
+        }
+        let keys = Authorities {
+            operator,
+            log: log_key.verifier(),
+            balance: config.element_balance(),
+        };
+        Ok(Ledger {
+            shared: Arc::new(Shared {
+                store,
+                log_key,
+                keys,
+                verified: Mutex::new(None),
+                health: Arc::new(Heartbeat::default()),
+            }),
+            config,
+            running: Mutex::new(None),
+            node: Mutex::new(NodeStatus::default()),
+        })
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, Option<Running>> {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts sequencing, if not already: finishes a rebuild that stopped
+    /// part way, recovers the tree from the store, checks it against the
+    /// published checkpoint, publishes a checkpoint for entries a crashed
+    /// sequencer left uncovered, and starts the sequencer thread. Called
+    /// once the node holds the right to write (a shared store's lease).
+    pub fn promote(&self) -> Result<(), LedgerError> {
+        let mut running = self.running();
+        if running.as_ref().is_some_and(|r| !r.handle.is_finished()) {
+            return Ok(());
+        }
+        let store = &self.shared.store;
+        if store
+            .rebuild_progress()
+            .map_err(LedgerError::store("reading the rebuild's progress"))?
+            .is_some()
+        {
+            let report = crate::rebuild::rebuild_with(
+                store,
+                &self.shared.log_key.verifier(),
+                &self.shared.keys.operator,
+                &self.config,
+            )?;
+            tracing::info!(
+                entries = report.entries,
+                "finished the rebuild of the projections that had stopped part way"
+            );
+        }
+        // Nothing cached from before (another sequencer may have written).
+        *self
+            .shared
+            .verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        let sequencer = Sequencer::recover(self.shared.clone(), self.config.max_batch.max(1))?;
+        let (tx, rx) = sync_channel(self.config.queue.max(1));
         let handle = std::thread::Builder::new()
             .name("oretrace-sequencer".into())
             .spawn(move || sequencer.run(rx))
             .map_err(LedgerError::Thread)?;
-        Ok(Ledger {
-            shared,
-            queue: Some(tx),
-            sequencer: Some(handle),
-        })
+        *running = Some(Running { queue: tx, handle });
+        Ok(())
+    }
+
+    /// Stops sequencing: records queued and not yet integrated are
+    /// refused as unavailable (a fenced store writes none of them), and
+    /// returns once the sequencer thread has ended. The ledger then
+    /// follows.
+    pub fn demote(&self) {
+        let taken = self.running().take();
+        if let Some(Running { queue, handle }) = taken {
+            drop(queue);
+            let _ = handle.join();
+        }
+    }
+
+    /// Records where this node stands among the nodes sharing its store.
+    pub fn set_node_status(&self, status: NodeStatus) {
+        *self.node.lock().unwrap_or_else(PoisonError::into_inner) = status;
+    }
+
+    /// Where this node stands among the nodes sharing its store.
+    pub fn node_status(&self) -> NodeStatus {
+        self.node
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether this ledger sequences writes or follows.
+    pub fn role(&self) -> Role {
+        if self.running().is_some() {
+            Role::Sequencer
+        } else {
+            Role::Follower
+        }
+    }
+
+    /// The queue of the running sequencer, or the refusal of a follower.
+    fn queue(&self) -> Result<SyncSender<Job>, Refusal> {
+        match &*self.running() {
+            Some(r) => Ok(r.queue.clone()),
+            None => Err(Refusal::NotSequencer {
+                sequencer: self.node_status().sequencer,
+            }),
+        }
     }
 
     /// Checks the signatures on the calling thread (so that the one
@@ -213,10 +363,7 @@ impl<S: Store> Ledger<S> {
         pre: Preverified,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<u64, Refusal>>, Refusal> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        let queue = self
-            .queue
-            .as_ref()
-            .ok_or_else(|| internal("the ledger is shutting down"))?;
+        let queue = self.queue()?;
         match queue.try_send(Job::One { record, pre, reply }) {
             Ok(()) => Ok(rx),
             Err(TrySendError::Full(_)) => Err(Refusal::Overloaded),
@@ -316,10 +463,7 @@ impl<S: Store> Ledger<S> {
         .await
         .map_err(internal)?;
         let (reply, rx) = tokio::sync::oneshot::channel();
-        let queue = self
-            .queue
-            .as_ref()
-            .ok_or_else(|| internal("the ledger is shutting down"))?;
+        let queue = self.queue()?;
         match queue.try_send(Job::Group {
             records,
             atomic,
@@ -354,7 +498,10 @@ impl<S: Store> Ledger<S> {
     /// Whether the sequencer is running, stalled on one batch, or stopped.
     pub fn health(&self) -> SequencerHealth {
         let beat = &self.shared.health;
-        let finished = self.sequencer.as_ref().is_none_or(JoinHandle::is_finished);
+        let finished = match &*self.running() {
+            None => return SequencerHealth::Follower,
+            Some(r) => r.handle.is_finished(),
+        };
         if finished || !beat.alive.load(Ordering::Acquire) {
             return SequencerHealth::Stopped;
         }
@@ -514,9 +661,6 @@ impl<S: Store> Ledger<S> {
 
 impl<S: Store> Drop for Ledger<S> {
     fn drop(&mut self) {
-        self.queue.take();
-        if let Some(handle) = self.sequencer.take() {
-            let _ = handle.join();
-        }
+        self.demote();
     }
 }

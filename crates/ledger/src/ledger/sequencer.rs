@@ -117,6 +117,9 @@ pub enum SequencerHealth {
     Degraded,
     /// The sequencer thread has stopped: no write can succeed.
     Stopped,
+    /// This ledger follows another node's sequencer: it serves reads and
+    /// refuses writes.
+    Follower,
 }
 
 /// A reply owed once the batch is durable.
