@@ -33,6 +33,9 @@ pub enum Command {
     Record(RecordCommand),
     /// Drop and rebuild every projection from the log; check the root.
     Rebuild(RebuildArgs),
+    /// Bring a PostgreSQL store's schema up to date, or copy a log between
+    /// an SQLite data directory and a PostgreSQL database (either way).
+    Migrate(MigrateArgs),
     /// GS1 EPCIS 2.0 documents: canonical event hashes and schema validation.
     #[command(subcommand)]
     Epcis(EpcisCommand),
@@ -478,6 +481,24 @@ pub struct ServeArgs {
     /// The registry operator's vkey: the key that endorses new parties.
     #[arg(long, env = "ORETRACE_OPERATOR_VKEY")]
     pub operator_vkey: String,
+    /// A shared PostgreSQL store (`postgres://user@host:port/db`) instead of
+    /// the SQLite database in --data: several nodes serve it, one at a time
+    /// sequencing writes (a lease in the database); --data still holds the
+    /// log key, which every node of one log shares.
+    #[arg(long, env = "ORETRACE_STORE", value_name = "URL")]
+    pub store: Option<String>,
+    /// This node's name among the nodes sharing --store (default: the
+    /// listen address and process id).
+    #[arg(long, env = "ORETRACE_NODE")]
+    pub node: Option<String>,
+    /// The URL other nodes' followers name when they refuse a write
+    /// (default: http:// and the address listened on).
+    #[arg(long, env = "ORETRACE_ADVERTISE", value_name = "URL")]
+    pub advertise: Option<String>,
+    /// Seconds the sequencer lease lasts unless renewed (renewed every
+    /// third of it); a failed sequencer is replaced after about this long.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub lease_seconds: u64,
     /// A tlog-policy file: its witnesses (each with its URL) are asked to cosign every
     /// new checkpoint, and /checkpoint serves the latest one its quorum cosigned.
     #[arg(long, env = "ORETRACE_WITNESS_POLICY")]
@@ -512,6 +533,29 @@ pub struct ServeArgs {
     /// parse stops the start, naming its file, line and rule.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Apply the schema migrations this build knows to the PostgreSQL store
+    /// at URL and print its schema version.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["from", "to"], required_unless_present_all = ["from", "to"])]
+    pub store: Option<String>,
+    /// The store to copy the log from: an SQLite data directory or a
+    /// postgres:// URL.
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// The empty store to copy it into: a data directory or a postgres://
+    /// URL (of another kind than --from).
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// The registry operator's vkey (to replay the log into the target's
+    /// projections).
+    #[arg(long, env = "ORETRACE_OPERATOR_VKEY")]
+    pub operator_vkey: Option<String>,
+    /// The element balance tolerance the log was written with.
+    #[arg(long, value_name = "PERCENT", default_value = "2", value_parser = parse_percent)]
+    pub element_balance_tolerance: oretrace_domain::values::Percent,
 }
 
 #[derive(Debug, Args)]

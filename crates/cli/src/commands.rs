@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => crate::ledger_cmds::demo(&args),
         Command::Record(cmd) => crate::ledger_cmds::record(cmd),
         Command::Rebuild(args) => crate::ledger_cmds::rebuild(&args),
+        Command::Migrate(args) => crate::cluster::migrate(&args),
         Command::Epcis(cmd) => epcis(cmd),
         Command::Auth(crate::cli::AuthCommand::Token { server, key }) => {
             crate::epcis_cmds::auth_token(&server, &key)

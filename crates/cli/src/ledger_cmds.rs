@@ -34,7 +34,7 @@ pub(crate) fn init_tracing() {
 
 /// Which origin the log of a new data directory gets.
 #[derive(Clone, Copy, Debug)]
-enum Origin<'a> {
+pub(crate) enum Origin<'a> {
     /// This one (`serve --origin`); refused for a directory whose log has
     /// another.
     Given(&'a str),
@@ -43,7 +43,7 @@ enum Origin<'a> {
 }
 
 /// The log key of a data directory: created on first use.
-fn log_key(data: &Path, origin: Origin<'_>) -> anyhow::Result<NoteSigner> {
+pub(crate) fn log_key(data: &Path, origin: Origin<'_>) -> anyhow::Result<NoteSigner> {
     let path = data.join("log.key");
     if path.exists() {
         let key = read_key(&path)?;
@@ -109,14 +109,13 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-fn run_server<S: Store>(
-    ledger: Ledger<S>,
+pub(crate) fn run_server<S: Store>(
+    ledger: Arc<Ledger<S>>,
     listen: &str,
     config: oretrace_server::ServerConfig,
     credential: CredentialKey,
     banner: impl FnOnce(&str),
 ) -> anyhow::Result<ExitCode> {
-    let ledger = Arc::new(ledger);
     runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -168,15 +167,29 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         Some(origin) => Origin::Given(origin),
         None => Origin::Unique(SERVE_ORIGIN_PREFIX),
     };
-    let ledger = open_ledger(
-        &args.data,
-        origin,
-        operator,
-        LedgerConfig {
-            element_balance_tolerance_percent: args.element_balance_tolerance,
-            ..LedgerConfig::default()
-        },
-    )?;
+    let ledger_config = LedgerConfig {
+        element_balance_tolerance_percent: args.element_balance_tolerance,
+        ..LedgerConfig::default()
+    };
+    if let Some(url) = &args.store {
+        std::fs::create_dir_all(&args.data)
+            .with_context(|| format!("creating {}", args.data.display()))?;
+        let key = log_key(&args.data, origin)?;
+        return crate::cluster::serve_shared(args, url, key, operator, ledger_config);
+    }
+    let ledger = open_ledger(&args.data, origin, operator, ledger_config)?;
+    serve_ledger(args, Arc::new(ledger), |url| {
+        println!("oretrace serving {} at {url}", args.data.display());
+    })
+}
+
+/// Serves `ledger` as `args` say, printing `banner` and the keys once
+/// listening.
+pub(crate) fn serve_ledger<S: Store>(
+    args: &ServeArgs,
+    ledger: Arc<Ledger<S>>,
+    banner: impl FnOnce(&str),
+) -> anyhow::Result<ExitCode> {
     let vkey = ledger.vkey();
     let credential = credential_key(&args.data)?;
     let kid = credential.public().kid().to_owned();
@@ -207,7 +220,7 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         ..oretrace_server::ServerConfig::default()
     };
     run_server(ledger, &args.listen, config, credential, |url| {
-        println!("oretrace serving {} at {url}", args.data.display());
+        banner(url);
         let packs: Vec<&str> = config.rule_packs.iter().map(|p| p.id.as_str()).collect();
         println!("rule packs: {}", packs.join(", "));
         println!("log vkey: {vkey}");

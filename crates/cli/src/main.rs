@@ -6,6 +6,7 @@ mod agreement_cmds;
 mod agreement_show;
 mod audit_cmd;
 mod cli;
+mod cluster;
 mod commands;
 mod compliance_cmd;
 mod custody_cmd;
