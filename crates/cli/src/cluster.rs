@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use oretrace_ledger::Store as _;
 use oretrace_ledger::ledger::{Ledger, LedgerConfig, NodeStatus, Role, SequencerHealth};
 use oretrace_store_postgres::{PgConfig, PgStore, redact};
 use oretrace_store_sqlite::SqliteStore;
@@ -222,6 +223,17 @@ pub(crate) fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
             target
                 .bind_origin(key.name())
                 .with_context(|| format!("the PostgreSQL store at {}", redact(to)))?;
+            // Before the lease: a database that holds a log is refused as
+            // such, whether or not a node serves it.
+            let held = target
+                .size()
+                .with_context(|| format!("reading the log size of {}", redact(to)))?;
+            if held != 0 || target.checkpoint()?.is_some() {
+                bail!(
+                    "the PostgreSQL store at {} already holds a log of {held} entries; copy into an empty database",
+                    redact(to)
+                );
+            }
             match target.try_lead("oretrace-migrate", "", MIGRATE_LEASE) {
                 Ok(Some(_)) => {}
                 Ok(None) => bail!(
