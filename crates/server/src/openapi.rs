@@ -584,6 +584,10 @@ fn schemas() -> Value {
         "EPCISDocument": {"type": "object", "description": "An EPCIS 2.0 EPCISDocument (GS1 EPCIS-JSON-Schema.json)"},
         "Health": {"type": "object", "required": ["status", "size"], "properties": {
             "status": {"const": "ok"}, "size": {"type": "integer", "description": "Entries the published checkpoint covers"},
+            "role": {"enum": ["sequencer", "follower"], "description": "Whether this node sequences writes, or serves reads only while another node over the same PostgreSQL store sequences them"},
+            "node": {"type": "string", "description": "This node's name, among nodes sharing a PostgreSQL store"},
+            "epoch": {"type": "integer", "description": "The sequencer lease epoch this node writes under, while it sequences"},
+            "sequencer": {"type": "string", "description": "The advertised URL of the node that sequences writes, when known"},
             "witnessing": {"$ref": "#/components/schemas/Witnessing"}}},
     });
     for (name, schema) in extra.as_object().into_iter().flatten() {
@@ -634,7 +638,7 @@ fn paths() -> Value {
                 "415": problem_response("Neither application/json nor text/plain"),
                 "422": problem_response("The record names something that does not exist or contradicts the registry"),
                 "500": problem_response("Internal error (details are logged, not sent)"),
-                "503": {"description": "The ledger is busy; retry after the Retry-After header",
+                "503": {"description": "The ledger is busy, cannot write now, or this node serves reads only (problem type not-sequencer, naming the sequencer's URL when known); retry after the Retry-After header",
                     "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}}},
         "/records/{index}": read("A log entry, decoded", vec![index()], json_response("The entry", "RecordView"), &[bad_index, unpublished]),
