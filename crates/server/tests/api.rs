@@ -567,7 +567,10 @@ async fn healthz_reports_the_published_size() {
     let w = world().await;
     let answer = call(&w.app, get("/healthz")).await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert_eq!(answer.json(), json!({"status": "ok", "size": w.size()}));
+    assert_eq!(
+        answer.json(),
+        json!({"status": "ok", "size": w.size(), "role": "sequencer"})
+    );
 }
 
 #[tokio::test]
@@ -678,7 +681,7 @@ async fn a_real_listener_serves_a_log_the_auditor_accepts() {
     );
     assert_eq!(
         serde_json::from_str::<Value>(&body).unwrap(),
-        json!({"status": "ok", "size": size})
+        json!({"status": "ok", "size": size, "role": "sequencer"})
     );
 
     // The auditor (`oretrace verify http://…`) checks every tile and entry
