@@ -509,3 +509,62 @@ fn a_log_copies_into_an_empty_store_and_nowhere_else() {
         "{e:?}"
     );
 }
+
+/// A follower serves reads and refuses writes, naming where the
+/// sequencer is; promoted, it recovers the stored tree and sequences from
+/// where the log stopped; demoted, it refuses writes again.
+#[test]
+fn a_follower_refuses_writes_until_promoted_and_again_once_demoted() {
+    let store = log_of(&["a", "b"]);
+    let ledger = Ledger::follow(
+        store.clone(),
+        log_key(),
+        operator().verifier(),
+        LedgerConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(ledger.role(), oretrace_ledger::ledger::Role::Follower);
+    assert_eq!(ledger.health(), SequencerHealth::Follower);
+    assert_eq!(ledger.checkpoint().unwrap().0.size(), 2, "reads are served");
+    ledger.set_node_status(oretrace_ledger::ledger::NodeStatus {
+        node: Some("n2".into()),
+        epoch: None,
+        sequencer: Some("http://n1.example".into()),
+    });
+    let operator = operator();
+    let k = key("c/k", 40);
+    let record = || signed(party("c", &k, "PK"), &[&k, &operator]);
+    match ledger.submit_blocking(record()) {
+        Err(Refusal::NotSequencer { sequencer }) => {
+            assert_eq!(sequencer.as_deref(), Some("http://n1.example"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.inner().size().unwrap(), 2, "nothing written");
+
+    ledger.promote().unwrap();
+    assert_eq!(ledger.role(), oretrace_ledger::ledger::Role::Sequencer);
+    assert_eq!(ledger.submit_blocking(record()).unwrap(), 2);
+    ledger.demote();
+    assert!(matches!(
+        ledger.submit_blocking(signed(
+            party("d", &key("d/k", 41), "PK"),
+            &[&key("d/k", 41), &operator]
+        )),
+        Err(Refusal::NotSequencer { .. })
+    ));
+    assert_eq!(ledger.checkpoint().unwrap().0.size(), 3);
+
+    // A follower of another log's store is refused at once.
+    let other = Ledger::follow(
+        store.clone(),
+        key(ORIGIN, 77),
+        operator.verifier(),
+        LedgerConfig::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(other, LedgerError::CheckpointKey { .. }),
+        "{other:?}"
+    );
+}
