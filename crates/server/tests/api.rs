@@ -808,3 +808,64 @@ async fn openapi_record_schemas_state_the_validators_enums_and_defaults() {
         assert!(with("not-listed").is_err(), "{kind}.{path:?}");
     }
 }
+
+/// A follower (a node over a shared store that does not hold the
+/// sequencer lease) serves every read and refuses writes with 503,
+/// Retry-After and a not-sequencer problem naming the sequencer; once
+/// promoted, it takes writes again.
+#[tokio::test]
+async fn a_follower_serves_reads_and_refuses_writes_naming_the_sequencer() {
+    let w = world().await;
+    let ledger = w.ledger.clone();
+    tokio::task::spawn_blocking(move || ledger.demote())
+        .await
+        .unwrap();
+    w.ledger
+        .set_node_status(oretrace_ledger::ledger::NodeStatus {
+            node: Some("node-2".into()),
+            epoch: None,
+            sequencer: Some("http://node-1.example:8080".into()),
+        });
+    let record = envelope(&signed(
+        lot("urn:oretrace:lot:fwo:follower-1", "fwo-chitral"),
+        &[&w.fwo],
+    ));
+    let answer = call(&w.app, post_json(&record)).await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer.header(header::RETRY_AFTER), "1");
+    let problem = answer.json();
+    assert!(
+        problem["type"].as_str().unwrap().ends_with("not-sequencer"),
+        "{problem}"
+    );
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("http://node-1.example:8080"),
+        "{problem}"
+    );
+    assert_eq!(
+        call(&w.app, get(&format!("/lots/{}", LOT.replace(':', "%3A"))))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let health = call(&w.app, get("/healthz")).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(
+        health.json(),
+        json!({"status": "ok", "size": w.size(), "role": "follower", "node": "node-2",
+               "sequencer": "http://node-1.example:8080"})
+    );
+
+    let ledger = w.ledger.clone();
+    tokio::task::spawn_blocking(move || ledger.promote())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        call(&w.app, post_json(&record)).await.status,
+        StatusCode::CREATED
+    );
+}
