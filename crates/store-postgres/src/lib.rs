@@ -40,7 +40,8 @@
 //!
 //! **Durability.** [`Store::integrate`] is one transaction: the entries
 //! and hashes of a batch go in with one statement each (`UNNEST` of
-//! arrays), the projection changes with one statement per table; it
+//! arrays), the projection changes with one statement per table (the
+//! last state of each row: see `Plan`); it
 //! returns once PostgreSQL has committed (durable with the default
 //! `synchronous_commit = on`).
 
@@ -73,9 +74,7 @@ use oretrace_ledger::store::{
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::tree::NodeId;
 
-use crate::error::{
-    Context as _, Error, Result, decode, from_sql_int, kind_of, to_sql_int, violated,
-};
+use crate::error::{Context as _, Error, Result, decode, from_sql_int, to_sql_int, violated};
 
 /// The schema version this build writes (and the newest it opens).
 pub const SCHEMA_VERSION: u32 = schema::MIGRATIONS.len() as u32;
@@ -163,7 +162,8 @@ pub struct Settings {
     pub statement_timeout: String,
     /// `on`: a commit is durable when it returns.
     pub synchronous_commit: String,
-    /// `30` (seconds): TCP keepalives on.
+    /// `30` (seconds): the server's TCP keepalives probe an idle client
+    /// after 30 s (the client's probe the server likewise).
     pub tcp_keepalives_idle: String,
 }
 
@@ -331,6 +331,15 @@ impl Drop for PgStore {
 impl PgStore {
     /// Connects, creates the schema if absent, applies versioned
     /// migrations.
+    ///
+    /// Fails as [`ErrorKind::Unavailable`] (naming the URL without its
+    /// password) if the database cannot be reached within
+    /// [`PgConfig::connect_timeout`]; as [`ErrorKind::Incompatible`] if
+    /// the schema is at a newer version than [`SCHEMA_VERSION`], holds
+    /// another application's tables, or its name is not plain ASCII
+    /// letters, digits and `_`. The handle holds no lease: it reads, and
+    /// every write fails as [`ErrorKind::Fenced`] until
+    /// [`PgStore::try_lead`] succeeds.
     pub fn connect(config: &PgConfig) -> StoreResult<PgStore> {
         Ok(Self::connect_inner(config)?)
     }
@@ -353,6 +362,11 @@ impl PgStore {
                 IDLE_IN_TRANSACTION_TIMEOUT.as_millis()
             ),
             format!("statement_timeout={}", STATEMENT_TIMEOUT.as_millis()),
+            // The server probes the client too: a node that vanished
+            // (its machine gone) stops holding locks within about a minute.
+            "tcp_keepalives_idle=30".to_owned(),
+            "tcp_keepalives_interval=10".to_owned(),
+            "tcp_keepalives_count=3".to_owned(),
         ] {
             if !options.is_empty() {
                 options.push(' ');
@@ -1010,7 +1024,7 @@ struct Plan {
     sites: Last<String, String>,
     lots: Last<String, String>,
     shipments: Last<String, String>,
-    events: Vec<[Param; 9]>,
+    events: Events,
     event_terms: (Vec<String>, Vec<i64>),
     lot_events: (Vec<String>, Vec<i64>),
     /// id → (doc, overdue_from, terms)
@@ -1020,6 +1034,20 @@ struct Plan {
     progress: Last<(String, i64), String>,
     reports: Last<String, (String, Vec<String>)>,
     resources: Last<String, (String, Vec<String>)>,
+}
+
+/// The captured events of a plan, by column.
+#[derive(Default)]
+struct Events {
+    idx: Vec<i64>,
+    event_id: Vec<String>,
+    event_type: Vec<String>,
+    event_time: Vec<i64>,
+    record_time: Vec<i64>,
+    captured_by: Vec<String>,
+    capture: Vec<String>,
+    terms: Vec<String>,
+    event: Vec<String>,
 }
 
 /// One statement of a plan: SQL and its parameters.
@@ -1069,17 +1097,16 @@ impl Plan {
                     self.event_terms.0.push(term.clone());
                     self.event_terms.1.push(idx);
                 }
-                self.events.push([
-                    Box::new(idx),
-                    Box::new(e.event_id().as_str().to_owned()),
-                    Box::new(e.event_type().as_str().to_owned()),
-                    Box::new(e.event_time()),
-                    Box::new(e.record_time()),
-                    Box::new(e.captured_by().as_str().to_owned()),
-                    Box::new(e.capture().as_str().to_owned()),
-                    Box::new(terms),
-                    Box::new(e.event_text().to_owned()),
-                ]);
+                let ev = &mut self.events;
+                ev.idx.push(idx);
+                ev.event_id.push(e.event_id().as_str().to_owned());
+                ev.event_type.push(e.event_type().as_str().to_owned());
+                ev.event_time.push(e.event_time());
+                ev.record_time.push(e.record_time());
+                ev.captured_by.push(e.captured_by().as_str().to_owned());
+                ev.capture.push(e.capture().as_str().to_owned());
+                ev.terms.push(terms);
+                ev.event.push(e.event_text().to_owned());
             }
             Change::LotEvent { lot, index } => {
                 self.lot_events.0.push(lot.clone());
@@ -1201,16 +1228,25 @@ impl Plan {
              ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
             self.shipments,
         );
-        if !self.events.is_empty() {
-            // One statement per event: the events of a batch are few
-            // beside its entries, and each is checked on its own.
-            for event in self.events {
-                out.push((
-                    "INSERT INTO events (idx, event_id, event_type, event_time, record_time, \
-                     captured_by, capture, terms, event) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    event.into_iter().collect(),
-                ));
-            }
+        if !self.events.idx.is_empty() {
+            let ev = self.events;
+            out.push((
+                "INSERT INTO events (idx, event_id, event_type, event_time, record_time, \
+                 captured_by, capture, terms, event) \
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], \
+                 $6::text[], $7::text[], $8::text[], $9::text[])",
+                args![
+                    ev.idx,
+                    ev.event_id,
+                    ev.event_type,
+                    ev.event_time,
+                    ev.record_time,
+                    ev.captured_by,
+                    ev.capture,
+                    ev.terms,
+                    ev.event
+                ],
+            ));
         }
         if !self.event_terms.0.is_empty() {
             out.push((
@@ -2146,10 +2182,4 @@ impl Store for PgStore {
             })
         })?)
     }
-}
-
-/// The kind of a `tokio-postgres` error, as this crate maps it (for
-/// callers that hold one).
-pub fn error_kind(e: &tokio_postgres::Error) -> ErrorKind {
-    kind_of(e)
 }

@@ -36,7 +36,7 @@ fn a_former_leader_is_fenced_and_writes_nothing() {
     let a = PgStore::connect(&schemas.config(&schema)).unwrap();
     let b = PgStore::connect(&schemas.config(&schema)).unwrap();
     assert_eq!(a.leader().unwrap(), None);
-    let ea = lead(&a, "a", Duration::from_millis(500));
+    let ea = lead(&a, "a", Duration::from_millis(1500));
     assert_eq!(a.epoch(), Some(ea));
     // While A's lease lives, B cannot take it.
     assert_eq!(
@@ -51,7 +51,7 @@ fn a_former_leader_is_fenced_and_writes_nothing() {
     assert_eq!(leader.advertise, "http://a:8080");
 
     // A's lease expires (it stops renewing); B takes over.
-    thread::sleep(Duration::from_millis(700));
+    thread::sleep(Duration::from_millis(1800));
     assert!(b.leader().unwrap().unwrap().expired);
     let eb = lead(&b, "b", Duration::from_secs(30));
     assert_eq!(eb, ea + 1);
@@ -143,7 +143,11 @@ fn a_handle_that_never_led_writes_nothing() {
 fn a_takeover_waits_for_a_write_in_flight() {
     let schemas = Schemas::new();
     let schema = schemas.fresh();
-    let a = PgStore::connect(&schemas.config(&schema)).unwrap();
+    // A's sessions are named, so that the test can see them wait.
+    let app = common::random_schema("oretrace_a");
+    let mut config = schemas.config(&schema);
+    config.url = format!("{}?application_name={app}", common::url());
+    let a = PgStore::connect(&config).unwrap();
     let b = PgStore::connect(&schemas.config(&schema)).unwrap();
     let ea = lead(&a, "a", Duration::from_millis(300));
     a.integrate(&batch(0, 1)).unwrap();
@@ -155,8 +159,25 @@ fn a_takeover_waits_for_a_write_in_flight() {
     ));
     thread::scope(|s| {
         let write = s.spawn(|| a.swap_checkpoint(None, b"checkpoint 1"));
-        // A's write has passed the fence and waits on the checkpoint.
-        thread::sleep(Duration::from_millis(500));
+        // A's write has passed the fence and waits on the checkpoint (in
+        // the statement reading it, or in preparing that statement, which
+        // pg_stat_activity does not report as running).
+        let waiting = format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = '{app}' \
+             AND wait_event_type = 'Lock'"
+        );
+        let since = Instant::now();
+        while admin.text(&waiting).as_deref() != Some("1") {
+            assert!(
+                since.elapsed() < Duration::from_secs(20),
+                "A's write never reached the lock: {:?}",
+                admin.text(&format!(
+                    "SELECT string_agg(concat_ws(' | ', state, wait_event_type, wait_event, query), E'\\n') \
+                     FROM pg_stat_activity WHERE application_name = '{app}'"
+                ))
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
         assert!(!write.is_finished());
         let started = Instant::now();
         assert_eq!(
@@ -483,4 +504,24 @@ fn sessions_run_in_the_schema_with_timeouts_and_durable_commits() {
     assert_eq!(settings.synchronous_commit, "on");
     assert_eq!(settings.tcp_keepalives_idle, "30");
     assert_eq!(store.schema(), schema);
+}
+
+#[test]
+fn nodes_starting_at_once_migrate_one_after_the_other() {
+    let schemas = Schemas::new();
+    let schema = schemas.fresh();
+    let versions: Vec<u32> = thread::scope(|s| {
+        let nodes: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    PgStore::connect(&schemas.config(&schema))
+                        .unwrap()
+                        .schema_version()
+                        .unwrap()
+                })
+            })
+            .collect();
+        nodes.into_iter().map(|n| n.join().unwrap()).collect()
+    });
+    assert_eq!(versions, vec![SCHEMA_VERSION; 4]);
 }
