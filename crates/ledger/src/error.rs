@@ -27,6 +27,17 @@ pub enum LedgerError {
         #[source]
         source: StoreError,
     },
+    /// The store refused a write because this node no longer holds the
+    /// right to write (a shared store's sequencer lease passed to another
+    /// node): nothing was written.
+    #[error(
+        "the sequencer lease passed to another node while {action}; nothing was written and this node stops sequencing"
+    )]
+    Fenced {
+        action: &'static str,
+        #[source]
+        source: StoreError,
+    },
     /// The published checkpoint is not signed by this ledger's log key
     /// (another log's store, another key, or a damaged note).
     #[error(
@@ -119,7 +130,13 @@ pub enum LedgerError {
 impl LedgerError {
     /// Wraps a store failure met while doing `action`.
     pub(crate) fn store(action: &'static str) -> impl FnOnce(StoreError) -> LedgerError {
-        move |source| LedgerError::Store { action, source }
+        move |source| {
+            if source.kind() == crate::store::ErrorKind::Fenced {
+                LedgerError::Fenced { action, source }
+            } else {
+                LedgerError::Store { action, source }
+            }
+        }
     }
 
     /// A failure to read the stored tree through a
@@ -131,10 +148,7 @@ impl LedgerError {
     ) -> impl FnOnce(oretrace_tlog::Error) -> LedgerError {
         move |e| match e {
             oretrace_tlog::Error::Reader { id, source } => match source.downcast::<StoreError>() {
-                Ok(store) => LedgerError::Store {
-                    action,
-                    source: *store,
-                },
+                Ok(store) => LedgerError::store(action)(*store),
                 Err(source) => LedgerError::CorruptTree {
                     stored,
                     source: oretrace_tlog::Error::Reader { id, source },
