@@ -554,6 +554,20 @@ fn a_follower_refuses_writes_until_promoted_and_again_once_demoted() {
         Err(Refusal::NotSequencer { .. })
     ));
     assert_eq!(ledger.checkpoint().unwrap().0.size(), 3);
+    assert_eq!(ledger.health(), SequencerHealth::Follower);
+
+    // Promoted again, it is healthy and writes (what its last sequencer
+    // went through is not carried over).
+    ledger.promote().unwrap();
+    assert_eq!(ledger.health(), SequencerHealth::Running);
+    let k = key("e/k", 42);
+    assert_eq!(
+        ledger
+            .submit_blocking(signed(party("e", &k, "PK"), &[&k, &operator]))
+            .unwrap(),
+        3
+    );
+    drop(ledger);
 
     // A follower of another log's store is refused at once.
     let other = Ledger::follow(

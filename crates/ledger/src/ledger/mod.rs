@@ -294,6 +294,7 @@ impl<S: Store> Ledger<S> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
         let sequencer = Sequencer::recover(self.shared.clone(), self.config.max_batch.max(1))?;
+        self.shared.health.restart();
         let (tx, rx) = sync_channel(self.config.queue.max(1));
         let handle = std::thread::Builder::new()
             .name("oretrace-sequencer".into())

@@ -99,6 +99,14 @@ impl Heartbeat {
         self.alive.store(false, Ordering::Release);
         self.end();
     }
+    /// As new, for a sequencer starting after another stopped (a node
+    /// promoted again): what the last one went through is not this one's.
+    pub(super) fn restart(&self) {
+        self.alive.store(true, Ordering::Release);
+        self.degraded.store(false, Ordering::Release);
+        self.failing.store(false, Ordering::Release);
+        self.end();
+    }
 }
 
 /// Whether the sequencer can take writes.
