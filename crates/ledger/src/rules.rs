@@ -44,7 +44,7 @@ pub enum Refusal {
     /// later: a retry of the same record then answers 409 with its index.
     /// Details are logged.
     #[error(
-        "the ledger cannot write now; retry later (a record that was stored after all is answered 409 with its index)"
+        "the ledger cannot write or read its store now; retry later (a record that was stored after all is answered 409 with its index)"
     )]
     Unavailable(String),
     /// This node serves reads only: another node sequences writes (503

@@ -728,8 +728,19 @@ async fn healthz<S: Store>(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     use oretrace_ledger::ledger::SequencerHealth;
     let health = state.ledger.health();
+    let node = state.ledger.node_status();
     match health {
-        SequencerHealth::Running | SequencerHealth::Follower => {}
+        SequencerHealth::Running => {}
+        // Among nodes sharing a store: writes go nowhere while no node
+        // holds the lease.
+        SequencerHealth::Follower if node.node.is_some() && node.sequencer.is_none() => {
+            return Err(ApiError::Refused(
+                oretrace_ledger::rules::Refusal::Unavailable(
+                    "no node holds the sequencer lease: writes are refused until one takes it (within a lease term of a node that can)".into(),
+                ),
+            ));
+        }
+        SequencerHealth::Follower => {}
         SequencerHealth::Stalled { busy_for } => {
             return Err(ApiError::Refused(
                 oretrace_ledger::rules::Refusal::Unavailable(format!(
@@ -763,7 +774,6 @@ async fn healthz<S: Store>(
         "sequencer"
     };
     let mut health = serde_json::json!({"status": "ok", "size": size, "role": role});
-    let node = state.ledger.node_status();
     if let Some(name) = node.node {
         health["node"] = name.into();
     }
