@@ -72,6 +72,13 @@ pub(crate) fn serve_shared(
             .advertise
             .clone()
             .unwrap_or_else(|| listening.to_owned());
+        if args.advertise.is_none()
+            && (listening.contains("//0.0.0.0:") || listening.contains("//[::]:"))
+        {
+            eprintln!(
+                "warning: listening on every address without --advertise: followers will send clients to {advertise}, which they cannot reach; give --advertise http://HOST:PORT"
+            );
+        }
         println!(
             "oretrace node {node} serving the PostgreSQL store at {} at {listening}",
             redact(url)
@@ -260,7 +267,24 @@ pub(crate) fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
                 report
             });
             let _ = target.resign();
-            report.with_context(|| format!("copying {} to {}", dir.display(), redact(to)))?
+            match report {
+                Ok(report) => report,
+                Err(e) => {
+                    let partial = target.size().is_ok_and(|n| n > 0);
+                    let e = anyhow::Error::new(e).context(format!(
+                        "copying {} to {}",
+                        dir.display(),
+                        redact(to)
+                    ));
+                    if partial {
+                        return Err(e.context(format!(
+                            "the database at {} holds the entries copied before the failure: drop and recreate it before copying again",
+                            redact(to)
+                        )));
+                    }
+                    return Err(e);
+                }
+            }
         }
         (true, false) => {
             let dir = Path::new(to);
@@ -273,8 +297,24 @@ pub(crate) fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("the PostgreSQL store at {}", redact(from)))?;
             let target = SqliteStore::open(dir)
                 .with_context(|| format!("opening the store in {}", dir.display()))?;
-            oretrace_ledger::rebuild::copy_log(&source, &target, &key, &operator, &config)
-                .with_context(|| format!("copying {} to {}", redact(from), dir.display()))?
+            match oretrace_ledger::rebuild::copy_log(&source, &target, &key, &operator, &config) {
+                Ok(report) => report,
+                Err(e) => {
+                    let partial = target.size().is_ok_and(|n| n > 0);
+                    let e = anyhow::Error::new(e).context(format!(
+                        "copying {} to {}",
+                        redact(from),
+                        dir.display()
+                    ));
+                    if partial {
+                        return Err(e.context(format!(
+                            "{} holds the entries copied before the failure: remove its oretrace.db* files before copying again",
+                            dir.display()
+                        )));
+                    }
+                    return Err(e);
+                }
+            }
         }
         _ => bail!(
             "--from and --to must be one SQLite data directory and one postgres:// URL, in either order"

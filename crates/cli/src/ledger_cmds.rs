@@ -122,8 +122,21 @@ pub(crate) fn run_server<S: Store>(
             .map_err(|e| listen_error(listen, &e))?;
         let url = format!("http://{}", listener.local_addr()?);
         banner(&url);
+        // Ctrl-C or SIGTERM (a service manager's stop) end the serving
+        // cleanly: a node of a shared store then gives its lease up.
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            let terminate = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = terminate => {}
+            }
         };
         oretrace_server::serve(ledger, config, Some(credential), listener, shutdown).await?;
         anyhow::Ok(ExitCode::SUCCESS)

@@ -131,11 +131,14 @@ pub fn rebuild_with<S: Store>(
 
 /// Copies the log of `from` (its entries up to the published checkpoint,
 /// their subtree hashes and the checkpoint) into the empty store `to`,
-/// then rebuilds `to`'s projections from the copied log through the
-/// rules that accepted it ([`rebuild_with`]). The root recomputed from
-/// the copied entries must be the checkpoint's, or nothing is published
-/// in `to`. How a pilot's embedded store grows into a shared database,
-/// and a shared database is taken offline for inspection.
+/// replaying each entry through the rules that accepted it as it goes, so
+/// that each chunk is written with its projections in one batch. The
+/// root recomputed from the copied entries must be the checkpoint's, or
+/// nothing is published in `to`. An entry the rules refuse (under
+/// another operator key, say) stops the copy before its chunk is written:
+/// a wrong key stops it at the first registration, with nothing written.
+/// How a pilot's embedded store grows into a shared database, and a
+/// shared database is taken offline for inspection.
 pub fn copy_log<A: Store, B: Store>(
     from: &A,
     to: &B,
@@ -163,6 +166,11 @@ pub fn copy_log<A: Store, B: Store>(
     if there != 0 || published.is_some() {
         return Err(LedgerError::TargetNotEmpty { size: there });
     }
+    let keys = Authorities {
+        operator: operator.clone(),
+        log: log_key.clone(),
+        balance: config.element_balance(),
+    };
     let size = checkpoint.size();
     let mut range = CompactRange::new();
     let mut index = 0u64;
@@ -171,17 +179,24 @@ pub fn copy_log<A: Store, B: Store>(
             .read_entries(index, CHUNK.min(size - index))
             .map_err(LedgerError::store("reading the source's entries"))?;
         let mut batch = Batch::default();
-        for entry in entries {
-            let signed = SignedRecord::from_entry(&entry)
-                .map_err(|source| LedgerError::NotARecord { index, source })?;
-            range.append(leaf_hash(&entry), |id, hash| batch.hashes.push((id, *hash)));
-            batch.entries.push(EntryRow {
-                index,
-                record_hash: signed.record_hash(),
-                kind: signed.record().kind().to_owned(),
-                entry,
-            });
-            index += 1;
+        {
+            let mut overlay = Overlay::new(to);
+            for entry in entries {
+                let signed = SignedRecord::from_entry(&entry)
+                    .map_err(|source| LedgerError::NotARecord { index, source })?;
+                let changes = changes_of(&overlay, &keys, &signed, index, &Preverified::default())
+                    .map_err(|source| LedgerError::ReplayRefused { index, source })?;
+                overlay.accept(signed.record_hash(), index, &changes);
+                batch.changes.extend(changes);
+                range.append(leaf_hash(&entry), |id, hash| batch.hashes.push((id, *hash)));
+                batch.entries.push(EntryRow {
+                    index,
+                    record_hash: signed.record_hash(),
+                    kind: signed.record().kind().to_owned(),
+                    entry,
+                });
+                index += 1;
+            }
         }
         to.integrate(&batch)
             .map_err(LedgerError::store("writing the copied entries"))?;
@@ -199,5 +214,8 @@ pub fn copy_log<A: Store, B: Store>(
     {
         return Err(LedgerError::CheckpointMoved);
     }
-    rebuild_with(to, log_key, operator, config)
+    Ok(RebuildReport {
+        entries: size,
+        root: range.root(),
+    })
 }

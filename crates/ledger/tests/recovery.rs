@@ -508,6 +508,24 @@ fn a_log_copies_into_an_empty_store_and_nowhere_else() {
         matches!(e, LedgerError::TargetNotEmpty { size: 3 }),
         "{e:?}"
     );
+
+    // Under another operator key the first registration is refused:
+    // nothing is written, and the copy can be made again.
+    let fresh = Broken::default();
+    let e = oretrace_ledger::rebuild::copy_log(
+        &from,
+        &fresh,
+        &log_key().verifier(),
+        &key("other/operator", 7).verifier(),
+        &LedgerConfig::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, LedgerError::ReplayRefused { index: 0, .. }),
+        "{e:?}"
+    );
+    assert_eq!(fresh.inner().size().unwrap(), 0);
+    assert_eq!(fresh.inner().checkpoint().unwrap(), None);
 }
 
 /// A follower serves reads and refuses writes, naming where the
