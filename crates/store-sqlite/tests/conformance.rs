@@ -1,6 +1,11 @@
 //! The SQLite store passes the storage conformance suite: each place is
 //! a data directory of its own, removed when the suite is done.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failure panics with the value's message"
+)]
+
 use std::path::PathBuf;
 use std::sync::Mutex;
 
