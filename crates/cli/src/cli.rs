@@ -539,7 +539,7 @@ pub struct ServeArgs {
 pub struct MigrateArgs {
     /// Apply the schema migrations this build knows to the PostgreSQL store
     /// at URL and print its schema version.
-    #[arg(long, value_name = "URL", conflicts_with_all = ["from", "to"], required_unless_present_all = ["from", "to"])]
+    #[arg(long, value_name = "URL", conflicts_with_all = ["from", "to"])]
     pub store: Option<String>,
     /// The store to copy the log from: an SQLite data directory or a
     /// postgres:// URL.

@@ -29,7 +29,7 @@ pub(crate) fn is_postgres(location: &str) -> bool {
 pub(crate) fn connect(url: &str) -> anyhow::Result<PgStore> {
     if !is_postgres(url) {
         bail!(
-            "{}: not a postgres:// URL (without --store, the store is the SQLite database in --data)",
+            "{}: not a postgres:// URL (give postgres://USER@HOST:PORT/DATABASE)",
             redact(url)
         );
     }
