@@ -187,6 +187,9 @@ pub fn copy_log<A: Store, B: Store>(
                 let changes = changes_of(&overlay, &keys, &signed, index, &Preverified::default())
                     .map_err(|source| LedgerError::ReplayRefused { index, source })?;
                 overlay.accept(signed.record_hash(), index, &changes);
+                // Later records of the chunk may read this one's entry
+                // (a transformation's inputs), not yet in the target.
+                overlay.remember_entry(index, entry.clone());
                 batch.changes.extend(changes);
                 range.append(leaf_hash(&entry), |id, hash| batch.hashes.push((id, *hash)));
                 batch.entries.push(EntryRow {
