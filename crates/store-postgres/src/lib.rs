@@ -197,8 +197,15 @@ pub fn redact(url: &str) -> String {
     // user:password@ in a URL's authority.
     if let Some(scheme_end) = out.find("://") {
         let start = scheme_end + 3;
+        // The authority ends at the first `/`, `?` or `#` after its last
+        // `@` (a password may hold those characters unencoded, and the
+        // client still takes it): redact up to the last `@` of the URL
+        // that comes before the host.
         let rest = &out[start..];
-        let end = rest.find(['/', '?', '#']).map_or(out.len(), |i| start + i);
+        let at_end = rest.rfind('@').map_or(0, |i| i + 1);
+        let end = rest[at_end..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| start + at_end + i);
         let authority = &out[start..end];
         if let Some(at) = authority.rfind('@') {
             let userinfo = &authority[..at];
@@ -512,13 +519,22 @@ impl PgStore {
     /// The log origin the database belongs to: set on first call, refused
     /// ([`ErrorKind::Incompatible`], naming both) if different.
     pub fn bind_origin(&self, origin: &str) -> StoreResult<()> {
-        let rows = self.rows(
+        let mut rows = self.rows(
             format!("binding the database to log origin {origin}"),
             "WITH ins AS (INSERT INTO log_origin (id, origin) VALUES (1, $1) \
                ON CONFLICT (id) DO NOTHING RETURNING origin) \
              SELECT origin FROM ins UNION ALL SELECT origin FROM log_origin WHERE id = 1",
             args![origin.to_owned()],
         )?;
+        if rows.is_empty() {
+            // Another node inserted the origin after this statement's
+            // snapshot was taken: read it in a statement of its own.
+            rows = self.rows(
+                format!("reading the log origin bound by another node (for {origin})"),
+                "SELECT origin FROM log_origin WHERE id = 1",
+                args![],
+            )?;
+        }
         let stored: String = match rows.first() {
             Some(row) => decode(row.try_get(0), || "reading the log origin".into())?,
             None => {

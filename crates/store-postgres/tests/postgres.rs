@@ -321,6 +321,14 @@ fn redact_hides_passwords() {
         "postgres://u:***@h:5432/db?sslmode=disable"
     );
     assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    // Characters that end an authority, unencoded in a password.
+    for password in ["ab/cdSECRET", "ab?cd", "ab#cd", "a@b/c"] {
+        assert_eq!(
+            redact(&format!("postgres://u:{password}@127.0.0.1:1/x")),
+            "postgres://u:***@127.0.0.1:1/x",
+            "{password}"
+        );
+    }
     assert_eq!(
         redact("postgresql://h/db?user=u&password=secret&x=1"),
         "postgresql://h/db?user=u&password=***&x=1"
