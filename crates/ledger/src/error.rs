@@ -111,6 +111,13 @@ pub enum LedgerError {
         #[source]
         source: Refusal,
     },
+    /// The store holds entries of a copy that did not finish: no
+    /// checkpoint was published over them, and the source's later entries
+    /// are missing. Extending it would fork the copied log.
+    #[error(
+        "the store holds {size} entries of a copy that did not finish (no checkpoint was published over them): empty it and copy the log again; it is not started, so that no entry is written where the copied log has another"
+    )]
+    UnfinishedCopy { size: u64 },
     /// A copy of the log was asked into a store that already holds one.
     #[error(
         "the target store already holds a log of {size} entries; copy into an empty store (a new data directory or database)"

@@ -131,14 +131,20 @@ pub fn rebuild_with<S: Store>(
 
 /// Copies the log of `from` (its entries up to the published checkpoint,
 /// their subtree hashes and the checkpoint) into the empty store `to`,
-/// replaying each entry through the rules that accepted it as it goes, so
-/// that each chunk is written with its projections in one batch. The
-/// root recomputed from the copied entries must be the checkpoint's, or
-/// nothing is published in `to`. An entry the rules refuse (under
-/// another operator key, say) stops the copy before its chunk is written:
-/// a wrong key stops it at the first registration, with nothing written.
-/// How a pilot's embedded store grows into a shared database, and a
-/// shared database is taken offline for inspection.
+/// then rebuilds `to`'s projections from the copied log through the rules
+/// that accepted it ([`rebuild_with`]). The root recomputed from the
+/// copied entries must be the checkpoint's, or nothing is published in
+/// `to`.
+///
+/// A copy that stops part way (a crash, a lost connection) must never be
+/// taken for a log: before the first entry is written, `to` is marked as
+/// being rebuilt ([`Store::clear_projections`]), and a ledger refuses to
+/// start on a marked store without a checkpoint
+/// ([`LedgerError::UnfinishedCopy`]), so no node can extend a partial copy
+/// whose later entries the source published. The first chunk is replayed
+/// before anything is written, so a wrong operator key stops the copy
+/// with nothing written. How a pilot's embedded store grows into a shared
+/// database, and a shared database is taken offline for inspection.
 pub fn copy_log<A: Store, B: Store>(
     from: &A,
     to: &B,
@@ -166,12 +172,31 @@ pub fn copy_log<A: Store, B: Store>(
     if there != 0 || published.is_some() {
         return Err(LedgerError::TargetNotEmpty { size: there });
     }
-    let keys = Authorities {
-        operator: operator.clone(),
-        log: log_key.clone(),
-        balance: config.element_balance(),
-    };
     let size = checkpoint.size();
+    // The first chunk through the rules, in memory: under a wrong operator
+    // key the first registration is refused here, before any write.
+    {
+        let keys = Authorities {
+            operator: operator.clone(),
+            log: log_key.clone(),
+            balance: config.element_balance(),
+        };
+        let entries = from
+            .read_entries(0, CHUNK.min(size))
+            .map_err(LedgerError::store("reading the source's entries"))?;
+        let mut overlay = Overlay::new(to);
+        for (index, entry) in (0u64..).zip(entries) {
+            let signed = SignedRecord::from_entry(&entry)
+                .map_err(|source| LedgerError::NotARecord { index, source })?;
+            let changes = changes_of(&overlay, &keys, &signed, index, &Preverified::default())
+                .map_err(|source| LedgerError::ReplayRefused { index, source })?;
+            overlay.accept(signed.record_hash(), index, &changes);
+            overlay.remember_entry(index, entry);
+        }
+    }
+    to.clear_projections().map_err(LedgerError::store(
+        "marking the target as being copied into",
+    ))?;
     let mut range = CompactRange::new();
     let mut index = 0u64;
     while index < size {
@@ -179,27 +204,17 @@ pub fn copy_log<A: Store, B: Store>(
             .read_entries(index, CHUNK.min(size - index))
             .map_err(LedgerError::store("reading the source's entries"))?;
         let mut batch = Batch::default();
-        {
-            let mut overlay = Overlay::new(to);
-            for entry in entries {
-                let signed = SignedRecord::from_entry(&entry)
-                    .map_err(|source| LedgerError::NotARecord { index, source })?;
-                let changes = changes_of(&overlay, &keys, &signed, index, &Preverified::default())
-                    .map_err(|source| LedgerError::ReplayRefused { index, source })?;
-                overlay.accept(signed.record_hash(), index, &changes);
-                // Later records of the chunk may read this one's entry
-                // (a transformation's inputs), not yet in the target.
-                overlay.remember_entry(index, entry.clone());
-                batch.changes.extend(changes);
-                range.append(leaf_hash(&entry), |id, hash| batch.hashes.push((id, *hash)));
-                batch.entries.push(EntryRow {
-                    index,
-                    record_hash: signed.record_hash(),
-                    kind: signed.record().kind().to_owned(),
-                    entry,
-                });
-                index += 1;
-            }
+        for entry in entries {
+            let signed = SignedRecord::from_entry(&entry)
+                .map_err(|source| LedgerError::NotARecord { index, source })?;
+            range.append(leaf_hash(&entry), |id, hash| batch.hashes.push((id, *hash)));
+            batch.entries.push(EntryRow {
+                index,
+                record_hash: signed.record_hash(),
+                kind: signed.record().kind().to_owned(),
+                entry,
+            });
+            index += 1;
         }
         to.integrate(&batch)
             .map_err(LedgerError::store("writing the copied entries"))?;
@@ -217,8 +232,5 @@ pub fn copy_log<A: Store, B: Store>(
     {
         return Err(LedgerError::CheckpointMoved);
     }
-    Ok(RebuildReport {
-        entries: size,
-        root: range.root(),
-    })
+    rebuild_with(to, log_key, operator, config)
 }

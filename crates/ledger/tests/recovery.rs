@@ -526,6 +526,51 @@ fn a_log_copies_into_an_empty_store_and_nowhere_else() {
     );
     assert_eq!(fresh.inner().size().unwrap(), 0);
     assert_eq!(fresh.inner().checkpoint().unwrap(), None);
+
+    // A copy that stops part way (a crash after its first chunk was
+    // written) leaves a store no ledger starts on: nothing is published.
+    let partial = Broken::default();
+    partial.hooks().fail_integrate.store(true, Ordering::SeqCst);
+    let e = oretrace_ledger::rebuild::copy_log(
+        &from,
+        &partial,
+        &log_key().verifier(),
+        &operator().verifier(),
+        &LedgerConfig::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, LedgerError::Store { .. }), "{e:?}");
+    partial
+        .hooks()
+        .fail_integrate
+        .store(false, Ordering::SeqCst);
+    // As if the first chunk had been written before the crash.
+    let entries = from.inner().read_entries(0, 2).unwrap();
+    let mut batch = oretrace_ledger::Batch::default();
+    let mut range = oretrace_tlog::tree::CompactRange::new();
+    for (index, entry) in (0u64..).zip(entries) {
+        let signed = oretrace_domain::envelope::SignedRecord::from_entry(&entry).unwrap();
+        range.append(oretrace_tlog::hash::leaf_hash(&entry), |id, hash| {
+            batch.hashes.push((id, *hash));
+        });
+        batch.entries.push(oretrace_ledger::EntryRow {
+            index,
+            record_hash: signed.record_hash(),
+            kind: signed.record().kind().to_owned(),
+            entry,
+        });
+    }
+    partial.inner().integrate(&batch).unwrap();
+    let e = start(&partial).unwrap_err();
+    assert!(
+        matches!(e, LedgerError::UnfinishedCopy { size: 2 }),
+        "{e:?}"
+    );
+    assert_eq!(
+        partial.inner().checkpoint().unwrap(),
+        None,
+        "nothing published"
+    );
 }
 
 /// A follower serves reads and refuses writes, naming where the

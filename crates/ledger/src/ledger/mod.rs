@@ -276,6 +276,16 @@ impl<S: Store> Ledger<S> {
             .map_err(LedgerError::store("reading the rebuild's progress"))?
             .is_some()
         {
+            if store
+                .checkpoint()
+                .map_err(LedgerError::store("reading the published checkpoint"))?
+                .is_none()
+            {
+                let size = store
+                    .size()
+                    .map_err(LedgerError::store("reading the log size"))?;
+                return Err(LedgerError::UnfinishedCopy { size });
+            }
             let report = crate::rebuild::rebuild_with(
                 store,
                 &self.shared.log_key.verifier(),
