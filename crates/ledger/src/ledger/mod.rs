@@ -180,6 +180,18 @@ fn internal(e: impl std::fmt::Display) -> Refusal {
     Refusal::Internal(e.to_string())
 }
 
+/// A proof over the stored tree that could not be made: a store that
+/// could not be reached for a moment (503, retry) or anything else (500).
+fn tree_refusal(e: oretrace_tlog::Error) -> Refusal {
+    if let oretrace_tlog::Error::Reader { source, .. } = &e
+        && let Some(store) = source.downcast_ref::<crate::store::StoreError>()
+        && store.is_retryable()
+    {
+        return Refusal::Unavailable(crate::error::detail(&e));
+    }
+    internal(e)
+}
+
 impl<S: Store> Ledger<S> {
     /// Opens the ledger on `store`: finishes a rebuild of the projections
     /// that stopped part way, recovers the tree, checks it against
@@ -583,7 +595,7 @@ impl<S: Store> Ledger<S> {
             });
         }
         oretrace_tlog::tree::prove_consistency(old, new, &StoreHashes(&self.shared.store))
-            .map_err(internal)
+            .map_err(tree_refusal)
     }
 
     /// A `tlog-proof` receipt for entry `index` against the published
@@ -613,7 +625,7 @@ impl<S: Store> Ledger<S> {
             });
         }
         let proof = prove_inclusion(index, checkpoint.size(), &StoreHashes(&self.shared.store))
-            .map_err(internal)?;
+            .map_err(tree_refusal)?;
         let entry = self
             .shared
             .store
