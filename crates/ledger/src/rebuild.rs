@@ -38,6 +38,54 @@ pub fn rebuild<S: Store>(
 /// chunk's work.
 const CHUNK: u64 = 1024;
 
+/// The published checkpoint of `store` (`whose` names it in errors),
+/// checked against the log key.
+fn published<S: Store>(
+    store: &S,
+    log_key: &NoteVerifier,
+    whose: &'static str,
+) -> Result<(Checkpoint, Vec<u8>), LedgerError> {
+    let note = store
+        .checkpoint()
+        .map_err(LedgerError::store(whose))?
+        .ok_or(LedgerError::NoCheckpoint)?;
+    let (checkpoint, _) =
+        Checkpoint::open(&note, log_key).map_err(|source| LedgerError::CheckpointKey {
+            origin: log_key.name().to_owned(),
+            source,
+        })?;
+    Ok((checkpoint, note))
+}
+
+/// The keys and rules a replay applies.
+fn authorities(
+    log_key: &NoteVerifier,
+    operator: &NoteVerifier,
+    config: &LedgerConfig,
+) -> Authorities {
+    Authorities {
+        operator: operator.clone(),
+        log: log_key.clone(),
+        balance: config.element_balance(),
+    }
+}
+
+/// Replays entry `index` through the rules over `overlay` and adds what
+/// it changes to it; returns the changes.
+fn replay<V: crate::store::StateView>(
+    overlay: &mut Overlay<V>,
+    keys: &Authorities,
+    index: u64,
+    entry: &[u8],
+) -> Result<Vec<crate::state::Change>, LedgerError> {
+    let signed = SignedRecord::from_entry(entry)
+        .map_err(|source| LedgerError::NotARecord { index, source })?;
+    let changes = changes_of(&*overlay, keys, &signed, index, &Preverified::default())
+        .map_err(|source| LedgerError::ReplayRefused { index, source })?;
+    overlay.accept(signed.record_hash(), index, &changes);
+    Ok(changes)
+}
+
 /// [`rebuild`] under the rules `config` sets (the element balance
 /// tolerance): the one the log was written with, or a replayed record may
 /// be refused.
@@ -50,26 +98,14 @@ pub fn rebuild_with<S: Store>(
     let size = store
         .size()
         .map_err(LedgerError::store("reading the log size"))?;
-    let note = store
-        .checkpoint()
-        .map_err(LedgerError::store("reading the published checkpoint"))?
-        .ok_or(LedgerError::NoCheckpoint)?;
-    let (checkpoint, _) =
-        Checkpoint::open(&note, log_key).map_err(|source| LedgerError::CheckpointKey {
-            origin: log_key.name().to_owned(),
-            source,
-        })?;
+    let (checkpoint, _) = published(store, log_key, "reading the published checkpoint")?;
     if checkpoint.size() > size {
         return Err(LedgerError::CheckpointAhead {
             checkpoint: checkpoint.size(),
             stored: size,
         });
     }
-    let keys = Authorities {
-        operator: operator.clone(),
-        log: log_key.clone(),
-        balance: config.element_balance(),
-    };
+    let keys = authorities(log_key, operator, config);
     // Where to resume: the projections hold the changes of the entries
     // before it. A rebuild under way past the log size is not this log's.
     let resume = match store
@@ -96,12 +132,7 @@ pub fn rebuild_with<S: Store>(
             for entry in &entries {
                 // Entries already replayed count only towards the root.
                 if index >= resume {
-                    let signed = SignedRecord::from_entry(entry)
-                        .map_err(|source| LedgerError::NotARecord { index, source })?;
-                    let c = changes_of(&overlay, &keys, &signed, index, &Preverified::default())
-                        .map_err(|source| LedgerError::ReplayRefused { index, source })?;
-                    overlay.accept(signed.record_hash(), index, &c);
-                    changes.extend(c);
+                    changes.extend(replay(&mut overlay, &keys, index, entry)?);
                 }
                 range.append(leaf_hash(entry), |_, _| {});
                 if range.size() == checkpoint.size() && range.root() != *checkpoint.root() {
@@ -152,17 +183,7 @@ pub fn copy_log<A: Store, B: Store>(
     operator: &NoteVerifier,
     config: &LedgerConfig,
 ) -> Result<RebuildReport, LedgerError> {
-    let note = from
-        .checkpoint()
-        .map_err(LedgerError::store(
-            "reading the source's published checkpoint",
-        ))?
-        .ok_or(LedgerError::NoCheckpoint)?;
-    let (checkpoint, _) =
-        Checkpoint::open(&note, log_key).map_err(|source| LedgerError::CheckpointKey {
-            origin: log_key.name().to_owned(),
-            source,
-        })?;
+    let (checkpoint, note) = published(from, log_key, "reading the source's published checkpoint")?;
     let there = to
         .size()
         .map_err(LedgerError::store("reading the target's log size"))?;
@@ -176,21 +197,13 @@ pub fn copy_log<A: Store, B: Store>(
     // The first chunk through the rules, in memory: under a wrong operator
     // key the first registration is refused here, before any write.
     {
-        let keys = Authorities {
-            operator: operator.clone(),
-            log: log_key.clone(),
-            balance: config.element_balance(),
-        };
+        let keys = authorities(log_key, operator, config);
         let entries = from
             .read_entries(0, CHUNK.min(size))
             .map_err(LedgerError::store("reading the source's entries"))?;
         let mut overlay = Overlay::new(to);
         for (index, entry) in (0u64..).zip(entries) {
-            let signed = SignedRecord::from_entry(&entry)
-                .map_err(|source| LedgerError::NotARecord { index, source })?;
-            let changes = changes_of(&overlay, &keys, &signed, index, &Preverified::default())
-                .map_err(|source| LedgerError::ReplayRefused { index, source })?;
-            overlay.accept(signed.record_hash(), index, &changes);
+            replay(&mut overlay, &keys, index, &entry)?;
             overlay.remember_entry(index, entry);
         }
     }
