@@ -70,6 +70,19 @@ impl Drop for Database {
     }
 }
 
+/// `oretrace migrate --from FROM --to TO --operator-vkey OPERATOR`.
+fn migrate(from: &str, to: &str, operator: &str) -> support::Run {
+    oretrace(&[
+        "migrate",
+        "--from",
+        from,
+        "--to",
+        to,
+        "--operator-vkey",
+        operator,
+    ])
+}
+
 fn copy_log_key(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     std::fs::copy(from.join("log.key"), to.join("log.key")).unwrap();
@@ -124,15 +137,7 @@ fn the_demo_log_moves_into_postgres_and_back_unchanged() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("schema version"), "{}", run.stdout);
 
-    let run = oretrace(&[
-        "migrate",
-        "--from",
-        path(&sqlite),
-        "--to",
-        &url,
-        "--operator-vkey",
-        &operator,
-    ]);
+    let run = migrate(path(&sqlite), &url, &operator);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("is the checkpoint's"), "{}", run.stdout);
 
@@ -161,41 +166,17 @@ fn the_demo_log_moves_into_postgres_and_back_unchanged() {
     }
 
     // A second copy into the same database is refused: it holds a log.
-    let run = oretrace(&[
-        "migrate",
-        "--from",
-        path(&sqlite),
-        "--to",
-        &url,
-        "--operator-vkey",
-        &operator,
-    ]);
+    let run = migrate(path(&sqlite), &url, &operator);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.stderr.contains("already holds a log"), "{}", run.stderr);
 
     // And back into a new data directory, for inspection offline.
     let back = dir.path().join("back");
-    let run = oretrace(&[
-        "migrate",
-        "--from",
-        &url,
-        "--to",
-        path(&back),
-        "--operator-vkey",
-        &operator,
-    ]);
+    let run = migrate(&url, path(&back), &operator);
     assert_eq!(run.code, 2, "a directory without the log key is refused");
     assert!(run.stderr.contains("log.key"), "{}", run.stderr);
     copy_log_key(&sqlite, &back);
-    let run = oretrace(&[
-        "migrate",
-        "--from",
-        &url,
-        "--to",
-        path(&back),
-        "--operator-vkey",
-        &operator,
-    ]);
+    let run = migrate(&url, path(&back), &operator);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let server = Server::start(&back, free_port(), &operator);
     assert_eq!(get(&server.base(), "/checkpoint"), checkpoint);
