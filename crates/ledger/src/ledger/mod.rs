@@ -153,6 +153,10 @@ pub struct Ledger<S: Store> {
     shared: Arc<Shared<S>>,
     config: LedgerConfig,
     running: Mutex<Option<Running>>,
+    /// Held by a promotion or demotion for its whole length, so that the
+    /// two never interleave, while `running` is held only for a moment
+    /// (submissions and health read it).
+    transition: Mutex<()>,
     /// This node among others sharing the store, for health and a
     /// follower's refusals.
     node: Mutex<NodeStatus>,
@@ -222,6 +226,7 @@ impl<S: Store> Ledger<S> {
             shared,
             config,
             running: Mutex::new(None),
+            transition: Mutex::new(()),
             node: Mutex::new(NodeStatus::default()),
         };
         ledger.promote()?;
@@ -264,6 +269,7 @@ impl<S: Store> Ledger<S> {
             }),
             config,
             running: Mutex::new(None),
+            transition: Mutex::new(()),
             node: Mutex::new(NodeStatus::default()),
         })
     }
@@ -278,8 +284,15 @@ impl<S: Store> Ledger<S> {
     /// sequencer left uncovered, and starts the sequencer thread. Called
     /// once the node holds the right to write (a shared store's lease).
     pub fn promote(&self) -> Result<(), LedgerError> {
-        let mut running = self.running();
-        if running.as_ref().is_some_and(|r| !r.handle.is_finished()) {
+        let _transition = self
+            .transition
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if self
+            .running()
+            .as_ref()
+            .is_some_and(|r| !r.handle.is_finished())
+        {
             return Ok(());
         }
         let store = &self.shared.store;
@@ -322,7 +335,7 @@ impl<S: Store> Ledger<S> {
             .name("oretrace-sequencer".into())
             .spawn(move || sequencer.run(rx))
             .map_err(LedgerError::Thread)?;
-        *running = Some(Running { queue: tx, handle });
+        *self.running() = Some(Running { queue: tx, handle });
         Ok(())
     }
 
@@ -331,6 +344,10 @@ impl<S: Store> Ledger<S> {
     /// returns once the sequencer thread has ended. The ledger then
     /// follows.
     pub fn demote(&self) {
+        let _transition = self
+            .transition
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let taken = self.running().take();
         if let Some(Running { queue, handle }) = taken {
             drop(queue);
