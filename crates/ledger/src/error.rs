@@ -168,7 +168,7 @@ impl LedgerError {
 
 /// The error and its sources, joined by ": ", for logs and the detail of
 /// a [`Refusal::Unavailable`].
-pub(crate) fn detail(e: &dyn std::error::Error) -> String {
+pub fn detail(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut next = e.source();
     while let Some(source) = next {

@@ -916,41 +916,16 @@ async fn resign_lease(pool: Pool, held: Held) -> Result<()> {
     reset
 }
 
-/// A projection document: a state struct as JSON.
-trait Doc: Sized {
-    fn decode(json: &str) -> serde_json::Result<Self>;
-}
-
-macro_rules! doc {
-    ($($t:ty),*) => {$(
-        impl Doc for $t {
-            fn decode(json: &str) -> serde_json::Result<Self> {
-                from_str(json)
-            }
-        }
-    )*};
-}
-
-doc!(
-    PartyState,
-    KeyState,
-    SiteState,
-    LotState,
-    ShipmentState,
-    AgreementState,
-    VersionState,
-    ClauseState,
-    ProgressState,
-    ReportState,
-    ResourceState
-);
+/// A projection document: a state struct, stored as JSON.
+trait Doc: serde::de::DeserializeOwned {}
+impl<T: serde::de::DeserializeOwned> Doc for T {}
 
 /// The documents of rows whose first column is `doc`.
 fn docs_of<T: Doc>(rows: &[Row], what: &str) -> Result<Vec<T>> {
     rows.iter()
         .map(|row| {
             let doc: String = decode(row.try_get(0), || format!("listing {what}s"))?;
-            T::decode(&doc).ctx(|| format!("decoding a stored {what} document"))
+            from_str::<T>(&doc).ctx(|| format!("decoding a stored {what} document"))
         })
         .collect()
 }
@@ -1430,7 +1405,7 @@ trait Reads {
         };
         let doc: String = decode(row.try_get(0), || format!("reading {what} {id}"))?;
         Ok(Some(
-            T::decode(&doc).ctx(|| format!("decoding stored {what} {id}"))?,
+            from_str::<T>(&doc).ctx(|| format!("decoding stored {what} {id}"))?,
         ))
     }
 }

@@ -507,7 +507,7 @@ fn a_stored_agreement_that_breaks_a_rule_is_a_store_error_when_read() {
         .unwrap();
         let err = store.agreement("fwo:agreement-000001").unwrap_err();
         assert_eq!(err.kind(), oretrace_ledger::ErrorKind::Corrupt, "{err}");
-        let err = chain(&err);
+        let err = oretrace_ledger::error::detail(&err);
         assert!(
             err.contains("agreement fwo:agreement-000001") && err.contains(rule),
             "{err}"
@@ -525,7 +525,8 @@ fn a_stored_agreement_that_breaks_a_rule_is_a_store_error_when_read() {
         [],
     )
     .unwrap();
-    let err = chain(&store.clause("fwo:agreement-000003", 1, 7).unwrap_err());
+    let err =
+        oretrace_ledger::error::detail(&store.clause("fwo:agreement-000003", 1, 7).unwrap_err());
     assert!(err.contains("salt"), "{err}");
     assert!(store.clauses("fwo:agreement-000003", 1, None, 10).is_err());
 }
@@ -651,16 +652,4 @@ fn a_database_from_before_agreements_is_migrated() {
     )
     .unwrap();
     assert_eq!(rows(&conn), pinned.lines().collect::<Vec<_>>());
-}
-
-/// An error and its sources, joined by ": ".
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut next = e.source();
-    while let Some(source) = next {
-        out.push_str(": ");
-        out.push_str(&source.to_string());
-        next = source.source();
-    }
-    out
 }
