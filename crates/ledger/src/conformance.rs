@@ -141,6 +141,7 @@ pub fn run_all<H: Harness>(harness: &H) {
     checkpoint_swaps_only_from_the_expected_one(&fresh());
     projections_clear_and_reapply(&fresh());
     events_select_by_terms_ranges_order_and_cursor(&fresh());
+    event_term_values_page_distinct_terms_under_a_prefix(&fresh());
     listings_page_by_id_after_a_cursor(&fresh());
     agreements_select_by_terms_overdue_and_cursor(&fresh());
     clauses_page_in_clause_order(&fresh());
@@ -282,6 +283,197 @@ pub fn events_select_by_terms_ranges_order_and_cursor<S: Store>(store: &S) {
         )
         .unwrap();
     assert_eq!(indexes(&shipping_or_receiving).len(), 7);
+}
+
+/// The distinct index terms under a prefix: each once however many events
+/// carry it, in byte order, after a cursor, at most a limit; a prefix
+/// matched byte for byte (`epc=` is not a prefix of `epcClass=…`, nor
+/// `bizStep=` of `bizStepper=…`); nothing in an empty store, nothing for a
+/// limit of 0; cleared with the projections.
+pub fn event_term_values_page_distinct_terms_under_a_prefix<S: Store>(store: &S) {
+    let values = |prefix: &str, after: Option<&str>, limit: usize| -> Vec<String> {
+        store.event_term_values(prefix, after, limit).unwrap()
+    };
+    assert!(values("bizStep=", None, 100).is_empty(), "an empty store");
+    assert!(values("", None, 100).is_empty(), "an empty store");
+    assert!(values("bizStep=", Some("bizStep=a"), 100).is_empty());
+
+    const SHIPPING: &str = "bizStep=https://ref.gs1.org/cbv/BizStep-shipping";
+    const RECEIVING: &str = "bizStep=https://ref.gs1.org/cbv/BizStep-receiving";
+    let terms: [&[&str]; 6] = [
+        &[
+            SHIPPING,
+            "epc=https://id.gs1.org/01/09521234543213/21/1",
+            "epcClass=https://id.gs1.org/01/09521234543213",
+            "bizLocation=https://id.gs1.org/414/9521234543213",
+            "type=ObjectEvent",
+        ],
+        &[
+            SHIPPING,
+            "epc=https://id.gs1.org/01/09521234543213/21/1",
+            "epc=https://id.gs1.org/01/09521234543213/21/10",
+            "epcClass=https://id.gs1.org/01/09521234543213",
+            "readPoint=https://id.gs1.org/414/9521234543213",
+            "type=ObjectEvent",
+        ],
+        &[
+            RECEIVING,
+            "epc=https://id.gs1.org/01/09521234543213/21/2",
+            "epc=urn:epc:id:sgtin:0614141.107346.Z",
+            "epc=urn:epc:id:sgtin:0614141.107346.a",
+            "type=ObjectEvent",
+        ],
+        // Beyond ASCII, in byte order (not a collation's): "é" (C3 A9)
+        // after "z", U+10FFFF (F4 8F BF BF) after everything.
+        &[
+            "epc=urn:x:é",
+            "epc=urn:x:z",
+            "epc=\u{10FFFF}\u{10FFFF}",
+            "bizStepper=https://example.com/not-a-bizStep",
+            "bizStep>", // The first string past every `bizStep=…`.
+            "disposition=https://ref.gs1.org/cbv/Disp-in_transit",
+            "type=ObjectEvent",
+        ],
+        &[
+            SHIPPING,
+            "type=TransformationEvent",
+            "epc=https://id.gs1.org/01/09521234543213/21/1",
+        ],
+        &[RECEIVING, "bizStep=", "type=ObjectEvent"],
+    ];
+    let events: Vec<EventState> = terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| event(i as u64, 1000, 2000, t))
+        .collect();
+    let mut b = batch(0, events.len() as u64);
+    b.changes = events.iter().cloned().map(Change::PutEvent).collect();
+    store.integrate(&b).unwrap();
+
+    // The model: every distinct term under the prefix, in byte order.
+    let expected = |prefix: &str| -> Vec<String> {
+        let mut all: Vec<String> = terms
+            .iter()
+            .flat_map(|t| t.iter())
+            .filter(|t| t.starts_with(prefix))
+            .map(|t| (*t).to_owned())
+            .collect();
+        all.sort(); // Byte order.
+        all.dedup();
+        all
+    };
+    assert_eq!(
+        values("bizStep=", None, 100),
+        vec![
+            "bizStep=".to_owned(),
+            RECEIVING.to_owned(),
+            SHIPPING.to_owned()
+        ],
+        "distinct, in byte order, the prefix itself a term"
+    );
+    assert_eq!(
+        values("epc=", None, 100),
+        vec![
+            "epc=https://id.gs1.org/01/09521234543213/21/1",
+            "epc=https://id.gs1.org/01/09521234543213/21/10",
+            "epc=https://id.gs1.org/01/09521234543213/21/2",
+            "epc=urn:epc:id:sgtin:0614141.107346.Z",
+            "epc=urn:epc:id:sgtin:0614141.107346.a",
+            "epc=urn:x:z",
+            "epc=urn:x:é",
+            "epc=\u{10FFFF}\u{10FFFF}",
+        ],
+        "`epcClass=` terms are not under `epc=`"
+    );
+    assert_eq!(
+        values("epcClass=", None, 100),
+        vec!["epcClass=https://id.gs1.org/01/09521234543213"]
+    );
+    assert_eq!(
+        values("bizLocation=", None, 100),
+        vec!["bizLocation=https://id.gs1.org/414/9521234543213"]
+    );
+    assert_eq!(values("sensor=", None, 100), Vec::<String>::new());
+    assert_eq!(
+        values("epc=urn:x:\u{10FFFF}", None, 100),
+        Vec::<String>::new()
+    );
+    for prefix in [
+        "",
+        "b",
+        "bizStep",
+        "bizStep=",
+        "bizStep>",
+        "bizStepper=",
+        "epc",
+        "epc=",
+        "epc=urn:",
+        "epc=urn:x:",
+        "epc=\u{10FFFF}",
+        "epcClass=",
+        "readPoint=",
+        "disposition=",
+        "type=",
+        "zzz",
+        "\u{10FFFF}",
+    ] {
+        let all = expected(prefix);
+        assert_eq!(values(prefix, None, 1000), all, "{prefix:?}");
+        assert_eq!(values(prefix, None, usize::MAX), all, "{prefix:?}");
+        assert!(values(prefix, None, 0).is_empty(), "limit 0: {prefix:?}");
+        // Paging by the `after` cursor reaches every value exactly once.
+        for limit in [1, 2, 3] {
+            let mut paged = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = values(prefix, after.as_deref(), limit);
+                assert!(page.len() <= limit, "{prefix:?} limit {limit}");
+                paged.extend(page.iter().cloned());
+                if page.len() < limit {
+                    break;
+                }
+                after = page.last().cloned();
+            }
+            assert_eq!(paged, all, "{prefix:?} in pages of {limit}");
+        }
+        // From each value (and from strings between values), the rest.
+        for (i, value) in all.iter().enumerate() {
+            assert_eq!(
+                values(prefix, Some(value), 1000),
+                all[i + 1..],
+                "{prefix:?}"
+            );
+            let between = format!("{value}\u{1}");
+            assert_eq!(
+                values(prefix, Some(&between), 1000),
+                all[i + 1..],
+                "{prefix:?}"
+            );
+        }
+    }
+    // A cursor before the prefix starts at the prefix; one past it ends.
+    assert_eq!(values("epc=", Some("a"), 100), expected("epc="));
+    assert_eq!(values("epc=", Some("epc"), 2), expected("epc=")[..2]);
+    assert!(values("epc=", Some("epc>"), 100).is_empty());
+    assert!(values("epc=", Some("\u{10FFFF}"), 100).is_empty());
+    assert!(values("bizStep=", Some(SHIPPING), 100).is_empty());
+
+    store.clear_projections().unwrap();
+    assert!(
+        values("", None, 100).is_empty(),
+        "cleared with the projections"
+    );
+    store
+        .apply_changes(
+            &events
+                .iter()
+                .cloned()
+                .map(Change::PutEvent)
+                .collect::<Vec<_>>(),
+            0,
+        )
+        .unwrap();
+    assert_eq!(values("", None, 1000), expected(""));
 }
 
 pub fn empty_store<S: Store>(store: &S) {

@@ -55,6 +55,12 @@ pub enum Call<'a> {
     Event { event_id: &'a str },
     /// [`Store::select_events`].
     SelectEvents { select: &'a EventSelect },
+    /// [`Store::event_term_values`].
+    EventTermValues {
+        prefix: &'a str,
+        after: Option<&'a str>,
+        limit: usize,
+    },
     /// [`Store::parties`].
     Parties {
         after: Option<&'a str>,
@@ -104,6 +110,7 @@ impl Call<'_> {
             Call::LotEvents { .. } => "lot_events",
             Call::Event { .. } => "event",
             Call::SelectEvents { .. } => "select_events",
+            Call::EventTermValues { .. } => "event_term_values",
             Call::Parties { .. } => "parties",
             Call::Sites { .. } => "sites",
             Call::Lots { .. } => "lots",
@@ -341,6 +348,22 @@ impl<S: Store, H: Hooks> Store for Faulty<S, H> {
         self.call(Call::SelectEvents { select }, None, |s| {
             s.select_events(select)
         })
+    }
+    fn event_term_values(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        self.call(
+            Call::EventTermValues {
+                prefix,
+                after,
+                limit,
+            },
+            None,
+            |s| s.event_term_values(prefix, after, limit),
+        )
     }
     fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {
         self.call(Call::Parties { after, limit }, None, |s| {

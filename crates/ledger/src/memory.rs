@@ -1,7 +1,7 @@
 //! An in-memory [`Store`]: the reference backend for tests and the model
 //! the conformance suite holds others to. Not durable.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -12,7 +12,10 @@ use crate::agreements::{
     AgreementState, ClauseState, ProgressState, ReportState, ResourceState, Select, VersionState,
 };
 use crate::state::{Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState};
-use crate::store::{Batch, ErrorKind, EventSelect, StateView, Store, StoreError, StoreResult};
+use crate::store::{
+    Batch, EVENT_TERM_VALUES_MAX, ErrorKind, EventSelect, StateView, Store, StoreError,
+    StoreResult, term_prefix_end,
+};
 
 #[derive(Clone, Debug, Default)]
 struct Inner {
@@ -29,6 +32,9 @@ struct Inner {
     /// Captured events by log index, and their ids.
     events: BTreeMap<u64, EventState>,
     event_ids: HashMap<String, u64>,
+    /// The events' index terms and the events that carry each: what
+    /// `event_terms` is to the SQL backends, keyed by (term, index).
+    event_terms: BTreeSet<(String, u64)>,
     agreements: BTreeMap<String, AgreementState>,
     versions: BTreeMap<(String, u32), VersionState>,
     clauses: BTreeMap<(String, u32, u32), ClauseState>,
@@ -62,6 +68,9 @@ impl Inner {
             }
             Change::PutEvent(e) => {
                 self.event_ids.insert(e.event_id().to_string(), e.index());
+                for term in e.terms() {
+                    self.event_terms.insert((term.clone(), e.index()));
+                }
                 self.events.insert(e.index(), e);
             }
             Change::LotEvent { lot, index } => {
@@ -355,6 +364,36 @@ impl Store for MemoryStore {
         Ok(found.into_iter().take(select.limit).cloned().collect())
     }
 
+    fn event_term_values(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        use std::ops::Bound;
+        let inner = self.read()?;
+        let end = term_prefix_end(prefix);
+        let mut values = Vec::new();
+        // The first (term, index) key from the cursor on: past every key of
+        // `after` (index u64::MAX is the last), or at the prefix.
+        let mut from = match after {
+            Some(a) if a >= prefix => Bound::Excluded((a.to_owned(), u64::MAX)),
+            _ => Bound::Included((prefix.to_owned(), 0)),
+        };
+        // One seek per value, as the SQL backends do.
+        while values.len() < limit.min(EVENT_TERM_VALUES_MAX) {
+            let Some((term, _)) = inner.event_terms.range((from, Bound::Unbounded)).next() else {
+                break;
+            };
+            if end.as_deref().is_some_and(|end| term.as_str() >= end) {
+                break;
+            }
+            from = Bound::Excluded((term.clone(), u64::MAX));
+            values.push(term.clone());
+        }
+        Ok(values)
+    }
+
     fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {
         Ok(page(&self.read()?.parties, after, limit))
     }
@@ -474,6 +513,7 @@ impl Store for MemoryStore {
         inner.lot_events.clear();
         inner.events.clear();
         inner.event_ids.clear();
+        inner.event_terms.clear();
         inner.rebuild = Some(0);
         Ok(())
     }

@@ -202,6 +202,32 @@ impl EventSelect {
     }
 }
 
+/// The most values one [`Store::event_term_values`] call returns, whatever
+/// `limit` it is given: each is an index seek.
+pub const EVENT_TERM_VALUES_MAX: usize = 10_000;
+
+/// The least string greater than every string that starts with `prefix`,
+/// in byte order of UTF-8 (which is the order of the code points): the
+/// prefix with its trailing `char::MAX`s dropped and its last character
+/// replaced by the next one (skipping the surrogates, which no string
+/// holds). `None` when there is no such string (an empty prefix, or one of
+/// `char::MAX`s only): every string from `prefix` on starts with it.
+///
+/// So a term starts with `prefix` exactly when `prefix <= term` and
+/// `term < term_prefix_end(prefix)`: the range a backend seeks in. The
+/// bound is itself valid UTF-8 (unlike incrementing the last byte, which
+/// breaks a multi-byte character), so it binds as text in every backend.
+pub fn term_prefix_end(prefix: &str) -> Option<String> {
+    let mut end = prefix.trim_end_matches(char::MAX).to_owned();
+    let last = end.pop()?;
+    let next = match last {
+        '\u{D7FF}' => '\u{E000}',
+        c => char::from_u32(u32::from(c) + 1)?,
+    };
+    end.push(next);
+    Some(end)
+}
+
 /// Reads of the projections: what authorisation needs.
 pub trait StateView {
     fn party(&self, id: &str) -> StoreResult<Option<PartyState>>;
@@ -331,6 +357,22 @@ pub trait Store: StateView + Send + Sync + 'static {
     /// Captured events, as [`EventSelect`] says.
     fn select_events(&self, select: &EventSelect) -> StoreResult<Vec<EventState>>;
 
+    /// Distinct index terms that start with `prefix`, in byte order, each
+    /// greater than `after` (a whole term, as returned earlier) when given;
+    /// at most `limit` (clamped to [`EVENT_TERM_VALUES_MAX`]). Answered by
+    /// seeks on the `event_terms` key, so a page costs about `limit` index
+    /// seeks however many events carry each term (never a scan of all rows
+    /// under the prefix). The values are whole terms, prefix included; a
+    /// prefix is matched byte for byte (`epc=` does not match `epcClass=…`).
+    /// A backend bounds the terms under the prefix with
+    /// [`term_prefix_end`].
+    fn event_term_values(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<String>>;
+
     /// Parties in id order (byte order of the UTF-8 ids), strictly after
     /// the id `after` if given, at most `limit`.
     fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>>;
@@ -389,4 +431,30 @@ pub trait Store: StateView + Send + Sync + 'static {
 
     /// Records that the rebuild is finished: the projections are whole.
     fn finish_rebuild(&self) -> StoreResult<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::term_prefix_end;
+
+    #[test]
+    fn a_prefix_ends_before_the_next_character() {
+        assert_eq!(term_prefix_end("bizStep=").as_deref(), Some("bizStep>"));
+        assert_eq!(term_prefix_end("epc=").as_deref(), Some("epc>"));
+        assert_eq!(term_prefix_end("a\u{7F}").as_deref(), Some("a\u{80}"));
+        assert_eq!(term_prefix_end("é").as_deref(), Some("ê"));
+        assert_eq!(term_prefix_end("x\u{D7FF}").as_deref(), Some("x\u{E000}"));
+        assert_eq!(
+            term_prefix_end("x\u{10FFFF}\u{10FFFF}").as_deref(),
+            Some("y")
+        );
+        assert_eq!(term_prefix_end(""), None);
+        assert_eq!(term_prefix_end("\u{10FFFF}"), None);
+        // Every string under the prefix sorts before the bound, in bytes.
+        let end = term_prefix_end("a\u{7F}").unwrap_or_default();
+        for s in ["a\u{7F}", "a\u{7F}\u{10FFFF}\u{10FFFF}", "a\u{7F}zzz"] {
+            assert!(s.as_bytes() < end.as_bytes(), "{s:?}");
+        }
+        assert!("a\u{80}".as_bytes() >= end.as_bytes());
+    }
 }

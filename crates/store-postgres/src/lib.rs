@@ -69,7 +69,8 @@ use oretrace_ledger::state::{
     Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState, StoredEvent,
 };
 use oretrace_ledger::store::{
-    Batch, ErrorKind, EventOrder, EventSelect, StateView, Store, StoreResult,
+    Batch, EVENT_TERM_VALUES_MAX, ErrorKind, EventOrder, EventSelect, StateView, Store,
+    StoreResult, term_prefix_end,
 };
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::tree::NodeId;
@@ -2030,6 +2031,56 @@ impl Store for PgStore {
         }
         let rows = self.rows("selecting events".into(), &sql, params)?;
         Ok(rows.iter().map(event_of).collect::<Result<Vec<_>>>()?)
+    }
+
+    fn event_term_values(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        let limit = limit.min(EVENT_TERM_VALUES_MAX);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        // A loose index scan: a recursive query whose every step is one
+        // seek on the (term, idx) key for the least term past the last,
+        // whichever events carry it; at most `limit` steps, in one
+        // statement (one snapshot). The terms are `COLLATE "C"` (byte
+        // order), so the terms under the prefix are `[prefix, end)`, `end`
+        // a valid string (see `term_prefix_end`); without one, `[prefix, …)`.
+        // (EXPLAIN: each step an Index Only Scan of `event_terms_pkey` on
+        // `term > … AND term < …`, stopping at its first row.)
+        let (start, from): (&str, &str) = match after {
+            Some(after) if after >= prefix => (">", after),
+            _ => (">=", prefix),
+        };
+        let mut params: Vec<Param> =
+            args![from.to_owned(), i64::try_from(limit).unwrap_or(i64::MAX)];
+        let below = match term_prefix_end(prefix) {
+            Some(end) => {
+                params.push(Box::new(end));
+                " AND term < $3"
+            }
+            None => "",
+        };
+        let sql = format!(
+            "WITH RECURSIVE t (term, n) AS ( \
+                 (SELECT term, 1::bigint FROM event_terms \
+                  WHERE term {start} $1{below} ORDER BY term LIMIT 1) \
+               UNION ALL \
+                 SELECT (SELECT term FROM event_terms \
+                         WHERE term > t.term{below} ORDER BY term LIMIT 1), t.n + 1 \
+                 FROM t WHERE t.term IS NOT NULL AND t.n < $2::bigint \
+             ) \
+             SELECT term FROM t WHERE term IS NOT NULL ORDER BY term"
+        );
+        let what = || format!("listing the index terms under {prefix:?}");
+        let rows = self.rows(what(), &sql, params)?;
+        Ok(rows
+            .iter()
+            .map(|row| decode(row.try_get(0), what))
+            .collect::<Result<Vec<String>>>()?)
     }
 
     fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {

@@ -31,7 +31,8 @@ use oretrace_ledger::state::{
     Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState, StoredEvent,
 };
 use oretrace_ledger::store::{
-    Batch, ErrorKind, EventOrder, EventSelect, StateView, Store, StoreResult,
+    Batch, EVENT_TERM_VALUES_MAX, ErrorKind, EventOrder, EventSelect, StateView, Store,
+    StoreResult, term_prefix_end,
 };
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::tree::NodeId;
@@ -410,6 +411,21 @@ impl EventRow {
             .map_err(|e| Error::Invalid(ErrorKind::Corrupt, format!("reading {e}")))
     }
 }
+
+/// The seeks of [`Store::event_term_values`]: `[first, next]` (the least
+/// term from the prefix on, the least past a term), without and with an
+/// upper bound. Each is a `SEARCH` of the `event_terms` primary key
+/// stopping at its first row (a test pins the plans), never a scan.
+const TERM_SEEKS: [[&str; 2]; 2] = [
+    [
+        "SELECT term FROM event_terms WHERE term >= ?1 ORDER BY term LIMIT 1",
+        "SELECT term FROM event_terms WHERE term > ?1 ORDER BY term LIMIT 1",
+    ],
+    [
+        "SELECT term FROM event_terms WHERE term >= ?1 AND term < ?2 ORDER BY term LIMIT 1",
+        "SELECT term FROM event_terms WHERE term > ?1 AND term < ?2 ORDER BY term LIMIT 1",
+    ],
+];
 
 /// Log size: entries are consecutive from 0, so the highest index + 1
 /// (a lookup at the right edge of the rowid tree, not a count).
@@ -1155,6 +1171,51 @@ impl Store for SqliteStore {
         })
     }
 
+    fn event_term_values(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        let limit = limit.min(EVENT_TERM_VALUES_MAX);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        // The terms under the prefix are `[prefix, end)` in the BINARY
+        // collation (the UTF-8 bytes): `end` is a valid string, so it binds
+        // as text (see `term_prefix_end`); without one, `[prefix, …)`.
+        // Each value is one seek (`TERM_SEEKS`) on the (term, idx) key:
+        // the least term past the last one, whichever events carry it.
+        let end = term_prefix_end(prefix);
+        let [first, next] = TERM_SEEKS[usize::from(end.is_some())];
+        let what = format!("listing the index terms under {prefix:?}");
+        // Every seek in one read transaction: one state.
+        self.read_snapshot(&what, |conn| {
+            let seek = |sql: &str, from: &str| -> Result<Option<String>> {
+                let mut stmt = conn.prepare_cached(sql).ctx(|| what.clone())?;
+                match &end {
+                    Some(end) => stmt.query_row(params![from, end], |r| r.get(0)),
+                    None => stmt.query_row(params![from], |r| r.get(0)),
+                }
+                .optional()
+                .ctx(|| what.clone())
+            };
+            let mut term = match after {
+                Some(after) if after >= prefix => seek(next, after)?,
+                _ => seek(first, prefix)?,
+            };
+            let mut values = Vec::new();
+            while let Some(value) = term {
+                values.push(value);
+                if values.len() == limit {
+                    break;
+                }
+                term = seek(next, &values[values.len() - 1])?;
+            }
+            Ok(values)
+        })
+    }
+
     fn parties(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<PartyState>> {
         self.docs("party", "parties", after, limit)
     }
@@ -1287,5 +1348,52 @@ impl Store for SqliteStore {
                 .ctx(|| "recording the finished rebuild")?;
             Ok(())
         })?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each seek of `event_term_values` searches the `event_terms` key
+    /// (no scan, no sort) however many rows it holds.
+    #[test]
+    fn term_seeks_search_the_event_terms_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let plans = store
+            .read(|conn| {
+                let mut plans = Vec::new();
+                for sql in TERM_SEEKS.iter().flatten() {
+                    let mut stmt = conn
+                        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                        .ctx(|| "explaining")?;
+                    let args: &[&str] = if sql.contains("?2") {
+                        &["a=", "a>"]
+                    } else {
+                        &["a="]
+                    };
+                    let details = stmt
+                        .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+                        .ctx(|| "explaining")?
+                        .collect::<rusqlite::Result<Vec<String>>>()
+                        .ctx(|| "explaining")?;
+                    plans.push((*sql, details));
+                }
+                Ok(plans)
+            })
+            .unwrap();
+        for (sql, details) in plans {
+            assert_eq!(details.len(), 1, "{sql}: {details:?}");
+            let plan = &details[0];
+            assert!(
+                plan.starts_with("SEARCH event_terms USING PRIMARY KEY (term>"),
+                "{sql}: {plan}"
+            );
+            assert!(
+                !plan.contains("SCAN") && !plan.contains("TEMP B-TREE"),
+                "{sql}: {plan}"
+            );
+        }
     }
 }
