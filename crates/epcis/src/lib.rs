@@ -106,6 +106,7 @@
 
 mod context;
 mod dl;
+pub mod epc_format;
 mod number;
 mod prehash;
 pub mod query;
