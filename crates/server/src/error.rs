@@ -61,6 +61,15 @@ pub enum ApiError {
     /// A path parameter is not in the form the route expects.
     #[error("{0}")]
     BadRequest(String),
+    /// An EPCIS query parameter that is unknown, or whose value is not
+    /// one the standard allows (400, the binding's
+    /// `QueryParameterException`).
+    #[error("{0}")]
+    QueryParameter(String),
+    /// A named query's definition that does not validate against the
+    /// EPCIS query schema (400, `QueryValidationException`).
+    #[error("the query does not validate against the EPCIS 2.0 query schema ({} violations)", .0.len())]
+    QueryViolations(Vec<Violation>),
     /// No such resource, or no such route.
     #[error("{0}")]
     NotFound(String),
@@ -99,6 +108,9 @@ pub enum ApiError {
         "the query needs more than {budget} candidate events examined; narrow it (an EPC, a location, a time range)"
     )]
     QueryTooComplex { budget: usize },
+    /// What the binding defines and this repository does not do (501).
+    #[error("{0}")]
+    NotImplemented(String),
     /// The named resource exists already (409).
     #[error("{0}")]
     Conflict(String),
@@ -249,6 +261,12 @@ impl ApiError {
                 "Bad request",
                 m.clone(),
             ),
+            ApiError::QueryParameter(m) => p(
+                StatusCode::BAD_REQUEST,
+                "query-parameter",
+                "QueryParameterException",
+                m.clone(),
+            ),
             ApiError::Refused(Refusal::Unauthenticated(m)) => p(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
@@ -344,23 +362,16 @@ impl ApiError {
                     StatusCode::BAD_REQUEST,
                     "epcis-validation",
                     "EPCIS document does not validate",
-                    format!(
-                        "{}: {}",
-                        self,
-                        v.iter()
-                            .take(5)
-                            .map(|v| format!(
-                                "{} {}",
-                                if v.pointer.is_empty() {
-                                    "/"
-                                } else {
-                                    &v.pointer
-                                },
-                                v.message
-                            ))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ),
+                    violations_detail(self, v),
+                )
+            },
+            ApiError::QueryViolations(v) => Problem {
+                violations: Some(v.clone()),
+                ..p(
+                    StatusCode::BAD_REQUEST,
+                    "epcis-query-validation",
+                    "EPCIS query does not validate",
+                    violations_detail(self, v),
                 )
             },
             ApiError::TooManyEvents { limit, .. } => Problem {
@@ -395,6 +406,12 @@ impl ApiError {
                 "query-too-complex",
                 "QueryTooComplexException",
                 self.to_string(),
+            ),
+            ApiError::NotImplemented(m) => p(
+                StatusCode::NOT_IMPLEMENTED,
+                "not-implemented",
+                "Not implemented",
+                m.clone(),
             ),
             ApiError::Conflict(m) => p(
                 StatusCode::CONFLICT,
@@ -474,6 +491,126 @@ impl ApiError {
     }
 }
 
+/// An exception of the EPCIS 2.0 REST binding: the problem's `type` is
+/// `epcisException:<name>`, as the official OpenAPI document writes it,
+/// and `status` the code the binding answers with
+/// (`docs/design/epcis-conformance.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exception {
+    pub name: &'static str,
+    pub status: StatusCode,
+}
+
+/// The prefix of every binding exception's problem `type`.
+pub const EXCEPTION_PREFIX: &str = "epcisException:";
+
+impl ApiError {
+    /// The binding's exception for this error, on an EPCIS path
+    /// ([`crate::epcis::binding_exceptions`]). The status is the one
+    /// [`ApiError::problem`] gives, except where the binding names
+    /// another: a record or event the registry refuses is a
+    /// `ValidationException` (400, not 422).
+    pub fn exception(&self) -> Exception {
+        let status = StatusCode::from_u16(self.unbounded_problem().status)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let name = match self {
+            ApiError::QueryParameter(_) => "QueryParameterException",
+            ApiError::QueryViolations(_) => "QueryValidationException",
+            ApiError::Refused(Refusal::Invalid(_) | Refusal::Unprocessable { .. })
+            | ApiError::MalformedJson(_)
+            | ApiError::BadRequest(_)
+            | ApiError::SchemaViolations(_)
+            | ApiError::InvalidRequest { .. } => {
+                return Exception {
+                    name: "ValidationException",
+                    status: StatusCode::BAD_REQUEST,
+                };
+            }
+            ApiError::Refused(Refusal::Unauthenticated(_) | Refusal::Forbidden(_))
+            | ApiError::Unauthorized(_) => "SecurityException",
+            // The document's 404 admits this one type alone.
+            ApiError::NotFound(_) => "NoSuchNameException",
+            ApiError::Refused(Refusal::Replay { .. }) | ApiError::Conflict(_) => {
+                "ResourceAlreadyExistsException"
+            }
+            ApiError::PayloadTooLarge { .. } | ApiError::TooManyEvents { .. } => {
+                "CaptureLimitExceededException"
+            }
+            ApiError::UnsupportedMediaType(_) => "UnsupportedMediaTypeException",
+            ApiError::NotAcceptable(_) => "NotAcceptableException",
+            ApiError::QueryTooLarge { .. } => "QueryTooLargeException",
+            ApiError::QueryTooComplex { .. }
+            | ApiError::AnswerTooLarge { .. }
+            | ApiError::ExportTooLarge { .. } => "QueryTooComplexException",
+            ApiError::UriTooLong { .. } => "URITooLongException",
+            ApiError::Status(s) if *s == StatusCode::NOT_FOUND => "NoSuchNameException",
+            ApiError::Status(s) if *s == StatusCode::URI_TOO_LONG => "URITooLongException",
+            ApiError::Status(s) if *s == StatusCode::PAYLOAD_TOO_LARGE => {
+                "CaptureLimitExceededException"
+            }
+            // The binding names no exception for overload, budgets, a
+            // slow body, a wrong method or a failure inside: the
+            // implementation's, with the status kept.
+            ApiError::Refused(
+                Refusal::Internal(_)
+                | Refusal::Overloaded
+                | Refusal::NotSequencer { .. }
+                | Refusal::Unavailable(_),
+            )
+            | ApiError::Timeout
+            | ApiError::NotImplemented(_)
+            | ApiError::MethodNotAllowed
+            | ApiError::QuotaExceeded { .. }
+            | ApiError::TooManyRequests { .. }
+            | ApiError::BodyTimeout { .. }
+            | ApiError::Status(_) => "ImplementationException",
+        };
+        Exception { name, status }
+    }
+}
+
+/// What an error response carries for the binding's layer to rewrite
+/// it as the exception: the problem as sent and the exception.
+#[derive(Clone, Debug)]
+pub struct Raised {
+    pub problem: Problem,
+    pub exception: Exception,
+}
+
+impl Raised {
+    /// The problem as the binding writes it: `type` the exception,
+    /// `status` the binding's; every other member kept.
+    pub fn binding_problem(&self) -> Problem {
+        Problem {
+            problem_type: format!("{EXCEPTION_PREFIX}{}", self.exception.name),
+            status: self.exception.status.as_u16(),
+            oretrace_type: Some(self.problem.problem_type.clone()),
+            ..self.problem.clone()
+        }
+    }
+}
+
+/// The first violations of a document, after what the error says.
+fn violations_detail(error: &ApiError, violations: &[Violation]) -> String {
+    format!(
+        "{error}: {}",
+        violations
+            .iter()
+            .take(5)
+            .map(|v| format!(
+                "{} {}",
+                if v.pointer.is_empty() {
+                    "/"
+                } else {
+                    &v.pointer
+                },
+                v.message
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
+}
+
 /// The field and rule a domain error names, for the problem body.
 fn domain_field_rule(e: &oretrace_domain::Error) -> (Option<String>, Option<String>) {
     match e {
@@ -508,6 +645,11 @@ pub struct Problem {
     /// Schema violations of an EPCIS document.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub violations: Option<Vec<Violation>>,
+    /// On a binding path, whose `type` is the standard's exception:
+    /// oretrace's own problem type, which says more (a quota, a budget,
+    /// a slow body are all the binding's `ImplementationException`).
+    #[serde(rename = "oretraceType", skip_serializing_if = "Option::is_none")]
+    pub oretrace_type: Option<String>,
 }
 
 impl Problem {
@@ -522,6 +664,7 @@ impl Problem {
             index: None,
             limit: None,
             violations: None,
+            oretrace_type: None,
         }
     }
 }
@@ -565,6 +708,10 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
+        response.extensions_mut().insert(Raised {
+            exception: self.exception(),
+            problem,
+        });
         response
     }
 }

@@ -307,7 +307,7 @@ fn api<S: Store>() -> Api<S> {
         router: Router::new(),
         table: Vec::new(),
     }
-    .page("/", portal::no_index, portal::pages::index::<S>)
+    .page("/", epcis::discovery::top_level, portal::pages::index::<S>)
     .page(
         "/flows",
         portal::data::flows::<S>,
@@ -405,12 +405,23 @@ fn api<S: Store>() -> Api<S> {
         epcis::query::event::<S>,
         portal::pages::event::<S>,
     )
-    .get("/eventTypes", epcis::query::event_types)
+    .get("/eventTypes", epcis::discovery::event_types)
+    .get("/eventTypes/{value}", epcis::discovery::event_type)
     .get(
         "/eventTypes/{value}/events",
         epcis::query::event_type_events::<S>,
     )
+    .get("/epcs", epcis::discovery::epcs::<S>)
+    .get("/epcs/{epc}", epcis::discovery::epc::<S>)
     .get("/epcs/{epc}/events", epcis::query::epc_events::<S>)
+    .get("/bizSteps", epcis::discovery::biz_steps::<S>)
+    .get("/bizSteps/{value}", epcis::discovery::biz_step::<S>)
+    .get("/bizLocations", epcis::discovery::biz_locations::<S>)
+    .get("/bizLocations/{value}", epcis::discovery::biz_location::<S>)
+    .get("/readPoints", epcis::discovery::read_points::<S>)
+    .get("/readPoints/{value}", epcis::discovery::read_point::<S>)
+    .get("/dispositions", epcis::discovery::dispositions::<S>)
+    .get("/dispositions/{value}", epcis::discovery::disposition::<S>)
     .get(
         "/bizSteps/{value}/events",
         epcis::query::biz_step_events::<S>,
@@ -432,6 +443,44 @@ fn api<S: Store>() -> Api<S> {
     .get("/queries/{name}", epcis::query::get_query::<S>)
     .delete("/queries/{name}", epcis::query::delete_query::<S>)
     .get("/queries/{name}/events", epcis::query::query_events::<S>)
+    .delete(
+        "/nextPageToken/{token}",
+        epcis::discovery::delete_next_page_token,
+    )
+}
+
+/// `OPTIONS` on every path of the EPCIS binding that has no `OPTIONS`
+/// route of its own: `Allow` from the other routes' methods, so that it
+/// cannot drift from the router.
+fn binding_options<S: Store>(others: &[(Method, &'static str)]) -> Api<S> {
+    let mut api = Api {
+        router: Router::new(),
+        table: Vec::new(),
+    };
+    let mut paths: Vec<&'static str> = others
+        .iter()
+        .map(|(_, path)| *path)
+        .filter(|path| epcis::is_binding_path(path))
+        .collect();
+    paths.sort_unstable();
+    paths.dedup();
+    for path in paths {
+        let methods: Vec<&Method> = others
+            .iter()
+            .filter(|(_, p)| *p == path)
+            .map(|(m, _)| m)
+            .collect();
+        if methods.contains(&&Method::OPTIONS) {
+            continue;
+        }
+        let mut allow = vec!["OPTIONS".to_owned()];
+        allow.extend(methods.iter().map(|m| m.to_string()));
+        let Ok(allow) = HeaderValue::from_str(&allow.join(", ")) else {
+            continue;
+        };
+        api = api.options(path, epcis::discovery::options(allow));
+    }
+    api
 }
 
 /// The capture routes: their bodies are held to the capture limits, not
@@ -451,6 +500,8 @@ fn capture_api<S: Store>() -> Api<S> {
 pub fn routes<S: Store>() -> Vec<(Method, &'static str)> {
     let mut table = api::<S>().table;
     table.extend(capture_api::<S>().table);
+    let options = binding_options::<S>(&table).table;
+    table.extend(options);
     table
 }
 
@@ -529,8 +580,12 @@ pub fn router_with_credential<S: Store>(
     // Capture handlers read their bodies themselves, within the capture
     // limit, so that a 413 names that limit.
     let capture = capture_api::<S>().router.layer(DefaultBodyLimit::disable());
+    let mut table = api::<S>().table;
+    table.extend(capture_api::<S>().table);
+    let options = binding_options::<S>(&table).router;
     Ok(general
         .merge(capture)
+        .merge(options)
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -558,6 +613,7 @@ pub fn router_with_credential<S: Store>(
             config,
             problem_for_bare_error,
         ))
+        .layer(axum::middleware::from_fn(epcis::binding_exceptions))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -524,7 +524,8 @@ fn schemas() -> Value {
             "field": {"type": "string", "description": "The JSON path of the field at fault", "examples": ["wet_mass.unit"]},
             "rule": {"type": "string", "description": "The rule the field breaks"},
             "index": {"type": "integer", "description": "For a replay: the index of the original entry"},
-            "limit": {"type": "integer", "description": "The limit a refusal refers to (bytes, events, entries, milliseconds)"}}},
+            "limit": {"type": "integer", "description": "The limit a refusal refers to (bytes, events, entries, milliseconds)"},
+            "oretraceType": {"type": "string", "format": "uri", "description": "On the EPCIS binding's paths, whose type is the standard's exception (epcisException:…): oretrace's own problem type"}}},
         "Submitted": {"type": "object", "required": ["index", "record_hash", "receipt"], "properties": {
             "index": {"type": "integer", "minimum": 0},
             "record_hash": record_hash(),
@@ -597,6 +598,10 @@ fn schemas() -> Value {
         schemas[name] = schema.clone();
     }
     schemas["Provenance"] = provenance_schema();
+    schemas["EpcisCollection"] = json!({"type": "object", "required": ["@context", "type", "member"],
+        "description": "A JSON-LD Collection of the EPCIS 2.0 REST binding", "properties": {
+        "@context": {}, "type": {"const": "Collection"},
+        "member": {"type": "array", "items": {"type": "string"}, "uniqueItems": true}}});
     schemas["Witnessing"] = json!({"type": "object", "description": "With a witness policy: the size of the latest checkpoint its quorum cosigned (served at /checkpoint), and each witness with the size it last cosigned and, if its last request failed, why", "properties": {
         "cosigned_size": {"type": ["integer", "null"]},
         "witnesses": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
@@ -730,6 +735,7 @@ fn epcis_query(summary: &str, parameters: Vec<Value>) -> Value {
     parameters.push(json!({"name": "nextPageToken", "in": "query",
         "description": "Opaque: only a token from this query's Link header is valid (400 otherwise)",
         "schema": {"type": "string", "minLength": 1}}));
+    parameters.push(epc_format_parameter());
     json!({"get": {"summary": summary, "parameters": parameters,
         "description": "EPCIS 2.0 query parameters (eventType, GE_/LT_eventTime, GE_/LT_recordTime, EQ_action, EQ_bizStep, EQ_disposition, \
             EQ_readPoint, EQ_bizLocation, EQ_transformationID, MATCH_epc/parentID/inputEPC/outputEPC/anyEPC, MATCH_epcClass/inputEPCClass/\
@@ -741,8 +747,49 @@ fn epcis_query(summary: &str, parameters: Vec<Value>) -> Value {
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EPCISQueryDocument"}}}},
             "400": problem_response("An unknown parameter (named), a bad value, or a token from another query"),
             "404": problem_response("No such named query"),
+            "406": problem_response("A GS1-EPC-Format or an EPCIS/CBV version this repository does not answer in"),
             "429": retry_later("The client has used its budget of candidate events examined (queries no index serves); \
                 retry after the Retry-After header")}}})
+}
+
+/// `GS1-EPC-Format`: how the answer writes EPCs.
+fn epc_format_parameter() -> Value {
+    json!({"name": "GS1-EPC-Format", "in": "header",
+        "description": "How EPCs are written in the answer (absent: Always_GS1_Digital_Link, as the binding says); \
+            the answer's GS1-EPC-Format header says No_Preference when some EPC has no form of that kind",
+        "schema": {"enum": ["No_Preference", "Always_GS1_Digital_Link", "Always_EPC_URN", "Never_Translates"]}})
+}
+
+/// `OPTIONS` on an EPCIS binding resource.
+fn discovery_options() -> Value {
+    json!({"summary": "The methods the resource takes (Allow) and the binding's GS1-* headers",
+        "responses": {"204": {"description": "See the Allow and GS1-* headers",
+            "headers": {"Allow": {"schema": {"type": "string"}}}}}})
+}
+
+/// A binding resource that exists while an event carries its value.
+fn term_resource(summary: &str, parameter: Value) -> Value {
+    json!({"get": {"summary": summary, "parameters": [parameter],
+        "responses": {"200": {"description": "The resource's sub-resources (events)",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EpcisCollection"}}}},
+            "400": problem_response("A value that is no identifier or term of its kind"),
+            "404": problem_response("No event carries the value")}},
+        "options": discovery_options()})
+}
+
+/// One of the binding's listings of values in use, paged.
+fn term_listing(summary: &str) -> Value {
+    json!({"get": {"summary": summary,
+        "parameters": [
+            {"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::registry::MAX_PER_PAGE, "default": crate::registry::DEFAULT_PER_PAGE}},
+            {"name": "nextPageToken", "in": "query", "schema": {"type": "string", "minLength": 1}},
+            epc_format_parameter()],
+        "responses": {"200": {"description": "The values, in the index's byte order; a Link header with rel=\"next\" points to the next page",
+            "headers": {"Link": {"schema": {"type": "string"}}},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EpcisCollection"}}}},
+            "400": problem_response("A bad perPage or nextPageToken, or another parameter (named)"),
+            "406": problem_response("A GS1-EPC-Format this repository does not answer in")}},
+        "options": discovery_options()})
 }
 
 /// A pipe-delimited list (`a|b`) of standard bare words or of URIs and
@@ -775,8 +822,9 @@ fn epcis_paths() -> Value {
         `Oretrace-Signature: <key name> <base64>` header per signer, each a C2SP signed-note signature over \
         `oretrace.epcis-document/v1\\nsha256 <hex SHA-256 of the body>\\n`";
     let capture_problems = |responses: &mut Value| {
-        responses["400"] =
-            problem_response("Malformed JSON or schema violations (each with its JSON pointer)");
+        responses["400"] = problem_response(
+            "Malformed JSON, schema violations (each with its JSON pointer), or an event the registry refuses (ValidationException)",
+        );
         responses["401"] = problem_response("No or bad credentials");
         responses["406"] = problem_response("An EPCIS/CBV version other than 2.0");
         responses["413"] =
@@ -799,8 +847,7 @@ fn epcis_paths() -> Value {
     let mut single = json!({"201": {"description": "Captured; the event is at the Location",
         "headers": {"Location": {"schema": {"type": "string"}}}},
         "403": problem_response("The capturer may not state this (custody rules)"),
-        "409": problem_response("The event (same CBV 2.0 hash) is already in the log"),
-        "422": problem_response("The event contradicts the registry")});
+        "409": problem_response("The event (same CBV 2.0 hash) is already in the log")});
     capture_problems(&mut single);
     let capture_security = json!([{"bearer": []}, {"documentSignature": []}]);
     let mut capture_parameters = versions.as_array().cloned().unwrap_or_default();
@@ -809,7 +856,7 @@ fn epcis_paths() -> Value {
         "schema": {"enum": ["rollback", "proceed", "all"], "default": "rollback"}}),
     );
     let query_name = json!({"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"});
-    json!({
+    let mut paths = json!({
         "/auth/challenge": {"post": {"summary": "A one-time challenge for a registered key to sign",
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["key"], "additionalProperties": false,
                 "properties": {"key": {"type": "string", "pattern": "^[^\\s+\\x00-\\x1f\\x7f-\\x9f]+\\+[0-9a-f]{8}(?![\\s\\S])",
@@ -842,10 +889,11 @@ fn epcis_paths() -> Value {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
                 "responses": single},
             "get": epcis_query("Events matching an EPCIS 2.0 query", vec![])["get"].clone()},
-        "/events/{id}": read("One event, by its CBV 2.0 hash or the eventID it was captured with; the capturing party in the Oretrace-Captured-By header and its log entry in Oretrace-Log-Index (query results name them under https://oretrace.org/epcis/capturedBy)",
-            vec![path_parameter("id", "The event id, percent-encoded", None)],
-            json!({"description": "The event", "content": {"application/json": {"schema": {"type": "object"}}}}), &[("404", "No such event")]),
-        "/eventTypes": read("The EPCIS event types", vec![], json!({"description": "The type names", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}}), &[]),
+        "/events/{id}": read("One event, by its CBV 2.0 hash or the eventID it was captured with, as an EPCISQueryDocument; the capturing party in the Oretrace-Captured-By header and its log entry in Oretrace-Log-Index (query results name them under https://oretrace.org/epcis/capturedBy)",
+            vec![path_parameter("id", "The event id, percent-encoded", None), epc_format_parameter()],
+            json!({"description": "A query document holding the event", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EPCISQueryDocument"}}}}),
+            &[("404", "No such event"), ("406", "A GS1-EPC-Format this repository does not answer in")]),
+        "/eventTypes": read("The EPCIS event types", vec![], json!({"description": "The type names", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EpcisCollection"}}}}), &[]),
         "/eventTypes/{value}/events": epcis_query("Events of one type",
             vec![vocabulary_parameter("An EPCIS event type, or a URI (|-separated for several)", &event_types)]),
         "/epcs/{epc}/events": epcis_query("Events naming an EPC or EPC class", vec![path_parameter("epc", "The EPC or class URI, percent-encoded", None)]),
@@ -878,7 +926,27 @@ fn epcis_paths() -> Value {
                     "403": problem_response("Another party defined the query"),
                     "404": problem_response("No such query")}}},
         "/queries/{name}/events": epcis_query("The events of a named query", vec![path_parameter("name", "The query's name", None)]),
-    })
+    });
+    let discovery = json!({
+        "/eventTypes/{value}": term_resource("One event type", path_parameter("value", "An EPCIS event type", None)),
+        "/epcs": term_listing("The EPCs and EPC classes events name"),
+        "/epcs/{epc}": term_resource("An EPC or EPC class events name", path_parameter("epc", "The EPC or class URI, percent-encoded", None)),
+        "/bizSteps": term_listing("The business steps events carry (CBV steps as bare words)"),
+        "/bizSteps/{value}": term_resource("A business step events carry", value("A CBV business step, or a URI")),
+        "/bizLocations": term_listing("The business locations events carry"),
+        "/bizLocations/{value}": term_resource("A business location events carry", value("A location URI, percent-encoded")),
+        "/readPoints": term_listing("The read points events carry"),
+        "/readPoints/{value}": term_resource("A read point events carry", value("A read point URI, percent-encoded")),
+        "/dispositions": term_listing("The dispositions events carry (CBV dispositions as bare words)"),
+        "/dispositions/{value}": term_resource("A disposition events carry", value("A CBV disposition, or a URI")),
+        "/nextPageToken/{token}": {"delete": {"summary": "Page tokens are stateless here: nothing to invalidate (501, as the binding allows)",
+            "parameters": [path_parameter("token", "A page token", None)],
+            "responses": {"501": problem_response("Not implemented: tokens are stateless")}}},
+    });
+    if let (Value::Object(paths), Value::Object(more)) = (&mut paths, discovery) {
+        paths.extend(more);
+    }
+    paths
 }
 
 /// A filter of a list: a query parameter, given at most once.
@@ -1454,10 +1522,12 @@ fn portal_paths() -> Value {
         ok
     };
     json!({
-        "/": {"get": {"summary": "The portal's dashboard (HTML only)",
-            "description": "A request whose Accept prefers text/html gets the dashboard; any other gets 404 (nothing is served as JSON at /).",
+        "/": {"get": {"summary": "The portal's dashboard, or the EPCIS top-level resources",
+            "description": "A request whose Accept prefers text/html gets the dashboard; any other the EPCIS 2.0 binding's TopLevelResourceCollection.",
             "parameters": [lang],
-            "responses": {"200": html, "404": problem_response("Not HTML: nothing is served as JSON at /")}}},
+            "responses": {"200": {"description": "The dashboard (HTML) or the top-level resources (JSON)",
+                "content": {"text/html; charset=utf-8": html["content"]["text/html; charset=utf-8"].clone(),
+                    "application/json": {"schema": {"$ref": "#/components/schemas/EpcisCollection"}}}}}}},
         "/flows": {"get": {"summary": "Flows of one element's contained mass from origin sites through processing sites and ports to destination countries",
             "description": format!("Contained mass is dry mass times the lot's element grade, summed over the shipments dated in [from, to] (UTC days). \
                 A shipment to another country ends at the country; one within a country at its site. Reads at most {} shipments (413 beyond).",
@@ -1511,6 +1581,14 @@ fn all_paths() -> Value {
         ] {
             if let Value::Object(extra) = extra {
                 all.extend(extra);
+            }
+        }
+        // Every resource of the EPCIS binding answers OPTIONS.
+        for (path, item) in all.iter_mut() {
+            if crate::epcis::is_binding_path(path)
+                && let Value::Object(item) = item
+            {
+                item.entry("options").or_insert_with(discovery_options);
             }
         }
     }

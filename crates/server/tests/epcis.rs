@@ -318,6 +318,17 @@ fn shipment_record(id: &str, lots: &[&str]) -> Value {
            "receiver": "ussm", "time": "2025-09-20T00:00:00Z", "figures": "illustrative"})
 }
 
+/// The one event of a `GET /events/{eventID}` answer (a query
+/// document), with the document's `@context`, as it hashes.
+fn only_event(doc: &Value) -> Value {
+    assert_query_document(doc);
+    let events = results(doc);
+    assert_eq!(events.len(), 1, "{doc:#}");
+    let mut event = events[0].clone();
+    event["@context"] = doc["@context"].clone();
+    event
+}
+
 fn assert_query_document(doc: &Value) {
     if let Err(v) = EpcisValidator::shared()
         .unwrap()
@@ -363,7 +374,7 @@ async fn every_example_is_captured_and_every_event_found_by_its_hash() {
             let found = w.get(&format!("/events/{}", percent_encode(hash))).await;
             assert_eq!(found.status, StatusCode::OK, "{name}: {}", found.text());
             // The event as returned hashes to the same id.
-            let event = found.json();
+            let event = only_event(&found.json());
             let again =
                 oretrace_epcis::event_hash(&event, &oretrace_epcis::Context::from_document(&event))
                     .unwrap();
@@ -1089,7 +1100,7 @@ async fn post_events_captures_one_event_synchronously() {
     let location = answer.header("location").unwrap().to_owned();
     let found = w.get(&location).await;
     assert_eq!(found.status, StatusCode::OK);
-    let found = found.json();
+    let found = only_event(&found.json());
     let hash = oretrace_epcis::event_hash(&found, &oretrace_epcis::Context::from_document(&found))
         .unwrap();
     assert_eq!(answer.json()["eventID"], hash.as_str());
@@ -1370,10 +1381,11 @@ async fn event_ids_are_the_events_own_hashes() {
         )
         .await;
     assert_eq!(job["events"][0]["eventID"], y_hash.as_str());
-    let found = w
-        .get(&format!("/events/{}", percent_encode(&y_hash)))
-        .await
-        .json();
+    let found = only_event(
+        &w.get(&format!("/events/{}", percent_encode(&y_hash)))
+            .await
+            .json(),
+    );
     assert_eq!(found["bizStep"], "shipping");
     let by_query = results(
         &w.get(&format!("/events?EQ_eventID={}", percent_encode(&y_hash)))
@@ -2002,7 +2014,11 @@ async fn a_member_name_given_twice_is_refused_naming_the_object_and_the_name() {
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
         let p = answer.json();
         assert_eq!(
-            p["type"], "https://oretrace.org/problems/malformed-json",
+            (&p["type"], &p["oretraceType"]),
+            (
+                &"epcisException:ValidationException".into(),
+                &"https://oretrace.org/problems/malformed-json".into()
+            ),
             "{p}"
         );
         let detail = p["detail"].as_str().unwrap();
@@ -2088,7 +2104,11 @@ async fn the_same_key_signing_a_capture_twice_is_refused_naming_the_key() {
             assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
             let p = answer.json();
             assert_eq!(
-                p["type"], "https://oretrace.org/problems/bad-request",
+                (&p["type"], &p["oretraceType"]),
+                (
+                    &"epcisException:ValidationException".into(),
+                    &"https://oretrace.org/problems/bad-request".into()
+                ),
                 "{p}"
             );
             let detail = p["detail"].as_str().unwrap();
@@ -2104,4 +2124,306 @@ async fn the_same_key_signing_a_capture_twice_is_refused_naming_the_key() {
         .finished(&w.capture_signed(&[&w.fwo], &body, None).await)
         .await;
     w.captured_at(&job, size);
+}
+
+// The binding's discovery, listings, exceptions and EPC formats
+// (`docs/design/epcis-binding.md`).
+
+/// A path of the table with its parameters filled in.
+fn concrete(path: &str) -> String {
+    path.replace("{*path}", "x")
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "ObjectEvent"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn every_binding_resource_answers_options_with_its_methods_and_the_gs1_headers() {
+    let w = world().await;
+    let table = oretrace_server::routes::<MemoryStore>();
+    let binding: Vec<&str> = table
+        .iter()
+        .filter(|(m, _)| m == axum::http::Method::OPTIONS)
+        .map(|(_, p)| *p)
+        .collect();
+    for path in [
+        "/",
+        "/capture",
+        "/events",
+        "/events/{id}",
+        "/eventTypes",
+        "/epcs",
+        "/bizSteps/{value}/events",
+        "/queries",
+        "/queries/{name}/events",
+    ] {
+        assert!(binding.contains(&path), "no OPTIONS for {path}");
+    }
+    for path in binding {
+        let answer = w
+            .call(
+                Request::options(concrete(path))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::NO_CONTENT, "{path}");
+        let allow: Vec<&str> = answer.header("allow").unwrap().split(", ").collect();
+        let mut expected: Vec<String> = table
+            .iter()
+            .filter(|(_, p)| *p == path)
+            .map(|(m, _)| m.to_string())
+            .collect();
+        expected.sort();
+        let mut allow_sorted: Vec<String> = allow.iter().map(|m| (*m).to_owned()).collect();
+        allow_sorted.sort();
+        assert_eq!(allow_sorted, expected, "{path}");
+        for header in [
+            "GS1-EPCIS-Version",
+            "GS1-EPCIS-Min",
+            "GS1-EPCIS-Max",
+            "GS1-CBV-Version",
+            "GS1-CBV-Min",
+            "GS1-CBV-Max",
+            "GS1-EPC-Format",
+            "GS1-CBV-XML-Format",
+            "GS1-Extensions",
+            "GS1-Vendor-Version",
+        ] {
+            assert!(answer.header(header).is_some(), "{path}: no {header}");
+        }
+    }
+    let capture = w
+        .call(Request::options("/capture").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(capture.header("GS1-Capture-Error-Behaviour"), Some("all"));
+    assert!(capture.header("GS1-EPCIS-Capture-Limit").is_some());
+}
+
+#[tokio::test]
+async fn the_top_level_resources_and_event_types_are_collections() {
+    let w = world().await;
+    let top = w.get("/").await;
+    assert_eq!(top.status, StatusCode::OK, "{}", top.text());
+    let top = top.json();
+    assert_eq!(top["type"], "Collection");
+    let members: std::collections::BTreeSet<&str> = top["member"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(members.len(), 9, "{top}");
+    for m in ["events", "capture", "queries", "epcs", "bizSteps"] {
+        assert!(members.contains(m), "{top}");
+    }
+    let types = w.get("/eventTypes").await.json();
+    assert_eq!(types["type"], "Collection");
+    assert_eq!(types["member"].as_array().unwrap().len(), 5);
+    let one = w.get("/eventTypes/ObjectEvent").await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.json()["member"], json!(["events"]));
+    let none = w.get("/eventTypes/ColourEvent").await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    assert_eq!(none.json()["type"], "epcisException:NoSuchNameException");
+}
+
+#[tokio::test]
+async fn errors_on_binding_paths_are_the_standard_exceptions() {
+    let w = world().await;
+    for (request, status, exception, oretrace) in [
+        (
+            Request::get("/events?EQ_colour=red"),
+            400,
+            "QueryParameterException",
+            "query-parameter",
+        ),
+        (
+            Request::get("/queries/no-such-query"),
+            404,
+            "NoSuchNameException",
+            "not-found",
+        ),
+        (
+            Request::get("/events/no-such-event"),
+            404,
+            "NoSuchNameException",
+            "not-found",
+        ),
+        (
+            Request::delete("/nextPageToken/abc"),
+            501,
+            "ImplementationException",
+            "not-implemented",
+        ),
+        (
+            Request::delete("/events"),
+            405,
+            "ImplementationException",
+            "method-not-allowed",
+        ),
+        (
+            Request::post("/queries"),
+            401,
+            "SecurityException",
+            "unauthenticated",
+        ),
+        (
+            Request::get("/events").header("GS1-EPCIS-Version", "1.2"),
+            406,
+            "NotAcceptableException",
+            "not-acceptable",
+        ),
+        (
+            Request::get("/events").header("GS1-EPC-Format", "Sometimes"),
+            406,
+            "NotAcceptableException",
+            "not-acceptable",
+        ),
+    ] {
+        let answer = w.call(request.body(Body::empty()).unwrap()).await;
+        let p = answer.json();
+        assert_eq!(answer.status.as_u16(), status, "{p}");
+        assert_eq!(p["type"], format!("epcisException:{exception}"), "{p}");
+        assert_eq!(p["status"], status, "{p}");
+        assert_eq!(
+            p["oretraceType"],
+            format!("https://oretrace.org/problems/{oretrace}"),
+            "{p}"
+        );
+        assert_eq!(answer.header("GS1-EPCIS-Version"), Some("2.0.0"), "{p}");
+    }
+    // Other paths keep oretrace's own problem types.
+    let lot = w.get("/lots/no-such-lot").await.json();
+    assert_eq!(lot["type"], "https://oretrace.org/problems/not-found");
+    assert!(lot.get("oretraceType").is_none(), "{lot}");
+}
+
+#[tokio::test]
+async fn the_listings_page_the_values_events_carry_and_name_their_resources() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let doc = serde_json::to_vec(&example("Example_9.6.1-ObjectEvent.jsonld")).unwrap();
+    w.finished(&w.capture_with_token(&token, &doc, None).await)
+        .await;
+    // The EPCs, one page of one at a time, each once, in Digital Link form.
+    let mut seen = Vec::new();
+    let mut next = Some("/epcs?perPage=1".to_owned());
+    while let Some(uri) = next.take() {
+        let answer = w.get(&uri).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        let page = answer.json();
+        assert_eq!(page["type"], "Collection");
+        let members = page["member"].as_array().unwrap().clone();
+        assert!(members.len() <= 1);
+        seen.extend(members.into_iter().map(|m| m.as_str().unwrap().to_owned()));
+        next = answer.header("link").map(|link| {
+            link.trim_start_matches('<')
+                .split_once('>')
+                .unwrap()
+                .0
+                .to_owned()
+        });
+        assert!(seen.len() < 100, "paging does not end: {seen:?}");
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), seen.len(), "{seen:?}");
+    assert!(
+        seen.contains(&"https://id.gs1.org/01/10614141073464/21/2017".to_owned()),
+        "{seen:?}"
+    );
+    let steps = w.get("/bizSteps").await.json();
+    assert!(
+        steps["member"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("shipping")),
+        "{steps}"
+    );
+    let dispositions = w.get("/dispositions").await.json();
+    assert!(
+        dispositions["member"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("in_transit")),
+        "{dispositions}"
+    );
+    // A value an event carries is a resource whichever way it is spelt;
+    // one no event carries is not.
+    for uri in [
+        "/bizSteps/shipping",
+        "/bizSteps/https%3A%2F%2Fref.gs1.org%2Fcbv%2FBizStep-shipping",
+        "/epcs/urn%3Aepc%3Aid%3Asgtin%3A0614141.107346.2017",
+        "/epcs/https%3A%2F%2Fid.gs1.org%2F01%2F10614141073464%2F21%2F2017",
+        "/readPoints/urn%3Aepc%3Aid%3Asgln%3A0614141.07346.1234",
+    ] {
+        let answer = w.get(uri).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.text());
+        assert_eq!(answer.json()["member"], json!(["events"]), "{uri}");
+    }
+    for uri in [
+        "/bizSteps/destroying",
+        "/epcs/urn%3Aepc%3Aid%3Asgtin%3A0614141.107346.9999",
+        "/dispositions/recalled",
+    ] {
+        let answer = w.get(uri).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(answer.json()["type"], "epcisException:NoSuchNameException");
+    }
+    let bad = w.get("/epcs?colour=red").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn answers_write_epcs_as_gs1_epc_format_asks() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let doc = serde_json::to_vec(&example("Example_9.6.1-ObjectEvent.jsonld")).unwrap();
+    let job = w
+        .finished(&w.capture_with_token(&token, &doc, None).await)
+        .await;
+    let id = job["events"][0]["eventID"].as_str().unwrap().to_owned();
+    let urn = "urn:epc:id:sgtin:0614141.107346.2017";
+    let link = "https://id.gs1.org/01/10614141073464/21/2017";
+    for (format, expected, stated) in [
+        (None, link, "Always_GS1_Digital_Link"),
+        (
+            Some("Always_GS1_Digital_Link"),
+            link,
+            "Always_GS1_Digital_Link",
+        ),
+        (Some("Never_Translates"), urn, "Never_Translates"),
+        (Some("No_Preference"), urn, "No_Preference"),
+        (Some("Always_EPC_URN"), urn, "Always_EPC_URN"),
+    ] {
+        for uri in [
+            format!("/events/{}", percent_encode(&id)),
+            format!("/events?EQ_eventID={}", percent_encode(&id)),
+        ] {
+            let mut request = Request::get(&uri);
+            if let Some(format) = format {
+                request = request.header("GS1-EPC-Format", format);
+            }
+            let answer = w.call(request.body(Body::empty()).unwrap()).await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+            assert_eq!(answer.header("GS1-EPC-Format"), Some(stated), "{uri}");
+            let event = only_event(&answer.json());
+            assert_eq!(event["epcList"][0], expected, "{uri} {format:?}");
+            // The event keeps its id, and hashes to it, whatever the form.
+            assert_eq!(event["eventID"], id.as_str());
+            let again =
+                oretrace_epcis::event_hash(&event, &oretrace_epcis::Context::from_document(&event))
+                    .unwrap();
+            assert_eq!(again.as_str(), id);
+        }
+    }
 }

@@ -962,9 +962,12 @@ pub(crate) async fn jobs<S: Store>(
 pub(crate) async fn options<S: Store>(State(state): State<AppState<S>>) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     limit_headers(&mut response, state.limits());
+    super::discovery::discovery_headers(&mut response);
+    // `all`: the binding's way to say both `rollback` and `proceed` are
+    // taken.
     response.headers_mut().insert(
         "GS1-Capture-Error-Behaviour",
-        HeaderValue::from_static("rollback, proceed, all"),
+        HeaderValue::from_static("all"),
     );
     response.headers_mut().insert(
         header::ALLOW,

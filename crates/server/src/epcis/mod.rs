@@ -8,6 +8,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod capture;
+pub(crate) mod discovery;
 pub(crate) mod query;
 
 pub use capture::{CAPTURE_SLOTS, SLOTS_PER_PARTY, UNPROVEN_SLOTS, UNPROVEN_SLOTS_PER_PARTY};
@@ -17,7 +18,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use axum::http::{HeaderMap, HeaderValue};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::ApiError;
 
@@ -34,6 +35,66 @@ pub(crate) fn with_versions(mut response: Response) -> Response {
     h.insert("GS1-EPCIS-Version", HeaderValue::from_static(EPCIS_VERSION));
     h.insert("GS1-CBV-Version", HeaderValue::from_static(CBV_VERSION));
     response
+}
+
+/// The first path segments of the EPCIS 2.0 REST binding's resources
+/// (the official OpenAPI document's paths), besides `/` itself.
+pub(crate) const BINDING_ROOTS: [&str; 10] = [
+    "capture",
+    "events",
+    "eventTypes",
+    "epcs",
+    "bizSteps",
+    "bizLocations",
+    "readPoints",
+    "dispositions",
+    "queries",
+    "nextPageToken",
+];
+
+/// Whether `path` is one of the binding's resources.
+pub(crate) fn is_binding_path(path: &str) -> bool {
+    path == "/"
+        || path
+            .strip_prefix('/')
+            .and_then(|rest| rest.split('/').next())
+            .is_some_and(|root| BINDING_ROOTS.contains(&root))
+}
+
+/// The layer over the whole application that makes the binding's paths
+/// speak the binding: every error there becomes the problem of its
+/// standard exception (`epcisException:…`, [`ApiError::exception`]),
+/// whichever layer or handler raised it, and every answer carries the
+/// version headers. Other paths keep oretrace's own problem types.
+pub(crate) async fn binding_exceptions(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let binding = is_binding_path(request.uri().path());
+    // The version a request asks for, on every binding resource.
+    let refused = if binding {
+        check_versions(request.headers()).err()
+    } else {
+        None
+    };
+    let mut response = match refused {
+        Some(refusal) => refusal.into_response(),
+        None => next.run(request).await,
+    };
+    let raised = response.extensions_mut().remove::<crate::error::Raised>();
+    if !binding {
+        return response;
+    }
+    if let Some(raised) = raised {
+        let problem = raised.binding_problem();
+        *response.status_mut() = raised.exception.status;
+        response
+            .headers_mut()
+            .remove(axum::http::header::CONTENT_LENGTH);
+        *response.body_mut() =
+            axum::body::Body::from(serde_json::to_vec(&problem).unwrap_or_default());
+    }
+    with_versions(response)
 }
 
 /// Refuses a request that asks for EPCIS or CBV versions other than 2.0

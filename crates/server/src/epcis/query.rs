@@ -11,8 +11,9 @@
 //! `perPage` events and still have a next page.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Json, Response};
+use oretrace_epcis::epc_format::EpcFormat;
 use oretrace_epcis::query::{EventQuery, OrderBy, QueryError};
 use oretrace_epcis_map::percent_encode;
 use oretrace_ledger::Store;
@@ -21,7 +22,7 @@ use oretrace_ledger::store::{EventOrder, EventSelect};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{GS1_CONTEXT, millis_rfc3339, now_rfc3339, with_versions};
+use super::{millis_rfc3339, now_rfc3339, with_versions};
 use crate::error::echo;
 use crate::{ApiError, AppState, blocking};
 
@@ -38,8 +39,8 @@ type Pairs = Vec<(String, String)>;
 
 /// A refused query as a problem: the parameter's name as the client spelt
 /// it, bounded ([`echo`]).
-fn query_error(e: QueryError) -> ApiError {
-    ApiError::BadRequest(match e {
+pub(crate) fn query_error(e: QueryError) -> ApiError {
+    ApiError::QueryParameter(match e {
         QueryError::UnknownParameter(name) => {
             format!("query: unknown query parameter `{}`", echo(&name))
         }
@@ -81,7 +82,7 @@ struct Cursor {
 }
 
 fn parse_token(token: &str, fp: &str) -> Result<Cursor, ApiError> {
-    let bad = || ApiError::BadRequest("nextPageToken: not a token this query issued".into());
+    let bad = || ApiError::QueryParameter("nextPageToken: not a token this query issued".into());
     let parts: Vec<&str> = token.split('_').collect();
     let [key, index, returned, got_fp] = parts[..] else {
         return Err(bad());
@@ -100,8 +101,10 @@ fn parse_token(token: &str, fp: &str) -> Result<Cursor, ApiError> {
 }
 
 /// The event as a query returns it: `eventID` (the CBV hash unless the
-/// capturer gave one) and `recordTime` added.
-fn output_event(state: &EventState) -> Value {
+/// capturer gave one) and `recordTime` added, its EPCs written as
+/// `format` asks (`GS1-EPC-Format`). Whether every EPC could be is
+/// returned beside it.
+fn output_event(state: &EventState, format: EpcFormat) -> (Value, bool) {
     let mut event = match serde_json::from_str::<Value>(state.event_text()) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
@@ -113,7 +116,22 @@ fn output_event(state: &EventState) -> Value {
         "recordTime".into(),
         Value::String(millis_rfc3339(state.record_time())),
     );
-    Value::Object(event)
+    let mut event = Value::Object(event);
+    let honoured = oretrace_epcis::epc_format::rewrite_event(&mut event, format);
+    (event, honoured)
+}
+
+/// The `GS1-EPC-Format` an answer states: the one asked for, or
+/// `No_Preference` when some EPC has no form of that kind.
+fn format_header(response: &mut Response, format: EpcFormat, honoured: bool) {
+    let stated = if honoured {
+        format
+    } else {
+        EpcFormat::NoPreference
+    };
+    response
+        .headers_mut()
+        .insert("GS1-EPC-Format", HeaderValue::from_static(stated.as_str()));
 }
 
 /// Runs `query` and answers one page as an `EPCISQueryDocument`.
@@ -123,7 +141,9 @@ async fn answer<S: Store>(
     query_name: &str,
     uri: &Uri,
     pairs: &Pairs,
+    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    let format = super::discovery::epc_format(headers)?;
     let fp = fingerprint(pairs, &format!("{} {query_name}", uri.path()));
     let cursor = query
         .next_page_token()
@@ -139,12 +159,12 @@ async fn answer<S: Store>(
     let max_count = query.max_event_count();
     if let Some(max) = max_count {
         if max > u64::from(MAX_PER_PAGE) {
-            return Err(ApiError::BadRequest(format!(
+            return Err(ApiError::QueryParameter(format!(
                 "query: maxEventCount may be at most {MAX_PER_PAGE}"
             )));
         }
         if cursor.is_some() {
-            return Err(ApiError::BadRequest(
+            return Err(ApiError::QueryParameter(
                 "query: a maxEventCount query is answered in one page".into(),
             ));
         }
@@ -239,7 +259,15 @@ async fn answer<S: Store>(
         }
     }
     let total = returned.saturating_add(found.len() as u64);
-    let mut events: Vec<Value> = found.iter().map(output_event).collect();
+    let mut honoured = true;
+    let mut events: Vec<Value> = found
+        .iter()
+        .map(|e| {
+            let (event, all) = output_event(e, format);
+            honoured &= all;
+            event
+        })
+        .collect();
     let context = oretrace_epcis_map::hoist_context(&mut events);
     let document = json!({
         "@context": context,
@@ -255,6 +283,7 @@ async fn answer<S: Store>(
         }
     });
     let mut response = epcis_json(&document);
+    format_header(&mut response, format, honoured);
     let more = next.filter(|_| count_limit.is_none_or(|l| total < l));
     if let Some((key, index)) = more {
         let token = format!("{key}_{index}_{total}_{fp}");
@@ -277,10 +306,11 @@ async fn answer<S: Store>(
 pub(crate) async fn events<S: Store>(
     State(state): State<AppState<S>>,
     uri: Uri,
+    headers: HeaderMap,
     Query(pairs): Query<Pairs>,
 ) -> Result<Response, ApiError> {
     let query = EventQuery::from_pairs(&pairs).map_err(query_error)?;
-    answer(&state, query, "SimpleEventQuery", &uri, &pairs).await
+    answer(&state, query, "SimpleEventQuery", &uri, &pairs, &headers).await
 }
 
 /// The query of a resource path (`/bizSteps/{b}/events` is
@@ -288,6 +318,7 @@ pub(crate) async fn events<S: Store>(
 async fn by_resource<S: Store>(
     state: AppState<S>,
     uri: Uri,
+    headers: HeaderMap,
     pairs: Pairs,
     parameter: &str,
     value: String,
@@ -295,7 +326,7 @@ async fn by_resource<S: Store>(
     let own = EventQuery::from_pairs(&pairs).map_err(query_error)?;
     let path = EventQuery::from_pairs(&[(parameter.to_owned(), value)]).map_err(query_error)?;
     let query = own.and(path).map_err(query_error)?;
-    answer(&state, query, "SimpleEventQuery", &uri, &pairs).await
+    answer(&state, query, "SimpleEventQuery", &uri, &pairs, &headers).await
 }
 
 /// An EPC or EPC class: classes (`urn:epc:class:…`, a Digital Link with a
@@ -314,11 +345,12 @@ fn epc_parameter(epc: &str) -> &'static str {
 pub(crate) async fn epc_events<S: Store>(
     State(state): State<AppState<S>>,
     uri: Uri,
+    headers: HeaderMap,
     Path(epc): Path<String>,
     Query(pairs): Query<Pairs>,
 ) -> Result<Response, ApiError> {
     let parameter = epc_parameter(&epc);
-    by_resource(state, uri, pairs, parameter, epc).await
+    by_resource(state, uri, headers, pairs, parameter, epc).await
 }
 
 macro_rules! resource_handler {
@@ -326,10 +358,11 @@ macro_rules! resource_handler {
         pub(crate) async fn $name<S: Store>(
             State(state): State<AppState<S>>,
             uri: Uri,
+            headers: HeaderMap,
             Path(value): Path<String>,
             Query(pairs): Query<Pairs>,
         ) -> Result<Response, ApiError> {
-            by_resource(state, uri, pairs, $parameter, value).await
+            by_resource(state, uri, headers, pairs, $parameter, value).await
         }
     };
 }
@@ -339,20 +372,6 @@ resource_handler!(biz_step_events, "EQ_bizStep");
 resource_handler!(biz_location_events, "EQ_bizLocation");
 resource_handler!(read_point_events, "EQ_readPoint");
 resource_handler!(disposition_events, "EQ_disposition");
-
-/// `GET /eventTypes`.
-pub(crate) async fn event_types() -> Response {
-    with_versions(
-        Json(json!([
-            "ObjectEvent",
-            "AggregationEvent",
-            "TransactionEvent",
-            "TransformationEvent",
-            "AssociationEvent"
-        ]))
-        .into_response(),
-    )
-}
 
 /// The query results' extension naming who captured each event (beside
 /// the events, so that their hashes stay theirs): `{eventID: {"party",
@@ -379,8 +398,10 @@ fn captured_by(events: &[EventState]) -> Value {
 /// and the entry that records it in `Oretrace-Log-Index`.
 pub(crate) async fn event<S: Store>(
     State(state): State<AppState<S>>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    let format = super::discovery::epc_format(&headers)?;
     let wanted = id.clone();
     let found = blocking(&state.ledger, move |ledger| {
         if let Some(e) = ledger.store().event(&wanted)? {
@@ -406,13 +427,24 @@ pub(crate) async fn event<S: Store>(
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("no event {id}")))?;
-    let mut event = output_event(&found);
-    if let Value::Object(map) = &mut event
-        && !map.contains_key("@context")
-    {
-        map.insert("@context".into(), json!([GS1_CONTEXT]));
-    }
-    let mut response = epcis_json(&event);
+    let (event, honoured) = output_event(&found, format);
+    let mut events = vec![event];
+    let context = oretrace_epcis_map::hoist_context(&mut events);
+    let document = json!({
+        "@context": context,
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": now_rfc3339(),
+        "epcisBody": {
+            "queryResults": {
+                "queryName": "SimpleEventQuery",
+                "resultsBody": {"eventList": events},
+                CAPTURED_BY: captured_by(std::slice::from_ref(&found)),
+            }
+        }
+    });
+    let mut response = epcis_json(&document);
+    format_header(&mut response, format, honoured);
     for (name, value) in [
         ("oretrace-captured-by", found.captured_by().to_string()),
         ("oretrace-log-index", found.index().to_string()),
@@ -494,7 +526,7 @@ pub(crate) async fn create_query<S: Store>(
             for v in &mut violations {
                 v.pointer.insert_str(0, "/query");
             }
-            ApiError::SchemaViolations(violations)
+            ApiError::QueryViolations(violations)
         })?;
     EventQuery::from_json(&named.query).map_err(query_error)?;
     let stored = StoredQuery {
@@ -616,11 +648,12 @@ pub(crate) async fn delete_query<S: Store>(
 pub(crate) async fn query_events<S: Store>(
     State(state): State<AppState<S>>,
     uri: Uri,
+    headers: HeaderMap,
     Path(name): Path<String>,
     Query(pairs): Query<Pairs>,
 ) -> Result<Response, ApiError> {
     if let Some((k, _)) = pairs.iter().find(|(k, _)| !is_paging(k)) {
-        return Err(ApiError::BadRequest(format!(
+        return Err(ApiError::QueryParameter(format!(
             "query: {} cannot be added to a named query; only perPage and nextPageToken",
             echo(k)
         )));
@@ -629,5 +662,5 @@ pub(crate) async fn query_events<S: Store>(
     let query = EventQuery::from_json(&stored.query)
         .and_then(|q| q.and(EventQuery::from_pairs(&pairs)?))
         .map_err(query_error)?;
-    answer(&state, query, &name, &uri, &pairs).await
+    answer(&state, query, &name, &uri, &pairs, &headers).await
 }

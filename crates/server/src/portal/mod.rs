@@ -58,14 +58,6 @@ pub(crate) async fn negotiate<S: Store, H: Handler<T, AppState<S>>, T: 'static>(
 
 /// `GET /` for a JSON client: 404, as before the portal (nothing is
 /// served as JSON at `/`), with a detail that says where the pages are.
-pub(crate) async fn no_index() -> ApiError {
-    ApiError::NotFound(
-        "nothing is served as JSON at /: the portal's dashboard is HTML (Accept: text/html); \
-         the API's resources are listed in /openapi.json"
-            .into(),
-    )
-}
-
 /// What a page knows of its request: the language and where it is.
 #[derive(Debug, Clone)]
 pub(crate) struct Ctx {

@@ -428,8 +428,17 @@ pub(crate) fn site<S: Store>(state: AppState<S>, request: Request) -> PageFuture
 pub(crate) fn event<S: Store>(state: AppState<S>, request: Request) -> PageFuture {
     page(state, request, |state, ctx, mut parts| async move {
         let id = path_id(&mut parts, &state).await?;
-        let e = json_of(crate::epcis::query::event(State(state.clone()), Path(id.clone())).await)
-            .await?;
+        // The event as captured, out of the binding's query document.
+        let mut as_captured = axum::http::HeaderMap::new();
+        as_captured.insert(
+            "GS1-EPC-Format",
+            axum::http::HeaderValue::from_static("Never_Translates"),
+        );
+        let document = json_of(
+            crate::epcis::query::event(State(state.clone()), as_captured, Path(id.clone())).await,
+        )
+        .await?;
+        let e = document["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0].clone();
         let ill = e["oretrace:figures"] == "illustrative";
         let index = {
             let ledger = state.ledger.clone();
