@@ -247,8 +247,12 @@ fn check_captured(
         indices.push(index);
 
         // The event, found by its hash through the query interface.
-        let (status, event) = get_json(http, &format!("{base}/events/{}", percent_encode(hash)));
-        assert_eq!(status, 200, "{name}: {hash}: {event}");
+        let (status, document) = get_json(http, &format!("{base}/events/{}", percent_encode(hash)));
+        assert_eq!(status, 200, "{name}: {hash}: {document}");
+        // A query document holding the one event, its context hoisted.
+        let mut event =
+            document["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0].clone();
+        event["@context"] = document["@context"].clone();
         assert!(event["recordTime"].is_string(), "{name}: {event}");
         let again =
             oretrace_epcis::event_hash(&event, &oretrace_epcis::Context::from_document(&event))
