@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # API robustness: PyPI schemathesis (4.x, pinned in requirements.txt, in
 # .venv/api) against the server's own /openapi.json, every check on
-# (`--checks all`): no 5xx, every refusal an RFC 7807 problem, every
+# (\`[checks] enabled = true\`): no 5xx, every refusal an RFC 7807 problem, every
 # response as the document says, schema-valid requests accepted and
 # schema-violating ones refused.
 #
@@ -81,6 +81,9 @@ values = {
     "EPC": (event.get("epcList") or [e["epcClass"] for e in event.get("quantityList", [])] or ["urn:epc:id:sgtin:0614141.107346.2017"])[0],
     "CAPTURE": headers["Location"].rsplit("/", 1)[1],
     "RECORD_HASH": get("/records/0")["record_hash"],
+    "BIZ_LOCATION": (get("/bizLocations")["member"] or ["urn:oretrace:site:none"])[0],
+    "BIZ_STEP": (get("/bizSteps")["member"] or ["shipping"])[0],
+    "DISPOSITION": (get("/dispositions")["member"] or ["in_transit"])[0],
 }
 for name, value in values.items():
     print(f"{name}={json.dumps(value)}")
@@ -88,6 +91,11 @@ EOF
 )"
 
 cat >"$work/schemathesis.toml" <<EOF
+# Every check (the command line's --checks would override the per-operation
+# settings below, so the config turns them all on instead).
+[checks]
+enabled = true
+
 [parameters]
 "path.hash" = "$RECORD_HASH"
 "path.name" = "harness"
@@ -121,6 +129,12 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
 [[operations]]
 include-path = "/capture/{id}"
 parameters = { "path.id" = "$CAPTURE" }
+
+# Page tokens are stateless: nothing to invalidate, 501 as the EPCIS
+# binding allows (docs/design/epcis-conformance.md, D11).
+[[operations]]
+include-name = "DELETE /nextPageToken/{token}"
+checks.not_a_server_error.enabled = false
 EOF
 
 # The named query is deleted by DELETE /queries/{name}; the stateful phase
@@ -131,7 +145,7 @@ EOF
 set +e
 (cd "$work" && SCHEMATHESIS_HOOKS="$root/tests/api/hooks.py" "$root/$venv/bin/schemathesis" \
   --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
-  --checks all --max-examples "$examples" --seed 1 --workers 1 \
+  --max-examples "$examples" --seed 1 --workers 1 \
   --phases examples,coverage,fuzzing \
   --header "Authorization: Bearer $token" \
   --request-timeout 10 --no-color --suppress-health-check all \
@@ -139,6 +153,35 @@ set +e
 status=$?
 set -e
 if [ $status -ne 0 ]; then
-  echo "tests/api/schemathesis.sh: schemathesis found failures (exit $status)" >&2
+  echo "tests/api/schemathesis.sh: schemathesis found failures against /openapi.json (exit $status)" >&2
+fi
+
+# The EPCIS 2.0 binding: the same server against GS1's own OpenAPI
+# document, every check on, each deliberate deviation skipped by
+# operation and check name as docs/design/epcis-conformance.md lists it.
+# Not yet clean (that page lists what is left), so it runs on request
+# only: SCHEMATHESIS_BINDING=1.
+if [ "${SCHEMATHESIS_BINDING:-0}" != 1 ]; then
+  exit $status
+fi
+official="${ORETRACE_CONFORMANCE_DIR:-$root/../shared/conformance}/epcis/schema/epcis-rest-openapi.yaml"
+binding_examples=${SCHEMATHESIS_BINDING_EXAMPLES:-5}
+sed -e "s|@EVENT@|$EVENT|" -e "s|@EPC@|$EPC|" -e "s|@CAPTURE@|$CAPTURE|" \
+  -e "s|@BIZ_LOCATION@|$BIZ_LOCATION|" -e "s|@BIZ_STEP@|$BIZ_STEP|" \
+  -e "s|@DISPOSITION@|$DISPOSITION|" \
+  "$root/tests/api/epcis-binding.toml" >"$work/epcis-binding.toml"
+set +e
+(cd "$work" && SCHEMATHESIS_HOOKS="$root/tests/api/hooks.py" "$root/$venv/bin/schemathesis" \
+  --config-file "$work/epcis-binding.toml" run "$official" --url "$base" \
+  --max-examples "$binding_examples" --seed 1 --workers 1 \
+  --phases examples,coverage,fuzzing \
+  --header "Authorization: Bearer $token" \
+  --request-timeout 10 --no-color --suppress-health-check all \
+  ${SCHEMATHESIS_BINDING_ARGS:-})
+binding=$?
+set -e
+if [ $binding -ne 0 ]; then
+  echo "tests/api/schemathesis.sh: schemathesis found failures against the official EPCIS 2.0 document (exit $binding)" >&2
+  [ $status -ne 0 ] || status=$binding
 fi
 exit $status

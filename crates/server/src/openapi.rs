@@ -932,13 +932,15 @@ fn epcis_paths() -> Value {
         "/epcs": term_listing("The EPCs and EPC classes events name"),
         "/epcs/{epc}": term_resource("An EPC or EPC class events name", path_parameter("epc", "The EPC or class URI, percent-encoded", None)),
         "/bizSteps": term_listing("The business steps events carry (CBV steps as bare words)"),
-        "/bizSteps/{value}": term_resource("A business step events carry", value("A CBV business step, or a URI")),
+        "/bizSteps/{value}": term_resource("A business step events carry",
+            vocabulary_parameter("A CBV business step, or a URI or CURIE", oretrace_epcis::STANDARD_BIZ_STEPS)),
         "/bizLocations": term_listing("The business locations events carry"),
         "/bizLocations/{value}": term_resource("A business location events carry", value("A location URI, percent-encoded")),
         "/readPoints": term_listing("The read points events carry"),
         "/readPoints/{value}": term_resource("A read point events carry", value("A read point URI, percent-encoded")),
         "/dispositions": term_listing("The dispositions events carry (CBV dispositions as bare words)"),
-        "/dispositions/{value}": term_resource("A disposition events carry", value("A CBV disposition, or a URI")),
+        "/dispositions/{value}": term_resource("A disposition events carry",
+            vocabulary_parameter("A CBV disposition, or a URI or CURIE", oretrace_epcis::STANDARD_DISPOSITIONS)),
         "/nextPageToken/{token}": {"delete": {"summary": "Page tokens are stateless here: nothing to invalidate (501, as the binding allows)",
             "parameters": [path_parameter("token", "A page token", None)],
             "responses": {"501": problem_response("Not implemented: tokens are stateless")}}},
@@ -1527,7 +1529,8 @@ fn portal_paths() -> Value {
             "parameters": [lang],
             "responses": {"200": {"description": "The dashboard (HTML) or the top-level resources (JSON)",
                 "content": {"text/html; charset=utf-8": html["content"]["text/html; charset=utf-8"].clone(),
-                    "application/json": {"schema": {"$ref": "#/components/schemas/EpcisCollection"}}}}}}},
+                    "application/json": {"schema": {"$ref": "#/components/schemas/EpcisCollection"}}}},
+                "400": problem_response("A JSON request with a parameter other than lang, or lang not en or ur (named)")}}},
         "/flows": {"get": {"summary": "Flows of one element's contained mass from origin sites through processing sites and ports to destination countries",
             "description": format!("Contained mass is dry mass times the lot's element grade, summed over the shipments dated in [from, to] (UTC days). \
                 A shipment to another country ends at the country; one within a country at its site. Reads at most {} shipments (413 beyond).",
@@ -1588,7 +1591,26 @@ fn all_paths() -> Value {
             if crate::epcis::is_binding_path(path)
                 && let Value::Object(item) = item
             {
-                item.entry("options").or_insert_with(discovery_options);
+                // Its path parameters, as the path's other operations
+                // declare them.
+                let parameters: Vec<Value> = item
+                    .values()
+                    .filter_map(|op| op.get("parameters").and_then(Value::as_array))
+                    .flatten()
+                    .filter(|p| p["in"] == "path")
+                    .fold(Vec::new(), |mut all, p| {
+                        if !all.iter().any(|q: &Value| q["name"] == p["name"]) {
+                            // OPTIONS describes the kind of resource; it
+                            // does not judge the value in its path.
+                            all.push(json!({"name": p["name"], "in": "path", "required": true,
+                                "schema": {"type": "string"}}));
+                        }
+                        all
+                    });
+                let options = item.entry("options").or_insert_with(discovery_options);
+                if !parameters.is_empty() && options.get("parameters").is_none() {
+                    options["parameters"] = Value::Array(parameters);
+                }
             }
         }
     }

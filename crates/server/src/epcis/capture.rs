@@ -935,7 +935,9 @@ pub(crate) async fn job<S: Store>(
 pub(crate) async fn jobs<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    let paging = crate::registry::paging("capture", &pairs)?;
     let party = match capturer(&state, &headers).await? {
         Capturer::Token { party, .. } => party,
         Capturer::Signed { .. } => {
@@ -944,18 +946,39 @@ pub(crate) async fn jobs<S: Store>(
             ));
         }
     };
-    let jobs: Vec<Job> = state
-        .epcis
-        .jobs
-        .values_of(&party)
+    // Oldest first, a page at a time after the token's job.
+    let all = state.epcis.jobs.values_of(&party);
+    let start = paging
+        .after
+        .as_deref()
+        .and_then(|after| all.iter().position(|(id, _)| id == after))
+        .map_or(0, |i| i + 1);
+    let page: Vec<(String, Job)> = all
         .into_iter()
-        .map(|(_, j)| j)
-        .map(|mut j| {
+        .skip(start)
+        .take(paging.per_page + 1)
+        .collect();
+    let more = page.len() > paging.per_page;
+    let next = page
+        .get(paging.per_page.saturating_sub(1))
+        .filter(|_| more)
+        .map(|(id, _)| crate::registry::page_token("capture", id));
+    let jobs: Vec<Job> = page
+        .into_iter()
+        .take(paging.per_page)
+        .map(|(_, mut j)| {
             j.events = Vec::new();
             j
         })
         .collect();
-    Ok(with_versions(Json(jobs).into_response()))
+    let mut response = Json(jobs).into_response();
+    if let Some(token) = next {
+        response.headers_mut().insert(
+            header::LINK,
+            crate::registry::next_link("capture", paging.per_page, &token),
+        );
+    }
+    Ok(with_versions(response))
 }
 
 /// `OPTIONS /capture`: what the capture interface takes.

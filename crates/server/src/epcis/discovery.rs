@@ -84,14 +84,26 @@ fn collection(member: Vec<Value>) -> Value {
     json!({"@context": [GS1_CONTEXT], "type": "Collection", "member": member})
 }
 
-/// `GET /` (JSON): the top-level resources.
-pub(crate) async fn top_level() -> Response {
-    with_versions(Json(collection(TOP_LEVEL.iter().map(|r| json!(r)).collect())).into_response())
+/// `GET /` (JSON): the top-level resources. Takes `lang` only, as the
+/// dashboard it shares the path with.
+pub(crate) async fn top_level(
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    crate::portal::data::only(&pairs, &[], "/")?;
+    Ok(with_versions(
+        Json(collection(TOP_LEVEL.iter().map(|r| json!(r)).collect())).into_response(),
+    ))
 }
 
-/// `GET /eventTypes`.
-pub(crate) async fn event_types() -> Response {
-    with_versions(Json(collection(EVENT_TYPES.iter().map(|t| json!(t)).collect())).into_response())
+/// `GET /eventTypes`: the five fit one page, whatever `perPage` says
+/// (which must still be a page size).
+pub(crate) async fn event_types(
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    crate::registry::paging("eventTypes", &pairs)?;
+    Ok(with_versions(
+        Json(collection(EVENT_TYPES.iter().map(|t| json!(t)).collect())).into_response(),
+    ))
 }
 
 /// The sub-resources of a resource that exists: its events.

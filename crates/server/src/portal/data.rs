@@ -64,7 +64,11 @@ fn once<'a>(pairs: &'a [(String, String)], name: &str) -> Result<Option<&'a str>
 
 /// Refuses parameters other than `allowed` and `lang` (the page's
 /// language: `en` or `ur`, once).
-fn only(pairs: &[(String, String)], allowed: &[&str], what: &str) -> Result<(), ApiError> {
+pub(crate) fn only(
+    pairs: &[(String, String)],
+    allowed: &[&str],
+    what: &str,
+) -> Result<(), ApiError> {
     if let Some(lang) = once(pairs, "lang")?
         && oretrace_portal::Lang::parse(lang).is_none_or(|l| l.code() != lang)
     {
