@@ -115,6 +115,62 @@ pub fn event_of_record(record: &Record) -> Option<Value> {
     write::event_of_record(record)
 }
 
+/// The EPCIS event of a logged record, as the registry serves and
+/// indexes it: for a captured event ([`Record::Event`]) the event as
+/// logged (its document's `@context` copied in), with its `eventID` added
+/// when its capturer gave none; for any other record the event
+/// [`event_of_record`] writes, with `@context` = [`context`] and the CBV
+/// 2.0 event hash as `eventID`.
+///
+/// The one builder of a record's event: the ledger stores what it gives
+/// (`Change::PutEvent` for a record, so queries find it) and the server's
+/// provenance events and exports read the same.
+///
+/// # Errors
+///
+/// [`RecordEventError::NoEvent`] for a record [`event_of_record`] gives no
+/// event for (master data, agreements, a decimal no JSON number states
+/// exactly); [`RecordEventError::Hash`] if the event does not hash.
+pub fn record_event(record: &Record) -> Result<Value, RecordEventError> {
+    if let Record::Event(captured) = record {
+        let mut event = captured.event().clone();
+        if let Value::Object(map) = &mut event {
+            map.entry("eventID")
+                .or_insert_with(|| Value::String(captured.event_id().to_string()));
+        }
+        return Ok(event);
+    }
+    let mut event = event_of_record(record).ok_or(RecordEventError::NoEvent)?;
+    event["@context"] = context();
+    let hash = oretrace_epcis::event_hash(&event, &oretrace_epcis::Context::from_document(&event))
+        .map_err(|e| RecordEventError::Hash(e.to_string()))?;
+    event["eventID"] = Value::String(hash);
+    Ok(event)
+}
+
+/// Why a record has no event ([`record_event`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecordEventError {
+    /// The record states no EPCIS event: master data or an agreement,
+    /// or a decimal no JSON number states exactly.
+    NoEvent,
+    /// The event does not hash (the CBV 2.0 event hash's error).
+    Hash(String),
+}
+
+impl std::fmt::Display for RecordEventError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordEventError::NoEvent => f.write_str(
+                "the record states no EPCIS event (master data, an agreement, or a decimal no JSON number states exactly)",
+            ),
+            RecordEventError::Hash(e) => write!(f, "its event does not hash: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RecordEventError {}
+
 /// An `EPCISDocument` (`schemaVersion` 2.0, `@context` = [`context`])
 /// around `events`.
 pub fn document(events: Vec<Value>, creation_date: &str) -> Value {

@@ -304,18 +304,79 @@ pub(crate) fn event_changes(
         event.time(),
         "event.eventTime",
     )?;
-    let terms = {
-        let mut terms = oretrace_epcis::query::event_terms(value);
-        let own = format!("eventID={}", event.event_id());
-        if !terms.contains(&own) {
-            terms.push(own);
-        }
-        terms
-    };
+    let terms = terms_of(value, event.event_id().as_str());
     changes.push(Change::PutEvent(
         EventState::captured(index, event, event_time, terms).map_err(Refusal::Invalid)?,
     ));
     Ok(changes)
+}
+
+/// The query index's terms of `event`: `oretrace_epcis::query::event_terms`
+/// and its own `eventID=`.
+fn terms_of(event: &serde_json::Value, event_id: &str) -> Vec<String> {
+    let mut terms = oretrace_epcis::query::event_terms(event);
+    let own = format!("eventID={event_id}");
+    if !terms.contains(&own) {
+        terms.push(own);
+    }
+    terms
+}
+
+/// The event an accepted record states, for queries: a record of a kind
+/// `oretrace_epcis_map::event_of_record` writes (a lot, an assay, a
+/// shipment, a receipt, a transformation) is stored as the event
+/// `oretrace_epcis_map::record_event` builds (the one the provenance
+/// events and exports serve): `eventTime` from the event, the record's
+/// time as its record time, its first signer (the first signature line
+/// of a registered party's key) as capturer, capture job `record`. `None`
+/// for a record with no JSON form (master data, agreements, a decimal no
+/// JSON number states exactly): the record is accepted without an event.
+pub(crate) fn record_event(
+    view: &impl StateView,
+    signed: &SignedRecord,
+    index: u64,
+) -> Result<Option<Change>, Refusal> {
+    let record = signed.record();
+    let event = match oretrace_epcis_map::record_event(record) {
+        Ok(event) => event,
+        Err(oretrace_epcis_map::RecordEventError::NoEvent) => return Ok(None),
+        Err(e) => {
+            tracing::warn!(index, kind = record.kind(), error = %e, "a record's event is not stored");
+            return Ok(None);
+        }
+    };
+    let mut captured_by = None;
+    for sig in signed.signatures() {
+        if let Some(key) = view.key(&sig.name, sig.key_id)? {
+            captured_by = Some(key.party().clone());
+            break;
+        }
+    }
+    let Some(captured_by) = captured_by else {
+        return Ok(None);
+    };
+    let Some(event_time) = event_time_of(&event) else {
+        tracing::warn!(
+            index,
+            kind = record.kind(),
+            "a record's event has no eventTime"
+        );
+        return Ok(None);
+    };
+    let event_id = event
+        .get("eventID")
+        .and_then(|i| i.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let terms = terms_of(&event, &event_id);
+    let record_time = record.time().unix().saturating_mul(1000);
+    match EventState::of_record(index, &event, event_time, record_time, captured_by, terms) {
+        Ok(state) => Ok(Some(Change::PutEvent(state))),
+        Err(e) => {
+            tracing::warn!(index, kind = record.kind(), error = %e, "a record's event is not stored");
+            Ok(None)
+        }
+    }
 }
 
 /// The ids a TransformationEvent consumes, as the index keeps them.

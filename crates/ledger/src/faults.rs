@@ -255,6 +255,9 @@ impl<S: Store, H: Hooks> StateView for Faulty<S, H> {
     fn lot_entries(&self, lot: &str) -> StoreResult<Vec<u64>> {
         self.call(Call::LotEvents { lot }, None, |s| s.lot_events(lot))
     }
+    fn event_index(&self, event_id: &str) -> StoreResult<Option<u64>> {
+        self.call(Call::Event { event_id }, None, |s| s.event_index(event_id))
+    }
     fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
         self.call(Call::Party { id }, None, |s| s.party(id))
     }

@@ -183,6 +183,9 @@ impl StateView for MemoryStore {
     fn lot_entries(&self, lot: &str) -> StoreResult<Vec<u64>> {
         Store::lot_events(self, lot)
     }
+    fn event_index(&self, event_id: &str) -> StoreResult<Option<u64>> {
+        Ok(self.read()?.event_ids.get(event_id).copied())
+    }
     fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
         Ok(self.read()?.parties.get(id).cloned())
     }

@@ -99,6 +99,8 @@ pub struct Overlay<'a, V: StateView + ?Sized> {
     /// Entries of the batch, not yet in the store.
     entries: HashMap<u64, Vec<u8>>,
     lot_events: HashMap<String, Vec<u64>>,
+    /// Event ids of the batch's events, with their entries.
+    events: HashMap<String, u64>,
 }
 
 impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
@@ -118,6 +120,7 @@ impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
             resources: HashMap::new(),
             entries: HashMap::new(),
             lot_events: HashMap::new(),
+            events: HashMap::new(),
         }
     }
 
@@ -137,7 +140,13 @@ impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
                 }
                 continue;
             }
-            if matches!(change, Change::PutEvent(_) | Change::PutProgress(_)) {
+            if let Change::PutEvent(e) = change {
+                self.events
+                    .entry(e.event_id().as_str().to_owned())
+                    .or_insert(e.index());
+                continue;
+            }
+            if matches!(change, Change::PutProgress(_)) {
                 continue;
             }
             match change.clone() {
@@ -264,6 +273,12 @@ impl<V: StateView + ?Sized> StateView for Overlay<'_, V> {
             }
         }
         Ok(all)
+    }
+    fn event_index(&self, event_id: &str) -> StoreResult<Option<u64>> {
+        match self.events.get(event_id) {
+            Some(i) => Ok(Some(*i)),
+            None => self.base.event_index(event_id),
+        }
     }
 }
 
@@ -630,11 +645,28 @@ pub fn changes_of(
     index: u64,
     pre: &Preverified,
 ) -> Result<Vec<Change>, Refusal> {
-    if let Record::Event(event) = signed.record() {
-        return crate::capture::event_changes(view, keys, signed, event, index, pre);
+    let mut changes = if let Record::Event(event) = signed.record() {
+        crate::capture::event_changes(view, keys, signed, event, index, pre)?
+    } else {
+        let signers = check_signatures(view, &keys.operator, signed, pre)?;
+        let mut changes = record_changes(view, &signers, &keys.balance, signed.record(), index)?;
+        changes.extend(crate::capture::record_event(view, signed, index)?);
+        changes
+    };
+    // Event ids are unique: the first event of an id is kept, a later
+    // entry's event of the same id (a record whose event hashes like one
+    // captured or stated before) is not stored again, and the entry is
+    // accepted all the same.
+    let mut kept = Vec::with_capacity(changes.len());
+    for change in changes.drain(..) {
+        if let Change::PutEvent(e) = &change
+            && view.event_index(e.event_id().as_str())?.is_some()
+        {
+            continue;
+        }
+        kept.push(change);
     }
-    let signers = check_signatures(view, &keys.operator, signed, pre)?;
-    record_changes(view, &signers, &keys.balance, signed.record(), index)
+    Ok(kept)
 }
 
 /// What a record changes, once its signers are known: the rules of each

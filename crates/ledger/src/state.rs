@@ -700,11 +700,13 @@ impl From<ShipmentState> for ShipmentDoc {
     }
 }
 
-/// A captured EPCIS event, as the query interface needs it: its id, type,
+/// An EPCIS event, as the query interface needs it: its id, type,
 /// capturer and capture job as the domain's types, the event itself as
 /// the log holds it (its logged text, a JSON object whose `type` is the
 /// event type), the index terms as strings. Made from an accepted entry
-/// ([`EventState::captured`]) or read back from a store
+/// (a captured event, [`EventState::captured`]; or a record that states
+/// one, [`EventState::of_record`], whose capture job is
+/// [`RECORD_CAPTURE`]) or read back from a store
 /// ([`StoredEvent`], checked as it is read: a row that breaks a rule is a
 /// store error, not a value without its invariant).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -783,6 +785,53 @@ impl EventState {
         })
     }
 
+    /// The event a record states, accepted at log index `index`: `event`
+    /// is the event as `oretrace_epcis_map::record_event` builds it (with
+    /// `@context`, and its CBV 2.0 hash as `eventID`), stored as its JSON
+    /// text; `event_time` its `eventTime` and `record_time` the record's
+    /// time, in milliseconds since the Unix epoch; `captured_by` the
+    /// record's first signer; the capture job [`RECORD_CAPTURE`]. Refuses
+    /// an event with no `eventID` or `type` of an EPCIS event type.
+    pub fn of_record(
+        index: u64,
+        event: &serde_json::Value,
+        event_time: i64,
+        record_time: i64,
+        captured_by: PartyId,
+        terms: Vec<String>,
+    ) -> Result<Self, oretrace_domain::Error> {
+        let event_type = event
+            .get("type")
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| oretrace_domain::Error::invalid("event.type", "an event has a type"))
+            .and_then(|t| EventType::parse(t).map_err(|e| e.within("event.type")))?;
+        let event_id = event
+            .get("eventID")
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| {
+                oretrace_domain::Error::invalid("event.eventID", "a record's event has an eventID")
+            })
+            .and_then(|t| EventId::parse(t).map_err(|e| e.within("event.eventID")))?;
+        let capture = Token::parse(RECORD_CAPTURE).map_err(|e| e.within("capture"))?;
+        Ok(EventState {
+            index,
+            event_id,
+            event_type,
+            event_time,
+            record_time,
+            terms,
+            captured_by,
+            capture,
+            event: oretrace_epcis_map::to_json_text(event, false),
+        })
+    }
+
+    /// Whether the event is a record's ([`EventState::of_record`]), not
+    /// one captured through the EPCIS interface.
+    pub fn is_record(&self) -> bool {
+        self.capture.as_str() == RECORD_CAPTURE
+    }
+
     /// Log index of the entry that holds it.
     pub fn index(&self) -> u64 {
         self.index
@@ -829,6 +878,11 @@ impl EventState {
         &self.event
     }
 }
+
+/// The capture job of the event a record states: `record` (the
+/// [`EventState::capture`] of [`EventState::of_record`]). No capture job
+/// the EPCIS interface opens has this name: its jobs are random hex.
+pub const RECORD_CAPTURE: &str = "record";
 
 impl TryFrom<StoredEvent> for EventState {
     type Error = String;
@@ -894,7 +948,8 @@ pub enum Change {
     PutSite(SiteState),
     PutLot(LotState),
     PutShipment(ShipmentState),
-    /// A captured EPCIS event, for queries.
+    /// An EPCIS event, for queries: captured, or the one a record states
+    /// ([`EventState::of_record`]).
     PutEvent(EventState),
     /// Entry `index` concerns `lot` (for the lot's event history).
     LotEvent {

@@ -254,6 +254,11 @@ pub trait StateView {
     /// [`Store::lot_events`] reads; an [`crate::rules::Overlay`] adds the
     /// entries of its batch).
     fn lot_entries(&self, lot: &str) -> StoreResult<Vec<u64>>;
+    /// The log index of the stored event with this `eventID`, if any
+    /// (captured, or a record's): event ids are unique, and the rules
+    /// keep the first event of an id (an [`crate::rules::Overlay`] adds
+    /// the events of its batch).
+    fn event_index(&self, event_id: &str) -> StoreResult<Option<u64>>;
 }
 
 /// A borrowed view reads as the view it borrows.
@@ -296,6 +301,9 @@ impl<T: StateView + ?Sized> StateView for &T {
     }
     fn lot_entries(&self, lot: &str) -> StoreResult<Vec<u64>> {
         (**self).lot_entries(lot)
+    }
+    fn event_index(&self, event_id: &str) -> StoreResult<Option<u64>> {
+        (**self).event_index(event_id)
     }
 }
 

@@ -62,6 +62,30 @@ pub(crate) fn page_token(list: &str, last: &str) -> String {
         .collect()
 }
 
+/// [`paging`] for the EPCIS binding's lists, where a `perPage` above
+/// [`MAX_PER_PAGE`] is served as that many (as `GET /events` serves it),
+/// not refused (up to `u32::MAX`): the binding gives the page size no
+/// maximum.
+pub(crate) fn binding_paging(list: &str, pairs: &[(String, String)]) -> Result<Paging, ApiError> {
+    let capped: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(name, value)| {
+            // Up to u32::MAX, as GET /events takes it; beyond, refused.
+            let over = name == "perPage"
+                && value
+                    .parse::<u32>()
+                    .is_ok_and(|n| n as usize > MAX_PER_PAGE);
+            let value = if over {
+                MAX_PER_PAGE.to_string()
+            } else {
+                value.clone()
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    paging(list, &capped)
+}
+
 pub(crate) fn paging(list: &str, pairs: &[(String, String)]) -> Result<Paging, ApiError> {
     let mut paging = Paging {
         after: None,
@@ -392,40 +416,25 @@ pub(crate) async fn provenance_events<S: Store>(
 }
 
 /// The EPCIS event of the entry at `index`, with its `@context` and its
-/// `eventID`.
+/// `eventID`: what [`oretrace_epcis_map::record_event`] builds, the same
+/// builder the ledger stores a record's event with.
 fn event_at<S: Store>(store: &S, index: u64) -> Result<serde_json::Value, ApiError> {
     use oretrace_domain::envelope::SignedRecord;
-    use oretrace_domain::record::Record;
+    use oretrace_epcis_map::RecordEventError;
     let bytes = store
         .entry(index)?
         .ok_or_else(|| ApiError::internal(format!("entry {index} is not stored")))?;
     let signed = SignedRecord::from_entry(&bytes)
         .map_err(|e| ApiError::internal(format!("entry {index} does not parse: {e}")))?;
-    match signed.record() {
-        Record::Event(captured) => {
-            let mut event = captured.event().clone();
-            if let serde_json::Value::Object(map) = &mut event {
-                map.entry("eventID")
-                    .or_insert_with(|| serde_json::Value::String(captured.event_id().to_string()));
-            }
-            Ok(event)
+    let record = signed.record();
+    oretrace_epcis_map::record_event(record).map_err(|e| match e {
+        RecordEventError::NoEvent => ApiError::internal(format!(
+            "the {} record at index {index} states a decimal no JSON number states \
+             exactly, so it has no EPCIS event",
+            record.kind()
+        )),
+        RecordEventError::Hash(e) => {
+            ApiError::internal(format!("the event of the record at index {index}: {e}"))
         }
-        record => {
-            let mut event = oretrace_epcis_map::event_of_record(record).ok_or_else(|| {
-                ApiError::internal(format!(
-                    "the {} record at index {index} states a decimal no JSON number states \
-                     exactly, so it has no EPCIS event",
-                    record.kind()
-                ))
-            })?;
-            event["@context"] = oretrace_epcis_map::context();
-            let hash =
-                oretrace_epcis::event_hash(&event, &oretrace_epcis::Context::from_document(&event))
-                    .map_err(|e| {
-                        ApiError::internal(format!("the event of the record at index {index}: {e}"))
-                    })?;
-            event["eventID"] = serde_json::Value::String(hash);
-            Ok(event)
-        }
-    }
+    })
 }

@@ -1546,6 +1546,19 @@ macro_rules! state_view {
                 Ok(Some(from_sql_int(decode(row.try_get(0), what)?, "log index")?))
             }
 
+            fn event_index(&self, event_id: &str) -> StoreResult<Option<u64>> {
+                let what = || format!("looking up event {event_id}");
+                let rows = self.query(
+                    what(),
+                    "SELECT idx FROM events WHERE event_id = $1",
+                    args![event_id.to_owned()],
+                )?;
+                let Some(row) = rows.first() else {
+                    return Ok(None);
+                };
+                Ok(Some(from_sql_int(decode(row.try_get(0), what)?, "log index")?))
+            }
+
             fn agreement(&self, id: &str) -> StoreResult<Option<AgreementState>> {
                 self.doc(
                     "agreement",

@@ -814,6 +814,16 @@ impl StateView for $t {
         })
     }
 
+    fn event_index(&self, event_id: &str) -> StoreResult<Option<u64>> {
+        self.read(|conn| {
+            let idx: Option<i64> = conn
+                .prepare_cached("SELECT idx FROM events WHERE event_id = ?1")
+                .and_then(|mut s| s.query_row([event_id], |r| r.get(0)).optional())
+                .ctx(|| format!("looking up event {event_id}"))?;
+            idx.map(|i| from_sql_int(i, "log index")).transpose()
+        })
+    }
+
     fn agreement(&self, id: &str) -> StoreResult<Option<AgreementState>> {
         self.doc(
             "agreement",

@@ -211,6 +211,25 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         next INTEGER NOT NULL CHECK (next >= 0)
     ) STRICT;
     ",
+    // 6: records' events. The rules now store the EPCIS event of each
+    // record that states one (a lot, an assay, a shipment, a receipt, a
+    // transformation), not only captured events: projections built before
+    // lack them. A database with a published log drops its projections
+    // and records a rebuild from entry 0 (what `clear_projections` does),
+    // which the ledger finishes before it sequences (`Ledger::promote`):
+    // the rules replayed give the records their events, and the log is
+    // not touched. A database with no checkpoint has nothing to rebuild.
+    "
+    DELETE FROM parties; DELETE FROM keys; DELETE FROM sites;
+    DELETE FROM lots; DELETE FROM shipments; DELETE FROM lot_events;
+    DELETE FROM event_terms; DELETE FROM events;
+    DELETE FROM agreement_terms; DELETE FROM agreements;
+    DELETE FROM agreement_versions; DELETE FROM agreement_clauses;
+    DELETE FROM agreement_progress; DELETE FROM report_terms; DELETE FROM reports;
+    DELETE FROM resource_terms; DELETE FROM resources;
+    INSERT INTO rebuild (id, next) SELECT 1, 0 WHERE EXISTS (SELECT 1 FROM checkpoint)
+        ON CONFLICT (id) DO UPDATE SET next = 0;
+    ",
 ];
 
 /// Opens (creating it if absent) the database as the one writer: WAL,

@@ -191,7 +191,8 @@ fn captured_events_are_stored_as_pinned() {
         ..EventSelect::default()
     };
     let events = memory.store().select_events(&all).unwrap();
-    assert_eq!(events.len(), 6);
+    // Six captured, and the lot record's event (capture `record`).
+    assert_eq!(events.len(), 7);
     assert_eq!(sqlite.store().select_events(&all).unwrap(), events);
 
     let mut lines = Vec::new();

@@ -213,6 +213,10 @@ impl<S: Store> StateView for CachedView<'_, S> {
         self.store.lot_events(lot)
     }
 
+    fn event_index(&self, event_id: &str) -> StoreResult<Option<u64>> {
+        self.store.event_index(event_id)
+    }
+
     fn party(&self, id: &str) -> StoreResult<Option<PartyState>> {
         if let Some(p) = self.cache.borrow().parties.get(id) {
             return Ok(Some(p.clone()));
