@@ -970,9 +970,9 @@ fn refusals_name_the_parameter() {
         "EQ_bizTransaction_notatype=urn:x",
         "EQ_bizTransaction_=urn:x",
         "EQ_source_po=urn:x",
-        "EQ_quantity=1",
-        "GE_startTime=2020-01-01T00:00:00Z",
-        "EQ_INNER_ex:field=1",
+        "EQ_quantity_kg=1",
+        "GE_sensorTime=2020-01-01T00:00:00Z",
+        "NE_INNER_ex:field=1",
         "eventtype=ObjectEvent",
         "=x",
     ];

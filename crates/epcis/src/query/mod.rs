@@ -45,13 +45,26 @@
 //! `EQ_bizTransaction_{type}`, `EQ_source_{type}`, `EQ_destination_{type}`,
 //! `EQ_type` (sensor report type), `EQ_value_{uom}` and
 //! `GE_`/`GT_`/`LE_`/`LT_` + `value`, `minValue`, `maxValue`, `meanValue`,
-//! `sDev`, `percValue` + `_{uom}`, `orderBy` (`eventTime`, `recordTime`),
-//! `orderDirection`, `eventCountLimit`, `maxEventCount`, `perPage` and
-//! `nextPageToken` (also `PerPage`, `NextPageToken`). Every other name,
-//! including standard ones not listed here (`EQ_quantity`, `GE_startTime`,
-//! `EQ_INNER_…`, extension-field parameters), is refused as
-//! [`QueryError::UnknownParameter`] rather than ignored, so a query never
-//! returns more than was asked for. A parameter given twice is refused.
+//! `sDev`, `percValue` + `_{uom}`, `GE_`/`GT_`/`LE_`/`LT_percRank` (no uom),
+//! `GE_`/`LT_` + `time`, `startTime`, `endTime` (sensor times),
+//! `EQ_deviceID`, `EQ_deviceMetadata`, `EQ_rawData`,
+//! `EQ_dataProcessingMethod`, `EQ_bizRules`, `EQ_microorganism`,
+//! `EQ_chemicalSubstance`, `EQ_stringValue`, `EQ_booleanValue`,
+//! `EQ_hexBinaryValue`, `EQ_uriValue`, `EXISTS_sensorElementList`,
+//! `EQ_`/`GT_`/`GE_`/`LT_`/`LE_quantity` with or without `_{uom}`, the
+//! extension-field families (`EQ_`/`GT_`/`GE_`/`LT_`/`LE_`/`EXISTS_` +
+//! optional `INNER_` + optional `ILMD_`, `ERROR_DECLARATION_`,
+//! `SENSORELEMENT_`, `SENSORMETADATA_`, `SENSORREPORT_`, `readPoint_`,
+//! `bizLocation_` + `{prefix}:{field}` or a full IRI, in the combinations
+//! `EPCIS-Query-JSON-Schema.json` defines), `orderBy` (`eventTime`,
+//! `recordTime`), `orderDirection`, `eventCountLimit`, `maxEventCount`,
+//! `perPage` and `nextPageToken` (also `PerPage`, `NextPageToken`).
+//! `EQ_ATTR_…` and `HASATTR_…` (master-data attributes) are refused as
+//! [`QueryError::InvalidValue`]: no master data is held. Every other name is
+//! refused as [`QueryError::UnknownParameter`] rather than ignored, so a
+//! query never returns more than was asked for. A parameter given twice is
+//! refused. A parameter lists at most 256 alternatives, each value at most
+//! 4 KiB.
 //!
 //! # Choices where the standard leaves room
 //!
@@ -71,8 +84,42 @@
 //!   equality after normalisation.
 //! * The `GE_`/`LT_`… sensor parameters are independent: each holds when some
 //!   sensor report with exactly that `uom` satisfies it (no unit conversion).
-//! * `EXISTS_errorDeclaration`: empty, `true` or `1` (JSON: `null`, `true`,
-//!   `1`) restricts; `false` or `0` does not.
+//! * `EXISTS_errorDeclaration`, `EXISTS_sensorElementList` and the
+//!   extension `EXISTS_…`: empty, `true` or `1` (JSON: `null`, `true`, `1`)
+//!   restricts; `false` or `0` does not.
+//! * Sensor times: `GE_`/`LT_time` hold when some sensor metadata `time` or
+//!   sensor report `time` is in range; `…startTime` / `…endTime` look at
+//!   sensor metadata `startTime` / `endTime`.
+//! * Sensor members: `EQ_deviceID`, `EQ_deviceMetadata`, `EQ_rawData`,
+//!   `EQ_dataProcessingMethod`, `EQ_bizRules`, `EQ_microorganism`,
+//!   `EQ_chemicalSubstance`, `EQ_uriValue` compare as identifiers (above);
+//!   `EQ_stringValue` exactly; `EQ_hexBinaryValue` case-insensitively (an
+//!   even number of hex digits); `EQ_booleanValue` takes one `true` /
+//!   `false`. Each looks in sensor metadata and sensor reports alike.
+//! * `…percRank` compares every report's `percRank` whatever its uom;
+//!   `…percValue_{uom}` (as the JSON schema names it) only reports with that
+//!   uom.
+//! * Quantities: `…quantity` compares the `quantity` of quantity elements
+//!   (all four quantity lists) that have no `uom`; `…quantity_{uom}` only
+//!   elements whose `uom` is exactly `{uom}`. No unit conversion: `4 KGM` is
+//!   not `4000 GRM`.
+//! * Extension fields: names compare as expanded IRIs, the event's keys
+//!   with the event's own `@context`, the query's name with the query's
+//!   context (a named query's `@context`, the context passed to
+//!   [`EventQuery::from_pairs_with_context`], and always the GS1 context's
+//!   prefixes `epcis`, `cbv`, `cbvmda`, `gs1`, …). A full IRI works
+//!   everywhere. A prefix the query does not declare (a plain
+//!   [`EventQuery::from_pairs`] has no context) matches keys spelt exactly
+//!   so (`EQ_oretrace:commodity` matches `oretrace:commodity` whatever IRI
+//!   the event maps `oretrace` to). `EQ_` alternatives equal a value as
+//!   text, as expanded CURIEs, as numbers or as instants; `GT_`/`GE_`/`LT_`/
+//!   `LE_` take a number (compared with numeric values, numeric strings
+//!   included) or a date-time (compared with date-time strings); anything
+//!   else does not match. Array values match when an item does.
+//!   `INNER_` looks at members nested in a container's extension members,
+//!   down to 8 levels below them (not at the top level itself).
+//! * No new index terms: these families are answered by the predicate
+//!   ([`EventQuery::matches`]) over candidates other parameters select.
 //! * `orderDirection` defaults to `DESC` when `orderBy` is given (as the
 //!   standard says) and otherwise applies to capture order, which is
 //!   ascending by default. `eventCountLimit` requires `orderBy` and excludes
@@ -84,6 +131,7 @@ use serde_json::Value;
 
 use crate::Context;
 
+mod extension;
 mod normalise;
 mod params;
 mod pattern;
@@ -153,8 +201,22 @@ impl EventQuery {
     /// [`QueryError::UnknownParameter`] for a name that is not supported,
     /// [`QueryError::InvalidValue`] for a bad value or a repeated parameter.
     pub fn from_pairs(pairs: &[(String, String)]) -> Result<EventQuery, QueryError> {
+        Self::from_pairs_with_context(pairs, &Context::new())
+    }
+
+    /// As [`EventQuery::from_pairs`], with the prefixes of `context` (for
+    /// instance those a request declares in its `GS1-Extensions` header)
+    /// used to expand CURIE values and extension-field names.
+    ///
+    /// # Errors
+    ///
+    /// As [`EventQuery::from_pairs`].
+    pub fn from_pairs_with_context(
+        pairs: &[(String, String)],
+        context: &Context,
+    ) -> Result<EventQuery, QueryError> {
         let mut parser = Parser {
-            context: Context::new(),
+            context: context.clone(),
             query: EventQuery::default(),
         };
         for (name, value) in pairs {

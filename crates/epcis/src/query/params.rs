@@ -2,10 +2,12 @@
 
 use serde_json::Value;
 
+use super::extension::{Alternative, Comparison, ExtensionTest, Operand, ValueTest, parse_name};
 use super::normalise::{expand_curie, identifier, vocabulary_value};
 use super::pattern::parse_id_pattern;
 use super::restriction::{
-    Bound, Entries, Field, IdLists, Measure, NumberTest, Restriction, TimeField,
+    Bound, Entries, Field, IdLists, Measure, NumberTest, Restriction, SensorKind, SensorMember,
+    SensorTimeField, TimeField,
 };
 use super::{EventQuery, OrderBy, QueryError, invalid, timestamp_millis};
 use crate::Context;
@@ -28,8 +30,44 @@ fn json_scalar(value: &Value) -> Option<String> {
     }
 }
 
+/// Most alternatives one parameter may list.
+pub(super) const MAX_ALTERNATIVES: usize = 256;
+/// Longest value (bytes) one alternative may be.
+pub(super) const MAX_VALUE_BYTES: usize = 4096;
+
+fn bounded(name: &str, value: String) -> Result<String, QueryError> {
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(invalid(
+            name,
+            format!("a value is longer than {MAX_VALUE_BYTES} bytes"),
+        ));
+    }
+    Ok(value)
+}
+
+/// `EXISTS_…`: empty, `true` or `1` (JSON `null`, `true`, `1`) restricts;
+/// `false` or `0` does not.
+fn exists(name: &str, input: Input<'_>) -> Result<bool, QueryError> {
+    match input.scalar(name)?.as_str() {
+        "" | "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => Err(invalid(name, format!("{other:?} is not true or false"))),
+    }
+}
+
 impl Input<'_> {
     fn list(self, name: &str) -> Result<Vec<String>, QueryError> {
+        let count = match self {
+            Input::Text(text) => text.bytes().filter(|b| *b == b'|').count() + 1,
+            Input::Json(Value::Array(values)) => values.len(),
+            Input::Json(_) => 1,
+        };
+        if count > MAX_ALTERNATIVES {
+            return Err(invalid(
+                name,
+                format!("more than {MAX_ALTERNATIVES} alternatives"),
+            ));
+        }
         let values: Vec<String> = match self {
             Input::Text(text) => text.split('|').map(str::to_owned).collect(),
             Input::Json(Value::Array(values)) => values
@@ -49,16 +87,20 @@ impl Input<'_> {
         if values.iter().any(String::is_empty) {
             return Err(invalid(name, "empty value"));
         }
-        Ok(values)
+        values
+            .into_iter()
+            .map(|value| bounded(name, value))
+            .collect()
     }
 
     fn scalar(self, name: &str) -> Result<String, QueryError> {
-        match self {
-            Input::Text(text) => Ok(text.to_owned()),
+        let value = match self {
+            Input::Text(text) => text.to_owned(),
             Input::Json(value) => {
-                json_scalar(value).ok_or_else(|| invalid(name, "expected a single value"))
+                json_scalar(value).ok_or_else(|| invalid(name, "expected a single value"))?
             }
-        }
+        };
+        bounded(name, value)
     }
 
     fn positive<T: std::str::FromStr + PartialEq + From<u8>>(
@@ -161,6 +203,43 @@ impl Parser {
                 .collect::<Result<_, _>>()?;
             Ok(Setting::Restrict(Restriction::Match { lists, patterns }))
         };
+        let sensor_time = |field: SensorTimeField, bound: Bound| -> Result<Setting, QueryError> {
+            Ok(Setting::Restrict(Restriction::SensorTime {
+                field,
+                bound,
+                millis: input.time(name)?,
+            }))
+        };
+        if let Some(member) = key
+            .strip_prefix("EQ_")
+            .and_then(|rest| SensorMember::ALL.into_iter().find(|m| m.key() == rest))
+        {
+            let values = if member.kind() == SensorKind::Boolean {
+                vec![input.scalar(name)?]
+            } else {
+                input.list(name)?
+            };
+            let values = values
+                .iter()
+                .map(|value| {
+                    member.query_value(value, &self.context).ok_or_else(|| {
+                        invalid(
+                            name,
+                            format!(
+                                "{value:?} is not {}",
+                                match member.kind() {
+                                    SensorKind::Uri => "a URI",
+                                    SensorKind::Hex => "hexadecimal binary",
+                                    SensorKind::Boolean => "true or false",
+                                    SensorKind::Text => "a string",
+                                }
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            return any_of(Field::Sensor(member), values);
+        }
         match key {
             "perPage" => Ok(Setting::PerPage(input.positive(name)?)),
             "nextPageToken" => {
@@ -252,11 +331,18 @@ impl Parser {
             }
             "EQ_eventID" => any_of(Field::EventId, input.list(name)?),
             "EQ_correctiveEventID" => any_of(Field::CorrectiveEventId, input.list(name)?),
-            "EXISTS_errorDeclaration" => match input.scalar(name)?.as_str() {
-                "" | "true" | "1" => Ok(Setting::Restrict(Restriction::ErrorDeclaration(true))),
-                "false" | "0" => Ok(Setting::Restrict(Restriction::ErrorDeclaration(false))),
-                other => Err(invalid(name, format!("{other:?} is not true or false"))),
-            },
+            "EXISTS_errorDeclaration" => Ok(Setting::Restrict(Restriction::ErrorDeclaration(
+                exists(name, input)?,
+            ))),
+            "EXISTS_sensorElementList" => Ok(Setting::Restrict(Restriction::SensorElements(
+                exists(name, input)?,
+            ))),
+            "GE_time" => sensor_time(SensorTimeField::Time, Bound::AtLeast),
+            "LT_time" => sensor_time(SensorTimeField::Time, Bound::Before),
+            "GE_startTime" => sensor_time(SensorTimeField::Start, Bound::AtLeast),
+            "LT_startTime" => sensor_time(SensorTimeField::Start, Bound::Before),
+            "GE_endTime" => sensor_time(SensorTimeField::End, Bound::AtLeast),
+            "LT_endTime" => sensor_time(SensorTimeField::End, Bound::Before),
             "MATCH_epc" => matching(IdLists::Epc),
             "MATCH_parentID" => matching(IdLists::ParentId),
             "MATCH_inputEPC" => matching(IdLists::InputEpc),
@@ -291,25 +377,50 @@ impl Parser {
                 }));
             }
         }
-        let (operator, rest) = key.split_once('_').ok_or_else(unknown)?;
-        let (measure, uom) = rest.split_once('_').ok_or_else(unknown)?;
-        let measure = Measure::ALL
-            .into_iter()
-            .find(|candidate| candidate.key() == measure)
-            .ok_or_else(unknown)?;
-        let uom_ok = (2..=4).contains(&uom.len())
-            && uom
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-        if !uom_ok {
-            return Err(unknown());
+        if key.starts_with("EQ_ATTR_") || key.starts_with("HASATTR_") {
+            return Err(invalid(
+                name,
+                "master-data attributes are not supported: this repository holds no master data",
+            ));
         }
+        if key.contains(':') {
+            return self.parse_extension(key, name, input);
+        }
+        let (operator, rest) = key.split_once('_').ok_or_else(unknown)?;
+        let (measure, uom) = match rest.split_once('_') {
+            Some((measure, uom)) => (measure, Some(uom)),
+            None => (rest, None),
+        };
+        if let Some(uom) = uom {
+            let uom_ok = (2..=4).contains(&uom.len())
+                && uom
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            if !uom_ok {
+                return Err(unknown());
+            }
+        }
+        // The name first: a bad value of an unknown name is an unknown name.
+        let sensor = if measure == "quantity" {
+            None
+        } else {
+            let measure = Measure::ALL
+                .into_iter()
+                .find(|candidate| candidate.key() == measure)
+                .ok_or_else(unknown)?;
+            // `percRank` has no uom; every other sensor number has one.
+            if (measure == Measure::PercRank) != uom.is_none() {
+                return Err(unknown());
+            }
+            Some(measure)
+        };
+        let equality = matches!(sensor, None | Some(Measure::Value));
         let test = match operator {
             "GE" => NumberTest::Ge(input.number(name)?),
             "GT" => NumberTest::Gt(input.number(name)?),
             "LE" => NumberTest::Le(input.number(name)?),
             "LT" => NumberTest::Lt(input.number(name)?),
-            "EQ" if measure == Measure::Value => NumberTest::Eq(
+            "EQ" if equality => NumberTest::Eq(
                 input
                     .list(name)?
                     .iter()
@@ -318,11 +429,58 @@ impl Parser {
             ),
             _ => return Err(unknown()),
         };
-        Ok(Setting::Restrict(Restriction::Sensor {
-            measure,
-            uom: uom.to_owned(),
-            test,
+        let uom = uom.map(str::to_owned);
+        Ok(Setting::Restrict(match sensor {
+            None => Restriction::Quantity { uom, test },
+            Some(measure) => Restriction::Sensor { measure, uom, test },
         }))
+    }
+
+    /// Extension-field parameters ([`super::extension`]).
+    fn parse_extension(
+        &self,
+        key: &str,
+        name: &str,
+        input: Input<'_>,
+    ) -> Result<Setting, QueryError> {
+        let parsed = parse_name(key, &self.context)
+            .ok_or_else(|| QueryError::UnknownParameter(name.to_owned()))?;
+        let test = match parsed.operator {
+            "EXISTS" => ValueTest::Exists(exists(name, input)?),
+            "EQ" => ValueTest::Equals(
+                input
+                    .list(name)?
+                    .iter()
+                    .map(|value| Alternative::new(value, &self.context))
+                    .collect(),
+            ),
+            operator => {
+                let comparison = match operator {
+                    "GT" => Comparison::Gt,
+                    "GE" => Comparison::Ge,
+                    "LT" => Comparison::Lt,
+                    _ => Comparison::Le,
+                };
+                let text = input.scalar(name)?;
+                let operand = if let Ok(number) = parse_number(name, &text) {
+                    Operand::Number(number)
+                } else if let Ok(millis) = input.time(name) {
+                    Operand::Millis(millis)
+                } else {
+                    return Err(invalid(
+                        name,
+                        format!("not a number or an ISO 8601 date-time: {text:?}"),
+                    ));
+                };
+                ValueTest::Compare(comparison, operand)
+            }
+        };
+        Ok(Setting::Restrict(Restriction::Extension(ExtensionTest {
+            container: parsed.container,
+            inner: parsed.inner,
+            name: parsed.name,
+            test,
+        })))
     }
 
     /// Vocabulary values as Web URIs; bare words must be standard terms.

@@ -4,10 +4,12 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::normalise::{canonical_id, json_number};
+use super::extension::ExtensionTest;
+use super::normalise::{canonical_id, identifier, json_number};
 use super::pattern::IdPattern;
 use super::timestamp_millis;
 use super::view::EventView;
+use crate::Context;
 use crate::vocab::{self, TermSet};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,14 +26,31 @@ pub(super) enum Restriction {
         bound: Bound,
         millis: i64,
     },
-    /// Some sensor report with this `uom` passes `test` on `measure`.
+    /// Some sensor report with this `uom` (any report when `None`) passes
+    /// `test` on `measure`.
     Sensor {
         measure: Measure,
-        uom: String,
+        uom: Option<String>,
+        test: NumberTest,
+    },
+    /// Some sensor metadata / report time is within the bound.
+    SensorTime {
+        field: SensorTimeField,
+        bound: Bound,
+        millis: i64,
+    },
+    /// Some quantity element with this `uom` (`None`: without a uom) passes
+    /// `test` on its `quantity`.
+    Quantity {
+        uom: Option<String>,
         test: NumberTest,
     },
     /// `EXISTS_errorDeclaration` (restricts only when `true`).
     ErrorDeclaration(bool),
+    /// `EXISTS_sensorElementList` (restricts only when `true`).
+    SensorElements(bool),
+    /// An extension-field parameter.
+    Extension(ExtensionTest),
 }
 
 impl Restriction {
@@ -68,15 +87,40 @@ impl Restriction {
                 })
             }
             Restriction::Sensor { measure, uom, test } => view.sensor_reports().any(|report| {
-                report.get("uom").and_then(Value::as_str) == Some(uom.as_str())
+                uom.as_ref()
+                    .is_none_or(|uom| report.get("uom").and_then(Value::as_str) == Some(uom))
                     && report
                         .get(measure.key())
                         .and_then(json_number)
                         .is_some_and(|value| test.holds(value))
             }),
+            Restriction::SensorTime {
+                field,
+                bound,
+                millis,
+            } => {
+                let key = field.key();
+                let reports = (*field == SensorTimeField::Time)
+                    .then(|| view.sensor_reports())
+                    .into_iter()
+                    .flatten();
+                view.sensor_metadata()
+                    .chain(reports)
+                    .filter_map(|object| object.get(key).and_then(Value::as_str))
+                    .filter_map(timestamp_millis)
+                    .any(|time| match bound {
+                        Bound::AtLeast => time >= *millis,
+                        Bound::Before => time < *millis,
+                    })
+            }
+            Restriction::Quantity { uom, test } => view
+                .quantities()
+                .any(|(quantity, found)| found == uom.as_deref() && test.holds(quantity)),
             Restriction::ErrorDeclaration(required) => {
                 !required || view.error_declaration().is_some()
             }
+            Restriction::SensorElements(required) => !required || view.has_sensor_elements(),
+            Restriction::Extension(test) => test.holds(view),
         }
     }
 
@@ -124,6 +168,8 @@ pub(super) enum Field {
     PersistentSet,
     PersistentUnset,
     SensorType,
+    /// A member of sensor metadata or sensor reports.
+    Sensor(SensorMember),
     ErrorReason,
     CorrectiveEventId,
 }
@@ -146,6 +192,7 @@ impl Field {
             Field::PersistentSet
             | Field::PersistentUnset
             | Field::SensorType
+            | Field::Sensor(_)
             | Field::ErrorReason
             | Field::CorrectiveEventId => return None,
         };
@@ -172,6 +219,7 @@ impl Field {
             Field::PersistentSet
             | Field::PersistentUnset
             | Field::SensorType
+            | Field::Sensor(_)
             | Field::ErrorReason
             | Field::CorrectiveEventId => return None,
         })
@@ -297,16 +345,19 @@ pub(super) enum Measure {
     MeanValue,
     SDev,
     PercValue,
+    /// `percRank`: compared without a uom.
+    PercRank,
 }
 
 impl Measure {
-    pub(super) const ALL: [Measure; 6] = [
+    pub(super) const ALL: [Measure; 7] = [
         Measure::Value,
         Measure::MinValue,
         Measure::MaxValue,
         Measure::MeanValue,
         Measure::SDev,
         Measure::PercValue,
+        Measure::PercRank,
     ];
 
     pub(super) fn key(self) -> &'static str {
@@ -317,6 +368,7 @@ impl Measure {
             Measure::MeanValue => "meanValue",
             Measure::SDev => "sDev",
             Measure::PercValue => "percValue",
+            Measure::PercRank => "percRank",
         }
     }
 }
@@ -331,7 +383,7 @@ pub(super) enum NumberTest {
 }
 
 impl NumberTest {
-    fn holds(&self, value: f64) -> bool {
+    pub(super) fn holds(&self, value: f64) -> bool {
         match self {
             NumberTest::Ge(bound) => value >= *bound,
             NumberTest::Gt(bound) => value > *bound,
@@ -339,6 +391,123 @@ impl NumberTest {
             NumberTest::Lt(bound) => value < *bound,
             // Exact comparison of values parsed from decimal text is intended.
             NumberTest::Eq(values) => values.contains(&value),
+        }
+    }
+}
+
+/// The sensor times `GE_`/`LT_` + `time`, `startTime`, `endTime` compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SensorTimeField {
+    /// `time` of sensor metadata or of a sensor report.
+    Time,
+    /// `startTime` of sensor metadata.
+    Start,
+    /// `endTime` of sensor metadata.
+    End,
+}
+
+impl SensorTimeField {
+    fn key(self) -> &'static str {
+        match self {
+            SensorTimeField::Time => "time",
+            SensorTimeField::Start => "startTime",
+            SensorTimeField::End => "endTime",
+        }
+    }
+}
+
+/// A member of sensor metadata or a sensor report compared by equality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SensorMember {
+    DeviceId,
+    DeviceMetadata,
+    RawData,
+    DataProcessingMethod,
+    BizRules,
+    Microorganism,
+    ChemicalSubstance,
+    StringValue,
+    BooleanValue,
+    HexBinaryValue,
+    UriValue,
+}
+
+/// How a sensor member's values compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SensorKind {
+    /// URIs: normalised as identifiers (CURIEs expanded, EPCs as Digital Link).
+    Uri,
+    /// Strings, exactly.
+    Text,
+    /// Hex digits, case-insensitively (upper case).
+    Hex,
+    /// `true` / `false`.
+    Boolean,
+}
+
+impl SensorMember {
+    pub(super) const ALL: [SensorMember; 11] = [
+        SensorMember::DeviceId,
+        SensorMember::DeviceMetadata,
+        SensorMember::RawData,
+        SensorMember::DataProcessingMethod,
+        SensorMember::BizRules,
+        SensorMember::Microorganism,
+        SensorMember::ChemicalSubstance,
+        SensorMember::StringValue,
+        SensorMember::BooleanValue,
+        SensorMember::HexBinaryValue,
+        SensorMember::UriValue,
+    ];
+
+    pub(super) fn key(self) -> &'static str {
+        match self {
+            SensorMember::DeviceId => "deviceID",
+            SensorMember::DeviceMetadata => "deviceMetadata",
+            SensorMember::RawData => "rawData",
+            SensorMember::DataProcessingMethod => "dataProcessingMethod",
+            SensorMember::BizRules => "bizRules",
+            SensorMember::Microorganism => "microorganism",
+            SensorMember::ChemicalSubstance => "chemicalSubstance",
+            SensorMember::StringValue => "stringValue",
+            SensorMember::BooleanValue => "booleanValue",
+            SensorMember::HexBinaryValue => "hexBinaryValue",
+            SensorMember::UriValue => "uriValue",
+        }
+    }
+
+    pub(super) fn kind(self) -> SensorKind {
+        match self {
+            SensorMember::StringValue => SensorKind::Text,
+            SensorMember::BooleanValue => SensorKind::Boolean,
+            SensorMember::HexBinaryValue => SensorKind::Hex,
+            _ => SensorKind::Uri,
+        }
+    }
+
+    /// A query value in compared form; `None` when it cannot be one.
+    pub(super) fn query_value(self, value: &str, context: &Context) -> Option<String> {
+        match self.kind() {
+            SensorKind::Uri => value.contains(':').then(|| identifier(value, context)),
+            SensorKind::Text => Some(value.to_owned()),
+            SensorKind::Hex => (value.len().is_multiple_of(2)
+                && value.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| value.to_ascii_uppercase()),
+            SensorKind::Boolean => ["true", "false"].contains(&value).then(|| value.to_owned()),
+        }
+    }
+
+    /// An event's value in compared form.
+    pub(super) fn event_value(self, value: &Value, context: &Context) -> Option<String> {
+        match (self.kind(), value) {
+            (SensorKind::Boolean, Value::Bool(flag)) => Some(flag.to_string()),
+            (SensorKind::Boolean, Value::String(text)) => ["true", "false"]
+                .contains(&text.as_str())
+                .then(|| text.clone()),
+            (SensorKind::Uri, Value::String(text)) => Some(identifier(text, context)),
+            (SensorKind::Text, Value::String(text)) => Some(text.clone()),
+            (SensorKind::Hex, Value::String(text)) => Some(text.to_ascii_uppercase()),
+            _ => None,
         }
     }
 }

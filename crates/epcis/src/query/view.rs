@@ -2,7 +2,10 @@
 
 use serde_json::{Map, Value};
 
-use super::normalise::{context_of, expand_curie, identifier, items, vocabulary_value};
+use super::extension::{self, Container};
+use super::normalise::{
+    context_of, expand_curie, identifier, items, json_number, vocabulary_value,
+};
 use super::restriction::{Entries, Field, IdLists};
 use crate::Context;
 use crate::vocab::{self, TermSet};
@@ -36,6 +39,43 @@ impl<'a> EventView<'a> {
         self.event
             .get("errorDeclaration")
             .and_then(Value::as_object)
+    }
+
+    pub(super) fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// The objects extension fields of `container` are members of.
+    pub(super) fn containers(&self, container: Container) -> Vec<&'a Map<String, Value>> {
+        extension::containers(self.event, container)
+    }
+
+    pub(super) fn has_sensor_elements(&self) -> bool {
+        !items(self.event.get("sensorElementList")).is_empty()
+    }
+
+    pub(super) fn sensor_metadata(&self) -> impl Iterator<Item = &'a Map<String, Value>> {
+        items(self.event.get("sensorElementList"))
+            .iter()
+            .filter_map(|element| element.get("sensorMetadata"))
+            .filter_map(Value::as_object)
+    }
+
+    /// (quantity, uom) of every quantity element of the four quantity lists
+    /// that has a numeric `quantity`.
+    pub(super) fn quantities(&self) -> impl Iterator<Item = (f64, Option<&'a str>)> {
+        [
+            "quantityList",
+            "childQuantityList",
+            "inputQuantityList",
+            "outputQuantityList",
+        ]
+        .into_iter()
+        .flat_map(|key| items(self.event.get(key)))
+        .filter_map(|element| {
+            let quantity = json_number(element.get("quantity")?)?;
+            Some((quantity, element.get("uom").and_then(Value::as_str)))
+        })
     }
 
     pub(super) fn sensor_reports(&self) -> impl Iterator<Item = &'a Map<String, Value>> {
@@ -146,6 +186,12 @@ impl<'a> EventView<'a> {
                 .sensor_reports()
                 .filter_map(|report| report.get("type").and_then(Value::as_str))
                 .map(|kind| vocabulary_value(kind, &vocab::MEASUREMENT_TYPE, context))
+                .collect(),
+            Field::Sensor(member) => self
+                .sensor_metadata()
+                .chain(self.sensor_reports())
+                .filter_map(|object| object.get(member.key()))
+                .filter_map(|value| member.event_value(value, context))
                 .collect(),
             Field::ErrorReason => vocabulary(
                 self.error_declaration()
