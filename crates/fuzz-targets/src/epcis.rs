@@ -187,3 +187,37 @@ pub fn query(data: &[u8]) {
         let _ = q.clone().and(EventQuery::default());
     }
 }
+
+/// The `GS1-EPC-Format` rewrite of every event of a JSON document, in
+/// every format: never a panic, the event's CBV 2.0 hash (its id) is the
+/// same in every form, and rewriting an event twice changes nothing more.
+pub fn format(data: &[u8]) {
+    use oretrace_epcis::epc_format::{EpcFormat, rewrite_event};
+    let Some(document) = json(data) else {
+        return;
+    };
+    let context = Context::from_document(&document);
+    for event in events(&document) {
+        let before = event_hash(event, &context).ok();
+        for format in [
+            EpcFormat::NoPreference,
+            EpcFormat::AlwaysDigitalLink,
+            EpcFormat::AlwaysEpcUrn,
+            EpcFormat::NeverTranslates,
+        ] {
+            assert_eq!(EpcFormat::parse(format.as_str()), Some(format));
+            let mut once = event.clone();
+            rewrite_event(&mut once, format);
+            let mut twice = once.clone();
+            rewrite_event(&mut twice, format);
+            assert_eq!(once, twice, "a second rewrite changed the event");
+            if before.is_some() {
+                assert_eq!(
+                    event_hash(&once, &context).ok(),
+                    before,
+                    "the rewrite changed the event's hash"
+                );
+            }
+        }
+    }
+}

@@ -33,6 +33,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("epcis_map", epcis::map),
     ("epcis_schema", epcis::schema),
     ("epcis_query", epcis::query),
+    ("epcis_format", epcis::format),
     ("ledger_story", ledger::story),
     ("rule_pack", rules::pack),
 ];

@@ -49,6 +49,9 @@ fn retry_later(description: &str) -> Value {
 /// `GET /queries`: paged by name, the next page in a `Link` header.
 fn queries_list() -> Value {
     let mut get = list("The named queries", "Parties")["get"].clone();
+    get["parameters"][0]["schema"]["maximum"] = json!(u32::MAX);
+    get["parameters"][0]["description"] =
+        json!("Items per page; a page holds at most 1000, larger values are served as 1000");
     get["responses"]["200"] = json!({
         "description": "name, owner and query of each, in name order; a Link header with rel=\"next\" points to the next page",
         "headers": {"Link": {"schema": {"type": "string"}}},
@@ -781,7 +784,8 @@ fn term_resource(summary: &str, parameter: Value) -> Value {
 fn term_listing(summary: &str) -> Value {
     json!({"get": {"summary": summary,
         "parameters": [
-            {"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::registry::MAX_PER_PAGE, "default": crate::registry::DEFAULT_PER_PAGE}},
+            {"name": "perPage", "in": "query", "description": "Values per page; a page holds at most 1000, larger values are served as 1000",
+                "schema": {"type": "integer", "minimum": 1, "maximum": u32::MAX, "default": crate::registry::DEFAULT_PER_PAGE}},
             {"name": "nextPageToken", "in": "query", "schema": {"type": "string", "minLength": 1}},
             epc_format_parameter()],
         "responses": {"200": {"description": "The values, in the index's byte order; a Link header with rel=\"next\" points to the next page",

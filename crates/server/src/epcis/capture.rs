@@ -937,7 +937,7 @@ pub(crate) async fn jobs<S: Store>(
     headers: HeaderMap,
     axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let paging = crate::registry::paging("capture", &pairs)?;
+    let paging = crate::registry::binding_paging("capture", &pairs)?;
     let party = match capturer(&state, &headers).await? {
         Capturer::Token { party, .. } => party,
         Capturer::Signed { .. } => {

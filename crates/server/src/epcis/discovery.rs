@@ -100,7 +100,7 @@ pub(crate) async fn top_level(
 pub(crate) async fn event_types(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    crate::registry::paging("eventTypes", &pairs)?;
+    crate::registry::binding_paging("eventTypes", &pairs)?;
     Ok(with_versions(
         Json(collection(EVENT_TYPES.iter().map(|t| json!(t)).collect())).into_response(),
     ))
@@ -112,7 +112,11 @@ fn events_resource() -> Response {
 }
 
 /// `GET /eventTypes/{type}`: one of the five standard types.
-pub(crate) async fn event_type(Path(kind): Path<String>) -> Result<Response, ApiError> {
+pub(crate) async fn event_type(
+    Path(kind): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    crate::registry::binding_paging("eventTypes", &pairs)?;
     if EVENT_TYPES.contains(&kind.as_str()) {
         Ok(events_resource())
     } else {
@@ -219,7 +223,7 @@ pub(crate) async fn list<S: Store>(
     pairs: Vec<(String, String)>,
 ) -> Result<Response, ApiError> {
     let format = epc_format(&headers)?;
-    let paging = crate::registry::paging(listing.name, &pairs)?;
+    let paging = crate::registry::binding_paging(listing.name, &pairs)?;
     let per_page = paging.per_page;
     let after = paging.after.clone();
     let mut terms = blocking(&state.ledger, move |ledger| {
@@ -307,7 +311,11 @@ macro_rules! listing_handlers {
         pub(crate) async fn $one<S: Store>(
             State(state): State<AppState<S>>,
             Path(value): Path<String>,
+            Query(pairs): Query<Vec<(String, String)>>,
         ) -> Result<Response, ApiError> {
+            // One page holds the one sub-resource; the paging
+            // parameters must still be well formed.
+            crate::registry::binding_paging($listing.name, &pairs)?;
             resource(state, $listing, value).await
         }
     };

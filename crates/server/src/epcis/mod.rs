@@ -73,7 +73,9 @@ pub(crate) async fn binding_exceptions(
     let binding = is_binding_path(request.uri().path());
     // The version a request asks for, on every binding resource.
     let refused = if binding {
-        check_versions(request.headers()).err()
+        check_versions(request.headers())
+            .and_then(|()| check_negotiation(request.headers()))
+            .err()
     } else {
         None
     };
@@ -123,12 +125,20 @@ pub(crate) fn check_versions(headers: &HeaderMap) -> Result<(), ApiError> {
         ("GS1-EPCIS-Min", "GS1-EPCIS-Max"),
         ("GS1-CBV-Min", "GS1-CBV-Max"),
     ] {
+        // A version is dot-separated numbers (the binding's pattern
+        // `^\d+(\.\d+)*$`); anything else names no version we speak.
         let parse = |name: &str| -> Option<Vec<u64>> {
-            let v = headers.get(name)?.to_str().ok()?;
+            let v = headers.get(name)?.to_str().unwrap_or("x");
             Some(
                 v.trim()
                     .split('.')
-                    .map(|p| p.parse().unwrap_or(0))
+                    .map(|p| {
+                        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                            u64::MAX
+                        } else {
+                            p.parse().unwrap_or(u64::MAX)
+                        }
+                    })
                     .collect(),
             )
         };
@@ -138,18 +148,41 @@ pub(crate) fn check_versions(headers: &HeaderMap) -> Result<(), ApiError> {
             v
         };
         if let Some(lo) = parse(min)
-            && pad(lo) > two
+            && (lo.contains(&u64::MAX) || pad(lo) > two)
         {
             return Err(ApiError::NotAcceptable(format!(
                 "{min} excludes version 2.0.0, the one this repository speaks"
             )));
         }
         if let Some(hi) = parse(max)
-            && pad(hi) < two
+            && (hi.contains(&u64::MAX) || pad(hi) < two)
         {
             return Err(ApiError::NotAcceptable(format!(
                 "{max} excludes version 2.0.0, the one this repository speaks"
             )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses `GS1-CBV-XML-Format` when its value is none of the binding's
+/// four (it is otherwise taken and ignored: no XML is served). A
+/// request's `GS1-Extensions` says what the client knows and changes
+/// nothing in the answer, so any value is taken.
+pub(crate) fn check_negotiation(headers: &HeaderMap) -> Result<(), ApiError> {
+    if let Some(v) = headers.get("GS1-CBV-XML-Format") {
+        let ok = v.to_str().is_ok_and(|v| {
+            matches!(
+                v.trim(),
+                "No_Preference" | "Always_Web_URI" | "Always_URN" | "Never_Translates"
+            )
+        });
+        if !ok {
+            return Err(ApiError::NotAcceptable(
+                "GS1-CBV-XML-Format: one of No_Preference, Always_Web_URI, Always_URN, \
+                 Never_Translates"
+                    .into(),
+            ));
         }
     }
     Ok(())

@@ -563,7 +563,7 @@ pub(crate) async fn list_queries<S: Store>(
     State(state): State<AppState<S>>,
     Query(pairs): Query<Pairs>,
 ) -> Result<Response, ApiError> {
-    let paging = crate::registry::paging("queries", &pairs)?;
+    let paging = crate::registry::binding_paging("queries", &pairs)?;
     let mut page = state
         .epcis
         .queries
