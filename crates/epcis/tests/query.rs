@@ -1001,7 +1001,8 @@ fn refusals_name_the_parameter() {
         ("EQ_action=SELL", "EQ_action"),
         ("eventType=QuantityEvent", "eventType"),
         ("EQ_bizStep=shippping", "EQ_bizStep"),
-        ("EQ_bizStep=", "EQ_bizStep"),
+        ("EQ_bizStep=shipping|", "EQ_bizStep"),
+        ("EQ_bizStep=|", "EQ_bizStep"),
         ("EQ_bizStep=shipping||receiving", "EQ_bizStep"),
         ("EQ_disposition=sold", "EQ_disposition"),
         ("EQ_type=Heat", "EQ_type"),
@@ -1078,7 +1079,8 @@ fn named_query_json() {
     }
     let invalid: &[(Value, &str)] = &[
         (json!({"EQ_bizStep": [{}]}), "EQ_bizStep"),
-        (json!({"EQ_bizStep": []}), "EQ_bizStep"),
+        (json!({"EQ_bizStep": ["shipping", ""]}), "EQ_bizStep"),
+        (json!({"EQ_bizStep": ""}), "EQ_bizStep"),
         (json!({"EQ_bizStep": [1]}), "EQ_bizStep"),
         (
             json!({"GE_eventTime": ["2020-01-01T00:00:00Z"]}),

@@ -575,12 +575,12 @@ fn refusals_name_the_parameter() {
         ("EQ_hexBinaryValue", "XYZ"),
         ("EQ_hexBinaryValue", "ABC"),
         ("EQ_deviceID", "not-a-uri"),
-        ("EQ_uriValue", ""),
+        ("EQ_uriValue", "|"),
         ("EQ_stringValue", "a||b"),
         ("GT_example:count", "lots"),
         ("GE_ILMD_example:date", "soon"),
         ("EXISTS_example:count", "maybe"),
-        ("EQ_example:field", ""),
+        ("EQ_example:field", "a|"),
         ("EXISTS_sensorElementList", "perhaps"),
     ] {
         let error = refused(name, value);
@@ -934,4 +934,230 @@ fn official_examples_extensions() {
         both(&corpus, "EQ_example:batch", "XYZ", &json!(["XYZ"]), None).is_empty(),
         "ILMD is not top level"
     );
+}
+
+// ---- empty lists and event IDs ----
+
+/// (parameter, a URL value the event matches, members added to [`event`]).
+fn list_parameters() -> Vec<(&'static str, &'static str, Value)> {
+    let rich = json!({
+        "eventID": "urn:uuid:11111111-1111-4111-8111-111111111111",
+        "bizStep": "shipping",
+        "disposition": "in_transit",
+        "persistentDisposition": {"set": ["completeness_verified"],
+                                  "unset": ["completeness_inferred"]},
+        "readPoint": {"id": "urn:epc:id:sgln:0614141.00777.0"},
+        "bizLocation": {"id": "urn:epc:id:sgln:0614141.00888.0"},
+        "bizTransactionList": [{"type": "po",
+                                "bizTransaction": "urn:epcglobal:cbv:bt:0614141073467:1152"}],
+        "sourceList": [{"type": "owning_party", "source": "urn:epc:id:pgln:0614141.00001"}],
+        "quantityList": [{"epcClass": "urn:epc:class:lgtin:4012345.012345.998877",
+                          "quantity": 200, "uom": "KGM"}],
+        "errorDeclaration": {"declarationTime": "2024-05-02T10:00:00Z",
+                             "reason": "incorrect_data",
+                             "correctiveEventIDs": ["urn:uuid:22222222-2222-4222-8222-222222222222"]},
+        "sensorElementList": [{
+            "sensorMetadata": {"deviceID": "urn:epc:id:giai:4000001.111"},
+            "sensorReport": [{"type": "Temperature", "value": 26, "uom": "CEL",
+                              "stringValue": "ok"}]
+        }],
+        "example:field": "x",
+    });
+    let transformation = json!({"type": "TransformationEvent", "transformationID": "urn:x:t1"});
+    let mut cases = vec![
+        ("eventType", "ObjectEvent", rich.clone()),
+        ("EQ_action", "OBSERVE", rich.clone()),
+        ("EQ_bizStep", "shipping", rich.clone()),
+        ("EQ_disposition", "in_transit", rich.clone()),
+        (
+            "EQ_persistentDisposition_set",
+            "completeness_verified",
+            rich.clone(),
+        ),
+        (
+            "EQ_persistentDisposition_unset",
+            "completeness_inferred",
+            rich.clone(),
+        ),
+        (
+            "EQ_readPoint",
+            "urn:epc:id:sgln:0614141.00777.0",
+            rich.clone(),
+        ),
+        (
+            "WD_bizLocation",
+            "urn:epc:id:sgln:0614141.00888.0",
+            rich.clone(),
+        ),
+        ("EQ_transformationID", "urn:x:t1", transformation),
+        (
+            "EQ_eventID",
+            "urn:uuid:11111111-1111-4111-8111-111111111111",
+            rich.clone(),
+        ),
+        (
+            "EQ_correctiveEventID",
+            "urn:uuid:22222222-2222-4222-8222-222222222222",
+            rich.clone(),
+        ),
+        ("EQ_errorReason", "incorrect_data", rich.clone()),
+        (
+            "MATCH_epc",
+            "urn:epc:id:sgtin:0614141.107346.2017",
+            rich.clone(),
+        ),
+        (
+            "MATCH_anyEPC",
+            "urn:epc:idpat:sgtin:0614141.*",
+            rich.clone(),
+        ),
+        (
+            "MATCH_anyEPCClass",
+            "urn:epc:class:lgtin:4012345.012345.998877",
+            rich.clone(),
+        ),
+        (
+            "EQ_bizTransaction_po",
+            "urn:epcglobal:cbv:bt:0614141073467:1152",
+            rich.clone(),
+        ),
+        (
+            "EQ_source_owning_party",
+            "urn:epc:id:pgln:0614141.00001",
+            rich.clone(),
+        ),
+        ("EQ_type", "Temperature", rich.clone()),
+        ("EQ_deviceID", "urn:epc:id:giai:4000001.111", rich.clone()),
+        ("EQ_stringValue", "ok", rich.clone()),
+        ("EQ_value_CEL", "26", rich.clone()),
+        ("EQ_quantity_KGM", "200", rich.clone()),
+    ];
+    cases.push(("EQ_example:field", "x", rich));
+    cases
+}
+
+/// An empty list (`name=` in a URL, `[]` in JSON) is accepted and, being a
+/// disjunction over no values, matches no event — even one the parameter
+/// with a value matches — and gives an empty candidate term list.
+#[test]
+fn empty_lists_match_nothing() {
+    for (name, value, extra) in list_parameters() {
+        let target = event(&extra);
+        let given = EventQuery::from_pairs(&pairs(name, value))
+            .unwrap_or_else(|e| panic!("{name}={value}: {e}"));
+        assert!(given.matches(&target, 0), "{name}={value} should match");
+        let by_pairs =
+            EventQuery::from_pairs(&pairs(name, "")).unwrap_or_else(|e| panic!("{name}=: {e}"));
+        let by_json = EventQuery::from_json(&json!({ name: [] }))
+            .unwrap_or_else(|e| panic!("{name}: []: {e}"));
+        assert_eq!(by_pairs, by_json, "{name}");
+        for (how, query) in [("pairs", &by_pairs), ("json", &by_json)] {
+            assert!(!query.matches(&target, 0), "{how} {name}= matched");
+            assert!(
+                !query.matches(&event(&json!({})), 0),
+                "{how} {name}= matched"
+            );
+            assert_eq!(query.candidate_terms(), Some(Vec::new()), "{how} {name}=");
+        }
+        // With other restrictions, the empty list still wins the terms.
+        let mut both = pairs(
+            "EQ_eventID",
+            "urn:uuid:11111111-1111-4111-8111-111111111111",
+        );
+        if name != "EQ_eventID" {
+            both.extend(pairs(name, ""));
+            let query = EventQuery::from_pairs(&both).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(
+                query.candidate_terms(),
+                Some(Vec::new()),
+                "{name}= and eventID"
+            );
+            assert!(!query.matches(&target, 0), "{name}= and eventID");
+        }
+        // An empty alternative among others stays refused.
+        for text in [
+            format!("{value}|"),
+            format!("|{value}"),
+            format!("{value}||{value}"),
+            "|".to_owned(),
+        ] {
+            let error = EventQuery::from_pairs(&pairs(name, &text)).expect_err(name);
+            assert!(
+                matches!(&error, QueryError::InvalidValue { parameter, message }
+                    if parameter == name && message == "empty value"),
+                "{name}={text}: {error:?}"
+            );
+        }
+        for array in [json!([value, ""]), json!([""]), json!(""), Value::Null] {
+            let error = EventQuery::from_json(&json!({ name: array })).expect_err(name);
+            assert!(
+                matches!(&error, QueryError::InvalidValue { parameter, .. } if parameter == name),
+                "{name}: {array}: {error:?}"
+            );
+        }
+    }
+    // EXISTS_ parameters are not lists: empty still means "must exist".
+    let exists = EventQuery::from_pairs(&pairs("EXISTS_errorDeclaration", "")).unwrap();
+    assert!(!exists.matches(&event(&json!({})), 0));
+    assert_eq!(exists.candidate_terms(), None);
+    // `EQ_booleanValue` takes one value, not a list: empty is refused.
+    assert!(EventQuery::from_pairs(&pairs("EQ_booleanValue", "")).is_err());
+}
+
+/// `EQ_eventID` / `EQ_correctiveEventID` take URIs only.
+#[test]
+fn event_ids_must_be_uris() {
+    let good = [
+        "ni:///sha-256;df7bb3c352fef055578554f09f5e2aa41782150ced7bd0b8af24dd3ccb30ba69?ver=CBV2.0",
+        "urn:uuid:374d95fc-9457-4a51-bd6a-0bba133845a8",
+        "https://example.com/events/1",
+        "x-y.z+1:abc",
+        "tag:example.com,2024:event/1",
+    ];
+    let bad = [
+        "no-scheme",
+        "374d95fc-9457-4a51-bd6a-0bba133845a8",
+        ":uuid:1",
+        "1urn:uuid:1",
+        "_x:y",
+        "a/b:c",
+        "ur n:uuid:1",
+        " urn:uuid:1",
+        "urn:uuid:1 ",
+        "urn:uuid:1\t2",
+        "urn:uuid:1\n",
+        "urn:uuid:\u{7}",
+        "urn:uuid:\u{7f}",
+        "urn:uuid:\u{85}",
+        "urn:uuid:1\u{a0}",
+    ];
+    for name in ["EQ_eventID", "EQ_correctiveEventID"] {
+        for id in good {
+            assert!(
+                EventQuery::from_pairs(&pairs(name, id)).is_ok(),
+                "{name}={id}"
+            );
+            assert!(
+                EventQuery::from_json(&json!({ name: [id] })).is_ok(),
+                "{name}: {id}"
+            );
+        }
+        for id in bad {
+            for text in [id.to_owned(), format!("urn:uuid:ok|{id}")] {
+                let error = refused(name, &text);
+                assert!(
+                    matches!(&error, QueryError::InvalidValue { parameter, message }
+                        if parameter == name && message.contains("not a URI")),
+                    "{name}={text:?}: {error:?}"
+                );
+                assert!(error.to_string().contains(&format!("`{name}`")), "{error}");
+            }
+            let error =
+                EventQuery::from_json(&json!({ name: ["urn:uuid:ok", id] })).expect_err(name);
+            assert!(
+                matches!(&error, QueryError::InvalidValue { parameter, .. } if parameter == name),
+                "{name}: {id:?}: {error:?}"
+            );
+        }
+    }
 }

@@ -10,44 +10,15 @@
 
 mod common;
 
-use common::{World, lot, receipt, record, shipment, signed, world};
-use oretrace_domain::Record;
+use common::{World, captured, log_only, lot, receipt, record, shipment, signed, world};
 use oretrace_domain::envelope::SignedRecord;
-use oretrace_domain::event::{CaptureAuth, CapturedEvent, EventId};
-use oretrace_domain::values::{PartyId, Timestamp, Token};
-use oretrace_ledger::ledger::{Ledger, LedgerConfig, RegistrySigned};
+use oretrace_ledger::ledger::{Ledger, LedgerConfig};
 use oretrace_ledger::memory::MemoryStore;
 use oretrace_ledger::rebuild::rebuild;
 use oretrace_ledger::store::{EventOrder, EventSelect};
-use oretrace_ledger::{Batch, EntryRow, StateView, Store};
-use oretrace_tlog::hash::leaf_hash;
+use oretrace_ledger::{StateView, Store};
 use oretrace_tlog::note::NoteVerifier;
-use oretrace_tlog::tree::CompactRange;
 use serde_json::{Value, json};
-
-/// `event` as captured from fwo with its bearer token, signed by the
-/// registry.
-fn captured(w: &World, mut event: Value, at: &str) -> RegistrySigned {
-    event["@context"] = oretrace_epcis_map::context();
-    let context = oretrace_epcis::Context::from_document(&event);
-    let event_id = oretrace_epcis::event_hash(&event, &context).unwrap();
-    let figures = oretrace_epcis_map::interpret(&event).unwrap().figures;
-    let record = Record::Event(
-        CapturedEvent::new(
-            EventId::parse(&event_id).unwrap(),
-            event,
-            PartyId::parse("fwo").unwrap(),
-            Token::parse("capture-1").unwrap(),
-            CaptureAuth::Token {
-                key: oretrace_tlog::note::KeyRef::new(w.fwo.name(), w.fwo.key_id()).unwrap(),
-            },
-            Timestamp::parse(at).unwrap(),
-            figures,
-        )
-        .unwrap(),
-    );
-    w.ledger.sign_as_registry(record).unwrap()
-}
 
 /// A ledger with every record kind and captured EPCIS events.
 fn full_world() -> World {
@@ -105,33 +76,6 @@ fn full_world() -> World {
         .unwrap();
     assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
     w
-}
-
-/// A store holding `from`'s log alone: its entries, the subtree hashes
-/// computed from them, and its checkpoint; no projection.
-fn log_only(from: &MemoryStore) -> MemoryStore {
-    let size = from.size().unwrap();
-    let mut batch = Batch::default();
-    let mut range = CompactRange::new();
-    for (index, entry) in (0u64..).zip(from.read_entries(0, size).unwrap()) {
-        let record = SignedRecord::from_entry(&entry).unwrap();
-        range.append(leaf_hash(&entry), |id, hash| batch.hashes.push((id, *hash)));
-        batch.entries.push(EntryRow {
-            index,
-            record_hash: record.record_hash(),
-            kind: record.record().kind().to_owned(),
-            entry,
-        });
-    }
-    let fresh = MemoryStore::new();
-    fresh.integrate(&batch).unwrap();
-    assert!(
-        fresh
-            .swap_checkpoint(None, &from.checkpoint().unwrap().unwrap())
-            .unwrap()
-    );
-    assert_eq!(fresh.lots(None, usize::MAX).unwrap(), vec![]);
-    fresh
 }
 
 fn ids<T, I: ToString>(items: Vec<T>, id: impl Fn(&T) -> I) -> Vec<String> {

@@ -579,10 +579,12 @@ pub struct Raised {
 
 impl Raised {
     /// The problem as the binding writes it: `type` the exception,
-    /// `status` the binding's; every other member kept.
+    /// `title` its name, `status` the binding's; every other member kept
+    /// (oretrace's own type as `oretraceType`).
     pub fn binding_problem(&self) -> Problem {
         Problem {
             problem_type: format!("{EXCEPTION_PREFIX}{}", self.exception.name),
+            title: self.exception.name.to_owned(),
             status: self.exception.status.as_u16(),
             oretrace_type: Some(self.problem.problem_type.clone()),
             ..self.problem.clone()

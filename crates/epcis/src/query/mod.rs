@@ -68,6 +68,25 @@
 //!
 //! # Choices where the standard leaves room
 //!
+//! * Empty lists: a list parameter whose whole URL value is empty
+//!   (`EQ_transformationID=`) or whose JSON value is `[]` is the empty list
+//!   (the REST binding's pipe-delimited arrays have no `minItems`). A list
+//!   parameter asks that the event's field equal (match) one of the values,
+//!   a disjunction, so over no values it matches no event — for every list
+//!   parameter alike: `eventType`, `EQ_action`, `MATCH_…`,
+//!   `EQ_bizTransaction_{type}`, the sensor and quantity `EQ_…`, the
+//!   extension `EQ_…`, and `EQ_persistentDisposition_set`/`_unset` too
+//!   (`…_unset` asks that the event's `persistentDisposition.unset` include
+//!   one of the values, and nothing includes one of no values; it is not
+//!   read as "unsets none of them"). [`EventQuery::candidate_terms`] is then
+//!   `Some(vec![])`. An empty alternative among others (`a||b`, `a|`, JSON
+//!   `["a", ""]`) is refused, as is a JSON `""` or `null` (a one-element
+//!   list of an empty value). `EXISTS_…` are not lists and are unchanged.
+//! * `EQ_eventID` / `EQ_correctiveEventID`: an event ID is a URI, so each
+//!   value must begin with an RFC 3986 scheme (`ALPHA *( ALPHA / DIGIT / "+"
+//!   / "-" / "." ) ":"`, e.g. `urn:uuid:…`, `ni:///sha-256;…`) and contain no
+//!   control character or whitespace; anything else is a
+//!   [`QueryError::InvalidValue`] of that parameter.
 //! * `WD_readPoint` / `WD_bizLocation`: descendants are defined by master
 //!   data, which this repository does not hold, so every location is its own
 //!   only descendant and `WD_` matches as `EQ_`.
@@ -365,7 +384,8 @@ impl EventQuery {
     /// transactions, sources and destinations, business location, read point,
     /// transformation ID, business step, disposition, event type, action.
     /// `None` when no restriction is an exact match (a `MATCH_` parameter
-    /// with any pattern value gives none).
+    /// with any pattern value gives none). `Some(vec![])` when a list
+    /// parameter was given the empty list: no event matches.
     #[must_use]
     pub fn candidate_terms(&self) -> Option<Vec<String>> {
         self.restrictions

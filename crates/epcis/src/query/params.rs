@@ -56,6 +56,11 @@ fn exists(name: &str, input: Input<'_>) -> Result<bool, QueryError> {
 }
 
 impl Input<'_> {
+    /// The alternatives of a list parameter. An empty URL value (`EQ_x=`)
+    /// or an empty JSON array is the empty list, which the parameter's
+    /// restriction turns into "matches no event"; an empty alternative
+    /// among others (`a||b`, `a|`, JSON `[""]`, a JSON `""` or `null` taken
+    /// as a one-element list) is refused.
     fn list(self, name: &str) -> Result<Vec<String>, QueryError> {
         let count = match self {
             Input::Text(text) => text.bytes().filter(|b| *b == b'|').count() + 1,
@@ -69,6 +74,9 @@ impl Input<'_> {
             ));
         }
         let values: Vec<String> = match self {
+            // The whole value empty: the empty list (the REST binding's
+            // pipe-delimited arrays have no `minItems`).
+            Input::Text("") => Vec::new(),
             Input::Text(text) => text.split('|').map(str::to_owned).collect(),
             Input::Json(Value::Array(values)) => values
                 .iter()
@@ -81,9 +89,6 @@ impl Input<'_> {
                 vec![json_scalar(value).ok_or_else(|| invalid(name, "expected a list of values"))?]
             }
         };
-        if values.is_empty() {
-            return Err(invalid(name, "at least one value is required"));
-        }
         if values.iter().any(String::is_empty) {
             return Err(invalid(name, "empty value"));
         }
@@ -329,8 +334,8 @@ impl Parser {
             "EQ_transformationID" => {
                 any_of(Field::TransformationId, self.identifiers(name, input)?)
             }
-            "EQ_eventID" => any_of(Field::EventId, input.list(name)?),
-            "EQ_correctiveEventID" => any_of(Field::CorrectiveEventId, input.list(name)?),
+            "EQ_eventID" => any_of(Field::EventId, event_ids(name, input)?),
+            "EQ_correctiveEventID" => any_of(Field::CorrectiveEventId, event_ids(name, input)?),
             "EXISTS_errorDeclaration" => Ok(Setting::Restrict(Restriction::ErrorDeclaration(
                 exists(name, input)?,
             ))),
@@ -515,6 +520,30 @@ impl Parser {
             .map(|value| identifier(value, &self.context))
             .collect())
     }
+}
+
+/// `EQ_eventID` / `EQ_correctiveEventID` values: event IDs are URIs.
+fn event_ids(name: &str, input: Input<'_>) -> Result<Vec<String>, QueryError> {
+    let ids = input.list(name)?;
+    if let Some(bad) = ids.iter().find(|id| !is_uri(id)) {
+        return Err(invalid(
+            name,
+            format!("{bad:?} is not a URI (an event ID is a URI such as urn:uuid:… or ni:///…)"),
+        ));
+    }
+    Ok(ids)
+}
+
+/// Whether `value` starts with an RFC 3986 scheme (`ALPHA *( ALPHA / DIGIT /
+/// "+" / "-" / "." ) ":"`) and has no control character or whitespace.
+fn is_uri(value: &str) -> bool {
+    let Some((scheme, _)) = value.split_once(':') else {
+        return false;
+    };
+    let mut scheme = scheme.bytes();
+    scheme.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        && !value.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
 const EVENT_TYPES: [&str; 5] = [

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::extension::ExtensionTest;
+use super::extension::{ExtensionTest, ValueTest};
 use super::normalise::{canonical_id, identifier, json_number};
 use super::pattern::IdPattern;
 use super::timestamp_millis;
@@ -124,8 +124,35 @@ impl Restriction {
         }
     }
 
+    /// Whether this is a disjunction over no values (an `EQ_…`/`MATCH_…`
+    /// parameter given the empty list), which no event satisfies.
+    fn lists_no_values(&self) -> bool {
+        match self {
+            Restriction::AnyOf { values, .. } => values.is_empty(),
+            Restriction::Match { patterns, .. } => patterns.is_empty(),
+            Restriction::Sensor {
+                test: NumberTest::Eq(values),
+                ..
+            }
+            | Restriction::Quantity {
+                test: NumberTest::Eq(values),
+                ..
+            } => values.is_empty(),
+            Restriction::Extension(ExtensionTest {
+                test: ValueTest::Equals(alternatives),
+                ..
+            }) => alternatives.is_empty(),
+            _ => false,
+        }
+    }
+
     /// (priority, terms): the index terms one of which a matching event has.
+    /// A restriction over no values has no terms at the best priority: no
+    /// event can match, so a store need scan nothing.
     pub(super) fn index_terms(&self) -> Option<(u8, Vec<String>)> {
+        if self.lists_no_values() {
+            return Some((0, Vec::new()));
+        }
         let terms: Vec<String> = match self {
             Restriction::AnyOf { field, values } => values
                 .iter()

@@ -7,14 +7,21 @@
     reason = "test code: a failure panics with the value's message"
 )]
 
+use oretrace_domain::Record;
 use oretrace_domain::envelope::SignedRecord;
+use oretrace_domain::event::{CaptureAuth, CapturedEvent, EventId};
+use oretrace_domain::values::{PartyId, Timestamp, Token};
 use oretrace_domain::wire::RecordJson;
 use oretrace_ledger::Store;
+use oretrace_ledger::ledger::RegistrySigned;
 use oretrace_ledger::ledger::{Ledger, LedgerConfig};
 use oretrace_ledger::memory::MemoryStore;
 use oretrace_ledger::rules::Refusal;
+use oretrace_ledger::{Batch, EntryRow};
+use oretrace_tlog::hash::leaf_hash;
 use oretrace_tlog::note::NoteSigner;
-use serde_json::json;
+use oretrace_tlog::tree::CompactRange;
+use serde_json::{Value, json};
 
 pub fn key(name: &str, seed: u8) -> NoteSigner {
     NoteSigner::from_seed(name, [seed; 32]).unwrap()
@@ -126,4 +133,55 @@ pub fn refused(w: &World, record: SignedRecord) -> Refusal {
         "a refused record writes nothing"
     );
     refusal
+}
+
+/// `event` as captured from fwo with its bearer token, signed by the
+/// registry.
+pub fn captured(w: &World, mut event: Value, at: &str) -> RegistrySigned {
+    event["@context"] = oretrace_epcis_map::context();
+    let context = oretrace_epcis::Context::from_document(&event);
+    let event_id = oretrace_epcis::event_hash(&event, &context).unwrap();
+    let figures = oretrace_epcis_map::interpret(&event).unwrap().figures;
+    let record = Record::Event(
+        CapturedEvent::new(
+            EventId::parse(&event_id).unwrap(),
+            event,
+            PartyId::parse("fwo").unwrap(),
+            Token::parse("capture-1").unwrap(),
+            CaptureAuth::Token {
+                key: oretrace_tlog::note::KeyRef::new(w.fwo.name(), w.fwo.key_id()).unwrap(),
+            },
+            Timestamp::parse(at).unwrap(),
+            figures,
+        )
+        .unwrap(),
+    );
+    w.ledger.sign_as_registry(record).unwrap()
+}
+
+/// A store holding `from`'s log alone: its entries, the subtree hashes
+/// computed from them, and its checkpoint; no projection.
+pub fn log_only(from: &MemoryStore) -> MemoryStore {
+    let size = from.size().unwrap();
+    let mut batch = Batch::default();
+    let mut range = CompactRange::new();
+    for (index, entry) in (0u64..).zip(from.read_entries(0, size).unwrap()) {
+        let record = SignedRecord::from_entry(&entry).unwrap();
+        range.append(leaf_hash(&entry), |id, hash| batch.hashes.push((id, *hash)));
+        batch.entries.push(EntryRow {
+            index,
+            record_hash: record.record_hash(),
+            kind: record.record().kind().to_owned(),
+            entry,
+        });
+    }
+    let fresh = MemoryStore::new();
+    fresh.integrate(&batch).unwrap();
+    assert!(
+        fresh
+            .swap_checkpoint(None, &from.checkpoint().unwrap().unwrap())
+            .unwrap()
+    );
+    assert_eq!(fresh.lots(None, usize::MAX).unwrap(), vec![]);
+    fresh
 }

@@ -202,9 +202,9 @@ impl Listing {
 /// The `GS1-EPC-Format` a request asks for: absent, the binding's
 /// default (`Always_GS1_Digital_Link`); a value not among the four, 406.
 pub(crate) fn epc_format(headers: &HeaderMap) -> Result<EpcFormat, ApiError> {
-    match headers.get("GS1-EPC-Format") {
+    match super::once(headers, "GS1-EPC-Format")? {
         None => Ok(EpcFormat::AlwaysDigitalLink),
-        Some(v) => v.to_str().ok().and_then(EpcFormat::parse).ok_or_else(|| {
+        Some(v) => EpcFormat::parse(v).ok_or_else(|| {
             ApiError::NotAcceptable(
                 "GS1-EPC-Format: one of No_Preference, Always_GS1_Digital_Link, \
                      Always_EPC_URN, Never_Translates"
@@ -250,6 +250,15 @@ pub(crate) async fn list<S: Store>(
     }
     let mut response =
         Json(collection(members.into_iter().map(Value::String).collect())).into_response();
+    // The index keeps EPCs in canonical Digital Link form, so that is how
+    // the listing writes them whatever was captured, unless a URN was asked
+    // for (which it cannot write: no company-prefix length).
+    if listing.name == EPCS.name {
+        response.headers_mut().insert(
+            "GS1-EPC-Format",
+            HeaderValue::from_static(EpcFormat::AlwaysDigitalLink.as_str()),
+        );
+    }
     if let Some(token) = next {
         response.headers_mut().insert(
             header::LINK,

@@ -70,7 +70,8 @@ pub(crate) async fn binding_exceptions(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let binding = is_binding_path(request.uri().path());
+    let path = request.uri().path().to_owned();
+    let binding = is_binding_path(&path);
     // The version a request asks for, on every binding resource.
     let refused = if binding {
         check_versions(request.headers())
@@ -87,7 +88,14 @@ pub(crate) async fn binding_exceptions(
     if !binding {
         return response;
     }
-    if let Some(raised) = raised {
+    if let Some(mut raised) = raised {
+        // A body over the limit is a capture's limit only on capture
+        // paths; a named query's definition is a query too large.
+        if raised.exception.name == "CaptureLimitExceededException"
+            && !(path.starts_with("/capture") || path == "/events")
+        {
+            raised.exception.name = "QueryTooLargeException";
+        }
         let problem = raised.binding_problem();
         *response.status_mut() = raised.exception.status;
         response
@@ -107,16 +115,17 @@ pub(crate) fn check_versions(headers: &HeaderMap) -> Result<(), ApiError> {
         ("GS1-EPCIS-Version", EPCIS_VERSION),
         ("GS1-CBV-Version", CBV_VERSION),
     ] {
-        if let Some(v) = headers.get(name) {
-            let Ok(v) = v.to_str().map(str::trim) else {
-                return Err(ApiError::NotAcceptable(format!(
-                    "{name} is not visible ASCII: this repository speaks {wanted}"
-                )));
-            };
+        if let Some(v) = once(headers, name)? {
             // An empty header states no version, like an absent one.
-            if !(v.is_empty() || v == "2.0" || v.starts_with("2.0.")) {
+            if v.is_empty() {
+                continue;
+            }
+            // 2.0 and any 2.0.x.
+            let speaks = version(v).is_some_and(|parts| parts.len() >= 2 && parts[..2] == [2, 0]);
+            if !speaks {
                 return Err(ApiError::NotAcceptable(format!(
-                    "{name} {v:?} is not supported: this repository speaks {wanted}"
+                    "{name} {:?} is not supported: this repository speaks {wanted}",
+                    crate::error::echo(v)
                 )));
             }
         }
@@ -125,44 +134,64 @@ pub(crate) fn check_versions(headers: &HeaderMap) -> Result<(), ApiError> {
         ("GS1-EPCIS-Min", "GS1-EPCIS-Max"),
         ("GS1-CBV-Min", "GS1-CBV-Max"),
     ] {
-        // A version is dot-separated numbers (the binding's pattern
-        // `^\d+(\.\d+)*$`); anything else names no version we speak.
-        let parse = |name: &str| -> Option<Vec<u64>> {
-            let v = headers.get(name)?.to_str().unwrap_or("x");
-            Some(
-                v.trim()
-                    .split('.')
-                    .map(|p| {
-                        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-                            u64::MAX
-                        } else {
-                            p.parse().unwrap_or(u64::MAX)
-                        }
-                    })
-                    .collect(),
-            )
-        };
-        let two = vec![2u64, 0, 0];
-        let pad = |mut v: Vec<u64>| {
-            v.resize(3, 0);
-            v
-        };
-        if let Some(lo) = parse(min)
-            && (lo.contains(&u64::MAX) || pad(lo) > two)
-        {
-            return Err(ApiError::NotAcceptable(format!(
-                "{min} excludes version 2.0.0, the one this repository speaks"
-            )));
-        }
-        if let Some(hi) = parse(max)
-            && (hi.contains(&u64::MAX) || pad(hi) < two)
-        {
-            return Err(ApiError::NotAcceptable(format!(
-                "{max} excludes version 2.0.0, the one this repository speaks"
-            )));
+        for (name, excludes) in [
+            (min, std::cmp::Ordering::Greater),
+            (max, std::cmp::Ordering::Less),
+        ] {
+            if let Some(v) = once(headers, name)? {
+                let excluded =
+                    version(v).is_none_or(|parts| compare(&parts, &[2, 0, 0]) == excludes);
+                if excluded {
+                    return Err(ApiError::NotAcceptable(format!(
+                        "{name} {:?} excludes version 2.0.0, the one this repository speaks \
+                         (a version is dot-separated numbers)",
+                        crate::error::echo(v)
+                    )));
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// A negotiation header's one value, trimmed: refused when it is given
+/// more than once (the values could disagree) or is not visible ASCII.
+pub(crate) fn once<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ApiError> {
+    let mut values = headers.get_all(name).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::NotAcceptable(format!(
+            "{name} is given more than once: give it once"
+        )));
+    }
+    first
+        .to_str()
+        .map(|v| Some(v.trim()))
+        .map_err(|_| ApiError::NotAcceptable(format!("{name} is not visible ASCII")))
+}
+
+/// A version as the binding writes it (`^\d+(\.\d+)*$`), each part a
+/// number (a part too large for u64 is the largest); `None` otherwise.
+fn version(text: &str) -> Option<Vec<u64>> {
+    text.split('.')
+        .map(|part| {
+            (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| part.parse().unwrap_or(u64::MAX))
+        })
+        .collect()
+}
+
+/// Two versions compared part by part, missing parts as 0 (2.0 = 2.0.0,
+/// 2.0.0.5 > 2.0.0).
+fn compare(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
+    let len = a.len().max(b.len());
+    let part = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+    (0..len)
+        .map(|i| part(a, i).cmp(&part(b, i)))
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
 }
 
 /// Refuses `GS1-CBV-XML-Format` when its value is none of the binding's
@@ -170,13 +199,11 @@ pub(crate) fn check_versions(headers: &HeaderMap) -> Result<(), ApiError> {
 /// request's `GS1-Extensions` says what the client knows and changes
 /// nothing in the answer, so any value is taken.
 pub(crate) fn check_negotiation(headers: &HeaderMap) -> Result<(), ApiError> {
-    if let Some(v) = headers.get("GS1-CBV-XML-Format") {
-        let ok = v.to_str().is_ok_and(|v| {
-            matches!(
-                v.trim(),
-                "No_Preference" | "Always_Web_URI" | "Always_URN" | "Never_Translates"
-            )
-        });
+    if let Some(v) = once(headers, "GS1-CBV-XML-Format")? {
+        let ok = matches!(
+            v,
+            "No_Preference" | "Always_Web_URI" | "Always_URN" | "Never_Translates"
+        );
         if !ok {
             return Err(ApiError::NotAcceptable(
                 "GS1-CBV-XML-Format: one of No_Preference, Always_Web_URI, Always_URN, \
@@ -549,6 +576,67 @@ pub(crate) fn now_millis() -> i64 {
 pub(crate) fn millis_rfc3339(ms: i64) -> String {
     oretrace_epcis::format_timestamp_millis(ms)
         .unwrap_or_else(|| format!("{ms} ms from 1970-01-01T00:00:00Z"))
+}
+
+#[cfg(test)]
+mod negotiation_tests {
+    use super::*;
+
+    fn with(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(*name, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    #[test]
+    fn versions_are_dot_separated_numbers_and_ranges_must_hold_2_0_0() {
+        for ok in [
+            &[("GS1-EPCIS-Version", "2.0.0")][..],
+            &[("GS1-EPCIS-Version", "2.0")],
+            &[("GS1-CBV-Version", "2.0.3")],
+            &[("GS1-EPCIS-Version", "")],
+            &[("GS1-EPCIS-Min", "1.0.0"), ("GS1-EPCIS-Max", "2.0.0")],
+            &[
+                ("GS1-EPCIS-Min", "2"),
+                ("GS1-EPCIS-Max", "99999999999999999999999"),
+            ],
+            &[("GS1-CBV-Min", "1.2.0"), ("GS1-CBV-Max", "2.0.0.0")],
+        ] {
+            assert!(check_versions(&with(ok)).is_ok(), "{ok:?}");
+        }
+        for refused in [
+            &[("GS1-EPCIS-Version", "2.0.garbage")][..],
+            &[("GS1-EPCIS-Version", "1.2")],
+            &[("GS1-EPCIS-Version", "2")],
+            &[("GS1-EPCIS-Min", "2.0.0.5")],
+            &[("GS1-EPCIS-Min", "P5hlD")],
+            &[("GS1-EPCIS-Max", "")],
+            &[("GS1-EPCIS-Max", "1.9.9")],
+            &[("GS1-CBV-Max", "1.2")],
+            &[("GS1-EPCIS-Version", "2.0.0"), ("GS1-EPCIS-Version", "9")],
+            &[("GS1-EPCIS-Min", "1"), ("GS1-EPCIS-Min", "3")],
+        ] {
+            assert!(
+                matches!(
+                    check_versions(&with(refused)),
+                    Err(ApiError::NotAcceptable(_))
+                ),
+                "{refused:?}"
+            );
+        }
+        assert!(check_negotiation(&with(&[("GS1-CBV-XML-Format", "Always_URN")])).is_ok());
+        for refused in [
+            &[("GS1-CBV-XML-Format", "bogus")][..],
+            &[
+                ("GS1-CBV-XML-Format", "Always_URN"),
+                ("GS1-CBV-XML-Format", "bogus"),
+            ],
+        ] {
+            assert!(check_negotiation(&with(refused)).is_err(), "{refused:?}");
+        }
+    }
 }
 
 #[cfg(test)]

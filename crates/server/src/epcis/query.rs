@@ -407,8 +407,14 @@ pub(crate) async fn event<S: Store>(
         if let Some(e) = ledger.store().event(&wanted)? {
             return Ok(Some(e));
         }
-        let query =
-            EventQuery::from_pairs(&[("EQ_eventID".to_owned(), wanted)]).map_err(query_error)?;
+        // An id that is no URI, or that would read as several (`a|b`),
+        // names no event a capturer gave.
+        if wanted.contains('|') {
+            return Ok(None);
+        }
+        let Ok(query) = EventQuery::from_pairs(&[("EQ_eventID".to_owned(), wanted)]) else {
+            return Ok(None);
+        };
         let select = EventSelect {
             any_terms: query.candidate_terms(),
             limit: 2,
