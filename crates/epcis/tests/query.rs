@@ -1260,3 +1260,18 @@ fn resource_paths_add_restrictions() {
         .unwrap();
     assert_eq!(matching(&both, &examples()), expand(&["962#0", "963#0"]));
 }
+
+/// An empty `orderBy` names no field: the repository's order, as if the
+/// parameter were absent (so `eventCountLimit` still needs a real one).
+#[test]
+fn an_empty_order_by_is_the_repositorys_order() {
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    let query = EventQuery::from_pairs(&pairs(&[("orderBy", "")])).unwrap();
+    assert_eq!(query.order_by(), oretrace_epcis::query::OrderBy::Index);
+    assert!(!query.descending());
+    assert!(EventQuery::from_pairs(&pairs(&[("orderBy", ""), ("eventCountLimit", "3")])).is_err());
+}

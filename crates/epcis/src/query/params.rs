@@ -169,6 +169,11 @@ impl Parser {
             "LT_errorDeclaration_Time" => "LT_errorDeclarationTime",
             other => other,
         };
+        // An empty orderBy names no field: the repository's order, as if
+        // absent (the binding's schema takes any string there).
+        if key == "orderBy" && matches!(input, Input::Text("")) {
+            return Ok(());
+        }
         let setting = self.parse(key, name, input)?;
         let query = &mut self.query;
         let repeated = match setting {
