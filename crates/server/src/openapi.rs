@@ -817,7 +817,7 @@ fn epcis_paths() -> Value {
         "TransformationEvent",
         "AssociationEvent",
     ];
-    let version = json!({"type": "string", "pattern": "^(2\\.0(\\.[ -~]*)?)?$", "examples": ["2.0.0"],
+    let version = json!({"type": "string", "pattern": "^(2\\.0(\\.[0-9]+)*)?$", "examples": ["2.0.0"],
         "description": "2.0 or 2.0.x (or empty, as if absent): this repository speaks EPCIS and CBV 2.0.0 (406 otherwise)"});
     let versions = json!([
         {"name": "GS1-EPCIS-Version", "in": "header", "schema": version},

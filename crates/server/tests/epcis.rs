@@ -2427,3 +2427,53 @@ async fn answers_write_epcs_as_gs1_epc_format_asks() {
         }
     }
 }
+
+#[tokio::test]
+async fn extension_fields_are_queried_by_the_prefixes_gs1_extensions_declares() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let document = serde_json::to_vec(&json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+            {"ext": "https://ext.example/ns/"}],
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-11-26T00:00:00Z",
+        "epcisBody": {"eventList": [{"type": "ObjectEvent", "eventTime": "2026-11-25T00:00:00Z",
+            "eventTimeZoneOffset": "+00:00", "action": "OBSERVE",
+            "epcList": ["urn:epc:id:sgtin:0614141.107346.4242"], "ext:colour": "red"}]}
+    }))
+    .unwrap();
+    w.finished(&w.capture_with_token(&token, &document, None).await)
+        .await;
+    let found = |header: Option<&'static str>, query: &'static str| {
+        let mut request = Request::get(format!("/events?{query}"));
+        if let Some(h) = header {
+            request = request.header("GS1-Extensions", h);
+        }
+        let request = request.body(Body::empty()).unwrap();
+        async { results(&w.call(request).await.json()).len() }
+    };
+    // The client's own prefix for the namespace, declared in the header.
+    assert_eq!(
+        found(Some("paint=https://ext.example/ns/"), "EQ_paint:colour=red").await,
+        1
+    );
+    assert_eq!(
+        found(
+            Some("paint=https://ext.example/ns/"),
+            "EQ_paint:colour=blue"
+        )
+        .await,
+        0
+    );
+    // Undeclared, the prefix names another namespace than the event's.
+    assert_eq!(found(None, "EQ_paint:colour=red").await, 0);
+    // Declared for another namespace: no match either.
+    assert_eq!(
+        found(Some("paint=https://other.example/"), "EQ_paint:colour=red").await,
+        0
+    );
+    // A full IRI needs no header.
+    assert_eq!(
+        found(None, "EQ_https%3A%2F%2Fext.example%2Fns%2Fcolour=red").await,
+        1
+    );
+}

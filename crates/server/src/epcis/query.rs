@@ -302,6 +302,38 @@ async fn answer<S: Store>(
     Ok(examined(with_versions(response)))
 }
 
+/// Most `prefix=IRI` pairs read from a request's `GS1-Extensions`.
+const MAX_EXTENSION_PREFIXES: usize = 64;
+
+/// The prefixes a request's `GS1-Extensions` header declares
+/// (`prefix=IRI`, comma-separated), for the `EQ_{prefix}:{field}` family:
+/// the client's names for the extension namespaces it queries. Pairs that
+/// do not read as `prefix=IRI` are passed over (the header is advisory).
+pub(crate) fn request_context(headers: &HeaderMap) -> oretrace_epcis::Context {
+    let mut context = oretrace_epcis::Context::new();
+    let pairs = headers
+        .get_all("GS1-Extensions")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .map(|(prefix, iri)| (prefix.trim(), iri.trim()))
+        .filter(|(prefix, iri)| {
+            !prefix.is_empty()
+                && prefix.len() <= 64
+                && prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                && iri.len() <= 1024
+                && iri.contains(':')
+        })
+        .take(MAX_EXTENSION_PREFIXES);
+    for (prefix, iri) in pairs {
+        context = context.with_prefix(prefix, iri);
+    }
+    context
+}
+
 /// `GET /events`.
 pub(crate) async fn events<S: Store>(
     State(state): State<AppState<S>>,
@@ -309,7 +341,8 @@ pub(crate) async fn events<S: Store>(
     headers: HeaderMap,
     Query(pairs): Query<Pairs>,
 ) -> Result<Response, ApiError> {
-    let query = EventQuery::from_pairs(&pairs).map_err(query_error)?;
+    let query = EventQuery::from_pairs_with_context(&pairs, &request_context(&headers))
+        .map_err(query_error)?;
     answer(&state, query, "SimpleEventQuery", &uri, &pairs, &headers).await
 }
 
@@ -323,7 +356,8 @@ async fn by_resource<S: Store>(
     parameter: &str,
     value: String,
 ) -> Result<Response, ApiError> {
-    let own = EventQuery::from_pairs(&pairs).map_err(query_error)?;
+    let own = EventQuery::from_pairs_with_context(&pairs, &request_context(&headers))
+        .map_err(query_error)?;
     let path = EventQuery::from_pairs(&[(parameter.to_owned(), value)]).map_err(query_error)?;
     let query = own.and(path).map_err(query_error)?;
     answer(&state, query, "SimpleEventQuery", &uri, &pairs, &headers).await
