@@ -1222,3 +1222,131 @@ async fn a_large_hostile_value_gets_a_small_problem_body() {
         "{p}"
     );
 }
+
+#[tokio::test]
+async fn a_document_over_the_node_or_nesting_bounds_is_refused_as_it_is_read() {
+    let w = world().await;
+    let token = w.token(&w.fwo).await;
+    let before = log_size(&w).await;
+    // Small nested objects: a few bytes of JSON each, hundreds of bytes
+    // each once parsed.
+    let heavy = |i: usize, items: usize| {
+        let h: Vec<Value> = (0..items)
+            .map(|j| json!({format!("ex:k{j}"): {"ex:m": [1, 2, 3, {"ex:n": "w"}]}}))
+            .collect();
+        gs1_event(json!({
+            "epcList": [format!("urn:epc:id:sgtin:0614141.107346.{i}")],
+            "ex:h": h,
+        }))
+    };
+    let context = json!([
+        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        {"ex": "https://example.org/ex/"}
+    ]);
+    let with_ex = |events: Vec<Value>| {
+        let mut body = gs1_document(events);
+        body["@context"] = context.clone();
+        body
+    };
+    // The finding: 1,500 events of 400 such objects each (3,200 values an
+    // event, 4.8 million in all, 25 MB as compact JSON; 2.75 GB once parsed and
+    // worked on). Refused at the document's node bound as it is read:
+    // nothing else is done. (Written as text: parsed here, it would take
+    // the memory the bound saves.)
+    let events: Vec<String> = (0..1500).map(|i| heavy(i, 400).to_string()).collect();
+    let text = format!(
+        r#"{{"@context":{context},"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-11-26T00:00:00Z","epcisBody":{{"eventList":[{}]}}}}"#,
+        events.join(",")
+    );
+    drop(events);
+    assert!(text.len() > 25_000_000, "{}", text.len());
+    let started = std::time::Instant::now();
+    let p = w
+        .capture_with_token(&token, text.as_bytes(), "rollback")
+        .await
+        .problem(400, "epcis-validation");
+    drop(text);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let violations = p["violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 1, "{p}");
+    assert_eq!(violations[0]["pointer"], "", "{p}");
+    assert!(
+        violations[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1000000 (capture document node bound)"),
+        "{p}"
+    );
+    // One event of 700 such objects (5,600 values, 31 kB: within a log
+    // entry's size) is named, before any event is worked on.
+    let body = with_ex(vec![heavy(0, 2), heavy(1, 700), heavy(2, 2)]);
+    let p = w
+        .capture_with_token(&token, body.to_string().as_bytes(), "rollback")
+        .await
+        .problem(400, "epcis-validation");
+    let violations = p["violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 1, "{p}");
+    assert_eq!(violations[0]["pointer"], "/epcisBody/eventList/1", "{p}");
+    assert!(
+        violations[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 5000 (capture event node bound)"),
+        "{p}"
+    );
+    // Nesting deeper than the bound (well within serde_json's own limit).
+    let mut deep = json!("w");
+    for _ in 0..40 {
+        deep = json!({"ex:d": deep});
+    }
+    let body = with_ex(vec![gs1_event(json!({"ex:d": deep}))]);
+    let p = w
+        .capture_with_token(&token, body.to_string().as_bytes(), "rollback")
+        .await
+        .problem(400, "epcis-validation");
+    assert!(
+        p["violations"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 32 (capture nesting bound)"),
+        "{p}"
+    );
+    // POST /events: its body is one event, held to the event bound.
+    let mut event = heavy(0, 700);
+    event["@context"] = context.clone();
+    let single = w
+        .call(
+            Request::post("/events")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(event.to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(single.status, StatusCode::BAD_REQUEST, "{}", single.text());
+    assert!(
+        single.text().contains("capture event node bound"),
+        "{}",
+        single.text()
+    );
+    // Nothing of any of them was written.
+    assert_eq!(log_size(&w).await, before);
+    // A normal document, with events well under the bound, still passes.
+    let mut events: Vec<Value> = (0..50)
+        .map(|i| gs1_event(json!({"epcList": [format!("urn:epc:id:sgtin:0614141.107346.n{i}")]})))
+        .collect();
+    events.extend((0..50).map(|i| heavy(1000 + i, 20)));
+    let body = with_ex(events);
+    let job = w
+        .finished(
+            &w.capture_with_token(&token, body.to_string().as_bytes(), "rollback")
+                .await,
+        )
+        .await;
+    assert_eq!(job["success"], true, "{}", job["errors"]);
+    assert!(log_size(&w).await >= before + 100);
+}

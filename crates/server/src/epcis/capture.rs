@@ -244,12 +244,47 @@ fn authenticate(
 /// itself: `"@context":` and a comma.
 const CONTEXT_MEMBER_BYTES: usize = "\"@context\":,".len();
 
+/// The bounds of a capture as parsed (see [`members::Bounds`]), checked
+/// as the body is read. An event of the official GS1 examples or the demo
+/// holds under 100 JSON values and nests under 10 levels; a document of
+/// 10,000 events of 100 values each fits. A `Value` node takes up to ~650
+/// bytes (a one-member object is a few bytes of JSON), so a document as
+/// parsed is bounded by its node count, not only by its body's size.
+const CAPTURE_BOUNDS: members::Bounds = members::Bounds {
+    document_nodes: 1_000_000,
+    depth: 32,
+};
+
+/// The JSON values (nodes) one event may hold: every stage after the
+/// schema (hash, mapping, log entry) works per node of each event. Wide of
+/// any real event (under 100 in the GS1 examples), and of an `epcList` of
+/// some hundreds of EPCs.
+const MAX_EVENT_NODES: usize = 5_000;
+
+/// The JSON values in `value`, counting at most to `limit + 1`.
+fn nodes_up_to(value: &Value, limit: usize) -> usize {
+    let mut count = 0;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        count += 1;
+        if count > limit {
+            break;
+        }
+        match v {
+            Value::Array(items) => stack.extend(items),
+            Value::Object(members) => stack.extend(members.values()),
+            _ => {}
+        }
+    }
+    count
+}
+
 /// Parses, checks against the limits and the schema, hashes and signs.
 /// Errors that concern the whole document are returned; errors of one
 /// event are kept with it.
 fn prepare<S: Store>(
     ledger: &oretrace_ledger::ledger::Ledger<S>,
-    document: &Value,
+    mut document: Value,
     limits: Limits,
     capture: &Token,
     captured_by: &str,
@@ -327,24 +362,47 @@ fn prepare<S: Store>(
     if !oversized.is_empty() {
         return Err(ApiError::SchemaViolations(oversized));
     }
+    // And of bounded work: over the node bound, refused before any event
+    // is worked on.
+    let overgrown: Vec<Violation> = events
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, event)| nodes_up_to(event, MAX_EVENT_NODES) > MAX_EVENT_NODES)
+        .map(|(i, _)| Violation {
+            pointer: format!("{list_pointer}/{i}"),
+            message: format!(
+                "the event holds more than {MAX_EVENT_NODES} JSON values (objects, arrays, \
+                 strings, numbers, booleans, nulls), at most {MAX_EVENT_NODES} (capture event \
+                 node bound)"
+            ),
+        })
+        .take(100)
+        .collect();
+    if !overgrown.is_empty() {
+        return Err(ApiError::SchemaViolations(overgrown));
+    }
     let validator = oretrace_epcis_schema::EpcisValidator::shared()
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let checked = if kind == "EPCISDocument" {
-        validator.validate_document(document)
+        validator.validate_document(&document)
     } else {
-        validator.validate_query_document(document)
+        validator.validate_query_document(&document)
     };
-    checked.map_err(|v| schema_violations(document, v))?;
-    let events: Vec<Value> = oretrace_epcis::document_events(document)
-        .map_err(|e| ApiError::BadRequest(format!("the document's events: {e}")))?
-        .into_iter()
-        .cloned()
-        .collect();
-    let hashes = oretrace_epcis::document_event_hashes(document)
+    checked.map_err(|v| schema_violations(&document, v))?;
+    oretrace_epcis::document_events(&document)
+        .map_err(|e| ApiError::BadRequest(format!("the document's events: {e}")))?;
+    let hashes = oretrace_epcis::document_event_hashes(&document)
         .map_err(|e| ApiError::BadRequest(format!("the CBV 2.0 event hash: {e}")))?;
     let party = PartyId::parse(captured_by).map_err(|e| ApiError::internal(e.to_string()))?;
     let now = Timestamp::from_unix(super::now_millis().div_euclid(1000));
     let context = document.get("@context").cloned();
+    // Each event is moved out of the document into its log entry, not
+    // copied: a copy of every event (all alive at once, in the entries
+    // awaiting the ledger) doubled the document in memory.
+    let events = take_events(&mut document);
+    drop(document);
     let mut out = Vec::with_capacity(events.len());
     let mut warnings = Vec::new();
     for (i, (event, in_document)) in events.into_iter().zip(hashes).enumerate() {
@@ -444,6 +502,29 @@ fn prepare<S: Store>(
         events: out,
         warnings,
     })
+}
+
+/// The events of a document whose events [`oretrace_epcis::document_events`]
+/// found, moved out of it (in the same order).
+fn take_events(document: &mut Value) -> Vec<Value> {
+    let Some(body) = document.get_mut("epcisBody") else {
+        return vec![std::mem::take(document)];
+    };
+    let list = if body.get("eventList").is_some() {
+        body.get_mut("eventList")
+    } else if body.get("queryResults").is_some() {
+        body.pointer_mut("/queryResults/resultsBody/eventList")
+    } else {
+        return body
+            .get_mut("event")
+            .map(std::mem::take)
+            .into_iter()
+            .collect();
+    };
+    match list.map(std::mem::take) {
+        Some(Value::Array(events)) => events,
+        _ => Vec::new(),
+    }
 }
 
 /// Whether an id is an `ni:` URI: a scheme is case-insensitive (RFC 3986
@@ -686,9 +767,15 @@ async fn intake<S: Store>(
         }
         // One meaning for every parser: a member name given twice in one
         // object is refused as the document is read (one parse).
-        let value = members::parse_unique_names(&bytes).map_err(|p| match p {
+        // The document's size as parsed is bounded as it is read: the walk
+        // stops at the first bound exceeded, before any other work.
+        let value = members::parse_unique_names(&bytes, CAPTURE_BOUNDS).map_err(|p| match p {
             members::Problem::Malformed(e) => ApiError::MalformedJson(e.to_string()),
             members::Problem::Duplicate(d) => ApiError::MalformedJson(d.to_string()),
+            members::Problem::Bound(b) => ApiError::SchemaViolations(vec![Violation {
+                pointer: b.pointer,
+                message: b.message,
+            }]),
         })?;
         let document = if single_event {
             single_event_document(value)?
@@ -696,7 +783,7 @@ async fn intake<S: Store>(
             value
         };
         prepare(
-            &ledger, &document, limits, &capture, &party, &auth, &abandoned,
+            &ledger, document, limits, &capture, &party, &auth, &abandoned,
         )
     })
     .await

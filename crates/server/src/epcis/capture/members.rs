@@ -48,24 +48,105 @@ pub(crate) enum Problem {
     Malformed(serde_json::Error),
     /// A member name given twice in one object.
     Duplicate(Duplicate),
+    /// A bound of [`Bounds`] exceeded: the walk stops there, before the
+    /// rest of the document is built.
+    Bound(Bound),
+}
+
+/// How many JSON values (nodes: each object, array, string, number,
+/// boolean and null counts one) a document may hold, and how deep they
+/// may nest. A parsed value takes far more memory
+/// than its text (a one-member object is a few bytes of JSON and over
+/// 600 bytes as a `Value`), and every later stage of a capture (schema,
+/// hash, log entry) works per node: these bound that work before it is
+/// done, as the document is read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bounds {
+    /// Nodes in the whole document.
+    pub(crate) document_nodes: usize,
+    /// Nesting depth (the top-level value is at depth 1).
+    pub(crate) depth: usize,
+}
+
+/// A bound exceeded: where, and which.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Bound {
+    /// The JSON pointer of the value where the bound was crossed (the
+    /// document's, "", for the node bound).
+    pub(crate) pointer: String,
+    /// What was exceeded, naming the bound.
+    pub(crate) message: String,
+}
+
+/// The walk's count: nodes so far, and the bound exceeded, if any.
+struct Count {
+    bounds: Bounds,
+    nodes: usize,
+    exceeded: Option<Bound>,
+}
+
+impl Count {
+    /// Counts one node at `depth`, below `pointer`; a bound exceeded is
+    /// kept and returned as the error that ends the walk.
+    fn node(&mut self, pointer: &str, depth: usize) -> Result<(), String> {
+        self.nodes += 1;
+        let b = self.bounds;
+        let exceeded = if depth > b.depth {
+            Some(Bound {
+                pointer: pointer.to_owned(),
+                message: format!(
+                    "the value is nested {depth} levels deep, at most {} (capture nesting bound)",
+                    b.depth
+                ),
+            })
+        } else if self.nodes > b.document_nodes {
+            Some(Bound {
+                pointer: String::new(),
+                message: format!(
+                    "the document holds more than {} JSON values (objects, arrays, strings, \
+                     numbers, booleans, nulls), at most {} (capture document node bound)",
+                    b.document_nodes, b.document_nodes
+                ),
+            })
+        } else {
+            None
+        };
+        match exceeded {
+            Some(bound) => {
+                let message = bound.message.clone();
+                self.exceeded = Some(bound);
+                Err(message)
+            }
+            None => Ok(()),
+        }
+    }
 }
 
 /// Reads the JSON text `body` into a value, as `serde_json::from_slice`
-/// would, refusing the first duplicate member name: one parse does both.
-pub(crate) fn parse_unique_names(body: &[u8]) -> Result<Value, Problem> {
+/// would, refusing the first duplicate member name and stopping at the
+/// first bound exceeded: one parse does all.
+pub(crate) fn parse_unique_names(body: &[u8], bounds: Bounds) -> Result<Value, Problem> {
     let mut pointer = String::new();
     let mut found = None;
+    let mut count = Count {
+        bounds,
+        nodes: 0,
+        exceeded: None,
+    };
     let mut de = serde_json::Deserializer::from_slice(body);
     let walked = Walk {
         pointer: &mut pointer,
         found: &mut found,
+        count: &mut count,
+        depth: 1,
     }
     .deserialize(&mut de)
     .and_then(|value| de.end().map(|()| value));
-    match (found, walked) {
-        (Some(duplicate), _) => Err(Problem::Duplicate(duplicate)),
-        (None, Err(e)) => Err(Problem::Malformed(e)),
-        (None, Ok(value)) => Ok(value),
+    match (found, count.exceeded, walked) {
+        (Some(duplicate), _, _) => Err(Problem::Duplicate(duplicate)),
+        (None, Some(bound), _) => Err(Problem::Bound(bound)),
+        (None, None, Err(e)) => Err(Problem::Malformed(e)),
+        (None, None, Ok(value)) => Ok(value),
     }
 }
 
@@ -74,6 +155,9 @@ pub(crate) fn parse_unique_names(body: &[u8]) -> Result<Value, Problem> {
 struct Walk<'a> {
     pointer: &'a mut String,
     found: &'a mut Option<Duplicate>,
+    count: &'a mut Count,
+    /// The depth of the value walked (the top level is 1).
+    depth: usize,
 }
 
 impl Walk<'_> {
@@ -81,7 +165,14 @@ impl Walk<'_> {
         Walk {
             pointer: self.pointer,
             found: self.found,
+            count: self.count,
+            depth: self.depth + 1,
         }
+    }
+
+    /// Counts this value as one node.
+    fn node<E: serde::de::Error>(&mut self) -> Result<(), E> {
+        self.count.node(self.pointer, self.depth).map_err(E::custom)
     }
 }
 
@@ -113,32 +204,41 @@ impl<'de> Visitor<'de> for Walk<'_> {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+    fn visit_bool<E: serde::de::Error>(mut self, b: bool) -> Result<Value, E> {
+        self.node()?;
         Ok(Value::Bool(b))
     }
-    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+    fn visit_i64<E: serde::de::Error>(mut self, n: i64) -> Result<Value, E> {
+        self.node()?;
         Ok(Value::from(n))
     }
-    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+    fn visit_u64<E: serde::de::Error>(mut self, n: u64) -> Result<Value, E> {
+        self.node()?;
         Ok(Value::from(n))
     }
-    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+    fn visit_f64<E: serde::de::Error>(mut self, n: f64) -> Result<Value, E> {
+        self.node()?;
         Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
     }
-    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+    fn visit_str<E: serde::de::Error>(mut self, s: &str) -> Result<Value, E> {
+        self.node()?;
         Ok(Value::String(s.to_owned()))
     }
-    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+    fn visit_string<E: serde::de::Error>(mut self, s: String) -> Result<Value, E> {
+        self.node()?;
         Ok(Value::String(s))
     }
-    fn visit_unit<E>(self) -> Result<Value, E> {
+    fn visit_unit<E: serde::de::Error>(mut self) -> Result<Value, E> {
+        self.node()?;
         Ok(Value::Null)
     }
-    fn visit_none<E>(self) -> Result<Value, E> {
+    fn visit_none<E: serde::de::Error>(mut self) -> Result<Value, E> {
+        self.node()?;
         Ok(Value::Null)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Value, A::Error> {
+        self.node()?;
         let at = self.pointer.len();
         let mut items = Vec::new();
         loop {
@@ -153,6 +253,7 @@ impl<'de> Visitor<'de> for Walk<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
+        self.node()?;
         let at = self.pointer.len();
         let mut members = Map::new();
         while let Some(name) = map.next_key::<String>()? {
@@ -178,8 +279,52 @@ impl<'de> Visitor<'de> for Walk<'_> {
 mod tests {
     use super::*;
 
+    const UNBOUNDED: Bounds = Bounds {
+        document_nodes: usize::MAX,
+        depth: usize::MAX,
+    };
+
+    fn bounded(text: &str, bounds: Bounds) -> Result<Value, Problem> {
+        parse_unique_names(text.as_bytes(), bounds)
+    }
+
+    #[test]
+    fn the_bounds_stop_the_walk_at_the_node_count_or_the_depth() {
+        let b = |document_nodes, depth| Bounds {
+            document_nodes,
+            depth,
+        };
+        let doc = r#"{"epcisBody":{"eventList":[{"a":1},{"a":[1,2,3,4]}]},"z":[1,2,3]}"#;
+        // 15 nodes in all; depth 6.
+        assert!(bounded(doc, b(15, 6)).is_ok());
+        match bounded(doc, b(14, 6)) {
+            Err(Problem::Bound(bound)) => {
+                assert_eq!(bound.pointer, "");
+                assert!(
+                    bound
+                        .message
+                        .contains("at most 14 (capture document node bound)"),
+                    "{}",
+                    bound.message
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match bounded(doc, b(15, 5)) {
+            Err(Problem::Bound(bound)) => {
+                assert_eq!(bound.pointer, "/epcisBody/eventList/1/a/0");
+                assert!(
+                    bound.message.contains("at most 5 (capture nesting bound)"),
+                    "{}",
+                    bound.message
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn duplicate(text: &str) -> Option<(String, String)> {
-        match parse_unique_names(text.as_bytes()) {
+        match parse_unique_names(text.as_bytes(), UNBOUNDED) {
             Ok(value) => {
                 // Read as serde_json reads it.
                 assert_eq!(
@@ -191,6 +336,7 @@ mod tests {
             }
             Err(Problem::Duplicate(d)) => Some((d.pointer, d.name)),
             Err(Problem::Malformed(e)) => panic!("{text}: {e}"),
+            Err(Problem::Bound(b)) => panic!("{text}: {b:?}"),
         }
     }
 
@@ -252,7 +398,7 @@ mod tests {
         for text in ["{\"a\": 1,}", "{\"a\" 1}", "{} {}", "", "[1"] {
             assert!(
                 matches!(
-                    parse_unique_names(text.as_bytes()),
+                    parse_unique_names(text.as_bytes(), UNBOUNDED),
                     Err(Problem::Malformed(_))
                 ),
                 "{text}"
@@ -264,11 +410,11 @@ mod tests {
     fn nesting_deeper_than_the_recursion_limit_is_refused_not_a_stack_overflow() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(matches!(
-            parse_unique_names(deep.as_bytes()),
+            parse_unique_names(deep.as_bytes(), UNBOUNDED),
             Err(Problem::Malformed(_))
         ));
         let fine = format!("{}{}", "[".repeat(100), "]".repeat(100));
-        assert!(parse_unique_names(fine.as_bytes()).is_ok());
+        assert!(parse_unique_names(fine.as_bytes(), UNBOUNDED).is_ok());
     }
 
     #[test]
