@@ -25,7 +25,7 @@ use crate::{ApiError, AppState, blocking};
 pub(crate) const EXTENSIONS: &str = "oretrace=https://oretrace.org/epcis/";
 
 /// The top-level resources, as `GET /` lists them.
-const TOP_LEVEL: [&str; 9] = [
+pub(crate) const TOP_LEVEL: [&str; 9] = [
     "events",
     "eventTypes",
     "epcs",

@@ -37,28 +37,15 @@ pub(crate) fn with_versions(mut response: Response) -> Response {
     response
 }
 
-/// The first path segments of the EPCIS 2.0 REST binding's resources
-/// (the official OpenAPI document's paths), besides `/` itself.
-pub(crate) const BINDING_ROOTS: [&str; 10] = [
-    "capture",
-    "events",
-    "eventTypes",
-    "epcs",
-    "bizSteps",
-    "bizLocations",
-    "readPoints",
-    "dispositions",
-    "queries",
-    "nextPageToken",
-];
-
-/// Whether `path` is one of the binding's resources.
+/// Whether `path` is one of the binding's resources (the official OpenAPI
+/// document's paths): `/`, a top-level resource and what is below it, or
+/// a page token.
 pub(crate) fn is_binding_path(path: &str) -> bool {
     path == "/"
         || path
             .strip_prefix('/')
             .and_then(|rest| rest.split('/').next())
-            .is_some_and(|root| BINDING_ROOTS.contains(&root))
+            .is_some_and(|root| discovery::TOP_LEVEL.contains(&root) || root == "nextPageToken")
 }
 
 /// The layer over the whole application that makes the binding's paths

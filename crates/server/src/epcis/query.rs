@@ -134,6 +134,26 @@ fn format_header(response: &mut Response, format: EpcFormat, honoured: bool) {
         .insert("GS1-EPC-Format", HeaderValue::from_static(stated.as_str()));
 }
 
+/// The `EPCISQueryDocument` of `events` (as [`output_event`] wrote them,
+/// from `found`), their shared `@context` hoisted to the document, and
+/// who captured each beside them.
+fn query_document(query_name: &str, mut events: Vec<Value>, found: &[EventState]) -> Value {
+    let context = oretrace_epcis_map::hoist_context(&mut events);
+    json!({
+        "@context": context,
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": now_rfc3339(),
+        "epcisBody": {
+            "queryResults": {
+                "queryName": query_name,
+                "resultsBody": {"eventList": events},
+                CAPTURED_BY: captured_by(found),
+            }
+        }
+    })
+}
+
 /// Runs `query` and answers one page as an `EPCISQueryDocument`.
 async fn answer<S: Store>(
     state: &AppState<S>,
@@ -260,7 +280,7 @@ async fn answer<S: Store>(
     }
     let total = returned.saturating_add(found.len() as u64);
     let mut honoured = true;
-    let mut events: Vec<Value> = found
+    let events: Vec<Value> = found
         .iter()
         .map(|e| {
             let (event, all) = output_event(e, format);
@@ -268,20 +288,7 @@ async fn answer<S: Store>(
             event
         })
         .collect();
-    let context = oretrace_epcis_map::hoist_context(&mut events);
-    let document = json!({
-        "@context": context,
-        "type": "EPCISQueryDocument",
-        "schemaVersion": "2.0",
-        "creationDate": now_rfc3339(),
-        "epcisBody": {
-            "queryResults": {
-                "queryName": query_name,
-                "resultsBody": {"eventList": events},
-                CAPTURED_BY: captured_by(&found),
-            }
-        }
-    });
+    let document = query_document(query_name, events, &found);
     let mut response = epcis_json(&document);
     format_header(&mut response, format, honoured);
     let more = next.filter(|_| count_limit.is_none_or(|l| total < l));
@@ -468,21 +475,11 @@ pub(crate) async fn event<S: Store>(
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("no event {id}")))?;
     let (event, honoured) = output_event(&found, format);
-    let mut events = vec![event];
-    let context = oretrace_epcis_map::hoist_context(&mut events);
-    let document = json!({
-        "@context": context,
-        "type": "EPCISQueryDocument",
-        "schemaVersion": "2.0",
-        "creationDate": now_rfc3339(),
-        "epcisBody": {
-            "queryResults": {
-                "queryName": "SimpleEventQuery",
-                "resultsBody": {"eventList": events},
-                CAPTURED_BY: captured_by(std::slice::from_ref(&found)),
-            }
-        }
-    });
+    let document = query_document(
+        "SimpleEventQuery",
+        vec![event],
+        std::slice::from_ref(&found),
+    );
     let mut response = epcis_json(&document);
     format_header(&mut response, format, honoured);
     for (name, value) in [
