@@ -506,13 +506,11 @@ pub const EXCEPTION_PREFIX: &str = "epcisException:";
 
 impl ApiError {
     /// The binding's exception for this error, on an EPCIS path
-    /// ([`crate::epcis::binding_exceptions`]). The status is the one
-    /// [`ApiError::problem`] gives, except where the binding names
-    /// another: a record or event the registry refuses is a
+    /// ([`crate::epcis::binding_exceptions`]). `status` is the one
+    /// [`ApiError::problem`] gave; it is kept except where the binding
+    /// names another: a record or event the registry refuses is a
     /// `ValidationException` (400, not 422).
-    pub fn exception(&self) -> Exception {
-        let status = StatusCode::from_u16(self.unbounded_problem().status)
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    pub fn exception(&self, status: StatusCode) -> Exception {
         let name = match self {
             ApiError::QueryParameter(_) => "QueryParameterException",
             ApiError::QueryViolations(_) => "QueryValidationException",
@@ -711,7 +709,7 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         response.extensions_mut().insert(Raised {
-            exception: self.exception(),
+            exception: self.exception(status),
             problem,
         });
         response

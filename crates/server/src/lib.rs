@@ -495,11 +495,18 @@ fn capture_api<S: Store>() -> Api<S> {
     .post("/events", epcis::capture::post_event::<S>)
 }
 
+/// The routes of [`api`] and [`capture_api`], which the binding's
+/// `OPTIONS` routes describe.
+fn handled_routes<S: Store>() -> Vec<(Method, &'static str)> {
+    let mut table = api::<S>().table;
+    table.extend(capture_api::<S>().table);
+    table
+}
+
 /// Every route the API serves, as (method, path in axum syntax). The
 /// table is the same for every store `S`.
 pub fn routes<S: Store>() -> Vec<(Method, &'static str)> {
-    let mut table = api::<S>().table;
-    table.extend(capture_api::<S>().table);
+    let mut table = handled_routes::<S>();
     let options = binding_options::<S>(&table).table;
     table.extend(options);
     table
@@ -580,9 +587,7 @@ pub fn router_with_credential<S: Store>(
     // Capture handlers read their bodies themselves, within the capture
     // limit, so that a 413 names that limit.
     let capture = capture_api::<S>().router.layer(DefaultBodyLimit::disable());
-    let mut table = api::<S>().table;
-    table.extend(capture_api::<S>().table);
-    let options = binding_options::<S>(&table).router;
+    let options = binding_options::<S>(&handled_routes::<S>()).router;
     Ok(general
         .merge(capture)
         .merge(options)

@@ -12,7 +12,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
-use oretrace_epcis::epc_format::{EpcFormat, rewrite_id};
+use oretrace_epcis::epc_format::EpcFormat;
 use oretrace_epcis::query::EventQuery;
 use oretrace_ledger::Store;
 use serde_json::{Value, json};
@@ -186,16 +186,16 @@ pub(crate) const DISPOSITIONS: Listing = Listing {
 };
 
 impl Listing {
-    /// The value a term names, as the listing writes it.
-    fn value(&self, term: &str, format: EpcFormat) -> Option<String> {
+    /// The value a term names, as the listing writes it (an EPC as the
+    /// index keeps it: in canonical Digital Link form where it has one).
+    fn value(&self, term: &str) -> Option<String> {
         let (_, value) = term.split_once('=')?;
-        if let Some(bare) = self.cbv.and_then(|ns| value.strip_prefix(ns)) {
-            return Some(bare.to_owned());
-        }
-        if self.name == EPCS.name {
-            return Some(rewrite_id(value, format).unwrap_or_else(|| value.to_owned()));
-        }
-        Some(value.to_owned())
+        Some(
+            self.cbv
+                .and_then(|ns| value.strip_prefix(ns))
+                .unwrap_or(value)
+                .to_owned(),
+        )
     }
 }
 
@@ -222,7 +222,8 @@ pub(crate) async fn list<S: Store>(
     headers: HeaderMap,
     pairs: Vec<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let format = epc_format(&headers)?;
+    // The header must still be one of the binding's values (406).
+    epc_format(&headers)?;
     let paging = crate::registry::binding_paging(listing.name, &pairs)?;
     let per_page = paging.per_page;
     let after = paging.after.clone();
@@ -242,7 +243,7 @@ pub(crate) async fn list<S: Store>(
     };
     let mut members: Vec<String> = Vec::with_capacity(terms.len());
     for term in &terms {
-        if let Some(value) = listing.value(term, format)
+        if let Some(value) = listing.value(term)
             && !members.contains(&value)
         {
             members.push(value);
