@@ -110,6 +110,7 @@ pub mod epc_format;
 mod number;
 mod prehash;
 pub mod query;
+pub mod schedule;
 mod text;
 mod time;
 mod tree;

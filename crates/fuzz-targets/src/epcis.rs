@@ -221,3 +221,61 @@ pub fn format(data: &[u8]) {
         }
     }
 }
+
+/// The subscription schedule, as `name=value` pairs joined by `&` (no
+/// percent-decoding: brackets and commas as written): never a panic; a
+/// schedule that parses answers for instants from `i64::MIN` to
+/// `i64::MAX` with a firing strictly later that matches it, and a refusal
+/// names the schedule.
+pub fn schedule(data: &[u8]) {
+    use oretrace_epcis::schedule::{MAX_INSTANT_MS, Schedule};
+    if data.len() > MAX_INPUT {
+        return;
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let pairs: Vec<(&str, &str)> = text
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .collect();
+    let parsed = match Schedule::parse(&pairs) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            assert!(error.to_string().starts_with("schedule"));
+            return;
+        }
+    };
+    let instants = [
+        i64::MIN,
+        -1,
+        0,
+        999,
+        1_760_000_000_123,
+        4_102_444_799_999,
+        MAX_INSTANT_MS - 86_400_000,
+        MAX_INSTANT_MS,
+        MAX_INSTANT_MS + 1,
+        i64::MAX,
+    ];
+    for t in instants {
+        let Some(next) = parsed.next_after(t) else {
+            continue;
+        };
+        assert!(next > t, "next_after({t}) = {next} is not later");
+        assert!(
+            next <= MAX_INSTANT_MS,
+            "next_after({t}) = {next} is past 9999"
+        );
+        assert!(
+            parsed.matches(next),
+            "next_after({t}) = {next} does not match"
+        );
+        assert!(!parsed.matches(next + 1));
+        if let Some(after) = parsed.next_after(next) {
+            assert!(after > next);
+            assert!(parsed.matches(after));
+        }
+    }
+}

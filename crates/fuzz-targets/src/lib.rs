@@ -34,6 +34,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("epcis_schema", epcis::schema),
     ("epcis_query", epcis::query),
     ("epcis_format", epcis::format),
+    ("epcis_schedule", epcis::schedule),
     ("ledger_story", ledger::story),
     ("rule_pack", rules::pack),
 ];
