@@ -321,8 +321,9 @@ pub(crate) fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         ),
     };
     println!(
-        "copied {} entries and rebuilt the projections; root {} is the checkpoint's",
-        report.entries, report.root
+        "copied {} entries and rebuilt the projections; root {} is the checkpoint's; \
+         {} named queries and subscriptions copied",
+        report.entries, report.root, report.kept
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -32,7 +32,8 @@ use crate::agreements::{
 };
 use crate::state::{Change, EventState, KeyState, LotState, PartyState, StoredEvent};
 use crate::store::{
-    Batch, EntryRow, ErrorKind, EventOrder, EventSelect, StateView as _, Store, StoreResult,
+    Batch, EntryRow, ErrorKind, EventOrder, EventSelect, Inserted, NamedQueryRow, Quota, Removed,
+    StateView as _, Store, StoreResult, SubscriptionRow,
 };
 
 fn row(index: u64) -> EntryRow {
@@ -147,6 +148,8 @@ pub fn run_all<H: Harness>(harness: &H) {
     clauses_page_in_clause_order(&fresh());
     versions_and_progress_in_order(&fresh());
     reports_and_resources_select_by_terms(&fresh());
+    named_queries_and_subscriptions_are_kept(&fresh());
+    kept_rows_survive_a_rebuild_and_a_reopen(harness);
 }
 
 fn event(index: u64, event_time: i64, record_time: i64, terms: &[&str]) -> EventState {
@@ -1786,4 +1789,241 @@ pub fn an_unfinished_rebuild_survives_a_reopen<H: Harness>(harness: &H) {
     store.finish_rebuild().unwrap();
     assert_eq!(store.rebuild_progress().unwrap(), None);
     assert_eq!(store.party("two").unwrap(), Some(party("two", 1)));
+}
+
+fn named(name: &str, owner: &str) -> NamedQueryRow {
+    NamedQueryRow {
+        name: name.into(),
+        owner: owner.into(),
+        query: format!("{{\"EQ_bizStep\":[\"{name}\"]}}"),
+    }
+}
+
+fn subscription(id: &str, owner: &str, query: &str, due_ms: Option<i64>) -> SubscriptionRow {
+    SubscriptionRow {
+        id: id.into(),
+        owner: owner.into(),
+        query: query.into(),
+        spec: format!("{{\"dest\":\"https://{owner}.example/{id}\"}}"),
+        progress: "{\"cursor\":0}".into(),
+        due_ms,
+        version: 0,
+    }
+}
+
+/// Named queries and subscriptions: unique names and ids, quotas per
+/// owner and in all decided with the insert, deletes by the owner only
+/// (a query others subscribe to stays), listings in order, due rows
+/// soonest first, and the compare-and-swap that moves a subscription.
+pub fn named_queries_and_subscriptions_are_kept<S: Store>(store: &S) {
+    let wide = Quota {
+        per_owner: 100,
+        total: 100,
+    };
+    assert_eq!(store.named_query("q").unwrap(), None);
+    assert_eq!(
+        store.insert_named_query(&named("q", "fwo"), wide).unwrap(),
+        Inserted::Done
+    );
+    assert_eq!(
+        store.insert_named_query(&named("q", "ussm"), wide).unwrap(),
+        Inserted::Exists
+    );
+    assert_eq!(store.named_query("q").unwrap(), Some(named("q", "fwo")));
+    let two = Quota {
+        per_owner: 2,
+        total: 3,
+    };
+    assert_eq!(
+        store.insert_named_query(&named("b", "fwo"), two).unwrap(),
+        Inserted::Done
+    );
+    assert_eq!(
+        store.insert_named_query(&named("c", "fwo"), two).unwrap(),
+        Inserted::OwnerFull
+    );
+    assert_eq!(
+        store.insert_named_query(&named("c", "ussm"), two).unwrap(),
+        Inserted::Done
+    );
+    assert_eq!(
+        store.insert_named_query(&named("d", "nrl"), two).unwrap(),
+        Inserted::AllFull
+    );
+    let names = |after: Option<&str>, limit| -> Vec<String> {
+        store
+            .named_queries(after, limit)
+            .unwrap()
+            .into_iter()
+            .map(|q| q.name)
+            .collect()
+    };
+    assert_eq!(names(None, 10), ["b", "c", "q"]);
+    assert_eq!(names(Some("b"), 1), ["c"]);
+
+    // Subscriptions.
+    assert_eq!(
+        store
+            .insert_subscription(&subscription("s1", "ussm", "nope", Some(5)), wide)
+            .unwrap(),
+        Inserted::NoQuery
+    );
+    for (id, owner, due) in [
+        ("s3", "ussm", Some(30)),
+        ("s1", "ussm", Some(10)),
+        ("s2", "fwo", Some(10)),
+        ("s4", "ussm", None),
+    ] {
+        assert_eq!(
+            store
+                .insert_subscription(&subscription(id, owner, "q", due), wide)
+                .unwrap(),
+            Inserted::Done,
+            "{id}"
+        );
+    }
+    assert_eq!(
+        store
+            .insert_subscription(&subscription("s1", "fwo", "q", None), wide)
+            .unwrap(),
+        Inserted::Exists
+    );
+    assert_eq!(
+        store
+            .insert_subscription(&subscription("s5", "ussm", "q", None), two)
+            .unwrap(),
+        Inserted::OwnerFull
+    );
+    assert_eq!(
+        store
+            .insert_subscription(
+                &subscription("s5", "nrl", "q", None),
+                Quota {
+                    per_owner: 9,
+                    total: 4
+                }
+            )
+            .unwrap(),
+        Inserted::AllFull
+    );
+    let ids =
+        |rows: Vec<SubscriptionRow>| -> Vec<String> { rows.into_iter().map(|s| s.id).collect() };
+    assert_eq!(
+        ids(store.subscriptions("ussm", None, 10).unwrap()),
+        ["s1", "s3", "s4"]
+    );
+    assert_eq!(
+        ids(store.subscriptions("ussm", Some("s1"), 1).unwrap()),
+        ["s3"]
+    );
+    assert_eq!(
+        ids(store.subscriptions("nrl", None, 10).unwrap()),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        store.subscription("s2").unwrap(),
+        Some(subscription("s2", "fwo", "q", Some(10)))
+    );
+    // Due: by time, then id; paused ones never.
+    assert_eq!(
+        ids(store.due_subscriptions(9, 10).unwrap()),
+        Vec::<String>::new()
+    );
+    assert_eq!(ids(store.due_subscriptions(10, 10).unwrap()), ["s1", "s2"]);
+    assert_eq!(
+        ids(store.due_subscriptions(i64::MAX, 10).unwrap()),
+        ["s1", "s2", "s3"]
+    );
+    assert_eq!(ids(store.due_subscriptions(i64::MAX, 1).unwrap()), ["s1"]);
+
+    // The compare-and-swap.
+    assert!(
+        store
+            .advance_subscription("s1", 0, "{\"cursor\":7}", Some(50))
+            .unwrap()
+    );
+    assert!(
+        !store
+            .advance_subscription("s1", 0, "{\"cursor\":9}", Some(1))
+            .unwrap()
+    );
+    assert!(!store.advance_subscription("gone", 0, "{}", None).unwrap());
+    let s1 = store.subscription("s1").unwrap().unwrap();
+    assert_eq!(
+        (s1.version, s1.progress.as_str(), s1.due_ms),
+        (1, "{\"cursor\":7}", Some(50))
+    );
+    assert_eq!(
+        s1.spec,
+        subscription("s1", "ussm", "q", None).spec,
+        "the spec never moves"
+    );
+    assert!(
+        store
+            .advance_subscription("s1", 1, "{\"cursor\":8}", None)
+            .unwrap()
+    );
+    assert_eq!(
+        ids(store.due_subscriptions(i64::MAX, 10).unwrap()),
+        ["s2", "s3"]
+    );
+
+    // Deletes: a subscription by its owner only.
+    assert!(!store.delete_subscription("s2", "ussm").unwrap());
+    assert!(store.delete_subscription("s4", "ussm").unwrap());
+    assert!(!store.delete_subscription("s4", "ussm").unwrap());
+    // A query: by its owner only, and not while another party subscribes.
+    assert_eq!(
+        store.delete_named_query("zz", "fwo").unwrap(),
+        Removed::Missing
+    );
+    assert_eq!(
+        store.delete_named_query("q", "ussm").unwrap(),
+        Removed::NotOwner("fwo".into())
+    );
+    assert_eq!(
+        store.delete_named_query("q", "fwo").unwrap(),
+        Removed::Subscribed(2)
+    );
+    assert!(store.named_query("q").unwrap().is_some());
+    assert!(store.delete_subscription("s1", "ussm").unwrap());
+    assert!(store.delete_subscription("s3", "ussm").unwrap());
+    // The owner's own subscription goes with its query.
+    assert_eq!(
+        store.delete_named_query("q", "fwo").unwrap(),
+        Removed::Done { subscriptions: 1 }
+    );
+    assert_eq!(store.named_query("q").unwrap(), None);
+    assert_eq!(store.subscription("s2").unwrap(), None);
+}
+
+/// Named queries and subscriptions are not projections: a rebuild leaves
+/// them, and they are there when the store is opened again.
+pub fn kept_rows_survive_a_rebuild_and_a_reopen<H: Harness>(harness: &H) {
+    let place = harness.place();
+    let wide = Quota {
+        per_owner: 10,
+        total: 10,
+    };
+    {
+        let store = open_ok(harness, &place);
+        store.insert_named_query(&named("q", "fwo"), wide).unwrap();
+        store
+            .insert_subscription(&subscription("s1", "ussm", "q", Some(3)), wide)
+            .unwrap();
+        assert!(
+            store
+                .advance_subscription("s1", 0, "{\"cursor\":4}", Some(4))
+                .unwrap()
+        );
+        store.clear_projections().unwrap();
+        store.finish_rebuild().unwrap();
+    }
+    let store = open_ok(harness, &place);
+    assert_eq!(store.named_query("q").unwrap(), Some(named("q", "fwo")));
+    let s1 = store.subscription("s1").unwrap().unwrap();
+    assert_eq!(
+        (s1.version, s1.due_ms, s1.progress.as_str()),
+        (1, Some(4), "{\"cursor\":4}")
+    );
 }

@@ -17,7 +17,10 @@ use crate::agreements::{
     AgreementState, ClauseState, ProgressState, ReportState, ResourceState, Select, VersionState,
 };
 use crate::state::{Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState};
-use crate::store::{Batch, EventSelect, StateView, Store, StoreError, StoreResult};
+use crate::store::{
+    Batch, EventSelect, Inserted, NamedQueryRow, Quota, Removed, StateView, Store, StoreError,
+    StoreResult, SubscriptionRow,
+};
 
 /// One call to the storage contract: which method, with its arguments.
 #[derive(Clone, Copy, Debug)]
@@ -49,6 +52,9 @@ pub enum Call<'a> {
         prev: Option<&'a [u8]>,
         next: &'a [u8],
     },
+    /// A method on named queries or subscriptions (kept beside the log),
+    /// by name.
+    Kept { method: &'static str },
     /// [`Store::lot_events`].
     LotEvents { lot: &'a str },
     /// [`Store::event`].
@@ -116,6 +122,7 @@ impl Call<'_> {
             Call::Lots { .. } => "lots",
             Call::Shipments { .. } => "shipments",
             Call::Agreements { method } => method,
+            Call::Kept { method } => method,
             Call::ClearProjections => "clear_projections",
             Call::ApplyChanges { .. } => "apply_changes",
         }
@@ -447,6 +454,79 @@ impl<S: Store, H: Hooks> Store for Faulty<S, H> {
     }
     fn finish_rebuild(&self) -> StoreResult<()> {
         self.inner.finish_rebuild()
+    }
+    fn named_query(&self, name: &str) -> StoreResult<Option<NamedQueryRow>> {
+        let call = Call::Kept {
+            method: "named_query",
+        };
+        self.call(call, None, |s| s.named_query(name))
+    }
+    fn named_queries(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<NamedQueryRow>> {
+        let call = Call::Kept {
+            method: "named_queries",
+        };
+        self.call(call, None, |s| s.named_queries(after, limit))
+    }
+    fn insert_named_query(&self, row: &NamedQueryRow, quota: Quota) -> StoreResult<Inserted> {
+        let call = Call::Kept {
+            method: "insert_named_query",
+        };
+        self.call(call, None, |s| s.insert_named_query(row, quota))
+    }
+    fn delete_named_query(&self, name: &str, owner: &str) -> StoreResult<Removed> {
+        let call = Call::Kept {
+            method: "delete_named_query",
+        };
+        self.call(call, None, |s| s.delete_named_query(name, owner))
+    }
+    fn subscription(&self, id: &str) -> StoreResult<Option<SubscriptionRow>> {
+        let call = Call::Kept {
+            method: "subscription",
+        };
+        self.call(call, None, |s| s.subscription(id))
+    }
+    fn subscriptions(
+        &self,
+        owner: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<SubscriptionRow>> {
+        let call = Call::Kept {
+            method: "subscriptions",
+        };
+        self.call(call, None, |s| s.subscriptions(owner, after, limit))
+    }
+    fn insert_subscription(&self, row: &SubscriptionRow, quota: Quota) -> StoreResult<Inserted> {
+        let call = Call::Kept {
+            method: "insert_subscription",
+        };
+        self.call(call, None, |s| s.insert_subscription(row, quota))
+    }
+    fn delete_subscription(&self, id: &str, owner: &str) -> StoreResult<bool> {
+        let call = Call::Kept {
+            method: "delete_subscription",
+        };
+        self.call(call, None, |s| s.delete_subscription(id, owner))
+    }
+    fn due_subscriptions(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<SubscriptionRow>> {
+        let call = Call::Kept {
+            method: "due_subscriptions",
+        };
+        self.call(call, None, |s| s.due_subscriptions(now_ms, limit))
+    }
+    fn advance_subscription(
+        &self,
+        id: &str,
+        expected: u64,
+        progress: &str,
+        due_ms: Option<i64>,
+    ) -> StoreResult<bool> {
+        let call = Call::Kept {
+            method: "advance_subscription",
+        };
+        self.call(call, Some(false), |s| {
+            s.advance_subscription(id, expected, progress, due_ms)
+        })
     }
     fn apply_changes(&self, changes: &[Change], through: u64) -> StoreResult<()> {
         self.call(Call::ApplyChanges { changes }, None, |s| {

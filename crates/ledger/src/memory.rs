@@ -13,8 +13,8 @@ use crate::agreements::{
 };
 use crate::state::{Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState};
 use crate::store::{
-    Batch, EVENT_TERM_VALUES_MAX, ErrorKind, EventSelect, StateView, Store, StoreError,
-    StoreResult, term_prefix_end,
+    Batch, EVENT_TERM_VALUES_MAX, ErrorKind, EventSelect, Inserted, NamedQueryRow, Quota, Removed,
+    StateView, Store, StoreError, StoreResult, SubscriptionRow, term_prefix_end,
 };
 
 #[derive(Clone, Debug, Default)]
@@ -43,6 +43,9 @@ struct Inner {
     resources: BTreeMap<String, ResourceState>,
     /// How far an unfinished rebuild got.
     rebuild: Option<u64>,
+    /// Kept beside the log: not projections.
+    named_queries: BTreeMap<String, NamedQueryRow>,
+    subscriptions: BTreeMap<String, SubscriptionRow>,
 }
 
 impl Inner {
@@ -535,5 +538,140 @@ impl Store for MemoryStore {
     fn finish_rebuild(&self) -> StoreResult<()> {
         self.write()?.rebuild = None;
         Ok(())
+    }
+
+    fn named_query(&self, name: &str) -> StoreResult<Option<NamedQueryRow>> {
+        Ok(self.read()?.named_queries.get(name).cloned())
+    }
+
+    fn named_queries(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<NamedQueryRow>> {
+        Ok(page(&self.read()?.named_queries, after, limit))
+    }
+
+    fn insert_named_query(&self, row: &NamedQueryRow, quota: Quota) -> StoreResult<Inserted> {
+        let mut inner = self.write()?;
+        let all = &inner.named_queries;
+        if all.contains_key(&row.name) {
+            return Ok(Inserted::Exists);
+        }
+        if all.values().filter(|q| q.owner == row.owner).count() as u64 >= quota.per_owner {
+            return Ok(Inserted::OwnerFull);
+        }
+        if all.len() as u64 >= quota.total {
+            return Ok(Inserted::AllFull);
+        }
+        inner.named_queries.insert(row.name.clone(), row.clone());
+        Ok(Inserted::Done)
+    }
+
+    fn delete_named_query(&self, name: &str, owner: &str) -> StoreResult<Removed> {
+        let mut inner = self.write()?;
+        let Some(query) = inner.named_queries.get(name) else {
+            return Ok(Removed::Missing);
+        };
+        if query.owner != owner {
+            return Ok(Removed::NotOwner(query.owner.clone()));
+        }
+        let on_it = |s: &SubscriptionRow| s.query == name;
+        let others = inner
+            .subscriptions
+            .values()
+            .filter(|s| on_it(s) && s.owner != owner)
+            .count() as u64;
+        if others > 0 {
+            return Ok(Removed::Subscribed(others));
+        }
+        let before = inner.subscriptions.len();
+        inner.subscriptions.retain(|_, s| !on_it(s));
+        let subscriptions = (before - inner.subscriptions.len()) as u64;
+        inner.named_queries.remove(name);
+        Ok(Removed::Done { subscriptions })
+    }
+
+    fn subscription(&self, id: &str) -> StoreResult<Option<SubscriptionRow>> {
+        Ok(self.read()?.subscriptions.get(id).cloned())
+    }
+
+    fn subscriptions(
+        &self,
+        owner: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<SubscriptionRow>> {
+        use std::ops::Bound;
+        let from = after.map_or(Bound::Unbounded, |a| Bound::Excluded(a.to_owned()));
+        Ok(self
+            .read()?
+            .subscriptions
+            .range((from, Bound::Unbounded))
+            .map(|(_, s)| s)
+            .filter(|s| s.owner == owner)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn insert_subscription(&self, row: &SubscriptionRow, quota: Quota) -> StoreResult<Inserted> {
+        let mut inner = self.write()?;
+        if inner.subscriptions.contains_key(&row.id) {
+            return Ok(Inserted::Exists);
+        }
+        if !inner.named_queries.contains_key(&row.query) {
+            return Ok(Inserted::NoQuery);
+        }
+        let all = &inner.subscriptions;
+        if all.values().filter(|s| s.owner == row.owner).count() as u64 >= quota.per_owner {
+            return Ok(Inserted::OwnerFull);
+        }
+        if all.len() as u64 >= quota.total {
+            return Ok(Inserted::AllFull);
+        }
+        inner.subscriptions.insert(row.id.clone(), row.clone());
+        Ok(Inserted::Done)
+    }
+
+    fn delete_subscription(&self, id: &str, owner: &str) -> StoreResult<bool> {
+        let mut inner = self.write()?;
+        if inner
+            .subscriptions
+            .get(id)
+            .is_some_and(|s| s.owner == owner)
+        {
+            inner.subscriptions.remove(id);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn due_subscriptions(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<SubscriptionRow>> {
+        let inner = self.read()?;
+        let mut due: Vec<SubscriptionRow> = inner
+            .subscriptions
+            .values()
+            .filter(|s| s.due_ms.is_some_and(|d| d <= now_ms))
+            .cloned()
+            .collect();
+        due.sort_by(|a, b| (a.due_ms, &a.id).cmp(&(b.due_ms, &b.id)));
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    fn advance_subscription(
+        &self,
+        id: &str,
+        expected: u64,
+        progress: &str,
+        due_ms: Option<i64>,
+    ) -> StoreResult<bool> {
+        let mut inner = self.write()?;
+        match inner.subscriptions.get_mut(id) {
+            Some(s) if s.version == expected => {
+                s.progress = progress.to_owned();
+                s.due_ms = due_ms;
+                s.version = expected + 1;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }

@@ -16,6 +16,9 @@ use crate::store::{Batch, EntryRow, Store};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RebuildReport {
     pub entries: u64,
+    /// Named queries and subscriptions copied with the log ([`copy_log`]
+    /// only).
+    pub kept: u64,
     /// The root recomputed from the entries, equal to the checkpoint's.
     pub root: oretrace_tlog::hash::Hash,
 }
@@ -156,6 +159,7 @@ pub fn rebuild_with<S: Store>(
         .map_err(LedgerError::store("recording the finished rebuild"))?;
     Ok(RebuildReport {
         entries: size,
+        kept: 0,
         root: range.root(),
     })
 }
@@ -245,5 +249,57 @@ pub fn copy_log<A: Store, B: Store>(
     {
         return Err(LedgerError::CheckpointMoved);
     }
-    rebuild_with(to, log_key, operator, config)
+    let mut report = rebuild_with(to, log_key, operator, config)?;
+    report.kept = copy_kept(from, to)?;
+    Ok(report)
+}
+
+/// Copies the named queries and subscriptions (kept beside the log, not
+/// projections) of `from` into `to`, subscriptions with their delivery
+/// state: every owner of a subscription is a registered party, so the
+/// copied parties name them all. Returns how many rows were copied.
+fn copy_kept<A: Store, B: Store>(from: &A, to: &B) -> Result<u64, LedgerError> {
+    let unbounded = crate::store::Quota {
+        per_owner: u64::MAX,
+        total: u64::MAX,
+    };
+    let read = || LedgerError::store("reading the source's named queries and subscriptions");
+    let write = || LedgerError::store("writing the copied named queries and subscriptions");
+    let mut copied = 0u64;
+    let mut after: Option<String> = None;
+    loop {
+        let page = from
+            .named_queries(after.as_deref(), CHUNK as usize)
+            .map_err(read())?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.name.clone());
+        for row in &page {
+            to.insert_named_query(row, unbounded).map_err(write())?;
+            copied += 1;
+        }
+    }
+    let mut party_after: Option<String> = None;
+    loop {
+        let parties = to
+            .parties(party_after.as_deref(), CHUNK as usize)
+            .map_err(read())?;
+        let Some(last) = parties.last() else { break };
+        party_after = Some(last.id().to_string());
+        for party in &parties {
+            let owner = party.id().to_string();
+            let mut after: Option<String> = None;
+            loop {
+                let page = from
+                    .subscriptions(&owner, after.as_deref(), CHUNK as usize)
+                    .map_err(read())?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.id.clone());
+                for row in &page {
+                    to.insert_subscription(row, unbounded).map_err(write())?;
+                    copied += 1;
+                }
+            }
+        }
+    }
+    Ok(copied)
 }

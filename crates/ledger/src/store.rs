@@ -307,6 +307,80 @@ impl<T: StateView + ?Sized> StateView for &T {
     }
 }
 
+/// A named query (EPCIS `POST /queries`): a party's preference kept beside
+/// the log, not a claim in it. Not a projection: a rebuild leaves it alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedQueryRow {
+    /// Its name, unique in the registry.
+    pub name: String,
+    /// The party that defined it, the one that may delete it.
+    pub owner: String,
+    /// The query's JSON text, as accepted.
+    pub query: String,
+}
+
+/// A subscription to a named query (EPCIS `POST /queries/{name}/
+/// subscriptions`), kept beside the log like a [`NamedQueryRow`]. The store
+/// keeps `spec` and `progress` as the server wrote them; it reads only
+/// `due_ms` (which subscriptions to work on, and when) and `version` (the
+/// compare-and-swap of [`Store::advance_subscription`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubscriptionRow {
+    /// A random id, unique in the registry.
+    pub id: String,
+    /// The subscribing party, the only one that may see or delete it.
+    pub owner: String,
+    /// The named query it follows.
+    pub query: String,
+    /// The subscription as created (JSON text); never changes.
+    pub spec: String,
+    /// Its delivery state (JSON text): the cursor, the batch in flight,
+    /// failures, the last error.
+    pub progress: String,
+    /// When it should next be worked on (Unix milliseconds); `None` while
+    /// paused.
+    pub due_ms: Option<i64>,
+    /// Moved by one at every [`Store::advance_subscription`]; 0 when
+    /// created.
+    pub version: u64,
+}
+
+/// How many of a kind of kept row one party, and everyone, may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    pub per_owner: u64,
+    pub total: u64,
+}
+
+/// What an insert of a kept row did: written, or why nothing was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inserted {
+    Done,
+    /// The name or id is taken.
+    Exists,
+    /// The owner has `per_owner` already.
+    OwnerFull,
+    /// The registry has `total` already.
+    AllFull,
+    /// A subscription's named query does not exist.
+    NoQuery,
+}
+
+/// What [`Store::delete_named_query`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Removed {
+    /// Deleted, with the owner's own subscriptions to it (their number).
+    Done {
+        subscriptions: u64,
+    },
+    Missing,
+    /// Defined by another party (named).
+    NotOwner(String),
+    /// Other parties subscribe to it (their subscriptions' number):
+    /// nothing deleted.
+    Subscribed(u64),
+}
+
 /// The whole contract.
 ///
 /// **One writer.** At most one handle writes a store at a time (the
@@ -439,6 +513,54 @@ pub trait Store: StateView + Send + Sync + 'static {
 
     /// Records that the rebuild is finished: the projections are whole.
     fn finish_rebuild(&self) -> StoreResult<()>;
+
+    /// A named query by name.
+    fn named_query(&self, name: &str) -> StoreResult<Option<NamedQueryRow>>;
+    /// Named queries in name order (bytes), strictly after `after` if
+    /// given, at most `limit`.
+    fn named_queries(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<NamedQueryRow>>;
+    /// Stores a new named query unless its name is taken or a quota is
+    /// reached, decided and written in one transaction (two concurrent
+    /// inserts cannot both pass a quota that has room for one).
+    fn insert_named_query(&self, row: &NamedQueryRow, quota: Quota) -> StoreResult<Inserted>;
+    /// Deletes a named query defined by `owner`, with `owner`'s own
+    /// subscriptions to it, in one transaction; nothing when another party
+    /// defined it or subscribes to it.
+    fn delete_named_query(&self, name: &str, owner: &str) -> StoreResult<Removed>;
+
+    /// A subscription by id.
+    fn subscription(&self, id: &str) -> StoreResult<Option<SubscriptionRow>>;
+    /// A party's subscriptions in id order, strictly after `after` if
+    /// given, at most `limit`.
+    fn subscriptions(
+        &self,
+        owner: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<SubscriptionRow>>;
+    /// Stores a new subscription (its `version` as given, 0) unless its id
+    /// is taken, its named query is missing or a quota is reached, in one
+    /// transaction.
+    fn insert_subscription(&self, row: &SubscriptionRow, quota: Quota) -> StoreResult<Inserted>;
+    /// Deletes `owner`'s subscription `id`; false if there is none of
+    /// `owner`'s by that id.
+    fn delete_subscription(&self, id: &str, owner: &str) -> StoreResult<bool>;
+    /// Subscriptions due at `now_ms` (`due_ms <= now_ms`), soonest first,
+    /// at most `limit`.
+    fn due_subscriptions(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<SubscriptionRow>>;
+    /// Replaces a subscription's `progress` and `due_ms` and moves its
+    /// version to `expected + 1`, only if its version is still `expected`
+    /// (a compare-and-swap): false, with nothing written, if it moved or
+    /// the subscription is gone. A shared database refuses it
+    /// ([`ErrorKind::Fenced`]) unless this handle holds the sequencer
+    /// lease, so only the sequencer delivers.
+    fn advance_subscription(
+        &self,
+        id: &str,
+        expected: u64,
+        progress: &str,
+        due_ms: Option<i64>,
+    ) -> StoreResult<bool>;
 }
 
 #[cfg(test)]

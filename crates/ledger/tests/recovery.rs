@@ -479,7 +479,33 @@ fn a_rebuild_stopped_part_way_is_finished_by_the_next_start() {
 /// the same projections; a store that already holds a log is refused.
 #[test]
 fn a_log_copies_into_an_empty_store_and_nowhere_else() {
+    use oretrace_ledger::store::{NamedQueryRow, Quota, SubscriptionRow};
     let from = log_of(&["a", "b", "c"]);
+    // Kept beside the log: copied with it, delivery state and all.
+    let quota = Quota {
+        per_owner: 9,
+        total: 9,
+    };
+    let query = NamedQueryRow {
+        name: "q".into(),
+        owner: "a".into(),
+        query: "{}".into(),
+    };
+    let subscription = SubscriptionRow {
+        id: "s".into(),
+        owner: "c".into(),
+        query: "q".into(),
+        spec: "{}".into(),
+        progress: "{\"cursor\":2}".into(),
+        due_ms: Some(7),
+        version: 0,
+    };
+    from.insert_named_query(&query, quota).unwrap();
+    from.insert_subscription(&subscription, quota).unwrap();
+    assert!(
+        from.advance_subscription("s", 0, "{\"cursor\":3}", Some(8))
+            .unwrap()
+    );
     let to = Broken::default();
     let report = oretrace_ledger::rebuild::copy_log(
         &from,
@@ -490,6 +516,12 @@ fn a_log_copies_into_an_empty_store_and_nowhere_else() {
     )
     .unwrap();
     assert_eq!(report.entries, 3);
+    assert_eq!(report.kept, 2);
+    assert_eq!(to.named_query("q").unwrap(), Some(query));
+    assert_eq!(
+        to.subscription("s").unwrap(),
+        from.subscription("s").unwrap()
+    );
     assert_eq!(written(&to), written(&from));
     let (checkpoint, _) = Checkpoint::open(&checkpoint_of(&to), &log_key().verifier()).unwrap();
     assert_eq!(report.root, *checkpoint.root());

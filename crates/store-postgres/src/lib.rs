@@ -69,8 +69,8 @@ use oretrace_ledger::state::{
     Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState, StoredEvent,
 };
 use oretrace_ledger::store::{
-    Batch, EVENT_TERM_VALUES_MAX, ErrorKind, EventOrder, EventSelect, StateView, Store,
-    StoreResult, term_prefix_end,
+    Batch, EVENT_TERM_VALUES_MAX, ErrorKind, EventOrder, EventSelect, Inserted, NamedQueryRow,
+    Quota, Removed, StateView, Store, StoreResult, SubscriptionRow, term_prefix_end,
 };
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::tree::NodeId;
@@ -957,6 +957,41 @@ const EVENT_COLUMNS: &str = "e.idx, e.event_id, e.event_type, e.event_time, e.re
 
 /// The event a row of [`EVENT_COLUMNS`] stores, checked: a row that breaks
 /// a rule is an error naming it.
+/// The columns of a named query, in the order [`named_query_of`] reads.
+const NAMED_QUERY_COLUMNS: &str = "name, owner, query";
+
+fn named_query_of(r: &Row) -> Result<NamedQueryRow> {
+    let ctx = || "reading a named query".to_owned();
+    Ok(NamedQueryRow {
+        name: decode(r.try_get(0), ctx)?,
+        owner: decode(r.try_get(1), ctx)?,
+        query: decode(r.try_get(2), ctx)?,
+    })
+}
+
+/// The columns of a subscription, in the order [`subscription_of`] reads.
+const SUBSCRIPTION_COLUMNS: &str = "id, owner, query, spec, progress, due_ms, version";
+
+fn subscription_of(r: &Row) -> Result<SubscriptionRow> {
+    let ctx = || "reading a subscription".to_owned();
+    let version: i64 = decode(r.try_get(6), ctx)?;
+    Ok(SubscriptionRow {
+        id: decode(r.try_get(0), ctx)?,
+        owner: decode(r.try_get(1), ctx)?,
+        query: decode(r.try_get(2), ctx)?,
+        spec: decode(r.try_get(3), ctx)?,
+        progress: decode(r.try_get(4), ctx)?,
+        due_ms: decode(r.try_get(5), ctx)?,
+        version: from_sql_int(version, "subscription version")?,
+    })
+}
+
+/// A stored count as a number to hold against a [`Quota`].
+fn count_of(r: &Row, column: usize, what: &str) -> Result<u64> {
+    let n: i64 = decode(r.try_get(column), || format!("counting {what}"))?;
+    from_sql_int(n, what)
+}
+
 fn event_of(r: &Row) -> Result<EventState> {
     let ctx = || "reading a stored event".to_owned();
     let idx: i64 = decode(r.try_get(0), ctx)?;
@@ -2234,6 +2269,299 @@ impl Store for PgStore {
                 tx.batch_execute("DELETE FROM rebuild")
                     .await
                     .ctx(|| "recording the finished rebuild")
+            })
+        })?)
+    }
+
+    fn named_query(&self, name: &str) -> StoreResult<Option<NamedQueryRow>> {
+        let rows = self.rows(
+            format!("reading named query {name}"),
+            &format!("SELECT {NAMED_QUERY_COLUMNS} FROM named_queries WHERE name = $1"),
+            args![name.to_owned()],
+        )?;
+        Ok(rows.first().map(named_query_of).transpose()?)
+    }
+
+    fn named_queries(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<NamedQueryRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let (sql, params) = match after {
+            Some(a) => (
+                format!(
+                    "SELECT {NAMED_QUERY_COLUMNS} FROM named_queries WHERE name > $1 \
+                     ORDER BY name LIMIT $2"
+                ),
+                args![a.to_owned(), limit],
+            ),
+            None => (
+                format!("SELECT {NAMED_QUERY_COLUMNS} FROM named_queries ORDER BY name LIMIT $1"),
+                args![limit],
+            ),
+        };
+        let rows = self.rows("listing named queries".to_owned(), &sql, params)?;
+        Ok(rows.iter().map(named_query_of).collect::<Result<_>>()?)
+    }
+
+    fn insert_named_query(&self, row: &NamedQueryRow, quota: Quota) -> StoreResult<Inserted> {
+        let row = row.clone();
+        Ok(self.write("storing a named query", move |tx| {
+            Box::pin(async move {
+                let what = || format!("storing named query {}", row.name);
+                // Taken by every insert (and delete) before it counts, so
+                // two cannot both pass a quota with room for one.
+                tx.batch_execute("LOCK TABLE named_queries IN SHARE ROW EXCLUSIVE MODE")
+                    .await
+                    .ctx(what)?;
+                let stmt = tx
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM named_queries WHERE name = $1), \
+                         (SELECT count(*) FROM named_queries WHERE owner = $2), \
+                         (SELECT count(*) FROM named_queries)",
+                    )
+                    .await
+                    .ctx(what)?;
+                let counts = tx
+                    .query_one(&stmt, &[&row.name, &row.owner])
+                    .await
+                    .ctx(what)?;
+                let exists: bool = decode(counts.try_get(0), what)?;
+                if exists {
+                    return Ok(Inserted::Exists);
+                }
+                if count_of(&counts, 1, "an owner's named queries")? >= quota.per_owner {
+                    return Ok(Inserted::OwnerFull);
+                }
+                if count_of(&counts, 2, "named queries")? >= quota.total {
+                    return Ok(Inserted::AllFull);
+                }
+                let stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO named_queries (name, owner, query) VALUES ($1, $2, $3)",
+                    )
+                    .await
+                    .ctx(what)?;
+                tx.execute(&stmt, &[&row.name, &row.owner, &row.query])
+                    .await
+                    .ctx(what)?;
+                Ok(Inserted::Done)
+            })
+        })?)
+    }
+
+    fn delete_named_query(&self, name: &str, owner: &str) -> StoreResult<Removed> {
+        let name = name.to_owned();
+        let owner = owner.to_owned();
+        Ok(self.write("deleting a named query", move |tx| {
+            Box::pin(async move {
+                let what = || format!("deleting named query {name}");
+                // The order of `insert_named_query` then
+                // `insert_subscription`: no subscription comes or goes
+                // while this one decides.
+                tx.batch_execute(
+                    "LOCK TABLE named_queries IN SHARE ROW EXCLUSIVE MODE; \
+                     LOCK TABLE subscriptions IN SHARE ROW EXCLUSIVE MODE",
+                )
+                .await
+                .ctx(what)?;
+                let stmt = tx
+                    .prepare_cached("SELECT owner FROM named_queries WHERE name = $1")
+                    .await
+                    .ctx(what)?;
+                let Some(found) = tx.query_opt(&stmt, &[&name]).await.ctx(what)? else {
+                    return Ok(Removed::Missing);
+                };
+                let defined_by: String = decode(found.try_get(0), what)?;
+                if defined_by != owner {
+                    return Ok(Removed::NotOwner(defined_by));
+                }
+                let stmt = tx
+                    .prepare_cached(
+                        "SELECT count(*) FROM subscriptions WHERE query = $1 AND owner <> $2",
+                    )
+                    .await
+                    .ctx(what)?;
+                let others = tx.query_one(&stmt, &[&name, &owner]).await.ctx(what)?;
+                let others = count_of(&others, 0, "other parties' subscriptions")?;
+                if others > 0 {
+                    return Ok(Removed::Subscribed(others));
+                }
+                let stmt = tx
+                    .prepare_cached("DELETE FROM subscriptions WHERE query = $1")
+                    .await
+                    .ctx(what)?;
+                let subscriptions = tx.execute(&stmt, &[&name]).await.ctx(what)?;
+                let stmt = tx
+                    .prepare_cached("DELETE FROM named_queries WHERE name = $1")
+                    .await
+                    .ctx(what)?;
+                tx.execute(&stmt, &[&name]).await.ctx(what)?;
+                Ok(Removed::Done { subscriptions })
+            })
+        })?)
+    }
+
+    fn subscription(&self, id: &str) -> StoreResult<Option<SubscriptionRow>> {
+        let rows = self.rows(
+            format!("reading subscription {id}"),
+            &format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = $1"),
+            args![id.to_owned()],
+        )?;
+        Ok(rows.first().map(subscription_of).transpose()?)
+    }
+
+    fn subscriptions(
+        &self,
+        owner: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<SubscriptionRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let (sql, params) = match after {
+            Some(a) => (
+                format!(
+                    "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE owner = $1 AND id > $2 \
+                     ORDER BY id LIMIT $3"
+                ),
+                args![owner.to_owned(), a.to_owned(), limit],
+            ),
+            None => (
+                format!(
+                    "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE owner = $1 \
+                     ORDER BY id LIMIT $2"
+                ),
+                args![owner.to_owned(), limit],
+            ),
+        };
+        let rows = self.rows(
+            format!("listing the subscriptions of {owner}"),
+            &sql,
+            params,
+        )?;
+        Ok(rows.iter().map(subscription_of).collect::<Result<_>>()?)
+    }
+
+    fn insert_subscription(&self, row: &SubscriptionRow, quota: Quota) -> StoreResult<Inserted> {
+        let row = row.clone();
+        let version = to_sql_int(row.version, "subscription version")?;
+        Ok(self.write("storing a subscription", move |tx| {
+            Box::pin(async move {
+                let what = || format!("storing subscription {}", row.id);
+                // As `insert_named_query`: the quota is decided under the
+                // lock every insert takes.
+                tx.batch_execute("LOCK TABLE subscriptions IN SHARE ROW EXCLUSIVE MODE")
+                    .await
+                    .ctx(what)?;
+                let stmt = tx
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE id = $1), \
+                         EXISTS (SELECT 1 FROM named_queries WHERE name = $2), \
+                         (SELECT count(*) FROM subscriptions WHERE owner = $3), \
+                         (SELECT count(*) FROM subscriptions)",
+                    )
+                    .await
+                    .ctx(what)?;
+                let counts = tx
+                    .query_one(&stmt, &[&row.id, &row.query, &row.owner])
+                    .await
+                    .ctx(what)?;
+                let exists: bool = decode(counts.try_get(0), what)?;
+                if exists {
+                    return Ok(Inserted::Exists);
+                }
+                let query_exists: bool = decode(counts.try_get(1), what)?;
+                if !query_exists {
+                    return Ok(Inserted::NoQuery);
+                }
+                if count_of(&counts, 2, "an owner's subscriptions")? >= quota.per_owner {
+                    return Ok(Inserted::OwnerFull);
+                }
+                if count_of(&counts, 3, "subscriptions")? >= quota.total {
+                    return Ok(Inserted::AllFull);
+                }
+                let stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO subscriptions \
+                         (id, owner, query, spec, progress, due_ms, version) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .await
+                    .ctx(what)?;
+                tx.execute(
+                    &stmt,
+                    &[
+                        &row.id,
+                        &row.owner,
+                        &row.query,
+                        &row.spec,
+                        &row.progress,
+                        &row.due_ms,
+                        &version,
+                    ],
+                )
+                .await
+                .ctx(what)?;
+                Ok(Inserted::Done)
+            })
+        })?)
+    }
+
+    fn delete_subscription(&self, id: &str, owner: &str) -> StoreResult<bool> {
+        let id = id.to_owned();
+        let owner = owner.to_owned();
+        Ok(self.write("deleting a subscription", move |tx| {
+            Box::pin(async move {
+                let what = || format!("deleting subscription {id}");
+                let stmt = tx
+                    .prepare_cached("DELETE FROM subscriptions WHERE id = $1 AND owner = $2")
+                    .await
+                    .ctx(what)?;
+                Ok(tx.execute(&stmt, &[&id, &owner]).await.ctx(what)? == 1)
+            })
+        })?)
+    }
+
+    fn due_subscriptions(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<SubscriptionRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.rows(
+            format!("listing the subscriptions due at {now_ms}"),
+            &format!(
+                "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions \
+                 WHERE due_ms IS NOT NULL AND due_ms <= $1 ORDER BY due_ms, id LIMIT $2"
+            ),
+            args![now_ms, limit],
+        )?;
+        Ok(rows.iter().map(subscription_of).collect::<Result<_>>()?)
+    }
+
+    fn advance_subscription(
+        &self,
+        id: &str,
+        expected: u64,
+        progress: &str,
+        due_ms: Option<i64>,
+    ) -> StoreResult<bool> {
+        // A version beyond what is stored was never stored: nothing moves
+        // (after the fence, which refuses every write of a non-holder).
+        let expected = i64::try_from(expected).ok();
+        let id = id.to_owned();
+        let progress = progress.to_owned();
+        Ok(self.write("advancing a subscription", move |tx| {
+            Box::pin(async move {
+                let what = || format!("advancing subscription {id}");
+                let Some(expected) = expected else {
+                    return Ok(false);
+                };
+                let stmt = tx
+                    .prepare_cached(
+                        "UPDATE subscriptions SET progress = $1, due_ms = $2, version = version + 1 \
+                         WHERE id = $3 AND version = $4",
+                    )
+                    .await
+                    .ctx(what)?;
+                let moved = tx
+                    .execute(&stmt, &[&progress, &due_ms, &id, &expected])
+                    .await
+                    .ctx(what)?;
+                Ok(moved == 1)
             })
         })?)
     }

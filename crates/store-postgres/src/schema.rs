@@ -235,6 +235,29 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     INSERT INTO rebuild (id, next) SELECT 1, 0 WHERE EXISTS (SELECT 1 FROM checkpoint)
         ON CONFLICT (id) DO UPDATE SET next = 0;
     "#,
+    // 4: named queries and subscriptions: parties' preferences kept beside
+    // the log, not projections (a rebuild, `clear_projections`, leaves
+    // them). Names, owners and ids compare in byte order.
+    r#"
+    CREATE TABLE named_queries (
+        name  text COLLATE "C" NOT NULL PRIMARY KEY,
+        owner text COLLATE "C" NOT NULL,
+        query text NOT NULL
+    );
+    CREATE INDEX named_queries_owner ON named_queries (owner);
+    CREATE TABLE subscriptions (
+        id       text COLLATE "C" NOT NULL PRIMARY KEY,
+        owner    text COLLATE "C" NOT NULL,
+        query    text COLLATE "C" NOT NULL REFERENCES named_queries (name),
+        spec     text   NOT NULL,
+        progress text   NOT NULL,
+        due_ms   bigint,
+        version  bigint NOT NULL CHECK (version >= 0)
+    );
+    CREATE INDEX subscriptions_owner ON subscriptions (owner, id);
+    CREATE INDEX subscriptions_query ON subscriptions (query);
+    CREATE INDEX subscriptions_due ON subscriptions (due_ms, id) WHERE due_ms IS NOT NULL;
+    "#,
 ];
 
 /// The name of a schema, checked: it goes into SQL (always quoted).

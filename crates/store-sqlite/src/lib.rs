@@ -31,8 +31,8 @@ use oretrace_ledger::state::{
     Change, EventState, KeyState, LotState, PartyState, ShipmentState, SiteState, StoredEvent,
 };
 use oretrace_ledger::store::{
-    Batch, EVENT_TERM_VALUES_MAX, ErrorKind, EventOrder, EventSelect, StateView, Store,
-    StoreResult, term_prefix_end,
+    Batch, EVENT_TERM_VALUES_MAX, ErrorKind, EventOrder, EventSelect, Inserted, NamedQueryRow,
+    Quota, Removed, StateView, Store, StoreResult, SubscriptionRow, term_prefix_end,
 };
 use oretrace_tlog::hash::Hash;
 use oretrace_tlog::tree::NodeId;
@@ -1358,6 +1358,240 @@ impl Store for SqliteStore {
                 .ctx(|| "recording the finished rebuild")?;
             Ok(())
         })?)
+    }
+
+    fn named_query(&self, name: &str) -> StoreResult<Option<NamedQueryRow>> {
+        self.read(|conn| {
+            conn.prepare_cached("SELECT name, owner, query FROM named_queries WHERE name = ?1")
+                .and_then(|mut s| s.query_row([name], named_query_row).optional())
+                .ctx(|| format!("reading named query {name}"))
+        })
+    }
+
+    fn named_queries(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<NamedQueryRow>> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT name, owner, query FROM named_queries
+                 WHERE ?1 IS NULL OR name > ?1 ORDER BY name LIMIT ?2",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![after, limit_of(limit)], named_query_row)?
+                    .collect()
+            })
+            .ctx(|| "listing named queries")
+        })
+    }
+
+    fn insert_named_query(&self, row: &NamedQueryRow, quota: Quota) -> StoreResult<Inserted> {
+        Ok(self.write("storing a named query", |tx| {
+            let (exists, mine, all): (bool, i64, i64) = tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM named_queries WHERE name = ?1),
+                            (SELECT count(*) FROM named_queries WHERE owner = ?2),
+                            (SELECT count(*) FROM named_queries)",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![row.name, row.owner], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                })
+                .ctx(|| "counting named queries")?;
+            if let Some(refusal) = refusal(exists, mine, all, quota) {
+                return Ok(refusal);
+            }
+            tx.prepare_cached("INSERT INTO named_queries (name, owner, query) VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.execute(params![row.name, row.owner, row.query]))
+                .ctx(|| format!("storing named query {}", row.name))?;
+            Ok(Inserted::Done)
+        })?)
+    }
+
+    fn delete_named_query(&self, name: &str, owner: &str) -> StoreResult<Removed> {
+        Ok(self.write("deleting a named query", |tx| {
+            let defined_by: Option<String> = tx
+                .prepare_cached("SELECT owner FROM named_queries WHERE name = ?1")
+                .and_then(|mut s| s.query_row([name], |r| r.get(0)).optional())
+                .ctx(|| format!("reading named query {name}"))?;
+            let Some(defined_by) = defined_by else {
+                return Ok(Removed::Missing);
+            };
+            if defined_by != owner {
+                return Ok(Removed::NotOwner(defined_by));
+            }
+            let others: i64 = tx
+                .prepare_cached(
+                    "SELECT count(*) FROM subscriptions WHERE query = ?1 AND owner <> ?2",
+                )
+                .and_then(|mut s| s.query_row([name, owner], |r| r.get(0)))
+                .ctx(|| format!("counting subscriptions to {name}"))?;
+            if others > 0 {
+                return Ok(Removed::Subscribed(others as u64));
+            }
+            let subscriptions = tx
+                .prepare_cached("DELETE FROM subscriptions WHERE query = ?1")
+                .and_then(|mut s| s.execute([name]))
+                .ctx(|| format!("deleting subscriptions to {name}"))?;
+            tx.prepare_cached("DELETE FROM named_queries WHERE name = ?1")
+                .and_then(|mut s| s.execute([name]))
+                .ctx(|| format!("deleting named query {name}"))?;
+            Ok(Removed::Done {
+                subscriptions: subscriptions as u64,
+            })
+        })?)
+    }
+
+    fn subscription(&self, id: &str) -> StoreResult<Option<SubscriptionRow>> {
+        self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = ?1"
+            ))
+            .and_then(|mut s| s.query_row([id], subscription_row).optional())
+            .ctx(|| format!("reading subscription {id}"))
+        })
+    }
+
+    fn subscriptions(
+        &self,
+        owner: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<SubscriptionRow>> {
+        self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions
+                 WHERE owner = ?1 AND (?2 IS NULL OR id > ?2) ORDER BY id LIMIT ?3"
+            ))
+            .and_then(|mut s| {
+                s.query_map(params![owner, after, limit_of(limit)], subscription_row)?
+                    .collect()
+            })
+            .ctx(|| format!("listing the subscriptions of {owner}"))
+        })
+    }
+
+    fn insert_subscription(&self, row: &SubscriptionRow, quota: Quota) -> StoreResult<Inserted> {
+        Ok(self.write("storing a subscription", |tx| {
+            let (exists, query, mine, all): (bool, bool, i64, i64) = tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE id = ?1),
+                            EXISTS (SELECT 1 FROM named_queries WHERE name = ?2),
+                            (SELECT count(*) FROM subscriptions WHERE owner = ?3),
+                            (SELECT count(*) FROM subscriptions)",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![row.id, row.query, row.owner], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
+                })
+                .ctx(|| "counting subscriptions")?;
+            if !exists && !query {
+                return Ok(Inserted::NoQuery);
+            }
+            if let Some(refusal) = refusal(exists, mine, all, quota) {
+                return Ok(refusal);
+            }
+            tx.prepare_cached(&format!(
+                "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            ))
+            .and_then(|mut s| {
+                s.execute(params![
+                    row.id,
+                    row.owner,
+                    row.query,
+                    row.spec,
+                    row.progress,
+                    row.due_ms,
+                    row.version as i64
+                ])
+            })
+            .ctx(|| format!("storing subscription {}", row.id))?;
+            Ok(Inserted::Done)
+        })?)
+    }
+
+    fn delete_subscription(&self, id: &str, owner: &str) -> StoreResult<bool> {
+        Ok(self.write("deleting a subscription", |tx| {
+            let n = tx
+                .prepare_cached("DELETE FROM subscriptions WHERE id = ?1 AND owner = ?2")
+                .and_then(|mut s| s.execute([id, owner]))
+                .ctx(|| format!("deleting subscription {id}"))?;
+            Ok(n == 1)
+        })?)
+    }
+
+    fn due_subscriptions(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<SubscriptionRow>> {
+        self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions
+                 WHERE due_ms IS NOT NULL AND due_ms <= ?1 ORDER BY due_ms, id LIMIT ?2"
+            ))
+            .and_then(|mut s| {
+                s.query_map(params![now_ms, limit_of(limit)], subscription_row)?
+                    .collect()
+            })
+            .ctx(|| "listing due subscriptions")
+        })
+    }
+
+    fn advance_subscription(
+        &self,
+        id: &str,
+        expected: u64,
+        progress: &str,
+        due_ms: Option<i64>,
+    ) -> StoreResult<bool> {
+        Ok(self.write("advancing a subscription", |tx| {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE subscriptions SET progress = ?3, due_ms = ?4, version = version + 1
+                     WHERE id = ?1 AND version = ?2",
+                )
+                .and_then(|mut s| s.execute(params![id, expected as i64, progress, due_ms]))
+                .ctx(|| format!("advancing subscription {id}"))?;
+            Ok(n == 1)
+        })?)
+    }
+}
+
+const SUBSCRIPTION_COLUMNS: &str = "id, owner, query, spec, progress, due_ms, version";
+
+fn named_query_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NamedQueryRow> {
+    Ok(NamedQueryRow {
+        name: r.get(0)?,
+        owner: r.get(1)?,
+        query: r.get(2)?,
+    })
+}
+
+fn subscription_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubscriptionRow> {
+    Ok(SubscriptionRow {
+        id: r.get(0)?,
+        owner: r.get(1)?,
+        query: r.get(2)?,
+        spec: r.get(3)?,
+        progress: r.get(4)?,
+        due_ms: r.get(5)?,
+        version: r.get::<_, i64>(6)?.max(0) as u64,
+    })
+}
+
+/// A listing's `LIMIT`.
+fn limit_of(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// Why an insert is refused, if it is: the key taken, or a quota reached.
+fn refusal(exists: bool, mine: i64, all: i64, quota: Quota) -> Option<Inserted> {
+    let at = |n: i64, limit: u64| u64::try_from(n).unwrap_or(0) >= limit;
+    if exists {
+        Some(Inserted::Exists)
+    } else if at(mine, quota.per_owner) {
+        Some(Inserted::OwnerFull)
+    } else if at(all, quota.total) {
+        Some(Inserted::AllFull)
+    } else {
+        None
     }
 }
 

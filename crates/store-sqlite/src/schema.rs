@@ -230,6 +230,28 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     INSERT INTO rebuild (id, next) SELECT 1, 0 WHERE EXISTS (SELECT 1 FROM checkpoint)
         ON CONFLICT (id) DO UPDATE SET next = 0;
     ",
+    // 7: named queries and subscriptions: parties' preferences kept beside
+    // the log, not projections (a rebuild leaves them).
+    "
+    CREATE TABLE named_queries (
+        name  TEXT NOT NULL PRIMARY KEY,
+        owner TEXT NOT NULL,
+        query TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX named_queries_owner ON named_queries (owner);
+    CREATE TABLE subscriptions (
+        id       TEXT NOT NULL PRIMARY KEY,
+        owner    TEXT NOT NULL,
+        query    TEXT NOT NULL REFERENCES named_queries (name),
+        spec     TEXT NOT NULL,
+        progress TEXT NOT NULL,
+        due_ms   INTEGER,
+        version  INTEGER NOT NULL CHECK (version >= 0)
+    ) STRICT;
+    CREATE INDEX subscriptions_owner ON subscriptions (owner, id);
+    CREATE INDEX subscriptions_query ON subscriptions (query);
+    CREATE INDEX subscriptions_due ON subscriptions (due_ms, id) WHERE due_ms IS NOT NULL;
+    ",
 ];
 
 /// Opens (creating it if absent) the database as the one writer: WAL,

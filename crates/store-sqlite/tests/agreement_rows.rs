@@ -636,7 +636,8 @@ fn a_database_from_before_agreements_is_migrated() {
          DROP TABLE agreement_clauses; DROP TABLE agreement_progress; DROP TABLE report_terms; \
          DROP TABLE reports; DROP TABLE resource_terms; DROP TABLE resources; \
          DROP TABLE agreement_term_counts; DROP TABLE report_term_counts; \
-         DROP TABLE resource_term_counts; DROP TABLE rebuild; PRAGMA user_version = 2;",
+         DROP TABLE resource_term_counts; DROP TABLE rebuild; \
+         DROP TABLE subscriptions; DROP TABLE named_queries; PRAGMA user_version = 2;",
     )
     .unwrap();
     drop(conn);

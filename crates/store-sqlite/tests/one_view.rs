@@ -85,8 +85,11 @@ fn a_database_from_before_records_had_events_is_rebuilt_once_with_them() {
 
     // As the build before wrote it: no event for the lot, version 5.
     let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
-    conn.execute_batch("DELETE FROM event_terms; DELETE FROM events; PRAGMA user_version = 5;")
-        .unwrap();
+    conn.execute_batch(
+        "DELETE FROM event_terms; DELETE FROM events; \
+         DROP TABLE subscriptions; DROP TABLE named_queries; PRAGMA user_version = 5;",
+    )
+    .unwrap();
     drop(conn);
 
     let store = SqliteStore::open(dir.path()).unwrap();

@@ -429,21 +429,6 @@ impl<V: Clone + Kept> PerParty<V> {
         self.lock().drop_key(key)
     }
 
-    /// Entries in key order after `after`, at most `limit`.
-    pub(crate) fn page(&self, after: Option<&str>, limit: usize) -> Vec<(String, V)> {
-        let g = self.lock();
-        let mut keys: Vec<&String> = g
-            .map
-            .keys()
-            .filter(|k| after.is_none_or(|a| k.as_str() > a))
-            .collect();
-        keys.sort();
-        keys.into_iter()
-            .take(limit)
-            .map(|k| (k.clone(), g.map[k].value.clone()))
-            .collect()
-    }
-
     /// How many of `owner`'s entries satisfy `f`.
     pub(crate) fn count_of(&self, owner: &str, f: impl Fn(&V) -> bool) -> usize {
         let g = self.lock();
@@ -494,7 +479,8 @@ pub const TOKENS_PER_PARTY: usize = 100;
 pub const QUERIES_PER_PARTY: usize = 100;
 
 /// What the EPCIS interface keeps between requests (in memory: capture
-/// jobs, challenges, tokens and named queries do not survive a restart;
+/// jobs, challenges and tokens do not survive a restart; named queries and
+/// subscriptions are in the store;
 /// the events themselves are in the log).
 #[derive(Debug)]
 pub(crate) struct EpcisState {
@@ -503,7 +489,6 @@ pub(crate) struct EpcisState {
     pub(crate) jobs: PerParty<capture::Job>,
     pub(crate) challenges: auth::Challenges,
     pub(crate) tokens: PerParty<auth::Grant>,
-    pub(crate) queries: PerParty<query::StoredQuery>,
 }
 
 impl EpcisState {
@@ -526,14 +511,6 @@ impl EpcisState {
                 total: 100_000,
                 party_bytes: usize::MAX,
                 total_bytes: usize::MAX,
-            }),
-            queries: PerParty::new(Share {
-                what: "named queries",
-                hint: "delete one of its queries first",
-                per_party: QUERIES_PER_PARTY,
-                total: 10_000,
-                party_bytes: 4 * 1024 * 1024,
-                total_bytes: 256 * 1024 * 1024,
             }),
         })
     }
@@ -700,7 +677,11 @@ mod tests {
             .insert_new("d", "d1".into(), item(false, 1))
             .unwrap_err();
         assert!(matches!(e, ApiError::Refused(_)), "{e:?}");
-        assert_eq!(map.page(None, usize::MAX).len(), 5);
+        let held: usize = ["a", "b", "c", "d"]
+            .iter()
+            .map(|p| map.values_of(p).len())
+            .sum();
+        assert_eq!(held, 5);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use oretrace_epcis::query::{EventQuery, OrderBy, QueryError};
 use oretrace_epcis_map::percent_encode;
 use oretrace_ledger::Store;
 use oretrace_ledger::state::EventState;
-use oretrace_ledger::store::{EventOrder, EventSelect};
+use oretrace_ledger::store::{EventOrder, EventSelect, Inserted, NamedQueryRow, Quota, Removed};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -566,19 +566,39 @@ pub(crate) async fn create_query<S: Store>(
             ApiError::QueryViolations(violations)
         })?;
     EventQuery::from_json(&named.query).map_err(query_error)?;
-    let stored = StoredQuery {
-        owner: owner.clone(),
-        query: named.query,
+    let row = NamedQueryRow {
+        name: named.name.clone(),
+        owner,
+        query: named.query.to_string(),
     };
-    if !state
-        .epcis
-        .queries
-        .insert_new(&owner, named.name.clone(), stored)?
-    {
-        return Err(ApiError::Conflict(format!(
-            "a query named {} exists",
-            named.name
-        )));
+    if row.query.len() > MAX_NAMED_QUERY_BYTES {
+        return Err(ApiError::QueryTooLarge {
+            limit: MAX_NAMED_QUERY_BYTES as u64,
+        });
+    }
+    let inserted = blocking(&state.ledger, move |ledger| {
+        Ok(ledger.store().insert_named_query(&row, NAMED_QUERY_QUOTA)?)
+    })
+    .await?;
+    match inserted {
+        Inserted::Done => {}
+        Inserted::Exists => {
+            return Err(ApiError::Conflict(format!(
+                "a query named {} exists",
+                named.name
+            )));
+        }
+        Inserted::OwnerFull | Inserted::AllFull | Inserted::NoQuery => {
+            return Err(ApiError::QuotaExceeded {
+                what: "named queries",
+                limit: if inserted == Inserted::AllFull {
+                    NAMED_QUERY_QUOTA.total as usize
+                } else {
+                    super::QUERIES_PER_PARTY
+                },
+                hint: "delete one of its queries first",
+            });
+        }
     }
     let location = format!("/queries/{}", named.name);
     Ok(with_versions(
@@ -593,6 +613,20 @@ pub(crate) async fn create_query<S: Store>(
     ))
 }
 
+/// Named queries one party, and the registry, may hold.
+pub(crate) const NAMED_QUERY_QUOTA: Quota = Quota {
+    per_owner: super::QUERIES_PER_PARTY as u64,
+    total: 10_000,
+};
+
+/// The largest named query kept (its JSON text).
+pub(crate) const MAX_NAMED_QUERY_BYTES: usize = 64 * 1024;
+
+fn named_query_json(row: &NamedQueryRow) -> Value {
+    let query: Value = serde_json::from_str(&row.query).unwrap_or(Value::Null);
+    json!({"name": row.name, "query": query, "owner": row.owner})
+}
+
 /// `GET /queries`: the named queries in name order, a page at a time
 /// (`perPage`, default 100, at most 1000; the next page in a `Link`
 /// header).
@@ -601,20 +635,20 @@ pub(crate) async fn list_queries<S: Store>(
     Query(pairs): Query<Pairs>,
 ) -> Result<Response, ApiError> {
     let paging = crate::registry::binding_paging("queries", &pairs)?;
-    let mut page = state
-        .epcis
-        .queries
-        .page(paging.after.as_deref(), paging.per_page + 1);
+    let (after, per_page) = (paging.after.clone(), paging.per_page);
+    let mut page = blocking(&state.ledger, move |ledger| {
+        Ok(ledger
+            .store()
+            .named_queries(after.as_deref(), per_page + 1)?)
+    })
+    .await?;
     let more = page.len() > paging.per_page;
     page.truncate(paging.per_page);
     let next = page
         .last()
         .filter(|_| more)
-        .map(|(name, _)| crate::registry::page_token("queries", name));
-    let all: Vec<Value> = page
-        .into_iter()
-        .map(|(name, stored)| json!({"name": name, "query": stored.query, "owner": stored.owner}))
-        .collect();
+        .map(|row| crate::registry::page_token("queries", &row.name));
+    let all: Vec<Value> = page.iter().map(named_query_json).collect();
     let mut response = Json(all).into_response();
     if let Some(token) = next {
         response.headers_mut().insert(
@@ -625,28 +659,17 @@ pub(crate) async fn list_queries<S: Store>(
     Ok(with_versions(response))
 }
 
-/// A named query as kept: who defined it, and the query.
-#[derive(Clone, Debug)]
-pub(crate) struct StoredQuery {
-    owner: String,
-    query: Value,
-}
-
-impl super::Kept for StoredQuery {
-    fn expired(&self, _: std::time::Instant) -> bool {
-        false
-    }
-    fn bytes(&self) -> usize {
-        super::json_bytes(&self.query)
-    }
-}
-
-fn stored_query<S: Store>(state: &AppState<S>, name: &str) -> Result<StoredQuery, ApiError> {
-    state
-        .epcis
-        .queries
-        .get(name)
-        .ok_or_else(|| ApiError::NotFound(format!("no query named {name}")))
+/// A named query by name, or `NoSuchNameException`.
+pub(crate) async fn stored_query<S: Store>(
+    state: &AppState<S>,
+    name: &str,
+) -> Result<NamedQueryRow, ApiError> {
+    let key = name.to_owned();
+    blocking(&state.ledger, move |ledger| {
+        Ok(ledger.store().named_query(&key)?)
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("no query named {}", echo(name))))
 }
 
 /// `GET /queries/{name}`.
@@ -654,30 +677,40 @@ pub(crate) async fn get_query<S: Store>(
     State(state): State<AppState<S>>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    let stored = stored_query(&state, &name)?;
-    Ok(with_versions(
-        Json(json!({"name": name, "query": stored.query, "owner": stored.owner})).into_response(),
-    ))
+    let row = stored_query(&state, &name).await?;
+    Ok(with_versions(Json(named_query_json(&row)).into_response()))
 }
 
-/// `DELETE /queries/{name}`: by the party that defined it.
+/// `DELETE /queries/{name}`: by the party that defined it, with its own
+/// subscriptions to it; refused while another party subscribes to it.
 pub(crate) async fn delete_query<S: Store>(
     State(state): State<AppState<S>>,
     headers: axum::http::HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let party = query_owner(&state, &headers).await?;
-    let stored = stored_query(&state, &name)?;
-    if stored.owner != party {
-        return Err(ApiError::Refused(
+    let key = name.clone();
+    let removed = blocking(&state.ledger, move |ledger| {
+        Ok(ledger.store().delete_named_query(&key, &party)?)
+    })
+    .await?;
+    match removed {
+        Removed::Done { .. } => Ok(with_versions(StatusCode::NO_CONTENT.into_response())),
+        Removed::Missing => Err(ApiError::NotFound(format!(
+            "no query named {}",
+            echo(&name)
+        ))),
+        Removed::NotOwner(owner) => Err(ApiError::Refused(
             oretrace_ledger::rules::Refusal::Forbidden(format!(
-                "query {name} was defined by {}; only it may delete it",
-                stored.owner
+                "query {name} was defined by {owner}; only it may delete it"
             )),
-        ));
+        )),
+        Removed::Subscribed(n) => Err(ApiError::Refused(
+            oretrace_ledger::rules::Refusal::Forbidden(format!(
+                "query {name} has {n} subscriptions of other parties; it stays until they unsubscribe"
+            )),
+        )),
     }
-    state.epcis.queries.remove(&name);
-    Ok(with_versions(StatusCode::NO_CONTENT.into_response()))
 }
 
 /// `GET /queries/{name}/events`: the named query, paged. Only `perPage`
@@ -695,8 +728,10 @@ pub(crate) async fn query_events<S: Store>(
             echo(k)
         )));
     }
-    let stored = stored_query(&state, &name)?;
-    let query = EventQuery::from_json(&stored.query)
+    let stored = stored_query(&state, &name).await?;
+    let definition: Value = serde_json::from_str(&stored.query)
+        .map_err(|e| ApiError::internal(format!("named query {name}: {e}")))?;
+    let query = EventQuery::from_json(&definition)
         .and_then(|q| q.and(EventQuery::from_pairs(&pairs)?))
         .map_err(query_error)?;
     answer(&state, query, &name, &uri, &pairs, &headers).await
