@@ -503,6 +503,11 @@ pub struct ServeArgs {
     /// new checkpoint, and /checkpoint serves the latest one its quorum cosigned.
     #[arg(long, env = "ORETRACE_WITNESS_POLICY")]
     pub witness_policy: Option<PathBuf>,
+    /// Let EPCIS subscriptions deliver to loopback addresses (and over plain
+    /// http there): for tests and local receivers, never on a public registry.
+    /// Without it only public https destinations are called.
+    #[arg(long)]
+    pub epcis_allow_loopback_dest: bool,
     /// The log's origin (key name) for a new data directory; by default
     /// `oretrace.example/log/<8 random hex digits>`, an origin of its own.
     /// A data directory keeps the origin of its log key.

@@ -230,6 +230,7 @@ pub(crate) fn serve_ledger<S: Store>(
         client_scan_refill: std::time::Duration::from_secs(60),
         rule_packs: rule_packs(args.rules.as_deref())?,
         witnesses: witness_policy(args.witness_policy.as_deref(), ledger.origin())?,
+        subscription_loopback: args.epcis_allow_loopback_dest,
         ..oretrace_server::ServerConfig::default()
     };
     run_server(ledger, &args.listen, config, credential, |url| {

@@ -108,6 +108,15 @@ pub enum ApiError {
         "the query needs more than {budget} candidate events examined; narrow it (an EPC, a location, a time range)"
     )]
     QueryTooComplex { budget: usize },
+    /// A subscription request this repository refuses: a bad or unknown
+    /// member, a destination it will not call, a quota reached (400, the
+    /// binding's `SubscriptionControlsException`); nothing is stored.
+    #[error("{0}")]
+    SubscriptionControls(String),
+    /// No subscription of the caller's by that id (404,
+    /// `NoSuchSubscriptionException`).
+    #[error("{0}")]
+    NoSuchSubscription(String),
     /// What the binding defines and this repository does not do (501).
     #[error("{0}")]
     NotImplemented(String),
@@ -407,6 +416,18 @@ impl ApiError {
                 "QueryTooComplexException",
                 self.to_string(),
             ),
+            ApiError::SubscriptionControls(m) => p(
+                StatusCode::BAD_REQUEST,
+                "subscription-controls",
+                "SubscriptionControlsException",
+                m.clone(),
+            ),
+            ApiError::NoSuchSubscription(m) => p(
+                StatusCode::NOT_FOUND,
+                "no-such-subscription",
+                "NoSuchSubscriptionException",
+                m.clone(),
+            ),
             ApiError::NotImplemented(m) => p(
                 StatusCode::NOT_IMPLEMENTED,
                 "not-implemented",
@@ -513,6 +534,8 @@ impl ApiError {
     pub fn exception(&self, status: StatusCode) -> Exception {
         let name = match self {
             ApiError::QueryParameter(_) => "QueryParameterException",
+            ApiError::SubscriptionControls(_) => "SubscriptionControlsException",
+            ApiError::NoSuchSubscription(_) => "NoSuchSubscriptionException",
             ApiError::QueryViolations(_) => "QueryValidationException",
             ApiError::Refused(Refusal::Invalid(_) | Refusal::Unprocessable { .. })
             | ApiError::MalformedJson(_)

@@ -123,6 +123,12 @@ pub struct ServerConfig {
     /// `/checkpoint` waits for (`tlog-policy`); `None`: no witnesses, the
     /// log's own checkpoint is served.
     pub witnesses: Option<&'static oretrace_tlog::policy::Policy>,
+    /// Subscriptions may deliver to loopback addresses (`http` allowed
+    /// there): for tests and the demo; never on a public registry.
+    pub subscription_loopback: bool,
+    /// The first wait after a failed delivery (doubled at each failure,
+    /// at most an hour).
+    pub subscription_retry: Duration,
 }
 
 /// The registry as publisher of its OCDS exports
@@ -167,6 +173,8 @@ impl Default for ServerConfig {
             rule_packs: compliance::built_in_packs(),
             anomalies: oretrace_ledger::anomalies::AnomalyLimits::DEFAULT,
             witnesses: None,
+            subscription_loopback: false,
+            subscription_retry: Duration::from_secs(30),
         }
     }
 }
@@ -443,6 +451,23 @@ fn api<S: Store>() -> Api<S> {
     .get("/queries/{name}", epcis::query::get_query::<S>)
     .delete("/queries/{name}", epcis::query::delete_query::<S>)
     .get("/queries/{name}/events", epcis::query::query_events::<S>)
+    .post(
+        "/queries/{name}/subscriptions",
+        epcis::subscribe::create::<S>,
+    )
+    .get("/queries/{name}/subscriptions", epcis::subscribe::list::<S>)
+    .get(
+        "/queries/{name}/subscriptions/{id}",
+        epcis::subscribe::get::<S>,
+    )
+    .delete(
+        "/queries/{name}/subscriptions/{id}",
+        epcis::subscribe::delete::<S>,
+    )
+    .post(
+        "/queries/{name}/subscriptions/{id}/resume",
+        epcis::subscribe::resume::<S>,
+    )
     .delete(
         "/nextPageToken/{token}",
         epcis::discovery::delete_next_page_token,
@@ -564,10 +589,26 @@ pub fn router_with_credential<S: Store>(
             Some(w)
         }
     };
+    let epcis = Arc::new(epcis);
+    // Deliveries are signed with the credential key; without one no
+    // subscription is taken, and none is delivered.
+    if let Some(key) = &credential
+        && tokio::runtime::Handle::try_current().is_ok()
+    {
+        epcis::deliver::spawn(
+            &ledger,
+            epcis::deliver::Deliverer {
+                credential: Arc::new(key.clone()),
+                loopback: config.subscription_loopback,
+                retry: config.subscription_retry,
+                wake: epcis.deliveries.clone(),
+            },
+        );
+    }
     let state = AppState {
         ledger,
         config,
-        epcis: Arc::new(epcis),
+        epcis,
         scan_budget: Arc::new(budget::ScanBudget::new(
             config.client_scan_budget,
             config.client_scan_refill,

@@ -8,8 +8,10 @@
 
 pub(crate) mod auth;
 pub(crate) mod capture;
+pub(crate) mod deliver;
 pub(crate) mod discovery;
 pub(crate) mod query;
+pub(crate) mod subscribe;
 
 pub use capture::{CAPTURE_SLOTS, SLOTS_PER_PARTY, UNPROVEN_SLOTS, UNPROVEN_SLOTS_PER_PARTY};
 
@@ -489,6 +491,8 @@ pub(crate) struct EpcisState {
     pub(crate) jobs: PerParty<capture::Job>,
     pub(crate) challenges: auth::Challenges,
     pub(crate) tokens: PerParty<auth::Grant>,
+    /// Wakes the delivery task (a subscription created or resumed).
+    pub(crate) deliveries: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl EpcisState {
@@ -512,7 +516,12 @@ impl EpcisState {
                 party_bytes: usize::MAX,
                 total_bytes: usize::MAX,
             }),
+            deliveries: std::sync::Arc::new(tokio::sync::Notify::new()),
         })
+    }
+
+    pub(crate) fn wake_deliveries(&self) {
+        self.deliveries.notify_one();
     }
 }
 

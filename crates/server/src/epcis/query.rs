@@ -104,7 +104,7 @@ fn parse_token(token: &str, fp: &str) -> Result<Cursor, ApiError> {
 /// capturer gave one) and `recordTime` added, its EPCs written as
 /// `format` asks (`GS1-EPC-Format`). Whether every EPC could be is
 /// returned beside it.
-fn output_event(state: &EventState, format: EpcFormat) -> (Value, bool) {
+pub(crate) fn output_event(state: &EventState, format: EpcFormat) -> (Value, bool) {
     let mut event = match serde_json::from_str::<Value>(state.event_text()) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
@@ -137,7 +137,11 @@ fn format_header(response: &mut Response, format: EpcFormat, honoured: bool) {
 /// The `EPCISQueryDocument` of `events` (as [`output_event`] wrote them,
 /// from `found`), their shared `@context` hoisted to the document, and
 /// who captured each beside them.
-fn query_document(query_name: &str, mut events: Vec<Value>, found: &[EventState]) -> Value {
+pub(crate) fn query_document(
+    query_name: &str,
+    mut events: Vec<Value>,
+    found: &[EventState],
+) -> Value {
     let context = oretrace_epcis_map::hoist_context(&mut events);
     json!({
         "@context": context,
