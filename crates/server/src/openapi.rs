@@ -927,7 +927,7 @@ fn epcis_paths() -> Value {
                 "parameters": [path_parameter("name", "The query's name", None)],
                 "responses": {"204": {"description": "Deleted"},
                     "401": problem_response("No bearer token, or a bad one"),
-                    "403": problem_response("Another party defined the query"),
+                    "403": problem_response("Another party defined the query, or other parties subscribe to it"),
                     "404": problem_response("No such query")}}},
         "/queries/{name}/events": epcis_query("The events of a named query", vec![path_parameter("name", "The query's name", None)]),
     });
@@ -945,6 +945,50 @@ fn epcis_paths() -> Value {
         "/dispositions": term_listing("The dispositions events carry (CBV dispositions as bare words)"),
         "/dispositions/{value}": term_resource("A disposition events carry",
             vocabulary_parameter("A CBV disposition, or a URI or CURIE", oretrace_epcis::STANDARD_DISPOSITIONS)),
+        "/queries/{name}/subscriptions": {
+            "post": {"summary": "Subscribe to a named query (bearer token): each delivery is an EPCISQueryDocument POSTed to dest, \
+    signed with a detached EdDSA JWS in GS1-Signature (key at /.well-known/jwks.json) and, given a signatureToken, an HMAC in GS1-Signature-HMAC",
+                "security": [{"bearer": []}],
+                "parameters": [path_parameter("name", "The query's name", None)],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": subscription_request()}}},
+                "responses": {"201": {"description": "Subscribed",
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                        "content": {"application/json": {"schema": subscription_schema()}}},
+                    "400": problem_response("SubscriptionControlsException: a bad or unknown member, a destination not called, the quota reached"),
+                    "401": problem_response("No bearer token, or a bad one"),
+                    "404": problem_response("No such query"),
+                    "501": problem_response("The registry has no credential key to sign deliveries with")}},
+            "get": {"summary": "The caller's own subscriptions to the query",
+                "security": [{"bearer": []}],
+                "parameters": [path_parameter("name", "The query's name", None),
+                    filter("perPage", "At most this many (default 100, at most 1000)", json!({"type": "integer", "minimum": 1})),
+                    filter("nextPageToken", "The token from the previous page's Link", json!({"type": "string"}))],
+                "responses": {"200": {"description": "The subscriptions",
+                        "content": {"application/json": {"schema": {"type": "array", "items": subscription_schema()}}}},
+                    "400": problem_response("A bad paging parameter"),
+                    "401": problem_response("No bearer token, or a bad one"),
+                    "404": problem_response("No such query")}}},
+        "/queries/{name}/subscriptions/{id}": {
+            "get": {"summary": "A subscription of the caller's, with its delivery state",
+                "security": [{"bearer": []}],
+                "parameters": [path_parameter("name", "The query's name", None), path_parameter("id", "The subscription's id", None)],
+                "responses": {"200": {"description": "The subscription", "content": {"application/json": {"schema": subscription_schema()}}},
+                    "401": problem_response("No bearer token, or a bad one"),
+                    "404": problem_response("NoSuchSubscriptionException: none of the caller's by that id")}},
+            "delete": {"summary": "End a subscription of the caller's",
+                "security": [{"bearer": []}],
+                "parameters": [path_parameter("name", "The query's name", None), path_parameter("id", "The subscription's id", None)],
+                "responses": {"204": {"description": "Ended"},
+                    "401": problem_response("No bearer token, or a bad one"),
+                    "404": problem_response("NoSuchSubscriptionException: none of the caller's by that id")}}},
+        "/queries/{name}/subscriptions/{id}/resume": {
+            "post": {"summary": "Resume a paused (or backed-off) subscription of the caller's: tried again now, its failures forgotten",
+                "security": [{"bearer": []}],
+                "parameters": [path_parameter("name", "The query's name", None), path_parameter("id", "The subscription's id", None)],
+                "responses": {"200": {"description": "The subscription", "content": {"application/json": {"schema": subscription_schema()}}},
+                    "401": problem_response("No bearer token, or a bad one"),
+                    "404": problem_response("NoSuchSubscriptionException: none of the caller's by that id"),
+                    "409": problem_response("A delivery moved it meanwhile: try again")}}},
         "/nextPageToken/{token}": {"delete": {"summary": "Page tokens are stateless here: nothing to invalidate (501, as the binding allows)",
             "parameters": [path_parameter("token", "A page token", None)],
             "responses": {"501": problem_response("Not implemented: tokens are stateless")}}},
@@ -953,6 +997,44 @@ fn epcis_paths() -> Value {
         paths.extend(more);
     }
     paths
+}
+
+/// The body of `POST /queries/{name}/subscriptions`.
+fn subscription_request() -> Value {
+    let field = |d: &str| json!({"type": "string", "description": d});
+    json!({"type": "object", "required": ["dest"], "additionalProperties": false,
+        "properties": {
+            "dest": {"type": "string", "format": "uri", "maxLength": 2048,
+                "description": "An https URL at a public address (http to loopback only where the registry allows it)"},
+            "signatureToken": {"type": "string", "maxLength": 256, "description": "Keys the GS1-Signature-HMAC of each delivery; never returned"},
+            "secret": {"type": "string", "maxLength": 256, "description": "The same as signatureToken (the binding's document requires this name)"},
+            "stream": {"type": "boolean", "description": "true: deliver as events arrive (or give a schedule)"},
+            "schedule": {"type": "object", "additionalProperties": false, "properties": {
+                "second": field("One number 0-59 (default 0): at most one firing a minute"),
+                "minute": field("Numbers and [a-b] ranges, comma-separated"),
+                "hour": field("Numbers and [a-b] ranges, comma-separated"),
+                "dayOfMonth": field("Numbers and [a-b] ranges, comma-separated"),
+                "month": field("Numbers and [a-b] ranges, comma-separated"),
+                "dayOfWeek": field("1 (Monday) to 7, comma-separated or [a-b]")}},
+            "reportIfEmpty": {"type": "boolean", "description": "With a schedule: deliver an empty document when nothing matched"},
+            "initialRecordTime": {"type": "string", "format": "date-time", "description": "Deliver events from the first recorded then on (at most 30 days ago; default now)"}}})
+}
+
+/// A subscription as its owner reads it.
+fn subscription_schema() -> Value {
+    json!({"type": "object", "required": ["subscriptionID", "dest", "createdAt", "state", "failures"],
+        "properties": {
+            "subscriptionID": {"type": "string"}, "queryName": {"type": "string"},
+            "dest": {"type": "string"}, "createdAt": {"type": "string", "format": "date-time"},
+            "initialRecordTime": {"type": "string", "format": "date-time"},
+            "lastNotifiedAt": {"type": "string", "format": "date-time"},
+            "nextAttemptAt": {"type": "string", "format": "date-time"},
+            "epcFormat": {"type": "string"}, "stream": {"type": "boolean"},
+            "schedule": {"type": "object"}, "reportIfEmpty": {"type": "boolean"},
+            "state": {"type": "string", "enum": ["active", "paused"]},
+            "failures": {"type": "integer", "minimum": 0}, "lastError": {"type": "string"},
+            "deliveries": {"type": "integer", "minimum": 0}, "eventsDelivered": {"type": "integer", "minimum": 0},
+            "signed": {"type": "object"}}})
 }
 
 /// A filter of a list: a query parameter, given at most once.
