@@ -32,7 +32,7 @@ use oretrace_domain::wire::RecordJson;
 use oretrace_ledger::Store;
 use oretrace_ledger::ledger::{Ledger, LedgerConfig};
 use oretrace_ledger::memory::MemoryStore;
-use oretrace_server::{ServerConfig, router};
+use oretrace_server::ServerConfig;
 use oretrace_tlog::note::NoteSigner;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -393,7 +393,13 @@ async fn world() -> World {
         )
         .unwrap(),
     );
-    let app = router(ledger.clone(), ServerConfig::default()).unwrap();
+    // With a credential key, so that subscriptions are taken.
+    let app = oretrace_server::router_with_credential(
+        ledger.clone(),
+        ServerConfig::default(),
+        Some(oretrace_domain::jose::CredentialKey::from_seed([5; 32])),
+    )
+    .unwrap();
     let mut w = World {
         ledger,
         app,
@@ -1021,4 +1027,101 @@ async fn named_queries_refuse_every_wrong_identity() {
         .call(Request::get("/queries/mine").body(Body::empty()).unwrap())
         .await;
     assert_eq!(listed.status, StatusCode::OK, "still there");
+}
+
+/// Subscriptions belong to their subscriber: without a token, with a
+/// revoked key's token or with a signature instead of a token nothing is
+/// subscribed; no other party reads, ends or resumes one, and each sees
+/// only its own.
+#[tokio::test]
+async fn subscriptions_refuse_every_wrong_identity() {
+    let w = world().await;
+    let call = |method: &str, uri: &str, token: Option<&str>, body: Option<Value>| {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(t) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        request
+            .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
+            .unwrap()
+    };
+    let define = json!({"name": "lots", "query": {"eventType": ["ObjectEvent"]}});
+    let created = w
+        .call(call(
+            "POST",
+            "/queries",
+            Some(w.token_of("fwo")),
+            Some(define),
+        ))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let body = || Some(json!({"dest": "https://buyer.example/hook", "stream": true}));
+    let path = "/queries/lots/subscriptions";
+    for (who, token) in [
+        ("nobody", None),
+        ("a revoked key", Some(w.token_of("fwo_old"))),
+    ] {
+        let answer = w.call(call("POST", path, token, body())).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNAUTHORIZED,
+            "{who}: {:?}",
+            answer.body
+        );
+        assert!(answer.content_type.starts_with("application/problem+json"));
+    }
+    let signed = w
+        .call(
+            Request::post(path)
+                .header("Oretrace-Signature", "fwo/1+00000000 AAAA")
+                .body(Body::from(body().unwrap().to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert!(signed.status.is_client_error(), "{:?}", signed.body);
+    assert_ne!(signed.status, StatusCode::CREATED);
+    let mine = w
+        .call(call("POST", path, Some(w.token_of("ussm")), body()))
+        .await;
+    assert_eq!(mine.status, StatusCode::CREATED, "{:?}", mine.body);
+    let id = mine.body["subscriptionID"].as_str().unwrap().to_owned();
+    let one = format!("{path}/{id}");
+    for (method, uri) in [
+        ("GET", one.clone()),
+        ("DELETE", one.clone()),
+        ("POST", format!("{one}/resume")),
+    ] {
+        let answer = w
+            .call(call(method, &uri, Some(w.token_of("evil")), None))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{method} {uri}: {:?}",
+            answer.body
+        );
+        let anonymous = w.call(call(method, &uri, None, None)).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{method} {uri}");
+    }
+    let theirs = w
+        .call(call("GET", path, Some(w.token_of("evil")), None))
+        .await;
+    assert_eq!(theirs.body, json!([]));
+    // The query's definer cannot pull it from under ussm's subscription.
+    let pulled = w
+        .call(call(
+            "DELETE",
+            "/queries/lots",
+            Some(w.token_of("fwo")),
+            None,
+        ))
+        .await;
+    assert_eq!(pulled.status, StatusCode::FORBIDDEN, "{:?}", pulled.body);
+    let still = w
+        .call(call("GET", &one, Some(w.token_of("ussm")), None))
+        .await;
+    assert_eq!(still.status, StatusCode::OK, "still there");
 }
