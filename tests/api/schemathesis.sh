@@ -125,13 +125,15 @@ parameters = { "path.id" = "$LOT" }
 include-path = "/events/{id}"
 parameters = { "path.id" = "$EVENT" }
 
-# A signed record, an EPCIS document, event or query is judged by what no
-# schema in the document states: signatures over canonical bytes, GS1's
-# EPCIS JSON Schemas, the domain's rules and the registry's state. Schema-valid bodies are
+# A signed record, an EPCIS document, event, query or subscription is
+# judged by what no schema in the document states: signatures over
+# canonical bytes, GS1's EPCIS JSON Schemas, the domain's rules, a
+# subscription's schedule grammar, its start at most 30 days back and its
+# quota, and the registry's state. Schema-valid bodies are
 # refused with 400 (a rule, named), 401 (signatures), 403 (custody), 409
 # (replay) or 422 (the registry's state), each documented.
 [[operations]]
-include-name = ["POST /records", "POST /capture", "POST /events", "POST /queries"]
+include-name = ["POST /records", "POST /capture", "POST /events", "POST /queries", "POST /queries/{name}/subscriptions"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "409", "422"]
 
 [[operations]]

@@ -501,8 +501,12 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let config = oretrace_server::ServerConfig {
         rule_packs: rule_packs(args.rules.as_deref())?,
         witnesses: Some(witnesses.policy),
+        // The buyer's inbox below listens on loopback.
+        subscription_loopback: true,
         ..oretrace_server::ServerConfig::default()
     };
+    let inbox =
+        crate::demo_inbox::Inbox::start(&runtime, &args.data, vec![credential.public().clone()])?;
     let server = runtime.spawn(oretrace_server::serve(
         ledger.clone(),
         config,
@@ -519,6 +523,16 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         0
     };
+    // USSM subscribes to its inbound lots' events; the registry pushes
+    // them, signed, to the buyer's inbox.
+    let ussm = keys
+        .parties
+        .iter()
+        .find(|(id, _)| id == "ussm")
+        .map(|(_, k)| k)
+        .context("the scenario has USSM")?;
+    let subscription = crate::demo_inbox::subscribe(&url, ussm, &inbox.url)?;
+    let arrived = inbox.wait(std::time::Duration::from_secs(20));
     let (checkpoint, _) = ledger.checkpoint().map_err(|e| anyhow::anyhow!("{e}"))?;
     if !args.no_serve {
         wait_for_cosigned(&url, checkpoint.size());
@@ -569,6 +583,25 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!(
         "           /checkpoint is served once both have cosigned it; policy in {}",
         witnesses.policy_file.display()
+    );
+    println!(
+        "Pushed:    USSM subscribed to its inbound lots' events (named query {}, subscription {subscription});",
+        crate::demo_inbox::QUERY
+    );
+    println!(
+        "           the registry pushed {} {} ({} events) to its inbox at {}, each signature",
+        arrived.len(),
+        if arrived.len() == 1 {
+            "delivery"
+        } else {
+            "deliveries"
+        },
+        arrived.iter().map(|a| a.events).sum::<usize>(),
+        inbox.url
+    );
+    println!(
+        "           checked against /.well-known/jwks.json before it was written to {}",
+        inbox.file.display()
     );
     let oretrace = this_binary();
     print_deals(ledger.store(), &keys_dir, shown, &oretrace, &vkey)?;

@@ -10,6 +10,7 @@ mod cluster;
 mod commands;
 mod compliance_cmd;
 mod custody_cmd;
+mod demo_inbox;
 mod epcis_cmds;
 mod ledger_cmds;
 mod monitor;
