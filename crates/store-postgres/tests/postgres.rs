@@ -70,6 +70,22 @@ fn a_former_leader_is_fenced_and_writes_nothing() {
         a.clear_projections().unwrap_err(),
         a.apply_changes(&[], 2).unwrap_err(),
         a.finish_rebuild().unwrap_err(),
+        // A demoted node delivers no more: a subscription's batch cannot
+        // be recorded, nor a named query or subscription made.
+        a.advance_subscription("s", 0, "{}", None).unwrap_err(),
+        a.insert_named_query(
+            &oretrace_ledger::store::NamedQueryRow {
+                name: "q".into(),
+                owner: "fwo".into(),
+                query: "{}".into(),
+            },
+            oretrace_ledger::store::Quota {
+                per_owner: 9,
+                total: 9,
+            },
+        )
+        .unwrap_err(),
+        a.delete_subscription("s", "fwo").unwrap_err(),
     ] {
         assert_eq!(err.kind(), ErrorKind::Fenced, "{err}");
     }
