@@ -505,8 +505,12 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         subscription_loopback: true,
         ..oretrace_server::ServerConfig::default()
     };
-    let inbox =
-        crate::demo_inbox::Inbox::start(&runtime, &args.data, vec![credential.public().clone()])?;
+    let inbox = oretrace_server::inbox::Inbox::start(
+        &runtime,
+        args.data.join("buyer-inbox.jsonl"),
+        vec![credential.public().clone()],
+    )
+    .context("a loopback port for the demo's buyer inbox")?;
     let server = runtime.spawn(oretrace_server::serve(
         ledger.clone(),
         config,

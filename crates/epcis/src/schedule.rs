@@ -114,7 +114,9 @@ fn number(field: &'static str, text: &str, (lo, hi): (u8, u8)) -> Result<u8, Sch
     if text.is_empty() || text.len() > 2 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(err(
             field,
-            format!("{text:?} is not a number of one or two digits"),
+            format!(
+                "{text:?} is not a number of one or two digits (a field is numbers, a,b lists and [a-b] ranges)"
+            ),
         ));
     }
     let value = text.bytes().fold(0u8, |acc, b| acc * 10 + (b - b'0'));
@@ -386,11 +388,11 @@ mod tests {
         );
         assert_eq!(
             message(&[("minute", " 5")]),
-            "schedule.minute: \" 5\" is not a number of one or two digits"
+            "schedule.minute: \" 5\" is not a number of one or two digits (a field is numbers, a,b lists and [a-b] ranges)"
         );
         assert_eq!(
             message(&[("minute", "005")]),
-            "schedule.minute: \"005\" is not a number of one or two digits"
+            "schedule.minute: \"005\" is not a number of one or two digits (a field is numbers, a,b lists and [a-b] ranges)"
         );
         assert_eq!(
             message(&[("year", "2025")]),

@@ -46,6 +46,7 @@ pub mod epcis;
 pub mod error;
 pub mod exports;
 mod heavy;
+pub mod inbox;
 mod log;
 pub mod openapi;
 pub mod passport;
@@ -602,6 +603,7 @@ pub fn router_with_credential<S: Store>(
                 loopback: config.subscription_loopback,
                 retry: config.subscription_retry,
                 wake: epcis.deliveries.clone(),
+                busy: Arc::default(),
             },
         );
     }

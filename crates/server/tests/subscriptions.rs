@@ -558,6 +558,14 @@ async fn bad_subscriptions_are_refused_with_nothing_stored_and_only_owners_see_t
             "extra",
         ),
         (json!({"dest": 7, "stream": true}), "dest"),
+        (
+            json!({"dest": "https://x.example/", "stream": true, "signatureToken": ""}),
+            "signatureToken",
+        ),
+        (
+            json!({"dest": "https://x.example/", "schedule": {"month": "2", "dayOfMonth": "31"}}),
+            "never fires",
+        ),
     ] {
         let answer = w
             .send(
@@ -604,7 +612,15 @@ async fn bad_subscriptions_are_refused_with_nothing_stored_and_only_owners_see_t
             )
             .await;
         assert_eq!(answer.status, StatusCode::CREATED);
-        ids.push(answer.json()["subscriptionID"].as_str().unwrap().to_owned());
+        let made = answer.json();
+        // A schedule is first due at its first firing (01:05 UTC), not at
+        // once.
+        let (created, due) = (
+            made["createdAt"].as_str().unwrap(),
+            made["nextAttemptAt"].as_str().unwrap(),
+        );
+        assert!(due > created && due.contains("T01:05:00"), "{made}");
+        ids.push(made["subscriptionID"].as_str().unwrap().to_owned());
     }
     let over = w
         .send(

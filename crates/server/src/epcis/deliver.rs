@@ -68,6 +68,7 @@ pub(crate) struct Deliverer {
     /// The first wait after a failure (30 s unless configured).
     pub(crate) retry: Duration,
     pub(crate) wake: Arc<Notify>,
+    pub(crate) busy: Arc<Busy>,
 }
 
 pub(crate) fn spawn<S: Store>(ledger: &Arc<Ledger<S>>, deliverer: Deliverer) {
@@ -104,8 +105,6 @@ async fn round<S: Store>(ledger: &Arc<Ledger<S>>, d: &Arc<Deliverer>) -> Result<
         Ok((size, due))
     })
     .await?;
-    let mut hosts = HashSet::new();
-    let mut set = tokio::task::JoinSet::new();
     for row in due {
         let Ok((spec, progress)) = parse_row(&row) else {
             continue;
@@ -119,22 +118,122 @@ async fn round<S: Store>(ledger: &Arc<Ledger<S>>, d: &Arc<Deliverer>) -> Result<
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_default();
-        if !hosts.insert(host) {
+        // Deliveries run on across rounds: a round starts only what no
+        // running delivery holds back (the same subscription, the same
+        // host, the owner's share, the slots), and never waits for a slow
+        // receiver, so one party's receivers cannot hold up another's.
+        let Some(claim) = d.busy.claim(&row.id, &host, &row.owner) else {
             continue;
-        }
-        while set.len() >= AT_ONCE {
-            set.join_next().await;
-        }
+        };
         let (ledger, d) = (ledger.clone(), d.clone());
-        set.spawn(async move {
+        tokio::spawn(async move {
+            let _claim = claim;
             let id = row.id.clone();
+            let fallback = row.clone();
             if let Err(e) = work(&ledger, &d, row, spec, progress).await {
                 tracing::warn!(subscription = %id, error = %e, "a delivery failed to be worked on");
+                set_aside(&ledger, &fallback, &e).await;
             }
         });
     }
-    while set.join_next().await.is_some() {}
     Ok(())
+}
+
+/// A subscription that cannot be worked on (its stored state unreadable,
+/// its query gone) is paused with the reason, rather than tried each
+/// round; its owner sees why and may delete it.
+async fn set_aside<S: Store>(ledger: &Arc<Ledger<S>>, row: &SubscriptionRow, e: &ApiError) {
+    // Only for what will not mend by itself: a store that is briefly
+    // unavailable (or a lost lease) is not a reason to pause.
+    let name = row.query.clone();
+    let query = blocking(ledger, move |l| Ok(l.store().named_query(&name)?)).await;
+    let broken = match query {
+        Ok(None) => true,
+        Ok(Some(q)) => {
+            parse_row(row).is_err()
+                || serde_json::from_str::<Value>(&q.query)
+                    .ok()
+                    .and_then(|v| EventQuery::from_json(&v).ok())
+                    .is_none()
+        }
+        Err(_) => false,
+    };
+    if !broken {
+        return;
+    }
+    let mut progress = parse_row(row).map(|(_, p)| p).unwrap_or_default();
+    progress.paused = true;
+    progress.last_error = Some(format!("the subscription cannot be worked on: {e}"));
+    let _ = store_progress(ledger, &row.id, row.version, &progress, None).await;
+}
+
+/// Deliveries under way: by subscription, by host, by owner.
+#[derive(Debug, Default)]
+pub(crate) struct Busy {
+    inner: std::sync::Mutex<BusyInner>,
+}
+
+#[derive(Debug, Default)]
+struct BusyInner {
+    ids: HashSet<String>,
+    hosts: HashSet<String>,
+    owners: std::collections::HashMap<String, usize>,
+}
+
+/// Deliveries one owner may have under way at once.
+pub const PER_OWNER: usize = 2;
+
+impl Busy {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BusyInner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A place for a delivery, if the subscription, its host and its
+    /// owner's share are free and fewer than [`AT_ONCE`] run; released
+    /// when the claim drops.
+    fn claim(self: &Arc<Self>, id: &str, host: &str, owner: &str) -> Option<Claim> {
+        let mut b = self.lock();
+        let mine = b.owners.get(owner).copied().unwrap_or(0);
+        if b.ids.len() >= AT_ONCE
+            || b.ids.contains(id)
+            || b.hosts.contains(host)
+            || mine >= PER_OWNER
+        {
+            return None;
+        }
+        b.ids.insert(id.to_owned());
+        b.hosts.insert(host.to_owned());
+        *b.owners.entry(owner.to_owned()).or_default() += 1;
+        Some(Claim {
+            busy: self.clone(),
+            id: id.to_owned(),
+            host: host.to_owned(),
+            owner: owner.to_owned(),
+        })
+    }
+}
+
+struct Claim {
+    busy: Arc<Busy>,
+    id: String,
+    host: String,
+    owner: String,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let mut b = self.busy.lock();
+        b.ids.remove(&self.id);
+        b.hosts.remove(&self.host);
+        if let Some(n) = b.owners.get_mut(&self.owner) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                b.owners.remove(&self.owner);
+            }
+        }
+    }
 }
 
 /// The events of `query` in log order from `cursor` (a subscription
@@ -387,8 +486,10 @@ async fn send(
     let address: SocketAddr = match literal {
         Some(ip) => SocketAddr::new(ip, port),
         None => {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+            let lookup = tokio::net::lookup_host((host.as_str(), port));
+            let addrs: Vec<SocketAddr> = tokio::time::timeout(DELIVERY_TIMEOUT, lookup)
                 .await
+                .map_err(|_| Failure::Transport(format!("{host} did not resolve in time")))?
                 .map_err(|e| Failure::Transport(format!("{host} does not resolve: {e}")))?
                 .collect();
             if let Some(bad) = addrs.iter().find(|a| !callable(a.ip(), d.loopback)) {

@@ -158,6 +158,9 @@ pub(crate) fn callable(ip: IpAddr, loopback: bool) -> bool {
             }
             let s = v6.segments();
             !(v6.is_unspecified()
+                || s[0] == 0x2002 // 6to4: an IPv4 address inside
+                || (s[0] == 0x2001 && s[1] == 0) // Teredo
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00 // unique local
                 || (s[0] & 0xffc0) == 0xfe80 // link-local
@@ -250,6 +253,11 @@ fn parse_request(
                 let text = value
                     .as_str()
                     .ok_or_else(|| controls(format!("{name}: a string")))?;
+                if text.is_empty() {
+                    return Err(controls(format!(
+                        "{name}: at least one byte (an empty key signs nothing)"
+                    )));
+                }
                 if text.len() > MAX_TOKEN_BYTES {
                     return Err(controls(format!("{name}: at most {MAX_TOKEN_BYTES} bytes")));
                 }
@@ -407,7 +415,14 @@ pub(crate) async fn create<S: Store>(
     drop(credential);
     let format = super::discovery::epc_format(&headers)?;
     let now = now_millis();
-    let (mut spec, _) = parse_request(&body, state.config.subscription_loopback, now)?;
+    let (mut spec, schedule) = parse_request(&body, state.config.subscription_loopback, now)?;
+    // A stream is due at once; a schedule at its first firing.
+    let first_due = match &schedule {
+        None => Some(now),
+        Some(s) => Some(s.next_after(now).ok_or_else(|| {
+            controls("schedule: it never fires (no such date in the next eight years)")
+        })?),
+    };
     spec.epc_format = format.as_str().to_owned();
     let id = random_hex(16)?;
     let query = name.clone();
@@ -427,7 +442,7 @@ pub(crate) async fn create<S: Store>(
             spec: spec_text,
             progress: serde_json::to_string(&progress)
                 .map_err(|e| ApiError::internal(e.to_string()))?,
-            due_ms: Some(now),
+            due_ms: first_due,
             version: 0,
         };
         let inserted = ledger
@@ -615,8 +630,9 @@ pub(crate) async fn delete<S: Store>(
     Ok(with_versions(StatusCode::NO_CONTENT.into_response()))
 }
 
-/// `POST /queries/{name}/subscriptions/{id}/resume`: a paused (or backed
-/// off) subscription is tried again now, its failures forgotten.
+/// `POST /queries/{name}/subscriptions/{id}/resume`: a paused
+/// subscription is tried again now, once: a failure pauses it again, a
+/// success clears its failures (409 for one that is not paused).
 pub(crate) async fn resume<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
@@ -624,8 +640,17 @@ pub(crate) async fn resume<S: Store>(
 ) -> Result<Response, ApiError> {
     let (_, row) = own(&state, &headers, &name, &id).await?;
     let (_, mut progress) = parse_row(&row)?;
+    if !progress.paused {
+        return Err(ApiError::Conflict(format!(
+            "subscription {id} is not paused; it is tried again at {}",
+            row.due_ms
+                .map_or_else(|| "its next firing".into(), millis_rfc3339)
+        )));
+    }
+    // One attempt: if it fails too, the subscription is paused again
+    // (resuming is not a way around the backoff).
     progress.paused = false;
-    progress.failures = 0;
+    progress.failures = super::deliver::PAUSE_AFTER - 1;
     let text = serde_json::to_string(&progress).map_err(|e| ApiError::internal(e.to_string()))?;
     let key = row.id.clone();
     let now = now_millis();
@@ -706,6 +731,9 @@ mod tests {
             "https://192.168.1.1/",
             "https://169.254.169.254/latest",
             "https://[fd00::1]/",
+            "https://[2002:7f00:1::1]/",
+            "https://[2001:0:7f00:1::1]/",
+            "https://[fec0::1]/",
             "https://[::ffff:10.0.0.1]/",
             "https://0.0.0.0/",
             "https://100.64.0.1/",
