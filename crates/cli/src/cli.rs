@@ -508,6 +508,10 @@ pub struct ServeArgs {
     /// Without it only public https destinations are called.
     #[arg(long)]
     pub epcis_allow_loopback_dest: bool,
+    /// Seconds before an EPCIS subscription's first retry after a failed delivery
+    /// (doubled at each failure, at most an hour; paused after 10 failures).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub epcis_retry_seconds: u64,
     /// The log's origin (key name) for a new data directory; by default
     /// `oretrace.example/log/<8 random hex digits>`, an origin of its own.
     /// A data directory keeps the origin of its log key.

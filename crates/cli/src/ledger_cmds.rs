@@ -231,6 +231,7 @@ pub(crate) fn serve_ledger<S: Store>(
         rule_packs: rule_packs(args.rules.as_deref())?,
         witnesses: witness_policy(args.witness_policy.as_deref(), ledger.origin())?,
         subscription_loopback: args.epcis_allow_loopback_dest,
+        subscription_retry: std::time::Duration::from_secs(args.epcis_retry_seconds),
         ..oretrace_server::ServerConfig::default()
     };
     run_server(ledger, &args.listen, config, credential, |url| {
