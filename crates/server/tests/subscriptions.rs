@@ -719,3 +719,96 @@ async fn without_a_credential_key_no_subscription_is_taken() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_streams_the_query_while_it_is_open() {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+
+    let w = world_at(&MemoryPlace::default(), true).await;
+    let ussm = w.token(&w.ussm).await;
+    let define = json!({"name": "all", "query": {"eventType": ["ObjectEvent"]}});
+    assert_eq!(
+        w.send("POST", "/queries", Some(&ussm), Some(define))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    // Without Upgrade, the subscription parameters are refused by name.
+    let plain = w
+        .send("GET", "/queries/all/events?stream=true", Some(&ussm), None)
+        .await;
+    assert_eq!(plain.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        plain.json()["type"],
+        "epcisException:SubscriptionControlsException"
+    );
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(axum::serve(listener, w.app.clone()).into_future());
+    let connect = |token: Option<&str>, query: &str| {
+        let mut request = format!("ws://{address}/queries/all/events?{query}")
+            .into_client_request()
+            .unwrap();
+        if let Some(t) = token {
+            request
+                .headers_mut()
+                .insert("Authorization", format!("Bearer {t}").parse().unwrap());
+        }
+        tokio_tungstenite::connect_async(request)
+    };
+    // No token, no socket.
+    let refused = connect(None, "stream=true").await.unwrap_err();
+    assert!(refused.to_string().contains("401"), "{refused}");
+    let (mut socket, response) = connect(Some(&ussm), "stream=true").await.unwrap();
+    assert!(response.headers().contains_key("GS1-Query-Min-Record-Time"));
+
+    w.lots(0..2).await;
+    let mut ids = Vec::new();
+    while ids.len() < 2 {
+        let frame = tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .expect("a frame within 20 s")
+            .unwrap()
+            .unwrap();
+        let Message::Text(text) = frame else {
+            continue;
+        };
+        let doc: Value = serde_json::from_str(text.as_str()).unwrap();
+        assert!(
+            doc["epcisBody"]["queryResults"]["subscriptionID"]
+                .as_str()
+                .unwrap()
+                .starts_with("ws-")
+        );
+        ids.extend(delivered_ids(text.as_bytes()));
+    }
+    assert_eq!(ids.len(), 2);
+
+    // Four sockets a party: three more open, the fifth is refused.
+    let mut more = Vec::new();
+    for _ in 0..3 {
+        more.push(connect(Some(&ussm), "stream=true").await.unwrap().0);
+    }
+    let fifth = connect(Some(&ussm), "stream=true").await.unwrap_err();
+    assert!(fifth.to_string().contains("400"), "{fifth}");
+    // A closed socket frees its place.
+    let mut first = more.pop().unwrap();
+    first.close(None).await.unwrap();
+    drop(first);
+    let mut again = None;
+    for _ in 0..50 {
+        if let Ok((s, _)) = connect(Some(&ussm), "stream=true").await {
+            again = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(again.is_some(), "a closed socket's place is given back");
+    let bad = connect(Some(&ussm), "stream=true&dest=https%3A%2F%2Fx.example%2F")
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("400"), "{bad}");
+}

@@ -242,7 +242,7 @@ impl Drop for Claim {
 /// [`MAX_BATCH_BYTES`]), examining at most [`SCAN_BUDGET`] candidates
 /// and nothing at or past `size`. Returns them, the cursor after what was
 /// examined, and whether more may match right after.
-fn select_batch<S: Store>(
+pub(crate) fn select_batch<S: Store>(
     ledger: &Ledger<S>,
     query: &EventQuery,
     cursor: u64,
@@ -454,14 +454,18 @@ enum Failure {
 
 /// The delivery document: the events as the named query answers them,
 /// with the subscription's id.
-pub(crate) fn document(row: &SubscriptionRow, spec: &Spec, events: &[EventState]) -> Vec<u8> {
-    let format = spec.format();
+pub(crate) fn document(
+    query: &str,
+    subscription: &str,
+    format: oretrace_epcis::epc_format::EpcFormat,
+    events: &[EventState],
+) -> Vec<u8> {
     let list: Vec<Value> = events
         .iter()
         .map(|e| super::query::output_event(e, format).0)
         .collect();
-    let mut doc = super::query::query_document(&row.query, list, events);
-    doc["epcisBody"]["queryResults"]["subscriptionID"] = json!(row.id);
+    let mut doc = super::query::query_document(query, list, events);
+    doc["epcisBody"]["queryResults"]["subscriptionID"] = json!(subscription);
     oretrace_epcis_map::to_json_text(&doc, false).into_bytes()
 }
 
@@ -509,7 +513,7 @@ async fn send(
             address.ip()
         )));
     }
-    let body = document(row, spec, events);
+    let body = document(&row.query, &row.id, spec.format(), events);
     let mut header = Map::new();
     header.insert("typ".into(), json!(DELIVERY_TYP));
     header.insert("iss".into(), json!(origin));

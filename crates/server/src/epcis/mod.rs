@@ -11,6 +11,7 @@ pub(crate) mod capture;
 pub(crate) mod deliver;
 pub(crate) mod discovery;
 pub(crate) mod query;
+pub(crate) mod socket;
 pub(crate) mod subscribe;
 
 pub use capture::{CAPTURE_SLOTS, SLOTS_PER_PARTY, UNPROVEN_SLOTS, UNPROVEN_SLOTS_PER_PARTY};
@@ -493,6 +494,8 @@ pub(crate) struct EpcisState {
     pub(crate) tokens: PerParty<auth::Grant>,
     /// Wakes the delivery task (a subscription created or resumed).
     pub(crate) deliveries: std::sync::Arc<tokio::sync::Notify>,
+    /// Subscription sockets open, by party.
+    pub(crate) sockets: std::sync::Arc<socket::Sockets>,
 }
 
 impl EpcisState {
@@ -517,6 +520,7 @@ impl EpcisState {
                 total_bytes: usize::MAX,
             }),
             deliveries: std::sync::Arc::new(tokio::sync::Notify::new()),
+            sockets: std::sync::Arc::default(),
         })
     }
 

@@ -718,14 +718,31 @@ pub(crate) async fn delete_query<S: Store>(
 }
 
 /// `GET /queries/{name}/events`: the named query, paged. Only `perPage`
-/// and `nextPageToken` may be added.
+/// and `nextPageToken` may be added. With `Upgrade: websocket` and the
+/// subscription parameters, a subscription socket ([`super::socket`]).
 pub(crate) async fn query_events<S: Store>(
     State(state): State<AppState<S>>,
     uri: Uri,
     headers: HeaderMap,
     Path(name): Path<String>,
     Query(pairs): Query<Pairs>,
+    upgrade: Result<
+        axum::extract::ws::WebSocketUpgrade,
+        axum::extract::ws::rejection::WebSocketUpgradeRejection,
+    >,
 ) -> Result<Response, ApiError> {
+    if let Ok(upgrade) = upgrade {
+        return super::socket::open(state, headers, name, pairs, upgrade).await;
+    }
+    if let Some((k, _)) = pairs
+        .iter()
+        .find(|(k, _)| super::socket::PARAMETERS.contains(&k.as_str()))
+    {
+        return Err(ApiError::SubscriptionControls(format!(
+            "{k}: a subscription parameter; it opens a WebSocket (Upgrade: websocket), \
+             or subscribe a webhook with POST /queries/{{name}}/subscriptions"
+        )));
+    }
     if let Some((k, _)) = pairs.iter().find(|(k, _)| !is_paging(k)) {
         return Err(ApiError::QueryParameter(format!(
             "query: {} cannot be added to a named query; only perPage and nextPageToken",

@@ -232,15 +232,30 @@ fn parse_request(
     let Value::Object(members) = value else {
         return Err(controls("the body is a JSON object"));
     };
+    parse_members(&members, Some(loopback), now_ms)
+}
+
+/// The members of a subscription, from a webhook's body or (with
+/// `loopback` `None`: no `dest`) a WebSocket's query parameters.
+pub(crate) fn parse_members(
+    members: &Map<String, Value>,
+    loopback: Option<bool>,
+    now_ms: i64,
+) -> Result<(Spec, Option<Schedule>), ApiError> {
     let mut dest = None;
     let mut token: Option<String> = None;
     let mut stream = None;
     let mut schedule_fields: Option<BTreeMap<String, String>> = None;
     let mut report_if_empty = None;
     let mut initial = None;
-    for (name, value) in &members {
+    for (name, value) in members {
         match name.as_str() {
             "dest" => {
+                let Some(loopback) = loopback else {
+                    return Err(controls(
+                        "dest: a WebSocket delivers on itself; a webhook is POST …/subscriptions",
+                    ));
+                };
                 let text = value
                     .as_str()
                     .ok_or_else(|| controls("dest: a string (a URL)"))?;
@@ -318,7 +333,11 @@ fn parse_request(
             }
         }
     }
-    let dest = dest.ok_or_else(|| controls("dest: required"))?;
+    let dest = match (dest, loopback) {
+        (Some(d), _) => d,
+        (None, Some(_)) => return Err(controls("dest: required")),
+        (None, None) => "websocket".to_owned(),
+    };
     let schedule = match &schedule_fields {
         None => None,
         Some(map) => {
@@ -360,7 +379,7 @@ fn parse_request(
 }
 
 /// The party a subscription request comes from: a bearer token.
-async fn subscriber<S: Store>(
+pub(crate) async fn subscriber<S: Store>(
     state: &AppState<S>,
     headers: &HeaderMap,
 ) -> Result<String, ApiError> {
@@ -379,7 +398,7 @@ async fn subscriber<S: Store>(
 
 /// The first log index holding an event recorded at or after `ms`: where
 /// a new subscription's cursor starts.
-fn first_index_from<S: Store>(
+pub(crate) fn first_index_from<S: Store>(
     ledger: &oretrace_ledger::ledger::Ledger<S>,
     ms: i64,
 ) -> Result<u64, ApiError> {
