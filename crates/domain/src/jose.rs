@@ -60,6 +60,19 @@ fn malformed(what: &'static str, why: impl Into<String>) -> JoseError {
     }
 }
 
+/// A JWS protected header: a JSON object whose `alg` is `EdDSA`.
+fn eddsa_header(bytes: &[u8]) -> Result<Map<String, Value>, JoseError> {
+    let header: Map<String, Value> = serde_json::from_slice(bytes)
+        .map_err(|e| malformed("JWS header", format!("not a JSON object: {e}")))?;
+    match header.get("alg").and_then(Value::as_str) {
+        Some("EdDSA") => Ok(header),
+        Some(other) => Err(JoseError::Header(format!(
+            "alg {other:?}: only EdDSA is accepted"
+        ))),
+        None => Err(JoseError::Header("no alg".into())),
+    }
+}
+
 /// base64url without padding.
 pub fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -359,17 +372,7 @@ impl<'a> Compact<'a> {
             ));
         }
         let header_bytes = b64url_decode(header, "JWS header")?;
-        let header: Map<String, Value> = serde_json::from_slice(&header_bytes)
-            .map_err(|e| malformed("JWS header", format!("not a JSON object: {e}")))?;
-        match header.get("alg").and_then(Value::as_str) {
-            Some("EdDSA") => {}
-            Some(other) => {
-                return Err(JoseError::Header(format!(
-                    "alg {other:?}: only EdDSA is accepted"
-                )));
-            }
-            None => return Err(JoseError::Header("no alg".into())),
-        }
+        let header = eddsa_header(&header_bytes)?;
         if header.contains_key("crit") {
             return Err(JoseError::Header(
                 "crit names extensions this verifier does not understand".into(),
@@ -425,17 +428,7 @@ impl<'a> Detached<'a> {
                 ),
             ));
         }
-        let header: Map<String, Value> = serde_json::from_slice(&header_bytes)
-            .map_err(|e| malformed("JWS header", format!("not a JSON object: {e}")))?;
-        match header.get("alg").and_then(Value::as_str) {
-            Some("EdDSA") => {}
-            Some(other) => {
-                return Err(JoseError::Header(format!(
-                    "alg {other:?}: only EdDSA is accepted"
-                )));
-            }
-            None => return Err(JoseError::Header("no alg".into())),
-        }
+        let header = eddsa_header(&header_bytes)?;
         if header.get("b64") != Some(&Value::Bool(false)) {
             return Err(JoseError::Header(
                 "b64 is not false: a detached JWS here has an unencoded payload (RFC 7797)".into(),

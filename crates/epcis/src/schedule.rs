@@ -45,7 +45,8 @@
 
 use std::fmt;
 
-const NAMES: [&str; 6] = [
+/// The schedule's fields, most significant last.
+pub const FIELDS: [&str; 6] = [
     "second",
     "minute",
     "hour",
@@ -74,7 +75,7 @@ pub const MAX_INSTANT_MS: i64 = 253_402_300_799_999;
 /// A parsed query schedule: the allowed values of each field, as bit sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Schedule {
-    /// Bit `v` set when value `v` is allowed, indexed as [`NAMES`].
+    /// Bit `v` set when value `v` is allowed, indexed as [`FIELDS`].
     bits: [u64; 6],
 }
 
@@ -128,7 +129,7 @@ fn number(field: &'static str, text: &str, (lo, hi): (u8, u8)) -> Result<u8, Sch
 
 /// The bit set of one field's value.
 fn field_bits(index: usize, text: &str) -> Result<u64, ScheduleError> {
-    let field = NAMES[index];
+    let field = FIELDS[index];
     let bounds = BOUNDS[index];
     if text.len() > MAX_FIELD_BYTES {
         return Err(err(field, format!("longer than {MAX_FIELD_BYTES} bytes")));
@@ -216,12 +217,12 @@ impl Schedule {
         let mut bits = [0u64; 6];
         let mut seen = [false; 6];
         for &(name, value) in fields {
-            let Some(index) = NAMES.iter().position(|n| *n == name) else {
+            let Some(index) = FIELDS.iter().position(|n| *n == name) else {
                 let shown: String = name.chars().take(64).collect();
                 return Err(err("", format!("unknown field {shown:?}")));
             };
             if seen[index] {
-                return Err(err(NAMES[index], "given more than once"));
+                return Err(err(FIELDS[index], "given more than once"));
             }
             seen[index] = true;
             bits[index] = field_bits(index, value)?;
@@ -526,7 +527,7 @@ mod tests {
                 )
                 .prop_map(|elements| elements.join(",")),
             )
-            .prop_map(move |value| value.map(|v| (NAMES[index], v)))
+            .prop_map(move |value| value.map(|v| (FIELDS[index], v)))
         };
         (
             proptest::option::of(0u8..60),

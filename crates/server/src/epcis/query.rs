@@ -734,10 +734,7 @@ pub(crate) async fn query_events<S: Store>(
     if let Ok(upgrade) = upgrade {
         return super::socket::open(state, headers, name, pairs, upgrade).await;
     }
-    if let Some((k, _)) = pairs
-        .iter()
-        .find(|(k, _)| super::socket::PARAMETERS.contains(&k.as_str()))
-    {
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| super::socket::is_parameter(k)) {
         return Err(ApiError::SubscriptionControls(format!(
             "{k}: a subscription parameter; it opens a WebSocket (Upgrade: websocket), \
              or subscribe a webhook with POST /queries/{{name}}/subscriptions"

@@ -35,18 +35,13 @@ const POLL: Duration = Duration::from_secs(1);
 /// is closed (1008).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The subscription parameters of `GET /queries/{name}/events`.
-pub(crate) const PARAMETERS: [&str; 9] = [
-    "stream",
-    "second",
-    "minute",
-    "hour",
-    "dayOfMonth",
-    "month",
-    "dayOfWeek",
-    "reportIfEmpty",
-    "initialRecordTime",
-];
+/// Whether `name` is a subscription parameter of `GET
+/// /queries/{name}/events`: `stream`, a schedule field, `reportIfEmpty`
+/// or `initialRecordTime`.
+pub(crate) fn is_parameter(name: &str) -> bool {
+    matches!(name, "stream" | "reportIfEmpty" | "initialRecordTime")
+        || oretrace_epcis::schedule::FIELDS.contains(&name)
+}
 
 /// Open sockets, by party.
 #[derive(Debug, Default)]
@@ -116,7 +111,7 @@ fn members(pairs: &[(String, String)]) -> Result<Map<String, Value>, ApiError> {
             },
             _ => Value::String(v.clone()),
         };
-        let target = if PARAMETERS[1..7].contains(&k.as_str()) {
+        let target = if oretrace_epcis::schedule::FIELDS.contains(&k.as_str()) {
             &mut schedule
         } else {
             &mut out
@@ -145,14 +140,11 @@ pub(crate) async fn open<S: Store>(
     let definition: Value = serde_json::from_str(&stored.query)
         .map_err(|e| ApiError::internal(format!("named query {name}: {e}")))?;
     let query = EventQuery::from_json(&definition).map_err(super::query::query_error)?;
-    if let Some((k, _)) = pairs
-        .iter()
-        .find(|(k, _)| !PARAMETERS.contains(&k.as_str()))
-    {
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| !is_parameter(k)) {
         return Err(ApiError::SubscriptionControls(format!(
-            "{}: not a subscription parameter ({})",
+            "{}: not a subscription parameter (stream, {}, reportIfEmpty, initialRecordTime)",
             crate::error::echo(k),
-            PARAMETERS.join(", ")
+            oretrace_epcis::schedule::FIELDS.join(", ")
         )));
     }
     let now = now_millis();
