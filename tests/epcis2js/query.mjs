@@ -36,13 +36,31 @@
 //   5. POST queries {name, query: {eventType: [ObjectEvent], GE_recordTime}}
 //      answered 201 with Location /queries/<name>; GET it back; then
 //      GET queries/<name>/events?perPage=1 page by page: exactly the
-//      captured ObjectEvents, queryName <name>.
+//      captured ObjectEvents, queryName <name>;
+//   6. (with EPCIS2JS_SUBSCRIBE_DOC) start an HTTP receiver on 127.0.0.1
+//      (port 0), POST queries/<name>/subscriptions {dest, stream: true,
+//      signatureToken} (201, subscriptionID, Location); capture that
+//      document with the SDK; wait up to 20 s for the deliveries, and check
+//      each one without oretrace's code: GS1-Signature a detached compact
+//      JWS (alg EdDSA, b64 false, crit ["b64"], typ epcis-delivery+jws, sub
+//      the subscription, jti = Idempotency-Key) verified with Node's crypto
+//      under the /.well-known/jwks.json key named by its kid, over
+//      BASE64URL(header) "." body, and NOT over a changed body;
+//      GS1-Signature-HMAC = sha256=hex HMAC-SHA256(token, jti LF body); the
+//      body an EPCISQueryDocument by the SDK's validator, each event loaded
+//      by objectToEvent, queryResults.subscriptionID the subscription's id;
+//      the delivered events exactly the new document's ObjectEvents; then
+//      DELETE the subscription (204; GET it is then 404). The server must
+//      run with --epcis-allow-loopback-dest.
 //
 // stdout: one JSON line:
 //   {"since":..,"captured":[eventID..],
 //    "sdkHash":{"asSent":n,"asServed":n,"disagreements":[..]},
 //    "all":{"events":n,"pages":n},"byType":{..},"byEpc":{"epc":..,..},
-//    "named":{"name":..,"location":..,"events":n,"pages":n}}
+//    "named":{"name":..,"location":..,"events":n,"pages":n},
+//    "subscription":null|{"id":..,"captured":[eventID..],"deliveries":n,
+//      "distinctDeliveries":n,"delivered":[eventID..],"sdkHashAgrees":n,
+//      "verified":true,"hmac":true,"deleted":true}}
 // exit 0 only if every check held; 1 otherwise; 2 on bad usage.
 //
 // Optional environment:
@@ -50,8 +68,11 @@
 //   EPCIS2JS_POLL_DELAY_MS  delay between GETs in ms (default 2000)
 //   EPCIS2JS_QUERY_NAME     the named query's name (default epcis2js-<ms>)
 //   EPCIS2JS_DUMP=1         write every served event to stderr
+//   EPCIS2JS_SUBSCRIBE_DOC  a document to capture for step 6 (without it, no step 6)
 
+import crypto from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import http from 'node:http';
 import epcis from 'epcis2.js';
 
 const {
@@ -127,13 +148,10 @@ async function start() {
   }
 }
 
-// 1. Capture, with the SDK.
-const since = await start();
-const captured = []; // {eventID, type, epcs}
-let sdkHashAgrees = 0;
-/// eventID -> the SDK's hash of the event as served.
-const servedSdk = new Map();
-for (const docPath of docPaths) {
+/// Captures one document with the SDK (each job finished with success and
+/// every event "captured"); returns {eventID, sdk, type, epcs} per event.
+async function captureDocument(docPath) {
+  const out = [];
   let json;
   try {
     json = JSON.parse(await readFile(docPath, 'utf8'));
@@ -174,16 +192,23 @@ for (const docPath of docPaths) {
   events.forEach((event, i) => {
     const { eventID, status } = outcomes[i];
     if (status !== 'captured') fail(`${docPath}: event ${i} is ${status}, not captured`);
-    const sdk = sdkHash(event, json['@context']);
-    if (sdk === eventID) sdkHashAgrees += 1;
-    captured.push({
+    out.push({
       eventID,
-      sdk,
+      sdk: sdkHash(event, json['@context']),
       type: event.type,
       epcs: [...(event.epcList ?? []), ...(event.childEPCs ?? [])],
     });
   });
+  return out;
 }
+
+// 1. Capture, with the SDK.
+const since = await start();
+const captured = []; // {eventID, sdk, type, epcs}
+/// eventID -> the SDK's hash of the event as served.
+const servedSdk = new Map();
+for (const docPath of docPaths) captured.push(...(await captureDocument(docPath)));
+const sdkHashAgrees = captured.filter((e) => e.sdk === e.eventID).length;
 
 // The query interface, with fetch and the SDK's settings.
 async function get(path) {
@@ -300,6 +325,180 @@ if (defined.status !== 200) {
 const named = await getAll(`queries/${encodeURIComponent(queryName)}/events?perPage=1`, queryName);
 await expectSame('named', named.events, captured.filter((e) => e.type === 'ObjectEvent'));
 
+// 6. A subscription to the named query, with a receiver of our own on
+// loopback: every delivery is checked here with Node's crypto and the
+// SDK alone (the JWK set is the only thing taken from the server).
+const subscribeDoc = process.env.EPCIS2JS_SUBSCRIBE_DOC;
+let subscription = null;
+if (subscribeDoc) subscription = await subscribe(subscribeDoc);
+
+function b64url(text) {
+  return Buffer.from(text, 'base64url');
+}
+
+async function subscribe(docPath) {
+  const signatureToken = `epcis2js-token-${crypto.randomBytes(12).toString('hex')}`;
+  const deliveries = []; // {headers, body}
+  let wake = () => {};
+  const receiver = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      deliveries.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(204).end();
+      wake();
+    });
+  });
+  await new Promise((resolve, reject) => {
+    receiver.once('error', reject);
+    receiver.listen(0, '127.0.0.1', resolve);
+  });
+  const inboxPath = `/inbox/${crypto.randomBytes(6).toString('hex')}`;
+  const dest = `http://127.0.0.1:${receiver.address().port}${inboxPath}`;
+  try {
+    const subsPath = `queries/${encodeURIComponent(queryName)}/subscriptions`;
+    const made = await fetch(new URL(subsPath, settings.apiUrl), {
+      method: 'POST',
+      headers: settings.headers,
+      body: JSON.stringify({ dest, stream: true, signatureToken }),
+    });
+    const madeText = await made.text();
+    if (made.status !== 201) fail(`POST ${subsPath} answered ${made.status}: ${madeText.slice(0, 2000)}`);
+    const madeBody = JSON.parse(madeText);
+    const subscriptionID = madeBody.subscriptionID;
+    if (typeof subscriptionID !== 'string' || subscriptionID === '') {
+      fail(`POST ${subsPath}: no subscriptionID in ${madeText.slice(0, 2000)}`);
+    }
+    const subLocation = made.headers.get('location');
+    if (subLocation !== `/queries/${queryName}/subscriptions/${subscriptionID}`) {
+      fail(`POST ${subsPath}: Location ${subLocation}`);
+    }
+    if (JSON.stringify(madeBody).includes(signatureToken)) fail(`POST ${subsPath}: the answer echoes the signatureToken`);
+
+    // One more official example, captured with the SDK after subscribing.
+    const fresh = await captureDocument(docPath);
+    const want = fresh.filter((e) => e.type === 'ObjectEvent').map((e) => e.eventID).sort();
+    if (want.length === 0) fail(`${docPath} has no ObjectEvent for the named query to match`);
+
+    // Wait (up to 20 s) until the deliveries hold every new event.
+    const deliveredIds = () => new Set(deliveries.flatMap((d) => {
+      try {
+        return (JSON.parse(d.body.toString('utf8')).epcisBody?.queryResults?.resultsBody?.eventList ?? []).map((e) => e.eventID);
+      } catch {
+        return [];
+      }
+    }));
+    const deadline = Date.now() + 20000;
+    while (!want.every((id) => deliveredIds().has(id)) && Date.now() < deadline) {
+      await new Promise((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 250);
+      });
+    }
+    // A moment more, to see a stray second delivery if there is one.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (deliveries.length === 0) fail(`no delivery to ${dest} within 20 s`);
+
+    // The signing keys, as any receiver gets them.
+    const jwksRes = await fetch(new URL('.well-known/jwks.json', settings.apiUrl));
+    if (jwksRes.status !== 200) fail(`GET .well-known/jwks.json answered ${jwksRes.status}`);
+    const jwks = await jwksRes.json();
+
+    const seenJti = new Set();
+    const delivered = [];
+    const sdkAgrees = [];
+    for (const [n, d] of deliveries.entries()) {
+      const where = `delivery ${n + 1} of ${deliveries.length}`;
+      if (d.method !== 'POST' || d.url !== inboxPath) fail(`${where}: ${d.method} ${d.url}, expected POST ${inboxPath}`);
+      const { body } = d;
+      // (a) GS1-Signature: compact JWS, detached unencoded payload.
+      const jws = d.headers['gs1-signature'];
+      if (typeof jws !== 'string') fail(`${where}: no GS1-Signature header`);
+      const parts = jws.split('.');
+      if (parts.length !== 3 || parts[1] !== '') fail(`${where}: GS1-Signature is not a detached compact JWS: ${jws}`);
+      const [headerB64, , sigB64] = parts;
+      let header;
+      try {
+        header = JSON.parse(b64url(headerB64).toString('utf8'));
+      } catch (e) {
+        fail(`${where}: the JWS header does not parse: ${e.message}`);
+      }
+      if (header.alg !== 'EdDSA') fail(`${where}: JWS alg ${header.alg}`);
+      if (header.b64 !== false) fail(`${where}: JWS b64 ${JSON.stringify(header.b64)}, expected false`);
+      if (JSON.stringify(header.crit) !== '["b64"]') fail(`${where}: JWS crit ${JSON.stringify(header.crit)}`);
+      if (header.typ !== 'epcis-delivery+jws') fail(`${where}: JWS typ ${header.typ}`);
+      if (header.sub !== subscriptionID) fail(`${where}: JWS sub ${header.sub}, expected ${subscriptionID}`);
+      if (typeof header.jti !== 'string' || header.jti === '') fail(`${where}: JWS jti ${JSON.stringify(header.jti)}`);
+      if (d.headers['idempotency-key'] !== header.jti) {
+        fail(`${where}: Idempotency-Key ${d.headers['idempotency-key']}, JWS jti ${header.jti}`);
+      }
+      if (seenJti.has(header.jti)) continue; // a retry of a delivery already taken
+      seenJti.add(header.jti);
+      const jwk = (jwks.keys ?? []).find((k) => k.kid === header.kid);
+      if (!jwk) fail(`${where}: JWS kid ${header.kid} is not in /.well-known/jwks.json`);
+      const key = crypto.createPublicKey({ key: jwk, format: 'jwk' });
+      const signature = b64url(sigB64);
+      const signed = (bytes) => Buffer.concat([Buffer.from(`${headerB64}.`), bytes]);
+      if (!crypto.verify(null, signed(body), key, signature)) fail(`${where}: the JWS does not verify over the body`);
+      const changed = Buffer.from(body);
+      changed[changed.length - 1] ^= 0x01;
+      if (crypto.verify(null, signed(changed), key, signature)) fail(`${where}: the JWS verifies over a changed body`);
+      if (crypto.verify(null, signed(Buffer.concat([body, Buffer.from(' ')])), key, signature)) {
+        fail(`${where}: the JWS verifies over a longer body`);
+      }
+      // (b) GS1-Signature-HMAC over jti, a line feed, then the body.
+      const hmac = (bytes) => `sha256=${crypto.createHmac('sha256', signatureToken).update(`${header.jti}\n`).update(bytes).digest('hex')}`;
+      if (d.headers['gs1-signature-hmac'] !== hmac(body)) {
+        fail(`${where}: GS1-Signature-HMAC ${d.headers['gs1-signature-hmac']}, expected ${hmac(body)}`);
+      }
+      if (hmac(changed) === hmac(body)) fail(`${where}: the HMAC does not depend on the body`);
+      // (c) the body, with the SDK.
+      let doc;
+      try {
+        doc = JSON.parse(body.toString('utf8'));
+      } catch (e) {
+        fail(`${where}: the body is not JSON: ${e.message}`);
+      }
+      const events = checkQueryDocument(doc, where, queryName);
+      // (d) the subscription it is for.
+      if (doc.epcisBody.queryResults.subscriptionID !== subscriptionID) {
+        fail(`${where}: subscriptionID ${doc.epcisBody.queryResults.subscriptionID}, expected ${subscriptionID}`);
+      }
+      for (const event of events) {
+        delivered.push(event.eventID);
+        if (sdkHash(event, doc['@context']) === event.eventID) sdkAgrees.push(event.eventID);
+      }
+    }
+    const got = [...delivered].sort();
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      fail(`subscription: delivered ${JSON.stringify(got)}, expected exactly the new ${JSON.stringify(want)}`);
+    }
+
+    // Ended by its owner.
+    const ended = await fetch(new URL(subLocation.replace(/^\//, ''), settings.apiUrl), {
+      method: 'DELETE',
+      headers: settings.headers,
+    });
+    if (ended.status !== 204) fail(`DELETE ${subLocation} answered ${ended.status}: ${(await ended.text()).slice(0, 2000)}`);
+    const gone = await get(subLocation.replace(/^\//, ''));
+    if (gone.status !== 404) fail(`GET ${subLocation} after DELETE answered ${gone.status}`);
+
+    return {
+      id: subscriptionID,
+      captured: fresh.map((e) => e.eventID),
+      deliveries: deliveries.length,
+      distinctDeliveries: seenJti.size,
+      delivered,
+      sdkHashAgrees: sdkAgrees.length,
+      verified: true,
+      hmac: true,
+      deleted: true,
+    };
+  } finally {
+    receiver.close();
+  }
+}
+
 process.stdout.write(
   `${JSON.stringify({
     since,
@@ -317,6 +516,7 @@ process.stdout.write(
     byType: { types, events: byType.events.length, pages: byType.pages },
     byEpc: { epc, events: byEpc.events.length, pages: byEpc.pages },
     named: { name: queryName, location, events: named.events.length, pages: named.pages },
+    subscription,
   })}\n`,
 );
 process.exit(0);
