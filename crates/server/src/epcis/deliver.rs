@@ -122,6 +122,9 @@ async fn round<S: Store>(ledger: &Arc<Ledger<S>>, d: &Arc<Deliverer>) -> Result<
         // running delivery holds back (the same subscription, the same
         // host, the owner's share, the slots), and never waits for a slow
         // receiver, so one party's receivers cannot hold up another's.
+        // A host is busy per owner: one party's slow receivers on a shared
+        // host do not hold up another party's deliveries there.
+        let host = format!("{} {host}", row.owner);
         let Some(claim) = d.busy.claim(&row.id, &host, &row.owner) else {
             continue;
         };
@@ -403,6 +406,7 @@ async fn work<S: Store>(
     };
     let outcome = send(d, &row, &spec, &events, &pending, ledger.origin()).await;
     let now = now_millis();
+    progress.last_attempt_ms = Some(now);
     let due = match outcome {
         Ok(()) => {
             progress.cursor = pending.next;

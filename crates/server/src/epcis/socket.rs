@@ -29,6 +29,9 @@ use crate::{ApiError, AppState, blocking};
 pub const PER_PARTY: usize = 4;
 /// Sockets open in all.
 pub const TOTAL: usize = 256;
+/// The largest frame or message a client may send (it is never read for
+/// content).
+const MAX_INCOMING: usize = 4 * 1024;
 /// How often a stream looks for new events.
 const POLL: Duration = Duration::from_secs(1);
 /// How long one frame may take to be taken by the reader; a slower reader
@@ -155,7 +158,10 @@ pub(crate) async fn open<S: Store>(
     let cursor = blocking(&state.ledger, move |l| first_index_from(l, initial)).await?;
     let id = format!("ws-{}", random_hex(16)?);
     let ledger = state.ledger.clone();
+    // What a client sends is never read for content: small frames only.
     let mut response = upgrade
+        .max_message_size(MAX_INCOMING)
+        .max_frame_size(MAX_INCOMING)
         .on_upgrade(move |socket| async move {
             let _held = held;
             run(
@@ -207,12 +213,17 @@ async fn run<S: Store>(mut socket: WebSocket, ledger: Arc<Ledger<S>>, mut s: Str
                 (Some(_), None) => Duration::from_secs(3600),
                 (None, _) => POLL,
             };
-            tokio::select! {
-                message = socket.recv() => match message {
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => return,
-                    Some(Ok(_)) => continue,
-                },
-                () = tokio::time::sleep(wait) => {}
+            // Frames from the client (pings, anything) neither end the
+            // wait early nor start it again.
+            let deadline = tokio::time::Instant::now() + wait;
+            loop {
+                tokio::select! {
+                    message = socket.recv() => match message {
+                        Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                        Some(Ok(_)) => {}
+                    },
+                    () = tokio::time::sleep_until(deadline) => break,
+                }
             }
             if let Some(sc) = &s.schedule {
                 if next_firing.is_some_and(|at| at > now_millis()) {
@@ -241,12 +252,13 @@ async fn run<S: Store>(mut socket: WebSocket, ledger: Arc<Ledger<S>>, mut s: Str
             Ok(Ok(())) => {}
             Ok(Err(_)) => return,
             Err(_) => {
-                let _ = socket
-                    .send(Message::Close(Some(CloseFrame {
-                        code: 1008,
-                        reason: "the reader fell behind".into(),
-                    })))
-                    .await;
+                // The close frame may not fit either: at most a second for
+                // it, then the connection is dropped.
+                let close = socket.send(Message::Close(Some(CloseFrame {
+                    code: 1008,
+                    reason: "the reader fell behind".into(),
+                })));
+                let _ = tokio::time::timeout(Duration::from_secs(1), close).await;
                 return;
             }
         }

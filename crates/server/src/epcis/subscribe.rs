@@ -108,6 +108,9 @@ pub(crate) struct Progress {
     pub(crate) last_error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) last_notified_at: Option<String>,
+    /// When a delivery was last tried (Unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) last_attempt_ms: Option<i64>,
     /// Deliveries and events delivered (acknowledged with a 2xx).
     pub(crate) deliveries: u64,
     pub(crate) events: u64,
@@ -666,8 +669,23 @@ pub(crate) async fn resume<S: Store>(
                 .map_or_else(|| "its next firing".into(), millis_rfc3339)
         )));
     }
-    // One attempt: if it fails too, the subscription is paused again
-    // (resuming is not a way around the backoff).
+    // At most one attempt per first-retry interval: resuming is not a
+    // way around the backoff.
+    let retry = i64::try_from(state.config.subscription_retry.as_millis()).unwrap_or(i64::MAX);
+    let since = progress
+        .last_attempt_ms
+        .map_or(i64::MAX, |at| now_millis() - at);
+    if since < retry {
+        return Err(ApiError::TooManyRequests {
+            detail: format!(
+                "subscription {id} was tried {} s ago; it may be resumed {} s after its last attempt",
+                since / 1000,
+                retry / 1000
+            ),
+            retry_after: u64::try_from((retry - since) / 1000 + 1).unwrap_or(1),
+        });
+    }
+    // One attempt: if it fails too, the subscription is paused again.
     progress.paused = false;
     progress.failures = super::deliver::PAUSE_AFTER - 1;
     let text = serde_json::to_string(&progress).map_err(|e| ApiError::internal(e.to_string()))?;
