@@ -267,6 +267,24 @@ pub(crate) enum Capturer {
     Signed { lines: Vec<SignatureLine> },
 }
 
+/// The party of a request that must carry a bearer token (not detached
+/// signatures): `what` says what for, in the refusal ("named queries are
+/// defined and deleted").
+pub(crate) async fn bearer_party<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<String, ApiError> {
+    let refusal = || ApiError::Unauthorized(format!("{what} with a bearer token"));
+    if !headers.contains_key(axum::http::header::AUTHORIZATION) {
+        return Err(refusal());
+    }
+    match capturer(state, headers).await? {
+        Capturer::Token { party, .. } => Ok(party),
+        Capturer::Signed { .. } => Err(refusal()),
+    }
+}
+
 pub(crate) async fn capturer<S: Store>(
     state: &AppState<S>,
     headers: &HeaderMap,

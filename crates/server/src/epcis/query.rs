@@ -540,12 +540,7 @@ async fn query_owner<S: Store>(
     state: &AppState<S>,
     headers: &axum::http::HeaderMap,
 ) -> Result<String, ApiError> {
-    match super::auth::capturer(state, headers).await? {
-        super::auth::Capturer::Token { party, .. } => Ok(party),
-        super::auth::Capturer::Signed { .. } => Err(ApiError::Unauthorized(
-            "named queries are defined and deleted with a bearer token".into(),
-        )),
-    }
+    super::auth::bearer_party(state, headers, "named queries are defined and deleted").await
 }
 
 /// `POST /queries`: defines a named query (bearer token; the party that

@@ -386,17 +386,7 @@ pub(crate) async fn subscriber<S: Store>(
     state: &AppState<S>,
     headers: &HeaderMap,
 ) -> Result<String, ApiError> {
-    if !headers.contains_key(header::AUTHORIZATION) {
-        return Err(ApiError::Unauthorized(
-            "subscriptions are made, read and ended with a bearer token".into(),
-        ));
-    }
-    match super::auth::capturer(state, headers).await? {
-        super::auth::Capturer::Token { party, .. } => Ok(party),
-        super::auth::Capturer::Signed { .. } => Err(ApiError::Unauthorized(
-            "subscriptions are made, read and ended with a bearer token".into(),
-        )),
-    }
+    super::auth::bearer_party(state, headers, "subscriptions are made, read and ended").await
 }
 
 /// The first log index holding an event recorded at or after `ms`: where
