@@ -10,6 +10,7 @@
 //! See `docs/fuzzing.md`.
 
 pub mod epcis;
+pub mod jose;
 pub mod ledger;
 pub mod record;
 pub mod rules;
@@ -35,6 +36,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("epcis_query", epcis::query),
     ("epcis_format", epcis::format),
     ("epcis_schedule", epcis::schedule),
+    ("jose_detached", jose::detached),
     ("ledger_story", ledger::story),
     ("rule_pack", rules::pack),
 ];
