@@ -23,7 +23,7 @@
 //! sequencer lease, so a demoted node stops at its next write.
 
 use std::collections::HashSet;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -37,7 +37,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
 
 use super::subscribe::{
-    MAX_BATCH_EVENTS, Pending, Progress, Spec, callable, check_dest, parse_row,
+    MAX_BATCH_EVENTS, Pending, Progress, Spec, address_literal, callable, check_dest, parse_row,
 };
 use super::{now_millis, random_hex};
 use crate::{ApiError, blocking};
@@ -486,12 +486,7 @@ async fn send(
     let port = url.port_or_known_default().unwrap_or(443);
     // Resolved here and pinned for the request, so that the address
     // checked is the address called.
-    let literal = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-        .ok();
-    let address: SocketAddr = match literal {
+    let address: SocketAddr = match address_literal(&host) {
         Some(ip) => SocketAddr::new(ip, port),
         None => {
             let lookup = tokio::net::lookup_host((host.as_str(), port));

@@ -174,6 +174,14 @@ pub(crate) fn callable(ip: IpAddr, loopback: bool) -> bool {
     }
 }
 
+/// The address a URL's host names literally (`[…]` for IPv6), if it does.
+pub(crate) fn address_literal(host: &str) -> Option<IpAddr> {
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .ok()
+}
+
 /// Checks a destination URL: absolute `https` (or `http` to a loopback
 /// address when allowed), a host, no user info, no fragment, at most
 /// [`MAX_DEST_BYTES`]; an address literal must be [`callable`]. Host
@@ -196,10 +204,7 @@ pub(crate) fn check_dest(dest: &str, loopback: bool) -> Result<reqwest::Url, Api
     let literal: Option<IpAddr> = if host.eq_ignore_ascii_case("localhost") {
         Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
     } else {
-        host.trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .ok()
+        address_literal(host)
     };
     match url.scheme() {
         "https" => {}
@@ -417,14 +422,13 @@ pub(crate) async fn create<S: Store>(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let owner = subscriber(&state, &headers).await?;
-    let Some(credential) = state.credential.clone() else {
+    if state.credential.is_none() {
         return Err(ApiError::NotImplemented(
             "this registry has no credential key to sign deliveries with, so it takes no \
              subscriptions (nothing unsigned is sent)"
                 .into(),
         ));
-    };
-    drop(credential);
+    }
     let format = super::discovery::epc_format(&headers)?;
     let now = now_millis();
     let (mut spec, schedule) = parse_request(&body, state.config.subscription_loopback, now)?;
